@@ -1,0 +1,83 @@
+import Fluent
+import Foundation
+import TandemCore
+import Vapor
+
+func registerCommands(_ app: Application) {
+    app.asyncCommands.use(MigrateCommand(), as: "migrate")
+    app.asyncCommands.use(CreateAdminCommand(), as: "create-admin")
+}
+
+/// `tandem migrate`: create or upgrade the schema, without asking.
+struct MigrateCommand: AsyncCommand {
+    struct Signature: CommandSignature {}
+    var help: String { "Create or upgrade the database schema." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        try await context.application.autoMigrate()
+        context.console.print("Schema is up to date.")
+    }
+}
+
+/// `tandem create-admin --username U --password P`: an MSP resource with the Administrator level.
+struct CreateAdminCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "username", help: "Login name (at most 32 characters)") var username: String?
+        @Option(name: "password", help: "At least 10 characters") var password: String?
+        @Option(name: "first-name") var firstName: String?
+        @Option(name: "last-name") var lastName: String?
+        @Option(name: "email") var email: String?
+    }
+
+    var help: String { "Create an MSP resource with the Administrator security level." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        try await app.autoMigrate()
+        do {
+            let resource = try await Seeds.createResource(
+                username: signature.username, password: signature.password, firstName: signature.firstName ?? "Admin",
+                lastName: signature.lastName ?? "User", email: signature.email, system: .administrator, on: app.db, passwords: app.password.async)
+            context.console.print("Created administrator \(resource.username) (\(resource.id!.uuidString)).")
+        } catch let error as TandemError {
+            let (problem, _) = ProblemMiddleware.problem(for: error)
+            context.console.error("create-admin: \(problem.detail)")
+            throw error
+        }
+    }
+}
+
+enum Seeds {
+    /// Creates an active resource with a system level, validating as the API does.
+    static func createResource(username: String?, password: String?, firstName: String, lastName: String, email: String?, system: SystemSecurityLevel,
+                               restrictions: [UUID]? = nil, on db: any Database, passwords: AsyncPasswordHasher) async throws -> Resource {
+        var validator = FieldValidator()
+        let username = Usernames.validate(username, &validator)
+        let password = validator.text(password, "password", max: 200)
+        if let password, password.count < 10 { validator.fail("password", "must be at least 10 characters") }
+        try validator.check()
+        if try await Resource.query(on: db).filter(\.$username == username!).count() > 0 {
+            throw TandemError.conflict("the username '\(username!)' is taken")
+        }
+        guard let level = try await SecurityLevel.query(on: db).filter(\.$systemKey == system.rawValue).first() else {
+            throw TandemError.conflict("the system security levels are missing; run tandem migrate")
+        }
+        let resource = Resource()
+        resource.id = .v7()
+        resource.username = username!
+        resource.passwordHash = try await passwords.hash(password!)
+        resource.firstName = firstName
+        resource.lastName = lastName
+        resource.email = email
+        resource.securityLevelId = level.id!
+        resource.clientRestricted = restrictions != nil
+        resource.active = true
+        let id = resource.id!
+        try await db.write { db in
+            try await resource.create(on: db)
+            for organizationId in restrictions ?? [] { try await ResourceClientRestriction(resourceId: id, organizationId: organizationId).create(on: db) }
+            try await Audit.record("created", Resource.schema, id: id, by: nil, after: ["username": resource.username], on: db)
+        }
+        return resource
+    }
+}

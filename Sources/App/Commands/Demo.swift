@@ -1,0 +1,181 @@
+import Fluent
+import Foundation
+import TandemCore
+import Vapor
+
+/// `tandem demo [serve options]`: migrate, load the demo tenant once, print its logins, serve.
+public func runDemoIfAsked(_ app: Application, _ env: inout Environment) async throws {
+    let arguments = app.environment.arguments
+    guard arguments.count >= 2, arguments[1] == "demo" else { return }
+    try await app.autoMigrate()
+    let logins = try await DemoTenant.load(on: app.db, passwords: app.password.async)
+    print("Tandem demo tenant is ready. Logins (username / password):")
+    for login in logins { print("  \(login.username.padding(toLength: 12, withPad: " ", startingAt: 0)) \(login.password)   \(login.role)") }
+    print("Open http://127.0.0.1:8080/ (or the --hostname/--port you gave).")
+    app.environment.arguments = [arguments[0], "serve"] + arguments.dropFirst(2)
+}
+
+/// A realistic demo MSP: organizations, sites, contacts, staff, queues, teams and a few hundred tickets.
+enum DemoTenant {
+    struct Login { var username: String; var password: String; var role: String }
+
+    static let logins = [
+        Login(username: "admin", password: "demo-admin-2026", role: "Administrator"),
+        Login(username: "tara", password: "demo-tech-2026", role: "Technician, all organizations"),
+        Login(username: "rick", password: "demo-tech-2026", role: "Technician, limited to Northwind and Contoso (client restrictions)"),
+        Login(username: "dana", password: "demo-dispatch-2026", role: "Dispatcher"),
+        Login(username: "hugo", password: "demo-helpdesk-2026", role: "Help Desk (outsourced first line, Service Desk queue)"),
+        Login(username: "alice@northwind.example", password: "demo-portal-2026", role: "Contact (portal) at Northwind Traders"),
+    ]
+
+    static let organizations: [(String, String, [String])] = [
+        ("Northwind Traders", "US", ["Seattle HQ", "Portland Warehouse"]),
+        ("Contoso Pharmaceuticals", "US", ["Boston Lab", "Raleigh Office"]),
+        ("Fabrikam Legal", "GB", ["London Chambers"]),
+        ("Tailspin Toys", "DE", ["Munich Studio", "Hamburg Shop"]),
+        ("Woodgrove Dental", "CA", ["Toronto Clinic"]),
+        ("Litware Accounting", "AU", ["Sydney Office"]),
+    ]
+
+    static let firstNames = ["Alice", "Bruno", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Keira", "Liam", "Maya", "Noah", "Olga"]
+    static let lastNames = ["Anders", "Baker", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen", "Kowalski", "Lopez", "Moreau", "Nakamura", "Olsen"]
+    static let problems = [
+        "Outlook keeps asking for password", "Printer on 2nd floor offline", "VPN disconnects every hour", "New starter needs laptop",
+        "Shared drive permissions for Finance", "Teams calls drop audio", "Backup job failed overnight", "Install Adobe Acrobat",
+        "Password reset for warehouse scanner", "Wi-Fi slow in meeting room", "Phishing email reported", "Server disk space warning",
+        "MFA prompt not arriving", "Line-of-business app crashes on start", "Replace failing UPS battery", "Firewall rule for new vendor",
+    ]
+
+    /// Loads the tenant unless it is already there; returns the logins either way.
+    static func load(on db: any Database, passwords: AsyncPasswordHasher) async throws -> [Login] {
+        if try await Resource.query(on: db).filter(\.$username == "admin").count() > 0 { return logins }
+        let portalHash = try await passwords.hash(logins[5].password)
+        let (organizationIds, sitesByOrganization, contactsByOrganization) = try await db.write { db in
+            var organizationIds: [UUID] = []
+            var sitesByOrganization: [UUID: [UUID]] = [:]
+            var contactsByOrganization: [UUID: [UUID]] = [:]
+            let location = InternalLocation()
+            location.id = .v7()
+            location.name = "Seattle NOC"
+            location.timeZone = "America/Los_Angeles"
+            location.businessHours = (1...5).map { BusinessDay(weekday: $0, start: "08:00", end: "18:00") }
+            location.holidays = ["2026-12-25", "2027-01-01"]
+            try await location.create(on: db)
+            var contactIndex = 0
+            for (name, country, sites) in organizations {
+                let organization = Organization()
+                organization.id = .v7()
+                organization.name = name
+                try await organization.create(on: db)
+                organizationIds.append(organization.id!)
+                for siteName in sites {
+                    let site = Site()
+                    site.id = .v7()
+                    site.organizationId = organization.id!
+                    site.name = siteName
+                    site.country = country
+                    site.internalLocationId = location.id
+                    try await site.create(on: db)
+                    sitesByOrganization[organization.id!, default: []].append(site.id!)
+                    for _ in 0..<4 {
+                        let contact = Contact()
+                        contact.id = .v7()
+                        contact.organizationId = organization.id!
+                        contact.siteId = site.id
+                        contact.firstName = firstNames[contactIndex % firstNames.count]
+                        contact.lastName = lastNames[(contactIndex * 7) % lastNames.count]
+                        let domain = name.split(separator: " ")[0].lowercased()
+                        contact.email = contactIndex == 0 ? "alice@northwind.example" : "\(contact.firstName.lowercased()).\(contact.lastName.lowercased())\(contactIndex)@\(domain).example"
+                        contact.phones = [Phone(number: "206555\(String(format: "%04d", 1000 + contactIndex))", countryCode: country, kind: "office")]
+                        contact.portalOrganizationWide = contactIndex % 5 == 0
+                        contact.portalPasswordHash = contactIndex == 0 ? portalHash : nil
+                        try await contact.create(on: db)
+                        contactsByOrganization[organization.id!, default: []].append(contact.id!)
+                        contactIndex += 1
+                    }
+                }
+            }
+            return (organizationIds, sitesByOrganization, contactsByOrganization)
+        }
+
+        let admin = try await Seeds.createResource(username: "admin", password: logins[0].password, firstName: "Ada", lastName: "Admin", email: "admin@msp.example", system: .administrator, on: db, passwords: passwords)
+        let tara = try await Seeds.createResource(username: "tara", password: logins[1].password, firstName: "Tara", lastName: "Tech", email: "tara@msp.example", system: .technician, on: db, passwords: passwords)
+        let rick = try await Seeds.createResource(username: "rick", password: logins[2].password, firstName: "Rick", lastName: "Restricted", email: "rick@msp.example", system: .technician, restrictions: Array(organizationIds.prefix(2)), on: db, passwords: passwords)
+        let dana = try await Seeds.createResource(username: "dana", password: logins[3].password, firstName: "Dana", lastName: "Dispatch", email: "dana@msp.example", system: .dispatcher, on: db, passwords: passwords)
+        let hugo = try await Seeds.createResource(username: "hugo", password: logins[4].password, firstName: "Hugo", lastName: "Helpdesk", email: "hugo@firstline.example", system: .helpDesk, on: db, passwords: passwords)
+        let staff = [admin, tara, rick, dana, hugo].map { $0.id! }
+
+        try await db.write { db in
+            var rng = SystemRandomNumberGenerator()
+            var queueIds: [UUID] = []
+            for name in ["Service Desk", "Projects", "Monitoring Alerts"] {
+                let queue = Queue()
+                queue.id = .v7()
+                queue.name = name
+                try await queue.create(on: db)
+                queueIds.append(queue.id!)
+            }
+            try await QueueMember(queueId: queueIds[0], principalId: hugo.id!).create(on: db)
+            try await QueueMember(queueId: queueIds[0], principalId: tara.id!).create(on: db)
+            var teamIds: [UUID] = []
+            for name in ["Tier 1", "Tier 2"] {
+                let team = Team()
+                team.id = .v7()
+                team.name = name
+                try await team.create(on: db)
+                teamIds.append(team.id!)
+            }
+            try await TeamMember(teamId: teamIds[0], principalId: hugo.id!, access: .own).create(on: db)
+            try await TeamMember(teamId: teamIds[0], principalId: tara.id!, access: .full).create(on: db)
+            try await TeamMember(teamId: teamIds[1], principalId: rick.id!, access: .full).create(on: db)
+            try await TeamMember(teamId: teamIds[1], principalId: dana.id!, access: .readOnly).create(on: db)
+            for (name, rate, multiplier) in [("Engineer", 150.0, 1.0), ("Senior Engineer", 195.0, 1.25), ("Project Manager", 170.0, 1.0)] {
+                let role = Role()
+                role.id = .v7()
+                role.name = name
+                role.hourlyRate = rate
+                role.blockHourMultiplier = multiplier
+                try await role.create(on: db)
+            }
+
+            let statuses = TicketStatus.allCases
+            let priorities = TicketPriority.allCases
+            for index in 0..<300 {
+                let organizationId = organizationIds[index % organizationIds.count]
+                let ticket = Ticket()
+                ticket.id = .v7()
+                ticket.number = try await TicketService.nextNumber(on: db)
+                ticket.title = problems[index % problems.count]
+                ticket.description = "Reported by the client. \(problems[(index * 5) % problems.count]) may be related."
+                ticket.organizationId = organizationId
+                ticket.siteId = sitesByOrganization[organizationId]!.randomElement(using: &rng)
+                ticket.contactId = contactsByOrganization[organizationId]!.randomElement(using: &rng)
+                ticket.queueId = queueIds[index % queueIds.count]
+                ticket.teamId = teamIds[index % 2]
+                ticket.status = statuses[index % statuses.count].rawValue
+                ticket.priority = priorities[index % priorities.count].rawValue
+                ticket.source = SourceChannel.allCases[index % SourceChannel.allCases.count].rawValue
+                ticket.coManagedVisible = index % 3 != 0
+                ticket.version = 1
+                ticket.createdById = admin.id
+                try await ticket.create(on: db)
+                let assignee = staff[index % staff.count]
+                if assignee != rick.id! || index % organizationIds.count < 2 {
+                    try await TicketAssignee(ticketId: ticket.id!, principalId: assignee, kind: .resource, position: 0).create(on: db)
+                }
+                for (noteIndex, publishTo) in [PublishTo.all, .internal, .internalAndCoManaged].enumerated() where (index + noteIndex) % 2 == 0 {
+                    let note = Note()
+                    note.id = .v7()
+                    note.ticketId = ticket.id!
+                    note.body = publishTo == .internal ? "Internal: checked the logs, looks like a known issue." : "Update for the client: we are working on it."
+                    note.publishTo = publishTo.rawValue
+                    note.authorId = tara.id!
+                    note.authorKind = PrincipalKind.resource.rawValue
+                    note.authorName = "Tara Tech"
+                    try await note.create(on: db)
+                }
+            }
+        }
+        return logins
+    }
+}

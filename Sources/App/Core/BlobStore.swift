@@ -1,0 +1,53 @@
+import Fluent
+import SQLKit
+import Foundation
+import SQLKit
+
+/// Where attachment bytes live, apart from the rows that describe them.
+protocol BlobStore: Sendable {
+    /// Stores bytes durably before returning; `db` is the caller's transaction.
+    func put(_ data: Data, key: String, on db: any Database) async throws
+    func get(_ key: String, on db: any Database) async throws -> Data?
+    func delete(_ key: String, on db: any Database) async throws
+}
+
+/// Files in a directory: the default for one instance.
+struct DirectoryBlobStore: BlobStore {
+    let directory: URL
+
+    func put(_ data: Data, key: String, on db: any Database) async throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let target = directory.appendingPathComponent(key)
+        let temporary = directory.appendingPathComponent(".\(key).tmp")
+        FileManager.default.createFile(atPath: temporary.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: temporary)
+        try handle.write(contentsOf: data)
+        // Flushed to disk before the row that points at it is committed.
+        try handle.synchronize()
+        try handle.close()
+        _ = try FileManager.default.replaceItemAt(target, withItemAt: temporary)
+    }
+
+    func get(_ key: String, on db: any Database) async throws -> Data? {
+        FileManager.default.contents(atPath: directory.appendingPathComponent(key).path)
+    }
+
+    func delete(_ key: String, on db: any Database) async throws {
+        try? FileManager.default.removeItem(at: directory.appendingPathComponent(key))
+    }
+}
+
+/// Rows in the `blobs` table: for several instances sharing PostgreSQL, and atomic with the row.
+struct DatabaseBlobStore: BlobStore {
+    func put(_ data: Data, key: String, on db: any Database) async throws {
+        try await db.sql.insert(into: "blobs").columns("key", "data").values(SQLBind(key), SQLBind(data)).run()
+    }
+
+    func get(_ key: String, on db: any Database) async throws -> Data? {
+        try await db.sql.select().column("data").from("blobs").where("key", .equal, key).first()?.decode(column: "data", as: Data.self)
+    }
+
+    func delete(_ key: String, on db: any Database) async throws {
+        try await db.sql.delete(from: "blobs").where("key", .equal, key).run()
+    }
+}

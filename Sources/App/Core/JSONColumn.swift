@@ -1,0 +1,14 @@
+import Foundation
+
+/// JSON kept in a text column, so SQLite and PostgreSQL store it the same way.
+enum JSONColumn {
+    static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "null"
+    }
+
+    static func decode<T: Decodable>(_ text: String, default fallback: T) -> T {
+        (try? JSONDecoder().decode(T.self, from: Data(text.utf8))) ?? fallback
+    }
+}

@@ -1,0 +1,83 @@
+import Fluent
+import Foundation
+import TandemCore
+import Vapor
+
+/// `?limit=` and `?cursor=` of every collection (Appendix A).
+struct PageRequest: Sendable {
+    static let defaultLimit = 50
+    static let maxLimit = 200
+
+    var limit: Int
+    /// The opaque cursor's content: the sort key of the last item of the previous page.
+    var after: String?
+
+    init(limit: Int = defaultLimit, after: String? = nil) {
+        self.limit = limit
+        self.after = after
+    }
+
+    init(_ request: Request) throws {
+        var limit = Self.defaultLimit
+        if let text = request.query[String.self, at: "limit"] {
+            guard let value = Int(text), (1...Self.maxLimit).contains(value) else {
+                throw TandemError.invalid("limit", "must be an integer between 1 and \(Self.maxLimit)")
+            }
+            limit = value
+        }
+        var after: String?
+        if let cursor = request.query[String.self, at: "cursor"], !cursor.isEmpty {
+            guard let data = Data(base64URLEncoded: cursor), let text = String(data: data, encoding: .utf8), !text.isEmpty else {
+                throw TandemError.invalid("cursor", "is not a cursor this server issued")
+            }
+            after = text
+        }
+        self.init(limit: limit, after: after)
+    }
+
+    func afterId() throws -> UUID? {
+        guard let after else { return nil }
+        guard let id = UUID(uuidString: after) else { throw TandemError.invalid("cursor", "is not a cursor this server issued") }
+        return id
+    }
+
+    static func cursor(_ key: String) -> String {
+        Data(key.utf8).base64URLEncodedString()
+    }
+}
+
+struct ListPage<Item: Content>: Content {
+    var items: [Item]
+    var nextCursor: String?
+}
+
+struct CountResult: Content {
+    var count: Int
+}
+
+extension Data {
+    init?(base64URLEncoded text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        self.init(base64Encoded: base64)
+    }
+
+    func base64URLEncodedString() -> String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+extension QueryBuilder where Model.IDValue == UUID {
+    /// One page ordered by id, for collections without a natural order of their own.
+    func page(_ page: PageRequest) async throws -> (items: [Model], nextCursor: String?) {
+        var query = self.sort(\._$id)
+        if let after = try page.afterId() {
+            query = query.filter(\._$id > after)
+        }
+        let rows = try await query.limit(page.limit + 1).all()
+        let items = Array(rows.prefix(page.limit))
+        let next = rows.count > page.limit ? items.last.flatMap { $0.id }.map { PageRequest.cursor($0.uuidString) } : nil
+        return (items, next)
+    }
+}

@@ -1,0 +1,66 @@
+import Fluent
+import Foundation
+import TandemCore
+import Vapor
+
+struct AuditEventDTO: Content {
+    var id: String
+    var at: Date
+    var actorId: String?
+    var actorKind: String?
+    var actorName: String
+    var action: String
+    var entityType: String
+    var entityId: String?
+    var organizationId: String?
+    var ticketId: String?
+    var before: String?
+    var after: String?
+
+    init(_ event: AuditEvent) {
+        id = event.id!.uuidString
+        at = event.at
+        actorId = event.actorId?.uuidString
+        actorKind = event.actorKind
+        actorName = event.actorName
+        action = event.action
+        entityType = event.entityType
+        entityId = event.entityId?.uuidString
+        organizationId = event.organizationId?.uuidString
+        ticketId = event.ticketId?.uuidString
+        before = event.before
+        after = event.after
+    }
+}
+
+/// `/api/v1/audit-events`: read-only; the log is append-only.
+enum AuditAPI {
+    static let what = "audit event"
+
+    static func register(_ api: any RoutesBuilder) {
+        let events = api.grouped("audit-events")
+        events.get { req async throws -> ListPage<AuditEventDTO> in
+            let principal = try req.principal
+            var validator = FieldValidator()
+            let entityId = req.query[String.self, at: "entityId"].flatMap { validator.id($0, "entityId") }
+            let ticketId = req.query[String.self, at: "ticketId"].flatMap { validator.id($0, "ticketId") }
+            let organizationId = req.query[String.self, at: "organizationId"].flatMap { validator.id($0, "organizationId") }
+            try validator.check()
+            var query = AuditEvent.query(on: req.db).filter(AccessPolicy.auditScope(for: principal), on: AuditEvent.scopeTable)
+            if let entityId { query = query.filter(\.$entityId == entityId) }
+            if let ticketId { query = query.filter(\.$ticketId == ticketId) }
+            if let organizationId { query = query.filter(\.$organizationId == organizationId) }
+            let (items, next) = try await query.page(PageRequest(req))
+            return ListPage(items: items.map(AuditEventDTO.init), nextCursor: next)
+        }
+        events.get(":id") { req async throws -> AuditEventDTO in
+            let event = try await Lookup.visible(AuditEvent.self, req.id("id", what), scope: AccessPolicy.auditScope(for: req.principal), table: AuditEvent.scopeTable, what: what, on: req.db)
+            return AuditEventDTO(event)
+        }
+        for method in [HTTPMethod.PATCH, .DELETE] {
+            events.on(method, ":id") { _ async throws -> Response in
+                throw Abort(.methodNotAllowed, headers: ["Allow": "GET"], reason: "The audit log is append-only.")
+            }
+        }
+    }
+}

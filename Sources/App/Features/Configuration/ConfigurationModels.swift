@@ -1,0 +1,120 @@
+import Fluent
+import Foundation
+import TandemCore
+
+final class Queue: Model, @unchecked Sendable {
+    static let schema = "queues"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "name") var name: String
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+}
+
+/// A principal's membership of a queue.
+final class QueueMember: Model, @unchecked Sendable {
+    static let schema = "queue_members"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "queue_id") var queueId: UUID
+    @Field(key: "principal_id") var principalId: UUID
+
+    init() {}
+
+    init(queueId: UUID, principalId: UUID) {
+        self.id = .v7()
+        self.queueId = queueId
+        self.principalId = principalId
+    }
+}
+
+final class Team: Model, @unchecked Sendable {
+    static let schema = "teams"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "name") var name: String
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+}
+
+final class TeamMember: Model, @unchecked Sendable {
+    static let schema = "team_members"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "team_id") var teamId: UUID
+    @Field(key: "principal_id") var principalId: UUID
+    @Field(key: "access") var access: String
+
+    init() {}
+
+    init(teamId: UUID, principalId: UUID, access: TeamAccess) {
+        self.id = .v7()
+        self.teamId = teamId
+        self.principalId = principalId
+        self.access = access.rawValue
+    }
+}
+
+/// A billing role: hourly rate and block-hour multiplier.
+final class Role: Model, @unchecked Sendable {
+    static let schema = "roles"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "name") var name: String
+    @Field(key: "hourly_rate") var hourlyRate: Double
+    @Field(key: "block_hour_multiplier") var blockHourMultiplier: Double
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+}
+
+/// Business hours of one weekday, minutes after midnight.
+struct BusinessDay: Codable, Sendable, Equatable {
+    /// 1 = Monday … 7 = Sunday (ISO 8601).
+    var weekday: Int
+    var start: String
+    var end: String
+}
+
+final class InternalLocation: Model, @unchecked Sendable {
+    static let schema = "internal_locations"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "name") var name: String
+    @Field(key: "time_zone") var timeZone: String
+    @Field(key: "business_hours") var businessHoursJSON: String
+    /// ISO dates (yyyy-mm-dd) on which no business hours count.
+    @Field(key: "holidays") var holidaysJSON: String
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+
+    var businessHours: [BusinessDay] {
+        get { JSONColumn.decode(businessHoursJSON, default: []) }
+        set { businessHoursJSON = JSONColumn.encode(newValue) }
+    }
+
+    var holidays: [String] {
+        get { JSONColumn.decode(holidaysJSON, default: []) }
+        set { holidaysJSON = JSONColumn.encode(newValue) }
+    }
+}
+
+/// System settings (tenant domain and the like), one row per key.
+final class Setting: Model, @unchecked Sendable {
+    static let schema = "settings"
+
+    @ID(custom: "key", generatedBy: .user) var id: String?
+    @Field(key: "value") var value: String
+
+    init() {}
+
+    init(key: String, value: String) {
+        self.id = key
+        self.value = value
+    }
+
+    static let tenantDomain = "tenantDomain"
+}

@@ -1,0 +1,65 @@
+import Fluent
+import Foundation
+import TandemCore
+
+final class Organization: Model, @unchecked Sendable {
+    static let schema = "organizations"
+    static let scopeTable = ScopeTable(name: schema, columns: [.id: "id", .organization: "id"])
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "name") var name: String
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
+
+    init() {}
+}
+
+final class Site: Model, @unchecked Sendable {
+    static let schema = "sites"
+    static let scopeTable = ScopeTable(name: schema, columns: [.id: "id", .organization: "organization_id", .site: "id"])
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "organization_id") var organizationId: UUID
+    @Field(key: "name") var name: String
+    /// ISO 3166 alpha-2.
+    @Field(key: "country") var country: String
+    @OptionalField(key: "address") var address: String?
+    @OptionalField(key: "internal_location_id") var internalLocationId: UUID?
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
+
+    init() {}
+}
+
+/// A phone number of a contact, digits only, with its ISO 3166 country.
+struct Phone: Codable, Sendable, Equatable {
+    var number: String
+    var countryCode: String
+    var kind: String
+}
+
+final class Contact: Model, @unchecked Sendable {
+    static let schema = "contacts"
+    static let scopeTable = ScopeTable(name: schema, columns: [.id: "id", .organization: "organization_id", .site: "site_id"])
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "organization_id") var organizationId: UUID
+    @OptionalField(key: "site_id") var siteId: UUID?
+    @Field(key: "first_name") var firstName: String
+    @Field(key: "last_name") var lastName: String
+    @OptionalField(key: "email") var email: String?
+    @Field(key: "phones") var phonesJSON: String
+    @Field(key: "portal_organization_wide") var portalOrganizationWide: Bool
+    @OptionalField(key: "portal_password_hash") var portalPasswordHash: String?
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
+
+    init() {}
+
+    var fullName: String { "\(firstName) \(lastName)" }
+
+    var phones: [Phone] {
+        get { JSONColumn.decode(phonesJSON, default: []) }
+        set { phonesJSON = JSONColumn.encode(newValue) }
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import TandemCore
+import Vapor
+
+struct TicketDTO: Content, Equatable {
+    var id: String
+    var number: Int
+    var title: String
+    var description: String
+    var organizationId: String
+    var siteId: String?
+    var contactId: String?
+    var queueId: String?
+    var teamId: String?
+    var status: String
+    var priority: String
+    var source: String
+    var assigneeIds: [String]
+    var coManagedVisible: Bool
+    var dueAt: Date?
+    var version: Int
+    var createdAt: Date?
+    var updatedAt: Date?
+
+    init(_ ticket: Ticket, assignees: [UUID]) {
+        id = ticket.id!.uuidString
+        number = ticket.number
+        title = ticket.title
+        description = ticket.description
+        organizationId = ticket.organizationId.uuidString
+        siteId = ticket.siteId?.uuidString
+        contactId = ticket.contactId?.uuidString
+        queueId = ticket.queueId?.uuidString
+        teamId = ticket.teamId?.uuidString
+        status = ticket.status
+        priority = ticket.priority
+        source = ticket.source
+        assigneeIds = assignees.map(\.uuidString)
+        coManagedVisible = ticket.coManagedVisible
+        dueAt = ticket.dueAt
+        version = ticket.version
+        createdAt = ticket.createdAt
+        updatedAt = ticket.updatedAt
+    }
+}
+
+/// The body of `POST /tickets` and `PATCH /tickets/{id}`: absent fields are left alone.
+struct TicketInput: Decodable, Sendable {
+    var title: Patch<String> = .absent
+    var description: Patch<String> = .absent
+    var organizationId: Patch<String> = .absent
+    var siteId: Patch<String> = .absent
+    var contactId: Patch<String> = .absent
+    var queueId: Patch<String> = .absent
+    var teamId: Patch<String> = .absent
+    var status: Patch<String> = .absent
+    var priority: Patch<String> = .absent
+    var source: Patch<String> = .absent
+    var assigneeIds: Patch<[String]> = .absent
+    var coManagedVisible: Patch<Bool> = .absent
+    var dueAt: Patch<Date> = .absent
+}
+
+/// The list filters of `GET /tickets` and `GET /tickets/count`.
+struct TicketFilter: Sendable {
+    var statuses: [TicketStatus] = []
+    var organizationId: UUID?
+    var queueId: UUID?
+    var assigneeId: UUID?
+    var text: String?
+
+    init() {}
+
+    init(_ request: Request) throws {
+        var validator = FieldValidator()
+        if let text = request.query[String.self, at: "status"], !text.isEmpty {
+            statuses = text.split(separator: ",").compactMap { validator.choice(String($0), "status", as: TicketStatus.self) }
+        }
+        if let text = request.query[String.self, at: "organizationId"] { organizationId = validator.id(text, "organizationId") }
+        if let text = request.query[String.self, at: "queueId"] { queueId = validator.id(text, "queueId") }
+        if let text = request.query[String.self, at: "assigneeId"] { assigneeId = validator.id(text, "assigneeId") }
+        if let text = request.query[String.self, at: "q"] {
+            self.text = validator.text(text, "q", max: 200, required: false).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        try validator.check()
+    }
+
+    /// The filter's id terms as a scope, to be combined with the policy's.
+    var scope: Scope {
+        .allOf([
+            organizationId.map { .equals(.organization, $0) } ?? .all,
+            queueId.map { .equals(.queue, $0) } ?? .all,
+            assigneeId.map { .assignedTo($0) } ?? .all,
+        ])
+    }
+}
+
+struct NoteDTO: Content {
+    var id: String
+    var ticketId: String
+    var body: String
+    var publishTo: String
+    var authorId: String
+    var authorKind: String
+    var authorName: String
+    var createdAt: Date?
+    var updatedAt: Date?
+
+    init(_ note: Note) {
+        id = note.id!.uuidString
+        ticketId = note.ticketId.uuidString
+        body = note.body
+        publishTo = note.publishTo
+        authorId = note.authorId.uuidString
+        authorKind = note.authorKind
+        authorName = note.authorName
+        createdAt = note.createdAt
+        updatedAt = note.updatedAt
+    }
+}
+
+struct NoteInput: Decodable, Sendable {
+    var body: Patch<String> = .absent
+    var publishTo: Patch<String> = .absent
+}
+
+struct TimeEntryDTO: Content {
+    var id: String
+    var ticketId: String
+    var roleId: String?
+    var minutes: Int
+    var summary: String
+    var publishTo: String
+    var authorId: String
+    var authorName: String
+    var createdAt: Date?
+    var updatedAt: Date?
+
+    init(_ entry: TimeEntry) {
+        id = entry.id!.uuidString
+        ticketId = entry.ticketId.uuidString
+        roleId = entry.roleId?.uuidString
+        minutes = entry.minutes
+        summary = entry.summary
+        publishTo = entry.publishTo
+        authorId = entry.authorId.uuidString
+        authorName = entry.authorName
+        createdAt = entry.createdAt
+        updatedAt = entry.updatedAt
+    }
+}
+
+struct TimeEntryInput: Decodable, Sendable {
+    var roleId: Patch<String> = .absent
+    var minutes: Patch<Int> = .absent
+    var summary: Patch<String> = .absent
+    var publishTo: Patch<String> = .absent
+}
+
+struct AttachmentDTO: Content {
+    var id: String
+    var ticketId: String
+    var filename: String
+    var contentType: String
+    var size: Int
+    var sha256: String
+    var publishTo: String
+    var authorId: String
+    var authorName: String
+    var createdAt: Date?
+
+    init(_ attachment: Attachment) {
+        id = attachment.id!.uuidString
+        ticketId = attachment.ticketId.uuidString
+        filename = attachment.filename
+        contentType = attachment.contentType
+        size = attachment.size
+        sha256 = attachment.sha256
+        publishTo = attachment.publishTo
+        authorId = attachment.authorId.uuidString
+        authorName = attachment.authorName
+        createdAt = attachment.createdAt
+    }
+}
+
+struct AttachmentInput: Decodable, Sendable {
+    var filename: Patch<String> = .absent
+    var contentType: Patch<String> = .absent
+    var publishTo: Patch<String> = .absent
+    /// The file's bytes, base64-encoded.
+    var content: Patch<String> = .absent
+}

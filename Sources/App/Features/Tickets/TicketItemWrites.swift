@@ -1,0 +1,205 @@
+import Crypto
+import Fluent
+import Foundation
+import TandemCore
+import Vapor
+
+/// Creating and changing notes, time entries and attachments.
+enum TicketItemWrites {
+    static let maxAttachmentBytes = 10 * 1024 * 1024
+
+    static func createNote(ticketId: UUID, _ input: NoteInput, by principal: Principal, on db: any Database) async throws -> NoteDTO {
+        let ticket = try await TicketItems.ticketForNewItem(Note.self, ticketId: ticketId, by: principal, on: db)
+        var validator = FieldValidator()
+        let body = validator.text(input.body.value, "body", max: 100_000)
+        let requested = input.publishTo.value.flatMap { validator.choice($0, "publishTo", as: PublishTo.self) }
+        try validator.check()
+        let publishTo = try AccessPolicy.publishTo(for: principal, requested: requested)
+        let note = Note()
+        note.id = .v7()
+        note.ticketId = ticketId
+        note.body = body!
+        note.publishTo = publishTo.rawValue
+        note.authorId = principal.id
+        note.authorKind = principal.kind.rawValue
+        note.authorName = principal.displayName
+        return try await db.write { db in
+            try await note.create(on: db)
+            let dto = NoteDTO(note)
+            try await Audit.record("created", Note.schema, id: note.id, by: principal, organizationId: ticket.organizationId, ticketId: ticketId, after: dto, on: db)
+            return dto
+        }
+    }
+
+    static func updateNote(ticketId: UUID, id: UUID, _ input: NoteInput, by principal: Principal, on db: any Database) async throws -> NoteDTO {
+        let (ticket, note) = try await TicketItems.changeable(Note.self, ticketId: ticketId, id: id, .edit, by: principal, on: db)
+        let before = NoteDTO(note)
+        var validator = FieldValidator()
+        if !input.body.isAbsent, let body = validator.text(input.body.value, "body", max: 100_000) { note.body = body }
+        if !input.publishTo.isAbsent, let requested = validator.choice(input.publishTo.value, "publishTo", as: PublishTo.self) {
+            note.publishTo = try AccessPolicy.publishTo(for: principal, requested: requested).rawValue
+        }
+        try validator.check()
+        return try await db.write { db in
+            try await note.save(on: db)
+            let dto = NoteDTO(note)
+            try await Audit.record("updated", Note.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: ticketId, before: before, after: dto, on: db)
+            return dto
+        }
+    }
+
+    static func createTimeEntry(ticketId: UUID, _ input: TimeEntryInput, by principal: Principal, on db: any Database) async throws -> TimeEntryDTO {
+        let ticket = try await TicketItems.ticketForNewItem(TimeEntry.self, ticketId: ticketId, by: principal, on: db)
+        var validator = FieldValidator()
+        let minutes = validator.range(input.minutes.value, "minutes", 1...1440)
+        let summary = validator.text(input.summary.value, "summary", max: 2000)
+        let roleId = input.roleId.value.flatMap { validator.id($0, "roleId") }
+        let requested = input.publishTo.value.flatMap { validator.choice($0, "publishTo", as: PublishTo.self) }
+        try validator.check()
+        if let roleId { try await Lookup.requireExisting(Role.self, [roleId], field: "roleId", on: db) }
+        let entry = TimeEntry()
+        entry.id = .v7()
+        entry.ticketId = ticketId
+        entry.roleId = roleId
+        entry.minutes = minutes!
+        entry.summary = summary!
+        entry.publishTo = try AccessPolicy.publishTo(for: principal, requested: requested).rawValue
+        entry.authorId = principal.id
+        entry.authorName = principal.displayName
+        return try await db.write { db in
+            try await entry.create(on: db)
+            let dto = TimeEntryDTO(entry)
+            try await Audit.record("created", TimeEntry.schema, id: entry.id, by: principal, organizationId: ticket.organizationId, ticketId: ticketId, after: dto, on: db)
+            return dto
+        }
+    }
+
+    static func updateTimeEntry(ticketId: UUID, id: UUID, _ input: TimeEntryInput, by principal: Principal, on db: any Database) async throws -> TimeEntryDTO {
+        let (ticket, entry) = try await TicketItems.changeable(TimeEntry.self, ticketId: ticketId, id: id, .edit, by: principal, on: db)
+        let before = TimeEntryDTO(entry)
+        var validator = FieldValidator()
+        if !input.minutes.isAbsent, let minutes = validator.range(input.minutes.value, "minutes", 1...1440) { entry.minutes = minutes }
+        if !input.summary.isAbsent, let summary = validator.text(input.summary.value, "summary", max: 2000) { entry.summary = summary }
+        switch input.roleId {
+        case .absent: break
+        case .null: entry.roleId = nil
+        case .value(let text): entry.roleId = validator.id(text, "roleId")
+        }
+        if !input.publishTo.isAbsent, let requested = validator.choice(input.publishTo.value, "publishTo", as: PublishTo.self) {
+            entry.publishTo = try AccessPolicy.publishTo(for: principal, requested: requested).rawValue
+        }
+        try validator.check()
+        if let roleId = entry.roleId { try await Lookup.requireExisting(Role.self, [roleId], field: "roleId", on: db) }
+        return try await db.write { db in
+            try await entry.save(on: db)
+            let dto = TimeEntryDTO(entry)
+            try await Audit.record("updated", TimeEntry.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: ticketId, before: before, after: dto, on: db)
+            return dto
+        }
+    }
+
+    static func createAttachment(ticketId: UUID, _ input: AttachmentInput, by principal: Principal, on db: any Database, blobs: any BlobStore) async throws -> AttachmentDTO {
+        let ticket = try await TicketItems.ticketForNewItem(Attachment.self, ticketId: ticketId, by: principal, on: db)
+        var validator = FieldValidator()
+        let filename = validator.text(input.filename.value, "filename", max: 255)
+        if let filename, filename.contains("/") || filename.contains("\\") || filename == "." || filename == ".." {
+            validator.fail("filename", "must be a file name, not a path")
+        }
+        let declaredType = validator.text(input.contentType.value, "contentType", max: 100)?.lowercased()
+        let requested = input.publishTo.value.flatMap { validator.choice($0, "publishTo", as: PublishTo.self) }
+        var bytes: Data?
+        if let content = input.content.value {
+            if let data = Data(base64Encoded: content, options: .ignoreUnknownCharacters), !data.isEmpty || content.isEmpty {
+                if data.isEmpty { validator.fail("content", "the file is empty") } else { bytes = data }
+            } else {
+                validator.fail("content", "must be the file's bytes in base64")
+            }
+        } else {
+            validator.fail("content", "is required")
+        }
+        try validator.check()
+        guard let filename, let declaredType, let bytes else { throw TandemError.validation(validator.errors) }
+        guard bytes.count <= maxAttachmentBytes else {
+            throw TandemError.payloadTooLarge("An attachment may be at most \(maxAttachmentBytes / 1024 / 1024) MB; this one is \(bytes.count) bytes.")
+        }
+        try AttachmentContentType.check(declared: declaredType, bytes: bytes)
+        let publishTo = try AccessPolicy.publishTo(for: principal, requested: requested)
+
+        let attachment = Attachment()
+        attachment.id = .v7()
+        attachment.ticketId = ticketId
+        attachment.filename = filename
+        attachment.contentType = declaredType
+        attachment.size = bytes.count
+        attachment.sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        attachment.blobKey = attachment.id!.uuidString.lowercased()
+        attachment.publishTo = publishTo.rawValue
+        attachment.authorId = principal.id
+        attachment.authorName = principal.displayName
+        return try await db.write { db in
+            // The bytes are durable before the row that points at them commits.
+            try await blobs.put(bytes, key: attachment.blobKey, on: db)
+            try await attachment.create(on: db)
+            let dto = AttachmentDTO(attachment)
+            try await Audit.record("created", Attachment.schema, id: attachment.id, by: principal, organizationId: ticket.organizationId, ticketId: ticketId, after: dto, on: db)
+            return dto
+        }
+    }
+
+    static func updateAttachment(ticketId: UUID, id: UUID, _ input: AttachmentInput, by principal: Principal, on db: any Database) async throws -> AttachmentDTO {
+        let (ticket, attachment) = try await TicketItems.changeable(Attachment.self, ticketId: ticketId, id: id, .edit, by: principal, on: db)
+        let before = AttachmentDTO(attachment)
+        var validator = FieldValidator()
+        if !input.filename.isAbsent, let filename = validator.text(input.filename.value, "filename", max: 255) { attachment.filename = filename }
+        if !input.publishTo.isAbsent, let requested = validator.choice(input.publishTo.value, "publishTo", as: PublishTo.self) {
+            attachment.publishTo = try AccessPolicy.publishTo(for: principal, requested: requested).rawValue
+        }
+        if !input.content.isAbsent || !input.contentType.isAbsent {
+            validator.fail("content", "an attachment's bytes cannot change; add a new attachment")
+        }
+        try validator.check()
+        return try await db.write { db in
+            try await attachment.save(on: db)
+            let dto = AttachmentDTO(attachment)
+            try await Audit.record("updated", Attachment.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: ticketId, before: before, after: dto, on: db)
+            return dto
+        }
+    }
+}
+
+/// The attachment types Tandem accepts, and a check that the bytes are what the type says.
+enum AttachmentContentType {
+    static let allowed: Set<String> = [
+        "text/plain", "text/csv", "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp",
+        "application/zip", "message/rfc822", "application/json",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ]
+
+    static func check(declared: String, bytes: Data) throws {
+        guard allowed.contains(declared) else {
+            throw TandemError.invalid("contentType", "'\(declared)' is not an accepted attachment type; accepted: \(allowed.sorted().joined(separator: ", "))")
+        }
+        let head = [UInt8](bytes.prefix(8))
+        func starts(_ magic: [UInt8]) -> Bool { head.starts(with: magic) }
+        let matches: Bool
+        switch declared {
+        case "application/pdf": matches = starts([0x25, 0x50, 0x44, 0x46])
+        case "image/png": matches = starts([0x89, 0x50, 0x4E, 0x47])
+        case "image/jpeg": matches = starts([0xFF, 0xD8, 0xFF])
+        case "image/gif": matches = starts([0x47, 0x49, 0x46, 0x38])
+        case "image/webp": matches = starts([0x52, 0x49, 0x46, 0x46])
+        case "application/zip", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             "application/vnd.openxmlformats-officedocument.presentationml.presentation":
+            matches = starts([0x50, 0x4B, 0x03, 0x04])
+        default:
+            // Text types: valid UTF-8 without NUL bytes.
+            matches = String(data: bytes, encoding: .utf8) != nil && !bytes.contains(0)
+        }
+        guard matches else {
+            throw TandemError.invalid("content", "the bytes are not a \(declared) file")
+        }
+    }
+}

@@ -1,0 +1,281 @@
+import Fluent
+import Foundation
+import SQLKit
+import TandemCore
+import Vapor
+
+/// Ticket reads and writes under the access policy. Handlers and pages call these with a database
+/// and a principal; nothing here decides visibility on its own.
+enum TicketService {
+    static let what = "ticket"
+
+    // MARK: Reads
+
+    /// One page of the tickets the principal can see, newest first, filtered in SQL.
+    static func list(_ filter: TicketFilter, page: PageRequest, by principal: Principal, on db: any Database) async throws -> ListPage<TicketDTO> {
+        var query = try filtered(filter, by: principal, on: db)
+        if let after = page.after {
+            guard let number = Int(after) else { throw TandemError.invalid("cursor", "is not a cursor this server issued") }
+            query = query.filter(\.$number < number)
+        }
+        let rows = try await query.sort(\.$number, .descending).limit(page.limit + 1).all()
+        let tickets = Array(rows.prefix(page.limit))
+        let assignees = try await assigneeIds(of: tickets.compactMap(\.id), on: db)
+        return ListPage(
+            items: tickets.map { TicketDTO($0, assignees: assignees[$0.id!] ?? []) },
+            nextCursor: rows.count > page.limit ? tickets.last.map { PageRequest.cursor(String($0.number)) } : nil)
+    }
+
+    static func count(_ filter: TicketFilter, by principal: Principal, on db: any Database) async throws -> Int {
+        try await filtered(filter, by: principal, on: db).count()
+    }
+
+    private static func filtered(_ filter: TicketFilter, by principal: Principal, on db: any Database) throws -> QueryBuilder<Ticket> {
+        let scope = Scope.allOf([AccessPolicy.ticketScope(for: principal), filter.scope])
+        var query = Ticket.query(on: db).filter(scope, on: Ticket.scopeTable)
+        if !filter.statuses.isEmpty {
+            query = query.filter(\.$status ~~ filter.statuses.map(\.rawValue))
+        }
+        if let text = filter.text {
+            let pattern = SearchAPI.like(text)
+            query = query.filter(.sql(SQLQueryString(
+                "(LOWER(tickets.title) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(tickets.description) LIKE \(bind: pattern) ESCAPE '\\')")))
+        }
+        return query
+    }
+
+    /// The ticket if the principal can see it; otherwise 404.
+    static func visible(_ id: UUID, by principal: Principal, on db: any Database) async throws -> Ticket {
+        try await Lookup.visible(Ticket.self, id, scope: AccessPolicy.ticketScope(for: principal), table: Ticket.scopeTable, what: what, on: db)
+    }
+
+    static func get(_ id: UUID, by principal: Principal, on db: any Database) async throws -> TicketDTO {
+        let ticket = try await visible(id, by: principal, on: db)
+        return TicketDTO(ticket, assignees: try await assigneeIds(of: [id], on: db)[id] ?? [])
+    }
+
+    static func assigneeIds(of tickets: [UUID], on db: any Database) async throws -> [UUID: [UUID]] {
+        guard !tickets.isEmpty else { return [:] }
+        let rows = try await TicketAssignee.query(on: db).filter(\.$ticketId ~~ tickets).sort(\.$position).all()
+        return Dictionary(grouping: rows, by: \.ticketId).mapValues { $0.map(\.principalId) }
+    }
+
+    /// The facts the policy evaluates for one ticket.
+    static func facts(_ ticket: Ticket, assignees: [UUID]) -> ScopeFacts {
+        ScopeFacts(
+            values: [.id: ticket.id, .organization: ticket.organizationId, .site: ticket.siteId, .queue: ticket.queueId,
+                     .team: ticket.teamId, .contact: ticket.contactId],
+            assigneeIds: Set(assignees), coManagedVisible: ticket.coManagedVisible)
+    }
+
+    // MARK: Writes
+
+    static func create(_ input: TicketInput, by principal: Principal, on db: any Database) async throws -> TicketDTO {
+        var validator = FieldValidator()
+        let title = validator.text(input.title.value, "title", max: 200)
+        let description = validator.text(input.description.value ?? "", "description", max: 100_000, required: false) ?? ""
+        let organizationId = validator.id(input.organizationId.value, "organizationId")
+        let siteId = input.siteId.value.flatMap { validator.id($0, "siteId") }
+        var contactId = input.contactId.value.flatMap { validator.id($0, "contactId") }
+        let queueId = input.queueId.value.flatMap { validator.id($0, "queueId") }
+        let teamId = input.teamId.value.flatMap { validator.id($0, "teamId") }
+        let status = validator.choice(input.status.value ?? TicketStatus.new.rawValue, "status", as: TicketStatus.self)
+        let priority = validator.choice(input.priority.value ?? TicketPriority.medium.rawValue, "priority", as: TicketPriority.self)
+        let defaultSource: SourceChannel = principal.kind == .contact ? .portal : .api
+        let source = validator.choice(input.source.value ?? defaultSource.rawValue, "source", as: SourceChannel.self)
+        let assignees = (input.assigneeIds.value ?? []).compactMap { validator.id($0, "assigneeIds") }
+        if status != nil, status != .new {
+            validator.fail("status", "a new ticket starts as new")
+        }
+        if principal.kind == .contact {
+            for (field, given) in [("queueId", queueId != nil), ("teamId", teamId != nil), ("assigneeIds", !assignees.isEmpty),
+                                   ("coManagedVisible", input.coManagedVisible.value != nil)] where given {
+                validator.fail(field, "contacts cannot set this field")
+            }
+            if let contactId, contactId != principal.contactId { validator.fail("contactId", "contacts open tickets for themselves") }
+            contactId = principal.contactId
+        }
+        try validator.check()
+        guard let title, let organizationId, let status, let priority, let source else { throw TandemError.validation(validator.errors) }
+
+        try AccessPolicy.authorizeTicketCreation(principal, organizationId: organizationId)
+        try await checkReferences(organizationId: organizationId, siteId: siteId, contactId: contactId, queueId: queueId, teamId: teamId,
+                                  assigneeIds: assignees, on: db)
+
+        let ticket = Ticket()
+        ticket.id = .v7()
+        ticket.title = title
+        ticket.description = description
+        ticket.organizationId = organizationId
+        ticket.siteId = siteId
+        ticket.contactId = contactId
+        ticket.queueId = queueId
+        ticket.teamId = teamId
+        ticket.status = status.rawValue
+        ticket.priority = priority.rawValue
+        ticket.source = source.rawValue
+        ticket.coManagedVisible = input.coManagedVisible.value ?? false
+        ticket.dueAt = input.dueAt.value
+        ticket.version = 1
+        ticket.createdById = principal.id
+        let id = ticket.id!
+        return try await db.write { db in
+            ticket.number = try await nextNumber(on: db)
+            try await ticket.create(on: db)
+            try await replaceAssignees(of: id, with: assignees, on: db)
+            let dto = TicketDTO(ticket, assignees: assignees)
+            try await Audit.record("created", "ticket", id: id, by: principal, organizationId: organizationId, ticketId: id, after: dto, on: db)
+            return dto
+        }
+    }
+
+    /// Applies a PATCH. `ifMatch` is the client's ETag; a stale one changes nothing and answers 412.
+    static func update(_ id: UUID, _ input: TicketInput, ifMatch: String?, by principal: Principal, on db: any Database) async throws -> TicketDTO {
+        let current = try await visible(id, by: principal, on: db)
+        let currentAssignees = try await assigneeIds(of: [id], on: db)[id] ?? []
+        guard AccessPolicy.ticketScope(for: principal, .edit).evaluate(facts(current, assignees: currentAssignees)) else {
+            throw TandemError.forbidden("you can see this ticket but your security level or team access does not let you change it")
+        }
+        if !input.organizationId.isAbsent, input.organizationId.value != current.organizationId.uuidString {
+            throw TandemError.invalid("organizationId", "a ticket cannot move to another organization")
+        }
+
+        return try await db.write { db in
+            guard let ticket = try await lock(id, on: db) else { throw TandemError.notFound(what) }
+            if let ifMatch, !etagMatches(ifMatch, ticket) {
+                throw TandemError.preconditionFailed("The ticket changed since you read it (now version \(ticket.version)); reload it and apply your change again.")
+            }
+            let assignees = try await assigneeIds(of: [id], on: db)[id] ?? []
+            let before = TicketDTO(ticket, assignees: assignees)
+            let newAssignees = try await apply(input, to: ticket, currentAssignees: assignees, by: principal, on: db)
+            ticket.version += 1
+            try await ticket.save(on: db)
+            if let newAssignees { try await replaceAssignees(of: id, with: newAssignees, on: db) }
+            let after = TicketDTO(ticket, assignees: newAssignees ?? assignees)
+            try await Audit.record("updated", "ticket", id: id, by: principal, organizationId: ticket.organizationId, ticketId: id,
+                                   before: before, after: after, on: db)
+            return after
+        }
+    }
+
+    static func delete(_ id: UUID, ifMatch: String?, by principal: Principal, on db: any Database, blobs: any BlobStore) async throws {
+        let current = try await visible(id, by: principal, on: db)
+        let currentAssignees = try await assigneeIds(of: [id], on: db)[id] ?? []
+        guard AccessPolicy.ticketScope(for: principal, .delete).evaluate(facts(current, assignees: currentAssignees)) else {
+            throw TandemError.forbidden("your security level does not allow deleting this ticket")
+        }
+        let blobKeys = try await db.write { db in
+            guard let ticket = try await lock(id, on: db) else { throw TandemError.notFound(what) }
+            if let ifMatch, !etagMatches(ifMatch, ticket) {
+                throw TandemError.preconditionFailed("The ticket changed since you read it (now version \(ticket.version)).")
+            }
+            let keys = try await Attachment.query(on: db).filter(\.$ticketId == id).all().map(\.blobKey)
+            let before = TicketDTO(ticket, assignees: currentAssignees)
+            try await ticket.delete(on: db)
+            try await Audit.record("deleted", "ticket", id: id, by: principal, organizationId: ticket.organizationId, ticketId: id, before: before, on: db)
+            return keys
+        }
+        // Bytes go only after the rows that point at them are gone; a crash in between leaves an orphan, never a dangling row.
+        for key in blobKeys { try? await blobs.delete(key, on: db) }
+    }
+
+    static func etagMatches(_ header: String, _ ticket: Ticket) -> Bool {
+        header == "*" || header.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == ticket.etag }
+    }
+
+    /// Re-reads the ticket inside the write transaction, locking its row on PostgreSQL
+    /// (SQLite's BEGIN IMMEDIATE already holds the write lock).
+    private static func lock(_ id: UUID, on db: any Database) async throws -> Ticket? {
+        if !db.isSQLite {
+            _ = try await db.sql.select().column("id").from(Ticket.schema).where("id", .equal, id).for(.update).first()
+        }
+        return try await Ticket.find(id, on: db)
+    }
+
+    private static func apply(_ input: TicketInput, to ticket: Ticket, currentAssignees: [UUID], by principal: Principal, on db: any Database) async throws -> [UUID]? {
+        var validator = FieldValidator()
+        if !input.title.isAbsent, let title = validator.text(input.title.value, "title", max: 200) { ticket.title = title }
+        if !input.description.isAbsent { ticket.description = validator.text(input.description.value ?? "", "description", max: 100_000, required: false) ?? "" }
+        if !input.priority.isAbsent, let priority = validator.choice(input.priority.value, "priority", as: TicketPriority.self) { ticket.priority = priority.rawValue }
+        if !input.source.isAbsent, let source = validator.choice(input.source.value, "source", as: SourceChannel.self) { ticket.source = source.rawValue }
+        if !input.status.isAbsent, let status = validator.choice(input.status.value, "status", as: TicketStatus.self) {
+            let current = TicketStatus(rawValue: ticket.status) ?? .new
+            if let next = try? current.transition(to: status) {
+                ticket.status = next.rawValue
+            } else {
+                validator.fail("status", current.refusal(to: status))
+            }
+        }
+        if !input.coManagedVisible.isAbsent {
+            if let visible = input.coManagedVisible.value { ticket.coManagedVisible = visible } else { validator.fail("coManagedVisible", "must be true or false") }
+        }
+        if !input.dueAt.isAbsent { ticket.dueAt = input.dueAt.value }
+        let siteId = optionalId(input.siteId, "siteId", &validator) { ticket.siteId = $0 }
+        let contactId = optionalId(input.contactId, "contactId", &validator) { ticket.contactId = $0 }
+        let queueId = optionalId(input.queueId, "queueId", &validator) { ticket.queueId = $0 }
+        let teamId = optionalId(input.teamId, "teamId", &validator) { ticket.teamId = $0 }
+        var assignees: [UUID]?
+        switch input.assigneeIds {
+        case .absent: break
+        case .null: assignees = []
+        case .value(let texts): assignees = texts.compactMap { validator.id($0, "assigneeIds") }
+        }
+        try validator.check()
+        try await checkReferences(organizationId: ticket.organizationId, siteId: siteId, contactId: contactId, queueId: queueId, teamId: teamId,
+                                  assigneeIds: assignees.map { $0.filter { !currentAssignees.contains($0) } } ?? [], on: db)
+        return assignees
+    }
+
+    /// Applies an optional id field of a PATCH; returns the new id when one was set.
+    private static func optionalId(_ field: Patch<String>, _ name: String, _ validator: inout FieldValidator, _ apply: (UUID?) -> Void) -> UUID? {
+        switch field {
+        case .absent: return nil
+        case .null: apply(nil); return nil
+        case .value(let text):
+            let id = validator.id(text, name)
+            if let id { apply(id) }
+            return id
+        }
+    }
+
+    /// Referenced rows must exist and belong to the ticket's organization; assignees must be able to see it.
+    private static func checkReferences(organizationId: UUID, siteId: UUID?, contactId: UUID?, queueId: UUID?, teamId: UUID?, assigneeIds: [UUID], on db: any Database) async throws {
+        var validator = FieldValidator()
+        if let siteId, try await Site.query(on: db).filter(\.$id == siteId).filter(\.$organizationId == organizationId).count() == 0 {
+            validator.fail("siteId", "no site with this id in the ticket's organization")
+        }
+        if let contactId, try await Contact.query(on: db).filter(\.$id == contactId).filter(\.$organizationId == organizationId).count() == 0 {
+            validator.fail("contactId", "no contact with this id in the ticket's organization")
+        }
+        if let queueId, try await Queue.find(queueId, on: db) == nil { validator.fail("queueId", "no queue with this id") }
+        if let teamId, try await Team.find(teamId, on: db) == nil { validator.fail("teamId", "no team with this id") }
+        if Set(assigneeIds).count != assigneeIds.count { validator.fail("assigneeIds", "lists the same assignee twice") }
+        for assigneeId in Set(assigneeIds) {
+            guard let principal = try await PrincipalLoader.load(id: assigneeId, kind: .resource, on: db) else {
+                validator.fail("assigneeIds", "no active resource with id \(assigneeId.uuidString)")
+                continue
+            }
+            let facts = ScopeFacts(values: [.organization: organizationId])
+            if !AccessPolicy.organizationScope(for: principal, area: .tickets, .view).evaluate(facts) {
+                validator.fail("assigneeIds", "\(principal.displayName) cannot be assigned: their client restrictions exclude this organization")
+            }
+        }
+        try validator.check()
+    }
+
+    private static func replaceAssignees(of ticketId: UUID, with assignees: [UUID], on db: any Database) async throws {
+        try await TicketAssignee.query(on: db).filter(\.$ticketId == ticketId).delete()
+        for (position, principalId) in assignees.enumerated() {
+            try await TicketAssignee(ticketId: ticketId, principalId: principalId, kind: .resource, position: position).create(on: db)
+        }
+    }
+
+    /// The next ticket number: a sequence on PostgreSQL, a counter row under SQLite's write lock.
+    static func nextNumber(on db: any Database) async throws -> Int {
+        let row = db.isSQLite
+            ? try await db.sql.raw("UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value").first()
+            : try await db.sql.raw("SELECT nextval('ticket_number_seq') AS value").first()
+        guard let value = try row?.decode(column: "value", as: Int.self) else { throw TandemError.conflict("could not allocate a ticket number") }
+        return value
+    }
+}

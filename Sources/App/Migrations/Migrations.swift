@@ -1,0 +1,27 @@
+import Fluent
+
+/// Every schema change, in order. Append; never reorder.
+enum Migrations {
+    static let all: [any Migration] = [
+        CreateSecurityLevel(),
+        CreateOrganization(),
+        CreateInternalLocation(),
+        CreateSite(),
+        CreateContact(),
+        CreateResource(),
+        CreateResourceClientRestriction(),
+        CreateQueue(),
+        CreateTeam(),
+        CreateRole(),
+        CreateTicket(),
+        CreateTicketAssignee(),
+        CreateNote(),
+        CreateTimeEntry(),
+        CreateAttachment(),
+        CreateAuditEvent(),
+        CreateAPIToken(),
+        CreateLoginFailure(),
+        CreateSetting(),
+        SeedSystemSecurityLevels(),
+    ]
+}

@@ -1,0 +1,108 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import Leaf
+import NIOCore
+import Vapor
+
+/// What `configure` takes from outside, so tests can override it (SPEC §11).
+public struct AppOptions: Sendable {
+    public enum Storage: Sendable {
+        case sqlite(path: String)
+        case postgres(url: String)
+    }
+
+    public var storage: Storage
+    public var blobDirectory: String
+    /// Attachment bytes in the database instead of a directory (the default with PostgreSQL).
+    public var blobsInDatabase: Bool
+    public var bcryptCost: Int
+    /// Cookies marked Secure (set when served over TLS or behind a TLS proxy).
+    public var secureCookies: Bool
+
+    public init(storage: Storage, blobDirectory: String = "data/blobs", blobsInDatabase: Bool? = nil, bcryptCost: Int = 12, secureCookies: Bool = false) {
+        self.storage = storage
+        self.blobDirectory = blobDirectory
+        if case .postgres = storage {
+            self.blobsInDatabase = blobsInDatabase ?? true
+        } else {
+            self.blobsInDatabase = blobsInDatabase ?? false
+        }
+        self.bcryptCost = bcryptCost
+        self.secureCookies = secureCookies
+    }
+
+    /// `DATABASE_URL` selects PostgreSQL; otherwise `tandem.sqlite` in the working directory.
+    public static func fromEnvironment() -> AppOptions {
+        let storage: Storage = Environment.get("DATABASE_URL").flatMap { $0.isEmpty ? nil : Storage.postgres(url: $0) }
+            ?? .sqlite(path: Environment.get("TANDEM_SQLITE_PATH") ?? "tandem.sqlite")
+        return AppOptions(
+            storage: storage,
+            blobDirectory: Environment.get("TANDEM_BLOB_DIR") ?? "data/blobs",
+            blobsInDatabase: Environment.get("TANDEM_BLOB_STORE").map { $0 == "database" },
+            bcryptCost: Environment.get("TANDEM_BCRYPT_COST").flatMap(Int.init) ?? 12,
+            secureCookies: Environment.get("TANDEM_SECURE_COOKIES") == "1" || (Environment.get("TANDEM_PUBLIC_URL")?.hasPrefix("https://") ?? false))
+    }
+}
+
+struct AppSettings: Sendable {
+    let options: AppOptions
+    let blobs: any BlobStore
+}
+
+extension Application {
+    private struct SettingsKey: StorageKey { typealias Value = AppSettings }
+
+    var settings: AppSettings {
+        get { storage[SettingsKey.self]! }
+        set { storage[SettingsKey.self] = newValue }
+    }
+}
+
+extension Request {
+    var settings: AppSettings { application.settings }
+}
+
+public func configure(_ app: Application, options: AppOptions = .fromEnvironment()) async throws {
+    switch options.storage {
+    case .sqlite(let path):
+        app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
+    case .postgres(let url):
+        var configuration = try SQLPostgresConfiguration(url: url)
+        configuration.searchPath = ["public"]
+        app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 4, sqlLogLevel: .debug), as: .psql)
+    }
+    app.migrations.add(Migrations.all)
+    if case .sqlite = options.storage {
+        // WAL persists in the file; synchronous=FULL (SQLite's default here) makes every commit durable.
+        try await app.db.sql.raw("PRAGMA journal_mode = WAL").run()
+    }
+
+    let blobs: any BlobStore = options.blobsInDatabase
+        ? DatabaseBlobStore()
+        : DirectoryBlobStore(directory: URL(fileURLWithPath: options.blobDirectory, isDirectory: true))
+    app.settings = AppSettings(options: options, blobs: blobs)
+    app.passwords.use(.bcrypt(cost: options.bcryptCost))
+
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    ContentConfiguration.global.use(encoder: encoder, for: .json)
+    ContentConfiguration.global.use(decoder: decoder, for: .json)
+
+    app.routes.defaultMaxBodySize = "1mb"
+    app.views.use(.leaf)
+    app.leaf.configuration.rootDirectory = app.directory.resourcesDirectory + "Views/"
+
+    app.middleware = .init()
+    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(ProblemMiddleware())
+    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
+    app.middleware.use(TokenAuthenticator())
+
+    try routes(app)
+    registerCommands(app)
+}

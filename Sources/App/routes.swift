@@ -1,0 +1,31 @@
+import Fluent
+import Prometheus
+import TandemCore
+import Vapor
+
+/// The route table: each feature registers its own paths.
+func routes(_ app: Application) throws {
+    app.get("healthz") { req async throws -> Response in
+        _ = try await req.db.sql.raw("SELECT 1 AS ok").first()
+        return Response(status: .ok, headers: ["Content-Type": "application/json"], body: .init(string: #"{"status":"ok"}"#))
+    }
+    app.get("metrics") { _ async -> Response in
+        Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: .init(string: AppMetrics.registry.emitToString()))
+    }
+
+    let api = app.grouped("api", "v1")
+    api.get("openapi.yaml") { req async throws -> Response in
+        let path = req.application.directory.resourcesDirectory + "openapi.yaml"
+        guard let data = FileManager.default.contents(atPath: path) else { throw Abort(.notFound) }
+        return Response(status: .ok, headers: ["Content-Type": "application/yaml"], body: .init(data: data))
+    }
+    AuthAPI.register(api)
+    OrganizationsAPI.register(api)
+    PeopleAPI.register(api)
+    ConfigurationAPI.register(api)
+    TicketsAPI.register(api)
+    SearchAPI.register(api)
+    AuditAPI.register(api)
+
+    PagesRoutes.register(app)
+}

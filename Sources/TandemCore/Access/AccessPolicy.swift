@@ -1,0 +1,273 @@
+import Foundation
+
+/// What a principal wants to do with an object.
+public enum AccessOperation: String, Sendable, CaseIterable {
+    case view, create, edit, delete
+
+    /// The area access level an operation needs.
+    public var requiredLevel: AccessLevel {
+        switch self {
+        case .view: .view
+        case .create: .add
+        case .edit: .edit
+        case .delete: .full
+        }
+    }
+}
+
+/// The kinds of configuration the admin pages manage.
+public enum ConfigurationKind: String, Sendable, CaseIterable {
+    case securityLevels, queues, teams, roles, internalLocations, resources
+
+    var adminPermission: AdminPermission {
+        switch self {
+        case .securityLevels: .configureSecurityLevels
+        case .resources: .manageUsers
+        case .queues, .teams, .roles, .internalLocations: .manageSettings
+        }
+    }
+}
+
+/// The one access policy (SPEC §3). Every list, read, count and write asks it; the server only
+/// renders its scopes into SQL and its refusals into HTTP.
+public enum AccessPolicy {
+
+    // MARK: Tickets
+
+    /// The tickets `principal` may apply `operation` to (view, edit or delete).
+    public static func ticketScope(for principal: Principal, _ operation: AccessOperation = .view) -> Scope {
+        let permissions = principal.permissions
+        switch principal.kind {
+        case .resource:
+            guard permissions.allows(operation.requiredLevel, on: .tickets) else { return .none }
+            return .allOf([clientRestrictionScope(principal), resourceTicketReach(principal, operation)])
+        case .coManagingUser:
+            guard permissions.allows(operation.requiredLevel, on: .tickets) else { return .none }
+            let reach: Scope = switch permissions.ticketScope {
+            case .all: .all
+            case .myQueues: .anyOf([.isIn(.queue, principal.queueIds), .assignedTo(principal.id)])
+            case .assignedToMe: .assignedTo(principal.id)
+            case .none: .none
+            }
+            return .allOf([.isIn(.organization, principal.effectiveCoManagedOrganizations), .coManagedVisible, reach])
+        case .contact:
+            // The portal lets contacts read and reply; changing ticket fields stays with the help desk.
+            guard operation == .view else { return .none }
+            return .anyOf([
+                .equals(.contact, principal.contactId),
+                principal.portalOrganizationWide ? .equals(.organization, principal.organizationId) : .none,
+            ])
+        }
+    }
+
+    private static func clientRestrictionScope(_ principal: Principal) -> Scope {
+        principal.clientRestrictions.map { .isIn(.organization, $0) } ?? .all
+    }
+
+    private static func resourceTicketReach(_ principal: Principal, _ operation: AccessOperation) -> Scope {
+        switch principal.permissions.ticketScope {
+        case .all: return .all
+        case .assignedToMe: return .assignedTo(principal.id)
+        case .none: return .none
+        case .myQueues:
+            // Read-only team members see the team's tickets but change only their own.
+            let teamAccess: Set<TeamAccess> = operation == .view ? [.full, .readOnly] : [.full]
+            let teams = Set(principal.teams.filter { teamAccess.contains($0.value) }.keys)
+            return .anyOf([.isIn(.queue, principal.queueIds), .isIn(.team, teams), .assignedTo(principal.id)])
+        }
+    }
+
+    /// Whether `principal` may open a ticket for `organizationId`. An organization outside its reach
+    /// is reported as unknown, so its existence is not leaked.
+    public static func authorizeTicketCreation(_ principal: Principal, organizationId: UUID) throws(TandemError) {
+        switch principal.kind {
+        case .resource, .coManagingUser:
+            guard organizationScope(for: principal, area: .tickets, .view).evaluate(ScopeFacts(values: [.organization: organizationId])) else {
+                throw .invalid("organizationId", "no organization with this id")
+            }
+            guard principal.permissions.allows(.add, on: .tickets) else {
+                throw .forbidden("your security level does not allow creating tickets")
+            }
+        case .contact:
+            guard principal.organizationId == organizationId else {
+                throw .invalid("organizationId", "no organization with this id")
+            }
+        }
+    }
+
+    /// The explanation behind a ticket decision, in words, for admins (SPEC §13).
+    public static func explainTicket(_ principal: Principal, _ ticket: ScopeFacts) -> AccessExplanation {
+        var reasons: [String] = []
+        let organization = ticket.values[.organization].flatMap { $0 }
+        let allowed = ticketScope(for: principal).evaluate(ticket)
+        switch principal.kind {
+        case .resource:
+            if !principal.permissions.allows(.view, on: .tickets) {
+                reasons.append("The security level grants no access to tickets.")
+            }
+            if let restrictions = principal.clientRestrictions {
+                if let organization, restrictions.contains(organization) {
+                    reasons.append("The ticket's organization is among the resource's client restrictions.")
+                } else {
+                    reasons.append("The resource is limited to other organizations (client restrictions).")
+                }
+            } else {
+                reasons.append("The resource may use all organizations (no client restrictions).")
+            }
+            reasons.append(contentsOf: reachReasons(principal, ticket))
+        case .coManagingUser:
+            reasons.append(principal.coManagementEnabled ? "Co-management is on for the system." : "Co-management is off for the system.")
+            if let organization {
+                reasons.append(principal.coManagedOrganizationIds.contains(organization)
+                    ? "Co-management is on for the ticket's organization." : "Co-management is off for the ticket's organization.")
+                reasons.append(principal.associatedOrganizationIds.contains(organization)
+                    ? "The user is associated with the ticket's organization." : "The user is not associated with the ticket's organization.")
+            }
+            reasons.append(ticket.coManagedVisible ? "The ticket is visible to co-managing users." : "The ticket is hidden from co-managing users (co-managed visibility off).")
+            reasons.append(contentsOf: reachReasons(principal, ticket))
+        case .contact:
+            if ticket.values[.contact].flatMap({ $0 }) == principal.contactId {
+                reasons.append("The contact is the ticket's contact.")
+            } else if principal.portalOrganizationWide, organization == principal.organizationId {
+                reasons.append("The contact's portal shows all tickets of their organization.")
+            } else {
+                reasons.append(principal.portalOrganizationWide
+                    ? "The ticket belongs to another organization." : "The contact is not the ticket's contact and sees only their own tickets.")
+            }
+        }
+        return AccessExplanation(allowed: allowed, reasons: reasons)
+    }
+
+    private static func reachReasons(_ principal: Principal, _ ticket: ScopeFacts) -> [String] {
+        let assigned = ticket.assigneeIds.contains(principal.id)
+        switch principal.permissions.ticketScope {
+        case .all: return ["The ticket scope is all tickets."]
+        case .none: return ["The ticket scope is none."]
+        case .assignedToMe: return [assigned ? "The ticket is assigned to them (scope: assigned to me)." : "The ticket is not assigned to them (scope: assigned to me)."]
+        case .myQueues:
+            let queue = ticket.values[.queue].flatMap { $0 }
+            let team = ticket.values[.team].flatMap { $0 }
+            if let queue, principal.queueIds.contains(queue) { return ["The ticket is in one of their queues."] }
+            if let team, let access = principal.teams[team], access != .own { return ["They are a \(access.rawValue) member of the ticket's team."] }
+            if assigned { return ["The ticket is assigned to them."] }
+            return ["The ticket is in none of their queues or teams and not assigned to them (scope: my queues)."]
+        }
+    }
+
+    // MARK: Notes, time entries, attachments
+
+    /// The publish-to values a principal can read.
+    public static func readablePublishTo(_ principal: Principal) -> Set<PublishTo> {
+        switch principal.kind {
+        case .resource: Set(PublishTo.allCases)
+        case .coManagingUser: [.internalAndCoManaged, .all]
+        case .contact: [.all]
+        }
+    }
+
+    /// Items of a ticket already known to be visible; `area` is notes, timeEntries or attachments.
+    public static func ticketItemScope(for principal: Principal, area: Area, _ operation: AccessOperation = .view) -> Scope {
+        switch principal.kind {
+        case .resource, .coManagingUser:
+            guard principal.permissions.allows(operation.requiredLevel, on: area) else { return .none }
+        case .contact:
+            // Contacts read shared items and add replies; they never edit or delete them.
+            guard operation == .view || (operation == .create && area != .timeEntries) else { return .none }
+        }
+        return .publishTo(in: readablePublishTo(principal))
+    }
+
+    /// The publish-to a new item gets when none is given, and the check of a given one.
+    public static func publishTo(for principal: Principal, requested: PublishTo?) throws(TandemError) -> PublishTo {
+        switch principal.kind {
+        case .resource:
+            return requested ?? .internal
+        case .coManagingUser:
+            if requested == .internal {
+                throw .invalid("publishTo", "co-managing users cannot publish items as internal; use internalAndCoManaged or all")
+            }
+            return requested ?? .internalAndCoManaged
+        case .contact:
+            if let requested, requested != .all {
+                throw .invalid("publishTo", "contacts can only add items published to all")
+            }
+            return .all
+        }
+    }
+
+    // MARK: Organizations, sites, contacts
+
+    /// Rows tied to organizations (organizations, sites, contacts, audit events), for an area.
+    public static func organizationScope(for principal: Principal, area: Area, _ operation: AccessOperation) -> Scope {
+        switch principal.kind {
+        case .resource:
+            guard principal.permissions.allows(operation.requiredLevel, on: area) else { return .none }
+            return clientRestrictionScope(principal)
+        case .coManagingUser:
+            guard principal.permissions.allows(operation.requiredLevel, on: area) else { return .none }
+            return .isIn(.organization, principal.effectiveCoManagedOrganizations)
+        case .contact:
+            guard operation == .view else { return .none }
+            switch area {
+            case .organizations, .sites: return .equals(.organization, principal.organizationId)
+            case .contacts: return .equals(.id, principal.contactId)
+            default: return .none
+            }
+        }
+    }
+
+    /// The audit log: MSP staff with report access, limited to their client restrictions.
+    public static func auditScope(for principal: Principal) -> Scope {
+        guard principal.kind == .resource else { return .none }
+        return organizationScope(for: principal, area: .reports, .view)
+    }
+
+    // MARK: Configuration and the people directory
+
+    /// Security levels, queues, teams, roles, internal locations and resources.
+    public static func configurationScope(for principal: Principal, _ kind: ConfigurationKind, _ operation: AccessOperation) -> Scope {
+        switch principal.kind {
+        case .resource:
+            if operation == .view { return .all }
+            return principal.permissions.has(kind.adminPermission) ? .all : .none
+        case .coManagingUser:
+            // They pick queues and roles on their own tickets and see MSP resources; they configure nothing.
+            guard operation == .view else { return .none }
+            return [.queues, .roles, .resources].contains(kind) ? .all : .none
+        case .contact:
+            return .none
+        }
+    }
+
+    /// Throws the refusal for a configuration change, or nothing when it is allowed.
+    public static func authorizeConfiguration(_ principal: Principal, _ kind: ConfigurationKind, _ operation: AccessOperation) throws(TandemError) {
+        guard configurationScope(for: principal, kind, operation) != .none else {
+            throw .forbidden("your security level does not allow changing \(kind.label)")
+        }
+    }
+
+    /// Whether an admin-only view (explanations, access previews) is open to the principal.
+    public static func authorizeAdmin(_ principal: Principal, _ permission: AdminPermission) throws(TandemError) {
+        guard principal.kind == .resource, principal.permissions.has(permission) else {
+            throw .forbidden("this needs the \(permission.rawValue) permission")
+        }
+    }
+}
+
+extension ConfigurationKind {
+    var label: String {
+        switch self {
+        case .securityLevels: "security levels"
+        case .queues: "queues"
+        case .teams: "teams"
+        case .roles: "roles"
+        case .internalLocations: "internal locations"
+        case .resources: "resources"
+        }
+    }
+}
+
+public struct AccessExplanation: Codable, Sendable, Equatable {
+    public var allowed: Bool
+    public var reasons: [String]
+}
