@@ -67,6 +67,8 @@ struct TicketFilter: Sendable {
     var organizationId: UUID?
     var queueId: UUID?
     var assigneeId: UUID?
+    /// Pages only (a site's ticket list).
+    var siteId: UUID?
     var text: String?
 
     init() {}
@@ -91,6 +93,7 @@ struct TicketFilter: Sendable {
             organizationId.map { .equals(.organization, $0) } ?? .all,
             queueId.map { .equals(.queue, $0) } ?? .all,
             assigneeId.map { .assignedTo($0) } ?? .all,
+            siteId.map { .equals(.site, $0) } ?? .all,
         ])
     }
 }

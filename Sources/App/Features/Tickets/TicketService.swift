@@ -241,6 +241,9 @@ enum TicketService {
     /// Referenced rows must exist and belong to the ticket's organization; assignees must be able to see it.
     private static func checkReferences(organizationId: UUID, siteId: UUID?, contactId: UUID?, queueId: UUID?, teamId: UUID?, assigneeIds: [UUID], on db: any Database) async throws {
         var validator = FieldValidator()
+        if try await Organization.find(organizationId, on: db) == nil {
+            validator.fail("organizationId", "no organization with this id")
+        }
         if let siteId, try await Site.query(on: db).filter(\.$id == siteId).filter(\.$organizationId == organizationId).count() == 0 {
             validator.fail("siteId", "no site with this id in the ticket's organization")
         }
