@@ -25,7 +25,8 @@ struct DirectoryBlobStore: BlobStore {
         // Flushed to disk before the row that points at it is committed.
         try handle.synchronize()
         try handle.close()
-        _ = try FileManager.default.replaceItemAt(target, withItemAt: temporary)
+        // rename(2) replaces atomically; FileManager.replaceItemAt fails on Linux when the target does not exist yet.
+        guard rename(temporary.path, target.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     }
 
     func get(_ key: String, on db: any Database) async throws -> Data? {

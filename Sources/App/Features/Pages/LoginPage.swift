@@ -1,0 +1,96 @@
+import Fluent
+import Foundation
+import TandemCore
+import Vapor
+
+/// `/login` and `/logout`: a page session is a `.session` token in an HttpOnly cookie.
+enum LoginPage {
+    static let view = "auth/login"
+
+    struct Model: Encodable, Sendable {
+        var layout: PageLayout
+        var username: String
+        var next: String?
+        var csrf: String
+        var feedback: FormFeedback?
+        var notice: String?
+    }
+
+    struct Form: Decodable, Sendable {
+        var username: String?
+        var password: String?
+        var next: String?
+        var _csrf: String?
+    }
+
+    // MARK: Handlers
+
+    @Sendable static func show(_ req: Request) async throws -> Response {
+        if req.authenticated?.tokenKind == .session { return req.seeOther(safeNext(req.query[String.self, at: "next"])) }
+        let notice = req.query[String.self, at: "loggedOut"] != nil ? "You have logged out." : nil
+        return try await render(req, username: "", next: req.query[String.self, at: "next"], feedback: nil, notice: notice, status: .ok)
+    }
+
+    @Sendable static func submit(_ req: Request) async throws -> Response {
+        let form = try req.content.decode(Form.self)
+        let username = form.username ?? ""
+        // Double-submit: the hidden field must repeat the cookie only this site can set.
+        guard let cookie = req.cookies[CSRF.loginCookie]?.string, CSRF.matches(form._csrf, cookie) else {
+            return try await render(req, username: username, next: form.next,
+                                    feedback: FormFeedback(message: "Your login form expired. Please enter your password again."), status: .forbidden)
+        }
+        guard !username.trimmingCharacters(in: .whitespaces).isEmpty, let password = form.password, !password.isEmpty else {
+            return try await render(req, username: username, next: form.next,
+                                    feedback: FormFeedback(message: "Enter your username and password."), status: .unprocessableEntity)
+        }
+        do {
+            let found = try await Login.verify(username: username, password: password, address: req.remoteAddress?.ipAddress ?? "unknown",
+                                               on: req.db, passwords: req.password.async)
+            let (secret, token) = try await Tokens.issue(for: found, kind: .session, lifetime: Login.lifetime, on: req.db)
+            let response = req.seeOther(safeNext(form.next))
+            response.cookies[Tokens.sessionCookie] = HTTPCookies.Value(
+                string: secret, expires: token.expiresAt, maxAge: Int(Login.lifetime), path: "/",
+                isSecure: req.settings.options.secureCookies, isHTTPOnly: true, sameSite: .lax)
+            response.cookies[CSRF.loginCookie] = expired()
+            return response
+        } catch let error as TandemError {
+            let status: HTTPStatus = if case .rateLimited = error { .tooManyRequests } else { .unauthorized }
+            return try await render(req, username: username, next: form.next, feedback: FormFeedback(error), status: status)
+        }
+    }
+
+    @Sendable static func logout(_ req: Request) async throws -> Response {
+        if let authenticated = req.authenticated {
+            try await APIToken.query(on: req.db).filter(\.$id == authenticated.tokenId).delete()
+        }
+        let response = req.seeOther(PageURL.with(PageURL.login.path, query: [("loggedOut", "1")]))
+        response.cookies[Tokens.sessionCookie] = expired()
+        return response
+    }
+
+    // MARK: View
+
+    private static func render(_ req: Request, username: String, next: String?, feedback: FormFeedback?, notice: String? = nil, status: HTTPStatus) async throws -> Response {
+        let token = (req.cookies[CSRF.loginCookie]?.string).flatMap { $0.count == 64 ? $0 : nil } ?? CSRF.random()
+        var layout = req.pageLayout("Log in")
+        layout.user = nil
+        let model = Model(layout: layout, username: username, next: next.map(safeNext), csrf: token, feedback: feedback, notice: notice)
+        let response = try await req.renderPage(view, model, status: status)
+        response.cookies[CSRF.loginCookie] = HTTPCookies.Value(
+            string: token, path: "/", isSecure: req.settings.options.secureCookies, isHTTPOnly: true, sameSite: .lax)
+        return response
+    }
+
+    /// Only a path on this site: never another host, so the login cannot be used to send people elsewhere.
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"), !next.contains("\r"), !next.contains("\n"),
+              !next.hasPrefix(PageURL.login.path) else {
+            return PageURL.tickets.path
+        }
+        return next
+    }
+
+    private static func expired() -> HTTPCookies.Value {
+        HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: "/", isHTTPOnly: true, sameSite: .lax)
+    }
+}

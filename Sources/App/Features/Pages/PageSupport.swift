@@ -1,0 +1,234 @@
+import Crypto
+import Fluent
+import Foundation
+import TandemCore
+import Vapor
+
+/// Links to pages, built in one place so handlers and templates agree on paths.
+enum PageURL {
+    case login
+    case tickets, newTicket(organizationId: UUID?), ticket(UUID)
+    case organizations, organization(UUID), site(UUID)
+
+    var path: String {
+        switch self {
+        case .login: "/login"
+        case .tickets: "/tickets"
+        case .newTicket(let organizationId): organizationId.map { "/tickets/new?organizationId=\($0.uuidString)" } ?? "/tickets/new"
+        case .ticket(let id): "/tickets/\(id.uuidString)"
+        case .organizations: "/organizations"
+        case .organization(let id): "/organizations/\(id.uuidString)"
+        case .site(let id): "/sites/\(id.uuidString)"
+        }
+    }
+
+    /// `path` with a query string; empty values are left out so links stay short.
+    static func with(_ path: String, query: [(String, String?)]) -> String {
+        var components = URLComponents()
+        components.path = path
+        let items = query.compactMap { name, value in value.flatMap { $0.isEmpty ? nil : URLQueryItem(name: name, value: $0) } }
+        components.queryItems = items.isEmpty ? nil : items
+        return components.string ?? path
+    }
+}
+
+/// What the layout around every page shows.
+struct PageLayout: Encodable, Sendable {
+    var title: String
+    /// The navigation entry to mark as current: "tickets", "new", "organizations" or "".
+    var section: String
+    var user: String?
+    /// The logout form's CSRF token.
+    var csrf: String?
+    var canOpenTickets: Bool
+}
+
+/// The form fields' problems, as a summary and per field, with the user's words kept elsewhere.
+struct FormFeedback: Encodable, Sendable {
+    var summary: [String]
+    var fields: [String: String]
+
+    static let labels = [
+        "title": "Title", "description": "Description", "organizationId": "Organization", "siteId": "Site",
+        "contactId": "Contact", "queueId": "Queue", "priority": "Priority", "source": "Source", "body": "Reply",
+        "publishTo": "Visible to", "status": "Status", "username": "Username", "password": "Password",
+    ]
+
+    init(summary: [String], fields: [String: String] = [:]) {
+        self.summary = summary
+        self.fields = fields
+    }
+
+    init(message: String) {
+        self.init(summary: [message])
+    }
+
+    init(_ error: TandemError) {
+        switch error {
+        case .validation(let errors):
+            summary = errors.map { Self.sentence(Self.labels[$0.field] ?? $0.field, $0.message) }
+            fields = Dictionary(errors.map { ($0.field, Self.sentence("", $0.message)) }, uniquingKeysWith: { first, _ in first })
+        default:
+            summary = [PageErrors.describe(error).message]
+            fields = [:]
+        }
+    }
+
+    static func sentence(_ label: String, _ message: String) -> String {
+        // "Title must not be empty" reads well; "Status: a ticket cannot go…" needs the colon.
+        let joins = ["must ", "is ", "'", "cannot ", "can "].contains { message.hasPrefix($0) }
+        let text = label.isEmpty ? message : joins ? "\(label) \(message)" : "\(label): \(message)"
+        let capitalized = text.prefix(1).uppercased() + text.dropFirst()
+        return capitalized.hasSuffix(".") ? capitalized : capitalized + "."
+    }
+}
+
+/// CSRF tokens: derived from the session secret for logged-in forms, a double-submit cookie for login.
+enum CSRF {
+    static let field = "_csrf"
+    static let loginCookie = "tandem_csrf"
+
+    static func token(forSession secret: String) -> String {
+        SHA256.hash(data: Data(("csrf:" + secret).utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Compares in constant time, so the token cannot be guessed byte by byte.
+    static func matches(_ given: String?, _ expected: String) -> Bool {
+        guard let given else { return false }
+        let a = Array(given.utf8), b = Array(expected.utf8)
+        guard a.count == b.count, !b.isEmpty else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+
+    static func random() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}
+
+extension Request {
+    /// The layout for a page; the user part is empty on the login page.
+    func pageLayout(_ title: String, section: String = "") -> PageLayout {
+        guard let authenticated else { return PageLayout(title: title, section: section, user: nil, csrf: nil, canOpenTickets: false) }
+        let principal = authenticated.principal
+        return PageLayout(
+            title: title, section: section, user: principal.displayName, csrf: CSRF.token(forSession: authenticated.secret),
+            canOpenTickets: principal.kind == .contact || principal.permissions.allows(.add, on: .tickets))
+    }
+
+    func renderPage(_ view: String, _ model: some Encodable & Sendable, status: HTTPStatus = .ok) async throws -> Response {
+        try await self.view.render(view, model).encodeResponse(status: status, for: self)
+    }
+
+    /// After a successful POST: 303, so reloading the next page does not resubmit the form.
+    func seeOther(_ location: String) -> Response {
+        redirect(to: location, redirectType: .normal)
+    }
+}
+
+/// Display helpers shared by the page models.
+enum PageFormat {
+    static func date(_ date: Date?) -> String {
+        guard let date else { return "" }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "d MMM yyyy, HH:mm 'UTC'"
+        return formatter.string(from: date)
+    }
+
+    static func isoDate(_ date: Date?) -> String {
+        guard let date else { return "" }
+        return ISO8601DateFormatter().string(from: date)
+    }
+
+    static func publishTo(_ raw: String) -> String {
+        switch PublishTo(rawValue: raw) {
+        case .internal: "Internal"
+        case .internalAndCoManaged: "Internal & co-managed"
+        case .all: "All"
+        case nil: raw
+        }
+    }
+
+    static func publishToHelp(_ value: PublishTo) -> String {
+        switch value {
+        case .internal: "Internal (MSP staff only)"
+        case .internalAndCoManaged: "Internal & co-managed (MSP and the client's IT)"
+        case .all: "All (also the contact)"
+        }
+    }
+
+    /// "United States (US)"; the code alone when the platform has no name for it.
+    static func country(_ code: String) -> String {
+        Locale(identifier: "en_US").localizedString(forRegionCode: code).map { "\($0) (\(code))" } ?? code
+    }
+
+    static func status(_ raw: String) -> String { TicketStatus(rawValue: raw)?.label ?? raw }
+
+    static func priority(_ raw: String) -> String { raw.prefix(1).uppercased() + raw.dropFirst() }
+
+    static func source(_ raw: String) -> String {
+        switch SourceChannel(rawValue: raw) {
+        case .api: "API"
+        case nil: raw
+        default: raw.prefix(1).uppercased() + raw.dropFirst()
+        }
+    }
+
+    static func minutes(_ minutes: Int) -> String {
+        minutes < 60 ? "\(minutes) min" : minutes % 60 == 0 ? "\(minutes / 60) h" : "\(minutes / 60) h \(minutes % 60) min"
+    }
+
+    static func bytes(_ count: Int) -> String {
+        count < 1024 ? "\(count) B" : count < 1024 * 1024 ? "\(count / 1024) KB" : String(format: "%.1f MB", Double(count) / 1_048_576)
+    }
+}
+
+/// An option of a `<select>`.
+struct SelectOption: Encodable, Sendable {
+    var value: String
+    var label: String
+    var selected: Bool
+}
+
+/// A short ticket row, as the list, organization and site pages show it.
+struct TicketRow: Encodable, Sendable {
+    var url: String
+    var number: String
+    var title: String
+    var organization: String
+    var status: String
+    var statusKey: String
+    var priority: String
+    var priorityKey: String
+    var updated: String
+    var updatedISO: String
+
+    static func rows(_ tickets: [TicketDTO], on db: any Database) async throws -> [TicketRow] {
+        let ids = Set(tickets.compactMap { UUID(uuidString: $0.organizationId) })
+        let names = ids.isEmpty ? [:] : Dictionary(
+            try await Organization.query(on: db).filter(\.$id ~~ Array(ids)).all().map { ($0.id!.uuidString, $0.name) },
+            uniquingKeysWith: { first, _ in first })
+        return tickets.map { ticket in
+            let when = ticket.updatedAt ?? ticket.createdAt
+            return TicketRow(
+                url: "/tickets/\(ticket.id)", number: "#\(ticket.number)", title: ticket.title,
+                organization: names[ticket.organizationId] ?? "", status: PageFormat.status(ticket.status), statusKey: ticket.status,
+                priority: PageFormat.priority(ticket.priority), priorityKey: ticket.priority,
+                updated: PageFormat.date(when), updatedISO: PageFormat.isoDate(when))
+        }
+    }
+}
+
+/// Names of rows by id, for showing what a page's rows point at.
+enum PageNames {
+    /// Empty unless `allowed`: the caller asks the access policy first.
+    static func of<M: FluentKit.Model>(_ type: M.Type, ids: [UUID], allowed: Bool, on db: any Database, _ name: @escaping (M) -> String) async throws -> [UUID: String]
+    where M.IDValue == UUID {
+        guard allowed, !ids.isEmpty else { return [:] }
+        return Dictionary(try await M.query(on: db).filter(\._$id ~~ Array(Set(ids))).all().map { ($0.id!, name($0)) }, uniquingKeysWith: { first, _ in first })
+    }
+}

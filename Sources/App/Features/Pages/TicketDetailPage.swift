@@ -1,0 +1,285 @@
+import Fluent
+import Foundation
+import TandemCore
+import Vapor
+
+/// `/tickets/:id`: the ticket, its notes, time entries and attachments with their publish-to,
+/// a reply form and a status change form.
+enum TicketDetailPage {
+    static let view = "tickets/detail"
+    static let maxItems = 200
+
+    struct Model: Encodable, Sendable {
+        var layout: PageLayout
+        var id: String
+        var number: String
+        var title: String
+        var description: String
+        var status: String
+        var statusKey: String
+        var priority: String
+        var priorityKey: String
+        var source: String
+        var organization: Link
+        var site: Link?
+        var contact: String?
+        var queue: String?
+        var team: String?
+        var assignees: String?
+        var coManagedVisible: String
+        var created: String
+        var updated: String
+        var notes: ItemList
+        var timeEntries: ItemList
+        var attachments: ItemList
+        var totalTime: String
+        var itemsTruncated: Bool
+        var notice: String?
+        var reply: Reply?
+        var statusChange: StatusChange?
+    }
+
+    struct Link: Encodable, Sendable {
+        var name: String
+        var url: String?
+    }
+
+    /// One kind of item; a struct so the shared template gets it as its whole context.
+    struct ItemList: Encodable, Sendable {
+        var items: [Item]
+        var isEmpty: Bool { items.isEmpty }
+
+        enum CodingKeys: String, CodingKey { case items, isEmpty }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(isEmpty, forKey: .isEmpty)
+        }
+    }
+
+    /// A note, time entry or attachment as the page lists it.
+    struct Item: Encodable, Sendable {
+        var anchor: String
+        var author: String
+        var when: String
+        var whenISO: String
+        var publishTo: String
+        var publishKey: String
+        var body: String
+        var detail: String?
+        var url: String?
+    }
+
+    struct Reply: Encodable, Sendable {
+        var body: String
+        var publishOptions: [SelectOption]
+        var feedback: FormFeedback?
+    }
+
+    struct StatusChange: Encodable, Sendable {
+        var version: Int
+        var options: [SelectOption]
+        var feedback: FormFeedback?
+    }
+
+    /// What a failed form leaves behind, so the page shows it again with the user's words.
+    struct Draft: Sendable {
+        var replyBody = ""
+        var replyPublishTo: String?
+        var replyFeedback: FormFeedback?
+        var statusFeedback: FormFeedback?
+    }
+
+    struct NoteForm: Decodable, Sendable {
+        var body: String?
+        var publishTo: String?
+    }
+
+    struct StatusForm: Decodable, Sendable {
+        var status: String?
+        var version: String?
+    }
+
+    static let notices = [
+        "note": "Your note was added.",
+        "status": "The status was changed.",
+        "created": "The ticket was created.",
+    ]
+
+    // MARK: Handlers
+
+    @Sendable static func show(_ req: Request) async throws -> Response {
+        let id = try req.id("id", TicketService.what)
+        let notice = req.query[String.self, at: "notice"].flatMap { notices[$0] }
+        return try await render(req, id: id, draft: Draft(), notice: notice)
+    }
+
+    @Sendable static func addNote(_ req: Request) async throws -> Response {
+        let id = try req.id("id", TicketService.what)
+        let form = try req.content.decode(NoteForm.self)
+        var input = NoteInput()
+        input.body = form.body.map { .value($0) } ?? .absent
+        input.publishTo = form.publishTo.flatMap { $0.isEmpty ? nil : Patch.value($0) } ?? .absent
+        do {
+            let note = try await TicketItemWrites.createNote(ticketId: id, input, by: req.principal, on: req.db)
+            return req.seeOther(PageURL.with(PageURL.ticket(id).path, query: [("notice", "note")]) + "#note-\(note.id.lowercased())")
+        } catch let error as TandemError where error.isFormProblem {
+            let draft = Draft(replyBody: form.body ?? "", replyPublishTo: form.publishTo, replyFeedback: FormFeedback(error))
+            return try await render(req, id: id, draft: draft, status: error.pageStatus)
+        }
+    }
+
+    @Sendable static func changeStatus(_ req: Request) async throws -> Response {
+        let id = try req.id("id", TicketService.what)
+        let form = try req.content.decode(StatusForm.self)
+        var input = TicketInput()
+        input.status = .value(form.status ?? "")
+        do {
+            // The version the form was rendered with: a stale form changes nothing.
+            _ = try await TicketService.update(id, input, ifMatch: "\"\(form.version ?? "")\"", by: req.principal, on: req.db)
+            return req.seeOther(PageURL.with(PageURL.ticket(id).path, query: [("notice", "status")]))
+        } catch TandemError.preconditionFailed {
+            let feedback = FormFeedback(message: "This ticket changed since you loaded it. The page now shows the latest version; check it and change the status again.")
+            return try await render(req, id: id, draft: Draft(statusFeedback: feedback), status: .conflict)
+        } catch let error as TandemError where error.isFormProblem {
+            return try await render(req, id: id, draft: Draft(statusFeedback: FormFeedback(error)), status: error.pageStatus)
+        }
+    }
+
+    static func render(_ req: Request, id: UUID, draft: Draft, notice: String? = nil, status: HTTPStatus = .ok) async throws -> Response {
+        var model = try await query(id, principal: req.principal, layout: req.pageLayout("Ticket"), draft: draft, on: req.db)
+        model.layout.title = "\(model.number) \(model.title)"
+        model.notice = notice
+        return try await req.renderPage(view, model, status: status)
+    }
+
+    // MARK: Query
+
+    static func query(_ id: UUID, principal: Principal, layout: PageLayout, draft: Draft, on db: any Database) async throws -> Model {
+        let ticket = try await TicketService.get(id, by: principal, on: db)
+        let refs = try await Names.load(for: ticket, principal: principal, on: db)
+
+        let notePage = try await TicketItems.list(Note.self, ticketId: id, page: PageRequest(limit: maxItems), by: principal, on: db)
+        let timePage = try await TicketItems.list(TimeEntry.self, ticketId: id, page: PageRequest(limit: maxItems), by: principal, on: db)
+        let attachmentPage = try await TicketItems.list(Attachment.self, ticketId: id, page: PageRequest(limit: maxItems), by: principal, on: db)
+        let roleNames = try await PageNames.of(Role.self, ids: timePage.items.compactMap(\.roleId), allowed: AccessPolicy.configurationScope(for: principal, .roles, .view) != .none, on: db) { $0.name }
+
+        let notes = notePage.items.map { note in
+            Item(anchor: "note-\(note.id!.uuidString.lowercased())", author: note.authorName, when: PageFormat.date(note.createdAt),
+                 whenISO: PageFormat.isoDate(note.createdAt), publishTo: PageFormat.publishTo(note.publishTo), publishKey: note.publishTo,
+                 body: note.body, detail: nil, url: nil)
+        }
+        let timeEntries = timePage.items.map { entry in
+            Item(anchor: "time-\(entry.id!.uuidString.lowercased())", author: entry.authorName, when: PageFormat.date(entry.createdAt),
+                 whenISO: PageFormat.isoDate(entry.createdAt), publishTo: PageFormat.publishTo(entry.publishTo), publishKey: entry.publishTo,
+                 body: entry.summary,
+                 detail: [PageFormat.minutes(entry.minutes), entry.roleId.flatMap { roleNames[$0] }].compactMap { $0 }.joined(separator: " · "), url: nil)
+        }
+        let attachments = attachmentPage.items.map { attachment in
+            Item(anchor: "attachment-\(attachment.id!.uuidString.lowercased())", author: attachment.authorName, when: PageFormat.date(attachment.createdAt),
+                 whenISO: PageFormat.isoDate(attachment.createdAt), publishTo: PageFormat.publishTo(attachment.publishTo), publishKey: attachment.publishTo,
+                 body: attachment.filename, detail: PageFormat.bytes(attachment.size),
+                 url: "/api/v1/tickets/\(ticket.id)/attachments/\(attachment.id!.uuidString)/content")
+        }
+
+        return Model(
+            layout: layout, id: ticket.id, number: "#\(ticket.number)", title: ticket.title, description: ticket.description,
+            status: PageFormat.status(ticket.status), statusKey: ticket.status,
+            priority: PageFormat.priority(ticket.priority), priorityKey: ticket.priority, source: PageFormat.source(ticket.source),
+            organization: refs.organization, site: refs.site, contact: refs.contact, queue: refs.queue, team: refs.team,
+            assignees: refs.assignees.map { $0.isEmpty ? "Unassigned" : $0.joined(separator: ", ") }, coManagedVisible: ticket.coManagedVisible ? "Yes" : "No",
+            created: PageFormat.date(ticket.createdAt), updated: PageFormat.date(ticket.updatedAt ?? ticket.createdAt),
+            notes: ItemList(items: notes), timeEntries: ItemList(items: timeEntries), attachments: ItemList(items: attachments),
+            totalTime: PageFormat.minutes(timePage.items.reduce(0) { $0 + $1.minutes }),
+            itemsTruncated: notePage.nextCursor != nil || timePage.nextCursor != nil || attachmentPage.nextCursor != nil,
+            notice: nil,
+            reply: reply(for: principal, draft: draft),
+            statusChange: try await statusChange(for: principal, ticket: ticket, draft: draft, on: db))
+    }
+
+    /// The reply form, when the principal may add notes; its choices are the publish-to values the policy accepts.
+    static func reply(for principal: Principal, draft: Draft) -> Reply? {
+        guard AccessPolicy.ticketItemScope(for: principal, area: .notes, .create) != .none else { return nil }
+        let allowed = PublishTo.allCases.filter { (try? AccessPolicy.publishTo(for: principal, requested: $0)) != nil }
+        let preferred = draft.replyPublishTo.flatMap(PublishTo.init(rawValue:)) ?? (try? AccessPolicy.publishTo(for: principal, requested: nil))
+        return Reply(
+            body: draft.replyBody,
+            publishOptions: allowed.map { SelectOption(value: $0.rawValue, label: PageFormat.publishToHelp($0), selected: $0 == preferred) },
+            feedback: draft.replyFeedback)
+    }
+
+    /// The status form, when the principal may edit this ticket: only the statuses the state machine allows next.
+    static func statusChange(for principal: Principal, ticket: TicketDTO, draft: Draft, on db: any Database) async throws -> StatusChange? {
+        guard let id = UUID(uuidString: ticket.id), let current = TicketStatus(rawValue: ticket.status) else { return nil }
+        let row = try await TicketService.visible(id, by: principal, on: db)
+        let facts = TicketService.facts(row, assignees: Set(ticket.assigneeIds.compactMap(UUID.init(uuidString:))).sorted { $0.uuidString < $1.uuidString })
+        guard AccessPolicy.ticketScope(for: principal, .edit).evaluate(facts) else { return nil }
+        let next = TicketStatus.allCases.filter(current.allowedNext.contains)
+        return StatusChange(
+            version: ticket.version,
+            options: next.enumerated().map { SelectOption(value: $1.rawValue, label: $1.label, selected: $0 == 0) },
+            feedback: draft.statusFeedback)
+    }
+
+    /// Names of the rows a ticket points at; each shown only where the policy lets the principal see that kind of row.
+    struct Names {
+        var organization: Link
+        var site: Link?
+        var contact: String?
+        var queue: String?
+        var team: String?
+        var assignees: [String]?
+
+        static func load(for ticket: TicketDTO, principal: Principal, on db: any Database) async throws -> Names {
+            let organizationId = UUID(uuidString: ticket.organizationId)!
+            let organization = try await Organization.find(organizationId, on: db)
+            let organizationLink = AccessPolicy.organizationScope(for: principal, area: .organizations, .view)
+                .evaluate(ScopeFacts(values: [.id: organizationId, .organization: organizationId])) ? PageURL.organization(organizationId).path : nil
+
+            var site: Link?
+            if let siteId = ticket.siteId.flatMap(UUID.init(uuidString:)), let row = try await Site.find(siteId, on: db),
+               AccessPolicy.organizationScope(for: principal, area: .sites, .view).evaluate(ScopeFacts(values: [.id: siteId, .organization: row.organizationId, .site: siteId])) {
+                site = Link(name: row.name, url: PageURL.site(siteId).path)
+            }
+            var contact: String?
+            if let contactId = ticket.contactId.flatMap(UUID.init(uuidString:)), let row = try await Contact.find(contactId, on: db),
+               AccessPolicy.organizationScope(for: principal, area: .contacts, .view).evaluate(ScopeFacts(values: [.id: contactId, .organization: row.organizationId, .site: row.siteId])) {
+                contact = [row.fullName, row.email].compactMap { $0 }.joined(separator: " · ")
+            }
+            let queue = try await PageNames.of(Queue.self, ids: [ticket.queueId].compactMap { $0.flatMap(UUID.init(uuidString:)) },
+                                        allowed: AccessPolicy.configurationScope(for: principal, .queues, .view) != .none, on: db) { $0.name }.values.first
+            let team = try await PageNames.of(Team.self, ids: [ticket.teamId].compactMap { $0.flatMap(UUID.init(uuidString:)) },
+                                       allowed: AccessPolicy.configurationScope(for: principal, .teams, .view) != .none, on: db) { $0.name }.values.first
+            var assignees: [String]?
+            if AccessPolicy.configurationScope(for: principal, .resources, .view) != .none {
+                let ids = ticket.assigneeIds.compactMap(UUID.init(uuidString:))
+                let found = try await PageNames.of(Resource.self, ids: ids, allowed: true, on: db) { $0.fullName }
+                assignees = ids.compactMap { found[$0] }
+            }
+            return Names(organization: Link(name: organization?.name ?? "", url: organizationLink), site: site, contact: contact,
+                         queue: queue, team: team, assignees: assignees)
+        }
+    }
+
+}
+
+extension TandemError {
+    /// Errors a form shows next to its fields; the rest become an error page.
+    var isFormProblem: Bool {
+        switch self {
+        case .validation, .forbidden, .conflict, .badRequest, .payloadTooLarge, .unsupportedMediaType: true
+        default: false
+        }
+    }
+
+    var pageStatus: HTTPStatus {
+        switch self {
+        case .validation: .unprocessableEntity
+        case .forbidden: .forbidden
+        case .conflict: .conflict
+        case .payloadTooLarge: .payloadTooLarge
+        default: .badRequest
+        }
+    }
+}
