@@ -26,6 +26,9 @@ func routes(_ app: Application) throws {
     TicketsAPI.register(api)
     SearchAPI.register(api)
     AuditAPI.register(api)
+    CoManagementAPI.register(api)
+    TicketAccessAPI.register(api)
+    SavedFiltersAPI.register(api)
 
     PagesRoutes.register(app)
 }

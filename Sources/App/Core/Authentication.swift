@@ -75,7 +75,9 @@ enum Tokens {
 struct TokenAuthenticator: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if let bearer = request.headers.bearerAuthorization {
-            guard let authenticated = try await Tokens.resolve(bearer.token, on: request.db), authenticated.tokenKind != .enrolment else {
+            // An enrolment token is good only for setting up two-factor authentication.
+            guard let authenticated = try await Tokens.resolve(bearer.token, on: request.db),
+                  authenticated.tokenKind != .enrolment || request.url.path.hasPrefix("/api/v1/me/totp") else {
                 throw TandemError.unauthorized("The token is unknown or has expired.")
             }
             request.authenticated = authenticated
@@ -101,7 +103,8 @@ enum PrincipalLoader {
                 id: id, kind: .contact, displayName: contact.fullName, securityLevelId: nil, permissions: .nothing,
                 organizationId: contact.organizationId, contactId: id, portalOrganizationWide: contact.portalOrganizationWide)
         case .coManagingUser:
-            return nil
+            guard let user = try await CoManagingUser.find(id, on: db) else { return nil }
+            return try await principal(for: user, on: db)
         }
     }
 

@@ -9,7 +9,8 @@ struct Problem: Content {
     var detail: String
     var errors: [FieldError]?
     var enrolmentToken: String?
-    var blockingUsers: [String]?
+    var blockingUsers: [BlockingUserDTO]?
+    var licenseCount: Int?
 
     static let typeBase = "https://tandem.dev/problems/"
 }
@@ -50,6 +51,14 @@ struct ProblemMiddleware: AsyncMiddleware {
             case .unauthorized(let detail):
                 headers.replaceOrAdd(name: .wwwAuthenticate, value: "Bearer")
                 return (make("unauthorized", "Unauthorized", .unauthorized, detail), headers)
+            case .totpRequired(let detail):
+                headers.replaceOrAdd(name: .wwwAuthenticate, value: "Bearer")
+                return (make("totp-required", "Two-factor code required", .unauthorized, detail), headers)
+            case .totpEnrolmentRequired(let token):
+                var problem = make("totp-enrolment-required", "Two-factor enrolment required", .unauthorized,
+                                   "Set up two-factor authentication: POST /api/v1/me/totp with the enrolmentToken as bearer token, then confirm a code at /api/v1/me/totp/confirm.")
+                problem.enrolmentToken = token
+                return (problem, headers)
             case .rateLimited(let seconds):
                 headers.replaceOrAdd(name: .retryAfter, value: String(seconds))
                 return (make("rate-limited", "Too many attempts", .tooManyRequests, "Too many failed logins; try again in \(seconds) seconds."), headers)
@@ -57,6 +66,19 @@ struct ProblemMiddleware: AsyncMiddleware {
                 return (make("payload-too-large", "Payload too large", .payloadTooLarge, detail), headers)
             case .unsupportedMediaType(let detail):
                 return (make("unsupported-media-type", "Unsupported media type", .unsupportedMediaType, detail), headers)
+            }
+        case let error as CoManagementError:
+            switch error {
+            case .activeUsers(let users):
+                var problem = make("co-managing-users-active", "Co-managing users are active", .conflict,
+                                   "Co-management cannot be switched off while co-managing users are active: deactivate \(users.map(\.username).joined(separator: ", ")) first.")
+                problem.blockingUsers = users
+                return (problem, headers)
+            case .licenseConfirmationRequired(let current):
+                var problem = make("license-confirmation-required", "License confirmation required", .conflict,
+                                   "Each active co-managing user is a billable license. This makes \(current + 1) licenses (now \(current)); send confirmLicense: true to confirm.")
+                problem.licenseCount = current
+                return (problem, headers)
             }
         case let error as DecodingError:
             let (field, message) = describe(error)
@@ -71,6 +93,9 @@ struct ProblemMiddleware: AsyncMiddleware {
             case .notFound: (slug, detail) = ("not-found", "No such path.")
             case .methodNotAllowed: (slug, detail) = ("method-not-allowed", "This path does not accept that method.")
             case .badRequest: (slug, detail) = ("bad-request", abort.reason.contains("JSON") || abort.reason.contains("ecod") ? "The body is not valid JSON: \(abort.reason)" : abort.reason)
+            // Vapor's content decoding answers a bare 422 when there is no body at all.
+            case .unprocessableEntity where abort.reason == status.reasonPhrase:
+                return (make("validation", "Invalid input", status, "body: is required; send a JSON object", [FieldError("body", "is required; send a JSON object")]), abort.headers)
             default: (slug, detail) = (status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "-"), abort.reason)
             }
             headers = abort.headers
@@ -81,7 +106,15 @@ struct ProblemMiddleware: AsyncMiddleware {
     }
 
     static func response(for error: any Error, request: Request) -> Response {
-        let (problem, extraHeaders) = problem(for: error)
+        var (problem, extraHeaders) = problem(for: error)
+        // Foundation reports a number that does not fit its field (5.5 or 1e30 for an integer) as invalid JSON
+        // without a path; when the body does parse, say what is wrong instead.
+        if case DecodingError.dataCorrupted(let context)? = error as? DecodingError, context.codingPath.isEmpty,
+           let body = request.body.data, (try? JSONSerialization.jsonObject(with: Data(buffer: body), options: [.fragmentsAllowed])) != nil {
+            let message = "holds a number that does not fit its field (a fraction or an out-of-range number where a whole number is expected)"
+            problem.detail = "body: \(message)"
+            problem.errors = [FieldError("body", message)]
+        }
         if problem.status >= 500 {
             request.logger.report(error: error)
         }

@@ -23,5 +23,11 @@ enum Migrations {
         CreateLoginFailure(),
         CreateSetting(),
         SeedSystemSecurityLevels(),
+        AddOrganizationCoManagement(),
+        CreateCoManagingUser(),
+        CreateCoManagingTeam(),
+        CreateCoManagedAssociation(),
+        CreateWorkflowRule(),
+        CreateSavedFilter(),
     ]
 }

@@ -17,12 +17,12 @@ public enum AccessOperation: String, Sendable, CaseIterable {
 
 /// The kinds of configuration the admin pages manage.
 public enum ConfigurationKind: String, Sendable, CaseIterable {
-    case securityLevels, queues, teams, roles, internalLocations, resources
+    case securityLevels, queues, teams, roles, internalLocations, resources, coManagingTeams
 
     var adminPermission: AdminPermission {
         switch self {
         case .securityLevels: .configureSecurityLevels
-        case .resources: .manageUsers
+        case .resources, .coManagingTeams: .manageUsers
         case .queues, .teams, .roles, .internalLocations: .manageSettings
         }
     }
@@ -92,6 +92,35 @@ public enum AccessPolicy {
             guard principal.organizationId == organizationId else {
                 throw .invalid("organizationId", "no organization with this id")
             }
+        }
+    }
+
+    /// Why `assignee` cannot take a ticket of `organizationId`, in words; empty when they can (SPEC §2).
+    public static func assignmentRefusals(_ assignee: Principal, organizationId: UUID, organizationCoManaged: Bool, coManagedVisible: Bool) -> [String] {
+        switch assignee.kind {
+        case .resource:
+            if let restrictions = assignee.clientRestrictions, !restrictions.contains(organizationId) {
+                return ["\(assignee.displayName)'s client restrictions exclude this organization"]
+            }
+            return []
+        case .coManagingUser:
+            var refusals: [String] = []
+            if !assignee.coManagementEnabled { refusals.append("co-management is off for the system") }
+            if !organizationCoManaged { refusals.append("the ticket's organization is not co-managed") }
+            if !assignee.associatedOrganizationIds.contains(organizationId) {
+                refusals.append("\(assignee.displayName) is not associated with the ticket's organization, directly or through a co-managing team")
+            }
+            if !coManagedVisible { refusals.append("the ticket's co-managed visibility is off") }
+            return refusals
+        case .contact:
+            return ["contacts cannot be assigned tickets"]
+        }
+    }
+
+    /// HaloPSA's setting: co-managing users cannot change the assignee of a ticket an MSP resource holds.
+    public static func authorizeReassignment(_ principal: Principal, currentAssigneeKinds: [PrincipalKind], settingOn: Bool) throws(TandemError) {
+        if principal.kind == .coManagingUser, settingOn, currentAssigneeKinds.contains(.resource) {
+            throw .forbidden("co-managing users cannot reassign tickets assigned to MSP resources")
         }
     }
 
@@ -239,6 +268,32 @@ public enum AccessPolicy {
         }
     }
 
+    /// Co-managing users in the people directory. Under the customer group override a co-managing
+    /// user sees, besides MSP resources, only the co-managing users of their own organization.
+    public static func coManagingUserScope(for principal: Principal, _ operation: AccessOperation = .view) -> Scope {
+        switch principal.kind {
+        case .resource:
+            if operation == .view { return .all }
+            return principal.permissions.has(.manageUsers) ? .all : .none
+        case .coManagingUser:
+            return operation == .view ? .equals(.organization, principal.organizationId) : .none
+        case .contact:
+            return .none
+        }
+    }
+
+    /// Saved filters and shared lists need a level that grants them (co-managed system levels do not).
+    public static func authorizeSavedFilters(_ principal: Principal) throws(TandemError) {
+        guard principal.kind != .contact, principal.permissions.savedFilters else {
+            throw .forbidden("your security level does not allow saved filters or shared lists")
+        }
+    }
+
+    public static func canSeeSavedFilter(_ principal: Principal, ownerId: UUID, shared: Bool) -> Bool {
+        // Shared lists are for MSP staff; they may name organizations other parties must not learn of.
+        ownerId == principal.id || (shared && principal.kind == .resource)
+    }
+
     /// Throws the refusal for a configuration change, or nothing when it is allowed.
     public static func authorizeConfiguration(_ principal: Principal, _ kind: ConfigurationKind, _ operation: AccessOperation) throws(TandemError) {
         guard configurationScope(for: principal, kind, operation) != .none else {
@@ -263,6 +318,7 @@ extension ConfigurationKind {
         case .roles: "roles"
         case .internalLocations: "internal locations"
         case .resources: "resources"
+        case .coManagingTeams: "co-managing teams"
         }
     }
 }

@@ -48,6 +48,12 @@ public struct Permissions: Codable, Sendable, Equatable {
 
     public static let nothing = Permissions(ticketScope: .none, areas: [:])
 
+    /// Equal when they grant the same: an area left out and an area set to none are the same.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.ticketScope == rhs.ticketScope && lhs.admin == rhs.admin && lhs.savedFilters == rhs.savedFilters
+            && Area.allCases.allSatisfy { lhs[$0] == rhs[$0] }
+    }
+
     /// Rejects permission sets a co-managed level may not hold.
     public func validate(coManaged: Bool) throws(TandemError) {
         if coManaged, !admin.isEmpty {

@@ -21,6 +21,10 @@ public enum TandemError: Error, Sendable, Equatable {
     case preconditionFailed(String)
     case preconditionRequired(String)
     case unauthorized(String)
+    /// The password was right; a current TOTP code is needed too.
+    case totpRequired(String)
+    /// The password was right, but the user must enrol in TOTP first; the token allows only that.
+    case totpEnrolmentRequired(enrolmentToken: String)
     case rateLimited(retryAfterSeconds: Int)
     case payloadTooLarge(String)
     case unsupportedMediaType(String)

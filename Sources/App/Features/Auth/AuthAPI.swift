@@ -56,7 +56,7 @@ enum Login {
     static let maxFailuresPerAddress = 50
 
     /// Checks the credentials and returns the principal; counts failures; 429 past the limit.
-    static func verify(username rawUsername: String, password: String, address: String, on db: any Database, passwords: AsyncPasswordHasher) async throws -> (id: UUID, kind: PrincipalKind) {
+    static func verify(username rawUsername: String, password: String, totp: String? = nil, address: String, on db: any Database, passwords: AsyncPasswordHasher) async throws -> (id: UUID, kind: PrincipalKind) {
         let username = try await normalize(rawUsername, on: db)
         let since = Date().addingTimeInterval(-window)
         let byName = try await LoginFailure.query(on: db).filter(\.$username == username).filter(\.$at > since).count()
@@ -65,15 +65,27 @@ enum Login {
             throw TandemError.rateLimited(retryAfterSeconds: Int(window))
         }
         if let found = try await check(username: username, password: password, on: db, passwords: passwords) {
-            return found
+            guard found.kind == .coManagingUser else { return found }
+            do {
+                try await TwoFactor.checkLogin(userId: found.id, code: totp, on: db)
+                return found
+            } catch TandemError.totpRequired(let detail) {
+                // A wrong code counts against the limit like a wrong password.
+                try await recordFailure(username: username, address: address, on: db)
+                throw TandemError.totpRequired(detail)
+            }
         }
+        try await recordFailure(username: username, address: address, on: db)
+        throw TandemError.unauthorized("The username or password is wrong.")
+    }
+
+    private static func recordFailure(username: String, address: String, on db: any Database) async throws {
         let failure = LoginFailure()
         failure.id = .v7()
         failure.username = username
         failure.address = address
         failure.at = Date()
         try await failure.create(on: db)
-        throw TandemError.unauthorized("The username or password is wrong.")
     }
 
     /// `user@<tenant domain>` logs in as `user`; other addresses are contacts' emails.
@@ -88,6 +100,9 @@ enum Login {
         if let resource = try await Resource.query(on: db).filter(\.$username == username).filter(\.$active == true).first() {
             return try await passwords.verify(password, created: resource.passwordHash) ? (resource.id!, .resource) : nil
         }
+        if let user = try await CoManagingUser.query(on: db).filter(\.$username == username).filter(\.$active == true).filter(\.$erased == false).first() {
+            return try await passwords.verify(password, created: user.passwordHash) ? (user.id!, .coManagingUser) : nil
+        }
         if username.contains("@"), let contact = try await Contact.query(on: db).filter(\.$email == username).first(), let hash = contact.portalPasswordHash {
             return try await passwords.verify(password, created: hash) ? (contact.id!, .contact) : nil
         }
@@ -101,7 +116,7 @@ enum AuthAPI {
     static func register(_ api: any RoutesBuilder) {
         api.post("auth", "token") { req async throws -> TokenDTO in
             let input = try req.content.decode(LoginInput.self)
-            let found = try await Login.verify(username: input.username, password: input.password, address: req.remoteAddress?.ipAddress ?? "unknown",
+            let found = try await Login.verify(username: input.username, password: input.password, totp: input.totp, address: req.remoteAddress?.ipAddress ?? "unknown",
                                                on: req.db, passwords: req.password.async)
             let (secret, token) = try await Tokens.issue(for: found, kind: .login, lifetime: Login.lifetime, on: req.db)
             guard let principal = try await PrincipalLoader.load(id: found.id, kind: found.kind, on: req.db) else {

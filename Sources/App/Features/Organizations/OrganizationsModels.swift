@@ -8,10 +8,15 @@ final class Organization: Model, @unchecked Sendable {
 
     @ID(key: .id) var id: UUID?
     @Field(key: "name") var name: String
+    @Field(key: "co_management_enabled") var coManagementEnabled: Bool
+    /// A resource or a co-managing user.
+    @OptionalField(key: "account_manager_id") var accountManagerId: UUID?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
-    init() {}
+    init() {
+        coManagementEnabled = false
+    }
 }
 
 final class Site: Model, @unchecked Sendable {

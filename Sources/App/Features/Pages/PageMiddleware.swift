@@ -28,8 +28,10 @@ enum PageErrors {
                 return (.conflict, "That did not work", FormFeedback.sentence("", detail))
             case .preconditionFailed, .preconditionRequired:
                 return (.conflict, "Changed since you loaded it", "Someone changed this since you loaded it. Reload the page and apply your change again.")
-            case .unauthorized(let detail):
+            case .unauthorized(let detail), .totpRequired(let detail):
                 return (.unauthorized, "Please log in", FormFeedback.sentence("", detail))
+            case .totpEnrolmentRequired:
+                return (.unauthorized, "Set up two-factor authentication", "Your account needs two-factor authentication before you can log in.")
             case .rateLimited(let seconds):
                 return (.tooManyRequests, "Too many attempts", "Too many failed logins. Try again in \(max(1, seconds / 60)) minutes.")
             case .payloadTooLarge(let detail), .unsupportedMediaType(let detail):

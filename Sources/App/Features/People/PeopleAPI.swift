@@ -213,9 +213,11 @@ enum PeopleAPI {
             let resource = try await visible(Resource.self, req, .resources, what: what)
             try AccessPolicy.authorizeConfiguration(principal, .resources, .edit)
             let input = try req.content.decode(ResourceInput.self)
+            // Taken before `apply` changes the model, so the audit's before is the real one.
+            let before = try await dto(resource, on: req.db)
             let (password, restrictions, queues) = try await apply(input, to: resource, creating: false, on: req.db)
             if let password { resource.passwordHash = try await req.password.async.hash(password) }
-            try await save(resource, restrictions: restrictions, queues: queues, creating: false, by: principal, on: req.db)
+            try await save(resource, restrictions: restrictions, queues: queues, creating: false, before: before, by: principal, on: req.db)
             return try await dto(resource, on: req.db)
         }
         routes.delete(":id") { req async throws -> HTTPStatus in
@@ -270,9 +272,8 @@ enum PeopleAPI {
         return (password, restrictions, queues)
     }
 
-    static func save(_ resource: Resource, restrictions: [UUID]??, queues: [UUID]?, creating: Bool, by principal: Principal, on db: any Database) async throws {
+    static func save(_ resource: Resource, restrictions: [UUID]??, queues: [UUID]?, creating: Bool, before: ResourceDTO? = nil, by principal: Principal, on db: any Database) async throws {
         let id = resource.id!
-        let before = creating ? nil : try await dto(resource, on: db)
         if let restrictions { resource.clientRestricted = restrictions != nil }
         try await mapUniqueViolation("the username '\(resource.username)' is taken") {
             try await db.write { db in

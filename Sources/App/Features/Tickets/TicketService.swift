@@ -99,8 +99,9 @@ enum TicketService {
         guard let title, let organizationId, let status, let priority, let source else { throw TandemError.validation(validator.errors) }
 
         try AccessPolicy.authorizeTicketCreation(principal, organizationId: organizationId)
-        try await checkReferences(organizationId: organizationId, siteId: siteId, contactId: contactId, queueId: queueId, teamId: teamId,
-                                  assigneeIds: assignees, on: db)
+        let coManagedVisible = input.coManagedVisible.value ?? false
+        let assigneeKinds = try await checkReferences(organizationId: organizationId, siteId: siteId, contactId: contactId, queueId: queueId, teamId: teamId,
+                                                      assigneeIds: assignees, coManagedVisible: coManagedVisible, on: db)
 
         let ticket = Ticket()
         ticket.id = .v7()
@@ -114,7 +115,7 @@ enum TicketService {
         ticket.status = status.rawValue
         ticket.priority = priority.rawValue
         ticket.source = source.rawValue
-        ticket.coManagedVisible = input.coManagedVisible.value ?? false
+        ticket.coManagedVisible = coManagedVisible
         ticket.dueAt = input.dueAt.value
         ticket.version = 1
         ticket.createdById = principal.id
@@ -122,9 +123,9 @@ enum TicketService {
         return try await db.write { db in
             ticket.number = try await nextNumber(on: db)
             try await ticket.create(on: db)
-            try await replaceAssignees(of: id, with: assignees, on: db)
+            try await replaceAssignees(of: id, with: assignees, kinds: assigneeKinds, on: db)
             let dto = TicketDTO(ticket, assignees: assignees)
-            try await Audit.record("created", "ticket", id: id, by: principal, organizationId: organizationId, ticketId: id, after: dto, on: db)
+            try await Audit.record("created", Ticket.schema, id: id, by: principal, organizationId: organizationId, ticketId: id, after: dto, on: db)
             return dto
         }
     }
@@ -139,6 +140,11 @@ enum TicketService {
         if !input.organizationId.isAbsent, input.organizationId.value != current.organizationId.uuidString {
             throw TandemError.invalid("organizationId", "a ticket cannot move to another organization")
         }
+        if principal.kind == .coManagingUser, !input.assigneeIds.isAbsent, (input.assigneeIds.value ?? []).compactMap(UUID.init(uuidString:)) != currentAssignees {
+            try AccessPolicy.authorizeReassignment(
+                principal, currentAssigneeKinds: try await assigneeRows(of: id, on: db).compactMap { PrincipalKind(rawValue: $0.principalKind) },
+                settingOn: try await Setting.flag(Setting.coManagingUsersCannotReassign, on: db))
+        }
 
         return try await db.write { db in
             guard let ticket = try await lock(id, on: db) else { throw TandemError.notFound(what) }
@@ -147,12 +153,12 @@ enum TicketService {
             }
             let assignees = try await assigneeIds(of: [id], on: db)[id] ?? []
             let before = TicketDTO(ticket, assignees: assignees)
-            let newAssignees = try await apply(input, to: ticket, currentAssignees: assignees, by: principal, on: db)
+            let (newAssignees, kinds) = try await apply(input, to: ticket, by: principal, on: db)
             ticket.version += 1
             try await ticket.save(on: db)
-            if let newAssignees { try await replaceAssignees(of: id, with: newAssignees, on: db) }
+            if let newAssignees { try await replaceAssignees(of: id, with: newAssignees, kinds: kinds, on: db) }
             let after = TicketDTO(ticket, assignees: newAssignees ?? assignees)
-            try await Audit.record("updated", "ticket", id: id, by: principal, organizationId: ticket.organizationId, ticketId: id,
+            try await Audit.record("updated", Ticket.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: id,
                                    before: before, after: after, on: db)
             return after
         }
@@ -172,7 +178,7 @@ enum TicketService {
             let keys = try await Attachment.query(on: db).filter(\.$ticketId == id).all().map(\.blobKey)
             let before = TicketDTO(ticket, assignees: currentAssignees)
             try await ticket.delete(on: db)
-            try await Audit.record("deleted", "ticket", id: id, by: principal, organizationId: ticket.organizationId, ticketId: id, before: before, on: db)
+            try await Audit.record("deleted", Ticket.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: id, before: before, on: db)
             return keys
         }
         // Bytes go only after the rows that point at them are gone; a crash in between leaves an orphan, never a dangling row.
@@ -192,7 +198,8 @@ enum TicketService {
         return try await Ticket.find(id, on: db)
     }
 
-    private static func apply(_ input: TicketInput, to ticket: Ticket, currentAssignees: [UUID], by principal: Principal, on db: any Database) async throws -> [UUID]? {
+    /// Applies a PATCH body; returns the new assignee list (nil when unchanged) and every assignee's kind.
+    private static func apply(_ input: TicketInput, to ticket: Ticket, by principal: Principal, on db: any Database) async throws -> ([UUID]?, [UUID: PrincipalKind]) {
         var validator = FieldValidator()
         if !input.title.isAbsent, let title = validator.text(input.title.value, "title", max: 200) { ticket.title = title }
         if !input.description.isAbsent { ticket.description = validator.text(input.description.value ?? "", "description", max: 100_000, required: false) ?? "" }
@@ -221,9 +228,21 @@ enum TicketService {
         case .value(let texts): assignees = texts.compactMap { validator.id($0, "assigneeIds") }
         }
         try validator.check()
-        try await checkReferences(organizationId: ticket.organizationId, siteId: siteId, contactId: contactId, queueId: queueId, teamId: teamId,
-                                  assigneeIds: assignees.map { $0.filter { !currentAssignees.contains($0) } } ?? [], on: db)
-        return assignees
+        let current = try await assigneeRows(of: ticket.id!, on: db)
+        var kinds = Dictionary(current.map { ($0.principalId, PrincipalKind(rawValue: $0.principalKind) ?? .resource) }, uniquingKeysWith: { first, _ in first })
+        // New assignees are checked; existing co-managing ones too when the ticket stops being co-managed visible.
+        var toCheck = (assignees ?? []).filter { kinds[$0] == nil }
+        if !ticket.coManagedVisible {
+            toCheck += (assignees ?? current.map(\.principalId)).filter { kinds[$0] == .coManagingUser }
+        }
+        let checked = try await checkReferences(organizationId: ticket.organizationId, siteId: siteId, contactId: contactId, queueId: queueId, teamId: teamId,
+                                                assigneeIds: toCheck, coManagedVisible: ticket.coManagedVisible, on: db)
+        kinds.merge(checked) { _, new in new }
+        return (assignees, kinds)
+    }
+
+    static func assigneeRows(of ticketId: UUID, on db: any Database) async throws -> [TicketAssignee] {
+        try await TicketAssignee.query(on: db).filter(\.$ticketId == ticketId).sort(\.$position).all()
     }
 
     /// Applies an optional id field of a PATCH; returns the new id when one was set.
@@ -238,10 +257,13 @@ enum TicketService {
         }
     }
 
-    /// Referenced rows must exist and belong to the ticket's organization; assignees must be able to see it.
-    private static func checkReferences(organizationId: UUID, siteId: UUID?, contactId: UUID?, queueId: UUID?, teamId: UUID?, assigneeIds: [UUID], on db: any Database) async throws {
+    /// Referenced rows must exist and belong to the ticket's organization; assignees must be allowed the ticket.
+    /// Returns each assignee's kind (MSP resource or co-managing user).
+    private static func checkReferences(organizationId: UUID, siteId: UUID?, contactId: UUID?, queueId: UUID?, teamId: UUID?, assigneeIds: [UUID],
+                                        coManagedVisible: Bool, on db: any Database) async throws -> [UUID: PrincipalKind] {
         var validator = FieldValidator()
-        if try await Organization.find(organizationId, on: db) == nil {
+        let organization = try await Organization.find(organizationId, on: db)
+        if organization == nil {
             validator.fail("organizationId", "no organization with this id")
         }
         if let siteId, try await Site.query(on: db).filter(\.$id == siteId).filter(\.$organizationId == organizationId).count() == 0 {
@@ -253,23 +275,28 @@ enum TicketService {
         if let queueId, try await Queue.find(queueId, on: db) == nil { validator.fail("queueId", "no queue with this id") }
         if let teamId, try await Team.find(teamId, on: db) == nil { validator.fail("teamId", "no team with this id") }
         if Set(assigneeIds).count != assigneeIds.count { validator.fail("assigneeIds", "lists the same assignee twice") }
+        var kinds: [UUID: PrincipalKind] = [:]
         for assigneeId in Set(assigneeIds) {
-            guard let principal = try await PrincipalLoader.load(id: assigneeId, kind: .resource, on: db) else {
-                validator.fail("assigneeIds", "no active resource with id \(assigneeId.uuidString)")
+            let loaded = try await PrincipalLoader.load(id: assigneeId, kind: .resource, on: db)
+            guard let principal = try await loaded.asyncOr({ try await PrincipalLoader.load(id: assigneeId, kind: .coManagingUser, on: db) }) else {
+                validator.fail("assigneeIds", "no active resource or co-managing user with id \(assigneeId.uuidString)")
                 continue
             }
-            let facts = ScopeFacts(values: [.organization: organizationId])
-            if !AccessPolicy.organizationScope(for: principal, area: .tickets, .view).evaluate(facts) {
-                validator.fail("assigneeIds", "\(principal.displayName) cannot be assigned: their client restrictions exclude this organization")
+            kinds[assigneeId] = principal.kind
+            let refusals = AccessPolicy.assignmentRefusals(principal, organizationId: organizationId,
+                                                            organizationCoManaged: organization?.coManagementEnabled ?? false, coManagedVisible: coManagedVisible)
+            if !refusals.isEmpty {
+                validator.fail("assigneeIds", "\(principal.displayName) cannot be assigned: \(refusals.joined(separator: "; "))")
             }
         }
         try validator.check()
+        return kinds
     }
 
-    private static func replaceAssignees(of ticketId: UUID, with assignees: [UUID], on db: any Database) async throws {
+    private static func replaceAssignees(of ticketId: UUID, with assignees: [UUID], kinds: [UUID: PrincipalKind], on db: any Database) async throws {
         try await TicketAssignee.query(on: db).filter(\.$ticketId == ticketId).delete()
         for (position, principalId) in assignees.enumerated() {
-            try await TicketAssignee(ticketId: ticketId, principalId: principalId, kind: .resource, position: position).create(on: db)
+            try await TicketAssignee(ticketId: ticketId, principalId: principalId, kind: kinds[principalId] ?? .resource, position: position).create(on: db)
         }
     }
 
@@ -280,5 +307,13 @@ enum TicketService {
             : try await db.sql.raw("SELECT nextval('ticket_number_seq') AS value").first()
         guard let value = try row?.decode(column: "value", as: Int.self) else { throw TandemError.conflict("could not allocate a ticket number") }
         return value
+    }
+}
+
+extension Optional where Wrapped: Sendable {
+    /// `self ?? other()` for an async fallback.
+    func asyncOr(_ other: () async throws -> Wrapped?) async rethrows -> Wrapped? {
+        if let self { return self }
+        return try await other()
     }
 }

@@ -1,0 +1,252 @@
+import Fluent
+import Foundation
+import SQLKit
+import TandemCore
+import Vapor
+
+struct CoManagementDTO: Content {
+    var enabled: Bool
+    var coManagingUsersCannotReassign: Bool
+}
+
+struct CoManagementInput: Decodable, Sendable {
+    var enabled: Patch<Bool> = .absent
+    var coManagingUsersCannotReassign: Patch<Bool> = .absent
+}
+
+struct BlockingUserDTO: Content, Equatable {
+    var id: String
+    var username: String
+    var organizationId: String
+}
+
+struct ImpactTicketDTO: Content, Equatable {
+    var id: String
+    var number: Int
+    var title: String
+    var assigneeIds: [String]
+}
+
+struct ImpactAssociationDTO: Content, Equatable {
+    var organizationId: String
+    var coManagingUserId: String?
+    var coManagingTeamId: String?
+}
+
+struct ImpactRuleDTO: Content, Equatable {
+    var id: String
+    var name: String
+}
+
+/// What switching co-management off would change (SPEC §13), and what blocks it.
+struct DeactivationImpact: Content, Equatable {
+    var blockingUsers: [BlockingUserDTO]
+    var organizationsToDisable: [OrganizationDTO.Summary]
+    var ticketsToUnassign: [ImpactTicketDTO]
+    var associationsToDelete: [ImpactAssociationDTO]
+    var rulesToBreak: [ImpactRuleDTO]
+    var unchanged: [String]
+}
+
+extension OrganizationDTO {
+    struct Summary: Content, Equatable {
+        var id: String
+        var name: String
+    }
+}
+
+struct OrganizationCoManagementDTO: Content {
+    var organizationId: String
+    var enabled: Bool
+    var coManagingUserIds: [String]
+    var coManagingTeamIds: [String]
+}
+
+struct OrganizationCoManagementInput: Decodable, Sendable {
+    var enabled: Patch<Bool> = .absent
+    var coManagingUserIds: Patch<[String]> = .absent
+    var coManagingTeamIds: Patch<[String]> = .absent
+}
+
+/// Activation, deactivation and per-organization setup of co-management.
+enum CoManagementService {
+    static let maxOrganizationsPerUser = 500
+    static let maxTeamsPerUser = 100
+
+    /// Steps of deactivation, in order; tests inject a failure after one to prove the rollback.
+    enum DeactivationStep: Int, CaseIterable, Sendable {
+        case disableOrganizations, unassignTickets, deleteAssociations, breakRules, switchOff
+    }
+
+    static func settings(on db: any Database) async throws -> CoManagementDTO {
+        CoManagementDTO(
+            enabled: try await Setting.flag(Setting.coManagementEnabled, on: db),
+            coManagingUsersCannotReassign: try await Setting.flag(Setting.coManagingUsersCannotReassign, on: db))
+    }
+
+    static func update(_ input: CoManagementInput, by principal: Principal, on db: any Database, failAfter: DeactivationStep? = nil) async throws -> CoManagementDTO {
+        try AccessPolicy.authorizeAdmin(principal, .activateCoManagement)
+        let current = try await settings(on: db)
+        if case .null = input.enabled { throw TandemError.invalid("enabled", "must be true or false") }
+        if let cannotReassign = input.coManagingUsersCannotReassign.value, cannotReassign != current.coManagingUsersCannotReassign {
+            try await db.write { db in
+                try await Setting.set(Setting.coManagingUsersCannotReassign, cannotReassign, on: db)
+                try await Audit.record("updated", "settings", id: nil, by: principal, before: ["coManagingUsersCannotReassign": !cannotReassign],
+                                       after: ["coManagingUsersCannotReassign": cannotReassign], on: db)
+            }
+        }
+        switch (current.enabled, input.enabled.value) {
+        case (false, true?):
+            try await db.write { db in
+                try await Setting.set(Setting.coManagementEnabled, true, on: db)
+                try await Audit.record("activated", "co_management", id: nil, by: principal, after: ["enabled": true], on: db)
+            }
+        case (true, false?):
+            try await deactivate(by: principal, on: db, failAfter: failAfter)
+        default:
+            break
+        }
+        return try await settings(on: db)
+    }
+
+    /// The dry run: exactly what deactivation would change.
+    static func impact(on db: any Database) async throws -> DeactivationImpact {
+        let blocking = try await CoManagingUser.query(on: db).filter(\.$active == true).filter(\.$erased == false).sort(\.$username).all()
+        let organizations = try await Organization.query(on: db).filter(\.$coManagementEnabled == true).sort(\.$name).all()
+        let tickets = try await ticketsOnlyAssignedToCoManagingUsers(on: db)
+        let associations = try await CoManagedAssociation.query(on: db).sort(\.$id).all()
+        let rules = try await rulesReferencingCoManagingUsers(on: db)
+        return DeactivationImpact(
+            blockingUsers: blocking.map { BlockingUserDTO(id: $0.id!.uuidString, username: $0.username, organizationId: $0.organizationId.uuidString) },
+            organizationsToDisable: organizations.map { .init(id: $0.id!.uuidString, name: $0.name) },
+            ticketsToUnassign: tickets,
+            associationsToDelete: associations.map {
+                ImpactAssociationDTO(organizationId: $0.organizationId.uuidString, coManagingUserId: $0.userId?.uuidString, coManagingTeamId: $0.teamId?.uuidString)
+            },
+            rulesToBreak: rules.map { ImpactRuleDTO(id: $0.id!.uuidString, name: $0.name) },
+            unchanged: ["ticket data", "each ticket's co-managed visibility", "the publish-to of notes, time entries and attachments"])
+    }
+
+    /// SPEC §2: refused while any co-managing user is active; otherwise one audited transaction.
+    static func deactivate(by principal: Principal, on db: any Database, failAfter: DeactivationStep? = nil) async throws {
+        let impact = try await impact(on: db)
+        guard impact.blockingUsers.isEmpty else {
+            throw CoManagementError.activeUsers(impact.blockingUsers)
+        }
+        try await db.write { db in
+            // Recomputed inside the transaction so nothing that changed since the dry run slips through.
+            let impact = try await Self.impact(on: db)
+            guard impact.blockingUsers.isEmpty else { throw CoManagementError.activeUsers(impact.blockingUsers) }
+            func step(_ done: DeactivationStep) throws {
+                if failAfter == done { throw TandemError.conflict("deactivation failed after \(done)") }
+            }
+            try await Organization.query(on: db).filter(\.$coManagementEnabled == true).set(\.$coManagementEnabled, to: false).update()
+            try step(.disableOrganizations)
+            let ticketIds = impact.ticketsToUnassign.compactMap { UUID(uuidString: $0.id) }
+            if !ticketIds.isEmpty {
+                try await TicketAssignee.query(on: db).filter(\.$ticketId ~~ ticketIds).delete()
+            }
+            try step(.unassignTickets)
+            try await CoManagedAssociation.query(on: db).delete()
+            try step(.deleteAssociations)
+            let ruleIds = impact.rulesToBreak.compactMap { UUID(uuidString: $0.id) }
+            if !ruleIds.isEmpty {
+                try await WorkflowRule.query(on: db).filter(\.$id ~~ ruleIds).set(\.$broken, to: true)
+                    .set(\.$brokenReason, to: "references a co-managing user; co-management was deactivated").update()
+            }
+            try step(.breakRules)
+            try await Setting.set(Setting.coManagementEnabled, false, on: db)
+            try step(.switchOff)
+            try await Audit.record("deactivated", "co_management", id: nil, by: principal, before: impact, after: ["enabled": false], on: db)
+        }
+    }
+
+    /// Tickets whose assignees are all co-managing users.
+    private static func ticketsOnlyAssignedToCoManagingUsers(on db: any Database) async throws -> [ImpactTicketDTO] {
+        let rows = try await db.sql.raw("""
+            SELECT t.id AS id, t.number AS number, t.title AS title FROM tickets t
+            WHERE EXISTS (SELECT 1 FROM ticket_assignees a WHERE a.ticket_id = t.id AND a.principal_kind = 'coManagingUser')
+              AND NOT EXISTS (SELECT 1 FROM ticket_assignees a WHERE a.ticket_id = t.id AND a.principal_kind <> 'coManagingUser')
+            ORDER BY t.number
+            """).all()
+        var result: [ImpactTicketDTO] = []
+        let ids = try rows.map { try $0.decode(column: "id", as: UUID.self) }
+        let assignees = try await TicketService.assigneeIds(of: ids, on: db)
+        for (row, id) in zip(rows, ids) {
+            result.append(ImpactTicketDTO(id: id.uuidString, number: try row.decode(column: "number", as: Int.self),
+                                          title: try row.decode(column: "title", as: String.self),
+                                          assigneeIds: (assignees[id] ?? []).map(\.uuidString)))
+        }
+        return result
+    }
+
+    private static func rulesReferencingCoManagingUsers(on db: any Database) async throws -> [WorkflowRule] {
+        let userIds = Set(try await CoManagingUser.query(on: db).all().compactMap(\.id))
+        guard !userIds.isEmpty else { return [] }
+        return try await WorkflowRule.query(on: db).filter(\.$broken == false).sort(\.$id).all()
+            .filter { !Set($0.referencedPrincipalIds).isDisjoint(with: userIds) }
+    }
+
+    // MARK: Organizations
+
+    static func organizationSetup(_ organizationId: UUID, by principal: Principal, on db: any Database) async throws -> OrganizationCoManagementDTO {
+        let organization = try await Lookup.visible(Organization.self, organizationId, scope: AccessPolicy.organizationScope(for: principal, area: .organizations, .view),
+                                                    table: Organization.scopeTable, what: "organization", on: db)
+        let associations = try await CoManagedAssociation.query(on: db).filter(\.$organizationId == organizationId).all()
+        return OrganizationCoManagementDTO(
+            organizationId: organizationId.uuidString, enabled: organization.coManagementEnabled,
+            coManagingUserIds: associations.compactMap(\.userId).map(\.uuidString).sorted(),
+            coManagingTeamIds: associations.compactMap(\.teamId).map(\.uuidString).sorted())
+    }
+
+    static func updateOrganizationSetup(_ organizationId: UUID, _ input: OrganizationCoManagementInput, by principal: Principal, on db: any Database) async throws -> OrganizationCoManagementDTO {
+        let before = try await organizationSetup(organizationId, by: principal, on: db)
+        try AccessPolicy.authorizeAdmin(principal, .activateCoManagement)
+        var validator = FieldValidator()
+        if case .null = input.enabled { validator.fail("enabled", "must be true or false") }
+        let userIds = input.coManagingUserIds.value.map { $0.compactMap { validator.id($0, "coManagingUserIds") } }
+        let teamIds = input.coManagingTeamIds.value.map { $0.compactMap { validator.id($0, "coManagingTeamIds") } }
+        try validator.check()
+        if input.enabled.value == true, !(try await Setting.flag(Setting.coManagementEnabled, on: db)) {
+            throw TandemError.conflict("co-management is off for the system; switch it on first (PUT /api/v1/co-management)")
+        }
+        if let userIds {
+            try await Lookup.requireExisting(CoManagingUser.self, userIds, field: "coManagingUserIds", on: db)
+            for userId in Set(userIds) where !before.coManagingUserIds.contains(userId.uuidString) {
+                let count = try await CoManagedAssociation.query(on: db).filter(\.$userId == userId).count()
+                if count >= maxOrganizationsPerUser {
+                    throw TandemError.invalid("coManagingUserIds", "a co-managing user can be associated with at most \(maxOrganizationsPerUser) organizations")
+                }
+            }
+        }
+        if let teamIds { try await Lookup.requireExisting(CoManagingTeam.self, teamIds, field: "coManagingTeamIds", on: db) }
+        try await db.write { db in
+            if let enabled = input.enabled.value {
+                try await Organization.query(on: db).filter(\.$id == organizationId).set(\.$coManagementEnabled, to: enabled).update()
+            }
+            if let userIds {
+                try await CoManagedAssociation.query(on: db).filter(\.$organizationId == organizationId).filter(\.$userId != nil).delete()
+                for userId in Set(userIds) { try await CoManagedAssociation(organizationId: organizationId, userId: userId).create(on: db) }
+            }
+            if let teamIds {
+                try await CoManagedAssociation.query(on: db).filter(\.$organizationId == organizationId).filter(\.$teamId != nil).delete()
+                for teamId in Set(teamIds) { try await CoManagedAssociation(organizationId: organizationId, teamId: teamId).create(on: db) }
+            }
+            let after = try await organizationSetup(organizationId, by: principal, on: db)
+            try await Audit.record("updated", "organization_co_management", id: organizationId, by: principal, organizationId: organizationId,
+                                   before: before, after: after, on: db)
+        }
+        return try await organizationSetup(organizationId, by: principal, on: db)
+    }
+
+    /// Each active co-managing user is a billable license.
+    static func licenseCount(on db: any Database) async throws -> Int {
+        try await CoManagingUser.query(on: db).filter(\.$active == true).filter(\.$erased == false).count()
+    }
+}
+
+/// Errors specific to co-management that carry more than a sentence.
+enum CoManagementError: Error {
+    case activeUsers([BlockingUserDTO])
+    case licenseConfirmationRequired(currentLicenses: Int)
+}

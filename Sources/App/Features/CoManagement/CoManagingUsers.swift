@@ -1,0 +1,306 @@
+import Fluent
+import Foundation
+import TandemCore
+import Vapor
+
+/// The co-managing user wizard, edits and erasure (SPEC §2).
+enum CoManagingUsers {
+    static let what = "co-managing user"
+
+    static func visible(_ id: UUID, by principal: Principal, on db: any Database) async throws -> CoManagingUser {
+        try await Lookup.visible(CoManagingUser.self, id, scope: AccessPolicy.coManagingUserScope(for: principal), table: CoManagingUser.scopeTable, what: what, on: db)
+    }
+
+    static func dto(_ user: CoManagingUser, on db: any Database) async throws -> CoManagingUserDTO {
+        let id = user.id!
+        let queues = try await QueueMember.query(on: db).filter(\.$principalId == id).all().map(\.queueId.uuidString).sorted()
+        let roles = try await CoManagingUserRole.query(on: db).filter(\.$userId == id).all().map(\.roleId.uuidString).sorted()
+        let teams = try await CoManagingTeamMember.query(on: db).filter(\.$userId == id).all().map(\.teamId.uuidString).sorted()
+        return CoManagingUserDTO(
+            id: id.uuidString, contactId: user.contactId.uuidString, organizationId: user.organizationId.uuidString, username: user.username,
+            securityLevelId: user.securityLevelId.uuidString, active: user.active, queueIds: queues, roleIds: roles, teamIds: teams,
+            internalLocationId: user.internalLocationId?.uuidString, timesheetStart: user.timesheetStart, totpEnrolled: user.totpConfirmed, erased: user.erased)
+    }
+
+    static func create(_ input: CoManagingUserInput, by principal: Principal, on db: any Database, passwords: AsyncPasswordHasher) async throws -> CoManagingUserDTO {
+        try AccessPolicy.authorizeAdmin(principal, .manageUsers)
+        var validator = FieldValidator()
+        let organizationId = validator.id(input.organizationId.value, "organizationId")
+        let contactId = input.contactId.value.flatMap { validator.id($0, "contactId") }
+        let newContact = input.contact.value
+        if contactId == nil, newContact == nil { validator.fail("contactId", "give an existing contact, or contact to create one") }
+        if contactId != nil, newContact != nil { validator.fail("contact", "give either contactId or contact, not both") }
+        let username = Usernames.validate(input.username.value, &validator)
+        let password = validator.text(input.password.value, "password", max: 200)
+        if let password, password.count < 10 { validator.fail("password", "must be at least 10 characters") }
+        let levelId = validator.id(input.securityLevelId.value, "securityLevelId")
+        let queueIds = (input.queueIds.value ?? []).compactMap { validator.id($0, "queueIds") }
+        if queueIds.isEmpty { validator.fail("queueIds", "a co-managing user needs at least one queue") }
+        let roleIds = (input.roleIds.value ?? []).compactMap { validator.id($0, "roleIds") }
+        let internalLocationId = input.internalLocationId.value.flatMap { validator.id($0, "internalLocationId") }
+        let timesheetStart = input.timesheetStart.value
+        if let timesheetStart, !BusinessHours.isDate(timesheetStart) { validator.fail("timesheetStart", "must be a date YYYY-MM-DD") }
+        var contactFields: (first: String, last: String, email: String, siteId: UUID?)?
+        if let newContact {
+            let first = validator.text(newContact.firstName, "contact.firstName", max: 100)
+            let last = validator.text(newContact.lastName, "contact.lastName", max: 100)
+            let email = validator.email(newContact.email, "contact.email", required: true)
+            if newContact.email == nil { validator.fail("contact.email", "the primary email is required for a co-managing user") }
+            let siteId = newContact.siteId.flatMap { validator.id($0, "contact.siteId") }
+            if let first, let last, let email { contactFields = (first, last, email, siteId) }
+        }
+        try validator.check()
+        guard let organizationId, let username, let password, let levelId else { throw TandemError.validation(validator.errors) }
+
+        guard let organization = try await Organization.find(organizationId, on: db) else { throw TandemError.invalid("organizationId", "no organization with this id") }
+        guard organization.coManagementEnabled else {
+            throw TandemError.invalid("organizationId", "co-management is not enabled for \(organization.name); enable it in its co-managed setup first")
+        }
+        try await checkLevel(levelId, on: db)
+        try await checkUsernameFree(username, except: nil, on: db)
+        try await Lookup.requireExisting(Queue.self, queueIds, field: "queueIds", on: db)
+        try await Lookup.requireExisting(Role.self, roleIds, field: "roleIds", on: db)
+        if let internalLocationId { try await Lookup.requireExisting(InternalLocation.self, [internalLocationId], field: "internalLocationId", on: db) }
+        if let contactId {
+            guard let contact = try await Contact.find(contactId, on: db), contact.organizationId == organizationId else {
+                throw TandemError.invalid("contactId", "no contact with this id in the organization")
+            }
+            guard contact.email != nil else { throw TandemError.invalid("contactId", "the contact has no primary email; a co-managing user needs one") }
+            if try await CoManagingUser.query(on: db).filter(\.$contactId == contactId).count() > 0 {
+                throw TandemError.conflict("this contact already is a co-managing user")
+            }
+        }
+        if let siteId = contactFields?.siteId,
+           try await Site.query(on: db).filter(\.$id == siteId).filter(\.$organizationId == organizationId).count() == 0 {
+            throw TandemError.invalid("contact.siteId", "no site with this id in the organization")
+        }
+        let licenses = try await CoManagementService.licenseCount(on: db)
+        guard input.confirmLicense.value == true else { throw CoManagementError.licenseConfirmationRequired(currentLicenses: licenses) }
+
+        let hash = try await passwords.hash(password)
+        let user = CoManagingUser()
+        user.id = .v7()
+        user.organizationId = organizationId
+        user.username = username
+        user.passwordHash = hash
+        user.securityLevelId = levelId
+        user.internalLocationId = internalLocationId
+        user.timesheetStart = timesheetStart
+        let userId = user.id!
+        let newContactFields = contactFields
+        try await mapUniqueViolation("the username '\(username)' is taken") {
+            try await db.write { db in
+                if let fields = newContactFields {
+                    // The wizard's new contact lands in the same transaction as the user.
+                    let contact = Contact()
+                    contact.id = .v7()
+                    contact.organizationId = organizationId
+                    contact.siteId = fields.siteId
+                    contact.firstName = fields.first
+                    contact.lastName = fields.last
+                    contact.email = fields.email
+                    contact.phones = []
+                    contact.portalOrganizationWide = false
+                    try await contact.create(on: db)
+                    try await Audit.record("created", Contact.schema, id: contact.id, by: principal, organizationId: organizationId, after: ContactDTO(contact), on: db)
+                    user.contactId = contact.id!
+                } else {
+                    user.contactId = contactId!
+                }
+                try await user.create(on: db)
+                for queueId in Set(queueIds) { try await QueueMember(queueId: queueId, principalId: userId).create(on: db) }
+                for roleId in Set(roleIds) { try await CoManagingUserRole(userId: userId, roleId: roleId).create(on: db) }
+                try await Audit.record("created", CoManagingUser.schema, id: userId, by: principal, organizationId: organizationId,
+                                       after: try await dto(user, on: db), on: db)
+            }
+        }
+        return try await dto(user, on: db)
+    }
+
+    static func update(_ id: UUID, _ input: CoManagingUserInput, by principal: Principal, on db: any Database, passwords: AsyncPasswordHasher) async throws -> CoManagingUserDTO {
+        let user = try await visible(id, by: principal, on: db)
+        try AccessPolicy.authorizeAdmin(principal, .manageUsers)
+        guard !user.erased else { throw TandemError.conflict("this co-managing user was erased") }
+        let before = try await dto(user, on: db)
+        var validator = FieldValidator()
+        if let organization = input.organizationId.value, organization != user.organizationId.uuidString {
+            validator.fail("organizationId", "is read-only after creation")
+        }
+        if let contact = input.contactId.value, contact != user.contactId.uuidString { validator.fail("contactId", "is read-only after creation") }
+        if !input.contact.isAbsent { validator.fail("contact", "edit the contact itself (PATCH /api/v1/contacts/{id})") }
+        if !input.username.isAbsent, let username = Usernames.validate(input.username.value, &validator) { user.username = username }
+        var password: String?
+        if !input.password.isAbsent {
+            password = validator.text(input.password.value, "password", max: 200)
+            if let text = password, text.count < 10 { validator.fail("password", "must be at least 10 characters") }
+        }
+        if !input.securityLevelId.isAbsent, let levelId = validator.id(input.securityLevelId.value, "securityLevelId") { user.securityLevelId = levelId }
+        var queueIds: [UUID]?
+        if !input.queueIds.isAbsent {
+            queueIds = (input.queueIds.value ?? []).compactMap { validator.id($0, "queueIds") }
+            if queueIds!.isEmpty { validator.fail("queueIds", "a co-managing user needs at least one queue") }
+        }
+        let roleIds = input.roleIds.isAbsent ? nil : (input.roleIds.value ?? []).compactMap { validator.id($0, "roleIds") }
+        switch input.internalLocationId {
+        case .absent: break
+        case .null: user.internalLocationId = nil
+        case .value(let text): user.internalLocationId = validator.id(text, "internalLocationId")
+        }
+        switch input.timesheetStart {
+        case .absent: break
+        case .null: user.timesheetStart = nil
+        case .value(let text):
+            if BusinessHours.isDate(text) { user.timesheetStart = text } else { validator.fail("timesheetStart", "must be a date YYYY-MM-DD") }
+        }
+        if case .null = input.active { validator.fail("active", "must be true or false") }
+        try validator.check()
+        try await checkLevel(user.securityLevelId, on: db)
+        try await checkUsernameFree(user.username, except: id, on: db)
+        if let queueIds { try await Lookup.requireExisting(Queue.self, queueIds, field: "queueIds", on: db) }
+        if let roleIds { try await Lookup.requireExisting(Role.self, roleIds, field: "roleIds", on: db) }
+        if let active = input.active.value, active != user.active {
+            if active {
+                let licenses = try await CoManagementService.licenseCount(on: db)
+                guard input.confirmLicense.value == true else { throw CoManagementError.licenseConfirmationRequired(currentLicenses: licenses) }
+            } else {
+                try await refuseIfAccountManager(user, on: db)
+            }
+            user.active = active
+        }
+        if let password { user.passwordHash = try await passwords.hash(password) }
+        let newQueueIds = queueIds
+        try await mapUniqueViolation("the username '\(user.username)' is taken") {
+            try await db.write { db in
+                try await user.save(on: db)
+                if let newQueueIds {
+                    try await QueueMember.query(on: db).filter(\.$principalId == id).delete()
+                    for queueId in Set(newQueueIds) { try await QueueMember(queueId: queueId, principalId: id).create(on: db) }
+                }
+                if let roleIds {
+                    try await CoManagingUserRole.query(on: db).filter(\.$userId == id).delete()
+                    for roleId in Set(roleIds) { try await CoManagingUserRole(userId: id, roleId: roleId).create(on: db) }
+                }
+                if !user.active { try await APIToken.query(on: db).filter(\.$principalId == id).delete() }
+                try await Audit.record("updated", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId,
+                                       before: before, after: try await dto(user, on: db), on: db)
+            }
+        }
+        return try await dto(user, on: db)
+    }
+
+    /// Erasure (redaction): the person's data goes; ticket history keeps an anonymous author.
+    static func erase(_ id: UUID, by principal: Principal, on db: any Database) async throws {
+        let user = try await visible(id, by: principal, on: db)
+        try AccessPolicy.authorizeAdmin(principal, .manageUsers)
+        guard !user.erased else { return }
+        try await refuseIfAccountManager(user, on: db)
+        let before = try await dto(user, on: db)
+        try await db.write { db in
+            user.erased = true
+            user.active = false
+            user.username = "erased-\(id.uuidString.prefix(8).lowercased())"
+            user.passwordHash = "!"
+            user.totpSecret = nil
+            user.totpConfirmed = false
+            try await user.save(on: db)
+            if let contact = try await Contact.find(user.contactId, on: db) {
+                contact.firstName = "Erased"
+                contact.lastName = "User"
+                contact.email = nil
+                contact.phones = []
+                contact.portalPasswordHash = nil
+                try await contact.save(on: db)
+            }
+            try await CoManagedAssociation.query(on: db).filter(\.$userId == id).delete()
+            try await CoManagingTeamMember.query(on: db).filter(\.$userId == id).delete()
+            try await CoManagingUserRole.query(on: db).filter(\.$userId == id).delete()
+            try await QueueMember.query(on: db).filter(\.$principalId == id).delete()
+            try await TicketAssignee.query(on: db).filter(\.$principalId == id).delete()
+            try await APIToken.query(on: db).filter(\.$principalId == id).delete()
+            try await Note.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()
+            try await TimeEntry.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()
+            try await Attachment.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()
+            try await Audit.record("erased", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId,
+                                   before: ["username": before.username], on: db)
+        }
+    }
+
+    static func refuseIfAccountManager(_ user: CoManagingUser, on db: any Database) async throws {
+        let managed = try await Organization.query(on: db).filter(\.$accountManagerId == user.id!).all()
+        if !managed.isEmpty {
+            throw TandemError.conflict("\(user.username) is the account manager of \(managed.map(\.name).joined(separator: ", ")); assign another account manager first")
+        }
+    }
+
+    private static func checkLevel(_ levelId: UUID, on db: any Database) async throws {
+        guard let level = try await SecurityLevel.find(levelId, on: db) else { throw TandemError.invalid("securityLevelId", "no security level with this id") }
+        guard level.coManaged else {
+            throw TandemError.invalid("securityLevelId", "'\(level.name)' is not a co-managed security level; co-managing users need one")
+        }
+    }
+
+    /// Usernames are unique across MSP resources and co-managing users: both log in the same way.
+    static func checkUsernameFree(_ username: String, except id: UUID?, on db: any Database) async throws {
+        var users = CoManagingUser.query(on: db).filter(\.$username == username)
+        if let id { users = users.filter(\.$id != id) }
+        let takenByUser = try await users.count() > 0
+        let takenByResource = try await Resource.query(on: db).filter(\.$username == username).count() > 0
+        if takenByUser || takenByResource {
+            throw TandemError.conflict("the username '\(username)' is taken")
+        }
+    }
+}
+
+enum CoManagingTeams {
+    static func visible(_ id: UUID, by principal: Principal, on db: any Database) async throws -> CoManagingTeam {
+        try await Lookup.visible(CoManagingTeam.self, id, scope: AccessPolicy.configurationScope(for: principal, .coManagingTeams, .view),
+                                 table: ScopeTable(name: CoManagingTeam.schema, columns: [.id: "id"]), what: "co-managing team", on: db)
+    }
+
+    static func dto(_ team: CoManagingTeam, on db: any Database) async throws -> CoManagingTeamDTO {
+        let members = try await CoManagingTeamMember.query(on: db).filter(\.$teamId == team.id!).all().map(\.userId.uuidString).sorted()
+        return CoManagingTeamDTO(id: team.id!.uuidString, name: team.name, memberIds: members)
+    }
+
+    static func save(_ existing: CoManagingTeam?, _ input: CoManagingTeamInput, by principal: Principal, on db: any Database) async throws -> CoManagingTeamDTO {
+        try AccessPolicy.authorizeConfiguration(principal, .coManagingTeams, existing == nil ? .create : .edit)
+        let team = existing ?? CoManagingTeam()
+        let before: CoManagingTeamDTO? = if let existing { try await dto(existing, on: db) } else { nil }
+        var validator = FieldValidator()
+        if existing == nil || !input.name.isAbsent, let name = validator.text(input.name.value, "name", max: 100) { team.name = name }
+        let members = input.memberIds.isAbsent ? nil : (input.memberIds.value ?? []).compactMap { validator.id($0, "memberIds") }
+        try validator.check()
+        if existing == nil { team.id = .v7() }
+        let teamId = team.id!
+        if let members {
+            try await Lookup.requireExisting(CoManagingUser.self, members, field: "memberIds", on: db)
+            for member in Set(members) {
+                let teams = try await CoManagingTeamMember.query(on: db).filter(\.$userId == member).filter(\.$teamId != teamId).count()
+                if teams >= CoManagementService.maxTeamsPerUser {
+                    throw TandemError.invalid("memberIds", "a co-managing user can belong to at most \(CoManagementService.maxTeamsPerUser) co-managing teams")
+                }
+            }
+        }
+        try await mapUniqueViolation("a co-managing team named '\(team.name)' already exists") {
+            try await db.write { db in
+                try await team.save(on: db)
+                if let members {
+                    try await CoManagingTeamMember.query(on: db).filter(\.$teamId == teamId).delete()
+                    for member in Set(members) { try await CoManagingTeamMember(teamId: teamId, userId: member).create(on: db) }
+                }
+                try await Audit.record(existing == nil ? "created" : "updated", CoManagingTeam.schema, id: teamId, by: principal,
+                                       before: before, after: try await dto(team, on: db), on: db)
+            }
+        }
+        return try await dto(team, on: db)
+    }
+
+    static func delete(_ team: CoManagingTeam, by principal: Principal, on db: any Database) async throws {
+        try AccessPolicy.authorizeConfiguration(principal, .coManagingTeams, .delete)
+        let before = try await dto(team, on: db)
+        try await db.write { db in
+            try await team.delete(on: db)
+            try await Audit.record("deleted", CoManagingTeam.schema, id: team.id, by: principal, before: before, on: db)
+        }
+    }
+}

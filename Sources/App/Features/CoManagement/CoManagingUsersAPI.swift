@@ -1,0 +1,171 @@
+import Fluent
+import Foundation
+import TandemCore
+import Vapor
+
+struct CoManagingUserDTO: Content {
+    var id: String
+    var contactId: String
+    var organizationId: String
+    var username: String
+    var securityLevelId: String
+    var active: Bool
+    var queueIds: [String]
+    var roleIds: [String]
+    var teamIds: [String]
+    var internalLocationId: String?
+    var timesheetStart: String?
+    var totpEnrolled: Bool
+    var erased: Bool
+}
+
+struct NewContactInput: Decodable, Sendable {
+    var firstName: String?
+    var lastName: String?
+    var email: String?
+    var siteId: String?
+    var phones: [PhoneInput]?
+}
+
+struct CoManagingUserInput: Decodable, Sendable {
+    var organizationId: Patch<String> = .absent
+    /// An existing contact, or `contact` to create one in the same transaction.
+    var contactId: Patch<String> = .absent
+    var contact: Patch<NewContactInput> = .absent
+    var username: Patch<String> = .absent
+    var password: Patch<String> = .absent
+    var securityLevelId: Patch<String> = .absent
+    var active: Patch<Bool> = .absent
+    var queueIds: Patch<[String]> = .absent
+    var roleIds: Patch<[String]> = .absent
+    var internalLocationId: Patch<String> = .absent
+    var timesheetStart: Patch<String> = .absent
+    /// Adding a billable license needs this set to true.
+    var confirmLicense: Patch<Bool> = .absent
+}
+
+struct CoManagingTeamDTO: Content {
+    var id: String
+    var name: String
+    var memberIds: [String]
+}
+
+struct CoManagingTeamInput: Decodable, Sendable {
+    var name: Patch<String> = .absent
+    var memberIds: Patch<[String]> = .absent
+}
+
+struct TOTPPauseInput: Decodable, Sendable {
+    var `for`: String
+}
+
+struct TOTPEnrolmentDTO: Content {
+    var secret: String
+    var otpauthUri: String
+}
+
+struct TOTPConfirmInput: Decodable, Sendable {
+    var code: String
+}
+
+struct LicensesDTO: Content {
+    var coManagedLicenses: Int
+}
+
+/// `/api/v1/co-management`, `/co-managing-users`, `/co-managing-teams`, `/licenses`, `/me/totp`.
+enum CoManagementAPI {
+    static let what = "co-managing user"
+
+    static func register(_ api: any RoutesBuilder) {
+        let coManagement = api.grouped("co-management")
+        coManagement.get { req async throws -> CoManagementDTO in
+            _ = try req.principal
+            return try await CoManagementService.settings(on: req.db)
+        }
+        coManagement.put { req async throws -> CoManagementDTO in
+            try await CoManagementService.update(req.content.decode(CoManagementInput.self), by: req.principal, on: req.db)
+        }
+        coManagement.get("deactivation-impact") { req async throws -> DeactivationImpact in
+            try AccessPolicy.authorizeAdmin(req.principal, .activateCoManagement)
+            return try await CoManagementService.impact(on: req.db)
+        }
+        api.get("organizations", ":id", "co-management") { req async throws -> OrganizationCoManagementDTO in
+            try await CoManagementService.organizationSetup(req.id("id", "organization"), by: req.principal, on: req.db)
+        }
+        api.put("organizations", ":id", "co-management") { req async throws -> OrganizationCoManagementDTO in
+            try await CoManagementService.updateOrganizationSetup(req.id("id", "organization"), req.content.decode(OrganizationCoManagementInput.self), by: req.principal, on: req.db)
+        }
+        api.get("licenses") { req async throws -> LicensesDTO in
+            try AccessPolicy.authorizeAdmin(req.principal, .manageUsers)
+            return LicensesDTO(coManagedLicenses: try await CoManagementService.licenseCount(on: req.db))
+        }
+
+        let users = api.grouped("co-managing-users")
+        users.get { req async throws -> ListPage<CoManagingUserDTO> in
+            let principal = try req.principal
+            let (items, next) = try await CoManagingUser.query(on: req.db)
+                .filter(AccessPolicy.coManagingUserScope(for: principal), on: CoManagingUser.scopeTable).page(PageRequest(req))
+            var dtos: [CoManagingUserDTO] = []
+            for item in items { dtos.append(try await CoManagingUsers.dto(item, on: req.db)) }
+            return ListPage(items: dtos, nextCursor: next)
+        }
+        users.post { req async throws -> Response in
+            let dto = try await CoManagingUsers.create(req.content.decode(CoManagingUserInput.self), by: req.principal, on: req.db, passwords: req.password.async)
+            return try await dto.encodeResponse(status: .created, for: req)
+        }
+        users.get(":id") { req async throws -> CoManagingUserDTO in
+            try await CoManagingUsers.dto(CoManagingUsers.visible(req.id("id", what), by: req.principal, on: req.db), on: req.db)
+        }
+        users.patch(":id") { req async throws -> CoManagingUserDTO in
+            try await CoManagingUsers.update(req.id("id", what), req.content.decode(CoManagingUserInput.self), by: req.principal, on: req.db, passwords: req.password.async)
+        }
+        users.delete(":id") { req async throws -> HTTPStatus in
+            try await CoManagingUsers.erase(req.id("id", what), by: req.principal, on: req.db)
+            return .noContent
+        }
+        users.post(":id", "totp-pause") { req async throws -> CoManagingUserDTO in
+            let input = try req.content.decode(TOTPPauseInput.self)
+            var validator = FieldValidator()
+            let pause = validator.choice(input.for, "for", as: TwoFactor.Pause.self)
+            try validator.check()
+            let id = try req.id("id", what)
+            _ = try await CoManagingUsers.visible(id, by: req.principal, on: req.db)
+            return try await CoManagingUsers.dto(TwoFactor.pause(userId: id, pause!, by: req.principal, on: req.db), on: req.db)
+        }
+
+        let teams = api.grouped("co-managing-teams")
+        teams.get { req async throws -> ListPage<CoManagingTeamDTO> in
+            _ = try req.principal
+            let scope = AccessPolicy.configurationScope(for: try req.principal, .coManagingTeams, .view)
+            let (items, next) = try await CoManagingTeam.query(on: req.db).filter(scope, on: ScopeTable(name: CoManagingTeam.schema, columns: [:])).page(PageRequest(req))
+            var dtos: [CoManagingTeamDTO] = []
+            for item in items { dtos.append(try await CoManagingTeams.dto(item, on: req.db)) }
+            return ListPage(items: dtos, nextCursor: next)
+        }
+        teams.post { req async throws -> Response in
+            try await CoManagingTeams.save(nil, req.content.decode(CoManagingTeamInput.self), by: req.principal, on: req.db).encodeResponse(status: .created, for: req)
+        }
+        teams.get(":id") { req async throws -> CoManagingTeamDTO in
+            try await CoManagingTeams.dto(CoManagingTeams.visible(req.id("id", "co-managing team"), by: req.principal, on: req.db), on: req.db)
+        }
+        teams.patch(":id") { req async throws -> CoManagingTeamDTO in
+            let team = try await CoManagingTeams.visible(req.id("id", "co-managing team"), by: req.principal, on: req.db)
+            return try await CoManagingTeams.save(team, req.content.decode(CoManagingTeamInput.self), by: req.principal, on: req.db)
+        }
+        teams.delete(":id") { req async throws -> HTTPStatus in
+            let team = try await CoManagingTeams.visible(req.id("id", "co-managing team"), by: req.principal, on: req.db)
+            try await CoManagingTeams.delete(team, by: req.principal, on: req.db)
+            return .noContent
+        }
+
+        api.post("me", "totp") { req async throws -> TOTPEnrolmentDTO in
+            let (secret, uri) = try await TwoFactor.enrol(req.principal, on: req.db)
+            return TOTPEnrolmentDTO(secret: secret, otpauthUri: uri)
+        }
+        api.post("me", "totp", "confirm") { req async throws -> HTTPStatus in
+            let input = try req.content.decode(TOTPConfirmInput.self)
+            try await TwoFactor.confirm(req.principal, code: input.code, on: req.db)
+            return .noContent
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Fluent
+import Foundation
+import TandemCore
+import Vapor
+
+struct SavedFilterDTO: Content {
+    var id: String
+    var ownerId: String
+    var name: String
+    var query: String
+    var shared: Bool
+
+    init(_ filter: SavedFilter) {
+        id = filter.id!.uuidString
+        ownerId = filter.ownerId.uuidString
+        name = filter.name
+        query = filter.query
+        shared = filter.shared
+    }
+}
+
+struct SavedFilterInput: Decodable, Sendable {
+    var name: Patch<String> = .absent
+    var query: Patch<String> = .absent
+    var shared: Patch<Bool> = .absent
+}
+
+/// `/api/v1/saved-filters`: saved ticket-list filters and shared lists. Co-managed system levels do
+/// not grant them (HaloPSA: co-managed agents cannot create lists and filters).
+enum SavedFiltersAPI {
+    static let what = "saved filter"
+
+    static func register(_ api: any RoutesBuilder) {
+        let filters = api.grouped("saved-filters")
+        filters.get { req async throws -> ListPage<SavedFilterDTO> in
+            let principal = try req.principal
+            let (items, next) = try await SavedFilter.query(on: req.db)
+                .group(.or) { $0.filter(\.$ownerId == principal.id).filter(\.$shared == true) }.page(PageRequest(req))
+            return ListPage(items: items.map(SavedFilterDTO.init), nextCursor: next)
+        }
+        filters.post { req async throws -> Response in
+            let principal = try req.principal
+            try AccessPolicy.authorizeSavedFilters(principal)
+            let filter = SavedFilter()
+            filter.id = .v7()
+            filter.ownerId = principal.id
+            filter.shared = false
+            try apply(req.content.decode(SavedFilterInput.self), to: filter, creating: true)
+            try await req.db.write { db in
+                try await filter.create(on: db)
+                try await Audit.record("created", SavedFilter.schema, id: filter.id, by: principal, after: SavedFilterDTO(filter), on: db)
+            }
+            return try await SavedFilterDTO(filter).encodeResponse(status: .created, for: req)
+        }
+        filters.get(":id") { req async throws -> SavedFilterDTO in
+            SavedFilterDTO(try await visible(req))
+        }
+        filters.patch(":id") { req async throws -> SavedFilterDTO in
+            let principal = try req.principal
+            let filter = try await owned(req)
+            try AccessPolicy.authorizeSavedFilters(principal)
+            let before = SavedFilterDTO(filter)
+            try apply(req.content.decode(SavedFilterInput.self), to: filter, creating: false)
+            try await req.db.write { db in
+                try await filter.save(on: db)
+                try await Audit.record("updated", SavedFilter.schema, id: filter.id, by: principal, before: before, after: SavedFilterDTO(filter), on: db)
+            }
+            return SavedFilterDTO(filter)
+        }
+        filters.delete(":id") { req async throws -> HTTPStatus in
+            let principal = try req.principal
+            let filter = try await owned(req)
+            try await req.db.write { db in
+                try await filter.delete(on: db)
+                try await Audit.record("deleted", SavedFilter.schema, id: filter.id, by: principal, before: SavedFilterDTO(filter), on: db)
+            }
+            return .noContent
+        }
+    }
+
+    static func visible(_ req: Request) async throws -> SavedFilter {
+        let principal = try req.principal
+        guard let filter = try await SavedFilter.find(req.id("id", what), on: req.db), AccessPolicy.canSeeSavedFilter(principal, ownerId: filter.ownerId, shared: filter.shared) else {
+            throw TandemError.notFound(what)
+        }
+        return filter
+    }
+
+    /// Only the owner changes a filter; others see shared ones read-only.
+    static func owned(_ req: Request) async throws -> SavedFilter {
+        let filter = try await visible(req)
+        guard filter.ownerId == (try req.principal).id else { throw TandemError.forbidden("only the owner can change this filter") }
+        return filter
+    }
+
+    static func apply(_ input: SavedFilterInput, to filter: SavedFilter, creating: Bool) throws {
+        var validator = FieldValidator()
+        if creating || !input.name.isAbsent, let name = validator.text(input.name.value, "name", max: 100) { filter.name = name }
+        if creating || !input.query.isAbsent {
+            let query = validator.text(input.query.value ?? "", "query", max: 1000, required: false) ?? ""
+            filter.query = query
+        }
+        if !input.shared.isAbsent { filter.shared = input.shared.value ?? false }
+        try validator.check()
+    }
+}

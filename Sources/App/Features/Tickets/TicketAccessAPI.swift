@@ -1,0 +1,108 @@
+import Fluent
+import Foundation
+import TandemCore
+import Vapor
+
+struct TicketAccessDTO: Content {
+    var ticketId: String
+    var principalId: String
+    var principalKind: String
+    var principalName: String
+    var allowed: Bool
+    var reasons: [String]
+}
+
+struct AudienceMemberDTO: Content, Equatable {
+    var id: String
+    var name: String
+}
+
+struct AudiencePartyDTO: Content, Equatable {
+    /// `msp`, `coManaged` or `contact`.
+    var party: String
+    var count: Int
+    var members: [AudienceMemberDTO]
+}
+
+struct AudienceDTO: Content, Equatable {
+    var ticketId: String
+    var publishTo: String
+    var parties: [AudiencePartyDTO]
+}
+
+/// Explain access (`/tickets/{id}/access`) and audience preview (`/tickets/{id}/audience`), SPEC §13.
+enum TicketAccessAPI {
+    static func register(_ api: any RoutesBuilder) {
+        api.get("tickets", ":id", "access") { req async throws -> TicketAccessDTO in
+            let principal = try req.principal
+            try AccessPolicy.authorizeAdmin(principal, .manageUsers)
+            var validator = FieldValidator()
+            let subjectId = validator.id(req.query[String.self, at: "principalId"], "principalId")
+            try validator.check()
+            return try await explain(ticketId: req.id("id", TicketService.what), subjectId: subjectId!, by: principal, on: req.db)
+        }
+        api.get("tickets", ":id", "audience") { req async throws -> AudienceDTO in
+            var validator = FieldValidator()
+            let publishTo = validator.choice(req.query[String.self, at: "publishTo"], "publishTo", as: PublishTo.self)
+            try validator.check()
+            return try await audience(ticketId: req.id("id", TicketService.what), publishTo: publishTo!, by: req.principal, on: req.db)
+        }
+    }
+
+    /// Loads any principal by id, whatever its kind.
+    static func anyPrincipal(_ id: UUID, on db: any Database) async throws -> Principal? {
+        for kind in PrincipalKind.allCases {
+            if let principal = try await PrincipalLoader.load(id: id, kind: kind, on: db) { return principal }
+        }
+        return nil
+    }
+
+    static func explain(ticketId: UUID, subjectId: UUID, by principal: Principal, on db: any Database) async throws -> TicketAccessDTO {
+        let ticket = try await TicketService.visible(ticketId, by: principal, on: db)
+        guard let subject = try await anyPrincipal(subjectId, on: db) else { throw TandemError.notFound("principal") }
+        let assignees = try await TicketService.assigneeIds(of: [ticketId], on: db)[ticketId] ?? []
+        let explanation = AccessPolicy.explainTicket(subject, TicketService.facts(ticket, assignees: assignees))
+        return TicketAccessDTO(ticketId: ticketId.uuidString, principalId: subjectId.uuidString, principalKind: subject.kind.rawValue,
+                               principalName: subject.displayName, allowed: explanation.allowed, reasons: explanation.reasons)
+    }
+
+    /// Who could read an item with `publishTo` on this ticket: every candidate principal, asked through the policy.
+    static func audience(ticketId: UUID, publishTo: PublishTo, by principal: Principal, on db: any Database) async throws -> AudienceDTO {
+        let ticket = try await TicketService.visible(ticketId, by: principal, on: db)
+        let assignees = try await TicketService.assigneeIds(of: [ticketId], on: db)[ticketId] ?? []
+        let facts = TicketService.facts(ticket, assignees: assignees)
+        var candidates: [Principal] = []
+        for resource in try await Resource.query(on: db).filter(\.$active == true).all() {
+            if let loaded = try await PrincipalLoader.load(id: resource.id!, kind: .resource, on: db) { candidates.append(loaded) }
+        }
+        for user in try await CoManagingUser.query(on: db).filter(\.$organizationId == ticket.organizationId).filter(\.$active == true).all()
+            + associatedUsers(of: ticket.organizationId, on: db) {
+            if !candidates.contains(where: { $0.id == user.id }), let loaded = try await PrincipalLoader.principal(for: user, on: db) { candidates.append(loaded) }
+        }
+        var contacts = try await Contact.query(on: db).filter(\.$organizationId == ticket.organizationId).filter(\.$portalOrganizationWide == true).all()
+        if let contactId = ticket.contactId, let contact = try await Contact.find(contactId, on: db) { contacts.append(contact) }
+        for contact in contacts where !candidates.contains(where: { $0.id == contact.id }) {
+            if let loaded = try await PrincipalLoader.load(id: contact.id!, kind: .contact, on: db) { candidates.append(loaded) }
+        }
+        let item = ScopeFacts(values: [:], publishTo: publishTo)
+        let readers = candidates.filter {
+            AccessPolicy.ticketScope(for: $0).evaluate(facts) && AccessPolicy.ticketItemScope(for: $0, area: .notes).evaluate(item)
+        }
+        let parties: [(String, PrincipalKind)] = [("msp", .resource), ("coManaged", .coManagingUser), ("contact", .contact)]
+        return AudienceDTO(ticketId: ticketId.uuidString, publishTo: publishTo.rawValue, parties: parties.map { party, kind in
+            let members = readers.filter { $0.kind == kind }.map { AudienceMemberDTO(id: $0.id.uuidString, name: $0.displayName) }.sorted { $0.name < $1.name }
+            return AudiencePartyDTO(party: party, count: members.count, members: members)
+        })
+    }
+
+    private static func associatedUsers(of organizationId: UUID, on db: any Database) async throws -> [CoManagingUser] {
+        let associations = try await CoManagedAssociation.query(on: db).filter(\.$organizationId == organizationId).all()
+        var userIds = Set(associations.compactMap(\.userId))
+        let teamIds = associations.compactMap(\.teamId)
+        if !teamIds.isEmpty {
+            userIds.formUnion(try await CoManagingTeamMember.query(on: db).filter(\.$teamId ~~ teamIds).all().map(\.userId))
+        }
+        guard !userIds.isEmpty else { return [] }
+        return try await CoManagingUser.query(on: db).filter(\.$id ~~ Array(userIds)).filter(\.$active == true).all()
+    }
+}
