@@ -273,8 +273,9 @@ public enum AccessPolicy {
     public static func coManagingUserScope(for principal: Principal, _ operation: AccessOperation = .view) -> Scope {
         switch principal.kind {
         case .resource:
-            if operation == .view { return .all }
-            return principal.permissions.has(.manageUsers) ? .all : .none
+            // A co-managing user belongs to one organization, so client restrictions apply to them too.
+            if operation == .view { return clientRestrictionScope(principal) }
+            return principal.permissions.has(.manageUsers) ? clientRestrictionScope(principal) : .none
         case .coManagingUser:
             return operation == .view ? .equals(.organization, principal.organizationId) : .none
         case .contact:

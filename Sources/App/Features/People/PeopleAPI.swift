@@ -102,32 +102,7 @@ enum PeopleAPI {
         routes.post { req async throws -> Response in
             let principal = try req.principal
             try AccessPolicy.authorizeConfiguration(principal, .securityLevels, .create)
-            let input = try req.content.decode(SecurityLevelInput.self)
-            var validator = FieldValidator()
-            let name = validator.text(input.name.value, "name", max: 100)
-            let copyOf = input.copyOf.value.flatMap { validator.id($0, "copyOf") }
-            if copyOf == nil, input.permissions.value == nil { validator.fail("copyOf", "give the level to copy, or permissions") }
-            try validator.check()
-            var permissions = input.permissions.value
-            var coManaged = input.coManaged.value
-            if let copyOf {
-                guard let source = try await SecurityLevel.find(copyOf, on: req.db) else { throw TandemError.invalid("copyOf", "no security level with this id") }
-                permissions = permissions ?? source.permissions
-                coManaged = coManaged ?? source.coManaged
-            }
-            try permissions!.validate(coManaged: coManaged ?? false)
-            let level = SecurityLevel()
-            level.id = .v7()
-            level.name = name!
-            level.systemKey = nil
-            level.coManaged = coManaged ?? false
-            level.permissions = permissions!
-            try await mapUniqueViolation("a security level named '\(name!)' already exists") {
-                try await req.db.write { db in
-                    try await level.create(on: db)
-                    try await Audit.record("created", SecurityLevel.schema, id: level.id, by: principal, after: SecurityLevelDTO(level), on: db)
-                }
-            }
+            let level = try await createLevel(req.content.decode(SecurityLevelInput.self), by: principal, on: req.db)
             return try await SecurityLevelDTO(level).encodeResponse(status: .created, for: req)
         }
         routes.get(":id") { req async throws -> SecurityLevelDTO in
@@ -173,6 +148,37 @@ enum PeopleAPI {
             }
             return .noContent
         }
+    }
+
+    /// A custom level, copied from `copyOf` or given its permissions; the API and the admin pages create levels here.
+    static func createLevel(_ input: SecurityLevelInput, by principal: Principal, on db: any Database) async throws -> SecurityLevel {
+        try AccessPolicy.authorizeConfiguration(principal, .securityLevels, .create)
+        var validator = FieldValidator()
+        let name = validator.text(input.name.value, "name", max: 100)
+        let copyOf = input.copyOf.value.flatMap { validator.id($0, "copyOf") }
+        if copyOf == nil, input.permissions.value == nil { validator.fail("copyOf", "give the level to copy, or permissions") }
+        try validator.check()
+        var permissions = input.permissions.value
+        var coManaged = input.coManaged.value
+        if let copyOf {
+            guard let source = try await SecurityLevel.find(copyOf, on: db) else { throw TandemError.invalid("copyOf", "no security level with this id") }
+            permissions = permissions ?? source.permissions
+            coManaged = coManaged ?? source.coManaged
+        }
+        try permissions!.validate(coManaged: coManaged ?? false)
+        let level = SecurityLevel()
+        level.id = .v7()
+        level.name = name!
+        level.systemKey = nil
+        level.coManaged = coManaged ?? false
+        level.permissions = permissions!
+        try await mapUniqueViolation("a security level named '\(name!)' already exists") {
+            try await db.write { db in
+                try await level.create(on: db)
+                try await Audit.record("created", SecurityLevel.schema, id: level.id, by: principal, after: SecurityLevelDTO(level), on: db)
+            }
+        }
+        return level
     }
 
     // MARK: Resources
