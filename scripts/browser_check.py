@@ -5,6 +5,10 @@ Each step saves a screenshot; any failed check stops the run with a non-zero exi
 after saving failure.png and failure.html next to the screenshots.
 """
 import argparse
+import base64
+import hashlib
+import hmac
+import struct
 import sys
 import time
 from pathlib import Path
@@ -19,6 +23,19 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 class CheckFailed(Exception):
     pass
+
+
+# nina's fixed demo secret (Sources/App/Commands/Demo.swift).
+NINA_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp(secret: str, at: float = None, step: int = 30, digits: int = 6) -> str:
+    """RFC 6238 with HMAC-SHA1, as authenticator apps compute it."""
+    counter = int((time.time() if at is None else at) // step)
+    digest = hmac.new(base64.b32decode(secret), struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return str(value % 10 ** digits).zfill(digits)
 
 
 class Browser:
@@ -41,7 +58,8 @@ class Browser:
         self.settle()
 
     def settle(self):
-        WebDriverWait(self.driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        WebDriverWait(self.driver, 15, ignored_exceptions=(WebDriverException,)).until(
+            lambda d: d.execute_script("return document.readyState") == "complete")
 
     def retry(self, action):
         """Runs a DOM action again when the page was still being replaced under it."""
@@ -85,7 +103,18 @@ class Browser:
         """Clicks the form's submit button and waits for the next page."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         self.retry(lambda: self.driver.find_element(By.CSS_SELECTOR, f"{form_css} button[type=submit]").click())
-        WebDriverWait(self.driver, 15).until(EC.staleness_of(old))
+        self.wait_replaced(old)
+
+    def wait_replaced(self, old):
+        """Waits until the page holding `old` is gone. Chromium sometimes reports a node of the old page as
+        "does not belong to the document" rather than stale: both mean the next page has arrived."""
+        def replaced(_):
+            try:
+                old.is_enabled()
+                return False
+            except WebDriverException:
+                return True
+        WebDriverWait(self.driver, 15).until(replaced)
         self.settle()
 
     def shot(self, name: str):
@@ -102,6 +131,21 @@ class Browser:
     def expect(self, condition: bool, message: str):
         if not condition:
             raise CheckFailed(message)
+
+    def tick(self, form_css: str, label: str):
+        """Ticks the checkbox or radio button whose label reads `label`."""
+        def click():
+            for element in self.driver.find_elements(By.CSS_SELECTOR, f"{form_css} label"):
+                if element.text.strip() == label:
+                    box = self.driver.find_element(By.ID, element.get_attribute("for"))
+                    if not box.is_selected():
+                        box.click()
+                    return
+            raise CheckFailed(f"no checkbox labelled {label!r} in {form_css}")
+        self.retry(click)
+
+    def hrefs(self, css: str):
+        return [element.get_attribute("href") for element in self.driver.find_elements(By.CSS_SELECTOR, css)]
 
     def login(self, username: str, password: str):
         self.open("/login")
@@ -223,6 +267,200 @@ def run(b: Browser):
     b.shot("rick-hidden-ticket")
     b.driver.get(ticket_url)
     b.expect(title in b.text("h1"), "rick should see the Northwind ticket tara created")
+    b.logout()
+
+    co_management(b, hidden_ticket, stamp)
+
+
+def co_management(b: Browser, fabrikam_ticket: str, stamp: str):
+    """SPEC §2–§3 and §13 on the pages: the admin's co-management pages, then nina, a co-managing user."""
+    shared_note = "For Northwind IT: the image is ready; please book the desks for Monday."
+    contact_note = "Hello Alice, your new laptops arrive on Monday."
+    internal_note = "Internal: the hardware margin on this order is thin; do not offer a discount."
+
+    print("admin: tickets for the co-management story")
+    b.login("admin", "demo-admin-2026")
+    b.open("/tickets?q=Laptop+rollout+for+new+starters")
+    shared = b.hrefs("table.tickets tbody a")
+    b.expect(len(shared) == 1, f"the demo should have one shared Northwind ticket, got {len(shared)}")
+    shared_ticket = shared[0]
+    b.open("/tickets?q=Renew+firewall+support+contract")
+    hidden = b.hrefs("table.tickets tbody a")
+    b.expect(len(hidden) == 1, f"the demo should have one Northwind ticket hidden from co-managing users, got {len(hidden)}")
+    hidden_northwind = hidden[0]
+
+    print("admin: the co-management page and its deactivation impact report")
+    b.open("/admin/co-management")
+    b.expect(b.text("h1") == "Co-management", "the admin should reach the co-management page")
+    b.expect(b.text("#co-management-state") == "On", "the demo switches co-management on")
+    report = b.text("#impact-report")
+    for expected in ("Organizations to disable (2)", "Northwind Traders", "Contoso Pharmaceuticals", "Tickets to unassign (3)",
+                     "Associations to delete (3)", "Northwind IT", "Workflow rules to mark broken (1)",
+                     "Tell Nina about new Northwind tickets", "Each ticket's co-managed visibility"):
+        b.expect(expected in report, f"the impact report should list {expected!r}")
+    blocking = b.text("#impact-blocked")
+    b.expect("nina" in blocking and "omar" in blocking, f"the report should name the active co-managing users, got {blocking!r}")
+    b.shot("admin-co-management-impact")
+    b.tick("form[action='/admin/co-management/deactivate']", "I have read the report: switch co-management off for the system and every organization, in one step")
+    b.submit("form[action='/admin/co-management/deactivate']")
+    refusal = b.text(".alert")
+    b.expect("not switched off" in refusal and "nina" in refusal, f"switching off with active users should be refused clearly, got {refusal!r}")
+    b.expect(b.text("#co-management-state") == "On", "a refused deactivation changes nothing")
+    b.shot("admin-deactivation-refused")
+
+    print("admin: co-managed setup")
+    b.open("/admin/co-management/organizations")
+    rows = {row.find_element(By.CSS_SELECTOR, "td").text: row.text for row in b.driver.find_elements(By.CSS_SELECTOR, "table.setup tbody tr")}
+    b.expect("Nina Novak (nina)" in rows.get("Northwind Traders", ""), f"Northwind should show nina, got {rows.get('Northwind Traders')!r}")
+    b.expect("Contoso IT" in rows.get("Contoso Pharmaceuticals", ""), "Contoso should show its co-managing team")
+    b.shot("admin-co-managed-setup")
+
+    print("admin: the co-managing user wizard with its license step")
+    b.open("/admin/co-managing-users")
+    b.expect("2 co-managed licenses" in b.text("#license-count"), "the demo has two co-managed licenses")
+    b.follow("a.button.primary[href='/admin/co-managing-users/new']")
+    b.choose("#organizationId", label="Northwind Traders")
+    b.submit("#wizard-organization")
+    b.tick("#wizard-contact", "A new contact, created with the user")
+    b.type("#firstName", "Paula")
+    b.type("#lastName", "Park")
+    b.type("#email", f"paula.{stamp}@northwind.example")
+    b.submit("#wizard-contact")
+    b.type("#username", f"paula{stamp}")
+    b.type("#password", "demo-paula-2026")
+    b.submit("#wizard-details")
+    b.expect("at least one queue" in b.text(".alert"), "the wizard should ask for a queue")
+    b.type("#password", "demo-paula-2026")
+    b.tick("#wizard-details", "Service Desk")
+    b.tick("#wizard-details", "Engineer")
+    b.submit("#wizard-details")
+    b.expect(b.text("#licenses-now") == "2" and b.text("#licenses-after") == "3", "the license step should show the count before and after")
+    b.shot("admin-wizard-license")
+    b.submit("#wizard-confirm")
+    b.expect("Tick the box" in b.text(".alert"), "creating without confirming the license should be refused")
+    b.tick("#wizard-confirm", "I confirm the additional billable license")
+    b.submit("#wizard-confirm")
+    b.wait_for_path("/admin/co-managing-users/")
+    b.expect(b.text("h1") == "Paula Park", "the new co-managing user's page should open")
+    b.expect("was created" in b.text(".notice"), "creating should confirm")
+    b.follow("nav.tabs.sub a[href$='tab=security']")
+    b.expect("Not set up yet" in b.text("#two-factor-state"), "a new user sets up two-factor authentication at the first login")
+    b.submit("form[action$='/totp-pause']")
+    b.expect(b.text("#two-factor-state") == "Paused for the next login", "the admin can pause two-factor for the next login")
+    b.shot("admin-co-managing-user-security")
+
+    print("admin: security levels")
+    b.open("/admin/security-levels")
+    b.choose("#copyOf", label="Co-managed Basic (co-managed)")
+    b.type("#level-name", f"Northwind read-mostly {stamp}")
+    b.submit("#copy-level")
+    b.wait_for_path("/admin/security-levels/")
+    b.expect("Co-managed" in b.text(".page-head") and "Custom" in b.text(".page-head"), "the copy should be a custom co-managed level")
+    b.expect("A co-managed level can never hold one" in b.driver.page_source, "a co-managed level shows it holds no admin permission")
+    b.shot("admin-security-level-copy")
+
+    print("admin: explain access and the audience preview on a shared ticket")
+    b.driver.get(shared_ticket)
+    b.settle()
+    preview = {row.get_attribute("data-publish"): row.text for row in b.driver.find_elements(By.CSS_SELECTOR, "#audience-preview tbody tr")}
+    b.expect(set(preview) == {"internal", "internalAndCoManaged", "all"}, f"the preview should cover each publish-to, got {set(preview)}")
+    b.expect("Nina Novak" not in preview["internal"] and "Nina Novak" in preview["internalAndCoManaged"],
+             "the preview should show nina for internal & co-managed only")
+    b.expect("Alice Anders" in preview["all"] and "Alice Anders" not in preview["internalAndCoManaged"], "the preview should show the contact for all only")
+    b.choose("#explain-subject", label="Nina Novak (nina), Northwind Traders")
+    b.submit("#explain-access form")
+    result = b.text("#explain-result")
+    b.expect("Can see it" in result and "associated with the ticket's organization" in result, f"explain should allow nina with reasons, got {result!r}")
+    b.shot("admin-explain-access")
+    b.driver.get(hidden_northwind)
+    b.settle()
+    b.choose("#explain-subject", label="Nina Novak (nina), Northwind Traders")
+    b.submit("#explain-access form")
+    result = b.text("#explain-result")
+    b.expect("Cannot see it" in result and "co-managed visibility off" in result, f"explain should deny nina the hidden ticket, got {result!r}")
+    b.logout()
+
+    print("nina (co-managing user): log in with a two-factor code")
+    b.open("/login")
+    b.type("#username", "nina")
+    b.type("#password", "demo-comanaged-2026")
+    b.submit("form[action='/login']")
+    b.expect("code" in b.text(".alert"), "the login should ask nina for her two-factor code")
+    b.expect(b.find("#username").get_attribute("value") == "nina", "the login form should keep the username")
+    b.shot("nina-two-factor-asked")
+    b.type("#password", "demo-comanaged-2026")
+    b.type("#totp", "000000" if totp(NINA_TOTP_SECRET) != "000000" else "111111")
+    b.submit("form[action='/login']")
+    b.expect("wrong" in b.text(".alert"), "a wrong code should be refused")
+    b.type("#password", "demo-comanaged-2026")
+    b.type("#totp", totp(NINA_TOTP_SECRET))
+    b.submit("form[action='/login']")
+    b.wait_for_path("/tickets")
+    nav = b.text("nav[aria-label=Main]")
+    b.expect("Admin" not in nav, f"nina's navigation should offer no admin pages, got {nav!r}")
+    organizations = {cell.text for cell in b.driver.find_elements(By.CSS_SELECTOR, "table.tickets tbody td:nth-child(3)")}
+    b.expect(organizations == {"Northwind Traders"}, f"nina should see Northwind tickets only, got {organizations}")
+    b.shot("nina-ticket-list")
+
+    print("nina: a shared ticket shows its shared notes, not the internal one")
+    b.driver.get(shared_ticket)
+    b.settle()
+    notes = b.text("section[aria-labelledby=notes-heading]")
+    b.expect(shared_note in notes, "nina should see the note published to internal & co-managed")
+    b.expect(contact_note in notes, "nina should see the note published to all")
+    b.expect(internal_note not in b.driver.page_source, "nina must not see the internal note")
+    choices = [o.get_attribute("value") for o in Select(b.find("#note-publish")).options]
+    b.expect(choices == ["internalAndCoManaged", "all"], f"nina's note form should offer only the shared publish-to values, got {choices}")
+    b.expect(len(b.driver.find_elements(By.CSS_SELECTOR, "#explain-access")) == 0, "explain access is for admins only")
+    b.shot("nina-shared-ticket")
+    reply = f"Desks booked for Monday ({stamp})."
+    b.type("#note-body", reply)
+    b.submit("form[action$='/notes']")
+    items = [item for item in b.driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=notes-heading] li.item") if reply in item.text]
+    b.expect(len(items) == 1 and items[0].find_element(By.CSS_SELECTOR, ".badge").text == "Internal & co-managed",
+             "nina's note should default to internal & co-managed")
+
+    print("nina: other organizations' tickets and hidden tickets are not found")
+    b.driver.get(fabrikam_ticket)
+    b.settle()
+    b.expect(b.text("h1") == "Not found", "a Fabrikam ticket should answer the not-found page for nina")
+    b.expect("Fabrikam" not in b.driver.page_source, "the not-found page should reveal nothing about the ticket")
+    b.shot("nina-other-organization")
+    b.driver.get(hidden_northwind)
+    b.settle()
+    b.expect(b.text("h1") == "Not found", "a Northwind ticket hidden from co-managing users should answer the not-found page")
+    b.expect("firewall" not in b.driver.page_source.lower(), "the not-found page should reveal nothing about the hidden ticket")
+    b.shot("nina-hidden-ticket")
+    b.open("/admin/co-management")
+    b.expect(b.text("h1") == "Not allowed", "nina should not reach the admin pages")
+    b.logout()
+
+    print("omar (co-managing user, not enrolled yet): two-factor setup at the first login")
+    b.open("/login")
+    b.type("#username", "omar")
+    b.type("#password", "demo-comanaged-2026")
+    b.submit("form[action='/login']")
+    b.wait_for_path("/login/two-factor")
+    secret = b.find("#totp-secret").get_attribute("data-secret")
+    b.expect(secret in b.driver.page_source and "otpauth://totp/" in b.driver.page_source, "the setup page should show the secret and the otpauth URI")
+    b.shot("omar-two-factor-setup")
+    b.type("#code", "000000" if totp(secret) != "000000" else "111111")
+    b.submit("form[action='/login/two-factor']")
+    b.expect("does not match" in b.text(".alert"), "a wrong setup code should be refused")
+    b.type("#code", totp(secret))
+    b.submit("form[action='/login/two-factor']")
+    b.wait_for_path("/login")
+    b.expect("set up" in b.text(".notice"), "finishing the setup should say so and return to the login")
+    b.expect(b.find("#username").get_attribute("value") == "omar", "the login after the setup should keep the username")
+    b.type("#password", "demo-comanaged-2026")
+    # The setup used the current code; the next one (accepted one step early) logs in without waiting.
+    b.type("#totp", totp(secret, time.time() + 30))
+    b.submit("form[action='/login']")
+    b.wait_for_path("/tickets")
+    organizations = [cell.text for cell in b.driver.find_elements(By.CSS_SELECTOR, "table.tickets tbody td:nth-child(3)")]
+    b.expect(organizations and set(organizations) == {"Contoso Pharmaceuticals"}, f"omar should see only Contoso tickets assigned to him, got {organizations}")
+    b.expect(b.text("#ticket-total") == "3 tickets", f"omar's level shows only the tickets assigned to him, got {b.text('#ticket-total')!r}")
+    b.shot("omar-ticket-list")
     b.logout()
 
 

@@ -9,9 +9,14 @@ public func runDemoIfAsked(_ app: Application, _ env: inout Environment) async t
     guard arguments.count >= 2, arguments[1] == "demo" else { return }
     try await app.autoMigrate()
     let logins = try await DemoTenant.load(on: app.db, passwords: app.password.async)
-    print("Tandem demo tenant is ready. Logins (username / password):")
-    for login in logins { print("  \(login.username.padding(toLength: 12, withPad: " ", startingAt: 0)) \(login.password)   \(login.role)") }
-    print("Open http://127.0.0.1:8080/ (or the --hostname/--port you gave).")
+    var text = "Tandem demo tenant is ready. Logins (username / password):\n"
+    func column(_ value: String, _ width: Int) -> String { value + String(repeating: " ", count: max(1, width - value.count)) }
+    for login in logins { text += "  \(column(login.username, 25))\(column(login.password, 21))\(login.role)\n" }
+    text += "nina logs in with a two-factor code: add the secret \(DemoTenant.ninaTOTPSecret) to an authenticator app\n"
+    text += "  (\(DemoTenant.ninaTOTPURI)). omar sets up two-factor authentication at his first login.\n"
+    text += "Open http://127.0.0.1:8080/ (or the --hostname/--port you gave).\n"
+    // Written unbuffered, so the logins show up at once even when the output goes to a file.
+    FileHandle.standardOutput.write(Data(text.utf8))
     app.environment.arguments = [arguments[0], "serve"] + arguments.dropFirst(2)
 }
 
@@ -26,7 +31,13 @@ enum DemoTenant {
         Login(username: "dana", password: "demo-dispatch-2026", role: "Dispatcher"),
         Login(username: "hugo", password: "demo-helpdesk-2026", role: "Help Desk (outsourced first line, Service Desk queue)"),
         Login(username: "alice@northwind.example", password: "demo-portal-2026", role: "Contact (portal) at Northwind Traders"),
+        Login(username: "nina", password: "demo-comanaged-2026", role: "Co-managing user at Northwind Traders (Co-managed Help Desk, two-factor code needed)"),
+        Login(username: "omar", password: "demo-comanaged-2026", role: "Co-managing user at Contoso through the team Contoso IT (Co-managed Basic)"),
     ]
+
+    /// nina's fixed TOTP secret, so a person (and the browser check) can compute her codes.
+    static let ninaTOTPSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    static let ninaTOTPURI = "otpauth://totp/Tandem:nina@tandem.local?secret=\(ninaTOTPSecret)&issuer=Tandem"
 
     static let organizations: [(String, String, [String])] = [
         ("Northwind Traders", "US", ["Seattle HQ", "Portland Warehouse"]),
@@ -155,7 +166,8 @@ enum DemoTenant {
                 ticket.status = statuses[index % statuses.count].rawValue
                 ticket.priority = priorities[index % priorities.count].rawValue
                 ticket.source = SourceChannel.allCases[index % SourceChannel.allCases.count].rawValue
-                ticket.coManagedVisible = index % 3 != 0
+                // Every organization gets tickets both shared with and hidden from co-managing users.
+                ticket.coManagedVisible = index % 4 != 2
                 ticket.version = 1
                 ticket.createdById = admin.id
                 try await ticket.create(on: db)
@@ -163,11 +175,15 @@ enum DemoTenant {
                 if assignee != rick.id! || index % organizationIds.count < 2 {
                     try await TicketAssignee(ticketId: ticket.id!, principalId: assignee, kind: .resource, position: 0).create(on: db)
                 }
-                for (noteIndex, publishTo) in [PublishTo.all, .internal, .internalAndCoManaged].enumerated() where (index + noteIndex) % 2 == 0 {
+                for (noteIndex, publishTo) in [PublishTo.all, .internal, .internalAndCoManaged].enumerated() where (index + noteIndex) % 2 == 0 || index % 4 == 0 {
                     let note = Note()
                     note.id = .v7()
                     note.ticketId = ticket.id!
-                    note.body = publishTo == .internal ? "Internal: checked the logs, looks like a known issue." : "Update for the client: we are working on it."
+                    note.body = switch publishTo {
+                    case .internal: "Internal: checked the logs, looks like a known issue."
+                    case .internalAndCoManaged: "For the client's IT: can you confirm the device is on the office network?"
+                    case .all: "Update for the client: we are working on it."
+                    }
                     note.publishTo = publishTo.rawValue
                     note.authorId = tara.id!
                     note.authorKind = PrincipalKind.resource.rawValue
@@ -176,6 +192,98 @@ enum DemoTenant {
                 }
             }
         }
+        try await loadCoManagement(organizationIds: organizationIds, sites: sitesByOrganization, admin: admin, tara: tara, on: db, passwords: passwords)
         return logins
+    }
+
+    /// Co-management on for Northwind and Contoso: nina (directly and through Northwind IT, two-factor enrolled),
+    /// omar (through Contoso IT, not enrolled yet), a shared and a hidden Northwind ticket, a rule naming nina.
+    static func loadCoManagement(organizationIds: [UUID], sites: [UUID: [UUID]], admin: Resource, tara: Resource, on db: any Database, passwords: AsyncPasswordHasher) async throws {
+        guard let by = try await PrincipalLoader.load(id: admin.id!, kind: .resource, on: db) else { return }
+        let (northwind, contoso) = (organizationIds[0], organizationIds[1])
+        _ = try await CoManagementService.update(CoManagementInput(enabled: .value(true)), by: by, on: db)
+        for organizationId in [northwind, contoso] {
+            _ = try await CoManagementService.updateOrganizationSetup(organizationId, OrganizationCoManagementInput(enabled: .value(true)), by: by, on: db)
+        }
+        let levels = try await SecurityLevel.query(on: db).all()
+        func level(_ system: SystemSecurityLevel) -> String { levels.first { $0.systemKey == system.rawValue }!.id!.uuidString }
+        let serviceDesk = try await Queue.query(on: db).filter(\.$name == "Service Desk").first()!.id!.uuidString
+        let engineer = try await Role.query(on: db).filter(\.$name == "Engineer").first()!.id!.uuidString
+
+        func user(_ login: Login, organizationId: UUID, first: String, last: String, email: String, level system: SystemSecurityLevel) async throws -> UUID {
+            let input = CoManagingUserInput(
+                organizationId: .value(organizationId.uuidString),
+                contact: .value(NewContactInput(firstName: first, lastName: last, email: email, siteId: sites[organizationId]?.first?.uuidString)),
+                username: .value(login.username), password: .value(login.password), securityLevelId: .value(level(system)),
+                queueIds: .value([serviceDesk]), roleIds: .value([engineer]), confirmLicense: .value(true))
+            return UUID(uuidString: try await CoManagingUsers.create(input, by: by, on: db, passwords: passwords).id)!
+        }
+        let nina = try await user(logins[6], organizationId: northwind, first: "Nina", last: "Novak", email: "nina@northwind.example", level: .coManagedHelpDesk)
+        let omar = try await user(logins[7], organizationId: contoso, first: "Omar", last: "Okafor", email: "omar@contoso.example", level: .coManagedBasic)
+        if let row = try await CoManagingUser.find(nina, on: db) {
+            row.totpSecret = ninaTOTPSecret
+            row.totpConfirmed = true
+            try await db.write { db in try await row.save(on: db) }
+        }
+        let northwindIT = try await CoManagingTeams.save(nil, CoManagingTeamInput(name: .value("Northwind IT"), memberIds: .value([nina.uuidString])), by: by, on: db)
+        let contosoIT = try await CoManagingTeams.save(nil, CoManagingTeamInput(name: .value("Contoso IT"), memberIds: .value([omar.uuidString])), by: by, on: db)
+        _ = try await CoManagementService.updateOrganizationSetup(
+            northwind, OrganizationCoManagementInput(coManagingUserIds: .value([nina.uuidString]), coManagingTeamIds: .value([northwindIT.id])), by: by, on: db)
+        _ = try await CoManagementService.updateOrganizationSetup(contoso, OrganizationCoManagementInput(coManagingTeamIds: .value([contosoIT.id])), by: by, on: db)
+
+        try await db.write { db in
+            // Two Northwind tickets that tell the story: one shared with Northwind IT, one the MSP keeps to itself.
+            let contact = try await Contact.query(on: db).filter(\.$email == "alice@northwind.example").first()
+            for (title, shared) in [("Laptop rollout for new starters", true), ("Renew firewall support contract", false)] {
+                let ticket = Ticket()
+                ticket.id = .v7()
+                ticket.number = try await TicketService.nextNumber(on: db)
+                ticket.title = title
+                ticket.description = shared ? "Five laptops for the new starters in Seattle; Northwind IT images them, we deliver." : "The firewall vendor's support contract ends next month; quote and renew."
+                ticket.organizationId = northwind
+                ticket.siteId = sites[northwind]?.first
+                ticket.contactId = contact?.id
+                ticket.queueId = UUID(uuidString: serviceDesk)
+                ticket.status = TicketStatus.inProgress.rawValue
+                ticket.priority = TicketPriority.medium.rawValue
+                ticket.source = SourceChannel.email.rawValue
+                ticket.coManagedVisible = shared
+                ticket.version = 1
+                ticket.createdById = admin.id
+                try await ticket.create(on: db)
+                try await TicketAssignee(ticketId: ticket.id!, principalId: tara.id!, kind: .resource, position: 0).create(on: db)
+                let notes: [(PublishTo, String)] = shared ? [
+                    (.internal, "Internal: the hardware margin on this order is thin; do not offer a discount."),
+                    (.internalAndCoManaged, "For Northwind IT: the image is ready; please book the desks for Monday."),
+                    (.all, "Hello Alice, your new laptops arrive on Monday."),
+                ] : [(.internal, "Internal: the vendor raised prices by 12 percent; check alternatives before quoting.")]
+                for (publishTo, body) in notes {
+                    let note = Note()
+                    note.id = .v7()
+                    note.ticketId = ticket.id!
+                    note.body = body
+                    note.publishTo = publishTo.rawValue
+                    note.authorId = tara.id!
+                    note.authorKind = PrincipalKind.resource.rawValue
+                    note.authorName = "Tara Tech"
+                    try await note.create(on: db)
+                }
+            }
+            // omar (scope: assigned to me) works a few shared Contoso tickets on his own.
+            let shared = try await Ticket.query(on: db).filter(\.$organizationId == contoso).filter(\.$coManagedVisible == true)
+                .sort(\.$number).limit(3).all()
+            for ticket in shared {
+                try await TicketAssignee.query(on: db).filter(\.$ticketId == ticket.id!).delete()
+                try await TicketAssignee(ticketId: ticket.id!, principalId: omar, kind: .coManagingUser, position: 0).create(on: db)
+            }
+            let rule = WorkflowRule()
+            rule.id = .v7()
+            rule.name = "Tell Nina about new Northwind tickets"
+            rule.event = "ticketCreated"
+            rule.referencedPrincipalIds = [nina]
+            rule.active = true
+            rule.broken = false
+            try await rule.create(on: db)
+        }
     }
 }

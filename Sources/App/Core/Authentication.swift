@@ -1,6 +1,7 @@
 import Crypto
 import Fluent
 import Foundation
+import SQLKit
 import TandemCore
 import Vapor
 
@@ -42,7 +43,14 @@ enum Tokens {
     }
 
     static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Data(secret.utf8)) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     /// Issues a token for a principal; only its hash is stored.
@@ -61,13 +69,15 @@ enum Tokens {
     }
 
     /// Resolves a secret to its principal, or nil when unknown or expired.
+    /// Runs on every authenticated request, so it reads columns with SQLKit rather than hydrating a Fluent model.
     static func resolve(_ secret: String, on db: any Database) async throws -> Authenticated? {
-        guard let token = try await APIToken.query(on: db).filter(\.$tokenHash == hash(secret)).filter(\.$expiresAt > Date()).first(),
-              let kind = PrincipalKind(rawValue: token.principalKind),
-              let tokenKind = APIToken.Kind(rawValue: token.kind),
-              let principal = try await PrincipalLoader.load(id: token.principalId, kind: kind, on: db)
+        guard let row = try await db.sql.select().columns("id", "principal_id", "principal_kind", "kind").from(APIToken.schema)
+                  .where("token_hash", .equal, hash(secret)).where("expires_at", .greaterThan, Date()).limit(1).first(),
+              let kind = PrincipalKind(rawValue: try row.decode(column: "principal_kind", as: String.self)),
+              let tokenKind = APIToken.Kind(rawValue: try row.decode(column: "kind", as: String.self)),
+              let principal = try await PrincipalLoader.load(id: try row.decode(column: "principal_id", as: UUID.self), kind: kind, on: db)
         else { return nil }
-        return Authenticated(principal: principal, tokenId: token.id!, tokenKind: tokenKind, secret: secret)
+        return Authenticated(principal: principal, tokenId: try row.decode(column: "id", as: UUID.self), tokenKind: tokenKind, secret: secret)
     }
 }
 
@@ -94,9 +104,20 @@ enum PrincipalLoader {
     static func load(id: UUID, kind: PrincipalKind, on db: any Database) async throws -> Principal? {
         switch kind {
         case .resource:
-            guard let resource = try await Resource.find(id, on: db), resource.active,
-                  let level = try await SecurityLevel.find(resource.securityLevelId, on: db) else { return nil }
-            return try await principal(for: resource, level: level, on: db)
+            // One query for the resource and its level, one for its memberships: this runs on every request.
+            guard let row = try await db.sql.raw("""
+                SELECT resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id,
+                       security_levels.permissions FROM resources JOIN security_levels ON security_levels.id = resources.security_level_id
+                WHERE resources.id = \(bind: id) AND resources.active = \(bind: true)
+                """).first() else { return nil }
+            let memberships = try await Memberships.load(of: id, on: db)
+            return Principal(
+                id: id, kind: .resource,
+                displayName: "\(try row.decode(column: "first_name", as: String.self)) \(try row.decode(column: "last_name", as: String.self))",
+                securityLevelId: try row.decode(column: "level_id", as: UUID.self),
+                permissions: JSONColumn.decode(try row.decode(column: "permissions", as: String.self), default: .nothing),
+                clientRestrictions: try row.decode(column: "client_restricted", as: Bool.self) ? memberships.organizations : nil,
+                queueIds: memberships.queues, teams: memberships.teams)
         case .contact:
             guard let contact = try await Contact.find(id, on: db) else { return nil }
             return Principal(
@@ -110,17 +131,33 @@ enum PrincipalLoader {
 
     static func principal(for resource: Resource, level: SecurityLevel, on db: any Database) async throws -> Principal {
         let id = try resource.requireID()
-        var restrictions: Set<UUID>?
-        if resource.clientRestricted {
-            restrictions = Set(try await ResourceClientRestriction.query(on: db).filter(\.$resourceId == id).all().map(\.organizationId))
-        }
-        let queues = try await QueueMember.query(on: db).filter(\.$principalId == id).all().map(\.queueId)
-        var teams: [UUID: TeamAccess] = [:]
-        for member in try await TeamMember.query(on: db).filter(\.$principalId == id).all() {
-            teams[member.teamId] = TeamAccess(rawValue: member.access) ?? .own
-        }
+        let memberships = try await Memberships.load(of: id, on: db)
         return Principal(
             id: id, kind: .resource, displayName: resource.fullName, securityLevelId: level.id, permissions: level.permissions,
-            clientRestrictions: restrictions, queueIds: Set(queues), teams: teams)
+            clientRestrictions: resource.clientRestricted ? memberships.organizations : nil, queueIds: memberships.queues, teams: memberships.teams)
+    }
+
+    /// A resource's client restrictions, queues and teams, in one round trip.
+    struct Memberships {
+        var organizations: Set<UUID> = []
+        var queues: Set<UUID> = []
+        var teams: [UUID: TeamAccess] = [:]
+
+        static func load(of id: UUID, on db: any Database) async throws -> Memberships {
+            var memberships = Memberships()
+            for row in try await db.sql.raw("""
+                SELECT 'organization' AS kind, organization_id AS ref, NULL AS access FROM resource_client_restrictions WHERE resource_id = \(bind: id)
+                UNION ALL SELECT 'queue', queue_id, NULL FROM queue_members WHERE principal_id = \(bind: id)
+                UNION ALL SELECT 'team', team_id, access FROM team_members WHERE principal_id = \(bind: id)
+                """).all() {
+                let ref = try row.decode(column: "ref", as: UUID.self)
+                switch try row.decode(column: "kind", as: String.self) {
+                case "organization": memberships.organizations.insert(ref)
+                case "queue": memberships.queues.insert(ref)
+                default: memberships.teams[ref] = TeamAccess(rawValue: try row.decode(column: "access", as: String?.self) ?? "") ?? .own
+                }
+            }
+            return memberships
+        }
     }
 }

@@ -57,6 +57,10 @@ enum Login {
 
     /// Checks the credentials and returns the principal; counts failures; 429 past the limit.
     static func verify(username rawUsername: String, password: String, totp: String? = nil, address: String, on db: any Database, passwords: AsyncPasswordHasher) async throws -> (id: UUID, kind: PrincipalKind) {
+        // No username holds a control character, and PostgreSQL text cannot even store a NUL to count the failure.
+        guard !rawUsername.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw TandemError.invalid("username", "must not contain control characters")
+        }
         let username = try await normalize(rawUsername, on: db)
         let since = Date().addingTimeInterval(-window)
         let byName = try await LoginFailure.query(on: db).filter(\.$username == username).filter(\.$at > since).count()
@@ -70,8 +74,8 @@ enum Login {
                 try await TwoFactor.checkLogin(userId: found.id, code: totp, on: db)
                 return found
             } catch TandemError.totpRequired(let detail) {
-                // A wrong code counts against the limit like a wrong password.
-                try await recordFailure(username: username, address: address, on: db)
+                // A wrong code counts against the limit like a wrong password; asking for one does not.
+                if let totp, !totp.isEmpty { try await recordFailure(username: username, address: address, on: db) }
                 throw TandemError.totpRequired(detail)
             }
         }
@@ -79,7 +83,7 @@ enum Login {
         throw TandemError.unauthorized("The username or password is wrong.")
     }
 
-    private static func recordFailure(username: String, address: String, on db: any Database) async throws {
+    static func recordFailure(username: String, address: String, on db: any Database) async throws {
         let failure = LoginFailure()
         failure.id = .v7()
         failure.username = username

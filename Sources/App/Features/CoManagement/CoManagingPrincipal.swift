@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Foundation
 import TandemCore
 
@@ -10,8 +11,9 @@ extension PrincipalLoader {
         let id = try user.requireID()
         let associated = try await associatedOrganizations(of: id, on: db)
         let enabled = try await Setting.flag(Setting.coManagementEnabled, on: db)
-        let coManaged = associated.isEmpty ? [] : Set(try await Organization.query(on: db)
-            .filter(\.$id ~~ Array(associated)).filter(\.$coManagementEnabled == true).all().compactMap(\.id))
+        // All co-managed organizations, not only associated ones, so explanations name the right reason.
+        let coManaged = Set(try await db.sql.select().column("id").from(Organization.schema).where("co_management_enabled", .equal, true).all()
+            .map { try $0.decode(column: "id", as: UUID.self) })
         let queues = try await QueueMember.query(on: db).filter(\.$principalId == id).all().map(\.queueId)
         return Principal(
             id: id, kind: .coManagingUser, displayName: contact.fullName, securityLevelId: level.id, permissions: level.permissions,

@@ -198,7 +198,8 @@ enum CoManagingUsers {
         try await db.write { db in
             user.erased = true
             user.active = false
-            user.username = "erased-\(id.uuidString.prefix(8).lowercased())"
+            // The random tail of the UUIDv7: its head is a timestamp that users created together share.
+            user.username = "erased-\(id.uuidString.suffix(12).lowercased())"
             user.passwordHash = "!"
             user.totpSecret = nil
             user.totpConfirmed = false

@@ -34,8 +34,12 @@ enum SavedFiltersAPI {
         let filters = api.grouped("saved-filters")
         filters.get { req async throws -> ListPage<SavedFilterDTO> in
             let principal = try req.principal
+            let shared = AccessPolicy.seesSharedLists(principal)
             let (items, next) = try await SavedFilter.query(on: req.db)
-                .group(.or) { $0.filter(\.$ownerId == principal.id).filter(\.$shared == true) }.page(PageRequest(req))
+                .group(.or) { group in
+                    group.filter(\.$ownerId == principal.id)
+                    if shared { group.filter(\.$shared == true) }
+                }.page(PageRequest(req))
             return ListPage(items: items.map(SavedFilterDTO.init), nextCursor: next)
         }
         filters.post { req async throws -> Response in

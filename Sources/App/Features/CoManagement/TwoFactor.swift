@@ -62,7 +62,12 @@ enum TwoFactor {
         guard let secret = user.totpSecret.flatMap(Base32.decode) else {
             throw TandemError.conflict("start enrolment first: POST /api/v1/me/totp")
         }
+        // Wrong codes are limited like logins, so the secret cannot be guessed while the enrolment token lasts.
+        let attempts = "totp-confirm:\(user.id!.uuidString)"
+        let recent = try await LoginFailure.query(on: db).filter(\.$username == attempts).filter(\.$at > now.addingTimeInterval(-Login.window)).count()
+        if recent >= Login.maxFailuresPerUsername { throw TandemError.rateLimited(retryAfterSeconds: Int(Login.window)) }
         guard let counter = TOTP(secret: secret).verify(code, at: now) else {
+            try await Login.recordFailure(username: attempts, address: "totp-confirm", on: db)
             throw TandemError.invalid("code", "the code does not match; check the authenticator app's clock and try the current code")
         }
         user.totpConfirmed = true

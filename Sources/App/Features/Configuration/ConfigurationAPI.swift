@@ -251,6 +251,7 @@ enum RolesCollection: ConfigurationCollection {
 
     static func checkDelete(_ row: Role, on db: any Database) async throws {
         try ConfigurationAPI.inUse(try await TimeEntry.query(on: db).filter(\.$roleId == row.id!).count(), "time entries use this role; it cannot be deleted")
+        try ConfigurationAPI.inUse(try await CoManagingUserRole.query(on: db).filter(\.$roleId == row.id!).count(), "co-managing users have this role; it cannot be deleted")
     }
 
     static func name(_ row: Role) -> String { row.name }

@@ -335,6 +335,9 @@ enum OrganizationsAPI {
                 if try await Ticket.query(on: db).filter(\.$contactId == id).count() > 0 {
                     throw TandemError.conflict("the contact is on tickets; it cannot be deleted")
                 }
+                if try await CoManagingUser.query(on: db).filter(\.$contactId == id).count() > 0 {
+                    throw TandemError.conflict("the contact is a co-managing user; it cannot be deleted")
+                }
                 try await APIToken.query(on: db).filter(\.$principalId == id).delete()
                 try await contact.delete(on: db)
                 try await Audit.record("deleted", Contact.schema, id: id, by: principal, organizationId: contact.organizationId, before: ContactDTO(contact), on: db)

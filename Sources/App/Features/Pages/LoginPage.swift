@@ -14,21 +14,32 @@ enum LoginPage {
         var csrf: String
         var feedback: FormFeedback?
         var notice: String?
+        /// Shown once the server has said this account needs a two-factor code.
+        var askCode: Bool
     }
 
     struct Form: Decodable, Sendable {
         var username: String?
         var password: String?
+        var totp: String?
         var next: String?
         var _csrf: String?
     }
+
+    static let notices = [
+        "loggedOut": "You have logged out.",
+        "enrolled": "Two-factor authentication is set up. Log in with your password and the next code your app shows.",
+        "enrolmentExpired": "Your two-factor setup expired or was already finished. Log in again to continue.",
+    ]
 
     // MARK: Handlers
 
     @Sendable static func show(_ req: Request) async throws -> Response {
         if req.authenticated?.tokenKind == .session { return req.seeOther(safeNext(req.query[String.self, at: "next"])) }
-        let notice = req.query[String.self, at: "loggedOut"] != nil ? "You have logged out." : nil
-        return try await render(req, username: "", next: req.query[String.self, at: "next"], feedback: nil, notice: notice, status: .ok)
+        let notice = notices.first { req.query[String.self, at: $0.key] != nil }?.value
+        let askCode = req.query[String.self, at: "enrolled"] != nil
+        return try await render(req, username: req.query[String.self, at: "username"] ?? "", next: req.query[String.self, at: "next"], feedback: nil,
+                                notice: notice, askCode: askCode, status: .ok)
     }
 
     @Sendable static func submit(_ req: Request) async throws -> Response {
@@ -43,8 +54,9 @@ enum LoginPage {
             return try await render(req, username: username, next: form.next,
                                     feedback: FormFeedback(message: "Enter your username and password."), status: .unprocessableEntity)
         }
+        let code = form.totp.map { $0.filter { !$0.isWhitespace } }.flatMap { $0.isEmpty ? nil : $0 }
         do {
-            let found = try await Login.verify(username: username, password: password, address: req.remoteAddress?.ipAddress ?? "unknown",
+            let found = try await Login.verify(username: username, password: password, totp: code, address: req.remoteAddress?.ipAddress ?? "unknown",
                                                on: req.db, passwords: req.password.async)
             let (secret, token) = try await Tokens.issue(for: found, kind: .session, lifetime: Login.lifetime, on: req.db)
             let response = req.seeOther(safeNext(form.next))
@@ -52,6 +64,18 @@ enum LoginPage {
                 string: secret, expires: token.expiresAt, maxAge: Int(Login.lifetime), path: "/",
                 isSecure: req.settings.options.secureCookies, isHTTPOnly: true, sameSite: .lax)
             response.cookies[CSRF.loginCookie] = expired()
+            return response
+        } catch TandemError.totpRequired {
+            // The password was right; the form asks again with the code field (the password is never sent back).
+            let message = code == nil ? "Enter your password again with the 6-digit code from your authenticator app."
+                : "That two-factor code is wrong, expired or already used. Enter your password and the current code."
+            return try await render(req, username: username, next: form.next, feedback: FormFeedback(summary: [message], fields: code == nil ? [:] : ["totp": message]),
+                                    askCode: true, status: .unauthorized)
+        } catch TandemError.totpEnrolmentRequired(let token) {
+            let response = req.seeOther(PageURL.with(PageURL.twoFactorSetup.path, query: [("next", form.next.map(safeNext))]))
+            response.cookies[TwoFactorSetupPage.cookie] = HTTPCookies.Value(
+                string: token, maxAge: Int(TwoFactor.enrolmentLifetime), path: PageURL.twoFactorSetup.path,
+                isSecure: req.settings.options.secureCookies, isHTTPOnly: true, sameSite: .strict)
             return response
         } catch let error as TandemError {
             let status: HTTPStatus = if case .rateLimited = error { .tooManyRequests } else { .unauthorized }
@@ -70,15 +94,25 @@ enum LoginPage {
 
     // MARK: View
 
-    private static func render(_ req: Request, username: String, next: String?, feedback: FormFeedback?, notice: String? = nil, status: HTTPStatus) async throws -> Response {
-        let token = (req.cookies[CSRF.loginCookie]?.string).flatMap { $0.count == 64 ? $0 : nil } ?? CSRF.random()
+    private static func render(_ req: Request, username: String, next: String?, feedback: FormFeedback?, notice: String? = nil, askCode: Bool = false,
+                               status: HTTPStatus) async throws -> Response {
         var layout = req.pageLayout("Log in")
         layout.user = nil
-        let model = Model(layout: layout, username: username, next: next.map(safeNext), csrf: token, feedback: feedback, notice: notice)
+        let token = loginCSRF(req)
+        let model = Model(layout: layout, username: username, next: next.map(safeNext), csrf: token, feedback: feedback, notice: notice, askCode: askCode)
         let response = try await req.renderPage(view, model, status: status)
+        setLoginCSRF(token, on: response, req)
+        return response
+    }
+
+    /// The double-submit token of the forms shown before a session exists (login, two-factor setup).
+    static func loginCSRF(_ req: Request) -> String {
+        (req.cookies[CSRF.loginCookie]?.string).flatMap { $0.count == 64 ? $0 : nil } ?? CSRF.random()
+    }
+
+    static func setLoginCSRF(_ token: String, on response: Response, _ req: Request) {
         response.cookies[CSRF.loginCookie] = HTTPCookies.Value(
             string: token, path: "/", isSecure: req.settings.options.secureCookies, isHTTPOnly: true, sameSite: .lax)
-        return response
     }
 
     /// Only a path on this site: never another host, so the login cannot be used to send people elsewhere.
@@ -90,7 +124,7 @@ enum LoginPage {
         return next
     }
 
-    private static func expired() -> HTTPCookies.Value {
-        HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: "/", isHTTPOnly: true, sameSite: .lax)
+    static func expired(path: String = "/") -> HTTPCookies.Value {
+        HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: path, isHTTPOnly: true, sameSite: .lax)
     }
 }

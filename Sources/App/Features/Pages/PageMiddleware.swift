@@ -37,6 +37,15 @@ enum PageErrors {
             case .payloadTooLarge(let detail), .unsupportedMediaType(let detail):
                 return (.payloadTooLarge, "That did not work", FormFeedback.sentence("", detail))
             }
+        case let error as CoManagementError:
+            switch error {
+            case .activeUsers(let users):
+                return (.conflict, "Co-managing users are active",
+                        "Co-management cannot be switched off while co-managing users are active: deactivate \(users.map(\.username).joined(separator: ", ")) first.")
+            case .licenseConfirmationRequired(let current):
+                return (.conflict, "Confirm the license",
+                        "Each active co-managing user is a billable license. This makes \(current + 1) licenses (now \(current)); confirm the additional license.")
+            }
         case is DecodingError:
             return (.badRequest, "That did not work", "The form was incomplete. Go back, reload the page and try again.")
         case let abort as any AbortError:

@@ -6,13 +6,25 @@ import Vapor
 
 /// Links to pages, built in one place so handlers and templates agree on paths.
 enum PageURL {
-    case login
+    case login, twoFactorSetup
     case tickets, newTicket(organizationId: UUID?), ticket(UUID)
     case organizations, organization(UUID), site(UUID)
+    case coManagement, coManagedSetup, coManagedOrganization(UUID)
+    case coManagingUsers, newCoManagingUser, coManagingUser(UUID, tab: String?)
+    case securityLevels, securityLevel(UUID)
 
     var path: String {
         switch self {
         case .login: "/login"
+        case .twoFactorSetup: "/login/two-factor"
+        case .coManagement: "/admin/co-management"
+        case .coManagedSetup: "/admin/co-management/organizations"
+        case .coManagedOrganization(let id): "/admin/co-management/organizations/\(id.uuidString)"
+        case .coManagingUsers: "/admin/co-managing-users"
+        case .newCoManagingUser: "/admin/co-managing-users/new"
+        case .coManagingUser(let id, let tab): "/admin/co-managing-users/\(id.uuidString)" + (tab.map { "?tab=\($0)" } ?? "")
+        case .securityLevels: "/admin/security-levels"
+        case .securityLevel(let id): "/admin/security-levels/\(id.uuidString)"
         case .tickets: "/tickets"
         case .newTicket(let organizationId): organizationId.map { "/tickets/new?organizationId=\($0.uuidString)" } ?? "/tickets/new"
         case .ticket(let id): "/tickets/\(id.uuidString)"
@@ -41,6 +53,8 @@ struct PageLayout: Encodable, Sendable {
     /// The logout form's CSRF token.
     var csrf: String?
     var canOpenTickets: Bool
+    /// The first admin page the principal may open; nil hides the Admin entry.
+    var adminURL: String? = nil
 }
 
 /// The form fields' problems, as a summary and per field, with the user's words kept elsewhere.
@@ -52,6 +66,10 @@ struct FormFeedback: Encodable, Sendable {
         "title": "Title", "description": "Description", "organizationId": "Organization", "siteId": "Site",
         "contactId": "Contact", "queueId": "Queue", "priority": "Priority", "source": "Source", "body": "Reply",
         "publishTo": "Visible to", "status": "Status", "username": "Username", "password": "Password",
+        "securityLevelId": "Security level", "queueIds": "Queues", "roleIds": "Roles", "contact.firstName": "First name",
+        "contact.lastName": "Last name", "contact.email": "Primary email", "contact.siteId": "Site", "internalLocationId": "Internal location",
+        "timesheetStart": "Timesheet start", "coManagingUserIds": "Co-managing users", "coManagingTeamIds": "Co-managing teams",
+        "name": "Name", "copyOf": "Copy from", "code": "Code", "permissions.admin": "Permissions", "enabled": "Enabled", "active": "Active",
     ]
 
     init(summary: [String], fields: [String: String] = [:]) {
@@ -115,7 +133,8 @@ extension Request {
         let principal = authenticated.principal
         return PageLayout(
             title: title, section: section, user: principal.displayName, csrf: CSRF.token(forSession: authenticated.secret),
-            canOpenTickets: principal.kind == .contact || principal.permissions.allows(.add, on: .tickets))
+            canOpenTickets: principal.kind == .contact || principal.permissions.allows(.add, on: .tickets),
+            adminURL: AdminPages.tabs(for: principal, current: "").first?.url)
     }
 
     func renderPage(_ view: String, _ model: some Encodable & Sendable, status: HTTPStatus = .ok) async throws -> Response {

@@ -37,6 +37,10 @@ enum TicketDetailPage {
         var notice: String?
         var reply: Reply?
         var statusChange: StatusChange?
+        /// Who would see a note for each publish-to choice; not shown to contacts.
+        var audience: TicketAccessPanels.Audience?
+        /// Admins only: why a chosen principal can or cannot see this ticket.
+        var explain: TicketAccessPanels.Explain?
     }
 
     struct Link: Encodable, Sendable {
@@ -148,7 +152,8 @@ enum TicketDetailPage {
     }
 
     static func render(_ req: Request, id: UUID, draft: Draft, notice: String? = nil, status: HTTPStatus = .ok) async throws -> Response {
-        var model = try await query(id, principal: req.principal, layout: req.pageLayout("Ticket"), draft: draft, on: req.db)
+        var model = try await query(id, principal: req.principal, layout: req.pageLayout("Ticket"), draft: draft,
+                                    explain: req.query[String.self, at: "explain"], on: req.db)
         model.layout.title = "\(model.number) \(model.title)"
         model.notice = notice
         return try await req.renderPage(view, model, status: status)
@@ -156,7 +161,7 @@ enum TicketDetailPage {
 
     // MARK: Query
 
-    static func query(_ id: UUID, principal: Principal, layout: PageLayout, draft: Draft, on db: any Database) async throws -> Model {
+    static func query(_ id: UUID, principal: Principal, layout: PageLayout, draft: Draft, explain: String? = nil, on db: any Database) async throws -> Model {
         let ticket = try await TicketService.get(id, by: principal, on: db)
         let refs = try await Names.load(for: ticket, principal: principal, on: db)
 
@@ -183,6 +188,11 @@ enum TicketDetailPage {
                  url: "/api/v1/tickets/\(ticket.id)/attachments/\(attachment.id!.uuidString)/content")
         }
 
+        let reply = reply(for: principal, draft: draft)
+        var audience: TicketAccessPanels.Audience?
+        if let reply, principal.kind != .contact {
+            audience = try await TicketAccessPanels.audience(ticketId: id, options: reply.publishOptions, viewer: principal, on: db)
+        }
         return Model(
             layout: layout, id: ticket.id, number: "#\(ticket.number)", title: ticket.title, description: ticket.description,
             status: PageFormat.status(ticket.status), statusKey: ticket.status,
@@ -194,8 +204,10 @@ enum TicketDetailPage {
             totalTime: PageFormat.minutes(timePage.items.reduce(0) { $0 + $1.minutes }),
             itemsTruncated: notePage.nextCursor != nil || timePage.nextCursor != nil || attachmentPage.nextCursor != nil,
             notice: nil,
-            reply: reply(for: principal, draft: draft),
-            statusChange: try await statusChange(for: principal, ticket: ticket, draft: draft, on: db))
+            reply: reply,
+            statusChange: try await statusChange(for: principal, ticket: ticket, draft: draft, on: db),
+            audience: audience,
+            explain: try await TicketAccessPanels.explain(ticket: ticket, subject: explain, viewer: principal, on: db))
     }
 
     /// The reply form, when the principal may add notes; its choices are the publish-to values the policy accepts.

@@ -38,6 +38,20 @@ struct ResourceDTO: Content {
     var queueIds: [String]
     var active: Bool
 
+    /// `clientRestrictions` is written as null for unrestricted resources (Appendix A), not left out.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(username, forKey: .username)
+        try c.encode(firstName, forKey: .firstName)
+        try c.encode(lastName, forKey: .lastName)
+        try c.encode(email, forKey: .email)
+        try c.encode(securityLevelId, forKey: .securityLevelId)
+        try c.encode(clientRestrictions, forKey: .clientRestrictions)
+        try c.encode(queueIds, forKey: .queueIds)
+        try c.encode(active, forKey: .active)
+    }
+
     init(_ resource: Resource, restrictions: [UUID], queueIds: [UUID]) {
         id = resource.id!.uuidString
         username = resource.username
@@ -140,7 +154,9 @@ enum PeopleAPI {
             guard level.systemKey == nil else { throw TandemError.conflict("system security levels cannot be deleted") }
             let id = level.id!
             try await req.db.write { db in
-                if try await Resource.query(on: db).filter(\.$securityLevelId == id).count() > 0 {
+                let users = try await Resource.query(on: db).filter(\.$securityLevelId == id).count()
+                    + CoManagingUser.query(on: db).filter(\.$securityLevelId == id).count()
+                if users > 0 {
                     throw TandemError.conflict("the security level is in use; move its users to another level first")
                 }
                 try await level.delete(on: db)

@@ -1,0 +1,71 @@
+import Fluent
+import Foundation
+import TandemCore
+import Vapor
+
+/// What every admin page shares: the tabs the principal may open and the permission check.
+enum AdminPages {
+    struct Tab: Encodable, Sendable {
+        var name: String
+        var url: String
+        var current: Bool
+    }
+
+    /// The admin areas and the permission each needs, in the order the tabs show them.
+    static let areas: [(key: String, name: String, path: String, permission: AdminPermission)] = [
+        ("co-management", "Co-management", PageURL.coManagement.path, .activateCoManagement),
+        ("setup", "Co-managed setup", PageURL.coManagedSetup.path, .activateCoManagement),
+        ("users", "Co-managing users", PageURL.coManagingUsers.path, .manageUsers),
+        ("levels", "Security levels", PageURL.securityLevels.path, .configureSecurityLevels),
+    ]
+
+    static func tabs(for principal: Principal, current: String) -> [Tab] {
+        areas.filter { (try? AccessPolicy.authorizeAdmin(principal, $0.permission)) != nil }
+            .map { Tab(name: $0.name, url: $0.path, current: $0.key == current) }
+    }
+
+    /// The layout and tabs of an admin page, after the permission check (a 403 page otherwise, as the API answers).
+    static func begin(_ req: Request, _ title: String, tab: String, needs permission: AdminPermission) throws -> (Principal, PageLayout, [Tab]) {
+        let principal = try req.principal
+        try AccessPolicy.authorizeAdmin(principal, permission)
+        return (principal, req.pageLayout(title, section: "admin"), tabs(for: principal, current: tab))
+    }
+
+    /// Checkboxes posted as `name[]`; a struct so the shared template gets it as its whole context.
+    struct Choices: Encodable, Sendable {
+        var name: String
+        var choices: [CoManagedSetupPage.Choice]
+    }
+
+    /// A checkbox as an HTML form posts it: present ("on" or a value) when ticked.
+    static func ticked(_ value: String?) -> Bool {
+        guard let value else { return false }
+        return !value.isEmpty && value != "false" && value != "off"
+    }
+}
+
+/// Names of co-managing users, teams and organizations for the admin pages.
+enum AdminNames {
+    struct User: Sendable {
+        var name: String
+        var username: String
+        var organizationId: UUID
+        var label: String { "\(name) (\(username))" }
+    }
+
+    static func users(_ ids: [UUID], on db: any Database) async throws -> [UUID: User] {
+        guard !ids.isEmpty else { return [:] }
+        let users = try await CoManagingUser.query(on: db).filter(\.$id ~~ Array(Set(ids))).all()
+        let contacts = try await PageNames.of(Contact.self, ids: users.map(\.contactId), allowed: true, on: db) { $0.fullName }
+        return Dictionary(users.map { ($0.id!, User(name: contacts[$0.contactId] ?? $0.username, username: $0.username, organizationId: $0.organizationId)) },
+                          uniquingKeysWith: { first, _ in first })
+    }
+
+    static func organizations(_ ids: [UUID], on db: any Database) async throws -> [UUID: String] {
+        try await PageNames.of(Organization.self, ids: ids, allowed: true, on: db) { $0.name }
+    }
+
+    static func teams(_ ids: [UUID], on db: any Database) async throws -> [UUID: String] {
+        try await PageNames.of(CoManagingTeam.self, ids: ids, allowed: true, on: db) { $0.name }
+    }
+}

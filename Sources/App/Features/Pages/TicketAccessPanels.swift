@@ -1,0 +1,152 @@
+import Fluent
+import Foundation
+import TandemCore
+import Vapor
+
+/// The ticket page's access panels (SPEC §13): the audience preview beside the note form, and for admins
+/// "Explain access". Both ask `TicketAccessAPI`, so the page and the API give the same answers.
+enum TicketAccessPanels {
+    static let maxNames = 8
+    static let maxContacts = 200
+
+    // MARK: Audience preview
+
+    struct Audience: Encodable, Sendable {
+        var rows: [AudienceRow]
+    }
+
+    /// Who would see an item with one publish-to value.
+    struct AudienceRow: Encodable, Sendable {
+        var publishTo: String
+        var publishKey: String
+        var selected: Bool
+        var parties: [PartyCell]
+    }
+
+    struct PartyCell: Encodable, Sendable {
+        var party: String
+        var count: Int
+        var names: String
+    }
+
+    /// One row per publish-to value the note form offers. Names are those the viewer may see in the people
+    /// directory (a co-managing user sees co-managing users of their own organization only); others are counted.
+    static func audience(ticketId: UUID, options: [SelectOption], viewer: Principal, on db: any Database) async throws -> Audience {
+        var rows: [AudienceRow] = []
+        for option in options {
+            guard let publishTo = PublishTo(rawValue: option.value) else { continue }
+            let audience = try await TicketAccessAPI.audience(ticketId: ticketId, publishTo: publishTo, by: viewer, on: db)
+            var cells: [PartyCell] = []
+            for party in audience.parties {
+                let visible = try await visibleNames(party, viewer: viewer, on: db)
+                let hidden = party.count - visible.count
+                var names = visible.prefix(maxNames).joined(separator: ", ")
+                let more = visible.count - min(visible.count, maxNames) + hidden
+                if more > 0 { names += names.isEmpty ? "\(more) not shown to you" : " and \(more) more" }
+                cells.append(PartyCell(party: partyLabel(party.party), count: party.count, names: names))
+            }
+            rows.append(AudienceRow(publishTo: PageFormat.publishTo(publishTo.rawValue), publishKey: publishTo.rawValue, selected: option.selected, parties: cells))
+        }
+        return Audience(rows: rows)
+    }
+
+    static func partyLabel(_ party: String) -> String {
+        switch party {
+        case "msp": "MSP"
+        case "coManaged": "Co-managed"
+        case "contact": "Contacts"
+        default: party
+        }
+    }
+
+    private static func visibleNames(_ party: AudiencePartyDTO, viewer: Principal, on db: any Database) async throws -> [String] {
+        let ids = party.members.compactMap { UUID(uuidString: $0.id) }
+        var allowed: Set<UUID> = []
+        switch party.party {
+        case "msp":
+            if AccessPolicy.configurationScope(for: viewer, .resources, .view) != .none { allowed = Set(ids) }
+        case "coManaged":
+            let scope = AccessPolicy.coManagingUserScope(for: viewer)
+            if scope != .none, !ids.isEmpty {
+                for user in try await CoManagingUser.query(on: db).filter(\.$id ~~ ids).all()
+                where scope.evaluate(ScopeFacts(values: [.id: user.id, .organization: user.organizationId, .contact: user.contactId])) {
+                    allowed.insert(user.id!)
+                }
+            }
+        default:
+            let scope = AccessPolicy.organizationScope(for: viewer, area: .contacts, .view)
+            if scope != .none, !ids.isEmpty {
+                for contact in try await Contact.query(on: db).filter(\.$id ~~ ids).all()
+                where scope.evaluate(ScopeFacts(values: [.id: contact.id, .organization: contact.organizationId, .site: contact.siteId])) {
+                    allowed.insert(contact.id!)
+                }
+            }
+        }
+        return party.members.filter { UUID(uuidString: $0.id).map(allowed.contains) ?? false }.map(\.name)
+    }
+
+    // MARK: Explain access
+
+    struct Explain: Encodable, Sendable {
+        var groups: [Group]
+        var result: Result?
+        var feedback: FormFeedback?
+    }
+
+    struct Group: Encodable, Sendable {
+        var label: String
+        var options: [SelectOption]
+    }
+
+    struct Result: Encodable, Sendable {
+        var name: String
+        var kind: String
+        var allowed: Bool
+        var reasons: [String]
+    }
+
+    /// For admins only (the API's rule); nil hides the panel.
+    static func explain(ticket: TicketDTO, subject: String?, viewer: Principal, on db: any Database) async throws -> Explain? {
+        guard (try? AccessPolicy.authorizeAdmin(viewer, .manageUsers)) != nil, let ticketId = UUID(uuidString: ticket.id),
+              let organizationId = UUID(uuidString: ticket.organizationId) else { return nil }
+        let chosen = subject.flatMap { $0.isEmpty ? nil : $0 }
+
+        let resources = try await Resource.query(on: db).filter(\.$active == true).sort(\.$lastName).sort(\.$firstName).limit(PageOptions.maxOptions).all()
+        let users = try await CoManagingUser.query(on: db).filter(\.$active == true).filter(\.$erased == false).sort(\.$username).limit(PageOptions.maxOptions).all()
+        let userNames = try await AdminNames.users(users.compactMap(\.id), on: db)
+        let homes = try await AdminNames.organizations(users.map(\.organizationId), on: db)
+        let contacts = try await Contact.query(on: db).filter(\.$organizationId == organizationId).sort(\.$lastName).sort(\.$firstName).limit(maxContacts).all()
+        let organization = try await Organization.find(organizationId, on: db)?.name ?? "the organization"
+        func option(_ id: UUID?, _ label: String) -> SelectOption {
+            SelectOption(value: id!.uuidString, label: label, selected: PageOptions.sameId(id, chosen ?? ""))
+        }
+        let groups = [
+            Group(label: "MSP resources", options: resources.map { option($0.id, "\($0.fullName) (\($0.username))") }),
+            Group(label: "Co-managing users", options: users.map { option($0.id, "\(userNames[$0.id!]?.label ?? $0.username), \(homes[$0.organizationId] ?? "")") }),
+            Group(label: "Contacts of \(organization)", options: contacts.map { option($0.id, $0.fullName + ($0.email.map { " (\($0))" } ?? "")) }),
+        ].filter { !$0.options.isEmpty }
+
+        var explain = Explain(groups: groups, result: nil, feedback: nil)
+        guard let chosen else { return explain }
+        guard let subjectId = UUID(uuidString: chosen) else {
+            explain.feedback = FormFeedback(message: "Choose someone from the list.")
+            return explain
+        }
+        do {
+            let answer = try await TicketAccessAPI.explain(ticketId: ticketId, subjectId: subjectId, by: viewer, on: db)
+            explain.result = Result(name: answer.principalName, kind: kindLabel(answer.principalKind), allowed: answer.allowed, reasons: answer.reasons)
+        } catch TandemError.notFound {
+            explain.feedback = FormFeedback(message: "That person was not found, or is no longer active.")
+        }
+        return explain
+    }
+
+    static func kindLabel(_ kind: String) -> String {
+        switch PrincipalKind(rawValue: kind) {
+        case .resource: "MSP resource"
+        case .coManagingUser: "co-managing user"
+        case .contact: "contact"
+        case nil: kind
+        }
+    }
+}
