@@ -6,6 +6,7 @@ import Vapor
 func registerCommands(_ app: Application) {
     app.asyncCommands.use(MigrateCommand(), as: "migrate")
     app.asyncCommands.use(CreateAdminCommand(), as: "create-admin")
+    app.asyncCommands.use(BenchSeedCommand(), as: "seed-bench")
 }
 
 /// `tandem migrate`: create or upgrade the schema, without asking.

@@ -291,8 +291,12 @@ public enum AccessPolicy {
     }
 
     public static func canSeeSavedFilter(_ principal: Principal, ownerId: UUID, shared: Bool) -> Bool {
-        // Shared lists are for MSP staff; they may name organizations other parties must not learn of.
-        ownerId == principal.id || (shared && principal.kind == .resource)
+        ownerId == principal.id || (shared && seesSharedLists(principal))
+    }
+
+    /// Shared lists are for MSP staff; they may name organizations other parties must not learn of.
+    public static func seesSharedLists(_ principal: Principal) -> Bool {
+        principal.kind == .resource
     }
 
     /// Throws the refusal for a configuration change, or nothing when it is allowed.

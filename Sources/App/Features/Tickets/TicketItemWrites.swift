@@ -57,10 +57,11 @@ enum TicketItemWrites {
         let requested = input.publishTo.value.flatMap { validator.choice($0, "publishTo", as: PublishTo.self) }
         try validator.check()
         if let roleId { try await Lookup.requireExisting(Role.self, [roleId], field: "roleId", on: db) }
+        let role = try await timeEntryRole(roleId, by: principal, on: db)
         let entry = TimeEntry()
         entry.id = .v7()
         entry.ticketId = ticketId
-        entry.roleId = roleId
+        entry.roleId = role
         entry.minutes = minutes!
         entry.summary = summary!
         entry.publishTo = try AccessPolicy.publishTo(for: principal, requested: requested).rawValue
@@ -90,12 +91,29 @@ enum TicketItemWrites {
         }
         try validator.check()
         if let roleId = entry.roleId { try await Lookup.requireExisting(Role.self, [roleId], field: "roleId", on: db) }
+        if !input.roleId.isAbsent { entry.roleId = try await timeEntryRole(entry.roleId, by: principal, on: db) }
         return try await db.write { db in
             try await entry.save(on: db)
             let dto = TimeEntryDTO(entry)
             try await Audit.record("updated", TimeEntry.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: ticketId, before: before, after: dto, on: db)
             return dto
         }
+    }
+
+    /// SPEC §2: a co-managing user needs a role to log time, and logs it under one of their roles
+    /// (their only one when none is named).
+    static func timeEntryRole(_ requested: UUID?, by principal: Principal, on db: any Database) async throws -> UUID? {
+        guard principal.kind == .coManagingUser else { return requested }
+        let roles = try await CoManagingUserRole.query(on: db).filter(\.$userId == principal.id).all().map(\.roleId)
+        guard !roles.isEmpty else {
+            throw TandemError.invalid("roleId", "a co-managing user needs a role to log time; an administrator can give you one")
+        }
+        guard let requested else {
+            if roles.count == 1 { return roles[0] }
+            throw TandemError.invalid("roleId", "name the role to log this time under (one of your roles)")
+        }
+        guard roles.contains(requested) else { throw TandemError.invalid("roleId", "must be one of your roles") }
+        return requested
     }
 
     static func createAttachment(ticketId: UUID, _ input: AttachmentInput, by principal: Principal, on db: any Database, blobs: any BlobStore) async throws -> AttachmentDTO {

@@ -12,14 +12,18 @@ enum TicketService {
     // MARK: Reads
 
     /// One page of the tickets the principal can see, newest first, filtered in SQL.
+    ///
+    /// The busiest read there is, so it runs on SQLKit and reads columns itself: Fluent's hydration
+    /// reflects over every model it builds, which cost more than the query.
     static func list(_ filter: TicketFilter, page: PageRequest, by principal: Principal, on db: any Database) async throws -> ListPage<TicketDTO> {
-        var query = try filtered(filter, by: principal, on: db)
+        var select = db.sql.select().columns(Ticket.sqlColumns.map { SQLColumn($0, table: Ticket.schema) }).from(Ticket.schema)
+        for predicate in predicates(filter, by: principal) { select = select.where(predicate) }
         if let after = page.after {
             guard let number = Int(after) else { throw TandemError.invalid("cursor", "is not a cursor this server issued") }
-            query = query.filter(\.$number < number)
+            select = select.where(SQLColumn("number", table: Ticket.schema), .lessThan, SQLBind(number))
         }
-        let rows = try await query.sort(\.$number, .descending).limit(page.limit + 1).all()
-        let tickets = Array(rows.prefix(page.limit))
+        let rows = try await select.orderBy(SQLColumn("number", table: Ticket.schema), SQLDirection.descending).limit(page.limit + 1).all()
+        let tickets = try rows.prefix(page.limit).map(Ticket.init(row:))
         let assignees = try await assigneeIds(of: tickets.compactMap(\.id), on: db)
         return ListPage(
             items: tickets.map { TicketDTO($0, assignees: assignees[$0.id!] ?? []) },
@@ -27,21 +31,26 @@ enum TicketService {
     }
 
     static func count(_ filter: TicketFilter, by principal: Principal, on db: any Database) async throws -> Int {
-        try await filtered(filter, by: principal, on: db).count()
+        var query = Ticket.query(on: db)
+        for predicate in predicates(filter, by: principal) { query = query.filter(.sql(predicate)) }
+        return try await query.count()
     }
 
-    private static func filtered(_ filter: TicketFilter, by principal: Principal, on db: any Database) throws -> QueryBuilder<Ticket> {
+    /// The WHERE terms for the tickets `principal` can see under `filter`; `list` and `count` share them.
+    private static func predicates(_ filter: TicketFilter, by principal: Principal) -> [any SQLExpression] {
+        var predicates: [any SQLExpression] = []
         let scope = Scope.allOf([AccessPolicy.ticketScope(for: principal), filter.scope])
-        var query = Ticket.query(on: db).filter(scope, on: Ticket.scopeTable)
+        if scope != .all { predicates.append(scope.sql(for: Ticket.scopeTable)) }
         if !filter.statuses.isEmpty {
-            query = query.filter(\.$status ~~ filter.statuses.map(\.rawValue))
+            predicates.append(SQLBinaryExpression(
+                SQLColumn("status", table: Ticket.schema), .in, SQLGroupExpression(filter.statuses.map { SQLBind($0.rawValue) })))
         }
         if let text = filter.text {
             let pattern = SearchAPI.like(text)
-            query = query.filter(.sql(SQLQueryString(
-                "(LOWER(tickets.title) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(tickets.description) LIKE \(bind: pattern) ESCAPE '\\')")))
+            predicates.append(SQLQueryString(
+                "(LOWER(tickets.title) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(tickets.description) LIKE \(bind: pattern) ESCAPE '\\')"))
         }
-        return query
+        return predicates
     }
 
     /// The ticket if the principal can see it; otherwise 404.
@@ -56,8 +65,12 @@ enum TicketService {
 
     static func assigneeIds(of tickets: [UUID], on db: any Database) async throws -> [UUID: [UUID]] {
         guard !tickets.isEmpty else { return [:] }
-        let rows = try await TicketAssignee.query(on: db).filter(\.$ticketId ~~ tickets).sort(\.$position).all()
-        return Dictionary(grouping: rows, by: \.ticketId).mapValues { $0.map(\.principalId) }
+        var assignees: [UUID: [UUID]] = [:]
+        for row in try await db.sql.select().columns("ticket_id", "principal_id").from(TicketAssignee.schema)
+            .where("ticket_id", .in, tickets).orderBy("position").all() {
+            assignees[try row.decode(column: "ticket_id", as: UUID.self), default: []].append(try row.decode(column: "principal_id", as: UUID.self))
+        }
+        return assignees
     }
 
     /// The facts the policy evaluates for one ticket.
@@ -123,7 +136,8 @@ enum TicketService {
         return try await db.write { db in
             ticket.number = try await nextNumber(on: db)
             try await ticket.create(on: db)
-            try await replaceAssignees(of: id, with: assignees, kinds: assigneeKinds, on: db)
+            // A new ticket has no assignees to replace; skip the DELETE while holding the write lock.
+            if !assignees.isEmpty { try await replaceAssignees(of: id, with: assignees, kinds: assigneeKinds, on: db) }
             let dto = TicketDTO(ticket, assignees: assignees)
             try await Audit.record("created", Ticket.schema, id: id, by: principal, organizationId: organizationId, ticketId: id, after: dto, on: db)
             return dto
@@ -315,5 +329,36 @@ extension Optional where Wrapped: Sendable {
     func asyncOr(_ other: () async throws -> Wrapped?) async rethrows -> Wrapped? {
         if let self { return self }
         return try await other()
+    }
+}
+
+extension Ticket {
+    /// Every column, for reads that build tickets from SQL rows (`init(row:)`); keep in step with the fields.
+    static let sqlColumns = [
+        "id", "number", "title", "description", "organization_id", "site_id", "contact_id", "queue_id", "team_id", "status", "priority",
+        "source", "co_managed_visible", "due_at", "version", "created_by_id", "created_at", "updated_at",
+    ]
+
+    /// A ticket read from a row that has `sqlColumns`, without Fluent's reflection.
+    convenience init(row: any SQLRow) throws {
+        self.init()
+        id = try row.decode(column: "id", as: UUID.self)
+        number = try row.decode(column: "number", as: Int.self)
+        title = try row.decode(column: "title", as: String.self)
+        description = try row.decode(column: "description", as: String.self)
+        organizationId = try row.decode(column: "organization_id", as: UUID.self)
+        siteId = try row.decode(column: "site_id", as: UUID?.self)
+        contactId = try row.decode(column: "contact_id", as: UUID?.self)
+        queueId = try row.decode(column: "queue_id", as: UUID?.self)
+        teamId = try row.decode(column: "team_id", as: UUID?.self)
+        status = try row.decode(column: "status", as: String.self)
+        priority = try row.decode(column: "priority", as: String.self)
+        source = try row.decode(column: "source", as: String.self)
+        coManagedVisible = try row.decode(column: "co_managed_visible", as: Bool.self)
+        dueAt = try row.decode(column: "due_at", as: Date?.self)
+        version = try row.decode(column: "version", as: Int.self)
+        createdById = try row.decode(column: "created_by_id", as: UUID?.self)
+        createdAt = try row.decode(column: "created_at", as: Date?.self)
+        updatedAt = try row.decode(column: "updated_at", as: Date?.self)
     }
 }
