@@ -1,0 +1,182 @@
+import Fluent
+import Foundation
+import SQLKit
+import TandemCore
+import Vapor
+
+/// `tandem seed-bench --tickets N [--organizations M]`: the data set `scripts/bench` measures on.
+///
+/// Migrates, loads the demo tenant when absent, then bulk-inserts N tickets spread over M
+/// organizations (the six demo ones plus "Bench Organization NN" as needed), two thirds of them
+/// with an assignee. Rows go in with multi-row INSERTs, several thousand per transaction, and
+/// their numbers are reserved the way `TicketService.nextNumber` hands them out (the SQLite
+/// counter row, the PostgreSQL sequence), so tickets created afterwards over HTTP continue the
+/// series. Seeded tickets have no audit entries. Run it while no server writes to the database.
+struct BenchSeedCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "tickets", help: "How many tickets to add (required)") var tickets: Int?
+        @Option(name: "organizations", help: "Spread them over this many organizations (default 10; the demo has 6)") var organizations: Int?
+    }
+
+    var help: String { "Benchmark data: the demo tenant plus N bulk-inserted tickets (used by scripts/bench)." }
+
+    /// Rows per INSERT statement (18 binds each) and per transaction.
+    static let rowsPerStatement = 500
+    static let rowsPerTransaction = 10_000
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        guard let count = signature.tickets, count >= 0 else {
+            context.console.error("seed-bench: give --tickets N (N >= 0)")
+            throw TandemError.invalid("tickets", "give --tickets N")
+        }
+        let app = context.application
+        let db = app.db
+        let started = Date()
+        try await app.autoMigrate()
+        _ = try await DemoTenant.load(on: db, passwords: app.password.async)
+
+        let plan = try await BenchPlan.load(organizations: max(1, signature.organizations ?? 10), on: db)
+        var done = 0
+        while done < count {
+            let batch = min(Self.rowsPerTransaction, count - done)
+            let offset = done
+            try await db.write { db in
+                let first = try await Self.reserveNumbers(batch, on: db)
+                try await Self.insertTickets(batch, firstNumber: first, offset: offset, total: count, plan: plan, on: db)
+            }
+            done += batch
+        }
+        if !db.isSQLite {
+            // Autovacuum would get there within a minute; measure on settled statistics right away.
+            try await db.sql.raw("ANALYZE").run()
+        }
+        let total = try await Ticket.query(on: db).count()
+        let seconds = Date().timeIntervalSince(started)
+        context.console.print("Seeded \(count) tickets over \(plan.organizations.count) organizations in \(String(format: "%.1f", seconds)) s; \(total) tickets in all.")
+    }
+
+    /// Reserves `count` consecutive ticket numbers and returns the first.
+    static func reserveNumbers(_ count: Int, on db: any Database) async throws -> Int {
+        let row = db.isSQLite
+            ? try await db.sql.raw("UPDATE counters SET value = value + \(bind: count) WHERE name = 'ticket_number' RETURNING value").first()
+            : try await db.sql.raw("SELECT setval('ticket_number_seq', nextval('ticket_number_seq') + \(bind: count - 1)) AS value").first()
+        guard let last = try row?.decode(column: "value", as: Int.self) else { throw TandemError.conflict("could not reserve ticket numbers") }
+        return last - count + 1
+    }
+
+    static let ticketColumns = [
+        "id", "number", "title", "description", "organization_id", "site_id", "contact_id", "queue_id", "team_id", "status", "priority",
+        "source", "co_managed_visible", "due_at", "version", "created_by_id", "created_at", "updated_at",
+    ]
+
+    static func insertTickets(_ count: Int, firstNumber: Int, offset: Int, total: Int, plan: BenchPlan, on db: any Database) async throws {
+        let statuses = TicketStatus.allCases.map(\.rawValue)
+        let priorities = TicketPriority.allCases.map(\.rawValue)
+        let sources = SourceChannel.allCases.map(\.rawValue)
+        let problems = DemoTenant.problems
+        // Spread creation times over the past, two minutes apart, oldest first like the numbers.
+        let now = Date()
+        var rng = SystemRandomNumberGenerator()
+        var start = 0
+        while start < count {
+            let end = min(start + rowsPerStatement, count)
+            var tickets = db.sql.insert(into: Ticket.schema).columns(ticketColumns)
+            var assignees = db.sql.insert(into: TicketAssignee.schema).columns("id", "ticket_id", "principal_id", "principal_kind", "position")
+            var anyAssignee = false
+            for i in start..<end {
+                let index = offset + i
+                let organization = plan.organizations[index % plan.organizations.count]
+                let createdAt = now.addingTimeInterval(-Double(total - index) * 120)
+                let id = UUID.v7(now: createdAt)
+                let problem = problems[index % problems.count]
+                tickets = tickets.values([
+                    SQLBind(id), SQLBind(firstNumber + i), SQLBind(problem),
+                    SQLBind("Reported by the client. \(problems[(index * 5) % problems.count]) may be related; see the attached logs."),
+                    SQLBind(organization.id), bind(organization.sites.randomElement(using: &rng)), bind(organization.contacts.randomElement(using: &rng)),
+                    bind(plan.queues.isEmpty ? nil : plan.queues[index % plan.queues.count]),
+                    bind(plan.teams.isEmpty ? nil : plan.teams[index % plan.teams.count]),
+                    SQLBind(statuses[index % statuses.count]), SQLBind(priorities[index % priorities.count]), SQLBind(sources[index % sources.count]),
+                    SQLBind(index % 3 != 0), SQLLiteral.null, SQLBind(1), bind(plan.creator), SQLBind(createdAt), SQLBind(createdAt),
+                ])
+                if index % 3 != 2, let assignee = plan.assignee(for: organization.id, index: index) {
+                    assignees = assignees.values([
+                        SQLBind(UUID.v7(now: createdAt)), SQLBind(id), SQLBind(assignee), SQLBind(PrincipalKind.resource.rawValue), SQLBind(0),
+                    ])
+                    anyAssignee = true
+                }
+            }
+            try await tickets.run()
+            if anyAssignee { try await assignees.run() }
+            start = end
+        }
+    }
+
+    private static func bind(_ value: UUID?) -> any SQLExpression {
+        value.map { SQLBind($0) } ?? SQLLiteral.null
+    }
+}
+
+/// What the seeded tickets point at: organizations with their sites and contacts, queues, teams, staff.
+struct BenchPlan: Sendable {
+    struct OrganizationPlan: Sendable {
+        var id: UUID
+        var sites: [UUID]
+        var contacts: [UUID]
+    }
+
+    var organizations: [OrganizationPlan]
+    var queues: [UUID]
+    var teams: [UUID]
+    var creator: UUID?
+    /// Active resources, with the organizations they are restricted to (nil: all).
+    var staff: [(id: UUID, restrictions: Set<UUID>?)]
+
+    /// A staff member who can see tickets of `organization`, rotating with `index`.
+    func assignee(for organization: UUID, index: Int) -> UUID? {
+        guard !staff.isEmpty else { return nil }
+        for step in 0..<staff.count {
+            let candidate = staff[(index + step) % staff.count]
+            if candidate.restrictions?.contains(organization) ?? true { return candidate.id }
+        }
+        return nil
+    }
+
+    static func load(organizations wanted: Int, on db: any Database) async throws -> BenchPlan {
+        var existing = try await Organization.query(on: db).sort(\.$name).all()
+        let names = Set(existing.map(\.name))
+        var number = 1
+        while existing.count < wanted {
+            let name = String(format: "Bench Organization %02d", number)
+            number += 1
+            if names.contains(name) { continue }
+            let organization = Organization()
+            organization.id = .v7()
+            organization.name = name
+            try await organization.create(on: db)
+            existing.append(organization)
+        }
+        // The demo organizations first, so every run uses the same ones.
+        let demoNames = DemoTenant.organizations.map(\.0)
+        let ordered = existing.filter { demoNames.contains($0.name) } + existing.filter { !demoNames.contains($0.name) }
+        let chosen = Array(ordered.prefix(wanted))
+        let ids = chosen.compactMap(\.id)
+        let sites = Dictionary(grouping: try await Site.query(on: db).filter(\.$organizationId ~~ ids).all(), by: \.organizationId)
+        let contacts = Dictionary(grouping: try await Contact.query(on: db).filter(\.$organizationId ~~ ids).all(), by: \.organizationId)
+
+        let resources = try await Resource.query(on: db).filter(\.$active == true).sort(\.$username).all()
+        var staff: [(id: UUID, restrictions: Set<UUID>?)] = []
+        for resource in resources {
+            let id = try resource.requireID()
+            let restrictions = resource.clientRestricted
+                ? Set(try await ResourceClientRestriction.query(on: db).filter(\.$resourceId == id).all().map(\.organizationId))
+                : nil
+            staff.append((id, restrictions))
+        }
+        return BenchPlan(
+            organizations: chosen.map { OrganizationPlan(id: $0.id!, sites: sites[$0.id!]?.compactMap(\.id) ?? [], contacts: contacts[$0.id!]?.compactMap(\.id) ?? []) },
+            queues: try await Queue.query(on: db).sort(\.$name).all().compactMap(\.id),
+            teams: try await Team.query(on: db).sort(\.$name).all().compactMap(\.id),
+            creator: resources.first { $0.username == "admin" }?.id,
+            staff: staff)
+    }
+}
