@@ -8,7 +8,9 @@ import argparse
 import base64
 import hashlib
 import hmac
+import os
 import struct
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -229,6 +231,27 @@ def run(b: Browser):
     badge = items[0].find_element(By.CSS_SELECTOR, ".badge").text
     b.expect(badge == "Internal & co-managed", f"the note should show its publish-to, got {badge!r}")
     b.shot("note-added")
+
+    print("tara: log time and attach a file, each with its publish-to")
+    b.type("#time-minutes", "25")
+    b.type("#time-summary", "Replaced the fuser unit")
+    b.choose("#time-publish", value="all")
+    b.submit("form[action$='/time-entries']")
+    b.expect(b.text(".notice") == "Your time entry was added.", "logging time should confirm")
+    entries = [item for item in b.driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=time-heading] li.item") if "Replaced the fuser unit" in item.text]
+    b.expect(len(entries) == 1, "the time entry should appear once")
+    b.expect(entries[0].find_element(By.CSS_SELECTOR, ".badge").text == "All", "the time entry should show its publish-to")
+    upload = os.path.join(tempfile.mkdtemp(), "printer-log.txt")
+    with open(upload, "w") as handle:
+        handle.write("Error 50.1 at 09:14\n")
+    b.driver.find_element(By.CSS_SELECTOR, "#attach-file").send_keys(upload)
+    b.choose("#attach-publish", value="internal")
+    b.submit("form[action$='/attachments']")
+    b.expect(b.text(".notice") == "The file was attached.", "attaching should confirm")
+    files = [item for item in b.driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=attachments-heading] li.item") if "printer-log.txt" in item.text]
+    b.expect(len(files) == 1, "the attachment should appear once")
+    b.expect(files[0].find_element(By.CSS_SELECTOR, ".badge").text == "Internal", "the attachment should show its publish-to")
+    b.shot("time-and-attachment-added")
 
     print("tara: change the status")
     b.choose("#new-status", value="inProgress")

@@ -19,6 +19,8 @@ enum PagesRoutes {
         session.post("tickets", "new", use: NewTicketPage.submit)
         session.get("tickets", ":id", use: TicketDetailPage.show)
         session.post("tickets", ":id", "notes", use: TicketDetailPage.addNote)
+        session.post("tickets", ":id", "time-entries", use: TicketDetailPage.addTimeEntry)
+        session.on(.POST, "tickets", ":id", "attachments", body: .collect(maxSize: "11mb"), use: TicketDetailPage.addAttachment)
         session.post("tickets", ":id", "status", use: TicketDetailPage.changeStatus)
         session.get("organizations", use: OrganizationListPage.show)
         session.get("organizations", ":id", use: OrganizationPage.show)

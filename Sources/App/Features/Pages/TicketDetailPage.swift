@@ -36,6 +36,9 @@ enum TicketDetailPage {
         var itemsTruncated: Bool
         var notice: String?
         var reply: Reply?
+        /// The time entry and attachment forms, when the principal may add those items.
+        var logTime: ItemForm?
+        var attach: ItemForm?
         var statusChange: StatusChange?
         /// Who would see a note for each publish-to choice; not shown to contacts.
         var audience: TicketAccessPanels.Audience?
@@ -81,6 +84,14 @@ enum TicketDetailPage {
         var feedback: FormFeedback?
     }
 
+    struct ItemForm: Encodable, Sendable {
+        var publishOptions: [SelectOption]
+        var roles: [SelectOption]
+        var minutes: String
+        var summary: String
+        var feedback: FormFeedback?
+    }
+
     struct StatusChange: Encodable, Sendable {
         var version: Int
         var options: [SelectOption]
@@ -93,6 +104,22 @@ enum TicketDetailPage {
         var replyPublishTo: String?
         var replyFeedback: FormFeedback?
         var statusFeedback: FormFeedback?
+        var timeMinutes = ""
+        var timeSummary = ""
+        var timeFeedback: FormFeedback?
+        var attachmentFeedback: FormFeedback?
+    }
+
+    struct TimeEntryForm: Decodable, Sendable {
+        var minutes: String?
+        var summary: String?
+        var roleId: String?
+        var publishTo: String?
+    }
+
+    struct AttachmentForm: Decodable, Sendable {
+        var file: File?
+        var publishTo: String?
     }
 
     struct NoteForm: Decodable, Sendable {
@@ -107,6 +134,8 @@ enum TicketDetailPage {
 
     static let notices = [
         "note": "Your note was added.",
+        "time": "Your time entry was added.",
+        "attachment": "The file was attached.",
         "status": "The status was changed.",
         "created": "The ticket was created.",
     ]
@@ -131,6 +160,47 @@ enum TicketDetailPage {
         } catch let error as TandemError where error.isFormProblem {
             let draft = Draft(replyBody: form.body ?? "", replyPublishTo: form.publishTo, replyFeedback: FormFeedback(error))
             return try await render(req, id: id, draft: draft, status: error.pageStatus)
+        }
+    }
+
+    @Sendable static func addTimeEntry(_ req: Request) async throws -> Response {
+        let id = try req.id("id", TicketService.what)
+        let form = try req.content.decode(TimeEntryForm.self)
+        var input = TimeEntryInput()
+        if let text = form.minutes, !text.isEmpty {
+            guard let minutes = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                let feedback = FormFeedback(TandemError.invalid("minutes", "must be a whole number of minutes"))
+                return try await render(req, id: id, draft: Draft(timeMinutes: text, timeSummary: form.summary ?? "", timeFeedback: feedback), status: .unprocessableEntity)
+            }
+            input.minutes = .value(minutes)
+        }
+        input.summary = form.summary.map { .value($0) } ?? .absent
+        input.roleId = form.roleId.flatMap { $0.isEmpty ? nil : Patch.value($0) } ?? .absent
+        input.publishTo = form.publishTo.flatMap { $0.isEmpty ? nil : Patch.value($0) } ?? .absent
+        do {
+            let entry = try await TicketItemWrites.createTimeEntry(ticketId: id, input, by: req.principal, on: req.db)
+            return req.seeOther(PageURL.with(PageURL.ticket(id).path, query: [("notice", "time")]) + "#time-\(entry.id.lowercased())")
+        } catch let error as TandemError where error.isFormProblem {
+            let draft = Draft(timeMinutes: form.minutes ?? "", timeSummary: form.summary ?? "", timeFeedback: FormFeedback(error))
+            return try await render(req, id: id, draft: draft, status: error.pageStatus)
+        }
+    }
+
+    @Sendable static func addAttachment(_ req: Request) async throws -> Response {
+        let id = try req.id("id", TicketService.what)
+        let form = try req.content.decode(AttachmentForm.self)
+        var input = AttachmentInput()
+        if let file = form.file, file.data.readableBytes > 0 {
+            input.filename = .value(file.filename)
+            input.contentType = .value(file.contentType.map { "\($0.type)/\($0.subType)" } ?? "application/octet-stream")
+            input.content = .value(Data(buffer: file.data).base64EncodedString())
+        }
+        input.publishTo = form.publishTo.flatMap { $0.isEmpty ? nil : Patch.value($0) } ?? .absent
+        do {
+            let attachment = try await TicketItemWrites.createAttachment(ticketId: id, input, by: req.principal, on: req.db, blobs: req.settings.blobs)
+            return req.seeOther(PageURL.with(PageURL.ticket(id).path, query: [("notice", "attachment")]) + "#attachment-\(attachment.id.lowercased())")
+        } catch let error as TandemError where error.isFormProblem {
+            return try await render(req, id: id, draft: Draft(attachmentFeedback: FormFeedback(error)), status: error.pageStatus)
         }
     }
 
@@ -205,6 +275,8 @@ enum TicketDetailPage {
             itemsTruncated: notePage.nextCursor != nil || timePage.nextCursor != nil || attachmentPage.nextCursor != nil,
             notice: nil,
             reply: reply,
+            logTime: try await itemForm(.timeEntries, for: principal, draft: draft, on: db),
+            attach: try await itemForm(.attachments, for: principal, draft: draft, on: db),
             statusChange: try await statusChange(for: principal, ticket: ticket, draft: draft, on: db),
             audience: audience,
             explain: try await TicketAccessPanels.explain(ticket: ticket, subject: explain, viewer: principal, on: db))
@@ -219,6 +291,21 @@ enum TicketDetailPage {
             body: draft.replyBody,
             publishOptions: allowed.map { SelectOption(value: $0.rawValue, label: PageFormat.publishToHelp($0), selected: $0 == preferred) },
             feedback: draft.replyFeedback)
+    }
+
+    /// The time entry or attachment form, when the policy lets the principal add that kind of item.
+    static func itemForm(_ area: Area, for principal: Principal, draft: Draft, on db: any Database) async throws -> ItemForm? {
+        guard principal.kind != .contact, AccessPolicy.ticketItemScope(for: principal, area: area, .create) != .none else { return nil }
+        let allowed = PublishTo.allCases.filter { (try? AccessPolicy.publishTo(for: principal, requested: $0)) != nil }
+        let preferred = try? AccessPolicy.publishTo(for: principal, requested: nil)
+        var roles: [SelectOption] = []
+        if area == .timeEntries, AccessPolicy.configurationScope(for: principal, .roles, .view) != .none {
+            roles = try await Role.query(on: db).sort(\.$name).all().map { SelectOption(value: $0.id!.uuidString, label: $0.name, selected: false) }
+        }
+        return ItemForm(
+            publishOptions: allowed.map { SelectOption(value: $0.rawValue, label: PageFormat.publishToHelp($0), selected: $0 == preferred) },
+            roles: roles, minutes: draft.timeMinutes, summary: draft.timeSummary,
+            feedback: area == .timeEntries ? draft.timeFeedback : draft.attachmentFeedback)
     }
 
     /// The status form, when the principal may edit this ticket: only the statuses the state machine allows next.
