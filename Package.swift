@@ -19,11 +19,23 @@ let package = Package(
         .package(url: "https://github.com/vapor/leaf.git", from: "4.4.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/CoreOffice/XMLCoder", from: "0.18.2"),
+        // Tests only: an independent RFC 4180 reader to check our CSV writer's output.
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         .target(
+            name: "Spreadsheets",
+            dependencies: [
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "XMLCoder", package: "XMLCoder"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TandemCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Spreadsheets", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -47,6 +59,15 @@ let package = Package(
         .testTarget(
             name: "TandemCoreTests",
             dependencies: ["TandemCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SpreadsheetsTests",
+            dependencies: [
+                "Spreadsheets",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "CSV", package: "CSV.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

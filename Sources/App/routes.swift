@@ -29,6 +29,7 @@ func routes(_ app: Application) throws {
     CoManagementAPI.register(api)
     TicketAccessAPI.register(api)
     SavedFiltersAPI.register(api)
+    ClientProfilesAPI.register(api)
 
     PagesRoutes.register(app)
 }

@@ -7,6 +7,8 @@ func registerCommands(_ app: Application) {
     app.asyncCommands.use(MigrateCommand(), as: "migrate")
     app.asyncCommands.use(CreateAdminCommand(), as: "create-admin")
     app.asyncCommands.use(BenchSeedCommand(), as: "seed-bench")
+    app.asyncCommands.use(ImportProfilesCommand(), as: "import-profiles")
+    app.asyncCommands.use(ExportProfilesCommand(), as: "export-profiles")
 }
 
 /// `tandem migrate`: create or upgrade the schema, without asking.

@@ -29,5 +29,6 @@ enum Migrations {
         CreateCoManagedAssociation(),
         CreateWorkflowRule(),
         CreateSavedFilter(),
+        AddClientProfileFields(),
     ]
 }

@@ -245,6 +245,20 @@ public enum AccessPolicy {
         }
     }
 
+    // MARK: Client profiles
+
+    /// What a principal may do in bulk with the client profiles of a site of this organization (SPEC §7):
+    /// export needs to see the organization's contacts; an import adds, edits and deletes each as the level allows.
+    /// Co-managing users reach only their co-managed organizations, like every other contact path.
+    public static func profileTransfer(for principal: Principal, organizationId: UUID) -> ProfileTransfer {
+        func allows(_ operation: AccessOperation) -> Bool {
+            // `.id: nil` asks about the organization's profiles in general, not one contact.
+            organizationScope(for: principal, area: .contacts, operation).evaluate(ScopeFacts(values: [.organization: organizationId, .id: nil]))
+        }
+        let rights = ProfileImportRights(add: allows(.create), edit: allows(.edit), delete: allows(.delete))
+        return ProfileTransfer(export: allows(.view), importRights: rights)
+    }
+
     /// The audit log: MSP staff with report access, limited to their client restrictions.
     public static func auditScope(for principal: Principal) -> Scope {
         guard principal.kind == .resource else { return .none }
@@ -331,4 +345,26 @@ extension ConfigurationKind {
 public struct AccessExplanation: Codable, Sendable, Equatable {
     public var allowed: Bool
     public var reasons: [String]
+}
+
+/// The answer of `AccessPolicy.profileTransfer`.
+public struct ProfileTransfer: Sendable, Equatable {
+    public var export: Bool
+    public var importRights: ProfileImportRights
+
+    public init(export: Bool, importRights: ProfileImportRights) {
+        self.export = export
+        self.importRights = importRights
+    }
+
+    /// An import may start when it can write anything at all; each row is then held to the rights.
+    public var canImport: Bool { importRights.add || importRights.edit || importRights.delete }
+
+    public func authorizeExport() throws(TandemError) {
+        guard export else { throw .forbidden("your security level does not allow exporting client profiles") }
+    }
+
+    public func authorizeImport() throws(TandemError) {
+        guard export, canImport else { throw .forbidden("your security level does not allow importing client profiles") }
+    }
 }

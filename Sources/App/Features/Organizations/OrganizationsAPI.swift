@@ -87,8 +87,6 @@ struct ContactInput: Decodable, Sendable {
     var password: Patch<String> = .absent
 }
 
-enum PhoneKind: String, CaseIterable { case office, mobile, home, other }
-
 /// `/api/v1/organizations`, `/api/v1/sites`, `/api/v1/contacts`.
 enum OrganizationsAPI {
     static func register(_ api: any RoutesBuilder) {
@@ -330,19 +328,24 @@ enum OrganizationsAPI {
             let principal = try req.principal
             let contact = try await Lookup.visible(Contact.self, req.id("id", what), scope: scope(req, .contacts, .view), table: table, what: what, on: req.db)
             try await Lookup.require(contact, in: scope(req, .contacts, .delete), table: table, "your security level does not allow deleting contacts", on: req.db)
-            let id = contact.id!
-            try await req.db.write { db in
-                if try await Ticket.query(on: db).filter(\.$contactId == id).count() > 0 {
-                    throw TandemError.conflict("the contact is on tickets; it cannot be deleted")
-                }
-                if try await CoManagingUser.query(on: db).filter(\.$contactId == id).count() > 0 {
-                    throw TandemError.conflict("the contact is a co-managing user; it cannot be deleted")
-                }
-                try await APIToken.query(on: db).filter(\.$principalId == id).delete()
-                try await contact.delete(on: db)
-                try await Audit.record("deleted", Contact.schema, id: id, by: principal, organizationId: contact.organizationId, before: ContactDTO(contact), on: db)
-            }
+            try await deleteContact(contact, by: principal, before: ContactDTO(contact), on: req.db)
             return .noContent
+        }
+    }
+
+    /// Deletes a contact (or client profile) that nothing refers to, with its tokens, audited.
+    static func deleteContact(_ contact: Contact, by principal: Principal, before: some Encodable & Sendable, on db: any Database) async throws {
+        let id = contact.id!
+        try await db.write { db in
+            if try await Ticket.query(on: db).filter(\.$contactId == id).count() > 0 {
+                throw TandemError.conflict("the contact is on tickets; it cannot be deleted")
+            }
+            if try await CoManagingUser.query(on: db).filter(\.$contactId == id).count() > 0 {
+                throw TandemError.conflict("the contact is a co-managing user; it cannot be deleted")
+            }
+            try await APIToken.query(on: db).filter(\.$principalId == id).delete()
+            try await contact.delete(on: db)
+            try await Audit.record("deleted", Contact.schema, id: id, by: principal, organizationId: contact.organizationId, before: before, on: db)
         }
     }
 
@@ -357,6 +360,7 @@ enum OrganizationsAPI {
         case .value(let text): contact.siteId = validator.id(text, "siteId")
         }
         if let phones = input.phones.value {
+            var kinds: Set<String> = []
             contact.phones = phones.enumerated().compactMap { index, phone in
                 let field = "phones[\(index)]"
                 guard !phone.number.isEmpty, phone.number.allSatisfy({ $0.isASCII && $0.isNumber }) else {
@@ -369,6 +373,8 @@ enum OrganizationsAPI {
                     return nil
                 }
                 guard let kind = validator.choice(phone.kind ?? "office", "\(field).kind", as: PhoneKind.self) else { return nil }
+                // One number per kind, so a client profile export can hold every number.
+                guard kinds.insert(kind.rawValue).inserted else { validator.fail("\(field).kind", "only one \(kind.rawValue) number per contact"); return nil }
                 return Phone(number: phone.number, countryCode: phone.countryCode, kind: kind.rawValue)
             }
         } else if case .null = input.phones {

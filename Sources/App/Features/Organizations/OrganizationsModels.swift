@@ -43,6 +43,7 @@ struct Phone: Codable, Sendable, Equatable {
     var kind: String
 }
 
+/// A client's person; with a site, phones and help-desk details it is a client profile (SPEC §7).
 final class Contact: Model, @unchecked Sendable {
     static let schema = "contacts"
     static let scopeTable = ScopeTable(name: schema, columns: [.id: "id", .organization: "organization_id", .site: "site_id"])
@@ -56,10 +57,16 @@ final class Contact: Model, @unchecked Sendable {
     @Field(key: "phones") var phonesJSON: String
     @Field(key: "portal_organization_wide") var portalOrganizationWide: Bool
     @OptionalField(key: "portal_password_hash") var portalPasswordHash: String?
+    @OptionalField(key: "mobile_provider") var mobileProvider: String?
+    @OptionalField(key: "sms_gateway") var smsGateway: String?
+    @Field(key: "thin_client") var thinClient: Bool
+    @OptionalField(key: "notes") var notes: String?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
-    init() {}
+    init() {
+        thinClient = false
+    }
 
     var fullName: String { "\(firstName) \(lastName)" }
 

@@ -25,6 +25,7 @@ enum PagesRoutes {
         session.get("organizations", use: OrganizationListPage.show)
         session.get("organizations", ":id", use: OrganizationPage.show)
         session.get("sites", ":id", use: SitePage.show)
+        ProfilePages.register(session)
 
         let admin = session.grouped("admin")
         admin.get { req in

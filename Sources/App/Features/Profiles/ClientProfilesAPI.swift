@@ -1,0 +1,182 @@
+import Fluent
+import Foundation
+import Spreadsheets
+import TandemCore
+import Vapor
+
+/// `/api/v1/client-profiles` (one at a time) and a site's bulk `client-profiles/export` and `/import`.
+enum ClientProfilesAPI {
+    /// The largest upload an import takes; the file is streamed to disk, never held in memory.
+    static let maxImportBytes = 256 * 1_048_576
+    static let what = "client profile"
+
+    static func register(_ api: any RoutesBuilder) {
+        let profiles = api.grouped("client-profiles")
+        profiles.get(use: list)
+        profiles.post(use: create)
+        profiles.get("template", use: template)
+        profiles.get(":id") { req async throws -> ClientProfileDTO in ClientProfileDTO(try await visible(req)) }
+        profiles.patch(":id", use: update)
+        profiles.delete(":id", use: delete)
+
+        let site = api.grouped("sites", ":siteId", "client-profiles")
+        site.get("export", use: export)
+        site.on(.POST, "import", body: .stream, use: importFile)
+    }
+
+    static func scope(_ req: Request, _ operation: AccessOperation) throws -> Scope {
+        AccessPolicy.organizationScope(for: try req.principal, area: .contacts, operation)
+    }
+
+    static func visible(_ req: Request) async throws -> Contact {
+        try await visible(req.id("id", what), by: req.principal, on: req.db)
+    }
+
+    /// A profile is a contact with a site; contacts without one are not profiles.
+    static func visible(_ id: UUID, by principal: Principal, on db: any Database) async throws -> Contact {
+        let scope = AccessPolicy.organizationScope(for: principal, area: .contacts, .view)
+        let contact = try await Lookup.visible(Contact.self, id, scope: scope, table: Contact.scopeTable, what: what, on: db)
+        guard contact.siteId != nil else { throw TandemError.notFound(what) }
+        return contact
+    }
+
+    @Sendable static func list(_ req: Request) async throws -> ListPage<ClientProfileDTO> {
+        var query = Contact.query(on: req.db).filter(try scope(req, .view), on: Contact.scopeTable).filter(\.$siteId != nil)
+        if let text = req.query[String.self, at: "siteId"] {
+            guard let id = UUID(uuidString: text) else { throw TandemError.invalid("siteId", "'\(text)' is not a valid id") }
+            query = query.filter(\.$siteId == id)
+        }
+        let (items, next) = try await query.page(PageRequest(req))
+        return ListPage(items: items.map(ClientProfileDTO.init), nextCursor: next)
+    }
+
+    @Sendable static func create(_ req: Request) async throws -> Response {
+        let contact = try await create(try req.content.decode(ClientProfileInput.self), by: req.principal, on: req.db)
+        return try await ClientProfileDTO(contact).encodeResponse(status: .created, for: req)
+    }
+
+    @Sendable static func update(_ req: Request) async throws -> ClientProfileDTO {
+        let contact = try await visible(req)
+        try await update(contact, try req.content.decode(ClientProfileInput.self), by: req.principal, on: req.db)
+        return ClientProfileDTO(contact)
+    }
+
+    @Sendable static func delete(_ req: Request) async throws -> HTTPStatus {
+        try await delete(try await visible(req), by: req.principal, on: req.db)
+        return .noContent
+    }
+
+    // MARK: One profile (API and pages)
+
+    static func create(_ input: ClientProfileInput, by principal: Principal, on db: any Database) async throws -> Contact {
+        var validator = FieldValidator()
+        let siteId = validator.id(input.siteId.value, "siteId")
+        let profile = validate(input.draft(over: nil, &validator), &validator)
+        try validator.check()
+        let site: Site, transfer: ProfileTransfer
+        do {
+            (site, transfer) = try await ProfileTransferService.site(siteId!, for: principal, on: db)
+        } catch TandemError.notFound {
+            throw TandemError.invalid("siteId", "no site with this id")
+        }
+        guard transfer.importRights.add else { throw TandemError.forbidden("your security level does not allow adding client profiles") }
+        let contact = Contact()
+        contact.id = .v7()
+        contact.organizationId = site.organizationId
+        contact.siteId = site.id
+        contact.portalOrganizationWide = false
+        contact.apply(profile!)
+        try await db.write { db in
+            try await contact.create(on: db)
+            try await Audit.record("created", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, after: ClientProfileDTO(contact), on: db)
+        }
+        return contact
+    }
+
+    static func update(_ contact: Contact, _ input: ClientProfileInput, by principal: Principal, on db: any Database) async throws {
+        let scope = AccessPolicy.organizationScope(for: principal, area: .contacts, .edit)
+        try await Lookup.require(contact, in: scope, table: Contact.scopeTable, "your security level does not allow changing client profiles", on: db)
+        let before = ClientProfileDTO(contact)
+        var validator = FieldValidator()
+        if let text = input.siteId.value, text.lowercased() != contact.siteId!.uuidString.lowercased() {
+            validator.fail("siteId", "a client profile cannot move to another site; export it and import it there")
+        }
+        let profile = validate(input.draft(over: contact.clientProfile, &validator), &validator)
+        try validator.check()
+        contact.apply(profile!)
+        try await db.write { db in
+            try await contact.save(on: db)
+            try await Audit.record("updated", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, before: before, after: ClientProfileDTO(contact), on: db)
+        }
+    }
+
+    static func delete(_ contact: Contact, by principal: Principal, on db: any Database) async throws {
+        let scope = AccessPolicy.organizationScope(for: principal, area: .contacts, .delete)
+        try await Lookup.require(contact, in: scope, table: Contact.scopeTable, "your security level does not allow deleting client profiles", on: db)
+        try await OrganizationsAPI.deleteContact(contact, by: principal, before: ClientProfileDTO(contact), on: db)
+    }
+
+    /// The shared rules; their problems become the API's field errors.
+    static func validate(_ draft: ProfileDraft, _ validator: inout FieldValidator) -> ClientProfile? {
+        switch ProfileRules.validate(draft) {
+        case .success(let profile): return profile
+        case .failure(let errors):
+            for problem in errors.problems { validator.fail(problem.apiField, problem.message) }
+            return nil
+        }
+    }
+
+    // MARK: Bulk
+
+    @Sendable static func template(_ req: Request) async throws -> Response {
+        _ = try req.principal
+        let format = try TableFormat.from(parameter: req.query[String.self, at: "format"] ?? "csv", contentType: nil)
+        return try await download(req, site: nil, format: format)
+    }
+
+    @Sendable static func export(_ req: Request) async throws -> Response {
+        let (site, transfer) = try await ProfileTransferService.site(req.id("siteId", "site"), for: req.principal, on: req.db)
+        try transfer.authorizeExport()
+        let format = try TableFormat.from(parameter: req.query[String.self, at: "format"] ?? "csv", contentType: nil)
+        return try await download(req, site: site, format: format)
+    }
+
+    /// Writes the file to disk, then streams it and removes it.
+    static func download(_ req: Request, site: Site?, format: TableFormat) async throws -> Response {
+        let url = ProfileTransferService.temporaryFile(format)
+        do {
+            try await ProfileTransferService.export(site: site, format: format, to: url, on: req.db)
+        } catch {
+            try? FileManager.default.removeItem(at: url)
+            throw error
+        }
+        let response = try await req.fileio.asyncStreamFile(at: url.path, mediaType: format.mediaType) { _ in
+            try? FileManager.default.removeItem(at: url)
+        }
+        response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(ProfileTransferService.fileName(site: site, format: format))\"")
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+
+    @Sendable static func importFile(_ req: Request) async throws -> ProfileImportReport {
+        let principal = try req.principal
+        let (site, transfer) = try await ProfileTransferService.site(req.id("siteId", "site"), for: principal, on: req.db)
+        try transfer.authorizeImport()
+        let format = try TableFormat.from(parameter: req.query[String.self, at: "format"], contentType: req.headers.contentType)
+        let dryRun = try flag(req, "dryRun")
+        let url = ProfileTransferService.temporaryFile(format)
+        defer { try? FileManager.default.removeItem(at: url) }
+        try await req.spoolBody(to: url, limit: maxImportBytes)
+        return try await ProfileTransferService.importFile(at: url, format: format, site: site, rights: transfer.importRights, by: principal, dryRun: dryRun, on: req.db)
+    }
+
+    static func flag(_ req: Request, _ name: String) throws -> Bool {
+        switch req.query[String.self, at: name]?.lowercased() {
+        case nil, "false", "0", "no": return false
+        case "true", "1", "yes", "": return true
+        case let other?: throw TandemError.invalid(name, "'\(other)' is not true or false")
+        }
+    }
+}
+
+extension ProfileImportReport: Content {}

@@ -1,0 +1,121 @@
+import FluentKit
+import Foundation
+import SQLKit
+import Spreadsheets
+import TandemCore
+import Vapor
+
+/// Bulk import and export of a site's client profiles, for the API, the pages and the command line.
+enum ProfileTransferService {
+    /// The site, visible to the principal, with what the policy lets them do with its profiles. `nil` is the command line.
+    static func site(_ id: UUID, for principal: Principal?, on db: any Database) async throws -> (Site, ProfileTransfer) {
+        var query = Site.query(on: db).filter(\.$id == id)
+        if let principal { query = query.filter(AccessPolicy.organizationScope(for: principal, area: .sites, .view), on: Site.scopeTable) }
+        guard let site = try await query.first() else { throw TandemError.notFound("no site with this id") }
+        let transfer = principal.map { AccessPolicy.profileTransfer(for: $0, organizationId: site.organizationId) }
+            ?? ProfileTransfer(export: true, importRights: .all)
+        return (site, transfer)
+    }
+
+    /// Imports a file already on disk. The file is read twice: once to refuse it whole (encoding, delimiter,
+    /// quoting, header) before anything is written, then to import it in batches of rows, each row all-or-nothing.
+    /// `progress` gets the fraction done (0...1) after each batch.
+    static func importFile(
+        at url: URL, format: TableFormat, site: Site, rights: ProfileImportRights, by actor: Principal?, dryRun: Bool,
+        on db: any Database, progress: @Sendable (Double, ProfileImportReport) async -> Void = { _, _ in }
+    ) async throws -> ProfileImportReport {
+        let store = SQLProfileStore(db: db, siteId: site.id!, organizationId: site.organizationId, actor: actor)
+        var importer = ProfileImporter(store: store, rights: rights, dryRun: dryRun)
+        do {
+            // Pass 1: the whole file must read cleanly, so a bad byte on row 90,000 writes nothing.
+            let check = try openTable(at: url, format: format)
+            guard let header = try check.next() else { throw ProfileFileError("the file is empty: its first row must be the header row") }
+            try importer.begin(header: header.cells)
+            var counted = 0
+            while try check.next() != nil {
+                counted += 1
+                if counted % 5000 == 0 { await progress(check.progress * 0.2, importer.report) }
+            }
+            // Pass 2: the import.
+            let reader = try openTable(at: url, format: format)
+            _ = try reader.next()
+            var batch: [(number: Int, cells: [String])] = []
+            batch.reserveCapacity(importer.batchSize)
+            while let row = try reader.next() {
+                batch.append((row.number, row.cells))
+                if batch.count == importer.batchSize {
+                    try await importer.process(batch)
+                    batch.removeAll(keepingCapacity: true)
+                    await progress(0.2 + reader.progress * 0.8, importer.report)
+                }
+            }
+            try await importer.process(batch)
+        } catch let error as TableFileError {
+            throw TandemError.validation([FieldError("file", error.message)])
+        } catch let error as ProfileFileError {
+            throw TandemError.validation([FieldError("file", error.message)])
+        }
+        let report = importer.report
+        await progress(1, report)
+        if !dryRun {
+            try await db.write { tx in
+                try await Audit.record("imported", "client_profiles", id: site.id, by: actor, organizationId: site.organizationId,
+                                       after: ImportSummary(report), on: tx)
+            }
+        }
+        return report
+    }
+
+    /// Writes the site's profiles (or only the header, for the template) to a file.
+    static func export(site: Site?, format: TableFormat, to url: URL, on db: any Database) async throws {
+        let writer = try createTable(at: url, format: format, sheetName: "Client profiles")
+        try writer.write(ProfileColumn.all.map(\.header))
+        if let site {
+            let store = SQLProfileStore(db: db, siteId: site.id!, organizationId: site.organizationId, actor: nil)
+            try await store.forEachProfile { stored in
+                try writer.write(CellText.exportRow(id: stored.id.uuidString, stored.profile))
+            }
+        }
+        try writer.finish()
+    }
+
+    /// A file name for downloads: `<site>-client-profiles.csv`.
+    static func fileName(site: Site?, format: TableFormat) -> String {
+        let base = site.map { $0.name.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.reduce(into: "") { $0.append($1) } + "-client-profiles" }
+            ?? "client-profiles-template"
+        return "\(base).\(format.rawValue)"
+    }
+
+    static func temporaryFile(_ format: TableFormat) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("tandem-profiles-\(UUID().uuidString).\(format.rawValue)")
+    }
+
+    /// The audit log's record of an import: counts only, the rows have their own events.
+    struct ImportSummary: Encodable, Sendable {
+        var rows, added, edited, deleted, unchanged, failed: Int
+
+        init(_ report: ProfileImportReport) {
+            rows = report.rows
+            added = report.added
+            edited = report.edited
+            deleted = report.deleted
+            unchanged = report.unchanged
+            failed = report.failed
+        }
+    }
+}
+
+extension Request {
+    /// Streams the request body to a temporary file without holding it in memory; refuses more than `limit` bytes.
+    func spoolBody(to url: URL, limit: Int) async throws {
+        FileManager.default.createFile(atPath: url.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        var written = 0
+        for try await buffer in body {
+            written += buffer.readableBytes
+            guard written <= limit else { throw TandemError.payloadTooLarge("the file is larger than \(limit / 1_048_576) MB") }
+            try handle.write(contentsOf: buffer.readableBytesView)
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import FluentKit
+import Foundation
+import SQLKit
+import Spreadsheets
+import TandemCore
+
+/// The client profiles of one site in the database, for the importer: batched lookups and batched writes.
+struct SQLProfileStore: ProfileStore {
+    let db: any Database
+    let siteId: UUID
+    let organizationId: UUID
+    let actor: Principal?
+
+    static let columns = ["id", "first_name", "last_name", "email", "phones", "mobile_provider", "sms_gateway", "thin_client", "notes"]
+    /// Rows per multi-row INSERT: 15 binds each stays far below both databases' bind limits.
+    static let insertChunk = 200
+
+    func find(ids: [UUID], emails: [String], names: [ProfileNameKey]) async throws -> [StoredProfile] {
+        var found: [UUID: StoredProfile] = [:]
+        func select(_ column: String, _ values: [any Encodable & Sendable]) async throws {
+            guard !values.isEmpty else { return }
+            let rows = try await db.sql.select().columns(Self.columns.map { SQLIdentifier($0) }).from(Contact.schema)
+                .where("site_id", .equal, siteId)
+                .where(SQLIdentifier(column), .in, SQLBind.group(values))
+                .all()
+            for row in rows {
+                let profile = try Self.profile(row)
+                found[profile.id] = profile
+            }
+        }
+        try await select("id", Array(Set(ids)))
+        try await select("email", Array(Set(emails)))
+        try await select("last_name", Array(Set(names.map(\.lastName))))
+        return Array(found.values)
+    }
+
+    func deletionBlockers(_ ids: [UUID]) async throws -> [UUID: String] {
+        var blockers: [UUID: String] = [:]
+        let group = SQLBind.group(ids)
+        for row in try await db.sql.select().distinct().column("contact_id").from(Ticket.schema).where("contact_id", .in, group).all() {
+            blockers[try row.decode(column: "contact_id", as: UUID.self)] = "the profile is the contact of tickets; it cannot be deleted"
+        }
+        for row in try await db.sql.select().column("contact_id").from(CoManagingUser.schema).where("contact_id", .in, group).all() {
+            blockers[try row.decode(column: "contact_id", as: UUID.self)] = "the profile belongs to a co-managing user; it cannot be deleted"
+        }
+        return blockers
+    }
+
+    /// One transaction for the batch; when it fails, each row again on its own so only the guilty rows fail.
+    func apply(_ changes: [ProfileChange]) async throws -> [Int: String] {
+        do {
+            try await db.write { tx in try await write(changes, on: tx) }
+            return [:]
+        } catch {
+            var refused: [Int: String] = [:]
+            for change in changes {
+                do {
+                    try await db.write { tx in try await write([change], on: tx) }
+                } catch {
+                    refused[change.row] = "the row could not be saved: \(String(describing: error))"
+                }
+            }
+            return refused
+        }
+    }
+
+    private func write(_ changes: [ProfileChange], on tx: any Database) async throws {
+        let now = Date()
+        var adds: [(UUID, ClientProfile)] = [], deletes: [UUID] = []
+        var events: [AuditEntry] = []
+        for change in changes {
+            switch change {
+            case .add(_, let id, let profile):
+                adds.append((id, profile))
+                events.append(entry("created", id, after: profile))
+            case .edit(_, let id, let before, let after):
+                try await tx.sql.update(Contact.schema)
+                    .set("first_name", to: after.firstName).set("last_name", to: after.lastName).set("email", to: after.email)
+                    .set("phones", to: Self.phonesJSON(after)).set("mobile_provider", to: after.mobileProvider)
+                    .set("sms_gateway", to: after.smsGateway).set("thin_client", to: after.thinClient).set("notes", to: after.notes)
+                    .set("updated_at", to: now)
+                    .where("id", .equal, id).where("site_id", .equal, siteId)
+                    .run()
+                events.append(entry("updated", id, before: before, after: after))
+            case .delete(_, let id, let before):
+                deletes.append(id)
+                events.append(entry("deleted", id, before: before))
+            }
+        }
+        for chunk in adds.chunked(Self.insertChunk) {
+            var insert = tx.sql.insert(into: Contact.schema).columns(
+                "id", "organization_id", "site_id", "first_name", "last_name", "email", "phones", "portal_organization_wide",
+                "mobile_provider", "sms_gateway", "thin_client", "notes", "created_at", "updated_at")
+            for (id, profile) in chunk {
+                insert = insert.values(SQLBind(id), SQLBind(organizationId), SQLBind(siteId), SQLBind(profile.firstName), SQLBind(profile.lastName),
+                                       SQLBind(profile.email), SQLBind(Self.phonesJSON(profile)), SQLBind(false), SQLBind(profile.mobileProvider),
+                                       SQLBind(profile.smsGateway), SQLBind(profile.thinClient), SQLBind(profile.notes), SQLBind(now), SQLBind(now))
+            }
+            try await insert.run()
+        }
+        for chunk in deletes.chunked(500) {
+            try await tx.sql.delete(from: APIToken.schema).where("principal_id", .in, SQLBind.group(Array(chunk))).run()
+            try await tx.sql.delete(from: Contact.schema).where("site_id", .equal, siteId).where("id", .in, SQLBind.group(Array(chunk))).run()
+        }
+        try await Audit.recordAll(events, on: tx)
+    }
+
+    private func entry(_ action: String, _ id: UUID, before: ClientProfile? = nil, after: ClientProfile? = nil) -> AuditEntry {
+        AuditEntry(action: action, entityType: Contact.schema, entityId: id, actor: actor, organizationId: organizationId,
+                   before: before.map { ClientProfileDTO(id: id, organizationId: organizationId, siteId: siteId, $0) },
+                   after: after.map { ClientProfileDTO(id: id, organizationId: organizationId, siteId: siteId, $0) })
+    }
+
+    static func phonesJSON(_ profile: ClientProfile) -> String {
+        JSONColumn.encode(profile.phones.map { Phone(number: $0.number, countryCode: $0.countryCode, kind: $0.kind.rawValue) })
+    }
+
+    static func profile(_ row: any SQLRow) throws -> StoredProfile {
+        let contact = Contact()
+        contact.firstName = try row.decode(column: "first_name", as: String.self)
+        contact.lastName = try row.decode(column: "last_name", as: String.self)
+        contact.email = try row.decode(column: "email", as: String?.self)
+        contact.phonesJSON = try row.decode(column: "phones", as: String.self)
+        contact.mobileProvider = try row.decode(column: "mobile_provider", as: String?.self)
+        contact.smsGateway = try row.decode(column: "sms_gateway", as: String?.self)
+        contact.thinClient = try row.decode(column: "thin_client", as: Bool.self)
+        contact.notes = try row.decode(column: "notes", as: String?.self)
+        return StoredProfile(id: try row.decode(column: "id", as: UUID.self), profile: contact.clientProfile)
+    }
+
+    /// Every profile of the site in id order, a page at a time (the export never holds the site whole).
+    func forEachProfile(_ body: (StoredProfile) throws -> Void) async throws {
+        var after: UUID?
+        while true {
+            var query = db.sql.select().columns(Self.columns.map { SQLIdentifier($0) }).from(Contact.schema).where("site_id", .equal, siteId)
+            if let after { query = query.where("id", .greaterThan, after) }
+            let rows = try await query.orderBy("id").limit(1000).all()
+            for row in rows {
+                let stored = try Self.profile(row)
+                try body(stored)
+                after = stored.id
+            }
+            if rows.count < 1000 { return }
+        }
+    }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0 ..< Swift.min($0 + size, count)] }
+    }
+}

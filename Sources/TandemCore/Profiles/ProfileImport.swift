@@ -1,0 +1,231 @@
+import Foundation
+
+/// A stored profile of the site being imported into.
+public struct StoredProfile: Sendable, Equatable {
+    public var id: UUID
+    public var profile: ClientProfile
+
+    public init(id: UUID, profile: ClientProfile) {
+        self.id = id
+        self.profile = profile
+    }
+}
+
+/// One write the import asks for; each is applied all-or-nothing.
+public enum ProfileChange: Sendable, Equatable {
+    case add(row: Int, id: UUID, ClientProfile)
+    case edit(row: Int, id: UUID, before: ClientProfile, after: ClientProfile)
+    case delete(row: Int, id: UUID, before: ClientProfile)
+
+    public var row: Int {
+        switch self {
+        case .add(let row, _, _), .edit(let row, _, _, _), .delete(let row, _, _): row
+        }
+    }
+}
+
+/// Where the profiles of one site live. The server implements it over SQL; a PSA contact sync reuses the
+/// importer with its own rows and the same store.
+public protocol ProfileStore: Sendable {
+    /// The site's profiles with any of these ids, emails (lower-cased) or first and last names (lower-cased).
+    func find(ids: [UUID], emails: [String], names: [ProfileNameKey]) async throws -> [StoredProfile]
+    /// Why some of these profiles cannot be deleted (on tickets, a co-managing user), by id.
+    func deletionBlockers(_ ids: [UUID]) async throws -> [UUID: String]
+    /// Applies the changes, each all-or-nothing; answers the reason for each row it could not write.
+    func apply(_ changes: [ProfileChange]) async throws -> [Int: String]
+}
+
+public struct ProfileNameKey: Hashable, Sendable {
+    public var firstName: String
+    public var lastName: String
+
+    public init(_ firstName: String, _ lastName: String) {
+        self.firstName = firstName.lowercased()
+        self.lastName = lastName.lowercased()
+    }
+}
+
+/// What the principal's security level lets the import do at this site (decided by `AccessPolicy`).
+public struct ProfileImportRights: Sendable, Equatable {
+    public var add: Bool
+    public var edit: Bool
+    public var delete: Bool
+
+    public init(add: Bool, edit: Bool, delete: Bool) {
+        self.add = add
+        self.edit = edit
+        self.delete = delete
+    }
+
+    public static let all = ProfileImportRights(add: true, edit: true, delete: true)
+}
+
+/// The result of an import: counts and every failed row with its reason.
+public struct ProfileImportReport: Codable, Sendable, Equatable {
+    public var dryRun: Bool
+    public var rows = 0
+    public var added = 0
+    public var edited = 0
+    public var deleted = 0
+    public var unchanged = 0
+    public var failed = 0
+    public var failures: [ProfileRowError] = []
+    public var warnings: [String] = []
+
+    public init(dryRun: Bool) { self.dryRun = dryRun }
+
+    public var changes: Int { added + edited + deleted }
+}
+
+/// Reads rows, matches them to the site's profiles, validates them and applies them in batches.
+/// Memory stays bounded by the batch: the file is never held whole.
+public struct ProfileImporter: Sendable {
+    public var store: any ProfileStore
+    public var rights: ProfileImportRights
+    public var dryRun: Bool
+    public var batchSize = 500
+
+    /// Ids and emails already used by earlier rows: a file names each profile once.
+    private var seenIds: [UUID: Int] = [:]
+    private var seenEmails: [String: Int] = [:]
+    private var layout: ProfileSheetLayout?
+    public private(set) var report: ProfileImportReport
+
+    public init(store: any ProfileStore, rights: ProfileImportRights, dryRun: Bool) {
+        self.store = store
+        self.rights = rights
+        self.dryRun = dryRun
+        report = ProfileImportReport(dryRun: dryRun)
+    }
+
+    /// Reads the header; a refused header refuses the whole file.
+    public mutating func begin(header: [String]) throws(ProfileFileError) {
+        let layout = try ProfileSheetLayout(header: header)
+        self.layout = layout
+        report.warnings = layout.warnings
+    }
+
+    /// Processes one batch of data rows (spreadsheet row number and cells).
+    public mutating func process(_ rows: [(number: Int, cells: [String])]) async throws {
+        guard let layout else { preconditionFailure("begin(header:) first") }
+        var parsed: [ProfileRow] = []
+        for row in rows {
+            do {
+                let profileRow = try ProfileRow(number: row.number, cells: row.cells, layout: layout)
+                if profileRow.isBlank { continue }
+                parsed.append(profileRow)
+            } catch {
+                report.rows += 1
+                fail([error])
+            }
+        }
+        report.rows += parsed.count
+        guard !parsed.isEmpty else { return }
+
+        let ids = parsed.compactMap { UUID(uuidString: $0.id) }
+        let emails = parsed.filter { $0.id.isEmpty && !$0.email.isEmpty }.map(\.email)
+        let names = parsed.filter { $0.id.isEmpty && $0.email.isEmpty }.map { ProfileNameKey($0.values[.firstName] ?? "", $0.values[.lastName] ?? "") }
+        let stored = try await store.find(ids: ids, emails: emails, names: names)
+        let byId = Dictionary(stored.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let byEmail = Dictionary(grouping: stored.filter { $0.profile.email != nil }, by: { $0.profile.email! })
+        let byName = Dictionary(grouping: stored, by: { ProfileNameKey($0.profile.firstName, $0.profile.lastName) })
+
+        var changes: [ProfileChange] = []
+        for row in parsed {
+            switch decide(row, layout: layout, byId: byId, byEmail: byEmail, byName: byName) {
+            case .fails(let errors): fail(errors)
+            case .unchanged: report.unchanged += 1
+            case .change(let change): changes.append(change)
+            }
+        }
+
+        let deletions = changes.compactMap { if case .delete(_, let id, _) = $0 { id } else { nil } }
+        if !deletions.isEmpty {
+            let blockers = try await store.deletionBlockers(deletions)
+            changes.removeAll { change in
+                guard case .delete(let row, let id, _) = change, let reason = blockers[id] else { return false }
+                fail([ProfileRowError(row: row, column: ProfileColumn.delete.header, cell: layout.cell(.delete, row: row), reason: reason)])
+                return true
+            }
+        }
+        let refused = dryRun || changes.isEmpty ? [:] : try await store.apply(changes)
+        for change in changes {
+            if let reason = refused[change.row] {
+                fail([ProfileRowError(row: change.row, column: nil, cell: nil, reason: reason)])
+                continue
+            }
+            switch change {
+            case .add: report.added += 1
+            case .edit: report.edited += 1
+            case .delete: report.deleted += 1
+            }
+        }
+    }
+
+    private mutating func fail(_ errors: [ProfileRowError]) {
+        guard !errors.isEmpty else { return }
+        report.failed += 1
+        report.failures += errors
+    }
+
+    private enum Decision {
+        case change(ProfileChange)
+        case unchanged
+        case fails([ProfileRowError])
+    }
+
+    /// The change a row asks for, or that the profile already matches it, or why it fails.
+    private mutating func decide(_ row: ProfileRow, layout: ProfileSheetLayout, byId: [UUID: StoredProfile],
+                                 byEmail: [String: [StoredProfile]], byName: [ProfileNameKey: [StoredProfile]]) -> Decision {
+        func rowError(_ column: ProfileColumn?, _ reason: String) -> Decision {
+            .fails([ProfileRowError(row: row.number, column: column?.header, cell: column.flatMap { layout.cell($0, row: row.number) }, reason: reason)])
+        }
+        // Find the profile the row is about.
+        var target: StoredProfile?
+        if !row.id.isEmpty {
+            // An id that is malformed, unknown or another site's gets the same answer: nothing leaks.
+            guard let id = UUID(uuidString: row.id), let found = byId[id] else {
+                return rowError(.id, "no profile with the id '\(row.id)' at this site; leave the Id empty to add a new profile")
+            }
+            if let earlier = seenIds[id] { return rowError(.id, "row \(earlier) already names this profile; a file names each profile once") }
+            target = found
+        } else if !row.email.isEmpty {
+            if let earlier = seenEmails[row.email] { return rowError(.email, "row \(earlier) already has the email '\(row.email)'; a file names each profile once") }
+            let matches = byEmail[row.email] ?? []
+            if matches.count > 1 { return rowError(.email, "\(matches.count) profiles at this site have the email '\(row.email)'; give the Id to say which") }
+            target = matches.first
+        }
+        if let target { seenIds[target.id] = row.number }
+        if !row.email.isEmpty, seenEmails[row.email] == nil { seenEmails[row.email] = row.number }
+
+        if row.request == .delete {
+            guard let target else {
+                return rowError(row.id.isEmpty && row.email.isEmpty ? .id : (row.id.isEmpty ? .email : .id),
+                                "nothing to delete: give the Id (or the email) of a profile at this site")
+            }
+            guard rights.delete else { return rowError(.delete, "your security level does not allow deleting profiles") }
+            return .change(.delete(row: row.number, id: target.id, before: target.profile))
+        }
+
+        let profile: ClientProfile
+        switch ProfileRules.validate(row.draft(over: target?.profile)) {
+        case .failure(let errors):
+            return .fails(errors.problems.map { problem in
+                let column = problem.column
+                return ProfileRowError(row: row.number, column: column.header, cell: layout.cell(column, row: row.number), reason: problem.message)
+            })
+        case .success(let valid): profile = valid
+        }
+        if let target {
+            if target.profile == profile { return .unchanged }
+            guard rights.edit else { return rowError(nil, "your security level does not allow editing profiles") }
+            return .change(.edit(row: row.number, id: target.id, before: target.profile, after: profile))
+        }
+        // Without an id or an email, an identical profile at the site is this row imported before.
+        if row.id.isEmpty, row.email.isEmpty, byName[ProfileNameKey(profile.firstName, profile.lastName)]?.contains(where: { $0.profile == profile }) == true {
+            return .unchanged
+        }
+        guard rights.add else { return rowError(nil, "your security level does not allow adding profiles") }
+        return .change(.add(row: row.number, id: .v7(), profile))
+    }
+}
