@@ -42,6 +42,7 @@ let package = Package(
             name: "App",
             dependencies: [
                 "TandemCore",
+                "Spreadsheets",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -74,6 +75,7 @@ let package = Package(
             name: "AppTests",
             dependencies: [
                 "App",
+                "Spreadsheets",
                 .product(name: "VaporTesting", package: "vapor"),
             ],
             swiftSettings: swiftSettings

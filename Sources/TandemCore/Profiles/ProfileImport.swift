@@ -27,7 +27,7 @@ public enum ProfileChange: Sendable, Equatable {
 /// Where the profiles of one site live. The server implements it over SQL; a PSA contact sync reuses the
 /// importer with its own rows and the same store.
 public protocol ProfileStore: Sendable {
-    /// The site's profiles with any of these ids, emails (lower-cased) or first and last names (lower-cased).
+    /// The site's profiles with any of these ids, emails (lower-cased) or exact first and last names.
     func find(ids: [UUID], emails: [String], names: [ProfileNameKey]) async throws -> [StoredProfile]
     /// Why some of these profiles cannot be deleted (on tickets, a co-managing user), by id.
     func deletionBlockers(_ ids: [UUID]) async throws -> [UUID: String]
@@ -40,8 +40,8 @@ public struct ProfileNameKey: Hashable, Sendable {
     public var lastName: String
 
     public init(_ firstName: String, _ lastName: String) {
-        self.firstName = firstName.lowercased()
-        self.lastName = lastName.lowercased()
+        self.firstName = firstName
+        self.lastName = lastName
     }
 }
 
@@ -108,6 +108,8 @@ public struct ProfileImporter: Sendable {
     /// Processes one batch of data rows (spreadsheet row number and cells).
     public mutating func process(_ rows: [(number: Int, cells: [String])]) async throws {
         guard let layout else { preconditionFailure("begin(header:) first") }
+        let firstFailure = report.failures.count
+        defer { sortFailures(from: firstFailure) }
         var parsed: [ProfileRow] = []
         for row in rows {
             do {
@@ -160,6 +162,12 @@ public struct ProfileImporter: Sendable {
             case .delete: report.deleted += 1
             }
         }
+    }
+
+    /// Rows fail at different steps; the report lists them in file order (stable within a row).
+    private mutating func sortFailures(from start: Int) {
+        let sorted = report.failures[start...].enumerated().sorted { ($0.element.row, $0.offset) < ($1.element.row, $1.offset) }.map(\.element)
+        report.failures.replaceSubrange(start..., with: sorted)
     }
 
     private mutating func fail(_ errors: [ProfileRowError]) {

@@ -19,7 +19,7 @@ enum ClientProfilesAPI {
         profiles.patch(":id", use: update)
         profiles.delete(":id", use: delete)
 
-        let site = api.grouped("sites", ":siteId", "client-profiles")
+        let site = api.grouped("sites", ":id", "client-profiles")
         site.get("export", use: export)
         site.on(.POST, "import", body: .stream, use: importFile)
     }
@@ -135,7 +135,7 @@ enum ClientProfilesAPI {
     }
 
     @Sendable static func export(_ req: Request) async throws -> Response {
-        let (site, transfer) = try await ProfileTransferService.site(req.id("siteId", "site"), for: req.principal, on: req.db)
+        let (site, transfer) = try await ProfileTransferService.site(req.id("id", "site"), for: req.principal, on: req.db)
         try transfer.authorizeExport()
         let format = try TableFormat.from(parameter: req.query[String.self, at: "format"] ?? "csv", contentType: nil)
         return try await download(req, site: site, format: format)
@@ -160,7 +160,7 @@ enum ClientProfilesAPI {
 
     @Sendable static func importFile(_ req: Request) async throws -> ProfileImportReport {
         let principal = try req.principal
-        let (site, transfer) = try await ProfileTransferService.site(req.id("siteId", "site"), for: principal, on: req.db)
+        let (site, transfer) = try await ProfileTransferService.site(req.id("id", "site"), for: principal, on: req.db)
         try transfer.authorizeImport()
         let format = try TableFormat.from(parameter: req.query[String.self, at: "format"], contentType: req.headers.contentType)
         let dryRun = try flag(req, "dryRun")
