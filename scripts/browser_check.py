@@ -277,6 +277,7 @@ def run(b: Browser):
     b.follow("a[href^='/sites/']")
     b.wait_for_path("/sites/")
     b.shot("site")
+    client_profiles(b, stamp)
     b.logout()
     b.expect("logged out" in b.text(".notice"), "logging out should confirm")
 
@@ -293,6 +294,44 @@ def run(b: Browser):
     b.logout()
 
     co_management(b, hidden_ticket, stamp)
+
+
+def client_profiles(b: Browser, stamp: str):
+    """SPEC §7 on the pages: a site's client profiles, one added with a field error first, an import with progress and a report."""
+    print("tara: client profiles of the site, add one, import a file")
+    b.follow("#client-profiles")
+    b.wait_for_path("/sites/")
+    b.expect(b.text("h1").startswith("Client profiles"), "the site page should link to its client profiles")
+    b.shot("client-profiles")
+    b.follow("a[href$='/profiles/new']")
+    b.type("#firstName", "Pat")
+    b.type("#lastName", f"Pages{stamp}")
+    b.type("#officePhone", "555-0100")
+    b.submit("form[action$='/profiles/new']")
+    b.expect("contains '-'" in b.text("#officePhone-error"), "a phone number with a dash should be refused on its field")
+    b.shot("client-profile-field-error")
+    b.retry(lambda: b.find("#officePhone").clear())
+    b.type("#officePhone", "5550100")
+    b.submit("form[action$='/profiles/new']")
+    b.expect("The profile was added." in b.text(".notice"), "saving the profile should confirm")
+    b.expect(f"Pages{stamp}" in b.text("#profiles"), "the new profile should be listed")
+    export = b.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(document.querySelector('#export-csv').href).then(r => r.text()).then(done, e => done('error ' + e));")
+    b.expect(export.lstrip("\ufeff").startswith("Id,First Name,Last Name") and f"Pages{stamp}" in export, "the CSV export should hold the new profile")
+    path = Path(tempfile.mkdtemp()) / "profiles.csv"
+    path.write_text("First Name,Last Name,Email,Office Phone,Office Phone Country,SMS Gateway\n"
+                    f"Imogen,Import{stamp},imogen{stamp}@northwind.example,5550101,US,'@txt.att.com\n"
+                    f"Bad,Phone{stamp},,555 0102,US,\n")
+    b.type("input[name=file]", str(path))
+    b.submit("form[action$='/profiles/import']")
+    b.find("#import-report")
+    b.expect(b.text("#count-added") == "1" and b.text("#count-failed") == "1", "the import report should count one added and one failed row")
+    b.expect("contains ' '" in b.text("#import-failures"), "the report should give the failed row's reason")
+    b.expect("D3" in b.text("#import-failures"), "the report should name the failing cell")
+    b.shot("client-profile-import-report")
+    b.follow("#import-report a.button")
+    b.expect(f"Import{stamp}" in b.text("#profiles"), "the imported profile should be listed")
 
 
 def co_management(b: Browser, fabrikam_ticket: str, stamp: str):

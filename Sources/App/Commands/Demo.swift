@@ -98,6 +98,14 @@ enum DemoTenant {
                         let domain = name.split(separator: " ")[0].lowercased()
                         contact.email = contactIndex == 0 ? "alice@northwind.example" : "\(contact.firstName.lowercased()).\(contact.lastName.lowercased())\(contactIndex)@\(domain).example"
                         contact.phones = [Phone(number: "206555\(String(format: "%04d", 1000 + contactIndex))", countryCode: country, kind: "office")]
+                        // Every other contact has the help-desk details of a client profile (SPEC §7).
+                        if contactIndex % 2 == 1 {
+                            contact.phones.append(Phone(number: "206556\(String(format: "%04d", 1000 + contactIndex))", countryCode: country, kind: "mobile"))
+                            contact.mobileProvider = "AT&T"
+                            contact.smsGateway = "@txt.att.com"
+                        }
+                        contact.thinClient = contactIndex % 7 == 3
+                        if contactIndex % 4 == 2 { contact.notes = "Prefers a call back after 3 pm." }
                         contact.portalOrganizationWide = contactIndex % 5 == 0
                         contact.portalPasswordHash = contactIndex == 0 ? portalHash : nil
                         try await contact.create(on: db)

@@ -148,6 +148,8 @@ enum SitePage {
         var tickets: [TicketRow]
         var openTotal: String
         var newTicketURL: String?
+        /// The site's client profiles, when the principal may see the organization's contacts.
+        var profilesURL: String?
     }
 
     @Sendable static func show(_ req: Request) async throws -> Response {
@@ -183,7 +185,8 @@ enum SitePage {
             tickets: try await TicketRow.rows(open.items, on: db),
             openTotal: openTotal == 1 ? "1 open ticket" : "\(openTotal) open tickets",
             newTicketURL: layout.canOpenTickets && (try? AccessPolicy.authorizeTicketCreation(principal, organizationId: organizationId)) != nil
-                ? PageURL.with("/tickets/new", query: [("organizationId", organizationId.uuidString), ("siteId", id.uuidString)]) : nil)
+                ? PageURL.with("/tickets/new", query: [("organizationId", organizationId.uuidString), ("siteId", id.uuidString)]) : nil,
+            profilesURL: AccessPolicy.profileTransfer(for: principal, organizationId: organizationId).export ? ProfilePages.listURL(id) : nil)
         model.layout.title = site.name
         return model
     }
