@@ -2,13 +2,19 @@ import Foundation
 
 /// JSON kept in a text column, so SQLite and PostgreSQL store it the same way.
 enum JSONColumn {
-    static func encode<T: Encodable>(_ value: T) -> String {
+    // One coder each: building a JSONEncoder/JSONDecoder per value showed in bulk imports' profiles.
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "null"
+        return encoder
+    }()
+    private static let decoder = JSONDecoder()
+
+    static func encode<T: Encodable>(_ value: T) -> String {
+        (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "null"
     }
 
     static func decode<T: Decodable>(_ text: String, default fallback: T) -> T {
-        (try? JSONDecoder().decode(T.self, from: Data(text.utf8))) ?? fallback
+        (try? decoder.decode(T.self, from: Data(text.utf8))) ?? fallback
     }
 }

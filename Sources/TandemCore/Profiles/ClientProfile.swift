@@ -172,8 +172,23 @@ public enum ProfileRules {
     }
 
     /// Spreadsheets leave trailing (and leading) spaces; tabs and line breaks inside are the user's.
+    /// Hand-rolled over scalars: Foundation's `trimmingCharacters` bridges through NSString and was a fifth of an import.
     public static func trim(_ text: String) -> String {
-        text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let scalars = text.unicodeScalars
+        guard let first = scalars.first, let last = scalars.last else { return text }
+        if !isSpace(first) && !isSpace(last) { return text }
+        guard let start = scalars.firstIndex(where: { !isSpace($0) }), let end = scalars.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(scalars[start...end])
+    }
+
+    @inline(__always) static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x80 ? (scalar == " " || (scalar.value >= 0x09 && scalar.value <= 0x0D)) : scalar.properties.isWhitespace
+    }
+
+    /// C0 and C1 control characters other than the allowed ones, checked on UTF-8 bytes first (the common case has none).
+    static func hasControlCharacters(_ text: String, allowed: Set<Unicode.Scalar>) -> Bool {
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) else { return false }
+        return text.unicodeScalars.contains { $0.properties.generalCategory == .control && !allowed.contains($0) }
     }
 
     static func text(_ value: String?, _ column: ProfileColumn, max: Int, required: Bool, multiline: Bool = false,
@@ -186,7 +201,7 @@ public enum ProfileRules {
         if isNotApplicable(text) { problems.append(.init(column, notApplicableMessage)); return nil }
         if text.count > max { problems.append(.init(column, "must be at most \(max) characters (got \(text.count))")); return nil }
         let allowed: Set<Unicode.Scalar> = multiline ? ["\n", "\r", "\t"] : ["\t"]
-        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && !allowed.contains($0) }) {
+        if hasControlCharacters(text, allowed: allowed) {
             problems.append(.init(column, multiline ? "must not contain control characters" : "must be one line without control characters"))
             return nil
         }

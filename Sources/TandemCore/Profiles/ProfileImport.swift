@@ -83,7 +83,8 @@ public struct ProfileImporter: Sendable {
     public var store: any ProfileStore
     public var rights: ProfileImportRights
     public var dryRun: Bool
-    public var batchSize = 500
+    /// Rows per lookup and per transaction: fewer commits (each an fsync) against a bounded batch in memory.
+    public var batchSize = 2000
 
     /// Ids and emails already used by earlier rows: a file names each profile once.
     private var seenIds: [UUID: Int] = [:]
@@ -215,6 +216,7 @@ public struct ProfileImporter: Sendable {
             return .change(.delete(row: row.number, id: target.id, before: target.profile))
         }
 
+        if let target, row.restates(target.profile) { return .unchanged }
         let profile: ClientProfile
         switch ProfileRules.validate(row.draft(over: target?.profile)) {
         case .failure(let errors):

@@ -154,6 +154,18 @@ public struct ProfileRow: Sendable {
 
     public var isBlank: Bool { values.values.allSatisfy(\.isEmpty) && request == .save }
 
+    /// Whether every cell of the row already says what the stored profile holds (as its export would):
+    /// such a row changes nothing, even when the stored profile predates a rule.
+    public func restates(_ profile: ClientProfile) -> Bool {
+        values.allSatisfy { column, value in
+            switch column {
+            case .id: true
+            case .email: value.lowercased() == CellText.value(.email, of: profile)
+            default: value == CellText.value(column, of: profile)
+            }
+        }
+    }
+
     /// The row's values laid over a stored profile (or over nothing for a new one).
     public func draft(over stored: ClientProfile?) -> ProfileDraft {
         var draft = stored.map(ProfileDraft.init) ?? ProfileDraft()
@@ -194,21 +206,22 @@ public struct ProfileRowError: Error, Sendable, Equatable, Codable {
 public enum CellText {
     /// The export row of a stored profile.
     public static func exportRow(id: String, _ profile: ClientProfile) -> [String] {
-        ProfileColumn.all.map { column in
-            let value: String = switch column {
-            case .id: id
-            case .firstName: profile.firstName
-            case .lastName: profile.lastName
-            case .email: profile.email ?? ""
-            case .phone(let kind): profile.phone(kind)?.number ?? ""
-            case .phoneCountry(let kind): profile.phone(kind)?.countryCode ?? ""
-            case .mobileProvider: profile.mobileProvider ?? ""
-            case .smsGateway: profile.smsGateway ?? ""
-            case .thinClient: profile.thinClient ? "Y" : "N"
-            case .notes: profile.notes ?? ""
-            case .delete: ""
-            }
-            return CellSafety.neutralize(value)
+        ProfileColumn.all.map { column in CellSafety.neutralize(column == .id ? id : value(column, of: profile)) }
+    }
+
+    /// A stored profile's text in one column, before neutralizing.
+    public static func value(_ column: ProfileColumn, of profile: ClientProfile) -> String {
+        switch column {
+        case .id, .delete: ""
+        case .firstName: profile.firstName
+        case .lastName: profile.lastName
+        case .email: profile.email ?? ""
+        case .phone(let kind): profile.phone(kind)?.number ?? ""
+        case .phoneCountry(let kind): profile.phone(kind)?.countryCode ?? ""
+        case .mobileProvider: profile.mobileProvider ?? ""
+        case .smsGateway: profile.smsGateway ?? ""
+        case .thinClient: profile.thinClient ? "Y" : "N"
+        case .notes: profile.notes ?? ""
         }
     }
 }

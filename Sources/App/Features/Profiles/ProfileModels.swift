@@ -95,11 +95,8 @@ extension ProfileProblem {
 extension Contact {
     /// The help-desk view of this contact; phones in kind order, as the rules keep them.
     var clientProfile: ClientProfile {
-        let order = PhoneKind.allCases
-        let phones = phones.compactMap { phone in PhoneKind(rawValue: phone.kind).map { ProfilePhone(number: phone.number, countryCode: phone.countryCode, kind: $0) } }
-            .sorted { order.firstIndex(of: $0.kind)! < order.firstIndex(of: $1.kind)! }
-        return ClientProfile(firstName: firstName, lastName: lastName, email: email, phones: phones, mobileProvider: mobileProvider,
-                             smsGateway: smsGateway, thinClient: thinClient, notes: notes)
+        ClientProfile(firstName: firstName, lastName: lastName, email: email, storedPhones: phones, mobileProvider: mobileProvider,
+                      smsGateway: smsGateway, thinClient: thinClient, notes: notes)
     }
 
     func apply(_ profile: ClientProfile) {
@@ -111,6 +108,17 @@ extension Contact {
         smsGateway = profile.smsGateway
         thinClient = profile.thinClient
         notes = profile.notes
+    }
+}
+
+extension ClientProfile {
+    /// From a contact's columns; phones in kind order, as the rules keep them.
+    init(firstName: String, lastName: String, email: String?, storedPhones: [Phone], mobileProvider: String?, smsGateway: String?, thinClient: Bool, notes: String?) {
+        let order = PhoneKind.allCases
+        let phones = storedPhones.compactMap { phone in PhoneKind(rawValue: phone.kind).map { ProfilePhone(number: phone.number, countryCode: phone.countryCode, kind: $0) } }
+            .sorted { order.firstIndex(of: $0.kind)! < order.firstIndex(of: $1.kind)! }
+        self.init(firstName: firstName, lastName: lastName, email: email, phones: phones, mobileProvider: mobileProvider,
+                  smsGateway: smsGateway, thinClient: thinClient, notes: notes)
     }
 }
 

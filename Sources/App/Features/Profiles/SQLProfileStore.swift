@@ -116,16 +116,13 @@ struct SQLProfileStore: ProfileStore {
     }
 
     static func profile(_ row: any SQLRow) throws -> StoredProfile {
-        let contact = Contact()
-        contact.firstName = try row.decode(column: "first_name", as: String.self)
-        contact.lastName = try row.decode(column: "last_name", as: String.self)
-        contact.email = try row.decode(column: "email", as: String?.self)
-        contact.phonesJSON = try row.decode(column: "phones", as: String.self)
-        contact.mobileProvider = try row.decode(column: "mobile_provider", as: String?.self)
-        contact.smsGateway = try row.decode(column: "sms_gateway", as: String?.self)
-        contact.thinClient = try row.decode(column: "thin_client", as: Bool.self)
-        contact.notes = try row.decode(column: "notes", as: String?.self)
-        return StoredProfile(id: try row.decode(column: "id", as: UUID.self), profile: contact.clientProfile)
+        let profile = ClientProfile(
+            firstName: try row.decode(column: "first_name", as: String.self), lastName: try row.decode(column: "last_name", as: String.self),
+            email: try row.decode(column: "email", as: String?.self),
+            storedPhones: JSONColumn.decode(try row.decode(column: "phones", as: String.self), default: []),
+            mobileProvider: try row.decode(column: "mobile_provider", as: String?.self), smsGateway: try row.decode(column: "sms_gateway", as: String?.self),
+            thinClient: try row.decode(column: "thin_client", as: Bool.self), notes: try row.decode(column: "notes", as: String?.self))
+        return StoredProfile(id: try row.decode(column: "id", as: UUID.self), profile: profile)
     }
 
     /// Every profile of the site in id order, a page at a time (the export never holds the site whole).
