@@ -5,20 +5,18 @@ extension UUID {
     /// new rows land at the end of the index.
     public static func v7(now: Date = Date()) -> UUID {
         let millis = UInt64(max(0, now.timeIntervalSince1970 * 1000))
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - UInt64(i)))) }
+        // Two 64-bit draws (two getrandom calls), not one per byte: bulk imports make ids by the hundred thousand.
         var generator = SystemRandomNumberGenerator()
-        for i in 6..<16 { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
+        let high: UInt64 = generator.next(), low: UInt64 = generator.next()
+        func byte(_ value: UInt64, _ index: UInt64) -> UInt8 { UInt8(truncatingIfNeeded: value >> (8 * index)) }
+        var randA = UInt16(truncatingIfNeeded: high)
         // Within one millisecond, rand_a counts up (RFC 9562 §6.2, method 1): ids of the same
         // millisecond still sort in the order they were made, so audit events list in order.
-        if let sequence = V7Sequence.shared.next(millis) {
-            bytes[6] = UInt8(truncatingIfNeeded: sequence >> 8)
-            bytes[7] = UInt8(truncatingIfNeeded: sequence)
-        }
-        bytes[6] = (bytes[6] & 0x0F) | 0x70
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        if let sequence = V7Sequence.shared.next(millis) { randA = sequence }
+        return UUID(uuid: (
+            byte(millis, 5), byte(millis, 4), byte(millis, 3), byte(millis, 2), byte(millis, 1), byte(millis, 0),
+            UInt8(truncatingIfNeeded: randA >> 8) & 0x0F | 0x70, UInt8(truncatingIfNeeded: randA),
+            byte(high, 2) & 0x3F | 0x80, byte(high, 3), byte(high, 4), byte(high, 5), byte(high, 6), byte(high, 7), byte(low, 0), byte(low, 1)))
     }
 }
 
