@@ -70,6 +70,21 @@ struct ClientProfileTests {
         }
     }
 
+    /// The import writes audit JSON by hand; it must say what JSONEncoder would.
+    @Test func handWrittenAuditJSONMatchesTheEncoder() {
+        let profiles = [
+            ClientProfile(firstName: "Zoë \"Q\" \\ /", lastName: "Line\nbreak\u{1}", email: nil, phones: [], notes: nil),
+            ClientProfile(firstName: "A", lastName: "B", email: "a@b.example", phones: [ProfilePhone(number: "1", countryCode: "US", kind: .office),
+                          ProfilePhone(number: "2", countryCode: "GB", kind: .mobile)], mobileProvider: "AT&T", smsGateway: "@txt.att.com",
+                          thinClient: true, notes: "tab\there 😀"),
+        ]
+        for profile in profiles {
+            let dto = ClientProfileDTO(id: UUID(), organizationId: UUID(), siteId: UUID(), profile)
+            #expect(JSON.parse(Data(dto.auditJSON.utf8)) == JSON.parse(Data(JSONColumn.encode(dto).utf8)), "\(dto.auditJSON)")
+            #expect(JSON.parse(Data(dto.auditJSON.utf8)) != nil)
+        }
+    }
+
     // MARK: Import rules, from the fixture folder
 
     /// Every `*.csv` in `Fixtures/profiles` imports into a fresh site holding alice, bob and cleo, and its

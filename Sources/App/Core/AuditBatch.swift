@@ -10,8 +10,9 @@ struct AuditEntry: Sendable {
     var entityId: UUID?
     var actor: Principal?
     var organizationId: UUID?
-    var before: (any Encodable & Sendable)?
-    var after: (any Encodable & Sendable)?
+    /// JSON text, as `JSONColumn.encode` writes it.
+    var before: String?
+    var after: String?
 }
 
 extension Audit {
@@ -25,8 +26,7 @@ extension Audit {
                 insert = insert.values(
                     SQLBind(UUID.v7()), SQLBind(at), SQLBind(entry.actor?.id), SQLBind(entry.actor?.kind.rawValue),
                     SQLBind(entry.actor?.displayName ?? "system"), SQLBind(entry.action), SQLBind(entry.entityType), SQLBind(entry.entityId),
-                    SQLBind(entry.organizationId), SQLBind(UUID?.none), SQLBind(entry.before.map { JSONColumn.encode($0) }),
-                    SQLBind(entry.after.map { JSONColumn.encode($0) }))
+                    SQLBind(entry.organizationId), SQLBind(UUID?.none), SQLBind(entry.before), SQLBind(entry.after))
             }
             try await insert.run()
         }

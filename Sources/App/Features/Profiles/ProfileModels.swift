@@ -34,6 +34,45 @@ struct ClientProfileDTO: Content {
     init(_ contact: Contact) {
         self.init(id: contact.id!, organizationId: contact.organizationId, siteId: contact.siteId!, contact.clientProfile)
     }
+
+    /// The same JSON as `JSONColumn.encode(self)` (sorted keys, nil fields left out), written directly:
+    /// JSONEncoder was the largest single cost of a 100,000-row import's audit events.
+    var auditJSON: String {
+        var json = "{"
+        func key(_ name: String) { if json.count > 1 { json += "," }; json += "\"\(name)\":" }
+        func string(_ name: String, _ value: String?) { if let value { key(name); json += Self.quoted(value) } }
+        string("email", email)
+        string("firstName", firstName)
+        string("id", id)
+        string("lastName", lastName)
+        string("mobileProvider", mobileProvider)
+        string("notes", notes)
+        string("organizationId", organizationId)
+        key("phones")
+        json += "[" + phones.map { "{\"countryCode\":\(Self.quoted($0.countryCode)),\"kind\":\(Self.quoted($0.kind)),\"number\":\(Self.quoted($0.number))}" }.joined(separator: ",") + "]"
+        string("siteId", siteId)
+        string("smsGateway", smsGateway)
+        key("thinClient")
+        json += thinClient ? "true" : "false"
+        return json + "}"
+    }
+
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
 }
 
 /// A create or patch body; absent fields keep their value on a patch, `null` clears.
