@@ -14,9 +14,10 @@ enum Entrypoint {
             try await runDemoIfAsked(app, &env)
             try await app.execute()
         } catch {
-            app.logger.report(error: error)
+            // A clear message and exit status 1, not a crash report.
+            FileHandle.standardError.write(Data("tandem: \(commandLineMessage(for: error))\n".utf8))
             try? await app.asyncShutdown()
-            throw error
+            exit(1)
         }
         try await app.asyncShutdown()
     }

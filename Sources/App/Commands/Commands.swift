@@ -84,3 +84,11 @@ enum Seeds {
         return resource
     }
 }
+
+/// A command's failure in words for the operator: the same detail the API would give, with field messages.
+public func commandLineMessage(for error: any Error) -> String {
+    if let failure = error as? CommandFailure { return failure.description }
+    let (problem, _) = ProblemMiddleware.problem(for: error)
+    let fields = (problem.errors ?? []).map { "\($0.field): \($0.message)" }
+    return fields.isEmpty ? problem.detail : fields.joined(separator: "\n")
+}

@@ -11,7 +11,7 @@ enum ProfileTransferService {
     static func site(_ id: UUID, for principal: Principal?, on db: any Database) async throws -> (Site, ProfileTransfer) {
         var query = Site.query(on: db).filter(\.$id == id)
         if let principal { query = query.filter(AccessPolicy.organizationScope(for: principal, area: .sites, .view), on: Site.scopeTable) }
-        guard let site = try await query.first() else { throw TandemError.notFound("no site with this id") }
+        guard let site = try await query.first() else { throw TandemError.notFound("site") }
         let transfer = principal.map { AccessPolicy.profileTransfer(for: $0, organizationId: site.organizationId) }
             ?? ProfileTransfer(export: true, importRights: .all)
         return (site, transfer)
