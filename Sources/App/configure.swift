@@ -68,6 +68,7 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     switch options.storage {
     case .sqlite(let path):
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
+        SQLiteGroupCommit.install(on: app, path: path)
     case .postgres(let url):
         var configuration = try SQLPostgresConfiguration(url: url)
         configuration.searchPath = ["public"]
