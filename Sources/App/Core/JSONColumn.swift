@@ -2,10 +2,15 @@ import Foundation
 
 /// JSON kept in a text column, so SQLite and PostgreSQL store it the same way.
 enum JSONColumn {
-    static func encode<T: Encodable>(_ value: T) -> String {
+    /// Configured once: building an encoder per call showed up on write paths (audit entries).
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "null"
+        return encoder
+    }()
+
+    static func encode<T: Encodable>(_ value: T) -> String {
+        (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "null"
     }
 
     static func decode<T: Decodable>(_ text: String, default fallback: T) -> T {

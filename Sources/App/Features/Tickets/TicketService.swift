@@ -132,16 +132,32 @@ enum TicketService {
         ticket.dueAt = input.dueAt.value
         ticket.version = 1
         ticket.createdById = principal.id
+        let now = Date()
+        ticket.createdAt = now
+        ticket.updatedAt = now
         let id = ticket.id!
+        // The write lock is held (on SQLite, by the whole commit group) while this runs: three
+        // statements through SQLKit, no Fluent model reflection.
         return try await db.write { db in
             ticket.number = try await nextNumber(on: db)
-            try await ticket.create(on: db)
+            try await insert(ticket, on: db)
             // A new ticket has no assignees to replace; skip the DELETE while holding the write lock.
             if !assignees.isEmpty { try await replaceAssignees(of: id, with: assignees, kinds: assigneeKinds, on: db) }
             let dto = TicketDTO(ticket, assignees: assignees)
             try await Audit.record("created", Ticket.schema, id: id, by: principal, organizationId: organizationId, ticketId: id, after: dto, on: db)
             return dto
         }
+    }
+
+    /// Inserts a new ticket row with every column, as `Ticket.create` would (timestamps set by the caller).
+    private static func insert(_ ticket: Ticket, on db: any Database) async throws {
+        let values: [any SQLExpression] = [
+            SQLBind(ticket.id!), SQLBind(ticket.number), SQLBind(ticket.title), SQLBind(ticket.description), SQLBind(ticket.organizationId),
+            SQLBind.orNull(ticket.siteId), SQLBind.orNull(ticket.contactId), SQLBind.orNull(ticket.queueId), SQLBind.orNull(ticket.teamId),
+            SQLBind(ticket.status), SQLBind(ticket.priority), SQLBind(ticket.source), SQLBind(ticket.coManagedVisible), SQLBind.orNull(ticket.dueAt),
+            SQLBind(ticket.version), SQLBind.orNull(ticket.createdById), SQLBind.orNull(ticket.createdAt), SQLBind.orNull(ticket.updatedAt),
+        ]
+        try await db.sql.insert(into: Ticket.schema).columns(Ticket.sqlColumns).values(values).run()
     }
 
     /// Applies a PATCH. `ifMatch` is the client's ETag; a stale one changes nothing and answers 412.
@@ -276,18 +292,34 @@ enum TicketService {
     private static func checkReferences(organizationId: UUID, siteId: UUID?, contactId: UUID?, queueId: UUID?, teamId: UUID?, assigneeIds: [UUID],
                                         coManagedVisible: Bool, on db: any Database) async throws -> [UUID: PrincipalKind] {
         var validator = FieldValidator()
-        let organization = try await Organization.find(organizationId, on: db)
-        if organization == nil {
+        // Every reference in one round trip: scalar subqueries, one row whatever exists.
+        var select = db.sql.select()
+            .column(SQLSubquery.select { $0.column("co_management_enabled").from(Organization.schema).where("id", .equal, organizationId) }, as: "organization")
+        if let siteId {
+            select = select.column(SQLSubquery.select { $0.column(SQLRaw("1")).from(Site.schema).where("id", .equal, siteId).where("organization_id", .equal, organizationId) }, as: "site")
+        }
+        if let contactId {
+            select = select.column(SQLSubquery.select { $0.column(SQLRaw("1")).from(Contact.schema).where("id", .equal, contactId).where("organization_id", .equal, organizationId) }, as: "contact")
+        }
+        if let queueId {
+            select = select.column(SQLSubquery.select { $0.column(SQLRaw("1")).from(Queue.schema).where("id", .equal, queueId) }, as: "queue")
+        }
+        if let teamId {
+            select = select.column(SQLSubquery.select { $0.column(SQLRaw("1")).from(Team.schema).where("id", .equal, teamId) }, as: "team")
+        }
+        guard let row = try await select.first() else { throw TandemError.conflict("could not check the ticket's references") }
+        let organizationCoManaged = try row.decode(column: "organization", as: Bool?.self)
+        if organizationCoManaged == nil {
             validator.fail("organizationId", "no organization with this id")
         }
-        if let siteId, try await Site.query(on: db).filter(\.$id == siteId).filter(\.$organizationId == organizationId).count() == 0 {
+        if siteId != nil, try row.decode(column: "site", as: Int?.self) == nil {
             validator.fail("siteId", "no site with this id in the ticket's organization")
         }
-        if let contactId, try await Contact.query(on: db).filter(\.$id == contactId).filter(\.$organizationId == organizationId).count() == 0 {
+        if contactId != nil, try row.decode(column: "contact", as: Int?.self) == nil {
             validator.fail("contactId", "no contact with this id in the ticket's organization")
         }
-        if let queueId, try await Queue.find(queueId, on: db) == nil { validator.fail("queueId", "no queue with this id") }
-        if let teamId, try await Team.find(teamId, on: db) == nil { validator.fail("teamId", "no team with this id") }
+        if queueId != nil, try row.decode(column: "queue", as: Int?.self) == nil { validator.fail("queueId", "no queue with this id") }
+        if teamId != nil, try row.decode(column: "team", as: Int?.self) == nil { validator.fail("teamId", "no team with this id") }
         if Set(assigneeIds).count != assigneeIds.count { validator.fail("assigneeIds", "lists the same assignee twice") }
         var kinds: [UUID: PrincipalKind] = [:]
         for assigneeId in Set(assigneeIds) {
@@ -298,7 +330,7 @@ enum TicketService {
             }
             kinds[assigneeId] = principal.kind
             let refusals = AccessPolicy.assignmentRefusals(principal, organizationId: organizationId,
-                                                            organizationCoManaged: organization?.coManagementEnabled ?? false, coManagedVisible: coManagedVisible)
+                                                            organizationCoManaged: organizationCoManaged ?? false, coManagedVisible: coManagedVisible)
             if !refusals.isEmpty {
                 validator.fail("assigneeIds", "\(principal.displayName) cannot be assigned: \(refusals.joined(separator: "; "))")
             }
@@ -321,6 +353,13 @@ enum TicketService {
             : try await db.sql.raw("SELECT nextval('ticket_number_seq') AS value").first()
         guard let value = try row?.decode(column: "value", as: Int.self) else { throw TandemError.conflict("could not allocate a ticket number") }
         return value
+    }
+}
+
+extension SQLBind {
+    /// A bind, or SQL NULL for nil.
+    static func orNull(_ value: (some Encodable & Sendable)?) -> any SQLExpression {
+        value.map { SQLBind($0) } ?? SQLLiteral.null
     }
 }
 
