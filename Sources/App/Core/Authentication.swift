@@ -69,14 +69,31 @@ enum Tokens {
     }
 
     /// Resolves a secret to its principal, or nil when unknown or expired.
-    /// Runs on every authenticated request, so it reads columns with SQLKit rather than hydrating a Fluent model.
+    /// Runs on every authenticated request, so it reads columns with SQLKit rather than hydrating a Fluent model,
+    /// and reads a resource (the usual caller) with its security level in the token's own query.
     static func resolve(_ secret: String, on db: any Database) async throws -> Authenticated? {
-        guard let row = try await db.sql.select().columns("id", "principal_id", "principal_kind", "kind").from(APIToken.schema)
-                  .where("token_hash", .equal, hash(secret)).where("expires_at", .greaterThan, Date()).limit(1).first(),
+        guard let row = try await db.sql.raw("""
+                SELECT api_tokens.id, api_tokens.principal_id, api_tokens.principal_kind, api_tokens.kind,
+                       resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id, security_levels.permissions
+                FROM api_tokens
+                LEFT JOIN resources ON api_tokens.principal_kind = \(bind: PrincipalKind.resource.rawValue)
+                     AND resources.id = api_tokens.principal_id AND resources.active = \(bind: true)
+                LEFT JOIN security_levels ON security_levels.id = resources.security_level_id
+                WHERE api_tokens.token_hash = \(bind: hash(secret)) AND api_tokens.expires_at > \(bind: Date())
+                LIMIT 1
+                """).first(),
               let kind = PrincipalKind(rawValue: try row.decode(column: "principal_kind", as: String.self)),
-              let tokenKind = APIToken.Kind(rawValue: try row.decode(column: "kind", as: String.self)),
-              let principal = try await PrincipalLoader.load(id: try row.decode(column: "principal_id", as: UUID.self), kind: kind, on: db)
+              let tokenKind = APIToken.Kind(rawValue: try row.decode(column: "kind", as: String.self))
         else { return nil }
+        let principalId = try row.decode(column: "principal_id", as: UUID.self)
+        let principal: Principal?
+        if kind == .resource {
+            // No joined level: the resource is inactive or gone (as `PrincipalLoader.load` would answer).
+            principal = try await row.decode(column: "level_id", as: UUID?.self) == nil ? nil : PrincipalLoader.resource(id: principalId, row: row, on: db)
+        } else {
+            principal = try await PrincipalLoader.load(id: principalId, kind: kind, on: db)
+        }
+        guard let principal else { return nil }
         return Authenticated(principal: principal, tokenId: try row.decode(column: "id", as: UUID.self), tokenKind: tokenKind, secret: secret)
     }
 }
@@ -110,14 +127,7 @@ enum PrincipalLoader {
                        security_levels.permissions FROM resources JOIN security_levels ON security_levels.id = resources.security_level_id
                 WHERE resources.id = \(bind: id) AND resources.active = \(bind: true)
                 """).first() else { return nil }
-            let memberships = try await Memberships.load(of: id, on: db)
-            return Principal(
-                id: id, kind: .resource,
-                displayName: "\(try row.decode(column: "first_name", as: String.self)) \(try row.decode(column: "last_name", as: String.self))",
-                securityLevelId: try row.decode(column: "level_id", as: UUID.self),
-                permissions: JSONColumn.decode(try row.decode(column: "permissions", as: String.self), default: .nothing),
-                clientRestrictions: try row.decode(column: "client_restricted", as: Bool.self) ? memberships.organizations : nil,
-                queueIds: memberships.queues, teams: memberships.teams)
+            return try await resource(id: id, row: row, on: db)
         case .contact:
             guard let contact = try await Contact.find(id, on: db) else { return nil }
             return Principal(
@@ -127,6 +137,18 @@ enum PrincipalLoader {
             guard let user = try await CoManagingUser.find(id, on: db) else { return nil }
             return try await principal(for: user, on: db)
         }
+    }
+
+    /// A resource from a row with its `first_name`, `last_name`, `client_restricted`, `level_id` and `permissions`, and its memberships.
+    static func resource(id: UUID, row: any SQLRow, on db: any Database) async throws -> Principal {
+        let memberships = try await Memberships.load(of: id, on: db)
+        return Principal(
+            id: id, kind: .resource,
+            displayName: "\(try row.decode(column: "first_name", as: String.self)) \(try row.decode(column: "last_name", as: String.self))",
+            securityLevelId: try row.decode(column: "level_id", as: UUID.self),
+            permissions: JSONColumn.decode(try row.decode(column: "permissions", as: String.self), default: .nothing),
+            clientRestrictions: try row.decode(column: "client_restricted", as: Bool.self) ? memberships.organizations : nil,
+            queueIds: memberships.queues, teams: memberships.teams)
     }
 
     static func principal(for resource: Resource, level: SecurityLevel, on db: any Database) async throws -> Principal {
