@@ -87,7 +87,7 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     app.passwords.use(.bcrypt(cost: options.bcryptCost))
 
     let encoder = JSONEncoder()
-    encoder.dateEncodingStrategy = .iso8601
+    encoder.dateEncodingStrategy = ISO8601.encodingStrategy  // what .iso8601 writes, without a formatter per date
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let decoder = JSONDecoder()
     decoder.dateDecodingStrategy = .iso8601

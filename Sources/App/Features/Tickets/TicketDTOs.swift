@@ -44,6 +44,32 @@ struct TicketDTO: Content, Equatable {
     }
 }
 
+extension TicketDTO: JSONWritable {
+    /// The members in the order `.sortedKeys` puts them; keep in step with the properties.
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("assigneeIds", assigneeIds)
+        json.member("coManagedVisible", coManagedVisible)
+        json.member("contactId", contactId)
+        json.member("createdAt", createdAt)
+        json.member("description", description)
+        json.member("dueAt", dueAt)
+        json.member("id", id)
+        json.member("number", number)
+        json.member("organizationId", organizationId)
+        json.member("priority", priority)
+        json.member("queueId", queueId)
+        json.member("siteId", siteId)
+        json.member("source", source)
+        json.member("status", status)
+        json.member("teamId", teamId)
+        json.member("title", title)
+        json.member("updatedAt", updatedAt)
+        json.member("version", version)
+        json.endObject()
+    }
+}
+
 /// The body of `POST /tickets` and `PATCH /tickets/{id}`: absent fields are left alone.
 struct TicketInput: Decodable, Sendable {
     var title: Patch<String> = .absent
