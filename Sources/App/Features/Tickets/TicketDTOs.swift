@@ -23,19 +23,19 @@ struct TicketDTO: Content, Equatable {
     var updatedAt: Date?
 
     init(_ ticket: Ticket, assignees: [UUID]) {
-        id = ticket.id!.uuidString
+        id = ticket.id!.text
         number = ticket.number
         title = ticket.title
         description = ticket.description
-        organizationId = ticket.organizationId.uuidString
-        siteId = ticket.siteId?.uuidString
-        contactId = ticket.contactId?.uuidString
-        queueId = ticket.queueId?.uuidString
-        teamId = ticket.teamId?.uuidString
+        organizationId = ticket.organizationId.text
+        siteId = ticket.siteId?.text
+        contactId = ticket.contactId?.text
+        queueId = ticket.queueId?.text
+        teamId = ticket.teamId?.text
         status = ticket.status
         priority = ticket.priority
         source = ticket.source
-        assigneeIds = assignees.map(\.uuidString)
+        assigneeIds = assignees.map(\.text)
         coManagedVisible = ticket.coManagedVisible
         dueAt = ticket.dueAt
         version = ticket.version
@@ -136,11 +136,11 @@ struct NoteDTO: Content {
     var updatedAt: Date?
 
     init(_ note: Note) {
-        id = note.id!.uuidString
-        ticketId = note.ticketId.uuidString
+        id = note.id!.text
+        ticketId = note.ticketId.text
         body = note.body
         publishTo = note.publishTo
-        authorId = note.authorId.uuidString
+        authorId = note.authorId.text
         authorKind = note.authorKind
         authorName = note.authorName
         createdAt = note.createdAt
@@ -166,13 +166,13 @@ struct TimeEntryDTO: Content {
     var updatedAt: Date?
 
     init(_ entry: TimeEntry) {
-        id = entry.id!.uuidString
-        ticketId = entry.ticketId.uuidString
-        roleId = entry.roleId?.uuidString
+        id = entry.id!.text
+        ticketId = entry.ticketId.text
+        roleId = entry.roleId?.text
         minutes = entry.minutes
         summary = entry.summary
         publishTo = entry.publishTo
-        authorId = entry.authorId.uuidString
+        authorId = entry.authorId.text
         authorName = entry.authorName
         createdAt = entry.createdAt
         updatedAt = entry.updatedAt
@@ -199,14 +199,14 @@ struct AttachmentDTO: Content {
     var createdAt: Date?
 
     init(_ attachment: Attachment) {
-        id = attachment.id!.uuidString
-        ticketId = attachment.ticketId.uuidString
+        id = attachment.id!.text
+        ticketId = attachment.ticketId.text
         filename = attachment.filename
         contentType = attachment.contentType
         size = attachment.size
         sha256 = attachment.sha256
         publishTo = attachment.publishTo
-        authorId = attachment.authorId.uuidString
+        authorId = attachment.authorId.text
         authorName = attachment.authorName
         createdAt = attachment.createdAt
     }

@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import SQLKit
+import SQLiteKit
 import TandemCore
 import Vapor
 
@@ -22,7 +23,11 @@ enum TicketService {
             guard let number = Int(after) else { throw TandemError.invalid("cursor", "is not a cursor this server issued") }
             select = select.where(SQLColumn("number", table: Ticket.schema), .lessThan, SQLBind(number))
         }
-        let rows = try await select.orderBy(SQLColumn("number", table: Ticket.schema), SQLDirection.descending).limit(page.limit + 1).all()
+        select = select.orderBy(SQLColumn("number", table: Ticket.schema), SQLDirection.descending).limit(page.limit + 1)
+        if db.isSQLite, let sqlite = db as? any SQLiteDatabase {
+            return try await SQLiteTicketPage.read(select, limit: page.limit, sql: db.sql, sqlite: sqlite)
+        }
+        let rows = try await select.all()
         let tickets = try rows.prefix(page.limit).map(Ticket.init(row:))
         let assignees = try await assigneeIds(of: tickets.compactMap(\.id), on: db)
         return ListPage(
