@@ -1,6 +1,8 @@
 import Crypto
 import Fluent
 import Foundation
+import NIOConcurrencyHelpers
+import SQLiteKit
 import SQLKit
 import TandemCore
 import Vapor
@@ -72,6 +74,7 @@ enum Tokens {
     /// Runs on every authenticated request, so it reads columns with SQLKit rather than hydrating a Fluent model,
     /// and reads a resource (the usual caller) with its security level in the token's own query.
     static func resolve(_ secret: String, on db: any Database) async throws -> Authenticated? {
+        if let sqlite = SQLiteDirect.database(db) { return try await resolve(secret, sqlite: sqlite, on: db) }
         guard let row = try await db.sql.raw("""
                 SELECT api_tokens.id, api_tokens.principal_id, api_tokens.principal_kind, api_tokens.kind,
                        resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id, security_levels.permissions
@@ -95,6 +98,81 @@ enum Tokens {
         }
         guard let principal else { return nil }
         return Authenticated(principal: principal, tokenId: try row.decode(column: "id", as: UUID.self), tokenKind: tokenKind, secret: secret)
+    }
+}
+
+extension Tokens {
+    static let resolveSQL = """
+        SELECT api_tokens.id, api_tokens.principal_id, api_tokens.principal_kind, api_tokens.kind,
+               resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id, security_levels.permissions
+        FROM api_tokens
+        LEFT JOIN resources ON api_tokens.principal_kind = ?3 AND resources.id = api_tokens.principal_id AND resources.active = ?4
+        LEFT JOIN security_levels ON security_levels.id = resources.security_level_id
+        WHERE api_tokens.token_hash = ?1 AND api_tokens.expires_at > ?2
+        LIMIT 1
+        """
+
+    /// `resolve` on SQLite: the same query and answer, read from `SQLiteRow`s directly.
+    static func resolve(_ secret: String, sqlite: any SQLiteDatabase, on db: any Database) async throws -> Authenticated? {
+        guard let row = try await sqlite.query(resolveSQL, [.text(hash(secret)), .date(Date()), .text(PrincipalKind.resource.rawValue), .boolean(true)]).first,
+              let kind = PrincipalKind(rawValue: try SQLiteDirect.text(row, "principal_kind")),
+              let tokenKind = APIToken.Kind(rawValue: try SQLiteDirect.text(row, "kind"))
+        else { return nil }
+        let principalId = try SQLiteDirect.uuid(row, "principal_id")
+        let principal: Principal?
+        if kind == .resource {
+            guard try SQLiteDirect.optionalText(row, "level_id") != nil else { return nil }
+            let memberships = try await PrincipalLoader.Memberships.load(of: principalId, sqlite: sqlite)
+            principal = Principal(
+                id: principalId, kind: .resource,
+                displayName: "\(try SQLiteDirect.text(row, "first_name")) \(try SQLiteDirect.text(row, "last_name"))",
+                securityLevelId: try SQLiteDirect.uuid(row, "level_id"),
+                permissions: PermissionsText.decode(try SQLiteDirect.text(row, "permissions")),
+                clientRestrictions: try SQLiteDirect.bool(row, "client_restricted") ? memberships.organizations : nil,
+                queueIds: memberships.queues, teams: memberships.teams)
+        } else {
+            principal = try await PrincipalLoader.load(id: principalId, kind: kind, on: db)
+        }
+        guard let principal else { return nil }
+        return Authenticated(principal: principal, tokenId: try SQLiteDirect.uuid(row, "id"), tokenKind: tokenKind, secret: secret)
+    }
+}
+
+extension PrincipalLoader.Memberships {
+    static let loadSQL = """
+        SELECT 'organization' AS kind, organization_id AS ref, NULL AS access FROM resource_client_restrictions WHERE resource_id = ?1
+        UNION ALL SELECT 'queue', queue_id, NULL FROM queue_members WHERE principal_id = ?1
+        UNION ALL SELECT 'team', team_id, access FROM team_members WHERE principal_id = ?1
+        """
+
+    /// `load` on SQLite, read from `SQLiteRow`s directly.
+    static func load(of id: UUID, sqlite: any SQLiteDatabase) async throws -> Self {
+        var memberships = Self()
+        for row in try await sqlite.query(loadSQL, [.id(id)]) {
+            let ref = try SQLiteDirect.uuid(row, "ref")
+            switch try SQLiteDirect.text(row, "kind") {
+            case "organization": memberships.organizations.insert(ref)
+            case "queue": memberships.queues.insert(ref)
+            default: memberships.teams[ref] = TeamAccess(rawValue: try SQLiteDirect.optionalText(row, "access") ?? "") ?? .own
+            }
+        }
+        return memberships
+    }
+}
+
+/// A security level's permissions column decoded once per distinct text: every request decodes its
+/// principal's. Keyed by the text itself, so it can never answer stale permissions.
+enum PermissionsText {
+    private static let decoded = NIOLockedValueBox<[String: Permissions]>([:])
+
+    static func decode(_ text: String) -> Permissions {
+        if let permissions = decoded.withLockedValue({ $0[text] }) { return permissions }
+        let permissions = JSONColumn.decode(text, default: Permissions.nothing)
+        decoded.withLockedValue { cache in
+            if cache.count >= 256 { cache.removeAll() }
+            cache[text] = permissions
+        }
+        return permissions
     }
 }
 
@@ -146,7 +224,7 @@ enum PrincipalLoader {
             id: id, kind: .resource,
             displayName: "\(try row.decode(column: "first_name", as: String.self)) \(try row.decode(column: "last_name", as: String.self))",
             securityLevelId: try row.decode(column: "level_id", as: UUID.self),
-            permissions: JSONColumn.decode(try row.decode(column: "permissions", as: String.self), default: .nothing),
+            permissions: PermissionsText.decode(try row.decode(column: "permissions", as: String.self)),
             clientRestrictions: try row.decode(column: "client_restricted", as: Bool.self) ? memberships.organizations : nil,
             queueIds: memberships.queues, teams: memberships.teams)
     }
@@ -166,6 +244,7 @@ enum PrincipalLoader {
         var teams: [UUID: TeamAccess] = [:]
 
         static func load(of id: UUID, on db: any Database) async throws -> Memberships {
+            if let sqlite = SQLiteDirect.database(db) { return try await load(of: id, sqlite: sqlite) }
             var memberships = Memberships()
             for row in try await db.sql.raw("""
                 SELECT 'organization' AS kind, organization_id AS ref, NULL AS access FROM resource_client_restrictions WHERE resource_id = \(bind: id)

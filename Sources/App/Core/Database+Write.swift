@@ -1,6 +1,7 @@
 import FluentKit
 import FluentSQLiteDriver
 import NIOConcurrencyHelpers
+import SQLiteKit
 import SQLKit
 import Vapor
 
@@ -108,6 +109,16 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
         var value: T?
     }
 
+    private struct Statements {
+        let sqlite: any SQLiteDatabase
+        struct Statement {
+            let sqlite: any SQLiteDatabase
+            let text: String
+            func run() async throws { _ = try await sqlite.query(text, []) }
+        }
+        func raw(_ text: String) -> Statement { Statement(sqlite: sqlite, text: text) }
+    }
+
     /// What happened so far in one group's transaction.
     private final class GroupState: @unchecked Sendable {
         var succeeded: [Job] = []
@@ -192,7 +203,9 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
         let state = GroupState()
         do {
             try await writer.withConnection { connection in
-                let sql = connection.sql
+                // Transaction statements straight to SQLite (no SQLKit serialization): they run per body.
+                let sqlite = connection as! any SQLiteDatabase
+                let sql = Statements(sqlite: sqlite)
                 try await sql.raw("BEGIN IMMEDIATE").run()
                 do {
                     if group.count == 1 {

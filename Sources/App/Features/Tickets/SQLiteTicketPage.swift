@@ -10,22 +10,17 @@ import TandemCore
 /// with `sscanf` from the TEXT SQLite keeps them in, then formatted again with `snprintf`):
 /// that was about a fifth of a page's CPU. Ids stored in canonical form are passed through.
 enum SQLiteTicketPage {
-    struct BadRow: Error, CustomStringConvertible {
-        let column: String
-        var description: String { "unexpected value in tickets.\(column)" }
-    }
-
     static func read(_ select: SQLSelectBuilder, limit: Int, sql: any SQLDatabase, sqlite: any SQLiteDatabase) async throws -> ListPage<TicketDTO> {
         let rows = try await query(select.select, sql: sql, sqlite: sqlite)
         let page = rows.prefix(limit)
-        let ids = try page.map { try id($0, "id") }
+        let ids = try page.map { try SQLiteDirect.id($0, "id") }
         var assignees: [String: [String]] = [:]
         if !ids.isEmpty {
             let placeholders = (1...ids.count).map { "?\($0)" }.joined(separator: ", ")
             for row in try await sqlite.query(
                 "SELECT ticket_id, principal_id FROM ticket_assignees WHERE ticket_id IN (\(placeholders)) ORDER BY position",
                 ids.map { .text($0) }) {
-                assignees[try id(row, "ticket_id"), default: []].append(try id(row, "principal_id"))
+                assignees[try SQLiteDirect.id(row, "ticket_id"), default: []].append(try SQLiteDirect.id(row, "principal_id"))
             }
         }
         var items: [TicketDTO] = []
@@ -44,47 +39,12 @@ enum SQLiteTicketPage {
         let encoder = SQLiteDataEncoder()
         return try await sqlite.query(serializer.sql, try serializer.binds.map { try encoder.encode($0) })
     }
-
-    static func id(_ row: SQLiteRow, _ column: String) throws -> String {
-        guard let id = try optionalId(row, column) else { throw BadRow(column: column) }
-        return id
-    }
-
-    /// An id column as `uuidString` would write it.
-    static func optionalId(_ row: SQLiteRow, _ column: String) throws -> String? {
-        switch row.column(column) {
-        case .text(let text):
-            if UUID.isCanonical(text) { return text }
-            guard let uuid = UUID(uuidString: text) else { throw BadRow(column: column) }
-            return uuid.text
-        case .null, nil:
-            return nil
-        default:
-            throw BadRow(column: column)
-        }
-    }
-
-    static func text(_ row: SQLiteRow, _ column: String) throws -> String {
-        guard case .text(let text) = row.column(column) else { throw BadRow(column: column) }
-        return text
-    }
-
-    static func int(_ row: SQLiteRow, _ column: String) throws -> Int {
-        guard case .integer(let value) = row.column(column) else { throw BadRow(column: column) }
-        return Int(value)
-    }
-
-    static func date(_ row: SQLiteRow, _ column: String) throws -> Date? {
-        guard let data = row.column(column), data != .null else { return nil }
-        guard let date = Date(sqliteData: data) else { throw BadRow(column: column) }
-        return date
-    }
 }
 
 extension TicketDTO {
     /// A ticket from a SQLite row with `Ticket.sqlColumns`.
     init(row: SQLiteRow, id: String, assignees: [String]) throws {
-        typealias Read = SQLiteTicketPage
+        typealias Read = SQLiteDirect
         self.id = id
         number = try Read.int(row, "number")
         title = try Read.text(row, "title")
@@ -98,8 +58,7 @@ extension TicketDTO {
         priority = try Read.text(row, "priority")
         source = try Read.text(row, "source")
         assigneeIds = assignees
-        guard let visible = row.column("co_managed_visible")?.bool else { throw Read.BadRow(column: "co_managed_visible") }
-        coManagedVisible = visible
+        coManagedVisible = try Read.bool(row, "co_managed_visible")
         dueAt = try Read.date(row, "due_at")
         version = try Read.int(row, "version")
         createdAt = try Read.date(row, "created_at")

@@ -156,6 +156,15 @@ enum TicketService {
 
     /// Inserts a new ticket row with every column, as `Ticket.create` would (timestamps set by the caller).
     private static func insert(_ ticket: Ticket, on db: any Database) async throws {
+        if let sqlite = SQLiteDirect.database(db) {
+            _ = try await sqlite.query(insertSQL, [
+                .id(ticket.id!), .int(ticket.number), .text(ticket.title), .text(ticket.description), .id(ticket.organizationId),
+                .id(ticket.siteId), .id(ticket.contactId), .id(ticket.queueId), .id(ticket.teamId),
+                .text(ticket.status), .text(ticket.priority), .text(ticket.source), .boolean(ticket.coManagedVisible), .date(ticket.dueAt),
+                .int(ticket.version), .id(ticket.createdById), .date(ticket.createdAt), .date(ticket.updatedAt),
+            ])
+            return
+        }
         let values: [any SQLExpression] = [
             SQLBind(ticket.id!), SQLBind(ticket.number), SQLBind(ticket.title), SQLBind(ticket.description), SQLBind(ticket.organizationId),
             SQLBind.orNull(ticket.siteId), SQLBind.orNull(ticket.contactId), SQLBind.orNull(ticket.queueId), SQLBind.orNull(ticket.teamId),
@@ -164,6 +173,9 @@ enum TicketService {
         ]
         try await db.sql.insert(into: Ticket.schema).columns(Ticket.sqlColumns).values(values).run()
     }
+
+    private static let insertSQL =
+        "INSERT INTO tickets (\(Ticket.sqlColumns.joined(separator: ", "))) VALUES (\((1...Ticket.sqlColumns.count).map { "?\($0)" }.joined(separator: ", ")))"
 
     /// Applies a PATCH. `ifMatch` is the client's ETag; a stale one changes nothing and answers 412.
     static func update(_ id: UUID, _ input: TicketInput, ifMatch: String?, by principal: Principal, on db: any Database) async throws -> TicketDTO {
@@ -353,6 +365,12 @@ enum TicketService {
 
     /// The next ticket number: a sequence on PostgreSQL, a counter row under SQLite's write lock.
     static func nextNumber(on db: any Database) async throws -> Int {
+        if let sqlite = SQLiteDirect.database(db) {
+            guard let row = try await sqlite.query("UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value", []).first else {
+                throw TandemError.conflict("could not allocate a ticket number")
+            }
+            return try SQLiteDirect.int(row, "value")
+        }
         let row = db.isSQLite
             ? try await db.sql.raw("UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value").first()
             : try await db.sql.raw("SELECT nextval('ticket_number_seq') AS value").first()
