@@ -78,6 +78,7 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     if case .sqlite = options.storage {
         // WAL persists in the file; synchronous=FULL (SQLite's default here) makes every commit durable.
         try await app.db.sql.raw("PRAGMA journal_mode = WAL").run()
+        try await SQLiteDirect.optimize(app.db)
     }
 
     let blobs: any BlobStore = options.blobsInDatabase

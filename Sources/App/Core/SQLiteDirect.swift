@@ -16,6 +16,19 @@ enum SQLiteDirect {
         var description: String { "unexpected value in column \(column)" }
     }
 
+    /// Lets SQLite's planner see table statistics: `PRAGMA optimize=0x10002` analyses the tables
+    /// that have none or whose size changed a lot (bounded by `analysis_limit`, so it stays quick
+    /// on big files). Without statistics SQLite reads a client-restricted ticket page through the
+    /// organization index and sorts every ticket of those organizations (linear in the table);
+    /// with them it walks the `number` index newest first and stops after a page.
+    static func optimize(_ db: any Database) async throws {
+        guard let sqlite = database(db) else { return }
+        try await sqlite.withConnection { connection in
+            _ = try await connection.query("PRAGMA analysis_limit = 1000", [])
+            _ = try await connection.query("PRAGMA optimize = 0x10002", [])
+        }
+    }
+
     /// The SQLite connection behind `db`, or nil on PostgreSQL.
     static func database(_ db: any Database) -> (any SQLiteDatabase)? {
         db.isSQLite ? db as? any SQLiteDatabase : nil
