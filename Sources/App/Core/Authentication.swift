@@ -66,7 +66,9 @@ enum Tokens {
         token.kind = kind.rawValue
         token.name = name
         token.expiresAt = Date().addingTimeInterval(lifetime)
-        try await token.create(on: db)
+        // Through `write` like every other write: on SQLite it then queues with the group commit
+        // instead of spinning in the busy handler while a group holds the write lock.
+        try await db.write { db in try await token.create(on: db) }
         return (secret, token)
     }
 
