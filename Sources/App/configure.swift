@@ -68,6 +68,7 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     switch options.storage {
     case .sqlite(let path):
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
+        SQLiteGroupCommit.install(on: app, path: path)
     case .postgres(let url):
         var configuration = try SQLPostgresConfiguration(url: url)
         configuration.searchPath = ["public"]
@@ -77,6 +78,7 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     if case .sqlite = options.storage {
         // WAL persists in the file; synchronous=FULL (SQLite's default here) makes every commit durable.
         try await app.db.sql.raw("PRAGMA journal_mode = WAL").run()
+        try await SQLiteDirect.optimize(app.db)
     }
 
     let blobs: any BlobStore = options.blobsInDatabase
@@ -86,7 +88,7 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     app.passwords.use(.bcrypt(cost: options.bcryptCost))
 
     let encoder = JSONEncoder()
-    encoder.dateEncodingStrategy = .iso8601
+    encoder.dateEncodingStrategy = ISO8601.encodingStrategy  // what .iso8601 writes, without a formatter per date
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let decoder = JSONDecoder()
     decoder.dateDecodingStrategy = .iso8601

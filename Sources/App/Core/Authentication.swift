@@ -1,6 +1,8 @@
 import Crypto
 import Fluent
 import Foundation
+import NIOConcurrencyHelpers
+import SQLiteKit
 import SQLKit
 import TandemCore
 import Vapor
@@ -64,20 +66,115 @@ enum Tokens {
         token.kind = kind.rawValue
         token.name = name
         token.expiresAt = Date().addingTimeInterval(lifetime)
-        try await token.create(on: db)
+        // Through `write` like every other write: on SQLite it then queues with the group commit
+        // instead of spinning in the busy handler while a group holds the write lock.
+        try await db.write { db in try await token.create(on: db) }
         return (secret, token)
     }
 
     /// Resolves a secret to its principal, or nil when unknown or expired.
-    /// Runs on every authenticated request, so it reads columns with SQLKit rather than hydrating a Fluent model.
+    /// Runs on every authenticated request, so it reads columns with SQLKit rather than hydrating a Fluent model,
+    /// and reads a resource (the usual caller) with its security level in the token's own query.
     static func resolve(_ secret: String, on db: any Database) async throws -> Authenticated? {
-        guard let row = try await db.sql.select().columns("id", "principal_id", "principal_kind", "kind").from(APIToken.schema)
-                  .where("token_hash", .equal, hash(secret)).where("expires_at", .greaterThan, Date()).limit(1).first(),
+        if let sqlite = SQLiteDirect.database(db) { return try await resolve(secret, sqlite: sqlite, on: db) }
+        guard let row = try await db.sql.raw("""
+                SELECT api_tokens.id, api_tokens.principal_id, api_tokens.principal_kind, api_tokens.kind,
+                       resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id, security_levels.permissions
+                FROM api_tokens
+                LEFT JOIN resources ON api_tokens.principal_kind = \(bind: PrincipalKind.resource.rawValue)
+                     AND resources.id = api_tokens.principal_id AND resources.active = \(bind: true)
+                LEFT JOIN security_levels ON security_levels.id = resources.security_level_id
+                WHERE api_tokens.token_hash = \(bind: hash(secret)) AND api_tokens.expires_at > \(bind: Date())
+                LIMIT 1
+                """).first(),
               let kind = PrincipalKind(rawValue: try row.decode(column: "principal_kind", as: String.self)),
-              let tokenKind = APIToken.Kind(rawValue: try row.decode(column: "kind", as: String.self)),
-              let principal = try await PrincipalLoader.load(id: try row.decode(column: "principal_id", as: UUID.self), kind: kind, on: db)
+              let tokenKind = APIToken.Kind(rawValue: try row.decode(column: "kind", as: String.self))
         else { return nil }
+        let principalId = try row.decode(column: "principal_id", as: UUID.self)
+        let principal: Principal?
+        if kind == .resource {
+            // No joined level: the resource is inactive or gone (as `PrincipalLoader.load` would answer).
+            principal = try await row.decode(column: "level_id", as: UUID?.self) == nil ? nil : PrincipalLoader.resource(id: principalId, row: row, on: db)
+        } else {
+            principal = try await PrincipalLoader.load(id: principalId, kind: kind, on: db)
+        }
+        guard let principal else { return nil }
         return Authenticated(principal: principal, tokenId: try row.decode(column: "id", as: UUID.self), tokenKind: tokenKind, secret: secret)
+    }
+}
+
+extension Tokens {
+    static let resolveSQL = """
+        SELECT api_tokens.id, api_tokens.principal_id, api_tokens.principal_kind, api_tokens.kind,
+               resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id, security_levels.permissions
+        FROM api_tokens
+        LEFT JOIN resources ON api_tokens.principal_kind = ?3 AND resources.id = api_tokens.principal_id AND resources.active = ?4
+        LEFT JOIN security_levels ON security_levels.id = resources.security_level_id
+        WHERE api_tokens.token_hash = ?1 AND api_tokens.expires_at > ?2
+        LIMIT 1
+        """
+
+    /// `resolve` on SQLite: the same query and answer, read from `SQLiteRow`s directly.
+    static func resolve(_ secret: String, sqlite: any SQLiteDatabase, on db: any Database) async throws -> Authenticated? {
+        guard let row = try await sqlite.query(resolveSQL, [.text(hash(secret)), .date(Date()), .text(PrincipalKind.resource.rawValue), .boolean(true)]).first,
+              let kind = PrincipalKind(rawValue: try SQLiteDirect.text(row, "principal_kind")),
+              let tokenKind = APIToken.Kind(rawValue: try SQLiteDirect.text(row, "kind"))
+        else { return nil }
+        let principalId = try SQLiteDirect.uuid(row, "principal_id")
+        let principal: Principal?
+        if kind == .resource {
+            guard try SQLiteDirect.optionalText(row, "level_id") != nil else { return nil }
+            let memberships = try await PrincipalLoader.Memberships.load(of: principalId, sqlite: sqlite)
+            principal = Principal(
+                id: principalId, kind: .resource,
+                displayName: "\(try SQLiteDirect.text(row, "first_name")) \(try SQLiteDirect.text(row, "last_name"))",
+                securityLevelId: try SQLiteDirect.uuid(row, "level_id"),
+                permissions: PermissionsText.decode(try SQLiteDirect.text(row, "permissions")),
+                clientRestrictions: try SQLiteDirect.bool(row, "client_restricted") ? memberships.organizations : nil,
+                queueIds: memberships.queues, teams: memberships.teams)
+        } else {
+            principal = try await PrincipalLoader.load(id: principalId, kind: kind, on: db)
+        }
+        guard let principal else { return nil }
+        return Authenticated(principal: principal, tokenId: try SQLiteDirect.uuid(row, "id"), tokenKind: tokenKind, secret: secret)
+    }
+}
+
+extension PrincipalLoader.Memberships {
+    static let loadSQL = """
+        SELECT 'organization' AS kind, organization_id AS ref, NULL AS access FROM resource_client_restrictions WHERE resource_id = ?1
+        UNION ALL SELECT 'queue', queue_id, NULL FROM queue_members WHERE principal_id = ?1
+        UNION ALL SELECT 'team', team_id, access FROM team_members WHERE principal_id = ?1
+        """
+
+    /// `load` on SQLite, read from `SQLiteRow`s directly.
+    static func load(of id: UUID, sqlite: any SQLiteDatabase) async throws -> Self {
+        var memberships = Self()
+        for row in try await sqlite.query(loadSQL, [.id(id)]) {
+            let ref = try SQLiteDirect.uuid(row, "ref")
+            switch try SQLiteDirect.text(row, "kind") {
+            case "organization": memberships.organizations.insert(ref)
+            case "queue": memberships.queues.insert(ref)
+            default: memberships.teams[ref] = TeamAccess(rawValue: try SQLiteDirect.optionalText(row, "access") ?? "") ?? .own
+            }
+        }
+        return memberships
+    }
+}
+
+/// A security level's permissions column decoded once per distinct text: every request decodes its
+/// principal's. Keyed by the text itself, so it can never answer stale permissions.
+enum PermissionsText {
+    private static let decoded = NIOLockedValueBox<[String: Permissions]>([:])
+
+    static func decode(_ text: String) -> Permissions {
+        if let permissions = decoded.withLockedValue({ $0[text] }) { return permissions }
+        let permissions = JSONColumn.decode(text, default: Permissions.nothing)
+        decoded.withLockedValue { cache in
+            if cache.count >= 256 { cache.removeAll() }
+            cache[text] = permissions
+        }
+        return permissions
     }
 }
 
@@ -110,14 +207,7 @@ enum PrincipalLoader {
                        security_levels.permissions FROM resources JOIN security_levels ON security_levels.id = resources.security_level_id
                 WHERE resources.id = \(bind: id) AND resources.active = \(bind: true)
                 """).first() else { return nil }
-            let memberships = try await Memberships.load(of: id, on: db)
-            return Principal(
-                id: id, kind: .resource,
-                displayName: "\(try row.decode(column: "first_name", as: String.self)) \(try row.decode(column: "last_name", as: String.self))",
-                securityLevelId: try row.decode(column: "level_id", as: UUID.self),
-                permissions: JSONColumn.decode(try row.decode(column: "permissions", as: String.self), default: .nothing),
-                clientRestrictions: try row.decode(column: "client_restricted", as: Bool.self) ? memberships.organizations : nil,
-                queueIds: memberships.queues, teams: memberships.teams)
+            return try await resource(id: id, row: row, on: db)
         case .contact:
             guard let contact = try await Contact.find(id, on: db) else { return nil }
             return Principal(
@@ -127,6 +217,18 @@ enum PrincipalLoader {
             guard let user = try await CoManagingUser.find(id, on: db) else { return nil }
             return try await principal(for: user, on: db)
         }
+    }
+
+    /// A resource from a row with its `first_name`, `last_name`, `client_restricted`, `level_id` and `permissions`, and its memberships.
+    static func resource(id: UUID, row: any SQLRow, on db: any Database) async throws -> Principal {
+        let memberships = try await Memberships.load(of: id, on: db)
+        return Principal(
+            id: id, kind: .resource,
+            displayName: "\(try row.decode(column: "first_name", as: String.self)) \(try row.decode(column: "last_name", as: String.self))",
+            securityLevelId: try row.decode(column: "level_id", as: UUID.self),
+            permissions: PermissionsText.decode(try row.decode(column: "permissions", as: String.self)),
+            clientRestrictions: try row.decode(column: "client_restricted", as: Bool.self) ? memberships.organizations : nil,
+            queueIds: memberships.queues, teams: memberships.teams)
     }
 
     static func principal(for resource: Resource, level: SecurityLevel, on db: any Database) async throws -> Principal {
@@ -144,6 +246,7 @@ enum PrincipalLoader {
         var teams: [UUID: TeamAccess] = [:]
 
         static func load(of id: UUID, on db: any Database) async throws -> Memberships {
+            if let sqlite = SQLiteDirect.database(db) { return try await load(of: id, sqlite: sqlite) }
             var memberships = Memberships()
             for row in try await db.sql.raw("""
                 SELECT 'organization' AS kind, organization_id AS ref, NULL AS access FROM resource_client_restrictions WHERE resource_id = \(bind: id)

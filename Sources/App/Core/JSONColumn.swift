@@ -2,7 +2,7 @@ import Foundation
 
 /// JSON kept in a text column, so SQLite and PostgreSQL store it the same way.
 enum JSONColumn {
-    // One coder each: building a JSONEncoder/JSONDecoder per value showed in bulk imports' profiles.
+    /// Configured once: building a coder per call showed up on write paths (audit entries, bulk imports).
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys

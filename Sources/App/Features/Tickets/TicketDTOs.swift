@@ -23,24 +23,50 @@ struct TicketDTO: Content, Equatable {
     var updatedAt: Date?
 
     init(_ ticket: Ticket, assignees: [UUID]) {
-        id = ticket.id!.uuidString
+        id = ticket.id!.text
         number = ticket.number
         title = ticket.title
         description = ticket.description
-        organizationId = ticket.organizationId.uuidString
-        siteId = ticket.siteId?.uuidString
-        contactId = ticket.contactId?.uuidString
-        queueId = ticket.queueId?.uuidString
-        teamId = ticket.teamId?.uuidString
+        organizationId = ticket.organizationId.text
+        siteId = ticket.siteId?.text
+        contactId = ticket.contactId?.text
+        queueId = ticket.queueId?.text
+        teamId = ticket.teamId?.text
         status = ticket.status
         priority = ticket.priority
         source = ticket.source
-        assigneeIds = assignees.map(\.uuidString)
+        assigneeIds = assignees.map(\.text)
         coManagedVisible = ticket.coManagedVisible
         dueAt = ticket.dueAt
         version = ticket.version
         createdAt = ticket.createdAt
         updatedAt = ticket.updatedAt
+    }
+}
+
+extension TicketDTO: JSONWritable {
+    /// The members in the order `.sortedKeys` puts them; keep in step with the properties.
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("assigneeIds", assigneeIds)
+        json.member("coManagedVisible", coManagedVisible)
+        json.member("contactId", contactId)
+        json.member("createdAt", createdAt)
+        json.member("description", description)
+        json.member("dueAt", dueAt)
+        json.member("id", id)
+        json.member("number", number)
+        json.member("organizationId", organizationId)
+        json.member("priority", priority)
+        json.member("queueId", queueId)
+        json.member("siteId", siteId)
+        json.member("source", source)
+        json.member("status", status)
+        json.member("teamId", teamId)
+        json.member("title", title)
+        json.member("updatedAt", updatedAt)
+        json.member("version", version)
+        json.endObject()
     }
 }
 
@@ -110,11 +136,11 @@ struct NoteDTO: Content {
     var updatedAt: Date?
 
     init(_ note: Note) {
-        id = note.id!.uuidString
-        ticketId = note.ticketId.uuidString
+        id = note.id!.text
+        ticketId = note.ticketId.text
         body = note.body
         publishTo = note.publishTo
-        authorId = note.authorId.uuidString
+        authorId = note.authorId.text
         authorKind = note.authorKind
         authorName = note.authorName
         createdAt = note.createdAt
@@ -140,13 +166,13 @@ struct TimeEntryDTO: Content {
     var updatedAt: Date?
 
     init(_ entry: TimeEntry) {
-        id = entry.id!.uuidString
-        ticketId = entry.ticketId.uuidString
-        roleId = entry.roleId?.uuidString
+        id = entry.id!.text
+        ticketId = entry.ticketId.text
+        roleId = entry.roleId?.text
         minutes = entry.minutes
         summary = entry.summary
         publishTo = entry.publishTo
-        authorId = entry.authorId.uuidString
+        authorId = entry.authorId.text
         authorName = entry.authorName
         createdAt = entry.createdAt
         updatedAt = entry.updatedAt
@@ -173,14 +199,14 @@ struct AttachmentDTO: Content {
     var createdAt: Date?
 
     init(_ attachment: Attachment) {
-        id = attachment.id!.uuidString
-        ticketId = attachment.ticketId.uuidString
+        id = attachment.id!.text
+        ticketId = attachment.ticketId.text
         filename = attachment.filename
         contentType = attachment.contentType
         size = attachment.size
         sha256 = attachment.sha256
         publishTo = attachment.publishTo
-        authorId = attachment.authorId.uuidString
+        authorId = attachment.authorId.text
         authorName = attachment.authorName
         createdAt = attachment.createdAt
     }

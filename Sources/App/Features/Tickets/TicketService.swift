@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import SQLKit
+import SQLiteKit
 import TandemCore
 import Vapor
 
@@ -22,7 +23,11 @@ enum TicketService {
             guard let number = Int(after) else { throw TandemError.invalid("cursor", "is not a cursor this server issued") }
             select = select.where(SQLColumn("number", table: Ticket.schema), .lessThan, SQLBind(number))
         }
-        let rows = try await select.orderBy(SQLColumn("number", table: Ticket.schema), SQLDirection.descending).limit(page.limit + 1).all()
+        select = select.orderBy(SQLColumn("number", table: Ticket.schema), SQLDirection.descending).limit(page.limit + 1)
+        if db.isSQLite, let sqlite = db as? any SQLiteDatabase {
+            return try await SQLiteTicketPage.read(select, limit: page.limit, sql: db.sql, sqlite: sqlite)
+        }
+        let rows = try await select.all()
         let tickets = try rows.prefix(page.limit).map(Ticket.init(row:))
         let assignees = try await assigneeIds(of: tickets.compactMap(\.id), on: db)
         return ListPage(
@@ -132,10 +137,15 @@ enum TicketService {
         ticket.dueAt = input.dueAt.value
         ticket.version = 1
         ticket.createdById = principal.id
+        let now = Date()
+        ticket.createdAt = now
+        ticket.updatedAt = now
         let id = ticket.id!
+        // The write lock is held (on SQLite, by the whole commit group) while this runs: three
+        // statements through SQLKit, no Fluent model reflection.
         return try await db.write { db in
             ticket.number = try await nextNumber(on: db)
-            try await ticket.create(on: db)
+            try await insert(ticket, on: db)
             // A new ticket has no assignees to replace; skip the DELETE while holding the write lock.
             if !assignees.isEmpty { try await replaceAssignees(of: id, with: assignees, kinds: assigneeKinds, on: db) }
             let dto = TicketDTO(ticket, assignees: assignees)
@@ -143,6 +153,29 @@ enum TicketService {
             return dto
         }
     }
+
+    /// Inserts a new ticket row with every column, as `Ticket.create` would (timestamps set by the caller).
+    private static func insert(_ ticket: Ticket, on db: any Database) async throws {
+        if let sqlite = SQLiteDirect.database(db) {
+            _ = try await sqlite.query(insertSQL, [
+                .id(ticket.id!), .int(ticket.number), .text(ticket.title), .text(ticket.description), .id(ticket.organizationId),
+                .id(ticket.siteId), .id(ticket.contactId), .id(ticket.queueId), .id(ticket.teamId),
+                .text(ticket.status), .text(ticket.priority), .text(ticket.source), .boolean(ticket.coManagedVisible), .date(ticket.dueAt),
+                .int(ticket.version), .id(ticket.createdById), .date(ticket.createdAt), .date(ticket.updatedAt),
+            ])
+            return
+        }
+        let values: [any SQLExpression] = [
+            SQLBind(ticket.id!), SQLBind(ticket.number), SQLBind(ticket.title), SQLBind(ticket.description), SQLBind(ticket.organizationId),
+            SQLBind.orNull(ticket.siteId), SQLBind.orNull(ticket.contactId), SQLBind.orNull(ticket.queueId), SQLBind.orNull(ticket.teamId),
+            SQLBind(ticket.status), SQLBind(ticket.priority), SQLBind(ticket.source), SQLBind(ticket.coManagedVisible), SQLBind.orNull(ticket.dueAt),
+            SQLBind(ticket.version), SQLBind.orNull(ticket.createdById), SQLBind.orNull(ticket.createdAt), SQLBind.orNull(ticket.updatedAt),
+        ]
+        try await db.sql.insert(into: Ticket.schema).columns(Ticket.sqlColumns).values(values).run()
+    }
+
+    private static let insertSQL =
+        "INSERT INTO tickets (\(Ticket.sqlColumns.joined(separator: ", "))) VALUES (\((1...Ticket.sqlColumns.count).map { "?\($0)" }.joined(separator: ", ")))"
 
     /// Applies a PATCH. `ifMatch` is the client's ETag; a stale one changes nothing and answers 412.
     static func update(_ id: UUID, _ input: TicketInput, ifMatch: String?, by principal: Principal, on db: any Database) async throws -> TicketDTO {
@@ -276,18 +309,34 @@ enum TicketService {
     private static func checkReferences(organizationId: UUID, siteId: UUID?, contactId: UUID?, queueId: UUID?, teamId: UUID?, assigneeIds: [UUID],
                                         coManagedVisible: Bool, on db: any Database) async throws -> [UUID: PrincipalKind] {
         var validator = FieldValidator()
-        let organization = try await Organization.find(organizationId, on: db)
-        if organization == nil {
+        // Every reference in one round trip: scalar subqueries, one row whatever exists.
+        var select = db.sql.select()
+            .column(SQLSubquery.select { $0.column("co_management_enabled").from(Organization.schema).where("id", .equal, organizationId) }, as: "organization")
+        if let siteId {
+            select = select.column(SQLSubquery.select { $0.column(SQLRaw("1")).from(Site.schema).where("id", .equal, siteId).where("organization_id", .equal, organizationId) }, as: "site")
+        }
+        if let contactId {
+            select = select.column(SQLSubquery.select { $0.column(SQLRaw("1")).from(Contact.schema).where("id", .equal, contactId).where("organization_id", .equal, organizationId) }, as: "contact")
+        }
+        if let queueId {
+            select = select.column(SQLSubquery.select { $0.column(SQLRaw("1")).from(Queue.schema).where("id", .equal, queueId) }, as: "queue")
+        }
+        if let teamId {
+            select = select.column(SQLSubquery.select { $0.column(SQLRaw("1")).from(Team.schema).where("id", .equal, teamId) }, as: "team")
+        }
+        guard let row = try await select.first() else { throw TandemError.conflict("could not check the ticket's references") }
+        let organizationCoManaged = try row.decode(column: "organization", as: Bool?.self)
+        if organizationCoManaged == nil {
             validator.fail("organizationId", "no organization with this id")
         }
-        if let siteId, try await Site.query(on: db).filter(\.$id == siteId).filter(\.$organizationId == organizationId).count() == 0 {
+        if siteId != nil, try row.decode(column: "site", as: Int?.self) == nil {
             validator.fail("siteId", "no site with this id in the ticket's organization")
         }
-        if let contactId, try await Contact.query(on: db).filter(\.$id == contactId).filter(\.$organizationId == organizationId).count() == 0 {
+        if contactId != nil, try row.decode(column: "contact", as: Int?.self) == nil {
             validator.fail("contactId", "no contact with this id in the ticket's organization")
         }
-        if let queueId, try await Queue.find(queueId, on: db) == nil { validator.fail("queueId", "no queue with this id") }
-        if let teamId, try await Team.find(teamId, on: db) == nil { validator.fail("teamId", "no team with this id") }
+        if queueId != nil, try row.decode(column: "queue", as: Int?.self) == nil { validator.fail("queueId", "no queue with this id") }
+        if teamId != nil, try row.decode(column: "team", as: Int?.self) == nil { validator.fail("teamId", "no team with this id") }
         if Set(assigneeIds).count != assigneeIds.count { validator.fail("assigneeIds", "lists the same assignee twice") }
         var kinds: [UUID: PrincipalKind] = [:]
         for assigneeId in Set(assigneeIds) {
@@ -298,7 +347,7 @@ enum TicketService {
             }
             kinds[assigneeId] = principal.kind
             let refusals = AccessPolicy.assignmentRefusals(principal, organizationId: organizationId,
-                                                            organizationCoManaged: organization?.coManagementEnabled ?? false, coManagedVisible: coManagedVisible)
+                                                            organizationCoManaged: organizationCoManaged ?? false, coManagedVisible: coManagedVisible)
             if !refusals.isEmpty {
                 validator.fail("assigneeIds", "\(principal.displayName) cannot be assigned: \(refusals.joined(separator: "; "))")
             }
@@ -316,11 +365,24 @@ enum TicketService {
 
     /// The next ticket number: a sequence on PostgreSQL, a counter row under SQLite's write lock.
     static func nextNumber(on db: any Database) async throws -> Int {
+        if let sqlite = SQLiteDirect.database(db) {
+            guard let row = try await sqlite.query("UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value", []).first else {
+                throw TandemError.conflict("could not allocate a ticket number")
+            }
+            return try SQLiteDirect.int(row, "value")
+        }
         let row = db.isSQLite
             ? try await db.sql.raw("UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value").first()
             : try await db.sql.raw("SELECT nextval('ticket_number_seq') AS value").first()
         guard let value = try row?.decode(column: "value", as: Int.self) else { throw TandemError.conflict("could not allocate a ticket number") }
         return value
+    }
+}
+
+extension SQLBind {
+    /// A bind, or SQL NULL for nil.
+    static func orNull(_ value: (some Encodable & Sendable)?) -> any SQLExpression {
+        value.map { SQLBind($0) } ?? SQLLiteral.null
     }
 }
 

@@ -7,8 +7,10 @@ import Vapor
 enum TicketsAPI {
     static func register(_ api: any RoutesBuilder) {
         let tickets = api.grouped("tickets")
-        tickets.get { req async throws -> ListPage<TicketDTO> in
-            try await TicketService.list(TicketFilter(req), page: PageRequest(req), by: req.principal, on: req.db)
+        tickets.get { req async throws -> Response in
+            // Written with JSONWriter: the same JSON as the Content encoding, at a fraction of the CPU.
+            let page = try await TicketService.list(TicketFilter(req), page: PageRequest(req), by: req.principal, on: req.db)
+            return Response.json(page, capacity: 1024 * (page.items.count + 1))
         }
         tickets.get("count") { req async throws -> CountResult in
             CountResult(count: try await TicketService.count(TicketFilter(req), by: req.principal, on: req.db))
@@ -112,8 +114,7 @@ enum TicketsAPI {
 
     /// A ticket response with its ETag.
     static func tagged(_ dto: TicketDTO, status: HTTPStatus = .ok, location: String? = nil) throws -> Response {
-        let response = Response(status: status)
-        try response.content.encode(dto)
+        let response = Response.json(dto, status: status)
         response.headers.replaceOrAdd(name: .eTag, value: "\"\(dto.version)\"")
         if let location { response.headers.replaceOrAdd(name: .location, value: location) }
         return response

@@ -1,0 +1,140 @@
+import FluentKit
+import Foundation
+import SQLiteKit
+import SQLKit
+
+/// The statements of the hottest requests (authentication, ticket creation, the ticket page) sent
+/// to SQLite as fixed SQL with binds already in `SQLiteData`, and read from `SQLiteRow`s directly.
+///
+/// The values are what SQLiteKit's encoder writes (ids as upper-case `uuidString` TEXT, dates as
+/// REAL seconds since 1970, booleans as 0/1), so rows read and written either way are the same.
+/// SQLKit's generic path costs more than the statement itself here: identifier escaping during
+/// serialization, and a Codable round trip with generic metadata lookups per bind and per column.
+enum SQLiteDirect {
+    struct BadValue: Error, CustomStringConvertible {
+        let column: String
+        var description: String { "unexpected value in column \(column)" }
+    }
+
+    /// Lets SQLite's planner see table statistics: `PRAGMA optimize=0x10002` analyses the tables
+    /// that have none or whose size changed a lot (bounded by `analysis_limit`, so it stays quick
+    /// on big files). Without statistics SQLite reads a client-restricted ticket page through the
+    /// organization index and sorts every ticket of those organizations (linear in the table);
+    /// with them it walks the `number` index newest first and stops after a page.
+    static func optimize(_ db: any Database) async throws {
+        guard let sqlite = database(db) else { return }
+        try await sqlite.withConnection { connection in
+            _ = try await connection.query("PRAGMA analysis_limit = 1000", [])
+            _ = try await connection.query("PRAGMA optimize = 0x10002", [])
+        }
+    }
+
+    /// The SQLite connection behind `db`, or nil on PostgreSQL.
+    static func database(_ db: any Database) -> (any SQLiteDatabase)? {
+        db.isSQLite ? db as? any SQLiteDatabase : nil
+    }
+
+    static func id(_ row: SQLiteRow, _ column: String) throws -> String {
+        guard let id = try optionalId(row, column) else { throw BadValue(column: column) }
+        return id
+    }
+
+    /// An id column as `uuidString` writes it (stored ids are already in that form).
+    static func optionalId(_ row: SQLiteRow, _ column: String) throws -> String? {
+        switch row.column(column) {
+        case .text(let text):
+            if UUID.isCanonical(text) { return text }
+            guard let uuid = UUID(uuidString: text) else { throw BadValue(column: column) }
+            return uuid.text
+        case .null, nil:
+            return nil
+        default:
+            throw BadValue(column: column)
+        }
+    }
+
+    static func uuid(_ row: SQLiteRow, _ column: String) throws -> UUID {
+        guard case .text(let text) = row.column(column), let uuid = UUID(text: text) else { throw BadValue(column: column) }
+        return uuid
+    }
+
+    static func text(_ row: SQLiteRow, _ column: String) throws -> String {
+        guard case .text(let text) = row.column(column) else { throw BadValue(column: column) }
+        return text
+    }
+
+    static func optionalText(_ row: SQLiteRow, _ column: String) throws -> String? {
+        switch row.column(column) {
+        case .text(let text): return text
+        case .null, nil: return nil
+        default: throw BadValue(column: column)
+        }
+    }
+
+    static func int(_ row: SQLiteRow, _ column: String) throws -> Int {
+        guard case .integer(let value) = row.column(column) else { throw BadValue(column: column) }
+        return Int(value)
+    }
+
+    static func bool(_ row: SQLiteRow, _ column: String) throws -> Bool {
+        guard let value = row.column(column)?.bool else { throw BadValue(column: column) }
+        return value
+    }
+
+    static func date(_ row: SQLiteRow, _ column: String) throws -> Date? {
+        guard let data = row.column(column), data != .null else { return nil }
+        guard let date = Date(sqliteData: data) else { throw BadValue(column: column) }
+        return date
+    }
+}
+
+extension SQLiteData {
+    /// An id as SQLiteKit binds a `UUID`.
+    static func id(_ uuid: UUID) -> SQLiteData { .text(uuid.text) }
+    static func id(_ uuid: UUID?) -> SQLiteData { uuid.map { .text($0.text) } ?? .null }
+    static func optionalText(_ text: String?) -> SQLiteData { text.map { .text($0) } ?? .null }
+    static func date(_ date: Date?) -> SQLiteData { date.map { .float($0.timeIntervalSince1970) } ?? .null }
+    static func boolean(_ value: Bool) -> SQLiteData { .integer(value ? 1 : 0) }
+    static func int(_ value: Int) -> SQLiteData { .integer(SQLiteInt64(value)) }
+}
+
+extension UUID {
+    /// Parses the hyphenated form (either case) without `sscanf`; anything else through Foundation.
+    init?(text: String) {
+        var text = text
+        let parsed: uuid_t? = text.withUTF8 { utf8 -> uuid_t? in
+            guard utf8.count == 36 else { return nil }
+            var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            var ok = true
+            withUnsafeMutableBytes(of: &bytes) { out in
+                var position = 0
+                for index in 0..<16 {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        if utf8[position] != 0x2D { ok = false; return }
+                        position += 1
+                    }
+                    guard let high = Self.nibble(utf8[position]), let low = Self.nibble(utf8[position + 1]) else { ok = false; return }
+                    out[index] = high << 4 | low
+                    position += 2
+                }
+            }
+            return ok ? bytes : nil
+        }
+        if let parsed {
+            self.init(uuid: parsed)
+        } else if let uuid = UUID(uuidString: text) {
+            self = uuid
+        } else {
+            return nil
+        }
+    }
+
+    private static func nibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x41...0x46: byte - 0x41 + 10
+        case 0x61...0x66: byte - 0x61 + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+extension UUID {
+    /// `uuidString` (upper-case, hyphenated) written directly: Foundation's goes through
+    /// `snprintf` on Linux, which showed up when encoding pages of tickets.
+    var text: String {
+        let hex: StaticString = "0123456789ABCDEF"
+        return withUnsafeBytes(of: uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { out in
+                hex.withUTF8Buffer { digits in
+                    var position = 0
+                    for index in 0..<16 {
+                        if index == 4 || index == 6 || index == 8 || index == 10 {
+                            out[position] = 0x2D
+                            position += 1
+                        }
+                        out[position] = digits[Int(bytes[index] >> 4)]
+                        out[position + 1] = digits[Int(bytes[index] & 0x0F)]
+                        position += 2
+                    }
+                }
+                return 36
+            }
+        }
+    }
+
+    /// Whether `text` is already what `uuidString` writes (36 characters, upper-case hex, hyphens in place).
+    static func isCanonical(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { utf8 in
+            guard utf8.count == 36 else { return false }
+            for (index, byte) in utf8.enumerated() {
+                switch index {
+                case 8, 13, 18, 23: if byte != 0x2D { return false }
+                default: if !((0x30...0x39).contains(byte) || (0x41...0x46).contains(byte)) { return false }
+                }
+            }
+            return true
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Fluent
+import Foundation
+import SQLKit
+import TandemCore
+import Testing
+import VaporTesting
+@testable import App
+
+/// The fast paths of the busiest requests give the same answers as the general ones: hand-written
+/// JSON, the date format, and group commit's transaction semantics on SQLite.
+@Suite struct WritePathTests {
+    /// The API's Content encoder, as `configure` sets it up.
+    static func apiEncoder(fastDates: Bool) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = fastDates ? ISO8601.encodingStrategy : .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    @Test func iso8601MatchesFoundation() throws {
+        let standard = Self.apiEncoder(fastDates: false), fast = Self.apiEncoder(fastDates: true)
+        var dates: [Date] = [0, 0.5, 59.999, 951_782_400, 951_868_799.9, 4_107_542_400, 1_795_000_000.9996, 253_402_300_799.999, -1, 253_402_300_800]
+            .map { Date(timeIntervalSince1970: $0) }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 { dates.append(Date(timeIntervalSince1970: Double.random(in: 0..<4_200_000_000, using: &generator))) }
+        for date in dates {
+            #expect(try fast.encode([date]) == standard.encode([date]), "\(date.timeIntervalSince1970)")
+        }
+    }
+
+    @Test func ticketJSONMatchesEncoder() throws {
+        let ticket = Ticket()
+        ticket.id = .v7()
+        ticket.number = 42
+        ticket.title = "Quotes \" backslash \\ slash / tab \t newline \n control \u{1} \u{1f} unicode é 漢 😀 \u{2028} \u{7f}"
+        ticket.description = ""
+        ticket.organizationId = UUID()
+        ticket.siteId = UUID()
+        ticket.status = "new"
+        ticket.priority = "high"
+        ticket.source = "api"
+        ticket.coManagedVisible = true
+        ticket.dueAt = Date(timeIntervalSince1970: 1_795_000_000.75)
+        ticket.version = 3
+        ticket.createdAt = Date()
+        ticket.updatedAt = nil
+        let full = TicketDTO(ticket, assignees: [UUID(), UUID()])
+        ticket.siteId = nil
+        ticket.dueAt = nil
+        let sparse = TicketDTO(ticket, assignees: [])
+        for page in [ListPage(items: [full, sparse], nextCursor: "MTIz"), ListPage(items: [], nextCursor: nil), ListPage(items: [sparse], nextCursor: nil)] {
+            var json = JSONWriter()
+            page.write(to: &json)
+            #expect(String(decoding: json.bytes, as: UTF8.self) == String(decoding: try Self.apiEncoder(fastDates: false).encode(page), as: UTF8.self))
+        }
+    }
+
+    @Test func logLineMatchesEncoder() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        for text in ["GET /api/v1/tickets?limit=50", "q\"uote \\ tab\t nl\n \u{8} \u{c} \u{1} é 😀", ""] {
+            let fields = ["ts": "2026-11-23T18:10:00Z", "level": "info", "msg": text, "request-id": text]
+            var expected = try encoder.encode(fields)
+            expected.append(0x0A)
+            #expect(JSONLogHandler.line(fields) == expected)
+        }
+    }
+
+    /// Concurrent writes share transactions on SQLite; a failing body undoes only its own changes and
+    /// gets its own error, the others commit and return their results.
+    @Test func concurrentWritesKeepTheirOwnOutcome() async throws {
+        try await withApp { t in
+            let db = t.db
+            try await db.sql.raw("CREATE TABLE write_probe (n INTEGER PRIMARY KEY)").run()
+            struct Refused: Error, Equatable { let n: Int }
+            let outcomes = try await withThrowingTaskGroup(of: (Int, Result<Int, Refused>).self) { group in
+                for n in 0..<60 {
+                    group.addTask {
+                        do {
+                            let value = try await db.write { db in
+                                try await db.sql.raw("INSERT INTO write_probe (n) VALUES (\(bind: n))").run()
+                                if n % 3 == 0 { throw Refused(n: n) }
+                                if n % 7 == 0 {
+                                    // A failing statement (duplicate key) after a good one: the whole body is undone.
+                                    try await db.sql.raw("INSERT INTO write_probe (n) VALUES (\(bind: 1000 + n))").run()
+                                    try await db.sql.raw("INSERT INTO write_probe (n) VALUES (\(bind: n))").run()
+                                }
+                                return n * 10
+                            }
+                            return (n, .success(value))
+                        } catch let error as Refused {
+                            return (n, .failure(error))
+                        } catch {
+                            return (n, .failure(Refused(n: -n)))
+                        }
+                    }
+                }
+                var outcomes: [Int: Result<Int, Refused>] = [:]
+                for try await (n, outcome) in group { outcomes[n] = outcome }
+                return outcomes
+            }
+            let stored = Set(try await db.sql.raw("SELECT n FROM write_probe").all().map { try $0.decode(column: "n", as: Int.self) })
+            for n in 0..<60 {
+                if n % 3 == 0 {
+                    #expect(outcomes[n] == .failure(Refused(n: n)))
+                    #expect(!stored.contains(n))
+                } else if n % 7 == 0 {
+                    #expect(outcomes[n] == .failure(Refused(n: -n)), "the duplicate key fails the body")
+                    #expect(!stored.contains(n) && !stored.contains(1000 + n))
+                } else {
+                    #expect(outcomes[n] == .success(n * 10))
+                    #expect(stored.contains(n))
+                }
+            }
+            #expect(stored.count == (0..<60).filter { $0 % 3 != 0 && $0 % 7 != 0 }.count)
+        }
+    }
+
+    /// Many tickets created at once: every one answered 201 is there with its audit entry, numbers unique.
+    @Test func concurrentTicketCreation() async throws {
+        try await withApp { t in
+            let organizationId = try await t.organization("Contoso")
+            let ids = try await withThrowingTaskGroup(of: String.self) { group in
+                for n in 0..<40 {
+                    group.addTask {
+                        let reply = try await t.post("/api/v1/tickets", ["title": .string("Ticket \(n)"), "organizationId": .string(organizationId)])
+                        #expect(reply.status == .created, "\(reply)")
+                        return reply.id
+                    }
+                }
+                var ids: [String] = []
+                for try await id in group { ids.append(id) }
+                return ids
+            }
+            let numbers = Set(try await Ticket.query(on: t.db).all().map(\.number))
+            #expect(numbers.count == 40)
+            for id in ids {
+                let history = try await t.get("/api/v1/tickets/\(id)/history").json["items"].array
+                #expect(history.count == 1)
+            }
+        }
+    }
+}
