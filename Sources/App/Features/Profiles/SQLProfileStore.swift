@@ -1,4 +1,5 @@
 import FluentKit
+import SQLiteKit
 import Foundation
 import SQLKit
 import Spreadsheets
@@ -17,21 +18,27 @@ struct SQLProfileStore: ProfileStore {
 
     func find(ids: [UUID], emails: [String], names: [ProfileNameKey]) async throws -> [StoredProfile] {
         var found: [UUID: StoredProfile] = [:]
-        func select(_ column: String, _ values: [any Encodable & Sendable]) async throws {
+        func select(_ column: String, _ values: [BulkValue]) async throws {
             guard !values.isEmpty else { return }
-            let rows = try await db.sql.select().columns(Self.columns.map { SQLIdentifier($0) }).from(Contact.schema)
-                .where("site_id", .equal, siteId)
-                .where(SQLIdentifier(column), .in, SQLBind.group(values))
-                .all()
-            for row in rows {
-                let profile = try Self.profile(row)
-                found[profile.id] = profile
-            }
+            for profile in try await profiles(where: column, in: values) { found[profile.id] = profile }
         }
-        try await select("id", Array(Set(ids)))
-        try await select("email", Array(Set(emails)))
-        try await select("last_name", Array(Set(names.map(\.lastName))))
+        try await select("id", Set(ids).map { .id($0) })
+        try await select("email", Set(emails).map { .text($0) })
+        try await select("last_name", Set(names.map(\.lastName)).map { .text($0) })
         return Array(found.values)
+    }
+
+    /// The site's profiles whose `column` is one of `values`; on SQLite straight from SQLiteNIO's rows.
+    private func profiles(where column: String, in values: [BulkValue]) async throws -> [StoredProfile] {
+        if let sqlite = SQLiteDirect.database(db) {
+            let list = Array(repeating: "?", count: values.count).joined(separator: ",")
+            let rows = try await sqlite.query("SELECT \(Self.columns.joined(separator: ",")) FROM contacts WHERE site_id = ? AND \(column) IN (\(list))",
+                                              [.id(siteId)] + values.map(\.sqlite))
+            return try rows.map(Self.profile)
+        }
+        return try await db.sql.select().columns(Self.columns.map { SQLIdentifier($0) }).from(Contact.schema)
+            .where("site_id", .equal, siteId).where(SQLIdentifier(column), .in, SQLGroupExpression(values.map(\.bind)))
+            .all().map(Self.profile)
     }
 
     func deletionBlockers(_ ids: [UUID]) async throws -> [UUID: String] {
@@ -87,17 +94,14 @@ struct SQLProfileStore: ProfileStore {
                 events.append(entry("deleted", id, before: before))
             }
         }
-        for chunk in adds.chunked(Self.insertChunk) {
-            var insert = tx.sql.insert(into: Contact.schema).columns(
-                "id", "organization_id", "site_id", "first_name", "last_name", "email", "phones", "portal_organization_wide",
-                "mobile_provider", "sms_gateway", "thin_client", "notes", "created_at", "updated_at")
-            for (id, profile) in chunk {
-                insert = insert.values(SQLBind(id), SQLBind(organizationId), SQLBind(siteId), SQLBind(profile.firstName), SQLBind(profile.lastName),
-                                       SQLBind(profile.email), SQLBind(Self.phonesJSON(profile)), SQLBind(false), SQLBind(profile.mobileProvider),
-                                       SQLBind(profile.smsGateway), SQLBind(profile.thinClient), SQLBind(profile.notes), SQLBind(now), SQLBind(now))
-            }
-            try await insert.run()
-        }
+        try await tx.bulkInsert(into: Contact.schema, columns: [
+            "id", "organization_id", "site_id", "first_name", "last_name", "email", "phones", "portal_organization_wide",
+            "mobile_provider", "sms_gateway", "thin_client", "notes", "created_at", "updated_at",
+        ], rows: adds.map { id, profile in
+            [.id(id), .id(organizationId), .id(siteId), .text(profile.firstName), .text(profile.lastName), .text(profile.email),
+             .text(Self.phonesJSON(profile)), .bool(false), .text(profile.mobileProvider), .text(profile.smsGateway), .bool(profile.thinClient),
+             .text(profile.notes), .date(now), .date(now)]
+        }, chunk: Self.insertChunk)
         for chunk in deletes.chunked(500) {
             try await tx.sql.delete(from: APIToken.schema).where("principal_id", .in, SQLBind.group(Array(chunk))).run()
             try await tx.sql.delete(from: Contact.schema).where("site_id", .equal, siteId).where("id", .in, SQLBind.group(Array(chunk))).run()
@@ -123,6 +127,15 @@ struct SQLProfileStore: ProfileStore {
             mobileProvider: try row.decode(column: "mobile_provider", as: String?.self), smsGateway: try row.decode(column: "sms_gateway", as: String?.self),
             thinClient: try row.decode(column: "thin_client", as: Bool.self), notes: try row.decode(column: "notes", as: String?.self))
         return StoredProfile(id: try row.decode(column: "id", as: UUID.self), profile: profile)
+    }
+
+    static func profile(_ row: SQLiteRow) throws -> StoredProfile {
+        let profile = ClientProfile(
+            firstName: try SQLiteDirect.text(row, "first_name"), lastName: try SQLiteDirect.text(row, "last_name"),
+            email: try SQLiteDirect.optionalText(row, "email"), storedPhones: JSONColumn.decode(try SQLiteDirect.text(row, "phones"), default: []),
+            mobileProvider: try SQLiteDirect.optionalText(row, "mobile_provider"), smsGateway: try SQLiteDirect.optionalText(row, "sms_gateway"),
+            thinClient: try SQLiteDirect.bool(row, "thin_client"), notes: try SQLiteDirect.optionalText(row, "notes"))
+        return StoredProfile(id: try SQLiteDirect.uuid(row, "id"), profile: profile)
     }
 
     /// Every profile of the site in id order, a page at a time (the export never holds the site whole).
