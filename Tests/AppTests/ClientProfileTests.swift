@@ -82,6 +82,7 @@ struct ClientProfileTests {
             let dto = ClientProfileDTO(id: UUID(), organizationId: UUID(), siteId: UUID(), profile)
             #expect(JSON.parse(Data(dto.auditJSON.utf8)) == JSON.parse(Data(JSONColumn.encode(dto).utf8)), "\(dto.auditJSON)")
             #expect(JSON.parse(Data(dto.auditJSON.utf8)) != nil)
+            #expect(JSON.parse(Data(ClientProfileDTO.phonesJSON(dto.phones).utf8)) == JSON.parse(Data(JSONColumn.encode(dto.phones).utf8)))
         }
     }
 

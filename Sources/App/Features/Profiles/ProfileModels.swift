@@ -49,7 +49,7 @@ struct ClientProfileDTO: Content {
         string("notes", notes)
         string("organizationId", organizationId)
         key("phones")
-        json += "[" + phones.map { "{\"countryCode\":\(Self.quoted($0.countryCode)),\"kind\":\(Self.quoted($0.kind)),\"number\":\(Self.quoted($0.number))}" }.joined(separator: ",") + "]"
+        json += Self.phonesJSON(phones)
         string("siteId", siteId)
         string("smsGateway", smsGateway)
         key("thinClient")
@@ -57,7 +57,14 @@ struct ClientProfileDTO: Content {
         return json + "}"
     }
 
+    /// `JSONColumn.encode(phones)`, written directly (sorted keys).
+    static func phonesJSON(_ phones: [Phone]) -> String {
+        "[" + phones.map { "{\"countryCode\":\(quoted($0.countryCode)),\"kind\":\(quoted($0.kind)),\"number\":\(quoted($0.number))}" }.joined(separator: ",") + "]"
+    }
+
     static func quoted(_ text: String) -> String {
+        // Most cells need no escaping at all.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) { return "\"" + text + "\"" }
         var out = "\""
         out.reserveCapacity(text.utf8.count + 2)
         for scalar in text.unicodeScalars {

@@ -116,7 +116,7 @@ struct SQLProfileStore: ProfileStore {
     }
 
     static func phonesJSON(_ profile: ClientProfile) -> String {
-        JSONColumn.encode(profile.phones.map { Phone(number: $0.number, countryCode: $0.countryCode, kind: $0.kind.rawValue) })
+        ClientProfileDTO.phonesJSON(profile.phones.map { Phone(number: $0.number, countryCode: $0.countryCode, kind: $0.kind.rawValue) })
     }
 
     static func profile(_ row: any SQLRow) throws -> StoredProfile {
