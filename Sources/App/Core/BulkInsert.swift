@@ -53,3 +53,10 @@ extension Database {
         }
     }
 }
+
+extension Array {
+    /// Consecutive slices of at most `size` elements, for statements with a bound number of binds.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0 ..< Swift.min($0 + size, count)] }
+    }
+}

@@ -130,19 +130,18 @@ enum ClientProfilesAPI {
 
     @Sendable static func template(_ req: Request) async throws -> Response {
         _ = try req.principal
-        let format = try TableFormat.from(parameter: req.query[String.self, at: "format"] ?? "csv", contentType: nil)
-        return try await download(req, site: nil, format: format)
+        return try await download(req, site: nil)
     }
 
     @Sendable static func export(_ req: Request) async throws -> Response {
         let (site, transfer) = try await ProfileTransferService.site(req.id("id", "site"), for: req.principal, on: req.db)
         try transfer.authorizeExport()
-        let format = try TableFormat.from(parameter: req.query[String.self, at: "format"] ?? "csv", contentType: nil)
-        return try await download(req, site: site, format: format)
+        return try await download(req, site: site)
     }
 
-    /// Writes the file to disk, then streams it and removes it.
-    static func download(_ req: Request, site: Site?, format: TableFormat) async throws -> Response {
+    /// Writes the file (`?format=`, CSV by default) to disk, then streams it and removes it.
+    static func download(_ req: Request, site: Site?) async throws -> Response {
+        let format = try TableFormat.from(parameter: req.query[String.self, at: "format"] ?? "csv", contentType: nil)
         let url = ProfileTransferService.temporaryFile(format)
         do {
             try await ProfileTransferService.export(site: site, format: format, to: url, on: req.db)

@@ -10,9 +10,10 @@ enum ProfilePages {
         session.get("sites", ":id", "profiles", use: list)
         session.get("sites", ":id", "profiles", "new", use: newForm)
         session.post("sites", ":id", "profiles", "new", use: create)
-        session.get("sites", ":id", "profiles", "export", use: export)
+        // The API's handlers: the same policy check and file, behind the page session.
+        session.get("sites", ":id", "profiles", "export", use: ClientProfilesAPI.export)
         session.on(.POST, "sites", ":id", "profiles", "import", body: .collect(maxSize: "64mb"), use: importFile)
-        session.get("profiles", "template", use: template)
+        session.get("profiles", "template", use: ClientProfilesAPI.template)
         session.get("profiles", ":id", use: editForm)
         session.post("profiles", ":id", use: update)
         session.post("profiles", ":id", "delete", use: delete)
@@ -232,17 +233,6 @@ enum ProfilePages {
 
     // MARK: Export and import
 
-    @Sendable static func template(_ req: Request) async throws -> Response {
-        try await ClientProfilesAPI.template(req)
-    }
-
-    @Sendable static func export(_ req: Request) async throws -> Response {
-        let (site, transfer) = try await ProfileTransferService.site(try req.id("id", "site"), for: req.principal, on: req.db)
-        try transfer.authorizeExport()
-        let format = try TableFormat.from(parameter: req.query[String.self, at: "format"] ?? "csv", contentType: nil)
-        return try await ClientProfilesAPI.download(req, site: site, format: format)
-    }
-
     struct ImportForm: Content {
         var file: File?
         var dryRun: String?
@@ -272,8 +262,7 @@ enum ProfilePages {
         try transfer.authorizeImport()
         let form = try req.content.decode(ImportForm.self)
         guard let file = form.file, file.data.readableBytes > 0 else { throw TandemError.invalid("file", "choose a CSV or XLSX file to import") }
-        let format = try TableFormat.from(parameter: file.extension?.lowercased() == "xlsx" ? "xlsx" : (file.extension?.lowercased() == "csv" ? "csv" : nil),
-                                          contentType: file.contentType)
+        let format = try TableFormat(rawValue: file.extension?.lowercased() ?? "") ?? TableFormat.from(parameter: nil, contentType: file.contentType)
         let url = ProfileTransferService.temporaryFile(format)
         FileManager.default.createFile(atPath: url.path, contents: Data(buffer: file.data))
         let dryRun = form.dryRun != nil

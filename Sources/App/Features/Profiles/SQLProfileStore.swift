@@ -154,9 +154,3 @@ struct SQLProfileStore: ProfileStore {
         }
     }
 }
-
-extension Array {
-    func chunked(_ size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0 ..< Swift.min($0 + size, count)] }
-    }
-}
