@@ -135,9 +135,66 @@ import VaporTesting
             let numbers = Set(try await Ticket.query(on: t.db).all().map(\.number))
             #expect(numbers.count == 40)
             for id in ids {
+                // The audit event holds the ticket as created, its number included (drawn inside the
+                // statement on PostgreSQL, by the group's counter update on SQLite).
+                let ticket = try await t.get("/api/v1/tickets/\(id)").json
                 let history = try await t.get("/api/v1/tickets/\(id)/history").json["items"].array
                 #expect(history.count == 1)
+                let after = history.first?["after"].string.flatMap { JSON.parse(Data($0.utf8)) }
+                #expect(after?["number"] == ticket["number"] && after?["id"] == ticket["id"] && after?["title"] == ticket["title"], "\(history)")
             }
+        }
+    }
+
+    /// Writes of one batch queued together run as one batch; when the batch throws, each runs alone
+    /// and only the failing one gets its error.
+    @Test func batchedWritesFallBackToOneByOne() async throws {
+        try await withApp { t in
+            let db = t.db
+            // PostgreSQL has no commit groups: every call runs alone there.
+            let batches = db.isSQLite
+            try await db.sql.raw("CREATE TABLE batch_probe (n INTEGER PRIMARY KEY, how TEXT NOT NULL)").run()
+            struct Refused: Error, Equatable { let n: Int }
+            let probe = SQLiteBatch<Int, String>(name: "probe") { items, db in
+                if let bad = items.first(where: { $0 % 5 == 0 }) { throw Refused(n: -bad) }
+                for n in items { try await db.sql.raw("INSERT INTO batch_probe (n, how) VALUES (\(bind: n), 'batch')").run() }
+                return items.map { "batch \($0)" }
+            }
+            func write(_ n: Int) async -> Result<String, Refused> {
+                do {
+                    return .success(try await db.write(batch: probe, item: n) { db in
+                        if n % 5 == 0 { throw Refused(n: n) }
+                        try await db.sql.raw("INSERT INTO batch_probe (n, how) VALUES (\(bind: n), 'alone')").run()
+                        return "alone \(n)"
+                    })
+                } catch let error as Refused {
+                    return .failure(error)
+                } catch {
+                    return .failure(Refused(n: Int.min))
+                }
+            }
+            // Hold the writer until both rounds have queued: each round is then one run of its group.
+            for round in [Array(1...4), Array(6...9) + [10] + Array(11...14)] {
+                let (held, release) = AsyncStream.makeStream(of: Void.self)
+                let holder = Task { try await db.write { _ in for await _ in held { break } } }
+                try await Task.sleep(for: .milliseconds(50))
+                let outcomes = await withTaskGroup(of: (Int, Result<String, Refused>).self) { group in
+                    for n in round { group.addTask { (n, await write(n)) } }
+                    try? await Task.sleep(for: .milliseconds(100))
+                    release.yield()
+                    var outcomes: [Int: Result<String, Refused>] = [:]
+                    for await (n, outcome) in group { outcomes[n] = outcome }
+                    return outcomes
+                }
+                try await holder.value
+                let failing = round.contains(10)
+                for n in round {
+                    #expect(outcomes[n] == (n == 10 ? .failure(Refused(n: 10)) : .success(batches && !failing ? "batch \(n)" : "alone \(n)")), "\(n): \(outcomes)")
+                }
+            }
+            let stored = try await db.sql.raw("SELECT n, how FROM batch_probe ORDER BY n").all()
+                .map { "\(try $0.decode(column: "n", as: Int.self)) \(try $0.decode(column: "how", as: String.self))" }
+            #expect(stored == (1...4).map { "\($0) \(batches ? "batch" : "alone")" } + (6...14).filter { $0 != 10 }.map { "\($0) alone" })
         }
     }
 }

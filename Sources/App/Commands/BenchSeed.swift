@@ -64,11 +64,6 @@ struct BenchSeedCommand: AsyncCommand {
         return last - count + 1
     }
 
-    static let ticketColumns = [
-        "id", "number", "title", "description", "organization_id", "site_id", "contact_id", "queue_id", "team_id", "status", "priority",
-        "source", "co_managed_visible", "due_at", "version", "created_by_id", "created_at", "updated_at",
-    ]
-
     static func insertTickets(_ count: Int, firstNumber: Int, offset: Int, total: Int, plan: BenchPlan, on db: any Database) async throws {
         let statuses = TicketStatus.allCases.map(\.rawValue)
         let priorities = TicketPriority.allCases.map(\.rawValue)
@@ -80,7 +75,7 @@ struct BenchSeedCommand: AsyncCommand {
         var start = 0
         while start < count {
             let end = min(start + rowsPerStatement, count)
-            var tickets = db.sql.insert(into: Ticket.schema).columns(ticketColumns)
+            var tickets = db.sql.insert(into: Ticket.schema).columns(Ticket.sqlColumns)
             var assignees = db.sql.insert(into: TicketAssignee.schema).columns("id", "ticket_id", "principal_id", "principal_kind", "position")
             var anyAssignee = false
             for i in start..<end {

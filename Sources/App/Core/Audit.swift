@@ -1,6 +1,5 @@
 import Fluent
 import Foundation
-import SQLiteKit
 import SQLKit
 import TandemCore
 
@@ -11,29 +10,37 @@ enum Audit {
         "id", "at", "actor_id", "actor_kind", "actor_name", "action", "entity_type", "entity_id", "organization_id", "ticket_id", "before", "after",
     ]
 
-    private static let insertSQL = "INSERT INTO audit_events (\(columns.joined(separator: ", "))) VALUES (\((1...columns.count).map { "?\($0)" }.joined(separator: ", ")))"
-
     static func record(
         _ action: String, _ entityType: String, id entityId: UUID?, by actor: Principal?,
         organizationId: UUID? = nil, ticketId: UUID? = nil,
         before: (any Encodable & Sendable)? = nil, after: (any Encodable & Sendable)? = nil,
         on db: any Database
     ) async throws {
-        let before = before.map { JSONColumn.encode($0) }, after = after.map { JSONColumn.encode($0) }
-        if let sqlite = SQLiteDirect.database(db) {
-            _ = try await sqlite.query(insertSQL, [
-                .id(UUID.v7()), .date(Date()), .id(actor?.id), .optionalText(actor?.kind.rawValue), .text(actor?.displayName ?? "system"),
-                .text(action), .text(entityType), .id(entityId), .id(organizationId), .id(ticketId), .optionalText(before), .optionalText(after),
-            ])
-            return
-        }
-        // One INSERT through SQLKit (the same row `AuditEvent.create` wrote, without Fluent's model reflection).
-        let values: [any SQLExpression] = [
-            SQLBind(UUID.v7()), SQLBind(Date()), SQLBind.orNull(actor?.id), SQLBind.orNull(actor?.kind.rawValue),
-            SQLBind(actor?.displayName ?? "system"), SQLBind(action), SQLBind(entityType), SQLBind.orNull(entityId),
-            SQLBind.orNull(organizationId), SQLBind.orNull(ticketId),
-            SQLBind.orNull(before), SQLBind.orNull(after),
-        ]
-        try await db.sql.insert(into: AuditEvent.schema).columns(columns).values(values).run()
+        try await recordAll([AuditEntry(
+            action: action, entityType: entityType, entityId: entityId, actor: actor, organizationId: organizationId, ticketId: ticketId,
+            before: before.map { JSONColumn.encode($0) }, after: after.map { JSONColumn.encode($0) })], on: db)
     }
+
+    /// Writes many audit events with multi-row INSERTs (imports, grouped ticket creation), inside the caller's transaction.
+    static func recordAll(_ entries: [AuditEntry], on db: any Database) async throws {
+        let at = Date()
+        try await db.bulkInsert(into: AuditEvent.schema, columns: columns, rows: entries.map { entry in
+            [.id(.v7()), .date(at), .id(entry.actor?.id), .text(entry.actor?.kind.rawValue), .text(entry.actor?.displayName ?? "system"),
+             .text(entry.action), .text(entry.entityType), .id(entry.entityId), .id(entry.organizationId), .id(entry.ticketId),
+             .text(entry.before), .text(entry.after)]
+        })
+    }
+}
+
+/// One audit event for `Audit.recordAll`.
+struct AuditEntry: Sendable {
+    var action: String
+    var entityType: String
+    var entityId: UUID?
+    var actor: Principal?
+    var organizationId: UUID?
+    var ticketId: UUID? = nil
+    /// JSON text, as `JSONColumn.encode` writes it.
+    var before: String?
+    var after: String?
 }

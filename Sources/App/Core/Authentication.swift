@@ -79,7 +79,10 @@ enum Tokens {
         if let sqlite = SQLiteDirect.database(db) { return try await resolve(secret, sqlite: sqlite, on: db) }
         guard let row = try await db.sql.raw("""
                 SELECT api_tokens.id, api_tokens.principal_id, api_tokens.principal_kind, api_tokens.kind,
-                       resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id, security_levels.permissions
+                       resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id, security_levels.permissions,
+                       (SELECT string_agg(organization_id::text, ',') FROM resource_client_restrictions WHERE resource_id = resources.id) AS restricted_to,
+                       (SELECT string_agg(queue_id::text, ',') FROM queue_members WHERE principal_id = resources.id) AS queue_ids,
+                       (SELECT string_agg(team_id::text || ':' || coalesce(access, ''), ',') FROM team_members WHERE principal_id = resources.id) AS team_accesses
                 FROM api_tokens
                 LEFT JOIN resources ON api_tokens.principal_kind = \(bind: PrincipalKind.resource.rawValue)
                      AND resources.id = api_tokens.principal_id AND resources.active = \(bind: true)
@@ -94,7 +97,10 @@ enum Tokens {
         let principal: Principal?
         if kind == .resource {
             // No joined level: the resource is inactive or gone (as `PrincipalLoader.load` would answer).
-            principal = try await row.decode(column: "level_id", as: UUID?.self) == nil ? nil : PrincipalLoader.resource(id: principalId, row: row, on: db)
+            principal = try row.decode(column: "level_id", as: UUID?.self) == nil ? nil : PrincipalLoader.resource(
+                id: principalId, row: row, memberships: PrincipalLoader.Memberships(
+                    organizations: row.decode(column: "restricted_to", as: String?.self), queues: row.decode(column: "queue_ids", as: String?.self),
+                    teams: row.decode(column: "team_accesses", as: String?.self)))
         } else {
             principal = try await PrincipalLoader.load(id: principalId, kind: kind, on: db)
         }
@@ -106,7 +112,10 @@ enum Tokens {
 extension Tokens {
     static let resolveSQL = """
         SELECT api_tokens.id, api_tokens.principal_id, api_tokens.principal_kind, api_tokens.kind,
-               resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id, security_levels.permissions
+               resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id, security_levels.permissions,
+               (SELECT group_concat(organization_id) FROM resource_client_restrictions WHERE resource_id = resources.id) AS restricted_to,
+               (SELECT group_concat(queue_id) FROM queue_members WHERE principal_id = resources.id) AS queue_ids,
+               (SELECT group_concat(team_id || ':' || coalesce(access, '')) FROM team_members WHERE principal_id = resources.id) AS team_accesses
         FROM api_tokens
         LEFT JOIN resources ON api_tokens.principal_kind = ?3 AND resources.id = api_tokens.principal_id AND resources.active = ?4
         LEFT JOIN security_levels ON security_levels.id = resources.security_level_id
@@ -124,7 +133,9 @@ extension Tokens {
         let principal: Principal?
         if kind == .resource {
             guard try SQLiteDirect.optionalText(row, "level_id") != nil else { return nil }
-            let memberships = try await PrincipalLoader.Memberships.load(of: principalId, sqlite: sqlite)
+            let memberships = try PrincipalLoader.Memberships(
+                organizations: SQLiteDirect.optionalText(row, "restricted_to"), queues: SQLiteDirect.optionalText(row, "queue_ids"),
+                teams: SQLiteDirect.optionalText(row, "team_accesses"))
             principal = Principal(
                 id: principalId, kind: .resource,
                 displayName: "\(try SQLiteDirect.text(row, "first_name")) \(try SQLiteDirect.text(row, "last_name"))",
@@ -141,24 +152,20 @@ extension Tokens {
 }
 
 extension PrincipalLoader.Memberships {
-    static let loadSQL = """
-        SELECT 'organization' AS kind, organization_id AS ref, NULL AS access FROM resource_client_restrictions WHERE resource_id = ?1
-        UNION ALL SELECT 'queue', queue_id, NULL FROM queue_members WHERE principal_id = ?1
-        UNION ALL SELECT 'team', team_id, access FROM team_members WHERE principal_id = ?1
-        """
-
-    /// `load` on SQLite, read from `SQLiteRow`s directly.
-    static func load(of id: UUID, sqlite: any SQLiteDatabase) async throws -> Self {
-        var memberships = Self()
-        for row in try await sqlite.query(loadSQL, [.id(id)]) {
-            let ref = try SQLiteDirect.uuid(row, "ref")
-            switch try SQLiteDirect.text(row, "kind") {
-            case "organization": memberships.organizations.insert(ref)
-            case "queue": memberships.queues.insert(ref)
-            default: memberships.teams[ref] = TeamAccess(rawValue: try SQLiteDirect.optionalText(row, "access") ?? "") ?? .own
-            }
+    /// Memberships from the token query's lists: ids joined by commas, teams as `id:access`.
+    init(organizations: String?, queues: String?, teams: String?) throws {
+        func ids(_ list: String?) -> [Substring] { list.map { $0.split(separator: ",") } ?? [] }
+        func uuid(_ text: Substring) throws -> UUID {
+            guard let uuid = UUID(text: String(text)) else { throw SQLiteDirect.BadValue(column: "memberships") }
+            return uuid
         }
-        return memberships
+        self.init()
+        for id in ids(organizations) { self.organizations.insert(try uuid(id)) }
+        for id in ids(queues) { self.queues.insert(try uuid(id)) }
+        for entry in ids(teams) {
+            let parts = entry.split(separator: ":", maxSplits: 1)
+            self.teams[try uuid(parts[0])] = TeamAccess(rawValue: parts.count > 1 ? String(parts[1]) : "") ?? .own
+        }
     }
 }
 
@@ -221,8 +228,11 @@ enum PrincipalLoader {
 
     /// A resource from a row with its `first_name`, `last_name`, `client_restricted`, `level_id` and `permissions`, and its memberships.
     static func resource(id: UUID, row: any SQLRow, on db: any Database) async throws -> Principal {
-        let memberships = try await Memberships.load(of: id, on: db)
-        return Principal(
+        try resource(id: id, row: row, memberships: try await Memberships.load(of: id, on: db))
+    }
+
+    static func resource(id: UUID, row: any SQLRow, memberships: Memberships) throws -> Principal {
+        Principal(
             id: id, kind: .resource,
             displayName: "\(try row.decode(column: "first_name", as: String.self)) \(try row.decode(column: "last_name", as: String.self))",
             securityLevelId: try row.decode(column: "level_id", as: UUID.self),
@@ -246,7 +256,6 @@ enum PrincipalLoader {
         var teams: [UUID: TeamAccess] = [:]
 
         static func load(of id: UUID, on db: any Database) async throws -> Memberships {
-            if let sqlite = SQLiteDirect.database(db) { return try await load(of: id, sqlite: sqlite) }
             var memberships = Memberships()
             for row in try await db.sql.raw("""
                 SELECT 'organization' AS kind, organization_id AS ref, NULL AS access FROM resource_client_restrictions WHERE resource_id = \(bind: id)

@@ -8,7 +8,8 @@ enum BulkValue: Sendable {
     case text(String?)
     case id(UUID?)
     case bool(Bool)
-    case date(Date)
+    case int(Int)
+    case date(Date?)
 
     /// What SQLiteKit's encoder would write (see `SQLiteDirect`).
     var sqlite: SQLiteData {
@@ -16,6 +17,7 @@ enum BulkValue: Sendable {
         case .text(let text): .optionalText(text)
         case .id(let id): .id(id)
         case .bool(let value): .boolean(value)
+        case .int(let value): .int(value)
         case .date(let date): .date(date)
         }
     }
@@ -25,6 +27,7 @@ enum BulkValue: Sendable {
         case .text(let text): SQLBind(text)
         case .id(let id): SQLBind(id)
         case .bool(let value): SQLBind(value)
+        case .int(let value): SQLBind(value)
         case .date(let date): SQLBind(date)
         }
     }

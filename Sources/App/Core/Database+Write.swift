@@ -37,6 +37,18 @@ extension Database {
         }
     }
 
+    /// `write(body)` for a write that can also run together with others of its kind: on SQLite with
+    /// group commit, the calls with the same `batch` that queue in one group (and are next to each
+    /// other in it) run as one `batch.run` over all their items, in one savepoint; if that throws,
+    /// it is undone and each call runs its own `body` instead, so an error reaches only its caller.
+    /// Elsewhere this is `write(body)`.
+    func write<Item: Sendable, Output: Sendable>(
+        batch: SQLiteBatch<Item, Output>, item: Item, _ body: @escaping @Sendable (any Database) async throws -> Output
+    ) async throws -> Output {
+        guard isSQLite, let groupCommit = SQLiteGroupCommit.installed(on: self) else { return try await write(body) }
+        return try await groupCommit.run(body, batch: batch, item: item)
+    }
+
     private func immediateTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         try await withConnection { connection in
             try await connection.sql.raw("BEGIN IMMEDIATE").run()
@@ -50,6 +62,13 @@ extension Database {
             }
         }
     }
+}
+
+/// Writes of one kind that a SQLite commit group runs together (`Database.write(batch:item:_:)`):
+/// `run` gets the items of consecutive calls and answers one output per item, in order.
+struct SQLiteBatch<Item: Sendable, Output: Sendable>: Sendable {
+    let name: String
+    let run: @Sendable ([Item], any Database) async throws -> [Output]
 }
 
 /// A FIFO async lock for SQLite write transactions (SQLite allows one writer per file anyway).
@@ -97,10 +116,27 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
     private final class Job: @unchecked Sendable {
         let run: @Sendable (any Database) async throws -> Void
         let finish: @Sendable ((any Error)?) -> Void
+        let batched: Batched?
+        /// Set by `complete`; only the group's task reads and writes it.
+        var done = false
 
-        init(run: @escaping @Sendable (any Database) async throws -> Void, finish: @escaping @Sendable ((any Error)?) -> Void) {
+        /// The job's part in a batch: its item, the batch (type-erased), and where its output goes.
+        struct Batched {
+            let name: String
+            let item: any Sendable
+            let run: @Sendable ([any Sendable], any Database) async throws -> [any Sendable]
+            let deliver: @Sendable (any Sendable) -> Void
+        }
+
+        init(run: @escaping @Sendable (any Database) async throws -> Void, finish: @escaping @Sendable ((any Error)?) -> Void, batched: Batched?) {
             self.run = run
             self.finish = finish
+            self.batched = batched
+        }
+
+        func complete(_ error: (any Error)?) {
+            done = true
+            finish(error)
         }
     }
 
@@ -121,12 +157,11 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
 
     /// What happened so far in one group's transaction.
     private final class GroupState: @unchecked Sendable {
+        /// Jobs whose writes are in the transaction; they finish after the COMMIT.
         var succeeded: [Job] = []
-        /// Jobs finished inside the transaction (their bodies threw and were rolled back).
-        var finished = 0
-        /// Jobs whose body has started.
+        /// Jobs before this index have started (finished, succeeded, or running now).
         var started = 0
-        /// The error of the body being undone when the group broke off.
+        /// The error of the running body (or batch) whose undoing failed and broke the group off.
         var bodyError: (any Error)?
     }
 
@@ -158,6 +193,23 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
     }
 
     func run<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        try await enqueue(body, batched: nil)
+    }
+
+    func run<T: Sendable, Item: Sendable>(
+        _ body: @escaping @Sendable (any Database) async throws -> T, batch: SQLiteBatch<Item, T>, item: Item
+    ) async throws -> T {
+        try await enqueue(body) { box in
+            Job.Batched(
+                name: batch.name, item: item,
+                run: { items, db in try await batch.run(items.map { $0 as! Item }, db) },
+                deliver: { box.value = ($0 as! T) })
+        }
+    }
+
+    private func enqueue<T: Sendable>(
+        _ body: @escaping @Sendable (any Database) async throws -> T, batched: ((Box<T>) -> Job.Batched)?
+    ) async throws -> T {
         let box = Box<T>()
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = Job(
@@ -168,7 +220,8 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
                     } else {
                         continuation.resume(returning: box.value!)
                     }
-                })
+                },
+                batched: batched?(box))
             let start = lock.withLock {
                 queue.append(job)
                 if draining { return false }
@@ -204,8 +257,7 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
         do {
             try await writer.withConnection { connection in
                 // Transaction statements straight to SQLite (no SQLKit serialization): they run per body.
-                let sqlite = connection as! any SQLiteDatabase
-                let sql = Statements(sqlite: sqlite)
+                let sql = Statements(sqlite: connection as! any SQLiteDatabase)
                 try await sql.raw("BEGIN IMMEDIATE").run()
                 do {
                     if group.count == 1 {
@@ -215,29 +267,15 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
                             try await group[0].run(connection)
                         } catch {
                             try? await sql.raw("ROLLBACK").run()
-                            state.finished = 1
-                            group[0].finish(error)
+                            group[0].complete(error)
                             return
                         }
                         state.succeeded.append(group[0])
                     } else {
-                        for job in group {
-                            try await sql.raw("SAVEPOINT tandem_write").run()
-                            state.started += 1
-                            do {
-                                try await job.run(connection)
-                            } catch {
-                                state.bodyError = error
-                                // Throws (and breaks the group off) if the body's error ended the whole transaction.
-                                try await sql.raw("ROLLBACK TO tandem_write").run()
-                                try await sql.raw("RELEASE tandem_write").run()
-                                state.bodyError = nil
-                                state.finished += 1
-                                job.finish(error)
-                                continue
-                            }
-                            try await sql.raw("RELEASE tandem_write").run()
-                            state.succeeded.append(job)
+                        while state.started < group.count {
+                            let run = Self.batchRun(in: group, from: state.started)
+                            if run.count > 1, try await self.batch(group[run], connection, sql, state) { continue }
+                            for _ in run { try await self.alone(group[state.started], connection, sql, state) }
                         }
                     }
                     try await sql.raw("COMMIT").run()
@@ -247,20 +285,78 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
                 }
             }
         } catch {
-            for job in state.succeeded { job.finish(error) }
             if state.started == 0 {
                 // BEGIN (or the first SAVEPOINT) failed: nothing can run now; fail them all rather than retry forever.
-                for job in group { job.finish(error) }
+                for job in group { job.complete(error) }
                 return
             }
-            // The job that was running when the group broke off (its body, or its savepoint statements).
-            if state.started > state.succeeded.count + state.finished { group[state.started - 1].finish(state.bodyError ?? error) }
+            let succeeded = Set(state.succeeded.map { ObjectIdentifier($0) })
+            for job in group[..<state.started] where !job.done {
+                // The group's writes are gone: those that succeeded get the transaction's error; the
+                // one running when it broke off gets its own error if it had one.
+                job.complete(succeeded.contains(ObjectIdentifier(job)) ? error : state.bodyError ?? error)
+            }
             if state.started < group.count {
                 let notRun = group[state.started...]
                 lock.withLock { queue.insert(contentsOf: notRun, at: 0) }
             }
             return
         }
-        for job in state.succeeded { job.finish(nil) }
+        for job in state.succeeded { job.complete(nil) }
+    }
+
+    /// The jobs from `start` that can run as one batch: consecutive, of the same batch (at least the job at `start`).
+    private static func batchRun(in group: [Job], from start: Int) -> Range<Int> {
+        guard let name = group[start].batched?.name else { return start ..< start + 1 }
+        var end = start + 1
+        while end < group.count, group[end].batched?.name == name { end += 1 }
+        return start ..< end
+    }
+
+    /// One job in its own savepoint.
+    private func alone(_ job: Job, _ connection: any Database, _ sql: Statements, _ state: GroupState) async throws {
+        try await sql.raw("SAVEPOINT tandem_write").run()
+        state.started += 1
+        do {
+            try await job.run(connection)
+        } catch {
+            state.bodyError = error
+            // Throws (and breaks the group off) if the body's error ended the whole transaction.
+            try await sql.raw("ROLLBACK TO tandem_write").run()
+            try await sql.raw("RELEASE tandem_write").run()
+            state.bodyError = nil
+            job.complete(error)
+            return
+        }
+        try await sql.raw("RELEASE tandem_write").run()
+        state.succeeded.append(job)
+    }
+
+    /// `jobs` through their batch in one savepoint; false (with the savepoint undone and the jobs
+    /// not started) when the batch threw, so that each runs alone next.
+    private func batch(_ jobs: ArraySlice<Job>, _ connection: any Database, _ sql: Statements, _ state: GroupState) async throws -> Bool {
+        let batched = jobs.map { $0.batched! }
+        try await sql.raw("SAVEPOINT tandem_write").run()
+        state.started = jobs.endIndex
+        do {
+            let outputs = try await batched[0].run(batched.map(\.item), connection)
+            guard outputs.count == jobs.count else { throw BatchError(name: batched[0].name, items: jobs.count, outputs: outputs.count) }
+            for (job, output) in zip(batched, outputs) { job.deliver(output) }
+        } catch {
+            state.bodyError = error
+            try await sql.raw("ROLLBACK TO tandem_write").run()
+            try await sql.raw("RELEASE tandem_write").run()
+            state.bodyError = nil
+            state.started = jobs.startIndex
+            return false
+        }
+        try await sql.raw("RELEASE tandem_write").run()
+        state.succeeded.append(contentsOf: jobs)
+        return true
+    }
+
+    struct BatchError: Error, CustomStringConvertible {
+        let name: String, items: Int, outputs: Int
+        var description: String { "batch \(name) answered \(outputs) outputs for \(items) items" }
     }
 }

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import PostgresKit
 import SQLKit
 import SQLiteKit
 import TandemCore
@@ -26,6 +27,10 @@ enum TicketService {
         select = select.orderBy(SQLColumn("number", table: Ticket.schema), SQLDirection.descending).limit(page.limit + 1)
         if db.isSQLite, let sqlite = db as? any SQLiteDatabase {
             return try await SQLiteTicketPage.read(select, limit: page.limit, sql: db.sql, sqlite: sqlite)
+        }
+        if let postgres = db as? any PostgresDatabase,
+           let page = try await PostgresTicketPage.read(select, limit: page.limit, sql: db.sql, postgres: postgres) {
+            return page
         }
         let rows = try await select.all()
         let tickets = try rows.prefix(page.limit).map(Ticket.init(row:))
@@ -141,41 +146,71 @@ enum TicketService {
         ticket.createdAt = now
         ticket.updatedAt = now
         let id = ticket.id!
-        // The write lock is held (on SQLite, by the whole commit group) while this runs: three
-        // statements through SQLKit, no Fluent model reflection.
-        return try await db.write { db in
+        // A new ticket has no assignees to replace: no DELETE while holding the write lock.
+        let alone: @Sendable (any Database) async throws -> TicketDTO = { db in
             ticket.number = try await nextNumber(on: db)
-            try await insert(ticket, on: db)
-            // A new ticket has no assignees to replace; skip the DELETE while holding the write lock.
+            try await db.bulkInsert(into: Ticket.schema, columns: Ticket.sqlColumns, rows: [ticket.sqlValues])
             if !assignees.isEmpty { try await replaceAssignees(of: id, with: assignees, kinds: assigneeKinds, on: db) }
             let dto = TicketDTO(ticket, assignees: assignees)
             try await Audit.record("created", Ticket.schema, id: id, by: principal, organizationId: organizationId, ticketId: id, after: dto, on: db)
             return dto
         }
+        guard assignees.isEmpty else { return try await db.write(alone) }
+        guard db.isSQLite else { return try await createInOneStatement(ticket, by: principal, on: db) }
+        return try await db.write(batch: creationBatch, item: NewTicket(ticket: ticket, principal: principal), alone)
     }
 
-    /// Inserts a new ticket row with every column, as `Ticket.create` would (timestamps set by the caller).
-    private static func insert(_ ticket: Ticket, on db: any Database) async throws {
-        if let sqlite = SQLiteDirect.database(db) {
-            _ = try await sqlite.query(insertSQL, [
-                .id(ticket.id!), .int(ticket.number), .text(ticket.title), .text(ticket.description), .id(ticket.organizationId),
-                .id(ticket.siteId), .id(ticket.contactId), .id(ticket.queueId), .id(ticket.teamId),
-                .text(ticket.status), .text(ticket.priority), .text(ticket.source), .boolean(ticket.coManagedVisible), .date(ticket.dueAt),
-                .int(ticket.version), .id(ticket.createdById), .date(ticket.createdAt), .date(ticket.updatedAt),
-            ])
-            return
+    /// On PostgreSQL a ticket without assignees is created by one statement (its number, row and
+    /// audit event; one statement is atomic, and durable once answered): one round trip where a
+    /// transaction takes five. The audit JSON is written around the number the statement draws.
+    private static func createInOneStatement(_ ticket: Ticket, by principal: Principal, on db: any Database) async throws -> TicketDTO {
+        ticket.number = Int.min
+        // Keys are sorted and strings escape their quotes, so this text occurs once: at the number.
+        let marker = "\"number\":\(Int.min)"
+        let audit = JSONColumn.encode(TicketDTO(ticket, assignees: [])).components(separatedBy: marker)
+        guard audit.count == 2 else { throw TandemError.conflict("could not write the ticket's audit event") }
+        var values: [any SQLExpression] = ticket.sqlValues.map(\.bind)
+        values[1] = SQLRaw("nextval('ticket_number_seq')")
+        let row = try await db.sql.raw("""
+            WITH created AS (
+                INSERT INTO tickets (\(unsafeRaw: Ticket.sqlColumns.joined(separator: ", "))) VALUES (\(SQLList(values))) RETURNING number
+            ), audited AS (
+                INSERT INTO audit_events (\(unsafeRaw: Audit.columns.joined(separator: ", ")))
+                SELECT \(bind: UUID.v7()), \(bind: Date()), \(bind: principal.id), \(bind: principal.kind.rawValue), \(bind: principal.displayName),
+                       'created', \(bind: Ticket.schema), \(bind: ticket.id!), \(bind: ticket.organizationId), \(bind: ticket.id!), NULL,
+                       \(bind: audit[0] + "\"number\":") || created.number || \(bind: audit[1]) FROM created
+            )
+            SELECT number FROM created
+            """).first()
+        guard let number = try row?.decode(column: "number", as: Int.self) else { throw TandemError.conflict("could not allocate a ticket number") }
+        ticket.number = number
+        return TicketDTO(ticket, assignees: [])
+    }
+
+    /// A ticket to create with others of its commit group (`creationBatch`).
+    struct NewTicket: Sendable {
+        let ticket: Ticket
+        let principal: Principal
+    }
+
+    /// Tickets without assignees created concurrently on SQLite: one counter UPDATE for the group's
+    /// numbers and one multi-row INSERT each for the tickets and their audit events, where each
+    /// alone takes three statements.
+    static let creationBatch = SQLiteBatch<NewTicket, TicketDTO>(name: "ticket-creation") { items, db in
+        let last = try await nextNumber(on: db, count: items.count)
+        var dtos: [TicketDTO] = []
+        dtos.reserveCapacity(items.count)
+        for (offset, item) in items.enumerated() {
+            item.ticket.number = last - items.count + 1 + offset
+            dtos.append(TicketDTO(item.ticket, assignees: []))
         }
-        let values: [any SQLExpression] = [
-            SQLBind(ticket.id!), SQLBind(ticket.number), SQLBind(ticket.title), SQLBind(ticket.description), SQLBind(ticket.organizationId),
-            SQLBind.orNull(ticket.siteId), SQLBind.orNull(ticket.contactId), SQLBind.orNull(ticket.queueId), SQLBind.orNull(ticket.teamId),
-            SQLBind(ticket.status), SQLBind(ticket.priority), SQLBind(ticket.source), SQLBind(ticket.coManagedVisible), SQLBind.orNull(ticket.dueAt),
-            SQLBind(ticket.version), SQLBind.orNull(ticket.createdById), SQLBind.orNull(ticket.createdAt), SQLBind.orNull(ticket.updatedAt),
-        ]
-        try await db.sql.insert(into: Ticket.schema).columns(Ticket.sqlColumns).values(values).run()
+        try await db.bulkInsert(into: Ticket.schema, columns: Ticket.sqlColumns, rows: items.map(\.ticket.sqlValues))
+        try await Audit.recordAll(zip(items, dtos).map { item, dto in
+            AuditEntry(action: "created", entityType: Ticket.schema, entityId: item.ticket.id, actor: item.principal,
+                       organizationId: item.ticket.organizationId, ticketId: item.ticket.id, before: nil, after: JSONColumn.encode(dto))
+        }, on: db)
+        return dtos
     }
-
-    private static let insertSQL =
-        "INSERT INTO tickets (\(Ticket.sqlColumns.joined(separator: ", "))) VALUES (\((1...Ticket.sqlColumns.count).map { "?\($0)" }.joined(separator: ", ")))"
 
     /// Applies a PATCH. `ifMatch` is the client's ETag; a stale one changes nothing and answers 412.
     static func update(_ id: UUID, _ input: TicketInput, ifMatch: String?, by principal: Principal, on db: any Database) async throws -> TicketDTO {
@@ -363,18 +398,20 @@ enum TicketService {
         }
     }
 
-    /// The next ticket number: a sequence on PostgreSQL, a counter row under SQLite's write lock.
-    static func nextNumber(on db: any Database) async throws -> Int {
+    /// Allocates `count` ticket numbers and returns the last (they are the `count` numbers up to it):
+    /// a counter row under SQLite's write lock, a sequence on PostgreSQL.
+    static func nextNumber(on db: any Database, count: Int = 1) async throws -> Int {
         if let sqlite = SQLiteDirect.database(db) {
-            guard let row = try await sqlite.query("UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value", []).first else {
+            guard let row = try await sqlite.query("UPDATE counters SET value = value + ?1 WHERE name = 'ticket_number' RETURNING value", [.int(count)]).first else {
                 throw TandemError.conflict("could not allocate a ticket number")
             }
             return try SQLiteDirect.int(row, "value")
         }
-        let row = db.isSQLite
-            ? try await db.sql.raw("UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value").first()
-            : try await db.sql.raw("SELECT nextval('ticket_number_seq') AS value").first()
-        guard let value = try row?.decode(column: "value", as: Int.self) else { throw TandemError.conflict("could not allocate a ticket number") }
+        // A sequence, so concurrent transactions do not queue on a counter row.
+        precondition(count == 1, "PostgreSQL allocates ticket numbers one at a time")
+        guard let value = try await db.sql.raw("SELECT nextval('ticket_number_seq') AS value").first()?.decode(column: "value", as: Int.self) else {
+            throw TandemError.conflict("could not allocate a ticket number")
+        }
         return value
     }
 }
@@ -400,6 +437,13 @@ extension Ticket {
         "id", "number", "title", "description", "organization_id", "site_id", "contact_id", "queue_id", "team_id", "status", "priority",
         "source", "co_managed_visible", "due_at", "version", "created_by_id", "created_at", "updated_at",
     ]
+
+    /// The values of `sqlColumns`, for inserts.
+    var sqlValues: [BulkValue] {
+        [.id(id), .int(number), .text(title), .text(description), .id(organizationId), .id(siteId), .id(contactId), .id(queueId), .id(teamId),
+         .text(status), .text(priority), .text(source), .bool(coManagedVisible), .date(dueAt), .int(version), .id(createdById),
+         .date(createdAt), .date(updatedAt)]
+    }
 
     /// A ticket read from a row that has `sqlColumns`, without Fluent's reflection.
     convenience init(row: any SQLRow) throws {

@@ -1,0 +1,85 @@
+import Foundation
+import PostgresKit
+import SQLKit
+import TandemCore
+
+/// A page of tickets read straight from PostgreSQL rows into `TicketDTO`s: the `SQLiteTicketPage`
+/// of PostgreSQL.
+///
+/// The same query and answer as the general path of `TicketService.list`. SQLKit's rows decode
+/// every cell through `PostgresDataTranslation` (Codable, with generic metadata lookups), which
+/// was about a third of the page's CPU; here each cell is decoded as its concrete type.
+enum PostgresTicketPage {
+    /// The page, or nil when the query has a bind this path does not send (the caller goes the general way).
+    static func read(_ select: SQLSelectBuilder, limit: Int, sql: any SQLDatabase, postgres: any PostgresDatabase) async throws -> ListPage<TicketDTO>? {
+        var serializer = SQLSerializer(database: sql)
+        select.select.serialize(to: &serializer)
+        guard let binds = bindings(serializer.binds) else { return nil }
+        let rows = try await query(PostgresQuery(unsafeSQL: serializer.sql, binds: binds), on: postgres)
+        let page = rows.prefix(limit).map { $0.makeRandomAccess() }
+        let ids = try page.map { try $0[0].decode(UUID.self) }
+        var assignees: [UUID: [String]] = [:]
+        if !ids.isEmpty {
+            var binds = PostgresBindings()
+            binds.append(ids, context: .default)
+            let query = PostgresQuery(unsafeSQL: "SELECT ticket_id, principal_id FROM ticket_assignees WHERE ticket_id = ANY($1) ORDER BY position", binds: binds)
+            for row in try await self.query(query, on: postgres) {
+                let cells = row.makeRandomAccess()
+                assignees[try cells[0].decode(UUID.self), default: []].append(try cells[1].decode(UUID.self).text)
+            }
+        }
+        var items: [TicketDTO] = []
+        items.reserveCapacity(page.count)
+        for (cells, id) in zip(page, ids) {
+            items.append(try TicketDTO(cells: cells, id: id, assignees: assignees[id] ?? []))
+        }
+        let next = rows.count > limit ? items.last.map { PageRequest.cursor(String($0.number)) } : nil
+        return ListPage(items: items, nextCursor: next)
+    }
+
+    /// The binds as PostgresKit would send them, for the types the ticket filters bind.
+    static func bindings(_ values: [any Encodable & Sendable]) -> PostgresBindings? {
+        var binds = PostgresBindings(capacity: values.count)
+        for value in values {
+            switch value {
+            case let value as UUID: binds.append(value, context: .default)
+            case let value as String: binds.append(value, context: .default)
+            case let value as Int: binds.append(value, context: .default)
+            case let value as Bool: binds.append(value, context: .default)
+            case let value as Date: binds.append(value, context: .default)
+            default: return nil
+            }
+        }
+        return binds
+    }
+
+    private static func query(_ query: PostgresQuery, on postgres: any PostgresDatabase) async throws -> [PostgresRow] {
+        try await postgres.withConnection { connection in
+            connection.eventLoop.makeFutureWithTask { try await connection.query(query, logger: postgres.logger).collect() }
+        }.get()
+    }
+}
+
+extension TicketDTO {
+    /// A ticket from a PostgreSQL row with `Ticket.sqlColumns`, in that order.
+    init(cells: PostgresRandomAccessRow, id: UUID, assignees: [String]) throws {
+        self.id = id.text
+        number = try cells[1].decode(Int.self)
+        title = try cells[2].decode(String.self)
+        description = try cells[3].decode(String.self)
+        organizationId = try cells[4].decode(UUID.self).text
+        siteId = try cells[5].decode(UUID?.self)?.text
+        contactId = try cells[6].decode(UUID?.self)?.text
+        queueId = try cells[7].decode(UUID?.self)?.text
+        teamId = try cells[8].decode(UUID?.self)?.text
+        status = try cells[9].decode(String.self)
+        priority = try cells[10].decode(String.self)
+        source = try cells[11].decode(String.self)
+        assigneeIds = assignees
+        coManagedVisible = try cells[12].decode(Bool.self)
+        dueAt = try cells[13].decode(Date?.self)
+        version = try cells[14].decode(Int.self)
+        createdAt = try cells[16].decode(Date?.self)
+        updatedAt = try cells[17].decode(Date?.self)
+    }
+}
