@@ -166,6 +166,8 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
     }
 
     private let writer: any Database
+    /// Whether the writer connection has its settings (`commit` runs one group at a time).
+    private var tuned = false
     private let lock = NIOLock()
     private var queue: [Job] = []
     private var draining = false
@@ -258,6 +260,14 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
             try await writer.withConnection { connection in
                 // Transaction statements straight to SQLite (no SQLKit serialization): they run per body.
                 let sql = Statements(sqlite: connection as! any SQLiteDatabase)
+                if !self.tuned {
+                    // The writer's pool is one connection on one event loop. A page cache of 32 MB (default 2 MB)
+                    // and statement journals in memory: a 2,000-row import batch otherwise spills pages
+                    // mid-transaction and writes its statement journal to a temporary file.
+                    try await sql.raw("PRAGMA cache_size = -32768").run()
+                    try await sql.raw("PRAGMA temp_store = MEMORY").run()
+                    self.tuned = true
+                }
                 try await sql.raw("BEGIN IMMEDIATE").run()
                 do {
                     if group.count == 1 {

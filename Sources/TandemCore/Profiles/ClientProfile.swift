@@ -185,6 +185,9 @@ public enum ProfileRules {
         scalar.value < 0x80 ? (scalar == " " || (scalar.value >= 0x09 && scalar.value <= 0x0D)) : scalar.properties.isWhitespace
     }
 
+    private static let lineControls: Set<Unicode.Scalar> = ["\t"]
+    private static let multilineControls: Set<Unicode.Scalar> = ["\n", "\r", "\t"]
+
     /// C0 and C1 control characters other than the allowed ones, checked on UTF-8 bytes first (the common case has none).
     static func hasControlCharacters(_ text: String, allowed: Set<Unicode.Scalar>) -> Bool {
         guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) else { return false }
@@ -199,9 +202,9 @@ public enum ProfileRules {
             return nil
         }
         if isNotApplicable(text) { problems.append(.init(column, notApplicableMessage)); return nil }
-        if text.count > max { problems.append(.init(column, "must be at most \(max) characters (got \(text.count))")); return nil }
-        let allowed: Set<Unicode.Scalar> = multiline ? ["\n", "\r", "\t"] : ["\t"]
-        if hasControlCharacters(text, allowed: allowed) {
+        // At most as many characters as UTF-8 bytes: count characters only when the bytes could be too many.
+        if text.utf8.count > max, text.count > max { problems.append(.init(column, "must be at most \(max) characters (got \(text.count))")); return nil }
+        if hasControlCharacters(text, allowed: multiline ? multilineControls : lineControls) {
             problems.append(.init(column, multiline ? "must not contain control characters" : "must be one line without control characters"))
             return nil
         }
@@ -212,11 +215,21 @@ public enum ProfileRules {
         guard let text = text(value, .email, max: maxEmail, required: false, &problems) else { return nil }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-              !text.contains(where: \.isWhitespace) else {
+              !containsWhitespace(text) else {
             problems.append(.init(.email, "'\(text)' is not an email address"))
             return nil
         }
         return text.lowercased()
+    }
+
+    /// Any whitespace, on UTF-8 bytes when the text is ASCII (the usual email).
+    static func containsWhitespace(_ text: String) -> Bool {
+        var ascii = true
+        for byte in text.utf8 {
+            if byte >= 0x80 { ascii = false; break }
+            if byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) { return true }
+        }
+        return ascii ? false : text.contains(where: \.isWhitespace)
     }
 
     /// `@txt.att.com` or `txt.att.com`, kept as `@txt.att.com`.

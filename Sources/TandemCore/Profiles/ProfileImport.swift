@@ -106,8 +106,27 @@ public struct ProfileImporter: Sendable {
         report.warnings = layout.warnings
     }
 
-    /// Processes one batch of data rows (spreadsheet row number and cells).
+    /// Processes one batch of data rows (spreadsheet row number and cells): `prepare`, the store's
+    /// `apply`, then `finish`.
     public mutating func process(_ rows: [(number: Int, cells: [String])]) async throws {
+        let batch = try await prepare(rows)
+        finish(batch, refused: dryRun || batch.changes.isEmpty ? [:] : try await store.apply(batch.changes))
+    }
+
+    /// A batch read, matched and validated: the changes it asks the store for.
+    public struct PreparedBatch: Sendable {
+        public let changes: [ProfileChange]
+        /// Where the batch's failures start in the report.
+        let firstFailure: Int
+    }
+
+    /// Reads, matches and validates one batch, counting what fails or is unchanged; writes nothing.
+    ///
+    /// `inFlight` are the changes of the previous batch while the store may still be applying them
+    /// (`importFile` writes one batch while it prepares the next): matching sees the site as it will
+    /// be once they are applied, so the outcome is what preparing after them would give, provided
+    /// the store applies all of them (if it refuses any, prepare this batch again).
+    public mutating func prepare(_ rows: [(number: Int, cells: [String])], inFlight: [ProfileChange] = []) async throws -> PreparedBatch {
         guard let layout else { preconditionFailure("begin(header:) first") }
         let firstFailure = report.failures.count
         defer { sortFailures(from: firstFailure) }
@@ -123,12 +142,13 @@ public struct ProfileImporter: Sendable {
             }
         }
         report.rows += parsed.count
-        guard !parsed.isEmpty else { return }
+        guard !parsed.isEmpty else { return PreparedBatch(changes: [], firstFailure: firstFailure) }
 
         let ids = parsed.compactMap { UUID(uuidString: $0.id) }
         let emails = parsed.filter { $0.id.isEmpty && !$0.email.isEmpty }.map(\.email)
         let names = parsed.filter { $0.id.isEmpty && $0.email.isEmpty }.map { ProfileNameKey($0.values[.firstName] ?? "", $0.values[.lastName] ?? "") }
-        let stored = try await store.find(ids: ids, emails: emails, names: names)
+        var stored = try await store.find(ids: ids, emails: emails, names: names)
+        if !inFlight.isEmpty { stored = Self.overlay(inFlight, on: stored) }
         let byId = Dictionary(stored.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let byEmail = Dictionary(grouping: stored.filter { $0.profile.email != nil }, by: { $0.profile.email! })
         let byName = Dictionary(grouping: stored, by: { ProfileNameKey($0.profile.firstName, $0.profile.lastName) })
@@ -151,8 +171,13 @@ public struct ProfileImporter: Sendable {
                 return true
             }
         }
-        let refused = dryRun || changes.isEmpty ? [:] : try await store.apply(changes)
-        for change in changes {
+        return PreparedBatch(changes: changes, firstFailure: firstFailure)
+    }
+
+    /// Counts a prepared batch's changes once the store has applied them; `refused` are the rows it could not write.
+    public mutating func finish(_ batch: PreparedBatch, refused: [Int: String]) {
+        defer { if !refused.isEmpty { sortFailures(from: batch.firstFailure) } }
+        for change in batch.changes {
             if let reason = refused[change.row] {
                 fail([ProfileRowError(row: change.row, column: nil, cell: nil, reason: reason)])
                 continue
@@ -163,6 +188,23 @@ public struct ProfileImporter: Sendable {
             case .delete: report.deleted += 1
             }
         }
+    }
+
+    /// The stored profiles as they are once `changes` are applied (whether or not they already are):
+    /// changed profiles leave, adds and edits come in with their new details.
+    static func overlay(_ changes: [ProfileChange], on stored: [StoredProfile]) -> [StoredProfile] {
+        var changed = Set<UUID>()
+        var after: [StoredProfile] = []
+        for change in changes {
+            switch change {
+            case .add(_, let id, let profile), .edit(_, let id, _, let profile):
+                changed.insert(id)
+                after.append(StoredProfile(id: id, profile: profile))
+            case .delete(_, let id, _):
+                changed.insert(id)
+            }
+        }
+        return stored.filter { !changed.contains($0.id) } + after
     }
 
     /// Rows fail at different steps; the report lists them in file order (stable within a row).

@@ -39,7 +39,12 @@ struct ClientProfileDTO: Content {
     /// JSONEncoder was the largest single cost of a 100,000-row import's audit events.
     var auditJSON: String {
         var json = "{"
-        func key(_ name: String) { if json.count > 1 { json += "," }; json += "\"\(name)\":" }
+        var first = true
+        func key(_ name: String) {
+            if !first { json += "," }
+            first = false
+            json += "\"\(name)\":"
+        }
         func string(_ name: String, _ value: String?) { if let value { key(name); json += Self.quoted(value) } }
         string("email", email)
         string("firstName", firstName)

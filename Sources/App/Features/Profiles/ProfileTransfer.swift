@@ -36,20 +36,29 @@ enum ProfileTransferService {
                 counted += 1
                 if counted % 5000 == 0 { await progress(check.progress * 0.2, importer.report) }
             }
-            // Pass 2: the import.
+            // Pass 2: the import, one batch written while the next is read and matched.
             let reader = try openTable(at: url, format: format)
             _ = try reader.next()
+            var pipeline = ImportPipeline(importer: importer, store: store)
             var batch: [(number: Int, cells: [String])] = []
             batch.reserveCapacity(importer.batchSize)
-            while let row = try reader.next() {
-                batch.append((row.number, row.cells))
-                if batch.count == importer.batchSize {
-                    try await importer.process(batch)
-                    batch.removeAll(keepingCapacity: true)
-                    await progress(0.2 + reader.progress * 0.8, importer.report)
+            do {
+                while let row = try reader.next() {
+                    batch.append((row.number, row.cells))
+                    if batch.count == importer.batchSize {
+                        try await pipeline.submit(batch)
+                        batch.removeAll(keepingCapacity: true)
+                        await progress(0.2 + reader.progress * 0.8, pipeline.importer.report)
+                    }
                 }
+                try await pipeline.submit(batch)
+                try await pipeline.drain()
+            } catch {
+                // Nothing keeps writing after the import has answered.
+                try? await pipeline.drain()
+                throw error
             }
-            try await importer.process(batch)
+            importer = pipeline.importer
         } catch let error as TableFileError {
             throw TandemError.validation([FieldError("file", error.message)])
         } catch let error as ProfileFileError {
@@ -64,6 +73,49 @@ enum ProfileTransferService {
             }
         }
         return report
+    }
+
+    /// Overlaps the import's two halves: while the store applies one batch (on SQLite, SQLite's own
+    /// thread), the importer reads and matches the next against the site as that batch leaves it.
+    /// A dry run writes nothing, so it simply runs batch after batch.
+    struct ImportPipeline {
+        var importer: ProfileImporter
+        let store: SQLProfileStore
+        private var writing: (batch: ProfileImporter.PreparedBatch, write: Task<[Int: String], any Error>)?
+
+        init(importer: ProfileImporter, store: SQLProfileStore) {
+            self.importer = importer
+            self.store = store
+        }
+
+        mutating func submit(_ rows: [(number: Int, cells: [String])]) async throws {
+            if importer.dryRun { return try await importer.process(rows) }
+            var next = importer
+            var batch = try await next.prepare(rows, inFlight: writing?.batch.changes ?? [])
+            if let writing {
+                let refused = try await writing.write.value
+                self.writing = nil
+                if refused.isEmpty {
+                    next.finish(writing.batch, refused: [:])
+                } else {
+                    // Matching assumed every change of the previous batch lands: match again without it.
+                    importer.finish(writing.batch, refused: refused)
+                    next = importer
+                    batch = try await next.prepare(rows)
+                }
+            }
+            importer = next
+            guard !batch.changes.isEmpty else { return importer.finish(batch, refused: [:]) }
+            let store = store, changes = batch.changes
+            writing = (batch, Task { try await store.apply(changes) })
+        }
+
+        /// Waits for the last write and counts it.
+        mutating func drain() async throws {
+            guard let writing else { return }
+            self.writing = nil
+            importer.finish(writing.batch, refused: try await writing.write.value)
+        }
     }
 
     /// Writes the site's profiles (or only the header, for the template) to a file.
