@@ -11,7 +11,11 @@ enum Entrypoint {
         // awaited database or socket result then resumes where it completed instead of hopping to
         // another pool of threads, which was about a third of the CPU of a request. Nothing here
         // blocks an event loop with `.wait()`. TANDEM_NIO_EXECUTOR=0 turns it off.
-        if ProcessInfo.processInfo.environment["TANDEM_NIO_EXECUTOR"] != "0" {
+        // Only for the server: a batch command (an import) is one long chain of work that would then
+        // stay on one event loop, where Swift's own pool lets its writes and its reading use both cores.
+        let arguments = CommandLine.arguments.dropFirst()
+        let serving = arguments.isEmpty || arguments.contains("serve") || arguments.contains("demo")
+        if serving, ProcessInfo.processInfo.environment["TANDEM_NIO_EXECUTOR"] != "0" {
             NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         }
         var env = try Environment.detect()

@@ -167,6 +167,7 @@ public enum ProfileRules {
     static let notApplicableMessage = "'N/A' is not accepted: leave the cell empty when it does not apply"
 
     static func isNotApplicable(_ text: String) -> Bool {
+        guard text.utf8.count == 3 else { return false }
         let folded = text.uppercased()
         return folded == "N/A" || folded == "N\\A"
     }

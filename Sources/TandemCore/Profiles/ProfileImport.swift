@@ -83,8 +83,10 @@ public struct ProfileImporter: Sendable {
     public var store: any ProfileStore
     public var rights: ProfileImportRights
     public var dryRun: Bool
-    /// Rows per lookup and per transaction: fewer commits (each an fsync) against a bounded batch in memory.
-    public var batchSize = 2000
+    /// Rows per lookup and per transaction: fewer commits (each an fsync, and each rewriting the index
+    /// pages it touched) against a bounded batch in memory. At 100,000 rows, 5,000 took 10 % less
+    /// time than 2,000 for 30 MB more memory.
+    public var batchSize = 5000
 
     /// Ids and emails already used by earlier rows: a file names each profile once.
     private var seenIds: [UUID: Int] = [:]

@@ -135,6 +135,7 @@ public struct ProfileRow: Sendable {
                                   reason: "the row has \(cells.count) cells but the header has \(layout.width) columns (is a delimiter inside an unquoted cell?)")
         }
         var values: [ProfileColumn: String] = [:]
+        values.reserveCapacity(layout.index.count)
         for (column, position) in layout.index {
             let raw = position < cells.count ? cells[position] : ""
             values[column] = CellSafety.restore(ProfileRules.trim(raw))

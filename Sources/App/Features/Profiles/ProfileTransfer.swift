@@ -106,8 +106,8 @@ enum ProfileTransferService {
             }
             importer = next
             guard !batch.changes.isEmpty else { return importer.finish(batch, refused: [:]) }
-            let store = store, changes = batch.changes
-            writing = (batch, Task { try await store.apply(changes) })
+            let store = store, encoded = store.encode(batch.changes)
+            writing = (batch, Task { try await store.apply(encoded) })
         }
 
         /// Waits for the last write and counts it.

@@ -53,34 +53,66 @@ struct SQLProfileStore: ProfileStore {
         return blockers
     }
 
-    /// One transaction for the batch; when it fails, each row again on its own so only the guilty rows fail.
     func apply(_ changes: [ProfileChange]) async throws -> [Int: String] {
+        try await apply(encode(changes))
+    }
+
+    /// A batch's contact rows and audit events, built before its write transaction: the import
+    /// builds the next batch's while one is being written, and the transaction holds the write lock less.
+    struct Encoded: Sendable {
+        struct Item: Sendable {
+            let change: ProfileChange
+            /// The new contact's row, for adds.
+            let contact: [BulkValue]?
+            let event: AuditEntry
+        }
+
+        let items: [Item]
+        let at: Date
+    }
+
+    func encode(_ changes: [ProfileChange]) -> Encoded {
+        let now = Date()
+        return Encoded(items: changes.map { change in
+            switch change {
+            case .add(_, let id, let profile):
+                Encoded.Item(change: change, contact: [
+                    .id(id), .id(organizationId), .id(siteId), .text(profile.firstName), .text(profile.lastName), .text(profile.email),
+                    .text(Self.phonesJSON(profile)), .bool(false), .text(profile.mobileProvider), .text(profile.smsGateway), .bool(profile.thinClient),
+                    .text(profile.notes), .date(now), .date(now),
+                ], event: entry("created", id, after: profile))
+            case .edit(_, let id, let before, let after):
+                Encoded.Item(change: change, contact: nil, event: entry("updated", id, before: before, after: after))
+            case .delete(_, let id, let before):
+                Encoded.Item(change: change, contact: nil, event: entry("deleted", id, before: before))
+            }
+        }, at: now)
+    }
+
+    /// One transaction for the batch; when it fails, each row again on its own so only the guilty rows fail.
+    func apply(_ encoded: Encoded) async throws -> [Int: String] {
         do {
-            try await db.write { tx in try await write(changes, on: tx) }
+            try await db.write { tx in try await write(encoded.items, at: encoded.at, on: tx) }
             return [:]
         } catch {
             var refused: [Int: String] = [:]
-            for change in changes {
+            for item in encoded.items {
                 do {
-                    try await db.write { tx in try await write([change], on: tx) }
+                    try await db.write { tx in try await write([item], at: encoded.at, on: tx) }
                 } catch {
-                    refused[change.row] = "the row could not be saved: \(String(describing: error))"
+                    refused[item.change.row] = "the row could not be saved: \(String(describing: error))"
                 }
             }
             return refused
         }
     }
 
-    private func write(_ changes: [ProfileChange], on tx: any Database) async throws {
-        let now = Date()
-        var adds: [(UUID, ClientProfile)] = [], deletes: [UUID] = []
-        var events: [AuditEntry] = []
-        for change in changes {
-            switch change {
-            case .add(_, let id, let profile):
-                adds.append((id, profile))
-                events.append(entry("created", id, after: profile))
-            case .edit(_, let id, let before, let after):
+    private func write(_ items: [Encoded.Item], at now: Date, on tx: any Database) async throws {
+        var deletes: [UUID] = []
+        for item in items {
+            switch item.change {
+            case .add: break
+            case .edit(_, let id, _, let after):
                 try await tx.sql.update(Contact.schema)
                     .set("first_name", to: after.firstName).set("last_name", to: after.lastName).set("email", to: after.email)
                     .set("phones", to: Self.phonesJSON(after)).set("mobile_provider", to: after.mobileProvider)
@@ -88,25 +120,19 @@ struct SQLProfileStore: ProfileStore {
                     .set("updated_at", to: now)
                     .where("id", .equal, id).where("site_id", .equal, siteId)
                     .run()
-                events.append(entry("updated", id, before: before, after: after))
-            case .delete(_, let id, let before):
+            case .delete(_, let id, _):
                 deletes.append(id)
-                events.append(entry("deleted", id, before: before))
             }
         }
         try await tx.bulkInsert(into: Contact.schema, columns: [
             "id", "organization_id", "site_id", "first_name", "last_name", "email", "phones", "portal_organization_wide",
             "mobile_provider", "sms_gateway", "thin_client", "notes", "created_at", "updated_at",
-        ], rows: adds.map { id, profile in
-            [.id(id), .id(organizationId), .id(siteId), .text(profile.firstName), .text(profile.lastName), .text(profile.email),
-             .text(Self.phonesJSON(profile)), .bool(false), .text(profile.mobileProvider), .text(profile.smsGateway), .bool(profile.thinClient),
-             .text(profile.notes), .date(now), .date(now)]
-        }, chunk: Self.insertChunk)
+        ], rows: items.compactMap(\.contact), chunk: Self.insertChunk)
         for chunk in deletes.chunked(500) {
             try await tx.sql.delete(from: APIToken.schema).where("principal_id", .in, SQLBind.group(Array(chunk))).run()
             try await tx.sql.delete(from: Contact.schema).where("site_id", .equal, siteId).where("id", .in, SQLBind.group(Array(chunk))).run()
         }
-        try await Audit.recordAll(events, on: tx)
+        try await Audit.recordAll(items.map(\.event), on: tx)
     }
 
     private func entry(_ action: String, _ id: UUID, before: ClientProfile? = nil, after: ClientProfile? = nil) -> AuditEntry {
