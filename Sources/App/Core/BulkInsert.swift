@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import PostgresKit
 import SQLiteKit
 import SQLKit
 
@@ -34,8 +35,8 @@ enum BulkValue: Sendable {
 }
 
 extension Database {
-    /// Multi-row INSERTs of `chunk` rows each. On SQLite the statement and its binds go to SQLiteNIO
-    /// directly: SQLKit's serializer and encoder cost more than SQLite itself for 100,000-row imports.
+    /// Multi-row INSERTs of `chunk` rows each. The statement and its binds go to SQLiteNIO or PostgresNIO
+    /// directly: SQLKit's serializer and encoder cost more than the database itself for 100,000-row imports.
     func bulkInsert(into table: String, columns: [String], rows: [[BulkValue]], chunk: Int = 200) async throws {
         guard !rows.isEmpty else { return }
         if let sqlite = SQLiteDirect.database(self) {
@@ -46,6 +47,24 @@ extension Database {
                 binds.reserveCapacity(part.count * columns.count)
                 for row in part { for value in row { binds.append(value.sqlite) } }
                 _ = try await sqlite.query(head + Array(repeating: tuple, count: part.count).joined(separator: ","), binds)
+            }
+            return
+        }
+        if let postgres = PostgresDirect.database(self) {
+            let head = "INSERT INTO \"\(table)\" (" + columns.map { "\"\($0)\"" }.joined(separator: ",") + ") VALUES "
+            for part in rows.chunked(chunk) {
+                var binds = PostgresBindings(capacity: part.count * columns.count)
+                var sql = head
+                for (index, row) in part.enumerated() {
+                    sql += index == 0 ? "(" : ",("
+                    for (column, value) in row.enumerated() {
+                        if column > 0 { sql += "," }
+                        value.append(to: &binds)
+                        sql += "$\(binds.count)"
+                    }
+                    sql += ")"
+                }
+                _ = try await PostgresDirect.query(PostgresQuery(unsafeSQL: sql, binds: binds), on: postgres)
             }
             return
         }

@@ -14,8 +14,8 @@ enum PostgresTicketPage {
     static func read(_ select: SQLSelectBuilder, limit: Int, sql: any SQLDatabase, postgres: any PostgresDatabase) async throws -> ListPage<TicketDTO>? {
         var serializer = SQLSerializer(database: sql)
         select.select.serialize(to: &serializer)
-        guard let binds = bindings(serializer.binds) else { return nil }
-        let rows = try await query(PostgresQuery(unsafeSQL: serializer.sql, binds: binds), on: postgres)
+        guard let binds = PostgresDirect.bindings(serializer.binds) else { return nil }
+        let rows = try await PostgresDirect.query(PostgresQuery(unsafeSQL: serializer.sql, binds: binds), on: postgres)
         let page = rows.prefix(limit).map { $0.makeRandomAccess() }
         let ids = try page.map { try $0[0].decode(UUID.self) }
         var assignees: [UUID: [String]] = [:]
@@ -23,7 +23,7 @@ enum PostgresTicketPage {
             var binds = PostgresBindings()
             binds.append(ids, context: .default)
             let query = PostgresQuery(unsafeSQL: "SELECT ticket_id, principal_id FROM ticket_assignees WHERE ticket_id = ANY($1) ORDER BY position", binds: binds)
-            for row in try await self.query(query, on: postgres) {
+            for row in try await PostgresDirect.query(query, on: postgres) {
                 let cells = row.makeRandomAccess()
                 assignees[try cells[0].decode(UUID.self), default: []].append(try cells[1].decode(UUID.self).text)
             }
@@ -35,28 +35,6 @@ enum PostgresTicketPage {
         }
         let next = rows.count > limit ? items.last.map { PageRequest.cursor(String($0.number)) } : nil
         return ListPage(items: items, nextCursor: next)
-    }
-
-    /// The binds as PostgresKit would send them, for the types the ticket filters bind.
-    static func bindings(_ values: [any Encodable & Sendable]) -> PostgresBindings? {
-        var binds = PostgresBindings(capacity: values.count)
-        for value in values {
-            switch value {
-            case let value as UUID: binds.append(value, context: .default)
-            case let value as String: binds.append(value, context: .default)
-            case let value as Int: binds.append(value, context: .default)
-            case let value as Bool: binds.append(value, context: .default)
-            case let value as Date: binds.append(value, context: .default)
-            default: return nil
-            }
-        }
-        return binds
-    }
-
-    private static func query(_ query: PostgresQuery, on postgres: any PostgresDatabase) async throws -> [PostgresRow] {
-        try await postgres.withConnection { connection in
-            connection.eventLoop.makeFutureWithTask { try await connection.query(query, logger: postgres.logger).collect() }
-        }.get()
     }
 }
 

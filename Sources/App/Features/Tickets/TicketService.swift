@@ -28,7 +28,7 @@ enum TicketService {
         if db.isSQLite, let sqlite = db as? any SQLiteDatabase {
             return try await SQLiteTicketPage.read(select, limit: page.limit, sql: db.sql, sqlite: sqlite)
         }
-        if let postgres = db as? any PostgresDatabase,
+        if let postgres = PostgresDirect.database(db),
            let page = try await PostgresTicketPage.read(select, limit: page.limit, sql: db.sql, postgres: postgres) {
             return page
         }
@@ -169,20 +169,27 @@ enum TicketService {
         let marker = "\"number\":\(Int.min)"
         let audit = JSONColumn.encode(TicketDTO(ticket, assignees: [])).components(separatedBy: marker)
         guard audit.count == 2 else { throw TandemError.conflict("could not write the ticket's audit event") }
-        var values: [any SQLExpression] = ticket.sqlValues.map(\.bind)
-        values[1] = SQLRaw("nextval('ticket_number_seq')")
-        let row = try await db.sql.raw("""
+        guard let postgres = PostgresDirect.database(db) else { preconditionFailure("PostgreSQL only") }
+        var binds = PostgresBindings(capacity: 30)
+        func bind(_ value: BulkValue) -> String {
+            value.append(to: &binds)
+            return "$\(binds.count)"
+        }
+        let ticketValues = ticket.sqlValues.enumerated().map { $0.offset == 1 ? "nextval('ticket_number_seq')" : bind($0.element) }
+        let auditValues = [
+            bind(.id(.v7())), bind(.date(Date())), bind(.id(principal.id)), bind(.text(principal.kind.rawValue)), bind(.text(principal.displayName)),
+            "'created'", bind(.text(Ticket.schema)), bind(.id(ticket.id)), bind(.id(ticket.organizationId)), bind(.id(ticket.id)), "NULL",
+            "\(bind(.text(audit[0] + "\"number\":"))) || created.number || \(bind(.text(audit[1])))",
+        ]
+        let rows = try await PostgresDirect.query(PostgresQuery(unsafeSQL: """
             WITH created AS (
-                INSERT INTO tickets (\(unsafeRaw: Ticket.sqlColumns.joined(separator: ", "))) VALUES (\(SQLList(values))) RETURNING number
+                INSERT INTO tickets (\(Ticket.sqlColumns.joined(separator: ", "))) VALUES (\(ticketValues.joined(separator: ", "))) RETURNING number
             ), audited AS (
-                INSERT INTO audit_events (\(unsafeRaw: Audit.columns.joined(separator: ", ")))
-                SELECT \(bind: UUID.v7()), \(bind: Date()), \(bind: principal.id), \(bind: principal.kind.rawValue), \(bind: principal.displayName),
-                       'created', \(bind: Ticket.schema), \(bind: ticket.id!), \(bind: ticket.organizationId), \(bind: ticket.id!), NULL,
-                       \(bind: audit[0] + "\"number\":") || created.number || \(bind: audit[1]) FROM created
+                INSERT INTO audit_events (\(Audit.columns.joined(separator: ", "))) SELECT \(auditValues.joined(separator: ", ")) FROM created
             )
             SELECT number FROM created
-            """).first()
-        guard let number = try row?.decode(column: "number", as: Int.self) else { throw TandemError.conflict("could not allocate a ticket number") }
+            """, binds: binds), on: postgres)
+        guard let number = try rows.first?.makeRandomAccess()[0].decode(Int.self) else { throw TandemError.conflict("could not allocate a ticket number") }
         ticket.number = number
         return TicketDTO(ticket, assignees: [])
     }
