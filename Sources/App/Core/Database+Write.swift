@@ -262,7 +262,7 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
                 let sql = Statements(sqlite: connection as! any SQLiteDatabase)
                 if !self.tuned {
                     // The writer's pool is one connection on one event loop. A page cache of 32 MB (default 2 MB)
-                    // and statement journals in memory: a 2,000-row import batch otherwise spills pages
+                    // and statement journals in memory: an import batch otherwise spills pages
                     // mid-transaction and writes its statement journal to a temporary file.
                     try await sql.raw("PRAGMA cache_size = -32768").run()
                     try await sql.raw("PRAGMA temp_store = MEMORY").run()
