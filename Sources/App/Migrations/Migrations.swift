@@ -30,5 +30,6 @@ enum Migrations {
         CreateWorkflowRule(),
         CreateSavedFilter(),
         AddClientProfileFields(),
+        PartialAuditTicketIndex(),
     ]
 }
