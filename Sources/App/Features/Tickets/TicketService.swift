@@ -423,13 +423,6 @@ enum TicketService {
     }
 }
 
-extension SQLBind {
-    /// A bind, or SQL NULL for nil.
-    static func orNull(_ value: (some Encodable & Sendable)?) -> any SQLExpression {
-        value.map { SQLBind($0) } ?? SQLLiteral.null
-    }
-}
-
 extension Optional where Wrapped: Sendable {
     /// `self ?? other()` for an async fallback.
     func asyncOr(_ other: () async throws -> Wrapped?) async rethrows -> Wrapped? {
