@@ -28,13 +28,8 @@ enum PostgresTicketPage {
                 assignees[try cells[0].decode(UUID.self), default: []].append(try cells[1].decode(UUID.self).text)
             }
         }
-        var items: [TicketDTO] = []
-        items.reserveCapacity(page.count)
-        for (cells, id) in zip(page, ids) {
-            items.append(try TicketDTO(cells: cells, id: id, assignees: assignees[id] ?? []))
-        }
-        let next = rows.count > limit ? items.last.map { PageRequest.cursor(String($0.number)) } : nil
-        return ListPage(items: items, nextCursor: next)
+        return .tickets(try zip(page, ids).map { cells, id in try TicketDTO(cells: cells, id: id, assignees: assignees[id] ?? []) },
+                        more: rows.count > limit)
     }
 }
 

@@ -23,13 +23,8 @@ enum SQLiteTicketPage {
                 assignees[try SQLiteDirect.id(row, "ticket_id"), default: []].append(try SQLiteDirect.id(row, "principal_id"))
             }
         }
-        var items: [TicketDTO] = []
-        items.reserveCapacity(page.count)
-        for (row, ticketId) in zip(page, ids) {
-            items.append(try TicketDTO(row: row, id: ticketId, assignees: assignees[ticketId] ?? []))
-        }
-        let next = rows.count > limit ? items.last.map { PageRequest.cursor(String($0.number)) } : nil
-        return ListPage(items: items, nextCursor: next)
+        return .tickets(try zip(page, ids).map { row, id in try TicketDTO(row: row, id: id, assignees: assignees[id] ?? []) },
+                        more: rows.count > limit)
     }
 
     /// Runs a SQLKit query on the SQLite connection directly, binds encoded as SQLiteKit encodes them.

@@ -35,9 +35,7 @@ enum TicketService {
         let rows = try await select.all()
         let tickets = try rows.prefix(page.limit).map(Ticket.init(row:))
         let assignees = try await assigneeIds(of: tickets.compactMap(\.id), on: db)
-        return ListPage(
-            items: tickets.map { TicketDTO($0, assignees: assignees[$0.id!] ?? []) },
-            nextCursor: rows.count > page.limit ? tickets.last.map { PageRequest.cursor(String($0.number)) } : nil)
+        return .tickets(tickets.map { TicketDTO($0, assignees: assignees[$0.id!] ?? []) }, more: rows.count > page.limit)
     }
 
     static func count(_ filter: TicketFilter, by principal: Principal, on db: any Database) async throws -> Int {
@@ -428,6 +426,13 @@ extension Optional where Wrapped: Sendable {
     func asyncOr(_ other: () async throws -> Wrapped?) async rethrows -> Wrapped? {
         if let self { return self }
         return try await other()
+    }
+}
+
+extension ListPage<TicketDTO> {
+    /// A page of tickets, newest first; with more after it, the cursor is its last ticket's number.
+    static func tickets(_ items: [TicketDTO], more: Bool) -> Self {
+        ListPage(items: items, nextCursor: more ? items.last.map { PageRequest.cursor(String($0.number)) } : nil)
     }
 }
 
