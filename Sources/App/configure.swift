@@ -73,6 +73,7 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
         var configuration = try SQLPostgresConfiguration(url: url)
         configuration.searchPath = ["public"]
         app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 4, sqlLogLevel: .debug), as: .psql)
+        PostgresBatcher.install(on: app)
     }
     app.migrations.add(Migrations.all)
     if case .sqlite = options.storage {

@@ -155,10 +155,11 @@ import VaporTesting
             let batches = db.isSQLite
             try await db.sql.raw("CREATE TABLE batch_probe (n INTEGER PRIMARY KEY, how TEXT NOT NULL)").run()
             struct Refused: Error, Equatable { let n: Int }
-            let probe = SQLiteBatch<Int, String>(name: "probe") { items, db in
-                if let bad = items.first(where: { $0 % 5 == 0 }) { throw Refused(n: -bad) }
-                for n in items { try await db.sql.raw("INSERT INTO batch_probe (n, how) VALUES (\(bind: n), 'batch')").run() }
-                return items.map { "batch \($0)" }
+            // Says how many items its run had: a whole round in one run, or one at a time after a refusal.
+            let probe = WriteBatch<Int, String>(name: "probe") { items, connection in
+                if let bad = items.first(where: { $0 % 5 == 0 }) { throw Refused(n: bad) }
+                for n in items { try connection.execute("INSERT INTO batch_probe (n, how) VALUES (?1, ?2)", [.integer(n), .text("batch of \(items.count)")]) }
+                return items.map { "batch \($0) of \(items.count)" }
             }
             func write(_ n: Int) async -> Result<String, Refused> {
                 do {
@@ -189,12 +190,14 @@ import VaporTesting
                 try await holder.value
                 let failing = round.contains(10)
                 for n in round {
-                    #expect(outcomes[n] == (n == 10 ? .failure(Refused(n: 10)) : .success(batches && !failing ? "batch \(n)" : "alone \(n)")), "\(n): \(outcomes)")
+                    let expected: Result<String, Refused> = n == 10 ? .failure(Refused(n: 10))
+                        : .success(!batches ? "alone \(n)" : failing ? "batch \(n) of 1" : "batch \(n) of \(round.count)")
+                    #expect(outcomes[n] == expected, "\(n): \(outcomes)")
                 }
             }
             let stored = try await db.sql.raw("SELECT n, how FROM batch_probe ORDER BY n").all()
                 .map { "\(try $0.decode(column: "n", as: Int.self)) \(try $0.decode(column: "how", as: String.self))" }
-            #expect(stored == (1...4).map { "\($0) \(batches ? "batch" : "alone")" } + (6...14).filter { $0 != 10 }.map { "\($0) alone" })
+            #expect(stored == (1...4).map { "\($0) \(batches ? "batch of 4" : "alone")" } + (6...14).filter { $0 != 10 }.map { "\($0) \(batches ? "batch of 1" : "alone")" })
         }
     }
 }

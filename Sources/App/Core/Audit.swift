@@ -21,15 +21,14 @@ enum Audit {
             before: before.map { JSONColumn.encode($0) }, after: after.map { JSONColumn.encode($0) })], on: db)
     }
 
-    /// Writes many audit events with multi-row INSERTs (imports, grouped ticket creation), inside the caller's transaction.
+    /// Writes many audit events with multi-row INSERTs (imports), inside the caller's transaction.
     static func recordAll(_ entries: [AuditEntry], on db: any Database) async throws {
         let at = Date()
-        try await db.bulkInsert(into: AuditEvent.schema, columns: columns, rows: entries.map { entry in
-            [.id(.v7()), .date(at), .id(entry.actor?.id), .text(entry.actor?.kind.rawValue), .text(entry.actor?.displayName ?? "system"),
-             .text(entry.action), .text(entry.entityType), .id(entry.entityId), .id(entry.organizationId), .id(entry.ticketId),
-             .text(entry.before), .text(entry.after)]
-        })
+        try await db.bulkInsert(into: AuditEvent.schema, columns: columns, rows: entries.map { $0.values(at: at) })
     }
+
+    /// One event, for `SQLiteWriterConnection.execute` with `AuditEntry.values`.
+    static let insertOne = BulkValue.insertStatement(into: AuditEvent.schema, columns: columns)
 }
 
 /// One audit event for `Audit.recordAll`.
@@ -43,4 +42,10 @@ struct AuditEntry: Sendable {
     /// JSON text, as `JSONColumn.encode` writes it.
     var before: String?
     var after: String?
+
+    /// The row of `Audit.columns`, for an event recorded `at`.
+    func values(at: Date) -> [BulkValue] {
+        [.id(.v7()), .date(at), .id(actor?.id), .text(actor?.kind.rawValue), .text(actor?.displayName ?? "system"),
+         .text(action), .text(entityType), .id(entityId), .id(organizationId), .id(ticketId), .text(before), .text(after)]
+    }
 }

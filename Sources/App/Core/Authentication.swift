@@ -2,6 +2,7 @@ import Crypto
 import Fluent
 import Foundation
 import NIOConcurrencyHelpers
+import PostgresKit
 import SQLiteKit
 import SQLKit
 import TandemCore
@@ -73,43 +74,36 @@ enum Tokens {
     }
 
     /// Resolves a secret to its principal, or nil when unknown or expired.
-    /// Runs on every authenticated request, so it reads columns with SQLKit rather than hydrating a Fluent model,
-    /// and reads a resource (the usual caller) with its security level in the token's own query.
+    /// Runs on every authenticated request: one statement (the token, its resource with its
+    /// security level and memberships), read straight from the driver's rows.
     static func resolve(_ secret: String, on db: any Database) async throws -> Authenticated? {
-        if let sqlite = SQLiteDirect.database(db) { return try await resolve(secret, sqlite: sqlite, on: db) }
-        guard let row = try await db.sql.raw("""
-                SELECT api_tokens.id, api_tokens.principal_id, api_tokens.principal_kind, api_tokens.kind,
-                       resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id, security_levels.permissions,
-                       (SELECT string_agg(organization_id::text, ',') FROM resource_client_restrictions WHERE resource_id = resources.id) AS restricted_to,
-                       (SELECT string_agg(queue_id::text, ',') FROM queue_members WHERE principal_id = resources.id) AS queue_ids,
-                       (SELECT string_agg(team_id::text || ':' || coalesce(access, ''), ',') FROM team_members WHERE principal_id = resources.id) AS team_accesses
-                FROM api_tokens
-                LEFT JOIN resources ON api_tokens.principal_kind = \(bind: PrincipalKind.resource.rawValue)
-                     AND resources.id = api_tokens.principal_id AND resources.active = \(bind: true)
-                LEFT JOIN security_levels ON security_levels.id = resources.security_level_id
-                WHERE api_tokens.token_hash = \(bind: hash(secret)) AND api_tokens.expires_at > \(bind: Date())
-                LIMIT 1
-                """).first(),
-              let kind = PrincipalKind(rawValue: try row.decode(column: "principal_kind", as: String.self)),
-              let tokenKind = APIToken.Kind(rawValue: try row.decode(column: "kind", as: String.self))
-        else { return nil }
-        let principalId = try row.decode(column: "principal_id", as: UUID.self)
+        let row: TokenRow?
+        if let sqlite = SQLiteDirect.database(db) {
+            row = try await sqlite.query(resolveSQL, [.text(hash(secret)), .date(Date()), .text(PrincipalKind.resource.rawValue), .boolean(true)])
+                .first.map(TokenRow.init(sqlite:))
+        } else if let postgres = PostgresDirect.database(db) {
+            row = try await PostgresDirect.execute(ResolveTokenStatement(hash: hash(secret), now: Date()), on: postgres).first.map(TokenRow.init(postgres:))
+        } else {
+            preconditionFailure("SQLite or PostgreSQL only")
+        }
+        guard let row, let kind = PrincipalKind(rawValue: row.principalKind), let tokenKind = APIToken.Kind(rawValue: row.tokenKind) else { return nil }
         let principal: Principal?
         if kind == .resource {
             // No joined level: the resource is inactive or gone (as `PrincipalLoader.load` would answer).
-            principal = try row.decode(column: "level_id", as: UUID?.self) == nil ? nil : PrincipalLoader.resource(
-                id: principalId, row: row, memberships: PrincipalLoader.Memberships(
-                    organizations: row.decode(column: "restricted_to", as: String?.self), queues: row.decode(column: "queue_ids", as: String?.self),
-                    teams: row.decode(column: "team_accesses", as: String?.self)))
+            guard let levelId = row.levelId, let firstName = row.firstName, let lastName = row.lastName, let permissions = row.permissions else { return nil }
+            let memberships = try PrincipalLoader.Memberships(organizations: row.restrictedTo, queues: row.queueIds, teams: row.teamAccesses)
+            principal = Principal(
+                id: row.principalId, kind: .resource, displayName: "\(firstName) \(lastName)", securityLevelId: levelId,
+                permissions: PermissionsText.decode(permissions), clientRestrictions: row.clientRestricted == true ? memberships.organizations : nil,
+                queueIds: memberships.queues, teams: memberships.teams)
         } else {
-            principal = try await PrincipalLoader.load(id: principalId, kind: kind, on: db)
+            principal = try await PrincipalLoader.load(id: row.principalId, kind: kind, on: db)
         }
         guard let principal else { return nil }
-        return Authenticated(principal: principal, tokenId: try row.decode(column: "id", as: UUID.self), tokenKind: tokenKind, secret: secret)
+        return Authenticated(principal: principal, tokenId: row.tokenId, tokenKind: tokenKind, secret: secret)
     }
-}
 
-extension Tokens {
+    /// The token query; binds: the token's hash, now, the resource kind, true (`ResolveTokenStatement` on PostgreSQL).
     static let resolveSQL = """
         SELECT api_tokens.id, api_tokens.principal_id, api_tokens.principal_kind, api_tokens.kind,
                resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id, security_levels.permissions,
@@ -123,31 +117,71 @@ extension Tokens {
         LIMIT 1
         """
 
-    /// `resolve` on SQLite: the same query and answer, read from `SQLiteRow`s directly.
-    static func resolve(_ secret: String, sqlite: any SQLiteDatabase, on db: any Database) async throws -> Authenticated? {
-        guard let row = try await sqlite.query(resolveSQL, [.text(hash(secret)), .date(Date()), .text(PrincipalKind.resource.rawValue), .boolean(true)]).first,
-              let kind = PrincipalKind(rawValue: try SQLiteDirect.text(row, "principal_kind")),
-              let tokenKind = APIToken.Kind(rawValue: try SQLiteDirect.text(row, "kind"))
-        else { return nil }
-        let principalId = try SQLiteDirect.uuid(row, "principal_id")
-        let principal: Principal?
-        if kind == .resource {
-            guard try SQLiteDirect.optionalText(row, "level_id") != nil else { return nil }
-            let memberships = try PrincipalLoader.Memberships(
-                organizations: SQLiteDirect.optionalText(row, "restricted_to"), queues: SQLiteDirect.optionalText(row, "queue_ids"),
-                teams: SQLiteDirect.optionalText(row, "team_accesses"))
-            principal = Principal(
-                id: principalId, kind: .resource,
-                displayName: "\(try SQLiteDirect.text(row, "first_name")) \(try SQLiteDirect.text(row, "last_name"))",
-                securityLevelId: try SQLiteDirect.uuid(row, "level_id"),
-                permissions: PermissionsText.decode(try SQLiteDirect.text(row, "permissions")),
-                clientRestrictions: try SQLiteDirect.bool(row, "client_restricted") ? memberships.organizations : nil,
-                queueIds: memberships.queues, teams: memberships.teams)
-        } else {
-            principal = try await PrincipalLoader.load(id: principalId, kind: kind, on: db)
+    /// `resolveSQL` on PostgreSQL, prepared once per connection.
+    struct ResolveTokenStatement: PostgresPreparedStatement {
+        static let sql = """
+            SELECT api_tokens.id, api_tokens.principal_id, api_tokens.principal_kind, api_tokens.kind,
+                   resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id, security_levels.permissions,
+                   (SELECT string_agg(organization_id::text, ',') FROM resource_client_restrictions WHERE resource_id = resources.id) AS restricted_to,
+                   (SELECT string_agg(queue_id::text, ',') FROM queue_members WHERE principal_id = resources.id) AS queue_ids,
+                   (SELECT string_agg(team_id::text || ':' || coalesce(access, ''), ',') FROM team_members WHERE principal_id = resources.id) AS team_accesses
+            FROM api_tokens
+            LEFT JOIN resources ON api_tokens.principal_kind = $3::text AND resources.id = api_tokens.principal_id AND resources.active = $4::boolean
+            LEFT JOIN security_levels ON security_levels.id = resources.security_level_id
+            WHERE api_tokens.token_hash = $1::text AND api_tokens.expires_at > $2::timestamptz
+            LIMIT 1
+            """
+        let hash: String
+        let now: Date
+
+        func makeBindings() -> PostgresBindings {
+            var binds = PostgresBindings(capacity: 4)
+            binds.append(hash, context: .default)
+            binds.append(now, context: .default)
+            binds.append(PrincipalKind.resource.rawValue, context: .default)
+            binds.append(true, context: .default)
+            return binds
         }
-        guard let principal else { return nil }
-        return Authenticated(principal: principal, tokenId: try SQLiteDirect.uuid(row, "id"), tokenKind: tokenKind, secret: secret)
+
+        func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
+    }
+
+    /// A row of the token query, from either database.
+    struct TokenRow {
+        var tokenId: UUID, principalId: UUID, principalKind: String, tokenKind: String
+        var firstName: String?, lastName: String?, clientRestricted: Bool?, levelId: UUID?, permissions: String?
+        var restrictedTo: String?, queueIds: String?, teamAccesses: String?
+
+        init(sqlite row: SQLiteRow) throws {
+            tokenId = try SQLiteDirect.uuid(row, "id")
+            principalId = try SQLiteDirect.uuid(row, "principal_id")
+            principalKind = try SQLiteDirect.text(row, "principal_kind")
+            tokenKind = try SQLiteDirect.text(row, "kind")
+            firstName = try SQLiteDirect.optionalText(row, "first_name")
+            lastName = try SQLiteDirect.optionalText(row, "last_name")
+            clientRestricted = row.column("client_restricted")?.bool
+            levelId = try SQLiteDirect.optionalText(row, "level_id") == nil ? nil : SQLiteDirect.uuid(row, "level_id")
+            permissions = try SQLiteDirect.optionalText(row, "permissions")
+            restrictedTo = try SQLiteDirect.optionalText(row, "restricted_to")
+            queueIds = try SQLiteDirect.optionalText(row, "queue_ids")
+            teamAccesses = try SQLiteDirect.optionalText(row, "team_accesses")
+        }
+
+        init(postgres row: PostgresRow) throws {
+            let cells = row.makeRandomAccess()
+            tokenId = try cells[0].decode(UUID.self)
+            principalId = try cells[1].decode(UUID.self)
+            principalKind = try cells[2].decode(String.self)
+            tokenKind = try cells[3].decode(String.self)
+            firstName = try cells[4].decode(String?.self)
+            lastName = try cells[5].decode(String?.self)
+            clientRestricted = try cells[6].decode(Bool?.self)
+            levelId = try cells[7].decode(UUID?.self)
+            permissions = try cells[8].decode(String?.self)
+            restrictedTo = try cells[9].decode(String?.self)
+            queueIds = try cells[10].decode(String?.self)
+            teamAccesses = try cells[11].decode(String?.self)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import FluentKit
 import FluentSQLiteDriver
+import PostgresKit
 import NIOConcurrencyHelpers
 import SQLiteKit
 import SQLKit
@@ -37,16 +38,23 @@ extension Database {
         }
     }
 
-    /// `write(body)` for a write that can also run together with others of its kind: on SQLite with
+    /// `write(body)` for a write that can also run together with others of its kind. On SQLite with
     /// group commit, the calls with the same `batch` that queue in one group (and are next to each
-    /// other in it) run as one `batch.run` over all their items, in one savepoint; if that throws,
-    /// it is undone and each call runs its own `body` instead, so an error reaches only its caller.
-    /// Elsewhere this is `write(body)`.
+    /// other in it) run as one `batch.sqlite` over all their items, in one savepoint, on the group
+    /// commit's own connection; if that throws, it is undone and each item runs alone through
+    /// `batch.sqlite`. On PostgreSQL the calls that queue while a batch runs go through one
+    /// `batch.postgres` (`PostgresBatcher`). Either way an error reaches only its caller. Elsewhere
+    /// (or without a `postgres` run) this is `write(body)`. Not for use inside a transaction.
     func write<Item: Sendable, Output: Sendable>(
-        batch: SQLiteBatch<Item, Output>, item: Item, _ body: @escaping @Sendable (any Database) async throws -> Output
+        batch: WriteBatch<Item, Output>, item: Item, _ body: @escaping @Sendable (any Database) async throws -> Output
     ) async throws -> Output {
-        guard isSQLite, let groupCommit = SQLiteGroupCommit.installed(on: self) else { return try await write(body) }
-        return try await groupCommit.run(body, batch: batch, item: item)
+        if isSQLite, let groupCommit = SQLiteGroupCommit.installed(on: self) {
+            return try await groupCommit.run(body, batch: batch, item: item)
+        }
+        if !isSQLite, let postgres = batch.postgres, let batcher = PostgresBatcher.installed(on: self) {
+            return try await batcher.run(item, name: batch.name, postgres)
+        }
+        return try await write(body)
     }
 
     private func immediateTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
@@ -64,11 +72,15 @@ extension Database {
     }
 }
 
-/// Writes of one kind that a SQLite commit group runs together (`Database.write(batch:item:_:)`):
-/// `run` gets the items of consecutive calls and answers one output per item, in order.
-struct SQLiteBatch<Item: Sendable, Output: Sendable>: Sendable {
+/// Writes of one kind that run together (`Database.write(batch:item:_:)`): each run gets the items
+/// of concurrent calls and answers one output per item, in order; both must write the same rows
+/// as the `body` given with each item (which runs where neither applies).
+struct WriteBatch<Item: Sendable, Output: Sendable>: Sendable {
     let name: String
-    let run: @Sendable ([Item], any Database) async throws -> [Output]
+    /// On SQLite: synchronously on the group commit's thread, inside the group's transaction.
+    let sqlite: @Sendable ([Item], SQLiteWriterConnection) throws -> [Output]
+    /// On PostgreSQL: one statement (atomic, committed when it answers), outside any transaction.
+    var postgres: (@Sendable ([Item], any PostgresDatabase) async throws -> [Output])? = nil
 }
 
 /// A FIFO async lock for SQLite write transactions (SQLite allows one writer per file anyway).
@@ -107,6 +119,11 @@ extension DatabaseID {
 /// SQLite commits one transaction at a time, each with an fsync (`synchronous=FULL`); grouping
 /// turns N fsyncs into one while every caller still returns only after its write is durable.
 ///
+/// Batched writes (`WriteBatch`) do not go through Fluent: a run of them at the head of the queue
+/// is one group on `SQLiteWriterConnection`, the whole transaction in one job on its thread. Other
+/// bodies run on a SQLiteNIO connection. Groups still run one at a time, in queue order, so the two
+/// connections never write at once.
+///
 /// It rides along as a (pass-through) model middleware of the SQLite database so that `write`,
 /// which only has a `Database`, finds the group of the database it was called on.
 final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
@@ -124,7 +141,7 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
         struct Batched {
             let name: String
             let item: any Sendable
-            let run: @Sendable ([any Sendable], any Database) async throws -> [any Sendable]
+            let run: @Sendable ([any Sendable], SQLiteWriterConnection) throws -> [any Sendable]
             let deliver: @Sendable (any Sendable) -> Void
         }
 
@@ -155,32 +172,42 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
         func raw(_ text: String) -> Statement { Statement(sqlite: sqlite, text: text) }
     }
 
-    /// What happened so far in one group's transaction.
+    /// What happened so far in one group's transaction on the SQLiteNIO connection.
     private final class GroupState: @unchecked Sendable {
         /// Jobs whose writes are in the transaction; they finish after the COMMIT.
         var succeeded: [Job] = []
         /// Jobs before this index have started (finished, succeeded, or running now).
         var started = 0
-        /// The error of the running body (or batch) whose undoing failed and broke the group off.
+        /// The error of the running body whose undoing failed and broke the group off.
         var bodyError: (any Error)?
     }
 
     private let writer: any Database
+    private let batchWriter: SQLiteWriterThread
     /// Whether the writer connection has its settings (`commit` runs one group at a time).
     private var tuned = false
     private let lock = NIOLock()
     private var queue: [Job] = []
     private var draining = false
 
-    private init(writer: any Database) {
+    private init(writer: any Database, batchWriter: SQLiteWriterThread) {
         self.writer = writer
+        self.batchWriter = batchWriter
     }
 
     /// Sets up group commit for the SQLite file at `path`, used as `.sqlite`: a writer connection
-    /// pool of its own, and the marker that `write` looks for. Call right after `databases.use`.
+    /// pool of its own, the batch writer's thread, and the marker that `write` looks for. Call
+    /// right after `databases.use`.
     static func install(on app: Application, path: String) {
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqliteWriter, isDefault: false)
-        app.databases.middleware.use(SQLiteGroupCommit(writer: app.db(.sqliteWriter)), on: .sqlite)
+        let batchWriter = SQLiteWriterThread(path: path)
+        app.lifecycle.use(BatchWriterShutdown(thread: batchWriter))
+        app.databases.middleware.use(SQLiteGroupCommit(writer: app.db(.sqliteWriter), batchWriter: batchWriter), on: .sqlite)
+    }
+
+    private struct BatchWriterShutdown: LifecycleHandler {
+        let thread: SQLiteWriterThread
+        func shutdownAsync(_ application: Application) async { await thread.shutdown() }
     }
 
     static func installed(on db: any Database) -> SQLiteGroupCommit? {
@@ -199,12 +226,12 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
     }
 
     func run<T: Sendable, Item: Sendable>(
-        _ body: @escaping @Sendable (any Database) async throws -> T, batch: SQLiteBatch<Item, T>, item: Item
+        _ body: @escaping @Sendable (any Database) async throws -> T, batch: WriteBatch<Item, T>, item: Item
     ) async throws -> T {
         try await enqueue(body) { box in
             Job.Batched(
                 name: batch.name, item: item,
-                run: { items, db in try await batch.run(items.map { $0 as! Item }, db) },
+                run: { items, connection in try batch.sqlite(items.map { $0 as! Item }, connection) },
                 deliver: { box.value = ($0 as! T) })
         }
     }
@@ -234,26 +261,32 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
         }
     }
 
-    /// Runs groups until the queue is empty.
+    /// Runs groups until the queue is empty. A group is the jobs at the head of the queue that are
+    /// all batched or all not (up to `maxGroup`), so the queue's order is kept.
     private func drain() async {
         while true {
             let group: [Job] = lock.withLock {
-                let count = min(queue.count, Self.maxGroup)
+                let batched = queue.first?.batched != nil
+                let count = queue.prefix(Self.maxGroup).prefix { ($0.batched != nil) == batched }.count
                 if count == 0 { draining = false }
                 let group = Array(queue.prefix(count))
                 queue.removeFirst(count)
                 return group
             }
-            if group.isEmpty { return }
-            await commit(group)
+            guard let first = group.first else { return }
+            if first.batched != nil {
+                await commitBatched(group)
+            } else {
+                await commit(group)
+            }
         }
     }
 
-    /// One transaction for `group`. Every job is finished exactly once: with its own error when its
-    /// body throws (after its savepoint is rolled back), otherwise after the COMMIT, with the
-    /// COMMIT's error if that fails. When the transaction breaks off half-way (a savepoint statement
-    /// fails, or a body's error ended the whole transaction), nothing of it is committed: the jobs
-    /// that ran get the error, and those not run yet go back to the queue.
+    /// One transaction for `group` on the SQLiteNIO connection. Every job is finished exactly once:
+    /// with its own error when its body throws (after its savepoint is rolled back), otherwise after
+    /// the COMMIT, with the COMMIT's error if that fails. When the transaction breaks off half-way
+    /// (a savepoint statement fails, or a body's error ended the whole transaction), nothing of it
+    /// is committed: the jobs that ran get the error, and those not run yet go back to the queue.
     private func commit(_ group: [Job]) async {
         let state = GroupState()
         do {
@@ -261,9 +294,7 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
                 // Transaction statements straight to SQLite (no SQLKit serialization): they run per body.
                 let sql = Statements(sqlite: connection as! any SQLiteDatabase)
                 if !self.tuned {
-                    // The writer's pool is one connection on one event loop. A page cache of 32 MB (default 2 MB)
-                    // and statement journals in memory: an import batch otherwise spills pages
-                    // mid-transaction and writes its statement journal to a temporary file.
+                    // The writer's pool is one connection on one event loop; settings as `SQLiteWriterConnection`'s.
                     try await sql.raw("PRAGMA cache_size = -32768").run()
                     try await sql.raw("PRAGMA temp_store = MEMORY").run()
                     self.tuned = true
@@ -282,11 +313,7 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
                         }
                         state.succeeded.append(group[0])
                     } else {
-                        while state.started < group.count {
-                            let run = Self.batchRun(in: group, from: state.started)
-                            if run.count > 1, try await self.batch(group[run], connection, sql, state) { continue }
-                            for _ in run { try await self.alone(group[state.started], connection, sql, state) }
-                        }
+                        for job in group { try await self.alone(job, connection, sql, state) }
                     }
                     try await sql.raw("COMMIT").run()
                 } catch {
@@ -306,21 +333,10 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
                 // one running when it broke off gets its own error if it had one.
                 job.complete(succeeded.contains(ObjectIdentifier(job)) ? error : state.bodyError ?? error)
             }
-            if state.started < group.count {
-                let notRun = group[state.started...]
-                lock.withLock { queue.insert(contentsOf: notRun, at: 0) }
-            }
+            requeue(group[state.started...])
             return
         }
         for job in state.succeeded { job.complete(nil) }
-    }
-
-    /// The jobs from `start` that can run as one batch: consecutive, of the same batch (at least the job at `start`).
-    private static func batchRun(in group: [Job], from start: Int) -> Range<Int> {
-        guard let name = group[start].batched?.name else { return start ..< start + 1 }
-        var end = start + 1
-        while end < group.count, group[end].batched?.name == name { end += 1 }
-        return start ..< end
     }
 
     /// One job in its own savepoint.
@@ -342,27 +358,106 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
         state.succeeded.append(job)
     }
 
-    /// `jobs` through their batch in one savepoint; false (with the savepoint undone and the jobs
-    /// not started) when the batch threw, so that each runs alone next.
-    private func batch(_ jobs: ArraySlice<Job>, _ connection: any Database, _ sql: Statements, _ state: GroupState) async throws -> Bool {
-        let batched = jobs.map { $0.batched! }
-        try await sql.raw("SAVEPOINT tandem_write").run()
-        state.started = jobs.endIndex
+    private func requeue(_ jobs: ArraySlice<Job>) {
+        guard !jobs.isEmpty else { return }
+        lock.withLock { queue.insert(contentsOf: jobs, at: 0) }
+    }
+
+    /// What became of one job of a batched group.
+    private enum Outcome: @unchecked Sendable {
+        case wrote(any Sendable)
+        case failed(any Error)
+        case notRun
+    }
+
+    /// One transaction for a group of batched jobs, in one job on the batch writer's thread, with
+    /// the same guarantees as `commit`: each run of consecutive jobs of one batch goes through
+    /// `batch.run` in one savepoint; if that throws, it is undone and each of its jobs runs alone in
+    /// a savepoint of its own, so only a failing item gets an error.
+    private func commitBatched(_ group: [Job]) async {
+        let batches = group.map { $0.batched! }
+        let outcomes: [Outcome]
         do {
-            let outputs = try await batched[0].run(batched.map(\.item), connection)
-            guard outputs.count == jobs.count else { throw BatchError(name: batched[0].name, items: jobs.count, outputs: outputs.count) }
-            for (job, output) in zip(batched, outputs) { job.deliver(output) }
+            outcomes = try await batchWriter.run { connection in Self.transaction(batches, on: connection) }
         } catch {
-            state.bodyError = error
-            try await sql.raw("ROLLBACK TO tandem_write").run()
-            try await sql.raw("RELEASE tandem_write").run()
-            state.bodyError = nil
-            state.started = jobs.startIndex
-            return false
+            // The thread is gone (shutdown) or the connection could not be opened.
+            for job in group { job.complete(error) }
+            return
         }
-        try await sql.raw("RELEASE tandem_write").run()
-        state.succeeded.append(contentsOf: jobs)
-        return true
+        for (job, (batched, outcome)) in zip(group, zip(batches, outcomes)) {
+            switch outcome {
+            case .wrote(let output):
+                batched.deliver(output)
+                job.complete(nil)
+            case .failed(let error): job.complete(error)
+            case .notRun: break
+            }
+        }
+        requeue(group[...].filter { !$0.done }[...])
+    }
+
+    /// The batched group's transaction (on the batch writer's thread). Outputs are delivered only
+    /// after the COMMIT; when the transaction breaks off, what ran gets the error and the rest is `notRun`.
+    private static func transaction(_ batches: [Job.Batched], on connection: SQLiteWriterConnection) -> [Outcome] {
+        var outcomes = [Outcome](repeating: .notRun, count: batches.count)
+        /// Jobs before this index have run (or are running).
+        var started = 0
+        func run(_ range: Range<Int>) throws -> Result<[any Sendable], any Error> {
+            try savepoint(connection) {
+                let outputs = try batches[range.lowerBound].run(batches[range].map(\.item), connection)
+                guard outputs.count == range.count else { throw BatchError(name: batches[range.lowerBound].name, items: range.count, outputs: outputs.count) }
+                return outputs
+            }
+        }
+        do {
+            try connection.execute("BEGIN IMMEDIATE")
+            do {
+                while started < batches.count {
+                    let name = batches[started].name
+                    let batch = started ..< (batches[started...].firstIndex { $0.name != name } ?? batches.endIndex)
+                    if batch.count > 1 {
+                        started = batch.upperBound
+                        if case .success(let outputs) = try run(batch) {
+                            for (index, output) in zip(batch, outputs) { outcomes[index] = .wrote(output) }
+                            continue
+                        }
+                    }
+                    for index in batch {
+                        started = index + 1
+                        switch try run(index ..< index + 1) {
+                        case .success(let outputs): outcomes[index] = .wrote(outputs[0])
+                        case .failure(let error): outcomes[index] = .failed(error)
+                        }
+                    }
+                }
+                try connection.execute("COMMIT")
+            } catch {
+                _ = try? connection.execute("ROLLBACK")
+                throw error
+            }
+        } catch {
+            // Nothing of the group is written: what ran (even if it had succeeded) gets the error.
+            for index in 0 ..< started {
+                if case .failed = outcomes[index] { continue }
+                outcomes[index] = .failed(error)
+            }
+        }
+        return outcomes
+    }
+
+    /// `body` in a savepoint, undone when it throws (its error is the result); throws only when the
+    /// savepoint statements themselves fail, which ends the transaction.
+    private static func savepoint<T>(_ connection: SQLiteWriterConnection, _ body: () throws -> T) throws -> Result<T, any Error> {
+        try connection.execute("SAVEPOINT tandem_write")
+        do {
+            let result = try body()
+            try connection.execute("RELEASE tandem_write")
+            return .success(result)
+        } catch {
+            try connection.execute("ROLLBACK TO tandem_write")
+            try connection.execute("RELEASE tandem_write")
+            return .failure(error)
+        }
     }
 
     struct BatchError: Error, CustomStringConvertible {

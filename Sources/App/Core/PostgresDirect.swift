@@ -27,6 +27,19 @@ enum PostgresDirect {
         return binds
     }
 
+    /// A statement PostgresNIO prepares once per connection (and keeps by its name): PostgreSQL parses
+    /// and plans it once, not on every request.
+    static func execute<Statement: PostgresPreparedStatement>(_ statement: Statement, on postgres: any PostgresDatabase) async throws -> [PostgresRow]
+        where Statement.Row == PostgresRow {
+        try await postgres.withConnection { connection in
+            connection.eventLoop.makeFutureWithTask {
+                var rows: [PostgresRow] = []
+                for try await row in try await connection.execute(statement, logger: postgres.logger) { rows.append(row) }
+                return rows
+            }
+        }.get()
+    }
+
     static func query(_ query: PostgresQuery, on postgres: any PostgresDatabase) async throws -> [PostgresRow] {
         try await postgres.withConnection { connection in
             connection.eventLoop.makeFutureWithTask { try await connection.query(query, logger: postgres.logger).collect() }
@@ -35,6 +48,17 @@ enum PostgresDirect {
 }
 
 extension BulkValue {
+    /// The PostgreSQL type of the column a value of this kind goes to, for statements that cast their binds.
+    var postgresType: String {
+        switch self {
+        case .text: "text"
+        case .id: "uuid"
+        case .bool: "boolean"
+        case .int: "bigint"
+        case .date: "timestamptz"
+        }
+    }
+
     /// Appends the value as PostgresKit would bind it (NULL for nil: the INSERT's column gives it its type).
     func append(to binds: inout PostgresBindings) {
         switch self {

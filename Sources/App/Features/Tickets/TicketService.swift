@@ -121,8 +121,11 @@ enum TicketService {
 
         try AccessPolicy.authorizeTicketCreation(principal, organizationId: organizationId)
         let coManagedVisible = input.coManagedVisible.value ?? false
-        let assigneeKinds = try await checkReferences(organizationId: organizationId, siteId: siteId, contactId: contactId, queueId: queueId, teamId: teamId,
-                                                      assigneeIds: assignees, coManagedVisible: coManagedVisible, on: db)
+        let contact = contactId
+        let checkReferences = { @Sendable (db: any Database) async throws -> [UUID: PrincipalKind] in
+            try await Self.checkReferences(organizationId: organizationId, siteId: siteId, contactId: contact, queueId: queueId, teamId: teamId,
+                                           assigneeIds: assignees, coManagedVisible: coManagedVisible, on: db)
+        }
 
         let ticket = Ticket()
         ticket.id = .v7()
@@ -145,76 +148,182 @@ enum TicketService {
         ticket.updatedAt = now
         let id = ticket.id!
         // A new ticket has no assignees to replace: no DELETE while holding the write lock.
-        let alone: @Sendable (any Database) async throws -> TicketDTO = { db in
+        let alone = { @Sendable (db: any Database, kinds: [UUID: PrincipalKind]) async throws -> TicketDTO in
             ticket.number = try await nextNumber(on: db)
             try await db.bulkInsert(into: Ticket.schema, columns: Ticket.sqlColumns, rows: [ticket.sqlValues])
-            if !assignees.isEmpty { try await replaceAssignees(of: id, with: assignees, kinds: assigneeKinds, on: db) }
+            if !assignees.isEmpty { try await replaceAssignees(of: id, with: assignees, kinds: kinds, on: db) }
             let dto = TicketDTO(ticket, assignees: assignees)
             try await Audit.record("created", Ticket.schema, id: id, by: principal, organizationId: organizationId, ticketId: id, after: dto, on: db)
             return dto
         }
-        guard assignees.isEmpty else { return try await db.write(alone) }
-        guard db.isSQLite else { return try await createInOneStatement(ticket, by: principal, on: db) }
-        return try await db.write(batch: creationBatch, item: NewTicket(ticket: ticket, principal: principal), alone)
-    }
-
-    /// On PostgreSQL a ticket without assignees is created by one statement (its number, row and
-    /// audit event; one statement is atomic, and durable once answered): one round trip where a
-    /// transaction takes five. The audit JSON is written around the number the statement draws.
-    private static func createInOneStatement(_ ticket: Ticket, by principal: Principal, on db: any Database) async throws -> TicketDTO {
-        ticket.number = Int.min
-        // Keys are sorted and strings escape their quotes, so this text occurs once: at the number.
-        let marker = "\"number\":\(Int.min)"
-        let audit = JSONColumn.encode(TicketDTO(ticket, assignees: [])).components(separatedBy: marker)
-        guard audit.count == 2 else { throw TandemError.conflict("could not write the ticket's audit event") }
-        guard let postgres = PostgresDirect.database(db) else { preconditionFailure("PostgreSQL only") }
-        var binds = PostgresBindings(capacity: 30)
-        func bind(_ value: BulkValue) -> String {
-            value.append(to: &binds)
-            return "$\(binds.count)"
+        guard assignees.isEmpty else {
+            let kinds = try await checkReferences(db)
+            return try await db.write { db in try await alone(db, kinds) }
         }
-        let ticketValues = ticket.sqlValues.enumerated().map { $0.offset == 1 ? "nextval('ticket_number_seq')" : bind($0.element) }
-        let auditValues = [
-            bind(.id(.v7())), bind(.date(Date())), bind(.id(principal.id)), bind(.text(principal.kind.rawValue)), bind(.text(principal.displayName)),
-            "'created'", bind(.text(Ticket.schema)), bind(.id(ticket.id)), bind(.id(ticket.organizationId)), bind(.id(ticket.id)), "NULL",
-            "\(bind(.text(audit[0] + "\"number\":"))) || created.number || \(bind(.text(audit[1])))",
-        ]
-        let rows = try await PostgresDirect.query(PostgresQuery(unsafeSQL: """
-            WITH created AS (
-                INSERT INTO tickets (\(Ticket.sqlColumns.joined(separator: ", "))) VALUES (\(ticketValues.joined(separator: ", "))) RETURNING number
-            ), audited AS (
-                INSERT INTO audit_events (\(Audit.columns.joined(separator: ", "))) SELECT \(auditValues.joined(separator: ", ")) FROM created
-            )
-            SELECT number FROM created
-            """, binds: binds), on: postgres)
-        guard let number = try rows.first?.makeRandomAccess()[0].decode(Int.self) else { throw TandemError.conflict("could not allocate a ticket number") }
-        ticket.number = number
-        return TicketDTO(ticket, assignees: [])
+        // Without assignees the references are checked by the INSERT itself (`Ticket.referencesHold`):
+        // no read before the write. Only when it refuses are they read, to say which one is wrong.
+        let created = try await db.write(batch: creationBatch, item: NewTicket(ticket, by: principal)) { db in
+            try await alone(db, checkReferences(db))
+        }
+        if let created { return created }
+        _ = try await checkReferences(db)
+        throw TandemError.conflict("the ticket's organization, site, contact, queue or team changed while it was created; try again")
     }
 
-    /// A ticket to create with others of its commit group (`creationBatch`).
+    /// Its row and audit JSON are made before it queues, so the writer only binds and steps.
     struct NewTicket: Sendable {
         let ticket: Ticket
         let principal: Principal
+        /// `ticket.sqlValues`; the number (at 1) is set in the batch.
+        var values: [SQLiteData]
+        /// The audit event's JSON on either side of the number.
+        let audit: (head: String, tail: String)
+
+        init(_ ticket: Ticket, by principal: Principal) throws {
+            self.ticket = ticket
+            self.principal = principal
+            audit = try Self.auditAroundNumber(ticket)
+            values = ticket.sqlValues.map(\.sqlite)
+        }
+
+        /// The JSON of the new ticket's audit event, before and after its number (not drawn yet).
+        static func auditAroundNumber(_ ticket: Ticket) throws -> (head: String, tail: String) {
+            ticket.number = Int.min
+            // Keys are sorted and strings escape their quotes, so this text occurs once: at the number.
+            let marker = "\"number\":"
+            let parts = JSONColumn.encode(TicketDTO(ticket, assignees: [])).components(separatedBy: marker + "\(Int.min)")
+            guard parts.count == 2 else { throw TandemError.conflict("could not write the ticket's audit event") }
+            return (parts[0] + marker, parts[1])
+        }
     }
 
-    /// Tickets without assignees created concurrently on SQLite: one counter UPDATE for the group's
-    /// numbers and one multi-row INSERT each for the tickets and their audit events, where each
-    /// alone takes three statements.
-    static let creationBatch = SQLiteBatch<NewTicket, TicketDTO>(name: "ticket-creation") { items, db in
-        let last = try await nextNumber(on: db, count: items.count)
-        var dtos: [TicketDTO] = []
-        dtos.reserveCapacity(items.count)
-        for (offset, item) in items.enumerated() {
-            item.ticket.number = last - items.count + 1 + offset
-            dtos.append(TicketDTO(item.ticket, assignees: []))
+    /// Tickets without assignees created concurrently. On SQLite: one counter UPDATE for the group's
+    /// numbers, then each ticket's row (if its references hold; nil otherwise) and audit event, with
+    /// statements prepared once. On PostgreSQL: `CreateTicketsStatement`.
+    static let creationBatch = WriteBatch<NewTicket, TicketDTO?>(name: "ticket-creation", sqlite: { items, connection in
+        guard case .integer(let last) = try connection.execute(allocateNumbers, [.integer(items.count)]).first else {
+            throw TandemError.conflict("could not allocate a ticket number")
         }
-        try await db.bulkInsert(into: Ticket.schema, columns: Ticket.sqlColumns, rows: items.map(\.ticket.sqlValues))
-        try await Audit.recordAll(zip(items, dtos).map { item, dto in
-            AuditEntry(action: "created", entityType: Ticket.schema, entityId: item.ticket.id, actor: item.principal,
-                       organizationId: item.ticket.organizationId, ticketId: item.ticket.id, before: nil, after: JSONColumn.encode(dto))
-        }, on: db)
-        return dtos
+        let at = Date()
+        return try items.enumerated().map { offset, item in
+            let number = last - items.count + 1 + offset
+            var values = item.values
+            values[1] = .integer(number)
+            // A refused ticket leaves a gap in the numbers, as a failed insert does on PostgreSQL's sequence.
+            guard try !connection.execute(Ticket.insertIfReferencesHold, values).isEmpty else { return nil }
+            item.ticket.number = number
+            let event = AuditEntry(action: "created", entityType: Ticket.schema, entityId: item.ticket.id, actor: item.principal,
+                                   organizationId: item.ticket.organizationId, ticketId: item.ticket.id, before: nil,
+                                   after: item.audit.head + String(number) + item.audit.tail)
+            try connection.execute(Audit.insertOne, event.values(at: at).map(\.sqlite))
+            return TicketDTO(item.ticket, assignees: [])
+        }
+    }, postgres: { items, postgres in
+        let rows = try await PostgresDirect.execute(CreateTicketsStatement(items), on: postgres)
+        var numbers: [UUID: Int] = [:]
+        for row in rows {
+            let cells = row.makeRandomAccess()
+            numbers[try cells[0].decode(UUID.self)] = try cells[1].decode(Int.self)
+        }
+        return items.map { item in
+            guard let number = numbers[item.ticket.id!] else { return nil }
+            item.ticket.number = number
+            return TicketDTO(item.ticket, assignees: [])
+        }
+    })
+
+    /// New tickets' numbers, rows and audit events in one statement (atomic, and durable once
+    /// answered), each ticket only if its references hold; prepared once per connection, for any
+    /// number of tickets (the values go as one array per column). Answers the id and number of
+    /// each ticket it wrote. The audit JSON is written around the number the statement draws.
+    struct CreateTicketsStatement: PostgresPreparedStatement {
+        /// No NULLs in arrays here (PostgresNIO encodes none): missing ids go as '' in text arrays,
+        /// dates as microseconds since 1970 in bigint arrays, `Int64.min` for none.
+        static let sql: String = {
+            var inputs: [String] = [], arrays: [String] = []
+            func input(_ name: String, _ array: String) -> String {
+                inputs.append(name)
+                arrays.append("$\(arrays.count + 1)::\(array)[]")
+                return "input.\(name)"
+            }
+            let ticket = Ticket.postgresTypes.enumerated().map { offset, type -> String in
+                let name = "c\(offset)"
+                switch type {
+                case _ where offset == 1: return "nextval('ticket_number_seq')"
+                case "uuid": return "NULLIF(\(input(name, "text")), '')::uuid"
+                case "timestamptz":
+                    let micros = input(name, "bigint")
+                    return "CASE WHEN \(micros) = \(Int64.min) THEN NULL ELSE 'epoch'::timestamptz + \(micros) * interval '1 microsecond' END"
+                default: return input(name, type)
+                }
+            }
+            let auditId = input("audit_id", "uuid"), actor = input("actor_id", "text"), actorKind = input("actor_kind", "text")
+            let actorName = input("actor_name", "text"), head = input("head", "text"), tail = input("tail", "text")
+            let audit = [
+                auditId, "$\(arrays.count + 1)::timestamptz", "NULLIF(\(actor), '')::uuid", actorKind, actorName, "'created'", "'\(Ticket.schema)'",
+                "created.id", "created.organization_id", "created.id", "NULL", "\(head) || created.number || \(tail)",
+            ]
+            return """
+                WITH input AS (
+                    SELECT * FROM unnest(\(arrays.joined(separator: ", "))) AS input(\(inputs.joined(separator: ", ")))
+                ), created AS (
+                    INSERT INTO tickets (\(Ticket.sqlColumns.joined(separator: ", ")))
+                    SELECT \(ticket.joined(separator: ", ")) FROM input WHERE \(Ticket.referencesHold(ticket))
+                    RETURNING id, number, organization_id
+                ), audited AS (
+                    INSERT INTO audit_events (\(Audit.columns.joined(separator: ", ")))
+                    SELECT \(audit.joined(separator: ", ")) FROM created JOIN input ON NULLIF(input.c0, '')::uuid = created.id
+                )
+                SELECT id, number FROM created
+                """
+        }()
+
+        let items: [NewTicket]
+
+        init(_ items: [NewTicket]) {
+            self.items = items
+        }
+
+        func makeBindings() -> PostgresBindings {
+            let rows = items.map(\.ticket.sqlValues)
+            var binds = PostgresBindings(capacity: Ticket.postgresTypes.count + 7)
+            for (column, type) in Ticket.postgresTypes.enumerated() where column != 1 {
+                let values = rows.map { $0[column] }
+                assert(values.allSatisfy { $0.postgresType == type }, "Ticket.postgresTypes is out of step with sqlValues")
+                switch type {
+                case "uuid": binds.append(values.map { value -> String in
+                    guard case .id(let id?) = value else { return "" }
+                    return id.uuidString
+                }, context: .default)
+                case "timestamptz": binds.append(values.map { value -> Int64 in
+                    guard case .date(let date?) = value else { return Int64.min }
+                    return Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
+                }, context: .default)
+                case "boolean": binds.append(values.map { value -> Bool in
+                    guard case .bool(let flag) = value else { return false }
+                    return flag
+                }, context: .default)
+                case "bigint": binds.append(values.map { value -> Int64 in
+                    guard case .int(let number) = value else { return 0 }
+                    return Int64(number)
+                }, context: .default)
+                default: binds.append(values.map { value -> String in
+                    guard case .text(let text?) = value else { return "" }
+                    return text
+                }, context: .default)
+                }
+            }
+            binds.append(items.map { _ in UUID.v7() }, context: .default)
+            binds.append(items.map { $0.principal.id.uuidString }, context: .default)
+            binds.append(items.map { $0.principal.kind.rawValue }, context: .default)
+            binds.append(items.map { $0.principal.displayName }, context: .default)
+            binds.append(items.map(\.audit.head), context: .default)
+            binds.append(items.map(\.audit.tail), context: .default)
+            binds.append(Date(), context: .default)
+            return binds
+        }
+
+        func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
     }
 
     /// Applies a PATCH. `ifMatch` is the client's ETag; a stale one changes nothing and answers 412.
@@ -403,17 +512,18 @@ enum TicketService {
         }
     }
 
-    /// Allocates `count` ticket numbers and returns the last (they are the `count` numbers up to it):
-    /// a counter row under SQLite's write lock, a sequence on PostgreSQL.
-    static func nextNumber(on db: any Database, count: Int = 1) async throws -> Int {
+    /// Allocates `?1` ticket numbers on SQLite (under its write lock) and answers the last: they are the `?1` numbers up to it.
+    static let allocateNumbers = "UPDATE counters SET value = value + ?1 WHERE name = 'ticket_number' RETURNING value"
+
+    /// Allocates a ticket number: a counter row under SQLite's write lock, a sequence on PostgreSQL.
+    static func nextNumber(on db: any Database) async throws -> Int {
         if let sqlite = SQLiteDirect.database(db) {
-            guard let row = try await sqlite.query("UPDATE counters SET value = value + ?1 WHERE name = 'ticket_number' RETURNING value", [.int(count)]).first else {
+            guard let row = try await sqlite.query(allocateNumbers, [.int(1)]).first else {
                 throw TandemError.conflict("could not allocate a ticket number")
             }
             return try SQLiteDirect.int(row, "value")
         }
         // A sequence, so concurrent transactions do not queue on a counter row.
-        precondition(count == 1, "PostgreSQL allocates ticket numbers one at a time")
         guard let value = try await db.sql.raw("SELECT nextval('ticket_number_seq') AS value").first()?.decode(column: "value", as: Int.self) else {
             throw TandemError.conflict("could not allocate a ticket number")
         }
@@ -441,6 +551,32 @@ extension Ticket {
     static let sqlColumns = [
         "id", "number", "title", "description", "organization_id", "site_id", "contact_id", "queue_id", "team_id", "status", "priority",
         "source", "co_managed_visible", "due_at", "version", "created_by_id", "created_at", "updated_at",
+    ]
+
+    /// The condition under which a new ticket's references hold, given the placeholders of its
+    /// `sqlColumns` values: its organization exists; its site and contact, when given, belong to
+    /// it; its queue and team, when given, exist (what `checkReferences` checks, without assignees).
+    static func referencesHold(_ values: [String]) -> String {
+        let (organization, site, contact, queue, team) = (values[4], values[5], values[6], values[7], values[8])
+        return """
+            EXISTS (SELECT 1 FROM \(Organization.schema) WHERE id = \(organization)) \
+            AND (\(site) IS NULL OR EXISTS (SELECT 1 FROM \(Site.schema) WHERE id = \(site) AND organization_id = \(organization))) \
+            AND (\(contact) IS NULL OR EXISTS (SELECT 1 FROM \(Contact.schema) WHERE id = \(contact) AND organization_id = \(organization))) \
+            AND (\(queue) IS NULL OR EXISTS (SELECT 1 FROM \(Queue.schema) WHERE id = \(queue))) \
+            AND (\(team) IS NULL OR EXISTS (SELECT 1 FROM \(Team.schema) WHERE id = \(team)))
+            """
+    }
+
+    /// A one-row INSERT of `sqlColumns` (SQLite, `?1`…) that writes nothing unless `referencesHold`; answers the id when it wrote.
+    static let insertIfReferencesHold: String = {
+        let values = (1 ... sqlColumns.count).map { "?\($0)" }
+        return "INSERT INTO \(schema) (\(sqlColumns.joined(separator: ", "))) SELECT \(values.joined(separator: ", ")) WHERE \(referencesHold(values)) RETURNING id"
+    }()
+
+    /// The PostgreSQL type of each of `sqlColumns`, for statements that cast their binds.
+    static let postgresTypes = [
+        "uuid", "bigint", "text", "text", "uuid", "uuid", "uuid", "uuid", "uuid", "text", "text", "text", "boolean", "timestamptz", "bigint", "uuid",
+        "timestamptz", "timestamptz",
     ]
 
     /// The values of `sqlColumns`, for inserts.
