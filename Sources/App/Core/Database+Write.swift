@@ -83,6 +83,26 @@ struct WriteBatch<Item: Sendable, Output: Sendable>: Sendable {
     var postgres: (@Sendable ([Item], any PostgresDatabase) async throws -> [Output])? = nil
 }
 
+/// A batch run that did not answer one output per item.
+struct WriteBatchError: Error, CustomStringConvertible {
+    let name: String, items: Int, outputs: Int
+    var description: String { "batch \(name) answered \(outputs) outputs for \(items) items" }
+}
+
+/// Something a database carries along for `write` to find (group commit, batcher), riding as a
+/// pass-through model middleware because `write` only has a `Database`.
+protocol DatabaseCompanion: AnyModelMiddleware {}
+
+extension DatabaseCompanion {
+    static func installed(on db: any Database) -> Self? {
+        db.context.configuration.middleware.lazy.compactMap { $0 as? Self }.first
+    }
+
+    func handle(_ event: ModelEvent, _ model: any AnyModel, on db: any Database, chainingTo next: any AnyModelResponder) -> EventLoopFuture<Void> {
+        next.handle(event, model, on: db)
+    }
+}
+
 /// A FIFO async lock for SQLite write transactions (SQLite allows one writer per file anyway).
 actor SQLiteWriter {
     static let shared = SQLiteWriter()
@@ -126,7 +146,7 @@ extension DatabaseID {
 ///
 /// It rides along as a (pass-through) model middleware of the SQLite database so that `write`,
 /// which only has a `Database`, finds the group of the database it was called on.
-final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
+final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
     static let maxGroup = 128
 
     /// One queued body; `run` keeps the body's result, `finish` resumes the caller exactly once.
@@ -210,16 +230,6 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
         func shutdownAsync(_ application: Application) async { await thread.shutdown() }
     }
 
-    static func installed(on db: any Database) -> SQLiteGroupCommit? {
-        for middleware in db.context.configuration.middleware {
-            if let groupCommit = middleware as? SQLiteGroupCommit { return groupCommit }
-        }
-        return nil
-    }
-
-    func handle(_ event: ModelEvent, _ model: any AnyModel, on db: any Database, chainingTo next: any AnyModelResponder) -> EventLoopFuture<Void> {
-        next.handle(event, model, on: db)
-    }
 
     func run<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         try await enqueue(body, batched: nil)
@@ -405,7 +415,7 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
         func run(_ range: Range<Int>) throws -> Result<[any Sendable], any Error> {
             try savepoint(connection) {
                 let outputs = try batches[range.lowerBound].run(batches[range].map(\.item), connection)
-                guard outputs.count == range.count else { throw BatchError(name: batches[range.lowerBound].name, items: range.count, outputs: outputs.count) }
+                guard outputs.count == range.count else { throw WriteBatchError(name: batches[range.lowerBound].name, items: range.count, outputs: outputs.count) }
                 return outputs
             }
         }
@@ -460,8 +470,4 @@ final class SQLiteGroupCommit: AnyModelMiddleware, @unchecked Sendable {
         }
     }
 
-    struct BatchError: Error, CustomStringConvertible {
-        let name: String, items: Int, outputs: Int
-        var description: String { "batch \(name) answered \(outputs) outputs for \(items) items" }
-    }
 }

@@ -15,7 +15,7 @@ import Vapor
 ///
 /// It rides along as a (pass-through) model middleware of the PostgreSQL database, as
 /// `SQLiteGroupCommit` does for SQLite.
-final class PostgresBatcher: AnyModelMiddleware, @unchecked Sendable {
+final class PostgresBatcher: DatabaseCompanion, @unchecked Sendable {
     static let maxGroup = 256
 
     private struct Job {
@@ -36,17 +36,6 @@ final class PostgresBatcher: AnyModelMiddleware, @unchecked Sendable {
 
     static func install(on app: Application) {
         app.databases.middleware.use(PostgresBatcher(database: app.db(.psql)), on: .psql)
-    }
-
-    static func installed(on db: any Database) -> PostgresBatcher? {
-        for middleware in db.context.configuration.middleware {
-            if let batcher = middleware as? PostgresBatcher { return batcher }
-        }
-        return nil
-    }
-
-    func handle(_ event: ModelEvent, _ model: any AnyModel, on db: any Database, chainingTo next: any AnyModelResponder) -> EventLoopFuture<Void> {
-        next.handle(event, model, on: db)
     }
 
     func run<Item: Sendable, Output: Sendable>(
@@ -100,7 +89,7 @@ final class PostgresBatcher: AnyModelMiddleware, @unchecked Sendable {
                     do {
                         let outputs = try await job.run([job.item], postgres)
                         guard let output = outputs.first, outputs.count == 1 else {
-                            throw SQLiteGroupCommit.BatchError(name: job.name, items: 1, outputs: outputs.count)
+                            throw WriteBatchError(name: job.name, items: 1, outputs: outputs.count)
                         }
                         job.finish(.success(output))
                     } catch {
