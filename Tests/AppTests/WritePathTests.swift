@@ -55,6 +55,64 @@ import VaporTesting
         }
     }
 
+    /// A created ticket's audit JSON, written around its number before the number is drawn, is what
+    /// `JSONColumn.encode` writes for the ticket (the form of every other audit event).
+    @Test func ticketAuditJSONMatchesColumnEncoder() throws {
+        let ticket = Ticket()
+        ticket.id = .v7()
+        ticket.title = "Slash / and \\/ quotes \" tab \t control \u{1} unicode é 漢 😀 \u{2028}"
+        ticket.description = "a/b"
+        ticket.organizationId = UUID()
+        ticket.contactId = UUID()
+        ticket.status = "new"
+        ticket.priority = "low"
+        ticket.source = "email"
+        ticket.coManagedVisible = false
+        ticket.version = 1
+        for (created, due) in [(Date(), Date(timeIntervalSinceReferenceDate: 786_466_620)), (Date(timeIntervalSinceReferenceDate: 0.5), nil),
+                               (Date(timeIntervalSince1970: 0), Date(timeIntervalSinceReferenceDate: -1.25))] {
+            ticket.createdAt = created
+            ticket.updatedAt = created
+            ticket.dueAt = due
+            let audit = try TicketService.NewTicket.auditAroundNumber(ticket)
+            ticket.number = 1234
+            #expect(audit.head + "1234" + audit.tail == JSONColumn.encode(TicketDTO(ticket, assignees: [])))
+        }
+    }
+
+    /// The stored phones read without `JSONDecoder` are what `JSONDecoder` reads, for the column as
+    /// written and for any other JSON (which takes the decoder's path).
+    @Test func storedPhonesReadAsTheDecoderReads() {
+        let phones = [Phone(number: "5551234", countryCode: "US", kind: "office"), Phone(number: "0712", countryCode: "GB", kind: "mobile"),
+                      Phone(number: "é漢", countryCode: "", kind: "home")]
+        var texts = [ClientProfileDTO.phonesJSON([]), ClientProfileDTO.phonesJSON(Array(phones.prefix(1))), ClientProfileDTO.phonesJSON(phones)]
+        texts += [
+            #"[{"countryCode":"US","kind":"office","number":"55\"5"}]"#, #"[ {"countryCode":"US","kind":"office","number":"5"} ]"#,
+            #"[{"number":"5","countryCode":"US","kind":"office"}]"#, #"[{"countryCode":"US","kind":"office","number":"5"}]x"#,
+            #"[{"countryCode":"US","kind":"office","number":"5"},]"#, "not json", "", "[",
+        ]
+        for text in texts {
+            #expect(Phone.decodeStored(text) == JSONColumn.decode(text, default: [Phone]()), "\(text)")
+        }
+        #expect(Phone.decodeStored(ClientProfileDTO.phonesJSON(phones)) == phones)
+    }
+
+    /// `queryText` answers what Vapor's `query[String.self, at:]` answers, parsing the query once.
+    @Test func queryTextReadsAsVaporQuery() async throws {
+        let app = try await Application.make(.testing)
+        let queries = [
+            "limit=50&cursor=MTIz", "q=a+b%20c&status=new,resolved", "q=%zz&limit=", "limit=5&limit=7", "q=caf%C3%A9%2B", "&&q=x&",
+            "q", "q=a=b", "", "status=new&q=%2Fslash%2F",
+        ]
+        for query in queries {
+            let request = Request(application: app, method: .GET, url: URI(string: "/api/v1/tickets?" + query), on: app.eventLoopGroup.next())
+            for name in ["limit", "cursor", "q", "status", "absent"] {
+                #expect(request.queryText(name) == request.query[String.self, at: name], "\(query) \(name)")
+            }
+        }
+        try await app.asyncShutdown()
+    }
+
     @Test func logLineMatchesEncoder() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys

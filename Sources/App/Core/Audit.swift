@@ -27,7 +27,7 @@ enum Audit {
         try await db.bulkInsert(into: AuditEvent.schema, columns: columns, rows: entries.map { $0.values(at: at) })
     }
 
-    /// One event, for `SQLiteWriterConnection.execute` with `AuditEntry.values`.
+    /// One event, for `SQLiteDirectConnection.execute` with `AuditEntry.values`.
     static let insertOne = BulkValue.insertStatement(into: AuditEvent.schema, columns: columns)
 }
 

@@ -78,9 +78,15 @@ enum Tokens {
     /// security level and memberships), read straight from the driver's rows.
     static func resolve(_ secret: String, on db: any Database) async throws -> Authenticated? {
         let row: TokenRow?
-        if let sqlite = SQLiteDirect.database(db) {
-            row = try await sqlite.query(resolveSQL, [.text(hash(secret)), .date(Date()), .text(PrincipalKind.resource.rawValue), .boolean(true)])
-                .first.map(TokenRow.init(sqlite:))
+        let sqliteBinds: [SQLiteData] = [.text(hash(secret)), .date(Date()), .text(PrincipalKind.resource.rawValue), .boolean(true)]
+        if let readers = SQLiteDirect.readers(db) {
+            row = try await readers.read { connection in
+                var found: TokenRow?
+                try connection.query(resolveSQL, sqliteBinds) { row in found = try found ?? TokenRow(sqlite: row) }
+                return found
+            }
+        } else if let sqlite = SQLiteDirect.database(db) {
+            row = try await sqlite.query(resolveSQL, sqliteBinds).first.map(TokenRow.init(sqlite:))
         } else if let postgres = PostgresDirect.database(db) {
             row = try await PostgresDirect.execute(ResolveTokenStatement(hash: hash(secret), now: Date()), on: postgres).first.map(TokenRow.init(postgres:))
         } else {
@@ -119,6 +125,8 @@ enum Tokens {
 
     /// `resolveSQL` on PostgreSQL, prepared once per connection.
     struct ResolveTokenStatement: PostgresPreparedStatement {
+        /// Fixed: the default (`String(reflecting:)`) is computed on every execution.
+        static let name = "tandem-resolve-token"
         static let sql = """
             SELECT api_tokens.id, api_tokens.principal_id, api_tokens.principal_kind, api_tokens.kind,
                    resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id, security_levels.permissions,
@@ -152,7 +160,7 @@ enum Tokens {
         var firstName: String?, lastName: String?, clientRestricted: Bool?, levelId: UUID?, permissions: String?
         var restrictedTo: String?, queueIds: String?, teamAccesses: String?
 
-        init(sqlite row: SQLiteRow) throws {
+        init(sqlite row: some SQLiteColumns) throws {
             tokenId = try SQLiteDirect.uuid(row, "id")
             principalId = try SQLiteDirect.uuid(row, "principal_id")
             principalKind = try SQLiteDirect.text(row, "principal_kind")

@@ -78,7 +78,7 @@ extension Database {
 struct WriteBatch<Item: Sendable, Output: Sendable>: Sendable {
     let name: String
     /// On SQLite: synchronously on the group commit's thread, inside the group's transaction.
-    let sqlite: @Sendable ([Item], SQLiteWriterConnection) throws -> [Output]
+    let sqlite: @Sendable ([Item], SQLiteDirectConnection) throws -> [Output]
     /// On PostgreSQL: one statement (atomic, committed when it answers), outside any transaction.
     var postgres: (@Sendable ([Item], any PostgresDatabase) async throws -> [Output])? = nil
 }
@@ -140,7 +140,7 @@ extension DatabaseID {
 /// turns N fsyncs into one while every caller still returns only after its write is durable.
 ///
 /// Batched writes (`WriteBatch`) do not go through Fluent: a run of them at the head of the queue
-/// is one group on `SQLiteWriterConnection`, the whole transaction in one job on its thread. Other
+/// is one group on `SQLiteDirectConnection`, the whole transaction in one job on its thread. Other
 /// bodies run on a SQLiteNIO connection. Groups still run one at a time, in queue order, so the two
 /// connections never write at once.
 ///
@@ -161,7 +161,7 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
         struct Batched {
             let name: String
             let item: any Sendable
-            let run: @Sendable ([any Sendable], SQLiteWriterConnection) throws -> [any Sendable]
+            let run: @Sendable ([any Sendable], SQLiteDirectConnection) throws -> [any Sendable]
             let deliver: @Sendable (any Sendable) -> Void
         }
 
@@ -204,30 +204,38 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
 
     private let writer: any Database
     private let batchWriter: SQLiteWriterThread
+    /// The read connections of the same file (`SQLiteReaders`), riding along for reads to find.
+    let readers: SQLiteReaders
     /// Whether the writer connection has its settings (`commit` runs one group at a time).
     private var tuned = false
     private let lock = NIOLock()
     private var queue: [Job] = []
     private var draining = false
 
-    private init(writer: any Database, batchWriter: SQLiteWriterThread) {
+    private init(writer: any Database, batchWriter: SQLiteWriterThread, readers: SQLiteReaders) {
         self.writer = writer
         self.batchWriter = batchWriter
+        self.readers = readers
     }
 
     /// Sets up group commit for the SQLite file at `path`, used as `.sqlite`: a writer connection
-    /// pool of its own, the batch writer's thread, and the marker that `write` looks for. Call
-    /// right after `databases.use`.
+    /// pool of its own, the batch writer's thread, the read connections, and the marker that
+    /// `write` looks for. Call right after `databases.use`.
     static func install(on app: Application, path: String) {
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqliteWriter, isDefault: false)
         let batchWriter = SQLiteWriterThread(path: path)
-        app.lifecycle.use(BatchWriterShutdown(thread: batchWriter))
-        app.databases.middleware.use(SQLiteGroupCommit(writer: app.db(.sqliteWriter), batchWriter: batchWriter), on: .sqlite)
+        let readers = SQLiteReaders(path: path, count: System.coreCount)
+        app.lifecycle.use(DirectConnectionsShutdown(thread: batchWriter, readers: readers))
+        app.databases.middleware.use(SQLiteGroupCommit(writer: app.db(.sqliteWriter), batchWriter: batchWriter, readers: readers), on: .sqlite)
     }
 
-    private struct BatchWriterShutdown: LifecycleHandler {
+    private struct DirectConnectionsShutdown: LifecycleHandler {
         let thread: SQLiteWriterThread
-        func shutdownAsync(_ application: Application) async { await thread.shutdown() }
+        let readers: SQLiteReaders
+        func shutdownAsync(_ application: Application) async {
+            await thread.shutdown()
+            await readers.shutdown()
+        }
     }
 
 
@@ -304,7 +312,7 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
                 // Transaction statements straight to SQLite (no SQLKit serialization): they run per body.
                 let sql = Statements(sqlite: connection as! any SQLiteDatabase)
                 if !self.tuned {
-                    // The writer's pool is one connection on one event loop; settings as `SQLiteWriterConnection`'s.
+                    // The writer's pool is one connection on one event loop; settings as `SQLiteDirectConnection`'s.
                     try await sql.raw("PRAGMA cache_size = -32768").run()
                     try await sql.raw("PRAGMA temp_store = MEMORY").run()
                     self.tuned = true
@@ -408,7 +416,7 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
 
     /// The batched group's transaction (on the batch writer's thread). Outputs are delivered only
     /// after the COMMIT; when the transaction breaks off, what ran gets the error and the rest is `notRun`.
-    private static func transaction(_ batches: [Job.Batched], on connection: SQLiteWriterConnection) -> [Outcome] {
+    private static func transaction(_ batches: [Job.Batched], on connection: SQLiteDirectConnection) -> [Outcome] {
         var outcomes = [Outcome](repeating: .notRun, count: batches.count)
         /// Jobs before this index have run (or are running).
         var started = 0
@@ -457,7 +465,7 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
 
     /// `body` in a savepoint, undone when it throws (its error is the result); throws only when the
     /// savepoint statements themselves fail, which ends the transaction.
-    private static func savepoint<T>(_ connection: SQLiteWriterConnection, _ body: () throws -> T) throws -> Result<T, any Error> {
+    private static func savepoint<T>(_ connection: SQLiteDirectConnection, _ body: () throws -> T) throws -> Result<T, any Error> {
         try connection.execute("SAVEPOINT tandem_write")
         do {
             let result = try body()

@@ -19,14 +19,14 @@ struct PageRequest: Sendable {
 
     init(_ request: Request) throws {
         var limit = Self.defaultLimit
-        if let text = request.query[String.self, at: "limit"] {
+        if let text = request.queryText("limit") {
             guard let value = Int(text), (1...Self.maxLimit).contains(value) else {
                 throw TandemError.invalid("limit", "must be an integer between 1 and \(Self.maxLimit)")
             }
             limit = value
         }
         var after: String?
-        if let cursor = request.query[String.self, at: "cursor"], !cursor.isEmpty {
+        if let cursor = request.queryText("cursor"), !cursor.isEmpty {
             guard let data = Data(base64URLEncoded: cursor), let text = String(data: data, encoding: .utf8), !text.isEmpty else {
                 throw TandemError.invalid("cursor", "is not a cursor this server issued")
             }

@@ -28,18 +28,25 @@ enum SQLiteDirect {
         _ = try await sqlite.query("PRAGMA optimize = 0x10002", [])
     }
 
+    /// The read connections for a read on `db` outside a transaction, or nil (PostgreSQL, a
+    /// transaction, a database not set up by `configure`).
+    static func readers(_ db: any Database) -> SQLiteReaders? {
+        guard db.isSQLite, !db.inTransaction else { return nil }
+        return SQLiteGroupCommit.installed(on: db)?.readers
+    }
+
     /// The SQLite connection behind `db`, or nil on PostgreSQL.
     static func database(_ db: any Database) -> (any SQLiteDatabase)? {
         db.isSQLite ? db as? any SQLiteDatabase : nil
     }
 
-    static func id(_ row: SQLiteRow, _ column: String) throws -> String {
+    static func id(_ row: some SQLiteColumns, _ column: String) throws -> String {
         guard let id = try optionalId(row, column) else { throw BadValue(column: column) }
         return id
     }
 
     /// An id column as `uuidString` writes it (stored ids are already in that form).
-    static func optionalId(_ row: SQLiteRow, _ column: String) throws -> String? {
+    static func optionalId(_ row: some SQLiteColumns, _ column: String) throws -> String? {
         switch row.column(column) {
         case .text(let text):
             if UUID.isCanonical(text) { return text }
@@ -52,17 +59,17 @@ enum SQLiteDirect {
         }
     }
 
-    static func uuid(_ row: SQLiteRow, _ column: String) throws -> UUID {
+    static func uuid(_ row: some SQLiteColumns, _ column: String) throws -> UUID {
         guard case .text(let text) = row.column(column), let uuid = UUID(text: text) else { throw BadValue(column: column) }
         return uuid
     }
 
-    static func text(_ row: SQLiteRow, _ column: String) throws -> String {
+    static func text(_ row: some SQLiteColumns, _ column: String) throws -> String {
         guard case .text(let text) = row.column(column) else { throw BadValue(column: column) }
         return text
     }
 
-    static func optionalText(_ row: SQLiteRow, _ column: String) throws -> String? {
+    static func optionalText(_ row: some SQLiteColumns, _ column: String) throws -> String? {
         switch row.column(column) {
         case .text(let text): return text
         case .null, nil: return nil
@@ -70,22 +77,29 @@ enum SQLiteDirect {
         }
     }
 
-    static func int(_ row: SQLiteRow, _ column: String) throws -> Int {
+    static func int(_ row: some SQLiteColumns, _ column: String) throws -> Int {
         guard case .integer(let value) = row.column(column) else { throw BadValue(column: column) }
         return Int(value)
     }
 
-    static func bool(_ row: SQLiteRow, _ column: String) throws -> Bool {
+    static func bool(_ row: some SQLiteColumns, _ column: String) throws -> Bool {
         guard let value = row.column(column)?.bool else { throw BadValue(column: column) }
         return value
     }
 
-    static func date(_ row: SQLiteRow, _ column: String) throws -> Date? {
+    static func date(_ row: some SQLiteColumns, _ column: String) throws -> Date? {
         guard let data = row.column(column), data != .null else { return nil }
         guard let date = Date(sqliteData: data) else { throw BadValue(column: column) }
         return date
     }
 }
+
+/// A row's columns by name: SQLiteNIO's rows and `SQLiteDirectConnection`'s.
+protocol SQLiteColumns {
+    func column(_ name: String) -> SQLiteData?
+}
+
+extension SQLiteRow: SQLiteColumns {}
 
 extension SQLiteData {
     /// An id as SQLiteKit binds a `UUID`.

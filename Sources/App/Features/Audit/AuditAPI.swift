@@ -42,9 +42,9 @@ enum AuditAPI {
         events.get { req async throws -> ListPage<AuditEventDTO> in
             let principal = try req.principal
             var validator = FieldValidator()
-            let entityId = req.query[String.self, at: "entityId"].flatMap { validator.id($0, "entityId") }
-            let ticketId = req.query[String.self, at: "ticketId"].flatMap { validator.id($0, "ticketId") }
-            let organizationId = req.query[String.self, at: "organizationId"].flatMap { validator.id($0, "organizationId") }
+            let entityId = req.queryText("entityId").flatMap { validator.id($0, "entityId") }
+            let ticketId = req.queryText("ticketId").flatMap { validator.id($0, "ticketId") }
+            let organizationId = req.queryText("organizationId").flatMap { validator.id($0, "organizationId") }
             try validator.check()
             var query = AuditEvent.query(on: req.db).filter(AccessPolicy.auditScope(for: principal), on: AuditEvent.scopeTable)
             if let entityId { query = query.filter(\.$entityId == entityId) }

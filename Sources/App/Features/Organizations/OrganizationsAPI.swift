@@ -178,7 +178,7 @@ enum OrganizationsAPI {
         let table = Site.scopeTable
         routes.get { req async throws -> ListPage<SiteDTO> in
             var query = Site.query(on: req.db).filter(try scope(req, .sites, .view), on: table)
-            if let text = req.query[String.self, at: "organizationId"] {
+            if let text = req.queryText("organizationId") {
                 guard let id = UUID(uuidString: text) else { throw TandemError.invalid("organizationId", "'\(text)' is not a valid id") }
                 query = query.filter(\.$organizationId == id)
             }
@@ -273,7 +273,7 @@ enum OrganizationsAPI {
         let table = Contact.scopeTable
         routes.get { req async throws -> ListPage<ContactDTO> in
             var query = Contact.query(on: req.db).filter(try scope(req, .contacts, .view), on: table)
-            if let text = req.query[String.self, at: "organizationId"] {
+            if let text = req.queryText("organizationId") {
                 guard let id = UUID(uuidString: text) else { throw TandemError.invalid("organizationId", "'\(text)' is not a valid id") }
                 query = query.filter(\.$organizationId == id)
             }

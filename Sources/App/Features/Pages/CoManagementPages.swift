@@ -66,7 +66,7 @@ enum CoManagementAdminPage {
     // MARK: Handlers
 
     @Sendable static func show(_ req: Request) async throws -> Response {
-        try await render(req, notice: req.query[String.self, at: "notice"].flatMap { notices[$0] }, feedback: nil)
+        try await render(req, notice: req.queryText("notice").flatMap { notices[$0] }, feedback: nil)
     }
 
     @Sendable static func activate(_ req: Request) async throws -> Response {
@@ -208,9 +208,9 @@ enum CoManagedSetupPage {
 
     @Sendable static func list(_ req: Request) async throws -> Response {
         let (principal, layout, tabs) = try AdminPages.begin(req, "Co-managed setup", tab: "setup", needs: .activateCoManagement)
-        let after = req.query[String.self, at: "after"].flatMap { $0.isEmpty ? nil : $0 }
+        let after = req.queryText("after").flatMap { $0.isEmpty ? nil : $0 }
         var model = try await query(after: after, principal: principal, layout: layout, tabs: tabs, on: req.db)
-        if let saved = req.query[String.self, at: "saved"] { model.notice = "The co-managed setup of \(saved) was saved." }
+        if let saved = req.queryText("saved") { model.notice = "The co-managed setup of \(saved) was saved." }
         return try await req.renderPage(view, model)
     }
 

@@ -31,9 +31,9 @@ enum CoManagingUserListPage {
 
     @Sendable static func show(_ req: Request) async throws -> Response {
         let (principal, layout, tabs) = try AdminPages.begin(req, "Co-managing users", tab: "users", needs: .manageUsers)
-        let after = req.query[String.self, at: "after"].flatMap { $0.isEmpty ? nil : $0 }
+        let after = req.queryText("after").flatMap { $0.isEmpty ? nil : $0 }
         var model = try await query(after: after, principal: principal, layout: layout, tabs: tabs, on: req.db)
-        if req.query[String.self, at: "notice"] == "erased" { model.notice = "The co-managing user was erased." }
+        if req.queryText("notice") == "erased" { model.notice = "The co-managing user was erased." }
         return try await req.renderPage(view, model)
     }
 
@@ -139,7 +139,7 @@ enum NewCoManagingUserPage {
     // MARK: Handlers
 
     @Sendable static func show(_ req: Request) async throws -> Response {
-        let form = Form(organizationId: req.query[String.self, at: "organizationId"], contactMode: "existing")
+        let form = Form(organizationId: req.queryText("organizationId"), contactMode: "existing")
         return try await render(req, .organization, form, feedback: nil)
     }
 
@@ -403,8 +403,8 @@ enum CoManagingUserPage {
     // MARK: Handlers
 
     @Sendable static func show(_ req: Request) async throws -> Response {
-        let section = req.query[String.self, at: "tab"].flatMap { tab in sections.contains { $0.0 == tab } ? tab : nil } ?? "general"
-        let notice = req.query[String.self, at: "notice"].flatMap { notices[$0] }
+        let section = req.queryText("tab").flatMap { tab in sections.contains { $0.0 == tab } ? tab : nil } ?? "general"
+        let notice = req.queryText("notice").flatMap { notices[$0] }
         return try await render(req, section: section, notice: notice, feedback: nil)
     }
 

@@ -35,10 +35,10 @@ enum LoginPage {
     // MARK: Handlers
 
     @Sendable static func show(_ req: Request) async throws -> Response {
-        if req.authenticated?.tokenKind == .session { return req.seeOther(safeNext(req.query[String.self, at: "next"])) }
-        let notice = notices.first { req.query[String.self, at: $0.key] != nil }?.value
-        let askCode = req.query[String.self, at: "enrolled"] != nil
-        return try await render(req, username: req.query[String.self, at: "username"] ?? "", next: req.query[String.self, at: "next"], feedback: nil,
+        if req.authenticated?.tokenKind == .session { return req.seeOther(safeNext(req.queryText("next"))) }
+        let notice = notices.first { req.queryText($0.key) != nil }?.value
+        let askCode = req.queryText("enrolled") != nil
+        return try await render(req, username: req.queryText("username") ?? "", next: req.queryText("next"), feedback: nil,
                                 notice: notice, askCode: askCode, status: .ok)
     }
 

@@ -22,7 +22,7 @@ enum OrganizationListPage {
     }
 
     @Sendable static func show(_ req: Request) async throws -> Response {
-        let after = req.query[String.self, at: "after"].flatMap { $0.isEmpty ? nil : $0 }
+        let after = req.queryText("after").flatMap { $0.isEmpty ? nil : $0 }
         let model = try await query(after: after, principal: req.principal, layout: req.pageLayout("Organizations", section: "organizations"), on: req.db)
         return try await req.renderPage(view, model)
     }

@@ -96,7 +96,7 @@ enum SecurityLevelPages {
             areas: Area.allCases.map { Fact(label: label($0), value: label(permissions[$0]), key: permissions[$0].rawValue) },
             admin: permissions.admin.sorted().map(label), savedFilters: permissions.savedFilters, users: users,
             copy: try await copyForm(Form(copyOf: id.uuidString, name: "\(level.name) (copy)"), csrf: layout.csrf, feedback: nil, on: req.db),
-            notice: req.query[String.self, at: "notice"] == "copied" ? "The level was created as a copy. Its permissions are those of the level it copies." : nil)
+            notice: req.queryText("notice") == "copied" ? "The level was created as a copy. Its permissions are those of the level it copies." : nil)
         return try await req.renderPage(detailView, model)
     }
 

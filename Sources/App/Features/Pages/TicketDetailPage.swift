@@ -144,7 +144,7 @@ enum TicketDetailPage {
 
     @Sendable static func show(_ req: Request) async throws -> Response {
         let id = try req.id("id", TicketService.what)
-        let notice = req.query[String.self, at: "notice"].flatMap { notices[$0] }
+        let notice = req.queryText("notice").flatMap { notices[$0] }
         return try await render(req, id: id, draft: Draft(), notice: notice)
     }
 
@@ -223,7 +223,7 @@ enum TicketDetailPage {
 
     static func render(_ req: Request, id: UUID, draft: Draft, notice: String? = nil, status: HTTPStatus = .ok) async throws -> Response {
         var model = try await query(id, principal: req.principal, layout: req.pageLayout("Ticket"), draft: draft,
-                                    explain: req.query[String.self, at: "explain"], on: req.db)
+                                    explain: req.queryText("explain"), on: req.db)
         model.layout.title = "\(model.number) \(model.title)"
         model.notice = notice
         return try await req.renderPage(view, model, status: status)

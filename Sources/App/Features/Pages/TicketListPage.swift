@@ -31,7 +31,7 @@ enum TicketListPage {
         var cursor = ""
 
         init(_ req: Request) {
-            func text(_ name: String) -> String { (req.query[String.self, at: name] ?? "").trimmingCharacters(in: .whitespaces) }
+            func text(_ name: String) -> String { (req.queryText(name) ?? "").trimmingCharacters(in: .whitespaces) }
             status = text("status")
             organizationId = text("organizationId")
             queueId = text("queueId")

@@ -32,7 +32,7 @@ enum TwoFactorSetupPage {
 
     @Sendable static func show(_ req: Request) async throws -> Response {
         guard let enrolling = try await enrolling(req) else { return expired(req) }
-        return try await render(req, enrolling.principal, next: req.query[String.self, at: "next"], feedback: nil, status: .ok)
+        return try await render(req, enrolling.principal, next: req.queryText("next"), feedback: nil, status: .ok)
     }
 
     @Sendable static func submit(_ req: Request) async throws -> Response {

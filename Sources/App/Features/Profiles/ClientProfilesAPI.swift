@@ -42,7 +42,7 @@ enum ClientProfilesAPI {
 
     @Sendable static func list(_ req: Request) async throws -> ListPage<ClientProfileDTO> {
         var query = Contact.query(on: req.db).filter(try scope(req, .view), on: Contact.scopeTable).filter(\.$siteId != nil)
-        if let text = req.query[String.self, at: "siteId"] {
+        if let text = req.queryText("siteId") {
             guard let id = UUID(uuidString: text) else { throw TandemError.invalid("siteId", "'\(text)' is not a valid id") }
             query = query.filter(\.$siteId == id)
         }
@@ -141,7 +141,7 @@ enum ClientProfilesAPI {
 
     /// Writes the file (`?format=`, CSV by default) to disk, then streams it and removes it.
     static func download(_ req: Request, site: Site?) async throws -> Response {
-        let format = try TableFormat.from(parameter: req.query[String.self, at: "format"] ?? "csv", contentType: nil)
+        let format = try TableFormat.from(parameter: req.queryText("format") ?? "csv", contentType: nil)
         let url = ProfileTransferService.temporaryFile(format)
         do {
             try await ProfileTransferService.export(site: site, format: format, to: url, on: req.db)
@@ -161,7 +161,7 @@ enum ClientProfilesAPI {
         let principal = try req.principal
         let (site, transfer) = try await ProfileTransferService.site(req.id("id", "site"), for: principal, on: req.db)
         try transfer.authorizeImport()
-        let format = try TableFormat.from(parameter: req.query[String.self, at: "format"], contentType: req.headers.contentType)
+        let format = try TableFormat.from(parameter: req.queryText("format"), contentType: req.headers.contentType)
         let dryRun = try flag(req, "dryRun")
         let url = ProfileTransferService.temporaryFile(format)
         defer { try? FileManager.default.removeItem(at: url) }
@@ -170,7 +170,7 @@ enum ClientProfilesAPI {
     }
 
     static func flag(_ req: Request, _ name: String) throws -> Bool {
-        switch req.query[String.self, at: name]?.lowercased() {
+        switch req.queryText(name)?.lowercased() {
         case nil, "false", "0", "no": return false
         case "true", "1", "yes", "": return true
         case let other?: throw TandemError.invalid(name, "'\(other)' is not true or false")

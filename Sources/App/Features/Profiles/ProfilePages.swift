@@ -51,7 +51,7 @@ enum ProfilePages {
         let (site, transfer) = try await ProfileTransferService.site(try req.id("id", "site"), for: principal, on: req.db)
         var query = Contact.query(on: req.db).filter(\.$siteId == site.id!)
             .filter(AccessPolicy.organizationScope(for: principal, area: .contacts, .view), on: Contact.scopeTable)
-        if let after = req.query[String.self, at: "after"].flatMap(UUID.init(uuidString:)) { query = query.filter(\.$id > after) }
+        if let after = req.queryText("after").flatMap(UUID.init(uuidString:)) { query = query.filter(\.$id > after) }
         let pageSize = 100
         let contacts = try await query.sort(\.$id).limit(pageSize + 1).all()
         let organization = try await Organization.find(site.organizationId, on: req.db)
@@ -73,7 +73,7 @@ enum ProfilePages {
             newURL: transfer.importRights.add ? listURL(site.id!) + "/new" : nil,
             canExport: transfer.export, canImport: transfer.export && transfer.canImport,
             exportURL: listURL(site.id!) + "/export", importURL: listURL(site.id!) + "/import",
-            notice: req.query[String.self, at: "notice"].flatMap { notices[$0] })
+            notice: req.queryText("notice").flatMap { notices[$0] })
         return try await req.renderPage("profiles/list", model)
     }
 

@@ -106,8 +106,9 @@ enum ProfileTransferService {
             }
             importer = next
             guard !batch.changes.isEmpty else { return importer.finish(batch, refused: [:]) }
-            let store = store, encoded = store.encode(batch.changes)
-            writing = (batch, Task { try await store.apply(encoded) })
+            // Encoded in the task, outside its transaction: it runs beside the next batch's matching.
+            let store = store, changes = batch.changes
+            writing = (batch, Task { try await store.apply(store.encode(changes)) })
         }
 
         /// Waits for the last write and counts it.

@@ -57,8 +57,8 @@ struct SQLProfileStore: ProfileStore {
         try await apply(encode(changes))
     }
 
-    /// A batch's contact rows and audit events, built before its write transaction: the import
-    /// builds the next batch's while one is being written, and the transaction holds the write lock less.
+    /// A batch's contact rows and audit events, built before its write transaction (which then holds
+    /// the write lock less), in the import's write task beside the next batch's matching.
     struct Encoded: Sendable {
         struct Item: Sendable {
             let change: ProfileChange
@@ -149,7 +149,7 @@ struct SQLProfileStore: ProfileStore {
         let profile = ClientProfile(
             firstName: try row.decode(column: "first_name", as: String.self), lastName: try row.decode(column: "last_name", as: String.self),
             email: try row.decode(column: "email", as: String?.self),
-            storedPhones: JSONColumn.decode(try row.decode(column: "phones", as: String.self), default: []),
+            storedPhones: Phone.decodeStored(try row.decode(column: "phones", as: String.self)),
             mobileProvider: try row.decode(column: "mobile_provider", as: String?.self), smsGateway: try row.decode(column: "sms_gateway", as: String?.self),
             thinClient: try row.decode(column: "thin_client", as: Bool.self), notes: try row.decode(column: "notes", as: String?.self))
         return StoredProfile(id: try row.decode(column: "id", as: UUID.self), profile: profile)
@@ -158,7 +158,7 @@ struct SQLProfileStore: ProfileStore {
     static func profile(_ row: SQLiteRow) throws -> StoredProfile {
         let profile = ClientProfile(
             firstName: try SQLiteDirect.text(row, "first_name"), lastName: try SQLiteDirect.text(row, "last_name"),
-            email: try SQLiteDirect.optionalText(row, "email"), storedPhones: JSONColumn.decode(try SQLiteDirect.text(row, "phones"), default: []),
+            email: try SQLiteDirect.optionalText(row, "email"), storedPhones: Phone.decodeStored(try SQLiteDirect.text(row, "phones")),
             mobileProvider: try SQLiteDirect.optionalText(row, "mobile_provider"), smsGateway: try SQLiteDirect.optionalText(row, "sms_gateway"),
             thinClient: try SQLiteDirect.bool(row, "thin_client"), notes: try SQLiteDirect.optionalText(row, "notes"))
         return StoredProfile(id: try SQLiteDirect.uuid(row, "id"), profile: profile)

@@ -16,7 +16,7 @@ enum SearchAPI {
         api.get("search") { req async throws -> SearchResults in
             let principal = try req.principal
             var validator = FieldValidator()
-            let text = validator.text(req.query[String.self, at: "q"], "q", max: 200)
+            let text = validator.text(req.queryText("q"), "q", max: 200)
             try validator.check()
             return try await search(text!, by: principal, on: req.db)
         }

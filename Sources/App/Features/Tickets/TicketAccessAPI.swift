@@ -37,13 +37,13 @@ enum TicketAccessAPI {
             let principal = try req.principal
             try AccessPolicy.authorizeAdmin(principal, .manageUsers)
             var validator = FieldValidator()
-            let subjectId = validator.id(req.query[String.self, at: "principalId"], "principalId")
+            let subjectId = validator.id(req.queryText("principalId"), "principalId")
             try validator.check()
             return try await explain(ticketId: req.id("id", TicketService.what), subjectId: subjectId!, by: principal, on: req.db)
         }
         api.get("tickets", ":id", "audience") { req async throws -> AudienceDTO in
             var validator = FieldValidator()
-            let publishTo = validator.choice(req.query[String.self, at: "publishTo"], "publishTo", as: PublishTo.self)
+            let publishTo = validator.choice(req.queryText("publishTo"), "publishTo", as: PublishTo.self)
             try validator.check()
             return try await audience(ticketId: req.id("id", TicketService.what), publishTo: publishTo!, by: req.principal, on: req.db)
         }

@@ -101,13 +101,13 @@ struct TicketFilter: Sendable {
 
     init(_ request: Request) throws {
         var validator = FieldValidator()
-        if let text = request.query[String.self, at: "status"], !text.isEmpty {
+        if let text = request.queryText("status"), !text.isEmpty {
             statuses = text.split(separator: ",").compactMap { validator.choice(String($0), "status", as: TicketStatus.self) }
         }
-        if let text = request.query[String.self, at: "organizationId"] { organizationId = validator.id(text, "organizationId") }
-        if let text = request.query[String.self, at: "queueId"] { queueId = validator.id(text, "queueId") }
-        if let text = request.query[String.self, at: "assigneeId"] { assigneeId = validator.id(text, "assigneeId") }
-        if let text = request.query[String.self, at: "q"] {
+        if let text = request.queryText("organizationId") { organizationId = validator.id(text, "organizationId") }
+        if let text = request.queryText("queueId") { queueId = validator.id(text, "queueId") }
+        if let text = request.queryText("assigneeId") { assigneeId = validator.id(text, "assigneeId") }
+        if let text = request.queryText("q") {
             self.text = validator.text(text, "q", max: 200, required: false).flatMap { $0.isEmpty ? nil : $0 }
         }
         try validator.check()

@@ -26,7 +26,7 @@ enum TicketService {
         }
         select = select.orderBy(SQLColumn("number", table: Ticket.schema), SQLDirection.descending).limit(page.limit + 1)
         if db.isSQLite, let sqlite = db as? any SQLiteDatabase {
-            return try await SQLiteTicketPage.read(select, limit: page.limit, sql: db.sql, sqlite: sqlite)
+            return try await SQLiteTicketPage.read(select, limit: page.limit, sql: db.sql, sqlite: sqlite, readers: SQLiteDirect.readers(db))
         }
         if let postgres = PostgresDirect.database(db),
            let page = try await PostgresTicketPage.read(select, limit: page.limit, sql: db.sql, postgres: postgres) {
@@ -189,11 +189,14 @@ enum TicketService {
         /// The JSON of the new ticket's audit event, before and after its number (not drawn yet).
         static func auditAroundNumber(_ ticket: Ticket) throws -> (head: String, tail: String) {
             ticket.number = Int.min
-            // Keys are sorted and strings escape their quotes, so this text occurs once: at the number.
-            let marker = "\"number\":"
-            let parts = JSONColumn.encode(TicketDTO(ticket, assignees: [])).components(separatedBy: marker + "\(Int.min)")
-            guard parts.count == 2 else { throw TandemError.conflict("could not write the ticket's audit event") }
-            return (parts[0] + marker, parts[1])
+            // `JSONColumn.encode`'s JSON, written directly. Keys are sorted and strings escape their
+            // quotes, so this text occurs once: at the number.
+            var json = JSONWriter(capacity: 1024, style: .column)
+            TicketDTO(ticket, assignees: []).write(to: &json)
+            let marker = Array("\"number\":\(Int.min)".utf8), bytes = json.bytes
+            guard let at = bytes.firstRange(of: marker) else { throw TandemError.conflict("could not write the ticket's audit event") }
+            let numberAt = at.lowerBound + 9
+            return (String(decoding: bytes[..<numberAt], as: UTF8.self), String(decoding: bytes[at.upperBound...], as: UTF8.self))
         }
     }
 
@@ -237,6 +240,7 @@ enum TicketService {
     /// number of tickets (the values go as one array per column). Answers the id and number of
     /// each ticket it wrote. The audit JSON is written around the number the statement draws.
     struct CreateTicketsStatement: PostgresPreparedStatement {
+        static let name = "tandem-create-tickets"
         /// No NULLs in arrays here (PostgresNIO encodes none): missing ids go as '' in text arrays,
         /// dates as microseconds since 1970 in bigint arrays, `Int64.min` for none.
         static let sql: String = {
