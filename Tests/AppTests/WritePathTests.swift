@@ -113,6 +113,15 @@ import VaporTesting
         try await app.asyncShutdown()
     }
 
+    /// The ticket list's column list written once is what SQLKit writes for its columns, on this database.
+    @Test func ticketColumnsAsSQLKitWritesThem() async throws {
+        try await withApp { t in
+            var serializer = SQLSerializer(database: t.db.sql)
+            SQLList(Ticket.sqlColumns.map { SQLColumn($0, table: Ticket.schema) }).serialize(to: &serializer)
+            #expect(serializer.sql == Ticket.qualifiedColumns)
+        }
+    }
+
     @Test func logLineMatchesEncoder() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys

@@ -72,14 +72,8 @@ final class SQLiteDirectConnection {
     /// columns, empty when it gives no row.
     @discardableResult
     func execute(_ sql: String, _ binds: [SQLiteData] = []) throws -> [SQLiteData] {
-        let statement = try prepared(sql)
-        defer {
-            sqlite_nio_sqlite3_reset(statement)
-            sqlite_nio_sqlite3_clear_bindings(statement)
-        }
-        for (index, bind) in binds.enumerated() {
-            try check(Self.bind(bind, at: Int32(index + 1), to: statement))
-        }
+        let statement = try bound(sql, binds)
+        defer { sqlite_nio_sqlite3_reset(statement) }
         var row: [SQLiteData] = []
         var step = sqlite_nio_sqlite3_step(statement)
         if step == SQLITE_ROW {
@@ -92,14 +86,8 @@ final class SQLiteDirectConnection {
 
     /// Runs a statement with `binds` and calls `body` with each row.
     func query(_ sql: String, _ binds: [SQLiteData], _ body: (Row) throws -> Void) throws {
-        let statement = try prepared(sql)
-        defer {
-            sqlite_nio_sqlite3_reset(statement)
-            sqlite_nio_sqlite3_clear_bindings(statement)
-        }
-        for (index, bind) in binds.enumerated() {
-            try check(Self.bind(bind, at: Int32(index + 1), to: statement))
-        }
+        let statement = try bound(sql, binds)
+        defer { sqlite_nio_sqlite3_reset(statement) }
         var step = sqlite_nio_sqlite3_step(statement)
         if step == SQLITE_ROW {
             let row = Row(statement: statement, names: names(of: statement))
@@ -109,6 +97,20 @@ final class SQLiteDirectConnection {
             }
         }
         guard step == SQLITE_DONE else { throw failure(step) }
+    }
+
+    /// The kept statement with every parameter bound anew. Not `sqlite3_clear_bindings`: it marks a
+    /// statement whose plan looked at a bound value (`x = ?` with 0 or 1, a LIMIT) as expired, and
+    /// SQLite then prepares it again on the next step, every time.
+    private func bound(_ sql: String, _ binds: [SQLiteData]) throws -> OpaquePointer {
+        let statement = try prepared(sql)
+        guard binds.count == Int(sqlite_nio_sqlite3_bind_parameter_count(statement)) else {
+            throw Failure(code: SQLITE_RANGE, message: "\(binds.count) binds for \(sqlite_nio_sqlite3_bind_parameter_count(statement)) parameters in \(sql)")
+        }
+        for (index, bind) in binds.enumerated() {
+            try check(Self.bind(bind, at: Int32(index + 1), to: statement))
+        }
+        return statement
     }
 
     private func names(of statement: OpaquePointer) -> [String: Int32] {

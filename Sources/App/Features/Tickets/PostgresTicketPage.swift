@@ -11,25 +11,20 @@ import TandemCore
 /// was about a third of the page's CPU; here each cell is decoded as its concrete type.
 enum PostgresTicketPage {
     /// The page, or nil when the query has a bind this path does not send (the caller goes the general way).
+    /// The page's assignees come in the same statement, one array per ticket (an index probe per row
+    /// of the page): one round trip for the page instead of two.
     static func read(_ select: SQLSelectBuilder, limit: Int, sql: any SQLDatabase, postgres: any PostgresDatabase) async throws -> ListPage<TicketDTO>? {
         var serializer = SQLSerializer(database: sql)
-        select.select.serialize(to: &serializer)
+        select.column(SQLRaw("ARRAY(SELECT principal_id FROM ticket_assignees WHERE ticket_id = tickets.id ORDER BY position) AS assignee_ids"))
+            .select.serialize(to: &serializer)
         guard let binds = PostgresDirect.bindings(serializer.binds) else { return nil }
         let rows = try await PostgresDirect.query(PostgresQuery(unsafeSQL: serializer.sql, binds: binds), on: postgres)
-        let page = rows.prefix(limit).map { $0.makeRandomAccess() }
-        let ids = try page.map { try $0[0].decode(UUID.self) }
-        var assignees: [UUID: [String]] = [:]
-        if !ids.isEmpty {
-            var binds = PostgresBindings()
-            binds.append(ids, context: .default)
-            let query = PostgresQuery(unsafeSQL: "SELECT ticket_id, principal_id FROM ticket_assignees WHERE ticket_id = ANY($1) ORDER BY position", binds: binds)
-            for row in try await PostgresDirect.query(query, on: postgres) {
-                let cells = row.makeRandomAccess()
-                assignees[try cells[0].decode(UUID.self), default: []].append(try cells[1].decode(UUID.self).text)
-            }
+        let page = try rows.prefix(limit).map { row in
+            let cells = row.makeRandomAccess()
+            return try TicketDTO(cells: cells, id: try cells[0].decode(UUID.self),
+                                 assignees: try cells[Ticket.sqlColumns.count].decode([UUID].self).map(\.text))
         }
-        return .tickets(try zip(page, ids).map { cells, id in try TicketDTO(cells: cells, id: id, assignees: assignees[id] ?? []) },
-                        more: rows.count > limit)
+        return .tickets(page, more: rows.count > limit)
     }
 }
 

@@ -18,7 +18,7 @@ enum TicketService {
     /// The busiest read there is, so it runs on SQLKit and reads columns itself: Fluent's hydration
     /// reflects over every model it builds, which cost more than the query.
     static func list(_ filter: TicketFilter, page: PageRequest, by principal: Principal, on db: any Database) async throws -> ListPage<TicketDTO> {
-        var select = db.sql.select().columns(Ticket.sqlColumns.map { SQLColumn($0, table: Ticket.schema) }).from(Ticket.schema)
+        var select = db.sql.select().column(SQLRaw(Ticket.qualifiedColumns)).from(Ticket.schema)
         for predicate in predicates(filter, by: principal) { select = select.where(predicate) }
         if let after = page.after {
             guard let number = Int(after) else { throw TandemError.invalid("cursor", "is not a cursor this server issued") }
@@ -556,6 +556,10 @@ extension Ticket {
         "id", "number", "title", "description", "organization_id", "site_id", "contact_id", "queue_id", "team_id", "status", "priority",
         "source", "co_managed_visible", "due_at", "version", "created_by_id", "created_at", "updated_at",
     ]
+
+    /// `sqlColumns` qualified with the table, as SQLKit writes `SQLColumn`s (both databases quote
+    /// with `"`), written once: serializing 18 columns took a tenth of a ticket page's CPU.
+    static let qualifiedColumns = sqlColumns.map { "\"\(schema)\".\"\($0)\"" }.joined(separator: ", ")
 
     /// The condition under which a new ticket's references hold, given the placeholders of its
     /// `sqlColumns` values: its organization exists; its site and contact, when given, belong to
