@@ -90,9 +90,12 @@ struct SQLProfileStore: ProfileStore {
     }
 
     /// One transaction for the batch; when it fails, each row again on its own so only the guilty rows fail.
+    /// On SQLite the batch's statements run on the group commit's own connection (`writeBatch`).
     func apply(_ encoded: Encoded) async throws -> [Int: String] {
         do {
-            try await db.write { tx in try await write(encoded.items, at: encoded.at, on: tx) }
+            try await db.write(batch: Self.writeBatch, item: Write(store: self, encoded: encoded)) { tx in
+                try await write(encoded.items, at: encoded.at, on: tx)
+            }
             return [:]
         } catch {
             var refused: [Int: String] = [:]
@@ -106,6 +109,51 @@ struct SQLProfileStore: ProfileStore {
             return refused
         }
     }
+
+    /// An import batch for `writeBatch`.
+    struct Write: Sendable {
+        let store: SQLProfileStore
+        let encoded: Encoded
+    }
+
+    static let contactColumns = [
+        "id", "organization_id", "site_id", "first_name", "last_name", "email", "phones", "portal_organization_wide",
+        "mobile_provider", "sms_gateway", "thin_client", "notes", "created_at", "updated_at",
+    ]
+    static let insertContact = BulkValue.insertStatement(into: Contact.schema, columns: contactColumns)
+    static let updateContact = """
+        UPDATE contacts SET first_name = ?1, last_name = ?2, email = ?3, phones = ?4, mobile_provider = ?5, sms_gateway = ?6,
+        thin_client = ?7, notes = ?8, updated_at = ?9 WHERE id = ?10 AND site_id = ?11
+        """
+    static let deleteTokens = "DELETE FROM api_tokens WHERE principal_id = ?1"
+    static let deleteContact = "DELETE FROM contacts WHERE site_id = ?1 AND id = ?2"
+
+    /// The rows `write` writes, with statements prepared once on the group commit's connection (SQLite);
+    /// elsewhere `write` itself runs.
+    static let writeBatch = WriteBatch<Write, Void>(name: "client-profile-import", sqlite: { writes, connection in
+        for write in writes {
+            let store = write.store, now = write.encoded.at
+            for item in write.encoded.items {
+                switch item.change {
+                case .add:
+                    try connection.execute(insertContact, (item.contact ?? []).map(\.sqlite))
+                case .edit(_, let id, _, let after):
+                    try connection.execute(updateContact, [
+                        .text(after.firstName), .text(after.lastName), .optionalText(after.email), .text(phonesJSON(after)),
+                        .optionalText(after.mobileProvider), .optionalText(after.smsGateway), .boolean(after.thinClient),
+                        .optionalText(after.notes), .date(now), .id(id), .id(store.siteId),
+                    ])
+                case .delete(_, let id, _):
+                    try connection.execute(deleteTokens, [.id(id)])
+                    try connection.execute(deleteContact, [.id(store.siteId), .id(id)])
+                }
+            }
+            for item in write.encoded.items {
+                try connection.execute(Audit.insertOne, item.event.values(at: now).map(\.sqlite))
+            }
+        }
+        return writes.map { _ in () }
+    })
 
     private func write(_ items: [Encoded.Item], at now: Date, on tx: any Database) async throws {
         var deletes: [UUID] = []
@@ -124,10 +172,7 @@ struct SQLProfileStore: ProfileStore {
                 deletes.append(id)
             }
         }
-        try await tx.bulkInsert(into: Contact.schema, columns: [
-            "id", "organization_id", "site_id", "first_name", "last_name", "email", "phones", "portal_organization_wide",
-            "mobile_provider", "sms_gateway", "thin_client", "notes", "created_at", "updated_at",
-        ], rows: items.compactMap(\.contact), chunk: Self.insertChunk)
+        try await tx.bulkInsert(into: Contact.schema, columns: Self.contactColumns, rows: items.compactMap(\.contact), chunk: Self.insertChunk)
         for chunk in deletes.chunked(500) {
             try await tx.sql.delete(from: APIToken.schema).where("principal_id", .in, SQLBind.group(Array(chunk))).run()
             try await tx.sql.delete(from: Contact.schema).where("site_id", .equal, siteId).where("id", .in, SQLBind.group(Array(chunk))).run()
