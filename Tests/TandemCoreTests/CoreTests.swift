@@ -240,3 +240,15 @@ extension UUIDv7Tests {
         #expect(Countries.alpha2.count == 249)
     }
 }
+
+@Suite struct WhitespaceTests {
+    /// The hand-rolled trim removes what Foundation's `.whitespacesAndNewlines` trim removes.
+    @Test func trimsAsFoundationTrims() {
+        let spaces = [" ", "\t", "\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{A0}", "\u{2003}", "\u{2028}", "\u{2029}", "\u{3000}", "\u{202F}", "\u{180E}", "\u{200B}"]
+        var texts = ["", "plain", "inner  space", "é漢😀", "\u{200B}zero-width\u{200B}", "\u{FEFF}bom"]
+        for space in spaces { texts += [space, space + "x" + space, "a" + space + "b", space + space + "é" + space] }
+        for text in texts {
+            #expect(Whitespace.trim(text) == text.trimmingCharacters(in: .whitespacesAndNewlines), "\(text.unicodeScalars.map { $0.value })")
+        }
+    }
+}

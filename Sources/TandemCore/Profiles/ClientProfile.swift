@@ -173,18 +173,7 @@ public enum ProfileRules {
     }
 
     /// Spreadsheets leave trailing (and leading) spaces; tabs and line breaks inside are the user's.
-    /// Hand-rolled over scalars: Foundation's `trimmingCharacters` bridges through NSString and was a fifth of an import.
-    public static func trim(_ text: String) -> String {
-        let scalars = text.unicodeScalars
-        guard let first = scalars.first, let last = scalars.last else { return text }
-        if !isSpace(first) && !isSpace(last) { return text }
-        guard let start = scalars.firstIndex(where: { !isSpace($0) }), let end = scalars.lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(scalars[start...end])
-    }
-
-    @inline(__always) static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x80 ? (scalar == " " || (scalar.value >= 0x09 && scalar.value <= 0x0D)) : scalar.properties.isWhitespace
-    }
+    public static func trim(_ text: String) -> String { Whitespace.trim(text) }
 
     private static let lineControls: Set<Unicode.Scalar> = ["\t"]
     private static let multilineControls: Set<Unicode.Scalar> = ["\n", "\r", "\t"]
