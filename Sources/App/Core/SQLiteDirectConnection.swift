@@ -51,9 +51,9 @@ final class SQLiteDirectConnection {
         }
         // As SQLiteNIO's connections: wait for other writers (another process, a command) rather than fail.
         sqlite_nio_sqlite3_busy_handler(handle, { _, _ in 1 }, nil)
-        // Durable commits (WAL fsync on each COMMIT), references checked, and a page cache of 32 MB
+        // The writer: durable commits (WAL fsync on each COMMIT), references checked, and a page cache of 32 MB
         // (default 2 MB) with statement journals in memory: an import batch otherwise spills pages
-        // mid-transaction and writes its statement journal to a temporary file.
+        // mid-transaction and writes its statement journal to a temporary file. A reader only reads.
         let pragmas = readOnly
             ? ["PRAGMA query_only = ON", "PRAGMA temp_store = MEMORY"]
             : ["PRAGMA foreign_keys = ON", "PRAGMA synchronous = FULL", "PRAGMA cache_size = -32768", "PRAGMA temp_store = MEMORY"]
