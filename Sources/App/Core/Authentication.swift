@@ -78,7 +78,8 @@ enum Tokens {
     /// security level and memberships), read straight from the driver's rows.
     static func resolve(_ secret: String, on db: any Database) async throws -> Authenticated? {
         let row: TokenRow?
-        let sqliteBinds: [SQLiteData] = [.text(hash(secret)), .date(Date()), .text(PrincipalKind.resource.rawValue), .boolean(true)]
+        let tokenHash = hash(secret)
+        let sqliteBinds: [SQLiteData] = db.isSQLite ? [.text(tokenHash), .date(Date()), .text(PrincipalKind.resource.rawValue), .boolean(true)] : []
         if let readers = SQLiteDirect.readers(db) {
             row = try await readers.read { connection in
                 var found: TokenRow?
@@ -88,7 +89,7 @@ enum Tokens {
         } else if let sqlite = SQLiteDirect.database(db) {
             row = try await sqlite.query(resolveSQL, sqliteBinds).first.map(TokenRow.init(sqlite:))
         } else if let postgres = PostgresDirect.database(db) {
-            row = try await PostgresDirect.execute(ResolveTokenStatement(hash: hash(secret), now: Date()), on: postgres).first.map(TokenRow.init(postgres:))
+            row = try await PostgresDirect.execute(ResolveTokenStatement(hash: tokenHash, now: Date()), on: postgres).first.map(TokenRow.init(postgres:))
         } else {
             preconditionFailure("SQLite or PostgreSQL only")
         }

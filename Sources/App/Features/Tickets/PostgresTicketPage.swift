@@ -14,9 +14,11 @@ enum PostgresTicketPage {
     /// The page's assignees come in the same statement, one array per ticket (an index probe per row
     /// of the page): one round trip for the page instead of two.
     static func read(_ select: SQLSelectBuilder, limit: Int, sql: any SQLDatabase, postgres: any PostgresDatabase) async throws -> ListPage<TicketDTO>? {
+        // A copy of the caller's query: the general path it falls back to stays as it was.
+        var query = select.select
+        query.columns.append(SQLRaw("ARRAY(SELECT principal_id FROM ticket_assignees WHERE ticket_id = tickets.id ORDER BY position) AS assignee_ids"))
         var serializer = SQLSerializer(database: sql)
-        select.column(SQLRaw("ARRAY(SELECT principal_id FROM ticket_assignees WHERE ticket_id = tickets.id ORDER BY position) AS assignee_ids"))
-            .select.serialize(to: &serializer)
+        query.serialize(to: &serializer)
         guard let binds = PostgresDirect.bindings(serializer.binds) else { return nil }
         let rows = try await PostgresDirect.query(PostgresQuery(unsafeSQL: serializer.sql, binds: binds), on: postgres)
         let page = try rows.prefix(limit).map { row in

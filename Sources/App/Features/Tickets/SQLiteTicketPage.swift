@@ -19,31 +19,41 @@ enum SQLiteTicketPage {
                 var more = false
                 try connection.query(text, binds) { row in
                     guard tickets.count < limit else { more = true; return }
-                    tickets.append(try TicketDTO(row: row, id: try SQLiteDirect.id(row, "id"), assignees: []))
+                    tickets.append(try TicketDTO(row: row))
                 }
-                if !tickets.isEmpty {
-                    var positions: [String: Int] = [:]
-                    for (position, ticket) in tickets.enumerated() { positions[ticket.id] = position }
-                    try connection.query(assigneesSQL(count: tickets.count), tickets.map { .text($0.id) }) { row in
-                        if let position = positions[try SQLiteDirect.id(row, "ticket_id")] {
-                            tickets[position].assigneeIds.append(try SQLiteDirect.id(row, "principal_id"))
-                        }
-                    }
-                }
-                return .tickets(tickets, more: more)
+                var page = Page(tickets)
+                if let assignees = page.assigneesQuery { try connection.query(assignees.sql, assignees.binds) { try page.add(assignee: $0) } }
+                return .tickets(page.tickets, more: more)
             }
         }
         let rows = try await query(select.select, sql: sql, sqlite: sqlite)
-        let page = rows.prefix(limit)
-        let ids = try page.map { try SQLiteDirect.id($0, "id") }
-        var assignees: [String: [String]] = [:]
-        if !ids.isEmpty {
-            for row in try await sqlite.query(assigneesSQL(count: ids.count), ids.map { .text($0) }) {
-                assignees[try SQLiteDirect.id(row, "ticket_id"), default: []].append(try SQLiteDirect.id(row, "principal_id"))
+        var page = Page(try rows.prefix(limit).map { try TicketDTO(row: $0) })
+        if let assignees = page.assigneesQuery {
+            for row in try await sqlite.query(assignees.sql, assignees.binds) { try page.add(assignee: row) }
+        }
+        return .tickets(page.tickets, more: rows.count > limit)
+    }
+
+    /// A page's tickets, their assignees added from rows of `assigneesSQL` (in position order).
+    private struct Page {
+        private(set) var tickets: [TicketDTO]
+        private let positions: [String: Int]
+
+        init(_ tickets: [TicketDTO]) {
+            self.tickets = tickets
+            positions = Dictionary(tickets.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+
+        /// The assignees' statement and binds, or nil for an empty page.
+        var assigneesQuery: (sql: String, binds: [SQLiteData])? {
+            tickets.isEmpty ? nil : (assigneesSQL(count: tickets.count), tickets.map { .text($0.id) })
+        }
+
+        mutating func add(assignee row: some SQLiteColumns) throws {
+            if let position = positions[try SQLiteDirect.id(row, "ticket_id")] {
+                tickets[position].assigneeIds.append(try SQLiteDirect.id(row, "principal_id"))
             }
         }
-        return .tickets(try zip(page, ids).map { row, id in try TicketDTO(row: row, id: id, assignees: assignees[id] ?? []) },
-                        more: rows.count > limit)
     }
 
     /// The assignees of `count` tickets (binds: their ids), in order.
@@ -68,10 +78,10 @@ enum SQLiteTicketPage {
 }
 
 extension TicketDTO {
-    /// A ticket from a SQLite row with `Ticket.sqlColumns`.
-    init(row: some SQLiteColumns, id: String, assignees: [String]) throws {
+    /// A ticket from a SQLite row with `Ticket.sqlColumns`; its assignees are added afterwards.
+    init(row: some SQLiteColumns) throws {
         typealias Read = SQLiteDirect
-        self.id = id
+        id = try Read.id(row, "id")
         number = try Read.int(row, "number")
         title = try Read.text(row, "title")
         description = try Read.text(row, "description")
@@ -83,7 +93,7 @@ extension TicketDTO {
         status = try Read.text(row, "status")
         priority = try Read.text(row, "priority")
         source = try Read.text(row, "source")
-        assigneeIds = assignees
+        assigneeIds = []
         coManagedVisible = try Read.bool(row, "co_managed_visible")
         dueAt = try Read.date(row, "due_at")
         version = try Read.int(row, "version")
