@@ -122,6 +122,41 @@ import VaporTesting
         }
     }
 
+    /// `bulkInsert` (one `unnest` statement on PostgreSQL, multi-row INSERTs on SQLite) stores what
+    /// SQLKit's own INSERT stores for every kind of value, NULLs and awkward text included.
+    @Test func bulkInsertStoresWhatSQLKitStores() async throws {
+        try await withApp { t in
+            let db = t.db
+            let type = { (postgres: String, sqlite: String) in db.isSQLite ? sqlite : postgres }
+            for table in ["bulk_probe", "bulk_expected"] {
+                try await db.sql.raw("""
+                    CREATE TABLE \(unsafeRaw: table) (n BIGINT PRIMARY KEY, id \(unsafeRaw: type("UUID", "BLOB")), t TEXT, b BOOLEAN NOT NULL,
+                    i BIGINT NOT NULL, d \(unsafeRaw: type("TIMESTAMPTZ", "REAL")))
+                    """).run()
+            }
+            let at = Date(timeIntervalSince1970: 1_796_000_000.123456)
+            let rows: [[BulkValue]] = (0..<300).map { n in
+                [.int(n), .id(n % 3 == 0 ? nil : UUID()), .text(n % 4 == 0 ? nil : ["", "tab\t nl\n \\ quote' \"", "é 😀 {a,b}", "NULL"][n % 4]),
+                 .bool(n % 2 == 0), .int(n % 5 == 0 ? Int.min : n * 1_000_003), .date(n % 6 == 0 ? nil : at.addingTimeInterval(Double(n)))]
+            }
+            try await db.bulkInsert(into: "bulk_probe", columns: ["n", "id", "t", "b", "i", "d"], rows: rows)
+            for row in rows {
+                try await db.sql.insert(into: "bulk_expected").columns("n", "id", "t", "b", "i", "d").values(row.map(\.bind)).run()
+            }
+            func stored(_ table: String) async throws -> [String] {
+                try await db.sql.raw("SELECT n, id, t, b, i, d FROM \(unsafeRaw: table) ORDER BY n").all().map { row in
+                    [try row.decode(column: "n", as: Int.self).description, try row.decode(column: "id", as: UUID?.self)?.uuidString ?? "-",
+                     try row.decode(column: "t", as: String?.self) ?? "-", try row.decode(column: "b", as: Bool.self).description,
+                     try row.decode(column: "i", as: Int.self).description,
+                     try row.decode(column: "d", as: Date?.self).map { String($0.timeIntervalSince1970) } ?? "-"].joined(separator: "|")
+                }
+            }
+            let expected = try await stored("bulk_expected")
+            #expect(expected.count == rows.count)
+            #expect(try await stored("bulk_probe") == expected)
+        }
+    }
+
     @Test func logLineMatchesEncoder() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys

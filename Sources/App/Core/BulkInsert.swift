@@ -41,8 +41,8 @@ enum BulkValue: Sendable {
 }
 
 extension Database {
-    /// Multi-row INSERTs of `chunk` rows each. The statement and its binds go to SQLiteNIO or PostgresNIO
-    /// directly: SQLKit's serializer and encoder cost more than the database itself for 100,000-row imports.
+    /// Multi-row INSERTs of `chunk` rows each (SQLite), or one `unnest` INSERT (PostgreSQL). The statement
+    /// and its binds go to SQLiteNIO or PostgresNIO directly: SQLKit's serializer and encoder cost more than the database itself for 100,000-row imports.
     func bulkInsert(into table: String, columns: [String], rows: [[BulkValue]], chunk: Int = 200) async throws {
         guard !rows.isEmpty else { return }
         if let sqlite = SQLiteDirect.database(self) {
@@ -57,22 +57,7 @@ extension Database {
             return
         }
         if let postgres = PostgresDirect.database(self) {
-            let head = "INSERT INTO \"\(table)\" (" + columns.map { "\"\($0)\"" }.joined(separator: ",") + ") VALUES "
-            for part in rows.chunked(chunk) {
-                var binds = PostgresBindings(capacity: part.count * columns.count)
-                var sql = head
-                for (index, row) in part.enumerated() {
-                    sql += index == 0 ? "(" : ",("
-                    for (column, value) in row.enumerated() {
-                        if column > 0 { sql += "," }
-                        value.append(to: &binds)
-                        sql += "$\(binds.count)"
-                    }
-                    sql += ")"
-                }
-                _ = try await PostgresDirect.query(PostgresQuery(unsafeSQL: sql, binds: binds), on: postgres)
-            }
-            return
+            return try await PostgresDirect.insert(into: table, columns: columns, rows: rows, on: postgres)
         }
         for part in rows.chunked(chunk) {
             var insert = sql.insert(into: table).columns(columns)

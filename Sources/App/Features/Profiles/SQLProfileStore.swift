@@ -1,4 +1,5 @@
 import FluentKit
+import PostgresKit
 import SQLiteKit
 import Foundation
 import SQLKit
@@ -35,6 +36,15 @@ struct SQLProfileStore: ProfileStore {
             let rows = try await sqlite.query("SELECT \(Self.columns.joined(separator: ",")) FROM contacts WHERE site_id = ? AND \(column) IN (\(list))",
                                               [.id(siteId)] + values.map(\.sqlite))
             return try rows.map(Self.profile)
+        }
+        if let postgres = PostgresDirect.database(db), let kind = values.first {
+            // One array bind: a 5,000-value IN list cost PostgreSQL more to parse and plan than to run.
+            var binds = PostgresBindings(capacity: 2)
+            binds.append(siteId, context: .default)
+            binds.append(BulkArray(values, of: kind), context: .default)
+            let rows = try await PostgresDirect.query(PostgresQuery(
+                unsafeSQL: "SELECT \(Self.columns.joined(separator: ",")) FROM contacts WHERE site_id = $1 AND \(column) = ANY($2)", binds: binds), on: postgres)
+            return try rows.map { try Self.profile($0.makeRandomAccess()) }
         }
         return try await db.sql.select().columns(Self.columns.map { SQLIdentifier($0) }).from(Contact.schema)
             .where("site_id", .equal, siteId).where(SQLIdentifier(column), .in, SQLGroupExpression(values.map(\.bind)))
@@ -207,6 +217,15 @@ struct SQLProfileStore: ProfileStore {
             mobileProvider: try SQLiteDirect.optionalText(row, "mobile_provider"), smsGateway: try SQLiteDirect.optionalText(row, "sms_gateway"),
             thinClient: try SQLiteDirect.bool(row, "thin_client"), notes: try SQLiteDirect.optionalText(row, "notes"))
         return StoredProfile(id: try SQLiteDirect.uuid(row, "id"), profile: profile)
+    }
+
+    /// A profile from a PostgreSQL row of `columns`, in that order.
+    static func profile(_ cells: PostgresRandomAccessRow) throws -> StoredProfile {
+        let profile = ClientProfile(
+            firstName: try cells[1].decode(String.self), lastName: try cells[2].decode(String.self), email: try cells[3].decode(String?.self),
+            storedPhones: Phone.decodeStored(try cells[4].decode(String.self)), mobileProvider: try cells[5].decode(String?.self),
+            smsGateway: try cells[6].decode(String?.self), thinClient: try cells[7].decode(Bool.self), notes: try cells[8].decode(String?.self))
+        return StoredProfile(id: try cells[0].decode(UUID.self), profile: profile)
     }
 
     /// Every profile of the site in id order, a page at a time (the export never holds the site whole).
