@@ -187,6 +187,28 @@ struct ClientProfileTests {
         }
     }
 
+    /// Batches big enough to be written as several transactions at once (PostgreSQL) land whole:
+    /// adds, then a file of edits, deletes and adds together, then nothing the second time.
+    @Test func largeBatchesLandWhole() async throws {
+        try await withApp { app in
+            let site = try await app.site(try await app.organization("Acme"), "HQ")
+            let header = "Id,First Name,Last Name,Email,Office Phone,Office Phone Country,Notes,Delete"
+            let adds = (0..<1000).map { ",Ann\($0),Able,ann\($0)@client.example,555\(1_000_000 + $0),US,first," }
+            #expect(ReportCounts(try await app.importReport(site, csv: ([header] + adds).joined(separator: "\n"))) == ReportCounts(added: 1000))
+            let eventsBefore = try await app.count("audit_events")
+            // By email: rows 0..<300 edited, 300..<600 deleted, 600..<1000 left alone; 600 new.
+            let edits = (0..<300).map { ",Ann\($0),Able,ann\($0)@client.example,555\(1_000_000 + $0),US,second," }
+            let deletes = (300..<600).map { ",,,ann\($0)@client.example,,,,Y" }
+            let more = (0..<600).map { ",Ned\($0),Baker,ned\($0)@client.example,556\(1_000_000 + $0),US,," }
+            let mixed = ([header] + edits + deletes + more).joined(separator: "\n")
+            #expect(ReportCounts(try await app.importReport(site, csv: mixed)) == ReportCounts(added: 600, edited: 300, deleted: 300))
+            #expect(try await app.count("contacts") == 1300)
+            #expect(try await app.count("audit_events") == eventsBefore + 1200 + 1)
+            #expect(ReportCounts(try await app.importReport(site, csv: mixed)) == ReportCounts(unchanged: 900, failed: 300), "the deleted profiles are gone")
+            #expect(try await app.count("contacts") == 1300)
+        }
+    }
+
     @Test func tenMegabyteCellFailsItsRowOnly() async throws {
         try await withApp { app in
             let site = try await app.site(try await app.organization("Acme"), "HQ")

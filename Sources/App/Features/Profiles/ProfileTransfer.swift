@@ -108,7 +108,7 @@ enum ProfileTransferService {
             guard !batch.changes.isEmpty else { return importer.finish(batch, refused: [:]) }
             // Encoded in the task, outside its transaction: it runs beside the next batch's matching.
             let store = store, changes = batch.changes
-            writing = (batch, Task { try await store.apply(store.encode(changes)) })
+            writing = (batch, Task { try await store.apply(changes) })
         }
 
         /// Waits for the last write and counts it.

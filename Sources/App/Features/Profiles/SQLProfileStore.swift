@@ -63,9 +63,23 @@ struct SQLProfileStore: ProfileStore {
         return blockers
     }
 
+    /// Applies a batch. On PostgreSQL as `postgresWriters` transactions at once, a part of the batch
+    /// each: every row is all-or-nothing by itself (the batch's transaction only saves commits), and
+    /// one transaction kept one PostgreSQL backend (one core) inserting while the importer waited.
+    /// The parts touch different profiles (a file names each profile once), so they never wait on each other.
     func apply(_ changes: [ProfileChange]) async throws -> [Int: String] {
-        try await apply(encode(changes))
+        guard !db.isSQLite, changes.count >= 2 * Self.insertChunk else { return try await apply(encode(changes)) }
+        let parts = changes.chunked((changes.count + Self.postgresWriters - 1) / Self.postgresWriters)
+        return try await withThrowingTaskGroup(of: [Int: String].self) { group in
+            for part in parts { group.addTask { try await apply(encode(Array(part))) } }
+            var refused: [Int: String] = [:]
+            for try await part in group { refused.merge(part) { first, _ in first } }
+            return refused
+        }
     }
+
+    /// Transactions one PostgreSQL import batch is written in at once.
+    static let postgresWriters = 2
 
     /// A batch's contact rows and audit events, built before its write transaction (which then holds
     /// the write lock less), in the import's write task beside the next batch's matching.
