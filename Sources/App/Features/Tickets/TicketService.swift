@@ -241,30 +241,20 @@ enum TicketService {
     /// each ticket it wrote. The audit JSON is written around the number the statement draws.
     struct CreateTicketsStatement: PostgresPreparedStatement {
         static let name = "tandem-create-tickets"
-        /// No NULLs in arrays here (PostgresNIO encodes none): missing ids go as '' in text arrays,
-        /// dates as microseconds since 1970 in bigint arrays, `Int64.min` for none.
         static let sql: String = {
             var inputs: [String] = [], arrays: [String] = []
-            func input(_ name: String, _ array: String) -> String {
+            func input(_ name: String, _ type: String) -> String {
                 inputs.append(name)
-                arrays.append("$\(arrays.count + 1)::\(array)[]")
+                arrays.append("$\(arrays.count + 1)::\(type)[]")
                 return "input.\(name)"
             }
-            let ticket = Ticket.postgresTypes.enumerated().map { offset, type -> String in
-                let name = "c\(offset)"
-                switch type {
-                case _ where offset == 1: return "nextval('ticket_number_seq')"
-                case "uuid": return "NULLIF(\(input(name, "text")), '')::uuid"
-                case "timestamptz":
-                    let micros = input(name, "bigint")
-                    return "CASE WHEN \(micros) = \(Int64.min) THEN NULL ELSE 'epoch'::timestamptz + \(micros) * interval '1 microsecond' END"
-                default: return input(name, type)
-                }
+            let ticket = Ticket.postgresTypes.enumerated().map { offset, type in
+                offset == 1 ? "nextval('ticket_number_seq')" : input("c\(offset)", type)
             }
-            let auditId = input("audit_id", "uuid"), actor = input("actor_id", "text"), actorKind = input("actor_kind", "text")
+            let auditId = input("audit_id", "uuid"), actor = input("actor_id", "uuid"), actorKind = input("actor_kind", "text")
             let actorName = input("actor_name", "text"), head = input("head", "text"), tail = input("tail", "text")
             let audit = [
-                auditId, "$\(arrays.count + 1)::timestamptz", "NULLIF(\(actor), '')::uuid", actorKind, actorName, "'created'", "'\(Ticket.schema)'",
+                auditId, "$\(arrays.count + 1)::timestamptz", actor, actorKind, actorName, "'created'", "'\(Ticket.schema)'",
                 "created.id", "created.organization_id", "created.id", "NULL", "\(head) || created.number || \(tail)",
             ]
             return """
@@ -276,7 +266,7 @@ enum TicketService {
                     RETURNING id, number, organization_id
                 ), audited AS (
                     INSERT INTO audit_events (\(Audit.columns.joined(separator: ", ")))
-                    SELECT \(audit.joined(separator: ", ")) FROM created JOIN input ON NULLIF(input.c0, '')::uuid = created.id
+                    SELECT \(audit.joined(separator: ", ")) FROM created JOIN input ON input.c0 = created.id
                 )
                 SELECT id, number FROM created
                 """
@@ -294,31 +284,10 @@ enum TicketService {
             for (column, type) in Ticket.postgresTypes.enumerated() where column != 1 {
                 let values = rows.map { $0[column] }
                 assert(values.allSatisfy { $0.postgresType == type }, "Ticket.postgresTypes is out of step with sqlValues")
-                switch type {
-                case "uuid": binds.append(values.map { value -> String in
-                    guard case .id(let id?) = value else { return "" }
-                    return id.uuidString
-                }, context: .default)
-                case "timestamptz": binds.append(values.map { value -> Int64 in
-                    guard case .date(let date?) = value else { return Int64.min }
-                    return Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
-                }, context: .default)
-                case "boolean": binds.append(values.map { value -> Bool in
-                    guard case .bool(let flag) = value else { return false }
-                    return flag
-                }, context: .default)
-                case "bigint": binds.append(values.map { value -> Int64 in
-                    guard case .int(let number) = value else { return 0 }
-                    return Int64(number)
-                }, context: .default)
-                default: binds.append(values.map { value -> String in
-                    guard case .text(let text?) = value else { return "" }
-                    return text
-                }, context: .default)
-                }
+                binds.append(BulkArray(values, of: values[0]), context: .default)
             }
             binds.append(items.map { _ in UUID.v7() }, context: .default)
-            binds.append(items.map { $0.principal.id.uuidString }, context: .default)
+            binds.append(items.map(\.principal.id), context: .default)
             binds.append(items.map { $0.principal.kind.rawValue }, context: .default)
             binds.append(items.map { $0.principal.displayName }, context: .default)
             binds.append(items.map(\.audit.head), context: .default)
