@@ -40,9 +40,10 @@ enum PostgresDirect {
         }.get()
     }
 
+    /// The rows of `query`, collected on the connection's event loop (no task and no async sequence per query).
     static func query(_ query: PostgresQuery, on postgres: any PostgresDatabase) async throws -> [PostgresRow] {
         try await postgres.withConnection { connection in
-            connection.eventLoop.makeFutureWithTask { try await connection.query(query, logger: postgres.logger).collect() }
+            connection.query(query, logger: postgres.logger).map(\.rows)
         }.get()
     }
 
