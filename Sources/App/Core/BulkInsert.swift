@@ -42,7 +42,8 @@ enum BulkValue: Sendable {
 
 extension Database {
     /// Multi-row INSERTs of `chunk` rows each (SQLite), or one `unnest` INSERT (PostgreSQL). The statement
-    /// and its binds go to SQLiteNIO or PostgresNIO directly: SQLKit's serializer and encoder cost more than the database itself for 100,000-row imports.
+    /// and its binds go to SQLiteNIO or PostgresNIO directly: SQLKit's serializer and encoder cost more
+    /// than the database itself for 100,000-row imports.
     func bulkInsert(into table: String, columns: [String], rows: [[BulkValue]], chunk: Int = 200) async throws {
         guard !rows.isEmpty else { return }
         if let sqlite = SQLiteDirect.database(self) {

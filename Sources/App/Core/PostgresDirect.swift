@@ -136,23 +136,13 @@ extension BulkValue {
         }
     }
 
+    /// A nil value, sent as SQL NULL.
     var isNull: Bool {
         switch self {
         case .text(let text): text == nil
         case .id(let id): id == nil
         case .date(let date): date == nil
         case .bool, .int: false
-        }
-    }
-
-    /// Appends the value as PostgresKit would bind it (NULL for nil: the INSERT's column gives it its type).
-    func append(to binds: inout PostgresBindings) {
-        switch self {
-        case .text(let text): if let text { binds.append(text, context: .default) } else { binds.appendNull() }
-        case .id(let id): if let id { binds.append(id, context: .default) } else { binds.appendNull() }
-        case .bool(let value): binds.append(value, context: .default)
-        case .int(let value): binds.append(value, context: .default)
-        case .date(let date): if let date { binds.append(date, context: .default) } else { binds.appendNull() }
         }
     }
 }
