@@ -8,8 +8,13 @@ import Testing
     /// The profiles of one site in memory.
     actor MemoryStore: ProfileStore {
         var profiles: [UUID: ClientProfile] = [:]
+        /// Profiles that cannot be deleted, with the reason.
+        let blocked: [UUID: String]
 
-        init(_ profiles: [UUID: ClientProfile]) { self.profiles = profiles }
+        init(_ profiles: [UUID: ClientProfile], blocked: [UUID: String] = [:]) {
+            self.profiles = profiles
+            self.blocked = blocked
+        }
 
         func find(ids: [UUID], emails: [String], names: [ProfileNameKey]) -> [StoredProfile] {
             let ids = Set(ids), emails = Set(emails), names = Set(names)
@@ -18,7 +23,7 @@ import Testing
             }.map { StoredProfile(id: $0.key, profile: $0.value) }
         }
 
-        func deletionBlockers(_ ids: [UUID]) -> [UUID: String] { [:] }
+        func deletionBlockers(_ ids: [UUID]) -> [UUID: String] { blocked.filter { ids.contains($0.key) } }
 
         func apply(_ changes: [ProfileChange]) -> [Int: String] {
             for change in changes {
@@ -77,5 +82,49 @@ import Testing
         let emails = { (store: MemoryStore) async in await store.profiles.values.map { "\($0.firstName) \($0.email ?? "-")" }.sorted() }
         #expect(await emails(pipelinedStore) == emails(sequentialStore))
         #expect(await emails(sequentialStore) == ["Ann -", "Fill -", "Old old@client.example", "Pat new@client.example", "Quinn q@client.example"])
+    }
+
+    /// Rows in one batch are matched against the site as the rows before them leave it: the same
+    /// report and the same site as importing the file one row per batch.
+    @Test func aBatchMatchesAsOneRowAtATime() async throws {
+        let pat = UUID(), tess = UUID(), zed = UUID()
+        let site = [
+            pat: Self.profile("Pat", "Profile", "old@client.example"), tess: Self.profile("Tess", "Ticket", "tess@client.example"),
+            zed: Self.profile("Zed", "Gone", "zed@client.example"),
+        ]
+        let rows: [[String]] = [
+            // Pat moves to a new email; a later row with Pat's old email is somebody new.
+            [pat.uuidString, "Pat", "Profile", "new@client.example", "5550100", "US", ""],
+            ["", "Olive", "Old", "old@client.example", "5550100", "US", ""],
+            // The same profile without id or email twice: the second row is the first one imported.
+            ["", "Ann", "Able", "", "5550100", "US", ""],
+            ["", "Ann", "Able", "", "5550100", "US", ""],
+            // Tess cannot be deleted (tickets); a later row with her email edits her.
+            [tess.uuidString, "", "", "", "", "", "Y"],
+            ["", "Tess", "Renamed", "tess@client.example", "5550100", "US", ""],
+            // Zed is deleted by email; a later row with that email names the same email twice.
+            ["", "", "", "zed@client.example", "", "", "Y"],
+            ["", "Zed", "Again", "zed@client.example", "5550100", "US", ""],
+        ]
+        let numbered = rows.enumerated().map { (number: $0.offset + 2, cells: $0.element) }
+        let blocked = [tess: "the profile is the contact of tickets; it cannot be deleted"]
+
+        func run(batchSize: Int) async throws -> (ProfileImportReport, [String]) {
+            let store = MemoryStore(site, blocked: blocked)
+            var importer = ProfileImporter(store: store, rights: .all, dryRun: false)
+            try importer.begin(header: Self.header)
+            for start in stride(from: 0, to: numbered.count, by: batchSize) {
+                try await importer.process(Array(numbered[start ..< min(start + batchSize, numbered.count)]))
+            }
+            let profiles = await store.profiles.values.map { "\($0.firstName) \($0.lastName) \($0.email ?? "-")" }.sorted()
+            return (importer.report, profiles)
+        }
+        let (oneByOne, oneByOneSite) = try await run(batchSize: 1)
+        let (together, togetherSite) = try await run(batchSize: numbered.count)
+        #expect(together == oneByOne)
+        #expect(togetherSite == oneByOneSite)
+        #expect(oneByOne.added == 2 && oneByOne.edited == 2 && oneByOne.deleted == 1 && oneByOne.unchanged == 1 && oneByOne.failed == 2, "\(oneByOne)")
+        #expect(oneByOne.failures.map(\.row) == [6, 9], "\(oneByOne.failures)")
+        #expect(togetherSite == ["Ann Able -", "Olive Old old@client.example", "Pat Profile new@client.example", "Tess Renamed tess@client.example"])
     }
 }

@@ -149,28 +149,29 @@ public struct ProfileImporter: Sendable {
         let ids = parsed.compactMap { UUID(uuidString: $0.id) }
         let emails = parsed.filter { $0.id.isEmpty && !$0.email.isEmpty }.map(\.email)
         let names = parsed.filter { $0.id.isEmpty && $0.email.isEmpty }.map { ProfileNameKey($0.values[.firstName] ?? "", $0.values[.lastName] ?? "") }
-        var stored = try await store.find(ids: ids, emails: emails, names: names)
-        if !inFlight.isEmpty { stored = Self.overlay(inFlight, on: stored) }
-        let byId = Dictionary(stored.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let byEmail = Dictionary(grouping: stored.filter { $0.profile.email != nil }, by: { $0.profile.email! })
-        let byName = Dictionary(grouping: stored, by: { ProfileNameKey($0.profile.firstName, $0.profile.lastName) })
-
-        var changes: [ProfileChange] = []
-        for row in parsed {
-            switch decide(row, layout: layout, byId: byId, byEmail: byEmail, byName: byName) {
-            case .fails(let errors): fail(errors)
-            case .unchanged: report.unchanged += 1
-            case .change(let change): changes.append(change)
+        var site = SiteProfiles(try await store.find(ids: ids, emails: emails, names: names))
+        for change in inFlight { site.apply(change) }
+        // What the delete rows may name, asked before matching so that a refused delete is refused
+        // where it is decided (later rows then see the profile still there).
+        var deletable = Set<UUID>()
+        for row in parsed where row.request == .delete {
+            if let id = UUID(uuidString: row.id) {
+                if site.byId[id] != nil { deletable.insert(id) }
+            } else if row.id.isEmpty {
+                for profile in site.byEmail[row.email] ?? [] { deletable.insert(profile.id) }
             }
         }
+        let blockers = deletable.isEmpty ? [:] : try await store.deletionBlockers(Array(deletable))
 
-        let deletions = changes.compactMap { if case .delete(_, let id, _) = $0 { id } else { nil } }
-        if !deletions.isEmpty {
-            let blockers = try await store.deletionBlockers(deletions)
-            changes.removeAll { change in
-                guard case .delete(let row, let id, _) = change, let reason = blockers[id] else { return false }
-                fail([ProfileRowError(row: row, column: ProfileColumn.delete.header, cell: layout.cell(.delete, row: row), reason: reason)])
-                return true
+        // Each row is matched against the site as the rows before it leave it, as if one at a time.
+        var changes: [ProfileChange] = []
+        for row in parsed {
+            switch decide(row, layout: layout, site: site, blockers: blockers) {
+            case .fails(let errors): fail(errors)
+            case .unchanged: report.unchanged += 1
+            case .change(let change):
+                changes.append(change)
+                site.apply(change)
             }
         }
         return PreparedBatch(changes: changes, firstFailure: firstFailure)
@@ -192,23 +193,6 @@ public struct ProfileImporter: Sendable {
         }
     }
 
-    /// The stored profiles as they are once `changes` are applied (whether or not they already are):
-    /// changed profiles leave, adds and edits come in with their new details.
-    static func overlay(_ changes: [ProfileChange], on stored: [StoredProfile]) -> [StoredProfile] {
-        var changed = Set<UUID>()
-        var after: [StoredProfile] = []
-        for change in changes {
-            switch change {
-            case .add(_, let id, let profile), .edit(_, let id, _, let profile):
-                changed.insert(id)
-                after.append(StoredProfile(id: id, profile: profile))
-            case .delete(_, let id, _):
-                changed.insert(id)
-            }
-        }
-        return stored.filter { !changed.contains($0.id) } + after
-    }
-
     /// Rows fail at different steps; the report lists them in file order (stable within a row).
     private mutating func sortFailures(from start: Int) {
         let sorted = report.failures[start...].enumerated().sorted { ($0.element.row, $0.offset) < ($1.element.row, $1.offset) }.map(\.element)
@@ -228,8 +212,7 @@ public struct ProfileImporter: Sendable {
     }
 
     /// The change a row asks for, or that the profile already matches it, or why it fails.
-    private mutating func decide(_ row: ProfileRow, layout: ProfileSheetLayout, byId: [UUID: StoredProfile],
-                                 byEmail: [String: [StoredProfile]], byName: [ProfileNameKey: [StoredProfile]]) -> Decision {
+    private mutating func decide(_ row: ProfileRow, layout: ProfileSheetLayout, site: SiteProfiles, blockers: [UUID: String]) -> Decision {
         func rowError(_ column: ProfileColumn?, _ reason: String) -> Decision {
             .fails([ProfileRowError(row: row.number, column: column?.header, cell: column.flatMap { layout.cell($0, row: row.number) }, reason: reason)])
         }
@@ -237,14 +220,14 @@ public struct ProfileImporter: Sendable {
         var target: StoredProfile?
         if !row.id.isEmpty {
             // An id that is malformed, unknown or another site's gets the same answer: nothing leaks.
-            guard let id = UUID(uuidString: row.id), let found = byId[id] else {
+            guard let id = UUID(uuidString: row.id), let found = site.byId[id] else {
                 return rowError(.id, "no profile with the id '\(row.id)' at this site; leave the Id empty to add a new profile")
             }
             if let earlier = seenIds[id] { return rowError(.id, "row \(earlier) already names this profile; a file names each profile once") }
             target = found
         } else if !row.email.isEmpty {
             if let earlier = seenEmails[row.email] { return rowError(.email, "row \(earlier) already has the email '\(row.email)'; a file names each profile once") }
-            let matches = byEmail[row.email] ?? []
+            let matches = site.byEmail[row.email] ?? []
             if matches.count > 1 { return rowError(.email, "\(matches.count) profiles at this site have the email '\(row.email)'; give the Id to say which") }
             target = matches.first
         }
@@ -257,6 +240,7 @@ public struct ProfileImporter: Sendable {
                                 "nothing to delete: give the Id (or the email) of a profile at this site")
             }
             guard rights.delete else { return rowError(.delete, "your security level does not allow deleting profiles") }
+            if let reason = blockers[target.id] { return rowError(.delete, reason) }
             return .change(.delete(row: row.number, id: target.id, before: target.profile))
         }
 
@@ -276,10 +260,46 @@ public struct ProfileImporter: Sendable {
             return .change(.edit(row: row.number, id: target.id, before: target.profile, after: profile))
         }
         // Without an id or an email, an identical profile at the site is this row imported before.
-        if row.id.isEmpty, row.email.isEmpty, byName[ProfileNameKey(profile.firstName, profile.lastName)]?.contains(where: { $0.profile == profile }) == true {
+        if row.id.isEmpty, row.email.isEmpty, site.byName[ProfileNameKey(profile.firstName, profile.lastName)]?.contains(where: { $0.profile == profile }) == true {
             return .unchanged
         }
         guard rights.add else { return rowError(nil, "your security level does not allow adding profiles") }
         return .change(.add(row: row.number, id: .v7(), profile))
+    }
+}
+
+/// The profiles of the site that a batch's rows can match, kept as the changes decided so far
+/// leave them (the previous batch's while it is written, then the batch's own earlier rows).
+struct SiteProfiles {
+    private(set) var byId: [UUID: StoredProfile] = [:]
+    /// By email as stored (lower-cased).
+    private(set) var byEmail: [String: [StoredProfile]] = [:]
+    private(set) var byName: [ProfileNameKey: [StoredProfile]] = [:]
+
+    init(_ stored: [StoredProfile]) {
+        for profile in stored where byId[profile.id] == nil { insert(profile) }
+    }
+
+    /// The site once `change` is applied, whether or not it already is.
+    mutating func apply(_ change: ProfileChange) {
+        switch change {
+        case .add(_, let id, let profile), .edit(_, let id, _, let profile):
+            remove(id)
+            insert(StoredProfile(id: id, profile: profile))
+        case .delete(_, let id, _):
+            remove(id)
+        }
+    }
+
+    private mutating func insert(_ stored: StoredProfile) {
+        byId[stored.id] = stored
+        if let email = stored.profile.email { byEmail[email, default: []].append(stored) }
+        byName[ProfileNameKey(stored.profile.firstName, stored.profile.lastName), default: []].append(stored)
+    }
+
+    private mutating func remove(_ id: UUID) {
+        guard let old = byId.removeValue(forKey: id) else { return }
+        if let email = old.profile.email { byEmail[email]?.removeAll { $0.id == id } }
+        byName[ProfileNameKey(old.profile.firstName, old.profile.lastName)]?.removeAll { $0.id == id }
     }
 }
