@@ -280,10 +280,14 @@ struct SiteProfiles {
         for profile in stored where byId[profile.id] == nil { insert(profile) }
     }
 
-    /// The site once `change` is applied, whether or not it already is.
+    /// The site once `change` is applied, whether or not it already is. An added profile is kept by
+    /// name only: no row can name its new id, and a later row with its email fails before matching
+    /// (a file names each email once), so only the identical-row test can meet it.
     mutating func apply(_ change: ProfileChange) {
         switch change {
-        case .add(_, let id, let profile), .edit(_, let id, _, let profile):
+        case .add(_, let id, let profile):
+            byName[ProfileNameKey(profile.firstName, profile.lastName), default: []].append(StoredProfile(id: id, profile: profile))
+        case .edit(_, let id, _, let profile):
             remove(id)
             insert(StoredProfile(id: id, profile: profile))
         case .delete(_, let id, _):
