@@ -66,9 +66,10 @@ struct SQLProfileStore: ProfileStore {
     /// Applies a batch. On PostgreSQL as `postgresWriters` transactions at once, a part of the batch
     /// each: every row is all-or-nothing by itself (the batch's transaction only saves commits), and
     /// one transaction kept one PostgreSQL backend (one core) inserting while the importer waited.
-    /// The parts touch different profiles (a file names each profile once), so they never wait on each other.
+    /// The parts touch different profiles (the importer changes a profile at most once per batch), so
+    /// they never wait on each other.
     func apply(_ changes: [ProfileChange]) async throws -> [Int: String] {
-        guard !db.isSQLite, changes.count >= 2 * Self.insertChunk else { return try await apply(encode(changes)) }
+        guard !db.isSQLite, changes.count >= Self.postgresSplitAt else { return try await apply(encode(changes)) }
         let parts = changes.chunked((changes.count + Self.postgresWriters - 1) / Self.postgresWriters)
         return try await withThrowingTaskGroup(of: [Int: String].self) { group in
             for part in parts { group.addTask { try await apply(encode(Array(part))) } }
@@ -80,6 +81,8 @@ struct SQLProfileStore: ProfileStore {
 
     /// Transactions one PostgreSQL import batch is written in at once.
     static let postgresWriters = 2
+    /// Smaller batches are one transaction: for a few rows the second commit costs more than it saves.
+    static let postgresSplitAt = 400
 
     /// A batch's contact rows and audit events, built before its write transaction (which then holds
     /// the write lock less), in the import's write task beside the next batch's matching.
