@@ -55,6 +55,43 @@ import VaporTesting
         }
     }
 
+    /// The API's page of tickets (written from the rows' bytes on PostgreSQL) is what the Content
+    /// encoder writes for `TicketService.list`'s page, and every ticket on it is what the general
+    /// path (`get`, through Fluent) reads: awkward text, NULLs, assignees, cursors included.
+    @Test func ticketPageJSONMatchesTheGeneralPath() async throws {
+        try await withApp { t in
+            let organizationId = try await t.organization("Contoso")
+            let siteId = try await t.site(organizationId, "Head office")
+            let contactId = try await t.contact(organizationId, "Pat")
+            let queueId = try await t.queue("Service desk")
+            let tech = try await t.resource("tess")
+            let awkward = "Quotes \" backslash \\ slash / unicode é 漢 😀 \u{2028}"
+            let extras: [JSON] = [
+                [:],
+                ["description": .string(awkward + " tab \t newline \n"), "siteId": .string(siteId), "contactId": .string(contactId), "queueId": .string(queueId),
+                 "assigneeIds": .array([.string(tech.id), .string(t.adminId)]), "dueAt": .string("2027-01-31T23:59:59Z"), "priority": .string("high")],
+                ["assigneeIds": .array([.string(t.adminId), .string(tech.id)]), "coManagedVisible": .bool(false)],
+                ["assigneeIds": .array([.string(tech.id)]), "source": .string("email"), "description": .string("")],
+            ]
+            for (n, extra) in extras.enumerated() { try await t.ticket(organizationId, n == 1 ? awkward : "Ticket \(n)", extra: extra) }
+            let principal = try await t.adminPrincipal()
+            var pages: [App.PageRequest] = [App.PageRequest(), App.PageRequest(limit: 1), App.PageRequest(limit: 3)]
+            while let page = pages.first {
+                pages.removeFirst()
+                let json = try await TicketService.listJSON(TicketFilter(), page: page, by: principal, on: t.db)
+                let expected = try await TicketService.list(TicketFilter(), page: page, by: principal, on: t.db)
+                #expect(String(decoding: json.bytes, as: UTF8.self) == String(decoding: try Self.apiEncoder(fastDates: false).encode(expected), as: UTF8.self))
+                for item in expected.items {
+                    #expect(try await TicketService.get(#require(UUID(uuidString: item.id)), by: principal, on: t.db) == item)
+                }
+                // Follow the cursors of the small pages to the end.
+                if let cursor = expected.nextCursor, page.limit < 50 {
+                    pages.append(App.PageRequest(limit: page.limit, after: String(decoding: try #require(Data(base64URLEncoded: cursor)), as: UTF8.self)))
+                }
+            }
+        }
+    }
+
     /// A created ticket's audit JSON, written around its number before the number is drawn, is what
     /// `JSONColumn.encode` writes for the ticket (the form of every other audit event).
     @Test func ticketAuditJSONMatchesColumnEncoder() throws {

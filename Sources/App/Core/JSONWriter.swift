@@ -85,7 +85,11 @@ struct JSONWriter {
         guard let value else { return }
         switch style {
         case .api:
-            member(name, ISO8601.string(from: value))
+            key(name)
+            // The timestamp's characters never need escaping.
+            bytes.append(0x22)
+            ISO8601.append(value, to: &bytes)
+            bytes.append(0x22)
         case .column:
             key(name)
             // As `JSONEncoder` writes a Double: its shortest description, without a trailing ".0".
@@ -107,31 +111,44 @@ struct JSONWriter {
 
     /// A string literal, escaped as the style's `JSONEncoder` escapes it.
     mutating func string(_ text: String) {
+        var text = text
+        text.withUTF8 { string(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// A string literal from its UTF-8 bytes (a text column's value as the database sent it).
+    mutating func string(utf8: UnsafeRawBufferPointer) {
         bytes.append(0x22)
         let escapesSlash = style == .column
-        var text = text
-        text.withUTF8 { utf8 in
-            var start = 0
-            for index in 0..<utf8.count {
-                let byte = utf8[index]
-                guard byte < 0x20 || byte == 0x22 || byte == 0x5C || (byte == 0x2F && escapesSlash) else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
-                start = index + 1
-                switch byte {
-                case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
-                case 0x2F: bytes.append(contentsOf: [0x5C, 0x2F])
-                case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-                case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
-                case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
-                case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
-                case 0x08: bytes.append(contentsOf: [0x5C, 0x62])
-                case 0x0C: bytes.append(contentsOf: [0x5C, 0x66])
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
-                }
+        var start = 0
+        for index in 0..<utf8.count {
+            let byte = utf8[index]
+            guard byte < 0x20 || byte == 0x22 || byte == 0x5C || (byte == 0x2F && escapesSlash) else { continue }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[start..<index]))
+            start = index + 1
+            switch byte {
+            case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
+            case 0x2F: bytes.append(contentsOf: [0x5C, 0x2F])
+            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
+            case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
+            case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
+            case 0x08: bytes.append(contentsOf: [0x5C, 0x62])
+            case 0x0C: bytes.append(contentsOf: [0x5C, 0x66])
+            default:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<utf8.count]))
+        }
+        bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[start..<utf8.count]))
+        bytes.append(0x22)
+    }
+
+    /// A UUID's `text` as a string literal, from its 16 bytes.
+    mutating func uuid(_ uuid: UnsafeRawBufferPointer) {
+        bytes.append(0x22)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { out in
+            UUID.writeText(of: uuid, to: out)
+            bytes.append(contentsOf: out)
         }
         bytes.append(0x22)
     }
@@ -144,16 +161,24 @@ protocol JSONWritable {
 
 extension ListPage: JSONWritable where Item: JSONWritable {
     func write(to json: inout JSONWriter) {
-        json.beginObject()
-        json.key("items")
-        json.beginArray()
-        for item in items {
-            json.element()
-            item.write(to: &json)
+        json.page(items, nextCursor: { nextCursor }) { json, item in item.write(to: &json) }
+    }
+}
+
+extension JSONWriter {
+    /// A `ListPage` of `items`, each written by `item`; its cursor is asked for after the items.
+    mutating func page<Items: Sequence>(_ items: Items, nextCursor: () throws -> String?,
+                                        item: (inout JSONWriter, Items.Element) throws -> Void) rethrows {
+        beginObject()
+        key("items")
+        beginArray()
+        for value in items {
+            element()
+            try item(&self, value)
         }
-        json.endArray()
-        json.member("nextCursor", nextCursor)
-        json.endObject()
+        endArray()
+        member("nextCursor", try nextCursor())
+        endObject()
     }
 }
 
@@ -162,6 +187,11 @@ extension Response {
     static func json(_ value: some JSONWritable, status: HTTPStatus = .ok, capacity: Int = 1024) -> Response {
         var json = JSONWriter(capacity: capacity)
         value.write(to: &json)
+        return .json(json, status: status)
+    }
+
+    /// The JSON `json` has written.
+    static func json(_ json: JSONWriter, status: HTTPStatus = .ok) -> Response {
         var headers = HTTPHeaders()
         headers.contentType = .json
         var buffer = ByteBufferAllocator().buffer(capacity: json.bytes.count)

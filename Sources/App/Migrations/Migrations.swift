@@ -31,5 +31,6 @@ enum Migrations {
         CreateSavedFilter(),
         AddClientProfileFields(),
         PartialAuditTicketIndex(),
+        TicketAssigneeOrderIndex(),
     ]
 }

@@ -18,13 +18,7 @@ enum TicketService {
     /// The busiest read there is, so it runs on SQLKit and reads columns itself: Fluent's hydration
     /// reflects over every model it builds, which cost more than the query.
     static func list(_ filter: TicketFilter, page: PageRequest, by principal: Principal, on db: any Database) async throws -> ListPage<TicketDTO> {
-        var select = db.sql.select().column(SQLRaw(Ticket.qualifiedColumns)).from(Ticket.schema)
-        for predicate in predicates(filter, by: principal) { select = select.where(predicate) }
-        if let after = page.after {
-            guard let number = Int(after) else { throw TandemError.invalid("cursor", "is not a cursor this server issued") }
-            select = select.where(SQLColumn("number", table: Ticket.schema), .lessThan, SQLBind(number))
-        }
-        select = select.orderBy(SQLColumn("number", table: Ticket.schema), SQLDirection.descending).limit(page.limit + 1)
+        let select = try pageQuery(filter, page: page, by: principal, on: db)
         if db.isSQLite, let sqlite = db as? any SQLiteDatabase {
             return try await SQLiteTicketPage.read(select, limit: page.limit, sql: db.sql, sqlite: sqlite, readers: SQLiteDirect.readers(db))
         }
@@ -36,6 +30,30 @@ enum TicketService {
         let tickets = try rows.prefix(page.limit).map(Ticket.init(row:))
         let assignees = try await assigneeIds(of: tickets.compactMap(\.id), on: db)
         return .tickets(tickets.map { TicketDTO($0, assignees: assignees[$0.id!] ?? []) }, more: rows.count > page.limit)
+    }
+
+    /// `list`'s page as the API's JSON. On PostgreSQL it is written straight from the rows' bytes.
+    static func listJSON(_ filter: TicketFilter, page: PageRequest, by principal: Principal, on db: any Database) async throws -> JSONWriter {
+        if let postgres = PostgresDirect.database(db),
+           let json = try await PostgresTicketPage.json(try pageQuery(filter, page: page, by: principal, on: db), limit: page.limit, sql: db.sql, postgres: postgres) {
+            return json
+        }
+        let tickets = try await list(filter, page: page, by: principal, on: db)
+        var json = JSONWriter(capacity: 1024 * (tickets.items.count + 1))
+        tickets.write(to: &json)
+        return json
+    }
+
+    /// The query of a page of `list`: the tickets `principal` can see under `filter`, newest first,
+    /// one more than the page holds (to tell whether another page follows).
+    private static func pageQuery(_ filter: TicketFilter, page: PageRequest, by principal: Principal, on db: any Database) throws -> SQLSelectBuilder {
+        var select = db.sql.select().column(SQLRaw(Ticket.qualifiedColumns)).from(Ticket.schema)
+        for predicate in predicates(filter, by: principal) { select = select.where(predicate) }
+        if let after = page.after {
+            guard let number = Int(after) else { throw TandemError.invalid("cursor", "is not a cursor this server issued") }
+            select = select.where(SQLColumn("number", table: Ticket.schema), .lessThan, SQLBind(number))
+        }
+        return select.orderBy(SQLColumn("number", table: Ticket.schema), SQLDirection.descending).limit(page.limit + 1)
     }
 
     static func count(_ filter: TicketFilter, by principal: Principal, on db: any Database) async throws -> Int {
@@ -515,7 +533,12 @@ extension Optional where Wrapped: Sendable {
 extension ListPage<TicketDTO> {
     /// A page of tickets, newest first; with more after it, the cursor is its last ticket's number.
     static func tickets(_ items: [TicketDTO], more: Bool) -> Self {
-        ListPage(items: items, nextCursor: more ? items.last.map { PageRequest.cursor(String($0.number)) } : nil)
+        ListPage(items: items, nextCursor: more ? items.last.map { ticketCursor(after: $0.number) } : nil)
+    }
+
+    /// The cursor of the page after the ticket numbered `number`.
+    static func ticketCursor(after number: Int) -> String {
+        PageRequest.cursor(String(number))
     }
 }
 
