@@ -103,7 +103,6 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     app.middleware = .init()
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(ProblemMiddleware())
-    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
     app.middleware.use(TokenAuthenticator())
 
     try routes(app)

@@ -9,6 +9,13 @@ func routes(_ app: Application) throws {
         _ = try await req.db.sql.raw("SELECT 1 AS ok").first()
         return Response(status: .ok, headers: ["Content-Type": "application/json"], body: .init(string: #"{"status":"ok"}"#))
     }
+    // The pages' one static file has its own route: FileMiddleware looked every request's path
+    // up on disk, a trip to the thread pool and back before any API request could be routed.
+    app.get("tandem.css") { req async throws -> Response in
+        let path = req.application.directory.publicDirectory + "tandem.css"
+        guard FileManager.default.isReadableFile(atPath: path) else { throw Abort(.notFound) }
+        return try await req.fileio.asyncStreamFile(at: path, mediaType: .css)
+    }
     app.get("metrics") { _ async -> Response in
         Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: .init(string: AppMetrics.registry.emitToString()))
     }

@@ -82,6 +82,11 @@ import VaporTesting
             expectStatus(try await t.get("/healthz", as: ""), .ok)
             expectStatus(try await t.get("/metrics", as: ""), .ok)
             expectProblem(try await t.get("/api/v1/no-such-thing"), .notFound)
+            // The pages' stylesheet, served without a session or token.
+            let css = try await t.get("/tandem.css", as: "")
+            expectStatus(css, .ok)
+            #expect(css.contentType.hasPrefix("text/css") && css.text.contains("{"), "\(css)")
+            expectProblem(try await t.get("/other.css", as: ""), .notFound)
         }
     }
 }
