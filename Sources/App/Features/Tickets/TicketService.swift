@@ -18,30 +18,35 @@ enum TicketService {
     /// The busiest read there is, so it runs on SQLKit and reads columns itself: Fluent's hydration
     /// reflects over every model it builds, which cost more than the query.
     static func list(_ filter: TicketFilter, page: PageRequest, by principal: Principal, on db: any Database) async throws -> ListPage<TicketDTO> {
-        let select = try pageQuery(filter, page: page, by: principal, on: db)
-        if db.isSQLite, let sqlite = db as? any SQLiteDatabase {
-            return try await SQLiteTicketPage.read(select, limit: page.limit, sql: db.sql, sqlite: sqlite, readers: SQLiteDirect.readers(db))
-        }
-        if let postgres = PostgresDirect.database(db),
-           let page = try await PostgresTicketPage.read(select, limit: page.limit, sql: db.sql, postgres: postgres) {
-            return page
-        }
-        let rows = try await select.all()
-        let tickets = try rows.prefix(page.limit).map(Ticket.init(row:))
-        let assignees = try await assigneeIds(of: tickets.compactMap(\.id), on: db)
-        return .tickets(tickets.map { TicketDTO($0, assignees: assignees[$0.id!] ?? []) }, more: rows.count > page.limit)
+        try await read(pageQuery(filter, page: page, by: principal, on: db), limit: page.limit, on: db)
     }
 
     /// `list`'s page as the API's JSON. On PostgreSQL it is written straight from the rows' bytes.
     static func listJSON(_ filter: TicketFilter, page: PageRequest, by principal: Principal, on db: any Database) async throws -> JSONWriter {
+        let select = try pageQuery(filter, page: page, by: principal, on: db)
         if let postgres = PostgresDirect.database(db),
-           let json = try await PostgresTicketPage.json(try pageQuery(filter, page: page, by: principal, on: db), limit: page.limit, sql: db.sql, postgres: postgres) {
+           let json = try await PostgresTicketPage.json(select, limit: page.limit, sql: db.sql, postgres: postgres) {
             return json
         }
-        let tickets = try await list(filter, page: page, by: principal, on: db)
+        let tickets = try await read(select, limit: page.limit, on: db)
         var json = JSONWriter(capacity: 1024 * (tickets.items.count + 1))
         tickets.write(to: &json)
         return json
+    }
+
+    /// The tickets of a `pageQuery`, read the fastest way `db` allows.
+    private static func read(_ select: SQLSelectBuilder, limit: Int, on db: any Database) async throws -> ListPage<TicketDTO> {
+        if db.isSQLite, let sqlite = db as? any SQLiteDatabase {
+            return try await SQLiteTicketPage.read(select, limit: limit, sql: db.sql, sqlite: sqlite, readers: SQLiteDirect.readers(db))
+        }
+        if let postgres = PostgresDirect.database(db),
+           let page = try await PostgresTicketPage.read(select, limit: limit, sql: db.sql, postgres: postgres) {
+            return page
+        }
+        let rows = try await select.all()
+        let tickets = try rows.prefix(limit).map(Ticket.init(row:))
+        let assignees = try await assigneeIds(of: tickets.compactMap(\.id), on: db)
+        return .tickets(tickets.map { TicketDTO($0, assignees: assignees[$0.id!] ?? []) }, more: rows.count > limit)
     }
 
     /// The query of a page of `list`: the tickets `principal` can see under `filter`, newest first,
