@@ -57,7 +57,9 @@ import VaporTesting
 
     /// The API's page of tickets (written from the rows' bytes on PostgreSQL) is what the Content
     /// encoder writes for `TicketService.list`'s page, and every ticket on it is what the general
-    /// path (`get`, through Fluent) reads: awkward text, NULLs, assignees, cursors included.
+    /// path (`get`, through Fluent and `ticket_assignees`) reads: awkward text, NULLs, assignees,
+    /// cursors included, and still after each kind of write that changes assignees (on PostgreSQL
+    /// the page reads the copy the triggers keep in `tickets.assignee_ids`).
     @Test func ticketPageJSONMatchesTheGeneralPath() async throws {
         try await withApp { t in
             let organizationId = try await t.organization("Contoso")
@@ -65,31 +67,66 @@ import VaporTesting
             let contactId = try await t.contact(organizationId, "Pat")
             let queueId = try await t.queue("Service desk")
             let tech = try await t.resource("tess")
+            let other = try await t.resource("otto")
             let awkward = "Quotes \" backslash \\ slash / unicode é 漢 😀 \u{2028}"
             let extras: [JSON] = [
                 [:],
                 ["description": .string(awkward + " tab \t newline \n"), "siteId": .string(siteId), "contactId": .string(contactId), "queueId": .string(queueId),
                  "assigneeIds": .array([.string(tech.id), .string(t.adminId)]), "dueAt": .string("2027-01-31T23:59:59Z"), "priority": .string("high")],
-                ["assigneeIds": .array([.string(t.adminId), .string(tech.id)]), "coManagedVisible": .bool(false)],
+                ["assigneeIds": .array([.string(t.adminId), .string(other.id), .string(tech.id)]), "coManagedVisible": .bool(false)],
                 ["assigneeIds": .array([.string(tech.id)]), "source": .string("email"), "description": .string("")],
             ]
-            for (n, extra) in extras.enumerated() { try await t.ticket(organizationId, n == 1 ? awkward : "Ticket \(n)", extra: extra) }
-            let principal = try await t.adminPrincipal()
-            var pages: [App.PageRequest] = [App.PageRequest(), App.PageRequest(limit: 1), App.PageRequest(limit: 3)]
-            while let page = pages.first {
-                pages.removeFirst()
-                let json = try await TicketService.listJSON(TicketFilter(), page: page, by: principal, on: t.db)
-                let expected = try await TicketService.list(TicketFilter(), page: page, by: principal, on: t.db)
-                #expect(String(decoding: json.bytes, as: UTF8.self) == String(decoding: try Self.apiEncoder(fastDates: false).encode(expected), as: UTF8.self))
-                for item in expected.items {
-                    #expect(try await TicketService.get(#require(UUID(uuidString: item.id)), by: principal, on: t.db) == item)
-                }
-                // Follow the cursors of the small pages to the end.
-                if let cursor = expected.nextCursor, page.limit < 50 {
-                    pages.append(App.PageRequest(limit: page.limit, after: String(decoding: try #require(Data(base64URLEncoded: cursor)), as: UTF8.self)))
-                }
+            var ids: [String] = []
+            for (n, extra) in extras.enumerated() { ids.append(try await t.ticket(organizationId, n == 1 ? awkward : "Ticket \(n)", extra: extra).id) }
+            try await Self.expectPagesMatchTheGeneralPath(t)
+            // A ticket's assignees replaced, reordered, emptied.
+            try await t.must(.ok, .PATCH, "/api/v1/tickets/\(ids[2])", ["assigneeIds": .array([.string(tech.id), .string(t.adminId)])])
+            try await t.must(.ok, .PATCH, "/api/v1/tickets/\(ids[3])", ["assigneeIds": []])
+            try await t.must(.ok, .PATCH, "/api/v1/tickets/\(ids[0])", ["assigneeIds": .array([.string(other.id)])])
+            try await Self.expectPagesMatchTheGeneralPath(t)
+            // A deleted resource leaves every ticket it was assigned to.
+            try await t.must(.noContent, .DELETE, "/api/v1/resources/\(tech.id)")
+            let lists = try await Self.expectPagesMatchTheGeneralPath(t)
+            #expect(!lists.contains { $0.contains(tech.id) } && lists.contains { $0.contains(other.id) }, "\(lists)")
+        }
+        // Co-managing users: erased, and unassigned when co-management is deactivated.
+        try await withApp { t in
+            let world = try await DeactivationTests.world(t, deactivateUser: false)
+            try await Self.expectPagesMatchTheGeneralPath(t)
+            try await t.must(.noContent, .DELETE, "/api/v1/co-managing-users/\(world.user)")
+            let lists = try await Self.expectPagesMatchTheGeneralPath(t)
+            #expect(!lists.contains { $0.contains(world.user) } && lists.contains { $0.contains(world.technician) }, "\(lists)")
+        }
+        try await withApp { t in
+            _ = try await DeactivationTests.world(t)
+            try await CoManagementService.deactivate(by: t.adminPrincipal(), on: t.db)
+            try await Self.expectPagesMatchTheGeneralPath(t)
+        }
+    }
+
+    /// Compares the administrator's pages of tickets (whole, and one and three at a time, cursors
+    /// followed) with the general path; answers each ticket's assignee ids as the page shows them.
+    @discardableResult
+    static func expectPagesMatchTheGeneralPath(_ t: TestApp, sourceLocation: SourceLocation = #_sourceLocation) async throws -> [[String]] {
+        let principal = try await t.adminPrincipal()
+        var assignees: [[String]] = []
+        var pages: [App.PageRequest] = [App.PageRequest(), App.PageRequest(limit: 1), App.PageRequest(limit: 3)]
+        while let page = pages.first {
+            pages.removeFirst()
+            let json = try await TicketService.listJSON(TicketFilter(), page: page, by: principal, on: t.db)
+            let expected = try await TicketService.list(TicketFilter(), page: page, by: principal, on: t.db)
+            #expect(String(decoding: json.bytes, as: UTF8.self) == String(decoding: try Self.apiEncoder(fastDates: false).encode(expected), as: UTF8.self),
+                    sourceLocation: sourceLocation)
+            for item in expected.items {
+                #expect(try await TicketService.get(#require(UUID(uuidString: item.id)), by: principal, on: t.db) == item, sourceLocation: sourceLocation)
+                if page.limit == App.PageRequest.defaultLimit { assignees.append(item.assigneeIds) }
+            }
+            // Follow the cursors of the small pages to the end.
+            if let cursor = expected.nextCursor, page.limit < App.PageRequest.defaultLimit {
+                pages.append(App.PageRequest(limit: page.limit, after: String(decoding: try #require(Data(base64URLEncoded: cursor)), as: UTF8.self)))
             }
         }
+        return assignees
     }
 
     /// A created ticket's audit JSON, written around its number before the number is drawn, is what

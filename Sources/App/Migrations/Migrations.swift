@@ -32,5 +32,6 @@ enum Migrations {
         AddClientProfileFields(),
         PartialAuditTicketIndex(),
         TicketAssigneeOrderIndex(),
+        TicketAssigneeIds(),
     ]
 }

@@ -143,9 +143,7 @@ enum CoManagementService {
             try await Organization.query(on: db).filter(\.$coManagementEnabled == true).set(\.$coManagementEnabled, to: false).update()
             try step(.disableOrganizations)
             let ticketIds = impact.ticketsToUnassign.compactMap { UUID(uuidString: $0.id) }
-            if !ticketIds.isEmpty {
-                try await TicketAssignee.query(on: db).filter(\.$ticketId ~~ ticketIds).delete()
-            }
+            try await TicketAssignments.unassignAll(of: ticketIds, on: db)
             try step(.unassignTickets)
             try await CoManagedAssociation.query(on: db).delete()
             try step(.deleteAssociations)

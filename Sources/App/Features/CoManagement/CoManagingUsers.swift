@@ -216,7 +216,7 @@ enum CoManagingUsers {
             try await CoManagingTeamMember.query(on: db).filter(\.$userId == id).delete()
             try await CoManagingUserRole.query(on: db).filter(\.$userId == id).delete()
             try await QueueMember.query(on: db).filter(\.$principalId == id).delete()
-            try await TicketAssignee.query(on: db).filter(\.$principalId == id).delete()
+            try await TicketAssignments.unassign(id, on: db)
             try await APIToken.query(on: db).filter(\.$principalId == id).delete()
             try await Note.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()
             try await TimeEntry.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()

@@ -251,7 +251,7 @@ enum PeopleAPI {
             let before = try await dto(resource, on: req.db)
             try await req.db.write { db in
                 // Staff who worked tickets stay in history: they are deactivated, not removed.
-                try await TicketAssignee.query(on: db).filter(\.$principalId == id).delete()
+                try await TicketAssignments.unassign(id, on: db)
                 try await QueueMember.query(on: db).filter(\.$principalId == id).delete()
                 try await TeamMember.query(on: db).filter(\.$principalId == id).delete()
                 try await APIToken.query(on: db).filter(\.$principalId == id).delete()

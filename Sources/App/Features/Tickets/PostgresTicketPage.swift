@@ -33,9 +33,8 @@ enum PostgresTicketPage {
         return json
     }
 
-    /// The page's rows (up to `limit + 1`, as the query asks). The assignees come in the same
-    /// statement, one array per ticket (an index-only probe per row of the page): one round trip
-    /// for the page instead of two.
+    /// The page's rows (up to `limit + 1`, as the query asks), each ticket's assignees with it
+    /// (`tickets.assignee_ids`, which the triggers of `TicketAssigneeIds` keep).
     private static func rows(_ select: SQLSelectBuilder, sql: any SQLDatabase, postgres: any PostgresDatabase) async throws -> [PostgresRow]? {
         // A copy of the caller's query: the general path it falls back to stays as it was.
         var query = select.select
@@ -71,8 +70,7 @@ struct PostgresTicketRow {
     }
 
     /// The select list that sends a ticket as this type reads it.
-    static let selectList = "ROW(\(Ticket.qualifiedColumns), "
-        + "ARRAY(SELECT principal_id FROM ticket_assignees WHERE ticket_id = tickets.id ORDER BY position)) AS ticket"
+    static let selectList = "ROW(\(Ticket.qualifiedColumns), \"tickets\".\"assignee_ids\") AS ticket"
 
     /// A value that is not what its column holds (a schema out of step with `Column`).
     struct UnexpectedValue: Error, CustomStringConvertible {

@@ -503,9 +503,11 @@ enum TicketService {
 
     private static func replaceAssignees(of ticketId: UUID, with assignees: [UUID], kinds: [UUID: PrincipalKind], on db: any Database) async throws {
         try await TicketAssignee.query(on: db).filter(\.$ticketId == ticketId).delete()
-        for (position, principalId) in assignees.enumerated() {
-            try await TicketAssignee(ticketId: ticketId, principalId: principalId, kind: kinds[principalId] ?? .resource, position: position).create(on: db)
-        }
+        // One statement for the list: on PostgreSQL each statement runs the trigger that copies it to the ticket.
+        try await db.bulkInsert(into: TicketAssignee.schema, columns: ["id", "ticket_id", "principal_id", "principal_kind", "position"],
+                                rows: assignees.enumerated().map { position, principalId in
+                                    [.id(.v7()), .id(ticketId), .id(principalId), .text((kinds[principalId] ?? .resource).rawValue), .int(position)]
+                                })
     }
 
     /// Allocates `?1` ticket numbers on SQLite (under its write lock) and answers the last: they are the `?1` numbers up to it.
