@@ -11,6 +11,9 @@ import SQLKit
 /// locked locks them first, in id order (`TicketAssignments`): a ticket's update
 /// locks its row before its assignees, and the other order could deadlock.
 struct TicketAssigneeIds: AsyncMigration {
+    /// A ticket's assignees in their order, as the triggers and the backfill write them.
+    static let assigneesInOrder = "ARRAY(SELECT a.principal_id FROM ticket_assignees a WHERE a.ticket_id = tickets.id ORDER BY a.position)"
+
     func prepare(on database: any Database) async throws {
         guard !database.isSQLite else { return }
         let sql = database as! any SQLDatabase
@@ -18,8 +21,7 @@ struct TicketAssigneeIds: AsyncMigration {
         try await sql.raw("""
             CREATE FUNCTION tandem_refresh_assignee_ids() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                UPDATE tickets SET assignee_ids = ARRAY(
-                    SELECT a.principal_id FROM ticket_assignees a WHERE a.ticket_id = tickets.id ORDER BY a.position)
+                UPDATE tickets SET assignee_ids = \(unsafeRaw: Self.assigneesInOrder)
                 WHERE tickets.id IN (SELECT ticket_id FROM changed);
                 RETURN NULL;
             END $$
@@ -32,9 +34,7 @@ struct TicketAssigneeIds: AsyncMigration {
                 """).run()
         }
         try await sql.raw("""
-            UPDATE tickets SET assignee_ids = ARRAY(
-                SELECT a.principal_id FROM ticket_assignees a WHERE a.ticket_id = tickets.id ORDER BY a.position)
-            WHERE tickets.id IN (SELECT ticket_id FROM ticket_assignees)
+            UPDATE tickets SET assignee_ids = \(unsafeRaw: Self.assigneesInOrder) WHERE tickets.id IN (SELECT ticket_id FROM ticket_assignees)
             """).run()
     }
 
