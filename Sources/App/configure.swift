@@ -20,8 +20,15 @@ public struct AppOptions: Sendable {
     public var bcryptCost: Int
     /// Cookies marked Secure (set when served over TLS or behind a TLS proxy).
     public var secureCookies: Bool
+    /// When set, `/metrics` needs this bearer token.
+    public var metricsToken: String?
+    /// When set, `/metrics` answers only these addresses.
+    public var metricsAllowedAddresses: Set<String>?
 
-    public init(storage: Storage, blobDirectory: String = "data/blobs", blobsInDatabase: Bool? = nil, bcryptCost: Int = 12, secureCookies: Bool = false) {
+    public init(storage: Storage, blobDirectory: String = "data/blobs", blobsInDatabase: Bool? = nil, bcryptCost: Int = 12, secureCookies: Bool = false,
+                metricsToken: String? = nil, metricsAllowedAddresses: Set<String>? = nil) {
+        self.metricsToken = metricsToken
+        self.metricsAllowedAddresses = metricsAllowedAddresses
         self.storage = storage
         self.blobDirectory = blobDirectory
         if case .postgres = storage {
@@ -42,7 +49,12 @@ public struct AppOptions: Sendable {
             blobDirectory: Environment.get("TANDEM_BLOB_DIR") ?? "data/blobs",
             blobsInDatabase: Environment.get("TANDEM_BLOB_STORE").map { $0 == "database" },
             bcryptCost: Environment.get("TANDEM_BCRYPT_COST").flatMap(Int.init) ?? 12,
-            secureCookies: Environment.get("TANDEM_SECURE_COOKIES") == "1" || (Environment.get("TANDEM_PUBLIC_URL")?.hasPrefix("https://") ?? false))
+            secureCookies: Environment.get("TANDEM_SECURE_COOKIES") == "1" || (Environment.get("TANDEM_PUBLIC_URL")?.hasPrefix("https://") ?? false),
+            metricsToken: Environment.get("TANDEM_METRICS_TOKEN").flatMap { $0.isEmpty ? nil : $0 },
+            metricsAllowedAddresses: Environment.get("TANDEM_METRICS_ALLOW").flatMap { list in
+                let addresses = Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+                return addresses.isEmpty ? nil : addresses
+            })
     }
 }
 
@@ -102,6 +114,7 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
 
     app.middleware = .init()
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(ProblemMiddleware())
     app.middleware.use(TokenAuthenticator())
 

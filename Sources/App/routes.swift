@@ -16,8 +16,9 @@ func routes(_ app: Application) throws {
         guard FileManager.default.isReadableFile(atPath: path) else { throw Abort(.notFound) }
         return try await req.fileio.asyncStreamFile(at: path, mediaType: .css)
     }
-    app.get("metrics") { _ async -> Response in
-        Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: .init(string: AppMetrics.registry.emitToString()))
+    app.get("metrics") { req async throws -> Response in
+        try MetricsAccess.authorize(req, req.settings.options)
+        return Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: .init(string: AppMetrics.registry.emitToString()))
     }
 
     let api = app.grouped("api", "v1")

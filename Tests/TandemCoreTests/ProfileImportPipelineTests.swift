@@ -25,6 +25,8 @@ import Testing
 
         func deletionBlockers(_ ids: [UUID]) -> [UUID: String] { blocked.filter { ids.contains($0.key) } }
 
+        func portalLogins(_ ids: [UUID]) -> Set<UUID> { [] }
+
         func apply(_ changes: [ProfileChange]) -> [Int: String] {
             for change in changes {
                 switch change {

@@ -231,6 +231,8 @@ enum PermissionsText {
 /// Reads the bearer token or the session cookie. Routes that need a principal ask `req.principal`.
 struct TokenAuthenticator: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        // `/metrics` has a bearer token of its own (`MetricsAccess`).
+        if request.url.path == "/metrics" { return try await next.respond(to: request) }
         if let bearer = request.headers.bearerAuthorization {
             // An enrolment token is good only for setting up two-factor authentication.
             guard let authenticated = try await Tokens.resolve(bearer.token, on: request.db),
@@ -240,6 +242,7 @@ struct TokenAuthenticator: AsyncMiddleware {
             request.authenticated = authenticated
         } else if let cookie = request.cookies[Tokens.sessionCookie]?.string,
                   let authenticated = try await Tokens.resolve(cookie, on: request.db), authenticated.tokenKind == .session {
+            try CookieAPIWrites.authorize(request, session: authenticated)
             request.authenticated = authenticated
         }
         return try await next.respond(to: request)
@@ -259,7 +262,7 @@ enum PrincipalLoader {
                 """).first() else { return nil }
             return try await resource(id: id, row: row, on: db)
         case .contact:
-            guard let contact = try await Contact.find(id, on: db) else { return nil }
+            guard let contact = try await Contact.find(id, on: db), try await !Sessions.isCoManagingContact(id, on: db) else { return nil }
             return Principal(
                 id: id, kind: .contact, displayName: contact.fullName, securityLevelId: nil, permissions: .nothing,
                 organizationId: contact.organizationId, contactId: id, portalOrganizationWide: contact.portalOrganizationWide)

@@ -33,5 +33,8 @@ enum Migrations {
         PartialAuditTicketIndex(),
         TicketAssigneeOrderIndex(),
         TicketAssigneeIds(),
+        AddManageCredentialsPermission(),
+        CreateLoginThrottle(),
+        EndPortalLoginsOfCoManagingContacts(),
     ]
 }

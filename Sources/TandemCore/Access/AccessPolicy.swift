@@ -255,7 +255,8 @@ public enum AccessPolicy {
             // `.id: nil` asks about the organization's profiles in general, not one contact.
             organizationScope(for: principal, area: .contacts, operation).evaluate(ScopeFacts(values: [.organization: organizationId, .id: nil]))
         }
-        let rights = ProfileImportRights(add: allows(.create), edit: allows(.edit), delete: allows(.delete))
+        let rights = ProfileImportRights(add: allows(.create), edit: allows(.edit), delete: allows(.delete),
+                                         changeLoginEmails: (try? authorizeCredentialChange(principal, .loginName)) != nil)
         return ProfileTransfer(export: allows(.view), importRights: rights)
     }
 

@@ -19,8 +19,10 @@ public enum TicketScope: String, Codable, Sendable, CaseIterable {
 }
 
 /// Administrative permissions: a co-managed level can never hold one of these.
+/// `manageCredentials` sets and resets anyone's password, portal login, login email or username and
+/// two-factor state (SPEC §1): never a side effect of editing a record.
 public enum AdminPermission: String, Codable, Sendable, CaseIterable, Comparable {
-    case configureSecurityLevels, manageUsers, manageRules, manageVaultKeys, activateCoManagement, manageSettings
+    case configureSecurityLevels, manageUsers, manageRules, manageVaultKeys, activateCoManagement, manageSettings, manageCredentials
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }

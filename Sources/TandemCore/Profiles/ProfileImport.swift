@@ -22,6 +22,15 @@ public enum ProfileChange: Sendable, Equatable {
         case .add(let row, _, _), .edit(let row, _, _, _), .delete(let row, _, _): row
         }
     }
+
+    /// Whether the profile's sessions and tokens end with this change: its login email changes, or it goes.
+    public var endsSessions: Bool {
+        switch self {
+        case .add: false
+        case .edit(_, _, let before, let after): before.email?.lowercased() != after.email?.lowercased()
+        case .delete: true
+        }
+    }
 }
 
 /// Where the profiles of one site live. The server implements it over SQL; a PSA contact sync reuses the
@@ -31,6 +40,8 @@ public protocol ProfileStore: Sendable {
     func find(ids: [UUID], emails: [String], names: [ProfileNameKey]) async throws -> [StoredProfile]
     /// Why some of these profiles cannot be deleted (on tickets, a co-managing user), by id.
     func deletionBlockers(_ ids: [UUID]) async throws -> [UUID: String]
+    /// Which of these profiles log in to the portal with their email: changing it is a credential change.
+    func portalLogins(_ ids: [UUID]) async throws -> Set<UUID>
     /// Applies the changes, each all-or-nothing; answers the reason for each row it could not write.
     func apply(_ changes: [ProfileChange]) async throws -> [Int: String]
 }
@@ -50,14 +61,17 @@ public struct ProfileImportRights: Sendable, Equatable {
     public var add: Bool
     public var edit: Bool
     public var delete: Bool
+    /// Changing the email of a profile that logs in to the portal with it (`manageCredentials`).
+    public var changeLoginEmails: Bool
 
-    public init(add: Bool, edit: Bool, delete: Bool) {
+    public init(add: Bool, edit: Bool, delete: Bool, changeLoginEmails: Bool = false) {
         self.add = add
         self.edit = edit
         self.delete = delete
+        self.changeLoginEmails = changeLoginEmails
     }
 
-    public static let all = ProfileImportRights(add: true, edit: true, delete: true)
+    public static let all = ProfileImportRights(add: true, edit: true, delete: true, changeLoginEmails: true)
 }
 
 /// The result of an import: counts and every failed row with its reason.
@@ -162,11 +176,19 @@ public struct ProfileImporter: Sendable {
             }
         }
         let blockers = deletable.isEmpty ? [:] : try await store.deletionBlockers(Array(deletable))
+        // Profiles whose login email a row would change, asked only when the rights do not cover it.
+        var emailChanges = Set<UUID>()
+        if !rights.changeLoginEmails, layout.index[.email] != nil {
+            for row in parsed where row.request != .delete {
+                if let id = UUID(uuidString: row.id), let stored = site.byId[id], (stored.profile.email ?? "").lowercased() != row.email { emailChanges.insert(id) }
+            }
+        }
+        let portalLogins = emailChanges.isEmpty ? [] : try await store.portalLogins(Array(emailChanges))
 
         // Each row is matched against the site as the rows before it leave it, as if one at a time.
         var changes: [ProfileChange] = []
         for row in parsed {
-            switch decide(row, layout: layout, site: site, blockers: blockers) {
+            switch decide(row, layout: layout, site: site, blockers: blockers, portalLogins: portalLogins) {
             case .fails(let errors): fail(errors)
             case .unchanged: report.unchanged += 1
             case .change(let change):
@@ -212,7 +234,7 @@ public struct ProfileImporter: Sendable {
     }
 
     /// The change a row asks for, or that the profile already matches it, or why it fails.
-    private mutating func decide(_ row: ProfileRow, layout: ProfileSheetLayout, site: SiteProfiles, blockers: [UUID: String]) -> Decision {
+    private mutating func decide(_ row: ProfileRow, layout: ProfileSheetLayout, site: SiteProfiles, blockers: [UUID: String], portalLogins: Set<UUID>) -> Decision {
         func rowError(_ column: ProfileColumn?, _ reason: String) -> Decision {
             .fails([ProfileRowError(row: row.number, column: column?.header, cell: column.flatMap { layout.cell($0, row: row.number) }, reason: reason)])
         }
@@ -257,6 +279,9 @@ public struct ProfileImporter: Sendable {
         if let target {
             if target.profile == profile { return .unchanged }
             guard rights.edit else { return rowError(nil, "your security level does not allow editing profiles") }
+            if profile.email?.lowercased() != target.profile.email?.lowercased(), portalLogins.contains(target.id) {
+                return rowError(.email, "the profile logs in to the portal with its email; changing it needs the manageCredentials permission")
+            }
             return .change(.edit(row: row.number, id: target.id, before: target.profile, after: profile))
         }
         // Without an id or an email, an identical profile at the site is this row imported before.

@@ -48,48 +48,47 @@ struct PersonalTokenDTO: Content {
     var createdAt: Date?
 }
 
-/// Password login, rate limited per username and per address, kept in the database.
+/// Password login, rate limited per username and per address, counted in the database (`LoginThrottle`).
 enum Login {
     static let lifetime: TimeInterval = 12 * 3600
-    static let window: TimeInterval = 15 * 60
+    static let window = LoginThrottle.window
     static let maxFailuresPerUsername = 5
     static let maxFailuresPerAddress = 50
 
-    /// Checks the credentials and returns the principal; counts failures; 429 past the limit.
+    /// Checks the credentials and returns the principal; 429 past the limit. The attempt is counted
+    /// before the password is checked and taken back when it was right, so parallel wrong passwords
+    /// or codes never get more than the limit's tries.
     static func verify(username rawUsername: String, password: String, totp: String? = nil, address: String, on db: any Database, passwords: AsyncPasswordHasher) async throws -> (id: UUID, kind: PrincipalKind) {
-        // No username holds a control character, and PostgreSQL text cannot even store a NUL to count the failure.
+        // No username holds a control character, and PostgreSQL text cannot even store a NUL to count the attempt.
         guard !rawUsername.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw TandemError.invalid("username", "must not contain control characters")
         }
         let username = try await normalize(rawUsername, on: db)
-        let since = Date().addingTimeInterval(-window)
-        let byName = try await LoginFailure.query(on: db).filter(\.$username == username).filter(\.$at > since).count()
-        let byAddress = try await LoginFailure.query(on: db).filter(\.$address == address).filter(\.$at > since).count()
-        if byName >= maxFailuresPerUsername || byAddress >= maxFailuresPerAddress {
+        let attempts = [LoginThrottle.Attempt(key: "username:" + username, limit: maxFailuresPerUsername),
+                        LoginThrottle.Attempt(key: "address:" + address, limit: maxFailuresPerAddress)]
+        guard try await LoginThrottle.attempt(attempts, on: db) else {
             throw TandemError.rateLimited(retryAfterSeconds: Int(window))
         }
-        if let found = try await check(username: username, password: password, on: db, passwords: passwords) {
-            guard found.kind == .coManagingUser else { return found }
-            do {
-                try await TwoFactor.checkLogin(userId: found.id, code: totp, on: db)
-                return found
-            } catch TandemError.totpRequired(let detail) {
-                // A wrong code counts against the limit like a wrong password; asking for one does not.
-                if let totp, !totp.isEmpty { try await recordFailure(username: username, address: address, on: db) }
-                throw TandemError.totpRequired(detail)
-            }
+        guard let found = try await check(username: username, password: password, on: db, passwords: passwords) else {
+            throw TandemError.unauthorized("The username or password is wrong.")
         }
-        try await recordFailure(username: username, address: address, on: db)
-        throw TandemError.unauthorized("The username or password is wrong.")
-    }
-
-    static func recordFailure(username: String, address: String, on db: any Database) async throws {
-        let failure = LoginFailure()
-        failure.id = .v7()
-        failure.username = username
-        failure.address = address
-        failure.at = Date()
-        try await failure.create(on: db)
+        let right = { try await LoginThrottle.release(attempts.map(\.key), on: db) }
+        guard found.kind == .coManagingUser else {
+            try await right()
+            return found
+        }
+        do {
+            try await TwoFactor.checkLogin(userId: found.id, code: totp, on: db)
+        } catch TandemError.totpRequired(let detail) {
+            // A wrong code stays counted like a wrong password; asking for one does not.
+            if totp?.isEmpty ?? true { try await right() }
+            throw TandemError.totpRequired(detail)
+        } catch TandemError.totpEnrolmentRequired(let token) {
+            try await right()
+            throw TandemError.totpEnrolmentRequired(enrolmentToken: token)
+        }
+        try await right()
+        return found
     }
 
     /// `user@<tenant domain>` logs in as `user`; other addresses are contacts' emails.
@@ -107,12 +106,61 @@ enum Login {
         if let user = try await CoManagingUser.query(on: db).filter(\.$username == username).filter(\.$active == true).filter(\.$erased == false).first() {
             return try await passwords.verify(password, created: user.passwordHash) ? (user.id!, .coManagingUser) : nil
         }
-        if username.contains("@"), let contact = try await Contact.query(on: db).filter(\.$email == username).first(), let hash = contact.portalPasswordHash {
+        if username.contains("@"), let contact = try await Contact.query(on: db).filter(\.$email == username).first(), let hash = contact.portalPasswordHash,
+           try await !Sessions.isCoManagingContact(contact.id!, on: db) {
             return try await passwords.verify(password, created: hash) ? (contact.id!, .contact) : nil
         }
         // Spend the same time on unknown users, so timing does not reveal which usernames exist.
         _ = try? await passwords.hash(password)
         return nil
+    }
+}
+
+struct PasswordChangeInput: Decodable, Sendable {
+    var currentPassword: String?
+    var newPassword: String?
+}
+
+/// A principal changes their own password with the current one (`PUT /api/v1/me/password`): every other
+/// session and token of theirs ends, the one in use stays. Wrong current passwords are limited like logins.
+enum OwnPassword {
+    static func change(_ input: PasswordChangeInput, of authenticated: Authenticated, on db: any Database, passwords: AsyncPasswordHasher) async throws {
+        let principal = authenticated.principal
+        var validator = FieldValidator()
+        if input.currentPassword?.isEmpty ?? true { validator.fail("currentPassword", "is required") }
+        if let new = input.newPassword {
+            if new.count < 10 { validator.fail("newPassword", "must be at least 10 characters") }
+            if new.count > 200 { validator.fail("newPassword", "must be at most 200 characters") }
+            if new == input.currentPassword { validator.fail("newPassword", "must differ from the current password") }
+        } else {
+            validator.fail("newPassword", "is required")
+        }
+        try validator.check()
+        let stored: (hash: String?, save: @Sendable (String, any Database) async throws -> Void)
+        switch principal.kind {
+        case .resource:
+            guard let resource = try await Resource.find(principal.id, on: db) else { throw TandemError.unauthorized("Not logged in.") }
+            stored = (resource.passwordHash, { hash, db in resource.passwordHash = hash; try await resource.save(on: db) })
+        case .coManagingUser:
+            guard let user = try await CoManagingUser.find(principal.id, on: db) else { throw TandemError.unauthorized("Not logged in.") }
+            stored = (user.passwordHash, { hash, db in user.passwordHash = hash; try await user.save(on: db) })
+        case .contact:
+            guard let contact = try await Contact.find(principal.id, on: db) else { throw TandemError.unauthorized("Not logged in.") }
+            stored = (contact.portalPasswordHash, { hash, db in contact.portalPasswordHash = hash; try await contact.save(on: db) })
+        }
+        let attempt = LoginThrottle.Attempt(key: "password-change:\(principal.id.uuidString)", limit: Login.maxFailuresPerUsername)
+        guard try await LoginThrottle.attempt([attempt], on: db) else { throw TandemError.rateLimited(retryAfterSeconds: Int(Login.window)) }
+        guard let hash = stored.hash, try await passwords.verify(input.currentPassword!, created: hash) else {
+            throw TandemError.invalid("currentPassword", "is not your current password")
+        }
+        try await LoginThrottle.release([attempt.key], on: db)
+        let newHash = try await passwords.hash(input.newPassword!)
+        let save = stored.save
+        try await db.write { db in
+            try await save(newHash, db)
+            try await Sessions.end(of: principal.id, except: authenticated.tokenId, on: db)
+            try await Audit.record("passwordChanged", principal.kind.auditEntity, id: principal.id, by: principal, organizationId: principal.organizationId, on: db)
+        }
     }
 }
 
@@ -135,6 +183,11 @@ enum AuthAPI {
         }
         api.get("me") { req async throws -> PrincipalDTO in
             PrincipalDTO(try req.principal)
+        }
+        api.put("me", "password") { req async throws -> HTTPStatus in
+            guard let authenticated = req.authenticated, authenticated.tokenKind != .enrolment else { throw TandemError.unauthorized("Not logged in.") }
+            try await OwnPassword.change(req.content.decode(PasswordChangeInput.self), of: authenticated, on: req.db, passwords: req.password.async)
+            return .noContent
         }
         let tokens = api.grouped("me", "api-tokens")
         tokens.get { req async throws -> ListPage<PersonalTokenDTO> in

@@ -28,15 +28,3 @@ final class APIToken: Model, @unchecked Sendable {
 
     init() {}
 }
-
-/// Failed logins, kept in the database so the limit holds across instances.
-final class LoginFailure: Model, @unchecked Sendable {
-    static let schema = "login_failures"
-
-    @ID(key: .id) var id: UUID?
-    @Field(key: "username") var username: String
-    @Field(key: "address") var address: String
-    @Field(key: "at") var at: Date
-
-    init() {}
-}

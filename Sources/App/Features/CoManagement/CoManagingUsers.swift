@@ -24,6 +24,8 @@ enum CoManagingUsers {
 
     static func create(_ input: CoManagingUserInput, by principal: Principal, on db: any Database, passwords: AsyncPasswordHasher) async throws -> CoManagingUserDTO {
         try AccessPolicy.authorizeAdmin(principal, .manageUsers)
+        // The wizard sets the user's password: a credential like any other.
+        try AccessPolicy.authorizeCredentialChange(principal, .password)
         var validator = FieldValidator()
         let organizationId = validator.id(input.organizationId.value, "organizationId")
         let contactId = input.contactId.value.flatMap { validator.id($0, "contactId") }
@@ -106,6 +108,9 @@ enum CoManagingUsers {
                     user.contactId = contact.id!
                 } else {
                     user.contactId = contactId!
+                    // From now on the contact logs in only as this user, with its two-factor step.
+                    try await Contact.query(on: db).filter(\.$id == contactId!).set(\.$portalPasswordHash, to: nil).update()
+                    try await Sessions.end(of: contactId!, on: db)
                 }
                 try await user.create(on: db)
                 for queueId in Set(queueIds) { try await QueueMember(queueId: queueId, principalId: userId).create(on: db) }
@@ -167,7 +172,10 @@ enum CoManagingUsers {
             }
             user.active = active
         }
+        if password != nil { try AccessPolicy.authorizeCredentialChange(principal, .password) }
+        if user.username != before.username { try AccessPolicy.authorizeCredentialChange(principal, .loginName) }
         if let password { user.passwordHash = try await passwords.hash(password) }
+        let passwordSet = password != nil
         let newQueueIds = queueIds
         try await mapUniqueViolation("the username '\(user.username)' is taken") {
             try await db.write { db in
@@ -180,7 +188,9 @@ enum CoManagingUsers {
                     try await CoManagingUserRole.query(on: db).filter(\.$userId == id).delete()
                     for roleId in Set(roleIds) { try await CoManagingUserRole(userId: id, roleId: roleId).create(on: db) }
                 }
-                if !user.active { try await APIToken.query(on: db).filter(\.$principalId == id).delete() }
+                // A new password or a deactivation ends every session and token: re-activation revives none.
+                if passwordSet || !user.active { try await Sessions.end(of: id, on: db) }
+                if passwordSet { try await Audit.record("passwordSet", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId, on: db) }
                 try await Audit.record("updated", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId,
                                        before: before, after: try await dto(user, on: db), on: db)
             }
@@ -217,7 +227,8 @@ enum CoManagingUsers {
             try await CoManagingUserRole.query(on: db).filter(\.$userId == id).delete()
             try await QueueMember.query(on: db).filter(\.$principalId == id).delete()
             try await TicketAssignments.unassign(id, on: db)
-            try await APIToken.query(on: db).filter(\.$principalId == id).delete()
+            try await Sessions.end(of: id, on: db)
+            try await Sessions.end(of: user.contactId, on: db)
             try await Note.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()
             try await TimeEntry.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()
             try await Attachment.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()

@@ -63,13 +63,12 @@ enum TwoFactor {
             throw TandemError.conflict("start enrolment first: POST /api/v1/me/totp")
         }
         // Wrong codes are limited like logins, so the secret cannot be guessed while the enrolment token lasts.
-        let attempts = "totp-confirm:\(user.id!.uuidString)"
-        let recent = try await LoginFailure.query(on: db).filter(\.$username == attempts).filter(\.$at > now.addingTimeInterval(-Login.window)).count()
-        if recent >= Login.maxFailuresPerUsername { throw TandemError.rateLimited(retryAfterSeconds: Int(Login.window)) }
+        let attempt = LoginThrottle.Attempt(key: "totp-confirm:\(user.id!.uuidString)", limit: Login.maxFailuresPerUsername)
+        guard try await LoginThrottle.attempt([attempt], now: now, on: db) else { throw TandemError.rateLimited(retryAfterSeconds: Int(Login.window)) }
         guard let counter = TOTP(secret: secret).verify(code, at: now) else {
-            try await Login.recordFailure(username: attempts, address: "totp-confirm", on: db)
             throw TandemError.invalid("code", "the code does not match; check the authenticator app's clock and try the current code")
         }
+        try await LoginThrottle.release([attempt.key], on: db)
         user.totpConfirmed = true
         user.totpLastCounter = Int(counter)
         try await db.write { db in
@@ -83,7 +82,9 @@ enum TwoFactor {
     /// An admin pauses 2FA for a user who lost their device: for the next login, or for 24 hours.
     static func pause(userId: UUID, _ pause: Pause, now: Date = Date(), by principal: Principal, on db: any Database) async throws -> CoManagingUser {
         try AccessPolicy.authorizeAdmin(principal, .manageUsers)
-        guard let user = try await CoManagingUser.find(userId, on: db), !user.erased else { throw TandemError.notFound("co-managing user") }
+        let user = try await CoManagingUsers.visible(userId, by: principal, on: db)
+        guard !user.erased else { throw TandemError.notFound("co-managing user") }
+        try AccessPolicy.authorizeCredentialChange(principal, .twoFactor)
         switch pause {
         case .nextLogin: user.totpPauseNextLogin = true
         case .hours24: user.totpPausedUntil = now.addingTimeInterval(24 * 3600)

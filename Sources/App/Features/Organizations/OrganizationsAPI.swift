@@ -289,15 +289,17 @@ enum OrganizationsAPI {
             contact.phones = []
             var validator = FieldValidator()
             let organizationId = validator.id(input.organizationId.value, "organizationId")
-            let password = try await apply(input, to: contact, creating: true, &validator, req: req)
+            let portalLogin = try await apply(input, to: contact, creating: true, &validator, req: req)
             try validator.check()
             try await requireOrganization(organizationId!, for: req, area: .contacts, .create)
             contact.organizationId = organizationId!
             try await checkSite(contact, on: req.db)
-            if let password { contact.portalPasswordHash = try await req.password.async.hash(password) }
+            try await PortalLogin.authorize(portalLogin, of: contact, loginEmailChanged: false, by: principal, on: req.db)
+            try await portalLogin.apply(to: contact, passwords: req.password.async)
             try await req.db.write { db in
                 try await contact.create(on: db)
                 try await Audit.record("created", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, after: ContactDTO(contact), on: db)
+                try await portalLogin.record(for: contact, by: principal, on: db)
             }
             return try await ContactDTO(contact).encodeResponse(status: .created, for: req)
         }
@@ -314,13 +316,19 @@ enum OrganizationsAPI {
             if let text = input.organizationId.value, text != contact.organizationId.uuidString {
                 validator.fail("organizationId", "a contact cannot move to another organization")
             }
-            let password = try await apply(input, to: contact, creating: false, &validator, req: req)
+            let hadPortalLogin = contact.portalPasswordHash != nil
+            let portalLogin = try await apply(input, to: contact, creating: false, &validator, req: req)
             try validator.check()
             try await checkSite(contact, on: req.db)
-            if let password { contact.portalPasswordHash = try await req.password.async.hash(password) }
+            let loginEmailChanged = hadPortalLogin && contact.email != before.email
+            try await PortalLogin.authorize(portalLogin, of: contact, loginEmailChanged: loginEmailChanged, by: principal, on: req.db)
+            try await portalLogin.apply(to: contact, passwords: req.password.async)
             try await req.db.write { db in
                 try await contact.save(on: db)
                 try await Audit.record("updated", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, before: before, after: ContactDTO(contact), on: db)
+                try await portalLogin.record(for: contact, by: principal, on: db)
+                // The old password or login email no longer opens anything.
+                if portalLogin != .unchanged || loginEmailChanged { try await Sessions.end(of: contact.id!, on: db) }
             }
             return ContactDTO(contact)
         }
@@ -349,8 +357,8 @@ enum OrganizationsAPI {
         }
     }
 
-    /// Applies a contact body; returns a new portal password when one was given.
-    static func apply(_ input: ContactInput, to contact: Contact, creating: Bool, _ validator: inout FieldValidator, req: Request) async throws -> String? {
+    /// Applies a contact body but its portal login, which it returns for `PortalLogin.authorize`.
+    static func apply(_ input: ContactInput, to contact: Contact, creating: Bool, _ validator: inout FieldValidator, req: Request) async throws -> PortalLogin {
         if creating || !input.firstName.isAbsent, let value = validator.text(input.firstName.value, "firstName", max: 100) { contact.firstName = value }
         if creating || !input.lastName.isAbsent, let value = validator.text(input.lastName.value, "lastName", max: 100) { contact.lastName = value }
         if !input.email.isAbsent { contact.email = validator.email(input.email.value, "email") }
@@ -381,15 +389,57 @@ enum OrganizationsAPI {
             contact.phones = []
         }
         if !input.portalOrganizationWide.isAbsent { contact.portalOrganizationWide = input.portalOrganizationWide.value ?? false }
-        guard let password = input.password.value else { return nil }
-        if password.count < 10 { validator.fail("password", "must be at least 10 characters") }
-        if contact.email == nil { validator.fail("password", "a contact needs an email to log in to the portal") }
-        return password
+        switch input.password {
+        case .absent: return .unchanged
+        case .null: return .removed
+        case .value(let password):
+            if password.count < 10 { validator.fail("password", "must be at least 10 characters") }
+            if password.count > 200 { validator.fail("password", "must be at most 200 characters") }
+            if contact.email == nil { validator.fail("password", "a contact needs an email to log in to the portal") }
+            return .set(password)
+        }
     }
 
     static func checkSite(_ contact: Contact, on db: any Database) async throws {
         if let siteId = contact.siteId, try await Site.query(on: db).filter(\.$id == siteId).filter(\.$organizationId == contact.organizationId).count() == 0 {
             throw TandemError.invalid("siteId", "no site with this id in the contact's organization")
         }
+    }
+}
+
+/// A contact's portal login as a contact body changes it. Setting, resetting or removing one is a
+/// credential change (`AccessPolicy.authorizeCredentialChange`), never a side effect of editing the contact,
+/// and a contact bound to a co-managing user cannot hold one. Until invitations by mail exist, an
+/// administrator sets the password, and each change is audited on its own.
+enum PortalLogin: Equatable, Sendable {
+    case unchanged
+    case set(String)
+    case removed
+
+    static func authorize(_ change: PortalLogin, of contact: Contact, loginEmailChanged: Bool, by principal: Principal, on db: any Database) async throws {
+        if change != .unchanged { try AccessPolicy.authorizeCredentialChange(principal, .password) }
+        if loginEmailChanged { try AccessPolicy.authorizeCredentialChange(principal, .loginName) }
+        if case .set = change, let id = contact.id {
+            try AccessPolicy.refusePortalLogin(forCoManagingContact: try await Sessions.isCoManagingContact(id, on: db))
+        }
+    }
+
+    func apply(to contact: Contact, passwords: AsyncPasswordHasher) async throws {
+        switch self {
+        case .unchanged: break
+        case .set(let password): contact.portalPasswordHash = try await passwords.hash(password)
+        case .removed: contact.portalPasswordHash = nil
+        }
+    }
+
+    func record(for contact: Contact, by principal: Principal, on db: any Database) async throws {
+        let action: String
+        switch self {
+        case .unchanged: return
+        case .set: action = "portalLoginSet"
+        case .removed: action = "portalLoginRemoved"
+        }
+        try await Audit.record(action, Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId,
+                               after: ["email": contact.email], on: db)
     }
 }

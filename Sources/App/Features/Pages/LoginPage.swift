@@ -58,6 +58,10 @@ enum LoginPage {
         do {
             let found = try await Login.verify(username: username, password: password, totp: code, address: req.remoteAddress?.ipAddress ?? "unknown",
                                                on: req.db, passwords: req.password.async)
+            // A new session id at every login: a session the browser already held (perhaps one planted in it) ends.
+            if let presented = req.cookies[Tokens.sessionCookie]?.string, !presented.isEmpty {
+                try await APIToken.query(on: req.db).filter(\.$tokenHash == Tokens.hash(presented)).delete()
+            }
             let (secret, token) = try await Tokens.issue(for: found, kind: .session, lifetime: Login.lifetime, on: req.db)
             let response = req.seeOther(safeNext(form.next))
             response.cookies[Tokens.sessionCookie] = HTTPCookies.Value(
@@ -115,13 +119,10 @@ enum LoginPage {
             string: token, path: "/", isSecure: req.settings.options.secureCookies, isHTTPOnly: true, sameSite: .lax)
     }
 
-    /// Only a path on this site: never another host, so the login cannot be used to send people elsewhere.
+    /// Only a path on this site (`SafeRedirect`), so the login cannot be used to send people elsewhere.
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"), !next.contains("\r"), !next.contains("\n"),
-              !next.hasPrefix(PageURL.login.path) else {
-            return PageURL.tickets.path
-        }
-        return next
+        guard let path = SafeRedirect.path(next), !path.hasPrefix(PageURL.login.path) else { return PageURL.tickets.path }
+        return path
     }
 
     static func expired(path: String = "/") -> HTTPCookies.Value {

@@ -141,9 +141,14 @@ extension Request {
         try await self.view.render(view, model).encodeResponse(status: status, for: self)
     }
 
-    /// After a successful POST: 303, so reloading the next page does not resubmit the form.
+    /// After a successful POST: 303, so reloading the next page does not resubmit the form. Every page
+    /// redirect goes here, and only to a path on this site: anything else goes to the ticket list.
     func seeOther(_ location: String) -> Response {
-        redirect(to: location, redirectType: .normal)
+        guard let path = SafeRedirect.path(location) else {
+            logger.warning("refused a redirect off the site", metadata: ["location": .string(location)])
+            return redirect(to: PageURL.tickets.path, redirectType: .normal)
+        }
+        return redirect(to: path, redirectType: .normal)
     }
 }
 

@@ -171,6 +171,7 @@ enum SecurityLevelPages {
         case .manageVaultKeys: "Manage vault keys"
         case .activateCoManagement: "Activate co-management"
         case .manageSettings: "Manage settings"
+        case .manageCredentials: "Manage credentials (passwords, portal logins, login names, two-factor)"
         }
     }
 }

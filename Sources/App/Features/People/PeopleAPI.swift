@@ -136,6 +136,7 @@ enum PeopleAPI {
             if !input.copyOf.isAbsent { validator.fail("copyOf", "only applies when creating a level") }
             try validator.check()
             try level.permissions.validate(coManaged: level.coManaged)
+            try AccessPolicy.authorizeGrant(principal, level.permissions)
             if level.coManaged != before.coManaged, try await Resource.query(on: req.db).filter(\.$securityLevelId == level.id!).count() > 0 {
                 throw TandemError.conflict("resources use this level; it cannot become a co-managed level")
             }
@@ -182,6 +183,7 @@ enum PeopleAPI {
             coManaged = coManaged ?? source.coManaged
         }
         try permissions!.validate(coManaged: coManaged ?? false)
+        try AccessPolicy.authorizeGrant(principal, permissions!)
         let level = SecurityLevel()
         level.id = .v7()
         level.name = name!
@@ -217,12 +219,14 @@ enum PeopleAPI {
         routes.post { req async throws -> Response in
             let principal = try req.principal
             try AccessPolicy.authorizeConfiguration(principal, .resources, .create)
+            // A new resource comes with its password: a credential like any other.
+            try AccessPolicy.authorizeCredentialChange(principal, .password)
             let input = try req.content.decode(ResourceInput.self)
             let resource = Resource()
             resource.id = .v7()
             resource.active = true
             resource.clientRestricted = false
-            let (password, restrictions, queues) = try await apply(input, to: resource, creating: true, on: req.db)
+            let (password, restrictions, queues) = try await apply(input, to: resource, creating: true, by: principal, on: req.db)
             resource.passwordHash = try await req.password.async.hash(password!)
             try await save(resource, restrictions: restrictions, queues: queues, creating: true, by: principal, on: req.db)
             return try await dto(resource, on: req.db).encodeResponse(status: .created, for: req)
@@ -237,9 +241,11 @@ enum PeopleAPI {
             let input = try req.content.decode(ResourceInput.self)
             // Taken before `apply` changes the model, so the audit's before is the real one.
             let before = try await dto(resource, on: req.db)
-            let (password, restrictions, queues) = try await apply(input, to: resource, creating: false, on: req.db)
+            let (password, restrictions, queues) = try await apply(input, to: resource, creating: false, by: principal, on: req.db)
+            if password != nil { try AccessPolicy.authorizeCredentialChange(principal, .password) }
+            if resource.username != before.username { try AccessPolicy.authorizeCredentialChange(principal, .loginName) }
             if let password { resource.passwordHash = try await req.password.async.hash(password) }
-            try await save(resource, restrictions: restrictions, queues: queues, creating: false, before: before, by: principal, on: req.db)
+            try await save(resource, restrictions: restrictions, queues: queues, creating: false, before: before, passwordSet: password != nil, by: principal, on: req.db)
             return try await dto(resource, on: req.db)
         }
         routes.delete(":id") { req async throws -> HTTPStatus in
@@ -254,7 +260,7 @@ enum PeopleAPI {
                 try await TicketAssignments.unassign(id, on: db)
                 try await QueueMember.query(on: db).filter(\.$principalId == id).delete()
                 try await TeamMember.query(on: db).filter(\.$principalId == id).delete()
-                try await APIToken.query(on: db).filter(\.$principalId == id).delete()
+                try await Sessions.end(of: id, on: db)
                 resource.active = false
                 try await resource.save(on: db)
                 try await Audit.record("deleted", Resource.schema, id: id, by: principal, before: before, on: db)
@@ -264,7 +270,7 @@ enum PeopleAPI {
     }
 
     /// Applies a resource body; returns the new password, client restrictions and queues when given.
-    static func apply(_ input: ResourceInput, to resource: Resource, creating: Bool, on db: any Database) async throws -> (String?, [UUID]??, [UUID]?) {
+    static func apply(_ input: ResourceInput, to resource: Resource, creating: Bool, by principal: Principal, on db: any Database) async throws -> (String?, [UUID]??, [UUID]?) {
         var validator = FieldValidator()
         if creating || !input.username.isAbsent, let username = Usernames.validate(input.username.value, &validator) { resource.username = username }
         var password: String?
@@ -288,13 +294,15 @@ enum PeopleAPI {
         if creating || !input.securityLevelId.isAbsent {
             guard let level = try await SecurityLevel.find(resource.securityLevelId, on: db) else { throw TandemError.invalid("securityLevelId", "no security level with this id") }
             if level.coManaged { throw TandemError.invalid("securityLevelId", "'\(level.name)' is a co-managed level; MSP resources need an MSP level") }
+            try AccessPolicy.authorizeGrant(principal, level.permissions)
         }
         if let restrictions, let ids = restrictions { try await Lookup.requireExisting(Organization.self, ids, field: "clientRestrictions", on: db) }
         if let queues { try await Lookup.requireExisting(Queue.self, queues, field: "queueIds", on: db) }
         return (password, restrictions, queues)
     }
 
-    static func save(_ resource: Resource, restrictions: [UUID]??, queues: [UUID]?, creating: Bool, before: ResourceDTO? = nil, by principal: Principal, on db: any Database) async throws {
+    static func save(_ resource: Resource, restrictions: [UUID]??, queues: [UUID]?, creating: Bool, before: ResourceDTO? = nil, passwordSet: Bool = false,
+                     by principal: Principal, on db: any Database) async throws {
         let id = resource.id!
         if let restrictions { resource.clientRestricted = restrictions != nil }
         try await mapUniqueViolation("the username '\(resource.username)' is taken") {
@@ -308,6 +316,9 @@ enum PeopleAPI {
                     try await QueueMember.query(on: db).filter(\.$principalId == id).delete()
                     for queueId in Set(queues) { try await QueueMember(queueId: queueId, principalId: id).create(on: db) }
                 }
+                // A new password or a deactivation ends every session and token: re-activation revives none.
+                if passwordSet || (before?.active == true && !resource.active) { try await Sessions.end(of: id, on: db) }
+                if passwordSet { try await Audit.record("passwordSet", Resource.schema, id: id, by: principal, on: db) }
                 let after = try await dto(resource, on: db)
                 try await Audit.record(creating ? "created" : "updated", Resource.schema, id: id, by: principal, before: before, after: after, on: db)
             }

@@ -103,10 +103,13 @@ enum ClientProfilesAPI {
         }
         let profile = validate(input.draft(over: contact.clientProfile, &validator), &validator)
         try validator.check()
+        let loginEmailChanged = contact.portalPasswordHash != nil && profile!.email?.lowercased() != contact.email?.lowercased()
+        if loginEmailChanged { try AccessPolicy.authorizeCredentialChange(principal, .loginName) }
         contact.apply(profile!)
         try await db.write { db in
             try await contact.save(on: db)
             try await Audit.record("updated", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, before: before, after: ClientProfileDTO(contact), on: db)
+            if loginEmailChanged { try await Sessions.end(of: contact.id!, on: db) }
         }
     }
 

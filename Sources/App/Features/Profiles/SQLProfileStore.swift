@@ -63,6 +63,17 @@ struct SQLProfileStore: ProfileStore {
         return blockers
     }
 
+    func portalLogins(_ ids: [UUID]) async throws -> Set<UUID> {
+        var found = Set<UUID>()
+        for chunk in ids.chunked(500) {
+            for row in try await db.sql.select().column("id").from(Contact.schema).where("site_id", .equal, siteId)
+                .where("id", .in, SQLBind.group(Array(chunk))).where("portal_password_hash", .isNot, SQLLiteral.null).all() {
+                found.insert(try row.decode(column: "id", as: UUID.self))
+            }
+        }
+        return found
+    }
+
     /// Applies a batch. On PostgreSQL as `postgresWriters` transactions at once, a part of the batch
     /// each: every row is all-or-nothing by itself (the batch's transaction only saves commits), and
     /// one transaction kept one PostgreSQL backend (one core) inserting while the importer waited.
@@ -161,6 +172,7 @@ struct SQLProfileStore: ProfileStore {
         for write in writes {
             let store = write.store, now = write.encoded.at
             for item in write.encoded.items {
+                if item.change.endsSessions, case .edit(_, let id, _, _) = item.change { try connection.execute(deleteTokens, [.id(id)]) }
                 switch item.change {
                 case .add:
                     try connection.execute(insertContact, (item.contact ?? []).map(\.sqlite))
@@ -188,6 +200,8 @@ struct SQLProfileStore: ProfileStore {
             switch item.change {
             case .add: break
             case .edit(_, let id, _, let after):
+                // A new login email ends the contact's sessions, as the contact API's change does.
+                if item.change.endsSessions { try await tx.sql.delete(from: APIToken.schema).where("principal_id", .equal, id).run() }
                 try await tx.sql.update(Contact.schema)
                     .set("first_name", to: after.firstName).set("last_name", to: after.lastName).set("email", to: after.email)
                     .set("phones", to: Self.phonesJSON(after)).set("mobile_provider", to: after.mobileProvider)
