@@ -97,8 +97,11 @@ import Testing
                     let reachable = !restricted || organization == mine
                     let transfer = AccessPolicy.profileTransfer(for: principal, organizationId: organization)
                     #expect(transfer.export == (reachable && contacts >= .view), "\(system) restricted \(restricted)")
+                    // A login email is a credential: only administrators move it (SPEC §1).
                     #expect(transfer.importRights == ProfileImportRights(add: reachable && contacts >= .add, edit: reachable && contacts >= .edit,
-                                                                         delete: reachable && contacts >= .full), "\(system) restricted \(restricted)")
+                                                                         delete: reachable && contacts >= .full,
+                                                                         changeLoginEmails: reachable && contacts >= .edit && system == .administrator),
+                            "\(system) restricted \(restricted)")
                 }
             }
             guard system.coManaged else { continue }

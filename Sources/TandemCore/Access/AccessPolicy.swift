@@ -256,7 +256,7 @@ public enum AccessPolicy {
             organizationScope(for: principal, area: .contacts, operation).evaluate(ScopeFacts(values: [.organization: organizationId, .id: nil]))
         }
         let rights = ProfileImportRights(add: allows(.create), edit: allows(.edit), delete: allows(.delete),
-                                         changeLoginEmails: (try? authorizeCredentialChange(principal, .loginName)) != nil)
+                                         changeLoginEmails: allows(.edit) && (try? authorizeCredentialChange(principal, .loginName)) != nil)
         return ProfileTransfer(export: allows(.view), importRights: rights)
     }
 
