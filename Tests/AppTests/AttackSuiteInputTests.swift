@@ -128,6 +128,15 @@ struct AttackSuiteInputTests {
                 return body.merging(["contact": body["contact"].merging([property: .string(value)])])
             }
         }
+        /// A phone's number and country, in the first phone of a create body.
+        func phoneFields(_ path: String, base: @escaping @Sendable (World, String) -> JSON) -> [TextField] {
+            [create("PhoneInput", path, "number", field: "phones[0].number", plain: phone, base: base) { w, value, tag in
+                base(w, tag).merging(["phones": phones(number: value)])
+            },
+             create("PhoneInput", path, "countryCode", field: "phones[0].countryCode", plain: country, base: base) { w, value, tag in
+                base(w, tag).merging(["phones": phones(country: value)])
+            }]
+        }
         func items(_ kind: String, _ id: @escaping @Sendable (World) -> String) -> @Sendable (World) -> String {
             { w in "/api/v1/tickets/\(w.ticket)/\(kind)/\(id(w))" }
         }
@@ -147,12 +156,6 @@ struct AttackSuiteInputTests {
             create("ContactCreate", "/api/v1/contacts", "lastName", base: contact),
             create("ContactCreate", "/api/v1/contacts", "email", plain: email, base: contact),
             create("ContactCreate", "/api/v1/contacts", "password", plain: password, base: contact),
-            create("PhoneInput", "/api/v1/contacts", "number", field: "phones[0].number", plain: phone, base: contact) { w, value, tag in
-                contact(w, tag).merging(["phones": phones(number: value)])
-            },
-            create("PhoneInput", "/api/v1/contacts", "countryCode", field: "phones[0].countryCode", plain: country, base: contact) { w, value, tag in
-                contact(w, tag).merging(["phones": phones(country: value)])
-            },
             update("ContactUpdate", { "/api/v1/contacts/\($0.contact)" }, "firstName"),
             update("ContactUpdate", { "/api/v1/contacts/\($0.contact)" }, "lastName"),
             update("ContactUpdate", { "/api/v1/contacts/\($0.contact)" }, "email", plain: email),
@@ -164,12 +167,6 @@ struct AttackSuiteInputTests {
             create("ClientProfileCreate", "/api/v1/client-profiles", "mobileProvider", base: profile),
             create("ClientProfileCreate", "/api/v1/client-profiles", "smsGateway", plain: { _ in "txt.att.com" }, base: profile),
             create("ClientProfileCreate", "/api/v1/client-profiles", "notes", multiline: true, base: profile),
-            create("PhoneInput", "/api/v1/client-profiles", "number", field: "phones[0].number", plain: phone, base: profile) { w, value, tag in
-                profile(w, tag).merging(["phones": phones(number: value)])
-            },
-            create("PhoneInput", "/api/v1/client-profiles", "countryCode", field: "phones[0].countryCode", plain: country, base: profile) { w, value, tag in
-                profile(w, tag).merging(["phones": phones(country: value)])
-            },
             update("ClientProfileUpdate", { "/api/v1/client-profiles/\($0.profile)" }, "firstName"),
             update("ClientProfileUpdate", { "/api/v1/client-profiles/\($0.profile)" }, "lastName"),
             update("ClientProfileUpdate", { "/api/v1/client-profiles/\($0.profile)" }, "email", plain: email),
@@ -240,7 +237,7 @@ struct AttackSuiteInputTests {
             update("CoManagingTeamUpdate", { "/api/v1/co-managing-teams/\($0.coManagingTeam)" }, "name"),
 
             create("PersonalTokenInput", "/api/v1/me/api-tokens", "name", base: named),
-        ]
+        ] + phoneFields("/api/v1/contacts", base: contact) + phoneFields("/api/v1/client-profiles", base: profile)
     }()
 
     /// Documented free-text fields that are no create or update field, and why.
