@@ -14,8 +14,9 @@ public struct XLSXLimits: Sendable {
     public var sharedStringsBytes: UInt64 = 64 << 20
     /// The number of shared strings.
     public var sharedStrings = 2_000_000
-    /// Each of the small parts read whole (package and workbook relationships, the workbook).
-    public var smallPartBytes: UInt64 = 4 << 20
+    /// Each of the small parts read whole and decoded as a tree (package and workbook relationships, the
+    /// workbook): a few KB in real workbooks, while a tree of a 1 MB part takes about 25 MB of memory.
+    public var smallPartBytes: UInt64 = 1 << 20
     /// A cell's text, in UTF-16 code units: Excel's own limit, so no file a spreadsheet wrote is refused by it.
     public var cellCharacters = 32_767
     /// A row's text, all cells together, in UTF-8 bytes.
@@ -32,20 +33,36 @@ public struct XLSXLimits: Sendable {
 
     static func megabytes(_ bytes: UInt64) -> String { "\(bytes >> 20) MB" }
 
-    /// Refuses, as soon as it is passed, a part growing beyond `limit` bytes or beyond the compression ratio.
+    /// The parts the reader unpacks.
+    enum Part {
+        case small, sharedStrings, sheet
+    }
+
+    func bytes(_ part: Part) -> UInt64 {
+        switch part {
+        case .small: smallPartBytes
+        case .sharedStrings: sharedStringsBytes
+        case .sheet: sheetBytes
+        }
+    }
+
+    /// Refuses, as soon as it is passed, a part growing beyond its limit or beyond the compression ratio.
     struct Inflation {
         let path: String
+        let part: Part
         let limit: UInt64
         let ratioLimit: UInt64
         let ratio: UInt64
         private(set) var bytes: UInt64 = 0
 
-        init(_ entry: Entry, limit: UInt64, archiveBytes: UInt64, limits: XLSXLimits) throws(TableFileError) {
+        init(_ entry: Entry, _ part: Part, archiveBytes: UInt64, limits: XLSXLimits) throws(TableFileError) {
             path = entry.path
-            self.limit = limit
+            self.part = part
+            limit = limits.bytes(part)
             ratio = limits.compressionRatio
             // The whole file bounds what the entry can have read: its own header may claim anything.
-            ratioLimit = max(limits.ratioGraceBytes, min(entry.compressedSize, archiveBytes) * limits.compressionRatio)
+            let (allowed, overflow) = min(entry.compressedSize, archiveBytes).multipliedReportingOverflow(by: limits.compressionRatio)
+            ratioLimit = overflow ? .max : max(limits.ratioGraceBytes, allowed)
             if entry.uncompressedSize > limit { throw tooLarge() }
         }
 
@@ -58,7 +75,8 @@ public struct XLSXLimits: Sendable {
         }
 
         private func tooLarge() -> TableFileError {
-            TableFileError("the workbook's part \(path) unpacks to more than \(XLSXLimits.megabytes(limit)), the most Tandem reads; split the data into smaller files and import them one by one")
+            let advice = part == .small ? "copy the sheet into a new workbook, save it and import that" : "split the data into smaller files and import them one by one"
+            return TableFileError("the workbook's part \(path) unpacks to more than \(XLSXLimits.megabytes(limit)), the most Tandem reads; \(advice)")
         }
     }
 }

@@ -53,7 +53,7 @@ public final class XLSXTableReader: TableReader {
             sheetName = parts.sheetName
             if let path = parts.sharedStrings, let entry = archive[path] {
                 let file = directory.appendingPathComponent("sharedStrings.xml")
-                try unpacker.extract(entry, to: file, limit: limits.sharedStringsBytes)
+                try unpacker.extract(entry, .sharedStrings, to: file)
                 sharedStrings = try Self.readSharedStrings(file, limits: limits)
                 try? FileManager.default.removeItem(at: file)
             } else {
@@ -63,7 +63,7 @@ public final class XLSXTableReader: TableReader {
                 throw TableFileError("the workbook is damaged: its first worksheet (\(parts.sheet)) is missing")
             }
             let file = directory.appendingPathComponent("sheet.xml")
-            try unpacker.extract(entry, to: file, limit: limits.sheetBytes)
+            try unpacker.extract(entry, .sheet, to: file)
             scanner = try XMLPullScanner(url: file)
         } catch {
             try? FileManager.default.removeItem(at: directory)
@@ -147,20 +147,20 @@ public final class XLSXTableReader: TableReader {
         func data(_ path: String) throws -> Data? {
             guard let entry = archive[path] else { return nil }
             var data = Data()
-            try unpack(entry, limit: limits.smallPartBytes) { data.append($0) }
+            try unpack(entry, .small) { data.append($0) }
             return data
         }
 
-        func extract(_ entry: Entry, to file: URL, limit: UInt64) throws {
+        func extract(_ entry: Entry, _ part: XLSXLimits.Part, to file: URL) throws {
             guard FileManager.default.createFile(atPath: file.path, contents: nil), let handle = try? FileHandle(forWritingTo: file) else {
                 throw TableFileError("a temporary file could not be created to read the workbook")
             }
             defer { try? handle.close() }
-            try unpack(entry, limit: limit) { try handle.write(contentsOf: $0) }
+            try unpack(entry, part) { try handle.write(contentsOf: $0) }
         }
 
-        private func unpack(_ entry: Entry, limit: UInt64, into consume: (Data) throws -> Void) throws {
-            var inflation = try XLSXLimits.Inflation(entry, limit: limit, archiveBytes: archiveBytes, limits: limits)
+        private func unpack(_ entry: Entry, _ part: XLSXLimits.Part, into consume: (Data) throws -> Void) throws {
+            var inflation = try XLSXLimits.Inflation(entry, part, archiveBytes: archiveBytes, limits: limits)
             do {
                 _ = try archive.extract(entry, bufferSize: 64 * 1024, skipCRC32: true) { chunk in
                     try inflation.add(chunk.count)
@@ -227,7 +227,8 @@ public final class XLSXTableReader: TableReader {
     /// Reads the shared strings table: the text of each `<si>`, rich text runs joined, phonetic runs (`<rPh>`) left out.
     private static func readSharedStrings(_ file: URL, limits: XLSXLimits) throws -> SharedStrings {
         let scanner = try XMLPullScanner(url: file)
-        var strings = SharedStrings()
+        // The text is never longer than the part: reserved once, the block is never copied to grow.
+        var strings = SharedStrings(reservingBytes: Int(scanner.totalBytes))
         func append(_ text: String) throws {
             guard strings.count < limits.sharedStrings else {
                 throw TableFileError("the workbook has more than \(limits.sharedStrings) shared strings, the most Tandem reads; split the data into smaller files and import them one by one")
@@ -437,6 +438,10 @@ public final class XLSXTableReader: TableReader {
 struct SharedStrings {
     private var bytes: [UInt8] = []
     private var ends: [UInt32] = []
+
+    init(reservingBytes count: Int = 0) {
+        bytes.reserveCapacity(count)
+    }
 
     var count: Int { ends.count }
 
