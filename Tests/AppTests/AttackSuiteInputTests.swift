@@ -470,9 +470,38 @@ struct AttackSuiteInputTests {
             }
             guard case .validation(let errors)? = refusal else { Issue.record("the service answered \(String(describing: refusal))"); return }
             #expect(errors.map(\.field) == ["file"] && errors[0].message.contains(expected), "\(errors)")
-            #expect(try await Self.tables(t) == counts, "a refused import wrote nothing")
-            #expect(apiGrowth < 150 << 20 && serviceGrowth < 150 << 20, "memory grew by \(apiGrowth >> 20) MB and \(serviceGrowth >> 20) MB")
+            // The page's import form.
+            var page: Reply?
+            let pageGrowth = try await ResidentMemory.growth {
+                page = try await Self.pageImport(t, siteId: siteId, data, filename: "profiles.xlsx")
+            }
+            #expect(page?.status == .ok && page?.text.contains(expected) == true, "the page answered \(String(describing: page))")
+            #expect(try await Self.tables(t).filter { $0.key != "api_tokens" } == counts.filter { $0.key != "api_tokens" }, "a refused import wrote nothing")
+            #expect(apiGrowth < 150 << 20 && serviceGrowth < 150 << 20 && pageGrowth < 150 << 20,
+                    "memory grew by \(apiGrowth >> 20) MB, \(serviceGrowth >> 20) MB and \(pageGrowth >> 20) MB")
         }
+    }
+}
+
+extension AttackSuiteInputTests {
+    /// Logs the administrator in to the pages and posts `data` to a site's import form, as a browser does.
+    static func pageImport(_ t: TestApp, siteId: String, _ data: Data, filename: String) async throws -> Reply {
+        let loginToken = CSRF.random()
+        var headers: HTTPHeaders = ["Cookie": "\(CSRF.loginCookie)=\(loginToken)", "Content-Type": "application/x-www-form-urlencoded"]
+        let form = "username=admin&password=\(TestApp.adminPassword)&_csrf=\(loginToken)"
+        let login = try await t.send(.POST, "/login", as: "", raw: form, headers: headers)
+        guard let session = login.headers.setCookie?[Tokens.sessionCookie]?.string else { throw TestSetupError("the page login answered \(login)") }
+        let boundary = "attack-\(UUID().uuidString)"
+        var body = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(CSRF.token(forSession: session))\r\n".utf8)
+        body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\n".utf8)
+        body += Data("Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n".utf8) + data
+        body += Data("\r\n--\(boundary)--\r\n".utf8)
+        headers = ["Cookie": "\(Tokens.sessionCookie)=\(session)", "Content-Type": "multipart/form-data; boundary=\(boundary)"]
+        var reply: Reply?
+        try await t.app.testing().test(.POST, "/sites/\(siteId)/profiles/import", headers: headers, body: ByteBuffer(data: body)) { response in
+            reply = Reply(status: response.status, headers: response.headers, body: Data(buffer: response.body))
+        }
+        return try #require(reply)
     }
 }
 
