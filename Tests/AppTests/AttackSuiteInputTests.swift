@@ -316,6 +316,41 @@ struct AttackSuiteInputTests {
         #expect(documented.count > 60, "the document was read (\(documented.count) fields)")
     }
 
+    /// The import's rows: a control character in a one-line column fails its row, naming the column; the Notes
+    /// column takes line breaks and tabs. The file itself is read (CSV, every cell quoted).
+    @Test func controlCharactersInImportedCells() async throws {
+        let columns: [(header: String, plain: @Sendable (Int) -> String, multiline: Bool)] = [
+            ("First Name", { "Ann\($0)" }, false), ("Last Name", { _ in "Able" }, false), ("Email", { "r\($0)@client.example" }, false),
+            ("Office Phone", { _ in "5550100" }, false), ("Office Phone Country", { _ in "US" }, false), ("Mobile Provider", { _ in "Verizon" }, false),
+            ("SMS Gateway", { _ in "vtext.com" }, false), ("Notes", { _ in "" }, true),
+        ]
+        // One row per column and character; `expected` holds the column each row must fail on, or nil when it is added.
+        var rows: [[String]] = [], expected: [String?] = []
+        for (index, column) in columns.enumerated() {
+            // NUL refuses a CSV file whole (ValidationTests and the CSV reader's tests check that).
+            let refused = (column.multiline ? Self.multilineRefused : Self.singleLineRefused).filter { $0 != "\u{0}" }
+            let cases = refused.map { ($0, true) } + (column.multiline ? Self.multilineAccepted.map { ($0, false) } : [])
+            for (text, refused) in cases {
+                let n = rows.count
+                var row = columns.map { $0.plain(n) }
+                row[index] = column.multiline && !refused ? text : Self.hostile(row[index].isEmpty ? "a note" : row[index], text)
+                rows.append(row)
+                expected.append(refused ? column.header : nil)
+            }
+        }
+        func quoted(_ cell: String) -> String { "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        let csv = ([columns.map(\.header)] + rows).map { $0.map(quoted).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        try await withApp { t in
+            let site = try await t.site(try await t.organization("Contoso"), "HQ")
+            let report = try await t.importReport(site, csv: csv)
+            let failed = Dictionary(report["failures"].array.map { ($0["row"].int ?? 0, $0["column"].string ?? "(the row)") }) { first, _ in first }
+            for (n, column) in expected.enumerated() {
+                #expect(failed[n + 2] == column, "row \(n + 2): \(rows[n].map(\.debugDescription)) → \(String(describing: failed[n + 2]))")
+            }
+            #expect(ReportCounts(report) == ReportCounts(added: expected.filter { $0 == nil }.count, failed: expected.filter { $0 != nil }.count))
+        }
+    }
+
     // MARK: Response headers
 
     /// A file name reaches `Content-Disposition` only encoded (RFC 6266 / 8187), even one stored before
