@@ -19,10 +19,10 @@ enum XMLEvent: Equatable {
 /// libxml2 underneath) at about 25k rows/s for 15-column rows on this machine, even with an empty delegate: it builds a
 /// `String` for every element name and a `[String: String]` for every element's attributes. This scanner does neither
 /// and is pull-based, so `next()` of the reader needs no second thread. It reads the file in chunks (bounded memory:
-/// the chunk plus the largest single tag, at most `maxBuffer`), and handles what these machine-written parts contain: elements with
-/// namespace prefixes, attributes in either quote, the five predefined entities and character references, CDATA,
-/// comments, processing instructions and a DOCTYPE (skipped; no entities are ever expanded), and XML's line-end
-/// normalization (CRLF and CR become LF in text). It does not check well-formedness beyond what it needs.
+/// the chunk plus the largest single tag, at most `maxBuffer`), and handles what these machine-written parts contain:
+/// elements with namespace prefixes, attributes in either quote, the five predefined entities and character
+/// references, CDATA, comments, processing instructions and a DOCTYPE (skipped; no entities are ever expanded), and
+/// XML's line-end normalization (CRLF and CR become LF in text). It does not check well-formedness beyond what it needs.
 /// The buffer is a raw allocation read through local pointers to keep Swift's per-access checks out of the byte loops.
 final class XMLPullScanner {
     struct Damaged: Error {

@@ -381,7 +381,8 @@ enum OrganizationsAPI {
             contact.phones = []
         }
         if !input.portalOrganizationWide.isAbsent { contact.portalOrganizationWide = input.portalOrganizationWide.value ?? false }
-        guard input.password.value != nil, let password = validator.text(input.password.value, "password", max: 200) else { return nil }
+        guard let password = input.password.value else { return nil }
+        if ControlCharacters.refused(in: password, multiline: false) { validator.fail("password", ControlCharacters.message(multiline: false)) }
         if password.count < 10 { validator.fail("password", "must be at least 10 characters") }
         if contact.email == nil { validator.fail("password", "a contact needs an email to log in to the portal") }
         return password
