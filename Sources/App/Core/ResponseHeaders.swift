@@ -51,12 +51,12 @@ enum DownloadDisposition {
 struct HeaderGuardMiddleware: Middleware {
     func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         next.respond(to: request).map { response in
-            Self.guard(response, logger: request.logger)
+            Self.dropUnsafeHeaders(of: response, logger: request.logger)
             return response
         }
     }
 
-    static func `guard`(_ response: Response, logger: Logger) {
+    static func dropUnsafeHeaders(of response: Response, logger: Logger) {
         guard response.headers.contains(where: { isUnsafe($0.name) || isUnsafe($0.value) }) else { return }
         var kept: [(String, String)] = []
         var dropped: [String] = []
