@@ -77,6 +77,7 @@ let package = Package(
                 "App",
                 "Spreadsheets",
                 .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -113,6 +113,7 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     app.leaf.configuration.rootDirectory = app.directory.resourcesDirectory + "Views/"
 
     app.middleware = .init()
+    app.middleware.use(HeaderGuardMiddleware())
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(ProblemMiddleware())

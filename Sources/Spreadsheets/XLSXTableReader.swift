@@ -7,6 +7,8 @@ import ZIPFoundation
 /// The zip is opened with ZIPFoundation; the small parts (`_rels/.rels`, `xl/workbook.xml`, its relationships) are
 /// decoded with XMLCoder; the shared strings and the worksheet are extracted to temporary files and read with
 /// `XMLPullScanner` in chunks, so memory holds the shared strings table and one chunk of the sheet, whatever its size.
+/// Every part is counted as it is unpacked, and parts, cells and rows are held to `XLSXLimits`: a file beyond one is
+/// refused whole, with the limit named.
 ///
 /// Rules:
 /// - Row numbers come from the `r` attribute (a row without one is the previous row + 1); rows without cells are skipped.
@@ -21,15 +23,17 @@ public final class XLSXTableReader: TableReader {
     public let sheetName: String
 
     private let scanner: XMLPullScanner
-    private let sharedStrings: [String]
+    private let sharedStrings: SharedStrings
+    private let limits: XLSXLimits
     private let temporaryDirectory: URL
     private var lastRowNumber = 0
     private var inSheetData = false
     private var finished = false
     private var failure: TableFileError?
 
-    public init(url: URL) throws {
-        try Self.checkSignature(url)
+    public init(url: URL, limits: XLSXLimits = .standard) throws {
+        self.limits = limits
+        let fileBytes = try Self.checkSignature(url)
         let archive: Archive
         do {
             archive = try Archive(url: url, accessMode: .read)
@@ -44,21 +48,22 @@ public final class XLSXTableReader: TableReader {
         }
         temporaryDirectory = directory
         do {
-            let parts = try Self.locateParts(archive)
+            let unpacker = Unpacker(archive: archive, archiveBytes: fileBytes, limits: limits)
+            let parts = try Self.locateParts(unpacker)
             sheetName = parts.sheetName
             if let path = parts.sharedStrings, let entry = archive[path] {
                 let file = directory.appendingPathComponent("sharedStrings.xml")
-                try Self.extract(entry, from: archive, to: file)
-                sharedStrings = try Self.readSharedStrings(file)
+                try unpacker.extract(entry, .sharedStrings, to: file)
+                sharedStrings = try Self.readSharedStrings(file, limits: limits)
                 try? FileManager.default.removeItem(at: file)
             } else {
-                sharedStrings = []
+                sharedStrings = SharedStrings()
             }
             guard let entry = archive[parts.sheet] else {
                 throw TableFileError("the workbook is damaged: its first worksheet (\(parts.sheet)) is missing")
             }
             let file = directory.appendingPathComponent("sheet.xml")
-            try Self.extract(entry, from: archive, to: file)
+            try unpacker.extract(entry, .sheet, to: file)
             scanner = try XMLPullScanner(url: file)
         } catch {
             try? FileManager.default.removeItem(at: directory)
@@ -82,14 +87,14 @@ public final class XLSXTableReader: TableReader {
 
     // MARK: Opening
 
-    /// Recognizes files that are not zip archives: old .xls, password-protected workbooks, text.
-    private static func checkSignature(_ url: URL) throws {
+    /// Recognizes files that are not zip archives: old .xls, password-protected workbooks, text. Returns the file's size.
+    private static func checkSignature(_ url: URL) throws -> UInt64 {
         guard let handle = try? FileHandle(forReadingFrom: url) else {
             throw TableFileError("the file could not be opened")
         }
         defer { try? handle.close() }
         let head = [UInt8]((try? handle.read(upToCount: 8)) ?? Data())
-        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return }
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return (try? handle.seekToEnd()) ?? 0 }
         if head.starts(with: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
             // An OLE2 compound file: an Excel 97-2003 .xls, or an encrypted OOXML package (which has an
             // "EncryptedPackage" stream). Look for that stream name (UTF-16LE) in the directory.
@@ -132,12 +137,41 @@ public final class XLSXTableReader: TableReader {
         }
     }
 
-    private static func data(_ archive: Archive, _ path: String) throws -> Data? {
-        guard let entry = archive[path] else { return nil }
-        guard entry.uncompressedSize < 64 << 20 else { throw damaged }
-        var data = Data()
-        _ = try archive.extract(entry) { data.append($0) }
-        return data
+    /// Unpacks parts, each counted against its limit and the compression ratio as it inflates.
+    private struct Unpacker {
+        let archive: Archive
+        let archiveBytes: UInt64
+        let limits: XLSXLimits
+
+        /// A small part, whole; nil when the archive has no such part.
+        func data(_ path: String) throws -> Data? {
+            guard let entry = archive[path] else { return nil }
+            var data = Data()
+            try unpack(entry, .small) { data.append($0) }
+            return data
+        }
+
+        func extract(_ entry: Entry, _ part: XLSXLimits.Part, to file: URL) throws {
+            guard FileManager.default.createFile(atPath: file.path, contents: nil), let handle = try? FileHandle(forWritingTo: file) else {
+                throw TableFileError("a temporary file could not be created to read the workbook")
+            }
+            defer { try? handle.close() }
+            try unpack(entry, part) { try handle.write(contentsOf: $0) }
+        }
+
+        private func unpack(_ entry: Entry, _ part: XLSXLimits.Part, into consume: (Data) throws -> Void) throws {
+            var inflation = try XLSXLimits.Inflation(entry, part, archiveBytes: archiveBytes, limits: limits)
+            do {
+                _ = try archive.extract(entry, bufferSize: 64 * 1024, skipCRC32: true) { chunk in
+                    try inflation.add(chunk.count)
+                    try consume(chunk)
+                }
+            } catch let error as TableFileError {
+                throw error
+            } catch {
+                throw TableFileError("the workbook is damaged (\(entry.path) cannot be unpacked). Save it again as 'Excel Workbook (.xlsx)' and import again")
+            }
+        }
     }
 
     /// Resolves a relationship target against the folder of the part that refers to it.
@@ -149,16 +183,17 @@ public final class XLSXTableReader: TableReader {
         return components.joined(separator: "/")
     }
 
-    private static func locateParts(_ archive: Archive) throws -> (sheet: String, sheetName: String, sharedStrings: String?) {
+    private static func locateParts(_ unpacker: Unpacker) throws -> (sheet: String, sheetName: String, sharedStrings: String?) {
+        let archive = unpacker.archive
         let decoder = XMLDecoder()
         decoder.shouldProcessNamespaces = false
         var workbookPath = "xl/workbook.xml"
-        if let data = try data(archive, "_rels/.rels"),
+        if let data = try unpacker.data("_rels/.rels"),
            let rels = try? decoder.decode(Relationships.self, from: data),
            let office = rels.relationship?.first(where: { $0.type.hasSuffix("/officeDocument") }) {
             workbookPath = resolve(office.target, from: "")
         }
-        guard let workbookData = try data(archive, workbookPath) else {
+        guard let workbookData = try unpacker.data(workbookPath) else {
             if archive["content.xml"] != nil {
                 throw TableFileError("the file is an OpenDocument spreadsheet (.ods), not an XLSX workbook. Save it as 'Excel 2007-365 (.xlsx)' and import again")
             }
@@ -167,7 +202,7 @@ public final class XLSXTableReader: TableReader {
         let folder = workbookPath.split(separator: "/").dropLast().joined(separator: "/")
         let relsPath = (folder.isEmpty ? "" : folder + "/") + "_rels/" + (workbookPath.split(separator: "/").last.map(String.init) ?? "workbook.xml") + ".rels"
         var relationships: [Relationship] = []
-        if let data = try data(archive, relsPath), let rels = try? decoder.decode(Relationships.self, from: data) {
+        if let data = try unpacker.data(relsPath), let rels = try? decoder.decode(Relationships.self, from: data) {
             relationships = rels.relationship ?? []
         }
         let workbook = try? decoder.decode(Workbook.self, from: workbookData)
@@ -189,18 +224,17 @@ public final class XLSXTableReader: TableReader {
         throw TableFileError("the workbook has no worksheet to import")
     }
 
-    private static func extract(_ entry: Entry, from archive: Archive, to file: URL) throws {
-        do {
-            _ = try archive.extract(entry, to: file, skipCRC32: true)
-        } catch {
-            throw TableFileError("the workbook is damaged (\(entry.path) cannot be unpacked). Save it again as 'Excel Workbook (.xlsx)' and import again")
-        }
-    }
-
     /// Reads the shared strings table: the text of each `<si>`, rich text runs joined, phonetic runs (`<rPh>`) left out.
-    private static func readSharedStrings(_ file: URL) throws -> [String] {
+    private static func readSharedStrings(_ file: URL, limits: XLSXLimits) throws -> SharedStrings {
         let scanner = try XMLPullScanner(url: file)
-        var strings: [String] = []
+        // The text is never longer than the part: reserved once, the block is never copied to grow.
+        var strings = SharedStrings(reservingBytes: Int(scanner.totalBytes))
+        func append(_ text: String) throws {
+            guard strings.count < limits.sharedStrings else {
+                throw TableFileError("the workbook has more than \(limits.sharedStrings) shared strings, the most Tandem reads; split the data into smaller files and import them one by one")
+            }
+            strings.append(text)
+        }
         var value: [UInt8] = []
         var inItem = false
         var capturing = false
@@ -208,9 +242,9 @@ public final class XLSXTableReader: TableReader {
         while true {
             switch try scanner.next() {
             case .start(.si, let selfClosing):
-                if selfClosing { strings.append("") } else { inItem = true; value.removeAll(keepingCapacity: true) }
+                if selfClosing { try append("") } else { inItem = true; value.removeAll(keepingCapacity: true) }
             case .end(.si):
-                strings.append(OOXMLText.decodeEscapes(String(decoding: value, as: UTF8.self)))
+                try append(limits.checkCell(OOXMLText.decodeEscapes(String(decoding: value, as: UTF8.self)), "a shared string"))
                 inItem = false
             case .start(.rPh, let selfClosing):
                 if !selfClosing { phonetic += 1 }
@@ -221,7 +255,7 @@ public final class XLSXTableReader: TableReader {
             case .end(.t):
                 capturing = false
             case .text:
-                if capturing { value.append(contentsOf: scanner.text) }
+                if capturing { try limits.capture(scanner.text, into: &value, "a shared string") }
             case .endOfDocument:
                 return strings
             default:
@@ -256,6 +290,8 @@ public final class XLSXTableReader: TableReader {
         var inInlineString = false
         var capturing = false
         var phonetic = 0
+        var rowBytes = 0
+        func cellName() -> String { "cell \(OOXMLText.columnName(column))\(rowNumber)" }
 
         while true {
             let event = try scanner.next()
@@ -282,6 +318,7 @@ public final class XLSXTableReader: TableReader {
                     cells.removeAll(keepingCapacity: true)
                     hasCells = false
                     column = -1
+                    rowBytes = 0
                 }
             case .end(.row):
                 lastRowNumber = rowNumber
@@ -309,7 +346,12 @@ public final class XLSXTableReader: TableReader {
             case .end(.c) where inCell:
                 inCell = false
                 capturing = false
-                place(try cellText(type: type, value: value), at: column, in: &cells)
+                let text = try limits.checkCell(try cellText(type: type, value: value), cellName())
+                rowBytes += text.utf8.count
+                guard rowBytes <= limits.rowBytes else {
+                    throw TableFileError("row \(rowNumber) of the worksheet holds more than \(XLSXLimits.megabytes(UInt64(limits.rowBytes))) of text, the most Tandem reads in one row")
+                }
+                place(text, at: column, in: &cells)
             case .start(.v, let selfClosing) where inCell:
                 capturing = !selfClosing
             case .end(.v):
@@ -327,7 +369,7 @@ public final class XLSXTableReader: TableReader {
             case .end(.t):
                 capturing = false
             case .text:
-                if capturing { value.append(contentsOf: scanner.text) }
+                if capturing { try limits.capture(scanner.text, into: &value, cellName()) }
             case .end(.sheetData), .endOfDocument:
                 finished = true
                 return nil
@@ -373,10 +415,10 @@ public final class XLSXTableReader: TableReader {
         case .number:
             return value.isEmpty ? "" : OOXMLText.formatNumber(String(decoding: value, as: UTF8.self))
         case .sharedString:
-            guard let index = Int(String(decoding: value, as: UTF8.self)), sharedStrings.indices.contains(index) else {
+            guard let index = Int(String(decoding: value, as: UTF8.self)), let text = sharedStrings[index] else {
                 throw TableFileError("the workbook is damaged (a cell refers to a missing shared string). Open it in your spreadsheet, save it again and import again")
             }
-            return sharedStrings[index]
+            return text
         case .boolean:
             switch value {
             case [UInt8(ascii: "1")]: return "TRUE"
@@ -388,5 +430,49 @@ public final class XLSXTableReader: TableReader {
         case .other:
             return String(decoding: value, as: UTF8.self)
         }
+    }
+}
+
+/// The shared strings table as one block of UTF-8 and the end of each string in it: memory is the text and four
+/// bytes a string, however many strings (a `String` each would cost 16 bytes or more per string beside the text).
+struct SharedStrings {
+    private var bytes: [UInt8] = []
+    private var ends: [UInt32] = []
+
+    init(reservingBytes count: Int = 0) {
+        bytes.reserveCapacity(count)
+    }
+
+    var count: Int { ends.count }
+
+    mutating func append(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+        ends.append(UInt32(bytes.count))
+    }
+
+    subscript(index: Int) -> String? {
+        guard index >= 0 && index < ends.count else { return nil }
+        let start = index == 0 ? 0 : Int(ends[index - 1])
+        return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<Int(ends[index])]), as: UTF8.self) }
+    }
+}
+
+extension XLSXLimits {
+    /// Appends character data to the text of a cell, refusing it as soon as its bytes show it is too long
+    /// (a character is at most 7 bytes here: `_xHHHH_`).
+    func capture(_ text: UnsafeBufferPointer<UInt8>, into value: inout [UInt8], _ what: @autoclosure () -> String) throws {
+        guard value.count + text.count <= cellCharacters * 7 else { throw cellTooLong(what()) }
+        value.append(contentsOf: text)
+    }
+
+    /// The text of a cell, when it is within the limit.
+    func checkCell(_ text: String, _ what: @autoclosure () -> String) throws -> String {
+        // UTF-8 is never shorter than UTF-16: count UTF-16 only when the bytes could be too many.
+        if text.utf8.count > cellCharacters && text.utf16.count > cellCharacters { throw cellTooLong(what()) }
+        return text
+    }
+
+    private func cellTooLong(_ what: String) -> TableFileError {
+        TableFileError("\(what) of the workbook holds more than \(cellCharacters) characters, the most a spreadsheet cell can hold")
     }
 }

@@ -19,10 +19,10 @@ enum XMLEvent: Equatable {
 /// libxml2 underneath) at about 25k rows/s for 15-column rows on this machine, even with an empty delegate: it builds a
 /// `String` for every element name and a `[String: String]` for every element's attributes. This scanner does neither
 /// and is pull-based, so `next()` of the reader needs no second thread. It reads the file in chunks (bounded memory:
-/// the chunk plus the largest single tag), and handles what these machine-written parts contain: elements with
-/// namespace prefixes, attributes in either quote, the five predefined entities and character references, CDATA,
-/// comments, processing instructions and a DOCTYPE (skipped; no entities are ever expanded), and XML's line-end
-/// normalization (CRLF and CR become LF in text). It does not check well-formedness beyond what it needs.
+/// the chunk plus the largest single tag, at most `maxBuffer`), and handles what these machine-written parts contain:
+/// elements with namespace prefixes, attributes in either quote, the five predefined entities and character
+/// references, CDATA, comments, processing instructions and a DOCTYPE (skipped; no entities are ever expanded), and
+/// XML's line-end normalization (CRLF and CR become LF in text). It does not check well-formedness beyond what it needs.
 /// The buffer is a raw allocation read through local pointers to keep Swift's per-access checks out of the byte loops.
 final class XMLPullScanner {
     struct Damaged: Error {
@@ -42,6 +42,8 @@ final class XMLPullScanner {
     private var bytesRead: UInt64 = 0
     private var atEnd = false
     private static let chunkSize = 256 * 1024
+    /// The buffer grows to hold one whole tag (or comment, CDATA section), up to this size.
+    static let maxBuffer = 8 << 20
 
     /// Character data of the last `.text` event, valid until the next call.
     private(set) var text = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
@@ -81,7 +83,9 @@ final class XMLPullScanner {
             return false
         }
         if count + data.count > capacity {
-            guard capacity < 256 << 20 else { throw Damaged(reason: "a tag or text is too long") }
+            guard capacity < Self.maxBuffer else {
+                throw TableFileError("the workbook holds a tag, comment or CDATA section longer than \(Self.maxBuffer >> 20) MB, which spreadsheets never write")
+            }
             let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
             bigger.update(from: base, count: count)
             base.deallocate()

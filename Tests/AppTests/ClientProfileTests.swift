@@ -221,6 +221,26 @@ struct ClientProfileTests {
         }
     }
 
+    /// Only a capital `Y` deletes: `yes`, `y` and the like fail their row (naming the allowed values) and the
+    /// profile stays; the Thin Client column takes `Y` and `N` alike.
+    @Test func deleteAndThinClientTakeExactlyYOrN() async throws {
+        try await withApp { app in
+            let site = try await app.site(try await app.organization("Acme"), "HQ")
+            let ids = [try await app.profile(site, "Yes", "Word").id, try await app.profile(site, "Small", "Y").id, try await app.profile(site, "Capital", "Y").id]
+            let csv = "Id,First Name,Last Name,Office Phone,Office Phone Country,Thin Client,Delete\n\(ids[0]),,,,,,yes\n\(ids[1]),,,,,,y\n\(ids[2]),,,,,,Y\n"
+                + ",Thin,Lower,5550101,US,y,\n,Thin,Upper,5550102,US,Y,N\n"
+            let report = try await app.importReport(site, csv: csv)
+            #expect(ReportCounts(report) == ReportCounts(added: 1, deleted: 1, failed: 3), "\(report)")
+            #expect(report["failures"].array.map { $0["row"].int } == [2, 3, 5])
+            #expect(report["failures"][0]["reason"].string == "'yes' in the delete column: only a capital Y deletes the profile; N or nothing keeps it")
+            #expect(report["failures"][2]["column"].string == "Thin Client")
+            #expect(report["failures"][2]["reason"].string?.contains("'y' must be Y or N") == true)
+            expectStatus(try await app.get("/api/v1/client-profiles/\(ids[0])"), .ok)
+            expectStatus(try await app.get("/api/v1/client-profiles/\(ids[1])"), .ok)
+            expectStatus(try await app.get("/api/v1/client-profiles/\(ids[2])"), .notFound)
+        }
+    }
+
     @Test func rowThatCannotBeDeletedFailsAlone() async throws {
         try await withApp { app in
             let organization = try await app.organization("Acme")

@@ -68,12 +68,21 @@ struct XLSXTests {
         #expect(OOXMLText.formatNumber(raw) == expected)
     }
 
-    @Test func hugeCell() throws {
+    /// A cell holds what a spreadsheet cell can (32,767 characters); an 11 MB one refuses the file, naming the cell.
+    @Test func longestCellAndHugeCell() throws {
+        let longest = String(repeating: "0123456789<&é\n", count: 2340) + "1234567"
+        #expect(longest.utf16.count == 32_767)
+        let url = try temporaryDirectory().appendingPathComponent("longest.xlsx")
+        try writeAll([["a", "b"], [longest, "after"], ["x"]], to: url, .xlsx)
+        #expect(try readAll(url, .xlsx).map(\.cells) == [["a", "b"], [longest, "after"], ["x"]])
+
         let huge = String(repeating: "0123456789<&é\n", count: 750_000) // about 11 MB
-        let url = try temporaryDirectory().appendingPathComponent("huge.xlsx")
-        try writeAll([["a", "b"], [huge, "after"], ["x"]], to: url, .xlsx)
-        let rows = try readAll(url, .xlsx)
-        #expect(rows.map(\.cells) == [["a", "b"], [huge, "after"], ["x"]])
+        let hugeURL = try temporaryDirectory().appendingPathComponent("huge.xlsx")
+        try writeAll([["a", "b"], [huge, "after"], ["x"]], to: hugeURL, .xlsx)
+        let error = try #require(readError(hugeURL, .xlsx))
+        #expect(error.message == "cell A2 of the workbook holds more than 32767 characters, the most a spreadsheet cell can hold")
+        try writeAll([["a", "b"], [longest + "x"]], to: hugeURL, .xlsx)
+        #expect(readError(hugeURL, .xlsx)?.message.hasPrefix("cell A2 of the workbook holds more than 32767 characters") == true)
     }
 
     @Test func notAZip() throws {

@@ -19,7 +19,7 @@ import Testing
 
     @Test func aValidProfileIsNormalized() throws {
         let profile = try ProfileRules.validate(draft(" Ann  ", "Able ", phones: [.init(kind: .mobile, number: "5550199", countryCode: "gb"), .init(kind: .office, number: "5550100", countryCode: "us")],
-                                                      email: " Ann@Client.Example ", gateway: "TXT.att.com", thin: "y")).get()
+                                                      email: " Ann@Client.Example ", gateway: "TXT.att.com", thin: " Y ")).get()
         #expect(profile.firstName == "Ann" && profile.lastName == "Able")
         #expect(profile.email == "ann@client.example")
         #expect(profile.phones.map(\.kind) == [.office, .mobile], "phones are kept in kind order")
@@ -40,6 +40,11 @@ import Testing
         (ProfileDraft(firstName: "A", lastName: "B", phones: [.init(kind: .office, number: "1", countryCode: "US")], thinClient: "maybe"), "Thin Client: 'maybe' must be Y or N"),
         (ProfileDraft(firstName: "A", lastName: "B", phones: [.init(kind: .office, number: "1", countryCode: "US")], smsGateway: "@@x"), "SMS Gateway: '@@x' is not an SMS email gateway"),
         (ProfileDraft(firstName: "A\u{7}", lastName: "B", phones: [.init(kind: .office, number: "1", countryCode: "US")]), "First Name: must be one line without control characters"),
+        (ProfileDraft(firstName: "A\tB", lastName: "B", phones: [.init(kind: .office, number: "1", countryCode: "US")]), "First Name: must be one line without control characters"),
+        (ProfileDraft(firstName: "A", lastName: "B\nC", phones: [.init(kind: .office, number: "1", countryCode: "US")]), "Last Name: must be one line without control characters"),
+        (ProfileDraft(firstName: "A", lastName: "B", phones: [.init(kind: .office, number: "1", countryCode: "US")], notes: "one\u{1B}"), "Notes: must not contain control characters"),
+        (ProfileDraft(firstName: "A", lastName: "B", phones: [.init(kind: .office, number: "1", countryCode: "US")], thinClient: "y"), "Thin Client: 'y' must be Y or N"),
+        (ProfileDraft(firstName: "A", lastName: "B", phones: [.init(kind: .office, number: "1", countryCode: "US")], thinClient: "yes"), "Thin Client: 'yes' must be Y or N"),
     ])
     func eachRuleNamesItsColumn(draft: ProfileDraft, expected: String) {
         let found = problems(draft)
@@ -76,6 +81,22 @@ import Testing
         let parsed = try ProfileRow(number: 2, cells: row, layout: layout)
         #expect(parsed.restates(profile))
         #expect(try ProfileRules.validate(parsed.draft(over: nil)).get() == profile)
+    }
+
+    /// SPEC §7: only `Y` deletes; `N` or nothing keeps; anything else (`yes`, `y`, `1`…) fails the row and deletes nothing.
+    @Test func deleteColumnTakesExactlyYOrN() throws {
+        let layout = try ProfileSheetLayout(header: ["Id", "First Name", "Last Name", "Office Phone", "Office Phone Country", "Delete"])
+        func row(_ delete: String) throws(ProfileRowError) -> ProfileRow {
+            try ProfileRow(number: 4, cells: ["", "Ann", "Able", "5550100", "US", delete], layout: layout)
+        }
+        for delete in ["Y", " Y "] { #expect(try row(delete).request == .delete, "\(delete)") }
+        for keep in ["", "N", " N ", "  "] { #expect(try row(keep).request == .save, "\(keep)") }
+        for other in ["yes", "YES", "Yes", "y", "n", "no", "NO", "1", "0", "true", "x", "N/A", "YY"] {
+            #expect(throws: ProfileRowError(row: 4, column: "Delete", cell: "F4",
+                                            reason: "'\(other)' in the delete column: only a capital Y deletes the profile; N or nothing keeps it")) {
+                try row(other)
+            }
+        }
     }
 
     @Test func columnLettersCountLikeASpreadsheet() {

@@ -159,16 +159,34 @@ import Testing
         #expect(v.text("   ", "blank") == nil)
         #expect(v.text(String(repeating: "x", count: 11), "long", max: 10) == nil)
         #expect(v.text("bell\u{07}", "control") == nil)
-        #expect(v.text("line one\nline two\ttab", "multiline") == "line one\nline two\ttab")
+        #expect(v.text("line one\nline two\ttab", "multiline", multiline: true) == "line one\nline two\ttab")
+        #expect(v.text("line one\nline two", "oneLine") == nil)
+        #expect(v.text("escape\u{1B}", "multilineControl", multiline: true) == nil)
         #expect(v.text(nil, "optional", required: false) == nil)
         #expect(v.text("  ", "optionalBlank", required: false) == "")
         #expect(v.errors == [
             FieldError("missing", "is required"),
             FieldError("blank", "must not be empty"),
             FieldError("long", "must be at most 10 characters (got 11)"),
-            FieldError("control", "must not contain control characters"),
+            FieldError("control", "must be one line without control characters"),
+            FieldError("oneLine", "must be one line without control characters"),
+            FieldError("multilineControl", "must not contain control characters"),
         ])
         #expect(throws: TandemError.validation(v.errors)) { try v.check() }
+    }
+
+    /// Unicode's control characters (C0, DEL, C1) are refused on one line; multi-line text takes LF, CR and tab only.
+    /// Separators that are not controls (U+2028, NBSP) and format characters are text.
+    @Test func controlCharacters() {
+        let c0 = (0x00...0x1F).map { Unicode.Scalar($0)! }, c1 = (0x7F...0x9F).map { Unicode.Scalar($0)! }
+        for scalar in c0 + c1 {
+            let text = "a\(Character(scalar))b"
+            #expect(ControlCharacters.refused(in: text, multiline: false), "\(scalar.value)")
+            #expect(ControlCharacters.refused(in: text, multiline: true) == !["\n", "\r", "\t"].contains(scalar), "\(scalar.value)")
+        }
+        for text in ["plain", "é 漢 😀", "a\u{A0}b", "a\u{2028}b", "a\u{200B}b", "\u{C2}\u{A9} 2026", ""] {
+            #expect(!ControlCharacters.refused(in: text, multiline: false), "\(text.debugDescription)")
+        }
     }
 
     @Test func choiceListsTheAllowedValues() {

@@ -68,7 +68,7 @@ public struct ProfileDraft: Sendable, Equatable {
     public var phones: [Phone]
     public var mobileProvider: String?
     public var smsGateway: String?
-    /// `Y`/`N` (any case) or empty.
+    /// `Y`, `N` or empty (N).
     public var thinClient: String?
     public var notes: String?
 
@@ -172,17 +172,8 @@ public enum ProfileRules {
         return folded == "N/A" || folded == "N\\A"
     }
 
-    /// Spreadsheets leave trailing (and leading) spaces; tabs and line breaks inside are the user's.
+    /// Spreadsheets leave trailing (and leading) spaces; what is inside is kept (and checked by the field's rules).
     public static func trim(_ text: String) -> String { Whitespace.trim(text) }
-
-    private static let lineControls: Set<Unicode.Scalar> = ["\t"]
-    private static let multilineControls: Set<Unicode.Scalar> = ["\n", "\r", "\t"]
-
-    /// C0 and C1 control characters other than the allowed ones, checked on UTF-8 bytes first (the common case has none).
-    static func hasControlCharacters(_ text: String, allowed: Set<Unicode.Scalar>) -> Bool {
-        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) else { return false }
-        return text.unicodeScalars.contains { $0.properties.generalCategory == .control && !allowed.contains($0) }
-    }
 
     static func text(_ value: String?, _ column: ProfileColumn, max: Int, required: Bool, multiline: Bool = false,
                      _ problems: inout [ProfileProblem]) -> String? {
@@ -194,8 +185,8 @@ public enum ProfileRules {
         if isNotApplicable(text) { problems.append(.init(column, notApplicableMessage)); return nil }
         // At most as many characters as UTF-8 bytes: count characters only when the bytes could be too many.
         if text.utf8.count > max, text.count > max { problems.append(.init(column, "must be at most \(max) characters (got \(text.count))")); return nil }
-        if hasControlCharacters(text, allowed: multiline ? multilineControls : lineControls) {
-            problems.append(.init(column, multiline ? "must not contain control characters" : "must be one line without control characters"))
+        if ControlCharacters.refused(in: text, multiline: multiline) {
+            problems.append(.init(column, ControlCharacters.message(multiline: multiline)))
             return nil
         }
         return text
@@ -238,13 +229,26 @@ public enum ProfileRules {
         return "@" + domain
     }
 
+    /// A Y/N cell (SPEC §7): exactly `Y` or `N` once trimmed, nil when empty. Nothing else is guessed at: not
+    /// `yes`, not `y`, not `1`; a delete must never hang on a reading of the user's intent.
+    static func flag(_ value: String?) -> Result<Bool?, FlagError> {
+        switch value.map(trim) ?? "" {
+        case "": .success(nil)
+        case "Y": .success(true)
+        case "N": .success(false)
+        case let other: .failure(FlagError(value: other))
+        }
+    }
+
+    struct FlagError: Error {
+        var value: String
+    }
+
     static func yesNo(_ value: String?, _ column: ProfileColumn, _ problems: inout [ProfileProblem]) -> Bool? {
-        switch (value.map(trim) ?? "").uppercased() {
-        case "": return nil
-        case "Y", "YES": return true
-        case "N", "NO": return false
-        case let other:
-            problems.append(.init(column, isNotApplicable(other) ? notApplicableMessage : "'\(value!)' must be Y or N"))
+        switch flag(value) {
+        case .success(let flag): return flag
+        case .failure(let error):
+            problems.append(.init(column, isNotApplicable(error.value) ? notApplicableMessage : "'\(error.value)' must be Y or N (a capital letter; empty means N)"))
             return nil
         }
     }

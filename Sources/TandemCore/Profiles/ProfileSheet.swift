@@ -142,12 +142,11 @@ public struct ProfileRow: Sendable {
         }
         id = values[.id] ?? ""
         email = (values[.email] ?? "").lowercased()
-        switch (values[.delete] ?? "").uppercased() {
-        case "", "N", "NO": request = .save
-        case "Y", "YES": request = .delete
-        case let other:
+        switch ProfileRules.flag(values[.delete]) {
+        case .success(let delete): request = delete == true ? .delete : .save
+        case .failure(let error):
             throw ProfileRowError(row: number, column: ProfileColumn.delete.header, cell: layout.cell(.delete, row: number),
-                                  reason: "'\(other)' in the delete column: use Y to delete the profile, N or nothing to keep it")
+                                  reason: "'\(error.value)' in the delete column: only a capital Y deletes the profile; N or nothing keeps it")
         }
         values[.delete] = nil
         self.values = values

@@ -19,6 +19,23 @@ public enum Whitespace {
     }
 }
 
+/// The control characters (Unicode's Cc: C0, DEL and C1) a text field refuses: all of them on one line; all
+/// but line feed, carriage return and tab in multi-line text. One rule for the API, the pages and the imports.
+public enum ControlCharacters {
+    public static func refused(in text: String, multiline: Bool) -> Bool {
+        // The common case has none: C0 and DEL are single bytes, C1 (U+0080...U+009F) starts with 0xC2.
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) else { return false }
+        return text.unicodeScalars.contains { scalar in
+            guard scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) else { return false }
+            return !(multiline && (scalar == "\n" || scalar == "\r" || scalar == "\t"))
+        }
+    }
+
+    public static func message(multiline: Bool) -> String {
+        multiline ? "must not contain control characters" : "must be one line without control characters"
+    }
+}
+
 /// Collects field errors so one response names every problem of an input at once.
 public struct FieldValidator: Sendable {
     public private(set) var errors: [FieldError] = []
@@ -29,8 +46,10 @@ public struct FieldValidator: Sendable {
         errors.append(FieldError(field, message))
     }
 
-    /// A required text: trimmed, not empty, at most `max` characters.
-    public mutating func text(_ value: String?, _ field: String, max: Int = 200, required: Bool = true) -> String? {
+    /// A required text: trimmed, not empty, at most `max` characters, without control characters. Single-line by
+    /// default (names, titles, file names, usernames, emails: they end up in headers, file names and one-line
+    /// displays); `multiline` lets line breaks and tabs through, for descriptions, notes and addresses.
+    public mutating func text(_ value: String?, _ field: String, max: Int = 200, required: Bool = true, multiline: Bool = false) -> String? {
         guard let value else {
             if required { fail(field, "is required") }
             return nil
@@ -44,12 +63,8 @@ public struct FieldValidator: Sendable {
             fail(field, "must be at most \(max) characters (got \(trimmed.count))")
             return nil
         }
-        if trimmed.unicodeScalars.contains(where: { scalar in
-            // ASCII without the Unicode tables: controls are below 0x20 and 0x7F.
-            scalar.value < 0x80 ? (scalar.value < 0x20 || scalar.value == 0x7F) && scalar != "\n" && scalar != "\r" && scalar != "\t"
-                : scalar.properties.generalCategory == .control
-        }) {
-            fail(field, "must not contain control characters")
+        if ControlCharacters.refused(in: trimmed, multiline: multiline) {
+            fail(field, ControlCharacters.message(multiline: multiline))
             return nil
         }
         return trimmed

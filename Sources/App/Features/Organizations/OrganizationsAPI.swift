@@ -245,7 +245,7 @@ enum OrganizationsAPI {
         if creating || !input.country.isAbsent, let country = validator.text(input.country.value, "country", max: 2) {
             if Countries.isValid(country) { site.country = country } else { validator.fail("country", "'\(country)' is not an ISO 3166 alpha-2 country code (such as US, GB, DE)") }
         }
-        if !input.address.isAbsent { site.address = validator.text(input.address.value, "address", max: 500, required: false) }
+        if !input.address.isAbsent { site.address = validator.text(input.address.value, "address", max: 500, required: false, multiline: true) }
         switch input.internalLocationId {
         case .absent: break
         case .null: site.internalLocationId = nil
@@ -393,6 +393,7 @@ enum OrganizationsAPI {
         case .absent: return .unchanged
         case .null: return .removed
         case .value(let password):
+            if ControlCharacters.refused(in: password, multiline: false) { validator.fail("password", ControlCharacters.message(multiline: false)) }
             if password.count < 10 { validator.fail("password", "must be at least 10 characters") }
             if password.count > 200 { validator.fail("password", "must be at most 200 characters") }
             if contact.email == nil { validator.fail("password", "a contact needs an email to log in to the portal") }

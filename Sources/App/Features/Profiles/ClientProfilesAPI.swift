@@ -155,7 +155,7 @@ enum ClientProfilesAPI {
         let response = try await req.fileio.asyncStreamFile(at: url.path, mediaType: format.mediaType) { _ in
             try? FileManager.default.removeItem(at: url)
         }
-        response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(ProfileTransferService.fileName(site: site, format: format))\"")
+        response.headers.setAttachment(filename: ProfileTransferService.fileName(site: site, format: format))
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response
     }

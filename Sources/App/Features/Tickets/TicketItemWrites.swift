@@ -11,7 +11,7 @@ enum TicketItemWrites {
     static func createNote(ticketId: UUID, _ input: NoteInput, by principal: Principal, on db: any Database) async throws -> NoteDTO {
         let ticket = try await TicketItems.ticketForNewItem(Note.self, ticketId: ticketId, by: principal, on: db)
         var validator = FieldValidator()
-        let body = validator.text(input.body.value, "body", max: 100_000)
+        let body = validator.text(input.body.value, "body", max: 100_000, multiline: true)
         let requested = input.publishTo.value.flatMap { validator.choice($0, "publishTo", as: PublishTo.self) }
         try validator.check()
         let publishTo = try AccessPolicy.publishTo(for: principal, requested: requested)
@@ -35,7 +35,7 @@ enum TicketItemWrites {
         let (ticket, note) = try await TicketItems.changeable(Note.self, ticketId: ticketId, id: id, .edit, by: principal, on: db)
         let before = NoteDTO(note)
         var validator = FieldValidator()
-        if !input.body.isAbsent, let body = validator.text(input.body.value, "body", max: 100_000) { note.body = body }
+        if !input.body.isAbsent, let body = validator.text(input.body.value, "body", max: 100_000, multiline: true) { note.body = body }
         if !input.publishTo.isAbsent, let requested = validator.choice(input.publishTo.value, "publishTo", as: PublishTo.self) {
             note.publishTo = try AccessPolicy.publishTo(for: principal, requested: requested).rawValue
         }
@@ -52,7 +52,7 @@ enum TicketItemWrites {
         let ticket = try await TicketItems.ticketForNewItem(TimeEntry.self, ticketId: ticketId, by: principal, on: db)
         var validator = FieldValidator()
         let minutes = validator.range(input.minutes.value, "minutes", 1...1440)
-        let summary = validator.text(input.summary.value, "summary", max: 2000)
+        let summary = validator.text(input.summary.value, "summary", max: 2000, multiline: true)
         let roleId = input.roleId.value.flatMap { validator.id($0, "roleId") }
         let requested = input.publishTo.value.flatMap { validator.choice($0, "publishTo", as: PublishTo.self) }
         try validator.check()
@@ -80,7 +80,7 @@ enum TicketItemWrites {
         let before = TimeEntryDTO(entry)
         var validator = FieldValidator()
         if !input.minutes.isAbsent, let minutes = validator.range(input.minutes.value, "minutes", 1...1440) { entry.minutes = minutes }
-        if !input.summary.isAbsent, let summary = validator.text(input.summary.value, "summary", max: 2000) { entry.summary = summary }
+        if !input.summary.isAbsent, let summary = validator.text(input.summary.value, "summary", max: 2000, multiline: true) { entry.summary = summary }
         switch input.roleId {
         case .absent: break
         case .null: entry.roleId = nil
@@ -119,10 +119,7 @@ enum TicketItemWrites {
     static func createAttachment(ticketId: UUID, _ input: AttachmentInput, by principal: Principal, on db: any Database, blobs: any BlobStore) async throws -> AttachmentDTO {
         let ticket = try await TicketItems.ticketForNewItem(Attachment.self, ticketId: ticketId, by: principal, on: db)
         var validator = FieldValidator()
-        let filename = validator.text(input.filename.value, "filename", max: 255)
-        if let filename, filename.contains("/") || filename.contains("\\") || filename == "." || filename == ".." {
-            validator.fail("filename", "must be a file name, not a path")
-        }
+        let filename = AttachmentFilename.validate(input.filename.value, &validator)
         let declaredType = validator.text(input.contentType.value, "contentType", max: 100)?.lowercased()
         let requested = input.publishTo.value.flatMap { validator.choice($0, "publishTo", as: PublishTo.self) }
         var bytes: Data?
@@ -168,7 +165,7 @@ enum TicketItemWrites {
         let (ticket, attachment) = try await TicketItems.changeable(Attachment.self, ticketId: ticketId, id: id, .edit, by: principal, on: db)
         let before = AttachmentDTO(attachment)
         var validator = FieldValidator()
-        if !input.filename.isAbsent, let filename = validator.text(input.filename.value, "filename", max: 255) { attachment.filename = filename }
+        if !input.filename.isAbsent, let filename = AttachmentFilename.validate(input.filename.value, &validator) { attachment.filename = filename }
         if !input.publishTo.isAbsent, let requested = validator.choice(input.publishTo.value, "publishTo", as: PublishTo.self) {
             attachment.publishTo = try AccessPolicy.publishTo(for: principal, requested: requested).rawValue
         }
@@ -182,6 +179,18 @@ enum TicketItemWrites {
             try await Audit.record("updated", Attachment.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: ticketId, before: before, after: dto, on: db)
             return dto
         }
+    }
+}
+
+/// An attachment's file name, on create and on rename: one line without control characters, and no path.
+enum AttachmentFilename {
+    static func validate(_ value: String?, _ validator: inout FieldValidator) -> String? {
+        guard let filename = validator.text(value, "filename", max: 255) else { return nil }
+        if filename.contains("/") || filename.contains("\\") || filename == "." || filename == ".." {
+            validator.fail("filename", "must be a file name, not a path")
+            return nil
+        }
+        return filename
     }
 }
 

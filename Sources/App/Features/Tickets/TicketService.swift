@@ -117,7 +117,7 @@ enum TicketService {
     static func create(_ input: TicketInput, by principal: Principal, on db: any Database) async throws -> TicketDTO {
         var validator = FieldValidator()
         let title = validator.text(input.title.value, "title", max: 200)
-        let description = validator.text(input.description.value ?? "", "description", max: 100_000, required: false) ?? ""
+        let description = validator.text(input.description.value ?? "", "description", max: 100_000, required: false, multiline: true) ?? ""
         let organizationId = validator.id(input.organizationId.value, "organizationId")
         let siteId = input.siteId.value.flatMap { validator.id($0, "siteId") }
         var contactId = input.contactId.value.flatMap { validator.id($0, "contactId") }
@@ -394,7 +394,7 @@ enum TicketService {
     private static func apply(_ input: TicketInput, to ticket: Ticket, by principal: Principal, on db: any Database) async throws -> ([UUID]?, [UUID: PrincipalKind]) {
         var validator = FieldValidator()
         if !input.title.isAbsent, let title = validator.text(input.title.value, "title", max: 200) { ticket.title = title }
-        if !input.description.isAbsent { ticket.description = validator.text(input.description.value ?? "", "description", max: 100_000, required: false) ?? "" }
+        if !input.description.isAbsent { ticket.description = validator.text(input.description.value ?? "", "description", max: 100_000, required: false, multiline: true) ?? "" }
         if !input.priority.isAbsent, let priority = validator.choice(input.priority.value, "priority", as: TicketPriority.self) { ticket.priority = priority.rawValue }
         if !input.source.isAbsent, let source = validator.choice(input.source.value, "source", as: SourceChannel.self) { ticket.source = source.rawValue }
         if !input.status.isAbsent, let status = validator.choice(input.status.value, "status", as: TicketStatus.self) {

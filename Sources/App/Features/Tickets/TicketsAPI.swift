@@ -97,7 +97,7 @@ enum TicketsAPI {
             guard let data = try await req.settings.blobs.get(attachment.blobKey, on: req.db) else { throw TandemError.notFound(Attachment.what) }
             var headers = HTTPHeaders()
             headers.replaceOrAdd(name: .contentType, value: attachment.contentType)
-            headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(attachment.filename.replacingOccurrences(of: "\"", with: ""))\"")
+            headers.setAttachment(filename: attachment.filename)
             headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
             return Response(status: .ok, headers: headers, body: .init(data: data))
         }
