@@ -237,6 +237,9 @@ struct AttackSuiteInputTests {
             update("CoManagingTeamUpdate", { "/api/v1/co-managing-teams/\($0.coManagingTeam)" }, "name"),
 
             create("PersonalTokenInput", "/api/v1/me/api-tokens", "name", base: named),
+            // The administrator's own password: its plain value is taken, and the test's session stays.
+            TextField(schema: "PasswordChangeInput", property: "newPassword", method: .PUT, path: { _ in "/api/v1/me/password" }, field: "newPassword",
+                      multiline: false, plain: password, body: { _, value, _ in ["currentPassword": .string(TestApp.adminPassword), "newPassword": .string(value)] }),
         ] + phoneFields("/api/v1/contacts", base: contact) + phoneFields("/api/v1/client-profiles", base: profile)
     }()
 
@@ -246,6 +249,7 @@ struct AttackSuiteInputTests {
         "LoginInput.password": "a login stores nothing; it only compares",
         "LoginInput.totp": "a login stores nothing; it only compares",
         "TotpConfirmInput.code": "compared with the expected code, never stored",
+        "PasswordChangeInput.currentPassword": "compared with the stored password, never stored",
     ]
 
     /// C0, DEL and C1 controls: every one refused on one line. Multi-line text takes LF, CR and tab only.
