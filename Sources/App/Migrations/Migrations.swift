@@ -33,5 +33,6 @@ enum Migrations {
         PartialAuditTicketIndex(),
         TicketAssigneeOrderIndex(),
         TicketAssigneeIds(),
+        CreateCoManagingUserDraft(),
     ]
 }
