@@ -109,12 +109,16 @@ struct TicketSnapshot {
     }
 
     var assigneeIds: [UUID] { (object["assigneeIds"] as? [String] ?? []).compactMap(UUID.init(uuidString:)) }
+    var contactId: UUID? { (object["contactId"] as? String).flatMap(UUID.init(uuidString:)) }
+    /// The people it names: its assignees and its contact.
+    var people: [UUID] { assigneeIds + (contactId.map { [$0] } ?? []) }
 
-    /// With only `fields` (nil: all) and the assignees among `people`.
+    /// With only `fields` (nil: all) and only the people among `people`.
     func shaped(showing fields: Set<TicketField>?, people: Set<UUID>) -> String? {
         var kept = object
         if let fields { kept = kept.filter { key, _ in TicketField(rawValue: key).map(fields.contains) ?? false } }
         if kept["assigneeIds"] != nil { kept["assigneeIds"] = assigneeIds.filter(people.contains).map(\.text) }
+        if let contactId, !people.contains(contactId) { kept["contactId"] = nil }
         guard let data = try? JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys]) else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
