@@ -85,7 +85,7 @@ import Testing
         #expect(AccessPolicy.visibleTicketFields(for: .resource) == Set(TicketField.allCases))
         #expect(AccessPolicy.visibleTicketFields(for: .coManagingUser) == Set(TicketField.allCases).subtracting([.teamId]))
         let contact = AccessPolicy.visibleTicketFields(for: .contact)
-        for internal in [TicketField.queueId, .teamId, .assigneeIds, .coManagedVisible] { #expect(!contact.contains(internal)) }
+        for hidden in [TicketField.queueId, .teamId, .assigneeIds, .coManagedVisible] { #expect(!contact.contains(hidden)) }
         for shown in [TicketField.id, .number, .title, .description, .status, .priority, .contactId, .version] { #expect(contact.contains(shown)) }
     }
 

@@ -212,8 +212,7 @@ enum CoManagementService {
         -> (users: Set<String>, teams: Set<String>) {
         let users = try await PeopleDirectory.hidden(setup.coManagingUserIds.compactMap(UUID.init(uuidString:)), kind: .coManagingUser, from: principal, on: db)
         let teamIds = setup.coManagingTeamIds.compactMap(UUID.init(uuidString:))
-        let visibleTeams = teamIds.isEmpty ? [] : Set(try await CoManagingTeam.query(on: db).filter(\.$id ~~ teamIds)
-            .filter(AccessPolicy.coManagingTeamScope(for: principal), on: CoManagingTeam.scopeTable).all(\.$id))
+        let visibleTeams = try await CoManagingTeams.visibleIds(teamIds, to: principal, on: db)
         return (Set(users.map(\.uuidString)), Set(teamIds.filter { !visibleTeams.contains($0) }.map(\.uuidString)))
     }
 

@@ -270,6 +270,13 @@ enum CoManagingTeams {
                                  table: CoManagingTeam.scopeTable, what: "co-managing team", on: db)
     }
 
+    /// Of `ids`, the teams `principal` may see.
+    static func visibleIds(_ ids: [UUID], to principal: Principal, on db: any Database) async throws -> Set<UUID> {
+        let scope = AccessPolicy.coManagingTeamScope(for: principal)
+        guard !ids.isEmpty, scope != .none else { return [] }
+        return Set(try await CoManagingTeam.query(on: db).filter(\.$id ~~ ids).filter(scope, on: CoManagingTeam.scopeTable).all(\.$id))
+    }
+
     static func list(_ page: PageRequest, by principal: Principal, on db: any Database) async throws -> ListPage<CoManagingTeamDTO> {
         let (items, next) = try await CoManagingTeam.query(on: db).filter(AccessPolicy.coManagingTeamScope(for: principal), on: CoManagingTeam.scopeTable).page(page)
         var dtos: [CoManagingTeamDTO] = []

@@ -256,10 +256,7 @@ enum CoManagedSetupPage {
         let associations = ids.isEmpty ? [] : try await CoManagedAssociation.query(on: db).filter(\.$organizationId ~~ ids).all()
         // Names only what the API's setup would name to this principal.
         let users = try await AdminNames.users(Array(PeopleDirectory.visible(associations.compactMap(\.userId), kind: .coManagingUser, to: principal, on: db)), on: db)
-        let teamIds = associations.compactMap(\.teamId)
-        let visibleTeams = teamIds.isEmpty ? [] : try await CoManagingTeam.query(on: db).filter(\.$id ~~ teamIds)
-            .filter(AccessPolicy.coManagingTeamScope(for: principal), on: CoManagingTeam.scopeTable).all(\.$id)
-        let teams = try await AdminNames.teams(visibleTeams, on: db)
+        let teams = try await AdminNames.teams(Array(CoManagingTeams.visibleIds(associations.compactMap(\.teamId), to: principal, on: db)), on: db)
         func names(_ list: [String]) -> String { list.isEmpty ? "None" : list.sorted().joined(separator: ", ") }
         return Model(
             layout: layout, tabs: tabs, systemEnabled: try await Setting.flag(Setting.coManagementEnabled, on: db),
