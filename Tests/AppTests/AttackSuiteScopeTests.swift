@@ -271,6 +271,30 @@ import VaporTesting
         }
     }
 
+    @Test func everyTicketAnswerShowsOnlyTheFieldsOfTheCallersKind() async throws {
+        try await withApp { t in
+            let world = try await Self.world(t)
+            let hiddenFrom: [String: Set<String>] = [
+                "admin": [], "nina": ["teamId"], "alice": ["queueId", "teamId", "assigneeIds", "coManagedVisible"],
+                "bob": ["queueId", "teamId", "assigneeIds", "coManagedVisible"],
+            ]
+            for (principal, hidden) in hiddenFrom {
+                let token = world.tokens[principal]!
+                let answers = [
+                    try await t.must(.ok, .GET, "/api/v1/tickets/\(world.ticket)", as: token),
+                    try await t.must(.ok, .GET, "/api/v1/tickets?limit=200", as: token)["items"].array.first { $0["id"].string == world.ticket } ?? .null,
+                    try await t.must(.ok, .GET, "/api/v1/search?q=scanner", as: token)["tickets"].array.first { $0["id"].string == world.ticket } ?? .null,
+                ]
+                for answer in answers {
+                    guard case .object(let fields) = answer else { Issue.record("\(principal) does not get the ticket"); continue }
+                    #expect(Set(fields.keys).isDisjoint(with: hidden), "\(principal) is shown \(fields.keys.sorted())")
+                    #expect(fields["title"] == "Scanner jams" && fields["status"] == "inProgress")
+                    if hidden.isEmpty { #expect(fields["queueId"] != nil && fields["teamId"] != nil) }
+                }
+            }
+        }
+    }
+
     // MARK: The co-managing user wizard
 
     @Test func aClientRestrictedAdministratorCreatesCoManagingUsersOnlyInItsOrganizations() async throws {

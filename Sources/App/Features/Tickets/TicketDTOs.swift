@@ -97,6 +97,11 @@ extension TicketField {
         let fields = AccessPolicy.visibleTicketFields(for: principal.kind)
         return fields.count == allCases.count ? nil : fields
     }
+
+    /// A ticket's JSON object with only `fields`.
+    static func keep(_ fields: Set<TicketField>, of object: [String: Any]) -> [String: Any] {
+        object.filter { key, _ in TicketField(rawValue: key).map(fields.contains) ?? false }
+    }
 }
 
 /// A ticket as an audit event holds it (its before or after JSON), to be shaped for one reader.
@@ -116,7 +121,7 @@ struct TicketSnapshot {
     /// With only `fields` (nil: all) and only the people among `people`.
     func shaped(showing fields: Set<TicketField>?, people: Set<UUID>) -> String? {
         var kept = object
-        if let fields { kept = kept.filter { key, _ in TicketField(rawValue: key).map(fields.contains) ?? false } }
+        if let fields { kept = TicketField.keep(fields, of: kept) }
         if kept["assigneeIds"] != nil { kept["assigneeIds"] = assigneeIds.filter(people.contains).map(\.text) }
         if let contactId, !people.contains(contactId) { kept["contactId"] = nil }
         guard let data = try? JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys]) else { return nil }
