@@ -295,6 +295,21 @@ import VaporTesting
         }
     }
 
+    @Test func explainAccessExplainsOnlyPeopleTheAdministratorMaySee() async throws {
+        try await withApp { t in
+            let world = try await Self.world(t)
+            let (_, nora) = try await t.resource("nora", .administrator, restrictions: [world.northwind])
+            let path = "/api/v1/tickets/\(world.ticket)/access?principalId="
+            expectStatus(try await t.get(path + world["nina"].id, as: nora), .ok)
+            let hidden = try await t.get(path + world["zed"].id, as: nora)
+            expectProblem(hidden, .notFound)
+            #expect(Self.problem(hidden, naming: world["zed"].id) == Self.problem(try await t.get(path + UUID().uuidString, as: nora), naming: ""))
+            let page = try await PageClient.login(t, username: "nora")
+            let html = try await page.get("/tickets/\(world.ticket)").text
+            #expect(html.contains("Ninabelle") && !html.contains("Zedekiah") && !html.contains("Omaretto"))
+        }
+    }
+
     // MARK: The co-managing user wizard
 
     @Test func aClientRestrictedAdministratorCreatesCoManagingUsersOnlyInItsOrganizations() async throws {

@@ -86,7 +86,8 @@ enum TicketAccessPanels {
         let chosen = subject.flatMap { $0.isEmpty ? nil : $0 }
 
         let resources = try await Resource.query(on: db).filter(\.$active == true).sort(\.$lastName).sort(\.$firstName).limit(PageOptions.maxOptions).all()
-        let users = try await CoManagingUser.query(on: db).filter(\.$active == true).filter(\.$erased == false).sort(\.$username).limit(PageOptions.maxOptions).all()
+        let users = try await CoManagingUser.query(on: db).filter(\.$active == true).filter(\.$erased == false)
+            .filter(AccessPolicy.peopleScope(for: viewer, .coManagingUser), on: CoManagingUser.scopeTable).sort(\.$username).limit(PageOptions.maxOptions).all()
         let userNames = try await AdminNames.users(users.compactMap(\.id), on: db)
         let homes = try await AdminNames.organizations(users.map(\.organizationId), on: db)
         let contacts = try await Contact.query(on: db).filter(\.$organizationId == organizationId).sort(\.$lastName).sort(\.$firstName).limit(maxContacts).all()

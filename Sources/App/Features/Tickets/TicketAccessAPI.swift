@@ -61,7 +61,9 @@ enum TicketAccessAPI {
 
     static func explain(ticketId: UUID, subjectId: UUID, by principal: Principal, on db: any Database) async throws -> TicketAccessDTO {
         let ticket = try await TicketService.visible(ticketId, by: principal, on: db)
-        guard let subject = try await anyPrincipal(subjectId, on: db) else { throw TandemError.notFound("principal") }
+        // Someone the admin may not see (its client restrictions) is explained as no one.
+        guard try await PeopleDirectory.visible([subjectId], to: principal, on: db).contains(subjectId),
+              let subject = try await anyPrincipal(subjectId, on: db) else { throw TandemError.notFound("principal") }
         let assignees = try await TicketService.assigneeIds(of: [ticketId], on: db)[ticketId] ?? []
         let explanation = AccessPolicy.explainTicket(subject, TicketService.facts(ticket, assignees: assignees))
         return TicketAccessDTO(ticketId: ticketId.uuidString, principalId: subjectId.uuidString, principalKind: subject.kind.rawValue,
