@@ -92,3 +92,69 @@ import VaporTesting
         }
     }
 }
+
+/// The scope terms of saved filters (owner, shared) and of co-managing teams (the organizations a team
+/// touches, through a subquery) select in SQL what they accept in Swift.
+extension ScopeSQLTests {
+    @Test func savedFilterScopesAgreeWithTheCore() async throws {
+        try await withApp { t in
+            var g = Generator(state: 11)
+            let owners = (0..<4).map { _ in UUID() }
+            var filters: [(id: UUID, facts: ScopeFacts)] = []
+            for index in 0..<24 {
+                let filter = SavedFilter()
+                filter.id = .v7()
+                filter.ownerId = owners.randomElement(using: &g)!
+                filter.name = "Filter \(index)"
+                filter.query = ""
+                filter.shared = Bool.random(using: &g)
+                try await filter.create(on: t.db)
+                filters.append((filter.id!, ScopeFacts(values: [.id: filter.id, .owner: filter.ownerId], shared: filter.shared)))
+            }
+            for kind in PrincipalKind.allCases {
+                for owner in owners {
+                    let principal = Principal(id: owner, kind: kind, displayName: "P", securityLevelId: nil, permissions: .nothing)
+                    for operation in [AccessOperation.view, .edit] {
+                        let scope = AccessPolicy.savedFilterScope(for: principal, operation)
+                        let selected = scope == .none ? [] : try await SavedFilter.query(on: t.db).filter(scope, on: SavedFilter.scopeTable).all().compactMap(\.id)
+                        #expect(Set(selected) == Set(filters.filter { scope.evaluate($0.facts) }.map(\.id)), "\(kind) \(operation)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func coManagingTeamScopesAgreeWithTheirOrganizations() async throws {
+        try await withApp { t in
+            var g = Generator(state: 13)
+            try await t.setCoManagement(enabled: true)
+            let queue = try await t.queue("Q")
+            var organizations: [String] = [], homes: [String: String] = [:]
+            for index in 0..<3 {
+                let organization = try await t.coManagedOrganization("Organization \(index)")
+                organizations.append(organization)
+                homes[try await t.coManagingUser("user\(index)", organizationId: organization, queueIds: [queue]).id] = organization
+            }
+            var touched: [String: Set<String>] = [:]
+            for index in 0..<6 {
+                let members = homes.keys.filter { _ in Bool.random(using: &g) }
+                let team = try await t.coManagingTeam("Team \(index)", members: members)
+                touched[team] = Set(members.compactMap { homes[$0] })
+            }
+            for organization in organizations {
+                let teams = touched.keys.sorted().filter { _ in Bool.random(using: &g) }
+                try await t.setUp(organization, teams: teams)
+                for team in teams { touched[team]!.insert(organization) }
+            }
+            for _ in 0..<20 {
+                let restrictions = Set(organizations.filter { _ in Bool.random(using: &g) })
+                let principal = Principal(id: UUID(), kind: .resource, displayName: "R", securityLevelId: nil, permissions: SystemSecurityLevel.technician.permissions,
+                                          clientRestrictions: Set(restrictions.compactMap(UUID.init(uuidString:))))
+                let scope = AccessPolicy.coManagingTeamScope(for: principal)
+                let selected = scope == .none ? [] : try await CoManagingTeam.query(on: t.db).filter(scope, on: CoManagingTeam.scopeTable).all().map { $0.id!.uuidString }
+                let expected = touched.filter { !$0.value.isDisjoint(with: restrictions) }.map(\.key)
+                #expect(Set(selected.map { $0.lowercased() }) == Set(expected.map { $0.lowercased() }), "restricted to \(restrictions.sorted())")
+            }
+        }
+    }
+}

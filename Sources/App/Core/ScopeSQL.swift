@@ -10,8 +10,13 @@ struct ScopeTable: Sendable {
     let columns: [ScopeColumn: String]
     var publishTo: String? = nil
     var coManagedVisible: String? = nil
+    /// The boolean column of `Scope.shared`.
+    var shared: String? = nil
     /// The column holding the ticket id, for "assigned to" tests against `ticket_assignees`.
     var ticketId: String? = nil
+    /// Columns a row has many values of: a `SELECT row_id, value` listing them, so `.column` tests
+    /// whether any of the row's values is in the set.
+    var related: [ScopeColumn: String] = [:]
 }
 
 extension Scope {
@@ -23,16 +28,22 @@ extension Scope {
         case .none:
             return SQLRaw("1 = 0")
         case .column(let column, let ids):
+            let values = SQLGroupExpression(ids.sorted { $0.uuidString < $1.uuidString }.map { SQLBind($0) })
+            if let related = table.related[column], let id = table.columns[.id] {
+                return SQLQueryString(
+                    "\(ident: table.name).\(ident: id) IN (SELECT related.row_id FROM (\(unsafeRaw: related)) related WHERE related.value IN \(values))")
+            }
             guard let name = table.columns[column] else { return SQLRaw("1 = 0") }
-            return SQLBinaryExpression(
-                SQLColumn(name, table: table.name), .in,
-                SQLGroupExpression(ids.sorted { $0.uuidString < $1.uuidString }.map { SQLBind($0) }))
+            return SQLBinaryExpression(SQLColumn(name, table: table.name), .in, values)
         case .assignedTo(let principalId):
             guard let ticketId = table.ticketId else { return SQLRaw("1 = 0") }
             return SQLQueryString(
                 "EXISTS (SELECT 1 FROM ticket_assignees WHERE ticket_assignees.ticket_id = \(ident: table.name).\(ident: ticketId) AND ticket_assignees.principal_id = \(bind: principalId))")
         case .coManagedVisible:
             guard let column = table.coManagedVisible else { return SQLRaw("1 = 0") }
+            return SQLBinaryExpression(SQLColumn(column, table: table.name), .equal, SQLBind(true))
+        case .shared:
+            guard let column = table.shared else { return SQLRaw("1 = 0") }
             return SQLBinaryExpression(SQLColumn(column, table: table.name), .equal, SQLBind(true))
         case .publishTo(let allowed):
             guard let column = table.publishTo, !allowed.isEmpty else { return SQLRaw("1 = 0") }

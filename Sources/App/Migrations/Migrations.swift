@@ -36,5 +36,6 @@ enum Migrations {
         AddManageCredentialsPermission(),
         CreateLoginThrottle(),
         EndPortalLoginsOfCoManagingContacts(),
+        CreateCoManagingUserDraft(),
     ]
 }

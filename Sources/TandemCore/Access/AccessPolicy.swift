@@ -60,6 +60,17 @@ public enum AccessPolicy {
         }
     }
 
+    /// The ticket fields a kind of principal is shown, in the ticket itself and in its history. Contacts
+    /// do not see how the MSP routes and staffs a ticket (queue, team, assignees, co-managed visibility);
+    /// co-managing users do not see MSP teams, which are configuration they cannot read.
+    public static func visibleTicketFields(for kind: PrincipalKind) -> Set<TicketField> {
+        switch kind {
+        case .resource: Set(TicketField.allCases)
+        case .coManagingUser: Set(TicketField.allCases).subtracting([.teamId])
+        case .contact: Set(TicketField.allCases).subtracting([.queueId, .teamId, .assigneeIds, .coManagedVisible])
+        }
+    }
+
     private static func clientRestrictionScope(_ principal: Principal) -> Scope {
         principal.clientRestrictions.map { .isIn(.organization, $0) } ?? .all
     }
@@ -206,6 +217,14 @@ public enum AccessPolicy {
         return .publishTo(in: readablePublishTo(principal))
     }
 
+    /// Whether `principal` may add any item (note, time entry, attachment) to a ticket it sees; the
+    /// audience preview answers only those who are about to write one.
+    public static func authorizeAudiencePreview(_ principal: Principal) throws(TandemError) {
+        guard [Area.notes, .timeEntries, .attachments].contains(where: { ticketItemScope(for: principal, area: $0, .create) != .none }) else {
+            throw .forbidden("the audience preview is for those who may add notes, time entries or attachments to this ticket")
+        }
+    }
+
     /// The publish-to a new item gets when none is given, and the check of a given one.
     public static func publishTo(for principal: Principal, requested: PublishTo?) throws(TandemError) -> PublishTo {
         switch principal.kind {
@@ -298,6 +317,27 @@ public enum AccessPolicy {
         }
     }
 
+    /// The people of one kind whose names and ids `principal` may learn: the people directory's scopes
+    /// (MSP resources as configuration, co-managing users under the customer group override and client
+    /// restrictions, contacts as their organizations' contacts). Every answer that names people (assignment
+    /// refusals, audience previews, co-managed setups, team members, history actors) asks this.
+    /// Facts: `.id`, and `.organization` (and `.contact`, `.site`) of the person's own row.
+    public static func peopleScope(for principal: Principal, _ kind: PrincipalKind) -> Scope {
+        switch kind {
+        case .resource: configurationScope(for: principal, .resources, .view)
+        case .coManagingUser: coManagingUserScope(for: principal)
+        case .contact: organizationScope(for: principal, area: .contacts, .view)
+        }
+    }
+
+    /// Co-managing teams. A client-restricted resource sees a team only when it touches one of its
+    /// organizations: a member's own organization or an organization the team is associated with
+    /// (the team's `.organization` facts are all of those). The members it is shown are then those
+    /// `peopleScope(.coManagingUser)` allows. Co-managing users and contacts see no teams (configuration).
+    public static func coManagingTeamScope(for principal: Principal, _ operation: AccessOperation = .view) -> Scope {
+        .allOf([configurationScope(for: principal, .coManagingTeams, operation), principal.kind == .resource ? clientRestrictionScope(principal) : .all])
+    }
+
     /// Saved filters and shared lists need a level that grants them (co-managed system levels do not).
     public static func authorizeSavedFilters(_ principal: Principal) throws(TandemError) {
         guard principal.kind != .contact, principal.permissions.savedFilters else {
@@ -305,8 +345,13 @@ public enum AccessPolicy {
         }
     }
 
-    public static func canSeeSavedFilter(_ principal: Principal, ownerId: UUID, shared: Bool) -> Bool {
-        ownerId == principal.id || (shared && seesSharedLists(principal))
+    /// The saved filters a principal may see (its own, and shared lists for MSP staff) or change (its own).
+    /// Facts: `.owner` and `shared`.
+    public static func savedFilterScope(for principal: Principal, _ operation: AccessOperation = .view) -> Scope {
+        guard principal.kind != .contact else { return .none }
+        let own = Scope.equals(.owner, principal.id)
+        guard operation == .view else { return own }
+        return .anyOf([own, seesSharedLists(principal) ? .shared : .none])
     }
 
     /// Shared lists are for MSP staff; they may name organizations other parties must not learn of.
@@ -341,6 +386,12 @@ extension ConfigurationKind {
         case .coManagingTeams: "co-managing teams"
         }
     }
+}
+
+/// A ticket's fields as the API names them, for `AccessPolicy.visibleTicketFields`.
+public enum TicketField: String, Sendable, CaseIterable {
+    case id, number, title, description, organizationId, siteId, contactId, queueId, teamId, status, priority, source,
+         assigneeIds, coManagedVisible, dueAt, version, createdAt, updatedAt
 }
 
 public struct AccessExplanation: Codable, Sendable, Equatable {

@@ -3,6 +3,8 @@ import Foundation
 /// The columns a scope can test. The server maps each to a real column per table.
 public enum ScopeColumn: String, Sendable, Hashable {
     case id, organization, site, queue, team, contact
+    /// Who owns the row (saved filters).
+    case owner
 }
 
 /// "Which objects can P see" as a predicate the server renders into SQL, so lists filter
@@ -13,6 +15,8 @@ public indirect enum Scope: Sendable, Equatable {
     case column(ScopeColumn, in: Set<UUID>)
     case assignedTo(UUID)
     case coManagedVisible
+    /// The row is shared with others (saved filters shared as lists).
+    case shared
     case publishTo(in: Set<PublishTo>)
     case and([Scope])
     case or([Scope])
@@ -58,6 +62,7 @@ public indirect enum Scope: Sendable, Equatable {
         case .column(let column, let ids): facts.values[column].flatMap { $0 }.map(ids.contains) ?? false
         case .assignedTo(let id): facts.assigneeIds.contains(id)
         case .coManagedVisible: facts.coManagedVisible
+        case .shared: facts.shared
         case .publishTo(let allowed): facts.publishTo.map(allowed.contains) ?? false
         case .and(let parts): parts.allSatisfy { $0.evaluate(facts) }
         case .or(let parts): parts.contains { $0.evaluate(facts) }
@@ -71,11 +76,13 @@ public struct ScopeFacts: Sendable, Equatable {
     public var assigneeIds: Set<UUID>
     public var coManagedVisible: Bool
     public var publishTo: PublishTo?
+    public var shared: Bool
 
-    public init(values: [ScopeColumn: UUID?], assigneeIds: Set<UUID> = [], coManagedVisible: Bool = false, publishTo: PublishTo? = nil) {
+    public init(values: [ScopeColumn: UUID?], assigneeIds: Set<UUID> = [], coManagedVisible: Bool = false, publishTo: PublishTo? = nil, shared: Bool = false) {
         self.values = values
         self.assigneeIds = assigneeIds
         self.coManagedVisible = coManagedVisible
         self.publishTo = publishTo
+        self.shared = shared
     }
 }

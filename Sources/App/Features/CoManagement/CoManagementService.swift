@@ -187,29 +187,61 @@ enum CoManagementService {
 
     // MARK: Organizations
 
+    /// An organization's co-managed setup, naming only the users and teams `principal` may see.
     static func organizationSetup(_ organizationId: UUID, by principal: Principal, on db: any Database) async throws -> OrganizationCoManagementDTO {
         let organization = try await Lookup.visible(Organization.self, organizationId, scope: AccessPolicy.organizationScope(for: principal, area: .organizations, .view),
                                                     table: Organization.scopeTable, what: "organization", on: db)
-        let associations = try await CoManagedAssociation.query(on: db).filter(\.$organizationId == organizationId).all()
+        let setup = try await fullSetup(organization, on: db)
+        let hidden = try await hiddenAssociations(setup, from: principal, on: db)
+        return OrganizationCoManagementDTO(organizationId: setup.organizationId, enabled: setup.enabled,
+                                           coManagingUserIds: setup.coManagingUserIds.filter { !hidden.users.contains($0) },
+                                           coManagingTeamIds: setup.coManagingTeamIds.filter { !hidden.teams.contains($0) })
+    }
+
+    /// Every association of the organization (the audit log's view).
+    private static func fullSetup(_ organization: Organization, on db: any Database) async throws -> OrganizationCoManagementDTO {
+        let associations = try await CoManagedAssociation.query(on: db).filter(\.$organizationId == organization.id!).all()
         return OrganizationCoManagementDTO(
-            organizationId: organizationId.uuidString, enabled: organization.coManagementEnabled,
+            organizationId: organization.id!.uuidString, enabled: organization.coManagementEnabled,
             coManagingUserIds: associations.compactMap(\.userId).map(\.uuidString).sorted(),
             coManagingTeamIds: associations.compactMap(\.teamId).map(\.uuidString).sorted())
     }
 
+    /// The associated users and teams `principal` may not see (`AccessPolicy.peopleScope`, `coManagingTeamScope`).
+    private static func hiddenAssociations(_ setup: OrganizationCoManagementDTO, from principal: Principal, on db: any Database) async throws
+        -> (users: Set<String>, teams: Set<String>) {
+        let users = try await PeopleDirectory.hidden(setup.coManagingUserIds.compactMap(UUID.init(uuidString:)), kind: .coManagingUser, from: principal, on: db)
+        let teamIds = setup.coManagingTeamIds.compactMap(UUID.init(uuidString:))
+        let visibleTeams = try await CoManagingTeams.visibleIds(teamIds, to: principal, on: db)
+        return (Set(users.map(\.uuidString)), Set(teamIds.filter { !visibleTeams.contains($0) }.map(\.uuidString)))
+    }
+
+    /// Replaces the associations `principal` may see; those it may not see stay, unnamed.
     static func updateOrganizationSetup(_ organizationId: UUID, _ input: OrganizationCoManagementInput, by principal: Principal, on db: any Database) async throws -> OrganizationCoManagementDTO {
-        let before = try await organizationSetup(organizationId, by: principal, on: db)
+        let organization = try await Lookup.visible(Organization.self, organizationId, scope: AccessPolicy.organizationScope(for: principal, area: .organizations, .view),
+                                                    table: Organization.scopeTable, what: "organization", on: db)
+        let before = try await fullSetup(organization, on: db)
+        let hidden = try await hiddenAssociations(before, from: principal, on: db)
         try AccessPolicy.authorizeAdmin(principal, .activateCoManagement)
         var validator = FieldValidator()
         if case .null = input.enabled { validator.fail("enabled", "must be true or false") }
-        let userIds = input.coManagingUserIds.value.map { $0.compactMap { validator.id($0, "coManagingUserIds") } }
-        let teamIds = input.coManagingTeamIds.value.map { $0.compactMap { validator.id($0, "coManagingTeamIds") } }
+        let givenUserIds = input.coManagingUserIds.value.map { $0.compactMap { validator.id($0, "coManagingUserIds") } }
+        let givenTeamIds = input.coManagingTeamIds.value.map { $0.compactMap { validator.id($0, "coManagingTeamIds") } }
         try validator.check()
         if input.enabled.value == true, !(try await Setting.flag(Setting.coManagementEnabled, on: db)) {
             throw TandemError.conflict("co-management is off for the system; switch it on first (PUT /api/v1/co-management)")
         }
+        if let givenUserIds {
+            try await Lookup.requireExisting(CoManagingUser.self, givenUserIds, field: "coManagingUserIds",
+                                             scope: AccessPolicy.peopleScope(for: principal, .coManagingUser), table: CoManagingUser.scopeTable, on: db)
+        }
+        if let givenTeamIds {
+            try await Lookup.requireExisting(CoManagingTeam.self, givenTeamIds, field: "coManagingTeamIds",
+                                             scope: AccessPolicy.coManagingTeamScope(for: principal), table: CoManagingTeam.scopeTable, on: db)
+        }
+        let userIds = givenUserIds.map { $0 + hidden.users.compactMap(UUID.init(uuidString:)) }
+        let teamIds = givenTeamIds.map { $0 + hidden.teams.compactMap(UUID.init(uuidString:)) }
         if let userIds {
-            try await Lookup.requireExisting(CoManagingUser.self, userIds, field: "coManagingUserIds", on: db)
             for userId in Set(userIds) where !before.coManagingUserIds.contains(userId.uuidString) {
                 let count = try await CoManagedAssociation.query(on: db).filter(\.$userId == userId).count()
                 if count >= maxOrganizationsPerUser {
@@ -217,7 +249,6 @@ enum CoManagementService {
                 }
             }
         }
-        if let teamIds { try await Lookup.requireExisting(CoManagingTeam.self, teamIds, field: "coManagingTeamIds", on: db) }
         try await db.write { db in
             if let enabled = input.enabled.value {
                 try await Organization.query(on: db).filter(\.$id == organizationId).set(\.$coManagementEnabled, to: enabled).update()
@@ -230,7 +261,8 @@ enum CoManagementService {
                 try await CoManagedAssociation.query(on: db).filter(\.$organizationId == organizationId).filter(\.$teamId != nil).delete()
                 for teamId in Set(teamIds) { try await CoManagedAssociation(organizationId: organizationId, teamId: teamId).create(on: db) }
             }
-            let after = try await organizationSetup(organizationId, by: principal, on: db)
+            guard let organization = try await Organization.find(organizationId, on: db) else { throw TandemError.notFound("organization") }
+            let after = try await fullSetup(organization, on: db)
             try await Audit.record("updated", "organization_co_management", id: organizationId, by: principal, organizationId: organizationId,
                                    before: before, after: after, on: db)
         }

@@ -22,7 +22,17 @@ enum CoManagingUsers {
             internalLocationId: user.internalLocationId?.uuidString, timesheetStart: user.timesheetStart, totpEnrolled: user.totpConfirmed, erased: user.erased)
     }
 
-    static func create(_ input: CoManagingUserInput, by principal: Principal, on db: any Database, passwords: AsyncPasswordHasher) async throws -> CoManagingUserDTO {
+    /// The organization a new co-managing user of `principal` may belong to: the same restriction as
+    /// editing one (`coManagingUserScope`), so one outside it reads as unknown.
+    static func organizationForNewUser(_ id: UUID, by principal: Principal, on db: any Database) async throws -> Organization? {
+        let scope = AccessPolicy.coManagingUserScope(for: principal, .create)
+        guard scope != .none else { return nil }
+        return try await Organization.query(on: db).filter(\.$id == id).filter(scope, on: Organization.scopeTable).first()
+    }
+
+    /// The wizard. `passwordHash` is the pages' wizard draft: the password typed at an earlier step, already hashed.
+    static func create(_ input: CoManagingUserInput, passwordHash: String? = nil, by principal: Principal, on db: any Database,
+                       passwords: AsyncPasswordHasher) async throws -> CoManagingUserDTO {
         try AccessPolicy.authorizeAdmin(principal, .manageUsers)
         // The wizard sets the user's password: a credential like any other.
         try AccessPolicy.authorizeCredentialChange(principal, .password)
@@ -33,7 +43,7 @@ enum CoManagingUsers {
         if contactId == nil, newContact == nil { validator.fail("contactId", "give an existing contact, or contact to create one") }
         if contactId != nil, newContact != nil { validator.fail("contact", "give either contactId or contact, not both") }
         let username = Usernames.validate(input.username.value, &validator)
-        let password = validator.text(input.password.value, "password", max: 200)
+        let password = passwordHash != nil && input.password.isAbsent ? nil : validator.text(input.password.value, "password", max: 200)
         if let password, password.count < 10 { validator.fail("password", "must be at least 10 characters") }
         let levelId = validator.id(input.securityLevelId.value, "securityLevelId")
         let queueIds = (input.queueIds.value ?? []).compactMap { validator.id($0, "queueIds") }
@@ -52,9 +62,11 @@ enum CoManagingUsers {
             if let first, let last, let email { contactFields = (first, last, email, siteId) }
         }
         try validator.check()
-        guard let organizationId, let username, let password, let levelId else { throw TandemError.validation(validator.errors) }
+        guard let organizationId, let username, password != nil || passwordHash != nil, let levelId else { throw TandemError.validation(validator.errors) }
 
-        guard let organization = try await Organization.find(organizationId, on: db) else { throw TandemError.invalid("organizationId", "no organization with this id") }
+        guard let organization = try await organizationForNewUser(organizationId, by: principal, on: db) else {
+            throw TandemError.invalid("organizationId", "no organization with this id")
+        }
         guard organization.coManagementEnabled else {
             throw TandemError.invalid("organizationId", "co-management is not enabled for \(organization.name); enable it in its co-managed setup first")
         }
@@ -79,7 +91,7 @@ enum CoManagingUsers {
         let licenses = try await CoManagementService.licenseCount(on: db)
         guard input.confirmLicense.value == true else { throw CoManagementError.licenseConfirmationRequired(currentLicenses: licenses) }
 
-        let hash = try await passwords.hash(password)
+        let hash = if let password { try await passwords.hash(password) } else { passwordHash! }
         let user = CoManagingUser()
         user.id = .v7()
         user.organizationId = organizationId
@@ -265,13 +277,33 @@ enum CoManagingUsers {
 
 enum CoManagingTeams {
     static func visible(_ id: UUID, by principal: Principal, on db: any Database) async throws -> CoManagingTeam {
-        try await Lookup.visible(CoManagingTeam.self, id, scope: AccessPolicy.configurationScope(for: principal, .coManagingTeams, .view),
-                                 table: ScopeTable(name: CoManagingTeam.schema, columns: [.id: "id"]), what: "co-managing team", on: db)
+        try await Lookup.visible(CoManagingTeam.self, id, scope: AccessPolicy.coManagingTeamScope(for: principal),
+                                 table: CoManagingTeam.scopeTable, what: "co-managing team", on: db)
     }
 
-    static func dto(_ team: CoManagingTeam, on db: any Database) async throws -> CoManagingTeamDTO {
-        let members = try await CoManagingTeamMember.query(on: db).filter(\.$teamId == team.id!).all().map(\.userId.uuidString).sorted()
-        return CoManagingTeamDTO(id: team.id!.uuidString, name: team.name, memberIds: members)
+    /// Of `ids`, the teams `principal` may see.
+    static func visibleIds(_ ids: [UUID], to principal: Principal, on db: any Database) async throws -> Set<UUID> {
+        let scope = AccessPolicy.coManagingTeamScope(for: principal)
+        guard !ids.isEmpty, scope != .none else { return [] }
+        return Set(try await CoManagingTeam.query(on: db).filter(\.$id ~~ ids).filter(scope, on: CoManagingTeam.scopeTable).all(\.$id))
+    }
+
+    static func list(_ page: PageRequest, by principal: Principal, on db: any Database) async throws -> ListPage<CoManagingTeamDTO> {
+        let (items, next) = try await CoManagingTeam.query(on: db).filter(AccessPolicy.coManagingTeamScope(for: principal), on: CoManagingTeam.scopeTable).page(page)
+        var dtos: [CoManagingTeamDTO] = []
+        for item in items { dtos.append(try await dto(item, shownTo: principal, on: db)) }
+        return ListPage(items: dtos, nextCursor: next)
+    }
+
+    /// The team with the members `viewer` may see; without a viewer (the audit log), all of them.
+    static func dto(_ team: CoManagingTeam, shownTo viewer: Principal? = nil, on db: any Database) async throws -> CoManagingTeamDTO {
+        var members = try await memberIds(of: team.id!, on: db)
+        if let viewer { members = members.intersection(try await PeopleDirectory.visible(Array(members), kind: .coManagingUser, to: viewer, on: db)) }
+        return CoManagingTeamDTO(id: team.id!.uuidString, name: team.name, memberIds: members.map(\.uuidString).sorted())
+    }
+
+    static func memberIds(of teamId: UUID, on db: any Database) async throws -> Set<UUID> {
+        Set(try await CoManagingTeamMember.query(on: db).filter(\.$teamId == teamId).all().map(\.userId))
     }
 
     static func save(_ existing: CoManagingTeam?, _ input: CoManagingTeamInput, by principal: Principal, on db: any Database) async throws -> CoManagingTeamDTO {
@@ -284,8 +316,11 @@ enum CoManagingTeams {
         try validator.check()
         if existing == nil { team.id = .v7() }
         let teamId = team.id!
+        // Members the principal may not see are neither named to it nor dropped by its edit.
+        let hiddenMembers = try await Set(PeopleDirectory.hidden(memberIds(of: teamId, on: db), kind: .coManagingUser, from: principal, on: db))
         if let members {
-            try await Lookup.requireExisting(CoManagingUser.self, members, field: "memberIds", on: db)
+            try await Lookup.requireExisting(CoManagingUser.self, members, field: "memberIds", scope: AccessPolicy.peopleScope(for: principal, .coManagingUser),
+                                             table: CoManagingUser.scopeTable, on: db)
             for member in Set(members) {
                 let teams = try await CoManagingTeamMember.query(on: db).filter(\.$userId == member).filter(\.$teamId != teamId).count()
                 if teams >= CoManagementService.maxTeamsPerUser {
@@ -298,13 +333,13 @@ enum CoManagingTeams {
                 try await team.save(on: db)
                 if let members {
                     try await CoManagingTeamMember.query(on: db).filter(\.$teamId == teamId).delete()
-                    for member in Set(members) { try await CoManagingTeamMember(teamId: teamId, userId: member).create(on: db) }
+                    for member in Set(members).union(hiddenMembers) { try await CoManagingTeamMember(teamId: teamId, userId: member).create(on: db) }
                 }
                 try await Audit.record(existing == nil ? "created" : "updated", CoManagingTeam.schema, id: teamId, by: principal,
                                        before: before, after: try await dto(team, on: db), on: db)
             }
         }
-        return try await dto(team, on: db)
+        return try await dto(team, shownTo: principal, on: db)
     }
 
     static func delete(_ team: CoManagingTeam, by principal: Principal, on db: any Database) async throws {

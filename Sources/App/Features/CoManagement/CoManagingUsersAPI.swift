@@ -135,18 +135,14 @@ enum CoManagementAPI {
 
         let teams = api.grouped("co-managing-teams")
         teams.get { req async throws -> ListPage<CoManagingTeamDTO> in
-            _ = try req.principal
-            let scope = AccessPolicy.configurationScope(for: try req.principal, .coManagingTeams, .view)
-            let (items, next) = try await CoManagingTeam.query(on: req.db).filter(scope, on: ScopeTable(name: CoManagingTeam.schema, columns: [:])).page(PageRequest(req))
-            var dtos: [CoManagingTeamDTO] = []
-            for item in items { dtos.append(try await CoManagingTeams.dto(item, on: req.db)) }
-            return ListPage(items: dtos, nextCursor: next)
+            try await CoManagingTeams.list(PageRequest(req), by: req.principal, on: req.db)
         }
         teams.post { req async throws -> Response in
             try await CoManagingTeams.save(nil, req.content.decode(CoManagingTeamInput.self), by: req.principal, on: req.db).encodeResponse(status: .created, for: req)
         }
         teams.get(":id") { req async throws -> CoManagingTeamDTO in
-            try await CoManagingTeams.dto(CoManagingTeams.visible(req.id("id", "co-managing team"), by: req.principal, on: req.db), on: req.db)
+            let principal = try req.principal
+            return try await CoManagingTeams.dto(CoManagingTeams.visible(req.id("id", "co-managing team"), by: principal, on: req.db), shownTo: principal, on: req.db)
         }
         teams.patch(":id") { req async throws -> CoManagingTeamDTO in
             let team = try await CoManagingTeams.visible(req.id("id", "co-managing team"), by: req.principal, on: req.db)

@@ -33,13 +33,8 @@ enum SavedFiltersAPI {
     static func register(_ api: any RoutesBuilder) {
         let filters = api.grouped("saved-filters")
         filters.get { req async throws -> ListPage<SavedFilterDTO> in
-            let principal = try req.principal
-            let shared = AccessPolicy.seesSharedLists(principal)
             let (items, next) = try await SavedFilter.query(on: req.db)
-                .group(.or) { group in
-                    group.filter(\.$ownerId == principal.id)
-                    if shared { group.filter(\.$shared == true) }
-                }.page(PageRequest(req))
+                .filter(AccessPolicy.savedFilterScope(for: req.principal), on: SavedFilter.scopeTable).page(PageRequest(req))
             return ListPage(items: items.map(SavedFilterDTO.init), nextCursor: next)
         }
         filters.post { req async throws -> Response in
@@ -83,17 +78,15 @@ enum SavedFiltersAPI {
     }
 
     static func visible(_ req: Request) async throws -> SavedFilter {
-        let principal = try req.principal
-        guard let filter = try await SavedFilter.find(req.id("id", what), on: req.db), AccessPolicy.canSeeSavedFilter(principal, ownerId: filter.ownerId, shared: filter.shared) else {
-            throw TandemError.notFound(what)
-        }
-        return filter
+        try await Lookup.visible(SavedFilter.self, req.id("id", what), scope: AccessPolicy.savedFilterScope(for: req.principal),
+                                 table: SavedFilter.scopeTable, what: what, on: req.db)
     }
 
     /// Only the owner changes a filter; others see shared ones read-only.
     static func owned(_ req: Request) async throws -> SavedFilter {
         let filter = try await visible(req)
-        guard filter.ownerId == (try req.principal).id else { throw TandemError.forbidden("only the owner can change this filter") }
+        try await Lookup.require(filter, in: AccessPolicy.savedFilterScope(for: req.principal, .edit), table: SavedFilter.scopeTable,
+                                 "only the owner can change this filter", on: req.db)
         return filter
     }
 

@@ -219,7 +219,7 @@ enum CoManagedSetupPage {
         let id = try req.id("id", "organization")
         let setup = try await CoManagementService.organizationSetup(id, by: principal, on: req.db)
         let model = try await editModel(id, enabled: setup.enabled, userIds: setup.coManagingUserIds, teamIds: setup.coManagingTeamIds,
-                                        layout: layout, tabs: tabs, feedback: nil, on: req.db)
+                                        layout: layout, tabs: tabs, feedback: nil, by: principal, on: req.db)
         return try await req.renderPage(editView, model)
     }
 
@@ -236,7 +236,7 @@ enum CoManagedSetupPage {
             return req.seeOther(PageURL.with(PageURL.coManagedSetup.path, query: [("saved", name)]))
         } catch let error as TandemError where error.isFormProblem {
             let model = try await editModel(id, enabled: enabled, userIds: form.coManagingUserIds ?? [], teamIds: form.coManagingTeamIds ?? [],
-                                            layout: layout, tabs: tabs, feedback: FormFeedback(error), on: req.db)
+                                            layout: layout, tabs: tabs, feedback: FormFeedback(error), by: principal, on: req.db)
             return try await req.renderPage(editView, model, status: error.pageStatus)
         }
     }
@@ -254,8 +254,9 @@ enum CoManagedSetupPage {
         let organizations = Array(rows.prefix(pageSize))
         let ids = organizations.compactMap(\.id)
         let associations = ids.isEmpty ? [] : try await CoManagedAssociation.query(on: db).filter(\.$organizationId ~~ ids).all()
-        let users = try await AdminNames.users(associations.compactMap(\.userId), on: db)
-        let teams = try await AdminNames.teams(associations.compactMap(\.teamId), on: db)
+        // Names only what the API's setup would name to this principal.
+        let users = try await AdminNames.users(Array(PeopleDirectory.visible(associations.compactMap(\.userId), kind: .coManagingUser, to: principal, on: db)), on: db)
+        let teams = try await AdminNames.teams(Array(CoManagingTeams.visibleIds(associations.compactMap(\.teamId), to: principal, on: db)), on: db)
         func names(_ list: [String]) -> String { list.isEmpty ? "None" : list.sorted().joined(separator: ", ") }
         return Model(
             layout: layout, tabs: tabs, systemEnabled: try await Setting.flag(Setting.coManagementEnabled, on: db),
@@ -270,12 +271,15 @@ enum CoManagedSetupPage {
     }
 
     static func editModel(_ id: UUID, enabled: Bool, userIds: [String], teamIds: [String], layout: PageLayout, tabs: [AdminPages.Tab],
-                          feedback: FormFeedback?, on db: any Database) async throws -> EditModel {
+                          feedback: FormFeedback?, by principal: Principal, on db: any Database) async throws -> EditModel {
         let organization = try await Organization.find(id, on: db)
-        let users = try await CoManagingUser.query(on: db).filter(\.$erased == false).sort(\.$username).limit(PageOptions.maxOptions).all()
+        // The choices are what the API accepts from this principal: users and teams in its scope.
+        let users = try await CoManagingUser.query(on: db).filter(\.$erased == false)
+            .filter(AccessPolicy.peopleScope(for: principal, .coManagingUser), on: CoManagingUser.scopeTable).sort(\.$username).limit(PageOptions.maxOptions).all()
         let names = try await AdminNames.users(users.compactMap(\.id), on: db)
         let homes = try await AdminNames.organizations(users.map(\.organizationId), on: db)
-        let teams = try await CoManagingTeam.query(on: db).sort(\.$name).limit(PageOptions.maxOptions).all()
+        let teams = try await CoManagingTeam.query(on: db).filter(AccessPolicy.coManagingTeamScope(for: principal), on: CoManagingTeam.scopeTable)
+            .sort(\.$name).limit(PageOptions.maxOptions).all()
         let members = teams.isEmpty ? [] : try await CoManagingTeamMember.query(on: db).filter(\.$teamId ~~ teams.compactMap(\.id)).all()
         var layout = layout
         layout.title = "Co-managed setup of \(organization?.name ?? "")"

@@ -61,7 +61,8 @@ enum CoManagingUserListPage {
 }
 
 /// `/admin/co-managing-users/new`: the wizard of SPEC §2 without JavaScript. Each step posts every answer so far
-/// (earlier steps as hidden fields); the details step asks the service for a dry run, whose license question
+/// (earlier steps as hidden fields) except the password, which stays server-side in the session's
+/// `CoManagingUserDraft`; the details step asks the service for a dry run, whose license question
 /// becomes the confirmation step.
 enum NewCoManagingUserPage {
     static let view = "admin/co-managing-user-new"
@@ -116,6 +117,8 @@ enum NewCoManagingUserPage {
         var summary: [Fact]
         var licenses: Int
         var licensesAfter: Int
+        /// A password typed earlier is kept server-side; the details step may leave it blank.
+        var passwordKept: Bool
         var feedback: FormFeedback?
     }
 
@@ -139,21 +142,51 @@ enum NewCoManagingUserPage {
     // MARK: Handlers
 
     @Sendable static func show(_ req: Request) async throws -> Response {
+        let principal = try req.principal
+        try AccessPolicy.authorizeAdmin(principal, .manageUsers)
+        // Starting anew abandons an earlier wizard's draft.
+        try await CoManagingUserDraft.discard(session: session(req), on: req.db)
         let form = Form(organizationId: req.queryText("organizationId"), contactMode: "existing")
         return try await render(req, .organization, form, feedback: nil)
+    }
+
+    /// The page session the wizard's draft belongs to.
+    static func session(_ req: Request) throws -> UUID {
+        guard let session = req.authenticated?.tokenId else { throw TandemError.unauthorized("log in first") }
+        return session
     }
 
     @Sendable static func submit(_ req: Request) async throws -> Response {
         let principal = try req.principal
         try AccessPolicy.authorizeAdmin(principal, .manageUsers)
-        let form = try req.content.decode(Form.self)
+        var form = try req.content.decode(Form.self)
         let creating = form.go == "create"
         let target = creating ? .confirm : Step(rawValue: form.go ?? "") ?? .organization
         let order = Step.allCases
 
+        // A password is hashed and kept in the draft as soon as it is typed, and never rendered back; one the
+        // service would refuse is passed on for its message instead.
+        let session = try session(req)
+        let typed = form.password.flatMap { $0.isEmpty ? nil : $0 }
+        form.password = nil
+        var passwordHash: String?
+        var refusedPassword: String?
+        if let typed {
+            if (10...200).contains(typed.count) {
+                passwordHash = try await req.password.async.hash(typed)
+                try await CoManagingUserDraft.keep(passwordHash!, session: session, on: req.db)
+            } else {
+                refusedPassword = typed
+            }
+        } else {
+            passwordHash = try await CoManagingUserDraft.passwordHash(session: session, on: req.db)
+        }
+
         // Each step's answers are checked before a later step is shown; going back checks nothing.
         if order.firstIndex(of: target)! > order.firstIndex(of: .organization)! {
-            if let feedback = try await organizationProblem(form, on: req.db) { return try await render(req, .organization, form, feedback: feedback, status: .unprocessableEntity) }
+            if let feedback = try await organizationProblem(form, by: principal, on: req.db) {
+                return try await render(req, .organization, form, feedback: feedback, status: .unprocessableEntity)
+            }
         }
         if order.firstIndex(of: target)! > order.firstIndex(of: .contact)! {
             if let feedback = contactProblem(form) { return try await render(req, .contact, form, feedback: feedback, status: .unprocessableEntity) }
@@ -161,8 +194,10 @@ enum NewCoManagingUserPage {
         guard target == .confirm else { return try await render(req, target, form, feedback: nil) }
 
         do {
-            let user = try await CoManagingUsers.create(input(form, confirmLicense: creating && AdminPages.ticked(form.confirmLicense)),
-                                                        by: principal, on: req.db, passwords: req.password.async)
+            var input = input(form, confirmLicense: creating && AdminPages.ticked(form.confirmLicense))
+            if let refusedPassword { input.password = .value(refusedPassword) }
+            let user = try await CoManagingUsers.create(input, passwordHash: passwordHash, by: principal, on: req.db, passwords: req.password.async)
+            try await CoManagingUserDraft.discard(session: session, on: req.db)
             return req.seeOther(PageURL.with(PageURL.coManagingUser(UUID(uuidString: user.id)!, tab: nil).path, query: [("notice", "created")]))
         } catch CoManagementError.licenseConfirmationRequired {
             // The dry run passed every rule: only the license question is left.
@@ -187,8 +222,9 @@ enum NewCoManagingUserPage {
         return feedback
     }
 
-    static func organizationProblem(_ form: Form, on db: any Database) async throws -> FormFeedback? {
-        guard let id = form.organizationId.flatMap(UUID.init(uuidString:)), let organization = try await Organization.find(id, on: db) else {
+    static func organizationProblem(_ form: Form, by principal: Principal, on db: any Database) async throws -> FormFeedback? {
+        guard let id = form.organizationId.flatMap(UUID.init(uuidString:)),
+              let organization = try await CoManagingUsers.organizationForNewUser(id, by: principal, on: db) else {
             return FormFeedback(summary: ["Choose the organization the co-managing user works for."], fields: ["organizationId": "Choose an organization."])
         }
         guard organization.coManagementEnabled else {
@@ -226,7 +262,6 @@ enum NewCoManagingUserPage {
             input.contactId = value(form.contactId)
         }
         input.username = value(form.username)
-        input.password = value(form.password)
         input.securityLevelId = value(form.securityLevelId)
         input.queueIds = .value(form.queueIds ?? [])
         input.roleIds = .value(form.roleIds ?? [])
@@ -235,20 +270,29 @@ enum NewCoManagingUserPage {
     }
 
     static func render(_ req: Request, _ step: Step, _ form: Form, feedback: FormFeedback?, status: HTTPStatus = .ok) async throws -> Response {
-        let (_, layout, tabs) = try AdminPages.begin(req, "New co-managing user", tab: "users", needs: .manageUsers)
-        let model = try await query(step, form, layout: layout, tabs: tabs, feedback: feedback, on: req.db)
+        let (principal, layout, tabs) = try AdminPages.begin(req, "New co-managing user", tab: "users", needs: .manageUsers)
+        var model = try await query(step, form, by: principal, layout: layout, tabs: tabs, feedback: feedback, on: req.db)
+        model.passwordKept = try await CoManagingUserDraft.passwordHash(session: session(req), on: req.db) != nil
         return try await req.renderPage(view, model, status: status)
     }
 
     // MARK: Query
 
-    static func query(_ step: Step, _ form: Form, layout: PageLayout, tabs: [AdminPages.Tab], feedback: FormFeedback?, on db: any Database) async throws -> Model {
+    static func query(_ step: Step, _ form: Form, by principal: Principal, layout: PageLayout, tabs: [AdminPages.Tab], feedback: FormFeedback?,
+                      on db: any Database) async throws -> Model {
         var form = form
         form.go = nil
+        form.password = nil
         if form.contactMode == nil { form.contactMode = "existing" }
-        let organizations = try await Organization.query(on: db).filter(\.$coManagementEnabled == true).sort(\.$name).limit(PageOptions.maxOptions).all()
-        let organizationId = form.organizationId.flatMap(UUID.init(uuidString:))
-        let organization = organizations.first { $0.id == organizationId }
+        // Only organizations the principal may create co-managing users in (its client restrictions).
+        let scope = AccessPolicy.coManagingUserScope(for: principal, .create)
+        let organizations = scope == .none ? [] : try await Organization.query(on: db).filter(\.$coManagementEnabled == true)
+            .filter(scope, on: Organization.scopeTable).sort(\.$name).limit(PageOptions.maxOptions).all()
+        var organization: Organization?
+        if let chosen = form.organizationId.flatMap(UUID.init(uuidString:)) {
+            organization = try await CoManagingUsers.organizationForNewUser(chosen, by: principal, on: db)
+        }
+        let organizationId = organization?.id
 
         var contactOptions: [SelectOption] = []
         var siteOptions: [SelectOption] = []
@@ -306,7 +350,7 @@ enum NewCoManagingUserPage {
             roles: AdminPages.Choices(name: "roleIds", choices: roles.map { role in
                 CoManagedSetupPage.Choice(value: role.id!.uuidString, label: role.name, detail: nil, checked: chosenRoles.contains { PageOptions.sameId(role.id, $0) })
             }),
-            tenantDomain: domain, summary: summary, licenses: licenses, licensesAfter: licenses + 1, feedback: feedback)
+            tenantDomain: domain, summary: summary, licenses: licenses, licensesAfter: licenses + 1, passwordKept: false, feedback: feedback)
     }
 
     /// The answers of the other steps, carried along as hidden fields.
@@ -324,7 +368,6 @@ enum NewCoManagingUserPage {
         }
         if step != .details {
             add("username", form.username)
-            add("password", form.password)
             add("securityLevelId", form.securityLevelId)
             for id in form.queueIds ?? [] { add("queueIds[]", id) }
             for id in form.roleIds ?? [] { add("roleIds[]", id) }

@@ -29,8 +29,8 @@ enum TicketAccessPanels {
         var names: String
     }
 
-    /// One row per publish-to value the note form offers. Names are those the viewer may see in the people
-    /// directory (a co-managing user sees co-managing users of their own organization only); others are counted.
+    /// One row per publish-to value the note form offers. The API names only the people the viewer may see
+    /// (`AccessPolicy.peopleScope`); the others are counted.
     static func audience(ticketId: UUID, options: [SelectOption], viewer: Principal, on db: any Database) async throws -> Audience {
         var rows: [AudienceRow] = []
         for option in options {
@@ -38,7 +38,7 @@ enum TicketAccessPanels {
             let audience = try await TicketAccessAPI.audience(ticketId: ticketId, publishTo: publishTo, by: viewer, on: db)
             var cells: [PartyCell] = []
             for party in audience.parties {
-                let visible = try await visibleNames(party, viewer: viewer, on: db)
+                let visible = party.members.map(\.name)
                 let hidden = party.count - visible.count
                 var names = visible.prefix(maxNames).joined(separator: ", ")
                 let more = visible.count - min(visible.count, maxNames) + hidden
@@ -57,32 +57,6 @@ enum TicketAccessPanels {
         case "contact": "Contacts"
         default: party
         }
-    }
-
-    private static func visibleNames(_ party: AudiencePartyDTO, viewer: Principal, on db: any Database) async throws -> [String] {
-        let ids = party.members.compactMap { UUID(uuidString: $0.id) }
-        var allowed: Set<UUID> = []
-        switch party.party {
-        case "msp":
-            if AccessPolicy.configurationScope(for: viewer, .resources, .view) != .none { allowed = Set(ids) }
-        case "coManaged":
-            let scope = AccessPolicy.coManagingUserScope(for: viewer)
-            if scope != .none, !ids.isEmpty {
-                for user in try await CoManagingUser.query(on: db).filter(\.$id ~~ ids).all()
-                where scope.evaluate(ScopeFacts(values: [.id: user.id, .organization: user.organizationId, .contact: user.contactId])) {
-                    allowed.insert(user.id!)
-                }
-            }
-        default:
-            let scope = AccessPolicy.organizationScope(for: viewer, area: .contacts, .view)
-            if scope != .none, !ids.isEmpty {
-                for contact in try await Contact.query(on: db).filter(\.$id ~~ ids).all()
-                where scope.evaluate(ScopeFacts(values: [.id: contact.id, .organization: contact.organizationId, .site: contact.siteId])) {
-                    allowed.insert(contact.id!)
-                }
-            }
-        }
-        return party.members.filter { UUID(uuidString: $0.id).map(allowed.contains) ?? false }.map(\.name)
     }
 
     // MARK: Explain access
@@ -112,7 +86,8 @@ enum TicketAccessPanels {
         let chosen = subject.flatMap { $0.isEmpty ? nil : $0 }
 
         let resources = try await Resource.query(on: db).filter(\.$active == true).sort(\.$lastName).sort(\.$firstName).limit(PageOptions.maxOptions).all()
-        let users = try await CoManagingUser.query(on: db).filter(\.$active == true).filter(\.$erased == false).sort(\.$username).limit(PageOptions.maxOptions).all()
+        let users = try await CoManagingUser.query(on: db).filter(\.$active == true).filter(\.$erased == false)
+            .filter(AccessPolicy.peopleScope(for: viewer, .coManagingUser), on: CoManagingUser.scopeTable).sort(\.$username).limit(PageOptions.maxOptions).all()
         let userNames = try await AdminNames.users(users.compactMap(\.id), on: db)
         let homes = try await AdminNames.organizations(users.map(\.organizationId), on: db)
         let contacts = try await Contact.query(on: db).filter(\.$organizationId == organizationId).sort(\.$lastName).sort(\.$firstName).limit(maxContacts).all()

@@ -26,7 +26,7 @@ enum TicketDetailPage {
         var queue: String?
         var team: String?
         var assignees: String?
-        var coManagedVisible: String
+        var coManagedVisible: String?
         var created: String
         var updated: String
         var notes: ItemList
@@ -268,7 +268,7 @@ enum TicketDetailPage {
             status: PageFormat.status(ticket.status), statusKey: ticket.status,
             priority: PageFormat.priority(ticket.priority), priorityKey: ticket.priority, source: PageFormat.source(ticket.source),
             organization: refs.organization, site: refs.site, contact: refs.contact, queue: refs.queue, team: refs.team,
-            assignees: refs.assignees.map { $0.isEmpty ? "Unassigned" : $0.joined(separator: ", ") }, coManagedVisible: ticket.coManagedVisible ? "Yes" : "No",
+            assignees: refs.assignees.map { $0.isEmpty ? "Unassigned" : $0.joined(separator: ", ") }, coManagedVisible: AccessPolicy.visibleTicketFields(for: principal.kind).contains(.coManagedVisible) ? (ticket.coManagedVisible ? "Yes" : "No") : nil,
             created: PageFormat.date(ticket.createdAt), updated: PageFormat.date(ticket.updatedAt ?? ticket.createdAt),
             notes: ItemList(items: notes), timeEntries: ItemList(items: timeEntries), attachments: ItemList(items: attachments),
             totalTime: PageFormat.minutes(timePage.items.reduce(0) { $0 + $1.minutes }),

@@ -13,12 +13,18 @@ struct SearchResults: Content {
 /// `GET /api/v1/search?q=`: tickets, contacts and organizations matching the text, under the policy.
 enum SearchAPI {
     static func register(_ api: any RoutesBuilder) {
-        api.get("search") { req async throws -> SearchResults in
+        api.get("search") { req async throws -> Response in
             let principal = try req.principal
             var validator = FieldValidator()
             let text = validator.text(req.queryText("q"), "q", max: 200)
             try validator.check()
-            return try await search(text!, by: principal, on: req.db)
+            let response = try await search(text!, by: principal, on: req.db).encodeResponse(for: req)
+            // Tickets show the fields the principal's ticket GET shows (`AccessPolicy.visibleTicketFields`).
+            guard let fields = TicketField.shown(to: principal), let body = response.body.data,
+                  var results = try JSONSerialization.jsonObject(with: body) as? [String: Any] else { return response }
+            results["tickets"] = (results["tickets"] as? [[String: Any]] ?? []).map { TicketField.keep(fields, of: $0) }
+            response.body = .init(data: try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys, .withoutEscapingSlashes]))
+            return response
         }
     }
 

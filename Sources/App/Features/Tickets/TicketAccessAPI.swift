@@ -20,7 +20,9 @@ struct AudienceMemberDTO: Content, Equatable {
 struct AudiencePartyDTO: Content, Equatable {
     /// `msp`, `coManaged` or `contact`.
     var party: String
+    /// Everyone of the party who could read the item.
     var count: Int
+    /// Those of them the caller may see (`AccessPolicy.peopleScope`); the others are only counted.
     var members: [AudienceMemberDTO]
 }
 
@@ -59,7 +61,9 @@ enum TicketAccessAPI {
 
     static func explain(ticketId: UUID, subjectId: UUID, by principal: Principal, on db: any Database) async throws -> TicketAccessDTO {
         let ticket = try await TicketService.visible(ticketId, by: principal, on: db)
-        guard let subject = try await anyPrincipal(subjectId, on: db) else { throw TandemError.notFound("principal") }
+        // Someone the admin may not see (its client restrictions) is explained as no one.
+        guard try await PeopleDirectory.visible([subjectId], to: principal, on: db).contains(subjectId),
+              let subject = try await anyPrincipal(subjectId, on: db) else { throw TandemError.notFound("principal") }
         let assignees = try await TicketService.assigneeIds(of: [ticketId], on: db)[ticketId] ?? []
         let explanation = AccessPolicy.explainTicket(subject, TicketService.facts(ticket, assignees: assignees))
         return TicketAccessDTO(ticketId: ticketId.uuidString, principalId: subjectId.uuidString, principalKind: subject.kind.rawValue,
@@ -67,8 +71,10 @@ enum TicketAccessAPI {
     }
 
     /// Who could read an item with `publishTo` on this ticket: every candidate principal, asked through the policy.
+    /// Only for those who may add items to the ticket; it names only the people the caller may see.
     static func audience(ticketId: UUID, publishTo: PublishTo, by principal: Principal, on db: any Database) async throws -> AudienceDTO {
         let ticket = try await TicketService.visible(ticketId, by: principal, on: db)
+        try AccessPolicy.authorizeAudiencePreview(principal)
         let assignees = try await TicketService.assigneeIds(of: [ticketId], on: db)[ticketId] ?? []
         let facts = TicketService.facts(ticket, assignees: assignees)
         var candidates: [Principal] = []
@@ -88,10 +94,12 @@ enum TicketAccessAPI {
         let readers = candidates.filter {
             AccessPolicy.ticketScope(for: $0).evaluate(facts) && AccessPolicy.ticketItemScope(for: $0, area: .notes).evaluate(item)
         }
+        let named = try await PeopleDirectory.visible(readers.map(\.id), to: principal, on: db)
         let parties: [(String, PrincipalKind)] = [("msp", .resource), ("coManaged", .coManagingUser), ("contact", .contact)]
         return AudienceDTO(ticketId: ticketId.uuidString, publishTo: publishTo.rawValue, parties: parties.map { party, kind in
-            let members = readers.filter { $0.kind == kind }.map { AudienceMemberDTO(id: $0.id.uuidString, name: $0.displayName) }.sorted { $0.name < $1.name }
-            return AudiencePartyDTO(party: party, count: members.count, members: members)
+            let partyReaders = readers.filter { $0.kind == kind }
+            let members = partyReaders.filter { named.contains($0.id) }.map { AudienceMemberDTO(id: $0.id.uuidString, name: $0.displayName) }.sorted { $0.name < $1.name }
+            return AudiencePartyDTO(party: party, count: partyReaders.count, members: members)
         })
     }
 

@@ -45,28 +45,87 @@ struct TicketDTO: Content, Equatable {
 }
 
 extension TicketDTO: JSONWritable {
-    /// The members in the order `.sortedKeys` puts them; keep in step with the properties.
     func write(to json: inout JSONWriter) {
+        write(to: &json, showing: nil)
+    }
+
+    /// The members in the order `.sortedKeys` puts them; keep in step with the properties. `fields`
+    /// (`AccessPolicy.visibleTicketFields`) leaves the others out; nil writes all.
+    func write(to json: inout JSONWriter, showing fields: Set<TicketField>?) {
+        func shows(_ field: TicketField) -> Bool { fields?.contains(field) ?? true }
         json.beginObject()
-        json.member("assigneeIds", assigneeIds)
-        json.member("coManagedVisible", coManagedVisible)
-        json.member("contactId", contactId)
-        json.member("createdAt", createdAt)
-        json.member("description", description)
-        json.member("dueAt", dueAt)
-        json.member("id", id)
-        json.member("number", number)
-        json.member("organizationId", organizationId)
-        json.member("priority", priority)
-        json.member("queueId", queueId)
-        json.member("siteId", siteId)
-        json.member("source", source)
-        json.member("status", status)
-        json.member("teamId", teamId)
-        json.member("title", title)
-        json.member("updatedAt", updatedAt)
-        json.member("version", version)
+        if shows(.assigneeIds) { json.member("assigneeIds", assigneeIds) }
+        if shows(.coManagedVisible) { json.member("coManagedVisible", coManagedVisible) }
+        if shows(.contactId) { json.member("contactId", contactId) }
+        if shows(.createdAt) { json.member("createdAt", createdAt) }
+        if shows(.description) { json.member("description", description) }
+        if shows(.dueAt) { json.member("dueAt", dueAt) }
+        if shows(.id) { json.member("id", id) }
+        if shows(.number) { json.member("number", number) }
+        if shows(.organizationId) { json.member("organizationId", organizationId) }
+        if shows(.priority) { json.member("priority", priority) }
+        if shows(.queueId) { json.member("queueId", queueId) }
+        if shows(.siteId) { json.member("siteId", siteId) }
+        if shows(.source) { json.member("source", source) }
+        if shows(.status) { json.member("status", status) }
+        if shows(.teamId) { json.member("teamId", teamId) }
+        if shows(.title) { json.member("title", title) }
+        if shows(.updatedAt) { json.member("updatedAt", updatedAt) }
+        if shows(.version) { json.member("version", version) }
         json.endObject()
+    }
+}
+
+/// A ticket as one principal is shown it: the fields `AccessPolicy.visibleTicketFields` allows its kind.
+struct ShownTicket: JSONWritable {
+    let ticket: TicketDTO
+    let fields: Set<TicketField>?
+
+    init(_ ticket: TicketDTO, to principal: Principal) {
+        self.ticket = ticket
+        fields = TicketField.shown(to: principal)
+    }
+
+    func write(to json: inout JSONWriter) {
+        ticket.write(to: &json, showing: fields)
+    }
+}
+
+extension TicketField {
+    /// The fields `principal` is shown; nil when it is shown all of them.
+    static func shown(to principal: Principal) -> Set<TicketField>? {
+        let fields = AccessPolicy.visibleTicketFields(for: principal.kind)
+        return fields.count == allCases.count ? nil : fields
+    }
+
+    /// A ticket's JSON object with only `fields`.
+    static func keep(_ fields: Set<TicketField>, of object: [String: Any]) -> [String: Any] {
+        object.filter { key, _ in TicketField(rawValue: key).map(fields.contains) ?? false }
+    }
+}
+
+/// A ticket as an audit event holds it (its before or after JSON), to be shaped for one reader.
+struct TicketSnapshot {
+    private var object: [String: Any]
+
+    init?(_ json: String?) {
+        guard let json, let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return nil }
+        self.object = object
+    }
+
+    var assigneeIds: [UUID] { (object["assigneeIds"] as? [String] ?? []).compactMap(UUID.init(uuidString:)) }
+    var contactId: UUID? { (object["contactId"] as? String).flatMap(UUID.init(uuidString:)) }
+    /// The people it names: its assignees and its contact.
+    var people: [UUID] { assigneeIds + (contactId.map { [$0] } ?? []) }
+
+    /// With only `fields` (nil: all) and only the people among `people`.
+    func shaped(showing fields: Set<TicketField>?, people: Set<UUID>) -> String? {
+        var kept = object
+        if let fields { kept = TicketField.keep(fields, of: kept) }
+        if kept["assigneeIds"] != nil { kept["assigneeIds"] = assigneeIds.filter(people.contains).map(\.text) }
+        if let contactId, !people.contains(contactId) { kept["contactId"] = nil }
+        guard let data = try? JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys]) else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 }
 

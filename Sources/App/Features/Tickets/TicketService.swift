@@ -22,15 +22,17 @@ enum TicketService {
     }
 
     /// `list`'s page as the API's JSON. On PostgreSQL it is written straight from the rows' bytes.
+    /// Principals shown only some fields (`AccessPolicy.visibleTicketFields`) get them from the DTOs.
     static func listJSON(_ filter: TicketFilter, page: PageRequest, by principal: Principal, on db: any Database) async throws -> JSONWriter {
         let select = try pageQuery(filter, page: page, by: principal, on: db)
-        if let postgres = PostgresDirect.database(db),
+        let fields = TicketField.shown(to: principal)
+        if fields == nil, let postgres = PostgresDirect.database(db),
            let json = try await PostgresTicketPage.json(select, limit: page.limit, sql: db.sql, postgres: postgres) {
             return json
         }
         let tickets = try await read(select, limit: page.limit, on: db)
         var json = JSONWriter(capacity: 1024 * (tickets.items.count + 1))
-        tickets.write(to: &json)
+        json.page(tickets.items, nextCursor: { tickets.nextCursor }) { json, ticket in ticket.write(to: &json, showing: fields) }
         return json
     }
 
@@ -94,6 +96,38 @@ enum TicketService {
         return TicketDTO(ticket, assignees: try await assigneeIds(of: [id], on: db)[id] ?? [])
     }
 
+    /// The ticket's own audit events as `principal` may read them: the fields its ticket GET shows it
+    /// (`AccessPolicy.visibleTicketFields`; an update that changed none of them is left out), and the people
+    /// it may not see (`AccessPolicy.peopleScope`) neither named as actors nor listed as assignees or contact. Items
+    /// (notes, time entries, attachments) have events of their own, never listed here.
+    static func history(_ id: UUID, page: PageRequest, by principal: Principal, on db: any Database) async throws -> ListPage<AuditEventDTO> {
+        _ = try await visible(id, by: principal, on: db)
+        let (events, next) = try await AuditEvent.query(on: db).filter(\.$ticketId == id).filter(\.$entityType == Ticket.schema).page(page)
+        let snapshots = events.map { (before: TicketSnapshot($0.before), after: TicketSnapshot($0.after)) }
+        let named = Set(snapshots.flatMap { ($0.before?.people ?? []) + ($0.after?.people ?? []) })
+        let people = try await PeopleDirectory.visible(events.compactMap(\.actorId) + named, to: principal, on: db)
+        let fields = TicketField.shown(to: principal)
+        let shaping = fields != nil || !named.isSubset(of: people)
+        var items: [AuditEventDTO] = []
+        for (event, snapshot) in zip(events, snapshots) {
+            var dto = AuditEventDTO(event)
+            if let actorId = event.actorId, !people.contains(actorId) {
+                dto.actorId = nil
+                dto.actorName = PeopleDirectory.anonymous(event.actorKind.flatMap(PrincipalKind.init(rawValue:)))
+            }
+            if shaping {
+                dto.before = snapshot.before?.shaped(showing: fields, people: people)
+                dto.after = snapshot.after?.shaped(showing: fields, people: people)
+                // An update of nothing this reader may see (every update moves the version and the time).
+                let compared = (fields ?? Set(TicketField.allCases)).subtracting([.version, .updatedAt])
+                if let before = snapshot.before, let after = snapshot.after,
+                   before.shaped(showing: compared, people: people) == after.shaped(showing: compared, people: people) { continue }
+            }
+            items.append(dto)
+        }
+        return ListPage(items: items, nextCursor: next)
+    }
+
     static func assigneeIds(of tickets: [UUID], on db: any Database) async throws -> [UUID: [UUID]] {
         guard !tickets.isEmpty else { return [:] }
         var assignees: [UUID: [UUID]] = [:]
@@ -147,7 +181,7 @@ enum TicketService {
         let contact = contactId
         let checkReferences = { @Sendable (db: any Database) async throws -> [UUID: PrincipalKind] in
             try await Self.checkReferences(organizationId: organizationId, siteId: siteId, contactId: contact, queueId: queueId, teamId: teamId,
-                                           assigneeIds: assignees, coManagedVisible: coManagedVisible, on: db)
+                                           assigneeIds: assignees, coManagedVisible: coManagedVisible, by: principal, on: db)
         }
 
         let ticket = Ticket()
@@ -428,7 +462,7 @@ enum TicketService {
             toCheck += (assignees ?? current.map(\.principalId)).filter { kinds[$0] == .coManagingUser }
         }
         let checked = try await checkReferences(organizationId: ticket.organizationId, siteId: siteId, contactId: contactId, queueId: queueId, teamId: teamId,
-                                                assigneeIds: toCheck, coManagedVisible: ticket.coManagedVisible, on: db)
+                                                assigneeIds: toCheck, coManagedVisible: ticket.coManagedVisible, by: principal, on: db)
         kinds.merge(checked) { _, new in new }
         return (assignees, kinds)
     }
@@ -450,9 +484,10 @@ enum TicketService {
     }
 
     /// Referenced rows must exist and belong to the ticket's organization; assignees must be allowed the ticket.
-    /// Returns each assignee's kind (MSP resource or co-managing user).
+    /// Returns each assignee's kind (MSP resource or co-managing user). An assignee `principal` may not see
+    /// answers as an unknown id does, so a refusal never names anyone outside its scope.
     private static func checkReferences(organizationId: UUID, siteId: UUID?, contactId: UUID?, queueId: UUID?, teamId: UUID?, assigneeIds: [UUID],
-                                        coManagedVisible: Bool, on db: any Database) async throws -> [UUID: PrincipalKind] {
+                                        coManagedVisible: Bool, by principal: Principal, on db: any Database) async throws -> [UUID: PrincipalKind] {
         var validator = FieldValidator()
         // Every reference in one round trip: scalar subqueries, one row whatever exists.
         var select = db.sql.select()
@@ -484,17 +519,19 @@ enum TicketService {
         if teamId != nil, try row.decode(column: "team", as: Int?.self) == nil { validator.fail("teamId", "no team with this id") }
         if Set(assigneeIds).count != assigneeIds.count { validator.fail("assigneeIds", "lists the same assignee twice") }
         var kinds: [UUID: PrincipalKind] = [:]
+        let seen = try await PeopleDirectory.visible(assigneeIds, to: principal, on: db)
         for assigneeId in Set(assigneeIds) {
             let loaded = try await PrincipalLoader.load(id: assigneeId, kind: .resource, on: db)
-            guard let principal = try await loaded.asyncOr({ try await PrincipalLoader.load(id: assigneeId, kind: .coManagingUser, on: db) }) else {
+            guard seen.contains(assigneeId),
+                  let assignee = try await loaded.asyncOr({ try await PrincipalLoader.load(id: assigneeId, kind: .coManagingUser, on: db) }) else {
                 validator.fail("assigneeIds", "no active resource or co-managing user with id \(assigneeId.uuidString)")
                 continue
             }
-            kinds[assigneeId] = principal.kind
-            let refusals = AccessPolicy.assignmentRefusals(principal, organizationId: organizationId,
+            kinds[assigneeId] = assignee.kind
+            let refusals = AccessPolicy.assignmentRefusals(assignee, organizationId: organizationId,
                                                             organizationCoManaged: organizationCoManaged ?? false, coManagedVisible: coManagedVisible)
             if !refusals.isEmpty {
-                validator.fail("assigneeIds", "\(principal.displayName) cannot be assigned: \(refusals.joined(separator: "; "))")
+                validator.fail("assigneeIds", "\(assignee.displayName) cannot be assigned: \(refusals.joined(separator: "; "))")
             }
         }
         try validator.check()

@@ -15,28 +15,26 @@ enum TicketsAPI {
             CountResult(count: try await TicketService.count(TicketFilter(req), by: req.principal, on: req.db))
         }
         tickets.post { req async throws -> Response in
-            let dto = try await TicketService.create(req.content.decode(TicketInput.self), by: req.principal, on: req.db)
-            return try tagged(dto, status: .created, location: "/api/v1/tickets/\(dto.id)")
+            let principal = try req.principal
+            let dto = try await TicketService.create(req.content.decode(TicketInput.self), by: principal, on: req.db)
+            return try tagged(dto, to: principal, status: .created, location: "/api/v1/tickets/\(dto.id)")
         }
         tickets.get(":id") { req async throws -> Response in
-            try tagged(await TicketService.get(req.id("id", TicketService.what), by: req.principal, on: req.db))
+            let principal = try req.principal
+            return try tagged(await TicketService.get(req.id("id", TicketService.what), by: principal, on: req.db), to: principal)
         }
         tickets.patch(":id") { req async throws -> Response in
             let id = try req.id("id", TicketService.what)
             let principal = try req.principal
             let dto = try await TicketService.update(id, req.content.decode(TicketInput.self), ifMatch: req.headers.first(name: .ifMatch), by: principal, on: req.db)
-            return try tagged(dto)
+            return try tagged(dto, to: principal)
         }
         tickets.delete(":id") { req async throws -> HTTPStatus in
             try await TicketService.delete(req.id("id", TicketService.what), ifMatch: req.headers.first(name: .ifMatch), by: req.principal, on: req.db, blobs: req.settings.blobs)
             return .noContent
         }
         tickets.get(":id", "history") { req async throws -> ListPage<AuditEventDTO> in
-            let id = try req.id("id", TicketService.what)
-            let principal = try req.principal
-            _ = try await TicketService.visible(id, by: principal, on: req.db)
-            let (items, next) = try await AuditEvent.query(on: req.db).filter(\.$ticketId == id).filter(\.$entityType == Ticket.schema).page(PageRequest(req))
-            return ListPage(items: items.map(AuditEventDTO.init), nextCursor: next)
+            try await TicketService.history(req.id("id", TicketService.what), page: PageRequest(req), by: req.principal, on: req.db)
         }
 
         let notes = tickets.grouped(":id", "notes")
@@ -111,9 +109,9 @@ enum TicketsAPI {
         }
     }
 
-    /// A ticket response with its ETag.
-    static func tagged(_ dto: TicketDTO, status: HTTPStatus = .ok, location: String? = nil) throws -> Response {
-        let response = Response.json(dto, status: status)
+    /// A ticket response with its ETag, with the fields `principal` is shown.
+    static func tagged(_ dto: TicketDTO, to principal: Principal, status: HTTPStatus = .ok, location: String? = nil) throws -> Response {
+        let response = Response.json(ShownTicket(dto, to: principal), status: status)
         response.headers.replaceOrAdd(name: .eTag, value: "\"\(dto.version)\"")
         if let location { response.headers.replaceOrAdd(name: .location, value: location) }
         return response
