@@ -115,8 +115,10 @@ import VaporTesting
                 for (path, reply) in bodies {
                     #expect(reply.status.code < 500, "\(principal) \(path): \(reply)")
                     let body = reply.text.lowercased()
+                    // Names are looked for outside ids: a short name ("Ada") can be hex digits of a UUID.
+                    let words = body.replacing(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/, with: "")
                     for person in hidden {
-                        #expect(!body.contains(person.name.lowercased()), "\(principal) learns \(person.name)'s name from \(path): \(reply)")
+                        #expect(!words.contains(person.name.lowercased()), "\(principal) learns \(person.name)'s name from \(path): \(reply)")
                         #expect(!body.contains(person.id.lowercased()), "\(principal) learns \(person.name)'s id from \(path): \(reply)")
                     }
                 }
