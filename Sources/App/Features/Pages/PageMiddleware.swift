@@ -118,16 +118,27 @@ struct PageSessionMiddleware: AsyncMiddleware {
 /// Every POST of a logged-in page carries `_csrf`, derived from the session secret.
 struct CSRFMiddleware: AsyncMiddleware {
     static let maxFormBytes = 1 << 20
+    static let bodyLimitKey = "tandem.formBodyLimit"
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard request.method == .POST else { return try await next.respond(to: request) }
         guard let authenticated = request.authenticated else { return PageSessionMiddleware.toLogin(request) }
-        // Collecting here keeps the bytes for the handler's own decoding.
-        _ = try await request.body.collect(max: Self.maxFormBytes).get()
+        // Collecting here keeps the bytes for the handler's own decoding; upload forms allow their own size.
+        _ = try await request.body.collect(max: request.route?.userInfo[Self.bodyLimitKey] as? Int ?? Self.maxFormBytes).get()
         let given = try? request.content.get(String.self, at: CSRF.field)
         guard CSRF.matches(given, CSRF.token(forSession: authenticated.secret)) else {
             throw TandemError.forbidden("this form has expired or did not come from Tandem. Go back, reload the page and try again")
         }
         return try await next.respond(to: request)
+    }
+}
+
+extension Route {
+    /// A page form that uploads a file: the CSRF check collects its body up to `bytes`, the limit its
+    /// route collects to (the token is inside the multipart body), not a plain form's 1 MB.
+    @discardableResult
+    func uploadForm(maxBytes bytes: Int) -> Route {
+        userInfo[CSRFMiddleware.bodyLimitKey] = bytes
+        return self
     }
 }

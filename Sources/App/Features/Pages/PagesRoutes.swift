@@ -20,7 +20,7 @@ enum PagesRoutes {
         session.get("tickets", ":id", use: TicketDetailPage.show)
         session.post("tickets", ":id", "notes", use: TicketDetailPage.addNote)
         session.post("tickets", ":id", "time-entries", use: TicketDetailPage.addTimeEntry)
-        session.on(.POST, "tickets", ":id", "attachments", body: .collect(maxSize: "11mb"), use: TicketDetailPage.addAttachment)
+        session.on(.POST, "tickets", ":id", "attachments", body: .collect(maxSize: "11mb"), use: TicketDetailPage.addAttachment).uploadForm(maxBytes: 11 << 20)
         session.post("tickets", ":id", "status", use: TicketDetailPage.changeStatus)
         session.get("organizations", use: OrganizationListPage.show)
         session.get("organizations", ":id", use: OrganizationPage.show)

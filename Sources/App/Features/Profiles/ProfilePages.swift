@@ -12,7 +12,7 @@ enum ProfilePages {
         session.post("sites", ":id", "profiles", "new", use: create)
         // The API's handlers: the same policy check and file, behind the page session.
         session.get("sites", ":id", "profiles", "export", use: ClientProfilesAPI.export)
-        session.on(.POST, "sites", ":id", "profiles", "import", body: .collect(maxSize: "64mb"), use: importFile)
+        session.on(.POST, "sites", ":id", "profiles", "import", body: .collect(maxSize: "64mb"), use: importFile).uploadForm(maxBytes: 64 << 20)
         session.get("profiles", "template", use: ClientProfilesAPI.template)
         session.get("profiles", ":id", use: editForm)
         session.post("profiles", ":id", use: update)
