@@ -115,7 +115,6 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     app.middleware = .init()
     app.middleware.use(HeaderGuardMiddleware())
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
-    app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(ProblemMiddleware())
     app.middleware.use(TokenAuthenticator())
 

@@ -45,12 +45,19 @@ enum DownloadDisposition {
     }
 }
 
-/// The last guard against response splitting: a header whose name or value holds CR, LF or NUL is not sent
-/// (it is dropped, the rest of the response goes out, and the drop is logged as an error). Validation keeps such
-/// text out of everything a header is made from; this keeps a slip from ever reaching the wire.
+/// The outermost middleware, so it sees every response, errors included. It adds the headers every
+/// response carries (no content sniffing; API answers, which may hold personal data, never cached), and
+/// is the last guard against response splitting: a header whose name or value holds CR, LF or NUL is not
+/// sent (it is dropped, the rest of the response goes out, and the drop is logged as an error). Validation
+/// keeps such text out of everything a header is made from; this keeps a slip from ever reaching the wire.
+/// A plain (future) middleware: an async one costs a task per request.
 struct HeaderGuardMiddleware: Middleware {
     func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         next.respond(to: request).map { response in
+            response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+            if request.url.path.hasPrefix("/api/"), !response.headers.contains(name: .cacheControl) {
+                response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+            }
             Self.dropUnsafeHeaders(of: response, logger: request.logger)
             return response
         }

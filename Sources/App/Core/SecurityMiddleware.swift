@@ -2,19 +2,6 @@ import Foundation
 import TandemCore
 import Vapor
 
-/// Headers every response carries, the API's as well as the pages': no content sniffing, and API
-/// answers (which may hold personal data) are never cached.
-struct SecurityHeadersMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let response = try await next.respond(to: request)
-        response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
-        if request.url.path.hasPrefix("/api/"), !response.headers.contains(name: .cacheControl) {
-            response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        }
-        return response
-    }
-}
-
 /// The API accepts the page session cookie, so a browser would send it with a request another site
 /// makes it send. A cookie-authenticated API write therefore needs proof it came from Tandem's own
 /// pages: the session's CSRF token in `X-CSRF-Token`, or a JSON body (which another site can only send
