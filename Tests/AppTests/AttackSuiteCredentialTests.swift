@@ -265,11 +265,19 @@ import VaporTesting
             expectProblem(try await t.post("/api/v1/auth/token", ["username": "tara", "password": "reset-pass-2026"], as: ""), .unauthorized)
             _ = try await t.login("tara", "own-pass-2026-x")
 
+            // A password is kept as given, spaces and all: what is set is what logs in.
+            try await t.must(.ok, .PATCH, "/api/v1/resources/\(tara)", ["password": "  spaced pass 2026  "])
+            #expect(try await t.canLogin("tara", "  spaced pass 2026  "))
+            #expect(try await !t.canLogin("tara", "spaced pass 2026"))
+            expectProblem(try await t.patch("/api/v1/resources/\(tara)", ["password": .string(String(repeating: " ", count: 12))]), .unprocessableEntity, field: "password")
+            let kept2 = try await t.login("tara", "  spaced pass 2026  ")
+
             // Deactivation deletes the tokens, so re-activation revives none.
             try await t.must(.ok, .PATCH, "/api/v1/resources/\(tara)", ["active": false])
             #expect(try await t.tokenCount(tara) == 0)
             try await t.must(.ok, .PATCH, "/api/v1/resources/\(tara)", ["active": true])
             expectProblem(try await t.get("/api/v1/me", as: kept), .unauthorized)
+            expectProblem(try await t.get("/api/v1/me", as: kept2), .unauthorized)
         }
     }
 

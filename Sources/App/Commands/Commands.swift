@@ -56,8 +56,7 @@ enum Seeds {
                                restrictions: [UUID]? = nil, on db: any Database, passwords: AsyncPasswordHasher) async throws -> Resource {
         var validator = FieldValidator()
         let username = Usernames.validate(username, &validator)
-        let password = validator.text(password, "password", max: 200)
-        if let password, password.count < 10 { validator.fail("password", "must be at least 10 characters") }
+        let password = validator.password(password)
         try validator.check()
         if try await Resource.query(on: db).filter(\.$username == username!).count() > 0 {
             throw TandemError.conflict("the username '\(username!)' is taken")

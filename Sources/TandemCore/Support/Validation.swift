@@ -70,6 +70,22 @@ public struct FieldValidator: Sendable {
         return trimmed
     }
 
+    /// A password: 10 to 200 characters, none of them a control character. Never trimmed: a space is
+    /// part of the password, and the login compares what it is given as is.
+    public mutating func password(_ value: String?, _ field: String = "password") -> String? {
+        guard let value else {
+            fail(field, "is required")
+            return nil
+        }
+        if value.count < 10 { fail(field, "must be at least 10 characters") }
+        if value.count > 200 { fail(field, "must be at most 200 characters") }
+        let controls = ControlCharacters.refused(in: value, multiline: false)
+        if controls { fail(field, ControlCharacters.message(multiline: false)) }
+        let blank = value.allSatisfy(\.isWhitespace)
+        if blank, value.count >= 10 { fail(field, "must not be only spaces") }
+        return (10...200).contains(value.count) && !controls && !blank ? value : nil
+    }
+
     /// An enum value given as text; the message lists the allowed values.
     public mutating func choice<E: RawRepresentable & CaseIterable>(_ value: String?, _ field: String, as: E.Type, required: Bool = true) -> E? where E.RawValue == String {
         guard let value else {

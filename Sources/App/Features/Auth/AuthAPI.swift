@@ -128,13 +128,8 @@ enum OwnPassword {
         let principal = authenticated.principal
         var validator = FieldValidator()
         if input.currentPassword?.isEmpty ?? true { validator.fail("currentPassword", "is required") }
-        if let new = input.newPassword {
-            if ControlCharacters.refused(in: new, multiline: false) { validator.fail("newPassword", ControlCharacters.message(multiline: false)) }
-            if new.count < 10 { validator.fail("newPassword", "must be at least 10 characters") }
-            if new.count > 200 { validator.fail("newPassword", "must be at most 200 characters") }
-            if new == input.currentPassword { validator.fail("newPassword", "must differ from the current password") }
-        } else {
-            validator.fail("newPassword", "is required")
+        if let new = validator.password(input.newPassword, "newPassword"), new == input.currentPassword {
+            validator.fail("newPassword", "must differ from the current password")
         }
         try validator.check()
         let stored: (hash: String?, save: @Sendable (String, any Database) async throws -> Void)

@@ -43,8 +43,7 @@ enum CoManagingUsers {
         if contactId == nil, newContact == nil { validator.fail("contactId", "give an existing contact, or contact to create one") }
         if contactId != nil, newContact != nil { validator.fail("contact", "give either contactId or contact, not both") }
         let username = Usernames.validate(input.username.value, &validator)
-        let password = passwordHash != nil && input.password.isAbsent ? nil : validator.text(input.password.value, "password", max: 200)
-        if let password, password.count < 10 { validator.fail("password", "must be at least 10 characters") }
+        let password = passwordHash != nil && input.password.isAbsent ? nil : validator.password(input.password.value)
         let levelId = validator.id(input.securityLevelId.value, "securityLevelId")
         let queueIds = (input.queueIds.value ?? []).compactMap { validator.id($0, "queueIds") }
         if queueIds.isEmpty { validator.fail("queueIds", "a co-managing user needs at least one queue") }
@@ -148,8 +147,7 @@ enum CoManagingUsers {
         if !input.username.isAbsent, let username = Usernames.validate(input.username.value, &validator) { user.username = username }
         var password: String?
         if !input.password.isAbsent {
-            password = validator.text(input.password.value, "password", max: 200)
-            if let text = password, text.count < 10 { validator.fail("password", "must be at least 10 characters") }
+            password = validator.password(input.password.value)
         }
         if !input.securityLevelId.isAbsent, let levelId = validator.id(input.securityLevelId.value, "securityLevelId") { user.securityLevelId = levelId }
         var queueIds: [UUID]?

@@ -393,9 +393,7 @@ enum OrganizationsAPI {
         case .absent: return .unchanged
         case .null: return .removed
         case .value(let password):
-            if ControlCharacters.refused(in: password, multiline: false) { validator.fail("password", ControlCharacters.message(multiline: false)) }
-            if password.count < 10 { validator.fail("password", "must be at least 10 characters") }
-            if password.count > 200 { validator.fail("password", "must be at most 200 characters") }
+            _ = validator.password(password)
             if contact.email == nil { validator.fail("password", "a contact needs an email to log in to the portal") }
             return .set(password)
         }

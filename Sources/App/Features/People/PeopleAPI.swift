@@ -275,8 +275,7 @@ enum PeopleAPI {
         if creating || !input.username.isAbsent, let username = Usernames.validate(input.username.value, &validator) { resource.username = username }
         var password: String?
         if creating || !input.password.isAbsent {
-            password = validator.text(input.password.value, "password", max: 200)
-            if let text = password, text.count < 10 { validator.fail("password", "must be at least 10 characters") }
+            password = validator.password(input.password.value)
         }
         if creating || !input.firstName.isAbsent, let value = validator.text(input.firstName.value, "firstName", max: 100) { resource.firstName = value }
         if creating || !input.lastName.isAbsent, let value = validator.text(input.lastName.value, "lastName", max: 100) { resource.lastName = value }
