@@ -21,15 +21,12 @@ enum TicketService {
         try await read(pageQuery(filter, page: page, by: principal, on: db), limit: page.limit, on: db)
     }
 
-    /// `list`'s page as the API's JSON. On PostgreSQL it is written straight from the rows' bytes.
+    /// `list`'s page as the API's JSON, from the rows' bytes where the database's store can (`TicketStore.pageJSON`).
     /// Principals shown only some fields (`AccessPolicy.visibleTicketFields`) get them from the DTOs.
     static func listJSON(_ filter: TicketFilter, page: PageRequest, by principal: Principal, on db: any Database) async throws -> JSONWriter {
         let select = try pageQuery(filter, page: page, by: principal, on: db)
         let fields = TicketField.shown(to: principal)
-        if fields == nil, let postgres = PostgresDirect.database(db),
-           let json = try await PostgresTicketPage.json(select, limit: page.limit, sql: db.sql, postgres: postgres) {
-            return json
-        }
+        if fields == nil, let json = try await db.ticketStore.pageJSON(select, limit: page.limit, on: db) { return json }
         let tickets = try await read(select, limit: page.limit, on: db)
         var json = JSONWriter(capacity: 1024 * (tickets.items.count + 1))
         json.page(tickets.items, nextCursor: { tickets.nextCursor }) { json, ticket in ticket.write(to: &json, showing: fields) }
@@ -38,13 +35,7 @@ enum TicketService {
 
     /// The tickets of a `pageQuery`, read the fastest way `db` allows.
     private static func read(_ select: SQLSelectBuilder, limit: Int, on db: any Database) async throws -> ListPage<TicketDTO> {
-        if db.isSQLite, let sqlite = db as? any SQLiteDatabase {
-            return try await SQLiteTicketPage.read(select, limit: limit, sql: db.sql, sqlite: sqlite, readers: SQLiteDirect.readers(db))
-        }
-        if let postgres = PostgresDirect.database(db),
-           let page = try await PostgresTicketPage.read(select, limit: limit, sql: db.sql, postgres: postgres) {
-            return page
-        }
+        if let page = try await db.ticketStore.readPage(select, limit: limit, on: db) { return page }
         let rows = try await select.all()
         let tickets = try rows.prefix(limit).map(Ticket.init(row:))
         let assignees = try await assigneeIds(of: tickets.compactMap(\.id), on: db)
@@ -257,104 +248,10 @@ enum TicketService {
         }
     }
 
-    /// Tickets without assignees created concurrently. On SQLite: one counter UPDATE for the group's
-    /// numbers, then each ticket's row (if its references hold; nil otherwise) and audit event, with
-    /// statements prepared once. On PostgreSQL: `CreateTicketsStatement`.
-    static let creationBatch = WriteBatch<NewTicket, TicketDTO?>(name: "ticket-creation", sqlite: { items, connection in
-        guard case .integer(let last) = try connection.execute(allocateNumbers, [.integer(items.count)]).first else {
-            throw TandemError.conflict("could not allocate a ticket number")
-        }
-        let at = Date()
-        return try items.enumerated().map { offset, item in
-            let number = last - items.count + 1 + offset
-            var values = item.values
-            values[1] = .integer(number)
-            // A refused ticket leaves a gap in the numbers, as a failed insert does on PostgreSQL's sequence.
-            guard try !connection.execute(Ticket.insertIfReferencesHold, values).isEmpty else { return nil }
-            item.ticket.number = number
-            let event = AuditEntry(action: "created", entityType: Ticket.schema, entityId: item.ticket.id, actor: item.principal,
-                                   organizationId: item.ticket.organizationId, ticketId: item.ticket.id, before: nil,
-                                   after: item.audit.head + String(number) + item.audit.tail)
-            try connection.execute(Audit.insertOne, event.values(at: at).map(\.sqlite))
-            return TicketDTO(item.ticket, assignees: [])
-        }
-    }, postgres: { items, postgres in
-        let rows = try await PostgresDirect.execute(CreateTicketsStatement(items), on: postgres)
-        var numbers: [UUID: Int] = [:]
-        for row in rows {
-            let cells = row.makeRandomAccess()
-            numbers[try cells[0].decode(UUID.self)] = try cells[1].decode(Int.self)
-        }
-        return items.map { item in
-            guard let number = numbers[item.ticket.id!] else { return nil }
-            item.ticket.number = number
-            return TicketDTO(item.ticket, assignees: [])
-        }
-    })
+    /// Tickets without assignees created concurrently, each database's way (`SQLiteTicketStore.create`,
+    /// `PostgresTicketStore.create`).
+    static let creationBatch = WriteBatch<NewTicket, TicketDTO?>(name: "ticket-creation", sqlite: SQLiteTicketStore.create, postgres: PostgresTicketStore.create)
 
-    /// New tickets' numbers, rows and audit events in one statement (atomic, and durable once
-    /// answered), each ticket only if its references hold; prepared once per connection, for any
-    /// number of tickets (the values go as one array per column). Answers the id and number of
-    /// each ticket it wrote. The audit JSON is written around the number the statement draws.
-    struct CreateTicketsStatement: PostgresPreparedStatement {
-        static let name = "tandem-create-tickets"
-        static let sql: String = {
-            var inputs: [String] = [], arrays: [String] = []
-            func input(_ name: String, _ type: String) -> String {
-                inputs.append(name)
-                arrays.append("$\(arrays.count + 1)::\(type)[]")
-                return "input.\(name)"
-            }
-            let ticket = Ticket.postgresTypes.enumerated().map { offset, type in
-                offset == 1 ? "nextval('ticket_number_seq')" : input("c\(offset)", type)
-            }
-            let auditId = input("audit_id", "uuid"), actor = input("actor_id", "uuid"), actorKind = input("actor_kind", "text")
-            let actorName = input("actor_name", "text"), head = input("head", "text"), tail = input("tail", "text")
-            let audit = [
-                auditId, "$\(arrays.count + 1)::timestamptz", actor, actorKind, actorName, "'created'", "'\(Ticket.schema)'",
-                "created.id", "created.organization_id", "created.id", "NULL", "\(head) || created.number || \(tail)",
-            ]
-            return """
-                WITH input AS (
-                    SELECT * FROM unnest(\(arrays.joined(separator: ", "))) AS input(\(inputs.joined(separator: ", ")))
-                ), created AS (
-                    INSERT INTO tickets (\(Ticket.sqlColumns.joined(separator: ", ")))
-                    SELECT \(ticket.joined(separator: ", ")) FROM input WHERE \(Ticket.referencesHold(ticket))
-                    RETURNING id, number, organization_id
-                ), audited AS (
-                    INSERT INTO audit_events (\(Audit.columns.joined(separator: ", ")))
-                    SELECT \(audit.joined(separator: ", ")) FROM created JOIN input ON input.c0 = created.id
-                )
-                SELECT id, number FROM created
-                """
-        }()
-
-        let items: [NewTicket]
-
-        init(_ items: [NewTicket]) {
-            self.items = items
-        }
-
-        func makeBindings() -> PostgresBindings {
-            let rows = items.map(\.ticket.sqlValues)
-            var binds = PostgresBindings(capacity: Ticket.postgresTypes.count + 7)
-            for (column, type) in Ticket.postgresTypes.enumerated() where column != 1 {
-                let values = rows.map { $0[column] }
-                assert(values.allSatisfy { $0.postgresType == type }, "Ticket.postgresTypes is out of step with sqlValues")
-                binds.append(BulkArray(values, of: values[0]), context: .default)
-            }
-            binds.append(items.map { _ in UUID.v7() }, context: .default)
-            binds.append(items.map(\.principal.id), context: .default)
-            binds.append(items.map { $0.principal.kind.rawValue }, context: .default)
-            binds.append(items.map { $0.principal.displayName }, context: .default)
-            binds.append(items.map(\.audit.head), context: .default)
-            binds.append(items.map(\.audit.tail), context: .default)
-            binds.append(Date(), context: .default)
-            return binds
-        }
-
-        func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
-    }
 
     /// Applies a PATCH. `ifMatch` is the client's ETag; a stale one changes nothing and answers 412.
     static func update(_ id: UUID, _ input: TicketInput, ifMatch: String?, by principal: Principal, on db: any Database) async throws -> TicketDTO {
@@ -415,12 +312,9 @@ enum TicketService {
         header == "*" || header.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == ticket.etag }
     }
 
-    /// Re-reads the ticket inside the write transaction, locking its row on PostgreSQL
-    /// (SQLite's BEGIN IMMEDIATE already holds the write lock).
+    /// Re-reads the ticket inside the write transaction, its row locked (`TicketStore.lock`).
     private static func lock(_ id: UUID, on db: any Database) async throws -> Ticket? {
-        if !db.isSQLite {
-            _ = try await db.sql.select().column("id").from(Ticket.schema).where("id", .equal, id).for(.update).first()
-        }
+        try await db.ticketStore.lock(.ids([id]), on: db)
         return try await Ticket.find(id, on: db)
     }
 
@@ -547,22 +441,9 @@ enum TicketService {
                                 })
     }
 
-    /// Allocates `?1` ticket numbers on SQLite (under its write lock) and answers the last: they are the `?1` numbers up to it.
-    static let allocateNumbers = "UPDATE counters SET value = value + ?1 WHERE name = 'ticket_number' RETURNING value"
-
-    /// Allocates a ticket number: a counter row under SQLite's write lock, a sequence on PostgreSQL.
+    /// Allocates a ticket number (`TicketStore.nextNumber`).
     static func nextNumber(on db: any Database) async throws -> Int {
-        if let sqlite = SQLiteDirect.database(db) {
-            guard let row = try await sqlite.query(allocateNumbers, [.int(1)]).first else {
-                throw TandemError.conflict("could not allocate a ticket number")
-            }
-            return try SQLiteDirect.int(row, "value")
-        }
-        // A sequence, so concurrent transactions do not queue on a counter row.
-        guard let value = try await db.sql.raw("SELECT nextval('ticket_number_seq') AS value").first()?.decode(column: "value", as: Int.self) else {
-            throw TandemError.conflict("could not allocate a ticket number")
-        }
-        return value
+        try await db.ticketStore.nextNumber(on: db)
     }
 }
 
