@@ -29,23 +29,9 @@ struct SQLProfileStore: ProfileStore {
         return Array(found.values)
     }
 
-    /// The site's profiles whose `column` is one of `values`; on SQLite straight from SQLiteNIO's rows.
+    /// The site's profiles whose `column` is one of `values`: this database's way (`ProfileRows`), else SQLKit's.
     private func profiles(where column: String, in values: [BulkValue]) async throws -> [StoredProfile] {
-        if let sqlite = SQLiteDirect.database(db) {
-            let list = Array(repeating: "?", count: values.count).joined(separator: ",")
-            let rows = try await sqlite.query("SELECT \(Self.columns.joined(separator: ",")) FROM contacts WHERE site_id = ? AND \(column) IN (\(list))",
-                                              [.id(siteId)] + values.map(\.sqlite))
-            return try rows.map(Self.profile)
-        }
-        if let postgres = PostgresDirect.database(db), let kind = values.first {
-            // One array bind: a 5,000-value IN list cost PostgreSQL more to parse and plan than to run.
-            var binds = PostgresBindings(capacity: 2)
-            binds.append(siteId, context: .default)
-            binds.append(BulkArray(values, of: kind), context: .default)
-            let rows = try await PostgresDirect.query(PostgresQuery(
-                unsafeSQL: "SELECT \(Self.columns.joined(separator: ",")) FROM contacts WHERE site_id = $1 AND \(column) = ANY($2)", binds: binds), on: postgres)
-            return try rows.map { try Self.profile($0.makeRandomAccess()) }
-        }
+        if let rows = try await db.profileRows.profiles(siteId: siteId, where: column, in: values, on: db) { return rows }
         return try await db.sql.select().columns(Self.columns.map { SQLIdentifier($0) }).from(Contact.schema)
             .where("site_id", .equal, siteId).where(SQLIdentifier(column), .in, SQLGroupExpression(values.map(\.bind)))
             .all().map(Self.profile)
@@ -74,14 +60,14 @@ struct SQLProfileStore: ProfileStore {
         return found
     }
 
-    /// Applies a batch. On PostgreSQL as `postgresWriters` transactions at once, a part of the batch
-    /// each: every row is all-or-nothing by itself (the batch's transaction only saves commits), and
-    /// one transaction kept one PostgreSQL backend (one core) inserting while the importer waited.
-    /// The parts touch different profiles (the importer changes a profile at most once per batch), so
-    /// they never wait on each other.
+    /// Applies a batch, in as many transactions at once as the database's `ProfileRows.writers` says
+    /// (PostgreSQL: two), a part of the batch each: every row is all-or-nothing by itself (the batch's
+    /// transaction only saves commits). The parts touch different profiles (the importer changes a
+    /// profile at most once per batch), so they never wait on each other.
     func apply(_ changes: [ProfileChange]) async throws -> [Int: String] {
-        guard !db.isSQLite, changes.count >= Self.postgresSplitAt else { return try await apply(encode(changes)) }
-        let parts = changes.chunked((changes.count + Self.postgresWriters - 1) / Self.postgresWriters)
+        let writers = db.profileRows.writers(for: changes.count)
+        guard writers > 1 else { return try await apply(encode(changes)) }
+        let parts = changes.chunked((changes.count + writers - 1) / writers)
         return try await withThrowingTaskGroup(of: [Int: String].self) { group in
             for part in parts { group.addTask { try await apply(encode(Array(part))) } }
             var refused: [Int: String] = [:]
@@ -90,10 +76,6 @@ struct SQLProfileStore: ProfileStore {
         }
     }
 
-    /// Transactions one PostgreSQL import batch is written in at once.
-    static let postgresWriters = 2
-    /// Smaller batches are one transaction: for a few rows the second commit costs more than it saves.
-    static let postgresSplitAt = 400
 
     /// A batch's contact rows and audit events, built before its write transaction (which then holds
     /// the write lock less), in the import's write task beside the next batch's matching.
