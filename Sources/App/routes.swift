@@ -34,6 +34,7 @@ func routes(_ app: Application) throws {
     TicketsAPI.register(api)
     SearchAPI.register(api)
     AuditAPI.register(api)
+    EventsAPI.register(api)
     CoManagementAPI.register(api)
     TicketAccessAPI.register(api)
     SavedFiltersAPI.register(api)

@@ -217,6 +217,13 @@ import VaporTesting
         for (kind, key, prefix) in [(Kind.ticket, "tickets", "zxt"), (.contact, "contacts", "zyc"), (.organization, "organizations", "qorg")] {
             found[kind] = try await t.get("/api/v1/search?q=\(prefix)", as: who.token).json[key].ids
         }
+        // The change feed: the events of each ticket and item exactly when the rules let it see them; the
+        // contacts made through the API (the first five) announced to whoever reaches them, never to a contact.
+        let announced = try await EventTests.feed(t, as: who.token, limit: 200).compactMap { $0["entityId"].string }
+        for object in world.tickets + world.items { tally.check(who, "feed", object, listed: rules.sees(who, object), in: announced) }
+        for contact in world.contacts.prefix(5) {
+            tally.check(who, "feed", contact, listed: who.party != .contact && rules.reaches(who, contact.organization!), in: announced)
+        }
         for (objects, collection) in lists {
             let listed = try await allIds(t, collection, as: who.token)
             // A hidden object reads exactly like one that does not exist.

@@ -3,28 +3,31 @@ import Foundation
 import SQLKit
 import TandemCore
 
-/// Writes the append-only audit log. Call it inside the transaction that makes the change,
-/// so a change and its audit entry land together or not at all.
+/// Writes the append-only audit log and the domain events (`EventLog`). Call it inside the
+/// transaction that makes the change, last, so a change, its audit entry and its events land
+/// together or not at all.
 enum Audit {
     static let columns = [
         "id", "at", "actor_id", "actor_kind", "actor_name", "action", "entity_type", "entity_id", "organization_id", "ticket_id", "before", "after",
     ]
 
+    /// `earlier`: entries of the same change made before this one (`TicketPipeline.unassign`), recorded first.
     static func record(
         _ action: String, _ entityType: String, id entityId: UUID?, by actor: Principal?,
         organizationId: UUID? = nil, ticketId: UUID? = nil,
         before: (any Encodable & Sendable)? = nil, after: (any Encodable & Sendable)? = nil,
-        on db: any Database
+        events: [DomainEvent]? = nil, along earlier: [AuditEntry] = [], on db: any Database
     ) async throws {
-        try await recordAll([AuditEntry(
+        try await recordAll(earlier + [AuditEntry(
             action: action, entityType: entityType, entityId: entityId, actor: actor, organizationId: organizationId, ticketId: ticketId,
-            before: before.map { JSONColumn.encode($0) }, after: after.map { JSONColumn.encode($0) })], on: db)
+            before: before.map { JSONColumn.encode($0) }, after: after.map { JSONColumn.encode($0) }, events: events)], on: db)
     }
 
-    /// Writes many audit events with multi-row INSERTs (imports), inside the caller's transaction.
+    /// Writes many audit events with multi-row INSERTs (imports), then their domain events, inside the caller's transaction.
     static func recordAll(_ entries: [AuditEntry], on db: any Database) async throws {
         let at = Date()
         try await db.bulkInsert(into: AuditEvent.schema, columns: columns, rows: entries.map { $0.values(at: at) })
+        try await EventLog.append(entries.flatMap { entry in entry.domainEvents.map { (entry.actor, $0) } }, at: at, on: db)
     }
 
     /// One event, for `SQLiteDirectConnection.execute` with `AuditEntry.values`.
@@ -42,6 +45,12 @@ struct AuditEntry: Sendable {
     /// JSON text, as `JSONColumn.encode` writes it.
     var before: String?
     var after: String?
+    /// The domain events of the change; nil: the one the record stands for (`DomainEvent.recorded`), if any.
+    var events: [DomainEvent]? = nil
+
+    var domainEvents: [DomainEvent] {
+        events ?? DomainEvent.recorded(action: action, entityType: entityType, entityId: entityId, organizationId: organizationId).map { [$0] } ?? []
+    }
 
     /// The row of `Audit.columns`, for an event recorded `at`.
     func values(at: Date) -> [BulkValue] {

@@ -12,6 +12,8 @@ struct ScopeTable: Sendable {
     var coManagedVisible: String? = nil
     /// The boolean column of `Scope.shared`.
     var shared: String? = nil
+    /// The column of `Scope.area` (an `Area`'s raw value).
+    var area: String? = nil
     /// The column holding the ticket id, for "assigned to" tests against `ticket_assignees`.
     var ticketId: String? = nil
     /// Columns a row has many values of: a `SELECT row_id, value` listing them, so `.column` tests
@@ -50,6 +52,10 @@ extension Scope {
             return SQLBinaryExpression(
                 SQLColumn(column, table: table.name), .in,
                 SQLGroupExpression(allowed.map(\.rawValue).sorted().map { SQLBind($0) }))
+        case .area(let areas):
+            guard let column = table.area, !areas.isEmpty else { return SQLRaw("1 = 0") }
+            return SQLBinaryExpression(
+                SQLColumn(column, table: table.name), .in, SQLGroupExpression(areas.map(\.rawValue).sorted().map { SQLBind($0) }))
         case .and(let parts):
             return SQLGroupExpression(SQLList(parts.map { $0.sql(for: table) }, separator: SQLRaw(" AND ")))
         case .or(let parts):

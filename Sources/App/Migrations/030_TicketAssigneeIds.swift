@@ -8,7 +8,7 @@ import SQLKit
 /// in-process, where the lookup is cheap, and has no such column.
 ///
 /// The triggers update ticket rows, so a write that changes the assignees of tickets it has not
-/// locked locks them first, in id order (`TicketAssignments`): a ticket's update
+/// locked locks them first, in id order (`TicketPipeline.unassign`): a ticket's update
 /// locks its row before its assignees, and the other order could deadlock.
 struct TicketAssigneeIds: AsyncMigration {
     /// A ticket's assignees in their order, as the triggers and the backfill write them.

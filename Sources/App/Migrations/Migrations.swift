@@ -37,5 +37,6 @@ enum Migrations {
         CreateLoginThrottle(),
         EndPortalLoginsOfCoManagingContacts(),
         CreateCoManagingUserDraft(),
+        CreateEvents(),
     ]
 }

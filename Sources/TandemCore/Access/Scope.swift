@@ -18,6 +18,8 @@ public indirect enum Scope: Sendable, Equatable {
     /// The row is shared with others (saved filters shared as lists).
     case shared
     case publishTo(in: Set<PublishTo>)
+    /// Rows of several areas in one table (domain events).
+    case area(in: Set<Area>)
     case and([Scope])
     case or([Scope])
 
@@ -64,6 +66,7 @@ public indirect enum Scope: Sendable, Equatable {
         case .coManagedVisible: facts.coManagedVisible
         case .shared: facts.shared
         case .publishTo(let allowed): facts.publishTo.map(allowed.contains) ?? false
+        case .area(let areas): facts.area.map(areas.contains) ?? false
         case .and(let parts): parts.allSatisfy { $0.evaluate(facts) }
         case .or(let parts): parts.contains { $0.evaluate(facts) }
         }
@@ -77,8 +80,11 @@ public struct ScopeFacts: Sendable, Equatable {
     public var coManagedVisible: Bool
     public var publishTo: PublishTo?
     public var shared: Bool
+    public var area: Area?
 
-    public init(values: [ScopeColumn: UUID?], assigneeIds: Set<UUID> = [], coManagedVisible: Bool = false, publishTo: PublishTo? = nil, shared: Bool = false) {
+    public init(values: [ScopeColumn: UUID?], assigneeIds: Set<UUID> = [], coManagedVisible: Bool = false, publishTo: PublishTo? = nil, shared: Bool = false,
+                area: Area? = nil) {
+        self.area = area
         self.values = values
         self.assigneeIds = assigneeIds
         self.coManagedVisible = coManagedVisible

@@ -181,7 +181,7 @@ struct TestApp: Sendable {
         var counts: [String: Int] = [:]
         for table in ["organizations", "sites", "contacts", "resources", "resource_client_restrictions", "security_levels", "queues", "queue_members",
                       "teams", "team_members", "roles", "internal_locations", "tickets", "ticket_assignees", "notes", "time_entries",
-                      "attachments", "blobs", "audit_events"] {
+                      "attachments", "blobs", "audit_events", "events"] {
             counts[table] = try await count(table)
         }
         return counts

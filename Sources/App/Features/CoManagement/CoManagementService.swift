@@ -143,7 +143,7 @@ enum CoManagementService {
             try await Organization.query(on: db).filter(\.$coManagementEnabled == true).set(\.$coManagementEnabled, to: false).update()
             try step(.disableOrganizations)
             let ticketIds = impact.ticketsToUnassign.compactMap { UUID(uuidString: $0.id) }
-            try await TicketAssignments.unassignAll(of: ticketIds, on: db)
+            let unassigned = try await TicketPipeline.unassignAll(of: ticketIds, by: principal, on: db)
             try step(.unassignTickets)
             try await CoManagedAssociation.query(on: db).delete()
             try step(.deleteAssociations)
@@ -155,7 +155,7 @@ enum CoManagementService {
             try step(.breakRules)
             try await Setting.set(Setting.coManagementEnabled, false, on: db)
             try step(.switchOff)
-            try await Audit.record("deactivated", "co_management", id: nil, by: principal, before: impact, after: ["enabled": false], on: db)
+            try await Audit.record("deactivated", "co_management", id: nil, by: principal, before: impact, after: ["enabled": false], along: unassigned, on: db)
         }
     }
 

@@ -236,14 +236,14 @@ enum CoManagingUsers {
             try await CoManagingTeamMember.query(on: db).filter(\.$userId == id).delete()
             try await CoManagingUserRole.query(on: db).filter(\.$userId == id).delete()
             try await QueueMember.query(on: db).filter(\.$principalId == id).delete()
-            try await TicketAssignments.unassign(id, on: db)
+            let unassigned = try await TicketPipeline.unassign(id, by: principal, on: db)
             try await Sessions.end(of: id, on: db)
             try await Sessions.end(of: user.contactId, on: db)
             try await Note.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()
             try await TimeEntry.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()
             try await Attachment.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()
             try await Audit.record("erased", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId,
-                                   before: ["username": before.username], on: db)
+                                   before: ["username": before.username], along: unassigned, on: db)
         }
     }
 

@@ -257,13 +257,13 @@ enum PeopleAPI {
             let before = try await dto(resource, on: req.db)
             try await req.db.write { db in
                 // Staff who worked tickets stay in history: they are deactivated, not removed.
-                try await TicketAssignments.unassign(id, on: db)
+                let unassigned = try await TicketPipeline.unassign(id, by: principal, on: db)
                 try await QueueMember.query(on: db).filter(\.$principalId == id).delete()
                 try await TeamMember.query(on: db).filter(\.$principalId == id).delete()
                 try await Sessions.end(of: id, on: db)
                 resource.active = false
                 try await resource.save(on: db)
-                try await Audit.record("deleted", Resource.schema, id: id, by: principal, before: before, on: db)
+                try await Audit.record("deleted", Resource.schema, id: id, by: principal, before: before, along: unassigned, on: db)
             }
             return .noContent
         }

@@ -206,7 +206,9 @@ struct SQLProfileStore: ProfileStore {
     private func entry(_ action: String, _ id: UUID, before: ClientProfile? = nil, after: ClientProfile? = nil) -> AuditEntry {
         AuditEntry(action: action, entityType: Contact.schema, entityId: id, actor: actor, organizationId: organizationId,
                    before: before.map { ClientProfileDTO(id: id, organizationId: organizationId, siteId: siteId, $0).auditJSON },
-                   after: after.map { ClientProfileDTO(id: id, organizationId: organizationId, siteId: siteId, $0).auditJSON })
+                   after: after.map { ClientProfileDTO(id: id, organizationId: organizationId, siteId: siteId, $0).auditJSON },
+                   // An import is one event (`clientProfiles.imported`), not one per row.
+                   events: [])
     }
 
     static func phonesJSON(_ profile: ClientProfile) -> String {

@@ -77,16 +77,26 @@ struct PostgresTicketStore: TicketStore {
                 auditId, "$\(arrays.count + 1)::timestamptz", actor, actorKind, actorName, "'created'", "'\(Ticket.schema)'",
                 "created.id", "created.organization_id", "created.id", "NULL", "\(head) || created.number || \(tail)",
             ]
+            // `EventLog.columns` of a `ticket.created` event (the trigger draws its position).
+            let at = "$\(arrays.count + 1)::timestamptz"
+            let event = [
+                "'\(DomainEventType.ticketCreated.rawValue)'", "'\(DomainEventType.ticketCreated.area.rawValue)'", at, "created.id", "created.organization_id",
+                "created.id", "created.site_id", "created.queue_id", "created.team_id", "created.contact_id", "created.co_managed_visible", "NULL", actor,
+                actorKind, "NULL",
+            ]
             return """
                 WITH input AS (
                     SELECT * FROM unnest(\(arrays.joined(separator: ", "))) AS input(\(inputs.joined(separator: ", ")))
                 ), created AS (
                     INSERT INTO tickets (\(Ticket.sqlColumns.joined(separator: ", ")))
                     SELECT \(ticket.joined(separator: ", ")) FROM input WHERE \(Ticket.referencesHold(ticket))
-                    RETURNING id, number, organization_id
+                    RETURNING id, number, organization_id, site_id, queue_id, team_id, contact_id, co_managed_visible
                 ), audited AS (
                     INSERT INTO audit_events (\(Audit.columns.joined(separator: ", ")))
                     SELECT \(audit.joined(separator: ", ")) FROM created JOIN input ON input.c0 = created.id
+                ), evented AS (
+                    INSERT INTO events (\(EventLog.columns.joined(separator: ", ")))
+                    SELECT \(event.joined(separator: ", ")) FROM created JOIN input ON input.c0 = created.id ORDER BY created.number
                 )
                 SELECT id, number FROM created
                 """

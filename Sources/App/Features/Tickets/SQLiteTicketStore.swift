@@ -45,6 +45,8 @@ struct SQLiteTicketStore: TicketStore {
                                organizationId: item.ticket.organizationId, ticketId: item.ticket.id, before: nil,
                                after: item.audit.head + String(number) + item.audit.tail)
         try connection.execute(Audit.insertOne, event.values(at: at).map(\.sqlite))
+        let created = DomainEvent(.ticketCreated, entityId: item.ticket.id, ticket: item.ticket.eventFacts)
+        try connection.execute(EventLog.insertOne, EventLog.values(created, by: item.principal, at: at).map(\.sqlite))
         return TicketDTO(item.ticket, assignees: [])
     }
     }

@@ -9,7 +9,7 @@ enum TicketItemWrites {
     static let maxAttachmentBytes = 10 * 1024 * 1024
 
     static func createNote(ticketId: UUID, _ input: NoteInput, by principal: Principal, on db: any Database) async throws -> NoteDTO {
-        let ticket = try await TicketItems.ticketForNewItem(Note.self, ticketId: ticketId, by: principal, on: db)
+        _ = try await TicketItems.ticketForNewItem(Note.self, ticketId: ticketId, by: principal, on: db)
         var validator = FieldValidator()
         let body = validator.text(input.body.value, "body", max: 100_000, multiline: true)
         let requested = input.publishTo.value.flatMap { validator.choice($0, "publishTo", as: PublishTo.self) }
@@ -23,16 +23,11 @@ enum TicketItemWrites {
         note.authorId = principal.id
         note.authorKind = principal.kind.rawValue
         note.authorName = principal.displayName
-        return try await db.write { db in
-            try await note.create(on: db)
-            let dto = NoteDTO(note)
-            try await Audit.record("created", Note.schema, id: note.id, by: principal, organizationId: ticket.organizationId, ticketId: ticketId, after: dto, on: db)
-            return dto
-        }
+        return try await TicketPipeline.add(note, by: principal, on: db, dto: NoteDTO.init)
     }
 
     static func updateNote(ticketId: UUID, id: UUID, _ input: NoteInput, by principal: Principal, on db: any Database) async throws -> NoteDTO {
-        let (ticket, note) = try await TicketItems.changeable(Note.self, ticketId: ticketId, id: id, .edit, by: principal, on: db)
+        let (_, note) = try await TicketItems.changeable(Note.self, ticketId: ticketId, id: id, .edit, by: principal, on: db)
         let before = NoteDTO(note)
         var validator = FieldValidator()
         if !input.body.isAbsent, let body = validator.text(input.body.value, "body", max: 100_000, multiline: true) { note.body = body }
@@ -40,16 +35,11 @@ enum TicketItemWrites {
             note.publishTo = try AccessPolicy.publishTo(for: principal, requested: requested).rawValue
         }
         try validator.check()
-        return try await db.write { db in
-            try await note.save(on: db)
-            let dto = NoteDTO(note)
-            try await Audit.record("updated", Note.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: ticketId, before: before, after: dto, on: db)
-            return dto
-        }
+        return try await TicketPipeline.update(note, before: before, by: principal, on: db, dto: NoteDTO.init)
     }
 
     static func createTimeEntry(ticketId: UUID, _ input: TimeEntryInput, by principal: Principal, on db: any Database) async throws -> TimeEntryDTO {
-        let ticket = try await TicketItems.ticketForNewItem(TimeEntry.self, ticketId: ticketId, by: principal, on: db)
+        _ = try await TicketItems.ticketForNewItem(TimeEntry.self, ticketId: ticketId, by: principal, on: db)
         var validator = FieldValidator()
         let minutes = validator.range(input.minutes.value, "minutes", 1...1440)
         let summary = validator.text(input.summary.value, "summary", max: 2000, multiline: true)
@@ -67,16 +57,11 @@ enum TicketItemWrites {
         entry.publishTo = try AccessPolicy.publishTo(for: principal, requested: requested).rawValue
         entry.authorId = principal.id
         entry.authorName = principal.displayName
-        return try await db.write { db in
-            try await entry.create(on: db)
-            let dto = TimeEntryDTO(entry)
-            try await Audit.record("created", TimeEntry.schema, id: entry.id, by: principal, organizationId: ticket.organizationId, ticketId: ticketId, after: dto, on: db)
-            return dto
-        }
+        return try await TicketPipeline.add(entry, by: principal, on: db, dto: TimeEntryDTO.init)
     }
 
     static func updateTimeEntry(ticketId: UUID, id: UUID, _ input: TimeEntryInput, by principal: Principal, on db: any Database) async throws -> TimeEntryDTO {
-        let (ticket, entry) = try await TicketItems.changeable(TimeEntry.self, ticketId: ticketId, id: id, .edit, by: principal, on: db)
+        let (_, entry) = try await TicketItems.changeable(TimeEntry.self, ticketId: ticketId, id: id, .edit, by: principal, on: db)
         let before = TimeEntryDTO(entry)
         var validator = FieldValidator()
         if !input.minutes.isAbsent, let minutes = validator.range(input.minutes.value, "minutes", 1...1440) { entry.minutes = minutes }
@@ -92,12 +77,7 @@ enum TicketItemWrites {
         try validator.check()
         if let roleId = entry.roleId { try await Lookup.requireExisting(Role.self, [roleId], field: "roleId", on: db) }
         if !input.roleId.isAbsent { entry.roleId = try await timeEntryRole(entry.roleId, by: principal, on: db) }
-        return try await db.write { db in
-            try await entry.save(on: db)
-            let dto = TimeEntryDTO(entry)
-            try await Audit.record("updated", TimeEntry.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: ticketId, before: before, after: dto, on: db)
-            return dto
-        }
+        return try await TicketPipeline.update(entry, before: before, by: principal, on: db, dto: TimeEntryDTO.init)
     }
 
     /// SPEC §2: a co-managing user needs a role to log time, and logs it under one of their roles
@@ -117,7 +97,7 @@ enum TicketItemWrites {
     }
 
     static func createAttachment(ticketId: UUID, _ input: AttachmentInput, by principal: Principal, on db: any Database, blobs: any BlobStore) async throws -> AttachmentDTO {
-        let ticket = try await TicketItems.ticketForNewItem(Attachment.self, ticketId: ticketId, by: principal, on: db)
+        _ = try await TicketItems.ticketForNewItem(Attachment.self, ticketId: ticketId, by: principal, on: db)
         var validator = FieldValidator()
         let filename = AttachmentFilename.validate(input.filename.value, &validator)
         let declaredType = validator.text(input.contentType.value, "contentType", max: 100)?.lowercased()
@@ -151,18 +131,13 @@ enum TicketItemWrites {
         attachment.publishTo = publishTo.rawValue
         attachment.authorId = principal.id
         attachment.authorName = principal.displayName
-        return try await db.write { db in
-            // The bytes are durable before the row that points at them commits.
-            try await blobs.put(bytes, key: attachment.blobKey, on: db)
-            try await attachment.create(on: db)
-            let dto = AttachmentDTO(attachment)
-            try await Audit.record("created", Attachment.schema, id: attachment.id, by: principal, organizationId: ticket.organizationId, ticketId: ticketId, after: dto, on: db)
-            return dto
-        }
+        // The bytes are durable before the row that points at them commits.
+        let key = attachment.blobKey
+        return try await TicketPipeline.add(attachment, by: principal, on: db, dto: AttachmentDTO.init) { db in try await blobs.put(bytes, key: key, on: db) }
     }
 
     static func updateAttachment(ticketId: UUID, id: UUID, _ input: AttachmentInput, by principal: Principal, on db: any Database) async throws -> AttachmentDTO {
-        let (ticket, attachment) = try await TicketItems.changeable(Attachment.self, ticketId: ticketId, id: id, .edit, by: principal, on: db)
+        let (_, attachment) = try await TicketItems.changeable(Attachment.self, ticketId: ticketId, id: id, .edit, by: principal, on: db)
         let before = AttachmentDTO(attachment)
         var validator = FieldValidator()
         if !input.filename.isAbsent, let filename = AttachmentFilename.validate(input.filename.value, &validator) { attachment.filename = filename }
@@ -173,12 +148,7 @@ enum TicketItemWrites {
             validator.fail("content", "an attachment's bytes cannot change; add a new attachment")
         }
         try validator.check()
-        return try await db.write { db in
-            try await attachment.save(on: db)
-            let dto = AttachmentDTO(attachment)
-            try await Audit.record("updated", Attachment.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: ticketId, before: before, after: dto, on: db)
-            return dto
-        }
+        return try await TicketPipeline.update(attachment, before: before, by: principal, on: db, dto: AttachmentDTO.init)
     }
 }
 

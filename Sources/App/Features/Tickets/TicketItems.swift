@@ -66,12 +66,8 @@ enum TicketItems {
     }
 
     static func delete<Item: TicketItem>(_ type: Item.Type, ticketId: UUID, id: UUID, by principal: Principal, on db: any Database, snapshot: @escaping @Sendable (Item) -> any Encodable & Sendable) async throws -> Item {
-        let (ticket, item) = try await changeable(Item.self, ticketId: ticketId, id: id, .delete, by: principal, on: db)
-        let organizationId = ticket.organizationId
-        try await db.write { db in
-            try await item.delete(on: db)
-            try await Audit.record("deleted", Item.schema, id: id, by: principal, organizationId: organizationId, ticketId: ticketId, before: snapshot(item), on: db)
-        }
+        let (_, item) = try await changeable(Item.self, ticketId: ticketId, id: id, .delete, by: principal, on: db)
+        try await TicketPipeline.delete(item, by: principal, on: db, snapshot: snapshot)
         return item
     }
 }

@@ -194,15 +194,8 @@ enum TicketService {
         let now = Date()
         ticket.createdAt = now
         ticket.updatedAt = now
-        let id = ticket.id!
-        // A new ticket has no assignees to replace: no DELETE while holding the write lock.
         let alone = { @Sendable (db: any Database, kinds: [UUID: PrincipalKind]) async throws -> TicketDTO in
-            ticket.number = try await nextNumber(on: db)
-            try await db.bulkInsert(into: Ticket.schema, columns: Ticket.sqlColumns, rows: [ticket.sqlValues])
-            if !assignees.isEmpty { try await replaceAssignees(of: id, with: assignees, kinds: kinds, on: db) }
-            let dto = TicketDTO(ticket, assignees: assignees)
-            try await Audit.record("created", Ticket.schema, id: id, by: principal, organizationId: organizationId, ticketId: id, after: dto, on: db)
-            return dto
+            try await TicketPipeline.create(ticket, assignees: assignees, kinds: kinds, by: principal, on: db)
         }
         guard assignees.isEmpty else {
             let kinds = try await checkReferences(db)
@@ -256,66 +249,30 @@ enum TicketService {
     /// Applies a PATCH. `ifMatch` is the client's ETag; a stale one changes nothing and answers 412.
     static func update(_ id: UUID, _ input: TicketInput, ifMatch: String?, by principal: Principal, on db: any Database) async throws -> TicketDTO {
         let current = try await visible(id, by: principal, on: db)
-        let currentAssignees = try await assigneeIds(of: [id], on: db)[id] ?? []
-        guard AccessPolicy.ticketScope(for: principal, .edit).evaluate(facts(current, assignees: currentAssignees)) else {
-            throw TandemError.forbidden("you can see this ticket but your security level or team access does not let you change it")
-        }
         if !input.organizationId.isAbsent, input.organizationId.value != current.organizationId.uuidString {
             throw TandemError.invalid("organizationId", "a ticket cannot move to another organization")
         }
-        if principal.kind == .coManagingUser, !input.assigneeIds.isAbsent, (input.assigneeIds.value ?? []).compactMap(UUID.init(uuidString:)) != currentAssignees {
-            try AccessPolicy.authorizeReassignment(
-                principal, currentAssigneeKinds: try await assigneeRows(of: id, on: db).compactMap { PrincipalKind(rawValue: $0.principalKind) },
-                settingOn: try await Setting.flag(Setting.coManagingUsersCannotReassign, on: db))
-        }
-
-        return try await db.write { db in
-            guard let ticket = try await lock(id, on: db) else { throw TandemError.notFound(what) }
-            if let ifMatch, !etagMatches(ifMatch, ticket) {
-                throw TandemError.preconditionFailed("The ticket changed since you read it (now version \(ticket.version)); reload it and apply your change again.")
+        let reassignmentLimited = principal.kind == .coManagingUser && !input.assigneeIds.isAbsent
+            ? try await Setting.flag(Setting.coManagingUsersCannotReassign, on: db) : false
+        return try await TicketPipeline.update(id, ifMatch: ifMatch, by: principal, on: db) { ticket, assignees, db in
+            if principal.kind == .coManagingUser, !input.assigneeIds.isAbsent, (input.assigneeIds.value ?? []).compactMap(UUID.init(uuidString:)) != assignees {
+                try AccessPolicy.authorizeReassignment(
+                    principal, currentAssigneeKinds: try await assigneeRows(of: id, on: db).compactMap { PrincipalKind(rawValue: $0.principalKind) },
+                    settingOn: reassignmentLimited)
             }
-            let assignees = try await assigneeIds(of: [id], on: db)[id] ?? []
-            let before = TicketDTO(ticket, assignees: assignees)
-            let (newAssignees, kinds) = try await apply(input, to: ticket, by: principal, on: db)
-            ticket.version += 1
-            try await ticket.save(on: db)
-            if let newAssignees { try await replaceAssignees(of: id, with: newAssignees, kinds: kinds, on: db) }
-            let after = TicketDTO(ticket, assignees: newAssignees ?? assignees)
-            try await Audit.record("updated", Ticket.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: id,
-                                   before: before, after: after, on: db)
-            return after
+            return try await apply(input, to: ticket, by: principal, on: db)
         }
     }
 
     static func delete(_ id: UUID, ifMatch: String?, by principal: Principal, on db: any Database, blobs: any BlobStore) async throws {
-        let current = try await visible(id, by: principal, on: db)
-        let currentAssignees = try await assigneeIds(of: [id], on: db)[id] ?? []
-        guard AccessPolicy.ticketScope(for: principal, .delete).evaluate(facts(current, assignees: currentAssignees)) else {
-            throw TandemError.forbidden("your security level does not allow deleting this ticket")
-        }
-        let blobKeys = try await db.write { db in
-            guard let ticket = try await lock(id, on: db) else { throw TandemError.notFound(what) }
-            if let ifMatch, !etagMatches(ifMatch, ticket) {
-                throw TandemError.preconditionFailed("The ticket changed since you read it (now version \(ticket.version)).")
-            }
-            let keys = try await Attachment.query(on: db).filter(\.$ticketId == id).all().map(\.blobKey)
-            let before = TicketDTO(ticket, assignees: currentAssignees)
-            try await ticket.delete(on: db)
-            try await Audit.record("deleted", Ticket.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: id, before: before, on: db)
-            return keys
-        }
+        _ = try await visible(id, by: principal, on: db)
+        let blobKeys = try await TicketPipeline.delete(id, ifMatch: ifMatch, by: principal, on: db)
         // Bytes go only after the rows that point at them are gone; a crash in between leaves an orphan, never a dangling row.
         for key in blobKeys { try? await blobs.delete(key, on: db) }
     }
 
     static func etagMatches(_ header: String, _ ticket: Ticket) -> Bool {
         header == "*" || header.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == ticket.etag }
-    }
-
-    /// Re-reads the ticket inside the write transaction, its row locked (`TicketStore.lock`).
-    private static func lock(_ id: UUID, on db: any Database) async throws -> Ticket? {
-        try await db.ticketStore.lock(.ids([id]), on: db)
-        return try await Ticket.find(id, on: db)
     }
 
     /// Applies a PATCH body; returns the new assignee list (nil when unchanged) and every assignee's kind.
@@ -430,15 +387,6 @@ enum TicketService {
         }
         try validator.check()
         return kinds
-    }
-
-    private static func replaceAssignees(of ticketId: UUID, with assignees: [UUID], kinds: [UUID: PrincipalKind], on db: any Database) async throws {
-        try await TicketAssignee.query(on: db).filter(\.$ticketId == ticketId).delete()
-        // One statement for the list: on PostgreSQL each statement runs the trigger that copies it to the ticket.
-        try await db.bulkInsert(into: TicketAssignee.schema, columns: ["id", "ticket_id", "principal_id", "principal_kind", "position"],
-                                rows: assignees.enumerated().map { position, principalId in
-                                    [.id(.v7()), .id(ticketId), .id(principalId), .text((kinds[principalId] ?? .resource).rawValue), .int(position)]
-                                })
     }
 
     /// Allocates a ticket number (`TicketStore.nextNumber`).

@@ -17,7 +17,7 @@ protocol TicketStore: Sendable {
     func nextNumber(on db: any Database) async throws -> Int
 }
 
-/// The tickets a write locks before it changes their assignees (`TicketAssignments`) or the ticket itself.
+/// The tickets a write locks before it changes their assignees (`TicketPipeline.unassign`) or the ticket itself.
 enum TicketsToLock: Sendable {
     case ids([UUID])
     case assignedTo(UUID)

@@ -1,0 +1,141 @@
+import Fluent
+import Foundation
+import SQLKit
+import TandemCore
+import Vapor
+
+/// One domain event as the feed answers it.
+struct EventDTO: Content, Equatable {
+    var position: Int
+    var type: String
+    var at: Date
+    var entityId: UUID?
+    var organizationId: UUID?
+    var ticketId: UUID?
+    var publishTo: String?
+    /// Who made the change; nil when the reader may not see them (or the system did).
+    var actorId: UUID?
+    var actorKind: String?
+    var data: DomainEventData?
+}
+
+/// A page of the feed; `nextCursor` is always the position to ask `after` next, also at the end.
+struct EventPage: Content {
+    var items: [EventDTO]
+    var nextCursor: String
+}
+
+/// `GET /api/v1/events?after=<position>&limit=N`: the change feed, in position order, of the events
+/// the caller may read (`AccessPolicy.eventScope`, `AccessPolicy.eventShown`).
+enum EventsAPI {
+    static let defaultLimit = 100
+    static let maxLimit = 1000
+
+    static func register(_ api: any RoutesBuilder) {
+        api.get("events") { req async throws -> EventPage in
+            var validator = FieldValidator()
+            let after = req.queryText("after").map { text -> Int in
+                guard let value = Int(text), value >= 0 else { validator.fail("after", "must be an event position (an integer, 0 or more)"); return 0 }
+                return value
+            } ?? 0
+            let limit = req.queryText("limit").map { text -> Int in
+                guard let value = Int(text), (1...maxLimit).contains(value) else { validator.fail("limit", "must be an integer between 1 and \(maxLimit)"); return 0 }
+                return value
+            } ?? defaultLimit
+            try validator.check()
+            return try await Events.feed(after: after, limit: limit, by: req.principal, on: req.db)
+        }
+    }
+}
+
+/// Reading the events table under the policy.
+enum Events {
+    static func feed(after: Int, limit: Int, by principal: Principal, on db: any Database) async throws -> EventPage {
+        let scope = AccessPolicy.eventScope(for: principal)
+        var select = db.sql.select().column("*").from(EventLog.schema).where("position", .greaterThan, SQLBind(after))
+        if scope != .all { select = select.where(scope.sql(for: EventLog.scopeTable)) }
+        let rows = try await select.orderBy("position").limit(limit).all()
+        var events = try rows.map(read)
+        let last = events.last?.position ?? after
+        events = events.compactMap { event in
+            guard let type = DomainEventType(rawValue: event.type) else { return nil }
+            var event = event
+            guard let data = AccessPolicy.eventShown(type, event.data ?? DomainEventData(), to: principal) else { return nil }
+            event.data = data.isEmpty ? nil : data
+            return event
+        }
+        let people = try await PeopleDirectory.visible(events.flatMap { [$0.actorId].compactMap { $0 } + ($0.data?.added ?? []) + ($0.data?.removed ?? []) },
+                                                       to: principal, on: db)
+        for index in events.indices {
+            if let actor = events[index].actorId, !people.contains(actor) { events[index].actorId = nil }
+            if var data = events[index].data, data.added != nil || data.removed != nil {
+                // Those the reader may not see are left out, as the ticket's history leaves them.
+                data.added = data.added?.filter(people.contains)
+                data.removed = data.removed?.filter(people.contains)
+                events[index].data = data
+            }
+        }
+        return EventPage(items: events, nextCursor: String(last))
+    }
+
+    static func read(_ row: any SQLRow) throws -> EventDTO {
+        EventDTO(
+            position: try row.decode(column: "position", as: Int.self), type: try row.decode(column: "type", as: String.self),
+            at: try row.decode(column: "at", as: Date.self), entityId: try row.decode(column: "entity_id", as: UUID?.self),
+            organizationId: try row.decode(column: "organization_id", as: UUID?.self), ticketId: try row.decode(column: "ticket_id", as: UUID?.self),
+            publishTo: try row.decode(column: "publish_to", as: String?.self), actorId: try row.decode(column: "actor_id", as: UUID?.self),
+            actorKind: try row.decode(column: "actor_kind", as: String?.self),
+            data: try row.decode(column: "data", as: String?.self).map { JSONColumn.decode($0, default: DomainEventData()) })
+    }
+}
+
+/// What the events do differently per database: the one place that asks which it is.
+protocol EventStore: Sendable {
+    /// The consumer's cursor, its row locked for the rest of the write transaction; nil when another transaction holds it.
+    func claim(consumer name: String, on db: any Database) async throws -> Int?
+}
+
+/// SQLite: a write transaction holds the whole database, so the row is read as is.
+struct SQLiteEventStore: EventStore {
+    func claim(consumer name: String, on db: any Database) async throws -> Int? {
+        try await db.sql.raw("SELECT position FROM event_consumers WHERE name = \(bind: name)").first()?.decode(column: "position", as: Int.self)
+    }
+}
+
+/// PostgreSQL: `FOR UPDATE SKIP LOCKED`, so instances skip a consumer another one runs.
+struct PostgresEventStore: EventStore {
+    func claim(consumer name: String, on db: any Database) async throws -> Int? {
+        try await db.sql.raw("SELECT position FROM event_consumers WHERE name = \(bind: name) FOR UPDATE SKIP LOCKED").first()?
+            .decode(column: "position", as: Int.self)
+    }
+}
+
+extension Database {
+    var eventStore: any EventStore { isSQLite ? SQLiteEventStore() : PostgresEventStore() }
+}
+
+/// In-process consumers of the events (rules, notifications, webhooks, SLA clocks): each has a cursor
+/// (`event_consumers`: name → last position) that moves in the transaction of what it did with the
+/// events, so a consumer resumes after a restart and never acts on an event twice. On PostgreSQL the
+/// cursor row is claimed `FOR UPDATE SKIP LOCKED`: of several instances, one runs a consumer at a time,
+/// the others skip it. SQLite has one writer per file, which serializes runs the same way.
+enum EventConsumers {
+    /// Runs `handle` on the next events (at most `limit`) after the consumer's cursor, in a write
+    /// transaction, and moves the cursor past them. Answers how many events it handled, or nil when
+    /// another instance holds the consumer.
+    @discardableResult
+    static func run(_ name: String, limit: Int = 100, on db: any Database,
+                    _ handle: @escaping @Sendable ([EventDTO], any Database) async throws -> Void) async throws -> Int? {
+        try await db.write { db in
+            try await db.sql.raw("INSERT INTO event_consumers (name, position, updated_at) VALUES (\(bind: name), 0, \(bind: Date())) ON CONFLICT (name) DO NOTHING").run()
+            guard let after = try await db.eventStore.claim(consumer: name, on: db) else { return nil }
+            let rows = try await db.sql.select().column("*").from(EventLog.schema).where("position", .greaterThan, SQLBind(after))
+                .orderBy("position").limit(limit).all()
+            let events = try rows.map(Events.read)
+            guard let last = events.last else { return 0 }
+            try await handle(events, db)
+            try await db.sql.update("event_consumers").set("position", to: last.position).set("updated_at", to: Date()).where("name", .equal, name).run()
+            return events.count
+        }
+    }
+}

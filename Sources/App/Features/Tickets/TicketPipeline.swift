@@ -1,0 +1,216 @@
+import Fluent
+import Foundation
+import SQLKit
+import TandemCore
+
+/// The one writer of tickets, their items (notes, time entries, attachments) and their assignees.
+///
+/// Every change runs in one write transaction that:
+/// 1. locks the tickets it changes, in id order (`TicketStore.lock`), before any of their items or
+///    assignee rows: on PostgreSQL the assignee triggers update ticket rows, so the other order
+///    could deadlock;
+/// 2. re-reads what it changes under that lock and checks the client's version (If-Match) and the
+///    policy's answer for the locked row;
+/// 3. writes, then records the audit event and the domain events last (`Audit.recordAll`): the
+///    event position lock (migration `CreateEvents`) is then held only for the commit.
+///
+/// Callers validate input and ask the policy about what they read before (404 and 403); what they
+/// hand over here is only written.
+enum TicketPipeline {
+    // MARK: Tickets
+
+    /// A new ticket, its assignees and its events (`ticket.created`, and `ticket.assigned` when it has assignees).
+    static func create(_ ticket: Ticket, assignees: [UUID], kinds: [UUID: PrincipalKind], by principal: Principal, on db: any Database) async throws -> TicketDTO {
+        ticket.number = try await db.ticketStore.nextNumber(on: db)
+        try await db.bulkInsert(into: Ticket.schema, columns: Ticket.sqlColumns, rows: [ticket.sqlValues])
+        // A new ticket has no assignees to replace: no DELETE.
+        if !assignees.isEmpty { try await insertAssignees(of: ticket.id!, assignees, kinds: kinds, on: db) }
+        let dto = TicketDTO(ticket, assignees: assignees)
+        var events = [DomainEvent(.ticketCreated, entityId: ticket.id, ticket: ticket.eventFacts)]
+        if !assignees.isEmpty {
+            events.append(DomainEvent(.ticketAssigned, entityId: ticket.id, ticket: ticket.eventFacts, data: DomainEventData(added: assignees, removed: [])))
+        }
+        try await Audit.record("created", Ticket.schema, id: ticket.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,
+                               after: dto, events: events, on: db)
+        return dto
+    }
+
+    /// A change of one ticket: `change` gets the locked ticket and its assignees, checked against
+    /// `ifMatch` and the policy's edit scope, changes the ticket in place and answers the new
+    /// assignee list (nil: unchanged) with every assignee's kind.
+    static func update(
+        _ id: UUID, ifMatch: String?, by principal: Principal, on db: any Database,
+        _ change: @escaping @Sendable (Ticket, [UUID], any Database) async throws -> ([UUID]?, [UUID: PrincipalKind])
+    ) async throws -> TicketDTO {
+        try await db.write { db in
+            let (ticket, assignees) = try await lockedTicket(id, ifMatch: ifMatch, for: .edit, by: principal, on: db)
+            let before = TicketDTO(ticket, assignees: assignees)
+            let (newAssignees, kinds) = try await change(ticket, assignees, db)
+            ticket.version += 1
+            try await ticket.save(on: db)
+            if let newAssignees {
+                try await TicketAssignee.query(on: db).filter(\.$ticketId == id).delete()
+                try await insertAssignees(of: id, newAssignees, kinds: kinds, on: db)
+            }
+            let after = TicketDTO(ticket, assignees: newAssignees ?? assignees)
+            let events = DomainEvent.ticketChanges(ticket.eventFacts, before: before.fieldValues, after: after.fieldValues,
+                                                   assigneesBefore: assignees, assigneesAfter: newAssignees ?? assignees)
+            try await Audit.record("updated", Ticket.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: id,
+                                   before: before, after: after, events: events, on: db)
+            return after
+        }
+    }
+
+    /// Deletes the ticket (its items and assignees go with it); answers the blob keys of its
+    /// attachments, for the caller to delete once this has committed.
+    static func delete(_ id: UUID, ifMatch: String?, by principal: Principal, on db: any Database) async throws -> [String] {
+        try await db.write { db in
+            let (ticket, assignees) = try await lockedTicket(id, ifMatch: ifMatch, for: .delete, by: principal, on: db)
+            let keys = try await Attachment.query(on: db).filter(\.$ticketId == id).all().map(\.blobKey)
+            let before = TicketDTO(ticket, assignees: assignees)
+            try await ticket.delete(on: db)
+            try await Audit.record("deleted", Ticket.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: id, before: before,
+                                   events: [DomainEvent(.ticketDeleted, entityId: id, ticket: ticket.eventFacts)], on: db)
+            return keys
+        }
+    }
+
+    /// The ticket locked for `operation`: 404 if gone or no longer visible, 403 if only readable, 412 if `ifMatch` is stale.
+    private static func lockedTicket(_ id: UUID, ifMatch: String?, for operation: AccessOperation, by principal: Principal,
+                                     on db: any Database) async throws -> (Ticket, [UUID]) {
+        try await db.ticketStore.lock(.ids([id]), on: db)
+        guard let ticket = try await Ticket.find(id, on: db) else { throw TandemError.notFound(TicketService.what) }
+        let assignees = try await TicketService.assigneeIds(of: [id], on: db)[id] ?? []
+        let facts = TicketService.facts(ticket, assignees: assignees)
+        guard AccessPolicy.ticketScope(for: principal).evaluate(facts) else { throw TandemError.notFound(TicketService.what) }
+        guard AccessPolicy.ticketScope(for: principal, operation).evaluate(facts) else {
+            throw TandemError.forbidden(operation == .delete ? "your security level does not allow deleting this ticket"
+                                            : "you can see this ticket but your security level or team access does not let you change it")
+        }
+        if let ifMatch, !TicketService.etagMatches(ifMatch, ticket) {
+            throw TandemError.preconditionFailed("The ticket changed since you read it (now version \(ticket.version)); reload it and apply your change again.")
+        }
+        return (ticket, assignees)
+    }
+
+    private static func insertAssignees(of ticketId: UUID, _ assignees: [UUID], kinds: [UUID: PrincipalKind], on db: any Database) async throws {
+        // One statement for the list: on PostgreSQL each statement runs the trigger that copies it to the ticket.
+        try await db.bulkInsert(into: TicketAssignee.schema, columns: ["id", "ticket_id", "principal_id", "principal_kind", "position"],
+                                rows: assignees.enumerated().map { position, principalId in
+                                    [.id(.v7()), .id(ticketId), .id(principalId), .text((kinds[principalId] ?? .resource).rawValue), .int(position)]
+                                })
+    }
+
+    // MARK: Assignees of tickets a write has not locked
+
+    /// Takes `principalId` off every ticket it is assigned to (deactivation, resource deletion, erasure):
+    /// answers each ticket's audit entry and `ticket.assigned` event, for the caller to record last with its own.
+    static func unassign(_ principalId: UUID, by actor: Principal?, on db: any Database) async throws -> [AuditEntry] {
+        try await db.ticketStore.lock(.assignedTo(principalId), on: db)
+        let ticketIds = try await TicketAssignee.query(on: db).filter(\.$principalId == principalId).all().map(\.ticketId)
+        return try await removeAssignees(of: ticketIds, only: principalId, by: actor, on: db)
+    }
+
+    /// Takes every assignee off `ticketIds` (co-management deactivation); answers as `unassign` does.
+    static func unassignAll(of ticketIds: [UUID], by actor: Principal?, on db: any Database) async throws -> [AuditEntry] {
+        guard !ticketIds.isEmpty else { return [] }
+        try await db.ticketStore.lock(.ids(ticketIds), on: db)
+        return try await removeAssignees(of: ticketIds, only: nil, by: actor, on: db)
+    }
+
+    /// Removes `only` (or every assignee) from the locked `ticketIds`; each changed ticket moves to its next version.
+    private static func removeAssignees(of ticketIds: [UUID], only principalId: UUID?, by actor: Principal?, on db: any Database) async throws -> [AuditEntry] {
+        guard !ticketIds.isEmpty else { return [] }
+        let tickets = try await Ticket.query(on: db).filter(\.$id ~~ ticketIds).sort(\.$id).all()
+        let assignees = try await TicketService.assigneeIds(of: ticketIds, on: db)
+        var query = TicketAssignee.query(on: db).filter(\.$ticketId ~~ ticketIds)
+        if let principalId { query = query.filter(\.$principalId == principalId) }
+        try await query.delete()
+        var entries: [AuditEntry] = []
+        for ticket in tickets {
+            let id = ticket.id!, current = assignees[id] ?? []
+            let kept = current.filter { principalId != nil && $0 != principalId }
+            guard kept != current else { continue }
+            let before = TicketDTO(ticket, assignees: current)
+            ticket.version += 1
+            try await ticket.save(on: db)
+            let after = TicketDTO(ticket, assignees: kept)
+            entries.append(AuditEntry(
+                action: "updated", entityType: Ticket.schema, entityId: id, actor: actor, organizationId: ticket.organizationId, ticketId: id,
+                before: JSONColumn.encode(before), after: JSONColumn.encode(after),
+                events: [DomainEvent(.ticketAssigned, entityId: id, ticket: ticket.eventFacts,
+                                     data: DomainEventData(added: [], removed: current.filter { !kept.contains($0) }))]))
+        }
+        return entries
+    }
+
+    // MARK: Items
+
+    /// Adds an item to the ticket (`before` runs first in the transaction, for an attachment's bytes).
+    static func add<Item: TicketItem, DTO: Encodable & Sendable>(
+        _ item: Item, by principal: Principal, on db: any Database, dto: @escaping @Sendable (Item) -> DTO,
+        before: @escaping @Sendable (any Database) async throws -> Void = { _ in }
+    ) async throws -> DTO {
+        try await db.write { db in
+            let ticket = try await lockedForItem(item.ticketId, on: db)
+            try await before(db)
+            try await item.create(on: db)
+            let after = dto(item)
+            try await Audit.record("created", Item.schema, id: item.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,
+                                   after: after, events: [event(item, .added, ticket)], on: db)
+            return after
+        }
+    }
+
+    /// Saves a changed item; `before` is its DTO as it was.
+    static func update<Item: TicketItem, DTO: Encodable & Sendable>(
+        _ item: Item, before: DTO, by principal: Principal, on db: any Database, dto: @escaping @Sendable (Item) -> DTO
+    ) async throws -> DTO {
+        try await db.write { db in
+            let ticket = try await lockedForItem(item.ticketId, on: db)
+            try await item.save(on: db)
+            let after = dto(item)
+            try await Audit.record("updated", Item.schema, id: item.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,
+                                   before: before, after: after, events: [event(item, .updated, ticket)], on: db)
+            return after
+        }
+    }
+
+    static func delete<Item: TicketItem>(_ item: Item, by principal: Principal, on db: any Database, snapshot: @escaping @Sendable (Item) -> any Encodable & Sendable) async throws {
+        try await db.write { db in
+            let ticket = try await lockedForItem(item.ticketId, on: db)
+            try await item.delete(on: db)
+            try await Audit.record("deleted", Item.schema, id: item.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,
+                                   before: snapshot(item), events: [event(item, .deleted, ticket)], on: db)
+        }
+    }
+
+    /// An item's ticket, locked: items change under their ticket's lock, like its assignees.
+    private static func lockedForItem(_ ticketId: UUID, on db: any Database) async throws -> Ticket {
+        try await db.ticketStore.lock(.ids([ticketId]), on: db)
+        guard let ticket = try await Ticket.find(ticketId, on: db) else { throw TandemError.notFound(TicketService.what) }
+        return ticket
+    }
+
+    private static func event<Item: TicketItem>(_ item: Item, _ change: DomainEventType.ItemChange, _ ticket: Ticket) -> DomainEvent {
+        DomainEvent(DomainEventType.item(Item.area, change)!, entityId: item.id, ticket: ticket.eventFacts, publishTo: PublishTo(rawValue: item.publishTo))
+    }
+}
+
+extension TicketDTO {
+    /// Each field's JSON text by API name, to tell which fields a change touched.
+    var fieldValues: [TicketField: String] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(JSONColumn.encode(self).utf8)) as? [String: Any] else { return [:] }
+        var values: [TicketField: String] = [:]
+        for (key, value) in object {
+            guard let field = TicketField(rawValue: key) else { continue }
+            if let text = value as? String {
+                values[field] = text
+                continue
+            }
+            values[field] = (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]))
+                .map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+        }
+        return values
+    }
+}
