@@ -9,14 +9,17 @@ import TandemCore
 /// that changes assignees locks their tickets first: the other order could deadlock), numbers from a
 /// sequence, and concurrent creations as one statement.
 struct PostgresTicketStore: TicketStore {
-    func readPage(_ select: SQLSelectBuilder, limit: Int, on db: any Database) async throws -> ListPage<TicketDTO>? {
-        guard let postgres = PostgresDirect.database(db) else { return nil }
-        return try await PostgresTicketPage.read(select, limit: limit, sql: db.sql, postgres: postgres)
+    func readPage(_ select: SQLSelectBuilder, limit: Int, on db: any Database) async throws -> ListPage<TicketDTO> {
+        try await PostgresTicketPage.read(select, limit: limit, sql: db.sql, postgres: postgres(db))
     }
 
     func pageJSON(_ select: SQLSelectBuilder, limit: Int, on db: any Database) async throws -> JSONWriter? {
-        guard let postgres = PostgresDirect.database(db) else { return nil }
-        return try await PostgresTicketPage.json(select, limit: limit, sql: db.sql, postgres: postgres)
+        try await PostgresTicketPage.json(select, limit: limit, sql: db.sql, postgres: postgres(db))
+    }
+
+    private func postgres(_ db: any Database) throws -> any PostgresDatabase {
+        guard let postgres = PostgresDirect.database(db) else { throw TandemError.conflict("the PostgreSQL ticket store runs on PostgreSQL only") }
+        return postgres
     }
 
     func lock(_ tickets: TicketsToLock, on db: any Database) async throws {

@@ -5,7 +5,7 @@ import TandemCore
 
 /// A page of tickets read straight from SQLite rows into `TicketDTO`s.
 ///
-/// The same query and the same answer as the general path of `TicketService.list`, without
+/// The query of `TicketService.list`, answered without
 /// `SQLRow.decode`'s Codable round trip per column (generic metadata lookups, and UUIDs parsed
 /// with `sscanf` from the TEXT SQLite keeps them in, then formatted again with `snprintf`):
 /// that was about a fifth of a page's CPU. Ids stored in canonical form are passed through.
@@ -81,23 +81,15 @@ extension TicketDTO {
     /// A ticket from a SQLite row with `Ticket.sqlColumns`; its assignees are added afterwards.
     init(row: some SQLiteColumns) throws {
         typealias Read = SQLiteDirect
-        id = try Read.id(row, "id")
-        number = try Read.int(row, "number")
-        title = try Read.text(row, "title")
-        description = try Read.text(row, "description")
-        organizationId = try Read.id(row, "organization_id")
-        siteId = try Read.optionalId(row, "site_id")
-        contactId = try Read.optionalId(row, "contact_id")
-        queueId = try Read.optionalId(row, "queue_id")
-        teamId = try Read.optionalId(row, "team_id")
-        status = try Read.text(row, "status")
-        priority = try Read.text(row, "priority")
-        source = try Read.text(row, "source")
-        assigneeIds = []
-        coManagedVisible = try Read.bool(row, "co_managed_visible")
-        dueAt = try Read.date(row, "due_at")
-        version = try Read.int(row, "version")
-        createdAt = try Read.date(row, "created_at")
-        updatedAt = try Read.date(row, "updated_at")
+        try self.init { _, column in
+            switch column.kind {
+            case .id: .id(try Read.id(row, column.name))
+            case .optionalId: .id(try Read.optionalId(row, column.name))
+            case .text: .text(try Read.text(row, column.name))
+            case .int: .int(try Read.int(row, column.name))
+            case .bool: .bool(try Read.bool(row, column.name))
+            case .optionalDate: .date(try Read.date(row, column.name))
+            }
+        }
     }
 }

@@ -7,8 +7,8 @@ import TandemCore
 /// Tickets on SQLite. A write transaction (BEGIN IMMEDIATE) already holds the whole database, so
 /// nothing is locked row by row; numbers come from a counter row under that lock.
 struct SQLiteTicketStore: TicketStore {
-    func readPage(_ select: SQLSelectBuilder, limit: Int, on db: any Database) async throws -> ListPage<TicketDTO>? {
-        guard let sqlite = db as? any SQLiteDatabase else { return nil }
+    func readPage(_ select: SQLSelectBuilder, limit: Int, on db: any Database) async throws -> ListPage<TicketDTO> {
+        guard let sqlite = db as? any SQLiteDatabase else { throw TandemError.conflict("the SQLite ticket store runs on SQLite only") }
         return try await SQLiteTicketPage.read(select, limit: limit, sql: db.sql, sqlite: sqlite, readers: SQLiteDirect.readers(db))
     }
 

@@ -22,6 +22,21 @@ struct TicketDTO: Content, Equatable {
     var createdAt: Date?
     var updatedAt: Date?
 
+    /// An empty ticket, for readers that fill it column by column (`init(reading:)`).
+    init() {
+        id = ""
+        number = 0
+        title = ""
+        description = ""
+        organizationId = ""
+        status = ""
+        priority = ""
+        source = ""
+        assigneeIds = []
+        coManagedVisible = false
+        version = 0
+    }
+
     init(_ ticket: Ticket, assignees: [UUID]) {
         id = ticket.id!.text
         number = ticket.number
@@ -41,38 +56,6 @@ struct TicketDTO: Content, Equatable {
         version = ticket.version
         createdAt = ticket.createdAt
         updatedAt = ticket.updatedAt
-    }
-}
-
-extension TicketDTO: JSONWritable {
-    func write(to json: inout JSONWriter) {
-        write(to: &json, showing: nil)
-    }
-
-    /// The members in the order `.sortedKeys` puts them; keep in step with the properties. `fields`
-    /// (`AccessPolicy.visibleTicketFields`) leaves the others out; nil writes all.
-    func write(to json: inout JSONWriter, showing fields: Set<TicketField>?) {
-        func shows(_ field: TicketField) -> Bool { fields?.contains(field) ?? true }
-        json.beginObject()
-        if shows(.assigneeIds) { json.member("assigneeIds", assigneeIds) }
-        if shows(.coManagedVisible) { json.member("coManagedVisible", coManagedVisible) }
-        if shows(.contactId) { json.member("contactId", contactId) }
-        if shows(.createdAt) { json.member("createdAt", createdAt) }
-        if shows(.description) { json.member("description", description) }
-        if shows(.dueAt) { json.member("dueAt", dueAt) }
-        if shows(.id) { json.member("id", id) }
-        if shows(.number) { json.member("number", number) }
-        if shows(.organizationId) { json.member("organizationId", organizationId) }
-        if shows(.priority) { json.member("priority", priority) }
-        if shows(.queueId) { json.member("queueId", queueId) }
-        if shows(.siteId) { json.member("siteId", siteId) }
-        if shows(.source) { json.member("source", source) }
-        if shows(.status) { json.member("status", status) }
-        if shows(.teamId) { json.member("teamId", teamId) }
-        if shows(.title) { json.member("title", title) }
-        if shows(.updatedAt) { json.member("updatedAt", updatedAt) }
-        if shows(.version) { json.member("version", version) }
-        json.endObject()
     }
 }
 

@@ -27,19 +27,16 @@ enum TicketService {
         let select = try pageQuery(filter, page: page, by: principal, on: db)
         let fields = TicketField.shown(to: principal)
         if fields == nil, let json = try await db.ticketStore.pageJSON(select, limit: page.limit, on: db) { return json }
+        // Principals shown only some fields, and SQLite: the JSON from the DTOs.
         let tickets = try await read(select, limit: page.limit, on: db)
         var json = JSONWriter(capacity: 1024 * (tickets.items.count + 1))
         json.page(tickets.items, nextCursor: { tickets.nextCursor }) { json, ticket in ticket.write(to: &json, showing: fields) }
         return json
     }
 
-    /// The tickets of a `pageQuery`, read the fastest way `db` allows.
+    /// The tickets of a `pageQuery`, read by the database's store.
     private static func read(_ select: SQLSelectBuilder, limit: Int, on db: any Database) async throws -> ListPage<TicketDTO> {
-        if let page = try await db.ticketStore.readPage(select, limit: limit, on: db) { return page }
-        let rows = try await select.all()
-        let tickets = try rows.prefix(limit).map(Ticket.init(row:))
-        let assignees = try await assigneeIds(of: tickets.compactMap(\.id), on: db)
-        return .tickets(tickets.map { TicketDTO($0, assignees: assignees[$0.id!] ?? []) }, more: rows.count > limit)
+        try await db.ticketStore.readPage(select, limit: limit, on: db)
     }
 
     /// The query of a page of `list`: the tickets `principal` can see under `filter`, newest first,
@@ -412,73 +409,5 @@ extension ListPage<TicketDTO> {
     /// The cursor of the page after the ticket numbered `number`.
     static func ticketCursor(after number: Int) -> String {
         PageRequest.cursor(String(number))
-    }
-}
-
-extension Ticket {
-    /// Every column, for reads that build tickets from SQL rows (`init(row:)`); keep in step with the fields.
-    static let sqlColumns = [
-        "id", "number", "title", "description", "organization_id", "site_id", "contact_id", "queue_id", "team_id", "status", "priority",
-        "source", "co_managed_visible", "due_at", "version", "created_by_id", "created_at", "updated_at",
-    ]
-
-    /// `sqlColumns` qualified with the table, as SQLKit writes `SQLColumn`s (both databases quote
-    /// with `"`), written once: serializing 18 columns took a tenth of a ticket page's CPU.
-    static let qualifiedColumns = sqlColumns.map { "\"\(schema)\".\"\($0)\"" }.joined(separator: ", ")
-
-    /// The condition under which a new ticket's references hold, given the placeholders of its
-    /// `sqlColumns` values: its organization exists; its site and contact, when given, belong to
-    /// it; its queue and team, when given, exist (what `checkReferences` checks, without assignees).
-    static func referencesHold(_ values: [String]) -> String {
-        let (organization, site, contact, queue, team) = (values[4], values[5], values[6], values[7], values[8])
-        return """
-            EXISTS (SELECT 1 FROM \(Organization.schema) WHERE id = \(organization)) \
-            AND (\(site) IS NULL OR EXISTS (SELECT 1 FROM \(Site.schema) WHERE id = \(site) AND organization_id = \(organization))) \
-            AND (\(contact) IS NULL OR EXISTS (SELECT 1 FROM \(Contact.schema) WHERE id = \(contact) AND organization_id = \(organization))) \
-            AND (\(queue) IS NULL OR EXISTS (SELECT 1 FROM \(Queue.schema) WHERE id = \(queue))) \
-            AND (\(team) IS NULL OR EXISTS (SELECT 1 FROM \(Team.schema) WHERE id = \(team)))
-            """
-    }
-
-    /// A one-row INSERT of `sqlColumns` (SQLite, `?1`…) that writes nothing unless `referencesHold`; answers the id when it wrote.
-    static let insertIfReferencesHold: String = {
-        let values = (1 ... sqlColumns.count).map { "?\($0)" }
-        return "INSERT INTO \(schema) (\(sqlColumns.joined(separator: ", "))) SELECT \(values.joined(separator: ", ")) WHERE \(referencesHold(values)) RETURNING id"
-    }()
-
-    /// The PostgreSQL type of each of `sqlColumns`, for statements that cast their binds.
-    static let postgresTypes = [
-        "uuid", "bigint", "text", "text", "uuid", "uuid", "uuid", "uuid", "uuid", "text", "text", "text", "boolean", "timestamptz", "bigint", "uuid",
-        "timestamptz", "timestamptz",
-    ]
-
-    /// The values of `sqlColumns`, for inserts.
-    var sqlValues: [BulkValue] {
-        [.id(id), .int(number), .text(title), .text(description), .id(organizationId), .id(siteId), .id(contactId), .id(queueId), .id(teamId),
-         .text(status), .text(priority), .text(source), .bool(coManagedVisible), .date(dueAt), .int(version), .id(createdById),
-         .date(createdAt), .date(updatedAt)]
-    }
-
-    /// A ticket read from a row that has `sqlColumns`, without Fluent's reflection.
-    convenience init(row: any SQLRow) throws {
-        self.init()
-        id = try row.decode(column: "id", as: UUID.self)
-        number = try row.decode(column: "number", as: Int.self)
-        title = try row.decode(column: "title", as: String.self)
-        description = try row.decode(column: "description", as: String.self)
-        organizationId = try row.decode(column: "organization_id", as: UUID.self)
-        siteId = try row.decode(column: "site_id", as: UUID?.self)
-        contactId = try row.decode(column: "contact_id", as: UUID?.self)
-        queueId = try row.decode(column: "queue_id", as: UUID?.self)
-        teamId = try row.decode(column: "team_id", as: UUID?.self)
-        status = try row.decode(column: "status", as: String.self)
-        priority = try row.decode(column: "priority", as: String.self)
-        source = try row.decode(column: "source", as: String.self)
-        coManagedVisible = try row.decode(column: "co_managed_visible", as: Bool.self)
-        dueAt = try row.decode(column: "due_at", as: Date?.self)
-        version = try row.decode(column: "version", as: Int.self)
-        createdById = try row.decode(column: "created_by_id", as: UUID?.self)
-        createdAt = try row.decode(column: "created_at", as: Date?.self)
-        updatedAt = try row.decode(column: "updated_at", as: Date?.self)
     }
 }

@@ -4,11 +4,10 @@ import SQLKit
 
 /// What the ticket feature does differently per database, behind one seam: feature code asks
 /// `db.ticketStore` and never which database it runs on. Each store's fast paths are checked
-/// against the general (SQLKit) path by the tests, on both databases.
+/// against a reference path (Fluent, the policy evaluated in Swift) by the tests, on both databases.
 protocol TicketStore: Sendable {
-    /// A page of tickets for a `TicketService` page query, read this database's fastest way; nil
-    /// leaves it to the general path.
-    func readPage(_ select: SQLSelectBuilder, limit: Int, on db: any Database) async throws -> ListPage<TicketDTO>?
+    /// A page of tickets for a `TicketService` page query, read this database's fastest way.
+    func readPage(_ select: SQLSelectBuilder, limit: Int, on db: any Database) async throws -> ListPage<TicketDTO>
     /// The same page as the API's JSON written straight from the rows; nil: written from the DTOs.
     func pageJSON(_ select: SQLSelectBuilder, limit: Int, on db: any Database) async throws -> JSONWriter?
     /// Locks these tickets' rows for the rest of the write transaction, in id order.
