@@ -1,4 +1,5 @@
 import Foundation
+import TandemCore
 import Testing
 import VaporTesting
 @testable import App
@@ -386,6 +387,24 @@ import VaporTesting
                 Who(name: "contact (own tickets)", party: .contact, id: own, token: try await t.portalLogin(own, email: "zycpo@qorgone.example"),
                     organization: o1),
             ]
+
+            // MARK: The ticket list's fast paths against the reference path, for every principal and each filter
+            try await t.must(.ok, .PATCH, "/api/v1/tickets/\(tickets[0].id)", ["assigneeIds": [.string(techId)], "queueId": .string(queue)])
+            try await t.must(.ok, .PATCH, "/api/v1/tickets/\(tickets[2].id)", ["status": "inProgress", "assigneeIds": [.string(techId), .string(t.adminId)]])
+            let filters: [(String, TicketFilter)] = [
+                ("no filter", TicketFilter()), ("status", { var f = TicketFilter(); f.statuses = [.new]; return f }()),
+                ("organization", { var f = TicketFilter(); f.organizationId = UUID(uuidString: o1); return f }()),
+                ("queue", { var f = TicketFilter(); f.queueId = UUID(uuidString: queue); return f }()),
+                ("assignee", { var f = TicketFilter(); f.assigneeId = UUID(uuidString: techId); return f }()),
+                ("text", { var f = TicketFilter(); f.text = "ZXT1"; return f }()),
+                ("all at once", { var f = TicketFilter(); f.statuses = [.new, .inProgress]; f.organizationId = UUID(uuidString: o1); f.text = "printer"; return f }()),
+            ]
+            for who in principals {
+                let kind: PrincipalKind = who.party == .contact ? .contact : who.party == .coManaging ? .coManagingUser : .resource
+                let id = try #require(UUID(uuidString: who.id))
+                let principal = try #require(try await PrincipalLoader.load(id: id, kind: kind, on: t.db))
+                try await WritePathTests.expectPagesMatchTheReference(t, by: principal, filters: filters, label: who.name)
+            }
 
             // MARK: Reads (list, get, count, search) and updates, each principal on its own task
             let world = World(tickets: tickets, items: items, contacts: contacts, organizations: organizations, resources: resources,

@@ -129,6 +129,50 @@ import VaporTesting
         return assignees
     }
 
+    /// The reference path: every ticket through Fluent, the policy's scope and the filter evaluated in
+    /// Swift (`Scope.evaluate`, not its SQL), newest first, one page after `page.after`.
+    static func referencePage(_ filter: TicketFilter, page: App.PageRequest, by principal: Principal, on db: any Database) async throws -> ListPage<TicketDTO> {
+        var assignees: [UUID: [UUID]] = [:]
+        for row in try await TicketAssignee.query(on: db).sort(\.$position).all() { assignees[row.ticketId, default: []].append(row.principalId) }
+        let scope = Scope.allOf([AccessPolicy.ticketScope(for: principal), filter.scope])
+        let after = try page.after.map { try #require(Int($0)) }
+        let matching = try await Ticket.query(on: db).sort(\.$number, .descending).all().filter { ticket in
+            scope.evaluate(TicketService.facts(ticket, assignees: assignees[ticket.id!] ?? []))
+                && (filter.statuses.isEmpty || filter.statuses.map(\.rawValue).contains(ticket.status))
+                && (filter.text.map { text in [ticket.title, ticket.description].contains { $0.lowercased().contains(text.lowercased()) } } ?? true)
+                && (after.map { ticket.number < $0 } ?? true)
+        }
+        let items = matching.prefix(page.limit).map { TicketDTO($0, assignees: assignees[$0.id!] ?? []) }
+        return .tickets(Array(items), more: matching.count > page.limit)
+    }
+
+    /// The fast paths (the page of DTOs, and the API's JSON written from the rows) agree with the
+    /// reference path for `principal` under each filter, whole and three at a time with the cursors followed.
+    static func expectPagesMatchTheReference(_ t: TestApp, by principal: Principal, filters: [(String, TicketFilter)], label: String,
+                                             sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let fields = TicketField.shown(to: principal)
+        for (name, filter) in filters {
+            var pages = [App.PageRequest(), App.PageRequest(limit: 3)]
+            while let page = pages.first {
+                pages.removeFirst()
+                let expected = try await referencePage(filter, page: page, by: principal, on: t.db)
+                let listed = try await TicketService.list(filter, page: page, by: principal, on: t.db)
+                #expect(listed.items == expected.items && listed.nextCursor == expected.nextCursor, "\(label), \(name): the page", sourceLocation: sourceLocation)
+                // The JSON holds the fields the principal is shown, from the same tickets.
+                var reference = try #require(JSON.parse(try apiEncoder(fastDates: false).encode(expected)))
+                if let fields, case .array(let items) = reference["items"] {
+                    let shaped = items.map { item in JSON.object((item.object ?? [:]).filter { TicketField(rawValue: $0.key).map(fields.contains) ?? false }) }
+                    reference = reference.merging(["items": .array(shaped)])
+                }
+                let json = try await TicketService.listJSON(filter, page: page, by: principal, on: t.db)
+                #expect(JSON.parse(Data(json.bytes)) == reference, "\(label), \(name): the JSON", sourceLocation: sourceLocation)
+                if let cursor = expected.nextCursor, page.limit < App.PageRequest.defaultLimit {
+                    pages.append(App.PageRequest(limit: page.limit, after: String(decoding: try #require(Data(base64URLEncoded: cursor)), as: UTF8.self)))
+                }
+            }
+        }
+    }
+
     /// A created ticket's audit JSON, written around its number before the number is drawn, is what
     /// `JSONColumn.encode` writes for the ticket (the form of every other audit event).
     @Test func ticketAuditJSONMatchesColumnEncoder() throws {
