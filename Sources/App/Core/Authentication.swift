@@ -77,22 +77,7 @@ enum Tokens {
     /// Runs on every authenticated request: one statement (the token, its resource with its
     /// security level and memberships), read straight from the driver's rows.
     static func resolve(_ secret: String, on db: any Database) async throws -> Authenticated? {
-        let row: TokenRow?
-        let tokenHash = hash(secret)
-        let sqliteBinds: [SQLiteData] = db.isSQLite ? [.text(tokenHash), .date(Date()), .text(PrincipalKind.resource.rawValue), .boolean(true)] : []
-        if let readers = SQLiteDirect.readers(db) {
-            row = try await readers.read { connection in
-                var found: TokenRow?
-                try connection.query(resolveSQL, sqliteBinds) { row in found = try found ?? TokenRow(sqlite: row) }
-                return found
-            }
-        } else if let sqlite = SQLiteDirect.database(db) {
-            row = try await sqlite.query(resolveSQL, sqliteBinds).first.map(TokenRow.init(sqlite:))
-        } else if let postgres = PostgresDirect.database(db) {
-            row = try await PostgresDirect.execute(ResolveTokenStatement(hash: tokenHash, now: Date()), on: postgres).first.map(TokenRow.init(postgres:))
-        } else {
-            preconditionFailure("SQLite or PostgreSQL only")
-        }
+        let row = try await db.tokenLookup.row(hash: hash(secret), now: Date(), on: db)
         guard let row, let kind = PrincipalKind(rawValue: row.principalKind), let tokenKind = APIToken.Kind(rawValue: row.tokenKind) else { return nil }
         let principal: Principal?
         if kind == .resource {
@@ -110,7 +95,7 @@ enum Tokens {
         return Authenticated(principal: principal, tokenId: row.tokenId, tokenKind: tokenKind, secret: secret)
     }
 
-    /// The token query; binds: the token's hash, now, the resource kind, true (`ResolveTokenStatement` on PostgreSQL).
+    /// The token query on SQLite; binds: the token's hash, now, the resource kind, true (`ResolveTokenStatement` on PostgreSQL).
     static let resolveSQL = """
         SELECT api_tokens.id, api_tokens.principal_id, api_tokens.principal_kind, api_tokens.kind,
                resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id, security_levels.permissions,
@@ -318,4 +303,38 @@ enum PrincipalLoader {
             return memberships
         }
     }
+}
+
+/// The token query per database: the one place `resolve` asks which it runs on.
+protocol TokenLookup: Sendable {
+    func row(hash: String, now: Date, on db: any Database) async throws -> Tokens.TokenRow?
+}
+
+/// SQLite: on a read connection of its own (`SQLiteReaders`), or on the transaction's connection inside one.
+struct SQLiteTokenLookup: TokenLookup {
+    func row(hash: String, now: Date, on db: any Database) async throws -> Tokens.TokenRow? {
+        let binds: [SQLiteData] = [.text(hash), .date(now), .text(PrincipalKind.resource.rawValue), .boolean(true)]
+        if let readers = SQLiteDirect.readers(db) {
+            return try await readers.read { connection in
+                var found: Tokens.TokenRow?
+                try connection.query(Tokens.resolveSQL, binds) { row in found = try found ?? Tokens.TokenRow(sqlite: row) }
+                return found
+            }
+        }
+        guard let sqlite = SQLiteDirect.database(db) else { throw TandemError.conflict("the SQLite token lookup runs on SQLite only") }
+        return try await sqlite.query(Tokens.resolveSQL, binds).first.map(Tokens.TokenRow.init(sqlite:))
+    }
+}
+
+/// PostgreSQL: `ResolveTokenStatement`, prepared once per connection.
+struct PostgresTokenLookup: TokenLookup {
+    func row(hash: String, now: Date, on db: any Database) async throws -> Tokens.TokenRow? {
+        guard let postgres = PostgresDirect.database(db) else { throw TandemError.conflict("the PostgreSQL token lookup runs on PostgreSQL only") }
+        return try await PostgresDirect.execute(Tokens.ResolveTokenStatement(hash: hash, now: now), on: postgres).first
+            .map(Tokens.TokenRow.init(postgres:))
+    }
+}
+
+extension Database {
+    var tokenLookup: any TokenLookup { isSQLite ? SQLiteTokenLookup() : PostgresTokenLookup() }
 }

@@ -26,6 +26,9 @@ final class SQLiteDirectConnection {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
 
+    /// The version of the SQLite library linked through `VaporCSQLite` (pinned in Package.swift).
+    static var libraryVersion: String { String(cString: sqlite_nio_sqlite3_libversion()) }
+
     /// A row of `query`, valid only inside its callback.
     struct Row: SQLiteColumns {
         fileprivate let statement: OpaquePointer
