@@ -62,6 +62,15 @@ struct JSONWriter {
         bytes.append(0x3A)
     }
 
+    /// A member whose key is not known until run time (log lines).
+    mutating func member(key: String, _ value: String) {
+        if !first { bytes.append(0x2C) }
+        first = false
+        string(key)
+        bytes.append(0x3A)
+        string(value)
+    }
+
     mutating func member(_ name: StaticString, _ value: String) {
         key(name)
         string(value)
@@ -135,8 +144,7 @@ struct JSONWriter {
             case 0x08: bytes.append(contentsOf: [0x5C, 0x62])
             case 0x0C: bytes.append(contentsOf: [0x5C, 0x66])
             default:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30] + [byte].hex.utf8)
             }
         }
         bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[start..<utf8.count]))

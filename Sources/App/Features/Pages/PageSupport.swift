@@ -107,22 +107,18 @@ enum CSRF {
     static let loginCookie = "tandem_csrf"
 
     static func token(forSession secret: String) -> String {
-        SHA256.hash(data: Data(("csrf:" + secret).utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(("csrf:" + secret).utf8)).hex
     }
 
     /// Compares in constant time, so the token cannot be guessed byte by byte.
     static func matches(_ given: String?, _ expected: String) -> Bool {
-        guard let given else { return false }
-        let a = Array(given.utf8), b = Array(expected.utf8)
-        guard a.count == b.count, !b.isEmpty else { return false }
-        var difference: UInt8 = 0
-        for index in a.indices { difference |= a[index] ^ b[index] }
-        return difference == 0
+        guard let given, !expected.isEmpty else { return false }
+        return ConstantTime.equals(given, expected)
     }
 
     static func random() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }.hex
     }
 }
 

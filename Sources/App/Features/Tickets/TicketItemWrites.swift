@@ -126,7 +126,7 @@ enum TicketItemWrites {
         attachment.filename = filename
         attachment.contentType = declaredType
         attachment.size = bytes.count
-        attachment.sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        attachment.sha256 = SHA256.hash(data: bytes).hex
         attachment.blobKey = attachment.id!.uuidString.lowercased()
         attachment.publishTo = publishTo.rawValue
         attachment.authorId = principal.id
