@@ -4,6 +4,7 @@ import FluentSQLiteDriver
 import Foundation
 import Leaf
 import NIOCore
+import TandemCore
 import Vapor
 
 /// What `configure` takes from outside, so tests can override it (SPEC §11).
@@ -24,6 +25,8 @@ public struct AppOptions: Sendable {
     public var metricsToken: String?
     /// When set, `/metrics` answers only these addresses.
     public var metricsAllowedAddresses: Set<String>?
+    /// Where "now" comes from (`Database.now`); tests set one they move.
+    public var clock: any WallClock = SystemClock()
 
     public init(storage: Storage, blobDirectory: String = "data/blobs", blobsInDatabase: Bool? = nil, bcryptCost: Int = 12, secureCookies: Bool = false,
                 metricsToken: String? = nil, metricsAllowedAddresses: Set<String>? = nil) {
@@ -81,11 +84,13 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     case .sqlite(let path):
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
         SQLiteGroupCommit.install(on: app, path: path)
+        ClockCompanion.install(options.clock, on: app, databases: [.sqlite, .sqliteWriter])
     case .postgres(let url):
         var configuration = try SQLPostgresConfiguration(url: url)
         configuration.searchPath = ["public"]
         app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 4, sqlLogLevel: .debug), as: .psql)
         PostgresBatcher.install(on: app)
+        ClockCompanion.install(options.clock, on: app, databases: [.psql])
     }
     app.migrations.add(Migrations.all)
     if case .sqlite = options.storage {

@@ -6,6 +6,24 @@ import VaporTesting
 
 /// Logins, their rate limit, tokens and logout (Appendix A, SPEC §12).
 @Suite struct AuthenticationTests {
+    /// Login tokens last 12 hours by the app's clock: moved past that, the token no longer opens anything.
+    @Test func loginTokensExpireByTheAppsClock() async throws {
+        let clock = SetClock()
+        try await withApp(clock: clock) { t in
+            let (_, token) = try await t.resource("tess")
+            expectStatus(try await t.get("/api/v1/me", as: token), .ok)
+            clock.advance(by: 11 * 3600)
+            expectStatus(try await t.get("/api/v1/me", as: token), .ok)
+            clock.advance(by: 2 * 3600)
+            expectProblem(try await t.get("/api/v1/me", as: token), .unauthorized)
+            // What is written carries the clock's time too.
+            let admin = try await t.login("admin", TestApp.adminPassword)
+            let organizationId = try await t.create("/api/v1/organizations", ["name": "Contoso"], as: admin).id
+            let created = try await t.ticket(organizationId, as: admin)
+            #expect(created["createdAt"].string == ISO8601.string(from: clock.now()))
+        }
+    }
+
     @Test func loginIsRateLimited() async throws {
         try await withApp { t in
             let (_, _) = try await t.resource("tara")

@@ -25,7 +25,7 @@ enum Audit {
 
     /// Writes many audit events with multi-row INSERTs (imports), then their domain events, inside the caller's transaction.
     static func recordAll(_ entries: [AuditEntry], on db: any Database) async throws {
-        let at = Date()
+        let at = db.now
         try await db.bulkInsert(into: AuditEvent.schema, columns: columns, rows: entries.map { $0.values(at: at) })
         try await EventLog.append(entries.flatMap { entry in entry.domainEvents.map { (entry.actor, $0) } }, at: at, on: db)
     }

@@ -59,7 +59,7 @@ enum Tokens {
         token.principalKind = principal.kind.rawValue
         token.kind = kind.rawValue
         token.name = name
-        token.expiresAt = Date().addingTimeInterval(lifetime)
+        token.expiresAt = db.now.addingTimeInterval(lifetime)
         // Through `write` like every other write: on SQLite it then queues with the group commit
         // instead of spinning in the busy handler while a group holds the write lock.
         try await db.write { db in try await token.create(on: db) }
@@ -70,7 +70,7 @@ enum Tokens {
     /// Runs on every authenticated request: one statement (the token, its resource with its
     /// security level and memberships), read straight from the driver's rows.
     static func resolve(_ secret: String, on db: any Database) async throws -> Authenticated? {
-        let row = try await db.tokenLookup.row(hash: hash(secret), now: Date(), on: db)
+        let row = try await db.tokenLookup.row(hash: hash(secret), now: db.now, on: db)
         guard let row, let kind = PrincipalKind(rawValue: row.principalKind), let tokenKind = APIToken.Kind(rawValue: row.tokenKind) else { return nil }
         let principal: Principal?
         if kind == .resource {

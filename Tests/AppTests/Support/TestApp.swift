@@ -9,10 +9,10 @@ import VaporTesting
 
 /// Runs `body` against a fresh app on a fresh database (a new SQLite file, or a PostgreSQL clone of
 /// the migrated template), with an administrator already logged in. Everything is thrown away after.
-func withApp(_ body: (TestApp) async throws -> Void) async throws {
+func withApp(clock: any WallClock = SystemClock(), _ body: (TestApp) async throws -> Void) async throws {
     await TestDatabase.gate.enter()
     do {
-        try await withGatedApp(body)
+        try await withGatedApp(clock: clock, body)
     } catch {
         await TestDatabase.gate.leave()
         throw error
@@ -20,13 +20,15 @@ func withApp(_ body: (TestApp) async throws -> Void) async throws {
     await TestDatabase.gate.leave()
 }
 
-private func withGatedApp(_ body: (TestApp) async throws -> Void) async throws {
+private func withGatedApp(clock: any WallClock, _ body: (TestApp) async throws -> Void) async throws {
     let database = try await TestDatabase.make()
     let blobs = TestDatabase.scratch.appendingPathComponent("blobs-\(UUID().uuidString)", isDirectory: true)
     let app = try await Application.make(.testing)
     app.logger.logLevel = ProcessInfo.processInfo.environment["TANDEM_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
     do {
-        try await configure(app, options: AppOptions(storage: database.storage, blobDirectory: blobs.path, bcryptCost: 4))
+        var options = AppOptions(storage: database.storage, blobDirectory: blobs.path, bcryptCost: 4)
+        options.clock = clock
+        try await configure(app, options: options)
         if database.migrate { try await app.autoMigrate() }
         let admin = try await Seeds.createResource(
             username: "admin", password: TestApp.adminPassword, firstName: "Ada", lastName: "Admin", email: "admin@msp.example",
@@ -222,4 +224,16 @@ func expectProblem(_ reply: Reply, _ status: HTTPStatus, field: String? = nil, c
 
 func expectStatus(_ reply: Reply, _ status: HTTPStatus, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(reply.status == status, "expected \(status.code), got \(reply)", sourceLocation: sourceLocation)
+}
+
+/// A clock a test sets and moves (`AppOptions.clock`).
+final class SetClock: WallClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var date: Date
+
+    init(_ date: Date = Date()) { self.date = date }
+
+    func now() -> Date { lock.withLock { date } }
+
+    func advance(by interval: TimeInterval) { lock.withLock { date += interval } }
 }

@@ -19,7 +19,8 @@ enum LoginThrottle {
     }
 
     /// Counts one attempt for each key; false when any key is past its limit (the attempt then stays counted).
-    static func attempt(_ attempts: [Attempt], now: Date = Date(), on db: any Database) async throws -> Bool {
+    static func attempt(_ attempts: [Attempt], now: Date? = nil, on db: any Database) async throws -> Bool {
+        let now = now ?? db.now
         let started = Int64(now.timeIntervalSince1970)
         let expired = started - Int64(window)
         let counts = try await db.write { db in

@@ -14,7 +14,8 @@ enum TwoFactor {
     }
 
     /// Called after a correct password. Throws when a code is needed (or enrolment is).
-    static func checkLogin(userId: UUID, code: String?, now: Date = Date(), on db: any Database) async throws {
+    static func checkLogin(userId: UUID, code: String?, now: Date? = nil, on db: any Database) async throws {
+        let now = now ?? db.now
         guard let user = try await CoManagingUser.find(userId, on: db) else { throw TandemError.unauthorized("The username or password is wrong.") }
         if user.totpPauseNextLogin {
             user.totpPauseNextLogin = false
@@ -56,7 +57,8 @@ enum TwoFactor {
         return (secret, totp.provisioningURI(account: "\(user.username)@\(domain)", issuer: issuer))
     }
 
-    static func confirm(_ principal: Principal, code: String, now: Date = Date(), on db: any Database) async throws {
+    static func confirm(_ principal: Principal, code: String, now: Date? = nil, on db: any Database) async throws {
+        let now = now ?? db.now
         let user = try await enrollingUser(principal, on: db)
         guard !user.totpConfirmed else { throw TandemError.conflict("two-factor authentication is already set up") }
         guard let secret = user.totpSecret.flatMap(Base32.decode) else {
@@ -80,7 +82,8 @@ enum TwoFactor {
     }
 
     /// An admin pauses 2FA for a user who lost their device: for the next login, or for 24 hours.
-    static func pause(userId: UUID, _ pause: Pause, now: Date = Date(), by principal: Principal, on db: any Database) async throws -> CoManagingUser {
+    static func pause(userId: UUID, _ pause: Pause, now: Date? = nil, by principal: Principal, on db: any Database) async throws -> CoManagingUser {
+        let now = now ?? db.now
         try AccessPolicy.authorizeAdmin(principal, .manageUsers)
         let user = try await CoManagingUsers.visible(userId, by: principal, on: db)
         guard !user.erased else { throw TandemError.notFound("co-managing user") }

@@ -127,14 +127,14 @@ enum EventConsumers {
     static func run(_ name: String, limit: Int = 100, on db: any Database,
                     _ handle: @escaping @Sendable ([EventDTO], any Database) async throws -> Void) async throws -> Int? {
         try await db.write { db in
-            try await db.sql.raw("INSERT INTO event_consumers (name, position, updated_at) VALUES (\(bind: name), 0, \(bind: Date())) ON CONFLICT (name) DO NOTHING").run()
+            try await db.sql.raw("INSERT INTO event_consumers (name, position, updated_at) VALUES (\(bind: name), 0, \(bind: db.now)) ON CONFLICT (name) DO NOTHING").run()
             guard let after = try await db.eventStore.claim(consumer: name, on: db) else { return nil }
             let rows = try await db.sql.select().column("*").from(EventLog.schema).where("position", .greaterThan, SQLBind(after))
                 .orderBy("position").limit(limit).all()
             let events = try rows.map(Events.read)
             guard let last = events.last else { return 0 }
             try await handle(events, db)
-            try await db.sql.update("event_consumers").set("position", to: last.position).set("updated_at", to: Date()).where("name", .equal, name).run()
+            try await db.sql.update("event_consumers").set("position", to: last.position).set("updated_at", to: db.now).where("name", .equal, name).run()
             return events.count
         }
     }

@@ -92,7 +92,7 @@ struct SQLProfileStore: ProfileStore {
     }
 
     func encode(_ changes: [ProfileChange]) -> Encoded {
-        let now = Date()
+        let now = db.now
         return Encoded(items: changes.map { change in
             switch change {
             case .add(_, let id, let profile):

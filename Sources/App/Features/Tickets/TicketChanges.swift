@@ -61,7 +61,7 @@ extension TicketService {
         ticket.dueAt = input.dueAt.value
         ticket.version = 1
         ticket.createdById = principal.id
-        let now = Date()
+        let now = db.now
         ticket.createdAt = now
         ticket.updatedAt = now
         let alone = { @Sendable (db: any Database, kinds: [UUID: PrincipalKind]) async throws -> TicketDTO in
