@@ -106,6 +106,12 @@ public enum AccessPolicy {
         }
     }
 
+    /// Whether `principal` may open tickets at all (the pages' "new ticket" link): contacts through the
+    /// portal, staff and co-managing users whose level adds tickets. `authorizeTicketCreation` decides each one.
+    public static func mayOpenTickets(_ principal: Principal) -> Bool {
+        principal.kind == .contact || principal.permissions.allows(.add, on: .tickets)
+    }
+
     /// Why `assignee` cannot take a ticket of `organizationId`, in words; empty when they can (SPEC §2).
     public static func assignmentRefusals(_ assignee: Principal, organizationId: UUID, organizationCoManaged: Bool, coManagedVisible: Bool) -> [String] {
         switch assignee.kind {
@@ -261,6 +267,14 @@ public enum AccessPolicy {
             case .contacts: return .equals(.id, principal.contactId)
             default: return .none
             }
+        }
+    }
+
+    /// Creating an organization: a new organization is outside every client restriction, so only MSP
+    /// resources without client restrictions whose level adds organizations create them.
+    public static func authorizeOrganizationCreation(_ principal: Principal) throws(TandemError) {
+        guard principal.kind == .resource, principal.clientRestrictions == nil, principal.permissions.allows(.add, on: .organizations) else {
+            throw .forbidden("only resources without client restrictions whose level allows it can create organizations")
         }
     }
 
