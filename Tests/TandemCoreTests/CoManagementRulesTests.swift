@@ -81,6 +81,9 @@ import Testing
         await #expect(throws: TandemError.invalid("contactId", "no contact with this id in the organization")) {
             try await CoManagingUserRules.checkContact(.existing(elsewhere), organizationId: northwind, facts: facts)
         }
+        #expect(CoManagingUserRules.mayBecomeCoManagingUser(facts.contacts[ok]!.facts))
+        #expect(!CoManagingUserRules.mayBecomeCoManagingUser(facts.contacts[noEmail]!.facts))
+        #expect(!CoManagingUserRules.mayBecomeCoManagingUser(facts.contacts[taken]!.facts))
         let site = UUID()
         facts.sites = [site: northwind]
         try await CoManagingUserRules.checkContact(.new(siteId: site), organizationId: northwind, facts: facts)

@@ -80,6 +80,12 @@ public enum CoManagingUserRules {
         }
     }
 
+    /// Whether an existing contact may become a co-managing user: it has a primary email and is none yet.
+    /// The wizard offers only those; `checkContact` says why another is refused.
+    public static func mayBecomeCoManagingUser(_ contact: WizardContactFacts) -> Bool {
+        contact.hasEmail && !contact.isCoManagingUser
+    }
+
     /// The contact step against the organization: an existing contact of it with a primary email that is no
     /// co-managing user yet, or a new contact's site in it.
     public static func checkContact(_ contact: WizardContact, organizationId: UUID, facts: some CoManagingUserFacts) async throws {

@@ -24,10 +24,12 @@ extension NewCoManagingUserPage {
         var contactOptions: [SelectOption] = []
         var siteOptions: [SelectOption] = []
         if let organizationId, step == .contact || step == .confirm {
-            // Contacts that can become co-managing users: a primary email, and not one already.
+            // Contacts that can become co-managing users (the rule's own answer); those without an email are left out in SQL already.
             let taken = Set(try await CoManagingUser.query(on: db).filter(\.$organizationId == organizationId).all().map(\.contactId))
             let contacts = try await Contact.query(on: db).filter(\.$organizationId == organizationId).filter(\.$email != nil)
-                .sort(\.$lastName).sort(\.$firstName).limit(PageOptions.maxOptions).all().filter { !taken.contains($0.id!) }
+                .sort(\.$lastName).sort(\.$firstName).limit(PageOptions.maxOptions).all().filter {
+                    CoManagingUserRules.mayBecomeCoManagingUser(WizardContactFacts(hasEmail: $0.email != nil, isCoManagingUser: taken.contains($0.id!)))
+                }
             contactOptions = [SelectOption(value: "", label: "Choose a contact", selected: (form.contactId ?? "").isEmpty)] + contacts.map {
                 SelectOption(value: $0.id!.uuidString, label: "\($0.lastName), \($0.firstName) (\($0.email ?? ""))", selected: PageOptions.sameId($0.id, form.contactId ?? ""))
             }
