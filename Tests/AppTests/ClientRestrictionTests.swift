@@ -33,7 +33,7 @@ import VaporTesting
         var organization = existing ?? ""
         if existing == nil { organization = try await t.organization(organizationName) }
         let site = try await t.site(organization, "\(word) site")
-        let contact = try await t.contact(organization, word, email: "\(word.lowercased())-\(UUID().uuidString.prefix(6))@example.com", extra: ["siteId": .string(site)])
+        let contact = try await t.contact(organization, word, email: "\(word.lowercased())-\(UUID().uuidString.prefix(6))@example.com", extra: ["siteId": .string(site), "phones": [["number": "5550100", "countryCode": "US"]]])
         let ticket = try await t.ticket(organization, "\(word) printer jammed", extra: ["siteId": .string(site), "contactId": .string(contact)]).id
         let note = try await t.note(ticket, "\(word) note", publishTo: "all").id
         let event = try #require(try await t.auditEvents(entityId: ticket).first)

@@ -221,24 +221,37 @@ import VaporTesting
         }
     }
 
-    @Test(arguments: CoManagementService.DeactivationStep.allCases)
-    func aFailingStepRollsEverythingBack(_ step: CoManagementService.DeactivationStep) async throws {
+    /// Deactivation fails at every one of its row writes in turn (a trigger the test sets, `FailingWrites`):
+    /// each failure leaves everything as it was, and the first budget that suffices deactivates for real.
+    @Test func aFailureAtAnyWriteRollsEverythingBack() async throws {
         try await withApp { t in
             let world = try await Self.world(t)
             let before = try await Self.snapshot(t, world)
             let admin = try await t.adminPrincipal()
+            let tables = [Organization.schema, TicketAssignee.schema, "tickets", CoManagedAssociation.schema, WorkflowRule.schema, Setting.schema, AuditEvent.schema]
 
-            await #expect(throws: TandemError.self) {
-                try await CoManagementService.deactivate(by: admin, on: t.db, failAfter: step)
+            var failures = 0
+            while true {
+                try await FailingWrites.arm(failingAfter: failures, on: tables, t.db)
+                do {
+                    try await CoManagementService.deactivate(by: admin, on: t.db)
+                    break
+                } catch {
+                    #expect(String(reflecting: error).contains(FailingWrites.message), "\(error)")
+                }
+                try await FailingWrites.disarm(tables, t.db)
+                let after = try await Self.snapshot(t, world)
+                #expect(after == before, "nothing changed after a failure at write \(failures + 1)")
+                #expect(after.systemEnabled)
+                #expect(after.associations == 2)
+                for ticket in world.onlyCoManaging { #expect(after.tickets[ticket]?["assigneeIds"] == JSON([world.user])) }
+                failures += 1
+                try #require(failures < 100, "deactivation never went through")
             }
+            try await FailingWrites.disarm(tables, t.db)
 
-            let after = try await Self.snapshot(t, world)
-            #expect(after == before, "nothing changed after a failure following \(step)")
-            #expect(after.systemEnabled)
-            #expect(after.associations == 2)
-            for ticket in world.onlyCoManaging { #expect(after.tickets[ticket]?["assigneeIds"] == JSON([world.user])) }
-            // And the real thing still works afterwards.
-            try await CoManagementService.deactivate(by: admin, on: t.db)
+            // Two organizations, the tickets' assignees, two associations, a rule, the setting and the audit event.
+            #expect(failures >= 2 + world.onlyCoManaging.count + 2 + 1 + 1 + 1)
             #expect(try await Self.snapshot(t, world).associations == 0)
         }
     }

@@ -144,6 +144,23 @@ import Testing
         #expect(AccessPolicy.ticketScope(for: basic).evaluate(ticket(northwind, assignees: [me], coManagedVisible: true)))
     }
 
+    /// Who works tickets (staff fields, item forms), a new ticket's default source, what a contact may
+    /// set when opening one, and who needs a role to log time.
+    @Test func whoWorksTicketsAndWhatContactsMaySet() {
+        let alice = UUID(), other = UUID()
+        let contact = Principal(id: alice, kind: .contact, displayName: "Alice", securityLevelId: nil, permissions: .nothing, organizationId: northwind, contactId: alice)
+        let staff = resource(.technician), user = coManagingUser(coManaged: [northwind], associated: [northwind])
+        #expect(AccessPolicy.worksTickets(staff) && AccessPolicy.worksTickets(user) && !AccessPolicy.worksTickets(contact))
+        #expect(AccessPolicy.defaultSource(for: contact) == .portal && AccessPolicy.defaultSource(for: staff) == .api && AccessPolicy.defaultSource(for: user) == .api)
+        let refused = AccessPolicy.ticketCreationByContact(contact, staffFieldsGiven: ["queueId", "assigneeIds"], contactId: other)
+        #expect(refused.refusals.map(\.field) == ["queueId", "assigneeIds", "contactId"] && refused.contactId == alice)
+        let own = AccessPolicy.ticketCreationByContact(contact, staffFieldsGiven: [], contactId: nil)
+        #expect(own.refusals.isEmpty && own.contactId == alice, "a contact's ticket is its own")
+        let byStaff = AccessPolicy.ticketCreationByContact(staff, staffFieldsGiven: ["queueId"], contactId: other)
+        #expect(byStaff.refusals.isEmpty && byStaff.contactId == other)
+        #expect(AccessPolicy.needsRoleToLogTime(user) && !AccessPolicy.needsRoleToLogTime(staff))
+    }
+
     @Test func coManagingUsersConfigureNothing() {
         let user = coManagingUser(coManaged: [northwind], associated: [northwind])
         #expect(AccessPolicy.configurationScope(for: user, .queues, .view) == .all)

@@ -106,6 +106,12 @@ public enum AccessPolicy {
         }
     }
 
+    /// Whether `principal` may open tickets at all (the pages' "new ticket" link): contacts through the
+    /// portal, staff and co-managing users whose level adds tickets. `authorizeTicketCreation` decides each one.
+    public static func mayOpenTickets(_ principal: Principal) -> Bool {
+        principal.kind == .contact || principal.permissions.allows(.add, on: .tickets)
+    }
+
     /// Why `assignee` cannot take a ticket of `organizationId`, in words; empty when they can (SPEC §2).
     public static func assignmentRefusals(_ assignee: Principal, organizationId: UUID, organizationCoManaged: Bool, coManagedVisible: Bool) -> [String] {
         switch assignee.kind {
@@ -129,6 +135,32 @@ public enum AccessPolicy {
     }
 
     /// HaloPSA's setting: co-managing users cannot change the assignee of a ticket an MSP resource holds.
+    /// Whether `principal` works tickets as the help desk (MSP staff and co-managing users): sets their
+    /// queue, team, assignees, contact, source and co-managed visibility, and writes items other than
+    /// replies. Contacts open tickets for themselves and reply.
+    public static func worksTickets(_ principal: Principal) -> Bool {
+        principal.kind != .contact
+    }
+
+    /// Where a new ticket comes from when its creator does not say: the portal for contacts.
+    public static func defaultSource(for principal: Principal) -> SourceChannel {
+        principal.kind == .contact ? .portal : .api
+    }
+
+    /// The refusals of a new ticket's fields a contact may not set, and the contact it is opened for
+    /// (a contact's own, whatever was asked); nil refusals for those who work tickets.
+    public static func ticketCreationByContact(_ principal: Principal, staffFieldsGiven: [String], contactId: UUID?) -> (refusals: [(field: String, message: String)], contactId: UUID?) {
+        guard !worksTickets(principal) else { return ([], contactId) }
+        var refusals = staffFieldsGiven.map { (field: $0, message: "contacts cannot set this field") }
+        if let contactId, contactId != principal.contactId { refusals.append((field: "contactId", message: "contacts open tickets for themselves")) }
+        return (refusals, principal.contactId)
+    }
+
+    /// SPEC §2: co-managing users log time under one of their roles, and need one.
+    public static func needsRoleToLogTime(_ principal: Principal) -> Bool {
+        principal.kind == .coManagingUser
+    }
+
     public static func authorizeReassignment(_ principal: Principal, currentAssigneeKinds: [PrincipalKind], settingOn: Bool) throws(TandemError) {
         if principal.kind == .coManagingUser, settingOn, currentAssigneeKinds.contains(.resource) {
             throw .forbidden("co-managing users cannot reassign tickets assigned to MSP resources")
@@ -261,6 +293,14 @@ public enum AccessPolicy {
             case .contacts: return .equals(.id, principal.contactId)
             default: return .none
             }
+        }
+    }
+
+    /// Creating an organization: a new organization is outside every client restriction, so only MSP
+    /// resources without client restrictions whose level adds organizations create them.
+    public static func authorizeOrganizationCreation(_ principal: Principal) throws(TandemError) {
+        guard principal.kind == .resource, principal.clientRestrictions == nil, principal.permissions.allows(.add, on: .organizations) else {
+            throw .forbidden("only resources without client restrictions whose level allows it can create organizations")
         }
     }
 

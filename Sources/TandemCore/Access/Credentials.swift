@@ -27,6 +27,11 @@ extension AccessPolicy {
         }
     }
 
+    /// Two-factor authentication is mandatory for co-managing users (SPEC §2), and only theirs is enrolled.
+    public static func requiresTwoFactor(_ kind: PrincipalKind) -> Bool {
+        kind == .coManagingUser
+    }
+
     /// A contact bound to a co-managing user logs in only as that user, with its two-factor step (SPEC §1).
     public static func refusePortalLogin(forCoManagingContact bound: Bool) throws(TandemError) {
         if bound {

@@ -125,9 +125,18 @@ public enum ProfileRules {
         let notes = text(draft.notes, .notes, max: maxNotes, required: false, multiline: true, &problems)
         let thinClient = yesNo(draft.thinClient, .thinClient, &problems) ?? false
 
+        let phones = self.phones(draft.phones, required: true, &problems)
+        guard problems.isEmpty, let firstName, let lastName else { return .failure(ProfileErrors(problems: problems)) }
+        return .success(ClientProfile(firstName: firstName, lastName: lastName, email: email, phones: phones, mobileProvider: mobileProvider,
+                                      smsGateway: smsGateway, thinClient: thinClient, notes: notes))
+    }
+
+    /// The phone numbers of a profile or contact: one per kind, ASCII digits with an ISO 3166 country, in kind
+    /// order; `required` asks for at least one (a client profile).
+    static func phones(_ drafts: [ProfileDraft.Phone], required: Bool, _ problems: inout [ProfileProblem]) -> [ProfilePhone] {
         var phones: [ProfilePhone] = []
         var seenKinds: Set<PhoneKind> = []
-        for (index, phone) in draft.phones.enumerated() {
+        for (index, phone) in drafts.enumerated() {
             let numberColumn = ProfileColumn.phone(phone.kind), countryColumn = ProfileColumn.phoneCountry(phone.kind)
             let number = phone.number.map(trim) ?? "", country = phone.countryCode.map(trim) ?? ""
             if number.isEmpty && country.isEmpty { continue }
@@ -155,13 +164,10 @@ public enum ProfileRules {
             }
             if ok { phones.append(ProfilePhone(number: number, countryCode: code, kind: phone.kind)) }
         }
-        if phones.isEmpty && !problems.contains(where: \.column.isPhone) {
+        if required, phones.isEmpty && !problems.contains(where: \.column.isPhone) {
             problems.append(.init(.phone(.office), "a profile needs at least one phone number"))
         }
-        guard problems.isEmpty, let firstName, let lastName else { return .failure(ProfileErrors(problems: problems)) }
-        phones.sort { PhoneKind.allCases.firstIndex(of: $0.kind)! < PhoneKind.allCases.firstIndex(of: $1.kind)! }
-        return .success(ClientProfile(firstName: firstName, lastName: lastName, email: email, phones: phones, mobileProvider: mobileProvider,
-                                      smsGateway: smsGateway, thinClient: thinClient, notes: notes))
+        return phones.sorted { PhoneKind.allCases.firstIndex(of: $0.kind)! < PhoneKind.allCases.firstIndex(of: $1.kind)! }
     }
 
     static let notApplicableMessage = "'N/A' is not accepted: leave the cell empty when it does not apply"

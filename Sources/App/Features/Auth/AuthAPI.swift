@@ -73,7 +73,7 @@ enum Login {
             throw TandemError.unauthorized("The username or password is wrong.")
         }
         let right = { try await LoginThrottle.release(attempts.map(\.key), on: db) }
-        guard found.kind == .coManagingUser else {
+        guard AccessPolicy.requiresTwoFactor(found.kind) else {
             try await right()
             return found
         }

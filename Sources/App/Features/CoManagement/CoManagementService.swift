@@ -70,21 +70,13 @@ struct OrganizationCoManagementInput: Decodable, Sendable {
 
 /// Activation, deactivation and per-organization setup of co-management.
 enum CoManagementService {
-    static let maxOrganizationsPerUser = 500
-    static let maxTeamsPerUser = 100
-
-    /// Steps of deactivation, in order; tests inject a failure after one to prove the rollback.
-    enum DeactivationStep: Int, CaseIterable, Sendable {
-        case disableOrganizations, unassignTickets, deleteAssociations, breakRules, switchOff
-    }
-
     static func settings(on db: any Database) async throws -> CoManagementDTO {
         CoManagementDTO(
             enabled: try await Setting.flag(Setting.coManagementEnabled, on: db),
             coManagingUsersCannotReassign: try await Setting.flag(Setting.coManagingUsersCannotReassign, on: db))
     }
 
-    static func update(_ input: CoManagementInput, by principal: Principal, on db: any Database, failAfter: DeactivationStep? = nil) async throws -> CoManagementDTO {
+    static func update(_ input: CoManagementInput, by principal: Principal, on db: any Database) async throws -> CoManagementDTO {
         try AccessPolicy.authorizeAdmin(principal, .activateCoManagement)
         let current = try await settings(on: db)
         if case .null = input.enabled { throw TandemError.invalid("enabled", "must be true or false") }
@@ -102,7 +94,7 @@ enum CoManagementService {
                 try await Audit.record("activated", "co_management", id: nil, by: principal, after: ["enabled": true], on: db)
             }
         case (true, false?):
-            try await deactivate(by: principal, on: db, failAfter: failAfter)
+            try await deactivate(by: principal, on: db)
         default:
             break
         }
@@ -128,7 +120,7 @@ enum CoManagementService {
     }
 
     /// SPEC §2: refused while any co-managing user is active; otherwise one audited transaction.
-    static func deactivate(by principal: Principal, on db: any Database, failAfter: DeactivationStep? = nil) async throws {
+    static func deactivate(by principal: Principal, on db: any Database) async throws {
         let impact = try await impact(on: db)
         guard impact.blockingUsers.isEmpty else {
             throw CoManagementError.activeUsers(impact.blockingUsers)
@@ -137,24 +129,16 @@ enum CoManagementService {
             // Recomputed inside the transaction so nothing that changed since the dry run slips through.
             let impact = try await Self.impact(on: db)
             guard impact.blockingUsers.isEmpty else { throw CoManagementError.activeUsers(impact.blockingUsers) }
-            func step(_ done: DeactivationStep) throws {
-                if failAfter == done { throw TandemError.conflict("deactivation failed after \(done)") }
-            }
             try await Organization.query(on: db).filter(\.$coManagementEnabled == true).set(\.$coManagementEnabled, to: false).update()
-            try step(.disableOrganizations)
             let ticketIds = impact.ticketsToUnassign.compactMap { UUID(uuidString: $0.id) }
             let unassigned = try await TicketPipeline.unassignAll(of: ticketIds, by: principal, on: db)
-            try step(.unassignTickets)
             try await CoManagedAssociation.query(on: db).delete()
-            try step(.deleteAssociations)
             let ruleIds = impact.rulesToBreak.compactMap { UUID(uuidString: $0.id) }
             if !ruleIds.isEmpty {
                 try await WorkflowRule.query(on: db).filter(\.$id ~~ ruleIds).set(\.$broken, to: true)
                     .set(\.$brokenReason, to: "references a co-managing user; co-management was deactivated").update()
             }
-            try step(.breakRules)
             try await Setting.set(Setting.coManagementEnabled, false, on: db)
-            try step(.switchOff)
             try await Audit.record("deactivated", "co_management", id: nil, by: principal, before: impact, after: ["enabled": false], along: unassigned, on: db)
         }
     }
@@ -244,9 +228,7 @@ enum CoManagementService {
         if let userIds {
             for userId in Set(userIds) where !before.coManagingUserIds.contains(userId.uuidString) {
                 let count = try await CoManagedAssociation.query(on: db).filter(\.$userId == userId).count()
-                if count >= maxOrganizationsPerUser {
-                    throw TandemError.invalid("coManagingUserIds", "a co-managing user can be associated with at most \(maxOrganizationsPerUser) organizations")
-                }
+                try CoManagedAssociationRules.checkOrganizationAdded(current: count)
             }
         }
         try await db.write { db in

@@ -40,55 +40,38 @@ enum CoManagingUsers {
         let organizationId = validator.id(input.organizationId.value, "organizationId")
         let contactId = input.contactId.value.flatMap { validator.id($0, "contactId") }
         let newContact = input.contact.value
-        if contactId == nil, newContact == nil { validator.fail("contactId", "give an existing contact, or contact to create one") }
-        if contactId != nil, newContact != nil { validator.fail("contact", "give either contactId or contact, not both") }
+        let newSiteId = newContact?.siteId.flatMap { validator.id($0, "contact.siteId") }
+        var newDraft: ContactDraft?
+        if let newContact {
+            newDraft = ContactDraft(firstName: newContact.firstName, lastName: newContact.lastName, email: newContact.email,
+                                    phones: PhoneInput.drafts(newContact.phones ?? [], &validator), hasSite: false)
+        }
+        let contactFields = CoManagingUserRules.contactChoice(contactId: input.contactId.value, newContact: newDraft, &validator)
         let username = Usernames.validate(input.username.value, &validator)
         let password = passwordHash != nil && input.password.isAbsent ? nil : validator.password(input.password.value)
         let levelId = validator.id(input.securityLevelId.value, "securityLevelId")
         let queueIds = (input.queueIds.value ?? []).compactMap { validator.id($0, "queueIds") }
-        if queueIds.isEmpty { validator.fail("queueIds", "a co-managing user needs at least one queue") }
+        CoManagingUserRules.checkQueues(queueIds, &validator)
         let roleIds = (input.roleIds.value ?? []).compactMap { validator.id($0, "roleIds") }
         let internalLocationId = input.internalLocationId.value.flatMap { validator.id($0, "internalLocationId") }
         let timesheetStart = input.timesheetStart.value
         if let timesheetStart, !BusinessHours.isDate(timesheetStart) { validator.fail("timesheetStart", "must be a date YYYY-MM-DD") }
-        var contactFields: (first: String, last: String, email: String, siteId: UUID?)?
-        if let newContact {
-            let first = validator.text(newContact.firstName, "contact.firstName", max: 100)
-            let last = validator.text(newContact.lastName, "contact.lastName", max: 100)
-            let email = validator.email(newContact.email, "contact.email", required: true)
-            if newContact.email == nil { validator.fail("contact.email", "the primary email is required for a co-managing user") }
-            let siteId = newContact.siteId.flatMap { validator.id($0, "contact.siteId") }
-            if let first, let last, let email { contactFields = (first, last, email, siteId) }
-        }
         try validator.check()
         guard let organizationId, let username, password != nil || passwordHash != nil, let levelId else { throw TandemError.validation(validator.errors) }
 
-        guard let organization = try await organizationForNewUser(organizationId, by: principal, on: db) else {
-            throw TandemError.invalid("organizationId", "no organization with this id")
-        }
-        guard organization.coManagementEnabled else {
-            throw TandemError.invalid("organizationId", "co-management is not enabled for \(organization.name); enable it in its co-managed setup first")
-        }
+        let facts = DatabaseCoManagingUserFacts(principal: principal, db: db)
+        _ = try await CoManagingUserRules.checkOrganization(organizationId, facts: facts)
         try await checkLevel(levelId, on: db)
         try await checkUsernameFree(username, except: nil, on: db)
         try await Lookup.requireExisting(Queue.self, queueIds, field: "queueIds", on: db)
         try await Lookup.requireExisting(Role.self, roleIds, field: "roleIds", on: db)
         if let internalLocationId { try await Lookup.requireExisting(InternalLocation.self, [internalLocationId], field: "internalLocationId", on: db) }
         if let contactId {
-            guard let contact = try await Contact.find(contactId, on: db), contact.organizationId == organizationId else {
-                throw TandemError.invalid("contactId", "no contact with this id in the organization")
-            }
-            guard contact.email != nil else { throw TandemError.invalid("contactId", "the contact has no primary email; a co-managing user needs one") }
-            if try await CoManagingUser.query(on: db).filter(\.$contactId == contactId).count() > 0 {
-                throw TandemError.conflict("this contact already is a co-managing user")
-            }
+            try await CoManagingUserRules.checkContact(.existing(contactId), organizationId: organizationId, facts: facts)
+        } else if newContact != nil {
+            try await CoManagingUserRules.checkContact(.new(siteId: newSiteId), organizationId: organizationId, facts: facts)
         }
-        if let siteId = contactFields?.siteId,
-           try await Site.query(on: db).filter(\.$id == siteId).filter(\.$organizationId == organizationId).count() == 0 {
-            throw TandemError.invalid("contact.siteId", "no site with this id in the organization")
-        }
-        let licenses = try await CoManagementService.licenseCount(on: db)
-        guard input.confirmLicense.value == true else { throw CoManagementError.licenseConfirmationRequired(currentLicenses: licenses) }
+        try await CoManagingUserRules.checkLicense(confirmed: input.confirmLicense.value == true, by: principal, on: db)
 
         let hash = if let password { try await passwords.hash(password) } else { passwordHash! }
         let user = CoManagingUser()
@@ -101,6 +84,7 @@ enum CoManagingUsers {
         user.timesheetStart = timesheetStart
         let userId = user.id!
         let newContactFields = contactFields
+        let newContactSiteId = newSiteId
         try await mapUniqueViolation("the username '\(username)' is taken") {
             try await db.write { db in
                 if let fields = newContactFields {
@@ -108,11 +92,11 @@ enum CoManagingUsers {
                     let contact = Contact()
                     contact.id = .v7()
                     contact.organizationId = organizationId
-                    contact.siteId = fields.siteId
-                    contact.firstName = fields.first
-                    contact.lastName = fields.last
+                    contact.siteId = newContactSiteId
+                    contact.firstName = fields.firstName
+                    contact.lastName = fields.lastName
                     contact.email = fields.email
-                    contact.phones = []
+                    contact.phones = fields.phones.map { Phone(number: $0.number, countryCode: $0.countryCode, kind: $0.kind.rawValue) }
                     contact.portalOrganizationWide = false
                     try await contact.create(on: db)
                     try await Audit.record("created", Contact.schema, id: contact.id, by: principal, organizationId: organizationId, after: ContactDTO(contact), on: db)
@@ -153,7 +137,7 @@ enum CoManagingUsers {
         var queueIds: [UUID]?
         if !input.queueIds.isAbsent {
             queueIds = (input.queueIds.value ?? []).compactMap { validator.id($0, "queueIds") }
-            if queueIds!.isEmpty { validator.fail("queueIds", "a co-managing user needs at least one queue") }
+            CoManagingUserRules.checkQueues(queueIds!, &validator)
         }
         let roleIds = input.roleIds.isAbsent ? nil : (input.roleIds.value ?? []).compactMap { validator.id($0, "roleIds") }
         switch input.internalLocationId {
@@ -175,8 +159,7 @@ enum CoManagingUsers {
         if let roleIds { try await Lookup.requireExisting(Role.self, roleIds, field: "roleIds", on: db) }
         if let active = input.active.value, active != user.active {
             if active {
-                let licenses = try await CoManagementService.licenseCount(on: db)
-                guard input.confirmLicense.value == true else { throw CoManagementError.licenseConfirmationRequired(currentLicenses: licenses) }
+                try await CoManagingUserRules.checkLicense(confirmed: input.confirmLicense.value == true, by: principal, on: db)
             } else {
                 try await refuseIfAccountManager(user, on: db)
             }
@@ -249,16 +232,12 @@ enum CoManagingUsers {
 
     static func refuseIfAccountManager(_ user: CoManagingUser, on db: any Database) async throws {
         let managed = try await Organization.query(on: db).filter(\.$accountManagerId == user.id!).all()
-        if !managed.isEmpty {
-            throw TandemError.conflict("\(user.username) is the account manager of \(managed.map(\.name).joined(separator: ", ")); assign another account manager first")
-        }
+        try CoManagingUserRules.checkNotAccountManager(username: user.username, managedOrganizations: managed.map(\.name))
     }
 
     private static func checkLevel(_ levelId: UUID, on db: any Database) async throws {
         guard let level = try await SecurityLevel.find(levelId, on: db) else { throw TandemError.invalid("securityLevelId", "no security level with this id") }
-        guard level.coManaged else {
-            throw TandemError.invalid("securityLevelId", "'\(level.name)' is not a co-managed security level; co-managing users need one")
-        }
+        try CoManagingUserRules.checkSecurityLevel(name: level.name, coManaged: level.coManaged)
     }
 
     /// Usernames are unique across MSP resources and co-managing users: both log in the same way.
@@ -321,9 +300,7 @@ enum CoManagingTeams {
                                              table: CoManagingUser.scopeTable, on: db)
             for member in Set(members) {
                 let teams = try await CoManagingTeamMember.query(on: db).filter(\.$userId == member).filter(\.$teamId != teamId).count()
-                if teams >= CoManagementService.maxTeamsPerUser {
-                    throw TandemError.invalid("memberIds", "a co-managing user can belong to at most \(CoManagementService.maxTeamsPerUser) co-managing teams")
-                }
+                try CoManagedAssociationRules.checkTeamAdded(current: teams)
             }
         }
         try await mapUniqueViolation("a co-managing team named '\(team.name)' already exists") {

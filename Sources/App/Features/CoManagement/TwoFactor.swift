@@ -101,7 +101,7 @@ enum TwoFactor {
     }
 
     private static func enrollingUser(_ principal: Principal, on db: any Database) async throws -> CoManagingUser {
-        guard principal.kind == .coManagingUser, let user = try await CoManagingUser.find(principal.id, on: db) else {
+        guard AccessPolicy.requiresTwoFactor(principal.kind), let user = try await CoManagingUser.find(principal.id, on: db) else {
             throw TandemError.conflict("two-factor enrolment here is for co-managing users")
         }
         return user

@@ -73,6 +73,16 @@ struct PhoneInput: Decodable, Sendable {
     var number: String
     var countryCode: String
     var kind: String?
+
+    /// The numbers for the shared rules; unknown kinds and empty numbers are field errors here.
+    static func drafts(_ phones: [PhoneInput], _ validator: inout FieldValidator) -> [ProfileDraft.Phone] {
+        phones.enumerated().compactMap { index, phone in
+            guard let kind = validator.choice(phone.kind ?? "office", "phones[\(index)].kind", as: PhoneKind.self) else { return nil }
+            // An empty number would read as "no phone of this kind"; the API asks for a number.
+            if phone.number.isEmpty { validator.fail("phones[\(index)].number", "must not be empty") }
+            return ProfileDraft.Phone(kind: kind, number: phone.number, countryCode: phone.countryCode)
+        }
+    }
 }
 
 struct ContactInput: Decodable, Sendable {
@@ -111,10 +121,7 @@ enum OrganizationsAPI {
         routes.post { req async throws -> Response in
             let principal = try req.principal
             let input = try req.content.decode(OrganizationInput.self)
-            // A new organization is outside every client restriction, so only unrestricted staff create them.
-            guard principal.kind == .resource, principal.clientRestrictions == nil, principal.permissions.allows(.add, on: .organizations) else {
-                throw TandemError.forbidden("only resources without client restrictions whose level allows it can create organizations")
-            }
+            try AccessPolicy.authorizeOrganizationCreation(principal)
             var validator = FieldValidator()
             let name = validator.text(input.name.value, "name", max: 200)
             try validator.check()
@@ -359,34 +366,28 @@ enum OrganizationsAPI {
 
     /// Applies a contact body but its portal login, which it returns for `PortalLogin.authorize`.
     static func apply(_ input: ContactInput, to contact: Contact, creating: Bool, _ validator: inout FieldValidator, req: Request) async throws -> PortalLogin {
-        if creating || !input.firstName.isAbsent, let value = validator.text(input.firstName.value, "firstName", max: 100) { contact.firstName = value }
-        if creating || !input.lastName.isAbsent, let value = validator.text(input.lastName.value, "lastName", max: 100) { contact.lastName = value }
-        if !input.email.isAbsent { contact.email = validator.email(input.email.value, "email") }
         switch input.siteId {
         case .absent: break
         case .null: contact.siteId = nil
         case .value(let text): contact.siteId = validator.id(text, "siteId")
         }
-        if let phones = input.phones.value {
-            var kinds: Set<String> = []
-            contact.phones = phones.enumerated().compactMap { index, phone in
-                let field = "phones[\(index)]"
-                guard !phone.number.isEmpty, phone.number.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-                    validator.fail("\(field).number", "'\(phone.number)' must be digits only (no spaces, dashes or +)")
-                    return nil
-                }
-                guard phone.number.count <= 20 else { validator.fail("\(field).number", "must be at most 20 digits"); return nil }
-                guard Countries.isValid(phone.countryCode) else {
-                    validator.fail("\(field).countryCode", "'\(phone.countryCode)' is not an ISO 3166 alpha-2 country code")
-                    return nil
-                }
-                guard let kind = validator.choice(phone.kind ?? "office", "\(field).kind", as: PhoneKind.self) else { return nil }
-                // One number per kind, so a client profile export can hold every number.
-                guard kinds.insert(kind.rawValue).inserted else { validator.fail("\(field).kind", "only one \(kind.rawValue) number per contact"); return nil }
-                return Phone(number: phone.number, countryCode: phone.countryCode, kind: kind.rawValue)
-            }
-        } else if case .null = input.phones {
-            contact.phones = []
+        // Names, email and phones follow the client profile rules (`ContactRules`): what is saved here exports and imports again.
+        var draft = ContactDraft(firstName: creating ? nil : contact.firstName, lastName: creating ? nil : contact.lastName, email: creating ? nil : contact.email,
+                                 phones: creating ? [] : contact.phones.compactMap { phone in
+                                     PhoneKind(rawValue: phone.kind).map { ProfileDraft.Phone(kind: $0, number: phone.number, countryCode: phone.countryCode) }
+                                 }, hasSite: contact.siteId != nil || input.siteId.value != nil)
+        if !input.firstName.isAbsent { draft.firstName = input.firstName.value }
+        if !input.lastName.isAbsent { draft.lastName = input.lastName.value }
+        if !input.email.isAbsent { draft.email = input.email.value }
+        if !input.phones.isAbsent { draft.phones = PhoneInput.drafts(input.phones.value ?? [], &validator) }
+        switch ContactRules.validate(draft) {
+        case .success(let fields):
+            contact.firstName = fields.firstName
+            contact.lastName = fields.lastName
+            contact.email = fields.email
+            contact.phones = fields.phones.map { Phone(number: $0.number, countryCode: $0.countryCode, kind: $0.kind.rawValue) }
+        case .failure(let errors):
+            for problem in errors.problems { validator.fail(problem.fieldName, problem.message) }
         }
         if !input.portalOrganizationWide.isAbsent { contact.portalOrganizationWide = input.portalOrganizationWide.value ?? false }
         switch input.password {

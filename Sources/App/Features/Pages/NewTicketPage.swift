@@ -66,7 +66,7 @@ enum NewTicketPage {
         input.description = value(form.description)
         input.priority = value(form.priority)
         input.siteId = value(form.siteId)
-        if principal.kind != .contact {
+        if AccessPolicy.worksTickets(principal) {
             input.contactId = value(form.contactId)
             input.queueId = value(form.queueId)
             input.source = value(form.source)
@@ -94,7 +94,7 @@ enum NewTicketPage {
         let siteScope = AccessPolicy.organizationScope(for: principal, area: .sites, .view)
         let sites = siteScope == .none ? [] : try await Site.query(on: db).filter(siteScope, on: Site.scopeTable)
             .filter(\.$organizationId == organizationId).sort(\.$name).limit(PageOptions.maxOptions).all()
-        let staff = principal.kind != .contact
+        let staff = AccessPolicy.worksTickets(principal)
         var contactOptions: [SelectOption]?
         if staff {
             let contactScope = AccessPolicy.organizationScope(for: principal, area: .contacts, .view)

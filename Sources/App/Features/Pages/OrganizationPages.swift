@@ -109,7 +109,7 @@ enum OrganizationPage {
             tickets: try await TicketRow.rows(open.items, on: db),
             openTotal: openTotal == 1 ? "1 open ticket" : "\(openTotal) open tickets",
             allOpenURL: PageURL.with(PageURL.tickets.path, query: [("organizationId", id.uuidString), ("status", "open")]),
-            newTicketURL: layout.canOpenTickets && (try? AccessPolicy.authorizeTicketCreation(principal, organizationId: id)) != nil
+            newTicketURL: (try? AccessPolicy.authorizeTicketCreation(principal, organizationId: id)) != nil
                 ? PageURL.newTicket(organizationId: id).path : nil)
         model.layout.title = organization.name
         return model
@@ -184,7 +184,7 @@ enum SitePage {
             contacts: contacts.map { $0.map { OrganizationPage.ContactRow($0, siteNames: [:]) } },
             tickets: try await TicketRow.rows(open.items, on: db),
             openTotal: openTotal == 1 ? "1 open ticket" : "\(openTotal) open tickets",
-            newTicketURL: layout.canOpenTickets && (try? AccessPolicy.authorizeTicketCreation(principal, organizationId: organizationId)) != nil
+            newTicketURL: (try? AccessPolicy.authorizeTicketCreation(principal, organizationId: organizationId)) != nil
                 ? PageURL.with("/tickets/new", query: [("organizationId", organizationId.uuidString), ("siteId", id.uuidString)]) : nil,
             profilesURL: AccessPolicy.profileTransfer(for: principal, organizationId: organizationId).export ? ProfilePages.listURL(id) : nil)
         model.layout.title = site.name

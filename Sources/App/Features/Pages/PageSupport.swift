@@ -129,7 +129,7 @@ extension Request {
         let principal = authenticated.principal
         return PageLayout(
             title: title, section: section, user: principal.displayName, csrf: CSRF.token(forSession: authenticated.secret),
-            canOpenTickets: principal.kind == .contact || principal.permissions.allows(.add, on: .tickets),
+            canOpenTickets: AccessPolicy.mayOpenTickets(principal),
             adminURL: AdminPages.tabs(for: principal, current: "").first?.url)
     }
 
@@ -251,4 +251,9 @@ enum PageNames {
         guard allowed, !ids.isEmpty else { return [:] }
         return Dictionary(try await M.query(on: db).filter(\._$id ~~ Array(Set(ids))).all().map { ($0.id!, name($0)) }, uniquingKeysWith: { first, _ in first })
     }
+}
+
+extension String {
+    /// Nil for the empty string, so `?? "None"` reads naturally.
+    var nonEmpty: String? { isEmpty ? nil : self }
 }

@@ -260,7 +260,7 @@ enum TicketDetailPage {
 
         let reply = reply(for: principal, draft: draft)
         var audience: TicketAccessPanels.Audience?
-        if let reply, principal.kind != .contact {
+        if let reply, AccessPolicy.worksTickets(principal) {
             audience = try await TicketAccessPanels.audience(ticketId: id, options: reply.publishOptions, viewer: principal, on: db)
         }
         return Model(
@@ -295,7 +295,7 @@ enum TicketDetailPage {
 
     /// The time entry or attachment form, when the policy lets the principal add that kind of item.
     static func itemForm(_ area: Area, for principal: Principal, draft: Draft, on db: any Database) async throws -> ItemForm? {
-        guard principal.kind != .contact, AccessPolicy.ticketItemScope(for: principal, area: area, .create) != .none else { return nil }
+        guard AccessPolicy.worksTickets(principal), AccessPolicy.ticketItemScope(for: principal, area: area, .create) != .none else { return nil }
         let allowed = PublishTo.allCases.filter { (try? AccessPolicy.publishTo(for: principal, requested: $0)) != nil }
         let preferred = try? AccessPolicy.publishTo(for: principal, requested: nil)
         var roles: [SelectOption] = []

@@ -65,7 +65,7 @@ enum TwoFactorSetupPage {
     static func enrolling(_ req: Request) async throws -> Authenticated? {
         guard let secret = req.cookies[cookie]?.string, !secret.isEmpty,
               let authenticated = try await Tokens.resolve(secret, on: req.db),
-              authenticated.tokenKind == .enrolment, authenticated.principal.kind == .coManagingUser else { return nil }
+              authenticated.tokenKind == .enrolment, AccessPolicy.requiresTwoFactor(authenticated.principal.kind) else { return nil }
         return authenticated
     }
 

@@ -124,7 +124,7 @@ enum ClientProfilesAPI {
         switch ProfileRules.validate(draft) {
         case .success(let profile): return profile
         case .failure(let errors):
-            for problem in errors.problems { validator.fail(problem.apiField, problem.message) }
+            for problem in errors.problems { validator.fail(problem.fieldName, problem.message) }
             return nil
         }
     }

@@ -112,34 +112,8 @@ struct ClientProfileInput: Decodable, Sendable {
         take(smsGateway, \.smsGateway)
         take(notes, \.notes)
         if !thinClient.isAbsent { draft.thinClient = thinClient.value == true ? "Y" : "N" }
-        if !phones.isAbsent {
-            draft.phones = (phones.value ?? []).enumerated().compactMap { index, phone in
-                guard let kind = validator.choice(phone.kind ?? "office", "phones[\(index)].kind", as: PhoneKind.self) else { return nil }
-                // An empty number would read as "no phone of this kind"; the API asks for a number.
-                if phone.number.isEmpty { validator.fail("phones[\(index)].number", "must not be empty") }
-                return .init(kind: kind, number: phone.number, countryCode: phone.countryCode)
-            }
-        }
+        if !phones.isAbsent { draft.phones = PhoneInput.drafts(phones.value ?? [], &validator) }
         return draft
-    }
-}
-
-extension ProfileProblem {
-    /// The API's field name for a problem found by the shared rules.
-    var apiField: String {
-        switch column {
-        case .phone: phoneIndex.map { "phones[\($0)].number" } ?? "phones"
-        case .phoneCountry: phoneIndex.map { "phones[\($0)].countryCode" } ?? "phones"
-        case .id: "id"
-        case .firstName: "firstName"
-        case .lastName: "lastName"
-        case .email: "email"
-        case .mobileProvider: "mobileProvider"
-        case .smsGateway: "smsGateway"
-        case .thinClient: "thinClient"
-        case .notes: "notes"
-        case .delete: "delete"
-        }
     }
 }
 

@@ -96,8 +96,9 @@ enum TicketAccessAPI {
         }
         let named = try await PeopleDirectory.visible(readers.map(\.id), to: principal, on: db)
         let parties: [(String, PrincipalKind)] = [("msp", .resource), ("coManaged", .coManagingUser), ("contact", .contact)]
+        let byParty = Dictionary(grouping: readers, by: \.kind)
         return AudienceDTO(ticketId: ticketId.uuidString, publishTo: publishTo.rawValue, parties: parties.map { party, kind in
-            let partyReaders = readers.filter { $0.kind == kind }
+            let partyReaders = byParty[kind] ?? []
             let members = partyReaders.filter { named.contains($0.id) }.map { AudienceMemberDTO(id: $0.id.uuidString, name: $0.displayName) }.sorted { $0.name < $1.name }
             return AudiencePartyDTO(party: party, count: partyReaders.count, members: members)
         })

@@ -20,20 +20,16 @@ extension TicketService {
         let teamId = input.teamId.value.flatMap { validator.id($0, "teamId") }
         let status = validator.choice(input.status.value ?? TicketStatus.new.rawValue, "status", as: TicketStatus.self)
         let priority = validator.choice(input.priority.value ?? TicketPriority.medium.rawValue, "priority", as: TicketPriority.self)
-        let defaultSource: SourceChannel = principal.kind == .contact ? .portal : .api
-        let source = validator.choice(input.source.value ?? defaultSource.rawValue, "source", as: SourceChannel.self)
+        let source = validator.choice(input.source.value ?? AccessPolicy.defaultSource(for: principal).rawValue, "source", as: SourceChannel.self)
         let assignees = (input.assigneeIds.value ?? []).compactMap { validator.id($0, "assigneeIds") }
         if status != nil, status != .new {
             validator.fail("status", "a new ticket starts as new")
         }
-        if principal.kind == .contact {
-            for (field, given) in [("queueId", queueId != nil), ("teamId", teamId != nil), ("assigneeIds", !assignees.isEmpty),
-                                   ("coManagedVisible", input.coManagedVisible.value != nil)] where given {
-                validator.fail(field, "contacts cannot set this field")
-            }
-            if let contactId, contactId != principal.contactId { validator.fail("contactId", "contacts open tickets for themselves") }
-            contactId = principal.contactId
-        }
+        let staffFields = [("queueId", queueId != nil), ("teamId", teamId != nil), ("assigneeIds", !assignees.isEmpty),
+                           ("coManagedVisible", input.coManagedVisible.value != nil)].filter(\.1).map(\.0)
+        let byContact = AccessPolicy.ticketCreationByContact(principal, staffFieldsGiven: staffFields, contactId: contactId)
+        for refusal in byContact.refusals { validator.fail(refusal.field, refusal.message) }
+        contactId = byContact.contactId
         try validator.check()
         guard let title, let organizationId, let status, let priority, let source else { throw TandemError.validation(validator.errors) }
 
@@ -122,10 +118,9 @@ extension TicketService {
         if !input.organizationId.isAbsent, input.organizationId.value != current.organizationId.uuidString {
             throw TandemError.invalid("organizationId", "a ticket cannot move to another organization")
         }
-        let reassignmentLimited = principal.kind == .coManagingUser && !input.assigneeIds.isAbsent
-            ? try await Setting.flag(Setting.coManagingUsersCannotReassign, on: db) : false
+        let reassignmentLimited = input.assigneeIds.isAbsent ? false : try await Setting.flag(Setting.coManagingUsersCannotReassign, on: db)
         return try await TicketPipeline.update(id, ifMatch: ifMatch, by: principal, on: db) { ticket, assignees, db in
-            if principal.kind == .coManagingUser, !input.assigneeIds.isAbsent, (input.assigneeIds.value ?? []).compactMap(UUID.init(uuidString:)) != assignees {
+            if !input.assigneeIds.isAbsent, (input.assigneeIds.value ?? []).compactMap(UUID.init(uuidString:)) != assignees {
                 try AccessPolicy.authorizeReassignment(
                     principal, currentAssigneeKinds: try await assigneeRows(of: id, on: db).compactMap { PrincipalKind(rawValue: $0.principalKind) },
                     settingOn: reassignmentLimited)

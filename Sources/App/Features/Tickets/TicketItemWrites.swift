@@ -83,7 +83,7 @@ enum TicketItemWrites {
     /// SPEC §2: a co-managing user needs a role to log time, and logs it under one of their roles
     /// (their only one when none is named).
     static func timeEntryRole(_ requested: UUID?, by principal: Principal, on db: any Database) async throws -> UUID? {
-        guard principal.kind == .coManagingUser else { return requested }
+        guard AccessPolicy.needsRoleToLogTime(principal) else { return requested }
         let roles = try await CoManagingUserRole.query(on: db).filter(\.$userId == principal.id).all().map(\.roleId)
         guard !roles.isEmpty else {
             throw TandemError.invalid("roleId", "a co-managing user needs a role to log time; an administrator can give you one")

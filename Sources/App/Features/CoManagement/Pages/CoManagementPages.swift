@@ -115,7 +115,7 @@ enum CoManagementAdminPage {
         let licenses = try await CoManagementService.licenseCount(on: db)
         return Model(
             layout: layout, tabs: tabs, enabled: settings.enabled, cannotReassign: settings.coManagingUsersCannotReassign,
-            licenses: licenses == 1 ? "1 co-managed license in use" : "\(licenses) co-managed licenses in use",
+            licenses: CoManagingUserRules.licenseSummary(licenses),
             impact: settings.enabled ? try await impact(on: db) : nil, notice: nil, feedback: nil)
     }
 
