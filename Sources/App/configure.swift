@@ -104,7 +104,7 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     encoder.dateEncodingStrategy = ISO8601.encodingStrategy  // what .iso8601 writes, without a formatter per date
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .iso8601
+    decoder.dateDecodingStrategy = ISO8601.decodingStrategy  // refuses 2026-02-30 where .iso8601 rolled it over
     ContentConfiguration.global.use(encoder: encoder, for: .json)
     ContentConfiguration.global.use(decoder: decoder, for: .json)
 
@@ -116,8 +116,10 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     app.middleware.use(HeaderGuardMiddleware())
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(ProblemMiddleware())
+    app.middleware.use(MethodNotAllowedMiddleware())
     app.middleware.use(TokenAuthenticator())
 
     try routes(app)
+    app.allowedMethods = AllowedMethods(app.routes)
     registerCommands(app)
 }
