@@ -24,9 +24,12 @@ public struct AppOptions: Sendable {
     public var metricsToken: String?
     /// When set, `/metrics` answers only these addresses.
     public var metricsAllowedAddresses: Set<String>?
+    /// The directory holding `Resources/` and `Public/`; nil finds it (`ResourceRoot.locate`).
+    public var resourcesDirectory: String?
 
     public init(storage: Storage, blobDirectory: String = "data/blobs", blobsInDatabase: Bool? = nil, bcryptCost: Int = 12, secureCookies: Bool = false,
-                metricsToken: String? = nil, metricsAllowedAddresses: Set<String>? = nil) {
+                metricsToken: String? = nil, metricsAllowedAddresses: Set<String>? = nil, resourcesDirectory: String? = nil) {
+        self.resourcesDirectory = resourcesDirectory
         self.metricsToken = metricsToken
         self.metricsAllowedAddresses = metricsAllowedAddresses
         self.storage = storage
@@ -54,7 +57,8 @@ public struct AppOptions: Sendable {
             metricsAllowedAddresses: Environment.get("TANDEM_METRICS_ALLOW").flatMap { list in
                 let addresses = Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
                 return addresses.isEmpty ? nil : addresses
-            })
+            },
+            resourcesDirectory: Environment.get("TANDEM_RESOURCES"))
     }
 }
 
@@ -109,6 +113,8 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     ContentConfiguration.global.use(decoder: decoder, for: .json)
 
     app.routes.defaultMaxBodySize = "1mb"
+    // Templates, the OpenAPI document and the stylesheet are read through `app.directory`.
+    app.directory = DirectoryConfiguration(workingDirectory: try ResourceRoot.locate(explicit: options.resourcesDirectory))
     app.views.use(.leaf)
     app.leaf.configuration.rootDirectory = app.directory.resourcesDirectory + "Views/"
 
