@@ -27,9 +27,12 @@ public struct AppOptions: Sendable {
     public var metricsAllowedAddresses: Set<String>?
     /// Where "now" comes from (`Database.now`); tests set one they move.
     public var clock: any WallClock = SystemClock()
+    /// The directory holding `Resources/` and `Public/`; nil finds it (`ResourceRoot.locate`).
+    public var resourcesDirectory: String?
 
     public init(storage: Storage, blobDirectory: String = "data/blobs", blobsInDatabase: Bool? = nil, bcryptCost: Int = 12, secureCookies: Bool = false,
-                metricsToken: String? = nil, metricsAllowedAddresses: Set<String>? = nil) {
+                metricsToken: String? = nil, metricsAllowedAddresses: Set<String>? = nil, resourcesDirectory: String? = nil) {
+        self.resourcesDirectory = resourcesDirectory
         self.metricsToken = metricsToken
         self.metricsAllowedAddresses = metricsAllowedAddresses
         self.storage = storage
@@ -57,7 +60,8 @@ public struct AppOptions: Sendable {
             metricsAllowedAddresses: Environment.get("TANDEM_METRICS_ALLOW").flatMap { list in
                 let addresses = Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
                 return addresses.isEmpty ? nil : addresses
-            })
+            },
+            resourcesDirectory: Environment.get("TANDEM_RESOURCES"))
     }
 }
 
@@ -109,11 +113,13 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     encoder.dateEncodingStrategy = ISO8601.encodingStrategy  // what .iso8601 writes, without a formatter per date
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .iso8601
+    decoder.dateDecodingStrategy = ISO8601.decodingStrategy  // refuses 2026-02-30 where .iso8601 rolled it over
     ContentConfiguration.global.use(encoder: encoder, for: .json)
     ContentConfiguration.global.use(decoder: decoder, for: .json)
 
     app.routes.defaultMaxBodySize = "1mb"
+    // Templates, the OpenAPI document and the stylesheet are read through `app.directory`.
+    app.directory = DirectoryConfiguration(workingDirectory: try ResourceRoot.locate(explicit: options.resourcesDirectory))
     app.views.use(.leaf)
     app.leaf.configuration.rootDirectory = app.directory.resourcesDirectory + "Views/"
 
@@ -121,8 +127,10 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     app.middleware.use(HeaderGuardMiddleware())
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(ProblemMiddleware())
+    app.middleware.use(MethodNotAllowedMiddleware())
     app.middleware.use(TokenAuthenticator())
 
     try routes(app)
+    app.allowedMethods = AllowedMethods(app.routes)
     registerCommands(app)
 }

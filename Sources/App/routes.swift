@@ -21,7 +21,7 @@ func routes(_ app: Application) throws {
         return Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: .init(string: AppMetrics.registry.emitToString()))
     }
 
-    let api = app.grouped("api", "v1")
+    let api = app.grouped("api", "v1").grouped(JSONBodyMiddleware())
     api.get("openapi.yaml") { req async throws -> Response in
         let path = req.application.directory.resourcesDirectory + "openapi.yaml"
         guard let data = FileManager.default.contents(atPath: path) else { throw Abort(.notFound) }

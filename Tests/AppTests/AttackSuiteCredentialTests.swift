@@ -460,8 +460,10 @@ import VaporTesting
             // Tandem's own pages: the session's CSRF token, or JSON from this very origin.
             expectStatus(try await write(#"{"name":"Mine"}"#, ["Content-Type": "application/json", "X-CSRF-Token": CSRF.token(forSession: session)]), .created)
             expectStatus(try await write(#"{"name":"Also mine"}"#, ["Content-Type": "application/json", "Origin": "https://\(host)"]), .created)
-            // Bearer tokens need neither.
-            expectStatus(try await t.send(.POST, "/api/v1/organizations", raw: "name=Bearer", headers: ["Content-Type": "application/x-www-form-urlencoded"]), .created)
+            // Bearer tokens need neither (a form body is no JSON, whoever sends it: 415).
+            expectStatus(try await t.send(.POST, "/api/v1/organizations", raw: #"{"name":"Bearer"}"#), .created)
+            expectProblem(try await t.send(.POST, "/api/v1/organizations", raw: "name=Bearer", headers: ["Content-Type": "application/x-www-form-urlencoded"]),
+                          .unsupportedMediaType)
         }
     }
 

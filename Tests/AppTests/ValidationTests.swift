@@ -68,10 +68,10 @@ import VaporTesting
             let (t, organizationId) = (r.t, r.organizationId)
             for body in ["{\"name\": ", "{name: 'Northwind'}", "not json at all", "{\"name\": \"A\"}}"] {
                 let reply = try await t.send(.POST, "/api/v1/organizations", raw: body)
-                expectProblem(reply, .unprocessableEntity, field: "body", contains: "not valid JSON")
+                expectProblem(reply, .badRequest, field: "body", contains: "not valid JSON")
             }
             let ticket = try await t.send(.POST, "/api/v1/tickets", raw: "{\"organizationId\": \"\(organizationId)\", \"title\": \"x\"")
-            expectProblem(ticket, .unprocessableEntity, field: "body")
+            expectProblem(ticket, .badRequest, field: "body")
         }
     }
 

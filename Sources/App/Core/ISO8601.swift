@@ -67,6 +67,115 @@ enum ISO8601 {
         return length
     }
 
+    // MARK: Reading
+
+    /// Why a text is not a timestamp, in words for a field error.
+    struct Refusal: Error, Equatable {
+        let message: String
+    }
+
+    static let example = "2026-11-23T18:10:00Z"
+
+    /// `yyyy-MM-ddTHH:mm:ss[.fraction](Z|±HH:mm)` (RFC 3339), refusing what is not on the calendar or the
+    /// clock (`2026-02-30`, month 13, hour 24) where Foundation's parser would roll it over to another day.
+    static func date(from text: String) -> Result<Date, Refusal> {
+        let bytes = Array(text.utf8)
+        let format = Refusal(message: "must be a date and time such as \(example)")
+        guard bytes.count >= 20, let (year, month, day) = calendarDate(bytes[0..<10]) else { return .failure(format) }
+        guard bytes[10] == 0x54 || bytes[10] == 0x74,  // T or t
+              let hour = number(bytes, 11, 2), bytes[13] == 0x3A, let minute = number(bytes, 14, 2), bytes[16] == 0x3A,
+              let second = number(bytes, 17, 2) else { return .failure(format) }
+        var index = 19
+        var fraction = 0.0
+        if bytes[index] == 0x2E {  // .
+            var scale = 0.1
+            index += 1
+            let start = index
+            while index < bytes.count, let digit = digit(bytes[index]) {
+                fraction += Double(digit) * scale
+                scale /= 10
+                index += 1
+            }
+            guard index > start else { return .failure(format) }
+        }
+        var offset = 0
+        guard index < bytes.count else { return .failure(format) }
+        switch bytes[index] {
+        case 0x5A, 0x7A:  // Z or z
+            index += 1
+        case 0x2B, 0x2D:  // + or -
+            guard index + 6 == bytes.count, let hours = number(bytes, index + 1, 2), bytes[index + 3] == 0x3A,
+                  let minutes = number(bytes, index + 4, 2) else { return .failure(format) }
+            guard hours <= 23, minutes <= 59 else { return .failure(Refusal(message: "'\(text)' has an offset that does not exist")) }
+            offset = (hours * 60 + minutes) * 60 * (bytes[index] == 0x2D ? -1 : 1)
+            index += 6
+        default:
+            return .failure(format)
+        }
+        guard index == bytes.count else { return .failure(format) }
+        if let impossible = impossibleDay(year, month, day) { return .failure(Refusal(message: "'\(text)' is not a real date: \(impossible)")) }
+        guard hour <= 23, minute <= 59, second <= 59 else { return .failure(Refusal(message: "'\(text)' is not a real time of day")) }
+        let seconds = daysSince1970(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset
+        return .success(Date(timeIntervalSince1970: Double(seconds) + fraction))
+    }
+
+    /// `yyyy-MM-dd` that is a day of the calendar (holidays).
+    static func isCalendarDate(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 10, let (year, month, day) = calendarDate(bytes[0..<10]) else { return false }
+        return impossibleDay(year, month, day) == nil
+    }
+
+    /// A `JSONDecoder` date strategy over `date(from:)`: an impossible date is a field error naming the field.
+    static let decodingStrategy: JSONDecoder.DateDecodingStrategy = .custom { decoder in
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        switch date(from: text) {
+        case .success(let date): return date
+        case .failure(let refusal): throw DecodingError.dataCorruptedError(in: container, debugDescription: refusal.message)
+        }
+    }
+
+    /// The digits of `yyyy-MM-dd`, not yet checked against the calendar.
+    private static func calendarDate(_ bytes: ArraySlice<UInt8>) -> (Int, Int, Int)? {
+        let bytes = Array(bytes)
+        guard bytes.count == 10, let year = number(bytes, 0, 4), bytes[4] == 0x2D, let month = number(bytes, 5, 2), bytes[7] == 0x2D,
+              let day = number(bytes, 8, 2) else { return nil }
+        return (year, month, day)
+    }
+
+    private static func impossibleDay(_ year: Int, _ month: Int, _ day: Int) -> String? {
+        guard (1...12).contains(month) else { return "there is no month \(month)" }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        guard (1...days).contains(day) else { return "month \(month) of \(year) has \(days) days" }
+        return nil
+    }
+
+    /// Howard Hinnant's days_from_civil.
+    private static func daysSince1970(_ year: Int, _ month: Int, _ day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    private static func digit(_ byte: UInt8) -> Int? {
+        (0x30...0x39).contains(byte) ? Int(byte - 0x30) : nil
+    }
+
+    private static func number(_ bytes: [UInt8], _ offset: Int, _ count: Int) -> Int? {
+        guard offset + count <= bytes.count else { return nil }
+        var value = 0
+        for index in offset..<offset + count {
+            guard let digit = digit(bytes[index]) else { return nil }
+            value = value * 10 + digit
+        }
+        return value
+    }
+
     /// A `JSONEncoder` date strategy that writes the same text as `.iso8601`, faster.
     static let encodingStrategy: JSONEncoder.DateEncodingStrategy = .custom { date, encoder in
         var container = encoder.singleValueContainer()

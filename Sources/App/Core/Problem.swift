@@ -82,6 +82,10 @@ struct ProblemMiddleware: AsyncMiddleware {
             }
         case let error as DecodingError:
             let (field, message) = describe(error)
+            // A body that is not JSON at all could not be read (400); JSON that does not fit the input is invalid (422).
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                return (make("malformed-json", "Malformed JSON", .badRequest, "The body is not valid JSON; send one JSON object.", [FieldError(field, message)]), headers)
+            }
             return (make("validation", "Invalid input", .unprocessableEntity, "\(field): \(message)", [FieldError(field, message)]), headers)
         case let abort as any AbortError:
             let status = abort.status
@@ -112,7 +116,7 @@ struct ProblemMiddleware: AsyncMiddleware {
         if case DecodingError.dataCorrupted(let context)? = error as? DecodingError, context.codingPath.isEmpty,
            let body = request.body.data, (try? JSONSerialization.jsonObject(with: Data(buffer: body), options: [.fragmentsAllowed])) != nil {
             let message = "holds a number that does not fit its field (a fraction or an out-of-range number where a whole number is expected)"
-            problem.detail = "body: \(message)"
+            problem = Problem(type: Problem.typeBase + "validation", title: "Invalid input", status: Int(HTTPStatus.unprocessableEntity.code), detail: "body: \(message)")
             problem.errors = [FieldError("body", message)]
         }
         if problem.status >= 500 {

@@ -60,7 +60,7 @@ enum AuditAPI {
         for method in [HTTPMethod.PATCH, .DELETE] {
             events.on(method, ":id") { _ async throws -> Response in
                 throw Abort(.methodNotAllowed, headers: ["Allow": "GET"], reason: "The audit log is append-only.")
-            }
+            }.refusing()
         }
     }
 }

@@ -183,7 +183,7 @@ enum CoManagementService {
     }
 
     /// Every association of the organization (the audit log's view).
-    private static func fullSetup(_ organization: Organization, on db: any Database) async throws -> OrganizationCoManagementDTO {
+    static func fullSetup(_ organization: Organization, on db: any Database) async throws -> OrganizationCoManagementDTO {
         let associations = try await CoManagedAssociation.query(on: db).filter(\.$organizationId == organization.id!).all()
         return OrganizationCoManagementDTO(
             organizationId: organization.id!.uuidString, enabled: organization.coManagementEnabled,

@@ -112,6 +112,13 @@ enum CoManagingUsers {
                 for roleId in Set(roleIds) { try await CoManagingUserRole(userId: userId, roleId: roleId).create(on: db) }
                 try await Audit.record("created", CoManagingUser.schema, id: userId, by: principal, organizationId: organizationId,
                                        after: try await dto(user, on: db), on: db)
+                // The wizard's "organization the co-managing user will be associated with" is their own: they see
+                // its co-managed tickets from the start. A new user has no other association, so the per-user limit holds.
+                guard let organization = try await Organization.find(organizationId, on: db) else { throw TandemError.notFound("organization") }
+                let setupBefore = try await CoManagementService.fullSetup(organization, on: db)
+                try await CoManagedAssociation(organizationId: organizationId, userId: userId).create(on: db)
+                try await Audit.record("updated", "organization_co_management", id: organizationId, by: principal, organizationId: organizationId,
+                                       before: setupBefore, after: try await CoManagementService.fullSetup(organization, on: db), on: db)
             }
         }
         return try await dto(user, on: db)

@@ -306,11 +306,8 @@ enum BusinessHours {
         return hours * 60 + minutes
     }
 
+    /// A day of the calendar: `2026-02-30` is refused, not rolled over to March.
     static func isDate(_ text: String) -> Bool {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return text.count == 10 && formatter.date(from: text) != nil
+        ISO8601.isCalendarDate(text)
     }
 }

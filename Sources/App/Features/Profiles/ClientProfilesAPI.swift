@@ -21,7 +21,7 @@ enum ClientProfilesAPI {
 
         let site = api.grouped("sites", ":id", "client-profiles")
         site.get("export", use: export)
-        site.on(.POST, "import", body: .stream, use: importFile)
+        site.on(.POST, "import", body: .stream, use: importFile).acceptingUploads()
     }
 
     static func scope(_ req: Request, _ operation: AccessOperation) throws -> Scope {
