@@ -2,14 +2,14 @@
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
     name: "tandem",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "tandem", targets: ["tandem"]),
+        .executable(name: "tandem", targets: ["tandem"])
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/vapor.git", from: "4.115.0"),

@@ -30,8 +30,10 @@ public struct AppOptions: Sendable {
     /// The directory holding `Resources/` and `Public/`; nil finds it (`ResourceRoot.locate`).
     public var resourcesDirectory: String?
 
-    public init(storage: Storage, blobDirectory: String = "data/blobs", blobsInDatabase: Bool? = nil, bcryptCost: Int = 12, secureCookies: Bool = false,
-                metricsToken: String? = nil, metricsAllowedAddresses: Set<String>? = nil, resourcesDirectory: String? = nil) {
+    public init(
+        storage: Storage, blobDirectory: String = "data/blobs", blobsInDatabase: Bool? = nil, bcryptCost: Int = 12, secureCookies: Bool = false,
+        metricsToken: String? = nil, metricsAllowedAddresses: Set<String>? = nil, resourcesDirectory: String? = nil
+    ) {
         self.resourcesDirectory = resourcesDirectory
         self.metricsToken = metricsToken
         self.metricsAllowedAddresses = metricsAllowedAddresses
@@ -48,7 +50,8 @@ public struct AppOptions: Sendable {
 
     /// `DATABASE_URL` selects PostgreSQL; otherwise `tandem.sqlite` in the working directory.
     public static func fromEnvironment() -> AppOptions {
-        let storage: Storage = Environment.get("DATABASE_URL").flatMap { $0.isEmpty ? nil : Storage.postgres(url: $0) }
+        let storage: Storage =
+            Environment.get("DATABASE_URL").flatMap { $0.isEmpty ? nil : Storage.postgres(url: $0) }
             ?? .sqlite(path: Environment.get("TANDEM_SQLITE_PATH") ?? "tandem.sqlite")
         return AppOptions(
             storage: storage,
@@ -103,7 +106,8 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
         try await SQLiteDirect.optimize(app.db)
     }
 
-    let blobs: any BlobStore = options.blobsInDatabase
+    let blobs: any BlobStore =
+        options.blobsInDatabase
         ? DatabaseBlobStore()
         : DirectoryBlobStore(directory: URL(fileURLWithPath: options.blobDirectory, isDirectory: true))
     app.settings = AppSettings(options: options, blobs: blobs)

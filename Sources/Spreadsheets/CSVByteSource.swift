@@ -129,7 +129,8 @@ final class CSVByteSource {
         out.reserveCapacity(raw.count + raw.count / 2)
         var i = 0
         while i + 1 < raw.count {
-            let unit = littleEndian
+            let unit =
+                littleEndian
                 ? UInt16(raw[i]) | UInt16(raw[i + 1]) << 8
                 : UInt16(raw[i]) << 8 | UInt16(raw[i + 1])
             i += 2

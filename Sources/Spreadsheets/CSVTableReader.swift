@@ -85,9 +85,13 @@ public final class CSVTableReader: TableReader {
                 if b == UInt8(ascii: "\"") { inQuotes = false }
                 continue
             }
-            if b == UInt8(ascii: "\"") { inQuotes = true; sawContent = true }
-            else if b == 0x0A || b == 0x0D { if sawContent { return i } }
-            else { sawContent = true }
+            if b == UInt8(ascii: "\"") {
+                inQuotes = true; sawContent = true
+            } else if b == 0x0A || b == 0x0D {
+                if sawContent { return i }
+            } else {
+                sawContent = true
+            }
         }
         return nil
     }
@@ -160,7 +164,9 @@ public final class CSVTableReader: TableReader {
     private func finishAtEnd() throws -> [String]? {
         switch state {
         case .quoted:
-            throw TableFileError("row \(recordNumber): a cell that starts with a quote (\") on line \(quoteLine) is never closed: the file ends inside it. Check the quotes in that row and import again")
+            throw TableFileError(
+                "row \(recordNumber): a cell that starts with a quote (\") on line \(quoteLine) is never closed: the file ends inside it. Check the quotes in that row and import again"
+            )
         case .fieldStart where !recordHasContent && cells.isEmpty:
             return nil
         default:
@@ -217,7 +223,7 @@ public final class CSVTableReader: TableReader {
                     } else if b == 0x0A || b == 0x0D {
                         i += 1
                         if b == 0x0A && afterCR(i - 1) && !recordHasContent && cells.isEmpty {
-                            continue // the LF of a CRLF that ended the previous record
+                            continue  // the LF of a CRLF that ended the previous record
                         }
                         line += 1
                         try endField()
@@ -296,7 +302,9 @@ public final class CSVTableReader: TableReader {
                         var end = i
                         while end < n && end - i < 20 && p[end] != 0x0A && p[end] != 0x0D && p[end] != delimiter { end += 1 }
                         let after = String(decoding: UnsafeBufferPointer(rebasing: p[i..<end]), as: UTF8.self)
-                        throw TableFileError("row \(recordNumber) (line \(line)): a quoted cell has text after its closing quote (\"\(String(decoding: field, as: UTF8.self).prefix(40))\" then \(after)). A quote inside a quoted cell must be doubled (\"\"); fix the quotes in that row and import again")
+                        throw TableFileError(
+                            "row \(recordNumber) (line \(line)): a quoted cell has text after its closing quote (\"\(String(decoding: field, as: UTF8.self).prefix(40))\" then \(after)). A quote inside a quoted cell must be doubled (\"\"); fix the quotes in that row and import again"
+                        )
                     }
                 }
             }
@@ -308,7 +316,8 @@ public final class CSVTableReader: TableReader {
     private func scalar(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) throws -> Int {
         let b0 = p[i]
         if b0 == 0 {
-            throw TableFileError("the file contains NUL bytes (line \(line)), so it is not a text file in UTF-8: save it as 'CSV UTF-8 (Comma delimited)' and import again")
+            throw TableFileError(
+                "the file contains NUL bytes (line \(line)), so it is not a text file in UTF-8: save it as 'CSV UTF-8 (Comma delimited)' and import again")
         }
         let n = p.count
         var length = 0
@@ -334,7 +343,9 @@ public final class CSVTableReader: TableReader {
             value = value << 6 | UInt32(bk & 0x3F)
         }
         if value == 0xFFFD {
-            throw TableFileError("line \(line) contains the replacement character \u{FFFD}, which means the text was damaged when it was converted before: export the file again as 'CSV UTF-8 (Comma delimited)' from the original and import again")
+            throw TableFileError(
+                "line \(line) contains the replacement character \u{FFFD}, which means the text was damaged when it was converted before: export the file again as 'CSV UTF-8 (Comma delimited)' from the original and import again"
+            )
         }
         if mojibake == nil, Self.looksLikeMojibake(previous: previousScalar, current: value) {
             var sample = ""
@@ -348,7 +359,9 @@ public final class CSVTableReader: TableReader {
     }
 
     private func notUTF8(_ byte: UInt8) -> TableFileError {
-        TableFileError("the file is not UTF-8 text (line \(line) has the byte 0x\(String(byte, radix: 16, uppercase: true))): save it as 'CSV UTF-8 (Comma delimited)' and import again")
+        TableFileError(
+            "the file is not UTF-8 text (line \(line) has the byte 0x\(String(byte, radix: 16, uppercase: true))): save it as 'CSV UTF-8 (Comma delimited)' and import again"
+        )
     }
 
     // MARK: Mojibake

@@ -151,10 +151,11 @@ enum OOXMLText {
         if value == value.rounded(), abs(value) < 1e15 {
             return String(Int64(value))
         }
-        var shortest = "\(value)" // Swift prints the shortest round-tripping digits
+        var shortest = "\(value)"  // Swift prints the shortest round-tripping digits
         if shortest.hasSuffix(".0") { shortest.removeLast(2) }
         guard let e = shortest.firstIndex(where: { $0 == "e" || $0 == "E" }), let exponent = Int(shortest[shortest.index(after: e)...]),
-              (-20...20).contains(exponent) else {
+            (-20...20).contains(exponent)
+        else {
             return shortest
         }
         var mantissa = String(shortest[..<e])

@@ -70,12 +70,15 @@ public struct XLSXLimits: Sendable {
             bytes += UInt64(count)
             if bytes > limit { throw tooLarge() }
             if bytes > ratioLimit {
-                throw TableFileError("the workbook's part \(path) unpacks to more than \(ratio) times its compressed size, which spreadsheets never do (it may be a zip bomb), so the file is refused")
+                throw TableFileError(
+                    "the workbook's part \(path) unpacks to more than \(ratio) times its compressed size, which spreadsheets never do (it may be a zip bomb), so the file is refused"
+                )
             }
         }
 
         private func tooLarge() -> TableFileError {
-            let advice = part == .small ? "copy the sheet into a new workbook, save it and import that" : "split the data into smaller files and import them one by one"
+            let advice =
+                part == .small ? "copy the sheet into a new workbook, save it and import that" : "split the data into smaller files and import them one by one"
             return TableFileError("the workbook's part \(path) unpacks to more than \(XLSXLimits.megabytes(limit)), the most Tandem reads; \(advice)")
         }
     }

@@ -38,7 +38,9 @@ public final class XLSXTableReader: TableReader {
         do {
             archive = try Archive(url: url, accessMode: .read)
         } catch {
-            throw TableFileError("the file is not an XLSX workbook, or it is damaged (it cannot be opened as a zip archive). Save it from your spreadsheet as 'Excel Workbook (.xlsx)' and import again")
+            throw TableFileError(
+                "the file is not an XLSX workbook, or it is damaged (it cannot be opened as a zip archive). Save it from your spreadsheet as 'Excel Workbook (.xlsx)' and import again"
+            )
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tandem-xlsx-\(UUID().uuidString)")
         do {
@@ -83,7 +85,8 @@ public final class XLSXTableReader: TableReader {
         return min(1, Double(scanner.bytesConsumed) / Double(scanner.totalBytes))
     }
 
-    static let damaged = TableFileError("the workbook is damaged (its worksheet XML cannot be read). Open it in your spreadsheet, save it again as 'Excel Workbook (.xlsx)' and import again")
+    static let damaged = TableFileError(
+        "the workbook is damaged (its worksheet XML cannot be read). Open it in your spreadsheet, save it again as 'Excel Workbook (.xlsx)' and import again")
 
     // MARK: Opening
 
@@ -103,13 +106,19 @@ public final class XLSXTableReader: TableReader {
             while let data = try? handle.read(upToCount: 1 << 20), !data.isEmpty {
                 let bytes = carry + [UInt8](data)
                 if bytes.firstRange(of: marker) != nil {
-                    throw TableFileError("the workbook is protected with a password, so it cannot be read. Open it, remove the password (File > Info > Protect Workbook > Encrypt with Password), save it and import again")
+                    throw TableFileError(
+                        "the workbook is protected with a password, so it cannot be read. Open it, remove the password (File > Info > Protect Workbook > Encrypt with Password), save it and import again"
+                    )
                 }
                 carry = Array(bytes.suffix(marker.count))
             }
-            throw TableFileError("the file is an old Excel 97-2003 workbook (.xls), which cannot be imported. Save it as 'Excel Workbook (.xlsx)' or 'CSV UTF-8 (Comma delimited)' and import again")
+            throw TableFileError(
+                "the file is an old Excel 97-2003 workbook (.xls), which cannot be imported. Save it as 'Excel Workbook (.xlsx)' or 'CSV UTF-8 (Comma delimited)' and import again"
+            )
         }
-        throw TableFileError("the file is not an XLSX workbook (it is not a zip archive). If it is a CSV file, import it as CSV; otherwise save it as 'Excel Workbook (.xlsx)' and import again")
+        throw TableFileError(
+            "the file is not an XLSX workbook (it is not a zip archive). If it is a CSV file, import it as CSV; otherwise save it as 'Excel Workbook (.xlsx)' and import again"
+        )
     }
 
     private struct Relationships: Decodable {
@@ -189,15 +198,19 @@ public final class XLSXTableReader: TableReader {
         decoder.shouldProcessNamespaces = false
         var workbookPath = "xl/workbook.xml"
         if let data = try unpacker.data("_rels/.rels"),
-           let rels = try? decoder.decode(Relationships.self, from: data),
-           let office = rels.relationship?.first(where: { $0.type.hasSuffix("/officeDocument") }) {
+            let rels = try? decoder.decode(Relationships.self, from: data),
+            let office = rels.relationship?.first(where: { $0.type.hasSuffix("/officeDocument") })
+        {
             workbookPath = resolve(office.target, from: "")
         }
         guard let workbookData = try unpacker.data(workbookPath) else {
             if archive["content.xml"] != nil {
-                throw TableFileError("the file is an OpenDocument spreadsheet (.ods), not an XLSX workbook. Save it as 'Excel 2007-365 (.xlsx)' and import again")
+                throw TableFileError(
+                    "the file is an OpenDocument spreadsheet (.ods), not an XLSX workbook. Save it as 'Excel 2007-365 (.xlsx)' and import again")
             }
-            throw TableFileError("the file is not an XLSX workbook (it is a zip archive without a workbook in it). Save it from your spreadsheet as 'Excel Workbook (.xlsx)' and import again")
+            throw TableFileError(
+                "the file is not an XLSX workbook (it is a zip archive without a workbook in it). Save it from your spreadsheet as 'Excel Workbook (.xlsx)' and import again"
+            )
         }
         let folder = workbookPath.split(separator: "/").dropLast().joined(separator: "/")
         let relsPath = (folder.isEmpty ? "" : folder + "/") + "_rels/" + (workbookPath.split(separator: "/").last.map(String.init) ?? "workbook.xml") + ".rels"
@@ -209,10 +222,12 @@ public final class XLSXTableReader: TableReader {
         let sheets = workbook?.sheets.sheet ?? []
         let worksheets = sheets.compactMap { sheet -> (Workbook.Sheet, Relationship)? in
             guard let relation = relationships.first(where: { $0.id == sheet.relationshipID }),
-                  relation.type.hasSuffix("/worksheet") else { return nil }
+                relation.type.hasSuffix("/worksheet")
+            else { return nil }
             return (sheet, relation)
         }
-        let sharedStrings = relationships.first(where: { $0.type.hasSuffix("/sharedStrings") }).map { resolve($0.target, from: folder) }
+        let sharedStrings =
+            relationships.first(where: { $0.type.hasSuffix("/sharedStrings") }).map { resolve($0.target, from: folder) }
             ?? (archive["xl/sharedStrings.xml"] != nil ? "xl/sharedStrings.xml" : nil)
         // The first worksheet in tab order that is not hidden (or the first at all).
         if let (sheet, relation) = worksheets.first(where: { $0.0.state == nil || $0.0.state == "visible" }) ?? worksheets.first {
@@ -231,7 +246,9 @@ public final class XLSXTableReader: TableReader {
         var strings = SharedStrings(reservingBytes: Int(scanner.totalBytes))
         func append(_ text: String) throws {
             guard strings.count < limits.sharedStrings else {
-                throw TableFileError("the workbook has more than \(limits.sharedStrings) shared strings, the most Tandem reads; split the data into smaller files and import them one by one")
+                throw TableFileError(
+                    "the workbook has more than \(limits.sharedStrings) shared strings, the most Tandem reads; split the data into smaller files and import them one by one"
+                )
             }
             strings.append(text)
         }
@@ -349,7 +366,9 @@ public final class XLSXTableReader: TableReader {
                 let text = try limits.checkCell(try cellText(type: type, value: value), cellName())
                 rowBytes += text.utf8.count
                 guard rowBytes <= limits.rowBytes else {
-                    throw TableFileError("row \(rowNumber) of the worksheet holds more than \(XLSXLimits.megabytes(UInt64(limits.rowBytes))) of text, the most Tandem reads in one row")
+                    throw TableFileError(
+                        "row \(rowNumber) of the worksheet holds more than \(XLSXLimits.megabytes(UInt64(limits.rowBytes))) of text, the most Tandem reads in one row"
+                    )
                 }
                 place(text, at: column, in: &cells)
             case .start(.v, let selfClosing) where inCell:
@@ -398,12 +417,12 @@ public final class XLSXTableReader: TableReader {
                 case UInt8(ascii: "n"): self = .number
                 case UInt8(ascii: "s"): self = .sharedString
                 case UInt8(ascii: "b"): self = .boolean
-                default: self = .other // "e" (error text such as #N/A), "d" (ISO date text): returned as written
+                default: self = .other  // "e" (error text such as #N/A), "d" (ISO date text): returned as written
                 }
             } else if attribute.count == 9 && attribute[0] == UInt8(ascii: "i") {
-                self = .inlineString // "inlineStr"
+                self = .inlineString  // "inlineStr"
             } else if attribute.count == 3 && attribute[0] == UInt8(ascii: "s") {
-                self = .formulaString // "str"
+                self = .formulaString  // "str"
             } else {
                 self = .other
             }
@@ -416,7 +435,8 @@ public final class XLSXTableReader: TableReader {
             return value.isEmpty ? "" : OOXMLText.formatNumber(String(decoding: value, as: UTF8.self))
         case .sharedString:
             guard let index = Int(String(decoding: value, as: UTF8.self)), let text = sharedStrings[index] else {
-                throw TableFileError("the workbook is damaged (a cell refers to a missing shared string). Open it in your spreadsheet, save it again and import again")
+                throw TableFileError(
+                    "the workbook is damaged (a cell refers to a missing shared string). Open it in your spreadsheet, save it again and import again")
             }
             return text
         case .boolean:

@@ -43,9 +43,10 @@ public final class XLSXTableWriter: TableWriter {
 
     /// Excel's rules for sheet names: 1-31 characters, none of `[]:*?/\`, not starting or ending with an apostrophe.
     static func cleanSheetName(_ name: String) -> String {
-        var cleaned = String(name.unicodeScalars.map { scalar -> Character in
-            "[]:*?/\\".unicodeScalars.contains(scalar) || scalar.value < 0x20 ? "_" : Character(scalar)
-        })
+        var cleaned = String(
+            name.unicodeScalars.map { scalar -> Character in
+                "[]:*?/\\".unicodeScalars.contains(scalar) || scalar.value < 0x20 ? "_" : Character(scalar)
+            })
         while cleaned.hasPrefix("'") { cleaned.removeFirst() }
         cleaned = String(cleaned.prefix(31))
         while cleaned.hasSuffix("'") { cleaned.removeLast() }
@@ -109,8 +110,10 @@ public final class XLSXTableWriter: TableWriter {
             let body = try FileHandle(forReadingFrom: rowsFile)
             defer { try? body.close() }
             let total = Int64(head.count) + bodySize + Int64(tail.count)
-            try archive.addEntry(with: "xl/worksheets/sheet1.xml", type: .file, uncompressedSize: total,
-                                 compressionMethod: .deflate, bufferSize: 256 * 1024) { position, size in
+            try archive.addEntry(
+                with: "xl/worksheets/sheet1.xml", type: .file, uncompressedSize: total,
+                compressionMethod: .deflate, bufferSize: 256 * 1024
+            ) { position, size in
                 // The entry is the head, then the streamed rows file, then the tail; ZIPFoundation asks in order.
                 var chunk = Data()
                 var position = position
@@ -146,14 +149,14 @@ public final class XLSXTableWriter: TableWriter {
         let lastColumn = columnName(max(columnCount, 1) - 1)
         let dimension = rowCount == 0 ? "A1" : "A1:\(lastColumn)\(rowCount)"
         var head = """
-        <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-        <worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" \
-        xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">\
-        <dimension ref="\(dimension)"/><sheetViews><sheetView tabSelected="1" workbookViewId="0">\
-        <pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>\
-        <selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>\
-        <sheetFormatPr defaultRowHeight="15"/>
-        """
+            <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+            <worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" \
+            xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">\
+            <dimension ref="\(dimension)"/><sheetViews><sheetView tabSelected="1" workbookViewId="0">\
+            <pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>\
+            <selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>\
+            <sheetFormatPr defaultRowHeight="15"/>
+            """
         if !widths.isEmpty {
             head += "<cols>"
             for (index, length) in widths.enumerated() {
@@ -172,59 +175,80 @@ public final class XLSXTableWriter: TableWriter {
         let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
         let created = ISO8601DateFormatter().string(from: Date())
         return [
-            ("[Content_Types].xml", xml + """
-            <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">\
-            <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>\
-            <Default Extension="xml" ContentType="application/xml"/>\
-            <Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>\
-            <Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>\
-            <Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>\
-            <Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>\
-            <Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>\
-            </Types>
-            """),
-            ("_rels/.rels", xml + """
-            <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
-            <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>\
-            <Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>\
-            <Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/>\
-            </Relationships>
-            """),
-            ("docProps/app.xml", xml + """
-            <Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" \
-            xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"><Application>Tandem</Application></Properties>
-            """),
-            ("docProps/core.xml", xml + """
-            <cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" \
-            xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" \
-            xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\
-            <dc:creator>Tandem</dc:creator><dcterms:created xsi:type="dcterms:W3CDTF">\(created)</dcterms:created>\
-            </cp:coreProperties>
-            """),
-            ("xl/workbook.xml", xml + """
-            <workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" \
-            xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">\
-            <bookViews><workbookView/></bookViews><sheets><sheet name="\(name)" sheetId="1" r:id="rId1"/></sheets></workbook>
-            """),
-            ("xl/_rels/workbook.xml.rels", xml + """
-            <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
-            <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>\
-            <Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>\
-            </Relationships>
-            """),
-            ("xl/styles.xml", xml + """
-            <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">\
-            <fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>\
-            <font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>\
-            <fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>\
-            <borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>\
-            <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>\
-            <cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>\
-            <xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
-            <xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/></cellXfs>\
-            <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>\
-            </styleSheet>
-            """),
+            (
+                "[Content_Types].xml",
+                xml + """
+                    <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">\
+                    <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>\
+                    <Default Extension="xml" ContentType="application/xml"/>\
+                    <Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>\
+                    <Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>\
+                    <Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>\
+                    <Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>\
+                    <Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>\
+                    </Types>
+                    """
+            ),
+            (
+                "_rels/.rels",
+                xml + """
+                    <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
+                    <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>\
+                    <Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>\
+                    <Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/>\
+                    </Relationships>
+                    """
+            ),
+            (
+                "docProps/app.xml",
+                xml + """
+                    <Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" \
+                    xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"><Application>Tandem</Application></Properties>
+                    """
+            ),
+            (
+                "docProps/core.xml",
+                xml + """
+                    <cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" \
+                    xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" \
+                    xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\
+                    <dc:creator>Tandem</dc:creator><dcterms:created xsi:type="dcterms:W3CDTF">\(created)</dcterms:created>\
+                    </cp:coreProperties>
+                    """
+            ),
+            (
+                "xl/workbook.xml",
+                xml + """
+                    <workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" \
+                    xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">\
+                    <bookViews><workbookView/></bookViews><sheets><sheet name="\(name)" sheetId="1" r:id="rId1"/></sheets></workbook>
+                    """
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                xml + """
+                    <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
+                    <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>\
+                    <Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>\
+                    </Relationships>
+                    """
+            ),
+            (
+                "xl/styles.xml",
+                xml + """
+                    <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">\
+                    <fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>\
+                    <font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>\
+                    <fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>\
+                    <borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>\
+                    <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>\
+                    <cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>\
+                    <xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
+                    <xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/></cellXfs>\
+                    <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>\
+                    </styleSheet>
+                    """
+            ),
         ]
     }
 }

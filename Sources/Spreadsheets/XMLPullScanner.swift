@@ -84,7 +84,8 @@ final class XMLPullScanner {
         }
         if count + data.count > capacity {
             guard capacity < Self.maxBuffer else {
-                throw TableFileError("the workbook holds a tag, comment or CDATA section longer than \(Self.maxBuffer >> 20) MB, which spreadsheets never write")
+                throw TableFileError(
+                    "the workbook holds a tag, comment or CDATA section longer than \(Self.maxBuffer >> 20) MB, which spreadsheets never write")
             }
             let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
             bigger.update(from: base, count: count)
@@ -184,7 +185,8 @@ final class XMLPullScanner {
             digits = digits.dropFirst()
         }
         guard !digits.isEmpty, let value = UInt32(String(decoding: digits, as: UTF8.self), radix: radix),
-              value != 0, Unicode.Scalar(value) != nil else {
+            value != 0, Unicode.Scalar(value) != nil
+        else {
             throw Damaged(reason: "a bad character reference")
         }
         var bytes: [UInt8] = []

@@ -2,6 +2,7 @@ import Foundation
 import TandemCore
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// The access matrix of issue 3: every principal × every object × every operation, on SQLite and
@@ -243,12 +244,14 @@ import VaporTesting
             }
         }
 
-        tally.check(who, "count", count: try await t.get("/api/v1/tickets/count", as: who.token).json["count"].int,
-                    expected: world.tickets.filter { rules.sees(who, $0) }.count)
+        tally.check(
+            who, "count", count: try await t.get("/api/v1/tickets/count", as: who.token).json["count"].int,
+            expected: world.tickets.filter { rules.sees(who, $0) }.count)
         for organization in world.organizations {
-            tally.check(who, "count in \(organization.name)",
-                        count: try await t.get("/api/v1/tickets/count?organizationId=\(organization.id)", as: who.token).json["count"].int,
-                        expected: world.tickets.filter { $0.organization == organization.id && rules.sees(who, $0) }.count)
+            tally.check(
+                who, "count in \(organization.name)",
+                count: try await t.get("/api/v1/tickets/count?organizationId=\(organization.id)", as: who.token).json["count"].int,
+                expected: world.tickets.filter { $0.organization == organization.id && rules.sees(who, $0) }.count)
         }
 
         for ticket in world.tickets {
@@ -297,8 +300,9 @@ import VaporTesting
 
             var contacts: [Object] = []
             func contactObject(_ id: String, _ organization: String, _ word: String, deletable: Bool) -> Object {
-                Object(kind: .contact, id: id, name: "contact \(word)", organization: organization,
-                       update: ["firstName": .string(word.capitalized)], deletable: deletable)
+                Object(
+                    kind: .contact, id: id, name: "contact \(word)", organization: organization,
+                    update: ["firstName": .string(word.capitalized)], deletable: deletable)
             }
             for (organization, word) in [(o1, "zyc1"), (o2, "zyc2"), (o3, "zyc3")] {
                 contacts.append(contactObject(try await t.contact(organization, word.capitalized), organization, word, deletable: true))
@@ -322,9 +326,11 @@ import VaporTesting
                     if let contact { extra = extra.merging(["contactId": .string(contact)]) }
                     let title = "Matrix \(word) printer"
                     let id = try await t.ticket(organization, title, extra: extra).id
-                    tickets.append(Object(kind: .ticket, id: id, name: "ticket \(word)", organization: organization,
-                                          ticket: TicketFacts(id: id, organization: organization, coManagedVisible: visible, contact: contact),
-                                          update: ["title": .string(title)], deletable: true))
+                    tickets.append(
+                        Object(
+                            kind: .ticket, id: id, name: "ticket \(word)", organization: organization,
+                            ticket: TicketFacts(id: id, organization: organization, coManagedVisible: visible, contact: contact),
+                            update: ["title": .string(title)], deletable: true))
                 }
             }
 
@@ -336,12 +342,16 @@ import VaporTesting
                     let id = try await t.note(ticket.id, "Note \(publishTo)", publishTo: publishTo).id
                     return Object(kind: .note, id: id, name: name, ticket: ticket, publishTo: publishTo, update: ["body": .string("Note \(publishTo)")])
                 case .timeEntry:
-                    let id = try await t.create("/api/v1/tickets/\(ticket.id)/time-entries", ["minutes": 15, "summary": .string("Time \(publishTo)"), "publishTo": .string(publishTo)]).id
+                    let id = try await t.create(
+                        "/api/v1/tickets/\(ticket.id)/time-entries", ["minutes": 15, "summary": .string("Time \(publishTo)"), "publishTo": .string(publishTo)]
+                    ).id
                     return Object(kind: .timeEntry, id: id, name: name, ticket: ticket, publishTo: publishTo, update: ["summary": .string("Time \(publishTo)")])
                 default:
                     let filename = "file-\(publishTo).txt"
-                    let id = try await t.create("/api/v1/tickets/\(ticket.id)/attachments",
-                                                ["filename": .string(filename), "contentType": "text/plain", "content": .string(fileContent), "publishTo": .string(publishTo)]).id
+                    let id = try await t.create(
+                        "/api/v1/tickets/\(ticket.id)/attachments",
+                        ["filename": .string(filename), "contentType": "text/plain", "content": .string(fileContent), "publishTo": .string(publishTo)]
+                    ).id
                     return Object(kind: .attachment, id: id, name: name, ticket: ticket, publishTo: publishTo, update: ["filename": .string(filename)])
                 }
             }
@@ -368,23 +378,31 @@ import VaporTesting
             }
             var coManagingUsers: [Object] = []
             for (user, organization) in [(userA, o1), (userB, o2), (userC, o3), (userD, o1)] {
-                coManagingUsers.append(Object(kind: .coManagingUser, id: user.id, name: "co-managing user \(user["username"].string!)", organization: organization,
-                                              update: ["timesheetStart": "2026-01-05"], deletable: user.id == userD.id))
+                coManagingUsers.append(
+                    Object(
+                        kind: .coManagingUser, id: user.id, name: "co-managing user \(user["username"].string!)", organization: organization,
+                        update: ["timesheetStart": "2026-01-05"], deletable: user.id == userD.id))
             }
 
             let principals: [Who] = [
                 Who(name: "admin", party: .administrator, id: t.adminId, token: t.adminToken),
                 Who(name: "technician", party: .technician, id: techId, token: techToken),
                 Who(name: "restricted technician", party: .technician, id: restrictedId, token: restrictedToken, restrictions: [o1]),
-                Who(name: "co-managing A (direct)", party: .coManaging, id: userA.id, token: try await t.loginCoManaging(userA.id, "zyca"),
+                Who(
+                    name: "co-managing A (direct)", party: .coManaging, id: userA.id, token: try await t.loginCoManaging(userA.id, "zyca"),
                     organization: o1, associated: [o1, o3]),
-                Who(name: "co-managing B (team)", party: .coManaging, id: userB.id, token: try await t.loginCoManaging(userB.id, "zycb@tandem.local"),
+                Who(
+                    name: "co-managing B (team)", party: .coManaging, id: userB.id, token: try await t.loginCoManaging(userB.id, "zycb@tandem.local"),
                     organization: o2, associated: [o2]),
-                Who(name: "co-managing C (organization off)", party: .coManaging, id: userC.id, token: try await t.loginCoManaging(userC.id, "zycc"),
+                Who(
+                    name: "co-managing C (organization off)", party: .coManaging, id: userC.id, token: try await t.loginCoManaging(userC.id, "zycc"),
                     organization: o3, associated: [o3]),
-                Who(name: "contact (organization-wide)", party: .contact, id: wide, token: try await t.portalLogin(wide, email: "zycpw@qorgone.example", organizationWide: true),
+                Who(
+                    name: "contact (organization-wide)", party: .contact, id: wide,
+                    token: try await t.portalLogin(wide, email: "zycpw@qorgone.example", organizationWide: true),
                     organization: o1, organizationWide: true),
-                Who(name: "contact (own tickets)", party: .contact, id: own, token: try await t.portalLogin(own, email: "zycpo@qorgone.example"),
+                Who(
+                    name: "contact (own tickets)", party: .contact, id: own, token: try await t.portalLogin(own, email: "zycpo@qorgone.example"),
                     organization: o1),
             ]
 
@@ -392,12 +410,43 @@ import VaporTesting
             try await t.must(.ok, .PATCH, "/api/v1/tickets/\(tickets[0].id)", ["assigneeIds": [.string(techId)], "queueId": .string(queue)])
             try await t.must(.ok, .PATCH, "/api/v1/tickets/\(tickets[2].id)", ["status": "inProgress", "assigneeIds": [.string(techId), .string(t.adminId)]])
             let filters: [(String, TicketFilter)] = [
-                ("no filter", TicketFilter()), ("status", { var f = TicketFilter(); f.statuses = [.new]; return f }()),
-                ("organization", { var f = TicketFilter(); f.organizationId = UUID(uuidString: o1); return f }()),
-                ("queue", { var f = TicketFilter(); f.queueId = UUID(uuidString: queue); return f }()),
-                ("assignee", { var f = TicketFilter(); f.assigneeId = UUID(uuidString: techId); return f }()),
-                ("text", { var f = TicketFilter(); f.text = "ZXT1"; return f }()),
-                ("all at once", { var f = TicketFilter(); f.statuses = [.new, .inProgress]; f.organizationId = UUID(uuidString: o1); f.text = "printer"; return f }()),
+                ("no filter", TicketFilter()),
+                (
+                    "status",
+                    {
+                        var f = TicketFilter(); f.statuses = [.new]; return f
+                    }()
+                ),
+                (
+                    "organization",
+                    {
+                        var f = TicketFilter(); f.organizationId = UUID(uuidString: o1); return f
+                    }()
+                ),
+                (
+                    "queue",
+                    {
+                        var f = TicketFilter(); f.queueId = UUID(uuidString: queue); return f
+                    }()
+                ),
+                (
+                    "assignee",
+                    {
+                        var f = TicketFilter(); f.assigneeId = UUID(uuidString: techId); return f
+                    }()
+                ),
+                (
+                    "text",
+                    {
+                        var f = TicketFilter(); f.text = "ZXT1"; return f
+                    }()
+                ),
+                (
+                    "all at once",
+                    {
+                        var f = TicketFilter(); f.statuses = [.new, .inProgress]; f.organizationId = UUID(uuidString: o1); f.text = "printer"; return f
+                    }()
+                ),
             ]
             for who in principals {
                 let kind: PrincipalKind = who.party == .contact ? .contact : who.party == .coManaging ? .coManagingUser : .resource
@@ -407,8 +456,9 @@ import VaporTesting
             }
 
             // MARK: Reads (list, get, count, search) and updates, each principal on its own task
-            let world = World(tickets: tickets, items: items, contacts: contacts, organizations: organizations, resources: resources,
-                              coManagingUsers: coManagingUsers)
+            let world = World(
+                tickets: tickets, items: items, contacts: contacts, organizations: organizations, resources: resources,
+                coManagingUsers: coManagingUsers)
             var tally = Tally()
             try await withThrowingTaskGroup(of: Tally.self) { group in
                 for who in principals {

@@ -4,6 +4,7 @@ import SQLKit
 import TandemCore
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// The standing attack suite's credential part (SPEC §1, §12): who may set or reset a credential,
@@ -20,19 +21,27 @@ import VaporTesting
             let before = try await t.rowCounts()
 
             // Editing a contact never sets its password, on create or on edit.
-            expectProblem(try await t.patch("/api/v1/contacts/\(alice)", ["password": "attacker-pass-2026"], as: tara), .forbidden, contains: "manageCredentials")
-            expectProblem(try await t.post("/api/v1/contacts", ["organizationId": .string(organization), "firstName": "Mallory", "lastName": "Doe",
-                                                               "email": "mallory@northwind.example", "password": "attacker-pass-2026"], as: tara),
-                          .forbidden, contains: "manageCredentials")
+            expectProblem(
+                try await t.patch("/api/v1/contacts/\(alice)", ["password": "attacker-pass-2026"], as: tara), .forbidden, contains: "manageCredentials")
+            expectProblem(
+                try await t.post(
+                    "/api/v1/contacts",
+                    [
+                        "organizationId": .string(organization), "firstName": "Mallory", "lastName": "Doe",
+                        "email": "mallory@northwind.example", "password": "attacker-pass-2026",
+                    ], as: tara),
+                .forbidden, contains: "manageCredentials")
             #expect(try await t.rowCounts() == before)
-            expectProblem(try await t.post("/api/v1/auth/token", ["username": "alice@northwind.example", "password": "attacker-pass-2026"], as: ""), .unauthorized)
+            expectProblem(
+                try await t.post("/api/v1/auth/token", ["username": "alice@northwind.example", "password": "attacker-pass-2026"], as: ""), .unauthorized)
 
             // An administrator sets it, audited as its own event.
             let portal = try await t.portalLogin(alice, email: "alice@northwind.example")
             #expect(try await t.auditEvents(entityId: alice).contains { $0["action"] == "portalLoginSet" })
 
             // The login email of a contact with a portal login is a credential too; other fields are not.
-            expectProblem(try await t.patch("/api/v1/contacts/\(alice)", ["email": "mallory@evil.example"], as: tara), .forbidden, contains: "manageCredentials")
+            expectProblem(
+                try await t.patch("/api/v1/contacts/\(alice)", ["email": "mallory@evil.example"], as: tara), .forbidden, contains: "manageCredentials")
             expectStatus(try await t.patch("/api/v1/contacts/\(alice)", ["firstName": "Alicia"], as: tara), .ok)
             let bob = try await t.contact(organization, "Bob", email: "bob@northwind.example")
             expectStatus(try await t.patch("/api/v1/contacts/\(bob)", ["email": "robert@northwind.example"], as: tara), .ok)
@@ -45,7 +54,8 @@ import VaporTesting
             // Removing the portal login is a credential change as well.
             expectProblem(try await t.patch("/api/v1/contacts/\(alice)", ["password": nil], as: tara), .forbidden)
             expectStatus(try await t.patch("/api/v1/contacts/\(alice)", ["password": nil]), .ok)
-            expectProblem(try await t.post("/api/v1/auth/token", ["username": "alice@northwind.test", "password": .string(TestApp.password)], as: ""), .unauthorized)
+            expectProblem(
+                try await t.post("/api/v1/auth/token", ["username": "alice@northwind.test", "password": .string(TestApp.password)], as: ""), .unauthorized)
         }
     }
 
@@ -59,8 +69,10 @@ import VaporTesting
             let header = "Id,First Name,Last Name,Email,Office Phone,Office Phone Country"
 
             // One profile edit, and an import row, as a technician: refused, nothing changes.
-            expectProblem(try await t.patch("/api/v1/client-profiles/\(alice)", ["email": "mallory@evil.example"], as: tara), .forbidden, contains: "manageCredentials")
-            let report = try #require(try await t.importProfiles(site, csv: "\(header)\n\(alice),Alice,Profile,mallory@evil.example,5550100,US\n", as: tara).json.object)
+            expectProblem(
+                try await t.patch("/api/v1/client-profiles/\(alice)", ["email": "mallory@evil.example"], as: tara), .forbidden, contains: "manageCredentials")
+            let report = try #require(
+                try await t.importProfiles(site, csv: "\(header)\n\(alice),Alice,Profile,mallory@evil.example,5550100,US\n", as: tara).json.object)
             #expect(report["failed"] == 1 && report["edited"] == 0, "\(report)")
             #expect(JSON.object(report)["failures"][0]["column"] == "Email", "\(report)")
             // Other fields of the same profile stay the technician's to edit.
@@ -89,7 +101,8 @@ import VaporTesting
             fields["contactId"] = .string(nina)
             let user = try await t.create("/api/v1/co-managing-users", .object(fields))
             expectProblem(try await t.get("/api/v1/me", as: portal), .unauthorized)
-            expectProblem(try await t.post("/api/v1/auth/token", ["username": "nina@northwind.example", "password": .string(TestApp.password)], as: ""), .unauthorized)
+            expectProblem(
+                try await t.post("/api/v1/auth/token", ["username": "nina@northwind.example", "password": .string(TestApp.password)], as: ""), .unauthorized)
 
             // The co-managing user (who sees and may edit its organization's contacts) cannot give its own
             // contact a portal login, and neither can an administrator.
@@ -104,7 +117,8 @@ import VaporTesting
             // A portal login such a contact held before (as migration 033 found them) opens nothing.
             stored?.portalPasswordHash = try await t.app.password.async.hash(TestApp.password)
             try await stored?.save(on: t.db)
-            expectProblem(try await t.post("/api/v1/auth/token", ["username": "nina@northwind.example", "password": .string(TestApp.password)], as: ""), .unauthorized)
+            expectProblem(
+                try await t.post("/api/v1/auth/token", ["username": "nina@northwind.example", "password": .string(TestApp.password)], as: ""), .unauthorized)
         }
     }
 
@@ -135,8 +149,12 @@ import VaporTesting
         },
         CredentialEndpoint(name: "create a contact with a portal password", allowed: credentialManagers) { t, token, n in
             let organization = try await t.organization("Org \(n)")
-            let reply = try await t.post("/api/v1/contacts", ["organizationId": .string(organization), "firstName": "New", "lastName": "Contact",
-                                                             "email": .string("new\(n)@client.example"), "password": "new-pass-2026-x"], as: token)
+            let reply = try await t.post(
+                "/api/v1/contacts",
+                [
+                    "organizationId": .string(organization), "firstName": "New", "lastName": "Contact",
+                    "email": .string("new\(n)@client.example"), "password": "new-pass-2026-x",
+                ], as: token)
             return (reply, try await t.canLogin("new\(n)@client.example", "new-pass-2026-x"))
         },
         CredentialEndpoint(name: "change the login email of a contact with a portal login", allowed: credentialManagers) { t, token, n in
@@ -156,10 +174,12 @@ import VaporTesting
             return (reply, try await t.canLogin("renamed\(n)", TestApp.password))
         },
         CredentialEndpoint(name: "create a resource with a password", allowed: credentialManagers) { t, token, n in
-            let reply = try await t.post("/api/v1/resources", [
-                "username": .string("new\(n)"), "password": "new-pass-2026-x", "firstName": "New", "lastName": "Resource",
-                "securityLevelId": .string(try await t.securityLevelId(.technician)),
-            ], as: token)
+            let reply = try await t.post(
+                "/api/v1/resources",
+                [
+                    "username": .string("new\(n)"), "password": "new-pass-2026-x", "firstName": "New", "lastName": "Resource",
+                    "securityLevelId": .string(try await t.securityLevelId(.technician)),
+                ], as: token)
             return (reply, try await t.canLogin("new\(n)", "new-pass-2026-x"))
         },
         CredentialEndpoint(name: "set a co-managing user's password", allowed: credentialManagers) { t, token, n in
@@ -184,14 +204,18 @@ import VaporTesting
             return (reply, try await CoManagingUser.find(UUID(uuidString: user.id)!, on: t.db)?.totpPausedUntil != nil)
         },
         CredentialEndpoint(name: "change a security level's permissions", allowed: securityLevelManagers) { t, token, n in
-            let level = try await t.create("/api/v1/security-levels", ["name": .string("Level \(n)"), "copyOf": .string(try await t.securityLevelId(.technician))])
-            let reply = try await t.patch("/api/v1/security-levels/\(level.id)", ["permissions": ["ticketScope": "myQueues", "admin": ["manageRules"]]], as: token)
+            let level = try await t.create(
+                "/api/v1/security-levels", ["name": .string("Level \(n)"), "copyOf": .string(try await t.securityLevelId(.technician))])
+            let reply = try await t.patch(
+                "/api/v1/security-levels/\(level.id)", ["permissions": ["ticketScope": "myQueues", "admin": ["manageRules"]]], as: token)
             return (reply, try await SecurityLevel.find(UUID(uuidString: level.id)!, on: t.db)?.permissions.ticketScope == .myQueues)
         },
         // Whoever configures levels must not reach credentials through them.
         CredentialEndpoint(name: "grant manageCredentials in a security level", allowed: credentialManagers) { t, token, n in
-            let level = try await t.create("/api/v1/security-levels", ["name": .string("Level \(n)"), "copyOf": .string(try await t.securityLevelId(.technician))])
-            let reply = try await t.patch("/api/v1/security-levels/\(level.id)", ["permissions": ["ticketScope": "all", "admin": ["manageCredentials"]]], as: token)
+            let level = try await t.create(
+                "/api/v1/security-levels", ["name": .string("Level \(n)"), "copyOf": .string(try await t.securityLevelId(.technician))])
+            let reply = try await t.patch(
+                "/api/v1/security-levels/\(level.id)", ["permissions": ["ticketScope": "all", "admin": ["manageCredentials"]]], as: token)
             return (reply, try await SecurityLevel.find(UUID(uuidString: level.id)!, on: t.db)?.permissions.has(.manageCredentials) == true)
         },
         CredentialEndpoint(name: "give a resource the Administrator level", allowed: credentialManagers) { t, token, n in
@@ -210,8 +234,12 @@ import VaporTesting
             // A level that manages users, settings and levels but not credentials.
             var permissions = SystemSecurityLevel.administrator.permissions
             permissions.admin.remove(.manageCredentials)
-            let userManagerLevel = try await t.create("/api/v1/security-levels", ["name": "User manager", "copyOf": .string(try await t.securityLevelId(.administrator)),
-                                                                                   "permissions": try JSON.parse(JSONEncoder().encode(permissions)) ?? .null])
+            let userManagerLevel = try await t.create(
+                "/api/v1/security-levels",
+                [
+                    "name": "User manager", "copyOf": .string(try await t.securityLevelId(.administrator)),
+                    "permissions": try JSON.parse(JSONEncoder().encode(permissions)) ?? .null,
+                ])
             var tokens: [Caller: String] = [.administrator: t.adminToken]
             let (userManager, userManagerToken) = try await t.resource("usermanager")
             try await t.must(.ok, .PATCH, "/api/v1/resources/\(userManager)", ["securityLevelId": .string(userManagerLevel.id)])
@@ -234,7 +262,9 @@ import VaporTesting
                     #expect(allowed == tookEffect, "\(caller) \(endpoint.name): took effect \(tookEffect)")
                     if !allowed {
                         // 422 only as "no organization with this id": an organization outside the caller's reach.
-                        #expect([401, 403, 404].contains(reply.status.code) || reply.json["errors"][0]["field"] == "organizationId", "\(caller) \(endpoint.name): \(reply)")
+                        #expect(
+                            [401, 403, 404].contains(reply.status.code) || reply.json["errors"][0]["field"] == "organizationId",
+                            "\(caller) \(endpoint.name): \(reply)")
                     }
                 }
             }
@@ -257,9 +287,12 @@ import VaporTesting
             // Their own change keeps the session it was made in and ends the others.
             let kept = try await t.login("tara", "reset-pass-2026")
             let other = try await t.login("tara", "reset-pass-2026")
-            expectProblem(try await t.send(.PUT, "/api/v1/me/password", as: kept, json: ["currentPassword": "not-my-password", "newPassword": "own-pass-2026-x"]),
-                          .unprocessableEntity, field: "currentPassword")
-            expectStatus(try await t.send(.PUT, "/api/v1/me/password", as: kept, json: ["currentPassword": "reset-pass-2026", "newPassword": "own-pass-2026-x"]), .noContent)
+            expectProblem(
+                try await t.send(.PUT, "/api/v1/me/password", as: kept, json: ["currentPassword": "not-my-password", "newPassword": "own-pass-2026-x"]),
+                .unprocessableEntity, field: "currentPassword")
+            expectStatus(
+                try await t.send(.PUT, "/api/v1/me/password", as: kept, json: ["currentPassword": "reset-pass-2026", "newPassword": "own-pass-2026-x"]),
+                .noContent)
             expectStatus(try await t.get("/api/v1/me", as: kept), .ok)
             expectProblem(try await t.get("/api/v1/me", as: other), .unauthorized)
             expectProblem(try await t.post("/api/v1/auth/token", ["username": "tara", "password": "reset-pass-2026"], as: ""), .unauthorized)
@@ -269,7 +302,9 @@ import VaporTesting
             try await t.must(.ok, .PATCH, "/api/v1/resources/\(tara)", ["password": "  spaced pass 2026  "])
             #expect(try await t.canLogin("tara", "  spaced pass 2026  "))
             #expect(try await !t.canLogin("tara", "spaced pass 2026"))
-            expectProblem(try await t.patch("/api/v1/resources/\(tara)", ["password": .string(String(repeating: " ", count: 12))]), .unprocessableEntity, field: "password")
+            expectProblem(
+                try await t.patch("/api/v1/resources/\(tara)", ["password": .string(String(repeating: " ", count: 12))]), .unprocessableEntity,
+                field: "password")
             let kept2 = try await t.login("tara", "  spaced pass 2026  ")
 
             // Deactivation deletes the tokens, so re-activation revives none.
@@ -323,12 +358,15 @@ import VaporTesting
         }
     }
 
-    static func expectLimit(_ replies: [Reply], checked status: HTTPStatus, limit: Int = Login.maxFailuresPerUsername, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectLimit(
+        _ replies: [Reply], checked status: HTTPStatus, limit: Int = Login.maxFailuresPerUsername, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let checked = replies.filter { $0.status == status }.count
         let refused = replies.filter { $0.status == .tooManyRequests }.count
         #expect(checked == limit, "\(checked) guesses were checked, the limit is \(limit)", sourceLocation: sourceLocation)
-        #expect(checked + refused == replies.count, "other answers: \(replies.filter { $0.status != status && $0.status != .tooManyRequests }.prefix(3))",
-                sourceLocation: sourceLocation)
+        #expect(
+            checked + refused == replies.count, "other answers: \(replies.filter { $0.status != status && $0.status != .tooManyRequests }.prefix(3))",
+            sourceLocation: sourceLocation)
     }
 
     @Test func parallelWrongPasswordsNeverPassTheLimit() async throws {
@@ -350,7 +388,8 @@ import VaporTesting
             try await t.clearThrottles()
             let token = try await t.login("tara", TestApp.password)
             let own = try await Self.parallel { i in
-                try await t.send(.PUT, "/api/v1/me/password", as: token, json: ["currentPassword": .string("wrong-\(i)-password"), "newPassword": "whatever-2026-x"])
+                try await t.send(
+                    .PUT, "/api/v1/me/password", as: token, json: ["currentPassword": .string("wrong-\(i)-password"), "newPassword": "whatever-2026-x"])
             }
             Self.expectLimit(own, checked: .unprocessableEntity)
         }
@@ -364,7 +403,8 @@ import VaporTesting
 
             // Enrolment: wrong codes for the new secret.
             _ = try await t.coManagingUser("omar", organizationId: organization, queueIds: [queue])
-            let enrolment = try #require(try await t.post("/api/v1/auth/token", ["username": "omar", "password": .string(TestApp.password)], as: "").json["enrolmentToken"].string)
+            let enrolment = try #require(
+                try await t.post("/api/v1/auth/token", ["username": "omar", "password": .string(TestApp.password)], as: "").json["enrolmentToken"].string)
             let secret = try #require(try await t.must(.ok, .POST, "/api/v1/me/totp", as: enrolment)["secret"].string)
             let totp = TandemCore.TOTP(secret: try #require(Base32.decode(secret)))
             let wrong = Self.wrongCode(totp)
@@ -403,8 +443,12 @@ import VaporTesting
         let base = URL(string: "https://tandem.example/login")!
         let cleaned = location.filter { !["\t", "\n", "\r"].contains($0) }
         let resolved = URL(string: cleaned, relativeTo: base)?.absoluteURL
-        #expect(resolved?.host == "tandem.example" && resolved?.scheme == "https", "Location \(location.debugDescription) leaves the site", sourceLocation: sourceLocation)
-        #expect(location.hasPrefix("/") && !location.hasPrefix("//") && !location.contains("\\"), "Location \(location.debugDescription)", sourceLocation: sourceLocation)
+        #expect(
+            resolved?.host == "tandem.example" && resolved?.scheme == "https", "Location \(location.debugDescription) leaves the site",
+            sourceLocation: sourceLocation)
+        #expect(
+            location.hasPrefix("/") && !location.hasPrefix("//") && !location.contains("\\"), "Location \(location.debugDescription)",
+            sourceLocation: sourceLocation)
     }
 
     @Test func pageRedirectsStayOnTheSite() async throws {
@@ -427,8 +471,9 @@ import VaporTesting
             let kept = try await t.submitLogin("admin", TestApp.adminPassword, next: "/tickets?q=printer%20jam&status=new")
             #expect(kept.headers.first(name: .location) == "/tickets?q=printer%20jam&status=new")
             // Logout and the two-factor setup send people to the login page, nowhere else.
-            let logout = try await t.send(.POST, "/logout", as: "", raw: TestApp.formEncoded([("_csrf", CSRF.token(forSession: session))]),
-                                          headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": "\(Tokens.sessionCookie)=\(session)"])
+            let logout = try await t.send(
+                .POST, "/logout", as: "", raw: TestApp.formEncoded([("_csrf", CSRF.token(forSession: session))]),
+                headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": "\(Tokens.sessionCookie)=\(session)"])
             Self.expectSameOrigin(logout)
             let setup = try await t.get("/login/two-factor?next=%2F%2Fevil.example", as: "")
             Self.expectSameOrigin(setup)
@@ -462,8 +507,9 @@ import VaporTesting
             expectStatus(try await write(#"{"name":"Also mine"}"#, ["Content-Type": "application/json", "Origin": "https://\(host)"]), .created)
             // Bearer tokens need neither (a form body is no JSON, whoever sends it: 415).
             expectStatus(try await t.send(.POST, "/api/v1/organizations", raw: #"{"name":"Bearer"}"#), .created)
-            expectProblem(try await t.send(.POST, "/api/v1/organizations", raw: "name=Bearer", headers: ["Content-Type": "application/x-www-form-urlencoded"]),
-                          .unsupportedMediaType)
+            expectProblem(
+                try await t.send(.POST, "/api/v1/organizations", raw: "name=Bearer", headers: ["Content-Type": "application/x-www-form-urlencoded"]),
+                .unsupportedMediaType)
         }
     }
 

@@ -5,6 +5,7 @@ import TandemCore
 import Testing
 import VaporTesting
 import ZIPFoundation
+
 @testable import App
 
 /// The standing attack suite, input half: whole classes of hostile input against every path that takes them,
@@ -69,18 +70,24 @@ struct AttackSuiteInputTests {
     typealias Body = @Sendable (World, String, String) -> JSON
 
     /// A field of a create (POST) body: `base` gives the rest of a valid body.
-    static func create(_ schema: String, _ path: String, _ property: String, field: String? = nil, multiline: Bool = false,
-                       plain: @escaping @Sendable (String) -> String = { "Plain \($0)" },
-                       base: @escaping @Sendable (World, String) -> JSON, set: Body? = nil) -> TextField {
-        TextField(schema: schema, property: property, method: .POST, path: { _ in path }, field: field ?? property, multiline: multiline, plain: plain,
-                  body: set ?? { w, value, tag in base(w, tag).merging([property: .string(value)]) })
+    static func create(
+        _ schema: String, _ path: String, _ property: String, field: String? = nil, multiline: Bool = false,
+        plain: @escaping @Sendable (String) -> String = { "Plain \($0)" },
+        base: @escaping @Sendable (World, String) -> JSON, set: Body? = nil
+    ) -> TextField {
+        TextField(
+            schema: schema, property: property, method: .POST, path: { _ in path }, field: field ?? property, multiline: multiline, plain: plain,
+            body: set ?? { w, value, tag in base(w, tag).merging([property: .string(value)]) })
     }
 
     /// A field of an update (PATCH) body, alone unless `set` builds it.
-    static func update(_ schema: String, _ path: @escaping @Sendable (World) -> String, _ property: String, field: String? = nil, multiline: Bool = false,
-                       plain: @escaping @Sendable (String) -> String = { "Plain \($0)" }, set: Body? = nil) -> TextField {
-        TextField(schema: schema, property: property, method: .PATCH, path: path, field: field ?? property, multiline: multiline, plain: plain,
-                  body: set ?? { _, value, _ in [property: .string(value)] })
+    static func update(
+        _ schema: String, _ path: @escaping @Sendable (World) -> String, _ property: String, field: String? = nil, multiline: Bool = false,
+        plain: @escaping @Sendable (String) -> String = { "Plain \($0)" }, set: Body? = nil
+    ) -> TextField {
+        TextField(
+            schema: schema, property: property, method: .PATCH, path: path, field: field ?? property, multiline: multiline, plain: plain,
+            body: set ?? { _, value, _ in [property: .string(value)] })
     }
 
     static let username: @Sendable (String) -> String = { "user\($0)" }
@@ -109,8 +116,10 @@ struct AttackSuiteInputTests {
         }
         let level: @Sendable (World, String) -> JSON = { w, tag in ["name": .string("Level \(tag)"), "copyOf": .string(w.technicianLevel)] }
         let resource: @Sendable (World, String) -> JSON = { w, tag in
-            ["username": .string("u\(tag)"), "password": "long-enough-pass", "firstName": "First", "lastName": "Last",
-             "email": .string("\(tag)@msp.example"), "securityLevelId": .string(w.technicianLevel)]
+            [
+                "username": .string("u\(tag)"), "password": "long-enough-pass", "firstName": "First", "lastName": "Last",
+                "email": .string("\(tag)@msp.example"), "securityLevelId": .string(w.technicianLevel),
+            ]
         }
         let named: @Sendable (World, String) -> JSON = { _, tag in ["name": .string("Named \(tag)")] }
         let role: @Sendable (World, String) -> JSON = { _, tag in ["name": .string("Role \(tag)"), "hourlyRate": 100] }
@@ -118,24 +127,29 @@ struct AttackSuiteInputTests {
         let ticket: @Sendable (World, String) -> JSON = { w, _ in ["organizationId": .string(w.organization), "title": "Printer offline"] }
         let filter: @Sendable (World, String) -> JSON = { _, tag in ["name": .string("Filter \(tag)"), "query": "status=new"] }
         let coManagingUser: @Sendable (World, String) -> JSON = { w, tag in
-            ["organizationId": .string(w.coManaged), "contact": ["firstName": "First", "lastName": "Last", "email": .string("\(tag)@northwind.example")],
-             "username": .string("cm\(tag)"), "password": "long-enough-pass", "securityLevelId": .string(w.coManagedLevel),
-             "queueIds": [.string(w.queue)], "confirmLicense": true]
+            [
+                "organizationId": .string(w.coManaged), "contact": ["firstName": "First", "lastName": "Last", "email": .string("\(tag)@northwind.example")],
+                "username": .string("cm\(tag)"), "password": "long-enough-pass", "securityLevelId": .string(w.coManagedLevel),
+                "queueIds": [.string(w.queue)], "confirmLicense": true,
+            ]
         }
         func newContact(_ property: String, plain: @escaping @Sendable (String) -> String = { "Plain \($0)" }) -> TextField {
-            create("NewContactInput", "/api/v1/co-managing-users", property, field: "contact.\(property)", plain: plain, base: coManagingUser) { w, value, tag in
+            create("NewContactInput", "/api/v1/co-managing-users", property, field: "contact.\(property)", plain: plain, base: coManagingUser) {
+                w, value, tag in
                 let body = coManagingUser(w, tag)
                 return body.merging(["contact": body["contact"].merging([property: .string(value)])])
             }
         }
         /// A phone's number and country, in the first phone of a create body.
         func phoneFields(_ path: String, base: @escaping @Sendable (World, String) -> JSON) -> [TextField] {
-            [create("PhoneInput", path, "number", field: "phones[0].number", plain: phone, base: base) { w, value, tag in
-                base(w, tag).merging(["phones": phones(number: value)])
-            },
-             create("PhoneInput", path, "countryCode", field: "phones[0].countryCode", plain: country, base: base) { w, value, tag in
-                base(w, tag).merging(["phones": phones(country: value)])
-            }]
+            [
+                create("PhoneInput", path, "number", field: "phones[0].number", plain: phone, base: base) { w, value, tag in
+                    base(w, tag).merging(["phones": phones(number: value)])
+                },
+                create("PhoneInput", path, "countryCode", field: "phones[0].countryCode", plain: country, base: base) { w, value, tag in
+                    base(w, tag).merging(["phones": phones(country: value)])
+                },
+            ]
         }
         func items(_ kind: String, _ id: @escaping @Sendable (World) -> String) -> @Sendable (World) -> String {
             { w in "/api/v1/tickets/\(w.ticket)/\(kind)/\(id(w))" }
@@ -197,10 +211,12 @@ struct AttackSuiteInputTests {
 
             create("InternalLocationCreate", "/api/v1/internal-locations", "name", base: location),
             create("InternalLocationCreate", "/api/v1/internal-locations", "timeZone", plain: timeZone, base: location),
-            create("BusinessDay", "/api/v1/internal-locations", "start", field: "businessHours[0].start", plain: { _ in "09:00" }, base: location) { w, value, tag in
+            create("BusinessDay", "/api/v1/internal-locations", "start", field: "businessHours[0].start", plain: { _ in "09:00" }, base: location) {
+                w, value, tag in
                 location(w, tag).merging(["businessHours": hours(start: value)])
             },
-            create("BusinessDay", "/api/v1/internal-locations", "end", field: "businessHours[0].end", plain: { _ in "17:00" }, base: location) { w, value, tag in
+            create("BusinessDay", "/api/v1/internal-locations", "end", field: "businessHours[0].end", plain: { _ in "17:00" }, base: location) {
+                w, value, tag in
                 location(w, tag).merging(["businessHours": hours(end: value)])
             },
             update("InternalLocationUpdate", { "/api/v1/internal-locations/\($0.location)" }, "name"),
@@ -211,14 +227,17 @@ struct AttackSuiteInputTests {
             update("TicketUpdate", { "/api/v1/tickets/\($0.ticket)" }, "title"),
             update("TicketUpdate", { "/api/v1/tickets/\($0.ticket)" }, "description", multiline: true),
 
-            TextField(schema: "NoteCreate", property: "body", method: .POST, path: { "/api/v1/tickets/\($0.ticket)/notes" }, field: "body", multiline: true,
-                      plain: { "Plain \($0)" }, body: { _, value, _ in ["body": .string(value)] }),
+            TextField(
+                schema: "NoteCreate", property: "body", method: .POST, path: { "/api/v1/tickets/\($0.ticket)/notes" }, field: "body", multiline: true,
+                plain: { "Plain \($0)" }, body: { _, value, _ in ["body": .string(value)] }),
             update("NoteUpdate", items("notes") { $0.note }, "body", multiline: true),
-            TextField(schema: "TimeEntryCreate", property: "summary", method: .POST, path: { "/api/v1/tickets/\($0.ticket)/time-entries" }, field: "summary",
-                      multiline: true, plain: { "Plain \($0)" }, body: { _, value, _ in ["minutes": 15, "summary": .string(value)] }),
+            TextField(
+                schema: "TimeEntryCreate", property: "summary", method: .POST, path: { "/api/v1/tickets/\($0.ticket)/time-entries" }, field: "summary",
+                multiline: true, plain: { "Plain \($0)" }, body: { _, value, _ in ["minutes": 15, "summary": .string(value)] }),
             update("TimeEntryUpdate", items("time-entries") { $0.timeEntry }, "summary", multiline: true),
-            TextField(schema: "AttachmentCreate", property: "filename", method: .POST, path: { "/api/v1/tickets/\($0.ticket)/attachments" }, field: "filename",
-                      multiline: false, plain: { "plain-\($0).log" }, body: { _, value, _ in attachmentBody(value) }),
+            TextField(
+                schema: "AttachmentCreate", property: "filename", method: .POST, path: { "/api/v1/tickets/\($0.ticket)/attachments" }, field: "filename",
+                multiline: false, plain: { "plain-\($0).log" }, body: { _, value, _ in attachmentBody(value) }),
             update("AttachmentUpdate", items("attachments") { $0.attachment }, "filename", plain: { "plain-\($0).log" }),
 
             create("SavedFilterCreate", "/api/v1/saved-filters", "name", base: filter),
@@ -238,8 +257,9 @@ struct AttackSuiteInputTests {
 
             create("PersonalTokenInput", "/api/v1/me/api-tokens", "name", base: named),
             // The administrator's own password: its plain value is taken, and the test's session stays.
-            TextField(schema: "PasswordChangeInput", property: "newPassword", method: .PUT, path: { _ in "/api/v1/me/password" }, field: "newPassword",
-                      multiline: false, plain: password, body: { _, value, _ in ["currentPassword": .string(TestApp.adminPassword), "newPassword": .string(value)] }),
+            TextField(
+                schema: "PasswordChangeInput", property: "newPassword", method: .PUT, path: { _ in "/api/v1/me/password" }, field: "newPassword",
+                multiline: false, plain: password, body: { _, value, _ in ["currentPassword": .string(TestApp.adminPassword), "newPassword": .string(value)] }),
         ] + phoneFields("/api/v1/contacts", base: contact) + phoneFields("/api/v1/client-profiles", base: profile)
     }()
 
@@ -265,8 +285,10 @@ struct AttackSuiteInputTests {
 
     static func tables(_ t: TestApp) async throws -> [String: Int] {
         var counts = try await t.rowCounts()
-        for table in ["co_managing_users", "co_managing_teams", "co_managing_team_members", "co_managing_user_roles", "co_managed_associations",
-                      "saved_filters", "api_tokens"] {
+        for table in [
+            "co_managing_users", "co_managing_teams", "co_managing_team_members", "co_managing_user_roles", "co_managed_associations",
+            "saved_filters", "api_tokens",
+        ] {
             counts[table] = try await t.count(table)
         }
         return counts
@@ -285,8 +307,9 @@ struct AttackSuiteInputTests {
                 for control in field.multiline ? Self.multilineRefused : Self.singleLineRefused {
                     let reply = try await t.send(field.method, field.path(world), json: field.body(world, Self.hostile(plain, control), "r\(index)"))
                     let named = reply.json["errors"].array.compactMap { $0["field"].string }
-                    #expect(reply.status == .unprocessableEntity && reply.contentType.hasPrefix("application/problem+json") && named.contains(field.field),
-                            "\(field) with \(control.debugDescription): \(reply)")
+                    #expect(
+                        reply.status == .unprocessableEntity && reply.contentType.hasPrefix("application/problem+json") && named.contains(field.field),
+                        "\(field) with \(control.debugDescription): \(reply)")
                 }
             }
             #expect(try await Self.tables(t) == counts, "a refused request wrote nothing")
@@ -301,7 +324,9 @@ struct AttackSuiteInputTests {
             for (index, field) in Self.fields.enumerated() where field.multiline {
                 for (k, text) in Self.multilineAccepted.enumerated() {
                     let reply = try await t.send(field.method, field.path(world), json: field.body(world, text, "r\(index)m\(k)"))
-                    #expect((200..<300).contains(reply.status.code) && reply.json[field.property].string == text, "\(field) with \(text.debugDescription): \(reply)")
+                    #expect(
+                        (200..<300).contains(reply.status.code) && reply.json[field.property].string == text, "\(field) with \(text.debugDescription): \(reply)"
+                    )
                 }
             }
         }
@@ -310,8 +335,9 @@ struct AttackSuiteInputTests {
     /// Every free-text field (a string without a format or an enum) of every request body the OpenAPI document
     /// describes, nested objects included, has a row above or a reason not to.
     @Test func everyDocumentedTextFieldHasARow() throws {
-        let document = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../Resources/openapi.yaml").standardizedFileURL, encoding: .utf8)
+        let document = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../Resources/openapi.yaml").standardizedFileURL, encoding: .utf8)
         let documented = OpenAPIText.freeTextFields(document)
         let covered = Set(Self.fields.map { "\($0.schema).\($0.property)" })
         let missing = documented.subtracting(covered).subtracting(Self.exempt.keys)
@@ -374,13 +400,15 @@ struct AttackSuiteInputTests {
             try await Attachment.query(on: t.db).filter(\.$id == UUID(uuidString: attachment)!).set(\.$filename, to: stored).update()
             let download = try await t.get(path + "/content")
             expectStatus(download, .ok)
-            #expect(download.headers[.contentDisposition] == [
-                "attachment; filename=\"invoice__Set-Cookie: a=b___ 100_.txt\"; filename*=UTF-8''invoice%0D%0ASet-Cookie%3A%20a%3Db%22%5C%C3%A9%20100%25.txt",
-            ])
+            #expect(
+                download.headers[.contentDisposition] == [
+                    "attachment; filename=\"invoice__Set-Cookie: a=b___ 100_.txt\"; filename*=UTF-8''invoice%0D%0ASet-Cookie%3A%20a%3Db%22%5C%C3%A9%20100%25.txt"
+                ])
             #expect(download.headers[.setCookie].isEmpty)
             #expect(!download.headers.contains { $0.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) })
             let export = try await t.exportProfiles(try await t.site(organization, "Zürich Office"))
-            #expect(export.headers.first(name: .contentDisposition)
+            #expect(
+                export.headers.first(name: .contentDisposition)
                     == "attachment; filename=\"z_rich-office-client-profiles.csv\"; filename*=UTF-8''z%C3%BCrich-office-client-profiles.csv")
         }
     }
@@ -395,7 +423,9 @@ struct AttackSuiteInputTests {
         }
         try await withApp { t in
             let request = Request(application: t.app, on: t.app.eventLoopGroup.next())
-            let headers: HTTPHeaders = ["X-Safe": "kept", "X-Split": "a\r\nSet-Cookie: b=c", "X-Nul": "a\u{0}b", "X-Line": "a\nb", "Content-Type": "text/plain"]
+            let headers: HTTPHeaders = [
+                "X-Safe": "kept", "X-Split": "a\r\nSet-Cookie: b=c", "X-Nul": "a\u{0}b", "X-Line": "a\nb", "Content-Type": "text/plain",
+            ]
             let response = try await HeaderGuardMiddleware().respond(to: request, chainingTo: Fixed(headers: headers)).get()
             #expect(response.status == .ok)
             #expect(response.headers.map(\.name).filter { $0 != "content-length" } == ["X-Safe", "Content-Type", "X-Content-Type-Options"])
@@ -409,10 +439,11 @@ struct AttackSuiteInputTests {
 
     /// An XLSX whose worksheet is one cell of `megabytes` of 'A': a few hundred KB that unpacks a thousandfold.
     static func bomb(megabytes: Int) throws -> URL {
-        let head = Data(("<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>"
-            + "<row r=\"1\"><c t=\"inlineStr\"><is><t>First Name</t></is></c><c t=\"inlineStr\"><is><t>Last Name</t></is></c>"
-            + "<c t=\"inlineStr\"><is><t>Office Phone</t></is></c><c t=\"inlineStr\"><is><t>Office Phone Country</t></is></c></row>"
-            + "<row r=\"2\"><c t=\"inlineStr\"><is><t>").utf8)
+        let head = Data(
+            ("<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>"
+                + "<row r=\"1\"><c t=\"inlineStr\"><is><t>First Name</t></is></c><c t=\"inlineStr\"><is><t>Last Name</t></is></c>"
+                + "<c t=\"inlineStr\"><is><t>Office Phone</t></is></c><c t=\"inlineStr\"><is><t>Office Phone Country</t></is></c></row>"
+                + "<row r=\"2\"><c t=\"inlineStr\"><is><t>").utf8)
         let tail = Data("</t></is></c></row></sheetData></worksheet>".utf8)
         return try workbook(sheet: head, Int64(megabytes) << 20, of: UInt8(ascii: "A"), tail)
     }
@@ -426,7 +457,9 @@ struct AttackSuiteInputTests {
             strings.append(contentsOf: "<si><t>Client \(n)</t></si>".utf8)
         }
         strings.append(contentsOf: "</sst>".utf8)
-        let sheet = Data("<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\"><c t=\"s\"><v>0</v></c></row></sheetData></worksheet>".utf8)
+        let sheet = Data(
+            "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\"><c t=\"s\"><v>0</v></c></row></sheetData></worksheet>"
+                .utf8)
         return try workbook(sheet: sheet, 0, of: 0, Data(), extra: [("xl/sharedStrings.xml", strings)])
     }
 
@@ -434,15 +467,18 @@ struct AttackSuiteInputTests {
     static func workbook(sheet head: Data, _ count: Int64, of byte: UInt8, _ tail: Data, extra: [(String, Data)] = []) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("attack-\(UUID().uuidString).xlsx")
         let archive = try Archive(url: url, accessMode: .create)
-        let workbook = Data("<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheets><sheet name=\"S\" sheetId=\"1\"/></sheets></workbook>".utf8)
+        let workbook = Data(
+            "<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheets><sheet name=\"S\" sheetId=\"1\"/></sheets></workbook>".utf8)
         for (path, data) in [("xl/workbook.xml", workbook)] + extra {
-            try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate, bufferSize: 1 << 20) { position, size in
+            try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate, bufferSize: 1 << 20) {
+                position, size in
                 data.subdata(in: Int(position)..<min(data.count, Int(position) + size))
             }
         }
         let filler = Data(repeating: byte, count: 1 << 20)
         let headCount = Int64(head.count), total = headCount + count + Int64(tail.count)
-        try archive.addEntry(with: "xl/worksheets/sheet1.xml", type: .file, uncompressedSize: total, compressionMethod: .deflate, bufferSize: 1 << 20) { position, size in
+        try archive.addEntry(with: "xl/worksheets/sheet1.xml", type: .file, uncompressedSize: total, compressionMethod: .deflate, bufferSize: 1 << 20) {
+            position, size in
             var chunk = Data()
             var at = position
             while chunk.count < size && at < total {
@@ -474,14 +510,15 @@ struct AttackSuiteInputTests {
         ("oversized shared strings", "xl/sharedStrings.xml unpacks to more than 64 MB"),
     ])
     func spreadsheetBombsAreRefused(_ kind: String, _ expected: String) async throws {
-        let file = switch kind {
-        case "bomb of 300 MB": try Self.bomb(megabytes: 300)
-        case "bomb of 200 MB": try Self.bomb(megabytes: 200)
-        default: try Self.oversizedSharedStrings()
-        }
+        let file =
+            switch kind {
+            case "bomb of 300 MB": try Self.bomb(megabytes: 300)
+            case "bomb of 200 MB": try Self.bomb(megabytes: 200)
+            default: try Self.oversizedSharedStrings()
+            }
         defer { try? FileManager.default.removeItem(at: file) }
         #if os(Linux)
-        #expect(ResidentMemory.current() > 0, "resident memory can be read")
+            #expect(ResidentMemory.current() > 0, "resident memory can be read")
         #endif
         let size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int ?? 0
         #expect(size < 16 << 20, "the file is small (\(size) bytes)")
@@ -516,8 +553,9 @@ struct AttackSuiteInputTests {
             }
             #expect(page?.status == .ok && page?.text.contains(expected) == true, "the page answered \(String(describing: page))")
             #expect(try await Self.tables(t).filter { $0.key != "api_tokens" } == counts.filter { $0.key != "api_tokens" }, "a refused import wrote nothing")
-            #expect(apiGrowth < 150 << 20 && serviceGrowth < 150 << 20 && pageGrowth < 150 << 20,
-                    "memory grew by \(apiGrowth >> 20) MB, \(serviceGrowth >> 20) MB and \(pageGrowth >> 20) MB")
+            #expect(
+                apiGrowth < 150 << 20 && serviceGrowth < 150 << 20 && pageGrowth < 150 << 20,
+                "memory grew by \(apiGrowth >> 20) MB, \(serviceGrowth >> 20) MB and \(pageGrowth >> 20) MB")
         }
     }
 }

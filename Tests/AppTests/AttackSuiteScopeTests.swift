@@ -3,6 +3,7 @@ import Foundation
 import TandemCore
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// The standing attack suite for people in scope: every principal kind asks the endpoints that name people
@@ -67,9 +68,12 @@ import VaporTesting
             "bob": try await t.portalLogin(bob, email: "bobbington@northwind.example", organizationWide: true),
         ]
 
-        let ticket = try await t.ticket(northwind, "Scanner jams", extra: [
-            "contactId": .string(alice), "queueId": .string(queue), "coManagedVisible": true, "assigneeIds": [.string(tarquin.id), .string(zed)],
-        ]).id
+        let ticket = try await t.ticket(
+            northwind, "Scanner jams",
+            extra: [
+                "contactId": .string(alice), "queueId": .string(queue), "coManagedVisible": true, "assigneeIds": [.string(tarquin.id), .string(zed)],
+            ]
+        ).id
         try await t.note(ticket, "Internal: the scanner lease ends in May.", publishTo: "internal")
         let zedToken = try await t.loginCoManaging(zed, "zedekiah")
         try await t.must(.ok, .PATCH, "/api/v1/tickets/\(ticket)", ["status": "inProgress"], as: zedToken)
@@ -96,9 +100,11 @@ import VaporTesting
                     let path = "/api/v1/tickets/\(world.ticket)/audience?publishTo=\(publishTo.rawValue)"
                     bodies.append((path, try await t.get(path, as: token)))
                 }
-                for path in ["/api/v1/tickets/\(world.ticket)/history?limit=200", "/api/v1/organizations/\(world.northwind)/co-management",
-                             "/api/v1/organizations/\(world.contoso)/co-management", "/api/v1/co-managing-teams?limit=200",
-                             "/api/v1/co-managing-teams/\(world.team)"] {
+                for path in [
+                    "/api/v1/tickets/\(world.ticket)/history?limit=200", "/api/v1/organizations/\(world.northwind)/co-management",
+                    "/api/v1/organizations/\(world.contoso)/co-management", "/api/v1/co-managing-teams?limit=200",
+                    "/api/v1/co-managing-teams/\(world.team)",
+                ] {
                     bodies.append((path, try await t.get(path, as: token)))
                 }
                 // Assigning someone hidden answers exactly as assigning no one at all.
@@ -109,8 +115,9 @@ import VaporTesting
                     let unknownRefusal = try await t.patch(path, ["assigneeIds": [.string(unknown)]], as: token)
                     #expect(refusal.status != .ok, "\(principal) assigned \(person.name)")
                     #expect(refusal.status == unknownRefusal.status, "\(principal): assigning \(person.name) vs an unknown id")
-                    #expect(Self.problem(refusal, naming: person.id) == Self.problem(unknownRefusal, naming: unknown),
-                            "\(principal): assigning \(person.name) must read as an unknown id: \(refusal)")
+                    #expect(
+                        Self.problem(refusal, naming: person.id) == Self.problem(unknownRefusal, naming: unknown),
+                        "\(principal): assigning \(person.name) must read as an unknown id: \(refusal)")
                 }
                 for (path, reply) in bodies {
                     #expect(reply.status.code < 500, "\(principal) \(path): \(reply)")
@@ -151,7 +158,9 @@ import VaporTesting
             // Rick sees the refusal reasons of someone he may see.
             let hidden2 = try await t.ticket(world.northwind, "Hidden from co-managing users").id
             let reasons = try await t.patch("/api/v1/tickets/\(hidden2)", ["assigneeIds": [.string(world["nina"].id)]], as: rick)
-            expectProblem(reasons, .unprocessableEntity, field: "assigneeIds", contains: "Ninabelle Comanager cannot be assigned: the ticket's co-managed visibility is off")
+            expectProblem(
+                reasons, .unprocessableEntity, field: "assigneeIds",
+                contains: "Ninabelle Comanager cannot be assigned: the ticket's co-managed visibility is off")
         }
     }
 
@@ -172,14 +181,19 @@ import VaporTesting
             #expect(contacts.flatMap { $0["members"].array }.compactMap { $0["name"].string } == ["Alicette Contact"])
 
             // A level that may read the ticket's items but add none gets no preview.
-            let reader = try await t.create("/api/v1/security-levels", [
-                "name": "Reader", "copyOf": .string(try await t.securityLevelId(.technician)),
-                "permissions": ["ticketScope": "all", "areas": ["tickets": "view", "notes": "view", "timeEntries": "view", "attachments": "view"]],
-            ]).id
-            let viewer = try await t.create("/api/v1/resources", [
-                "username": "viv", "password": .string(TestApp.password), "firstName": "Viv", "lastName": "Viewer", "email": "viv@msp.example",
-                "securityLevelId": .string(reader),
-            ])
+            let reader = try await t.create(
+                "/api/v1/security-levels",
+                [
+                    "name": "Reader", "copyOf": .string(try await t.securityLevelId(.technician)),
+                    "permissions": ["ticketScope": "all", "areas": ["tickets": "view", "notes": "view", "timeEntries": "view", "attachments": "view"]],
+                ]
+            ).id
+            let viewer = try await t.create(
+                "/api/v1/resources",
+                [
+                    "username": "viv", "password": .string(TestApp.password), "firstName": "Viv", "lastName": "Viewer", "email": "viv@msp.example",
+                    "securityLevelId": .string(reader),
+                ])
             let token = try await t.login("viv", TestApp.password)
             #expect(viewer["id"].string != nil)
             expectStatus(try await t.get("/api/v1/tickets/\(world.ticket)", as: token), .ok)
@@ -210,8 +224,9 @@ import VaporTesting
             let (_, token) = try await t.resource("carmen", .administrator, restrictions: [world.contoso])
             let seen = try await t.must(.ok, .GET, setup, as: token)
             #expect(Set(seen["coManagingUserIds"].array.compactMap(\.string)) == [world["omar"].id, world["zed"].id])
-            expectProblem(try await t.send(.PUT, setup, as: token, json: ["coManagingUserIds": [.string(world["nina"].id)]]),
-                          .unprocessableEntity, field: "coManagingUserIds")
+            expectProblem(
+                try await t.send(.PUT, setup, as: token, json: ["coManagingUserIds": [.string(world["nina"].id)]]),
+                .unprocessableEntity, field: "coManagingUserIds")
             // An administrator limited to Northwind edits Northwind's setup without learning of, or dropping, Contoso's team.
             let (_, northwindAdmin) = try await t.resource("nora", .administrator, restrictions: [world.northwind])
             let northwindSetup = "/api/v1/organizations/\(world.northwind)/co-management"
@@ -325,7 +340,8 @@ import VaporTesting
             expectProblem(refused, .unprocessableEntity, field: "organizationId", contains: "no organization with this id")
             #expect(refused.json == (try await t.post("/api/v1/co-managing-users", unknown, as: token)).json, "outside reads as unknown")
             #expect(!refused.text.contains("Contoso"))
-            try await t.create("/api/v1/co-managing-users", try await t.coManagingUserBody("insider", organizationId: world.northwind, queueIds: [queue]), as: token)
+            try await t.create(
+                "/api/v1/co-managing-users", try await t.coManagingUserBody("insider", organizationId: world.northwind, queueIds: [queue]), as: token)
 
             // The wizard's pages offer only Northwind, and refuse Contoso as if it did not exist.
             let nora = try await PageClient.login(t, username: "nora")
@@ -342,9 +358,11 @@ import VaporTesting
             let queue = try await t.queue("Wizard")
             let admin = try await PageClient.login(t, username: "admin")
             let password = "wizard-secret-2026"
-            var form: [(String, String)] = [("organizationId", world.northwind), ("contactMode", "new"), ("firstName", "Wanda"), ("lastName", "Wizard"),
-                                            ("email", "wanda@northwind.example"), ("username", "wanda"), ("queueIds[]", queue),
-                                            ("securityLevelId", try await t.securityLevelId(.coManagedHelpDesk))]
+            var form: [(String, String)] = [
+                ("organizationId", world.northwind), ("contactMode", "new"), ("firstName", "Wanda"), ("lastName", "Wizard"),
+                ("email", "wanda@northwind.example"), ("username", "wanda"), ("queueIds[]", queue),
+                ("securityLevelId", try await t.securityLevelId(.coManagedHelpDesk)),
+            ]
             let confirm = try await admin.post("/admin/co-managing-users/new", form + [("password", password), ("go", "confirm")])
             #expect(confirm.status == .ok, "\(confirm.text.suffix(3000))")
             #expect(confirm.text.contains("wizard-confirm") && !confirm.text.contains(password), "the license step carries no password")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// Every change writes an audit event: who, what, when, before and after (SPEC §4).
@@ -26,7 +27,9 @@ import VaporTesting
                 guard events.count == 3 else { return }
                 let (created, updated, deleted) = (events[0], events[1], events[2])
                 #expect(created["before"].isNull && snapshot(created["after"])?[key] == create[key], "created: after only, \(created)")
-                #expect(snapshot(updated["before"])?[key] == create[key] && snapshot(updated["after"])?[key] == update[key], "updated: before and after, \(updated)")
+                #expect(
+                    snapshot(updated["before"])?[key] == create[key] && snapshot(updated["after"])?[key] == update[key], "updated: before and after, \(updated)"
+                )
                 #expect(snapshot(deleted["before"])?[key] == update[key] && deleted["after"].isNull, "deleted: before only, \(deleted)")
                 checked += 1
             }
@@ -34,28 +37,40 @@ import VaporTesting
             let organizationId = try await t.organization("Contoso")
             let ticketId = try await t.ticket(organizationId).id
             try await audited("organizations", "/api/v1/organizations", create: ["name": "Fabrikam"], update: ["name": "Fabrikam Legal"], changed: "name")
-            try await audited("sites", "/api/v1/sites", create: ["organizationId": .string(organizationId), "name": "HQ", "country": "US"],
-                              update: ["name": "Headquarters"], changed: "name")
-            try await audited("contacts", "/api/v1/contacts", create: ["organizationId": .string(organizationId), "firstName": "Alice", "lastName": "Anders"],
-                              update: ["firstName": "Alicia"], changed: "firstName")
-            try await audited("tickets", "/api/v1/tickets", create: ["organizationId": .string(organizationId), "title": "VPN down"],
-                              update: ["title": "VPN down again"], changed: "title")
-            try await audited("notes", "/api/v1/tickets/\(ticketId)/notes", create: ["body": "Called the user"], update: ["body": "Called the user twice"], changed: "body")
-            try await audited("time_entries", "/api/v1/tickets/\(ticketId)/time-entries", create: ["minutes": 15, "summary": "Call"],
-                              update: ["minutes": 20], changed: "minutes")
-            try await audited("attachments", "/api/v1/tickets/\(ticketId)/attachments",
-                              create: ["filename": "log.txt", "contentType": "text/plain", "content": .string(Data("error 42".utf8).base64EncodedString())],
-                              update: ["filename": "error.log"], changed: "filename")
+            try await audited(
+                "sites", "/api/v1/sites", create: ["organizationId": .string(organizationId), "name": "HQ", "country": "US"],
+                update: ["name": "Headquarters"], changed: "name")
+            try await audited(
+                "contacts", "/api/v1/contacts", create: ["organizationId": .string(organizationId), "firstName": "Alice", "lastName": "Anders"],
+                update: ["firstName": "Alicia"], changed: "firstName")
+            try await audited(
+                "tickets", "/api/v1/tickets", create: ["organizationId": .string(organizationId), "title": "VPN down"],
+                update: ["title": "VPN down again"], changed: "title")
+            try await audited(
+                "notes", "/api/v1/tickets/\(ticketId)/notes", create: ["body": "Called the user"], update: ["body": "Called the user twice"], changed: "body")
+            try await audited(
+                "time_entries", "/api/v1/tickets/\(ticketId)/time-entries", create: ["minutes": 15, "summary": "Call"],
+                update: ["minutes": 20], changed: "minutes")
+            try await audited(
+                "attachments", "/api/v1/tickets/\(ticketId)/attachments",
+                create: ["filename": "log.txt", "contentType": "text/plain", "content": .string(Data("error 42".utf8).base64EncodedString())],
+                update: ["filename": "error.log"], changed: "filename")
             try await audited("queues", "/api/v1/queues", create: ["name": "Escalations"], update: ["name": "Tier 2"], changed: "name")
             try await audited("teams", "/api/v1/teams", create: ["name": "Network"], update: ["name": "Networking"], changed: "name")
             try await audited("roles", "/api/v1/roles", create: ["name": "Engineer", "hourlyRate": 100], update: ["hourlyRate": 110], changed: "hourlyRate")
-            try await audited("internal_locations", "/api/v1/internal-locations", create: ["name": "NOC", "timeZone": "UTC"], update: ["name": "Main NOC"], changed: "name")
+            try await audited(
+                "internal_locations", "/api/v1/internal-locations", create: ["name": "NOC", "timeZone": "UTC"], update: ["name": "Main NOC"], changed: "name")
             let technician = try await t.securityLevelId(.technician)
-            try await audited("security_levels", "/api/v1/security-levels", create: ["name": "Junior", "copyOf": .string(technician)],
-                              update: ["name": "Junior Technician"], changed: "name")
-            try await audited("resources", "/api/v1/resources", create: ["username": "tara", "password": "long-enough-pw", "firstName": "Tara", "lastName": "Tech",
-                                                                        "securityLevelId": .string(technician)],
-                              update: ["firstName": "Tamara"], changed: "firstName")
+            try await audited(
+                "security_levels", "/api/v1/security-levels", create: ["name": "Junior", "copyOf": .string(technician)],
+                update: ["name": "Junior Technician"], changed: "name")
+            try await audited(
+                "resources", "/api/v1/resources",
+                create: [
+                    "username": "tara", "password": "long-enough-pw", "firstName": "Tara", "lastName": "Tech",
+                    "securityLevelId": .string(technician),
+                ],
+                update: ["firstName": "Tamara"], changed: "firstName")
             #expect(checked == 13)
             print("audit: checked create/update/delete events for \(checked) kinds of object on \(TestDatabase.name)")
         }

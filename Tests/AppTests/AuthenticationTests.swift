@@ -2,6 +2,7 @@ import Fluent
 import Foundation
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// Logins, their rate limit, tokens and logout (Appendix A, SPEC §12).
@@ -38,7 +39,8 @@ import VaporTesting
             #expect(retryAfter > 0)
             // The limit is per username: others still log in, and the tenant-domain form counts as the same user.
             _ = try await t.login("admin", TestApp.adminPassword)
-            expectProblem(try await t.post("/api/v1/auth/token", ["username": "TARA@tandem.local", "password": .string(TestApp.password)], as: ""), .tooManyRequests)
+            expectProblem(
+                try await t.post("/api/v1/auth/token", ["username": "TARA@tandem.local", "password": .string(TestApp.password)], as: ""), .tooManyRequests)
         }
     }
 
@@ -55,7 +57,8 @@ import VaporTesting
             // The tenant domain is a system setting.
             try await Setting.query(on: t.db).filter(\.$id == Setting.tenantDomain).set(\.$value, to: "msp.example").update()
             expectStatus(try await t.post("/api/v1/auth/token", ["username": "tara@msp.example", "password": .string(TestApp.password)], as: ""), .ok)
-            expectProblem(try await t.post("/api/v1/auth/token", ["username": "tara@tandem.local", "password": .string(TestApp.password)], as: ""), .unauthorized)
+            expectProblem(
+                try await t.post("/api/v1/auth/token", ["username": "tara@tandem.local", "password": .string(TestApp.password)], as: ""), .unauthorized)
         }
     }
 

@@ -3,6 +3,7 @@ import Spreadsheets
 import TandemCore
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// Client profiles (SPEC §7): one at a time, export, import with a per-row report, and who may do it.
@@ -16,10 +17,12 @@ struct ClientProfileTests {
         try await withApp { app in
             let organization = try await app.organization("Acme")
             let site = try await app.site(organization, "HQ")
-            let created = try await app.profile(site, "Alice", "Able", email: "Alice@Client.Example", extra: [
-                "mobileProvider": "AT&T", "smsGateway": "txt.att.com", "thinClient": true, "notes": "Uses a thin client",
-                "phones": [["number": "5550100", "countryCode": "us", "kind": "office"], ["number": "5550199", "countryCode": "US", "kind": "mobile"]],
-            ])
+            let created = try await app.profile(
+                site, "Alice", "Able", email: "Alice@Client.Example",
+                extra: [
+                    "mobileProvider": "AT&T", "smsGateway": "txt.att.com", "thinClient": true, "notes": "Uses a thin client",
+                    "phones": [["number": "5550100", "countryCode": "us", "kind": "office"], ["number": "5550199", "countryCode": "US", "kind": "mobile"]],
+                ])
             #expect(created["email"].string == "alice@client.example")
             #expect(created["smsGateway"].string == "@txt.att.com")
             #expect(created["phones"][0]["countryCode"].string == "US")
@@ -52,20 +55,34 @@ struct ClientProfileTests {
             let before = try await app.rowCounts()
             let base: JSON = ["siteId": .string(site), "firstName": "A", "lastName": "B"]
             expectProblem(try await app.post("/api/v1/client-profiles", base), .unprocessableEntity, field: "phones", contains: "at least one phone number")
-            expectProblem(try await app.post("/api/v1/client-profiles", base.merging(["phones": [["number": "555-0100", "countryCode": "US"]]])),
-                          .unprocessableEntity, field: "phones[0].number", contains: "contains '-'")
-            expectProblem(try await app.post("/api/v1/client-profiles", base.merging(["phones": [["number": "5550100", "countryCode": "XX"]]])),
-                          .unprocessableEntity, field: "phones[0].countryCode")
-            expectProblem(try await app.post("/api/v1/client-profiles", base.merging(["firstName": "N/A", "phones": [["number": "5550100", "countryCode": "US"]]])),
-                          .unprocessableEntity, field: "firstName", contains: "'N/A' is not accepted")
-            expectProblem(try await app.post("/api/v1/client-profiles", base.merging([
-                "phones": [["number": "5550100", "countryCode": "US", "kind": "office"], ["number": "5550101", "countryCode": "US", "kind": "office"]],
-            ])), .unprocessableEntity, field: "phones[1].number", contains: "only one office number")
-            expectProblem(try await app.post("/api/v1/client-profiles", base.merging(["smsGateway": "not a domain", "phones": [["number": "1", "countryCode": "US"]]])),
-                          .unprocessableEntity, field: "smsGateway")
-            expectProblem(try await app.post("/api/v1/client-profiles", ["siteId": .string(UUID().uuidString), "firstName": "A", "lastName": "B",
-                                                                         "phones": [["number": "1", "countryCode": "US"]]]),
-                          .unprocessableEntity, field: "siteId")
+            expectProblem(
+                try await app.post("/api/v1/client-profiles", base.merging(["phones": [["number": "555-0100", "countryCode": "US"]]])),
+                .unprocessableEntity, field: "phones[0].number", contains: "contains '-'")
+            expectProblem(
+                try await app.post("/api/v1/client-profiles", base.merging(["phones": [["number": "5550100", "countryCode": "XX"]]])),
+                .unprocessableEntity, field: "phones[0].countryCode")
+            expectProblem(
+                try await app.post("/api/v1/client-profiles", base.merging(["firstName": "N/A", "phones": [["number": "5550100", "countryCode": "US"]]])),
+                .unprocessableEntity, field: "firstName", contains: "'N/A' is not accepted")
+            expectProblem(
+                try await app.post(
+                    "/api/v1/client-profiles",
+                    base.merging([
+                        "phones": [
+                            ["number": "5550100", "countryCode": "US", "kind": "office"], ["number": "5550101", "countryCode": "US", "kind": "office"],
+                        ]
+                    ])), .unprocessableEntity, field: "phones[1].number", contains: "only one office number")
+            expectProblem(
+                try await app.post("/api/v1/client-profiles", base.merging(["smsGateway": "not a domain", "phones": [["number": "1", "countryCode": "US"]]])),
+                .unprocessableEntity, field: "smsGateway")
+            expectProblem(
+                try await app.post(
+                    "/api/v1/client-profiles",
+                    [
+                        "siteId": .string(UUID().uuidString), "firstName": "A", "lastName": "B",
+                        "phones": [["number": "1", "countryCode": "US"]],
+                    ]),
+                .unprocessableEntity, field: "siteId")
             #expect(try await app.rowCounts() == before)
         }
     }
@@ -74,9 +91,13 @@ struct ClientProfileTests {
     @Test func handWrittenAuditJSONMatchesTheEncoder() {
         let profiles = [
             ClientProfile(firstName: "Zoë \"Q\" \\ /", lastName: "Line\nbreak\u{1}", email: nil, phones: [], notes: nil),
-            ClientProfile(firstName: "A", lastName: "B", email: "a@b.example", phones: [ProfilePhone(number: "1", countryCode: "US", kind: .office),
-                          ProfilePhone(number: "2", countryCode: "GB", kind: .mobile)], mobileProvider: "AT&T", smsGateway: "@txt.att.com",
-                          thinClient: true, notes: "tab\there 😀"),
+            ClientProfile(
+                firstName: "A", lastName: "B", email: "a@b.example",
+                phones: [
+                    ProfilePhone(number: "1", countryCode: "US", kind: .office),
+                    ProfilePhone(number: "2", countryCode: "GB", kind: .mobile),
+                ], mobileProvider: "AT&T", smsGateway: "@txt.att.com",
+                thinClient: true, notes: "tab\there 😀"),
         ]
         for profile in profiles {
             let dto = ClientProfileDTO(id: UUID(), organizationId: UUID(), siteId: UUID(), profile)
@@ -110,7 +131,8 @@ struct ClientProfileTests {
                     for (name, id) in ids { text = text.replacingOccurrences(of: "{{\(name)}}", with: id) }
                     data = Data(text.utf8)
                 }
-                let expected = JSON.parse(try Data(contentsOf: Self.fixtures.appendingPathComponent(file.replacingOccurrences(of: ".csv", with: ".expected.json"))))!
+                let expected = JSON.parse(
+                    try Data(contentsOf: Self.fixtures.appendingPathComponent(file.replacingOccurrences(of: ".csv", with: ".expected.json"))))!
                 let before = try await app.rowCounts()
                 let reply = try await app.importProfiles(site, data)
                 if let refusal = expected["refused"].string {
@@ -173,11 +195,11 @@ struct ClientProfileTests {
         try await withApp { app in
             let site = try await app.site(try await app.organization("Acme"), "HQ")
             let csv = """
-            First Name,Last Name,Email,Office Phone,Office Phone Country,Mobile Phone,Mobile Phone Country,SMS Gateway,Thin Client
-            Ann,Email,ann@client.example,5550100,US,5550101,US,'@txt.att.com,Y
-            Ned,Noemail,,5550102,US,,,,N
+                First Name,Last Name,Email,Office Phone,Office Phone Country,Mobile Phone,Mobile Phone Country,SMS Gateway,Thin Client
+                Ann,Email,ann@client.example,5550100,US,5550101,US,'@txt.att.com,Y
+                Ned,Noemail,,5550102,US,,,,N
 
-            """
+                """
             #expect(ReportCounts(try await app.importReport(site, csv: csv)) == ReportCounts(added: 2))
             let eventsBefore = try await app.count("audit_events")
             #expect(ReportCounts(try await app.importReport(site, csv: csv)) == ReportCounts(unchanged: 2))
@@ -226,8 +248,11 @@ struct ClientProfileTests {
     @Test func deleteAndThinClientTakeExactlyYOrN() async throws {
         try await withApp { app in
             let site = try await app.site(try await app.organization("Acme"), "HQ")
-            let ids = [try await app.profile(site, "Yes", "Word").id, try await app.profile(site, "Small", "Y").id, try await app.profile(site, "Capital", "Y").id]
-            let csv = "Id,First Name,Last Name,Office Phone,Office Phone Country,Thin Client,Delete\n\(ids[0]),,,,,,yes\n\(ids[1]),,,,,,y\n\(ids[2]),,,,,,Y\n"
+            let ids = [
+                try await app.profile(site, "Yes", "Word").id, try await app.profile(site, "Small", "Y").id, try await app.profile(site, "Capital", "Y").id,
+            ]
+            let csv =
+                "Id,First Name,Last Name,Office Phone,Office Phone Country,Thin Client,Delete\n\(ids[0]),,,,,,yes\n\(ids[1]),,,,,,y\n\(ids[2]),,,,,,Y\n"
                 + ",Thin,Lower,5550101,US,y,\n,Thin,Upper,5550102,US,Y,N\n"
             let report = try await app.importReport(site, csv: csv)
             #expect(ReportCounts(report) == ReportCounts(added: 1, deleted: 1, failed: 3), "\(report)")
@@ -248,7 +273,8 @@ struct ClientProfileTests {
             let onTicket = try await app.profile(site, "Tess", "Ticket").id
             let free = try await app.profile(site, "Fred", "Free").id
             try await app.ticket(organization, extra: ["contactId": .string(onTicket)])
-            let report = try await app.importReport(site, csv: "Id,First Name,Last Name,Office Phone,Office Phone Country,Delete\n\(onTicket),,,,,Y\n\(free),,,,,Y\n")
+            let report = try await app.importReport(
+                site, csv: "Id,First Name,Last Name,Office Phone,Office Phone Country,Delete\n\(onTicket),,,,,Y\n\(free),,,,,Y\n")
             #expect(ReportCounts(report) == ReportCounts(deleted: 1, failed: 1))
             #expect(report["failures"][0]["row"].int == 2)
             #expect(report["failures"][0]["reason"].string?.contains("tickets") == true)
@@ -263,9 +289,11 @@ struct ClientProfileTests {
     func exportThenImportUnchangedReportsNoChanges(format: String) async throws {
         try await withApp { app in
             let site = try await app.site(try await app.organization("Acme"), "HQ")
-            try await app.profile(site, "=cmd|' /C calc'!A0", "+Plus", email: "formula@client.example", extra: [
-                "smsGateway": "@txt.att.com", "notes": "line one\nline two, \"quoted\"", "mobileProvider": "-Dash",
-            ])
+            try await app.profile(
+                site, "=cmd|' /C calc'!A0", "+Plus", email: "formula@client.example",
+                extra: [
+                    "smsGateway": "@txt.att.com", "notes": "line one\nline two, \"quoted\"", "mobileProvider": "-Dash",
+                ])
             try await app.profile(site, "'=Already", "Apostrophe", extra: ["notes": "'just an apostrophe"])
             try await app.profile(site, "Zoë", "Ünal", phone: "4930123456", country: "DE", extra: ["thinClient": true])
             let export = try await app.exportProfiles(site, format: format)
@@ -353,7 +381,8 @@ struct ClientProfileTests {
             // Co-managed Help Desk may add and edit but not delete: delete rows fail one by one.
             let created = try await app.get("/api/v1/client-profiles?siteId=\(mySite)", as: helpDeskToken).json.ids
             try #require(created.count == 1)
-            let deleting = try await app.importProfiles(mySite, csv: "Id,First Name,Last Name,Office Phone,Office Phone Country,Delete\n\(created[0]),,,,,Y\n", as: helpDeskToken)
+            let deleting = try await app.importProfiles(
+                mySite, csv: "Id,First Name,Last Name,Office Phone,Office Phone Country,Delete\n\(created[0]),,,,,Y\n", as: helpDeskToken)
             #expect(ReportCounts(deleting.json) == ReportCounts(failed: 1))
             #expect(deleting.json["failures"][0]["reason"].string?.contains("does not allow deleting") == true)
             // Co-managed Basic sees contacts but may not import.
@@ -368,8 +397,10 @@ struct ClientProfileTests {
                 #expect(try await app.get("/api/v1/client-profiles", as: token).json.ids.contains(theirProfile) == false)
             }
             // An id from another site in a file fails the row with the same words as an unknown id.
-            let probe = try await app.importProfiles(mySite, csv: "Id,First Name,Last Name,Office Phone,Office Phone Country\n\(theirProfile),X,Y,1,US\n", as: restricted.token)
-            #expect(probe.json["failures"][0]["reason"].string == "no profile with the id '\(theirProfile)' at this site; leave the Id empty to add a new profile")
+            let probe = try await app.importProfiles(
+                mySite, csv: "Id,First Name,Last Name,Office Phone,Office Phone Country\n\(theirProfile),X,Y,1,US\n", as: restricted.token)
+            #expect(
+                probe.json["failures"][0]["reason"].string == "no profile with the id '\(theirProfile)' at this site; leave the Id empty to add a new profile")
             #expect(try await app.get("/api/v1/client-profiles/\(theirProfile)").json["firstName"].string == "Bea")
         }
     }
@@ -377,12 +408,14 @@ struct ClientProfileTests {
     @Test func badUploadsAreRefusedClearly() async throws {
         try await withApp { app in
             let site = try await app.site(try await app.organization("Acme"), "HQ")
-            expectProblem(try await app.importProfiles(site, Data("PK\u{3}\u{4}garbage".utf8), format: "xlsx"), .unprocessableEntity, field: "file", contains: "XLSX")
+            expectProblem(
+                try await app.importProfiles(site, Data("PK\u{3}\u{4}garbage".utf8), format: "xlsx"), .unprocessableEntity, field: "file", contains: "XLSX")
             let reply = try await app.send(.POST, "/api/v1/sites/\(site)/client-profiles/import", raw: "{}", headers: ["Content-Type": "application/json"])
             expectProblem(reply, .unsupportedMediaType)
             expectProblem(try await app.get("/api/v1/sites/\(site)/client-profiles/export?format=pdf"), .unprocessableEntity, field: "format")
-            expectProblem(try await app.send(.POST, "/api/v1/sites/\(site)/client-profiles/import?format=csv&dryRun=maybe", raw: "x"),
-                          .unprocessableEntity, field: "dryRun")
+            expectProblem(
+                try await app.send(.POST, "/api/v1/sites/\(site)/client-profiles/import?format=csv&dryRun=maybe", raw: "x"),
+                .unprocessableEntity, field: "dryRun")
         }
     }
 }
@@ -397,8 +430,10 @@ enum LibreOfficeCheck {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         // UTF-8 (76), comma, double quotes; its own profile directory so parallel runs do not collide.
-        process.arguments = ["-env:UserInstallation=file://\(folder.path)/profile", "--headless", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76",
-                             "--outdir", folder.appendingPathComponent("out").path, file.path]
+        process.arguments = [
+            "-env:UserInstallation=file://\(folder.path)/profile", "--headless", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76",
+            "--outdir", folder.appendingPathComponent("out").path, file.path,
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

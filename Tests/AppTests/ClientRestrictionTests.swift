@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// Client restrictions (SPEC §2, §3): a resource limited to some organizations gets 404, never 403,
@@ -33,7 +34,9 @@ import VaporTesting
         var organization = existing ?? ""
         if existing == nil { organization = try await t.organization(organizationName) }
         let site = try await t.site(organization, "\(word) site")
-        let contact = try await t.contact(organization, word, email: "\(word.lowercased())-\(UUID().uuidString.prefix(6))@example.com", extra: ["siteId": .string(site), "phones": [["number": "5550100", "countryCode": "US"]]])
+        let contact = try await t.contact(
+            organization, word, email: "\(word.lowercased())-\(UUID().uuidString.prefix(6))@example.com",
+            extra: ["siteId": .string(site), "phones": [["number": "5550100", "countryCode": "US"]]])
         let ticket = try await t.ticket(organization, "\(word) printer jammed", extra: ["siteId": .string(site), "contactId": .string(contact)]).id
         let note = try await t.note(ticket, "\(word) note", publishTo: "all").id
         let event = try #require(try await t.auditEvents(entityId: ticket).first)
@@ -85,12 +88,14 @@ import VaporTesting
                     check(who, object, "delete", .status(.notFound), try await t.delete(path, as: token))
                 }
                 check(who, "ticket", "list", .listed(false), listed: try await allIds(t, "/api/v1/tickets", as: token), outside.ticket)
-                check(who, "ticket", "list filtered by its organization", .listed(false),
-                      listed: try await allIds(t, "/api/v1/tickets?organizationId=\(outside.organization)", as: token), outside.ticket)
+                check(
+                    who, "ticket", "list filtered by its organization", .listed(false),
+                    listed: try await allIds(t, "/api/v1/tickets?organizationId=\(outside.organization)", as: token), outside.ticket)
                 check(who, "organization", "list", .listed(false), listed: try await allIds(t, "/api/v1/organizations", as: token), outside.organization)
                 check(who, "site", "list", .listed(false), listed: try await allIds(t, "/api/v1/sites", as: token), outside.site)
-                check(who, "site", "list filtered by its organization", .listed(false),
-                      listed: try await allIds(t, "/api/v1/sites?organizationId=\(outside.organization)", as: token), outside.site)
+                check(
+                    who, "site", "list filtered by its organization", .listed(false),
+                    listed: try await allIds(t, "/api/v1/sites?organizationId=\(outside.organization)", as: token), outside.site)
                 check(who, "contact", "list", .listed(false), listed: try await allIds(t, "/api/v1/contacts", as: token), outside.contact)
                 check(who, "note", "list", .status(.notFound), try await t.get("\(ticketPath)/notes", as: token))
                 check(who, "time entries", "list", .status(.notFound), try await t.get("\(ticketPath)/time-entries", as: token))
@@ -124,8 +129,9 @@ import VaporTesting
                     }
                 }
                 check(who, "note", "create", .status(.notFound), try await t.post("\(ticketPath)/notes", ["body": "x"], as: token))
-                check(who, "ticket", "assign to an outside contact", .status(.unprocessableEntity),
-                      try await t.post("/api/v1/tickets", ["organizationId": .string(inside), "title": "x", "contactId": .string(outside.contact)], as: token))
+                check(
+                    who, "ticket", "assign to an outside contact", .status(.unprocessableEntity),
+                    try await t.post("/api/v1/tickets", ["organizationId": .string(inside), "title": "x", "contactId": .string(outside.contact)], as: token))
             }
             #expect(try await t.rowCounts() == countsBefore, "nothing outside was changed")
 
@@ -137,9 +143,15 @@ import VaporTesting
                 let objects: [(String, String, JSON, update: HTTPStatus, delete: HTTPStatus)] = [
                     ("note", "\(ticketPath)/notes/\(mine.note)", ["body": "updated"], .ok, .noContent),
                     ("contact", "/api/v1/contacts/\(mine.contact)", ["firstName": "Updated"], .ok, administrator ? .conflict : .forbidden),
-                    ("site", "/api/v1/sites/\(mine.site)", ["name": .string("Updated site \(who)")], administrator ? .ok : .forbidden, administrator ? .conflict : .forbidden),
+                    (
+                        "site", "/api/v1/sites/\(mine.site)", ["name": .string("Updated site \(who)")], administrator ? .ok : .forbidden,
+                        administrator ? .conflict : .forbidden
+                    ),
                     ("ticket", ticketPath, ["title": "Updated"], .ok, administrator ? .noContent : .forbidden),
-                    ("organization", "/api/v1/organizations/\(inside)", ["name": .string("Northwind \(who)")], administrator ? .ok : .forbidden, administrator ? .conflict : .forbidden),
+                    (
+                        "organization", "/api/v1/organizations/\(inside)", ["name": .string("Northwind \(who)")], administrator ? .ok : .forbidden,
+                        administrator ? .conflict : .forbidden
+                    ),
                 ]
                 check(who, "ticket", "list", .listed(true), listed: try await allIds(t, "/api/v1/tickets", as: token), mine.ticket)
                 check(who, "organization", "list", .listed(true), listed: try await allIds(t, "/api/v1/organizations", as: token), inside)
@@ -151,7 +163,8 @@ import VaporTesting
                 check(who, "contact", "search", .listed(true), listed: search["contacts"].ids, mine.contact)
                 check(who, "audit event", "get", .status(.ok), try await t.get("/api/v1/audit-events/\(mine.auditEvent)", as: token))
                 // A note of a hidden ticket stays hidden when asked for through a visible ticket.
-                check(who, "outside note", "get through an inside ticket", .status(.notFound), try await t.get("\(ticketPath)/notes/\(outside.note)", as: token))
+                check(
+                    who, "outside note", "get through an inside ticket", .status(.notFound), try await t.get("\(ticketPath)/notes/\(outside.note)", as: token))
                 for (object, path, body, _, _) in objects {
                     check(who, object, "get", .status(.ok), try await t.get(path, as: token))
                 }
@@ -199,8 +212,13 @@ import VaporTesting
             expectStatus(try await t.patch("/api/v1/resources/\(rickId)", ["clientRestrictions": nil]), .ok)
             expectStatus(try await t.get("/api/v1/tickets/\(ticket)", as: rick), .ok)
             // Restricted staff cannot create organizations: a new one would be outside their restrictions.
-            expectStatus(try await t.patch("/api/v1/resources/\(rickId)", ["securityLevelId": .string(try await t.securityLevelId(.administrator)),
-                                                                           "clientRestrictions": [.string(northwind)]]), .ok)
+            expectStatus(
+                try await t.patch(
+                    "/api/v1/resources/\(rickId)",
+                    [
+                        "securityLevelId": .string(try await t.securityLevelId(.administrator)),
+                        "clientRestrictions": [.string(northwind)],
+                    ]), .ok)
             expectProblem(try await t.post("/api/v1/organizations", ["name": "Rick's own"], as: rick), .forbidden)
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import TandemCore
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// Deactivating co-management (SPEC §2): refusals, each consequence, the dry run, the rollback.
@@ -50,7 +51,8 @@ import VaporTesting
         for ticketId in [direct, mixed, hidden] {
             for publishTo in ["internal", "internalAndCoManaged", "all"] {
                 try await t.note(ticketId, "Note \(publishTo)", publishTo: publishTo)
-                try await t.create("/api/v1/tickets/\(ticketId)/time-entries", ["minutes": 30, "summary": .string("Work \(publishTo)"), "publishTo": .string(publishTo)])
+                try await t.create(
+                    "/api/v1/tickets/\(ticketId)/time-entries", ["minutes": 30, "summary": .string("Work \(publishTo)"), "publishTo": .string(publishTo)])
             }
         }
         let brokenRule = try await t.workflowRule("Notify Nina on new tickets", referencing: [user, technician])
@@ -58,8 +60,9 @@ import VaporTesting
         if deactivateUser {
             try await t.must(.ok, .PATCH, "/api/v1/co-managing-users/\(user)", ["active": false])
         }
-        return World(organizations: [northwind, contoso], neverCoManaged: fabrikam, user: user, username: "nina", team: team, technician: technician,
-                     onlyCoManaging: [direct, throughTeam], mixed: mixed, mspOnly: mspOnly, hidden: hidden, brokenRule: brokenRule, keptRule: keptRule)
+        return World(
+            organizations: [northwind, contoso], neverCoManaged: fabrikam, user: user, username: "nina", team: team, technician: technician,
+            onlyCoManaging: [direct, throughTeam], mixed: mixed, mspOnly: mspOnly, hidden: hidden, brokenRule: brokenRule, keptRule: keptRule)
     }
 
     /// Everything deactivation may touch, as the API and the tables show it.
@@ -82,13 +85,15 @@ import VaporTesting
         var items: [String: [JSON]] = [:]
         for ticket in world.tickets {
             tickets[ticket] = try await t.get("/api/v1/tickets/\(ticket)").json
-            items[ticket] = try await t.get("/api/v1/tickets/\(ticket)/notes?limit=200").json["items"].array
+            items[ticket] =
+                try await t.get("/api/v1/tickets/\(ticket)/notes?limit=200").json["items"].array
                 + t.get("/api/v1/tickets/\(ticket)/time-entries?limit=200").json["items"].array
         }
         let broken = Set(try await WorkflowRule.query(on: t.db).filter(\.$broken == true).all().map { $0.id!.uuidString })
         let events = try await AuditEvent.query(on: t.db).filter(\.$action == "deactivated").filter(\.$entityType == "co_management").count()
-        return Snapshot(systemEnabled: try await t.get("/api/v1/co-management").json["enabled"] == true, organizations: organizations, tickets: tickets,
-                        items: items, associations: try await t.count("co_managed_associations"), brokenRules: broken, deactivatedEvents: events)
+        return Snapshot(
+            systemEnabled: try await t.get("/api/v1/co-management").json["enabled"] == true, organizations: organizations, tickets: tickets,
+            items: items, associations: try await t.count("co_managed_associations"), brokenRules: broken, deactivatedEvents: events)
     }
 
     enum Consequence: String, CaseIterable, Sendable {
@@ -228,7 +233,9 @@ import VaporTesting
             let world = try await Self.world(t)
             let before = try await Self.snapshot(t, world)
             let admin = try await t.adminPrincipal()
-            let tables = [Organization.schema, TicketAssignee.schema, "tickets", CoManagedAssociation.schema, WorkflowRule.schema, Setting.schema, AuditEvent.schema]
+            let tables = [
+                Organization.schema, TicketAssignee.schema, "tickets", CoManagedAssociation.schema, WorkflowRule.schema, Setting.schema, AuditEvent.schema,
+            ]
 
             var failures = 0
             while true {
@@ -325,7 +332,8 @@ import VaporTesting
 
     static func setup(_ t: TestApp) async throws -> Setup {
         try await t.setCoManagement(enabled: true)
-        return Setup(organization: try await t.coManagedOrganization("Northwind"), other: try await t.organization("Contoso"), queue: try await t.queue("Service Desk"))
+        return Setup(
+            organization: try await t.coManagedOrganization("Northwind"), other: try await t.organization("Contoso"), queue: try await t.queue("Service Desk"))
     }
 
     @Test func theWizardStartsFromAnExistingContact() async throws {
@@ -353,8 +361,9 @@ import VaporTesting
         try await withApp { t in
             let s = try await Self.setup(t)
             let site = try await t.site(s.organization, "Head office")
-            let body = try await t.coManagingUserBody("nina", organizationId: s.organization, queueIds: [s.queue],
-                                                      extra: ["contact": ["firstName": "Nina", "lastName": "Novak", "email": "nina@northwind.example", "siteId": .string(site)]])
+            let body = try await t.coManagingUserBody(
+                "nina", organizationId: s.organization, queueIds: [s.queue],
+                extra: ["contact": ["firstName": "Nina", "lastName": "Novak", "email": "nina@northwind.example", "siteId": .string(site)]])
 
             let user = try await t.create("/api/v1/co-managing-users", body)
 
@@ -371,11 +380,14 @@ import VaporTesting
             let before = try await t.rowCounts()
             let usersBefore = try await t.count("co_managing_users")
             let failing: [(JSON, HTTPStatus)] = [
-                (["username": "ursula"], .conflict),                                   // taken by a resource
-                (["username": "nina"], .conflict),                                     // taken by a co-managing user
-                (["roleIds": [.string(UUID().uuidString)]], .unprocessableEntity),     // unknown role
-                (["confirmLicense": false], .conflict),                                // license not confirmed
-                (["contact": ["firstName": "Olga", "lastName": "Other", "email": "olga@northwind.example", "siteId": .string(UUID().uuidString)]], .unprocessableEntity),
+                (["username": "ursula"], .conflict),  // taken by a resource
+                (["username": "nina"], .conflict),  // taken by a co-managing user
+                (["roleIds": [.string(UUID().uuidString)]], .unprocessableEntity),  // unknown role
+                (["confirmLicense": false], .conflict),  // license not confirmed
+                (
+                    ["contact": ["firstName": "Olga", "lastName": "Other", "email": "olga@northwind.example", "siteId": .string(UUID().uuidString)]],
+                    .unprocessableEntity
+                ),
             ]
             for (change, status) in failing {
                 let reply = try await t.post("/api/v1/co-managing-users", body.merging(["username": "olga"]).merging(change))
@@ -390,9 +402,13 @@ import VaporTesting
             let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
                 for index in 0..<4 {
                     group.addTask {
-                        try await t.post("/api/v1/co-managing-users", body.merging([
-                            "username": "race", "contact": ["firstName": "Racer", "lastName": .string("No\(index)"), "email": .string("racer\(index)@northwind.example")],
-                        ])).status
+                        try await t.post(
+                            "/api/v1/co-managing-users",
+                            body.merging([
+                                "username": "race",
+                                "contact": ["firstName": "Racer", "lastName": .string("No\(index)"), "email": .string("racer\(index)@northwind.example")],
+                            ])
+                        ).status
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -413,26 +429,32 @@ import VaporTesting
             let before = try await t.rowCounts()
 
             // The organization must have co-management on.
-            expectProblem(try await t.post("/api/v1/co-managing-users", body.merging(["organizationId": .string(s.other)])),
-                          .unprocessableEntity, field: "organizationId", contains: "co-management is not enabled")
+            expectProblem(
+                try await t.post("/api/v1/co-managing-users", body.merging(["organizationId": .string(s.other)])),
+                .unprocessableEntity, field: "organizationId", contains: "co-management is not enabled")
             // The contact's primary email is required, and the contact must be of the organization.
-            expectProblem(try await t.post("/api/v1/co-managing-users", body.merging(["contact": nil, "contactId": .string(withoutEmail)])),
-                          .unprocessableEntity, field: "contactId", contains: "email")
-            expectProblem(try await t.post("/api/v1/co-managing-users", body.merging(["contact": nil, "contactId": .string(otherContact)])),
-                          .unprocessableEntity, field: "contactId")
-            expectProblem(try await t.post("/api/v1/co-managing-users", body.merging(["contact": ["firstName": "Nina", "lastName": "Novak"]])),
-                          .unprocessableEntity, field: "contact.email")
+            expectProblem(
+                try await t.post("/api/v1/co-managing-users", body.merging(["contact": nil, "contactId": .string(withoutEmail)])),
+                .unprocessableEntity, field: "contactId", contains: "email")
+            expectProblem(
+                try await t.post("/api/v1/co-managing-users", body.merging(["contact": nil, "contactId": .string(otherContact)])),
+                .unprocessableEntity, field: "contactId")
+            expectProblem(
+                try await t.post("/api/v1/co-managing-users", body.merging(["contact": ["firstName": "Nina", "lastName": "Novak"]])),
+                .unprocessableEntity, field: "contact.email")
             // Usernames: at most 32 characters, unique across co-managing users and resources, case-insensitively.
-            expectProblem(try await t.post("/api/v1/co-managing-users", body.merging(["username": .string(String(repeating: "n", count: 33))])),
-                          .unprocessableEntity, field: "username")
+            expectProblem(
+                try await t.post("/api/v1/co-managing-users", body.merging(["username": .string(String(repeating: "n", count: 33))])),
+                .unprocessableEntity, field: "username")
             expectProblem(try await t.post("/api/v1/co-managing-users", body.merging(["username": "Ursula"])), .conflict, contains: "taken")
             expectProblem(try await t.post("/api/v1/co-managing-users", body.merging(["username": "admin"])), .conflict, contains: "taken")
             // At least one queue.
             expectProblem(try await t.post("/api/v1/co-managing-users", body.merging(["queueIds": []])), .unprocessableEntity, field: "queueIds")
             expectProblem(try await t.post("/api/v1/co-managing-users", body.merging(["queueIds": nil])), .unprocessableEntity, field: "queueIds")
             // A co-managed security level.
-            expectProblem(try await t.post("/api/v1/co-managing-users", body.merging(["securityLevelId": .string(try await t.securityLevelId(.technician))])),
-                          .unprocessableEntity, field: "securityLevelId")
+            expectProblem(
+                try await t.post("/api/v1/co-managing-users", body.merging(["securityLevelId": .string(try await t.securityLevelId(.technician))])),
+                .unprocessableEntity, field: "securityLevelId")
             #expect(try await t.rowCounts() == before, "refusals write nothing")
 
             // 32 characters are fine, and the user logs in as username@<tenant domain>.
@@ -443,15 +465,17 @@ import VaporTesting
             // Logging time needs a role.
             let ticket = try await t.ticket(s.organization, "Printer", extra: ["coManagedVisible": true]).id
             try await t.setUp(s.organization, users: [user.id])
-            expectProblem(try await t.post("/api/v1/tickets/\(ticket)/time-entries", ["minutes": 10, "summary": "Checked"], as: token),
-                          .unprocessableEntity, field: "roleId", contains: "needs a role")
+            expectProblem(
+                try await t.post("/api/v1/tickets/\(ticket)/time-entries", ["minutes": 10, "summary": "Checked"], as: token),
+                .unprocessableEntity, field: "roleId", contains: "needs a role")
             let engineer = try await t.role("Engineer")
             let architect = try await t.role("Architect", hourlyRate: 200)
             try await t.must(.ok, .PATCH, "/api/v1/co-managing-users/\(user.id)", ["roleIds": [.string(engineer)]])
             let entry = try await t.create("/api/v1/tickets/\(ticket)/time-entries", ["minutes": 10, "summary": "Checked"], as: token)
             #expect(entry["roleId"] == .string(engineer), "their only role")
-            expectProblem(try await t.post("/api/v1/tickets/\(ticket)/time-entries", ["minutes": 10, "summary": "x", "roleId": .string(architect)], as: token),
-                          .unprocessableEntity, field: "roleId", contains: "one of your roles")
+            expectProblem(
+                try await t.post("/api/v1/tickets/\(ticket)/time-entries", ["minutes": 10, "summary": "x", "roleId": .string(architect)], as: token),
+                .unprocessableEntity, field: "roleId", contains: "one of your roles")
         }
     }
 
@@ -494,12 +518,15 @@ import VaporTesting
             let second = try await t.coManagedOrganization("Fabrikam")
             let user = try await t.coManagingUser("nina", organizationId: s.organization, queueIds: [s.queue])
 
-            expectProblem(try await t.patch("/api/v1/co-managing-users/\(user.id)", ["organizationId": .string(second)]), .unprocessableEntity, field: "organizationId")
-            expectProblem(try await t.patch("/api/v1/co-managing-users/\(user.id)", ["contactId": .string(UUID().uuidString)]), .unprocessableEntity, field: "contactId")
+            expectProblem(
+                try await t.patch("/api/v1/co-managing-users/\(user.id)", ["organizationId": .string(second)]), .unprocessableEntity, field: "organizationId")
+            expectProblem(
+                try await t.patch("/api/v1/co-managing-users/\(user.id)", ["contactId": .string(UUID().uuidString)]), .unprocessableEntity, field: "contactId")
 
             #expect(try await t.get("/api/v1/co-managing-users/\(user.id)").json["organizationId"] == .string(s.organization))
             // Naming the same organization is no change, and other fields stay editable.
-            let edited = try await t.must(.ok, .PATCH, "/api/v1/co-managing-users/\(user.id)", ["organizationId": .string(s.organization), "username": "nina.novak"])
+            let edited = try await t.must(
+                .ok, .PATCH, "/api/v1/co-managing-users/\(user.id)", ["organizationId": .string(s.organization), "username": "nina.novak"])
             #expect(edited["username"] == "nina.novak")
             expectProblem(try await t.patch("/api/v1/co-managing-users/\(user.id)", ["queueIds": []]), .unprocessableEntity, field: "queueIds")
         }
@@ -510,20 +537,27 @@ import VaporTesting
             let helpDesk = try await t.securityLevelId(.coManagedHelpDesk)
             let permissions: JSON = ["ticketScope": "all", "areas": ["tickets": "edit"], "admin": ["manageUsers"]]
 
-            expectProblem(try await t.post("/api/v1/security-levels", ["name": "Client IT admin", "copyOf": .string(helpDesk), "permissions": permissions]),
-                          .unprocessableEntity, field: "permissions.admin", contains: "manageUsers")
-            expectProblem(try await t.post("/api/v1/security-levels", ["name": "Client IT admin", "coManaged": true, "permissions": permissions]),
-                          .unprocessableEntity, field: "permissions.admin")
+            expectProblem(
+                try await t.post("/api/v1/security-levels", ["name": "Client IT admin", "copyOf": .string(helpDesk), "permissions": permissions]),
+                .unprocessableEntity, field: "permissions.admin", contains: "manageUsers")
+            expectProblem(
+                try await t.post("/api/v1/security-levels", ["name": "Client IT admin", "coManaged": true, "permissions": permissions]),
+                .unprocessableEntity, field: "permissions.admin")
             for admin in AdminPermission.allCases {
-                let reply = try await t.post("/api/v1/security-levels", ["name": "Try", "copyOf": .string(helpDesk),
-                                                                         "permissions": ["ticketScope": "all", "admin": [.string(admin.rawValue)]]])
+                let reply = try await t.post(
+                    "/api/v1/security-levels",
+                    [
+                        "name": "Try", "copyOf": .string(helpDesk),
+                        "permissions": ["ticketScope": "all", "admin": [.string(admin.rawValue)]],
+                    ])
                 expectProblem(reply, .unprocessableEntity, field: "permissions.admin", contains: admin.rawValue)
             }
             // A copy without them is fine; adding one later is refused the same way.
             let copy = try await t.create("/api/v1/security-levels", ["name": "Client IT", "copyOf": .string(helpDesk)])
             #expect(copy["coManaged"] == true)
             #expect(copy["systemKey"].isNull)
-            expectProblem(try await t.patch("/api/v1/security-levels/\(copy.id)", ["permissions": permissions]), .unprocessableEntity, field: "permissions.admin")
+            expectProblem(
+                try await t.patch("/api/v1/security-levels/\(copy.id)", ["permissions": permissions]), .unprocessableEntity, field: "permissions.admin")
             // An MSP level may hold them; the system levels cannot be edited at all.
             expectStatus(try await t.post("/api/v1/security-levels", ["name": "MSP admin", "coManaged": false, "permissions": permissions]), .created)
             expectProblem(try await t.patch("/api/v1/security-levels/\(helpDesk)", ["name": "Renamed"]), .conflict)
@@ -558,14 +592,20 @@ import VaporTesting
                 #expect(try await t.assignees(ticket) == [])
             }
             // Creating is checked the same way.
-            expectProblem(try await t.post("/api/v1/tickets", ["organizationId": .string(notAssociated), "title": "x", "coManagedVisible": true,
-                                                               "assigneeIds": [.string(user)]]), .unprocessableEntity, field: "assigneeIds", contains: "not associated")
+            expectProblem(
+                try await t.post(
+                    "/api/v1/tickets",
+                    [
+                        "organizationId": .string(notAssociated), "title": "x", "coManagedVisible": true,
+                        "assigneeIds": [.string(user)],
+                    ]), .unprocessableEntity, field: "assigneeIds", contains: "not associated")
 
             // When all three hold, the assignment is accepted; hiding the ticket afterwards is refused while the user holds it.
             let good = try await ticket(s.organization, visible: true)
             #expect(try await t.must(.ok, .PATCH, "/api/v1/tickets/\(good)", ["assigneeIds": [.string(user)]])["assigneeIds"] == JSON([user]))
-            expectProblem(try await t.patch("/api/v1/tickets/\(good)", ["coManagedVisible": false]), .unprocessableEntity,
-                          field: "assigneeIds", contains: "co-managed visibility is off")
+            expectProblem(
+                try await t.patch("/api/v1/tickets/\(good)", ["coManagedVisible": false]), .unprocessableEntity,
+                field: "assigneeIds", contains: "co-managed visibility is off")
             // Through a team works like a direct association.
             let team = try await t.coManagingTeam("Client IT", members: [user])
             try await t.setUp(notAssociated, teams: [team])
@@ -615,17 +655,25 @@ import VaporTesting
 
             let note = try await t.note(ticket, "Restarted the spooler", as: token)
             let entry = try await t.create("/api/v1/tickets/\(ticket)/time-entries", ["minutes": 15, "summary": "Spooler", "roleId": .string(role)], as: token)
-            let attachment = try await t.create("/api/v1/tickets/\(ticket)/attachments", ["filename": "log.txt", "contentType": "text/plain", "content": .string(file)], as: token)
+            let attachment = try await t.create(
+                "/api/v1/tickets/\(ticket)/attachments", ["filename": "log.txt", "contentType": "text/plain", "content": .string(file)], as: token)
 
             #expect(note["publishTo"] == "internalAndCoManaged")
             #expect(note["authorKind"] == "coManagingUser")
             #expect(entry["publishTo"] == "internalAndCoManaged")
             #expect(attachment["publishTo"] == "internalAndCoManaged")
-            expectProblem(try await t.post("/api/v1/tickets/\(ticket)/notes", ["body": "x", "publishTo": "internal"], as: token), .unprocessableEntity, field: "publishTo")
-            expectProblem(try await t.post("/api/v1/tickets/\(ticket)/time-entries", ["minutes": 5, "summary": "x", "roleId": .string(role), "publishTo": "internal"], as: token),
-                          .unprocessableEntity, field: "publishTo")
-            expectProblem(try await t.post("/api/v1/tickets/\(ticket)/attachments", ["filename": "x.txt", "contentType": "text/plain", "content": .string(file), "publishTo": "internal"], as: token),
-                          .unprocessableEntity, field: "publishTo")
+            expectProblem(
+                try await t.post("/api/v1/tickets/\(ticket)/notes", ["body": "x", "publishTo": "internal"], as: token), .unprocessableEntity, field: "publishTo"
+            )
+            expectProblem(
+                try await t.post(
+                    "/api/v1/tickets/\(ticket)/time-entries", ["minutes": 5, "summary": "x", "roleId": .string(role), "publishTo": "internal"], as: token),
+                .unprocessableEntity, field: "publishTo")
+            expectProblem(
+                try await t.post(
+                    "/api/v1/tickets/\(ticket)/attachments",
+                    ["filename": "x.txt", "contentType": "text/plain", "content": .string(file), "publishTo": "internal"], as: token),
+                .unprocessableEntity, field: "publishTo")
             #expect(try await t.note(ticket, "For the end user too", publishTo: "all", as: token)["publishTo"] == "all")
             #expect(try await t.get("/api/v1/tickets/\(ticket)/notes").json["items"].array.allSatisfy { $0["publishTo"] != "internal" })
         }
@@ -648,10 +696,12 @@ import VaporTesting
             expectProblem(try await t.get("/api/v1/saved-filters/\(created.id)", as: token), .notFound)
 
             // A custom co-managed level that grants them.
-            let level = try await t.create("/api/v1/security-levels", [
-                "name": "Client IT with lists", "copyOf": .string(try await t.securityLevelId(.coManagedHelpDesk)),
-                "permissions": ["ticketScope": "all", "areas": ["tickets": "edit", "notes": "add"], "savedFilters": true],
-            ])
+            let level = try await t.create(
+                "/api/v1/security-levels",
+                [
+                    "name": "Client IT with lists", "copyOf": .string(try await t.securityLevelId(.coManagedHelpDesk)),
+                    "permissions": ["ticketScope": "all", "areas": ["tickets": "edit", "notes": "add"], "savedFilters": true],
+                ])
             try await t.must(.ok, .PATCH, "/api/v1/co-managing-users/\(user)", ["securityLevelId": .string(level.id)])
             let mine = try await t.create("/api/v1/saved-filters", filter, as: try await t.loginCoManaging(user, "nina"))
             #expect(mine["ownerId"] == .string(user))

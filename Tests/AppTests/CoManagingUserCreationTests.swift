@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// The wizard associates a new co-managing user with their own organization (the Autotask wizard's

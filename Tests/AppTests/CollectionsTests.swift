@@ -2,6 +2,7 @@ import Foundation
 import TandemCore
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// Create, list, get, update and delete for every collection of Appendix A.
@@ -36,8 +37,10 @@ import VaporTesting
             let siteId = try await t.site(organizationId, "Boston Lab")
             try await exerciseCollection(
                 t, "/api/v1/contacts",
-                create: ["organizationId": .string(organizationId), "siteId": .string(siteId), "firstName": "Alice", "lastName": "Anders",
-                         "email": "alice@contoso.example", "phones": [["number": "2065550100", "countryCode": "US", "kind": "mobile"]]],
+                create: [
+                    "organizationId": .string(organizationId), "siteId": .string(siteId), "firstName": "Alice", "lastName": "Anders",
+                    "email": "alice@contoso.example", "phones": [["number": "2065550100", "countryCode": "US", "kind": "mobile"]],
+                ],
                 update: ["lastName": "Anders-Baker", "phones": [["number": "442079460000", "countryCode": "GB", "kind": "office"]]])
         }
     }
@@ -49,8 +52,10 @@ import VaporTesting
             let dispatcher = try await t.securityLevelId(.dispatcher)
             let id = try await exerciseCollection(
                 t, "/api/v1/resources",
-                create: ["username": "tara", "password": "long-enough-pw", "firstName": "Tara", "lastName": "Tech", "email": "tara@msp.example",
-                         "securityLevelId": .string(technician), "clientRestrictions": [.string(organizationId)]],
+                create: [
+                    "username": "tara", "password": "long-enough-pw", "firstName": "Tara", "lastName": "Tech", "email": "tara@msp.example",
+                    "securityLevelId": .string(technician), "clientRestrictions": [.string(organizationId)],
+                ],
                 update: ["lastName": "Technician", "securityLevelId": .string(dispatcher), "clientRestrictions": nil],
                 delete: false)
             let created = try await t.get("/api/v1/resources/\(id)").json
@@ -88,14 +93,17 @@ import VaporTesting
             expectProblem(try await t.delete("/api/v1/security-levels/\(technician)"), .conflict, contains: "cannot be deleted")
 
             // A co-managed level can never hold an administrative permission.
-            let refused = try await t.post("/api/v1/security-levels", [
-                "name": "Client IT admin", "coManaged": true,
-                "permissions": ["ticketScope": "all", "areas": ["tickets": "edit"], "admin": ["manageUsers"]],
-            ])
+            let refused = try await t.post(
+                "/api/v1/security-levels",
+                [
+                    "name": "Client IT admin", "coManaged": true,
+                    "permissions": ["ticketScope": "all", "areas": ["tickets": "edit"], "admin": ["manageUsers"]],
+                ])
             expectProblem(refused, .unprocessableEntity, field: "permissions.admin", contains: "manageUsers")
             let administrator = try await t.securityLevelId(.administrator)
-            expectProblem(try await t.post("/api/v1/security-levels", ["name": "Copy", "copyOf": .string(administrator), "coManaged": true]),
-                          .unprocessableEntity, field: "permissions.admin")
+            expectProblem(
+                try await t.post("/api/v1/security-levels", ["name": "Copy", "copyOf": .string(administrator), "coManaged": true]),
+                .unprocessableEntity, field: "permissions.admin")
             #expect(try await t.rowCounts() == before)
         }
     }
@@ -130,9 +138,11 @@ import VaporTesting
         try await withApp { t in
             try await exerciseCollection(
                 t, "/api/v1/internal-locations",
-                create: ["name": "Seattle NOC", "timeZone": "America/Los_Angeles",
-                         "businessHours": [["weekday": 1, "start": "08:00", "end": "17:00"], ["weekday": 2, "start": "08:00", "end": "17:00"]],
-                         "holidays": ["2026-12-25"]],
+                create: [
+                    "name": "Seattle NOC", "timeZone": "America/Los_Angeles",
+                    "businessHours": [["weekday": 1, "start": "08:00", "end": "17:00"], ["weekday": 2, "start": "08:00", "end": "17:00"]],
+                    "holidays": ["2026-12-25"],
+                ],
                 update: ["timeZone": "Europe/London", "holidays": ["2026-12-25", "2026-12-26"]])
         }
     }
@@ -147,9 +157,11 @@ import VaporTesting
             let (tara, _) = try await t.resource("tara")
             let id = try await exerciseCollection(
                 t, "/api/v1/tickets",
-                create: ["organizationId": .string(organizationId), "siteId": .string(siteId), "contactId": .string(contactId),
-                         "queueId": .string(queueId), "teamId": .string(teamId), "title": "VPN disconnects", "description": "Every hour",
-                         "priority": "high", "source": "phone", "assigneeIds": [.string(t.adminId), .string(tara)], "coManagedVisible": true],
+                create: [
+                    "organizationId": .string(organizationId), "siteId": .string(siteId), "contactId": .string(contactId),
+                    "queueId": .string(queueId), "teamId": .string(teamId), "title": "VPN disconnects", "description": "Every hour",
+                    "priority": "high", "source": "phone", "assigneeIds": [.string(t.adminId), .string(tara)], "coManagedVisible": true,
+                ],
                 update: ["title": "VPN disconnects hourly", "status": "inProgress", "priority": "critical", "assigneeIds": [.string(tara)]],
                 delete: false)
             let ticket = try await t.get("/api/v1/tickets/\(id)").json
@@ -207,7 +219,8 @@ import VaporTesting
 
             // Bytes that are not what the type says are refused, and nothing is written.
             let before = try await t.rowCounts()
-            let lie = try await t.post(path, ["filename": "evil.png", "contentType": "image/png", "content": .string(Data("<script>".utf8).base64EncodedString())])
+            let lie = try await t.post(
+                path, ["filename": "evil.png", "contentType": "image/png", "content": .string(Data("<script>".utf8).base64EncodedString())])
             expectProblem(lie, .unprocessableEntity, field: "content", contains: "not a image/png")
             let exe = try await t.post(path, ["filename": "setup.exe", "contentType": "application/x-msdownload", "content": "TVqQAAMAAAAEAAAA"])
             expectProblem(exe, .unprocessableEntity, field: "contentType")
@@ -250,8 +263,10 @@ import VaporTesting
 /// Every field of the create and update bodies must come back as sent, except those in `skip`
 /// (write-only or create-only fields). Returns the id.
 @discardableResult
-func exerciseCollection(_ t: TestApp, _ path: String, create: JSON, update: JSON, skip: Set<String> = [], delete: Bool = true,
-                        sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+func exerciseCollection(
+    _ t: TestApp, _ path: String, create: JSON, update: JSON, skip: Set<String> = [], delete: Bool = true,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws -> String {
     let skipped = skip.union(["password"])
     func expectEcho(_ sent: JSON, _ got: JSON, _ step: String) {
         for (key, value) in sent.object ?? [:] where !skipped.contains(key) {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import App
 
 /// Contacts made through `/api/v1/contacts` follow the client profile rules (`ContactRules`): whatever the API
@@ -9,15 +10,23 @@ import Testing
     /// and numbers, every phone kind, lower-case countries and spaces around numbers.
     static func edgeCases(organization: String, site: String) -> [JSON] {
         let base: JSON = ["organizationId": .string(organization), "siteId": .string(site)]
-        func phone(_ number: String, _ country: String, _ kind: String) -> JSON { ["number": .string(number), "countryCode": .string(country), "kind": .string(kind)] }
+        func phone(_ number: String, _ country: String, _ kind: String) -> JSON {
+            ["number": .string(number), "countryCode": .string(country), "kind": .string(kind)]
+        }
         return [
-            base.merging(["firstName": "=cmd|' /C calc'!A0", "lastName": "+Plus", "email": "Formula+Tag@Client.Example",
-                          "phones": [phone(" 2065550100 ", "us", "office"), phone("12345678901234567890", "GB", "mobile")]]),
-            base.merging(["firstName": "'=Already", "lastName": "-Dash", "email": "dash@client.example",
-                          "phones": [phone("1", "AU", "office"), phone("2", "NZ", "mobile"), phone("3", "DE", "home"), phone("4", "FR", "other")]]),
+            base.merging([
+                "firstName": "=cmd|' /C calc'!A0", "lastName": "+Plus", "email": "Formula+Tag@Client.Example",
+                "phones": [phone(" 2065550100 ", "us", "office"), phone("12345678901234567890", "GB", "mobile")],
+            ]),
+            base.merging([
+                "firstName": "'=Already", "lastName": "-Dash", "email": "dash@client.example",
+                "phones": [phone("1", "AU", "office"), phone("2", "NZ", "mobile"), phone("3", "DE", "home"), phone("4", "FR", "other")],
+            ]),
             base.merging(["firstName": "  Zoë  ", "lastName": "O'Brien-Ünal", "phones": [phone("4930123456", "de", "home")]]),
-            base.merging(["firstName": .string(String(repeating: "李", count: 100)), "lastName": .string(String(repeating: "x", count: 100)),
-                          "phones": [phone("0", "JP", "other")]]),
+            base.merging([
+                "firstName": .string(String(repeating: "李", count: 100)), "lastName": .string(String(repeating: "x", count: 100)),
+                "phones": [phone("0", "JP", "other")],
+            ]),
             base.merging(["firstName": "@Home", "lastName": "😀 Smile", "email": "smile@client.example", "phones": [phone("5550100", "CA", "mobile")]]),
         ]
     }
@@ -65,7 +74,8 @@ import Testing
             let notApplicable = try await t.post("/api/v1/contacts", base.merging(["firstName": "N/A"]))
             let siteWithoutPhone = try await t.post("/api/v1/contacts", base.merging(["siteId": .string(site)]))
             let noCountry = try await t.post("/api/v1/contacts", base.merging(["phones": [["number": "5550100", "countryCode": ""]]]))
-            let twoOffices = try await t.post("/api/v1/contacts", base.merging(["phones": [["number": "1", "countryCode": "US"], ["number": "2", "countryCode": "US"]]]))
+            let twoOffices = try await t.post(
+                "/api/v1/contacts", base.merging(["phones": [["number": "1", "countryCode": "US"], ["number": "2", "countryCode": "US"]]]))
             let created = try await t.create("/api/v1/contacts", base.merging(["siteId": .string(site), "phones": phone])).id
             let phonesRemoved = try await t.patch("/api/v1/contacts/\(created)", ["phones": []])
 

@@ -4,6 +4,7 @@ import SQLKit
 import TandemCore
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// Domain events: every change records exactly its events in its own transaction, a refused or
@@ -79,8 +80,10 @@ import VaporTesting
             for (collection, body, update, kind) in [
                 ("notes", ["body": "Checked", "publishTo": "all"] as JSON, ["body": "Checked twice"] as JSON, "note"),
                 ("time-entries", ["minutes": 15, "summary": "Remote session", "publishTo": "internalAndCoManaged"], ["minutes": 20], "timeEntry"),
-                ("attachments", ["filename": "log.txt", "contentType": "text/plain", "content": .string(fileContent), "publishTo": "internal"],
-                 ["filename": "printer.txt"], "attachment"),
+                (
+                    "attachments", ["filename": "log.txt", "contentType": "text/plain", "content": .string(fileContent), "publishTo": "internal"],
+                    ["filename": "printer.txt"], "attachment"
+                ),
             ] {
                 var itemId = ""
                 let added = try await Self.events(t) { itemId = try await t.create("\(path)/\(collection)", body).id }
@@ -148,9 +151,11 @@ import VaporTesting
 
             var contactId = ""
             #expect(try await Self.events(t) { contactId = try await t.contact(organizationId, "Cora") }.map(\.type) == ["contact.created"])
-            #expect(try await Self.events(t) { expectStatus(try await t.patch("/api/v1/contacts/\(contactId)", ["firstName": "Corinna"]), .ok) }
-                .map(\.type) == ["contact.updated"])
-            #expect(try await Self.events(t) { expectStatus(try await t.delete("/api/v1/contacts/\(contactId)"), .noContent) }.map(\.type) == ["contact.deleted"])
+            #expect(
+                try await Self.events(t) { expectStatus(try await t.patch("/api/v1/contacts/\(contactId)", ["firstName": "Corinna"]), .ok) }
+                    .map(\.type) == ["contact.updated"])
+            #expect(
+                try await Self.events(t) { expectStatus(try await t.delete("/api/v1/contacts/\(contactId)"), .noContent) }.map(\.type) == ["contact.deleted"])
 
             // Erasure goes through the pipeline: the user's tickets lose them, with one event each.
             try await t.setUp(organizationId, users: [user.id])
@@ -269,7 +274,9 @@ import VaporTesting
                     group.addTask {
                         var idle = 0
                         while idle < 3 {
-                            let handled = try await EventConsumers.run("test-consumer", limit: 4, on: t.db) { events, _ in await seen.add(events.map(\.position)) }
+                            let handled = try await EventConsumers.run("test-consumer", limit: 4, on: t.db) { events, _ in
+                                await seen.add(events.map(\.position))
+                            }
                             if handled == 0 { idle += 1 } else { idle = 0 }
                         }
                     }

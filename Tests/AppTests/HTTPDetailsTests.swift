@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// What HTTP clients expect of the JSON API beyond its own rules: 400 for a body that is not JSON,
@@ -78,7 +79,8 @@ import VaporTesting
             }
             #expect(try await t.rowCounts() == before, "a refused request wrote nothing")
             // JSON with parameters is JSON.
-            let created = try await t.send(.POST, "/api/v1/organizations", raw: #"{"name": "Fabrikam"}"#, headers: ["Content-Type": "application/json; charset=utf-8"])
+            let created = try await t.send(
+                .POST, "/api/v1/organizations", raw: #"{"name": "Fabrikam"}"#, headers: ["Content-Type": "application/json; charset=utf-8"])
             expectStatus(created, .created)
             // The profile import takes its CSV (the upload route says so); other bodies still reach the API's own checks.
             let siteId = try await t.site(organizationId, "HQ")
@@ -91,9 +93,11 @@ import VaporTesting
         try await withApp { t in
             let organizationId = try await t.organization("Contoso")
             let before = try await t.rowCounts()
-            for (dueAt, words) in [("2026-02-30T00:00:00Z", "not a real date"), ("2026-13-01T00:00:00Z", "no month 13"), ("2027-02-29T08:00:00Z", "28 days"),
-                                   ("2026-04-31T10:00:00+02:00", "30 days"), ("2026-01-01T24:00:00Z", "not a real time"), ("2026-01-01T12:60:00Z", "not a real time"),
-                                   ("2026-02-30", "such as"), ("tomorrow", "such as"), ("2026-1-5T00:00:00Z", "such as")] {
+            for (dueAt, words) in [
+                ("2026-02-30T00:00:00Z", "not a real date"), ("2026-13-01T00:00:00Z", "no month 13"), ("2027-02-29T08:00:00Z", "28 days"),
+                ("2026-04-31T10:00:00+02:00", "30 days"), ("2026-01-01T24:00:00Z", "not a real time"), ("2026-01-01T12:60:00Z", "not a real time"),
+                ("2026-02-30", "such as"), ("tomorrow", "such as"), ("2026-1-5T00:00:00Z", "such as"),
+            ] {
                 let reply = try await t.post("/api/v1/tickets", ["organizationId": .string(organizationId), "title": "Due", "dueAt": .string(dueAt)])
                 expectProblem(reply, .unprocessableEntity, field: "dueAt", contains: words)
             }
@@ -109,7 +113,8 @@ import VaporTesting
             expectProblem(patch, .unprocessableEntity, field: "dueAt", contains: "28 days")
             #expect(try await t.get("/api/v1/tickets/\(leap.id)").json["dueAt"] == "2028-02-29T12:00:00Z")
             // Holidays are calendar days.
-            let location = try await t.post("/api/v1/internal-locations", ["name": "NOC", "timeZone": "Europe/Berlin", "holidays": ["2026-12-25", "2026-02-30"]])
+            let location = try await t.post(
+                "/api/v1/internal-locations", ["name": "NOC", "timeZone": "Europe/Berlin", "holidays": ["2026-12-25", "2026-02-30"]])
             expectProblem(location, .unprocessableEntity, field: "holidays[1]")
         }
     }
@@ -124,8 +129,10 @@ import VaporTesting
         }
         #expect(ISO8601.date(from: "2026-11-23t18:10:00z") == ISO8601.date(from: "2026-11-23T18:10:00Z"))
         #expect(ISO8601.date(from: "2026-11-23T18:10:00-05:00") == ISO8601.date(from: "2026-11-23T23:10:00Z"))
-        for text in ["2100-02-29T00:00:00Z", "2026-00-10T00:00:00Z", "2026-06-00T00:00:00Z", "2026-06-10T00:00:00", "2026-06-10T00:00:00Z ",
-                     "2026-06-10T00:00:00+2:00", "2026-06-10T00:00:00.Z", "2026-06-10 00:00:00Z", ""] {
+        for text in [
+            "2100-02-29T00:00:00Z", "2026-00-10T00:00:00Z", "2026-06-00T00:00:00Z", "2026-06-10T00:00:00", "2026-06-10T00:00:00Z ",
+            "2026-06-10T00:00:00+2:00", "2026-06-10T00:00:00.Z", "2026-06-10 00:00:00Z", "",
+        ] {
             if case .success = ISO8601.date(from: text) { Issue.record("\(text.debugDescription) was accepted") }
         }
         #expect(ISO8601.isCalendarDate("2024-02-29") && !ISO8601.isCalendarDate("2026-02-29") && !ISO8601.isCalendarDate("2026-02-28T00:00:00Z"))

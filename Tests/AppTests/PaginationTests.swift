@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// `?limit=` and `?cursor=` (Appendix A), and the ticket list's filters.

@@ -6,19 +6,20 @@ import Testing
 /// the sources of `Sources/App/Features` and fails on any such line.
 @Suite struct PolicyBoundaryTests {
     /// A kind comparison, or a permission read (`allows`, `has`, admin permissions, administrator, ticket scope).
-    static var decisions: [Regex<Substring>] { [
-        /\.kind\s*[!=]=/,
-        /\.permissions\.(?:allows|has)\(/,
-        /admin\.contains\(/,
-        /\.has\(\s*\./,
-        /\.isAdministrator\b/,
-        /ticketScope\s*[!=]=/,
-    ] }
+    static var decisions: [Regex<Substring>] {
+        [
+            /\.kind\s*[!=]=/,
+            /\.permissions\.(?:allows|has)\(/,
+            /admin\.contains\(/,
+            /\.has\(\s*\./,
+            /\.isAdministrator\b/,
+            /ticketScope\s*[!=]=/,
+        ]
+    }
 
     /// Known offenders: each entry is a file under `Sources/App/Features` and a piece of its offending line.
     /// Empty: every decision is in `AccessPolicy`. An entry that no longer matches fails too.
-    static let allowlist: [(file: String, line: String)] = [
-    ]
+    static let allowlist: [(file: String, line: String)] = []
 
     struct Offender: Equatable, CustomStringConvertible {
         var file: String

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// Contacts in the portal (SPEC §3): their own tickets, and only items published to all.
@@ -50,9 +51,12 @@ import VaporTesting
             let reply = try await t.note(mine, "Thanks, it works again", as: token)
             #expect(reply["publishTo"] == "all")
             #expect(reply["authorKind"] == "contact")
-            expectProblem(try await t.post("/api/v1/tickets/\(mine)/notes", ["body": "secret", "publishTo": "internal"], as: token), .unprocessableEntity, field: "publishTo")
-            expectProblem(try await t.post("/api/v1/tickets/\(mine)/notes", ["body": "secret", "publishTo": "internalAndCoManaged"], as: token),
-                          .unprocessableEntity, field: "publishTo")
+            expectProblem(
+                try await t.post("/api/v1/tickets/\(mine)/notes", ["body": "secret", "publishTo": "internal"], as: token), .unprocessableEntity,
+                field: "publishTo")
+            expectProblem(
+                try await t.post("/api/v1/tickets/\(mine)/notes", ["body": "secret", "publishTo": "internalAndCoManaged"], as: token),
+                .unprocessableEntity, field: "publishTo")
 
             // Reading is not changing: the contact's portal does not edit tickets or items or log time.
             expectProblem(try await t.patch("/api/v1/tickets/\(mine)", ["priority": "critical"], as: token), .forbidden)
@@ -83,13 +87,17 @@ import VaporTesting
             #expect(ticket["status"] == "new")
 
             let before = try await t.rowCounts()
-            expectProblem(try await t.post("/api/v1/tickets", ["organizationId": .string(contoso), "title": "x"], as: token), .unprocessableEntity, field: "organizationId")
-            expectProblem(try await t.post("/api/v1/tickets", ["organizationId": .string(northwind), "title": "x", "contactId": .string(bob)], as: token),
-                          .unprocessableEntity, field: "contactId")
+            expectProblem(
+                try await t.post("/api/v1/tickets", ["organizationId": .string(contoso), "title": "x"], as: token), .unprocessableEntity,
+                field: "organizationId")
+            expectProblem(
+                try await t.post("/api/v1/tickets", ["organizationId": .string(northwind), "title": "x", "contactId": .string(bob)], as: token),
+                .unprocessableEntity, field: "contactId")
             let queue = try await t.create("/api/v1/queues", ["name": "Service Desk"]).id
             let afterQueue = try await t.rowCounts()
-            expectProblem(try await t.post("/api/v1/tickets", ["organizationId": .string(northwind), "title": "x", "queueId": .string(queue)], as: token),
-                          .unprocessableEntity, field: "queueId")
+            expectProblem(
+                try await t.post("/api/v1/tickets", ["organizationId": .string(northwind), "title": "x", "queueId": .string(queue)], as: token),
+                .unprocessableEntity, field: "queueId")
             #expect(try await t.rowCounts() == afterQueue)
             #expect(before["tickets"] == afterQueue["tickets"])
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// The templates, the stylesheet and the OpenAPI document are found wherever Tandem starts: from
@@ -77,14 +78,16 @@ import VaporTesting
             try FileManager.default.createDirectory(at: prefix.appendingPathComponent("share/tandem/Resources/Views"), withIntermediateDirectories: true)
             try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
             let binary = prefix.appendingPathComponent("bin/tandem")
-            #expect(try ResourceRoot.locate(explicit: nil, workingDirectory: elsewhere.path, executable: binary)
-                == prefix.appendingPathComponent("share/tandem").standardized.path)
+            #expect(
+                try ResourceRoot.locate(explicit: nil, workingDirectory: elsewhere.path, executable: binary)
+                    == prefix.appendingPathComponent("share/tandem").standardized.path)
             // Without one, the checkout the binary was built from.
             let root = try ResourceRoot.locate(explicit: nil, workingDirectory: elsewhere.path, executable: elsewhere.appendingPathComponent("tandem"))
             #expect(root == ResourceRoot.checkout)
             // A relative TANDEM_RESOURCES is read from the working directory; one without templates is refused in words.
-            #expect(try ResourceRoot.locate(explicit: "prefix/share/tandem", workingDirectory: directory.path, executable: nil)
-                == prefix.appendingPathComponent("share/tandem").standardized.path)
+            #expect(
+                try ResourceRoot.locate(explicit: "prefix/share/tandem", workingDirectory: directory.path, executable: nil)
+                    == prefix.appendingPathComponent("share/tandem").standardized.path)
             #expect(throws: CommandFailure.self) { try ResourceRoot.locate(explicit: elsewhere.path, workingDirectory: directory.path, executable: nil) }
 
             // And the app configured from there serves its pages and its document.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import App
 
 /// `SQLiteDirectConnection` calls SQLite's C API through `VaporCSQLite`, a module of sqlite-nio that

@@ -3,6 +3,7 @@ import Foundation
 import TandemCore
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// The policy's scopes rendered to SQL select exactly the rows the same scopes accept in Swift,
@@ -42,16 +43,19 @@ import VaporTesting
             var tickets: [(id: String, facts: ScopeFacts)] = []
             for index in 0..<40 {
                 let organization = organizations.randomElement(using: &g)!
-                var body: JSON = ["organizationId": .string(organization.uuidString), "title": .string("Ticket \(index)"),
-                                  "coManagedVisible": .bool(Bool.random(using: &g)),
-                                  "assigneeIds": JSON(Array(some(people)).map(\.uuidString))]
+                var body: JSON = [
+                    "organizationId": .string(organization.uuidString), "title": .string("Ticket \(index)"),
+                    "coManagedVisible": .bool(Bool.random(using: &g)),
+                    "assigneeIds": JSON(Array(some(people)).map(\.uuidString)),
+                ]
                 if Bool.random(using: &g) { body = body.merging(["queueId": .string(queues.randomElement(using: &g)!.uuidString)]) }
                 if Bool.random(using: &g) { body = body.merging(["teamId": .string(teams.randomElement(using: &g)!.uuidString)]) }
                 if Bool.random(using: &g) { body = body.merging(["contactId": .string(contacts[organization]!.uuidString)]) }
                 let created = try await t.create("/api/v1/tickets", body)
                 let id = try #require(UUID(uuidString: created.id))
                 let row = try #require(try await Ticket.find(id, on: t.db))
-                tickets.append((created.id, TicketService.facts(row, assignees: created["assigneeIds"].array.compactMap { $0.string.flatMap { UUID(uuidString: $0) } })))
+                tickets.append(
+                    (created.id, TicketService.facts(row, assignees: created["assigneeIds"].array.compactMap { $0.string.flatMap { UUID(uuidString: $0) } })))
             }
 
             var checked = 0
@@ -62,18 +66,22 @@ import VaporTesting
                 var memberships: [UUID: TeamAccess] = [:]
                 for team in teams where Bool.random(using: &g) { memberships[team] = TeamAccess.allCases.randomElement(using: &g)! }
                 let organization = organizations.randomElement(using: &g)!
-                let principal: Principal = switch PrincipalKind.allCases.randomElement(using: &g)! {
-                case .resource:
-                    Principal(id: people.randomElement(using: &g)!, kind: .resource, displayName: "R", securityLevelId: nil, permissions: permissions,
-                              clientRestrictions: Bool.random(using: &g) ? nil : some(organizations), queueIds: some(queues), teams: memberships)
-                case .coManagingUser:
-                    Principal(id: people.randomElement(using: &g)!, kind: .coManagingUser, displayName: "C", securityLevelId: nil, permissions: permissions,
-                              queueIds: some(queues), organizationId: organization, associatedOrganizationIds: some(organizations),
-                              coManagementEnabled: Bool.random(using: &g), coManagedOrganizationIds: some(organizations))
-                case .contact:
-                    Principal(id: contacts[organization]!, kind: .contact, displayName: "P", securityLevelId: nil, permissions: .nothing,
-                              organizationId: organization, contactId: contacts[organization]!, portalOrganizationWide: Bool.random(using: &g))
-                }
+                let principal: Principal =
+                    switch PrincipalKind.allCases.randomElement(using: &g)! {
+                    case .resource:
+                        Principal(
+                            id: people.randomElement(using: &g)!, kind: .resource, displayName: "R", securityLevelId: nil, permissions: permissions,
+                            clientRestrictions: Bool.random(using: &g) ? nil : some(organizations), queueIds: some(queues), teams: memberships)
+                    case .coManagingUser:
+                        Principal(
+                            id: people.randomElement(using: &g)!, kind: .coManagingUser, displayName: "C", securityLevelId: nil, permissions: permissions,
+                            queueIds: some(queues), organizationId: organization, associatedOrganizationIds: some(organizations),
+                            coManagementEnabled: Bool.random(using: &g), coManagedOrganizationIds: some(organizations))
+                    case .contact:
+                        Principal(
+                            id: contacts[organization]!, kind: .contact, displayName: "P", securityLevelId: nil, permissions: .nothing,
+                            organizationId: organization, contactId: contacts[organization]!, portalOrganizationWide: Bool.random(using: &g))
+                    }
 
                 let view = AccessPolicy.ticketScope(for: principal, .view)
                 let expected = Set(tickets.filter { view.evaluate($0.facts) }.map(\.id))
@@ -116,7 +124,8 @@ extension ScopeSQLTests {
                     let principal = Principal(id: owner, kind: kind, displayName: "P", securityLevelId: nil, permissions: .nothing)
                     for operation in [AccessOperation.view, .edit] {
                         let scope = AccessPolicy.savedFilterScope(for: principal, operation)
-                        let selected = scope == .none ? [] : try await SavedFilter.query(on: t.db).filter(scope, on: SavedFilter.scopeTable).all().compactMap(\.id)
+                        let selected =
+                            scope == .none ? [] : try await SavedFilter.query(on: t.db).filter(scope, on: SavedFilter.scopeTable).all().compactMap(\.id)
                         #expect(Set(selected) == Set(filters.filter { scope.evaluate($0.facts) }.map(\.id)), "\(kind) \(operation)")
                     }
                 }
@@ -148,10 +157,12 @@ extension ScopeSQLTests {
             }
             for _ in 0..<20 {
                 let restrictions = Set(organizations.filter { _ in Bool.random(using: &g) })
-                let principal = Principal(id: UUID(), kind: .resource, displayName: "R", securityLevelId: nil, permissions: SystemSecurityLevel.technician.permissions,
-                                          clientRestrictions: Set(restrictions.compactMap(UUID.init(uuidString:))))
+                let principal = Principal(
+                    id: UUID(), kind: .resource, displayName: "R", securityLevelId: nil, permissions: SystemSecurityLevel.technician.permissions,
+                    clientRestrictions: Set(restrictions.compactMap(UUID.init(uuidString:))))
                 let scope = AccessPolicy.coManagingTeamScope(for: principal)
-                let selected = scope == .none ? [] : try await CoManagingTeam.query(on: t.db).filter(scope, on: CoManagingTeam.scopeTable).all().map { $0.id!.uuidString }
+                let selected =
+                    scope == .none ? [] : try await CoManagingTeam.query(on: t.db).filter(scope, on: CoManagingTeam.scopeTable).all().map { $0.id!.uuidString }
                 let expected = touched.filter { !$0.value.isDisjoint(with: restrictions) }.map(\.key)
                 #expect(Set(selected.map { $0.lowercased() }) == Set(expected.map { $0.lowercased() }), "restricted to \(restrictions.sorted())")
             }

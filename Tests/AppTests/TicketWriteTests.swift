@@ -2,6 +2,7 @@ import Foundation
 import TandemCore
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// Optimistic concurrency (ETag / If-Match) and the status state machine, through the API.

@@ -2,6 +2,7 @@ import Foundation
 import TandemCore
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// Mandatory TOTP for co-managing users (SPEC §2, Appendix A): enrolment on first login, login with a

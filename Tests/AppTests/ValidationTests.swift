@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// One test per kind of bad input (SPEC §12): each answers problem+json naming the field and writes nothing.
@@ -35,11 +36,14 @@ import VaporTesting
         try await withRefusals { r in
             let (t, organizationId) = (r.t, r.organizationId)
             expectProblem(try await t.post("/api/v1/organizations", ["name": 42]), .unprocessableEntity, field: "name", contains: "must be a string")
-            expectProblem(try await t.post("/api/v1/tickets", ["organizationId": .string(organizationId), "title": "x", "coManagedVisible": "yes"]),
-                          .unprocessableEntity, field: "coManagedVisible", contains: "true or false")
-            expectProblem(try await t.post("/api/v1/tickets", ["organizationId": .string(organizationId), "title": "x", "assigneeIds": "admin"]),
-                          .unprocessableEntity, field: "assigneeIds", contains: "array")
-            expectProblem(try await t.post("/api/v1/roles", ["name": "Engineer", "hourlyRate": "a lot"]), .unprocessableEntity, field: "hourlyRate", contains: "number")
+            expectProblem(
+                try await t.post("/api/v1/tickets", ["organizationId": .string(organizationId), "title": "x", "coManagedVisible": "yes"]),
+                .unprocessableEntity, field: "coManagedVisible", contains: "true or false")
+            expectProblem(
+                try await t.post("/api/v1/tickets", ["organizationId": .string(organizationId), "title": "x", "assigneeIds": "admin"]),
+                .unprocessableEntity, field: "assigneeIds", contains: "array")
+            expectProblem(
+                try await t.post("/api/v1/roles", ["name": "Engineer", "hourlyRate": "a lot"]), .unprocessableEntity, field: "hourlyRate", contains: "number")
             expectProblem(try await t.post("/api/v1/organizations", ["name": nil]), .unprocessableEntity, field: "name")
             expectProblem(try await t.post("/api/v1/organizations", ["Northwind"]), .unprocessableEntity)
         }
@@ -50,16 +54,20 @@ import VaporTesting
             let (t, organizationId) = (r.t, r.organizationId)
             let reply = try await t.post("/api/v1/tickets", ["organizationId": .string(organizationId), "title": "x", "priority": "urgent"])
             expectProblem(reply, .unprocessableEntity, field: "priority", contains: "'urgent' is not one of low, medium, high, critical")
-            expectProblem(try await t.post("/api/v1/tickets", ["organizationId": .string(organizationId), "title": "x", "source": "fax"]),
-                          .unprocessableEntity, field: "source", contains: "portal, email, phone, web, api, monitoring")
+            expectProblem(
+                try await t.post("/api/v1/tickets", ["organizationId": .string(organizationId), "title": "x", "source": "fax"]),
+                .unprocessableEntity, field: "source", contains: "portal, email, phone, web, api, monitoring")
             let ticketId = try await TicketFixture.quiet(t, organizationId)
             try await r.baseline()
-            expectProblem(try await t.patch("/api/v1/tickets/\(ticketId)", ["status": "done"]), .unprocessableEntity, field: "status",
-                          contains: "new, inProgress, waitingCustomer, waitingApproval, escalated, resolved, closed")
-            expectProblem(try await t.post("/api/v1/tickets/\(ticketId)/notes", ["body": "x", "publishTo": "everyone"]), .unprocessableEntity,
-                          field: "publishTo", contains: "internal, internalAndCoManaged, all")
-            expectProblem(try await t.post("/api/v1/teams", ["name": "Net", "members": [["principalId": .string(t.adminId), "access": "boss"]]]),
-                          .unprocessableEntity, field: "members[0].access", contains: "full, own, readOnly")
+            expectProblem(
+                try await t.patch("/api/v1/tickets/\(ticketId)", ["status": "done"]), .unprocessableEntity, field: "status",
+                contains: "new, inProgress, waitingCustomer, waitingApproval, escalated, resolved, closed")
+            expectProblem(
+                try await t.post("/api/v1/tickets/\(ticketId)/notes", ["body": "x", "publishTo": "everyone"]), .unprocessableEntity,
+                field: "publishTo", contains: "internal, internalAndCoManaged, all")
+            expectProblem(
+                try await t.post("/api/v1/teams", ["name": "Net", "members": [["principalId": .string(t.adminId), "access": "boss"]]]),
+                .unprocessableEntity, field: "members[0].access", contains: "full, own, readOnly")
         }
     }
 
@@ -80,7 +88,8 @@ import VaporTesting
             let (t, organizationId) = (r.t, r.organizationId)
             // A real socket: the 1 MB limit applies while the body streams in.
             let description = String(repeating: "a", count: 1_100_000)
-            let reply = try await t.send(.POST, "/api/v1/tickets", json: ["organizationId": .string(organizationId), "title": "Big", "description": .string(description)], live: true)
+            let reply = try await t.send(
+                .POST, "/api/v1/tickets", json: ["organizationId": .string(organizationId), "title": "Big", "description": .string(description)], live: true)
             expectProblem(reply, .payloadTooLarge)
             let organization = try await t.send(.POST, "/api/v1/organizations", json: ["name": .string(String(repeating: "n", count: 2_000_000))], live: true)
             expectProblem(organization, .payloadTooLarge)
@@ -94,7 +103,8 @@ import VaporTesting
             func ticket(_ extra: JSON) async throws -> Reply {
                 try await t.post("/api/v1/tickets", (["organizationId": .string(organizationId), "title": "x"] as JSON).merging(extra))
             }
-            expectProblem(try await ticket(["organizationId": .string(unknown)]), .unprocessableEntity, field: "organizationId", contains: "no organization with this id")
+            expectProblem(
+                try await ticket(["organizationId": .string(unknown)]), .unprocessableEntity, field: "organizationId", contains: "no organization with this id")
             expectProblem(try await ticket(["queueId": .string(unknown)]), .unprocessableEntity, field: "queueId", contains: "no queue with this id")
             expectProblem(try await ticket(["teamId": .string(unknown)]), .unprocessableEntity, field: "teamId")
             expectProblem(try await ticket(["siteId": .string(unknown)]), .unprocessableEntity, field: "siteId")
@@ -106,9 +116,16 @@ import VaporTesting
             let otherSite = try await t.site(other, "London")
             try await r.baseline()
             expectProblem(try await ticket(["siteId": .string(otherSite)]), .unprocessableEntity, field: "siteId", contains: "in the ticket's organization")
-            expectProblem(try await t.post("/api/v1/sites", ["organizationId": .string(unknown), "name": "HQ", "country": "US"]), .unprocessableEntity, field: "organizationId")
-            expectProblem(try await t.post("/api/v1/resources", ["username": "x", "password": "long-enough-pw", "firstName": "X", "lastName": "Y",
-                                                                 "securityLevelId": .string(unknown)]), .unprocessableEntity, field: "securityLevelId")
+            expectProblem(
+                try await t.post("/api/v1/sites", ["organizationId": .string(unknown), "name": "HQ", "country": "US"]), .unprocessableEntity,
+                field: "organizationId")
+            expectProblem(
+                try await t.post(
+                    "/api/v1/resources",
+                    [
+                        "username": "x", "password": "long-enough-pw", "firstName": "X", "lastName": "Y",
+                        "securityLevelId": .string(unknown),
+                    ]), .unprocessableEntity, field: "securityLevelId")
             // An id in the path that names nothing is a 404.
             expectProblem(try await t.get("/api/v1/tickets/\(unknown)"), .notFound)
             expectProblem(try await t.get("/api/v1/tickets/not-an-id"), .notFound)
@@ -120,17 +137,27 @@ import VaporTesting
         try await withRefusals { r in
             let (t, organizationId) = (r.t, r.organizationId)
             let long = String(repeating: "x", count: 201)
-            expectProblem(try await t.post("/api/v1/organizations", ["name": .string(long)]), .unprocessableEntity, field: "name", contains: "at most 200 characters")
-            expectProblem(try await t.post("/api/v1/tickets", ["organizationId": .string(organizationId), "title": .string(long)]), .unprocessableEntity, field: "title")
-            expectProblem(try await t.post("/api/v1/sites", ["organizationId": .string(organizationId), "name": "HQ", "country": "USA"]), .unprocessableEntity, field: "country")
-            expectProblem(try await t.post("/api/v1/resources", ["username": .string(String(repeating: "u", count: 33)), "password": "long-enough-pw",
-                                                                 "firstName": "X", "lastName": "Y", "securityLevelId": .string(try await t.securityLevelId(.technician))]),
-                          .unprocessableEntity, field: "username", contains: "at most 32")
+            expectProblem(
+                try await t.post("/api/v1/organizations", ["name": .string(long)]), .unprocessableEntity, field: "name", contains: "at most 200 characters")
+            expectProblem(
+                try await t.post("/api/v1/tickets", ["organizationId": .string(organizationId), "title": .string(long)]), .unprocessableEntity, field: "title")
+            expectProblem(
+                try await t.post("/api/v1/sites", ["organizationId": .string(organizationId), "name": "HQ", "country": "USA"]), .unprocessableEntity,
+                field: "country")
+            expectProblem(
+                try await t.post(
+                    "/api/v1/resources",
+                    [
+                        "username": .string(String(repeating: "u", count: 33)), "password": "long-enough-pw",
+                        "firstName": "X", "lastName": "Y", "securityLevelId": .string(try await t.securityLevelId(.technician)),
+                    ]),
+                .unprocessableEntity, field: "username", contains: "at most 32")
             let ticketId = try await TicketFixture.quiet(t, organizationId)
             try await r.baseline()
             expectProblem(try await t.patch("/api/v1/tickets/\(ticketId)", ["title": .string(long)]), .unprocessableEntity, field: "title")
-            expectProblem(try await t.post("/api/v1/tickets/\(ticketId)/time-entries", ["minutes": 30, "summary": .string(String(repeating: "s", count: 2001))]),
-                          .unprocessableEntity, field: "summary")
+            expectProblem(
+                try await t.post("/api/v1/tickets/\(ticketId)/time-entries", ["minutes": 30, "summary": .string(String(repeating: "s", count: 2001))]),
+                .unprocessableEntity, field: "summary")
             #expect(try await t.get("/api/v1/tickets/\(ticketId)").json["version"] == 1, "the refused PATCH left the ticket alone")
         }
     }
@@ -139,16 +166,24 @@ import VaporTesting
         try await withRefusals { r in
             let (t, organizationId) = (r.t, r.organizationId)
             expectProblem(try await t.post("/api/v1/organizations", ["name": "   "]), .unprocessableEntity, field: "name", contains: "must not be empty")
-            expectProblem(try await t.post("/api/v1/organizations", ["name": "Bad\u{0007}Name"]), .unprocessableEntity, field: "name", contains: "control characters")
-            expectProblem(try await t.post("/api/v1/contacts", ["organizationId": .string(organizationId), "firstName": "A", "lastName": "B", "email": "not-an-email"]),
-                          .unprocessableEntity, field: "email")
-            expectProblem(try await t.post("/api/v1/contacts", ["organizationId": .string(organizationId), "firstName": "A", "lastName": "B",
-                                                                "phones": [["number": "+1 206 555", "countryCode": "US"]]]),
-                          .unprocessableEntity, field: "phones[0].number", contains: "digits only")
+            expectProblem(
+                try await t.post("/api/v1/organizations", ["name": "Bad\u{0007}Name"]), .unprocessableEntity, field: "name", contains: "control characters")
+            expectProblem(
+                try await t.post("/api/v1/contacts", ["organizationId": .string(organizationId), "firstName": "A", "lastName": "B", "email": "not-an-email"]),
+                .unprocessableEntity, field: "email")
+            expectProblem(
+                try await t.post(
+                    "/api/v1/contacts",
+                    [
+                        "organizationId": .string(organizationId), "firstName": "A", "lastName": "B",
+                        "phones": [["number": "+1 206 555", "countryCode": "US"]],
+                    ]),
+                .unprocessableEntity, field: "phones[0].number", contains: "digits only")
             expectProblem(try await t.post("/api/v1/internal-locations", ["name": "NOC", "timeZone": "Mars/Olympus"]), .unprocessableEntity, field: "timeZone")
             expectProblem(try await t.post("/api/v1/roles", ["name": "Engineer", "hourlyRate": -5]), .unprocessableEntity, field: "hourlyRate")
-            expectProblem(try await t.post("/api/v1/tickets", ["organizationId": .string(organizationId), "title": "x", "status": "closed"]),
-                          .unprocessableEntity, field: "status", contains: "starts as new")
+            expectProblem(
+                try await t.post("/api/v1/tickets", ["organizationId": .string(organizationId), "title": "x", "status": "closed"]),
+                .unprocessableEntity, field: "status", contains: "starts as new")
         }
     }
 }

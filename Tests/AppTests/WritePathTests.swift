@@ -4,6 +4,7 @@ import SQLKit
 import TandemCore
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// The fast paths of the busiest requests give the same answers as the general ones: hand-written
@@ -71,8 +72,11 @@ import VaporTesting
             let awkward = "Quotes \" backslash \\ slash / unicode é 漢 😀 \u{2028}"
             let extras: [JSON] = [
                 [:],
-                ["description": .string(awkward + " tab \t newline \n"), "siteId": .string(siteId), "contactId": .string(contactId), "queueId": .string(queueId),
-                 "assigneeIds": .array([.string(tech.id), .string(t.adminId)]), "dueAt": .string("2027-01-31T23:59:59Z"), "priority": .string("high")],
+                [
+                    "description": .string(awkward + " tab \t newline \n"), "siteId": .string(siteId), "contactId": .string(contactId),
+                    "queueId": .string(queueId),
+                    "assigneeIds": .array([.string(tech.id), .string(t.adminId)]), "dueAt": .string("2027-01-31T23:59:59Z"), "priority": .string("high"),
+                ],
                 ["assigneeIds": .array([.string(t.adminId), .string(other.id), .string(tech.id)]), "coManagedVisible": .bool(false)],
                 ["assigneeIds": .array([.string(tech.id)]), "source": .string("email"), "description": .string("")],
             ]
@@ -115,8 +119,9 @@ import VaporTesting
             pages.removeFirst()
             let json = try await TicketService.listJSON(TicketFilter(), page: page, by: principal, on: t.db)
             let expected = try await TicketService.list(TicketFilter(), page: page, by: principal, on: t.db)
-            #expect(String(decoding: json.bytes, as: UTF8.self) == String(decoding: try Self.apiEncoder(fastDates: false).encode(expected), as: UTF8.self),
-                    sourceLocation: sourceLocation)
+            #expect(
+                String(decoding: json.bytes, as: UTF8.self) == String(decoding: try Self.apiEncoder(fastDates: false).encode(expected), as: UTF8.self),
+                sourceLocation: sourceLocation)
             for item in expected.items {
                 #expect(try await TicketService.get(#require(UUID(uuidString: item.id)), by: principal, on: t.db) == item, sourceLocation: sourceLocation)
                 if page.limit == App.PageRequest.defaultLimit { assignees.append(item.assigneeIds) }
@@ -148,8 +153,10 @@ import VaporTesting
 
     /// The fast paths (the page of DTOs, and the API's JSON written from the rows) agree with the
     /// reference path for `principal` under each filter, whole and three at a time with the cursors followed.
-    static func expectPagesMatchTheReference(_ t: TestApp, by principal: Principal, filters: [(String, TicketFilter)], label: String,
-                                             sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    static func expectPagesMatchTheReference(
+        _ t: TestApp, by principal: Principal, filters: [(String, TicketFilter)], label: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         let fields = TicketField.shown(to: principal)
         for (name, filter) in filters {
             var pages = [App.PageRequest(), App.PageRequest(limit: 3)]
@@ -157,7 +164,8 @@ import VaporTesting
                 pages.removeFirst()
                 let expected = try await referencePage(filter, page: page, by: principal, on: t.db)
                 let listed = try await TicketService.list(filter, page: page, by: principal, on: t.db)
-                #expect(listed.items == expected.items && listed.nextCursor == expected.nextCursor, "\(label), \(name): the page", sourceLocation: sourceLocation)
+                #expect(
+                    listed.items == expected.items && listed.nextCursor == expected.nextCursor, "\(label), \(name): the page", sourceLocation: sourceLocation)
                 // The JSON holds the fields the principal is shown, from the same tickets.
                 var reference = try #require(JSON.parse(try apiEncoder(fastDates: false).encode(expected)))
                 if let fields, case .array(let items) = reference["items"] {
@@ -187,8 +195,10 @@ import VaporTesting
         ticket.source = "email"
         ticket.coManagedVisible = false
         ticket.version = 1
-        for (created, due) in [(Date(), Date(timeIntervalSinceReferenceDate: 786_466_620)), (Date(timeIntervalSinceReferenceDate: 0.5), nil),
-                               (Date(timeIntervalSince1970: 0), Date(timeIntervalSinceReferenceDate: -1.25))] {
+        for (created, due) in [
+            (Date(), Date(timeIntervalSinceReferenceDate: 786_466_620)), (Date(timeIntervalSinceReferenceDate: 0.5), nil),
+            (Date(timeIntervalSince1970: 0), Date(timeIntervalSinceReferenceDate: -1.25)),
+        ] {
             ticket.createdAt = created
             ticket.updatedAt = created
             ticket.dueAt = due
@@ -201,8 +211,10 @@ import VaporTesting
     /// The stored phones read without `JSONDecoder` are what `JSONDecoder` reads, for the column as
     /// written and for any other JSON (which takes the decoder's path).
     @Test func storedPhonesReadAsTheDecoderReads() {
-        let phones = [Phone(number: "5551234", countryCode: "US", kind: "office"), Phone(number: "0712", countryCode: "GB", kind: "mobile"),
-                      Phone(number: "é漢", countryCode: "", kind: "home")]
+        let phones = [
+            Phone(number: "5551234", countryCode: "US", kind: "office"), Phone(number: "0712", countryCode: "GB", kind: "mobile"),
+            Phone(number: "é漢", countryCode: "", kind: "home"),
+        ]
         var texts = [ClientProfileDTO.phonesJSON([]), ClientProfileDTO.phonesJSON(Array(phones.prefix(1))), ClientProfileDTO.phonesJSON(phones)]
         texts += [
             #"[{"countryCode":"US","kind":"office","number":"55\"5"}]"#, #"[ {"countryCode":"US","kind":"office","number":"5"} ]"#,
@@ -247,15 +259,19 @@ import VaporTesting
             let db = t.db
             let type = { (postgres: String, sqlite: String) in db.isSQLite ? sqlite : postgres }
             for table in ["bulk_probe", "bulk_expected"] {
-                try await db.sql.raw("""
+                try await db.sql.raw(
+                    """
                     CREATE TABLE \(unsafeRaw: table) (n BIGINT PRIMARY KEY, id \(unsafeRaw: type("UUID", "BLOB")), t TEXT, b BOOLEAN NOT NULL,
                     i BIGINT NOT NULL, d \(unsafeRaw: type("TIMESTAMPTZ", "REAL")))
-                    """).run()
+                    """
+                ).run()
             }
             let at = Date(timeIntervalSince1970: 1_796_000_000.123456)
             let rows: [[BulkValue]] = (0..<300).map { n in
-                [.int(n), .id(n % 3 == 0 ? nil : UUID()), .text(n % 4 == 0 ? nil : ["", "tab\t nl\n \\ quote' \"", "é 😀 {a,b}", "NULL"][n % 4]),
-                 .bool(n % 2 == 0), .int(n % 5 == 0 ? Int.min : n * 1_000_003), .date(n % 6 == 0 ? nil : at.addingTimeInterval(Double(n)))]
+                [
+                    .int(n), .id(n % 3 == 0 ? nil : UUID()), .text(n % 4 == 0 ? nil : ["", "tab\t nl\n \\ quote' \"", "é 😀 {a,b}", "NULL"][n % 4]),
+                    .bool(n % 2 == 0), .int(n % 5 == 0 ? Int.min : n * 1_000_003), .date(n % 6 == 0 ? nil : at.addingTimeInterval(Double(n))),
+                ]
             }
             try await db.bulkInsert(into: "bulk_probe", columns: ["n", "id", "t", "b", "i", "d"], rows: rows)
             for row in rows {
@@ -263,10 +279,12 @@ import VaporTesting
             }
             func stored(_ table: String) async throws -> [String] {
                 try await db.sql.raw("SELECT n, id, t, b, i, d FROM \(unsafeRaw: table) ORDER BY n").all().map { row in
-                    [try row.decode(column: "n", as: Int.self).description, try row.decode(column: "id", as: UUID?.self)?.uuidString ?? "-",
-                     try row.decode(column: "t", as: String?.self) ?? "-", try row.decode(column: "b", as: Bool.self).description,
-                     try row.decode(column: "i", as: Int.self).description,
-                     try row.decode(column: "d", as: Date?.self).map { String($0.timeIntervalSince1970) } ?? "-"].joined(separator: "|")
+                    [
+                        try row.decode(column: "n", as: Int.self).description, try row.decode(column: "id", as: UUID?.self)?.uuidString ?? "-",
+                        try row.decode(column: "t", as: String?.self) ?? "-", try row.decode(column: "b", as: Bool.self).description,
+                        try row.decode(column: "i", as: Int.self).description,
+                        try row.decode(column: "d", as: Date?.self).map { String($0.timeIntervalSince1970) } ?? "-",
+                    ].joined(separator: "|")
                 }
             }
             let expected = try await stored("bulk_expected")
@@ -383,11 +401,12 @@ import VaporTesting
             }
             func write(_ n: Int) async -> Result<String, Refused> {
                 do {
-                    return .success(try await db.write(batch: probe, item: n) { db in
-                        if n % 5 == 0 { throw Refused(n: n) }
-                        try await db.sql.raw("INSERT INTO batch_probe (n, how) VALUES (\(bind: n), 'alone')").run()
-                        return "alone \(n)"
-                    })
+                    return .success(
+                        try await db.write(batch: probe, item: n) { db in
+                            if n % 5 == 0 { throw Refused(n: n) }
+                            try await db.sql.raw("INSERT INTO batch_probe (n, how) VALUES (\(bind: n), 'alone')").run()
+                            return "alone \(n)"
+                        })
                 } catch let error as Refused {
                     return .failure(error)
                 } catch {
@@ -410,14 +429,18 @@ import VaporTesting
                 try await holder.value
                 let failing = round.contains(10)
                 for n in round {
-                    let expected: Result<String, Refused> = n == 10 ? .failure(Refused(n: 10))
+                    let expected: Result<String, Refused> =
+                        n == 10
+                        ? .failure(Refused(n: 10))
                         : .success(!batches ? "alone \(n)" : failing ? "batch \(n) of 1" : "batch \(n) of \(round.count)")
                     #expect(outcomes[n] == expected, "\(n): \(outcomes)")
                 }
             }
             let stored = try await db.sql.raw("SELECT n, how FROM batch_probe ORDER BY n").all()
                 .map { "\(try $0.decode(column: "n", as: Int.self)) \(try $0.decode(column: "how", as: String.self))" }
-            #expect(stored == (1...4).map { "\($0) \(batches ? "batch of 4" : "alone")" } + (6...14).filter { $0 != 10 }.map { "\($0) \(batches ? "batch of 1" : "alone")" })
+            #expect(
+                stored == (1...4).map { "\($0) \(batches ? "batch of 4" : "alone")" }
+                    + (6...14).filter { $0 != 10 }.map { "\($0) \(batches ? "batch of 1" : "alone")" })
         }
     }
 }

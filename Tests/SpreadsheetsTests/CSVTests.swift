@@ -1,6 +1,7 @@
 import CSV
 import Foundation
 import Testing
+
 @testable import Spreadsheets
 
 let awkwardRows: [[String]] = [
@@ -35,7 +36,7 @@ struct CSVTests {
     }
 
     @Test func hugeCellDoesNotBreak() throws {
-        let huge = String(repeating: "0123456789abcdé,\"\n", count: 600_000) // about 11 MB
+        let huge = String(repeating: "0123456789abcdé,\"\n", count: 600_000)  // about 11 MB
         let url = try temporaryDirectory().appendingPathComponent("huge.csv")
         try writeAll([["a", "b"], [huge, "after"], ["x", "y"]], to: url, .csv)
         let clock = ContinuousClock()
@@ -72,11 +73,12 @@ struct CSVTests {
         #expect(reader.encoding == (littleEndian ? .utf16LittleEndian : .utf16BigEndian))
         var rows: [TableRow] = []
         while let row = try reader.next() { rows.append(row) }
-        #expect(rows == [
-            TableRow(number: 1, cells: ["Name", "Phone"]),
-            TableRow(number: 2, cells: ["Zoë 😀", "555 0100"]),
-            TableRow(number: 3, cells: ["Multi\r\nline", "2"]),
-        ])
+        #expect(
+            rows == [
+                TableRow(number: 1, cells: ["Name", "Phone"]),
+                TableRow(number: 2, cells: ["Zoë 😀", "555 0100"]),
+                TableRow(number: 3, cells: ["Multi\r\nline", "2"]),
+            ])
     }
 
     @Test func brokenUTF16IsRefused() throws {
@@ -138,22 +140,23 @@ struct CSVTests {
         #expect(semicolon.0 == ";")
         #expect(semicolon.1 == [["name", "phone", "note"], ["Müller", "0049 30 1234", "a;b,c"]])
         #expect(try detect("name\tphone\nA, B\t1;2\n").0 == "\t")
-        #expect(try detect("\"a,b\";c\nx;y\n").0 == ";") // commas inside quotes don't count
-        #expect(try detect("name,phone;x\n").0 == ",") // tie: comma
+        #expect(try detect("\"a,b\";c\nx;y\n").0 == ";")  // commas inside quotes don't count
+        #expect(try detect("name,phone;x\n").0 == ",")  // tie: comma
         #expect(try detect("single\nvalue\n").0 == ",")
-        #expect(try detect("\n\nname;phone\n").0 == ";") // leading blank lines skipped
+        #expect(try detect("\n\nname;phone\n").0 == ";")  // leading blank lines skipped
     }
 
     @Test func rowNumbersCountRecordsAndSkipBlankLines() throws {
         let text = "h1,h2\r\n\"multi\r\nline\r\ncell\",b\r\n\r\nafter blank,c\r\n,\r\n\"\"\r\nlast,d"
         let rows = try readAll(try writeText(text), .csv)
-        #expect(rows == [
-            TableRow(number: 1, cells: ["h1", "h2"]),
-            TableRow(number: 2, cells: ["multi\r\nline\r\ncell", "b"]),
-            TableRow(number: 4, cells: ["after blank", "c"]),
-            TableRow(number: 5, cells: ["", ""]),
-            TableRow(number: 7, cells: ["last", "d"]),
-        ])
+        #expect(
+            rows == [
+                TableRow(number: 1, cells: ["h1", "h2"]),
+                TableRow(number: 2, cells: ["multi\r\nline\r\ncell", "b"]),
+                TableRow(number: 4, cells: ["after blank", "c"]),
+                TableRow(number: 5, cells: ["", ""]),
+                TableRow(number: 7, cells: ["last", "d"]),
+            ])
     }
 
     @Test(arguments: ["\n", "\r\n", "\r"]) func lineEnds(_ end: String) throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Spreadsheets
 
 /// Cross-checks with a real spreadsheet program; skipped when LibreOffice is not installed
@@ -23,23 +24,25 @@ struct LibreOfficeTests {
     }
 
     @Test func readsWorkbookFromLibreOffice() throws {
-        let text = [
-            "Name,Phone,Amount,Note",
-            "Zoë O'Brien,5551234567,3.25,\"multi\nline\"",
-            "東京,+44 20 7946 0958,-12,\"quote \"\"inside\"\"\"",
-            "Big,123456789012,0.1,",
-        ].joined(separator: "\n") + "\n"
+        let text =
+            [
+                "Name,Phone,Amount,Note",
+                "Zoë O'Brien,5551234567,3.25,\"multi\nline\"",
+                "東京,+44 20 7946 0958,-12,\"quote \"\"inside\"\"\"",
+                "Big,123456789012,0.1,",
+            ].joined(separator: "\n") + "\n"
         let folder = try temporaryDirectory()
         let csv = folder.appendingPathComponent("import.csv")
         try Data(text.utf8).write(to: csv)
         let xlsx = try LibreOffice.convert(csv, to: "xlsx", in: folder, inputFilter: "CSV:44,34,76")
         let rows = try readAll(xlsx, .xlsx)
-        #expect(rows.map { LibreOffice.trimTrailingEmpty($0.cells) } == [
-            ["Name", "Phone", "Amount", "Note"],
-            ["Zoë O'Brien", "5551234567", "3.25", "multi\nline"],
-            ["東京", "+44 20 7946 0958", "-12", "quote \"inside\""],
-            ["Big", "123456789012", "0.1"],
-        ])
+        #expect(
+            rows.map { LibreOffice.trimTrailingEmpty($0.cells) } == [
+                ["Name", "Phone", "Amount", "Note"],
+                ["Zoë O'Brien", "5551234567", "3.25", "multi\nline"],
+                ["東京", "+44 20 7946 0958", "-12", "quote \"inside\""],
+                ["Big", "123456789012", "0.1"],
+            ])
         #expect(rows.map(\.number) == [1, 2, 3, 4])
     }
 }

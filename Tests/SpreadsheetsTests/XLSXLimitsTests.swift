@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Spreadsheets
 
 /// `XLSXLimits`: each limit refuses the file as soon as it is passed, and says which limit it was.
@@ -50,13 +51,22 @@ struct XLSXLimitsTests {
     @Test func worksheetBeyondItsSize() throws {
         let rows = (1...40).map { Self.inlineRow($0, [Self.ordinaryText(bytes: 30_000)]) }.joined()
         let message = try refusal([Self.workbook, Self.sheet(rows)], small)
-        #expect(message == "the workbook's part xl/worksheets/sheet1.xml unpacks to more than 1 MB, the most Tandem reads; split the data into smaller files and import them one by one")
+        #expect(
+            message
+                == "the workbook's part xl/worksheets/sheet1.xml unpacks to more than 1 MB, the most Tandem reads; split the data into smaller files and import them one by one"
+        )
     }
 
     @Test func smallPartBeyondItsSize() throws {
-        let padded = ("xl/workbook.xml", "<workbook xmlns=\"\(Self.main)\"><!--\(Self.ordinaryText(bytes: 1_100_000))--><sheets><sheet name=\"S\" sheetId=\"1\"/></sheets></workbook>")
+        let padded = (
+            "xl/workbook.xml",
+            "<workbook xmlns=\"\(Self.main)\"><!--\(Self.ordinaryText(bytes: 1_100_000))--><sheets><sheet name=\"S\" sheetId=\"1\"/></sheets></workbook>"
+        )
         let message = try refusal([padded, Self.sheet(Self.inlineRow(1, ["a"]))], small)
-        #expect(message == "the workbook's part xl/workbook.xml unpacks to more than 1 MB, the most Tandem reads; copy the sheet into a new workbook, save it and import that")
+        #expect(
+            message
+                == "the workbook's part xl/workbook.xml unpacks to more than 1 MB, the most Tandem reads; copy the sheet into a new workbook, save it and import that"
+        )
     }
 
     /// A part that inflates a thousandfold is stopped once past the grace size, long before its limit.
@@ -65,7 +75,10 @@ struct XLSXLimitsTests {
         limits.sheetBytes = 256 << 20
         let bomb = Self.sheet(Self.inlineRow(1, [String(repeating: "A", count: 8 << 20)]))
         let message = try refusal([Self.workbook, bomb], limits)
-        #expect(message == "the workbook's part xl/worksheets/sheet1.xml unpacks to more than 100 times its compressed size, which spreadsheets never do (it may be a zip bomb), so the file is refused")
+        #expect(
+            message
+                == "the workbook's part xl/worksheets/sheet1.xml unpacks to more than 100 times its compressed size, which spreadsheets never do (it may be a zip bomb), so the file is refused"
+        )
     }
 
     @Test func sharedStrings() throws {
@@ -76,17 +89,21 @@ struct XLSXLimitsTests {
         }
         let sheet = Self.sheet("<row r=\"1\"><c t=\"s\"><v>2</v></c></row>")
         #expect(try refusal([Self.workbook, strings(["a", "b", "c"]), sheet], limits) == nil)
-        #expect(try refusal([Self.workbook, strings(["a", "b", "c", "d"]), sheet], limits)
+        #expect(
+            try refusal([Self.workbook, strings(["a", "b", "c", "d"]), sheet], limits)
                 == "the workbook has more than 3 shared strings, the most Tandem reads; split the data into smaller files and import them one by one")
         let big = strings((0..<40).map { _ in Self.ordinaryText(bytes: 30_000) })
         #expect(try refusal([Self.workbook, big, sheet], small)?.hasPrefix("the workbook's part xl/sharedStrings.xml unpacks to more than 1 MB") == true)
         let long = strings([String(repeating: "é", count: 32_768)])
-        #expect(try refusal([Self.workbook, long, sheet]) == "a shared string of the workbook holds more than 32767 characters, the most a spreadsheet cell can hold")
+        #expect(
+            try refusal([Self.workbook, long, sheet])
+                == "a shared string of the workbook holds more than 32767 characters, the most a spreadsheet cell can hold")
     }
 
     @Test func row() throws {
         let cells = (0..<40).map { _ in Self.ordinaryText(bytes: 30_000) }
-        #expect(try refusal([Self.workbook, Self.sheet(Self.inlineRow(1, ["a"]) + Self.inlineRow(2, cells))])
+        #expect(
+            try refusal([Self.workbook, Self.sheet(Self.inlineRow(1, ["a"]) + Self.inlineRow(2, cells))])
                 == "row 2 of the worksheet holds more than 1 MB of text, the most Tandem reads in one row")
     }
 
@@ -96,7 +113,7 @@ struct XLSXLimitsTests {
     }
 
     @Test func cellCountsUTF16LikeASpreadsheet() throws {
-        let emoji = String(repeating: "😀", count: 16_383) + "a" // 32,767 UTF-16 units, 65,533 UTF-8 bytes
+        let emoji = String(repeating: "😀", count: 16_383) + "a"  // 32,767 UTF-16 units, 65,533 UTF-8 bytes
         #expect(try refusal([Self.workbook, Self.sheet(Self.inlineRow(1, [emoji]))]) == nil)
         #expect(try refusal([Self.workbook, Self.sheet(Self.inlineRow(1, [emoji + "b"]))])?.hasPrefix("cell A1 of the workbook holds more than 32767") == true)
     }

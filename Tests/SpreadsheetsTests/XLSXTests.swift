@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ZIPFoundation
+
 @testable import Spreadsheets
 
 @Suite("XLSX")
@@ -29,8 +30,10 @@ struct XLSXTests {
             _ = try archive.extract(entry) { data.append($0) }
             return String(decoding: data, as: UTF8.self)
         }
-        for path in ["[Content_Types].xml", "_rels/.rels", "docProps/app.xml", "docProps/core.xml", "xl/workbook.xml",
-                     "xl/_rels/workbook.xml.rels", "xl/styles.xml"] {
+        for path in [
+            "[Content_Types].xml", "_rels/.rels", "docProps/app.xml", "docProps/core.xml", "xl/workbook.xml",
+            "xl/_rels/workbook.xml.rels", "xl/styles.xml",
+        ] {
             _ = try part(path)
         }
         let sheet = try part("xl/worksheets/sheet1.xml")
@@ -76,7 +79,7 @@ struct XLSXTests {
         try writeAll([["a", "b"], [longest, "after"], ["x"]], to: url, .xlsx)
         #expect(try readAll(url, .xlsx).map(\.cells) == [["a", "b"], [longest, "after"], ["x"]])
 
-        let huge = String(repeating: "0123456789<&é\n", count: 750_000) // about 11 MB
+        let huge = String(repeating: "0123456789<&é\n", count: 750_000)  // about 11 MB
         let hugeURL = try temporaryDirectory().appendingPathComponent("huge.xlsx")
         try writeAll([["a", "b"], [huge, "after"], ["x"]], to: hugeURL, .xlsx)
         let error = try #require(readError(hugeURL, .xlsx))
@@ -88,10 +91,12 @@ struct XLSXTests {
     @Test func notAZip() throws {
         let error = try #require(readError(try writeText("name,phone\nAna,1\n", "text.xlsx"), .xlsx))
         #expect(error.message.contains("not an XLSX workbook"))
-        let xls = try #require(readError(try writeFile([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + [UInt8](repeating: 0, count: 600), "old.xls"), .xlsx))
+        let xls = try #require(
+            readError(try writeFile([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + [UInt8](repeating: 0, count: 600), "old.xls"), .xlsx))
         #expect(xls.message.contains(".xls"))
         let marker = "EncryptedPackage".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
-        let encrypted = try #require(readError(try writeFile([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + [UInt8](repeating: 0, count: 600) + marker, "locked.xlsx"), .xlsx))
+        let encrypted = try #require(
+            readError(try writeFile([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + [UInt8](repeating: 0, count: 600) + marker, "locked.xlsx"), .xlsx))
         #expect(encrypted.message.contains("password"))
         let brokenZip = try #require(readError(try writeFile([0x50, 0x4B, 0x03, 0x04, 1, 2, 3], "broken.xlsx"), .xlsx))
         #expect(brokenZip.message.contains("not an XLSX workbook"))
@@ -108,57 +113,76 @@ struct XLSXTests {
         let rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
         let url = try makeZip([
             ("[Content_Types].xml", "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>"),
-            ("_rels/.rels", """
-            <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-            <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="\(rels)/officeDocument" Target="xl/workbook.xml"/></Relationships>
-            """),
-            ("xl/workbook.xml", """
-            <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-            <workbook xmlns="\(main)" xmlns:r="\(rels)"><fileVersion appName="xl"/><sheets>\
-            <sheet name="Hidden" sheetId="2" state="hidden" r:id="rId2"/><sheet name="Kunden &amp; Co" sheetId="1" r:id="rId1"/>\
-            </sheets><calcPr calcId="191029"/></workbook>
-            """),
-            ("xl/_rels/workbook.xml.rels", """
-            <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-            <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
-            <Relationship Id="rId3" Type="\(rels)/sharedStrings" Target="sharedStrings.xml"/>\
-            <Relationship Id="rId2" Type="\(rels)/worksheet" Target="worksheets/sheet2.xml"/>\
-            <Relationship Id="rId1" Type="\(rels)/worksheet" Target="/xl/worksheets/sheet1.xml"/></Relationships>
-            """),
-            ("xl/sharedStrings.xml", """
-            <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-            <sst xmlns="\(main)" count="6" uniqueCount="6"><si><t>Name</t></si><si><t>Phone</t></si>\
-            <si><r><rPr><b/><sz val="11"/></rPr><t>Zoë </t></r><r><t xml:space="preserve">O'Brien</t></r></si>\
-            <si><t>東京</t><rPh sb="0" eb="2"><t>トウキョウ</t></rPh><phoneticPr fontId="1"/></si>\
-            <si><t>line&#10;two_x000D_</t></si><si><t/></si></sst>
-            """),
-            ("xl/worksheets/sheet2.xml", "<worksheet xmlns=\"\(main)\"><sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>hidden</t></is></c></row></sheetData></worksheet>"),
-            ("xl/worksheets/sheet1.xml", """
-            <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-            <x:worksheet xmlns:x="\(main)"><x:dimension ref="A1:E9"/><x:sheetData>
-            <x:row r="1" spans="1:5"><x:c r="A1" s="1" t="s"><x:v>0</x:v></x:c><x:c r="B1" t="s"><x:v>1</x:v></x:c><x:c r="C1" t="inlineStr"><x:is><x:t>Kind</x:t></x:is></x:c></x:row>
-            <x:row r="2"><x:c r="A2" t="s"><x:v>2</x:v></x:c><x:c r="B2"><x:v>5.551234567E9</x:v></x:c><x:c r="E2" t="b"><x:v>1</x:v></x:c></x:row>
-            <x:row r="3" customFormat="1"/>
-            <x:row r="5"><x:c r="B5" s="3"><x:v>442071234567</x:v></x:c><x:c r="C5" t="e"><x:f>NA()</x:f><x:v>#N/A</x:v></x:c></x:row>
-            <x:row><x:c t="s"><x:v>3</x:v></x:c><x:c t="str"><x:f>A1&amp;"!"</x:f><x:v>Name!</x:v></x:c><x:c><x:v>0.1</x:v></x:c></x:row>
-            <x:row r="8"><x:c r="A8" t="s"><x:v>4</x:v></x:c><x:c r="B8" t="b"><x:v>0</x:v></x:c><x:c r="C8" t="inlineStr"><x:is><x:r><x:t>rich </x:t></x:r><x:r><x:rPr><x:b/></x:rPr><x:t>inline</x:t></x:r></x:is></x:c><x:c r="D8" s="2"/><x:c r="E8" t="s"><x:v>5</x:v></x:c></x:row>
-            <x:row r="9"><x:c r="C9"><x:v>-1.5E-3</x:v></x:c></x:row>
-            </x:sheetData><x:pageMargins left="0.7"/></x:worksheet>
-            """),
+            (
+                "_rels/.rels",
+                """
+                <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+                <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="\(rels)/officeDocument" Target="xl/workbook.xml"/></Relationships>
+                """
+            ),
+            (
+                "xl/workbook.xml",
+                """
+                <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+                <workbook xmlns="\(main)" xmlns:r="\(rels)"><fileVersion appName="xl"/><sheets>\
+                <sheet name="Hidden" sheetId="2" state="hidden" r:id="rId2"/><sheet name="Kunden &amp; Co" sheetId="1" r:id="rId1"/>\
+                </sheets><calcPr calcId="191029"/></workbook>
+                """
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                """
+                <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+                <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
+                <Relationship Id="rId3" Type="\(rels)/sharedStrings" Target="sharedStrings.xml"/>\
+                <Relationship Id="rId2" Type="\(rels)/worksheet" Target="worksheets/sheet2.xml"/>\
+                <Relationship Id="rId1" Type="\(rels)/worksheet" Target="/xl/worksheets/sheet1.xml"/></Relationships>
+                """
+            ),
+            (
+                "xl/sharedStrings.xml",
+                """
+                <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+                <sst xmlns="\(main)" count="6" uniqueCount="6"><si><t>Name</t></si><si><t>Phone</t></si>\
+                <si><r><rPr><b/><sz val="11"/></rPr><t>Zoë </t></r><r><t xml:space="preserve">O'Brien</t></r></si>\
+                <si><t>東京</t><rPh sb="0" eb="2"><t>トウキョウ</t></rPh><phoneticPr fontId="1"/></si>\
+                <si><t>line&#10;two_x000D_</t></si><si><t/></si></sst>
+                """
+            ),
+            (
+                "xl/worksheets/sheet2.xml",
+                "<worksheet xmlns=\"\(main)\"><sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>hidden</t></is></c></row></sheetData></worksheet>"
+            ),
+            (
+                "xl/worksheets/sheet1.xml",
+                """
+                <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+                <x:worksheet xmlns:x="\(main)"><x:dimension ref="A1:E9"/><x:sheetData>
+                <x:row r="1" spans="1:5"><x:c r="A1" s="1" t="s"><x:v>0</x:v></x:c><x:c r="B1" t="s"><x:v>1</x:v></x:c><x:c r="C1" t="inlineStr"><x:is><x:t>Kind</x:t></x:is></x:c></x:row>
+                <x:row r="2"><x:c r="A2" t="s"><x:v>2</x:v></x:c><x:c r="B2"><x:v>5.551234567E9</x:v></x:c><x:c r="E2" t="b"><x:v>1</x:v></x:c></x:row>
+                <x:row r="3" customFormat="1"/>
+                <x:row r="5"><x:c r="B5" s="3"><x:v>442071234567</x:v></x:c><x:c r="C5" t="e"><x:f>NA()</x:f><x:v>#N/A</x:v></x:c></x:row>
+                <x:row><x:c t="s"><x:v>3</x:v></x:c><x:c t="str"><x:f>A1&amp;"!"</x:f><x:v>Name!</x:v></x:c><x:c><x:v>0.1</x:v></x:c></x:row>
+                <x:row r="8"><x:c r="A8" t="s"><x:v>4</x:v></x:c><x:c r="B8" t="b"><x:v>0</x:v></x:c><x:c r="C8" t="inlineStr"><x:is><x:r><x:t>rich </x:t></x:r><x:r><x:rPr><x:b/></x:rPr><x:t>inline</x:t></x:r></x:is></x:c><x:c r="D8" s="2"/><x:c r="E8" t="s"><x:v>5</x:v></x:c></x:row>
+                <x:row r="9"><x:c r="C9"><x:v>-1.5E-3</x:v></x:c></x:row>
+                </x:sheetData><x:pageMargins left="0.7"/></x:worksheet>
+                """
+            ),
         ])
         let reader = try #require(try openTable(at: url, format: .xlsx) as? XLSXTableReader)
         #expect(reader.sheetName == "Kunden & Co")
         var rows: [TableRow] = []
         while let row = try reader.next() { rows.append(row) }
         #expect(reader.progress == 1)
-        #expect(rows == [
-            TableRow(number: 1, cells: ["Name", "Phone", "Kind"]),
-            TableRow(number: 2, cells: ["Zoë O'Brien", "5551234567", "", "", "TRUE"]),
-            TableRow(number: 5, cells: ["", "442071234567", "#N/A"]),
-            TableRow(number: 6, cells: ["東京", "Name!", "0.1"]),
-            TableRow(number: 8, cells: ["line\ntwo\r", "FALSE", "rich inline", "", ""]),
-            TableRow(number: 9, cells: ["", "", "-0.0015"]),
-        ])
+        #expect(
+            rows == [
+                TableRow(number: 1, cells: ["Name", "Phone", "Kind"]),
+                TableRow(number: 2, cells: ["Zoë O'Brien", "5551234567", "", "", "TRUE"]),
+                TableRow(number: 5, cells: ["", "442071234567", "#N/A"]),
+                TableRow(number: 6, cells: ["東京", "Name!", "0.1"]),
+                TableRow(number: 8, cells: ["line\ntwo\r", "FALSE", "rich inline", "", ""]),
+                TableRow(number: 9, cells: ["", "", "-0.0015"]),
+            ])
     }
 
     @Test func missingSharedStringIsRefused() throws {

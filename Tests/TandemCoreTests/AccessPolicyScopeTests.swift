@@ -12,13 +12,15 @@ import Testing
     }
 
     func coManagingUser(home: UUID) -> Principal {
-        Principal(id: me, kind: .coManagingUser, displayName: "Nina", securityLevelId: UUID(), permissions: SystemSecurityLevel.coManagedHelpDesk.permissions,
-                  organizationId: home, contactId: UUID(), associatedOrganizationIds: [home], coManagementEnabled: true, coManagedOrganizationIds: [home])
+        Principal(
+            id: me, kind: .coManagingUser, displayName: "Nina", securityLevelId: UUID(), permissions: SystemSecurityLevel.coManagedHelpDesk.permissions,
+            organizationId: home, contactId: UUID(), associatedOrganizationIds: [home], coManagementEnabled: true, coManagedOrganizationIds: [home])
     }
 
     func contact(organizationWide: Bool = false) -> Principal {
-        Principal(id: me, kind: .contact, displayName: "Alice", securityLevelId: nil, permissions: .nothing, organizationId: northwind, contactId: me,
-                  portalOrganizationWide: organizationWide)
+        Principal(
+            id: me, kind: .contact, displayName: "Alice", securityLevelId: nil, permissions: .nothing, organizationId: northwind, contactId: me,
+            portalOrganizationWide: organizationWide)
     }
 
     /// A person's own row: a resource has none of these; a co-managing user and a contact belong to an organization.
@@ -92,8 +94,9 @@ import Testing
     @Test func theAudiencePreviewIsForWriters() {
         #expect(throws: Never.self) { try AccessPolicy.authorizeAudiencePreview(resource(.technician)) }
         #expect(throws: Never.self) { try AccessPolicy.authorizeAudiencePreview(contact()) }
-        let reader = Principal(id: me, kind: .resource, displayName: "R", securityLevelId: nil,
-                               permissions: Permissions(ticketScope: .all, areas: [.tickets: .view, .notes: .view, .timeEntries: .view, .attachments: .view]))
+        let reader = Principal(
+            id: me, kind: .resource, displayName: "R", securityLevelId: nil,
+            permissions: Permissions(ticketScope: .all, areas: [.tickets: .view, .notes: .view, .timeEntries: .view, .attachments: .view]))
         #expect(throws: TandemError.self) { try AccessPolicy.authorizeAudiencePreview(reader) }
     }
 }

@@ -9,14 +9,18 @@ import Testing
     let fullTeam = UUID(), ownTeam = UUID(), readOnlyTeam = UUID()
     let me = UUID(), someoneElse = UUID()
 
-    func ticket(_ organization: UUID, queue: UUID? = nil, team: UUID? = nil, contact: UUID? = nil, assignees: Set<UUID> = [], coManagedVisible: Bool = false) -> ScopeFacts {
-        ScopeFacts(values: [.id: UUID(), .organization: organization, .queue: queue, .team: team, .contact: contact],
-                   assigneeIds: assignees, coManagedVisible: coManagedVisible)
+    func ticket(_ organization: UUID, queue: UUID? = nil, team: UUID? = nil, contact: UUID? = nil, assignees: Set<UUID> = [], coManagedVisible: Bool = false)
+        -> ScopeFacts
+    {
+        ScopeFacts(
+            values: [.id: UUID(), .organization: organization, .queue: queue, .team: team, .contact: contact],
+            assigneeIds: assignees, coManagedVisible: coManagedVisible)
     }
 
     func resource(_ system: SystemSecurityLevel, restrictions: Set<UUID>? = nil, queues: Set<UUID> = [], teams: [UUID: TeamAccess] = [:]) -> Principal {
-        Principal(id: me, kind: .resource, displayName: "Tara Tech", securityLevelId: UUID(), permissions: system.permissions,
-                  clientRestrictions: restrictions, queueIds: queues, teams: teams)
+        Principal(
+            id: me, kind: .resource, displayName: "Tara Tech", securityLevelId: UUID(), permissions: system.permissions,
+            clientRestrictions: restrictions, queueIds: queues, teams: teams)
     }
 
     // MARK: Resources
@@ -50,8 +54,9 @@ import Testing
         #expect(throws: TandemError.invalid("organizationId", "no organization with this id")) {
             try AccessPolicy.authorizeTicketCreation(rick, organizationId: contoso)
         }
-        let viewer = Principal(id: me, kind: .resource, displayName: "V", securityLevelId: nil,
-                               permissions: Permissions(ticketScope: .all, areas: [.tickets: .view]))
+        let viewer = Principal(
+            id: me, kind: .resource, displayName: "V", securityLevelId: nil,
+            permissions: Permissions(ticketScope: .all, areas: [.tickets: .view]))
         #expect(throws: TandemError.forbidden("your security level does not allow creating tickets")) {
             try AccessPolicy.authorizeTicketCreation(viewer, organizationId: contoso)
         }
@@ -101,8 +106,9 @@ import Testing
 
     @Test func contactsSeeTheirOwnTicketsOrTheirOrganizations() {
         let alice = UUID()
-        var contact = Principal(id: alice, kind: .contact, displayName: "Alice", securityLevelId: nil, permissions: .nothing,
-                                organizationId: northwind, contactId: alice)
+        var contact = Principal(
+            id: alice, kind: .contact, displayName: "Alice", securityLevelId: nil, permissions: .nothing,
+            organizationId: northwind, contactId: alice)
         let own = ticket(northwind, contact: alice)
         let colleague = ticket(northwind, contact: UUID())
         let elsewhere = ticket(contoso, contact: UUID())
@@ -125,10 +131,13 @@ import Testing
 
     // MARK: Co-managing users (designed for now, arriving with the next issue)
 
-    func coManagingUser(_ system: SystemSecurityLevel = .coManagedHelpDesk, enabled: Bool = true, coManaged: Set<UUID>, associated: Set<UUID>, queues: Set<UUID> = []) -> Principal {
-        Principal(id: me, kind: .coManagingUser, displayName: "Cory", securityLevelId: UUID(), permissions: system.permissions, queueIds: queues,
-                  organizationId: northwind, contactId: UUID(), associatedOrganizationIds: associated, coManagementEnabled: enabled,
-                  coManagedOrganizationIds: coManaged)
+    func coManagingUser(
+        _ system: SystemSecurityLevel = .coManagedHelpDesk, enabled: Bool = true, coManaged: Set<UUID>, associated: Set<UUID>, queues: Set<UUID> = []
+    ) -> Principal {
+        Principal(
+            id: me, kind: .coManagingUser, displayName: "Cory", securityLevelId: UUID(), permissions: system.permissions, queueIds: queues,
+            organizationId: northwind, contactId: UUID(), associatedOrganizationIds: associated, coManagementEnabled: enabled,
+            coManagedOrganizationIds: coManaged)
     }
 
     @Test func coManagingUsersNeedEveryCondition() {
@@ -148,10 +157,13 @@ import Testing
     /// set when opening one, and who needs a role to log time.
     @Test func whoWorksTicketsAndWhatContactsMaySet() {
         let alice = UUID(), other = UUID()
-        let contact = Principal(id: alice, kind: .contact, displayName: "Alice", securityLevelId: nil, permissions: .nothing, organizationId: northwind, contactId: alice)
+        let contact = Principal(
+            id: alice, kind: .contact, displayName: "Alice", securityLevelId: nil, permissions: .nothing, organizationId: northwind, contactId: alice)
         let staff = resource(.technician), user = coManagingUser(coManaged: [northwind], associated: [northwind])
         #expect(AccessPolicy.worksTickets(staff) && AccessPolicy.worksTickets(user) && !AccessPolicy.worksTickets(contact))
-        #expect(AccessPolicy.defaultSource(for: contact) == .portal && AccessPolicy.defaultSource(for: staff) == .api && AccessPolicy.defaultSource(for: user) == .api)
+        #expect(
+            AccessPolicy.defaultSource(for: contact) == .portal && AccessPolicy.defaultSource(for: staff) == .api
+                && AccessPolicy.defaultSource(for: user) == .api)
         let refused = AccessPolicy.ticketCreationByContact(contact, staffFieldsGiven: ["queueId", "assigneeIds"], contactId: other)
         #expect(refused.refusals.map(\.field) == ["queueId", "assigneeIds", "contactId"] && refused.contactId == alice)
         let own = AccessPolicy.ticketCreationByContact(contact, staffFieldsGiven: [], contactId: nil)
@@ -177,7 +189,8 @@ import Testing
         let staff = resource(.technician)
         let user = coManagingUser(coManaged: [northwind], associated: [northwind])
         let alice = UUID()
-        let contact = Principal(id: alice, kind: .contact, displayName: "Alice", securityLevelId: nil, permissions: .nothing, organizationId: northwind, contactId: alice)
+        let contact = Principal(
+            id: alice, kind: .contact, displayName: "Alice", securityLevelId: nil, permissions: .nothing, organizationId: northwind, contactId: alice)
 
         #expect(AccessPolicy.readablePublishTo(staff) == [.internal, .internalAndCoManaged, .all])
         #expect(AccessPolicy.readablePublishTo(user) == [.internalAndCoManaged, .all])

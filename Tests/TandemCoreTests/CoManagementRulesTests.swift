@@ -32,7 +32,9 @@ import Testing
 
     @Test func theOrganizationMustBeInReachAndCoManaged() async throws {
         #expect(try await CoManagingUserRules.checkOrganization(northwind, facts: facts).name == "Northwind")
-        let refused: [(UUID?, String)] = [(outside, "no organization with this id"), (contoso, "co-management is not enabled for Contoso"), (nil, "no organization")]
+        let refused: [(UUID?, String)] = [
+            (outside, "no organization with this id"), (contoso, "co-management is not enabled for Contoso"), (nil, "no organization"),
+        ]
         for (id, message) in refused {
             do {
                 _ = try await CoManagingUserRules.checkOrganization(id, facts: facts)
@@ -50,11 +52,13 @@ import Testing
         #expect(neither.errors.map(\.field) == ["contactId"])
 
         var both = FieldValidator()
-        _ = CoManagingUserRules.contactChoice(contactId: UUID().uuidString, newContact: ContactDraft(firstName: "A", lastName: "B", email: "a@b.example", hasSite: false), &both)
+        _ = CoManagingUserRules.contactChoice(
+            contactId: UUID().uuidString, newContact: ContactDraft(firstName: "A", lastName: "B", email: "a@b.example", hasSite: false), &both)
         #expect(both.errors.map(\.field) == ["contact"])
 
         var new = FieldValidator()
-        let fields = CoManagingUserRules.contactChoice(contactId: nil, newContact: ContactDraft(firstName: " Nina ", lastName: "Novak", email: "Nina@Northwind.Example", hasSite: true), &new)
+        let fields = CoManagingUserRules.contactChoice(
+            contactId: nil, newContact: ContactDraft(firstName: " Nina ", lastName: "Novak", email: "Nina@Northwind.Example", hasSite: true), &new)
         #expect(new.errors.isEmpty)
         #expect(fields == ContactFields(firstName: "Nina", lastName: "Novak", email: "nina@northwind.example", phones: []), "no phone needed in the wizard")
     }
@@ -69,8 +73,10 @@ import Testing
     @Test func anExistingContactNeedsAnEmailAndNoUser() async throws {
         let ok = UUID(), noEmail = UUID(), taken = UUID(), elsewhere = UUID()
         var facts = self.facts
-        facts.contacts = [ok: (northwind, .init(hasEmail: true, isCoManagingUser: false)), noEmail: (northwind, .init(hasEmail: false, isCoManagingUser: false)),
-                          taken: (northwind, .init(hasEmail: true, isCoManagingUser: true)), elsewhere: (contoso, .init(hasEmail: true, isCoManagingUser: false))]
+        facts.contacts = [
+            ok: (northwind, .init(hasEmail: true, isCoManagingUser: false)), noEmail: (northwind, .init(hasEmail: false, isCoManagingUser: false)),
+            taken: (northwind, .init(hasEmail: true, isCoManagingUser: true)), elsewhere: (contoso, .init(hasEmail: true, isCoManagingUser: false)),
+        ]
         try await CoManagingUserRules.checkContact(.existing(ok), organizationId: northwind, facts: facts)
         await #expect(throws: TandemError.invalid("contactId", "the contact has no primary email; a co-managing user needs one")) {
             try await CoManagingUserRules.checkContact(.existing(noEmail), organizationId: northwind, facts: facts)
@@ -129,34 +135,57 @@ import Testing
     // MARK: Contacts
 
     @Test func contactsFollowTheProfileRules() {
-        let accepted = ContactRules.validate(ContactDraft(firstName: " Zoë ", lastName: "O'Brien", email: "ZOE@Example.COM",
-                                                          phones: [.init(kind: .mobile, number: " 0412345678 ", countryCode: "au"), .init(kind: .office, number: "2065550100", countryCode: "US")],
-                                                          hasSite: true))
-        #expect(accepted == .success(ContactFields(firstName: "Zoë", lastName: "O'Brien", email: "zoe@example.com", phones: [
-            ProfilePhone(number: "2065550100", countryCode: "US", kind: .office), ProfilePhone(number: "0412345678", countryCode: "AU", kind: .mobile),
-        ])), "trimmed, lower-cased email, upper-cased countries, phones in kind order")
+        let accepted = ContactRules.validate(
+            ContactDraft(
+                firstName: " Zoë ", lastName: "O'Brien", email: "ZOE@Example.COM",
+                phones: [.init(kind: .mobile, number: " 0412345678 ", countryCode: "au"), .init(kind: .office, number: "2065550100", countryCode: "US")],
+                hasSite: true))
+        #expect(
+            accepted
+                == .success(
+                    ContactFields(
+                        firstName: "Zoë", lastName: "O'Brien", email: "zoe@example.com",
+                        phones: [
+                            ProfilePhone(number: "2065550100", countryCode: "US", kind: .office),
+                            ProfilePhone(number: "0412345678", countryCode: "AU", kind: .mobile),
+                        ])), "trimmed, lower-cased email, upper-cased countries, phones in kind order")
 
         func problems(_ draft: ContactDraft) -> [String] {
             guard case .failure(let errors) = ContactRules.validate(draft) else { return [] }
             return errors.problems.map(\.fieldName)
         }
         #expect(problems(ContactDraft(firstName: "N/A", lastName: "n\\a", email: nil, hasSite: false)) == ["firstName", "lastName"])
-        #expect(problems(ContactDraft(firstName: "A", lastName: "B", email: nil, hasSite: true)) == ["phones"], "a contact with a site is a profile: it needs a phone")
+        #expect(
+            problems(ContactDraft(firstName: "A", lastName: "B", email: nil, hasSite: true)) == ["phones"],
+            "a contact with a site is a profile: it needs a phone")
         #expect(problems(ContactDraft(firstName: "A", lastName: "B", email: nil, hasSite: false)) == [], "one without a site does not")
-        #expect(problems(ContactDraft(firstName: "A", lastName: "B", email: nil, phones: [.init(kind: .office, number: "+1 206", countryCode: "US"),
-                                                                                          .init(kind: .home, number: "123", countryCode: nil),
-                                                                                          .init(kind: .mobile, number: "123", countryCode: "XX")], hasSite: false))
+        #expect(
+            problems(
+                ContactDraft(
+                    firstName: "A", lastName: "B", email: nil,
+                    phones: [
+                        .init(kind: .office, number: "+1 206", countryCode: "US"),
+                        .init(kind: .home, number: "123", countryCode: nil),
+                        .init(kind: .mobile, number: "123", countryCode: "XX"),
+                    ], hasSite: false))
                 == ["phones[0].number", "phones[1].countryCode", "phones[2].countryCode"])
-        #expect(problems(ContactDraft(firstName: "A", lastName: "B", email: nil, phones: [.init(kind: .office, number: "1", countryCode: "US"),
-                                                                                          .init(kind: .office, number: "2", countryCode: "US")], hasSite: false))
+        #expect(
+            problems(
+                ContactDraft(
+                    firstName: "A", lastName: "B", email: nil,
+                    phones: [
+                        .init(kind: .office, number: "1", countryCode: "US"),
+                        .init(kind: .office, number: "2", countryCode: "US"),
+                    ], hasSite: false))
                 == ["phones[1].number"], "one number per kind")
     }
 
     // MARK: The policy's new decisions
 
     func principal(_ kind: PrincipalKind, _ level: SystemSecurityLevel, restrictions: Set<UUID>? = nil) -> Principal {
-        Principal(id: UUID(), kind: kind, displayName: "P", securityLevelId: UUID(), permissions: kind == .contact ? .nothing : level.permissions,
-                  clientRestrictions: restrictions, organizationId: kind == .resource ? nil : northwind)
+        Principal(
+            id: UUID(), kind: kind, displayName: "P", securityLevelId: UUID(), permissions: kind == .contact ? .nothing : level.permissions,
+            clientRestrictions: restrictions, organizationId: kind == .resource ? nil : northwind)
     }
 
     @Test func onlyUnrestrictedStaffWhoMayAddThemCreateOrganizations() {

@@ -57,8 +57,9 @@ import Testing
         }
         for _ in 0..<2000 {
             let parts = (0..<Int.random(in: 0..<4, using: &g)).map { _ in leaf() }
-            let facts = ScopeFacts(values: [.organization: ids.randomElement(using: &g)!], assigneeIds: Bool.random(using: &g) ? [a] : [b],
-                                   coManagedVisible: Bool.random(using: &g))
+            let facts = ScopeFacts(
+                values: [.organization: ids.randomElement(using: &g)!], assigneeIds: Bool.random(using: &g) ? [a] : [b],
+                coManagedVisible: Bool.random(using: &g))
             #expect(Scope.allOf(parts).evaluate(facts) == parts.allSatisfy { $0.evaluate(facts) })
             #expect(Scope.anyOf(parts).evaluate(facts) == parts.contains { $0.evaluate(facts) })
         }
@@ -112,8 +113,13 @@ import Testing
 @Suite struct PermissionsTests {
     @Test func coManagedLevelsHoldNoAdministrativePermission() throws {
         let permissions = Permissions(ticketScope: .all, areas: [.tickets: .edit], admin: [.manageUsers, .configureSecurityLevels])
-        #expect(throws: TandemError.validation([FieldError("permissions.admin",
-            "a co-managed security level cannot hold administrative permissions (configureSecurityLevels, manageUsers)")])) {
+        #expect(
+            throws: TandemError.validation([
+                FieldError(
+                    "permissions.admin",
+                    "a co-managed security level cannot hold administrative permissions (configureSecurityLevels, manageUsers)")
+            ])
+        ) {
             try permissions.validate(coManaged: true)
         }
         try permissions.validate(coManaged: false)
@@ -164,14 +170,15 @@ import Testing
         #expect(v.text("escape\u{1B}", "multilineControl", multiline: true) == nil)
         #expect(v.text(nil, "optional", required: false) == nil)
         #expect(v.text("  ", "optionalBlank", required: false) == "")
-        #expect(v.errors == [
-            FieldError("missing", "is required"),
-            FieldError("blank", "must not be empty"),
-            FieldError("long", "must be at most 10 characters (got 11)"),
-            FieldError("control", "must be one line without control characters"),
-            FieldError("oneLine", "must be one line without control characters"),
-            FieldError("multilineControl", "must not contain control characters"),
-        ])
+        #expect(
+            v.errors == [
+                FieldError("missing", "is required"),
+                FieldError("blank", "must not be empty"),
+                FieldError("long", "must be at most 10 characters (got 11)"),
+                FieldError("control", "must be one line without control characters"),
+                FieldError("oneLine", "must be one line without control characters"),
+                FieldError("multilineControl", "must not contain control characters"),
+            ])
         #expect(throws: TandemError.validation(v.errors)) { try v.check() }
     }
 
@@ -262,7 +269,9 @@ extension UUIDv7Tests {
 @Suite struct WhitespaceTests {
     /// The hand-rolled trim removes what Foundation's `.whitespacesAndNewlines` trim removes.
     @Test func trimsAsFoundationTrims() {
-        let spaces = [" ", "\t", "\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{A0}", "\u{2003}", "\u{2028}", "\u{2029}", "\u{3000}", "\u{202F}", "\u{180E}", "\u{200B}"]
+        let spaces = [
+            " ", "\t", "\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{A0}", "\u{2003}", "\u{2028}", "\u{2029}", "\u{3000}", "\u{202F}", "\u{180E}", "\u{200B}",
+        ]
         var texts = ["", "plain", "inner  space", "é漢😀", "\u{200B}zero-width\u{200B}", "\u{FEFF}bom"]
         for space in spaces { texts += [space, space + "x" + space, "a" + space + "b", space + space + "é" + space] }
         for text in texts {

@@ -30,9 +30,11 @@ import Testing
         for kept in ["/", "/tickets", "/tickets?status=new&q=printer%20jam", "/tickets/0190-abc#note-1", "/sites/1/profiles?notice=saved"] {
             #expect(SafeRedirect.path(kept) == kept, "\(kept)")
         }
-        for refused in ["", "tickets", "//evil.example", "/\\evil.example", "\\\\evil.example", "/\t/evil.example", "/%09/evil.example",
-                        "/\n/evil", "/%0d%0aSet-Cookie:x=y", "https://evil.example", "http:evil.example", "javascript:alert(1)", " /tickets",
-                        "/tick ets", "/%2F/evil.example", "/%5C/evil.example", "/\u{2028}", "/\u{200B}/x", "/%E2%80%8B/x", "/%zz"] {
+        for refused in [
+            "", "tickets", "//evil.example", "/\\evil.example", "\\\\evil.example", "/\t/evil.example", "/%09/evil.example",
+            "/\n/evil", "/%0d%0aSet-Cookie:x=y", "https://evil.example", "http:evil.example", "javascript:alert(1)", " /tickets",
+            "/tick ets", "/%2F/evil.example", "/%5C/evil.example", "/\u{2028}", "/\u{200B}/x", "/%E2%80%8B/x", "/%zz",
+        ] {
             #expect(SafeRedirect.path(refused) == nil, "\(refused.debugDescription)")
         }
         #expect(SafeRedirect.path(nil) == nil)

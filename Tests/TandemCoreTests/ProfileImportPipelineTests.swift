@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TandemCore
 
 /// `ProfileImporter.prepare(_:inFlight:)`: a batch matched while the previous one is still being
@@ -57,7 +58,11 @@ import Testing
             [["", "Quinn", "New", "q@client.example", "5550100", "US", ""]],
         ]
         var number = 1
-        let numbered = batches.map { batch in batch.map { cells in number += 1; return (number: number, cells: cells) } }
+        let numbered = batches.map { batch in
+            batch.map { cells in
+                number += 1; return (number: number, cells: cells)
+            }
+        }
 
         // One batch after another.
         let sequentialStore = MemoryStore(site)
@@ -77,8 +82,9 @@ import Testing
         }
         if let writing { pipelined.finish(writing, refused: await pipelinedStore.apply(writing.changes)) }
 
-        #expect(sequential.report.added == 4 && sequential.report.edited == 1 && sequential.report.unchanged == 1 && sequential.report.deleted == 1,
-                "\(sequential.report)")
+        #expect(
+            sequential.report.added == 4 && sequential.report.edited == 1 && sequential.report.unchanged == 1 && sequential.report.deleted == 1,
+            "\(sequential.report)")
         #expect(sequential.report.failed == 0, "\(sequential.report.failures)")
         #expect(pipelined.report == sequential.report)
         let emails = { (store: MemoryStore) async in await store.profiles.values.map { "\($0.firstName) \($0.email ?? "-")" }.sorted() }
@@ -116,7 +122,7 @@ import Testing
             var importer = ProfileImporter(store: store, rights: .all, dryRun: false)
             try importer.begin(header: Self.header)
             for start in stride(from: 0, to: numbered.count, by: batchSize) {
-                try await importer.process(Array(numbered[start ..< min(start + batchSize, numbered.count)]))
+                try await importer.process(Array(numbered[start..<min(start + batchSize, numbered.count)]))
             }
             let profiles = await store.profiles.values.map { "\($0.firstName) \($0.lastName) \($0.email ?? "-")" }.sorted()
             return (importer.report, profiles)

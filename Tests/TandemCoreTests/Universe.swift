@@ -38,26 +38,31 @@ struct Universe {
         let organization = organizations.randomElement(using: &g)!
         switch kind {
         case .resource:
-            return Principal(id: people.randomElement(using: &g)!, kind: .resource, displayName: "R", securityLevelId: UUID(), permissions: permissions,
-                             clientRestrictions: Bool.random(using: &g) ? nil : subset(organizations, &g),
-                             queueIds: subset(queues, &g), teams: teams)
+            return Principal(
+                id: people.randomElement(using: &g)!, kind: .resource, displayName: "R", securityLevelId: UUID(), permissions: permissions,
+                clientRestrictions: Bool.random(using: &g) ? nil : subset(organizations, &g),
+                queueIds: subset(queues, &g), teams: teams)
         case .coManagingUser:
-            return Principal(id: people.randomElement(using: &g)!, kind: .coManagingUser, displayName: "C", securityLevelId: UUID(), permissions: permissions,
-                             queueIds: subset(queues, &g), organizationId: organization, contactId: contacts.randomElement(using: &g)!,
-                             associatedOrganizationIds: subset(organizations, &g), coManagementEnabled: Int.random(in: 0..<4, using: &g) > 0,
-                             coManagedOrganizationIds: subset(organizations, &g))
+            return Principal(
+                id: people.randomElement(using: &g)!, kind: .coManagingUser, displayName: "C", securityLevelId: UUID(), permissions: permissions,
+                queueIds: subset(queues, &g), organizationId: organization, contactId: contacts.randomElement(using: &g)!,
+                associatedOrganizationIds: subset(organizations, &g), coManagementEnabled: Int.random(in: 0..<4, using: &g) > 0,
+                coManagedOrganizationIds: subset(organizations, &g))
         case .contact:
             let contact = contacts.randomElement(using: &g)!
-            return Principal(id: contact, kind: .contact, displayName: "P", securityLevelId: nil, permissions: .nothing,
-                             organizationId: organization, contactId: contact, portalOrganizationWide: Bool.random(using: &g))
+            return Principal(
+                id: contact, kind: .contact, displayName: "P", securityLevelId: nil, permissions: .nothing,
+                organizationId: organization, contactId: contact, portalOrganizationWide: Bool.random(using: &g))
         }
     }
 
     func ticket<G: RandomNumberGenerator>(_ g: inout G) -> ScopeFacts {
         func maybe(_ ids: [UUID]) -> UUID? { Int.random(in: 0..<4, using: &g) == 0 ? nil : ids.randomElement(using: &g) }
         return ScopeFacts(
-            values: [.id: UUID(), .organization: organizations.randomElement(using: &g)!, .queue: maybe(queues), .team: maybe(teams),
-                     .contact: maybe(contacts), .site: nil],
+            values: [
+                .id: UUID(), .organization: organizations.randomElement(using: &g)!, .queue: maybe(queues), .team: maybe(teams),
+                .contact: maybe(contacts), .site: nil,
+            ],
             assigneeIds: subset(people, &g), coManagedVisible: Bool.random(using: &g))
     }
 }
@@ -99,7 +104,7 @@ enum ReferenceRules {
             }
         case .coManagingUser:
             guard p.permissions[.tickets] >= level, p.coManagementEnabled, let organization,
-                  p.coManagedOrganizationIds.contains(organization), p.associatedOrganizationIds.contains(organization), t.coManagedVisible
+                p.coManagedOrganizationIds.contains(organization), p.associatedOrganizationIds.contains(organization), t.coManagedVisible
             else { return false }
             switch p.permissions.ticketScope {
             case .all: return true

@@ -52,12 +52,14 @@ struct BenchSeedCommand: AsyncCommand {
         }
         let total = try await Ticket.query(on: db).count()
         let seconds = Date().timeIntervalSince(started)
-        context.console.print("Seeded \(count) tickets over \(plan.organizations.count) organizations in \(String(format: "%.1f", seconds)) s; \(total) tickets in all.")
+        context.console.print(
+            "Seeded \(count) tickets over \(plan.organizations.count) organizations in \(String(format: "%.1f", seconds)) s; \(total) tickets in all.")
     }
 
     /// Reserves `count` consecutive ticket numbers and returns the first.
     static func reserveNumbers(_ count: Int, on db: any Database) async throws -> Int {
-        let row = db.isSQLite
+        let row =
+            db.isSQLite
             ? try await db.sql.raw("UPDATE counters SET value = value + \(bind: count) WHERE name = 'ticket_number' RETURNING value").first()
             : try await db.sql.raw("SELECT setval('ticket_number_seq', nextval('ticket_number_seq') + \(bind: count - 1)) AS value").first()
         guard let last = try row?.decode(column: "value", as: Int.self) else { throw TandemError.conflict("could not reserve ticket numbers") }
@@ -162,13 +164,16 @@ struct BenchPlan: Sendable {
         var staff: [(id: UUID, restrictions: Set<UUID>?)] = []
         for resource in resources {
             let id = try resource.requireID()
-            let restrictions = resource.clientRestricted
+            let restrictions =
+                resource.clientRestricted
                 ? Set(try await ResourceClientRestriction.query(on: db).filter(\.$resourceId == id).all().map(\.organizationId))
                 : nil
             staff.append((id, restrictions))
         }
         return BenchPlan(
-            organizations: chosen.map { OrganizationPlan(id: $0.id!, sites: sites[$0.id!]?.compactMap(\.id) ?? [], contacts: contacts[$0.id!]?.compactMap(\.id) ?? []) },
+            organizations: chosen.map {
+                OrganizationPlan(id: $0.id!, sites: sites[$0.id!]?.compactMap(\.id) ?? [], contacts: contacts[$0.id!]?.compactMap(\.id) ?? [])
+            },
             queues: try await Queue.query(on: db).sort(\.$name).all().compactMap(\.id),
             teams: try await Team.query(on: db).sort(\.$name).all().compactMap(\.id),
             creator: resources.first { $0.username == "admin" }?.id,

@@ -52,8 +52,10 @@ struct CreateAdminCommand: AsyncCommand {
 
 enum Seeds {
     /// Creates an active resource with a system level, validating as the API does.
-    static func createResource(username: String?, password: String?, firstName: String, lastName: String, email: String?, system: SystemSecurityLevel,
-                               restrictions: [UUID]? = nil, on db: any Database, passwords: AsyncPasswordHasher) async throws -> Resource {
+    static func createResource(
+        username: String?, password: String?, firstName: String, lastName: String, email: String?, system: SystemSecurityLevel,
+        restrictions: [UUID]? = nil, on db: any Database, passwords: AsyncPasswordHasher
+    ) async throws -> Resource {
         var validator = FieldValidator()
         let username = Usernames.validate(username, &validator)
         let password = validator.password(password)

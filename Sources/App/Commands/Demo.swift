@@ -49,7 +49,9 @@ enum DemoTenant {
     ]
 
     static let firstNames = ["Alice", "Bruno", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Keira", "Liam", "Maya", "Noah", "Olga"]
-    static let lastNames = ["Anders", "Baker", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen", "Kowalski", "Lopez", "Moreau", "Nakamura", "Olsen"]
+    static let lastNames = [
+        "Anders", "Baker", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen", "Kowalski", "Lopez", "Moreau", "Nakamura", "Olsen",
+    ]
     static let problems = [
         "Outlook keeps asking for password", "Printer on 2nd floor offline", "VPN disconnects every hour", "New starter needs laptop",
         "Shared drive permissions for Finance", "Teams calls drop audio", "Backup job failed overnight", "Install Adobe Acrobat",
@@ -96,7 +98,9 @@ enum DemoTenant {
                         contact.firstName = firstNames[contactIndex % firstNames.count]
                         contact.lastName = lastNames[(contactIndex * 7) % lastNames.count]
                         let domain = name.split(separator: " ")[0].lowercased()
-                        contact.email = contactIndex == 0 ? "alice@northwind.example" : "\(contact.firstName.lowercased()).\(contact.lastName.lowercased())\(contactIndex)@\(domain).example"
+                        contact.email =
+                            contactIndex == 0
+                            ? "alice@northwind.example" : "\(contact.firstName.lowercased()).\(contact.lastName.lowercased())\(contactIndex)@\(domain).example"
                         contact.phones = [Phone(number: "206555\(String(format: "%04d", 1000 + contactIndex))", countryCode: country, kind: "office")]
                         // Every other contact has the help-desk details of a client profile (SPEC §7).
                         if contactIndex % 2 == 1 {
@@ -117,11 +121,21 @@ enum DemoTenant {
             return (organizationIds, sitesByOrganization, contactsByOrganization)
         }
 
-        let admin = try await Seeds.createResource(username: "admin", password: logins[0].password, firstName: "Ada", lastName: "Admin", email: "admin@msp.example", system: .administrator, on: db, passwords: passwords)
-        let tara = try await Seeds.createResource(username: "tara", password: logins[1].password, firstName: "Tara", lastName: "Tech", email: "tara@msp.example", system: .technician, on: db, passwords: passwords)
-        let rick = try await Seeds.createResource(username: "rick", password: logins[2].password, firstName: "Rick", lastName: "Restricted", email: "rick@msp.example", system: .technician, restrictions: Array(organizationIds.prefix(2)), on: db, passwords: passwords)
-        let dana = try await Seeds.createResource(username: "dana", password: logins[3].password, firstName: "Dana", lastName: "Dispatch", email: "dana@msp.example", system: .dispatcher, on: db, passwords: passwords)
-        let hugo = try await Seeds.createResource(username: "hugo", password: logins[4].password, firstName: "Hugo", lastName: "Helpdesk", email: "hugo@firstline.example", system: .helpDesk, on: db, passwords: passwords)
+        let admin = try await Seeds.createResource(
+            username: "admin", password: logins[0].password, firstName: "Ada", lastName: "Admin", email: "admin@msp.example", system: .administrator, on: db,
+            passwords: passwords)
+        let tara = try await Seeds.createResource(
+            username: "tara", password: logins[1].password, firstName: "Tara", lastName: "Tech", email: "tara@msp.example", system: .technician, on: db,
+            passwords: passwords)
+        let rick = try await Seeds.createResource(
+            username: "rick", password: logins[2].password, firstName: "Rick", lastName: "Restricted", email: "rick@msp.example", system: .technician,
+            restrictions: Array(organizationIds.prefix(2)), on: db, passwords: passwords)
+        let dana = try await Seeds.createResource(
+            username: "dana", password: logins[3].password, firstName: "Dana", lastName: "Dispatch", email: "dana@msp.example", system: .dispatcher, on: db,
+            passwords: passwords)
+        let hugo = try await Seeds.createResource(
+            username: "hugo", password: logins[4].password, firstName: "Hugo", lastName: "Helpdesk", email: "hugo@firstline.example", system: .helpDesk, on: db,
+            passwords: passwords)
         let staff = [admin, tara, rick, dana, hugo].map { $0.id! }
 
         try await db.write { db in
@@ -183,15 +197,17 @@ enum DemoTenant {
                 if assignee != rick.id! || index % organizationIds.count < 2 {
                     try await TicketAssignee(ticketId: ticket.id!, principalId: assignee, kind: .resource, position: 0).create(on: db)
                 }
-                for (noteIndex, publishTo) in [PublishTo.all, .internal, .internalAndCoManaged].enumerated() where (index + noteIndex) % 2 == 0 || index % 4 == 0 {
+                for (noteIndex, publishTo) in [PublishTo.all, .internal, .internalAndCoManaged].enumerated()
+                where (index + noteIndex) % 2 == 0 || index % 4 == 0 {
                     let note = Note()
                     note.id = .v7()
                     note.ticketId = ticket.id!
-                    note.body = switch publishTo {
-                    case .internal: "Internal: checked the logs, looks like a known issue."
-                    case .internalAndCoManaged: "For the client's IT: can you confirm the device is on the office network?"
-                    case .all: "Update for the client: we are working on it."
-                    }
+                    note.body =
+                        switch publishTo {
+                        case .internal: "Internal: checked the logs, looks like a known issue."
+                        case .internalAndCoManaged: "For the client's IT: can you confirm the device is on the office network?"
+                        case .all: "Update for the client: we are working on it."
+                        }
                     note.publishTo = publishTo.rawValue
                     note.authorId = tara.id!
                     note.authorKind = PrincipalKind.resource.rawValue
@@ -206,7 +222,9 @@ enum DemoTenant {
 
     /// Co-management on for Northwind and Contoso: nina (directly and through Northwind IT, two-factor enrolled),
     /// omar (through Contoso IT, not enrolled yet), a shared and a hidden Northwind ticket, a rule naming nina.
-    static func loadCoManagement(organizationIds: [UUID], sites: [UUID: [UUID]], admin: Resource, tara: Resource, on db: any Database, passwords: AsyncPasswordHasher) async throws {
+    static func loadCoManagement(
+        organizationIds: [UUID], sites: [UUID: [UUID]], admin: Resource, tara: Resource, on db: any Database, passwords: AsyncPasswordHasher
+    ) async throws {
         guard let by = try await PrincipalLoader.load(id: admin.id!, kind: .resource, on: db) else { return }
         let (northwind, contoso) = (organizationIds[0], organizationIds[1])
         _ = try await CoManagementService.update(CoManagementInput(enabled: .value(true)), by: by, on: db)
@@ -226,18 +244,22 @@ enum DemoTenant {
                 queueIds: .value([serviceDesk]), roleIds: .value([engineer]), confirmLicense: .value(true))
             return UUID(uuidString: try await CoManagingUsers.create(input, by: by, on: db, passwords: passwords).id)!
         }
-        let nina = try await user(logins[6], organizationId: northwind, first: "Nina", last: "Novak", email: "nina@northwind.example", level: .coManagedHelpDesk)
+        let nina = try await user(
+            logins[6], organizationId: northwind, first: "Nina", last: "Novak", email: "nina@northwind.example", level: .coManagedHelpDesk)
         let omar = try await user(logins[7], organizationId: contoso, first: "Omar", last: "Okafor", email: "omar@contoso.example", level: .coManagedBasic)
         if let row = try await CoManagingUser.find(nina, on: db) {
             row.totpSecret = ninaTOTPSecret
             row.totpConfirmed = true
             try await db.write { db in try await row.save(on: db) }
         }
-        let northwindIT = try await CoManagingTeams.save(nil, CoManagingTeamInput(name: .value("Northwind IT"), memberIds: .value([nina.uuidString])), by: by, on: db)
-        let contosoIT = try await CoManagingTeams.save(nil, CoManagingTeamInput(name: .value("Contoso IT"), memberIds: .value([omar.uuidString])), by: by, on: db)
+        let northwindIT = try await CoManagingTeams.save(
+            nil, CoManagingTeamInput(name: .value("Northwind IT"), memberIds: .value([nina.uuidString])), by: by, on: db)
+        let contosoIT = try await CoManagingTeams.save(
+            nil, CoManagingTeamInput(name: .value("Contoso IT"), memberIds: .value([omar.uuidString])), by: by, on: db)
         _ = try await CoManagementService.updateOrganizationSetup(
             northwind, OrganizationCoManagementInput(coManagingUserIds: .value([nina.uuidString]), coManagingTeamIds: .value([northwindIT.id])), by: by, on: db)
-        _ = try await CoManagementService.updateOrganizationSetup(contoso, OrganizationCoManagementInput(coManagingTeamIds: .value([contosoIT.id])), by: by, on: db)
+        _ = try await CoManagementService.updateOrganizationSetup(
+            contoso, OrganizationCoManagementInput(coManagingTeamIds: .value([contosoIT.id])), by: by, on: db)
 
         try await db.write { db in
             // Two Northwind tickets that tell the story: one shared with Northwind IT, one the MSP keeps to itself.
@@ -247,7 +269,10 @@ enum DemoTenant {
                 ticket.id = .v7()
                 ticket.number = try await TicketService.nextNumber(on: db)
                 ticket.title = title
-                ticket.description = shared ? "Five laptops for the new starters in Seattle; Northwind IT images them, we deliver." : "The firewall vendor's support contract ends next month; quote and renew."
+                ticket.description =
+                    shared
+                    ? "Five laptops for the new starters in Seattle; Northwind IT images them, we deliver."
+                    : "The firewall vendor's support contract ends next month; quote and renew."
                 ticket.organizationId = northwind
                 ticket.siteId = sites[northwind]?.first
                 ticket.contactId = contact?.id
@@ -260,11 +285,13 @@ enum DemoTenant {
                 ticket.createdById = admin.id
                 try await ticket.create(on: db)
                 try await TicketAssignee(ticketId: ticket.id!, principalId: tara.id!, kind: .resource, position: 0).create(on: db)
-                let notes: [(PublishTo, String)] = shared ? [
-                    (.internal, "Internal: the hardware margin on this order is thin; do not offer a discount."),
-                    (.internalAndCoManaged, "For Northwind IT: the image is ready; please book the desks for Monday."),
-                    (.all, "Hello Alice, your new laptops arrive on Monday."),
-                ] : [(.internal, "Internal: the vendor raised prices by 12 percent; check alternatives before quoting.")]
+                let notes: [(PublishTo, String)] =
+                    shared
+                    ? [
+                        (.internal, "Internal: the hardware margin on this order is thin; do not offer a discount."),
+                        (.internalAndCoManaged, "For Northwind IT: the image is ready; please book the desks for Monday."),
+                        (.all, "Hello Alice, your new laptops arrive on Monday."),
+                    ] : [(.internal, "Internal: the vendor raised prices by 12 percent; check alternatives before quoting.")]
                 for (publishTo, body) in notes {
                     let note = Note()
                     note.id = .v7()

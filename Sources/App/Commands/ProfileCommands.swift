@@ -27,7 +27,9 @@ struct ImportProfilesCommand: AsyncCommand {
         let report = try await ProfileTransferService.importFile(
             at: url, format: format, site: site, rights: .all, by: nil, dryRun: signature.dryRun, on: app.db
         ) { fraction, report in
-            let line = String(format: "\r%3.0f%%  %d rows  %d added  %d edited  %d deleted  %d failed", fraction * 100, report.rows, report.added, report.edited, report.deleted, report.failed)
+            let line = String(
+                format: "\r%3.0f%%  %d rows  %d added  %d edited  %d deleted  %d failed", fraction * 100, report.rows, report.added, report.edited,
+                report.deleted, report.failed)
             FileHandle.standardError.write(Data(line.utf8))
         }
         FileHandle.standardError.write(Data("\n".utf8))
@@ -38,7 +40,9 @@ struct ImportProfilesCommand: AsyncCommand {
             return
         }
         let seconds = Date().timeIntervalSince(started)
-        context.console.print("\(report.dryRun ? "Dry run: nothing was written. " : "")\(report.rows) rows in \(String(format: "%.1f", seconds)) s: \(report.added) added, \(report.edited) edited, \(report.deleted) deleted, \(report.unchanged) unchanged, \(report.failed) failed.")
+        context.console.print(
+            "\(report.dryRun ? "Dry run: nothing was written. " : "")\(report.rows) rows in \(String(format: "%.1f", seconds)) s: \(report.added) added, \(report.edited) edited, \(report.deleted) deleted, \(report.unchanged) unchanged, \(report.failed) failed."
+        )
         for warning in report.warnings { context.console.warning("warning: \(warning)") }
         for failure in report.failures {
             let place = [failure.column, failure.cell.map { "(\($0))" }].compactMap { $0 }.joined(separator: " ")

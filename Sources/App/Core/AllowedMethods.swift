@@ -41,8 +41,9 @@ struct MethodNotAllowedMiddleware: AsyncMiddleware {
         if request.route == nil, let table = request.application.allowedMethods {
             let allowed = table.allowed(for: request.url.path)
             if !allowed.isEmpty {
-                throw Abort(.methodNotAllowed, headers: ["Allow": allowed.joined(separator: ", ")],
-                            reason: "\(request.url.path) does not accept \(request.method.rawValue); it accepts \(allowed.joined(separator: ", ")).")
+                throw Abort(
+                    .methodNotAllowed, headers: ["Allow": allowed.joined(separator: ", ")],
+                    reason: "\(request.url.path) does not accept \(request.method.rawValue); it accepts \(allowed.joined(separator: ", ")).")
             }
         }
         return try await next.respond(to: request)

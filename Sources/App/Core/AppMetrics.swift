@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The Prometheus registry behind `/metrics`; Vapor's request metrics and ours land in it.
 enum AppMetrics {

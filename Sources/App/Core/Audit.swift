@@ -18,9 +18,12 @@ enum Audit {
         before: (any Encodable & Sendable)? = nil, after: (any Encodable & Sendable)? = nil,
         events: [DomainEvent]? = nil, along earlier: [AuditEntry] = [], on db: any Database
     ) async throws {
-        try await recordAll(earlier + [AuditEntry(
-            action: action, entityType: entityType, entityId: entityId, actor: actor, organizationId: organizationId, ticketId: ticketId,
-            before: before.map { JSONColumn.encode($0) }, after: after.map { JSONColumn.encode($0) }, events: events)], on: db)
+        try await recordAll(
+            earlier + [
+                AuditEntry(
+                    action: action, entityType: entityType, entityId: entityId, actor: actor, organizationId: organizationId, ticketId: ticketId,
+                    before: before.map { JSONColumn.encode($0) }, after: after.map { JSONColumn.encode($0) }, events: events)
+            ], on: db)
     }
 
     /// Writes many audit events with multi-row INSERTs (imports), then their domain events, inside the caller's transaction.
@@ -54,7 +57,9 @@ struct AuditEntry: Sendable {
 
     /// The row of `Audit.columns`, for an event recorded `at`.
     func values(at: Date) -> [BulkValue] {
-        [.id(.v7()), .date(at), .id(actor?.id), .text(actor?.kind.rawValue), .text(actor?.displayName ?? "system"),
-         .text(action), .text(entityType), .id(entityId), .id(organizationId), .id(ticketId), .text(before), .text(after)]
+        [
+            .id(.v7()), .date(at), .id(actor?.id), .text(actor?.kind.rawValue), .text(actor?.displayName ?? "system"),
+            .text(action), .text(entityType), .id(entityId), .id(organizationId), .id(ticketId), .text(before), .text(after),
+        ]
     }
 }

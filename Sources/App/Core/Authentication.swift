@@ -3,8 +3,8 @@ import Fluent
 import Foundation
 import NIOConcurrencyHelpers
 import PostgresKit
-import SQLiteKit
 import SQLKit
+import SQLiteKit
 import TandemCore
 import Vapor
 
@@ -50,7 +50,9 @@ enum Tokens {
     }
 
     /// Issues a token for a principal; only its hash is stored.
-    static func issue(for principal: (id: UUID, kind: PrincipalKind), kind: APIToken.Kind, name: String? = nil, lifetime: TimeInterval, on db: any Database) async throws -> (secret: String, token: APIToken) {
+    static func issue(for principal: (id: UUID, kind: PrincipalKind), kind: APIToken.Kind, name: String? = nil, lifetime: TimeInterval, on db: any Database)
+        async throws -> (secret: String, token: APIToken)
+    {
         let secret = generate()
         let token = APIToken()
         token.id = .v7()
@@ -214,12 +216,14 @@ struct TokenAuthenticator: AsyncMiddleware {
         if let bearer = request.headers.bearerAuthorization {
             // An enrolment token is good only for setting up two-factor authentication.
             guard let authenticated = try await Tokens.resolve(bearer.token, on: request.db),
-                  authenticated.tokenKind != .enrolment || request.url.path.hasPrefix("/api/v1/me/totp") else {
+                authenticated.tokenKind != .enrolment || request.url.path.hasPrefix("/api/v1/me/totp")
+            else {
                 throw TandemError.unauthorized("The token is unknown or has expired.")
             }
             request.authenticated = authenticated
         } else if let cookie = request.cookies[Tokens.sessionCookie]?.string,
-                  let authenticated = try await Tokens.resolve(cookie, on: request.db), authenticated.tokenKind == .session {
+            let authenticated = try await Tokens.resolve(cookie, on: request.db), authenticated.tokenKind == .session
+        {
             try CookieAPIWrites.authorize(request, session: authenticated)
             request.authenticated = authenticated
         }
@@ -233,11 +237,15 @@ enum PrincipalLoader {
         switch kind {
         case .resource:
             // One query for the resource and its level, one for its memberships: this runs on every request.
-            guard let row = try await db.sql.raw("""
-                SELECT resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id,
-                       security_levels.permissions FROM resources JOIN security_levels ON security_levels.id = resources.security_level_id
-                WHERE resources.id = \(bind: id) AND resources.active = \(bind: true)
-                """).first() else { return nil }
+            guard
+                let row = try await db.sql.raw(
+                    """
+                    SELECT resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id,
+                           security_levels.permissions FROM resources JOIN security_levels ON security_levels.id = resources.security_level_id
+                    WHERE resources.id = \(bind: id) AND resources.active = \(bind: true)
+                    """
+                ).first()
+            else { return nil }
             return try await resource(id: id, row: row, on: db)
         case .contact:
             guard let contact = try await Contact.find(id, on: db), try await !Sessions.isCoManagingContact(id, on: db) else { return nil }
@@ -281,11 +289,13 @@ enum PrincipalLoader {
 
         static func load(of id: UUID, on db: any Database) async throws -> Memberships {
             var memberships = Memberships()
-            for row in try await db.sql.raw("""
+            for row in try await db.sql.raw(
+                """
                 SELECT 'organization' AS kind, organization_id AS ref, NULL AS access FROM resource_client_restrictions WHERE resource_id = \(bind: id)
                 UNION ALL SELECT 'queue', queue_id, NULL FROM queue_members WHERE principal_id = \(bind: id)
                 UNION ALL SELECT 'team', team_id, access FROM team_members WHERE principal_id = \(bind: id)
-                """).all() {
+                """
+            ).all() {
                 let ref = try row.decode(column: "ref", as: UUID.self)
                 switch try row.decode(column: "kind", as: String.self) {
                 case "organization": memberships.organizations.insert(ref)

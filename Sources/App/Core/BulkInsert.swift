@@ -1,8 +1,8 @@
 import FluentKit
 import Foundation
 import PostgresKit
-import SQLiteKit
 import SQLKit
+import SQLiteKit
 
 /// A value of a bulk-inserted row, typed so each database gets it without a Codable round trip.
 enum BulkValue: Sendable {
@@ -26,7 +26,7 @@ enum BulkValue: Sendable {
     /// A one-row INSERT with numbered placeholders (SQLite), for statements prepared once.
     static func insertStatement(into table: String, columns: [String]) -> String {
         "INSERT INTO \"\(table)\" (" + columns.map { "\"\($0)\"" }.joined(separator: ",") + ") VALUES ("
-            + (1 ... columns.count).map { "?\($0)" }.joined(separator: ",") + ")"
+            + (1...columns.count).map { "?\($0)" }.joined(separator: ",") + ")"
     }
 
     var bind: SQLBind {
@@ -71,6 +71,6 @@ extension Database {
 extension Array {
     /// Consecutive slices of at most `size` elements, for statements with a bound number of binds.
     func chunked(_ size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0 ..< Swift.min($0 + size, count)] }
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

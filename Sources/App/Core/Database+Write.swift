@@ -1,9 +1,9 @@
 import FluentKit
 import FluentSQLiteDriver
-import PostgresKit
 import NIOConcurrencyHelpers
-import SQLiteKit
+import PostgresKit
 import SQLKit
+import SQLiteKit
 import Vapor
 
 extension Database {
@@ -238,7 +238,6 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
         }
     }
 
-
     func run<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         try await enqueue(body, batched: nil)
     }
@@ -423,7 +422,9 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
         func run(_ range: Range<Int>) throws -> Result<[any Sendable], any Error> {
             try savepoint(connection) {
                 let outputs = try batches[range.lowerBound].run(batches[range].map(\.item), connection)
-                guard outputs.count == range.count else { throw WriteBatchError(name: batches[range.lowerBound].name, items: range.count, outputs: outputs.count) }
+                guard outputs.count == range.count else {
+                    throw WriteBatchError(name: batches[range.lowerBound].name, items: range.count, outputs: outputs.count)
+                }
                 return outputs
             }
         }
@@ -432,7 +433,7 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
             do {
                 while started < batches.count {
                     let name = batches[started].name
-                    let batch = started ..< (batches[started...].firstIndex { $0.name != name } ?? batches.endIndex)
+                    let batch = started..<(batches[started...].firstIndex { $0.name != name } ?? batches.endIndex)
                     if batch.count > 1 {
                         started = batch.upperBound
                         if case .success(let outputs) = try run(batch) {
@@ -442,7 +443,7 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
                     }
                     for index in batch {
                         started = index + 1
-                        switch try run(index ..< index + 1) {
+                        switch try run(index..<index + 1) {
                         case .success(let outputs): outcomes[index] = .wrote(outputs[0])
                         case .failure(let error): outcomes[index] = .failed(error)
                         }
@@ -455,7 +456,7 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
             }
         } catch {
             // Nothing of the group is written: what ran (even if it had succeeded) gets the error.
-            for index in 0 ..< started {
+            for index in 0..<started {
                 if case .failed = outcomes[index] { continue }
                 outcomes[index] = .failed(error)
             }

@@ -83,8 +83,9 @@ enum ISO8601 {
         let format = Refusal(message: "must be a date and time such as \(example)")
         guard bytes.count >= 20, let (year, month, day) = calendarDate(bytes[0..<10]) else { return .failure(format) }
         guard bytes[10] == 0x54 || bytes[10] == 0x74,  // T or t
-              let hour = number(bytes, 11, 2), bytes[13] == 0x3A, let minute = number(bytes, 14, 2), bytes[16] == 0x3A,
-              let second = number(bytes, 17, 2) else { return .failure(format) }
+            let hour = number(bytes, 11, 2), bytes[13] == 0x3A, let minute = number(bytes, 14, 2), bytes[16] == 0x3A,
+            let second = number(bytes, 17, 2)
+        else { return .failure(format) }
         var index = 19
         var fraction = 0.0
         if bytes[index] == 0x2E {  // .
@@ -105,7 +106,8 @@ enum ISO8601 {
             index += 1
         case 0x2B, 0x2D:  // + or -
             guard index + 6 == bytes.count, let hours = number(bytes, index + 1, 2), bytes[index + 3] == 0x3A,
-                  let minutes = number(bytes, index + 4, 2) else { return .failure(format) }
+                let minutes = number(bytes, index + 4, 2)
+            else { return .failure(format) }
             guard hours <= 23, minutes <= 59 else { return .failure(Refusal(message: "'\(text)' has an offset that does not exist")) }
             offset = (hours * 60 + minutes) * 60 * (bytes[index] == 0x2D ? -1 : 1)
             index += 6
@@ -140,7 +142,8 @@ enum ISO8601 {
     private static func calendarDate(_ bytes: ArraySlice<UInt8>) -> (Int, Int, Int)? {
         let bytes = Array(bytes)
         guard bytes.count == 10, let year = number(bytes, 0, 4), bytes[4] == 0x2D, let month = number(bytes, 5, 2), bytes[7] == 0x2D,
-              let day = number(bytes, 8, 2) else { return nil }
+            let day = number(bytes, 8, 2)
+        else { return nil }
         return (year, month, day)
     }
 

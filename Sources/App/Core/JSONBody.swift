@@ -7,7 +7,8 @@ import Vapor
 struct JSONBodyMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if [.POST, .PUT, .PATCH].contains(request.method), request.route?.userInfo["tandem.bodyTypes"] == nil,
-           let contentType = request.headers.contentType, !Self.isJSON(contentType), request.headers.first(name: .contentLength) != "0" {
+            let contentType = request.headers.contentType, !Self.isJSON(contentType), request.headers.first(name: .contentLength) != "0"
+        {
             throw TandemError.unsupportedMediaType("send the body as application/json, not \(contentType.type)/\(contentType.subType)")
         }
         return try await next.respond(to: request)

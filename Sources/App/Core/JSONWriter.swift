@@ -175,8 +175,10 @@ extension ListPage: JSONWritable where Item: JSONWritable {
 
 extension JSONWriter {
     /// A `ListPage` of `items`, each written by `item`; its cursor is asked for after the items.
-    mutating func page<Items: Sequence>(_ items: Items, nextCursor: () throws -> String?,
-                                        item: (inout JSONWriter, Items.Element) throws -> Void) rethrows {
+    mutating func page<Items: Sequence>(
+        _ items: Items, nextCursor: () throws -> String?,
+        item: (inout JSONWriter, Items.Element) throws -> Void
+    ) rethrows {
         beginObject()
         key("items")
         beginArray()

@@ -32,15 +32,19 @@ enum Lookup {
     }
 
     /// Ids a body refers to must name existing rows (within `scope`: others read as unknown); the message names the field.
-    static func requireExisting<M: Model>(_ type: M.Type, _ ids: [UUID], field: String, scope: Scope = .all, table: ScopeTable? = nil,
-                                          on db: any Database) async throws
+    static func requireExisting<M: Model>(
+        _ type: M.Type, _ ids: [UUID], field: String, scope: Scope = .all, table: ScopeTable? = nil,
+        on db: any Database
+    ) async throws
     where M.IDValue == UUID {
         let unique = Set(ids)
         guard !unique.isEmpty else { return }
-        let found = Set(try await M.query(on: db).filter(\._$id ~~ Array(unique))
-            .filter(scope, on: table ?? ScopeTable(name: M.schema, columns: [.id: "id"])).all().compactMap(\.id))
+        let found = Set(
+            try await M.query(on: db).filter(\._$id ~~ Array(unique))
+                .filter(scope, on: table ?? ScopeTable(name: M.schema, columns: [.id: "id"])).all().compactMap(\.id))
         if let missing = unique.subtracting(found).first {
-            throw TandemError.invalid(field, "no \(field.replacingOccurrences(of: "Ids", with: "").replacingOccurrences(of: "Id", with: "")) with id \(missing.uuidString)")
+            throw TandemError.invalid(
+                field, "no \(field.replacingOccurrences(of: "Ids", with: "").replacingOccurrences(of: "Id", with: "")) with id \(missing.uuidString)")
         }
     }
 }

@@ -30,7 +30,7 @@ enum PostgresDirect {
     /// A statement PostgresNIO prepares once per connection (and keeps by its name): PostgreSQL parses
     /// and plans it once, not on every request.
     static func execute<Statement: PostgresPreparedStatement>(_ statement: Statement, on postgres: any PostgresDatabase) async throws -> [PostgresRow]
-        where Statement.Row == PostgresRow {
+    where Statement.Row == PostgresRow {
         try await postgres.withConnection { connection in
             connection.eventLoop.makeFutureWithTask {
                 var rows: [PostgresRow] = []
@@ -59,7 +59,8 @@ enum PostgresDirect {
             binds.append(BulkArray(rows.map { $0[column] }, of: first[column]), context: .default)
             arrays.append("$\(column + 1)::\(first[column].postgresType)[]")
         }
-        let sql = "INSERT INTO \"\(table)\" (" + columns.map { "\"\($0)\"" }.joined(separator: ",") + ") SELECT * FROM unnest("
+        let sql =
+            "INSERT INTO \"\(table)\" (" + columns.map { "\"\($0)\"" }.joined(separator: ",") + ") SELECT * FROM unnest("
             + arrays.joined(separator: ",") + ")"
         _ = try await query(PostgresQuery(unsafeSQL: sql, binds: binds), on: postgres)
     }

@@ -55,8 +55,10 @@ struct ProblemMiddleware: AsyncMiddleware {
                 headers.replaceOrAdd(name: .wwwAuthenticate, value: "Bearer")
                 return (make("totp-required", "Two-factor code required", .unauthorized, detail), headers)
             case .totpEnrolmentRequired(let token):
-                var problem = make("totp-enrolment-required", "Two-factor enrolment required", .unauthorized,
-                                   "Set up two-factor authentication: POST /api/v1/me/totp with the enrolmentToken as bearer token, then confirm a code at /api/v1/me/totp/confirm.")
+                var problem = make(
+                    "totp-enrolment-required", "Two-factor enrolment required", .unauthorized,
+                    "Set up two-factor authentication: POST /api/v1/me/totp with the enrolmentToken as bearer token, then confirm a code at /api/v1/me/totp/confirm."
+                )
                 problem.enrolmentToken = token
                 return (problem, headers)
             case .rateLimited(let seconds):
@@ -70,13 +72,17 @@ struct ProblemMiddleware: AsyncMiddleware {
         case let error as CoManagementError:
             switch error {
             case .activeUsers(let users):
-                var problem = make("co-managing-users-active", "Co-managing users are active", .conflict,
-                                   "Co-management cannot be switched off while co-managing users are active: deactivate \(users.map(\.username).joined(separator: ", ")) first.")
+                var problem = make(
+                    "co-managing-users-active", "Co-managing users are active", .conflict,
+                    "Co-management cannot be switched off while co-managing users are active: deactivate \(users.map(\.username).joined(separator: ", ")) first."
+                )
                 problem.blockingUsers = users
                 return (problem, headers)
             case .licenseConfirmationRequired(let current):
-                var problem = make("license-confirmation-required", "License confirmation required", .conflict,
-                                   "Each active co-managing user is a billable license. This makes \(current + 1) licenses (now \(current)); send confirmLicense: true to confirm.")
+                var problem = make(
+                    "license-confirmation-required", "License confirmation required", .conflict,
+                    "Each active co-managing user is a billable license. This makes \(current + 1) licenses (now \(current)); send confirmLicense: true to confirm."
+                )
                 problem.licenseCount = current
                 return (problem, headers)
             }
@@ -84,7 +90,10 @@ struct ProblemMiddleware: AsyncMiddleware {
             let (field, message) = describe(error)
             // A body that is not JSON at all could not be read (400); JSON that does not fit the input is invalid (422).
             if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
-                return (make("malformed-json", "Malformed JSON", .badRequest, "The body is not valid JSON; send one JSON object.", [FieldError(field, message)]), headers)
+                return (
+                    make("malformed-json", "Malformed JSON", .badRequest, "The body is not valid JSON; send one JSON object.", [FieldError(field, message)]),
+                    headers
+                )
             }
             return (make("validation", "Invalid input", .unprocessableEntity, "\(field): \(message)", [FieldError(field, message)]), headers)
         case let abort as any AbortError:
@@ -96,10 +105,17 @@ struct ProblemMiddleware: AsyncMiddleware {
             case .unsupportedMediaType: (slug, detail) = ("unsupported-media-type", "Send the body as application/json.")
             case .notFound: (slug, detail) = ("not-found", "No such path.")
             case .methodNotAllowed: (slug, detail) = ("method-not-allowed", "This path does not accept that method.")
-            case .badRequest: (slug, detail) = ("bad-request", abort.reason.contains("JSON") || abort.reason.contains("ecod") ? "The body is not valid JSON: \(abort.reason)" : abort.reason)
+            case .badRequest:
+                (slug, detail) = (
+                    "bad-request", abort.reason.contains("JSON") || abort.reason.contains("ecod") ? "The body is not valid JSON: \(abort.reason)" : abort.reason
+                )
             // Vapor's content decoding answers a bare 422 when there is no body at all.
             case .unprocessableEntity where abort.reason == status.reasonPhrase:
-                return (make("validation", "Invalid input", status, "body: is required; send a JSON object", [FieldError("body", "is required; send a JSON object")]), abort.headers)
+                return (
+                    make(
+                        "validation", "Invalid input", status, "body: is required; send a JSON object", [FieldError("body", "is required; send a JSON object")]),
+                    abort.headers
+                )
             default: (slug, detail) = (status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "-"), abort.reason)
             }
             headers = abort.headers
@@ -114,9 +130,11 @@ struct ProblemMiddleware: AsyncMiddleware {
         // Foundation reports a number that does not fit its field (5.5 or 1e30 for an integer) as invalid JSON
         // without a path; when the body does parse, say what is wrong instead.
         if case DecodingError.dataCorrupted(let context)? = error as? DecodingError, context.codingPath.isEmpty,
-           let body = request.body.data, (try? JSONSerialization.jsonObject(with: Data(buffer: body), options: [.fragmentsAllowed])) != nil {
+            let body = request.body.data, (try? JSONSerialization.jsonObject(with: Data(buffer: body), options: [.fragmentsAllowed])) != nil
+        {
             let message = "holds a number that does not fit its field (a fraction or an out-of-range number where a whole number is expected)"
-            problem = Problem(type: Problem.typeBase + "validation", title: "Invalid input", status: Int(HTTPStatus.unprocessableEntity.code), detail: "body: \(message)")
+            problem = Problem(
+                type: Problem.typeBase + "validation", title: "Invalid input", status: Int(HTTPStatus.unprocessableEntity.code), detail: "body: \(message)")
             problem.errors = [FieldError("body", message)]
         }
         if problem.status >= 500 {

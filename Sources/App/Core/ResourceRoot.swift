@@ -10,18 +10,25 @@ enum ResourceRoot {
     /// `TANDEM_RESOURCES` when set (it must hold `Resources/Views`), else the first of: the working
     /// directory (a checkout), `../share/tandem` beside the executable (an install under a prefix), the
     /// executable's own directory, and the checkout the binary was built from.
-    static func locate(explicit: String?, workingDirectory: String = FileManager.default.currentDirectoryPath,
-                       executable: URL? = Bundle.main.executableURL) throws -> String {
+    static func locate(
+        explicit: String?, workingDirectory: String = FileManager.default.currentDirectoryPath,
+        executable: URL? = Bundle.main.executableURL
+    ) throws -> String {
         if let explicit, !explicit.isEmpty {
-            let root = URL(fileURLWithPath: explicit, isDirectory: true, relativeTo: URL(fileURLWithPath: workingDirectory, isDirectory: true)).absoluteURL.standardized.path
+            let root = URL(fileURLWithPath: explicit, isDirectory: true, relativeTo: URL(fileURLWithPath: workingDirectory, isDirectory: true)).absoluteURL
+                .standardized.path
             guard holdsResources(root) else {
-                throw CommandFailure("TANDEM_RESOURCES is \(explicit), which has no Resources/Views: set it to the directory holding Resources/ and Public/ (the checkout, or where they were installed)")
+                throw CommandFailure(
+                    "TANDEM_RESOURCES is \(explicit), which has no Resources/Views: set it to the directory holding Resources/ and Public/ (the checkout, or where they were installed)"
+                )
             }
             return root
         }
         let candidates = self.candidates(workingDirectory: workingDirectory, executable: executable)
         guard let root = candidates.first(where: holdsResources) else {
-            throw CommandFailure("Tandem's templates were not found (looked in \(candidates.joined(separator: ", "))): set TANDEM_RESOURCES to the directory holding Resources/ and Public/")
+            throw CommandFailure(
+                "Tandem's templates were not found (looked in \(candidates.joined(separator: ", "))): set TANDEM_RESOURCES to the directory holding Resources/ and Public/"
+            )
         }
         return root
     }

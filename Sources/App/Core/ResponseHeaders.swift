@@ -19,9 +19,11 @@ enum DownloadDisposition {
     /// Printable ASCII as is; quotes, backslashes, percent signs (some clients decode them), control characters
     /// and anything beyond ASCII become `_`.
     static func asciiFallback(_ filename: String) -> String {
-        String(String.UnicodeScalarView(filename.unicodeScalars.map { scalar in
-            (0x20...0x7E).contains(scalar.value) && scalar != "\"" && scalar != "\\" && scalar != "%" ? scalar : "_"
-        }))
+        String(
+            String.UnicodeScalarView(
+                filename.unicodeScalars.map { scalar in
+                    (0x20...0x7E).contains(scalar.value) && scalar != "\"" && scalar != "\\" && scalar != "%" ? scalar : "_"
+                }))
     }
 
     /// RFC 8187's `value-chars`: `attr-char` bytes as they are, every other UTF-8 byte as `%XX`.

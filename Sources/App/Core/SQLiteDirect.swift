@@ -1,7 +1,7 @@
 import FluentKit
 import Foundation
-import SQLiteKit
 import SQLKit
+import SQLiteKit
 
 /// The statements of the hottest requests (authentication, ticket creation, the ticket page) sent
 /// to SQLite as fixed SQL with binds already in `SQLiteData`, and read from `SQLiteRow`s directly.

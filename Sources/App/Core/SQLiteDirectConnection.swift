@@ -57,7 +57,8 @@ final class SQLiteDirectConnection {
         // The writer: durable commits (WAL fsync on each COMMIT), references checked, and a page cache of 32 MB
         // (default 2 MB) with statement journals in memory: an import batch otherwise spills pages
         // mid-transaction and writes its statement journal to a temporary file. A reader only reads.
-        let pragmas = readOnly
+        let pragmas =
+            readOnly
             ? ["PRAGMA query_only = ON", "PRAGMA temp_store = MEMORY"]
             : ["PRAGMA foreign_keys = ON", "PRAGMA synchronous = FULL", "PRAGMA cache_size = -32768", "PRAGMA temp_store = MEMORY"]
         for pragma in pragmas { try execute(pragma) }
@@ -80,7 +81,7 @@ final class SQLiteDirectConnection {
         var row: [SQLiteData] = []
         var step = sqlite_nio_sqlite3_step(statement)
         if step == SQLITE_ROW {
-            row = (0 ..< sqlite_nio_sqlite3_column_count(statement)).map { Self.column($0, of: statement) }
+            row = (0..<sqlite_nio_sqlite3_column_count(statement)).map { Self.column($0, of: statement) }
             while step == SQLITE_ROW { step = sqlite_nio_sqlite3_step(statement) }
         }
         guard step == SQLITE_DONE else { throw failure(step) }
@@ -119,7 +120,7 @@ final class SQLiteDirectConnection {
     private func names(of statement: OpaquePointer) -> [String: Int32] {
         if let names = columnNames[statement] { return names }
         var names: [String: Int32] = [:]
-        for index in 0 ..< sqlite_nio_sqlite3_column_count(statement) {
+        for index in 0..<sqlite_nio_sqlite3_column_count(statement) {
             // The first of equal names, as SQLiteNIO's rows answer.
             if let name = sqlite_nio_sqlite3_column_name(statement, index).map({ String(cString: $0) }), names[name] == nil { names[name] = index }
         }
@@ -168,8 +169,10 @@ final class SQLiteDirectConnection {
         case SQLITE_FLOAT: .float(sqlite_nio_sqlite3_column_double(statement, index))
         case SQLITE_TEXT: sqlite_nio_sqlite3_column_text(statement, index).map { .text(String(cString: $0)) } ?? .null
         case SQLITE_BLOB:
-            .blob(ByteBuffer(bytes: UnsafeRawBufferPointer(
-                start: sqlite_nio_sqlite3_column_blob(statement, index), count: Int(sqlite_nio_sqlite3_column_bytes(statement, index)))))
+            .blob(
+                ByteBuffer(
+                    bytes: UnsafeRawBufferPointer(
+                        start: sqlite_nio_sqlite3_column_blob(statement, index), count: Int(sqlite_nio_sqlite3_column_bytes(statement, index)))))
         default: .null
         }
     }

@@ -40,7 +40,8 @@ extension Scope {
         case .assignedTo(let principalId):
             guard let ticketId = table.ticketId else { return SQLRaw("1 = 0") }
             return SQLQueryString(
-                "EXISTS (SELECT 1 FROM ticket_assignees WHERE ticket_assignees.ticket_id = \(ident: table.name).\(ident: ticketId) AND ticket_assignees.principal_id = \(bind: principalId))")
+                "EXISTS (SELECT 1 FROM ticket_assignees WHERE ticket_assignees.ticket_id = \(ident: table.name).\(ident: ticketId) AND ticket_assignees.principal_id = \(bind: principalId))"
+            )
         case .coManagedVisible:
             guard let column = table.coManagedVisible else { return SQLRaw("1 = 0") }
             return SQLBinaryExpression(SQLColumn(column, table: table.name), .equal, SQLBind(true))

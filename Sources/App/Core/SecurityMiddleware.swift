@@ -14,7 +14,8 @@ enum CookieAPIWrites {
         guard request.url.path.hasPrefix("/api/"), ![.GET, .HEAD, .OPTIONS].contains(request.method) else { return }
         if CSRF.matches(request.headers.first(name: header), CSRF.token(forSession: session.secret)) { return }
         if request.headers.contentType == .json, let origin = request.headers.first(name: .origin), sameOrigin(origin, request) { return }
-        throw TandemError.forbidden("an API write with the page session cookie needs the \(header) header, or a JSON body sent from this site; API clients use a bearer token")
+        throw TandemError.forbidden(
+            "an API write with the page session cookie needs the \(header) header, or a JSON body sent from this site; API clients use a bearer token")
     }
 
     /// The `Origin` names the host the request was sent to (scheme aside: TLS may end at a proxy).

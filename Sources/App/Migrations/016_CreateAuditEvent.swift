@@ -23,20 +23,26 @@ struct CreateAuditEvent: AsyncMigration {
         try await sql.raw("CREATE INDEX audit_events_organization ON audit_events (organization_id, id)").run()
         // Append-only, enforced by the database itself.
         if sql.dialect.name == "postgresql" {
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN RAISE EXCEPTION 'audit_events is append-only'; END $$
-                """).run()
-            try await sql.raw("""
+                """
+            ).run()
+            try await sql.raw(
+                """
                 CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
                 FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()
-                """).run()
+                """
+            ).run()
         } else {
             for operation in ["UPDATE", "DELETE"] {
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     CREATE TRIGGER audit_events_no_\(unsafeRaw: operation.lowercased()) BEFORE \(unsafeRaw: operation) ON audit_events
                     BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END
-                    """).run()
+                    """
+                ).run()
             }
         }
     }

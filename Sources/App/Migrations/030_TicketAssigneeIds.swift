@@ -18,24 +18,30 @@ struct TicketAssigneeIds: AsyncMigration {
         guard !database.isSQLite else { return }
         let sql = database as! any SQLDatabase
         try await sql.raw("ALTER TABLE tickets ADD COLUMN assignee_ids uuid[] NOT NULL DEFAULT '{}'").run()
-        try await sql.raw("""
+        try await sql.raw(
+            """
             CREATE FUNCTION tandem_refresh_assignee_ids() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 UPDATE tickets SET assignee_ids = \(unsafeRaw: Self.assigneesInOrder)
                 WHERE tickets.id IN (SELECT ticket_id FROM changed);
                 RETURN NULL;
             END $$
-            """).run()
+            """
+        ).run()
         // A ticket's assignee rows never move to another ticket, so the new rows name every ticket an update touches.
         for (event, table) in [("INSERT", "NEW"), ("DELETE", "OLD"), ("UPDATE", "NEW")] {
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 CREATE TRIGGER ticket_assignees_\(unsafeRaw: event.lowercased()) AFTER \(unsafeRaw: event) ON ticket_assignees
                 REFERENCING \(unsafeRaw: table) TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION tandem_refresh_assignee_ids()
-                """).run()
+                """
+            ).run()
         }
-        try await sql.raw("""
+        try await sql.raw(
+            """
             UPDATE tickets SET assignee_ids = \(unsafeRaw: Self.assigneesInOrder) WHERE tickets.id IN (SELECT ticket_id FROM ticket_assignees)
-            """).run()
+            """
+        ).run()
     }
 
     func revert(on database: any Database) async throws {

@@ -6,13 +6,15 @@ import SQLKit
 struct CreateLoginThrottle: AsyncMigration {
     func prepare(on database: any Database) async throws {
         let sql = database as! any SQLDatabase
-        try await sql.raw("""
+        try await sql.raw(
+            """
             CREATE TABLE login_throttles (
                 key TEXT PRIMARY KEY,
                 window_started BIGINT NOT NULL,
                 attempts INTEGER NOT NULL
             )
-            """).run()
+            """
+        ).run()
         try await CreateLoginFailure().revert(on: database)
     }
 

@@ -15,7 +15,8 @@ struct CreateEvents: AsyncMigration {
         let sqlite = database.isSQLite
         let position = sqlite ? "position INTEGER PRIMARY KEY AUTOINCREMENT" : "position BIGINT PRIMARY KEY"
         let (uuid, time, bool) = sqlite ? ("TEXT", "REAL", "INTEGER") : ("uuid", "timestamptz", "boolean")
-        try await sql.raw("""
+        try await sql.raw(
+            """
             CREATE TABLE events (
                 \(unsafeRaw: position),
                 type TEXT NOT NULL,
@@ -34,26 +35,31 @@ struct CreateEvents: AsyncMigration {
                 actor_kind TEXT,
                 data TEXT
             )
-            """).run()
+            """
+        ).run()
         try await sql.raw("CREATE INDEX events_ticket ON events (ticket_id, position)").run()
         try await sql.raw("CREATE INDEX events_organization ON events (organization_id, position)").run()
-        try await sql.raw("""
+        try await sql.raw(
+            """
             CREATE TABLE event_consumers (
                 name TEXT PRIMARY KEY,
                 position BIGINT NOT NULL,
                 updated_at \(unsafeRaw: time) NOT NULL
             )
-            """).run()
+            """
+        ).run()
         guard !sqlite else { return }
         try await sql.raw("CREATE TABLE event_position (value BIGINT NOT NULL)").run()
         try await sql.raw("INSERT INTO event_position (value) VALUES (0)").run()
-        try await sql.raw("""
+        try await sql.raw(
+            """
             CREATE FUNCTION tandem_event_position() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 UPDATE event_position SET value = value + 1 RETURNING value INTO NEW.position;
                 RETURN NEW;
             END $$
-            """).run()
+            """
+        ).run()
         try await sql.raw("CREATE TRIGGER events_position BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION tandem_event_position()").run()
     }
 

@@ -43,12 +43,13 @@ public enum AccessPolicy {
             return .allOf([clientRestrictionScope(principal), resourceTicketReach(principal, operation)])
         case .coManagingUser:
             guard permissions.allows(operation.requiredLevel, on: .tickets) else { return .none }
-            let reach: Scope = switch permissions.ticketScope {
-            case .all: .all
-            case .myQueues: .anyOf([.isIn(.queue, principal.queueIds), .assignedTo(principal.id)])
-            case .assignedToMe: .assignedTo(principal.id)
-            case .none: .none
-            }
+            let reach: Scope =
+                switch permissions.ticketScope {
+                case .all: .all
+                case .myQueues: .anyOf([.isIn(.queue, principal.queueIds), .assignedTo(principal.id)])
+                case .assignedToMe: .assignedTo(principal.id)
+                case .none: .none
+                }
             return .allOf([.isIn(.organization, principal.effectiveCoManagedOrganizations), .coManagedVisible, reach])
         case .contact:
             // The portal lets contacts read and reply; changing ticket fields stays with the help desk.
@@ -149,7 +150,9 @@ public enum AccessPolicy {
 
     /// The refusals of a new ticket's fields a contact may not set, and the contact it is opened for
     /// (a contact's own, whatever was asked); nil refusals for those who work tickets.
-    public static func ticketCreationByContact(_ principal: Principal, staffFieldsGiven: [String], contactId: UUID?) -> (refusals: [(field: String, message: String)], contactId: UUID?) {
+    public static func ticketCreationByContact(_ principal: Principal, staffFieldsGiven: [String], contactId: UUID?) -> (
+        refusals: [(field: String, message: String)], contactId: UUID?
+    ) {
         guard !worksTickets(principal) else { return ([], contactId) }
         var refusals = staffFieldsGiven.map { (field: $0, message: "contacts cannot set this field") }
         if let contactId, contactId != principal.contactId { refusals.append((field: "contactId", message: "contacts open tickets for themselves")) }
@@ -190,12 +193,16 @@ public enum AccessPolicy {
         case .coManagingUser:
             reasons.append(principal.coManagementEnabled ? "Co-management is on for the system." : "Co-management is off for the system.")
             if let organization {
-                reasons.append(principal.coManagedOrganizationIds.contains(organization)
-                    ? "Co-management is on for the ticket's organization." : "Co-management is off for the ticket's organization.")
-                reasons.append(principal.associatedOrganizationIds.contains(organization)
-                    ? "The user is associated with the ticket's organization." : "The user is not associated with the ticket's organization.")
+                reasons.append(
+                    principal.coManagedOrganizationIds.contains(organization)
+                        ? "Co-management is on for the ticket's organization." : "Co-management is off for the ticket's organization.")
+                reasons.append(
+                    principal.associatedOrganizationIds.contains(organization)
+                        ? "The user is associated with the ticket's organization." : "The user is not associated with the ticket's organization.")
             }
-            reasons.append(ticket.coManagedVisible ? "The ticket is visible to co-managing users." : "The ticket is hidden from co-managing users (co-managed visibility off).")
+            reasons.append(
+                ticket.coManagedVisible
+                    ? "The ticket is visible to co-managing users." : "The ticket is hidden from co-managing users (co-managed visibility off).")
             reasons.append(contentsOf: reachReasons(principal, ticket))
         case .contact:
             if ticket.values[.contact].flatMap({ $0 }) == principal.contactId {
@@ -203,8 +210,9 @@ public enum AccessPolicy {
             } else if principal.portalOrganizationWide, organization == principal.organizationId {
                 reasons.append("The contact's portal shows all tickets of their organization.")
             } else {
-                reasons.append(principal.portalOrganizationWide
-                    ? "The ticket belongs to another organization." : "The contact is not the ticket's contact and sees only their own tickets.")
+                reasons.append(
+                    principal.portalOrganizationWide
+                        ? "The ticket belongs to another organization." : "The contact is not the ticket's contact and sees only their own tickets.")
             }
         }
         return AccessExplanation(allowed: allowed, reasons: reasons)
@@ -215,7 +223,8 @@ public enum AccessPolicy {
         switch principal.permissions.ticketScope {
         case .all: return ["The ticket scope is all tickets."]
         case .none: return ["The ticket scope is none."]
-        case .assignedToMe: return [assigned ? "The ticket is assigned to them (scope: assigned to me)." : "The ticket is not assigned to them (scope: assigned to me)."]
+        case .assignedToMe:
+            return [assigned ? "The ticket is assigned to them (scope: assigned to me)." : "The ticket is not assigned to them (scope: assigned to me)."]
         case .myQueues:
             let queue = ticket.values[.queue].flatMap { $0 }
             let team = ticket.values[.team].flatMap { $0 }
@@ -314,8 +323,9 @@ public enum AccessPolicy {
             // `.id: nil` asks about the organization's profiles in general, not one contact.
             organizationScope(for: principal, area: .contacts, operation).evaluate(ScopeFacts(values: [.organization: organizationId, .id: nil]))
         }
-        let rights = ProfileImportRights(add: allows(.create), edit: allows(.edit), delete: allows(.delete),
-                                         changeLoginEmails: allows(.edit) && (try? authorizeCredentialChange(principal, .loginName)) != nil)
+        let rights = ProfileImportRights(
+            add: allows(.create), edit: allows(.edit), delete: allows(.delete),
+            changeLoginEmails: allows(.edit) && (try? authorizeCredentialChange(principal, .loginName)) != nil)
         return ProfileTransfer(export: allows(.view), importRights: rights)
     }
 
@@ -431,7 +441,7 @@ extension ConfigurationKind {
 /// A ticket's fields as the API names them, for `AccessPolicy.visibleTicketFields`.
 public enum TicketField: String, Sendable, CaseIterable {
     case id, number, title, description, organizationId, siteId, contactId, queueId, teamId, status, priority, source,
-         assigneeIds, coManagedVisible, dueAt, version, createdAt, updatedAt
+        assigneeIds, coManagedVisible, dueAt, version, createdAt, updatedAt
 }
 
 public struct AccessExplanation: Codable, Sendable, Equatable {

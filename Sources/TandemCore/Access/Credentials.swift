@@ -35,7 +35,8 @@ extension AccessPolicy {
     /// A contact bound to a co-managing user logs in only as that user, with its two-factor step (SPEC §1).
     public static func refusePortalLogin(forCoManagingContact bound: Bool) throws(TandemError) {
         if bound {
-            throw .invalid("password", "this contact is a co-managing user and logs in only as that user (with two-factor authentication); it cannot have a portal login")
+            throw .invalid(
+                "password", "this contact is a co-managing user and logs in only as that user (with two-factor authentication); it cannot have a portal login")
         }
     }
 }

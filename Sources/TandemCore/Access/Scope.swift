@@ -82,8 +82,10 @@ public struct ScopeFacts: Sendable, Equatable {
     public var shared: Bool
     public var area: Area?
 
-    public init(values: [ScopeColumn: UUID?], assigneeIds: Set<UUID> = [], coManagedVisible: Bool = false, publishTo: PublishTo? = nil, shared: Bool = false,
-                area: Area? = nil) {
+    public init(
+        values: [ScopeColumn: UUID?], assigneeIds: Set<UUID> = [], coManagedVisible: Bool = false, publishTo: PublishTo? = nil, shared: Bool = false,
+        area: Area? = nil
+    ) {
         self.area = area
         self.values = values
         self.assigneeIds = assigneeIds

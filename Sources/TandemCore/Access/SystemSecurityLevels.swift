@@ -26,35 +26,45 @@ public enum SystemSecurityLevel: String, Codable, Sendable, CaseIterable {
         case .technician:
             Permissions(
                 ticketScope: .all,
-                areas: [.tickets: .edit, .notes: .full, .timeEntries: .full, .attachments: .full,
-                        .contacts: .edit, .organizations: .view, .sites: .view, .documentation: .edit,
-                        .vault: .view, .approvals: .add, .reports: .view],
+                areas: [
+                    .tickets: .edit, .notes: .full, .timeEntries: .full, .attachments: .full,
+                    .contacts: .edit, .organizations: .view, .sites: .view, .documentation: .edit,
+                    .vault: .view, .approvals: .add, .reports: .view,
+                ],
                 savedFilters: true)
         case .dispatcher:
             Permissions(
                 ticketScope: .all,
-                areas: [.tickets: .full, .notes: .add, .timeEntries: .view, .attachments: .add,
-                        .contacts: .edit, .organizations: .view, .sites: .view, .documentation: .view,
-                        .approvals: .view, .reports: .view],
+                areas: [
+                    .tickets: .full, .notes: .add, .timeEntries: .view, .attachments: .add,
+                    .contacts: .edit, .organizations: .view, .sites: .view, .documentation: .view,
+                    .approvals: .view, .reports: .view,
+                ],
                 savedFilters: true)
         case .helpDesk:
             Permissions(
                 ticketScope: .myQueues,
-                areas: [.tickets: .edit, .notes: .add, .timeEntries: .add, .attachments: .add,
-                        .contacts: .view, .organizations: .view, .sites: .view, .documentation: .view,
-                        .approvals: .add],
+                areas: [
+                    .tickets: .edit, .notes: .add, .timeEntries: .add, .attachments: .add,
+                    .contacts: .view, .organizations: .view, .sites: .view, .documentation: .view,
+                    .approvals: .add,
+                ],
                 savedFilters: true)
         case .coManagedHelpDesk:
             Permissions(
                 ticketScope: .all,
-                areas: [.tickets: .edit, .notes: .add, .timeEntries: .add, .attachments: .add,
-                        .contacts: .edit, .organizations: .view, .sites: .view, .documentation: .view,
-                        .vault: .view, .approvals: .add, .reports: .view])
+                areas: [
+                    .tickets: .edit, .notes: .add, .timeEntries: .add, .attachments: .add,
+                    .contacts: .edit, .organizations: .view, .sites: .view, .documentation: .view,
+                    .vault: .view, .approvals: .add, .reports: .view,
+                ])
         case .coManagedBasic:
             Permissions(
                 ticketScope: .assignedToMe,
-                areas: [.tickets: .edit, .notes: .add, .timeEntries: .add, .attachments: .add,
-                        .contacts: .view, .organizations: .view, .sites: .view])
+                areas: [
+                    .tickets: .edit, .notes: .add, .timeEntries: .add, .attachments: .add,
+                    .contacts: .view, .organizations: .view, .sites: .view,
+                ])
         }
     }
 }

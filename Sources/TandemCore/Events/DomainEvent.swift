@@ -31,7 +31,8 @@ public enum DomainEventType: String, Codable, Sendable, CaseIterable {
         case .attachmentAdded, .attachmentUpdated, .attachmentDeleted: .attachments
         case .coManagementActivated, .coManagementDeactivated, .organizationCoManagementChanged, .coManagingTeamUpdated, .coManagingTeamDeleted: .organizations
         case .coManagingUserCreated, .coManagingUserUpdated, .coManagingUserErased, .contactCreated, .contactUpdated, .contactDeleted,
-             .clientProfilesImported: .contacts
+            .clientProfilesImported:
+            .contacts
         }
     }
 
@@ -110,8 +111,10 @@ public struct DomainEvent: Sendable, Equatable {
     public var publishTo: PublishTo?
     public var data: DomainEventData
 
-    public init(_ type: DomainEventType, entityId: UUID?, organizationId: UUID? = nil, ticket: TicketEventFacts? = nil, publishTo: PublishTo? = nil,
-                data: DomainEventData = DomainEventData()) {
+    public init(
+        _ type: DomainEventType, entityId: UUID?, organizationId: UUID? = nil, ticket: TicketEventFacts? = nil, publishTo: PublishTo? = nil,
+        data: DomainEventData = DomainEventData()
+    ) {
         self.type = type
         self.entityId = entityId
         self.organizationId = organizationId ?? ticket?.organizationId
@@ -122,8 +125,10 @@ public struct DomainEvent: Sendable, Equatable {
 
     /// The events of a ticket update, one per kind of change: other fields, status, assignees.
     /// `before` and `after` are the ticket's fields by API name (`TicketField`); nothing changed, no event.
-    public static func ticketChanges(_ ticket: TicketEventFacts, before: [TicketField: String], after: [TicketField: String],
-                                     assigneesBefore: [UUID], assigneesAfter: [UUID]) -> [DomainEvent] {
+    public static func ticketChanges(
+        _ ticket: TicketEventFacts, before: [TicketField: String], after: [TicketField: String],
+        assigneesBefore: [UUID], assigneesAfter: [UUID]
+    ) -> [DomainEvent] {
         var events: [DomainEvent] = []
         let bookkeeping: Set<TicketField> = [.version, .updatedAt, .status, .assigneeIds]
         let fields = TicketField.allCases.filter { !bookkeeping.contains($0) && before[$0] != after[$0] }
@@ -131,7 +136,8 @@ public struct DomainEvent: Sendable, Equatable {
             events.append(DomainEvent(.ticketUpdated, entityId: ticket.id, ticket: ticket, data: DomainEventData(fields: fields.map(\.rawValue))))
         }
         if before[.status] != after[.status] {
-            events.append(DomainEvent(.ticketStatusChanged, entityId: ticket.id, ticket: ticket, data: DomainEventData(from: before[.status], to: after[.status])))
+            events.append(
+                DomainEvent(.ticketStatusChanged, entityId: ticket.id, ticket: ticket, data: DomainEventData(from: before[.status], to: after[.status])))
         }
         let added = assigneesAfter.filter { !assigneesBefore.contains($0) }, removed = assigneesBefore.filter { !assigneesAfter.contains($0) }
         if !added.isEmpty || !removed.isEmpty {
@@ -168,16 +174,17 @@ extension AccessPolicy {
     /// and the items' publish-to allow (by the ticket's facts when the event happened), the rest as
     /// the organization scope of the event's area allows.
     public static func eventScope(for principal: Principal) -> Scope {
-        .anyOf(Area.eventAreas.map { area in
-            let reach: Scope =
-                switch area {
-                case .tickets: ticketScope(for: principal)
-                case .notes, .timeEntries, .attachments: .allOf([ticketScope(for: principal), ticketItemScope(for: principal, area: area)])
-                // Contacts read their tickets' events only.
-                default: principal.kind == .contact ? .none : organizationScope(for: principal, area: area, .view)
-                }
-            return .allOf([.area(in: [area]), reach])
-        })
+        .anyOf(
+            Area.eventAreas.map { area in
+                let reach: Scope =
+                    switch area {
+                    case .tickets: ticketScope(for: principal)
+                    case .notes, .timeEntries, .attachments: .allOf([ticketScope(for: principal), ticketItemScope(for: principal, area: area)])
+                    // Contacts read their tickets' events only.
+                    default: principal.kind == .contact ? .none : organizationScope(for: principal, area: area, .view)
+                    }
+                return .allOf([.area(in: [area]), reach])
+            })
     }
 
     /// An event as `principal` reads it, once `eventScope` let it through: the ticket fields it is

@@ -32,8 +32,10 @@ public struct ClientProfile: Sendable, Equatable {
     public var thinClient: Bool
     public var notes: String?
 
-    public init(firstName: String, lastName: String, email: String? = nil, phones: [ProfilePhone], mobileProvider: String? = nil,
-                smsGateway: String? = nil, thinClient: Bool = false, notes: String? = nil) {
+    public init(
+        firstName: String, lastName: String, email: String? = nil, phones: [ProfilePhone], mobileProvider: String? = nil,
+        smsGateway: String? = nil, thinClient: Bool = false, notes: String? = nil
+    ) {
         self.firstName = firstName
         self.lastName = lastName
         self.email = email
@@ -72,8 +74,10 @@ public struct ProfileDraft: Sendable, Equatable {
     public var thinClient: String?
     public var notes: String?
 
-    public init(firstName: String? = nil, lastName: String? = nil, email: String? = nil, phones: [Phone] = [], mobileProvider: String? = nil,
-                smsGateway: String? = nil, thinClient: String? = nil, notes: String? = nil) {
+    public init(
+        firstName: String? = nil, lastName: String? = nil, email: String? = nil, phones: [Phone] = [], mobileProvider: String? = nil,
+        smsGateway: String? = nil, thinClient: String? = nil, notes: String? = nil
+    ) {
         self.firstName = firstName
         self.lastName = lastName
         self.email = email
@@ -86,10 +90,11 @@ public struct ProfileDraft: Sendable, Equatable {
 
     /// The draft that describes a stored profile exactly (what an unchanged row holds).
     public init(_ profile: ClientProfile) {
-        self.init(firstName: profile.firstName, lastName: profile.lastName, email: profile.email,
-                  phones: profile.phones.map { Phone(kind: $0.kind, number: $0.number, countryCode: $0.countryCode) },
-                  mobileProvider: profile.mobileProvider, smsGateway: profile.smsGateway, thinClient: profile.thinClient ? "Y" : "N",
-                  notes: profile.notes)
+        self.init(
+            firstName: profile.firstName, lastName: profile.lastName, email: profile.email,
+            phones: profile.phones.map { Phone(kind: $0.kind, number: $0.number, countryCode: $0.countryCode) },
+            mobileProvider: profile.mobileProvider, smsGateway: profile.smsGateway, thinClient: profile.thinClient ? "Y" : "N",
+            notes: profile.notes)
     }
 }
 
@@ -127,8 +132,10 @@ public enum ProfileRules {
 
         let phones = self.phones(draft.phones, required: true, &problems)
         guard problems.isEmpty, let firstName, let lastName else { return .failure(ProfileErrors(problems: problems)) }
-        return .success(ClientProfile(firstName: firstName, lastName: lastName, email: email, phones: phones, mobileProvider: mobileProvider,
-                                      smsGateway: smsGateway, thinClient: thinClient, notes: notes))
+        return .success(
+            ClientProfile(
+                firstName: firstName, lastName: lastName, email: email, phones: phones, mobileProvider: mobileProvider,
+                smsGateway: smsGateway, thinClient: thinClient, notes: notes))
     }
 
     /// The phone numbers of a profile or contact: one per kind, ASCII digits with an ISO 3166 country, in kind
@@ -148,9 +155,14 @@ public enum ProfileRules {
             if isNotApplicable(number) {
                 problems.append(.init(numberColumn, notApplicableMessage, phoneIndex: index)); ok = false
             } else if number.isEmpty {
-                problems.append(.init(countryColumn, "a country code without a phone number: remove the country code or add the number", phoneIndex: index)); ok = false
+                problems.append(.init(countryColumn, "a country code without a phone number: remove the country code or add the number", phoneIndex: index));
+                ok = false
             } else if let bad = number.first(where: { !($0.isASCII && $0.isNumber) }) {
-                problems.append(.init(numberColumn, "'\(number)' contains '\(bad)': phone numbers are digits only, without spaces, dashes, dots, parentheses or +", phoneIndex: index)); ok = false
+                problems.append(
+                    .init(
+                        numberColumn, "'\(number)' contains '\(bad)': phone numbers are digits only, without spaces, dashes, dots, parentheses or +",
+                        phoneIndex: index));
+                ok = false
             } else if number.count > maxPhoneDigits {
                 problems.append(.init(numberColumn, "must be at most \(maxPhoneDigits) digits (got \(number.count))", phoneIndex: index)); ok = false
             }
@@ -158,9 +170,14 @@ public enum ProfileRules {
             if isNotApplicable(country) {
                 problems.append(.init(countryColumn, notApplicableMessage, phoneIndex: index)); ok = false
             } else if country.isEmpty {
-                if !number.isEmpty { problems.append(.init(countryColumn, "a phone number needs its ISO 3166 alpha-2 country code (such as US, GB, AU)", phoneIndex: index)); ok = false }
+                if !number.isEmpty {
+                    problems.append(.init(countryColumn, "a phone number needs its ISO 3166 alpha-2 country code (such as US, GB, AU)", phoneIndex: index));
+                    ok = false
+                }
             } else if !Countries.isValid(code) {
-                problems.append(.init(countryColumn, "'\(country)' is not an ISO 3166 alpha-2 country code (two letters such as US, GB, AU)", phoneIndex: index)); ok = false
+                problems.append(
+                    .init(countryColumn, "'\(country)' is not an ISO 3166 alpha-2 country code (two letters such as US, GB, AU)", phoneIndex: index));
+                ok = false
             }
             if ok { phones.append(ProfilePhone(number: number, countryCode: code, kind: phone.kind)) }
         }
@@ -181,8 +198,10 @@ public enum ProfileRules {
     /// Spreadsheets leave trailing (and leading) spaces; what is inside is kept (and checked by the field's rules).
     public static func trim(_ text: String) -> String { Whitespace.trim(text) }
 
-    static func text(_ value: String?, _ column: ProfileColumn, max: Int, required: Bool, multiline: Bool = false,
-                     _ problems: inout [ProfileProblem]) -> String? {
+    static func text(
+        _ value: String?, _ column: ProfileColumn, max: Int, required: Bool, multiline: Bool = false,
+        _ problems: inout [ProfileProblem]
+    ) -> String? {
         let text = value.map(trim) ?? ""
         if text.isEmpty {
             if required { problems.append(.init(column, "is required")) }
@@ -202,7 +221,8 @@ public enum ProfileRules {
         guard let text = text(value, .email, max: maxEmail, required: false, &problems) else { return nil }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-              !containsWhitespace(text) else {
+            !containsWhitespace(text)
+        else {
             problems.append(.init(.email, "'\(text)' is not an email address"))
             return nil
         }
@@ -224,10 +244,12 @@ public enum ProfileRules {
         guard let text = text(value, .smsGateway, max: 254, required: false, &problems) else { return nil }
         let domain = (text.hasPrefix("@") ? String(text.dropFirst()) : text).lowercased()
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
-        let valid = labels.count >= 2 && labels.allSatisfy { label in
-            !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
-                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
-        }
+        let valid =
+            labels.count >= 2
+            && labels.allSatisfy { label in
+                !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+                    && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+            }
         guard valid else {
             problems.append(.init(.smsGateway, "'\(text)' is not an SMS email gateway domain (such as @txt.att.com)"))
             return nil
@@ -254,7 +276,8 @@ public enum ProfileRules {
         switch flag(value) {
         case .success(let flag): return flag
         case .failure(let error):
-            problems.append(.init(column, isNotApplicable(error.value) ? notApplicableMessage : "'\(error.value)' must be Y or N (a capital letter; empty means N)"))
+            problems.append(
+                .init(column, isNotApplicable(error.value) ? notApplicableMessage : "'\(error.value)' must be Y or N (a capital letter; empty means N)"))
             return nil
         }
     }

@@ -180,7 +180,9 @@ public struct ProfileImporter: Sendable {
         var emailChanges = Set<UUID>()
         if !rights.changeLoginEmails, layout.index[.email] != nil {
             for row in parsed where row.request != .delete {
-                if let id = UUID(uuidString: row.id), let stored = site.byId[id], (stored.profile.email ?? "").lowercased() != row.email { emailChanges.insert(id) }
+                if let id = UUID(uuidString: row.id), let stored = site.byId[id], (stored.profile.email ?? "").lowercased() != row.email {
+                    emailChanges.insert(id)
+                }
             }
         }
         let portalLogins = emailChanges.isEmpty ? [] : try await store.portalLogins(Array(emailChanges))
@@ -234,7 +236,9 @@ public struct ProfileImporter: Sendable {
     }
 
     /// The change a row asks for, or that the profile already matches it, or why it fails.
-    private mutating func decide(_ row: ProfileRow, layout: ProfileSheetLayout, site: SiteProfiles, blockers: [UUID: String], portalLogins: Set<UUID>) -> Decision {
+    private mutating func decide(_ row: ProfileRow, layout: ProfileSheetLayout, site: SiteProfiles, blockers: [UUID: String], portalLogins: Set<UUID>)
+        -> Decision
+    {
         func rowError(_ column: ProfileColumn?, _ reason: String) -> Decision {
             .fails([ProfileRowError(row: row.number, column: column?.header, cell: column.flatMap { layout.cell($0, row: row.number) }, reason: reason)])
         }
@@ -248,7 +252,9 @@ public struct ProfileImporter: Sendable {
             if let earlier = seenIds[id] { return rowError(.id, "row \(earlier) already names this profile; a file names each profile once") }
             target = found
         } else if !row.email.isEmpty {
-            if let earlier = seenEmails[row.email] { return rowError(.email, "row \(earlier) already has the email '\(row.email)'; a file names each profile once") }
+            if let earlier = seenEmails[row.email] {
+                return rowError(.email, "row \(earlier) already has the email '\(row.email)'; a file names each profile once")
+            }
             let matches = site.byEmail[row.email] ?? []
             if matches.count > 1 { return rowError(.email, "\(matches.count) profiles at this site have the email '\(row.email)'; give the Id to say which") }
             target = matches.first
@@ -258,8 +264,9 @@ public struct ProfileImporter: Sendable {
 
         if row.request == .delete {
             guard let target else {
-                return rowError(row.id.isEmpty && row.email.isEmpty ? .id : (row.id.isEmpty ? .email : .id),
-                                "nothing to delete: give the Id (or the email) of a profile at this site")
+                return rowError(
+                    row.id.isEmpty && row.email.isEmpty ? .id : (row.id.isEmpty ? .email : .id),
+                    "nothing to delete: give the Id (or the email) of a profile at this site")
             }
             guard rights.delete else { return rowError(.delete, "your security level does not allow deleting profiles") }
             if let reason = blockers[target.id] { return rowError(.delete, reason) }
@@ -270,10 +277,11 @@ public struct ProfileImporter: Sendable {
         let profile: ClientProfile
         switch ProfileRules.validate(row.draft(over: target?.profile)) {
         case .failure(let errors):
-            return .fails(errors.problems.map { problem in
-                let column = problem.column
-                return ProfileRowError(row: row.number, column: column.header, cell: layout.cell(column, row: row.number), reason: problem.message)
-            })
+            return .fails(
+                errors.problems.map { problem in
+                    let column = problem.column
+                    return ProfileRowError(row: row.number, column: column.header, cell: layout.cell(column, row: row.number), reason: problem.message)
+                })
         case .success(let valid): profile = valid
         }
         if let target {
@@ -285,7 +293,9 @@ public struct ProfileImporter: Sendable {
             return .change(.edit(row: row.number, id: target.id, before: target.profile, after: profile))
         }
         // Without an id or an email, an identical profile at the site is this row imported before.
-        if row.id.isEmpty, row.email.isEmpty, site.byName[ProfileNameKey(profile.firstName, profile.lastName)]?.contains(where: { $0.profile == profile }) == true {
+        if row.id.isEmpty, row.email.isEmpty,
+            site.byName[ProfileNameKey(profile.firstName, profile.lastName)]?.contains(where: { $0.profile == profile }) == true
+        {
             return .unchanged
         }
         guard rights.add else { return rowError(nil, "your security level does not allow adding profiles") }

@@ -8,7 +8,8 @@ public enum ProfileColumn: Hashable, Sendable {
     case mobileProvider, smsGateway, thinClient, notes, delete
 
     /// The export's column order.
-    public static let all: [ProfileColumn] = [.id, .firstName, .lastName, .email]
+    public static let all: [ProfileColumn] =
+        [.id, .firstName, .lastName, .email]
         + PhoneKind.allCases.flatMap { [ProfileColumn.phone($0), .phoneCountry($0)] }
         + [.mobileProvider, .smsGateway, .thinClient, .notes, .delete]
 
@@ -89,7 +90,8 @@ public struct ProfileSheetLayout: Sendable {
                 continue
             }
             if let earlier = index[column] {
-                throw ProfileFileError("the column '\(column.header)' appears twice (columns \(columnLetters(earlier)) and \(columnLetters(position))); keep one")
+                throw ProfileFileError(
+                    "the column '\(column.header)' appears twice (columns \(columnLetters(earlier)) and \(columnLetters(position))); keep one")
             }
             index[column] = position
         }
@@ -99,7 +101,8 @@ public struct ProfileSheetLayout: Sendable {
             throw ProfileFileError("the required column \(names) is missing from the header row; export a template to see the columns")
         }
         if !PhoneKind.allCases.contains(where: { index[.phone($0)] != nil }) {
-            throw ProfileFileError("the file has no phone number column ('Office Phone', 'Mobile Phone', 'Home Phone' or 'Other Phone'); every profile needs one")
+            throw ProfileFileError(
+                "the file has no phone number column ('Office Phone', 'Mobile Phone', 'Home Phone' or 'Other Phone'); every profile needs one")
         }
         for kind in PhoneKind.allCases where (index[.phone(kind)] == nil) != (index[.phoneCountry(kind)] == nil) {
             let present = index[.phone(kind)] == nil ? ProfileColumn.phoneCountry(kind) : .phone(kind)
@@ -131,8 +134,9 @@ public struct ProfileRow: Sendable {
     public init(number: Int, cells: [String], layout: ProfileSheetLayout) throws(ProfileRowError) {
         self.number = number
         if cells.count > layout.width, cells[layout.width...].contains(where: { !ProfileRules.trim($0).isEmpty }) {
-            throw ProfileRowError(row: number, column: nil, cell: nil,
-                                  reason: "the row has \(cells.count) cells but the header has \(layout.width) columns (is a delimiter inside an unquoted cell?)")
+            throw ProfileRowError(
+                row: number, column: nil, cell: nil,
+                reason: "the row has \(cells.count) cells but the header has \(layout.width) columns (is a delimiter inside an unquoted cell?)")
         }
         var values: [ProfileColumn: String] = [:]
         values.reserveCapacity(layout.index.count)
@@ -145,8 +149,9 @@ public struct ProfileRow: Sendable {
         switch ProfileRules.flag(values[.delete]) {
         case .success(let delete): request = delete == true ? .delete : .save
         case .failure(let error):
-            throw ProfileRowError(row: number, column: ProfileColumn.delete.header, cell: layout.cell(.delete, row: number),
-                                  reason: "'\(error.value)' in the delete column: only a capital Y deletes the profile; N or nothing keeps it")
+            throw ProfileRowError(
+                row: number, column: ProfileColumn.delete.header, cell: layout.cell(.delete, row: number),
+                reason: "'\(error.value)' in the delete column: only a capital Y deletes the profile; N or nothing keeps it")
         }
         values[.delete] = nil
         self.values = values

@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension UUID {
@@ -17,10 +18,12 @@ extension UUID {
         // Within one millisecond, rand_a counts up (RFC 9562 §6.2, method 1): ids of the same
         // millisecond still sort in the order they were made, so audit events list in order.
         if let sequence = V7Sequence.shared.next(millis) { randA = sequence }
-        return UUID(uuid: (
-            byte(millis, 5), byte(millis, 4), byte(millis, 3), byte(millis, 2), byte(millis, 1), byte(millis, 0),
-            UInt8(truncatingIfNeeded: randA >> 8) & 0x0F | 0x70, UInt8(truncatingIfNeeded: randA),
-            byte(high, 2) & 0x3F | 0x80, byte(high, 3), byte(high, 4), byte(high, 5), byte(high, 6), byte(high, 7), byte(low, 0), byte(low, 1)))
+        return UUID(
+            uuid: (
+                byte(millis, 5), byte(millis, 4), byte(millis, 3), byte(millis, 2), byte(millis, 1), byte(millis, 0),
+                UInt8(truncatingIfNeeded: randA >> 8) & 0x0F | 0x70, UInt8(truncatingIfNeeded: randA),
+                byte(high, 2) & 0x3F | 0x80, byte(high, 3), byte(high, 4), byte(high, 5), byte(high, 6), byte(high, 7), byte(low, 0), byte(low, 1)
+            ))
     }
 }
 

@@ -14,7 +14,8 @@ public enum Whitespace {
 
     @inline(__always) static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
         // Foundation's set also has U+200B (a space separator in older Unicode).
-        scalar.value < 0x80 ? (scalar == " " || (scalar.value >= 0x09 && scalar.value <= 0x0D))
+        scalar.value < 0x80
+            ? (scalar == " " || (scalar.value >= 0x09 && scalar.value <= 0x0D))
             : scalar.properties.isWhitespace || scalar.value == 0x200B
     }
 }
@@ -87,7 +88,8 @@ public struct FieldValidator: Sendable {
     }
 
     /// An enum value given as text; the message lists the allowed values.
-    public mutating func choice<E: RawRepresentable & CaseIterable>(_ value: String?, _ field: String, as: E.Type, required: Bool = true) -> E? where E.RawValue == String {
+    public mutating func choice<E: RawRepresentable & CaseIterable>(_ value: String?, _ field: String, as: E.Type, required: Bool = true) -> E?
+    where E.RawValue == String {
         guard let value else {
             if required { fail(field, "is required") }
             return nil
@@ -104,7 +106,8 @@ public struct FieldValidator: Sendable {
         guard let text = text(value, field, max: 254, required: required), !text.isEmpty else { return nil }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-              !text.contains(where: \.isWhitespace) else {
+            !text.contains(where: \.isWhitespace)
+        else {
             fail(field, "'\(text)' is not an email address")
             return nil
         }

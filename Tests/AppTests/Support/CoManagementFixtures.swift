@@ -4,6 +4,7 @@ import SQLKit
 import TandemCore
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// Fixtures for co-management: the system switch, co-managed organizations, co-managing users and
@@ -11,8 +12,10 @@ import VaporTesting
 extension TestApp {
     /// Sends a request and requires `status`; the answer's JSON.
     @discardableResult
-    func must(_ status: HTTPStatus, _ method: HTTPMethod, _ path: String, _ json: JSON? = nil, as token: String? = nil,
-                sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSON {
+    func must(
+        _ status: HTTPStatus, _ method: HTTPMethod, _ path: String, _ json: JSON? = nil, as token: String? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> JSON {
         let reply = try await send(method, path, as: token, json: json)
         guard reply.status == status else {
             Issue.record("\(method) \(path) answered \(reply), expected \(status.code)", sourceLocation: sourceLocation)
@@ -52,8 +55,10 @@ extension TestApp {
     }
 
     /// The body of the co-managing user wizard with a new contact; `extra` overrides any field.
-    func coManagingUserBody(_ username: String, organizationId: String, queueIds: [String], level: SystemSecurityLevel = .coManagedHelpDesk,
-                            extra: JSON = [:]) async throws -> JSON {
+    func coManagingUserBody(
+        _ username: String, organizationId: String, queueIds: [String], level: SystemSecurityLevel = .coManagedHelpDesk,
+        extra: JSON = [:]
+    ) async throws -> JSON {
         let body: JSON = [
             "organizationId": .string(organizationId),
             "contact": ["firstName": .string(username.capitalized), "lastName": "Comanager", "email": .string("\(username)@client.example")],
@@ -64,9 +69,12 @@ extension TestApp {
     }
 
     /// A co-managing user made with the wizard (a new contact, license confirmed); the created user.
-    func coManagingUser(_ username: String, organizationId: String, queueIds: [String], level: SystemSecurityLevel = .coManagedHelpDesk,
-                        extra: JSON = [:]) async throws -> JSON {
-        try await create("/api/v1/co-managing-users", try await coManagingUserBody(username, organizationId: organizationId, queueIds: queueIds, level: level, extra: extra))
+    func coManagingUser(
+        _ username: String, organizationId: String, queueIds: [String], level: SystemSecurityLevel = .coManagedHelpDesk,
+        extra: JSON = [:]
+    ) async throws -> JSON {
+        try await create(
+            "/api/v1/co-managing-users", try await coManagingUserBody(username, organizationId: organizationId, queueIds: queueIds, level: level, extra: extra))
     }
 
     func coManagingTeam(_ name: String, members: [String]) async throws -> String {
@@ -81,8 +89,9 @@ extension TestApp {
 
     /// Gives a contact a portal login (email and password); the contact's token.
     func portalLogin(_ contactId: String, email: String, organizationWide: Bool = false) async throws -> String {
-        try await must(.ok, .PATCH, "/api/v1/contacts/\(contactId)",
-                         ["email": .string(email), "password": .string(Self.password), "portalOrganizationWide": .bool(organizationWide)])
+        try await must(
+            .ok, .PATCH, "/api/v1/contacts/\(contactId)",
+            ["email": .string(email), "password": .string(Self.password), "portalOrganizationWide": .bool(organizationWide)])
         return try await login(email, Self.password)
     }
 

@@ -17,7 +17,8 @@ enum FailingWrites {
         try await sql.raw("CREATE TABLE test_write_budget (remaining INTEGER NOT NULL)").run()
         try await sql.raw("INSERT INTO test_write_budget (remaining) VALUES (\(unsafeRaw: String(writes)))").run()
         if TestDatabase.postgresURL != nil {
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 CREATE FUNCTION test_write_budget_spend() RETURNS trigger AS $$
                 BEGIN
                     UPDATE test_write_budget SET remaining = remaining - 1;
@@ -25,23 +26,28 @@ enum FailingWrites {
                     IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
                     RETURN NEW;
                 END $$ LANGUAGE plpgsql
-                """).run()
+                """
+            ).run()
             for table in tables {
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     CREATE TRIGGER test_write_budget_\(unsafeRaw: table) BEFORE INSERT OR UPDATE OR DELETE ON \(ident: table)
                     FOR EACH ROW EXECUTE FUNCTION test_write_budget_spend()
-                    """).run()
+                    """
+                ).run()
             }
         } else {
             for table in tables {
                 for operation in ["INSERT", "UPDATE", "DELETE"] {
-                    try await sql.raw("""
+                    try await sql.raw(
+                        """
                         CREATE TRIGGER test_write_budget_\(unsafeRaw: table)_\(unsafeRaw: operation.lowercased()) BEFORE \(unsafeRaw: operation) ON \(ident: table)
                         BEGIN
                             UPDATE test_write_budget SET remaining = remaining - 1;
                             SELECT RAISE(ABORT, '\(unsafeRaw: message)') WHERE (SELECT remaining FROM test_write_budget) < 0;
                         END
-                        """).run()
+                        """
+                    ).run()
                 }
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// Logging in through the login page, as a browser does: the form's CSRF token and cookie, then the
@@ -15,23 +16,27 @@ extension TestApp {
     func loginForm() async throws -> LoginForm {
         let page = try await get("/login", as: "")
         guard let csrf = page.text.firstMatch(of: /name="_csrf" value="([0-9a-f]{64})"/)?.1,
-              let cookie = page.headers.setCookie?[CSRF.loginCookie]?.string else {
+            let cookie = page.headers.setCookie?[CSRF.loginCookie]?.string
+        else {
             throw TestSetupError("the login page has no CSRF token: \(page)")
         }
         return LoginForm(csrf: String(csrf), cookie: cookie)
     }
 
     /// Posts the login form; `session` is a session cookie the browser already holds.
-    func submitLogin(_ username: String, _ password: String, next: String? = nil, totp: String? = nil, form: LoginForm? = nil,
-                     session: String? = nil) async throws -> Reply {
+    func submitLogin(
+        _ username: String, _ password: String, next: String? = nil, totp: String? = nil, form: LoginForm? = nil,
+        session: String? = nil
+    ) async throws -> Reply {
         let form = if let form { form } else { try await loginForm() }
         var fields = [("username", username), ("password", password), ("_csrf", form.csrf)]
         if let next { fields.append(("next", next)) }
         if let totp { fields.append(("totp", totp)) }
         var cookies = "\(CSRF.loginCookie)=\(form.cookie)"
         if let session { cookies += "; \(Tokens.sessionCookie)=\(session)" }
-        return try await send(.POST, "/login", as: "", raw: Self.formEncoded(fields),
-                              headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": cookies])
+        return try await send(
+            .POST, "/login", as: "", raw: Self.formEncoded(fields),
+            headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": cookies])
     }
 
     /// A page session of this user; the cookie's value.

@@ -2,14 +2,17 @@ import Foundation
 import NIOCore
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// Helpers for client profiles: a site with profiles, imports and exports through the API.
 extension TestApp {
     /// A profile created through the API; the answer's JSON.
     @discardableResult
-    func profile(_ siteId: String, _ firstName: String, _ lastName: String = "Profile", email: String? = nil, phone: String = "5550100",
-                 country: String = "US", extra: JSON = [:], as token: String? = nil) async throws -> JSON {
+    func profile(
+        _ siteId: String, _ firstName: String, _ lastName: String = "Profile", email: String? = nil, phone: String = "5550100",
+        country: String = "US", extra: JSON = [:], as token: String? = nil
+    ) async throws -> JSON {
         var body: JSON = [
             "siteId": .string(siteId), "firstName": .string(firstName), "lastName": .string(lastName),
             "phones": [["number": .string(phone), "countryCode": .string(country), "kind": "office"]],
@@ -23,11 +26,15 @@ extension TestApp {
         var headers = HTTPHeaders()
         let bearer = token ?? adminToken
         if !bearer.isEmpty { headers.bearerAuthorization = BearerAuthorization(token: bearer) }
-        headers.contentType = format == "csv" ? HTTPMediaType(type: "text", subType: "csv")
+        headers.contentType =
+            format == "csv"
+            ? HTTPMediaType(type: "text", subType: "csv")
             : HTTPMediaType(type: "application", subType: "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         var reply: Reply?
-        try await app.testing().test(.POST, "/api/v1/sites/\(siteId)/client-profiles/import\(dryRun ? "?dryRun=true" : "")",
-                                     headers: headers, body: ByteBuffer(data: data)) { response in
+        try await app.testing().test(
+            .POST, "/api/v1/sites/\(siteId)/client-profiles/import\(dryRun ? "?dryRun=true" : "")",
+            headers: headers, body: ByteBuffer(data: data)
+        ) { response in
             reply = Reply(status: response.status, headers: response.headers, body: Data(buffer: response.body))
         }
         return reply!
@@ -65,8 +72,9 @@ struct ReportCounts: Equatable, CustomStringConvertible {
     }
 
     init(_ report: JSON) {
-        self.init(added: report["added"].int ?? -1, edited: report["edited"].int ?? -1, deleted: report["deleted"].int ?? -1,
-                  unchanged: report["unchanged"].int ?? -1, failed: report["failed"].int ?? -1)
+        self.init(
+            added: report["added"].int ?? -1, edited: report["edited"].int ?? -1, deleted: report["deleted"].int ?? -1,
+            unchanged: report["unchanged"].int ?? -1, failed: report["failed"].int ?? -1)
     }
 
     var description: String { "added \(added), edited \(edited), deleted \(deleted), unchanged \(unchanged), failed \(failed)" }

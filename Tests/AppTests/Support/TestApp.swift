@@ -5,6 +5,7 @@ import SQLKit
 import TandemCore
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// Runs `body` against a fresh app on a fresh database (a new SQLite file, or a PostgreSQL clone of
@@ -75,8 +76,10 @@ struct TestApp: Sendable {
     // MARK: Requests
 
     /// Sends a request. `as` is a bearer token; nil means the administrator, "" means no token.
-    func send(_ method: HTTPMethod, _ path: String, as token: String? = nil, json: JSON? = nil, raw: String? = nil,
-              headers extra: HTTPHeaders = [:], live: Bool = false) async throws -> Reply {
+    func send(
+        _ method: HTTPMethod, _ path: String, as token: String? = nil, json: JSON? = nil, raw: String? = nil,
+        headers extra: HTTPHeaders = [:], live: Bool = false
+    ) async throws -> Reply {
         var headers = extra
         let bearer = token ?? adminToken
         if !bearer.isEmpty { headers.bearerAuthorization = BearerAuthorization(token: bearer) }
@@ -137,7 +140,9 @@ struct TestApp: Sendable {
     }
 
     /// A resource created through the API, logged in; `restrictions` nil means all organizations.
-    func resource(_ username: String, _ system: SystemSecurityLevel = .technician, restrictions: [String]? = nil, queueIds: [String]? = nil) async throws -> (id: String, token: String) {
+    func resource(_ username: String, _ system: SystemSecurityLevel = .technician, restrictions: [String]? = nil, queueIds: [String]? = nil) async throws -> (
+        id: String, token: String
+    ) {
         var body: JSON = [
             "username": .string(username), "password": .string(Self.password), "firstName": .string(username.capitalized), "lastName": "Tester",
             "email": .string("\(username)@msp.example"), "securityLevelId": .string(try await securityLevelId(system)),
@@ -181,9 +186,11 @@ struct TestApp: Sendable {
     /// Row counts of every table a write could touch, to prove a refused request wrote nothing.
     func rowCounts() async throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for table in ["organizations", "sites", "contacts", "resources", "resource_client_restrictions", "security_levels", "queues", "queue_members",
-                      "teams", "team_members", "roles", "internal_locations", "tickets", "ticket_assignees", "notes", "time_entries",
-                      "attachments", "blobs", "audit_events", "events"] {
+        for table in [
+            "organizations", "sites", "contacts", "resources", "resource_client_restrictions", "security_levels", "queues", "queue_members",
+            "teams", "team_members", "roles", "internal_locations", "tickets", "ticket_assignees", "notes", "time_entries",
+            "attachments", "blobs", "audit_events", "events",
+        ] {
             counts[table] = try await count(table)
         }
         return counts
@@ -204,14 +211,17 @@ struct TestApp: Sendable {
 // MARK: Checks
 
 /// The answer is an RFC 9457 problem with this status and, when given, names `field`.
-func expectProblem(_ reply: Reply, _ status: HTTPStatus, field: String? = nil, contains text: String? = nil,
-                   sourceLocation: SourceLocation = #_sourceLocation) {
+func expectProblem(
+    _ reply: Reply, _ status: HTTPStatus, field: String? = nil, contains text: String? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(reply.status == status, "expected \(status.code), got \(reply)", sourceLocation: sourceLocation)
     #expect(reply.contentType.hasPrefix("application/problem+json"), "content type \(reply.contentType) of \(reply)", sourceLocation: sourceLocation)
     let problem = reply.json
     #expect(problem["status"].int == Int(status.code), "problem status in \(reply)", sourceLocation: sourceLocation)
-    #expect(problem["type"].string?.isEmpty == false && problem["title"].string?.isEmpty == false && problem["detail"].string?.isEmpty == false,
-            "problem fields in \(reply)", sourceLocation: sourceLocation)
+    #expect(
+        problem["type"].string?.isEmpty == false && problem["title"].string?.isEmpty == false && problem["detail"].string?.isEmpty == false,
+        "problem fields in \(reply)", sourceLocation: sourceLocation)
     if let field {
         let fields = problem["errors"].array.compactMap { $0["field"].string }
         #expect(fields.contains(field), "expected field \(field) in \(reply)", sourceLocation: sourceLocation)

@@ -3,6 +3,7 @@ import FluentPostgresDriver
 import Foundation
 import SQLKit
 import Vapor
+
 @testable import App
 
 /// Which database the suite runs on: PostgreSQL when `TANDEM_TEST_POSTGRES_URL` is set, else SQLite.
@@ -13,21 +14,28 @@ enum TestDatabase {
 
     /// How many tests hold a database at once. PostgreSQL clones and drops databases one file
     /// copy at a time, so a few at once finish sooner than all of them fighting for the disk.
-    static let gate = TestGate(width: ProcessInfo.processInfo.environment["TANDEM_TEST_CONCURRENCY"].flatMap(Int.init)
-        ?? (postgresURL == nil ? 16 : 8))
+    static let gate = TestGate(
+        width: ProcessInfo.processInfo.environment["TANDEM_TEST_CONCURRENCY"].flatMap(Int.init)
+            ?? (postgresURL == nil ? 16 : 8))
 
     /// A fresh, migrated database for one test, and how to throw it away.
     static func make() async throws -> (storage: AppOptions.Storage, migrate: Bool, drop: @Sendable () async -> Void) {
         if let postgresURL {
             let name = try await PostgresDatabases.shared.clone(adminURL: postgresURL)
-            return (.postgres(url: try url(postgresURL, database: name)), false, {
-                await PostgresDatabases.shared.drop(name, adminURL: postgresURL)
-            })
+            return (
+                .postgres(url: try url(postgresURL, database: name)), false,
+                {
+                    await PostgresDatabases.shared.drop(name, adminURL: postgresURL)
+                }
+            )
         }
         let path = scratch.appendingPathComponent("\(UUID().uuidString).sqlite").path
-        return (.sqlite(path: path), true, {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        })
+        return (
+            .sqlite(path: path), true,
+            {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            }
+        )
     }
 
     /// Per-process scratch space for SQLite files and blob directories; those of finished runs are removed.
@@ -125,7 +133,10 @@ actor PostgresDatabases {
         let app = try await Application.make(.testing)
         app.logger.logLevel = .warning
         do {
-            try await configure(app, options: AppOptions(storage: .postgres(url: TestDatabase.url(adminURL, database: name)), blobDirectory: TestDatabase.scratch.path, bcryptCost: 4))
+            try await configure(
+                app,
+                options: AppOptions(
+                    storage: .postgres(url: TestDatabase.url(adminURL, database: name)), blobDirectory: TestDatabase.scratch.path, bcryptCost: 4))
             try await app.autoMigrate()
         } catch {
             try? await app.asyncShutdown()
@@ -154,8 +165,10 @@ actor PostgresDatabases {
                 let app = try await Application.make(.testing)
                 app.logger.logLevel = .warning
                 // CREATE and DROP DATABASE take a while under load; callers queue rather than time out.
-                app.databases.use(.postgres(configuration: try SQLPostgresConfiguration(url: url), maxConnectionsPerEventLoop: 2,
-                                            connectionPoolTimeout: .minutes(10)), as: .psql)
+                app.databases.use(
+                    .postgres(
+                        configuration: try SQLPostgresConfiguration(url: url), maxConnectionsPerEventLoop: 2,
+                        connectionPoolTimeout: .minutes(10)), as: .psql)
                 return app
             }
         }

@@ -54,7 +54,8 @@ enum AuditAPI {
             return ListPage(items: items.map(AuditEventDTO.init), nextCursor: next)
         }
         events.get(":id") { req async throws -> AuditEventDTO in
-            let event = try await Lookup.visible(AuditEvent.self, req.id("id", what), scope: AccessPolicy.auditScope(for: req.principal), table: AuditEvent.scopeTable, what: what, on: req.db)
+            let event = try await Lookup.visible(
+                AuditEvent.self, req.id("id", what), scope: AccessPolicy.auditScope(for: req.principal), table: AuditEvent.scopeTable, what: what, on: req.db)
             return AuditEventDTO(event)
         }
         for method in [HTTPMethod.PATCH, .DELETE] {

@@ -58,14 +58,18 @@ enum Login {
     /// Checks the credentials and returns the principal; 429 past the limit. The attempt is counted
     /// before the password is checked and taken back when it was right, so parallel wrong passwords
     /// or codes never get more than the limit's tries.
-    static func verify(username rawUsername: String, password: String, totp: String? = nil, address: String, on db: any Database, passwords: AsyncPasswordHasher) async throws -> (id: UUID, kind: PrincipalKind) {
+    static func verify(
+        username rawUsername: String, password: String, totp: String? = nil, address: String, on db: any Database, passwords: AsyncPasswordHasher
+    ) async throws -> (id: UUID, kind: PrincipalKind) {
         // No username holds a control character, and PostgreSQL text cannot even store a NUL to count the attempt.
         guard !rawUsername.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw TandemError.invalid("username", "must not contain control characters")
         }
         let username = try await normalize(rawUsername, on: db)
-        let attempts = [LoginThrottle.Attempt(key: "username:" + username, limit: maxFailuresPerUsername),
-                        LoginThrottle.Attempt(key: "address:" + address, limit: maxFailuresPerAddress)]
+        let attempts = [
+            LoginThrottle.Attempt(key: "username:" + username, limit: maxFailuresPerUsername),
+            LoginThrottle.Attempt(key: "address:" + address, limit: maxFailuresPerAddress),
+        ]
         guard try await LoginThrottle.attempt(attempts, on: db) else {
             throw TandemError.rateLimited(retryAfterSeconds: Int(window))
         }
@@ -99,7 +103,9 @@ enum Login {
         return lowered
     }
 
-    private static func check(username: String, password: String, on db: any Database, passwords: AsyncPasswordHasher) async throws -> (id: UUID, kind: PrincipalKind)? {
+    private static func check(username: String, password: String, on db: any Database, passwords: AsyncPasswordHasher) async throws -> (
+        id: UUID, kind: PrincipalKind
+    )? {
         if let resource = try await Resource.query(on: db).filter(\.$username == username).filter(\.$active == true).first() {
             return try await passwords.verify(password, created: resource.passwordHash) ? (resource.id!, .resource) : nil
         }
@@ -107,7 +113,8 @@ enum Login {
             return try await passwords.verify(password, created: user.passwordHash) ? (user.id!, .coManagingUser) : nil
         }
         if username.contains("@"), let contact = try await Contact.query(on: db).filter(\.$email == username).first(), let hash = contact.portalPasswordHash,
-           try await !Sessions.isCoManagingContact(contact.id!, on: db) {
+            try await !Sessions.isCoManagingContact(contact.id!, on: db)
+        {
             return try await passwords.verify(password, created: hash) ? (contact.id!, .contact) : nil
         }
         // Spend the same time on unknown users, so timing does not reveal which usernames exist.
@@ -136,13 +143,28 @@ enum OwnPassword {
         switch principal.kind {
         case .resource:
             guard let resource = try await Resource.find(principal.id, on: db) else { throw TandemError.unauthorized("Not logged in.") }
-            stored = (resource.passwordHash, { hash, db in resource.passwordHash = hash; try await resource.save(on: db) })
+            stored = (
+                resource.passwordHash,
+                { hash, db in
+                    resource.passwordHash = hash; try await resource.save(on: db)
+                }
+            )
         case .coManagingUser:
             guard let user = try await CoManagingUser.find(principal.id, on: db) else { throw TandemError.unauthorized("Not logged in.") }
-            stored = (user.passwordHash, { hash, db in user.passwordHash = hash; try await user.save(on: db) })
+            stored = (
+                user.passwordHash,
+                { hash, db in
+                    user.passwordHash = hash; try await user.save(on: db)
+                }
+            )
         case .contact:
             guard let contact = try await Contact.find(principal.id, on: db) else { throw TandemError.unauthorized("Not logged in.") }
-            stored = (contact.portalPasswordHash, { hash, db in contact.portalPasswordHash = hash; try await contact.save(on: db) })
+            stored = (
+                contact.portalPasswordHash,
+                { hash, db in
+                    contact.portalPasswordHash = hash; try await contact.save(on: db)
+                }
+            )
         }
         let attempt = LoginThrottle.Attempt(key: "password-change:\(principal.id.uuidString)", limit: Login.maxFailuresPerUsername)
         guard try await LoginThrottle.attempt([attempt], on: db) else { throw TandemError.rateLimited(retryAfterSeconds: Int(Login.window)) }
@@ -155,7 +177,8 @@ enum OwnPassword {
         try await db.write { db in
             try await save(newHash, db)
             try await Sessions.end(of: principal.id, except: authenticated.tokenId, on: db)
-            try await Audit.record("passwordChanged", principal.kind.auditEntity, id: principal.id, by: principal, organizationId: principal.organizationId, on: db)
+            try await Audit.record(
+                "passwordChanged", principal.kind.auditEntity, id: principal.id, by: principal, organizationId: principal.organizationId, on: db)
         }
     }
 }
@@ -164,8 +187,9 @@ enum AuthAPI {
     static func register(_ api: any RoutesBuilder) {
         api.post("auth", "token") { req async throws -> TokenDTO in
             let input = try req.content.decode(LoginInput.self)
-            let found = try await Login.verify(username: input.username, password: input.password, totp: input.totp, address: req.remoteAddress?.ipAddress ?? "unknown",
-                                               on: req.db, passwords: req.password.async)
+            let found = try await Login.verify(
+                username: input.username, password: input.password, totp: input.totp, address: req.remoteAddress?.ipAddress ?? "unknown",
+                on: req.db, passwords: req.password.async)
             let (secret, token) = try await Tokens.issue(for: found, kind: .login, lifetime: Login.lifetime, on: req.db)
             guard let principal = try await PrincipalLoader.load(id: found.id, kind: found.kind, on: req.db) else {
                 throw TandemError.unauthorized("The username or password is wrong.")
@@ -190,7 +214,9 @@ enum AuthAPI {
             let principal = try req.principal
             let (items, next) = try await APIToken.query(on: req.db).filter(\.$principalId == principal.id)
                 .filter(\.$kind == APIToken.Kind.personal.rawValue).page(PageRequest(req))
-            return ListPage(items: items.map { PersonalTokenDTO(id: $0.id!.uuidString, name: $0.name, token: nil, expiresAt: $0.expiresAt, createdAt: $0.createdAt) }, nextCursor: next)
+            return ListPage(
+                items: items.map { PersonalTokenDTO(id: $0.id!.uuidString, name: $0.name, token: nil, expiresAt: $0.expiresAt, createdAt: $0.createdAt) },
+                nextCursor: next)
         }
         tokens.post { req async throws -> Response in
             let principal = try req.principal
@@ -199,7 +225,8 @@ enum AuthAPI {
             let name = validator.text(input.name, "name", max: 100)
             let days = validator.range(input.expiresInDays ?? 90, "expiresInDays", 1...366)
             try validator.check()
-            let (secret, token) = try await Tokens.issue(for: (principal.id, principal.kind), kind: .personal, name: name, lifetime: TimeInterval(days!) * 86400, on: req.db)
+            let (secret, token) = try await Tokens.issue(
+                for: (principal.id, principal.kind), kind: .personal, name: name, lifetime: TimeInterval(days!) * 86400, on: req.db)
             try await Audit.record("created", "api_token", id: token.id, by: principal, after: ["name": name], on: req.db)
             return try await PersonalTokenDTO(id: token.id!.uuidString, name: name, token: secret, expiresAt: token.expiresAt, createdAt: token.createdAt)
                 .encodeResponse(status: .created, for: req)
@@ -207,8 +234,10 @@ enum AuthAPI {
         tokens.delete(":id") { req async throws -> HTTPStatus in
             let principal = try req.principal
             let id = try req.id("id", "API token")
-            guard let token = try await APIToken.query(on: req.db).filter(\.$id == id).filter(\.$principalId == principal.id)
-                .filter(\.$kind == APIToken.Kind.personal.rawValue).first() else { throw TandemError.notFound("API token") }
+            guard
+                let token = try await APIToken.query(on: req.db).filter(\.$id == id).filter(\.$principalId == principal.id)
+                    .filter(\.$kind == APIToken.Kind.personal.rawValue).first()
+            else { throw TandemError.notFound("API token") }
             try await token.delete(on: req.db)
             try await Audit.record("deleted", "api_token", id: id, by: principal, on: req.db)
             return .noContent

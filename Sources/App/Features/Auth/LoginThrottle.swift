@@ -26,13 +26,15 @@ enum LoginThrottle {
         let counts = try await db.write { db in
             var counts: [Int] = []
             for attempt in attempts {
-                let row = try await db.sql.raw("""
+                let row = try await db.sql.raw(
+                    """
                     INSERT INTO login_throttles (key, window_started, attempts) VALUES (\(bind: attempt.key), \(bind: started), 1)
                     ON CONFLICT (key) DO UPDATE SET
                         attempts = CASE WHEN login_throttles.window_started <= \(bind: expired) THEN 1 ELSE login_throttles.attempts + 1 END,
                         window_started = CASE WHEN login_throttles.window_started <= \(bind: expired) THEN \(bind: started) ELSE login_throttles.window_started END
                     RETURNING attempts
-                    """).first()
+                    """
+                ).first()
                 counts.append(try row?.decode(column: "attempts", as: Int.self) ?? Int.max)
             }
             // Keys nobody tried for a window are forgotten now and then, so a spray of names does not pile up.

@@ -56,10 +56,14 @@ final class CoManagingUserRole: Model, @unchecked Sendable {
 final class CoManagingTeam: Model, @unchecked Sendable {
     static let schema = "co_managing_teams"
     /// A team's organizations (`AccessPolicy.coManagingTeamScope`): its members' own and those it is associated with.
-    static let scopeTable = ScopeTable(name: schema, columns: [.id: "id"], related: [.organization: """
-        SELECT m.team_id AS row_id, u.organization_id AS value FROM co_managing_team_members m JOIN co_managing_users u ON u.id = m.co_managing_user_id
-        UNION ALL SELECT a.team_id, a.organization_id FROM co_managed_associations a WHERE a.team_id IS NOT NULL
-        """])
+    static let scopeTable = ScopeTable(
+        name: schema, columns: [.id: "id"],
+        related: [
+            .organization: """
+            SELECT m.team_id AS row_id, u.organization_id AS value FROM co_managing_team_members m JOIN co_managing_users u ON u.id = m.co_managing_user_id
+            UNION ALL SELECT a.team_id, a.organization_id FROM co_managed_associations a WHERE a.team_id IS NOT NULL
+            """
+        ])
 
     @ID(key: .id) var id: UUID?
     @Field(key: "name") var name: String

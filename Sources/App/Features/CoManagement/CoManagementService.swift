@@ -83,8 +83,9 @@ enum CoManagementService {
         if let cannotReassign = input.coManagingUsersCannotReassign.value, cannotReassign != current.coManagingUsersCannotReassign {
             try await db.write { db in
                 try await Setting.set(Setting.coManagingUsersCannotReassign, cannotReassign, on: db)
-                try await Audit.record("updated", "settings", id: nil, by: principal, before: ["coManagingUsersCannotReassign": !cannotReassign],
-                                       after: ["coManagingUsersCannotReassign": cannotReassign], on: db)
+                try await Audit.record(
+                    "updated", "settings", id: nil, by: principal, before: ["coManagingUsersCannotReassign": !cannotReassign],
+                    after: ["coManagingUsersCannotReassign": cannotReassign], on: db)
             }
         }
         switch (current.enabled, input.enabled.value) {
@@ -113,7 +114,8 @@ enum CoManagementService {
             organizationsToDisable: organizations.map { .init(id: $0.id!.uuidString, name: $0.name) },
             ticketsToUnassign: tickets,
             associationsToDelete: associations.map {
-                ImpactAssociationDTO(organizationId: $0.organizationId.uuidString, coManagingUserId: $0.userId?.uuidString, coManagingTeamId: $0.teamId?.uuidString)
+                ImpactAssociationDTO(
+                    organizationId: $0.organizationId.uuidString, coManagingUserId: $0.userId?.uuidString, coManagingTeamId: $0.teamId?.uuidString)
             },
             rulesToBreak: rules.map { ImpactRuleDTO(id: $0.id!.uuidString, name: $0.name) },
             unchanged: ["ticket data", "each ticket's co-managed visibility", "the publish-to of notes, time entries and attachments"])
@@ -145,19 +147,23 @@ enum CoManagementService {
 
     /// Tickets whose assignees are all co-managing users.
     private static func ticketsOnlyAssignedToCoManagingUsers(on db: any Database) async throws -> [ImpactTicketDTO] {
-        let rows = try await db.sql.raw("""
+        let rows = try await db.sql.raw(
+            """
             SELECT t.id AS id, t.number AS number, t.title AS title FROM tickets t
             WHERE EXISTS (SELECT 1 FROM ticket_assignees a WHERE a.ticket_id = t.id AND a.principal_kind = 'coManagingUser')
               AND NOT EXISTS (SELECT 1 FROM ticket_assignees a WHERE a.ticket_id = t.id AND a.principal_kind <> 'coManagingUser')
             ORDER BY t.number
-            """).all()
+            """
+        ).all()
         var result: [ImpactTicketDTO] = []
         let ids = try rows.map { try $0.decode(column: "id", as: UUID.self) }
         let assignees = try await TicketService.assigneeIds(of: ids, on: db)
         for (row, id) in zip(rows, ids) {
-            result.append(ImpactTicketDTO(id: id.uuidString, number: try row.decode(column: "number", as: Int.self),
-                                          title: try row.decode(column: "title", as: String.self),
-                                          assigneeIds: (assignees[id] ?? []).map(\.uuidString)))
+            result.append(
+                ImpactTicketDTO(
+                    id: id.uuidString, number: try row.decode(column: "number", as: Int.self),
+                    title: try row.decode(column: "title", as: String.self),
+                    assigneeIds: (assignees[id] ?? []).map(\.uuidString)))
         }
         return result
     }
@@ -173,13 +179,15 @@ enum CoManagementService {
 
     /// An organization's co-managed setup, naming only the users and teams `principal` may see.
     static func organizationSetup(_ organizationId: UUID, by principal: Principal, on db: any Database) async throws -> OrganizationCoManagementDTO {
-        let organization = try await Lookup.visible(Organization.self, organizationId, scope: AccessPolicy.organizationScope(for: principal, area: .organizations, .view),
-                                                    table: Organization.scopeTable, what: "organization", on: db)
+        let organization = try await Lookup.visible(
+            Organization.self, organizationId, scope: AccessPolicy.organizationScope(for: principal, area: .organizations, .view),
+            table: Organization.scopeTable, what: "organization", on: db)
         let setup = try await fullSetup(organization, on: db)
         let hidden = try await hiddenAssociations(setup, from: principal, on: db)
-        return OrganizationCoManagementDTO(organizationId: setup.organizationId, enabled: setup.enabled,
-                                           coManagingUserIds: setup.coManagingUserIds.filter { !hidden.users.contains($0) },
-                                           coManagingTeamIds: setup.coManagingTeamIds.filter { !hidden.teams.contains($0) })
+        return OrganizationCoManagementDTO(
+            organizationId: setup.organizationId, enabled: setup.enabled,
+            coManagingUserIds: setup.coManagingUserIds.filter { !hidden.users.contains($0) },
+            coManagingTeamIds: setup.coManagingTeamIds.filter { !hidden.teams.contains($0) })
     }
 
     /// Every association of the organization (the audit log's view).
@@ -193,7 +201,8 @@ enum CoManagementService {
 
     /// The associated users and teams `principal` may not see (`AccessPolicy.peopleScope`, `coManagingTeamScope`).
     private static func hiddenAssociations(_ setup: OrganizationCoManagementDTO, from principal: Principal, on db: any Database) async throws
-        -> (users: Set<String>, teams: Set<String>) {
+        -> (users: Set<String>, teams: Set<String>)
+    {
         let users = try await PeopleDirectory.hidden(setup.coManagingUserIds.compactMap(UUID.init(uuidString:)), kind: .coManagingUser, from: principal, on: db)
         let teamIds = setup.coManagingTeamIds.compactMap(UUID.init(uuidString:))
         let visibleTeams = try await CoManagingTeams.visibleIds(teamIds, to: principal, on: db)
@@ -201,9 +210,12 @@ enum CoManagementService {
     }
 
     /// Replaces the associations `principal` may see; those it may not see stay, unnamed.
-    static func updateOrganizationSetup(_ organizationId: UUID, _ input: OrganizationCoManagementInput, by principal: Principal, on db: any Database) async throws -> OrganizationCoManagementDTO {
-        let organization = try await Lookup.visible(Organization.self, organizationId, scope: AccessPolicy.organizationScope(for: principal, area: .organizations, .view),
-                                                    table: Organization.scopeTable, what: "organization", on: db)
+    static func updateOrganizationSetup(_ organizationId: UUID, _ input: OrganizationCoManagementInput, by principal: Principal, on db: any Database)
+        async throws -> OrganizationCoManagementDTO
+    {
+        let organization = try await Lookup.visible(
+            Organization.self, organizationId, scope: AccessPolicy.organizationScope(for: principal, area: .organizations, .view),
+            table: Organization.scopeTable, what: "organization", on: db)
         let before = try await fullSetup(organization, on: db)
         let hidden = try await hiddenAssociations(before, from: principal, on: db)
         try AccessPolicy.authorizeAdmin(principal, .activateCoManagement)
@@ -216,12 +228,14 @@ enum CoManagementService {
             throw TandemError.conflict("co-management is off for the system; switch it on first (PUT /api/v1/co-management)")
         }
         if let givenUserIds {
-            try await Lookup.requireExisting(CoManagingUser.self, givenUserIds, field: "coManagingUserIds",
-                                             scope: AccessPolicy.peopleScope(for: principal, .coManagingUser), table: CoManagingUser.scopeTable, on: db)
+            try await Lookup.requireExisting(
+                CoManagingUser.self, givenUserIds, field: "coManagingUserIds",
+                scope: AccessPolicy.peopleScope(for: principal, .coManagingUser), table: CoManagingUser.scopeTable, on: db)
         }
         if let givenTeamIds {
-            try await Lookup.requireExisting(CoManagingTeam.self, givenTeamIds, field: "coManagingTeamIds",
-                                             scope: AccessPolicy.coManagingTeamScope(for: principal), table: CoManagingTeam.scopeTable, on: db)
+            try await Lookup.requireExisting(
+                CoManagingTeam.self, givenTeamIds, field: "coManagingTeamIds",
+                scope: AccessPolicy.coManagingTeamScope(for: principal), table: CoManagingTeam.scopeTable, on: db)
         }
         let userIds = givenUserIds.map { $0 + hidden.users.compactMap(UUID.init(uuidString:)) }
         let teamIds = givenTeamIds.map { $0 + hidden.teams.compactMap(UUID.init(uuidString:)) }
@@ -245,8 +259,9 @@ enum CoManagementService {
             }
             guard let organization = try await Organization.find(organizationId, on: db) else { throw TandemError.notFound("organization") }
             let after = try await fullSetup(organization, on: db)
-            try await Audit.record("updated", "organization_co_management", id: organizationId, by: principal, organizationId: organizationId,
-                                   before: before, after: after, on: db)
+            try await Audit.record(
+                "updated", "organization_co_management", id: organizationId, by: principal, organizationId: organizationId,
+                before: before, after: after, on: db)
         }
         return try await organizationSetup(organizationId, by: principal, on: db)
     }

@@ -8,7 +8,8 @@ enum CoManagingUsers {
     static let what = "co-managing user"
 
     static func visible(_ id: UUID, by principal: Principal, on db: any Database) async throws -> CoManagingUser {
-        try await Lookup.visible(CoManagingUser.self, id, scope: AccessPolicy.coManagingUserScope(for: principal), table: CoManagingUser.scopeTable, what: what, on: db)
+        try await Lookup.visible(
+            CoManagingUser.self, id, scope: AccessPolicy.coManagingUserScope(for: principal), table: CoManagingUser.scopeTable, what: what, on: db)
     }
 
     static func dto(_ user: CoManagingUser, on db: any Database) async throws -> CoManagingUserDTO {
@@ -31,8 +32,10 @@ enum CoManagingUsers {
     }
 
     /// The wizard. `passwordHash` is the pages' wizard draft: the password typed at an earlier step, already hashed.
-    static func create(_ input: CoManagingUserInput, passwordHash: String? = nil, by principal: Principal, on db: any Database,
-                       passwords: AsyncPasswordHasher) async throws -> CoManagingUserDTO {
+    static func create(
+        _ input: CoManagingUserInput, passwordHash: String? = nil, by principal: Principal, on db: any Database,
+        passwords: AsyncPasswordHasher
+    ) async throws -> CoManagingUserDTO {
         try AccessPolicy.authorizeAdmin(principal, .manageUsers)
         // The wizard sets the user's password: a credential like any other.
         try AccessPolicy.authorizeCredentialChange(principal, .password)
@@ -43,8 +46,9 @@ enum CoManagingUsers {
         let newSiteId = newContact?.siteId.flatMap { validator.id($0, "contact.siteId") }
         var newDraft: ContactDraft?
         if let newContact {
-            newDraft = ContactDraft(firstName: newContact.firstName, lastName: newContact.lastName, email: newContact.email,
-                                    phones: PhoneInput.drafts(newContact.phones ?? [], &validator), hasSite: false)
+            newDraft = ContactDraft(
+                firstName: newContact.firstName, lastName: newContact.lastName, email: newContact.email,
+                phones: PhoneInput.drafts(newContact.phones ?? [], &validator), hasSite: false)
         }
         let contactFields = CoManagingUserRules.contactChoice(contactId: input.contactId.value, newContact: newDraft, &validator)
         let username = Usernames.validate(input.username.value, &validator)
@@ -99,7 +103,8 @@ enum CoManagingUsers {
                     contact.phones = fields.phones.map { Phone(number: $0.number, countryCode: $0.countryCode, kind: $0.kind.rawValue) }
                     contact.portalOrganizationWide = false
                     try await contact.create(on: db)
-                    try await Audit.record("created", Contact.schema, id: contact.id, by: principal, organizationId: organizationId, after: ContactDTO(contact), on: db)
+                    try await Audit.record(
+                        "created", Contact.schema, id: contact.id, by: principal, organizationId: organizationId, after: ContactDTO(contact), on: db)
                     user.contactId = contact.id!
                 } else {
                     user.contactId = contactId!
@@ -110,21 +115,25 @@ enum CoManagingUsers {
                 try await user.create(on: db)
                 for queueId in Set(queueIds) { try await QueueMember(queueId: queueId, principalId: userId).create(on: db) }
                 for roleId in Set(roleIds) { try await CoManagingUserRole(userId: userId, roleId: roleId).create(on: db) }
-                try await Audit.record("created", CoManagingUser.schema, id: userId, by: principal, organizationId: organizationId,
-                                       after: try await dto(user, on: db), on: db)
+                try await Audit.record(
+                    "created", CoManagingUser.schema, id: userId, by: principal, organizationId: organizationId,
+                    after: try await dto(user, on: db), on: db)
                 // The wizard's "organization the co-managing user will be associated with" is their own: they see
                 // its co-managed tickets from the start. A new user has no other association, so the per-user limit holds.
                 guard let organization = try await Organization.find(organizationId, on: db) else { throw TandemError.notFound("organization") }
                 let setupBefore = try await CoManagementService.fullSetup(organization, on: db)
                 try await CoManagedAssociation(organizationId: organizationId, userId: userId).create(on: db)
-                try await Audit.record("updated", "organization_co_management", id: organizationId, by: principal, organizationId: organizationId,
-                                       before: setupBefore, after: try await CoManagementService.fullSetup(organization, on: db), on: db)
+                try await Audit.record(
+                    "updated", "organization_co_management", id: organizationId, by: principal, organizationId: organizationId,
+                    before: setupBefore, after: try await CoManagementService.fullSetup(organization, on: db), on: db)
             }
         }
         return try await dto(user, on: db)
     }
 
-    static func update(_ id: UUID, _ input: CoManagingUserInput, by principal: Principal, on db: any Database, passwords: AsyncPasswordHasher) async throws -> CoManagingUserDTO {
+    static func update(_ id: UUID, _ input: CoManagingUserInput, by principal: Principal, on db: any Database, passwords: AsyncPasswordHasher) async throws
+        -> CoManagingUserDTO
+    {
         let user = try await visible(id, by: principal, on: db)
         try AccessPolicy.authorizeAdmin(principal, .manageUsers)
         guard !user.erased else { throw TandemError.conflict("this co-managing user was erased") }
@@ -190,9 +199,12 @@ enum CoManagingUsers {
                 }
                 // A new password or a deactivation ends every session and token: re-activation revives none.
                 if passwordSet || !user.active { try await Sessions.end(of: id, on: db) }
-                if passwordSet { try await Audit.record("passwordSet", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId, on: db) }
-                try await Audit.record("updated", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId,
-                                       before: before, after: try await dto(user, on: db), on: db)
+                if passwordSet {
+                    try await Audit.record("passwordSet", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId, on: db)
+                }
+                try await Audit.record(
+                    "updated", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId,
+                    before: before, after: try await dto(user, on: db), on: db)
             }
         }
         return try await dto(user, on: db)
@@ -232,8 +244,9 @@ enum CoManagingUsers {
             try await Note.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()
             try await TimeEntry.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()
             try await Attachment.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()
-            try await Audit.record("erased", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId,
-                                   before: ["username": before.username], along: unassigned, on: db)
+            try await Audit.record(
+                "erased", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId,
+                before: ["username": before.username], along: unassigned, on: db)
         }
     }
 
@@ -261,8 +274,9 @@ enum CoManagingUsers {
 
 enum CoManagingTeams {
     static func visible(_ id: UUID, by principal: Principal, on db: any Database) async throws -> CoManagingTeam {
-        try await Lookup.visible(CoManagingTeam.self, id, scope: AccessPolicy.coManagingTeamScope(for: principal),
-                                 table: CoManagingTeam.scopeTable, what: "co-managing team", on: db)
+        try await Lookup.visible(
+            CoManagingTeam.self, id, scope: AccessPolicy.coManagingTeamScope(for: principal),
+            table: CoManagingTeam.scopeTable, what: "co-managing team", on: db)
     }
 
     /// Of `ids`, the teams `principal` may see.
@@ -273,7 +287,8 @@ enum CoManagingTeams {
     }
 
     static func list(_ page: PageRequest, by principal: Principal, on db: any Database) async throws -> ListPage<CoManagingTeamDTO> {
-        let (items, next) = try await CoManagingTeam.query(on: db).filter(AccessPolicy.coManagingTeamScope(for: principal), on: CoManagingTeam.scopeTable).page(page)
+        let (items, next) = try await CoManagingTeam.query(on: db).filter(AccessPolicy.coManagingTeamScope(for: principal), on: CoManagingTeam.scopeTable).page(
+            page)
         var dtos: [CoManagingTeamDTO] = []
         for item in items { dtos.append(try await dto(item, shownTo: principal, on: db)) }
         return ListPage(items: dtos, nextCursor: next)
@@ -290,7 +305,8 @@ enum CoManagingTeams {
         Set(try await CoManagingTeamMember.query(on: db).filter(\.$teamId == teamId).all().map(\.userId))
     }
 
-    static func save(_ existing: CoManagingTeam?, _ input: CoManagingTeamInput, by principal: Principal, on db: any Database) async throws -> CoManagingTeamDTO {
+    static func save(_ existing: CoManagingTeam?, _ input: CoManagingTeamInput, by principal: Principal, on db: any Database) async throws -> CoManagingTeamDTO
+    {
         try AccessPolicy.authorizeConfiguration(principal, .coManagingTeams, existing == nil ? .create : .edit)
         let team = existing ?? CoManagingTeam()
         let before: CoManagingTeamDTO? = if let existing { try await dto(existing, on: db) } else { nil }
@@ -303,8 +319,9 @@ enum CoManagingTeams {
         // Members the principal may not see are neither named to it nor dropped by its edit.
         let hiddenMembers = try await Set(PeopleDirectory.hidden(memberIds(of: teamId, on: db), kind: .coManagingUser, from: principal, on: db))
         if let members {
-            try await Lookup.requireExisting(CoManagingUser.self, members, field: "memberIds", scope: AccessPolicy.peopleScope(for: principal, .coManagingUser),
-                                             table: CoManagingUser.scopeTable, on: db)
+            try await Lookup.requireExisting(
+                CoManagingUser.self, members, field: "memberIds", scope: AccessPolicy.peopleScope(for: principal, .coManagingUser),
+                table: CoManagingUser.scopeTable, on: db)
             for member in Set(members) {
                 let teams = try await CoManagingTeamMember.query(on: db).filter(\.$userId == member).filter(\.$teamId != teamId).count()
                 try CoManagedAssociationRules.checkTeamAdded(current: teams)
@@ -317,8 +334,9 @@ enum CoManagingTeams {
                     try await CoManagingTeamMember.query(on: db).filter(\.$teamId == teamId).delete()
                     for member in Set(members).union(hiddenMembers) { try await CoManagingTeamMember(teamId: teamId, userId: member).create(on: db) }
                 }
-                try await Audit.record(existing == nil ? "created" : "updated", CoManagingTeam.schema, id: teamId, by: principal,
-                                       before: before, after: try await dto(team, on: db), on: db)
+                try await Audit.record(
+                    existing == nil ? "created" : "updated", CoManagingTeam.schema, id: teamId, by: principal,
+                    before: before, after: try await dto(team, on: db), on: db)
             }
         }
         return try await dto(team, shownTo: principal, on: db)

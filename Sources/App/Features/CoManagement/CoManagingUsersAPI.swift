@@ -93,7 +93,8 @@ enum CoManagementAPI {
             try await CoManagementService.organizationSetup(req.id("id", "organization"), by: req.principal, on: req.db)
         }
         api.put("organizations", ":id", "co-management") { req async throws -> OrganizationCoManagementDTO in
-            try await CoManagementService.updateOrganizationSetup(req.id("id", "organization"), req.content.decode(OrganizationCoManagementInput.self), by: req.principal, on: req.db)
+            try await CoManagementService.updateOrganizationSetup(
+                req.id("id", "organization"), req.content.decode(OrganizationCoManagementInput.self), by: req.principal, on: req.db)
         }
         api.get("licenses") { req async throws -> LicensesDTO in
             try AccessPolicy.authorizeAdmin(req.principal, .manageUsers)
@@ -110,14 +111,16 @@ enum CoManagementAPI {
             return ListPage(items: dtos, nextCursor: next)
         }
         users.post { req async throws -> Response in
-            let dto = try await CoManagingUsers.create(req.content.decode(CoManagingUserInput.self), by: req.principal, on: req.db, passwords: req.password.async)
+            let dto = try await CoManagingUsers.create(
+                req.content.decode(CoManagingUserInput.self), by: req.principal, on: req.db, passwords: req.password.async)
             return try await dto.encodeResponse(status: .created, for: req)
         }
         users.get(":id") { req async throws -> CoManagingUserDTO in
             try await CoManagingUsers.dto(CoManagingUsers.visible(req.id("id", what), by: req.principal, on: req.db), on: req.db)
         }
         users.patch(":id") { req async throws -> CoManagingUserDTO in
-            try await CoManagingUsers.update(req.id("id", what), req.content.decode(CoManagingUserInput.self), by: req.principal, on: req.db, passwords: req.password.async)
+            try await CoManagingUsers.update(
+                req.id("id", what), req.content.decode(CoManagingUserInput.self), by: req.principal, on: req.db, passwords: req.password.async)
         }
         users.delete(":id") { req async throws -> HTTPStatus in
             try await CoManagingUsers.erase(req.id("id", what), by: req.principal, on: req.db)
@@ -138,11 +141,13 @@ enum CoManagementAPI {
             try await CoManagingTeams.list(PageRequest(req), by: req.principal, on: req.db)
         }
         teams.post { req async throws -> Response in
-            try await CoManagingTeams.save(nil, req.content.decode(CoManagingTeamInput.self), by: req.principal, on: req.db).encodeResponse(status: .created, for: req)
+            try await CoManagingTeams.save(nil, req.content.decode(CoManagingTeamInput.self), by: req.principal, on: req.db).encodeResponse(
+                status: .created, for: req)
         }
         teams.get(":id") { req async throws -> CoManagingTeamDTO in
             let principal = try req.principal
-            return try await CoManagingTeams.dto(CoManagingTeams.visible(req.id("id", "co-managing team"), by: principal, on: req.db), shownTo: principal, on: req.db)
+            return try await CoManagingTeams.dto(
+                CoManagingTeams.visible(req.id("id", "co-managing team"), by: principal, on: req.db), shownTo: principal, on: req.db)
         }
         teams.patch(":id") { req async throws -> CoManagingTeamDTO in
             let team = try await CoManagingTeams.visible(req.id("id", "co-managing team"), by: req.principal, on: req.db)

@@ -78,15 +78,17 @@ enum SavedFiltersAPI {
     }
 
     static func visible(_ req: Request) async throws -> SavedFilter {
-        try await Lookup.visible(SavedFilter.self, req.id("id", what), scope: AccessPolicy.savedFilterScope(for: req.principal),
-                                 table: SavedFilter.scopeTable, what: what, on: req.db)
+        try await Lookup.visible(
+            SavedFilter.self, req.id("id", what), scope: AccessPolicy.savedFilterScope(for: req.principal),
+            table: SavedFilter.scopeTable, what: what, on: req.db)
     }
 
     /// Only the owner changes a filter; others see shared ones read-only.
     static func owned(_ req: Request) async throws -> SavedFilter {
         let filter = try await visible(req)
-        try await Lookup.require(filter, in: AccessPolicy.savedFilterScope(for: req.principal, .edit), table: SavedFilter.scopeTable,
-                                 "only the owner can change this filter", on: req.db)
+        try await Lookup.require(
+            filter, in: AccessPolicy.savedFilterScope(for: req.principal, .edit), table: SavedFilter.scopeTable,
+            "only the owner can change this filter", on: req.db)
         return filter
     }
 

@@ -94,8 +94,9 @@ enum TwoFactor {
         }
         try await db.write { db in
             try await user.save(on: db)
-            try await Audit.record("totpPaused", CoManagingUser.schema, id: userId, by: principal, organizationId: user.organizationId,
-                                   after: ["for": pause.rawValue], on: db)
+            try await Audit.record(
+                "totpPaused", CoManagingUser.schema, id: userId, by: principal, organizationId: user.organizationId,
+                after: ["for": pause.rawValue], on: db)
         }
         return user
     }

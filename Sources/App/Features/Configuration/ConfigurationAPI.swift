@@ -102,10 +102,13 @@ enum ConfigurationAPI {
         let routes = api.grouped(C.path)
         let table = ScopeTable(name: C.Row.schema, columns: [.id: "id"])
         func visible(_ req: Request) async throws -> C.Row {
-            try await Lookup.visible(C.Row.self, req.id("id", C.what), scope: AccessPolicy.configurationScope(for: req.principal, C.kind, .view), table: table, what: C.what, on: req.db)
+            try await Lookup.visible(
+                C.Row.self, req.id("id", C.what), scope: AccessPolicy.configurationScope(for: req.principal, C.kind, .view), table: table, what: C.what,
+                on: req.db)
         }
         routes.get { req async throws -> ListPage<C.DTO> in
-            let (items, next) = try await C.Row.query(on: req.db).filter(AccessPolicy.configurationScope(for: req.principal, C.kind, .view), on: table).page(PageRequest(req))
+            let (items, next) = try await C.Row.query(on: req.db).filter(AccessPolicy.configurationScope(for: req.principal, C.kind, .view), on: table).page(
+                PageRequest(req))
             var dtos: [C.DTO] = []
             for item in items { dtos.append(try await C.dto(item, on: req.db)) }
             return ListPage(items: dtos, nextCursor: next)
@@ -145,12 +148,16 @@ enum ConfigurationAPI {
         }
     }
 
-    static func save<C: ConfigurationCollection>(_ collection: C.Type, _ row: C.Row, creating: Bool, before: C.DTO?, after: (@Sendable (any Database) async throws -> Void)?, by principal: Principal, on db: any Database) async throws {
+    static func save<C: ConfigurationCollection>(
+        _ collection: C.Type, _ row: C.Row, creating: Bool, before: C.DTO?, after: (@Sendable (any Database) async throws -> Void)?, by principal: Principal,
+        on db: any Database
+    ) async throws {
         try await mapUniqueViolation("a \(C.what) named '\(C.name(row))' already exists") {
             try await db.write { db in
                 try await row.save(on: db)
                 try await after?(db)
-                try await Audit.record(creating ? "created" : "updated", C.Row.schema, id: row.id, by: principal, before: before, after: try await C.dto(row, on: db), on: db)
+                try await Audit.record(
+                    creating ? "created" : "updated", C.Row.schema, id: row.id, by: principal, before: before, after: try await C.dto(row, on: db), on: db)
             }
         }
     }
@@ -170,7 +177,8 @@ enum QueuesCollection: ConfigurationCollection {
         return QueueDTO(id: row.id!.uuidString, name: row.name, memberIds: members.sorted())
     }
 
-    static func apply(_ input: QueueInput, to row: Queue, creating: Bool, on db: any Database) async throws -> (@Sendable (any Database) async throws -> Void)? {
+    static func apply(_ input: QueueInput, to row: Queue, creating: Bool, on db: any Database) async throws -> (@Sendable (any Database) async throws -> Void)?
+    {
         var validator = FieldValidator()
         if creating || !input.name.isAbsent, let name = validator.text(input.name.value, "name", max: 100) { row.name = name }
         let members = input.memberIds.value.map { $0.compactMap { validator.id($0, "memberIds") } }
@@ -198,7 +206,8 @@ enum TeamsCollection: ConfigurationCollection {
 
     static func dto(_ row: Team, on db: any Database) async throws -> TeamDTO {
         let members = try await TeamMember.query(on: db).filter(\.$teamId == row.id!).sort(\.$id).all()
-        return TeamDTO(id: row.id!.uuidString, name: row.name, members: members.map { TeamMemberDTO(principalId: $0.principalId.uuidString, access: $0.access) })
+        return TeamDTO(
+            id: row.id!.uuidString, name: row.name, members: members.map { TeamMemberDTO(principalId: $0.principalId.uuidString, access: $0.access) })
     }
 
     static func apply(_ input: TeamInput, to row: Team, creating: Bool, on db: any Database) async throws -> (@Sendable (any Database) async throws -> Void)? {
@@ -242,7 +251,9 @@ enum RolesCollection: ConfigurationCollection {
         var validator = FieldValidator()
         if creating || !input.name.isAbsent, let name = validator.text(input.name.value, "name", max: 100) { row.name = name }
         if creating || !input.hourlyRate.isAbsent, let rate = validator.range(input.hourlyRate.value, "hourlyRate", 0...100_000) { row.hourlyRate = rate }
-        if creating || !input.blockHourMultiplier.isAbsent, let multiplier = validator.range(input.blockHourMultiplier.value ?? (creating ? 1 : nil), "blockHourMultiplier", 0...100) {
+        if creating || !input.blockHourMultiplier.isAbsent,
+            let multiplier = validator.range(input.blockHourMultiplier.value ?? (creating ? 1 : nil), "blockHourMultiplier", 0...100)
+        {
             row.blockHourMultiplier = multiplier
         }
         try validator.check()
@@ -251,7 +262,8 @@ enum RolesCollection: ConfigurationCollection {
 
     static func checkDelete(_ row: Role, on db: any Database) async throws {
         try ConfigurationAPI.inUse(try await TimeEntry.query(on: db).filter(\.$roleId == row.id!).count(), "time entries use this role; it cannot be deleted")
-        try ConfigurationAPI.inUse(try await CoManagingUserRole.query(on: db).filter(\.$roleId == row.id!).count(), "co-managing users have this role; it cannot be deleted")
+        try ConfigurationAPI.inUse(
+            try await CoManagingUserRole.query(on: db).filter(\.$roleId == row.id!).count(), "co-managing users have this role; it cannot be deleted")
     }
 
     static func name(_ row: Role) -> String { row.name }
@@ -264,11 +276,17 @@ enum InternalLocationsCollection: ConfigurationCollection {
 
     static func dto(_ row: InternalLocation, on db: any Database) async throws -> InternalLocationDTO { InternalLocationDTO(row) }
 
-    static func apply(_ input: InternalLocationInput, to row: InternalLocation, creating: Bool, on db: any Database) async throws -> (@Sendable (any Database) async throws -> Void)? {
+    static func apply(_ input: InternalLocationInput, to row: InternalLocation, creating: Bool, on db: any Database) async throws -> (
+        @Sendable (any Database) async throws -> Void
+    )? {
         var validator = FieldValidator()
         if creating || !input.name.isAbsent, let name = validator.text(input.name.value, "name", max: 100) { row.name = name }
         if creating || !input.timeZone.isAbsent, let zone = validator.text(input.timeZone.value, "timeZone", max: 64) {
-            if TimeZone(identifier: zone) == nil { validator.fail("timeZone", "'\(zone)' is not an IANA time zone (such as America/New_York)") } else { row.timeZone = zone }
+            if TimeZone(identifier: zone) == nil {
+                validator.fail("timeZone", "'\(zone)' is not an IANA time zone (such as America/New_York)")
+            } else {
+                row.timeZone = zone
+            }
         }
         if creating || !input.businessHours.isAbsent {
             let days = input.businessHours.value ?? []
@@ -302,7 +320,8 @@ enum BusinessHours {
     static func minutes(_ text: String) -> Int? {
         let parts = text.split(separator: ":")
         guard parts.count == 2, parts.allSatisfy({ $0.count == 2 }), let hours = Int(parts[0]), let minutes = Int(parts[1]),
-              (0...24).contains(hours), (0...59).contains(minutes), hours * 60 + minutes <= 1440 else { return nil }
+            (0...24).contains(hours), (0...59).contains(minutes), hours * 60 + minutes <= 1440
+        else { return nil }
         return hours * 60 + minutes
     }
 

@@ -40,7 +40,8 @@ enum EventLog {
 extension Ticket {
     /// The ticket's facts its events keep.
     var eventFacts: TicketEventFacts {
-        TicketEventFacts(id: id!, organizationId: organizationId, siteId: siteId, queueId: queueId, teamId: teamId, contactId: contactId,
-                         coManagedVisible: coManagedVisible)
+        TicketEventFacts(
+            id: id!, organizationId: organizationId, siteId: siteId, queueId: queueId, teamId: teamId, contactId: contactId,
+            coManagedVisible: coManagedVisible)
     }
 }

@@ -34,14 +34,18 @@ enum EventsAPI {
     static func register(_ api: any RoutesBuilder) {
         api.get("events") { req async throws -> EventPage in
             var validator = FieldValidator()
-            let after = req.queryText("after").map { text -> Int in
-                guard let value = Int(text), value >= 0 else { validator.fail("after", "must be an event position (an integer, 0 or more)"); return 0 }
-                return value
-            } ?? 0
-            let limit = req.queryText("limit").map { text -> Int in
-                guard let value = Int(text), (1...maxLimit).contains(value) else { validator.fail("limit", "must be an integer between 1 and \(maxLimit)"); return 0 }
-                return value
-            } ?? defaultLimit
+            let after =
+                req.queryText("after").map { text -> Int in
+                    guard let value = Int(text), value >= 0 else { validator.fail("after", "must be an event position (an integer, 0 or more)"); return 0 }
+                    return value
+                } ?? 0
+            let limit =
+                req.queryText("limit").map { text -> Int in
+                    guard let value = Int(text), (1...maxLimit).contains(value) else {
+                        validator.fail("limit", "must be an integer between 1 and \(maxLimit)"); return 0
+                    }
+                    return value
+                } ?? defaultLimit
             try validator.check()
             return try await Events.feed(after: after, limit: limit, by: req.principal, on: req.db)
         }
@@ -64,8 +68,9 @@ enum Events {
             event.data = data.isEmpty ? nil : data
             return event
         }
-        let people = try await PeopleDirectory.visible(events.flatMap { [$0.actorId].compactMap { $0 } + ($0.data?.added ?? []) + ($0.data?.removed ?? []) },
-                                                       to: principal, on: db)
+        let people = try await PeopleDirectory.visible(
+            events.flatMap { [$0.actorId].compactMap { $0 } + ($0.data?.added ?? []) + ($0.data?.removed ?? []) },
+            to: principal, on: db)
         for index in events.indices {
             if let actor = events[index].actorId, !people.contains(actor) { events[index].actorId = nil }
             if var data = events[index].data, data.added != nil || data.removed != nil {
@@ -124,10 +129,14 @@ enum EventConsumers {
     /// transaction, and moves the cursor past them. Answers how many events it handled, or nil when
     /// another instance holds the consumer.
     @discardableResult
-    static func run(_ name: String, limit: Int = 100, on db: any Database,
-                    _ handle: @escaping @Sendable ([EventDTO], any Database) async throws -> Void) async throws -> Int? {
+    static func run(
+        _ name: String, limit: Int = 100, on db: any Database,
+        _ handle: @escaping @Sendable ([EventDTO], any Database) async throws -> Void
+    ) async throws -> Int? {
         try await db.write { db in
-            try await db.sql.raw("INSERT INTO event_consumers (name, position, updated_at) VALUES (\(bind: name), 0, \(bind: db.now)) ON CONFLICT (name) DO NOTHING").run()
+            try await db.sql.raw(
+                "INSERT INTO event_consumers (name, position, updated_at) VALUES (\(bind: name), 0, \(bind: db.now)) ON CONFLICT (name) DO NOTHING"
+            ).run()
             guard let after = try await db.eventStore.claim(consumer: name, on: db) else { return nil }
             let rows = try await db.sql.select().column("*").from(EventLog.schema).where("position", .greaterThan, SQLBind(after))
                 .orderBy("position").limit(limit).all()

@@ -131,18 +131,23 @@ enum OrganizationsAPI {
             try await mapUniqueViolation("an organization named '\(name!)' already exists") {
                 try await req.db.write { db in
                     try await organization.create(on: db)
-                    try await Audit.record("created", Organization.schema, id: organization.id, by: principal, organizationId: organization.id, after: OrganizationDTO(organization), on: db)
+                    try await Audit.record(
+                        "created", Organization.schema, id: organization.id, by: principal, organizationId: organization.id,
+                        after: OrganizationDTO(organization), on: db)
                 }
             }
             return try await OrganizationDTO(organization).encodeResponse(status: .created, for: req)
         }
         routes.get(":id") { req async throws -> OrganizationDTO in
-            OrganizationDTO(try await Lookup.visible(Organization.self, req.id("id", what), scope: scope(req, .organizations, .view), table: table, what: what, on: req.db))
+            OrganizationDTO(
+                try await Lookup.visible(Organization.self, req.id("id", what), scope: scope(req, .organizations, .view), table: table, what: what, on: req.db))
         }
         routes.patch(":id") { req async throws -> OrganizationDTO in
             let principal = try req.principal
-            let organization = try await Lookup.visible(Organization.self, req.id("id", what), scope: scope(req, .organizations, .view), table: table, what: what, on: req.db)
-            try await Lookup.require(organization, in: scope(req, .organizations, .edit), table: table, "your security level does not allow changing organizations", on: req.db)
+            let organization = try await Lookup.visible(
+                Organization.self, req.id("id", what), scope: scope(req, .organizations, .view), table: table, what: what, on: req.db)
+            try await Lookup.require(
+                organization, in: scope(req, .organizations, .edit), table: table, "your security level does not allow changing organizations", on: req.db)
             let input = try req.content.decode(OrganizationInput.self)
             let before = OrganizationDTO(organization)
             var validator = FieldValidator()
@@ -151,15 +156,19 @@ enum OrganizationsAPI {
             try await mapUniqueViolation("an organization named '\(organization.name)' already exists") {
                 try await req.db.write { db in
                     try await organization.save(on: db)
-                    try await Audit.record("updated", Organization.schema, id: organization.id, by: principal, organizationId: organization.id, before: before, after: OrganizationDTO(organization), on: db)
+                    try await Audit.record(
+                        "updated", Organization.schema, id: organization.id, by: principal, organizationId: organization.id, before: before,
+                        after: OrganizationDTO(organization), on: db)
                 }
             }
             return OrganizationDTO(organization)
         }
         routes.delete(":id") { req async throws -> HTTPStatus in
             let principal = try req.principal
-            let organization = try await Lookup.visible(Organization.self, req.id("id", what), scope: scope(req, .organizations, .view), table: table, what: what, on: req.db)
-            try await Lookup.require(organization, in: scope(req, .organizations, .delete), table: table, "your security level does not allow deleting organizations", on: req.db)
+            let organization = try await Lookup.visible(
+                Organization.self, req.id("id", what), scope: scope(req, .organizations, .view), table: table, what: what, on: req.db)
+            try await Lookup.require(
+                organization, in: scope(req, .organizations, .delete), table: table, "your security level does not allow deleting organizations", on: req.db)
             let id = organization.id!
             try await req.db.write { db in
                 if try await Ticket.query(on: db).filter(\.$organizationId == id).count() > 0 {
@@ -228,7 +237,8 @@ enum OrganizationsAPI {
             try await checkInternalLocation(site, on: req.db)
             try await req.db.write { db in
                 try await site.save(on: db)
-                try await Audit.record("updated", Site.schema, id: site.id, by: principal, organizationId: site.organizationId, before: before, after: SiteDTO(site), on: db)
+                try await Audit.record(
+                    "updated", Site.schema, id: site.id, by: principal, organizationId: site.organizationId, before: before, after: SiteDTO(site), on: db)
             }
             return SiteDTO(site)
         }
@@ -238,8 +248,12 @@ enum OrganizationsAPI {
             try await Lookup.require(site, in: scope(req, .sites, .delete), table: table, "your security level does not allow deleting sites", on: req.db)
             let id = site.id!
             try await req.db.write { db in
-                if try await Ticket.query(on: db).filter(\.$siteId == id).count() > 0 { throw TandemError.conflict("the site still has tickets; it cannot be deleted") }
-                if try await Contact.query(on: db).filter(\.$siteId == id).count() > 0 { throw TandemError.conflict("the site still has contacts; move or delete them first") }
+                if try await Ticket.query(on: db).filter(\.$siteId == id).count() > 0 {
+                    throw TandemError.conflict("the site still has tickets; it cannot be deleted")
+                }
+                if try await Contact.query(on: db).filter(\.$siteId == id).count() > 0 {
+                    throw TandemError.conflict("the site still has contacts; move or delete them first")
+                }
                 try await site.delete(on: db)
                 try await Audit.record("deleted", Site.schema, id: id, by: principal, organizationId: site.organizationId, before: SiteDTO(site), on: db)
             }
@@ -250,7 +264,11 @@ enum OrganizationsAPI {
     static func apply(_ input: SiteInput, to site: Site, creating: Bool, _ validator: inout FieldValidator) throws {
         if creating || !input.name.isAbsent, let name = validator.text(input.name.value, "name", max: 200) { site.name = name }
         if creating || !input.country.isAbsent, let country = validator.text(input.country.value, "country", max: 2) {
-            if Countries.isValid(country) { site.country = country } else { validator.fail("country", "'\(country)' is not an ISO 3166 alpha-2 country code (such as US, GB, DE)") }
+            if Countries.isValid(country) {
+                site.country = country
+            } else {
+                validator.fail("country", "'\(country)' is not an ISO 3166 alpha-2 country code (such as US, GB, DE)")
+            }
         }
         if !input.address.isAbsent { site.address = validator.text(input.address.value, "address", max: 500, required: false, multiline: true) }
         switch input.internalLocationId {
@@ -266,7 +284,8 @@ enum OrganizationsAPI {
 
     /// A parent organization the principal can see and may add to; unknown ones are a field error.
     static func requireOrganization(_ id: UUID, for req: Request, area: Area, _ operation: AccessOperation) async throws {
-        let visible = try await Organization.query(on: req.db).filter(\.$id == id).filter(scope(req, .organizations, .view), on: Organization.scopeTable).count() > 0
+        let visible =
+            try await Organization.query(on: req.db).filter(\.$id == id).filter(scope(req, .organizations, .view), on: Organization.scopeTable).count() > 0
         guard visible else { throw TandemError.invalid("organizationId", "no organization with this id") }
         guard try scope(req, area, operation).evaluate(ScopeFacts(values: [.organization: id, .id: nil])) else {
             throw TandemError.forbidden("your security level does not allow this")
@@ -305,7 +324,8 @@ enum OrganizationsAPI {
             try await portalLogin.apply(to: contact, passwords: req.password.async)
             try await req.db.write { db in
                 try await contact.create(on: db)
-                try await Audit.record("created", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, after: ContactDTO(contact), on: db)
+                try await Audit.record(
+                    "created", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, after: ContactDTO(contact), on: db)
                 try await portalLogin.record(for: contact, by: principal, on: db)
             }
             return try await ContactDTO(contact).encodeResponse(status: .created, for: req)
@@ -316,7 +336,8 @@ enum OrganizationsAPI {
         routes.patch(":id") { req async throws -> ContactDTO in
             let principal = try req.principal
             let contact = try await Lookup.visible(Contact.self, req.id("id", what), scope: scope(req, .contacts, .view), table: table, what: what, on: req.db)
-            try await Lookup.require(contact, in: scope(req, .contacts, .edit), table: table, "your security level does not allow changing contacts", on: req.db)
+            try await Lookup.require(
+                contact, in: scope(req, .contacts, .edit), table: table, "your security level does not allow changing contacts", on: req.db)
             let input = try req.content.decode(ContactInput.self)
             let before = ContactDTO(contact)
             var validator = FieldValidator()
@@ -332,7 +353,9 @@ enum OrganizationsAPI {
             try await portalLogin.apply(to: contact, passwords: req.password.async)
             try await req.db.write { db in
                 try await contact.save(on: db)
-                try await Audit.record("updated", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, before: before, after: ContactDTO(contact), on: db)
+                try await Audit.record(
+                    "updated", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, before: before,
+                    after: ContactDTO(contact), on: db)
                 try await portalLogin.record(for: contact, by: principal, on: db)
                 // The old password or login email no longer opens anything.
                 if portalLogin != .unchanged || loginEmailChanged { try await Sessions.end(of: contact.id!, on: db) }
@@ -342,7 +365,8 @@ enum OrganizationsAPI {
         routes.delete(":id") { req async throws -> HTTPStatus in
             let principal = try req.principal
             let contact = try await Lookup.visible(Contact.self, req.id("id", what), scope: scope(req, .contacts, .view), table: table, what: what, on: req.db)
-            try await Lookup.require(contact, in: scope(req, .contacts, .delete), table: table, "your security level does not allow deleting contacts", on: req.db)
+            try await Lookup.require(
+                contact, in: scope(req, .contacts, .delete), table: table, "your security level does not allow deleting contacts", on: req.db)
             try await deleteContact(contact, by: principal, before: ContactDTO(contact), on: req.db)
             return .noContent
         }
@@ -372,10 +396,13 @@ enum OrganizationsAPI {
         case .value(let text): contact.siteId = validator.id(text, "siteId")
         }
         // Names, email and phones follow the client profile rules (`ContactRules`): what is saved here exports and imports again.
-        var draft = ContactDraft(firstName: creating ? nil : contact.firstName, lastName: creating ? nil : contact.lastName, email: creating ? nil : contact.email,
-                                 phones: creating ? [] : contact.phones.compactMap { phone in
-                                     PhoneKind(rawValue: phone.kind).map { ProfileDraft.Phone(kind: $0, number: phone.number, countryCode: phone.countryCode) }
-                                 }, hasSite: contact.siteId != nil || input.siteId.value != nil)
+        var draft = ContactDraft(
+            firstName: creating ? nil : contact.firstName, lastName: creating ? nil : contact.lastName, email: creating ? nil : contact.email,
+            phones: creating
+                ? []
+                : contact.phones.compactMap { phone in
+                    PhoneKind(rawValue: phone.kind).map { ProfileDraft.Phone(kind: $0, number: phone.number, countryCode: phone.countryCode) }
+                }, hasSite: contact.siteId != nil || input.siteId.value != nil)
         if !input.firstName.isAbsent { draft.firstName = input.firstName.value }
         if !input.lastName.isAbsent { draft.lastName = input.lastName.value }
         if !input.email.isAbsent { draft.email = input.email.value }
@@ -439,7 +466,8 @@ enum PortalLogin: Equatable, Sendable {
         case .set: action = "portalLoginSet"
         case .removed: action = "portalLoginRemoved"
         }
-        try await Audit.record(action, Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId,
-                               after: ["email": contact.email], on: db)
+        try await Audit.record(
+            action, Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId,
+            after: ["email": contact.email], on: db)
     }
 }

@@ -52,7 +52,7 @@ struct Phone: Codable, Sendable, Equatable {
             func literal(_ expected: StaticString) -> Bool {
                 let count = expected.utf8CodeUnitCount
                 guard at + count <= utf8.count else { return false }
-                let matches = expected.withUTF8Buffer { $0.elementsEqual(UnsafeBufferPointer(rebasing: utf8[at ..< at + count])) }
+                let matches = expected.withUTF8Buffer { $0.elementsEqual(UnsafeBufferPointer(rebasing: utf8[at..<at + count])) }
                 if matches { at += count }
                 return matches
             }
@@ -66,14 +66,15 @@ struct Phone: Codable, Sendable, Equatable {
                 }
                 guard end < utf8.count else { return nil }
                 at = end + 1
-                return String(decoding: UnsafeBufferPointer(rebasing: utf8[start ..< end]), as: UTF8.self)
+                return String(decoding: UnsafeBufferPointer(rebasing: utf8[start..<end]), as: UTF8.self)
             }
             var phones: [Phone] = []
             guard literal("[") else { return nil }
             if literal("]") { return at == utf8.count ? phones : nil }
             repeat {
                 guard literal("{\"countryCode\":"), let countryCode = string(), literal(",\"kind\":"), let kind = string(),
-                      literal(",\"number\":"), let number = string(), literal("}") else { return nil }
+                    literal(",\"number\":"), let number = string(), literal("}")
+                else { return nil }
                 phones.append(Phone(number: number, countryCode: countryCode, kind: kind))
             } while literal(",")
             return literal("]") && at == utf8.count ? phones : nil

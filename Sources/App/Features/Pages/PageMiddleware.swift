@@ -19,7 +19,10 @@ enum PageErrors {
             case .notFound(let what):
                 return (.notFound, "Not found", "There is no \(what) at this address, or you do not have access to it.")
             case .validation(let errors):
-                return (.badRequest, "That did not work", errors.map { FormFeedback.sentence(FormFeedback.labels[$0.field] ?? $0.field, $0.message) }.joined(separator: " "))
+                return (
+                    .badRequest, "That did not work",
+                    errors.map { FormFeedback.sentence(FormFeedback.labels[$0.field] ?? $0.field, $0.message) }.joined(separator: " ")
+                )
             case .badRequest(let detail):
                 return (.badRequest, "That did not work", FormFeedback.sentence("", detail))
             case .forbidden(let detail):
@@ -40,11 +43,15 @@ enum PageErrors {
         case let error as CoManagementError:
             switch error {
             case .activeUsers(let users):
-                return (.conflict, "Co-managing users are active",
-                        "Co-management cannot be switched off while co-managing users are active: deactivate \(users.map(\.username).joined(separator: ", ")) first.")
+                return (
+                    .conflict, "Co-managing users are active",
+                    "Co-management cannot be switched off while co-managing users are active: deactivate \(users.map(\.username).joined(separator: ", ")) first."
+                )
             case .licenseConfirmationRequired(let current):
-                return (.conflict, "Confirm the license",
-                        "Each active co-managing user is a billable license. This makes \(current + 1) licenses (now \(current)); confirm the additional license.")
+                return (
+                    .conflict, "Confirm the license",
+                    "Each active co-managing user is a billable license. This makes \(current + 1) licenses (now \(current)); confirm the additional license."
+                )
             }
         case is DecodingError:
             return (.badRequest, "That did not work", "The form was incomplete. Go back, reload the page and try again.")

@@ -229,9 +229,12 @@ struct TicketRow: Encodable, Sendable {
 
     static func rows(_ tickets: [TicketDTO], on db: any Database) async throws -> [TicketRow] {
         let ids = Set(tickets.compactMap { UUID(uuidString: $0.organizationId) })
-        let names = ids.isEmpty ? [:] : Dictionary(
-            try await Organization.query(on: db).filter(\.$id ~~ Array(ids)).all().map { ($0.id!.uuidString, $0.name) },
-            uniquingKeysWith: { first, _ in first })
+        let names =
+            ids.isEmpty
+            ? [:]
+            : Dictionary(
+                try await Organization.query(on: db).filter(\.$id ~~ Array(ids)).all().map { ($0.id!.uuidString, $0.name) },
+                uniquingKeysWith: { first, _ in first })
         return tickets.map { ticket in
             let when = ticket.updatedAt ?? ticket.createdAt
             return TicketRow(
@@ -246,7 +249,8 @@ struct TicketRow: Encodable, Sendable {
 /// Names of rows by id, for showing what a page's rows point at.
 enum PageNames {
     /// Empty unless `allowed`: the caller asks the access policy first.
-    static func of<M: FluentKit.Model>(_ type: M.Type, ids: [UUID], allowed: Bool, on db: any Database, _ name: @escaping (M) -> String) async throws -> [UUID: String]
+    static func of<M: FluentKit.Model>(_ type: M.Type, ids: [UUID], allowed: Bool, on db: any Database, _ name: @escaping (M) -> String) async throws -> [UUID:
+        String]
     where M.IDValue == UUID {
         guard allowed, !ids.isEmpty else { return [:] }
         return Dictionary(try await M.query(on: db).filter(\._$id ~~ Array(Set(ids))).all().map { ($0.id!, name($0)) }, uniquingKeysWith: { first, _ in first })

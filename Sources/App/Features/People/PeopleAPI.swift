@@ -102,7 +102,8 @@ enum PeopleAPI {
     }
 
     static func visible<M: Model>(_ type: M.Type, _ req: Request, _ kind: ConfigurationKind, what: String) async throws -> M where M.IDValue == UUID {
-        try await Lookup.visible(M.self, req.id("id", what), scope: config(req, kind, .view), table: ScopeTable(name: M.schema, columns: [.id: "id"]), what: what, on: req.db)
+        try await Lookup.visible(
+            M.self, req.id("id", what), scope: config(req, kind, .view), table: ScopeTable(name: M.schema, columns: [.id: "id"]), what: what, on: req.db)
     }
 
     // MARK: Security levels
@@ -110,7 +111,9 @@ enum PeopleAPI {
     static func registerSecurityLevels(_ routes: any RoutesBuilder) {
         let what = "security level"
         routes.get { req async throws -> ListPage<SecurityLevelDTO> in
-            let (items, next) = try await SecurityLevel.query(on: req.db).filter(config(req, .securityLevels, .view), on: ScopeTable(name: SecurityLevel.schema, columns: [:])).page(PageRequest(req))
+            let (items, next) = try await SecurityLevel.query(on: req.db).filter(
+                config(req, .securityLevels, .view), on: ScopeTable(name: SecurityLevel.schema, columns: [:])
+            ).page(PageRequest(req))
             return ListPage(items: items.map(SecurityLevelDTO.init), nextCursor: next)
         }
         routes.post { req async throws -> Response in
@@ -155,7 +158,8 @@ enum PeopleAPI {
             guard level.systemKey == nil else { throw TandemError.conflict("system security levels cannot be deleted") }
             let id = level.id!
             try await req.db.write { db in
-                let users = try await Resource.query(on: db).filter(\.$securityLevelId == id).count()
+                let users =
+                    try await Resource.query(on: db).filter(\.$securityLevelId == id).count()
                     + CoManagingUser.query(on: db).filter(\.$securityLevelId == id).count()
                 if users > 0 {
                     throw TandemError.conflict("the security level is in use; move its users to another level first")
@@ -211,7 +215,8 @@ enum PeopleAPI {
     static func registerResources(_ routes: any RoutesBuilder) {
         let what = "resource"
         routes.get { req async throws -> ListPage<ResourceDTO> in
-            let (items, next) = try await Resource.query(on: req.db).filter(config(req, .resources, .view), on: ScopeTable(name: Resource.schema, columns: [:])).page(PageRequest(req))
+            let (items, next) = try await Resource.query(on: req.db).filter(config(req, .resources, .view), on: ScopeTable(name: Resource.schema, columns: [:]))
+                .page(PageRequest(req))
             var dtos: [ResourceDTO] = []
             for item in items { dtos.append(try await dto(item, on: req.db)) }
             return ListPage(items: dtos, nextCursor: next)
@@ -245,7 +250,8 @@ enum PeopleAPI {
             if password != nil { try AccessPolicy.authorizeCredentialChange(principal, .password) }
             if resource.username != before.username { try AccessPolicy.authorizeCredentialChange(principal, .loginName) }
             if let password { resource.passwordHash = try await req.password.async.hash(password) }
-            try await save(resource, restrictions: restrictions, queues: queues, creating: false, before: before, passwordSet: password != nil, by: principal, on: req.db)
+            try await save(
+                resource, restrictions: restrictions, queues: queues, creating: false, before: before, passwordSet: password != nil, by: principal, on: req.db)
             return try await dto(resource, on: req.db)
         }
         routes.delete(":id") { req async throws -> HTTPStatus in
@@ -270,7 +276,9 @@ enum PeopleAPI {
     }
 
     /// Applies a resource body; returns the new password, client restrictions and queues when given.
-    static func apply(_ input: ResourceInput, to resource: Resource, creating: Bool, by principal: Principal, on db: any Database) async throws -> (String?, [UUID]??, [UUID]?) {
+    static func apply(_ input: ResourceInput, to resource: Resource, creating: Bool, by principal: Principal, on db: any Database) async throws -> (
+        String?, [UUID]??, [UUID]?
+    ) {
         var validator = FieldValidator()
         if creating || !input.username.isAbsent, let username = Usernames.validate(input.username.value, &validator) { resource.username = username }
         var password: String?
@@ -291,7 +299,9 @@ enum PeopleAPI {
         let queues = input.queueIds.value.map { $0.compactMap { validator.id($0, "queueIds") } }
         try validator.check()
         if creating || !input.securityLevelId.isAbsent {
-            guard let level = try await SecurityLevel.find(resource.securityLevelId, on: db) else { throw TandemError.invalid("securityLevelId", "no security level with this id") }
+            guard let level = try await SecurityLevel.find(resource.securityLevelId, on: db) else {
+                throw TandemError.invalid("securityLevelId", "no security level with this id")
+            }
             if level.coManaged { throw TandemError.invalid("securityLevelId", "'\(level.name)' is a co-managed level; MSP resources need an MSP level") }
             try AccessPolicy.authorizeGrant(principal, level.permissions)
         }
@@ -300,8 +310,10 @@ enum PeopleAPI {
         return (password, restrictions, queues)
     }
 
-    static func save(_ resource: Resource, restrictions: [UUID]??, queues: [UUID]?, creating: Bool, before: ResourceDTO? = nil, passwordSet: Bool = false,
-                     by principal: Principal, on db: any Database) async throws {
+    static func save(
+        _ resource: Resource, restrictions: [UUID]??, queues: [UUID]?, creating: Bool, before: ResourceDTO? = nil, passwordSet: Bool = false,
+        by principal: Principal, on db: any Database
+    ) async throws {
         let id = resource.id!
         if let restrictions { resource.clientRestricted = restrictions != nil }
         try await mapUniqueViolation("the username '\(resource.username)' is taken") {
@@ -309,7 +321,9 @@ enum PeopleAPI {
                 try await resource.save(on: db)
                 if let restrictions {
                     try await ResourceClientRestriction.query(on: db).filter(\.$resourceId == id).delete()
-                    for organizationId in Set(restrictions ?? []) { try await ResourceClientRestriction(resourceId: id, organizationId: organizationId).create(on: db) }
+                    for organizationId in Set(restrictions ?? []) {
+                        try await ResourceClientRestriction(resourceId: id, organizationId: organizationId).create(on: db)
+                    }
                 }
                 if let queues {
                     try await QueueMember.query(on: db).filter(\.$principalId == id).delete()

@@ -88,7 +88,8 @@ enum ClientProfilesAPI {
         contact.apply(profile!)
         try await db.write { db in
             try await contact.create(on: db)
-            try await Audit.record("created", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, after: ClientProfileDTO(contact), on: db)
+            try await Audit.record(
+                "created", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, after: ClientProfileDTO(contact), on: db)
         }
         return contact
     }
@@ -108,7 +109,9 @@ enum ClientProfilesAPI {
         contact.apply(profile!)
         try await db.write { db in
             try await contact.save(on: db)
-            try await Audit.record("updated", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, before: before, after: ClientProfileDTO(contact), on: db)
+            try await Audit.record(
+                "updated", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, before: before,
+                after: ClientProfileDTO(contact), on: db)
             if loginEmailChanged { try await Sessions.end(of: contact.id!, on: db) }
         }
     }
@@ -169,7 +172,8 @@ enum ClientProfilesAPI {
         let url = ProfileTransferService.temporaryFile(format)
         defer { try? FileManager.default.removeItem(at: url) }
         try await req.spoolBody(to: url, limit: maxImportBytes)
-        return try await ProfileTransferService.importFile(at: url, format: format, site: site, rights: transfer.importRights, by: principal, dryRun: dryRun, on: req.db)
+        return try await ProfileTransferService.importFile(
+            at: url, format: format, site: site, rights: transfer.importRights, by: principal, dryRun: dryRun, on: req.db)
     }
 
     static func flag(_ req: Request, _ name: String) throws -> Bool {

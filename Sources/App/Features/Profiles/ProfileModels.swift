@@ -64,7 +64,8 @@ struct ClientProfileDTO: Content {
 
     /// `JSONColumn.encode(phones)`, written directly (sorted keys).
     static func phonesJSON(_ phones: [Phone]) -> String {
-        "[" + phones.map { "{\"countryCode\":\(quoted($0.countryCode)),\"kind\":\(quoted($0.kind)),\"number\":\(quoted($0.number))}" }.joined(separator: ",") + "]"
+        "[" + phones.map { "{\"countryCode\":\(quoted($0.countryCode)),\"kind\":\(quoted($0.kind)),\"number\":\(quoted($0.number))}" }.joined(separator: ",")
+            + "]"
     }
 
     static func quoted(_ text: String) -> String {
@@ -120,8 +121,9 @@ struct ClientProfileInput: Decodable, Sendable {
 extension Contact {
     /// The help-desk view of this contact; phones in kind order, as the rules keep them.
     var clientProfile: ClientProfile {
-        ClientProfile(firstName: firstName, lastName: lastName, email: email, storedPhones: phones, mobileProvider: mobileProvider,
-                      smsGateway: smsGateway, thinClient: thinClient, notes: notes)
+        ClientProfile(
+            firstName: firstName, lastName: lastName, email: email, storedPhones: phones, mobileProvider: mobileProvider,
+            smsGateway: smsGateway, thinClient: thinClient, notes: notes)
     }
 
     func apply(_ profile: ClientProfile) {
@@ -138,12 +140,18 @@ extension Contact {
 
 extension ClientProfile {
     /// From a contact's columns; phones in kind order, as the rules keep them.
-    init(firstName: String, lastName: String, email: String?, storedPhones: [Phone], mobileProvider: String?, smsGateway: String?, thinClient: Bool, notes: String?) {
+    init(
+        firstName: String, lastName: String, email: String?, storedPhones: [Phone], mobileProvider: String?, smsGateway: String?, thinClient: Bool,
+        notes: String?
+    ) {
         let order = PhoneKind.allCases
-        let phones = storedPhones.compactMap { phone in PhoneKind(rawValue: phone.kind).map { ProfilePhone(number: phone.number, countryCode: phone.countryCode, kind: $0) } }
-            .sorted { order.firstIndex(of: $0.kind)! < order.firstIndex(of: $1.kind)! }
-        self.init(firstName: firstName, lastName: lastName, email: email, phones: phones, mobileProvider: mobileProvider,
-                  smsGateway: smsGateway, thinClient: thinClient, notes: notes)
+        let phones = storedPhones.compactMap { phone in
+            PhoneKind(rawValue: phone.kind).map { ProfilePhone(number: phone.number, countryCode: phone.countryCode, kind: $0) }
+        }
+        .sorted { order.firstIndex(of: $0.kind)! < order.firstIndex(of: $1.kind)! }
+        self.init(
+            firstName: firstName, lastName: lastName, email: email, phones: phones, mobileProvider: mobileProvider,
+            smsGateway: smsGateway, thinClient: thinClient, notes: notes)
     }
 }
 
@@ -166,7 +174,8 @@ extension TableFormat {
         case ("text", "csv"), ("text", "plain"), ("application", "csv"): return .csv
         case ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"): return .xlsx
         default:
-            throw .unsupportedMediaType("send the file as text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, or name it with ?format=csv|xlsx")
+            throw .unsupportedMediaType(
+                "send the file as text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, or name it with ?format=csv|xlsx")
         }
     }
 }

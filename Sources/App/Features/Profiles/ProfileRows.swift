@@ -1,8 +1,8 @@
 import Fluent
 import Foundation
 import PostgresKit
-import SQLiteKit
 import SQLKit
+import SQLiteKit
 import TandemCore
 
 /// What the client profile store does differently per database, behind one seam: `SQLProfileStore`
@@ -25,8 +25,9 @@ struct SQLiteProfileRows: ProfileRows {
     func profiles(siteId: UUID, where column: String, in values: [BulkValue], on db: any Database) async throws -> [StoredProfile]? {
         guard let sqlite = SQLiteDirect.database(db) else { return nil }
         let list = Array(repeating: "?", count: values.count).joined(separator: ",")
-        let rows = try await sqlite.query("SELECT \(SQLProfileStore.columns.joined(separator: ",")) FROM contacts WHERE site_id = ? AND \(column) IN (\(list))",
-                                          [.id(siteId)] + values.map(\.sqlite))
+        let rows = try await sqlite.query(
+            "SELECT \(SQLProfileStore.columns.joined(separator: ",")) FROM contacts WHERE site_id = ? AND \(column) IN (\(list))",
+            [.id(siteId)] + values.map(\.sqlite))
         return try rows.map(SQLProfileStore.profile)
     }
 
@@ -45,8 +46,10 @@ struct PostgresProfileRows: ProfileRows {
         var binds = PostgresBindings(capacity: 2)
         binds.append(siteId, context: .default)
         binds.append(BulkArray(values, of: kind), context: .default)
-        let rows = try await PostgresDirect.query(PostgresQuery(
-            unsafeSQL: "SELECT \(SQLProfileStore.columns.joined(separator: ",")) FROM contacts WHERE site_id = $1 AND \(column) = ANY($2)", binds: binds), on: postgres)
+        let rows = try await PostgresDirect.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(SQLProfileStore.columns.joined(separator: ",")) FROM contacts WHERE site_id = $1 AND \(column) = ANY($2)", binds: binds),
+            on: postgres)
         return try rows.map { try SQLProfileStore.profile($0.makeRandomAccess()) }
     }
 

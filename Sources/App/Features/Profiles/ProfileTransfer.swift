@@ -12,7 +12,8 @@ enum ProfileTransferService {
         var query = Site.query(on: db).filter(\.$id == id)
         if let principal { query = query.filter(AccessPolicy.organizationScope(for: principal, area: .sites, .view), on: Site.scopeTable) }
         guard let site = try await query.first() else { throw TandemError.notFound("site") }
-        let transfer = principal.map { AccessPolicy.profileTransfer(for: $0, organizationId: site.organizationId) }
+        let transfer =
+            principal.map { AccessPolicy.profileTransfer(for: $0, organizationId: site.organizationId) }
             ?? ProfileTransfer(export: true, importRights: .all)
         return (site, transfer)
     }
@@ -68,8 +69,9 @@ enum ProfileTransferService {
         await progress(1, report)
         if !dryRun {
             try await db.write { tx in
-                try await Audit.record("imported", "client_profiles", id: site.id, by: actor, organizationId: site.organizationId,
-                                       after: ImportSummary(report), on: tx)
+                try await Audit.record(
+                    "imported", "client_profiles", id: site.id, by: actor, organizationId: site.organizationId,
+                    after: ImportSummary(report), on: tx)
             }
         }
         return report
@@ -134,7 +136,8 @@ enum ProfileTransferService {
 
     /// A file name for downloads: `<site>-client-profiles.csv`.
     static func fileName(site: Site?, format: TableFormat) -> String {
-        let base = site.map { $0.name.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.reduce(into: "") { $0.append($1) } + "-client-profiles" }
+        let base =
+            site.map { $0.name.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.reduce(into: "") { $0.append($1) } + "-client-profiles" }
             ?? "client-profiles-template"
         return "\(base).\(format.rawValue)"
     }

@@ -1,8 +1,8 @@
 import FluentKit
-import PostgresKit
-import SQLiteKit
 import Foundation
+import PostgresKit
 import SQLKit
+import SQLiteKit
 import Spreadsheets
 import TandemCore
 
@@ -53,7 +53,8 @@ struct SQLProfileStore: ProfileStore {
         var found = Set<UUID>()
         for chunk in ids.chunked(500) {
             for row in try await db.sql.select().column("id").from(Contact.schema).where("site_id", .equal, siteId)
-                .where("id", .in, SQLBind.group(Array(chunk))).where("portal_password_hash", .isNot, SQLLiteral.null).all() {
+                .where("id", .in, SQLBind.group(Array(chunk))).where("portal_password_hash", .isNot, SQLLiteral.null).all()
+            {
                 found.insert(try row.decode(column: "id", as: UUID.self))
             }
         }
@@ -76,7 +77,6 @@ struct SQLProfileStore: ProfileStore {
         }
     }
 
-
     /// A batch's contact rows and audit events, built before its write transaction (which then holds
     /// the write lock less), in the import's write task beside the next batch's matching.
     struct Encoded: Sendable {
@@ -93,20 +93,23 @@ struct SQLProfileStore: ProfileStore {
 
     func encode(_ changes: [ProfileChange]) -> Encoded {
         let now = db.now
-        return Encoded(items: changes.map { change in
-            switch change {
-            case .add(_, let id, let profile):
-                Encoded.Item(change: change, contact: [
-                    .id(id), .id(organizationId), .id(siteId), .text(profile.firstName), .text(profile.lastName), .text(profile.email),
-                    .text(Self.phonesJSON(profile)), .bool(false), .text(profile.mobileProvider), .text(profile.smsGateway), .bool(profile.thinClient),
-                    .text(profile.notes), .date(now), .date(now),
-                ], event: entry("created", id, after: profile))
-            case .edit(_, let id, let before, let after):
-                Encoded.Item(change: change, contact: nil, event: entry("updated", id, before: before, after: after))
-            case .delete(_, let id, let before):
-                Encoded.Item(change: change, contact: nil, event: entry("deleted", id, before: before))
-            }
-        }, at: now)
+        return Encoded(
+            items: changes.map { change in
+                switch change {
+                case .add(_, let id, let profile):
+                    Encoded.Item(
+                        change: change,
+                        contact: [
+                            .id(id), .id(organizationId), .id(siteId), .text(profile.firstName), .text(profile.lastName), .text(profile.email),
+                            .text(Self.phonesJSON(profile)), .bool(false), .text(profile.mobileProvider), .text(profile.smsGateway), .bool(profile.thinClient),
+                            .text(profile.notes), .date(now), .date(now),
+                        ], event: entry("created", id, after: profile))
+                case .edit(_, let id, let before, let after):
+                    Encoded.Item(change: change, contact: nil, event: entry("updated", id, before: before, after: after))
+                case .delete(_, let id, let before):
+                    Encoded.Item(change: change, contact: nil, event: entry("deleted", id, before: before))
+                }
+            }, at: now)
     }
 
     /// One transaction for the batch; when it fails, each row again on its own so only the guilty rows fail.
@@ -150,31 +153,35 @@ struct SQLProfileStore: ProfileStore {
 
     /// The rows `write` writes, with statements prepared once on the group commit's connection (SQLite);
     /// elsewhere `write` itself runs.
-    static let writeBatch = WriteBatch<Write, Void>(name: "client-profile-import", sqlite: { writes, connection in
-        for write in writes {
-            let store = write.store, now = write.encoded.at
-            for item in write.encoded.items {
-                if item.change.endsSessions, case .edit(_, let id, _, _) = item.change { try connection.execute(deleteTokens, [.id(id)]) }
-                switch item.change {
-                case .add:
-                    try connection.execute(insertContact, (item.contact ?? []).map(\.sqlite))
-                case .edit(_, let id, _, let after):
-                    try connection.execute(updateContact, [
-                        .text(after.firstName), .text(after.lastName), .optionalText(after.email), .text(phonesJSON(after)),
-                        .optionalText(after.mobileProvider), .optionalText(after.smsGateway), .boolean(after.thinClient),
-                        .optionalText(after.notes), .date(now), .id(id), .id(store.siteId),
-                    ])
-                case .delete(_, let id, _):
-                    try connection.execute(deleteTokens, [.id(id)])
-                    try connection.execute(deleteContact, [.id(store.siteId), .id(id)])
+    static let writeBatch = WriteBatch<Write, Void>(
+        name: "client-profile-import",
+        sqlite: { writes, connection in
+            for write in writes {
+                let store = write.store, now = write.encoded.at
+                for item in write.encoded.items {
+                    if item.change.endsSessions, case .edit(_, let id, _, _) = item.change { try connection.execute(deleteTokens, [.id(id)]) }
+                    switch item.change {
+                    case .add:
+                        try connection.execute(insertContact, (item.contact ?? []).map(\.sqlite))
+                    case .edit(_, let id, _, let after):
+                        try connection.execute(
+                            updateContact,
+                            [
+                                .text(after.firstName), .text(after.lastName), .optionalText(after.email), .text(phonesJSON(after)),
+                                .optionalText(after.mobileProvider), .optionalText(after.smsGateway), .boolean(after.thinClient),
+                                .optionalText(after.notes), .date(now), .id(id), .id(store.siteId),
+                            ])
+                    case .delete(_, let id, _):
+                        try connection.execute(deleteTokens, [.id(id)])
+                        try connection.execute(deleteContact, [.id(store.siteId), .id(id)])
+                    }
+                }
+                for item in write.encoded.items {
+                    try connection.execute(Audit.insertOne, item.event.values(at: now).map(\.sqlite))
                 }
             }
-            for item in write.encoded.items {
-                try connection.execute(Audit.insertOne, item.event.values(at: now).map(\.sqlite))
-            }
-        }
-        return writes.map { _ in () }
-    })
+            return writes.map { _ in () }
+        })
 
     private func write(_ items: [Encoded.Item], at now: Date, on tx: any Database) async throws {
         var deletes: [UUID] = []
@@ -204,11 +211,12 @@ struct SQLProfileStore: ProfileStore {
     }
 
     private func entry(_ action: String, _ id: UUID, before: ClientProfile? = nil, after: ClientProfile? = nil) -> AuditEntry {
-        AuditEntry(action: action, entityType: Contact.schema, entityId: id, actor: actor, organizationId: organizationId,
-                   before: before.map { ClientProfileDTO(id: id, organizationId: organizationId, siteId: siteId, $0).auditJSON },
-                   after: after.map { ClientProfileDTO(id: id, organizationId: organizationId, siteId: siteId, $0).auditJSON },
-                   // An import is one event (`clientProfiles.imported`), not one per row.
-                   events: [])
+        AuditEntry(
+            action: action, entityType: Contact.schema, entityId: id, actor: actor, organizationId: organizationId,
+            before: before.map { ClientProfileDTO(id: id, organizationId: organizationId, siteId: siteId, $0).auditJSON },
+            after: after.map { ClientProfileDTO(id: id, organizationId: organizationId, siteId: siteId, $0).auditJSON },
+            // An import is one event (`clientProfiles.imported`), not one per row.
+            events: [])
     }
 
     static func phonesJSON(_ profile: ClientProfile) -> String {

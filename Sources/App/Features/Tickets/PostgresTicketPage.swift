@@ -13,7 +13,9 @@ enum PostgresTicketPage {
     static func read(_ select: SQLSelectBuilder, limit: Int, sql: any SQLDatabase, postgres: any PostgresDatabase) async throws -> ListPage<TicketDTO> {
         let rows = try await rows(select, sql: sql, postgres: postgres)
         var row = PostgresTicketRow()
-        let page = try rows.prefix(limit).map { try row.load($0); return try TicketDTO(row) }
+        let page = try rows.prefix(limit).map {
+            try row.load($0); return try TicketDTO(row)
+        }
         return .tickets(page, more: rows.count > limit)
     }
 
@@ -39,7 +41,9 @@ enum PostgresTicketPage {
         query.columns = [SQLRaw(PostgresTicketRow.selectList)]
         var serializer = SQLSerializer(database: sql)
         query.serialize(to: &serializer)
-        guard let binds = PostgresDirect.bindings(serializer.binds) else { throw TandemError.conflict("the ticket page has a bind PostgresDirect does not send") }
+        guard let binds = PostgresDirect.bindings(serializer.binds) else {
+            throw TandemError.conflict("the ticket page has a bind PostgresDirect does not send")
+        }
         return try await PostgresDirect.query(PostgresQuery(unsafeSQL: serializer.sql, binds: binds), on: postgres)
     }
 }

@@ -28,10 +28,12 @@ struct PostgresTicketStore: TicketStore {
             guard !ids.isEmpty else { return }
             try await db.sql.select().column("id").from(Ticket.schema).where("id", .in, ids).orderBy("id").for(.update).run()
         case .assignedTo(let principalId):
-            try await db.sql.raw("""
+            try await db.sql.raw(
+                """
                 SELECT id FROM tickets WHERE id IN (SELECT ticket_id FROM ticket_assignees WHERE principal_id = \(bind: principalId))
                 ORDER BY id FOR UPDATE
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -45,17 +47,17 @@ struct PostgresTicketStore: TicketStore {
 
     /// `TicketService.creationBatch`: `CreateTicketsStatement` for the whole batch.
     @Sendable static func create(_ items: [TicketService.NewTicket], _ postgres: any PostgresDatabase) async throws -> [TicketDTO?] {
-    let rows = try await PostgresDirect.execute(CreateTicketsStatement(items), on: postgres)
-    var numbers: [UUID: Int] = [:]
-    for row in rows {
-        let cells = row.makeRandomAccess()
-        numbers[try cells[0].decode(UUID.self)] = try cells[1].decode(Int.self)
-    }
-    return items.map { item in
-        guard let number = numbers[item.ticket.id!] else { return nil }
-        item.ticket.number = number
-        return TicketDTO(item.ticket, assignees: [])
-    }
+        let rows = try await PostgresDirect.execute(CreateTicketsStatement(items), on: postgres)
+        var numbers: [UUID: Int] = [:]
+        for row in rows {
+            let cells = row.makeRandomAccess()
+            numbers[try cells[0].decode(UUID.self)] = try cells[1].decode(Int.self)
+        }
+        return items.map { item in
+            guard let number = numbers[item.ticket.id!] else { return nil }
+            item.ticket.number = number
+            return TicketDTO(item.ticket, assignees: [])
+        }
     }
 
     /// New tickets' numbers, rows and audit events in one statement (atomic, and durable once

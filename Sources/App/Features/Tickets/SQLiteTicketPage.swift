@@ -1,6 +1,6 @@
 import Foundation
-import SQLiteKit
 import SQLKit
+import SQLiteKit
 import TandemCore
 
 /// A page of tickets read straight from SQLite rows into `TicketDTO`s.
@@ -10,7 +10,9 @@ import TandemCore
 /// with `sscanf` from the TEXT SQLite keeps them in, then formatted again with `snprintf`):
 /// that was about a fifth of a page's CPU. Ids stored in canonical form are passed through.
 enum SQLiteTicketPage {
-    static func read(_ select: SQLSelectBuilder, limit: Int, sql: any SQLDatabase, sqlite: any SQLiteDatabase, readers: SQLiteReaders?) async throws -> ListPage<TicketDTO> {
+    static func read(_ select: SQLSelectBuilder, limit: Int, sql: any SQLDatabase, sqlite: any SQLiteDatabase, readers: SQLiteReaders?) async throws
+        -> ListPage<TicketDTO>
+    {
         if let readers {
             let (text, binds) = try serialize(select.select, sql: sql)
             // Both statements in one job on one read connection.

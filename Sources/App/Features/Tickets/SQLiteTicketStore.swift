@@ -1,7 +1,7 @@
 import Fluent
 import Foundation
-import SQLiteKit
 import SQLKit
+import SQLiteKit
 import TandemCore
 
 /// Tickets on SQLite. A write transaction (BEGIN IMMEDIATE) already holds the whole database, so
@@ -30,24 +30,25 @@ struct SQLiteTicketStore: TicketStore {
     /// group's numbers, then each ticket's row (if its references hold; nil otherwise) and audit
     /// event, with statements prepared once.
     @Sendable static func create(_ items: [TicketService.NewTicket], _ connection: SQLiteDirectConnection) throws -> [TicketDTO?] {
-    guard case .integer(let last) = try connection.execute(Self.allocateNumbers, [.integer(items.count)]).first else {
-        throw TandemError.conflict("could not allocate a ticket number")
-    }
-    let at = Date()
-    return try items.enumerated().map { offset, item in
-        let number = last - items.count + 1 + offset
-        var values = item.values
-        values[1] = .integer(number)
-        // A refused ticket leaves a gap in the numbers, as a failed insert does on PostgreSQL's sequence.
-        guard try !connection.execute(Ticket.insertIfReferencesHold, values).isEmpty else { return nil }
-        item.ticket.number = number
-        let event = AuditEntry(action: "created", entityType: Ticket.schema, entityId: item.ticket.id, actor: item.principal,
-                               organizationId: item.ticket.organizationId, ticketId: item.ticket.id, before: nil,
-                               after: item.audit.head + String(number) + item.audit.tail)
-        try connection.execute(Audit.insertOne, event.values(at: at).map(\.sqlite))
-        let created = DomainEvent(.ticketCreated, entityId: item.ticket.id, ticket: item.ticket.eventFacts)
-        try connection.execute(EventLog.insertOne, EventLog.values(created, by: item.principal, at: at).map(\.sqlite))
-        return TicketDTO(item.ticket, assignees: [])
-    }
+        guard case .integer(let last) = try connection.execute(Self.allocateNumbers, [.integer(items.count)]).first else {
+            throw TandemError.conflict("could not allocate a ticket number")
+        }
+        let at = Date()
+        return try items.enumerated().map { offset, item in
+            let number = last - items.count + 1 + offset
+            var values = item.values
+            values[1] = .integer(number)
+            // A refused ticket leaves a gap in the numbers, as a failed insert does on PostgreSQL's sequence.
+            guard try !connection.execute(Ticket.insertIfReferencesHold, values).isEmpty else { return nil }
+            item.ticket.number = number
+            let event = AuditEntry(
+                action: "created", entityType: Ticket.schema, entityId: item.ticket.id, actor: item.principal,
+                organizationId: item.ticket.organizationId, ticketId: item.ticket.id, before: nil,
+                after: item.audit.head + String(number) + item.audit.tail)
+            try connection.execute(Audit.insertOne, event.values(at: at).map(\.sqlite))
+            let created = DomainEvent(.ticketCreated, entityId: item.ticket.id, ticket: item.ticket.eventFacts)
+            try connection.execute(EventLog.insertOne, EventLog.values(created, by: item.principal, at: at).map(\.sqlite))
+            return TicketDTO(item.ticket, assignees: [])
+        }
     }
 }

@@ -21,7 +21,8 @@ enum SearchAPI {
             let response = try await search(text!, by: principal, on: req.db).encodeResponse(for: req)
             // Tickets show the fields the principal's ticket GET shows (`AccessPolicy.visibleTicketFields`).
             guard let fields = TicketField.shown(to: principal), let body = response.body.data,
-                  var results = try JSONSerialization.jsonObject(with: body) as? [String: Any] else { return response }
+                var results = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+            else { return response }
             results["tickets"] = (results["tickets"] as? [[String: Any]] ?? []).map { TicketField.keep(fields, of: $0) }
             response.body = .init(data: try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys, .withoutEscapingSlashes]))
             return response
@@ -35,7 +36,12 @@ enum SearchAPI {
         let pattern = like(text)
         let contacts = try await Contact.query(on: db)
             .filter(AccessPolicy.organizationScope(for: principal, area: .contacts, .view), on: Contact.scopeTable)
-            .filter(.sql(SQLQueryString("(LOWER(contacts.first_name || ' ' || contacts.last_name) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(COALESCE(contacts.email, '')) LIKE \(bind: pattern) ESCAPE '\\')")))
+            .filter(
+                .sql(
+                    SQLQueryString(
+                        "(LOWER(contacts.first_name || ' ' || contacts.last_name) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(COALESCE(contacts.email, '')) LIKE \(bind: pattern) ESCAPE '\\')"
+                    ))
+            )
             .limit(limit).all()
         let organizations = try await Organization.query(on: db)
             .filter(AccessPolicy.organizationScope(for: principal, area: .organizations, .view), on: Organization.scopeTable)
@@ -46,7 +52,8 @@ enum SearchAPI {
 
     /// A case-insensitive LIKE pattern for a literal text.
     static func like(_ text: String) -> String {
-        "%" + text.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+        "%"
+            + text.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_") + "%"
     }
 }

@@ -63,11 +63,13 @@ enum TicketAccessAPI {
         let ticket = try await TicketService.visible(ticketId, by: principal, on: db)
         // Someone the admin may not see (its client restrictions) is explained as no one.
         guard try await PeopleDirectory.visible([subjectId], to: principal, on: db).contains(subjectId),
-              let subject = try await anyPrincipal(subjectId, on: db) else { throw TandemError.notFound("principal") }
+            let subject = try await anyPrincipal(subjectId, on: db)
+        else { throw TandemError.notFound("principal") }
         let assignees = try await TicketService.assigneeIds(of: [ticketId], on: db)[ticketId] ?? []
         let explanation = AccessPolicy.explainTicket(subject, TicketService.facts(ticket, assignees: assignees))
-        return TicketAccessDTO(ticketId: ticketId.uuidString, principalId: subjectId.uuidString, principalKind: subject.kind.rawValue,
-                               principalName: subject.displayName, allowed: explanation.allowed, reasons: explanation.reasons)
+        return TicketAccessDTO(
+            ticketId: ticketId.uuidString, principalId: subjectId.uuidString, principalKind: subject.kind.rawValue,
+            principalName: subject.displayName, allowed: explanation.allowed, reasons: explanation.reasons)
     }
 
     /// Who could read an item with `publishTo` on this ticket: every candidate principal, asked through the policy.
@@ -82,8 +84,11 @@ enum TicketAccessAPI {
             if let loaded = try await PrincipalLoader.load(id: resource.id!, kind: .resource, on: db) { candidates.append(loaded) }
         }
         for user in try await CoManagingUser.query(on: db).filter(\.$organizationId == ticket.organizationId).filter(\.$active == true).all()
-            + associatedUsers(of: ticket.organizationId, on: db) {
-            if !candidates.contains(where: { $0.id == user.id }), let loaded = try await PrincipalLoader.principal(for: user, on: db) { candidates.append(loaded) }
+            + associatedUsers(of: ticket.organizationId, on: db)
+        {
+            if !candidates.contains(where: { $0.id == user.id }), let loaded = try await PrincipalLoader.principal(for: user, on: db) {
+                candidates.append(loaded)
+            }
         }
         var contacts = try await Contact.query(on: db).filter(\.$organizationId == ticket.organizationId).filter(\.$portalOrganizationWide == true).all()
         if let contactId = ticket.contactId, let contact = try await Contact.find(contactId, on: db) { contacts.append(contact) }
@@ -97,11 +102,15 @@ enum TicketAccessAPI {
         let named = try await PeopleDirectory.visible(readers.map(\.id), to: principal, on: db)
         let parties: [(String, PrincipalKind)] = [("msp", .resource), ("coManaged", .coManagingUser), ("contact", .contact)]
         let byParty = Dictionary(grouping: readers, by: \.kind)
-        return AudienceDTO(ticketId: ticketId.uuidString, publishTo: publishTo.rawValue, parties: parties.map { party, kind in
-            let partyReaders = byParty[kind] ?? []
-            let members = partyReaders.filter { named.contains($0.id) }.map { AudienceMemberDTO(id: $0.id.uuidString, name: $0.displayName) }.sorted { $0.name < $1.name }
-            return AudiencePartyDTO(party: party, count: partyReaders.count, members: members)
-        })
+        return AudienceDTO(
+            ticketId: ticketId.uuidString, publishTo: publishTo.rawValue,
+            parties: parties.map { party, kind in
+                let partyReaders = byParty[kind] ?? []
+                let members = partyReaders.filter { named.contains($0.id) }.map { AudienceMemberDTO(id: $0.id.uuidString, name: $0.displayName) }.sorted {
+                    $0.name < $1.name
+                }
+                return AudiencePartyDTO(party: party, count: partyReaders.count, members: members)
+            })
     }
 
     private static func associatedUsers(of organizationId: UUID, on db: any Database) async throws -> [CoManagingUser] {

@@ -25,8 +25,10 @@ extension TicketService {
         if status != nil, status != .new {
             validator.fail("status", "a new ticket starts as new")
         }
-        let staffFields = [("queueId", queueId != nil), ("teamId", teamId != nil), ("assigneeIds", !assignees.isEmpty),
-                           ("coManagedVisible", input.coManagedVisible.value != nil)].filter(\.1).map(\.0)
+        let staffFields = [
+            ("queueId", queueId != nil), ("teamId", teamId != nil), ("assigneeIds", !assignees.isEmpty),
+            ("coManagedVisible", input.coManagedVisible.value != nil),
+        ].filter(\.1).map(\.0)
         let byContact = AccessPolicy.ticketCreationByContact(principal, staffFieldsGiven: staffFields, contactId: contactId)
         for refusal in byContact.refusals { validator.fail(refusal.field, refusal.message) }
         contactId = byContact.contactId
@@ -37,8 +39,9 @@ extension TicketService {
         let coManagedVisible = input.coManagedVisible.value ?? false
         let contact = contactId
         let checkReferences = { @Sendable (db: any Database) async throws -> [UUID: PrincipalKind] in
-            try await Self.checkReferences(organizationId: organizationId, siteId: siteId, contactId: contact, queueId: queueId, teamId: teamId,
-                                           assigneeIds: assignees, coManagedVisible: coManagedVisible, by: principal, on: db)
+            try await Self.checkReferences(
+                organizationId: organizationId, siteId: siteId, contactId: contact, queueId: queueId, teamId: teamId,
+                assigneeIds: assignees, coManagedVisible: coManagedVisible, by: principal, on: db)
         }
 
         let ticket = Ticket()
@@ -109,8 +112,8 @@ extension TicketService {
 
     /// Tickets without assignees created concurrently, each database's way (`SQLiteTicketStore.create`,
     /// `PostgresTicketStore.create`).
-    static let creationBatch = WriteBatch<NewTicket, TicketDTO?>(name: "ticket-creation", sqlite: SQLiteTicketStore.create, postgres: PostgresTicketStore.create)
-
+    static let creationBatch = WriteBatch<NewTicket, TicketDTO?>(
+        name: "ticket-creation", sqlite: SQLiteTicketStore.create, postgres: PostgresTicketStore.create)
 
     /// Applies a PATCH. `ifMatch` is the client's ETag; a stale one changes nothing and answers 412.
     static func update(_ id: UUID, _ input: TicketInput, ifMatch: String?, by principal: Principal, on db: any Database) async throws -> TicketDTO {
@@ -136,13 +139,18 @@ extension TicketService {
         for key in blobKeys { try? await blobs.delete(key, on: db) }
     }
 
-
     /// Applies a PATCH body; returns the new assignee list (nil when unchanged) and every assignee's kind.
-    private static func apply(_ input: TicketInput, to ticket: Ticket, by principal: Principal, on db: any Database) async throws -> ([UUID]?, [UUID: PrincipalKind]) {
+    private static func apply(_ input: TicketInput, to ticket: Ticket, by principal: Principal, on db: any Database) async throws -> (
+        [UUID]?, [UUID: PrincipalKind]
+    ) {
         var validator = FieldValidator()
         if !input.title.isAbsent, let title = validator.text(input.title.value, "title", max: 200) { ticket.title = title }
-        if !input.description.isAbsent { ticket.description = validator.text(input.description.value ?? "", "description", max: 100_000, required: false, multiline: true) ?? "" }
-        if !input.priority.isAbsent, let priority = validator.choice(input.priority.value, "priority", as: TicketPriority.self) { ticket.priority = priority.rawValue }
+        if !input.description.isAbsent {
+            ticket.description = validator.text(input.description.value ?? "", "description", max: 100_000, required: false, multiline: true) ?? ""
+        }
+        if !input.priority.isAbsent, let priority = validator.choice(input.priority.value, "priority", as: TicketPriority.self) {
+            ticket.priority = priority.rawValue
+        }
         if !input.source.isAbsent, let source = validator.choice(input.source.value, "source", as: SourceChannel.self) { ticket.source = source.rawValue }
         if !input.status.isAbsent, let status = validator.choice(input.status.value, "status", as: TicketStatus.self) {
             let current = TicketStatus(rawValue: ticket.status) ?? .new
@@ -153,7 +161,11 @@ extension TicketService {
             }
         }
         if !input.coManagedVisible.isAbsent {
-            if let visible = input.coManagedVisible.value { ticket.coManagedVisible = visible } else { validator.fail("coManagedVisible", "must be true or false") }
+            if let visible = input.coManagedVisible.value {
+                ticket.coManagedVisible = visible
+            } else {
+                validator.fail("coManagedVisible", "must be true or false")
+            }
         }
         if !input.dueAt.isAbsent { ticket.dueAt = input.dueAt.value }
         let siteId = optionalId(input.siteId, "siteId", &validator) { ticket.siteId = $0 }
@@ -168,14 +180,16 @@ extension TicketService {
         }
         try validator.check()
         let current = try await assigneeRows(of: ticket.id!, on: db)
-        var kinds = Dictionary(current.map { ($0.principalId, PrincipalKind(rawValue: $0.principalKind) ?? .resource) }, uniquingKeysWith: { first, _ in first })
+        var kinds = Dictionary(
+            current.map { ($0.principalId, PrincipalKind(rawValue: $0.principalKind) ?? .resource) }, uniquingKeysWith: { first, _ in first })
         // New assignees are checked; existing co-managing ones too when the ticket stops being co-managed visible.
         var toCheck = (assignees ?? []).filter { kinds[$0] == nil }
         if !ticket.coManagedVisible {
             toCheck += (assignees ?? current.map(\.principalId)).filter { kinds[$0] == .coManagingUser }
         }
-        let checked = try await checkReferences(organizationId: ticket.organizationId, siteId: siteId, contactId: contactId, queueId: queueId, teamId: teamId,
-                                                assigneeIds: toCheck, coManagedVisible: ticket.coManagedVisible, by: principal, on: db)
+        let checked = try await checkReferences(
+            organizationId: ticket.organizationId, siteId: siteId, contactId: contactId, queueId: queueId, teamId: teamId,
+            assigneeIds: toCheck, coManagedVisible: ticket.coManagedVisible, by: principal, on: db)
         kinds.merge(checked) { _, new in new }
         return (assignees, kinds)
     }
@@ -199,17 +213,24 @@ extension TicketService {
     /// Referenced rows must exist and belong to the ticket's organization; assignees must be allowed the ticket.
     /// Returns each assignee's kind (MSP resource or co-managing user). An assignee `principal` may not see
     /// answers as an unknown id does, so a refusal never names anyone outside its scope.
-    private static func checkReferences(organizationId: UUID, siteId: UUID?, contactId: UUID?, queueId: UUID?, teamId: UUID?, assigneeIds: [UUID],
-                                        coManagedVisible: Bool, by principal: Principal, on db: any Database) async throws -> [UUID: PrincipalKind] {
+    private static func checkReferences(
+        organizationId: UUID, siteId: UUID?, contactId: UUID?, queueId: UUID?, teamId: UUID?, assigneeIds: [UUID],
+        coManagedVisible: Bool, by principal: Principal, on db: any Database
+    ) async throws -> [UUID: PrincipalKind] {
         var validator = FieldValidator()
         // Every reference in one round trip: scalar subqueries, one row whatever exists.
         var select = db.sql.select()
             .column(SQLSubquery.select { $0.column("co_management_enabled").from(Organization.schema).where("id", .equal, organizationId) }, as: "organization")
         if let siteId {
-            select = select.column(SQLSubquery.select { $0.column(SQLRaw("1")).from(Site.schema).where("id", .equal, siteId).where("organization_id", .equal, organizationId) }, as: "site")
+            select = select.column(
+                SQLSubquery.select { $0.column(SQLRaw("1")).from(Site.schema).where("id", .equal, siteId).where("organization_id", .equal, organizationId) },
+                as: "site")
         }
         if let contactId {
-            select = select.column(SQLSubquery.select { $0.column(SQLRaw("1")).from(Contact.schema).where("id", .equal, contactId).where("organization_id", .equal, organizationId) }, as: "contact")
+            select = select.column(
+                SQLSubquery.select {
+                    $0.column(SQLRaw("1")).from(Contact.schema).where("id", .equal, contactId).where("organization_id", .equal, organizationId)
+                }, as: "contact")
         }
         if let queueId {
             select = select.column(SQLSubquery.select { $0.column(SQLRaw("1")).from(Queue.schema).where("id", .equal, queueId) }, as: "queue")
@@ -236,13 +257,15 @@ extension TicketService {
         for assigneeId in Set(assigneeIds) {
             let loaded = try await PrincipalLoader.load(id: assigneeId, kind: .resource, on: db)
             guard seen.contains(assigneeId),
-                  let assignee = try await loaded.asyncOr({ try await PrincipalLoader.load(id: assigneeId, kind: .coManagingUser, on: db) }) else {
+                let assignee = try await loaded.asyncOr({ try await PrincipalLoader.load(id: assigneeId, kind: .coManagingUser, on: db) })
+            else {
                 validator.fail("assigneeIds", "no active resource or co-managing user with id \(assigneeId.uuidString)")
                 continue
             }
             kinds[assigneeId] = assignee.kind
-            let refusals = AccessPolicy.assignmentRefusals(assignee, organizationId: organizationId,
-                                                            organizationCoManaged: organizationCoManaged ?? false, coManagedVisible: coManagedVisible)
+            let refusals = AccessPolicy.assignmentRefusals(
+                assignee, organizationId: organizationId,
+                organizationCoManaged: organizationCoManaged ?? false, coManagedVisible: coManagedVisible)
             if !refusals.isEmpty {
                 validator.fail("assigneeIds", "\(assignee.displayName) cannot be assigned: \(refusals.joined(separator: "; "))")
             }

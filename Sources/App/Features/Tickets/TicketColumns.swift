@@ -48,8 +48,10 @@ struct TicketColumn: Sendable {
     let get: @Sendable (TicketDTO) -> Value
     let set: @Sendable (inout TicketDTO, Value) -> Void
 
-    private init(_ name: String, _ kind: Kind, _ key: StaticString?, bind: @escaping @Sendable (Ticket) -> BulkValue,
-                 get: @escaping @Sendable (TicketDTO) -> Value = { _ in .id(nil) }, set: @escaping @Sendable (inout TicketDTO, Value) -> Void = { _, _ in }) {
+    private init(
+        _ name: String, _ kind: Kind, _ key: StaticString?, bind: @escaping @Sendable (Ticket) -> BulkValue,
+        get: @escaping @Sendable (TicketDTO) -> Value = { _ in .id(nil) }, set: @escaping @Sendable (inout TicketDTO, Value) -> Void = { _, _ in }
+    ) {
         self.name = name
         self.kind = kind
         self.key = key
@@ -61,13 +63,19 @@ struct TicketColumn: Sendable {
 
     // One constructor per kind, so each column is a line: its name, key, model and DTO fields.
 
-    static func id(_ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, UUID> & Sendable, _ dto: any WritableKeyPath<TicketDTO, String> & Sendable) -> Self {
+    static func id(_ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, UUID> & Sendable, _ dto: any WritableKeyPath<TicketDTO, String> & Sendable)
+        -> Self
+    {
         Self(name, .id, key, bind: { .id($0[keyPath: model]) }, get: { .id($0[keyPath: dto]) }, set: { if case .id(let id?) = $1 { $0[keyPath: dto] = id } })
     }
 
-    static func optionalId(_ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, UUID?> & Sendable,
-                           _ dto: any WritableKeyPath<TicketDTO, String?> & Sendable) -> Self {
-        Self(name, .optionalId, key, bind: { .id($0[keyPath: model]) }, get: { .id($0[keyPath: dto]) }, set: { if case .id(let id) = $1 { $0[keyPath: dto] = id } })
+    static func optionalId(
+        _ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, UUID?> & Sendable,
+        _ dto: any WritableKeyPath<TicketDTO, String?> & Sendable
+    ) -> Self {
+        Self(
+            name, .optionalId, key, bind: { .id($0[keyPath: model]) }, get: { .id($0[keyPath: dto]) },
+            set: { if case .id(let id) = $1 { $0[keyPath: dto] = id } })
     }
 
     /// An id the API does not show.
@@ -75,20 +83,36 @@ struct TicketColumn: Sendable {
         Self(name, .optionalId, nil, bind: { .id($0[keyPath: model]) })
     }
 
-    static func text(_ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, String> & Sendable, _ dto: any WritableKeyPath<TicketDTO, String> & Sendable) -> Self {
-        Self(name, .text, key, bind: { .text($0[keyPath: model]) }, get: { .text($0[keyPath: dto]) }, set: { if case .text(let text) = $1 { $0[keyPath: dto] = text } })
+    static func text(
+        _ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, String> & Sendable, _ dto: any WritableKeyPath<TicketDTO, String> & Sendable
+    ) -> Self {
+        Self(
+            name, .text, key, bind: { .text($0[keyPath: model]) }, get: { .text($0[keyPath: dto]) },
+            set: { if case .text(let text) = $1 { $0[keyPath: dto] = text } })
     }
 
-    static func int(_ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, Int> & Sendable, _ dto: any WritableKeyPath<TicketDTO, Int> & Sendable) -> Self {
-        Self(name, .int, key, bind: { .int($0[keyPath: model]) }, get: { .int($0[keyPath: dto]) }, set: { if case .int(let value) = $1 { $0[keyPath: dto] = value } })
+    static func int(_ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, Int> & Sendable, _ dto: any WritableKeyPath<TicketDTO, Int> & Sendable)
+        -> Self
+    {
+        Self(
+            name, .int, key, bind: { .int($0[keyPath: model]) }, get: { .int($0[keyPath: dto]) },
+            set: { if case .int(let value) = $1 { $0[keyPath: dto] = value } })
     }
 
-    static func bool(_ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, Bool> & Sendable, _ dto: any WritableKeyPath<TicketDTO, Bool> & Sendable) -> Self {
-        Self(name, .bool, key, bind: { .bool($0[keyPath: model]) }, get: { .bool($0[keyPath: dto]) }, set: { if case .bool(let value) = $1 { $0[keyPath: dto] = value } })
+    static func bool(_ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, Bool> & Sendable, _ dto: any WritableKeyPath<TicketDTO, Bool> & Sendable)
+        -> Self
+    {
+        Self(
+            name, .bool, key, bind: { .bool($0[keyPath: model]) }, get: { .bool($0[keyPath: dto]) },
+            set: { if case .bool(let value) = $1 { $0[keyPath: dto] = value } })
     }
 
-    static func date(_ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, Date?> & Sendable, _ dto: any WritableKeyPath<TicketDTO, Date?> & Sendable) -> Self {
-        Self(name, .optionalDate, key, bind: { .date($0[keyPath: model]) }, get: { .date($0[keyPath: dto]) }, set: { if case .date(let date) = $1 { $0[keyPath: dto] = date } })
+    static func date(
+        _ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, Date?> & Sendable, _ dto: any WritableKeyPath<TicketDTO, Date?> & Sendable
+    ) -> Self {
+        Self(
+            name, .optionalDate, key, bind: { .date($0[keyPath: model]) }, get: { .date($0[keyPath: dto]) },
+            set: { if case .date(let date) = $1 { $0[keyPath: dto] = date } })
     }
 }
 
@@ -148,8 +172,9 @@ extension Ticket {
 
     /// A one-row INSERT of `sqlColumns` (SQLite, `?1`…) that writes nothing unless `referencesHold`; answers the id when it wrote.
     static let insertIfReferencesHold: String = {
-        let values = (1 ... sqlColumns.count).map { "?\($0)" }
-        return "INSERT INTO \(schema) (\(sqlColumns.joined(separator: ", "))) SELECT \(values.joined(separator: ", ")) WHERE \(referencesHold(values)) RETURNING id"
+        let values = (1...sqlColumns.count).map { "?\($0)" }
+        return
+            "INSERT INTO \(schema) (\(sqlColumns.joined(separator: ", "))) SELECT \(values.joined(separator: ", ")) WHERE \(referencesHold(values)) RETURNING id"
     }()
 }
 

@@ -33,7 +33,10 @@ extension TicketService {
                 // An update of nothing this reader may see (every update moves the version and the time).
                 let compared = (fields ?? Set(TicketField.allCases)).subtracting([.version, .updatedAt])
                 if let before = snapshot.before, let after = snapshot.after,
-                   before.shaped(showing: compared, people: people) == after.shaped(showing: compared, people: people) { continue }
+                    before.shaped(showing: compared, people: people) == after.shaped(showing: compared, people: people)
+                {
+                    continue
+                }
             }
             items.append(dto)
         }

@@ -96,7 +96,9 @@ enum TicketItemWrites {
         return requested
     }
 
-    static func createAttachment(ticketId: UUID, _ input: AttachmentInput, by principal: Principal, on db: any Database, blobs: any BlobStore) async throws -> AttachmentDTO {
+    static func createAttachment(ticketId: UUID, _ input: AttachmentInput, by principal: Principal, on db: any Database, blobs: any BlobStore) async throws
+        -> AttachmentDTO
+    {
         _ = try await TicketItems.ticketForNewItem(Attachment.self, ticketId: ticketId, by: principal, on: db)
         var validator = FieldValidator()
         let filename = AttachmentFilename.validate(input.filename.value, &validator)
@@ -136,7 +138,8 @@ enum TicketItemWrites {
         return try await TicketPipeline.add(attachment, by: principal, on: db, dto: AttachmentDTO.init) { db in try await blobs.put(bytes, key: key, on: db) }
     }
 
-    static func updateAttachment(ticketId: UUID, id: UUID, _ input: AttachmentInput, by principal: Principal, on db: any Database) async throws -> AttachmentDTO {
+    static func updateAttachment(ticketId: UUID, id: UUID, _ input: AttachmentInput, by principal: Principal, on db: any Database) async throws -> AttachmentDTO
+    {
         let (_, attachment) = try await TicketItems.changeable(Attachment.self, ticketId: ticketId, id: id, .edit, by: principal, on: db)
         let before = AttachmentDTO(attachment)
         var validator = FieldValidator()
@@ -188,8 +191,8 @@ enum AttachmentContentType {
         case "image/gif": matches = starts([0x47, 0x49, 0x46, 0x38])
         case "image/webp": matches = starts([0x52, 0x49, 0x46, 0x46])
         case "application/zip", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             "application/vnd.openxmlformats-officedocument.presentationml.presentation":
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation":
             matches = starts([0x50, 0x4B, 0x03, 0x04])
         default:
             // Text types: valid UTF-8 without NUL bytes.

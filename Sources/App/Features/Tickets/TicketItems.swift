@@ -1,6 +1,6 @@
 import Fluent
-import SQLKit
 import Foundation
+import SQLKit
 import TandemCore
 import Vapor
 
@@ -30,7 +30,9 @@ extension Attachment: TicketItem {
 
 /// Reads and deletes shared by the three item kinds; each kind adds its own create and update.
 enum TicketItems {
-    static func list<Item: TicketItem>(_ type: Item.Type, ticketId: UUID, page: PageRequest, by principal: Principal, on db: any Database) async throws -> (items: [Item], nextCursor: String?) {
+    static func list<Item: TicketItem>(_ type: Item.Type, ticketId: UUID, page: PageRequest, by principal: Principal, on db: any Database) async throws -> (
+        items: [Item], nextCursor: String?
+    ) {
         _ = try await TicketService.visible(ticketId, by: principal, on: db)
         return try await Item.query(on: db)
             .filter(.sql(SQLBinaryExpressionBuilder.ticketIdEquals(ticketId, table: Item.scopeTable.name)))
@@ -41,13 +43,16 @@ enum TicketItems {
     /// The item if its ticket and its publish-to let the principal see it; otherwise 404.
     static func visible<Item: TicketItem>(_ type: Item.Type, ticketId: UUID, id: UUID, by principal: Principal, on db: any Database) async throws -> Item {
         _ = try await TicketService.visible(ticketId, by: principal, on: db)
-        let item = try await Lookup.visible(Item.self, id, scope: AccessPolicy.ticketItemScope(for: principal, area: Item.area), table: Item.scopeTable, what: Item.what, on: db)
+        let item = try await Lookup.visible(
+            Item.self, id, scope: AccessPolicy.ticketItemScope(for: principal, area: Item.area), table: Item.scopeTable, what: Item.what, on: db)
         guard item.ticketId == ticketId else { throw TandemError.notFound(Item.what) }
         return item
     }
 
     /// An item the principal may change with `operation` (edit or delete): 404 if hidden, 403 if only readable.
-    static func changeable<Item: TicketItem>(_ type: Item.Type, ticketId: UUID, id: UUID, _ operation: AccessOperation, by principal: Principal, on db: any Database) async throws -> (Ticket, Item) {
+    static func changeable<Item: TicketItem>(
+        _ type: Item.Type, ticketId: UUID, id: UUID, _ operation: AccessOperation, by principal: Principal, on db: any Database
+    ) async throws -> (Ticket, Item) {
         let item = try await visible(Item.self, ticketId: ticketId, id: id, by: principal, on: db)
         let ticket = try await TicketService.visible(ticketId, by: principal, on: db)
         let allowed = AccessPolicy.ticketItemScope(for: principal, area: Item.area, operation)
@@ -65,7 +70,10 @@ enum TicketItems {
         return ticket
     }
 
-    static func delete<Item: TicketItem>(_ type: Item.Type, ticketId: UUID, id: UUID, by principal: Principal, on db: any Database, snapshot: @escaping @Sendable (Item) -> any Encodable & Sendable) async throws -> Item {
+    static func delete<Item: TicketItem>(
+        _ type: Item.Type, ticketId: UUID, id: UUID, by principal: Principal, on db: any Database,
+        snapshot: @escaping @Sendable (Item) -> any Encodable & Sendable
+    ) async throws -> Item {
         let (_, item) = try await changeable(Item.self, ticketId: ticketId, id: id, .delete, by: principal, on: db)
         try await TicketPipeline.delete(item, by: principal, on: db, snapshot: snapshot)
         return item

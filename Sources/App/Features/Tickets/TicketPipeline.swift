@@ -20,7 +20,9 @@ enum TicketPipeline {
     // MARK: Tickets
 
     /// A new ticket, its assignees and its events (`ticket.created`, and `ticket.assigned` when it has assignees).
-    static func create(_ ticket: Ticket, assignees: [UUID], kinds: [UUID: PrincipalKind], by principal: Principal, on db: any Database) async throws -> TicketDTO {
+    static func create(_ ticket: Ticket, assignees: [UUID], kinds: [UUID: PrincipalKind], by principal: Principal, on db: any Database) async throws
+        -> TicketDTO
+    {
         ticket.number = try await db.ticketStore.nextNumber(on: db)
         try await db.bulkInsert(into: Ticket.schema, columns: Ticket.sqlColumns, rows: [ticket.sqlValues])
         // A new ticket has no assignees to replace: no DELETE.
@@ -30,8 +32,9 @@ enum TicketPipeline {
         if !assignees.isEmpty {
             events.append(DomainEvent(.ticketAssigned, entityId: ticket.id, ticket: ticket.eventFacts, data: DomainEventData(added: assignees, removed: [])))
         }
-        try await Audit.record("created", Ticket.schema, id: ticket.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,
-                               after: dto, events: events, on: db)
+        try await Audit.record(
+            "created", Ticket.schema, id: ticket.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,
+            after: dto, events: events, on: db)
         return dto
     }
 
@@ -53,10 +56,12 @@ enum TicketPipeline {
                 try await insertAssignees(of: id, newAssignees, kinds: kinds, on: db)
             }
             let after = TicketDTO(ticket, assignees: newAssignees ?? assignees)
-            let events = DomainEvent.ticketChanges(ticket.eventFacts, before: before.fieldValues, after: after.fieldValues,
-                                                   assigneesBefore: assignees, assigneesAfter: newAssignees ?? assignees)
-            try await Audit.record("updated", Ticket.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: id,
-                                   before: before, after: after, events: events, on: db)
+            let events = DomainEvent.ticketChanges(
+                ticket.eventFacts, before: before.fieldValues, after: after.fieldValues,
+                assigneesBefore: assignees, assigneesAfter: newAssignees ?? assignees)
+            try await Audit.record(
+                "updated", Ticket.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: id,
+                before: before, after: after, events: events, on: db)
             return after
         }
     }
@@ -69,23 +74,28 @@ enum TicketPipeline {
             let keys = try await Attachment.query(on: db).filter(\.$ticketId == id).all().map(\.blobKey)
             let before = TicketDTO(ticket, assignees: assignees)
             try await ticket.delete(on: db)
-            try await Audit.record("deleted", Ticket.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: id, before: before,
-                                   events: [DomainEvent(.ticketDeleted, entityId: id, ticket: ticket.eventFacts)], on: db)
+            try await Audit.record(
+                "deleted", Ticket.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: id, before: before,
+                events: [DomainEvent(.ticketDeleted, entityId: id, ticket: ticket.eventFacts)], on: db)
             return keys
         }
     }
 
     /// The ticket locked for `operation`: 404 if gone or no longer visible, 403 if only readable, 412 if `ifMatch` is stale.
-    private static func lockedTicket(_ id: UUID, ifMatch: String?, for operation: AccessOperation, by principal: Principal,
-                                     on db: any Database) async throws -> (Ticket, [UUID]) {
+    private static func lockedTicket(
+        _ id: UUID, ifMatch: String?, for operation: AccessOperation, by principal: Principal,
+        on db: any Database
+    ) async throws -> (Ticket, [UUID]) {
         try await db.ticketStore.lock(.ids([id]), on: db)
         guard let ticket = try await Ticket.find(id, on: db) else { throw TandemError.notFound(TicketService.what) }
         let assignees = try await TicketService.assigneeIds(of: [id], on: db)[id] ?? []
         let facts = TicketService.facts(ticket, assignees: assignees)
         guard AccessPolicy.ticketScope(for: principal).evaluate(facts) else { throw TandemError.notFound(TicketService.what) }
         guard AccessPolicy.ticketScope(for: principal, operation).evaluate(facts) else {
-            throw TandemError.forbidden(operation == .delete ? "your security level does not allow deleting this ticket"
-                                            : "you can see this ticket but your security level or team access does not let you change it")
+            throw TandemError.forbidden(
+                operation == .delete
+                    ? "your security level does not allow deleting this ticket"
+                    : "you can see this ticket but your security level or team access does not let you change it")
         }
         if let ifMatch, !TicketService.etagMatches(ifMatch, ticket) {
             throw TandemError.preconditionFailed("The ticket changed since you read it (now version \(ticket.version)); reload it and apply your change again.")
@@ -95,10 +105,11 @@ enum TicketPipeline {
 
     private static func insertAssignees(of ticketId: UUID, _ assignees: [UUID], kinds: [UUID: PrincipalKind], on db: any Database) async throws {
         // One statement for the list: on PostgreSQL each statement runs the trigger that copies it to the ticket.
-        try await db.bulkInsert(into: TicketAssignee.schema, columns: ["id", "ticket_id", "principal_id", "principal_kind", "position"],
-                                rows: assignees.enumerated().map { position, principalId in
-                                    [.id(.v7()), .id(ticketId), .id(principalId), .text((kinds[principalId] ?? .resource).rawValue), .int(position)]
-                                })
+        try await db.bulkInsert(
+            into: TicketAssignee.schema, columns: ["id", "ticket_id", "principal_id", "principal_kind", "position"],
+            rows: assignees.enumerated().map { position, principalId in
+                [.id(.v7()), .id(ticketId), .id(principalId), .text((kinds[principalId] ?? .resource).rawValue), .int(position)]
+            })
     }
 
     // MARK: Assignees of tickets a write has not locked
@@ -135,11 +146,15 @@ enum TicketPipeline {
             ticket.version += 1
             try await ticket.save(on: db)
             let after = TicketDTO(ticket, assignees: kept)
-            entries.append(AuditEntry(
-                action: "updated", entityType: Ticket.schema, entityId: id, actor: actor, organizationId: ticket.organizationId, ticketId: id,
-                before: JSONColumn.encode(before), after: JSONColumn.encode(after),
-                events: [DomainEvent(.ticketAssigned, entityId: id, ticket: ticket.eventFacts,
-                                     data: DomainEventData(added: [], removed: current.filter { !kept.contains($0) }))]))
+            entries.append(
+                AuditEntry(
+                    action: "updated", entityType: Ticket.schema, entityId: id, actor: actor, organizationId: ticket.organizationId, ticketId: id,
+                    before: JSONColumn.encode(before), after: JSONColumn.encode(after),
+                    events: [
+                        DomainEvent(
+                            .ticketAssigned, entityId: id, ticket: ticket.eventFacts,
+                            data: DomainEventData(added: [], removed: current.filter { !kept.contains($0) }))
+                    ]))
         }
         return entries
     }
@@ -156,8 +171,9 @@ enum TicketPipeline {
             try await before(db)
             try await item.create(on: db)
             let after = dto(item)
-            try await Audit.record("created", Item.schema, id: item.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,
-                                   after: after, events: [event(item, .added, ticket)], on: db)
+            try await Audit.record(
+                "created", Item.schema, id: item.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,
+                after: after, events: [event(item, .added, ticket)], on: db)
             return after
         }
     }
@@ -170,18 +186,22 @@ enum TicketPipeline {
             let ticket = try await lockedForItem(item.ticketId, on: db)
             try await item.save(on: db)
             let after = dto(item)
-            try await Audit.record("updated", Item.schema, id: item.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,
-                                   before: before, after: after, events: [event(item, .updated, ticket)], on: db)
+            try await Audit.record(
+                "updated", Item.schema, id: item.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,
+                before: before, after: after, events: [event(item, .updated, ticket)], on: db)
             return after
         }
     }
 
-    static func delete<Item: TicketItem>(_ item: Item, by principal: Principal, on db: any Database, snapshot: @escaping @Sendable (Item) -> any Encodable & Sendable) async throws {
+    static func delete<Item: TicketItem>(
+        _ item: Item, by principal: Principal, on db: any Database, snapshot: @escaping @Sendable (Item) -> any Encodable & Sendable
+    ) async throws {
         try await db.write { db in
             let ticket = try await lockedForItem(item.ticketId, on: db)
             try await item.delete(on: db)
-            try await Audit.record("deleted", Item.schema, id: item.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,
-                                   before: snapshot(item), events: [event(item, .deleted, ticket)], on: db)
+            try await Audit.record(
+                "deleted", Item.schema, id: item.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,
+                before: snapshot(item), events: [event(item, .deleted, ticket)], on: db)
         }
     }
 
@@ -208,7 +228,8 @@ extension TicketDTO {
                 values[field] = text
                 continue
             }
-            values[field] = (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]))
+            values[field] =
+                (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]))
                 .map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
         }
         return values

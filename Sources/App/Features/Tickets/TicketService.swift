@@ -63,13 +63,15 @@ enum TicketService {
         let scope = Scope.allOf([AccessPolicy.ticketScope(for: principal), filter.scope])
         if scope != .all { predicates.append(scope.sql(for: Ticket.scopeTable)) }
         if !filter.statuses.isEmpty {
-            predicates.append(SQLBinaryExpression(
-                SQLColumn("status", table: Ticket.schema), .in, SQLGroupExpression(filter.statuses.map { SQLBind($0.rawValue) })))
+            predicates.append(
+                SQLBinaryExpression(
+                    SQLColumn("status", table: Ticket.schema), .in, SQLGroupExpression(filter.statuses.map { SQLBind($0.rawValue) })))
         }
         if let text = filter.text {
             let pattern = SearchAPI.like(text)
-            predicates.append(SQLQueryString(
-                "(LOWER(tickets.title) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(tickets.description) LIKE \(bind: pattern) ESCAPE '\\')"))
+            predicates.append(
+                SQLQueryString(
+                    "(LOWER(tickets.title) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(tickets.description) LIKE \(bind: pattern) ESCAPE '\\')"))
         }
         return predicates
     }
@@ -88,7 +90,8 @@ enum TicketService {
         guard !tickets.isEmpty else { return [:] }
         var assignees: [UUID: [UUID]] = [:]
         for row in try await db.sql.select().columns("ticket_id", "principal_id").from(TicketAssignee.schema)
-            .where("ticket_id", .in, tickets).orderBy("position").all() {
+            .where("ticket_id", .in, tickets).orderBy("position").all()
+        {
             assignees[try row.decode(column: "ticket_id", as: UUID.self), default: []].append(try row.decode(column: "principal_id", as: UUID.self))
         }
         return assignees
@@ -97,13 +100,16 @@ enum TicketService {
     /// The facts the policy evaluates for one ticket.
     static func facts(_ ticket: Ticket, assignees: [UUID]) -> ScopeFacts {
         ScopeFacts(
-            values: [.id: ticket.id, .organization: ticket.organizationId, .site: ticket.siteId, .queue: ticket.queueId,
-                     .team: ticket.teamId, .contact: ticket.contactId],
+            values: [
+                .id: ticket.id, .organization: ticket.organizationId, .site: ticket.siteId, .queue: ticket.queueId,
+                .team: ticket.teamId, .contact: ticket.contactId,
+            ],
             assigneeIds: Set(assignees), coManagedVisible: ticket.coManagedVisible)
     }
 
     static func etagMatches(_ header: String, _ ticket: Ticket) -> Bool {
-        header == "*" || header.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == ticket.etag }
+        header == "*"
+            || header.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == ticket.etag }
     }
 }
 

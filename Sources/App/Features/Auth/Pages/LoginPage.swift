@@ -38,8 +38,9 @@ enum LoginPage {
         if req.authenticated?.tokenKind == .session { return req.seeOther(safeNext(req.queryText("next"))) }
         let notice = notices.first { req.queryText($0.key) != nil }?.value
         let askCode = req.queryText("enrolled") != nil
-        return try await render(req, username: req.queryText("username") ?? "", next: req.queryText("next"), feedback: nil,
-                                notice: notice, askCode: askCode, status: .ok)
+        return try await render(
+            req, username: req.queryText("username") ?? "", next: req.queryText("next"), feedback: nil,
+            notice: notice, askCode: askCode, status: .ok)
     }
 
     @Sendable static func submit(_ req: Request) async throws -> Response {
@@ -47,17 +48,20 @@ enum LoginPage {
         let username = form.username ?? ""
         // Double-submit: the hidden field must repeat the cookie only this site can set.
         guard let cookie = req.cookies[CSRF.loginCookie]?.string, CSRF.matches(form._csrf, cookie) else {
-            return try await render(req, username: username, next: form.next,
-                                    feedback: FormFeedback(message: "Your login form expired. Please enter your password again."), status: .forbidden)
+            return try await render(
+                req, username: username, next: form.next,
+                feedback: FormFeedback(message: "Your login form expired. Please enter your password again."), status: .forbidden)
         }
         guard !username.trimmingCharacters(in: .whitespaces).isEmpty, let password = form.password, !password.isEmpty else {
-            return try await render(req, username: username, next: form.next,
-                                    feedback: FormFeedback(message: "Enter your username and password."), status: .unprocessableEntity)
+            return try await render(
+                req, username: username, next: form.next,
+                feedback: FormFeedback(message: "Enter your username and password."), status: .unprocessableEntity)
         }
         let code = form.totp.map { $0.filter { !$0.isWhitespace } }.flatMap { $0.isEmpty ? nil : $0 }
         do {
-            let found = try await Login.verify(username: username, password: password, totp: code, address: req.remoteAddress?.ipAddress ?? "unknown",
-                                               on: req.db, passwords: req.password.async)
+            let found = try await Login.verify(
+                username: username, password: password, totp: code, address: req.remoteAddress?.ipAddress ?? "unknown",
+                on: req.db, passwords: req.password.async)
             // A new session id at every login: a session the browser already held (perhaps one planted in it) ends.
             if let presented = req.cookies[Tokens.sessionCookie]?.string, !presented.isEmpty {
                 try await APIToken.query(on: req.db).filter(\.$tokenHash == Tokens.hash(presented)).delete()
@@ -71,10 +75,13 @@ enum LoginPage {
             return response
         } catch TandemError.totpRequired {
             // The password was right; the form asks again with the code field (the password is never sent back).
-            let message = code == nil ? "Enter your password again with the 6-digit code from your authenticator app."
+            let message =
+                code == nil
+                ? "Enter your password again with the 6-digit code from your authenticator app."
                 : "That two-factor code is wrong, expired or already used. Enter your password and the current code."
-            return try await render(req, username: username, next: form.next, feedback: FormFeedback(summary: [message], fields: code == nil ? [:] : ["totp": message]),
-                                    askCode: true, status: .unauthorized)
+            return try await render(
+                req, username: username, next: form.next, feedback: FormFeedback(summary: [message], fields: code == nil ? [:] : ["totp": message]),
+                askCode: true, status: .unauthorized)
         } catch TandemError.totpEnrolmentRequired(let token) {
             let response = req.seeOther(PageURL.with(PageURL.twoFactorSetup.path, query: [("next", form.next.map(safeNext))]))
             response.cookies[TwoFactorSetupPage.cookie] = HTTPCookies.Value(
@@ -98,8 +105,10 @@ enum LoginPage {
 
     // MARK: View
 
-    private static func render(_ req: Request, username: String, next: String?, feedback: FormFeedback?, notice: String? = nil, askCode: Bool = false,
-                               status: HTTPStatus) async throws -> Response {
+    private static func render(
+        _ req: Request, username: String, next: String?, feedback: FormFeedback?, notice: String? = nil, askCode: Bool = false,
+        status: HTTPStatus
+    ) async throws -> Response {
         var layout = req.pageLayout("Log in")
         layout.user = nil
         let token = loginCSRF(req)

@@ -39,14 +39,16 @@ enum TwoFactorSetupPage {
         let form = try req.content.decode(Form.self)
         guard let enrolling = try await enrolling(req) else { return expired(req) }
         guard let cookie = req.cookies[CSRF.loginCookie]?.string, CSRF.matches(form._csrf, cookie) else {
-            return try await render(req, enrolling.principal, next: form.next,
-                                    feedback: FormFeedback(message: "This form expired. Enter the current code again."), status: .forbidden)
+            return try await render(
+                req, enrolling.principal, next: form.next,
+                feedback: FormFeedback(message: "This form expired. Enter the current code again."), status: .forbidden)
         }
         let code = (form.code ?? "").filter { !$0.isWhitespace }
         guard code.count == 6, code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber) else {
-            return try await render(req, enrolling.principal, next: form.next,
-                                    feedback: FormFeedback(summary: ["Enter the 6-digit code your authenticator app shows."], fields: ["code": "Enter 6 digits."]),
-                                    status: .unprocessableEntity)
+            return try await render(
+                req, enrolling.principal, next: form.next,
+                feedback: FormFeedback(summary: ["Enter the 6-digit code your authenticator app shows."], fields: ["code": "Enter 6 digits."]),
+                status: .unprocessableEntity)
         }
         do {
             try await TwoFactor.confirm(enrolling.principal, code: code, on: req.db)
@@ -54,7 +56,8 @@ enum TwoFactorSetupPage {
             return try await render(req, enrolling.principal, next: form.next, feedback: FormFeedback(error), status: error.pageStatus)
         }
         let username = try await CoManagingUser.find(enrolling.principal.id, on: req.db)?.username
-        let response = req.seeOther(PageURL.with(PageURL.login.path, query: [("enrolled", "1"), ("username", username), ("next", form.next.map(LoginPage.safeNext))]))
+        let response = req.seeOther(
+            PageURL.with(PageURL.login.path, query: [("enrolled", "1"), ("username", username), ("next", form.next.map(LoginPage.safeNext))]))
         response.cookies[cookie] = LoginPage.expired(path: PageURL.twoFactorSetup.path)
         return response
     }
@@ -64,8 +67,9 @@ enum TwoFactorSetupPage {
     /// The co-managing user the enrolment cookie stands for, while the token is valid.
     static func enrolling(_ req: Request) async throws -> Authenticated? {
         guard let secret = req.cookies[cookie]?.string, !secret.isEmpty,
-              let authenticated = try await Tokens.resolve(secret, on: req.db),
-              authenticated.tokenKind == .enrolment, AccessPolicy.requiresTwoFactor(authenticated.principal.kind) else { return nil }
+            let authenticated = try await Tokens.resolve(secret, on: req.db),
+            authenticated.tokenKind == .enrolment, AccessPolicy.requiresTwoFactor(authenticated.principal.kind)
+        else { return nil }
         return authenticated
     }
 
@@ -84,8 +88,9 @@ enum TwoFactorSetupPage {
             let start = secret.index(secret.startIndex, offsetBy: offset)
             return String(secret[start..<(secret.index(start, offsetBy: 4, limitedBy: secret.endIndex) ?? secret.endIndex)])
         }.joined(separator: " ")
-        let model = Model(layout: layout, name: principal.displayName, account: account, secret: secret, secretGroups: groups, uri: uri,
-                          csrf: token, next: next.map(LoginPage.safeNext), feedback: feedback)
+        let model = Model(
+            layout: layout, name: principal.displayName, account: account, secret: secret, secretGroups: groups, uri: uri,
+            csrf: token, next: next.map(LoginPage.safeNext), feedback: feedback)
         let response = try await req.renderPage(view, model, status: status)
         LoginPage.setLoginCSRF(token, on: response, req)
         return response

@@ -86,14 +86,16 @@ enum CoManagementAdminPage {
         let form = try req.content.decode(Form.self)
         try AccessPolicy.authorizeAdmin(req.principal, .activateCoManagement)
         guard form.confirm == "yes" else {
-            return try await render(req, feedback: FormFeedback(message: "Tick the box to confirm that you have read what switching off changes."), status: .unprocessableEntity)
+            return try await render(
+                req, feedback: FormFeedback(message: "Tick the box to confirm that you have read what switching off changes."), status: .unprocessableEntity)
         }
         do {
             _ = try await CoManagementService.update(CoManagementInput(enabled: .value(false)), by: req.principal, on: req.db)
             return req.seeOther(PageURL.with(PageURL.coManagement.path, query: [("notice", "deactivated")]))
         } catch CoManagementError.activeUsers(let users) {
             let names = users.map(\.username).joined(separator: ", ")
-            let feedback = FormFeedback(message: "Co-management was not switched off: co-managing users are still active (\(names)). Deactivate them first; nothing was changed.")
+            let feedback = FormFeedback(
+                message: "Co-management was not switched off: co-managing users are still active (\(names)). Deactivate them first; nothing was changed.")
             return try await render(req, feedback: feedback, status: .conflict)
         } catch let error as TandemError where error.isFormProblem {
             return try await render(req, feedback: FormFeedback(error), status: error.pageStatus)
@@ -121,12 +123,14 @@ enum CoManagementAdminPage {
 
     static func impact(on db: any Database) async throws -> Impact {
         let dryRun = try await CoManagementService.impact(on: db)
-        let userIds = dryRun.blockingUsers.compactMap { UUID(uuidString: $0.id) }
+        let userIds =
+            dryRun.blockingUsers.compactMap { UUID(uuidString: $0.id) }
             + dryRun.associationsToDelete.compactMap { $0.coManagingUserId.flatMap(UUID.init(uuidString:)) }
             + dryRun.ticketsToUnassign.flatMap { $0.assigneeIds.compactMap(UUID.init(uuidString:)) }
         let users = try await AdminNames.users(userIds, on: db)
         let organizations = try await AdminNames.organizations(
-            dryRun.blockingUsers.compactMap { UUID(uuidString: $0.organizationId) } + dryRun.associationsToDelete.compactMap { UUID(uuidString: $0.organizationId) }, on: db)
+            dryRun.blockingUsers.compactMap { UUID(uuidString: $0.organizationId) }
+                + dryRun.associationsToDelete.compactMap { UUID(uuidString: $0.organizationId) }, on: db)
         let teams = try await AdminNames.teams(dryRun.associationsToDelete.compactMap { $0.coManagingTeamId.flatMap(UUID.init(uuidString:)) }, on: db)
         func userName(_ id: String) -> String { UUID(uuidString: id).flatMap { users[$0]?.label } ?? id }
 
@@ -139,15 +143,20 @@ enum CoManagementAdminPage {
         }
         return Impact(
             blocked: !dryRun.blockingUsers.isEmpty,
-            blockingUsers: Rows(dryRun.blockingUsers.map {
-                Row(name: userName($0.id), url: UUID(uuidString: $0.id).map { PageURL.coManagingUser($0, tab: "status").path },
-                    detail: UUID(uuidString: $0.organizationId).flatMap { organizations[$0] })
-            }),
-            organizations: Rows(dryRun.organizationsToDisable.map { Row(name: $0.name, url: UUID(uuidString: $0.id).map { PageURL.organization($0).path }, detail: nil) }),
-            tickets: Rows(dryRun.ticketsToUnassign.map {
-                Row(name: "#\($0.number) \($0.title)", url: UUID(uuidString: $0.id).map { PageURL.ticket($0).path },
-                    detail: "assigned to " + $0.assigneeIds.map(userName).joined(separator: ", "))
-            }),
+            blockingUsers: Rows(
+                dryRun.blockingUsers.map {
+                    Row(
+                        name: userName($0.id), url: UUID(uuidString: $0.id).map { PageURL.coManagingUser($0, tab: "status").path },
+                        detail: UUID(uuidString: $0.organizationId).flatMap { organizations[$0] })
+                }),
+            organizations: Rows(
+                dryRun.organizationsToDisable.map { Row(name: $0.name, url: UUID(uuidString: $0.id).map { PageURL.organization($0).path }, detail: nil) }),
+            tickets: Rows(
+                dryRun.ticketsToUnassign.map {
+                    Row(
+                        name: "#\($0.number) \($0.title)", url: UUID(uuidString: $0.id).map { PageURL.ticket($0).path },
+                        detail: "assigned to " + $0.assigneeIds.map(userName).joined(separator: ", "))
+                }),
             associations: Rows(associations),
             rules: Rows(dryRun.rulesToBreak.map { Row(name: $0.name, url: nil, detail: nil) }),
             unchanged: dryRun.unchanged.map { $0.prefix(1).uppercased() + $0.dropFirst() })
@@ -218,8 +227,9 @@ enum CoManagedSetupPage {
         let (principal, layout, tabs) = try AdminPages.begin(req, "Co-managed setup", tab: "setup", needs: .activateCoManagement)
         let id = try req.id("id", "organization")
         let setup = try await CoManagementService.organizationSetup(id, by: principal, on: req.db)
-        let model = try await editModel(id, enabled: setup.enabled, userIds: setup.coManagingUserIds, teamIds: setup.coManagingTeamIds,
-                                        layout: layout, tabs: tabs, feedback: nil, by: principal, on: req.db)
+        let model = try await editModel(
+            id, enabled: setup.enabled, userIds: setup.coManagingUserIds, teamIds: setup.coManagingTeamIds,
+            layout: layout, tabs: tabs, feedback: nil, by: principal, on: req.db)
         return try await req.renderPage(editView, model)
     }
 
@@ -228,15 +238,17 @@ enum CoManagedSetupPage {
         let id = try req.id("id", "organization")
         let form = try req.content.decode(Form.self)
         let enabled = AdminPages.ticked(form.enabled)
-        let input = OrganizationCoManagementInput(enabled: .value(enabled), coManagingUserIds: .value(form.coManagingUserIds ?? []),
-                                                  coManagingTeamIds: .value(form.coManagingTeamIds ?? []))
+        let input = OrganizationCoManagementInput(
+            enabled: .value(enabled), coManagingUserIds: .value(form.coManagingUserIds ?? []),
+            coManagingTeamIds: .value(form.coManagingTeamIds ?? []))
         do {
             _ = try await CoManagementService.updateOrganizationSetup(id, input, by: principal, on: req.db)
             let name = try await Organization.find(id, on: req.db)?.name ?? ""
             return req.seeOther(PageURL.with(PageURL.coManagedSetup.path, query: [("saved", name)]))
         } catch let error as TandemError where error.isFormProblem {
-            let model = try await editModel(id, enabled: enabled, userIds: form.coManagingUserIds ?? [], teamIds: form.coManagingTeamIds ?? [],
-                                            layout: layout, tabs: tabs, feedback: FormFeedback(error), by: principal, on: req.db)
+            let model = try await editModel(
+                id, enabled: enabled, userIds: form.coManagingUserIds ?? [], teamIds: form.coManagingTeamIds ?? [],
+                layout: layout, tabs: tabs, feedback: FormFeedback(error), by: principal, on: req.db)
             return try await req.renderPage(editView, model, status: error.pageStatus)
         }
     }
@@ -255,27 +267,32 @@ enum CoManagedSetupPage {
         let ids = organizations.compactMap(\.id)
         let associations = ids.isEmpty ? [] : try await CoManagedAssociation.query(on: db).filter(\.$organizationId ~~ ids).all()
         // Names only what the API's setup would name to this principal.
-        let users = try await AdminNames.users(Array(PeopleDirectory.visible(associations.compactMap(\.userId), kind: .coManagingUser, to: principal, on: db)), on: db)
+        let users = try await AdminNames.users(
+            Array(PeopleDirectory.visible(associations.compactMap(\.userId), kind: .coManagingUser, to: principal, on: db)), on: db)
         let teams = try await AdminNames.teams(Array(CoManagingTeams.visibleIds(associations.compactMap(\.teamId), to: principal, on: db)), on: db)
         func names(_ list: [String]) -> String { list.isEmpty ? "None" : list.sorted().joined(separator: ", ") }
         return Model(
             layout: layout, tabs: tabs, systemEnabled: try await Setting.flag(Setting.coManagementEnabled, on: db),
             organizations: organizations.map { organization in
                 let mine = associations.filter { $0.organizationId == organization.id }
-                return Row(name: organization.name, url: PageURL.coManagedOrganization(organization.id!).path, enabled: organization.coManagementEnabled,
-                           users: names(mine.compactMap { $0.userId.flatMap { users[$0]?.label } }),
-                           teams: names(mine.compactMap { $0.teamId.flatMap { teams[$0] } }))
+                return Row(
+                    name: organization.name, url: PageURL.coManagedOrganization(organization.id!).path, enabled: organization.coManagementEnabled,
+                    users: names(mine.compactMap { $0.userId.flatMap { users[$0]?.label } }),
+                    teams: names(mine.compactMap { $0.teamId.flatMap { teams[$0] } }))
             },
             nextURL: rows.count > pageSize ? organizations.last.map { PageURL.with(PageURL.coManagedSetup.path, query: [("after", $0.name)]) } : nil,
             firstURL: after == nil ? nil : PageURL.coManagedSetup.path, notice: nil)
     }
 
-    static func editModel(_ id: UUID, enabled: Bool, userIds: [String], teamIds: [String], layout: PageLayout, tabs: [AdminPages.Tab],
-                          feedback: FormFeedback?, by principal: Principal, on db: any Database) async throws -> EditModel {
+    static func editModel(
+        _ id: UUID, enabled: Bool, userIds: [String], teamIds: [String], layout: PageLayout, tabs: [AdminPages.Tab],
+        feedback: FormFeedback?, by principal: Principal, on db: any Database
+    ) async throws -> EditModel {
         let organization = try await Organization.find(id, on: db)
         // The choices are what the API accepts from this principal: users and teams in its scope.
         let users = try await CoManagingUser.query(on: db).filter(\.$erased == false)
-            .filter(AccessPolicy.peopleScope(for: principal, .coManagingUser), on: CoManagingUser.scopeTable).sort(\.$username).limit(PageOptions.maxOptions).all()
+            .filter(AccessPolicy.peopleScope(for: principal, .coManagingUser), on: CoManagingUser.scopeTable).sort(\.$username).limit(PageOptions.maxOptions)
+            .all()
         let names = try await AdminNames.users(users.compactMap(\.id), on: db)
         let homes = try await AdminNames.organizations(users.map(\.organizationId), on: db)
         let teams = try await CoManagingTeam.query(on: db).filter(AccessPolicy.coManagingTeamScope(for: principal), on: CoManagingTeam.scopeTable)
@@ -287,14 +304,16 @@ enum CoManagedSetupPage {
             layout: layout, tabs: tabs, id: id.uuidString, name: organization?.name ?? "",
             systemEnabled: try await Setting.flag(Setting.coManagementEnabled, on: db), enabled: enabled,
             users: users.map { user in
-                Choice(value: user.id!.uuidString, label: names[user.id!]?.label ?? user.username,
-                       detail: [homes[user.organizationId], user.active ? nil : "inactive"].compactMap { $0 }.joined(separator: " · "),
-                       checked: userIds.contains { PageOptions.sameId(user.id, $0) })
+                Choice(
+                    value: user.id!.uuidString, label: names[user.id!]?.label ?? user.username,
+                    detail: [homes[user.organizationId], user.active ? nil : "inactive"].compactMap { $0 }.joined(separator: " · "),
+                    checked: userIds.contains { PageOptions.sameId(user.id, $0) })
             },
             teams: teams.map { team in
                 let count = members.filter { $0.teamId == team.id }.count
-                return Choice(value: team.id!.uuidString, label: team.name, detail: count == 1 ? "1 member" : "\(count) members",
-                              checked: teamIds.contains { PageOptions.sameId(team.id, $0) })
+                return Choice(
+                    value: team.id!.uuidString, label: team.name, detail: count == 1 ? "1 member" : "\(count) members",
+                    checked: teamIds.contains { PageOptions.sameId(team.id, $0) })
             },
             feedback: feedback)
     }

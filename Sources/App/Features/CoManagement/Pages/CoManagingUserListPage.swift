@@ -51,9 +51,10 @@ enum CoManagingUserListPage {
             licenses: CoManagingUserRules.licenseSummary(licenses),
             users: users.map { user in
                 let (status, key) = CoManagingUserPage.status(user)
-                return Row(name: names[user.id!]?.name ?? user.username, username: user.username, url: PageURL.coManagingUser(user.id!, tab: nil).path,
-                           organization: organizations[user.organizationId] ?? "", level: levels[user.securityLevelId] ?? "",
-                           twoFactor: CoManagingUserPage.twoFactorState(user), status: status, statusKey: key)
+                return Row(
+                    name: names[user.id!]?.name ?? user.username, username: user.username, url: PageURL.coManagingUser(user.id!, tab: nil).path,
+                    organization: organizations[user.organizationId] ?? "", level: levels[user.securityLevelId] ?? "",
+                    twoFactor: CoManagingUserPage.twoFactorState(user), status: status, statusKey: key)
             },
             nextURL: rows.count > pageSize ? users.last.map { PageURL.with(PageURL.coManagingUsers.path, query: [("after", $0.username)]) } : nil,
             firstURL: after == nil ? nil : PageURL.coManagingUsers.path, notice: nil)

@@ -51,7 +51,9 @@ extension CoManagingUserPage {
         let id = try req.id("id", CoManagingUsers.what)
         _ = try await CoManagingUsers.visible(id, by: principal, on: req.db)
         let form = try req.content.decode(PauseForm.self)
-        guard let pause = form.for.flatMap(TwoFactor.Pause.init(rawValue:)) else { throw TandemError.badRequest("choose to pause for the next login or for 24 hours") }
+        guard let pause = form.for.flatMap(TwoFactor.Pause.init(rawValue:)) else {
+            throw TandemError.badRequest("choose to pause for the next login or for 24 hours")
+        }
         _ = try await TwoFactor.pause(userId: id, pause, by: principal, on: req.db)
         return req.seeOther(PageURL.with(PageURL.coManagingUser(id, tab: nil).path, query: [("tab", "security"), ("notice", pause.rawValue)]))
     }
@@ -62,7 +64,9 @@ extension CoManagingUserPage {
         let id = try req.id("id", CoManagingUsers.what)
         let form = try req.content.decode(StatusForm.self)
         guard form.confirm == "yes" else {
-            return try await render(req, section: "status", feedback: FormFeedback(message: "Tick the box to confirm the erasure; it cannot be undone."), status: .unprocessableEntity)
+            return try await render(
+                req, section: "status", feedback: FormFeedback(message: "Tick the box to confirm the erasure; it cannot be undone."),
+                status: .unprocessableEntity)
         }
         do {
             try await CoManagingUsers.erase(id, by: principal, on: req.db)
@@ -81,14 +85,17 @@ extension CoManagingUserPage {
             _ = try await CoManagingUsers.update(id, input, by: principal, on: req.db, passwords: req.password.async)
             return req.seeOther(PageURL.with(PageURL.coManagingUser(id, tab: nil).path, query: [("tab", section), ("notice", notice)]))
         } catch CoManagementError.licenseConfirmationRequired(let current) {
-            let feedback = FormFeedback(message: "Reactivating makes \(current + 1) co-managed licenses (now \(current)). Tick the box to confirm the additional license.")
+            let feedback = FormFeedback(
+                message: "Reactivating makes \(current + 1) co-managed licenses (now \(current)). Tick the box to confirm the additional license.")
             return try await render(req, section: section, feedback: feedback, status: .unprocessableEntity)
         } catch let error as TandemError where error.isFormProblem {
             return try await render(req, section: section, draft: draft, feedback: FormFeedback(error), status: error.pageStatus)
         }
     }
 
-    static func render(_ req: Request, section: String, draft: General? = nil, notice: String? = nil, feedback: FormFeedback?, status: HTTPStatus = .ok) async throws -> Response {
+    static func render(_ req: Request, section: String, draft: General? = nil, notice: String? = nil, feedback: FormFeedback?, status: HTTPStatus = .ok)
+        async throws -> Response
+    {
         let (principal, layout, tabs) = try AdminPages.begin(req, "Co-managing user", tab: "users", needs: .manageUsers)
         let id = try req.id("id", CoManagingUsers.what)
         var model = try await query(id, section: section, draft: draft, principal: principal, layout: layout, tabs: tabs, on: req.db)

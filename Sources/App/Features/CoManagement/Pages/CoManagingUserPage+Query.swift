@@ -4,7 +4,9 @@ import TandemCore
 import Vapor
 
 extension CoManagingUserPage {
-    static func query(_ id: UUID, section: String, draft: General?, principal: Principal, layout: PageLayout, tabs: [AdminPages.Tab], on db: any Database) async throws -> Model {
+    static func query(_ id: UUID, section: String, draft: General?, principal: Principal, layout: PageLayout, tabs: [AdminPages.Tab], on db: any Database)
+        async throws -> Model
+    {
         let user = try await CoManagingUsers.visible(id, by: principal, on: db)
         let dto = try await CoManagingUsers.dto(user, on: db)
         let contact = try await Contact.find(user.contactId, on: db)
@@ -19,7 +21,8 @@ extension CoManagingUserPage {
 
         var general = draft ?? General(username: user.username, password: nil, internalLocationId: dto.internalLocationId, timesheetStart: dto.timesheetStart)
         general.password = nil
-        let locationOptions = [SelectOption(value: "", label: "None", selected: (general.internalLocationId ?? "").isEmpty)]
+        let locationOptions =
+            [SelectOption(value: "", label: "None", selected: (general.internalLocationId ?? "").isEmpty)]
             + locations.map { SelectOption(value: $0.id!.uuidString, label: $0.name, selected: PageOptions.sameId($0.id, general.internalLocationId ?? "")) }
         let (status, statusKey) = status(user)
         var layout = layout
@@ -33,12 +36,18 @@ extension CoManagingUserPage {
             status: status, statusKey: statusKey, active: user.active, erased: user.erased,
             twoFactor: twoFactorState(user), twoFactorEnrolled: user.totpConfirmed, general: general, locationOptions: locationOptions,
             levelOptions: levels.map { SelectOption(value: $0.id!.uuidString, label: $0.name, selected: $0.id == user.securityLevelId) },
-            queues: AdminPages.Choices(name: "queueIds", choices: queues.map { queue in
-                CoManagedSetupPage.Choice(value: queue.id!.uuidString, label: queue.name, detail: nil, checked: dto.queueIds.contains { PageOptions.sameId(queue.id, $0) })
-            }),
-            roles: AdminPages.Choices(name: "roleIds", choices: roles.map { role in
-                CoManagedSetupPage.Choice(value: role.id!.uuidString, label: role.name, detail: nil, checked: dto.roleIds.contains { PageOptions.sameId(role.id, $0) })
-            }),
+            queues: AdminPages.Choices(
+                name: "queueIds",
+                choices: queues.map { queue in
+                    CoManagedSetupPage.Choice(
+                        value: queue.id!.uuidString, label: queue.name, detail: nil, checked: dto.queueIds.contains { PageOptions.sameId(queue.id, $0) })
+                }),
+            roles: AdminPages.Choices(
+                name: "roleIds",
+                choices: roles.map { role in
+                    CoManagedSetupPage.Choice(
+                        value: role.id!.uuidString, label: role.name, detail: nil, checked: dto.roleIds.contains { PageOptions.sameId(role.id, $0) })
+                }),
             licenses: licenses, licensesAfter: licenses + 1, notice: nil, feedback: nil)
     }
 }

@@ -5,16 +5,21 @@ import Vapor
 
 /// What each wizard step shows: the organizations, contacts, levels, queues and roles it may offer.
 extension NewCoManagingUserPage {
-    static func query(_ step: Step, _ form: Form, by principal: Principal, layout: PageLayout, tabs: [AdminPages.Tab], feedback: FormFeedback?,
-                      on db: any Database) async throws -> Model {
+    static func query(
+        _ step: Step, _ form: Form, by principal: Principal, layout: PageLayout, tabs: [AdminPages.Tab], feedback: FormFeedback?,
+        on db: any Database
+    ) async throws -> Model {
         var form = form
         form.go = nil
         form.password = nil
         if form.contactMode == nil { form.contactMode = "existing" }
         // Only organizations the principal may create co-managing users in (its client restrictions).
         let scope = AccessPolicy.coManagingUserScope(for: principal, .create)
-        let organizations = scope == .none ? [] : try await Organization.query(on: db).filter(\.$coManagementEnabled == true)
-            .filter(scope, on: Organization.scopeTable).sort(\.$name).limit(PageOptions.maxOptions).all()
+        let organizations =
+            scope == .none
+            ? []
+            : try await Organization.query(on: db).filter(\.$coManagementEnabled == true)
+                .filter(scope, on: Organization.scopeTable).sort(\.$name).limit(PageOptions.maxOptions).all()
         var organization: Organization?
         if let chosen = form.organizationId.flatMap(UUID.init(uuidString:)) {
             organization = try await CoManagingUsers.organizationForNewUser(chosen, by: principal, on: db)
@@ -30,15 +35,22 @@ extension NewCoManagingUserPage {
                 .sort(\.$lastName).sort(\.$firstName).limit(PageOptions.maxOptions).all().filter {
                     CoManagingUserRules.mayBecomeCoManagingUser(WizardContactFacts(hasEmail: $0.email != nil, isCoManagingUser: taken.contains($0.id!)))
                 }
-            contactOptions = [SelectOption(value: "", label: "Choose a contact", selected: (form.contactId ?? "").isEmpty)] + contacts.map {
-                SelectOption(value: $0.id!.uuidString, label: "\($0.lastName), \($0.firstName) (\($0.email ?? ""))", selected: PageOptions.sameId($0.id, form.contactId ?? ""))
-            }
+            contactOptions =
+                [SelectOption(value: "", label: "Choose a contact", selected: (form.contactId ?? "").isEmpty)]
+                + contacts.map {
+                    SelectOption(
+                        value: $0.id!.uuidString, label: "\($0.lastName), \($0.firstName) (\($0.email ?? ""))",
+                        selected: PageOptions.sameId($0.id, form.contactId ?? ""))
+                }
             let sites = try await Site.query(on: db).filter(\.$organizationId == organizationId).sort(\.$name).limit(PageOptions.maxOptions).all()
-            siteOptions = [SelectOption(value: "", label: "No site", selected: (form.siteId ?? "").isEmpty)]
+            siteOptions =
+                [SelectOption(value: "", label: "No site", selected: (form.siteId ?? "").isEmpty)]
                 + sites.map { SelectOption(value: $0.id!.uuidString, label: $0.name, selected: PageOptions.sameId($0.id, form.siteId ?? "")) }
         }
         let levels = try await SecurityLevel.query(on: db).filter(\.$coManaged == true).sort(\.$name).all()
-        if form.securityLevelId == nil { form.securityLevelId = levels.first { $0.systemKey == SystemSecurityLevel.coManagedHelpDesk.rawValue }?.id?.uuidString }
+        if form.securityLevelId == nil {
+            form.securityLevelId = levels.first { $0.systemKey == SystemSecurityLevel.coManagedHelpDesk.rawValue }?.id?.uuidString
+        }
         let queues = try await Queue.query(on: db).sort(\.$name).limit(PageOptions.maxOptions).all()
         let roles = try await Role.query(on: db).sort(\.$name).limit(PageOptions.maxOptions).all()
         let chosenQueues = form.queueIds ?? [], chosenRoles = form.roleIds ?? []
@@ -58,8 +70,13 @@ extension NewCoManagingUserPage {
                 Fact(label: "Contact", value: contact),
                 Fact(label: "Logs in as", value: "\((form.username ?? "").lowercased())@\(domain)"),
                 Fact(label: "Security level", value: levels.first { PageOptions.sameId($0.id, form.securityLevelId ?? "") }?.name ?? ""),
-                Fact(label: "Queues", value: queues.filter { queue in chosenQueues.contains { PageOptions.sameId(queue.id, $0) } }.map(\.name).joined(separator: ", ")),
-                Fact(label: "Roles", value: roles.filter { role in chosenRoles.contains { PageOptions.sameId(role.id, $0) } }.map(\.name).joined(separator: ", ").nonEmpty ?? "None (cannot log time)"),
+                Fact(
+                    label: "Queues",
+                    value: queues.filter { queue in chosenQueues.contains { PageOptions.sameId(queue.id, $0) } }.map(\.name).joined(separator: ", ")),
+                Fact(
+                    label: "Roles",
+                    value: roles.filter { role in chosenRoles.contains { PageOptions.sameId(role.id, $0) } }.map(\.name).joined(separator: ", ").nonEmpty
+                        ?? "None (cannot log time)"),
                 Fact(label: "Two-factor authentication", value: "Mandatory; set up at the first login"),
             ]
         }
@@ -72,13 +89,21 @@ extension NewCoManagingUserPage {
             organizationOptions: [SelectOption(value: "", label: "Choose an organization", selected: organization == nil)]
                 + organizations.map { SelectOption(value: $0.id!.uuidString, label: $0.name, selected: $0.id == organizationId) },
             contactOptions: contactOptions, siteOptions: siteOptions,
-            levelOptions: levels.map { SelectOption(value: $0.id!.uuidString, label: $0.name, selected: PageOptions.sameId($0.id, form.securityLevelId ?? "")) },
-            queues: AdminPages.Choices(name: "queueIds", choices: queues.map { queue in
-                CoManagedSetupPage.Choice(value: queue.id!.uuidString, label: queue.name, detail: nil, checked: chosenQueues.contains { PageOptions.sameId(queue.id, $0) })
-            }),
-            roles: AdminPages.Choices(name: "roleIds", choices: roles.map { role in
-                CoManagedSetupPage.Choice(value: role.id!.uuidString, label: role.name, detail: nil, checked: chosenRoles.contains { PageOptions.sameId(role.id, $0) })
-            }),
+            levelOptions: levels.map {
+                SelectOption(value: $0.id!.uuidString, label: $0.name, selected: PageOptions.sameId($0.id, form.securityLevelId ?? ""))
+            },
+            queues: AdminPages.Choices(
+                name: "queueIds",
+                choices: queues.map { queue in
+                    CoManagedSetupPage.Choice(
+                        value: queue.id!.uuidString, label: queue.name, detail: nil, checked: chosenQueues.contains { PageOptions.sameId(queue.id, $0) })
+                }),
+            roles: AdminPages.Choices(
+                name: "roleIds",
+                choices: roles.map { role in
+                    CoManagedSetupPage.Choice(
+                        value: role.id!.uuidString, label: role.name, detail: nil, checked: chosenRoles.contains { PageOptions.sameId(role.id, $0) })
+                }),
             tenantDomain: domain, summary: summary, licenses: licenses, licensesAfter: licenses + 1, passwordKept: false, feedback: feedback)
     }
 

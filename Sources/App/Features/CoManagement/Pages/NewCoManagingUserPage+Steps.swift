@@ -70,7 +70,9 @@ extension NewCoManagingUserPage {
             return try await render(req, .confirm, form, feedback: feedback, status: creating ? .unprocessableEntity : .ok)
         } catch TandemError.validation(let errors) {
             let fields = Set(errors.map(\.field))
-            let step: Step = fields.contains("organizationId") ? .organization
+            let step: Step =
+                fields.contains("organizationId")
+                ? .organization
                 : fields.contains(where: { $0.hasPrefix("contact") }) ? .contact : .details
             return try await render(req, step, form, feedback: feedback(errors), status: .unprocessableEntity)
         } catch let error as TandemError where error.isFormProblem {
@@ -81,17 +83,19 @@ extension NewCoManagingUserPage {
     /// The service's field names, as this form names its inputs (`contact.firstName` is `firstName` here).
     static func feedback(_ errors: [FieldError]) -> FormFeedback {
         var feedback = FormFeedback(TandemError.validation(errors))
-        feedback.fields = Dictionary(feedback.fields.map { key, value in
-            (key.hasPrefix("contact.") ? String(key.dropFirst("contact.".count)) : key, value)
-        }, uniquingKeysWith: { first, _ in first })
+        feedback.fields = Dictionary(
+            feedback.fields.map { key, value in
+                (key.hasPrefix("contact.") ? String(key.dropFirst("contact.".count)) : key, value)
+            }, uniquingKeysWith: { first, _ in first })
         return feedback
     }
 
     /// The organization step, by the service's own rule (`CoManagingUserRules.checkOrganization`).
     static func organizationProblem(_ form: Form, by principal: Principal, on db: any Database) async throws -> FormFeedback? {
         do {
-            _ = try await CoManagingUserRules.checkOrganization(form.organizationId.flatMap(UUID.init(uuidString:)),
-                                                                facts: DatabaseCoManagingUserFacts(principal: principal, db: db))
+            _ = try await CoManagingUserRules.checkOrganization(
+                form.organizationId.flatMap(UUID.init(uuidString:)),
+                facts: DatabaseCoManagingUserFacts(principal: principal, db: db))
             return nil
         } catch let error as TandemError where error.isFormProblem {
             return feedback(error)
@@ -102,9 +106,11 @@ extension NewCoManagingUserPage {
     static func contactProblem(_ form: Form) -> FormFeedback? {
         let given = Self.input(form, confirmLicense: false)
         var validator = FieldValidator()
-        _ = CoManagingUserRules.contactChoice(contactId: given.contactId.value, newContact: given.contact.value.map {
-            ContactDraft(firstName: $0.firstName, lastName: $0.lastName, email: $0.email, hasSite: false)
-        }, &validator)
+        _ = CoManagingUserRules.contactChoice(
+            contactId: given.contactId.value,
+            newContact: given.contact.value.map {
+                ContactDraft(firstName: $0.firstName, lastName: $0.lastName, email: $0.email, hasSite: false)
+            }, &validator)
         if let contactId = given.contactId.value { _ = validator.id(contactId, "contactId") }
         return validator.errors.isEmpty ? nil : feedback(validator.errors)
     }
@@ -122,8 +128,10 @@ extension NewCoManagingUserPage {
         var input = CoManagingUserInput()
         input.organizationId = value(form.organizationId)
         if form.isNewContact {
-            input.contact = .value(NewContactInput(firstName: form.firstName ?? "", lastName: form.lastName ?? "", email: value(form.email).value,
-                                                   siteId: value(form.siteId).value))
+            input.contact = .value(
+                NewContactInput(
+                    firstName: form.firstName ?? "", lastName: form.lastName ?? "", email: value(form.email).value,
+                    siteId: value(form.siteId).value))
         } else {
             input.contactId = value(form.contactId)
         }

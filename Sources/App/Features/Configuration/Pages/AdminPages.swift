@@ -57,8 +57,9 @@ enum AdminNames {
         guard !ids.isEmpty else { return [:] }
         let users = try await CoManagingUser.query(on: db).filter(\.$id ~~ Array(Set(ids))).all()
         let contacts = try await PageNames.of(Contact.self, ids: users.map(\.contactId), allowed: true, on: db) { $0.fullName }
-        return Dictionary(users.map { ($0.id!, User(name: contacts[$0.contactId] ?? $0.username, username: $0.username, organizationId: $0.organizationId)) },
-                          uniquingKeysWith: { first, _ in first })
+        return Dictionary(
+            users.map { ($0.id!, User(name: contacts[$0.contactId] ?? $0.username, username: $0.username, organizationId: $0.organizationId)) },
+            uniquingKeysWith: { first, _ in first })
     }
 
     static func organizations(_ ids: [UUID], on db: any Database) async throws -> [UUID: String] {

@@ -114,7 +114,8 @@ enum SecurityLevelPages {
         return ListModel(
             layout: layout, tabs: tabs,
             levels: sorted.map {
-                Row(name: $0.name, url: PageURL.securityLevel($0.id!).path, system: $0.systemKey != nil, coManaged: $0.coManaged,
+                Row(
+                    name: $0.name, url: PageURL.securityLevel($0.id!).path, system: $0.systemKey != nil, coManaged: $0.coManaged,
                     ticketScope: label($0.permissions.ticketScope), users: users[$0.id!] ?? 0)
             },
             copy: try await copyForm(form, csrf: layout.csrf, feedback: feedback, on: db))
@@ -125,7 +126,11 @@ enum SecurityLevelPages {
         return CopyForm(
             csrf: csrf,
             sourceOptions: [SelectOption(value: "", label: "Choose a level to copy", selected: (form.copyOf ?? "").isEmpty)]
-                + levels.map { SelectOption(value: $0.id!.uuidString, label: $0.name + ($0.coManaged ? " (co-managed)" : ""), selected: PageOptions.sameId($0.id, form.copyOf ?? "")) },
+                + levels.map {
+                    SelectOption(
+                        value: $0.id!.uuidString, label: $0.name + ($0.coManaged ? " (co-managed)" : ""), selected: PageOptions.sameId($0.id, form.copyOf ?? "")
+                    )
+                },
             name: form.name ?? "", feedback: feedback)
     }
 
@@ -133,7 +138,9 @@ enum SecurityLevelPages {
     static func usage(on db: any Database) async throws -> [UUID: Int] {
         var counts: [UUID: Int] = [:]
         for resource in try await Resource.query(on: db).filter(\.$active == true).all() { counts[resource.securityLevelId, default: 0] += 1 }
-        for user in try await CoManagingUser.query(on: db).filter(\.$active == true).filter(\.$erased == false).all() { counts[user.securityLevelId, default: 0] += 1 }
+        for user in try await CoManagingUser.query(on: db).filter(\.$active == true).filter(\.$erased == false).all() {
+            counts[user.securityLevelId, default: 0] += 1
+        }
         return counts
     }
 

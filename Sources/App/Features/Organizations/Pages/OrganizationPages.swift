@@ -41,7 +41,8 @@ enum OrganizationListPage {
         return Model(
             layout: layout,
             organizations: organizations.map { organization in
-                Row(name: organization.name, url: PageURL.organization(organization.id!).path,
+                Row(
+                    name: organization.name, url: PageURL.organization(organization.id!).path,
                     sites: sites.filter { $0.organizationId == organization.id }.map { PageLink(name: $0.name, url: PageURL.site($0.id!).path) })
             },
             nextURL: rows.count > pageSize ? organizations.last.map { PageURL.with(PageURL.organizations.path, query: [("after", $0.name)]) } : nil,
@@ -168,7 +169,8 @@ enum SitePage {
             .evaluate(ScopeFacts(values: [.id: organizationId, .organization: organizationId]))
         let location = try await PageNames.of(
             InternalLocation.self, ids: [site.internalLocationId].compactMap { $0 },
-            allowed: AccessPolicy.configurationScope(for: principal, .internalLocations, .view) != .none, on: db) { "\($0.name) (\($0.timeZone))" }
+            allowed: AccessPolicy.configurationScope(for: principal, .internalLocations, .view) != .none, on: db
+        ) { "\($0.name) (\($0.timeZone))" }
         let contacts = try await OrganizationPage.contacts(principal: principal, on: db) { $0.filter(\.$siteId == id) }
 
         var filter = TicketFilter()

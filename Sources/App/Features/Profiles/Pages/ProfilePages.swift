@@ -110,8 +110,10 @@ enum ProfilePages {
         }
 
         var phoneFields: [(PhoneKind, String, String)] {
-            [(.office, officePhone, officePhoneCountry), (.mobile, mobilePhone, mobilePhoneCountry),
-             (.home, homePhone, homePhoneCountry), (.other, otherPhone, otherPhoneCountry)]
+            [
+                (.office, officePhone, officePhoneCountry), (.mobile, mobilePhone, mobilePhoneCountry),
+                (.home, homePhone, homePhoneCountry), (.other, otherPhone, otherPhoneCountry),
+            ]
         }
 
         /// The API body this form means; an empty text clears the field, as a spreadsheet cell does.
@@ -152,7 +154,9 @@ enum ProfilePages {
         var countryError: String?
     }
 
-    static func render(_ req: Request, site: Site, contact: Contact?, form: Form, error: TandemError? = nil, phoneKinds: [PhoneKind] = []) async throws -> Response {
+    static func render(_ req: Request, site: Site, contact: Contact?, form: Form, error: TandemError? = nil, phoneKinds: [PhoneKind] = []) async throws
+        -> Response
+    {
         let principal = try req.principal
         let transfer = AccessPolicy.profileTransfer(for: principal, organizationId: site.organizationId)
         var feedback = error.map(FormFeedback.init)
@@ -166,8 +170,9 @@ enum ProfilePages {
         }
         let values = form.phoneFields
         let phones = values.map { kind, number, country in
-            PhoneRow(kind: kind.rawValue, label: kind.rawValue.capitalized, number: number, country: country,
-                     numberError: feedback?.fields["\(kind.rawValue)Phone"], countryError: feedback?.fields["\(kind.rawValue)PhoneCountry"])
+            PhoneRow(
+                kind: kind.rawValue, label: kind.rawValue.capitalized, number: number, country: country,
+                numberError: feedback?.fields["\(kind.rawValue)Phone"], countryError: feedback?.fields["\(kind.rawValue)PhoneCountry"])
         }
         let canEdit = contact == nil ? transfer.importRights.add : transfer.importRights.edit
         var layout = req.pageLayout(contact == nil ? "New client profile" : contact!.fullName, section: "organizations")
@@ -269,33 +274,42 @@ enum ProfilePages {
         var layout = req.pageLayout("Import client profiles", section: "organizations")
         layout.title = "Import · \(site.name)"
         let back = listURL(site.id!)
-        let shell = String(buffer: try await req.view.render("profiles/import", ImportModel(
-            layout: layout, site: PageLink(name: site.name, url: PageURL.site(site.id!).path), backURL: back, fileName: file.filename, dryRun: dryRun)).data)
+        let shell = String(
+            buffer: try await req.view.render(
+                "profiles/import",
+                ImportModel(
+                    layout: layout, site: PageLink(name: site.name, url: PageURL.site(site.id!).path), backURL: back, fileName: file.filename, dryRun: dryRun)
+            ).data)
         let marker = "<!--progress-->"
         let parts = shell.components(separatedBy: marker)
         let (head, tail) = (parts[0], parts.dropFirst().joined(separator: marker))
         let db = req.db, rights = transfer.importRights
 
-        let response = Response(status: .ok, body: .init(managedAsyncStream: { writer in
-            defer { try? FileManager.default.removeItem(at: url) }
-            try await writer.writeBuffer(ByteBuffer(string: head))
-            var model = ReportModel(report: nil, refused: nil, failures: [], moreFailures: 0, backURL: back)
-            do {
-                let report = try await ProfileTransferService.importFile(at: url, format: format, site: site, rights: rights, by: principal, dryRun: dryRun, on: db) { fraction, report in
-                    let percent = Int((fraction * 100).rounded())
-                    let line = "<p class=\"import-step\"><progress max=\"100\" value=\"\(percent)\">\(percent)%</progress> \(percent)% · \(report.rows) rows read</p>\n"
-                    try? await writer.writeBuffer(ByteBuffer(string: line))
+        let response = Response(
+            status: .ok,
+            body: .init(managedAsyncStream: { writer in
+                defer { try? FileManager.default.removeItem(at: url) }
+                try await writer.writeBuffer(ByteBuffer(string: head))
+                var model = ReportModel(report: nil, refused: nil, failures: [], moreFailures: 0, backURL: back)
+                do {
+                    let report = try await ProfileTransferService.importFile(
+                        at: url, format: format, site: site, rights: rights, by: principal, dryRun: dryRun, on: db
+                    ) { fraction, report in
+                        let percent = Int((fraction * 100).rounded())
+                        let line =
+                            "<p class=\"import-step\"><progress max=\"100\" value=\"\(percent)\">\(percent)%</progress> \(percent)% · \(report.rows) rows read</p>\n"
+                        try? await writer.writeBuffer(ByteBuffer(string: line))
+                    }
+                    model.report = report
+                    model.failures = Array(report.failures.prefix(1000))
+                    model.moreFailures = max(0, report.failures.count - 1000)
+                } catch let error as TandemError {
+                    model.refused = PageErrors.describe(error).message
+                    if case .validation(let errors) = error { model.refused = errors.map(\.message).joined(separator: "; ") }
                 }
-                model.report = report
-                model.failures = Array(report.failures.prefix(1000))
-                model.moreFailures = max(0, report.failures.count - 1000)
-            } catch let error as TandemError {
-                model.refused = PageErrors.describe(error).message
-                if case .validation(let errors) = error { model.refused = errors.map(\.message).joined(separator: "; ") }
-            }
-            try await writer.writeBuffer(try await req.view.render("profiles/import-report", model).data)
-            try await writer.writeBuffer(ByteBuffer(string: tail))
-        }))
+                try await writer.writeBuffer(try await req.view.render("profiles/import-report", model).data)
+                try await writer.writeBuffer(ByteBuffer(string: tail))
+            }))
         response.headers.contentType = .html
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response

@@ -36,8 +36,9 @@ enum NewTicketPage {
     // MARK: Handlers
 
     @Sendable static func show(_ req: Request) async throws -> Response {
-        let form = Form(organizationId: req.queryText("organizationId"), priority: TicketPriority.medium.rawValue,
-                        siteId: req.queryText("siteId"), source: SourceChannel.phone.rawValue)
+        let form = Form(
+            organizationId: req.queryText("organizationId"), priority: TicketPriority.medium.rawValue,
+            siteId: req.queryText("siteId"), source: SourceChannel.phone.rawValue)
         let model = try await query(form, feedback: nil, principal: req.principal, layout: req.pageLayout("New ticket", section: "new"), on: req.db)
         return try await req.renderPage(view, model)
     }
@@ -49,7 +50,8 @@ enum NewTicketPage {
             let ticket = try await TicketService.create(input(from: form, by: principal), by: principal, on: req.db)
             return req.seeOther(PageURL.with("/tickets/\(ticket.id)", query: [("notice", "created")]))
         } catch let error as TandemError where error.isFormProblem {
-            let model = try await query(form, feedback: FormFeedback(error), principal: principal, layout: req.pageLayout("New ticket", section: "new"), on: req.db)
+            let model = try await query(
+                form, feedback: FormFeedback(error), principal: principal, layout: req.pageLayout("New ticket", section: "new"), on: req.db)
             return try await req.renderPage(view, model, status: error.pageStatus)
         }
     }
@@ -80,30 +82,42 @@ enum NewTicketPage {
     /// organization's sites and contacts.
     static func query(_ form: Form, feedback: FormFeedback?, principal: Principal, layout: PageLayout, on db: any Database) async throws -> Model {
         // Organizations the principal can see, kept only where the policy lets it open tickets.
-        let organizations = try await PageOptions.organizations(for: principal, area: .organizations, selected: form.organizationId ?? "", anyLabel: nil, on: db)
-            .filter { option in UUID(uuidString: option.value).map { (try? AccessPolicy.authorizeTicketCreation(principal, organizationId: $0)) != nil } ?? false }
+        let organizations = try await PageOptions.organizations(
+            for: principal, area: .organizations, selected: form.organizationId ?? "", anyLabel: nil, on: db
+        )
+        .filter { option in UUID(uuidString: option.value).map { (try? AccessPolicy.authorizeTicketCreation(principal, organizationId: $0)) != nil } ?? false }
         let chosen = organizations.count == 1 ? organizations[0] : organizations.first { $0.selected }
         var form = form
         form.organizationId = chosen?.value
         guard let chosen, let organizationId = UUID(uuidString: chosen.value) else {
-            return Model(layout: layout, form: form, organization: nil,
-                         organizationOptions: [SelectOption(value: "", label: "Choose an organization", selected: true)] + organizations,
-                         siteOptions: [], contactOptions: nil, queueOptions: nil, priorityOptions: [], sourceOptions: nil, feedback: feedback)
+            return Model(
+                layout: layout, form: form, organization: nil,
+                organizationOptions: [SelectOption(value: "", label: "Choose an organization", selected: true)] + organizations,
+                siteOptions: [], contactOptions: nil, queueOptions: nil, priorityOptions: [], sourceOptions: nil, feedback: feedback)
         }
 
         let siteScope = AccessPolicy.organizationScope(for: principal, area: .sites, .view)
-        let sites = siteScope == .none ? [] : try await Site.query(on: db).filter(siteScope, on: Site.scopeTable)
-            .filter(\.$organizationId == organizationId).sort(\.$name).limit(PageOptions.maxOptions).all()
+        let sites =
+            siteScope == .none
+            ? []
+            : try await Site.query(on: db).filter(siteScope, on: Site.scopeTable)
+                .filter(\.$organizationId == organizationId).sort(\.$name).limit(PageOptions.maxOptions).all()
         let staff = AccessPolicy.worksTickets(principal)
         var contactOptions: [SelectOption]?
         if staff {
             let contactScope = AccessPolicy.organizationScope(for: principal, area: .contacts, .view)
-            let contacts = contactScope == .none ? [] : try await Contact.query(on: db).filter(contactScope, on: Contact.scopeTable)
-                .filter(\.$organizationId == organizationId).sort(\.$lastName).sort(\.$firstName).limit(PageOptions.maxOptions).all()
-            contactOptions = [SelectOption(value: "", label: "No contact", selected: (form.contactId ?? "").isEmpty)] + contacts.map {
-                SelectOption(value: $0.id!.uuidString, label: "\($0.lastName), \($0.firstName)" + ($0.email.map { " (\($0))" } ?? ""),
-                             selected: PageOptions.sameId($0.id, form.contactId ?? ""))
-            }
+            let contacts =
+                contactScope == .none
+                ? []
+                : try await Contact.query(on: db).filter(contactScope, on: Contact.scopeTable)
+                    .filter(\.$organizationId == organizationId).sort(\.$lastName).sort(\.$firstName).limit(PageOptions.maxOptions).all()
+            contactOptions =
+                [SelectOption(value: "", label: "No contact", selected: (form.contactId ?? "").isEmpty)]
+                + contacts.map {
+                    SelectOption(
+                        value: $0.id!.uuidString, label: "\($0.lastName), \($0.firstName)" + ($0.email.map { " (\($0))" } ?? ""),
+                        selected: PageOptions.sameId($0.id, form.contactId ?? ""))
+                }
         }
         let queues = staff ? try await PageOptions.queues(for: principal, selected: form.queueId ?? "", anyLabel: "No queue", on: db) : []
         return Model(
@@ -114,11 +128,14 @@ enum NewTicketPage {
             contactOptions: contactOptions,
             queueOptions: queues.isEmpty ? nil : queues,
             priorityOptions: TicketPriority.allCases.map {
-                SelectOption(value: $0.rawValue, label: PageFormat.priority($0.rawValue), selected: $0.rawValue == (form.priority ?? TicketPriority.medium.rawValue))
+                SelectOption(
+                    value: $0.rawValue, label: PageFormat.priority($0.rawValue), selected: $0.rawValue == (form.priority ?? TicketPriority.medium.rawValue))
             },
-            sourceOptions: staff ? SourceChannel.allCases.filter { $0 != .api && $0 != .portal }.map {
-                SelectOption(value: $0.rawValue, label: PageFormat.source($0.rawValue), selected: $0.rawValue == (form.source ?? SourceChannel.phone.rawValue))
-            } : nil,
+            sourceOptions: staff
+                ? SourceChannel.allCases.filter { $0 != .api && $0 != .portal }.map {
+                    SelectOption(
+                        value: $0.rawValue, label: PageFormat.source($0.rawValue), selected: $0.rawValue == (form.source ?? SourceChannel.phone.rawValue))
+                } : nil,
             feedback: feedback)
     }
 }

@@ -45,7 +45,8 @@ enum TicketAccessPanels {
                 if more > 0 { names += names.isEmpty ? "\(more) not shown to you" : " and \(more) more" }
                 cells.append(PartyCell(party: partyLabel(party.party), count: party.count, names: names))
             }
-            rows.append(AudienceRow(publishTo: PageFormat.publishTo(publishTo.rawValue), publishKey: publishTo.rawValue, selected: option.selected, parties: cells))
+            rows.append(
+                AudienceRow(publishTo: PageFormat.publishTo(publishTo.rawValue), publishKey: publishTo.rawValue, selected: option.selected, parties: cells))
         }
         return Audience(rows: rows)
     }
@@ -82,7 +83,8 @@ enum TicketAccessPanels {
     /// For admins only (the API's rule); nil hides the panel.
     static func explain(ticket: TicketDTO, subject: String?, viewer: Principal, on db: any Database) async throws -> Explain? {
         guard (try? AccessPolicy.authorizeAdmin(viewer, .manageUsers)) != nil, let ticketId = UUID(uuidString: ticket.id),
-              let organizationId = UUID(uuidString: ticket.organizationId) else { return nil }
+            let organizationId = UUID(uuidString: ticket.organizationId)
+        else { return nil }
         let chosen = subject.flatMap { $0.isEmpty ? nil : $0 }
 
         let resources = try await Resource.query(on: db).filter(\.$active == true).sort(\.$lastName).sort(\.$firstName).limit(PageOptions.maxOptions).all()
@@ -97,7 +99,9 @@ enum TicketAccessPanels {
         }
         let groups = [
             Group(label: "MSP resources", options: resources.map { option($0.id, "\($0.fullName) (\($0.username))") }),
-            Group(label: "Co-managing users", options: users.map { option($0.id, "\(userNames[$0.id!]?.label ?? $0.username), \(homes[$0.organizationId] ?? "")") }),
+            Group(
+                label: "Co-managing users",
+                options: users.map { option($0.id, "\(userNames[$0.id!]?.label ?? $0.username), \(homes[$0.organizationId] ?? "")") }),
             Group(label: "Contacts of \(organization)", options: contacts.map { option($0.id, $0.fullName + ($0.email.map { " (\($0))" } ?? "")) }),
         ].filter { !$0.options.isEmpty }
 

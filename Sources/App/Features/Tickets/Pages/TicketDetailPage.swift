@@ -170,7 +170,8 @@ enum TicketDetailPage {
         if let text = form.minutes, !text.isEmpty {
             guard let minutes = Int(text.trimmingCharacters(in: .whitespaces)) else {
                 let feedback = FormFeedback(TandemError.invalid("minutes", "must be a whole number of minutes"))
-                return try await render(req, id: id, draft: Draft(timeMinutes: text, timeSummary: form.summary ?? "", timeFeedback: feedback), status: .unprocessableEntity)
+                return try await render(
+                    req, id: id, draft: Draft(timeMinutes: text, timeSummary: form.summary ?? "", timeFeedback: feedback), status: .unprocessableEntity)
             }
             input.minutes = .value(minutes)
         }
@@ -214,7 +215,8 @@ enum TicketDetailPage {
             _ = try await TicketService.update(id, input, ifMatch: "\"\(form.version ?? "")\"", by: req.principal, on: req.db)
             return req.seeOther(PageURL.with(PageURL.ticket(id).path, query: [("notice", "status")]))
         } catch TandemError.preconditionFailed {
-            let feedback = FormFeedback(message: "This ticket changed since you loaded it. The page now shows the latest version; check it and change the status again.")
+            let feedback = FormFeedback(
+                message: "This ticket changed since you loaded it. The page now shows the latest version; check it and change the status again.")
             return try await render(req, id: id, draft: Draft(statusFeedback: feedback), status: .conflict)
         } catch let error as TandemError where error.isFormProblem {
             return try await render(req, id: id, draft: Draft(statusFeedback: FormFeedback(error)), status: error.pageStatus)
@@ -222,8 +224,9 @@ enum TicketDetailPage {
     }
 
     static func render(_ req: Request, id: UUID, draft: Draft, notice: String? = nil, status: HTTPStatus = .ok) async throws -> Response {
-        var model = try await query(id, principal: req.principal, layout: req.pageLayout("Ticket"), draft: draft,
-                                    explain: req.queryText("explain"), on: req.db)
+        var model = try await query(
+            id, principal: req.principal, layout: req.pageLayout("Ticket"), draft: draft,
+            explain: req.queryText("explain"), on: req.db)
         model.layout.title = "\(model.number) \(model.title)"
         model.notice = notice
         return try await req.renderPage(view, model, status: status)
@@ -238,24 +241,29 @@ enum TicketDetailPage {
         let notePage = try await TicketItems.list(Note.self, ticketId: id, page: PageRequest(limit: maxItems), by: principal, on: db)
         let timePage = try await TicketItems.list(TimeEntry.self, ticketId: id, page: PageRequest(limit: maxItems), by: principal, on: db)
         let attachmentPage = try await TicketItems.list(Attachment.self, ticketId: id, page: PageRequest(limit: maxItems), by: principal, on: db)
-        let roleNames = try await PageNames.of(Role.self, ids: timePage.items.compactMap(\.roleId), allowed: AccessPolicy.configurationScope(for: principal, .roles, .view) != .none, on: db) { $0.name }
+        let roleNames = try await PageNames.of(
+            Role.self, ids: timePage.items.compactMap(\.roleId), allowed: AccessPolicy.configurationScope(for: principal, .roles, .view) != .none, on: db
+        ) { $0.name }
 
         let notes = notePage.items.map { note in
-            Item(anchor: "note-\(note.id!.uuidString.lowercased())", author: note.authorName, when: PageFormat.date(note.createdAt),
-                 whenISO: PageFormat.isoDate(note.createdAt), publishTo: PageFormat.publishTo(note.publishTo), publishKey: note.publishTo,
-                 body: note.body, detail: nil, url: nil)
+            Item(
+                anchor: "note-\(note.id!.uuidString.lowercased())", author: note.authorName, when: PageFormat.date(note.createdAt),
+                whenISO: PageFormat.isoDate(note.createdAt), publishTo: PageFormat.publishTo(note.publishTo), publishKey: note.publishTo,
+                body: note.body, detail: nil, url: nil)
         }
         let timeEntries = timePage.items.map { entry in
-            Item(anchor: "time-\(entry.id!.uuidString.lowercased())", author: entry.authorName, when: PageFormat.date(entry.createdAt),
-                 whenISO: PageFormat.isoDate(entry.createdAt), publishTo: PageFormat.publishTo(entry.publishTo), publishKey: entry.publishTo,
-                 body: entry.summary,
-                 detail: [PageFormat.minutes(entry.minutes), entry.roleId.flatMap { roleNames[$0] }].compactMap { $0 }.joined(separator: " · "), url: nil)
+            Item(
+                anchor: "time-\(entry.id!.uuidString.lowercased())", author: entry.authorName, when: PageFormat.date(entry.createdAt),
+                whenISO: PageFormat.isoDate(entry.createdAt), publishTo: PageFormat.publishTo(entry.publishTo), publishKey: entry.publishTo,
+                body: entry.summary,
+                detail: [PageFormat.minutes(entry.minutes), entry.roleId.flatMap { roleNames[$0] }].compactMap { $0 }.joined(separator: " · "), url: nil)
         }
         let attachments = attachmentPage.items.map { attachment in
-            Item(anchor: "attachment-\(attachment.id!.uuidString.lowercased())", author: attachment.authorName, when: PageFormat.date(attachment.createdAt),
-                 whenISO: PageFormat.isoDate(attachment.createdAt), publishTo: PageFormat.publishTo(attachment.publishTo), publishKey: attachment.publishTo,
-                 body: attachment.filename, detail: PageFormat.bytes(attachment.size),
-                 url: "/api/v1/tickets/\(ticket.id)/attachments/\(attachment.id!.uuidString)/content")
+            Item(
+                anchor: "attachment-\(attachment.id!.uuidString.lowercased())", author: attachment.authorName, when: PageFormat.date(attachment.createdAt),
+                whenISO: PageFormat.isoDate(attachment.createdAt), publishTo: PageFormat.publishTo(attachment.publishTo), publishKey: attachment.publishTo,
+                body: attachment.filename, detail: PageFormat.bytes(attachment.size),
+                url: "/api/v1/tickets/\(ticket.id)/attachments/\(attachment.id!.uuidString)/content")
         }
 
         let reply = reply(for: principal, draft: draft)
@@ -268,7 +276,9 @@ enum TicketDetailPage {
             status: PageFormat.status(ticket.status), statusKey: ticket.status,
             priority: PageFormat.priority(ticket.priority), priorityKey: ticket.priority, source: PageFormat.source(ticket.source),
             organization: refs.organization, site: refs.site, contact: refs.contact, queue: refs.queue, team: refs.team,
-            assignees: refs.assignees.map { $0.isEmpty ? "Unassigned" : $0.joined(separator: ", ") }, coManagedVisible: AccessPolicy.visibleTicketFields(for: principal.kind).contains(.coManagedVisible) ? (ticket.coManagedVisible ? "Yes" : "No") : nil,
+            assignees: refs.assignees.map { $0.isEmpty ? "Unassigned" : $0.joined(separator: ", ") },
+            coManagedVisible: AccessPolicy.visibleTicketFields(for: principal.kind).contains(.coManagedVisible)
+                ? (ticket.coManagedVisible ? "Yes" : "No") : nil,
             created: PageFormat.date(ticket.createdAt), updated: PageFormat.date(ticket.updatedAt ?? ticket.createdAt),
             notes: ItemList(items: notes), timeEntries: ItemList(items: timeEntries), attachments: ItemList(items: attachments),
             totalTime: PageFormat.minutes(timePage.items.reduce(0) { $0 + $1.minutes }),
@@ -333,31 +343,41 @@ enum TicketDetailPage {
         static func load(for ticket: TicketDTO, principal: Principal, on db: any Database) async throws -> Names {
             let organizationId = UUID(uuidString: ticket.organizationId)!
             let organization = try await Organization.find(organizationId, on: db)
-            let organizationLink = AccessPolicy.organizationScope(for: principal, area: .organizations, .view)
-                .evaluate(ScopeFacts(values: [.id: organizationId, .organization: organizationId])) ? PageURL.organization(organizationId).path : nil
+            let organizationLink =
+                AccessPolicy.organizationScope(for: principal, area: .organizations, .view)
+                    .evaluate(ScopeFacts(values: [.id: organizationId, .organization: organizationId])) ? PageURL.organization(organizationId).path : nil
 
             var site: Link?
             if let siteId = ticket.siteId.flatMap(UUID.init(uuidString:)), let row = try await Site.find(siteId, on: db),
-               AccessPolicy.organizationScope(for: principal, area: .sites, .view).evaluate(ScopeFacts(values: [.id: siteId, .organization: row.organizationId, .site: siteId])) {
+                AccessPolicy.organizationScope(for: principal, area: .sites, .view).evaluate(
+                    ScopeFacts(values: [.id: siteId, .organization: row.organizationId, .site: siteId]))
+            {
                 site = Link(name: row.name, url: PageURL.site(siteId).path)
             }
             var contact: String?
             if let contactId = ticket.contactId.flatMap(UUID.init(uuidString:)), let row = try await Contact.find(contactId, on: db),
-               AccessPolicy.organizationScope(for: principal, area: .contacts, .view).evaluate(ScopeFacts(values: [.id: contactId, .organization: row.organizationId, .site: row.siteId])) {
+                AccessPolicy.organizationScope(for: principal, area: .contacts, .view).evaluate(
+                    ScopeFacts(values: [.id: contactId, .organization: row.organizationId, .site: row.siteId]))
+            {
                 contact = [row.fullName, row.email].compactMap { $0 }.joined(separator: " · ")
             }
-            let queue = try await PageNames.of(Queue.self, ids: [ticket.queueId].compactMap { $0.flatMap(UUID.init(uuidString:)) },
-                                        allowed: AccessPolicy.configurationScope(for: principal, .queues, .view) != .none, on: db) { $0.name }.values.first
-            let team = try await PageNames.of(Team.self, ids: [ticket.teamId].compactMap { $0.flatMap(UUID.init(uuidString:)) },
-                                       allowed: AccessPolicy.configurationScope(for: principal, .teams, .view) != .none, on: db) { $0.name }.values.first
+            let queue = try await PageNames.of(
+                Queue.self, ids: [ticket.queueId].compactMap { $0.flatMap(UUID.init(uuidString:)) },
+                allowed: AccessPolicy.configurationScope(for: principal, .queues, .view) != .none, on: db
+            ) { $0.name }.values.first
+            let team = try await PageNames.of(
+                Team.self, ids: [ticket.teamId].compactMap { $0.flatMap(UUID.init(uuidString:)) },
+                allowed: AccessPolicy.configurationScope(for: principal, .teams, .view) != .none, on: db
+            ) { $0.name }.values.first
             var assignees: [String]?
             if AccessPolicy.configurationScope(for: principal, .resources, .view) != .none {
                 let ids = ticket.assigneeIds.compactMap(UUID.init(uuidString:))
                 let found = try await PageNames.of(Resource.self, ids: ids, allowed: true, on: db) { $0.fullName }
                 assignees = ids.compactMap { found[$0] }
             }
-            return Names(organization: Link(name: organization?.name ?? "", url: organizationLink), site: site, contact: contact,
-                         queue: queue, team: team, assignees: assignees)
+            return Names(
+                organization: Link(name: organization?.name ?? "", url: organizationLink), site: site, contact: contact,
+                queue: queue, team: team, assignees: assignees)
         }
     }
 

@@ -41,7 +41,8 @@ enum TicketListPage {
 
         /// The link to this list with these filters and `cursor`.
         func url(cursor: String?) -> String {
-            PageURL.with(PageURL.tickets.path, query: [("status", status), ("organizationId", organizationId), ("queueId", queueId), ("q", q), ("cursor", cursor)])
+            PageURL.with(
+                PageURL.tickets.path, query: [("status", status), ("organizationId", organizationId), ("queueId", queueId), ("q", q), ("cursor", cursor)])
         }
     }
 
@@ -61,10 +62,18 @@ enum TicketListPage {
         case "": break
         case "open": filter.statuses = TicketStatus.allCases.filter(\.isOpen)
         default:
-            if let status = TicketStatus(rawValue: input.status) { filter.statuses = [status] } else { problems.append("That status filter is not known; showing every status.") }
+            if let status = TicketStatus(rawValue: input.status) {
+                filter.statuses = [status]
+            } else {
+                problems.append("That status filter is not known; showing every status.")
+            }
         }
         if !input.organizationId.isEmpty {
-            if let id = UUID(uuidString: input.organizationId) { filter.organizationId = id } else { problems.append("That organization filter is not valid; showing every organization.") }
+            if let id = UUID(uuidString: input.organizationId) {
+                filter.organizationId = id
+            } else {
+                problems.append("That organization filter is not valid; showing every organization.")
+            }
         }
         if !input.queueId.isEmpty {
             if let id = UUID(uuidString: input.queueId) { filter.queueId = id } else { problems.append("That queue filter is not valid; showing every queue.") }
@@ -100,8 +109,10 @@ enum TicketListPage {
     }
 
     static func statusOptions(selected: String) -> [SelectOption] {
-        [SelectOption(value: "", label: "Any status", selected: selected.isEmpty),
-         SelectOption(value: "open", label: "Open (not resolved or closed)", selected: selected == "open")]
+        [
+            SelectOption(value: "", label: "Any status", selected: selected.isEmpty),
+            SelectOption(value: "open", label: "Open (not resolved or closed)", selected: selected == "open"),
+        ]
             + TicketStatus.allCases.map { SelectOption(value: $0.rawValue, label: $0.label, selected: selected == $0.rawValue) }
     }
 }
@@ -111,10 +122,15 @@ enum PageOptions {
     static let maxOptions = 500
 
     /// Organizations the principal can see in `area`, by name, with "Any organization" first.
-    static func organizations(for principal: Principal, area: Area, selected: String, anyLabel: String? = "Any organization", on db: any Database) async throws -> [SelectOption] {
+    static func organizations(for principal: Principal, area: Area, selected: String, anyLabel: String? = "Any organization", on db: any Database) async throws
+        -> [SelectOption]
+    {
         let scope = AccessPolicy.organizationScope(for: principal, area: area, .view)
-        let rows = scope == .none ? [] : try await Organization.query(on: db).filter(scope, on: Organization.scopeTable)
-            .sort(\.$name).limit(maxOptions).all()
+        let rows =
+            scope == .none
+            ? []
+            : try await Organization.query(on: db).filter(scope, on: Organization.scopeTable)
+                .sort(\.$name).limit(maxOptions).all()
         let options = rows.map { SelectOption(value: $0.id!.uuidString, label: $0.name, selected: sameId($0.id, selected)) }
         return anyLabel.map { [SelectOption(value: "", label: $0, selected: selected.isEmpty)] + options } ?? options
     }
