@@ -36,17 +36,19 @@ struct AllowedMethods: Sendable {
 }
 
 /// Turns "no route" into 405 when the path is known under other methods; unknown paths stay 404.
-struct MethodNotAllowedMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+/// Future-based, like every middleware on the hot path: an async middleware costs a task per request.
+struct MethodNotAllowedMiddleware: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         if request.route == nil, let table = request.application.allowedMethods {
             let allowed = table.allowed(for: request.url.path)
             if !allowed.isEmpty {
-                throw Abort(
-                    .methodNotAllowed, headers: ["Allow": allowed.joined(separator: ", ")],
-                    reason: "\(request.url.path) does not accept \(request.method.rawValue); it accepts \(allowed.joined(separator: ", ")).")
+                return request.eventLoop.makeFailedFuture(
+                    Abort(
+                        .methodNotAllowed, headers: ["Allow": allowed.joined(separator: ", ")],
+                        reason: "\(request.url.path) does not accept \(request.method.rawValue); it accepts \(allowed.joined(separator: ", "))."))
             }
         }
-        return try await next.respond(to: request)
+        return next.respond(to: request)
     }
 }
 

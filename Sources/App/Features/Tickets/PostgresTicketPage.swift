@@ -54,7 +54,7 @@ enum PostgresTicketPage {
 /// each cell PostgresNIO hands out costs a handful of reference counts and copies, which were most
 /// of reading a page. `load` reuses the storage, so a page costs one offset array however long.
 /// Fields are numbered as `Ticket.columns`; the assignees come last.
-struct PostgresTicketRow {
+struct PostgresTicketRow: TicketColumnReader {
     static let assignees = Ticket.columns.count
     static let number = Ticket.sqlColumns.firstIndex(of: "number")!
 
@@ -145,6 +145,14 @@ struct PostgresTicketRow {
         return try bytes(column, length: 16, UUID.text(of:))
     }
 
+    // `TicketColumnReader`: by index; the name is for SQLite.
+    func id(_ index: Int, _ name: String) throws -> String { try bytes(index, length: 16, UUID.text(of:)) }
+    func optionalId(_ index: Int, _ name: String) throws -> String? { try uuidText(index) }
+    func text(_ index: Int, _ name: String) throws -> String { try text(index) }
+    func int(_ index: Int, _ name: String) throws -> Int { try int(index) }
+    func bool(_ index: Int, _ name: String) throws -> Bool { try bool(index) }
+    func date(_ index: Int, _ name: String) throws -> Date? { try date(index) }
+
     /// Calls `body` with the 16 bytes of each assignee (the one-dimensional `uuid[]` after the columns).
     func forEachAssignee(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         let column = Self.assignees
@@ -201,15 +209,7 @@ struct PostgresTicketRow {
 
 extension TicketDTO {
     init(_ row: PostgresTicketRow) throws {
-        try self.init { index, column in
-            switch column.kind {
-            case .id, .optionalId: .id(try row.uuidText(index))
-            case .text: .text(try row.text(index))
-            case .int: .int(try row.int(index))
-            case .bool: .bool(try row.bool(index))
-            case .optionalDate: .date(try row.date(index))
-            }
-        }
+        try self.init(reading: row)
         var assignees: [String] = []
         try row.forEachAssignee { assignees.append(UUID.text(of: $0)) }
         assigneeIds = assignees

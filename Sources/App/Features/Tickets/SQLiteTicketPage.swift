@@ -82,16 +82,19 @@ enum SQLiteTicketPage {
 extension TicketDTO {
     /// A ticket from a SQLite row with `Ticket.sqlColumns`; its assignees are added afterwards.
     init(row: some SQLiteColumns) throws {
-        typealias Read = SQLiteDirect
-        try self.init { _, column in
-            switch column.kind {
-            case .id: .id(try Read.id(row, column.name))
-            case .optionalId: .id(try Read.optionalId(row, column.name))
-            case .text: .text(try Read.text(row, column.name))
-            case .int: .int(try Read.int(row, column.name))
-            case .bool: .bool(try Read.bool(row, column.name))
-            case .optionalDate: .date(try Read.date(row, column.name))
-            }
-        }
+        try self.init(reading: SQLiteTicketColumns(row: row))
     }
+}
+
+/// A SQLite row's ticket columns, by name.
+struct SQLiteTicketColumns<Row: SQLiteColumns>: TicketColumnReader {
+    typealias Read = SQLiteDirect
+    let row: Row
+
+    func id(_ index: Int, _ name: String) throws -> String { try Read.id(row, name) }
+    func optionalId(_ index: Int, _ name: String) throws -> String? { try Read.optionalId(row, name) }
+    func text(_ index: Int, _ name: String) throws -> String { try Read.text(row, name) }
+    func int(_ index: Int, _ name: String) throws -> Int { try Read.int(row, name) }
+    func bool(_ index: Int, _ name: String) throws -> Bool { try Read.bool(row, name) }
+    func date(_ index: Int, _ name: String) throws -> Date? { try Read.date(row, name) }
 }

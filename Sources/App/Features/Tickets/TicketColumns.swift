@@ -8,7 +8,7 @@ import TandemCore
 ///
 /// Adding a ticket field touches the model (`Ticket`), this list, a migration and the DTO
 /// (`TicketDTO`'s property and its `init(_:assignees:)`), and nothing else.
-struct TicketColumn: Sendable {
+final class TicketColumn: Sendable {
     enum Kind: Sendable {
         case id, optionalId, text, int, bool, optionalDate
 
@@ -33,110 +33,121 @@ struct TicketColumn: Sendable {
         }
     }
 
-    /// A value of the DTO's field, as the readers and writers pass it.
-    enum Value: Sendable {
-        case id(String?), text(String), int(Int), bool(Bool), date(Date?)
+    /// How the DTO's field is read and set, typed by the column's kind: the readers and writers call
+    /// these closures (direct property access; key paths cost several times more per field, on every page).
+    enum Access: Sendable {
+        case id(get: @Sendable (TicketDTO) -> String, set: @Sendable (inout TicketDTO, String) -> Void)
+        case optionalId(get: @Sendable (TicketDTO) -> String?, set: @Sendable (inout TicketDTO, String?) -> Void)
+        case text(get: @Sendable (TicketDTO) -> String, set: @Sendable (inout TicketDTO, String) -> Void)
+        case int(get: @Sendable (TicketDTO) -> Int, set: @Sendable (inout TicketDTO, Int) -> Void)
+        case bool(get: @Sendable (TicketDTO) -> Bool, set: @Sendable (inout TicketDTO, Bool) -> Void)
+        case date(get: @Sendable (TicketDTO) -> Date?, set: @Sendable (inout TicketDTO, Date?) -> Void)
+        /// A column the API does not show (not in the DTO).
+        case unshown(Kind)
+
+        var kind: Kind {
+            switch self {
+            case .id: .id
+            case .optionalId: .optionalId
+            case .text: .text
+            case .int: .int
+            case .bool: .bool
+            case .date: .optionalDate
+            case .unshown(let kind): kind
+            }
+        }
     }
 
     let name: String
-    let kind: Kind
     /// The API's JSON key; nil for a column the API does not show.
     let key: StaticString?
     let field: TicketField?
     /// The model's value, for inserts.
     let bind: @Sendable (Ticket) -> BulkValue
-    let get: @Sendable (TicketDTO) -> Value
-    let set: @Sendable (inout TicketDTO, Value) -> Void
+    let access: Access
 
-    private init(
-        _ name: String, _ kind: Kind, _ key: StaticString?, bind: @escaping @Sendable (Ticket) -> BulkValue,
-        get: @escaping @Sendable (TicketDTO) -> Value = { _ in .id(nil) }, set: @escaping @Sendable (inout TicketDTO, Value) -> Void = { _, _ in }
-    ) {
+    var kind: Kind { access.kind }
+
+    private init(_ name: String, _ key: StaticString?, bind: @escaping @Sendable (Ticket) -> BulkValue, _ access: Access) {
         self.name = name
-        self.kind = kind
         self.key = key
         field = key.flatMap { TicketField(rawValue: "\($0)") }
         self.bind = bind
-        self.get = get
-        self.set = set
+        self.access = access
     }
 
-    // One constructor per kind, so each column is a line: its name, key, model and DTO fields.
+    // One constructor per kind, so each column is a line: its name, JSON key, the model's key path
+    // (for inserts), and the DTO's field read and set.
 
-    static func id(_ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, UUID> & Sendable, _ dto: any WritableKeyPath<TicketDTO, String> & Sendable)
-        -> Self
-    {
-        Self(name, .id, key, bind: { .id($0[keyPath: model]) }, get: { .id($0[keyPath: dto]) }, set: { if case .id(let id?) = $1 { $0[keyPath: dto] = id } })
+    static func id(
+        _ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, UUID> & Sendable, _ get: @escaping @Sendable (TicketDTO) -> String,
+        _ set: @escaping @Sendable (inout TicketDTO, String) -> Void
+    ) -> Self {
+        Self(name, key, bind: { .id($0[keyPath: model]) }, .id(get: get, set: set))
     }
 
     static func optionalId(
-        _ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, UUID?> & Sendable,
-        _ dto: any WritableKeyPath<TicketDTO, String?> & Sendable
+        _ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, UUID?> & Sendable, _ get: @escaping @Sendable (TicketDTO) -> String?,
+        _ set: @escaping @Sendable (inout TicketDTO, String?) -> Void
     ) -> Self {
-        Self(
-            name, .optionalId, key, bind: { .id($0[keyPath: model]) }, get: { .id($0[keyPath: dto]) },
-            set: { if case .id(let id) = $1 { $0[keyPath: dto] = id } })
+        Self(name, key, bind: { .id($0[keyPath: model]) }, .optionalId(get: get, set: set))
     }
 
     /// An id the API does not show.
     static func unshownId(_ name: String, _ model: any KeyPath<Ticket, UUID?> & Sendable) -> Self {
-        Self(name, .optionalId, nil, bind: { .id($0[keyPath: model]) })
+        Self(name, nil, bind: { .id($0[keyPath: model]) }, .unshown(.optionalId))
     }
 
     static func text(
-        _ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, String> & Sendable, _ dto: any WritableKeyPath<TicketDTO, String> & Sendable
+        _ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, String> & Sendable, _ get: @escaping @Sendable (TicketDTO) -> String,
+        _ set: @escaping @Sendable (inout TicketDTO, String) -> Void
     ) -> Self {
-        Self(
-            name, .text, key, bind: { .text($0[keyPath: model]) }, get: { .text($0[keyPath: dto]) },
-            set: { if case .text(let text) = $1 { $0[keyPath: dto] = text } })
+        Self(name, key, bind: { .text($0[keyPath: model]) }, .text(get: get, set: set))
     }
 
-    static func int(_ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, Int> & Sendable, _ dto: any WritableKeyPath<TicketDTO, Int> & Sendable)
-        -> Self
-    {
-        Self(
-            name, .int, key, bind: { .int($0[keyPath: model]) }, get: { .int($0[keyPath: dto]) },
-            set: { if case .int(let value) = $1 { $0[keyPath: dto] = value } })
+    static func int(
+        _ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, Int> & Sendable, _ get: @escaping @Sendable (TicketDTO) -> Int,
+        _ set: @escaping @Sendable (inout TicketDTO, Int) -> Void
+    ) -> Self {
+        Self(name, key, bind: { .int($0[keyPath: model]) }, .int(get: get, set: set))
     }
 
-    static func bool(_ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, Bool> & Sendable, _ dto: any WritableKeyPath<TicketDTO, Bool> & Sendable)
-        -> Self
-    {
-        Self(
-            name, .bool, key, bind: { .bool($0[keyPath: model]) }, get: { .bool($0[keyPath: dto]) },
-            set: { if case .bool(let value) = $1 { $0[keyPath: dto] = value } })
+    static func bool(
+        _ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, Bool> & Sendable, _ get: @escaping @Sendable (TicketDTO) -> Bool,
+        _ set: @escaping @Sendable (inout TicketDTO, Bool) -> Void
+    ) -> Self {
+        Self(name, key, bind: { .bool($0[keyPath: model]) }, .bool(get: get, set: set))
     }
 
     static func date(
-        _ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, Date?> & Sendable, _ dto: any WritableKeyPath<TicketDTO, Date?> & Sendable
+        _ name: String, _ key: StaticString, _ model: any KeyPath<Ticket, Date?> & Sendable, _ get: @escaping @Sendable (TicketDTO) -> Date?,
+        _ set: @escaping @Sendable (inout TicketDTO, Date?) -> Void
     ) -> Self {
-        Self(
-            name, .optionalDate, key, bind: { .date($0[keyPath: model]) }, get: { .date($0[keyPath: dto]) },
-            set: { if case .date(let date) = $1 { $0[keyPath: dto] = date } })
+        Self(name, key, bind: { .date($0[keyPath: model]) }, .date(get: get, set: set))
     }
 }
 
 extension Ticket {
     /// Every column of `tickets`, in table order.
     static let columns: [TicketColumn] = [
-        .id("id", "id", \.uuid, \.id),
-        .int("number", "number", \.number, \.number),
-        .text("title", "title", \.title, \.title),
-        .text("description", "description", \.description, \.description),
-        .id("organization_id", "organizationId", \.organizationId, \.organizationId),
-        .optionalId("site_id", "siteId", \.siteId, \.siteId),
-        .optionalId("contact_id", "contactId", \.contactId, \.contactId),
-        .optionalId("queue_id", "queueId", \.queueId, \.queueId),
-        .optionalId("team_id", "teamId", \.teamId, \.teamId),
-        .text("status", "status", \.status, \.status),
-        .text("priority", "priority", \.priority, \.priority),
-        .text("source", "source", \.source, \.source),
-        .bool("co_managed_visible", "coManagedVisible", \.coManagedVisible, \.coManagedVisible),
-        .date("due_at", "dueAt", \.dueAt, \.dueAt),
-        .int("version", "version", \.version, \.version),
+        .id("id", "id", \.uuid, { $0.id }, { $0.id = $1 }),
+        .int("number", "number", \.number, { $0.number }, { $0.number = $1 }),
+        .text("title", "title", \.title, { $0.title }, { $0.title = $1 }),
+        .text("description", "description", \.description, { $0.description }, { $0.description = $1 }),
+        .id("organization_id", "organizationId", \.organizationId, { $0.organizationId }, { $0.organizationId = $1 }),
+        .optionalId("site_id", "siteId", \.siteId, { $0.siteId }, { $0.siteId = $1 }),
+        .optionalId("contact_id", "contactId", \.contactId, { $0.contactId }, { $0.contactId = $1 }),
+        .optionalId("queue_id", "queueId", \.queueId, { $0.queueId }, { $0.queueId = $1 }),
+        .optionalId("team_id", "teamId", \.teamId, { $0.teamId }, { $0.teamId = $1 }),
+        .text("status", "status", \.status, { $0.status }, { $0.status = $1 }),
+        .text("priority", "priority", \.priority, { $0.priority }, { $0.priority = $1 }),
+        .text("source", "source", \.source, { $0.source }, { $0.source = $1 }),
+        .bool("co_managed_visible", "coManagedVisible", \.coManagedVisible, { $0.coManagedVisible }, { $0.coManagedVisible = $1 }),
+        .date("due_at", "dueAt", \.dueAt, { $0.dueAt }, { $0.dueAt = $1 }),
+        .int("version", "version", \.version, { $0.version }, { $0.version = $1 }),
         .unshownId("created_by_id", \.createdById),
-        .date("created_at", "createdAt", \.createdAt, \.createdAt),
-        .date("updated_at", "updatedAt", \.updatedAt, \.updatedAt),
+        .date("created_at", "createdAt", \.createdAt, { $0.createdAt }, { $0.createdAt = $1 }),
+        .date("updated_at", "updatedAt", \.updatedAt, { $0.updatedAt }, { $0.updatedAt = $1 }),
     ]
 
     /// The column names, for statements.
@@ -213,23 +224,44 @@ extension TicketDTO: JSONWritable {
             case .assignees: json.member(TicketJSONMember.assigneesKey, assigneeIds)
             case .column(_, let column):
                 let key = column.key!
-                switch column.get(self) {
-                case .id(let id): json.member(key, id)
-                case .text(let text): json.member(key, text)
-                case .int(let value): json.member(key, value)
-                case .bool(let value): json.member(key, value)
-                case .date(let date): json.member(key, date)
+                switch column.access {
+                case .id(let get, _), .text(let get, _): json.member(key, get(self))
+                case .optionalId(let get, _): json.member(key, get(self))
+                case .int(let get, _): json.member(key, get(self))
+                case .bool(let get, _): json.member(key, get(self))
+                case .date(let get, _): json.member(key, get(self))
+                case .unshown: break
                 }
             }
         }
         json.endObject()
     }
 
-    /// A DTO read column by column (`value` answers each column's value); the assignees are added by the caller.
-    init(reading value: (Int, TicketColumn) throws -> TicketColumn.Value) rethrows {
+    /// A DTO read column by column: `read` answers each shown column's value by its index and
+    /// column, typed by the column's kind; the assignees are added by the caller.
+    init(reading read: some TicketColumnReader) throws {
         self.init()
-        for (index, column) in Ticket.columns.enumerated() where column.key != nil {
-            column.set(&self, try value(index, column))
+        for (index, column) in Ticket.columns.enumerated() {
+            switch column.access {
+            case .id(_, let set): set(&self, try read.id(index, column.name))
+            case .optionalId(_, let set): set(&self, try read.optionalId(index, column.name))
+            case .text(_, let set): set(&self, try read.text(index, column.name))
+            case .int(_, let set): set(&self, try read.int(index, column.name))
+            case .bool(_, let set): set(&self, try read.bool(index, column.name))
+            case .date(_, let set): set(&self, try read.date(index, column.name))
+            case .unshown: break
+            }
         }
     }
+}
+
+/// Reads one row's columns by their index in `Ticket.columns` (PostgreSQL's composite) or their
+/// name (SQLite's rows): what `TicketDTO(reading:)` needs from a database's row.
+protocol TicketColumnReader {
+    func id(_ index: Int, _ name: String) throws -> String
+    func optionalId(_ index: Int, _ name: String) throws -> String?
+    func text(_ index: Int, _ name: String) throws -> String
+    func int(_ index: Int, _ name: String) throws -> Int
+    func bool(_ index: Int, _ name: String) throws -> Bool
+    func date(_ index: Int, _ name: String) throws -> Date?
 }
