@@ -20,10 +20,22 @@ enum Audit {
     ) async throws {
         try await recordAll(
             earlier + [
-                AuditEntry(
-                    action: action, entityType: entityType, entityId: entityId, actor: actor, organizationId: organizationId, ticketId: ticketId,
-                    before: before.map { JSONColumn.encode($0) }, after: after.map { JSONColumn.encode($0) }, events: events)
+                entry(
+                    action, entityType, id: entityId, by: actor, organizationId: organizationId, ticketId: ticketId, before: before, after: after,
+                    events: events)
             ], on: db)
+    }
+
+    /// An entry to record later in the same transaction (`along:`): a write records its audit and
+    /// events once, last, so it takes the event position lock only for its commit.
+    static func entry(
+        _ action: String, _ entityType: String, id entityId: UUID?, by actor: Principal?,
+        organizationId: UUID? = nil, ticketId: UUID? = nil,
+        before: (any Encodable & Sendable)? = nil, after: (any Encodable & Sendable)? = nil, events: [DomainEvent]? = nil
+    ) -> AuditEntry {
+        AuditEntry(
+            action: action, entityType: entityType, entityId: entityId, actor: actor, organizationId: organizationId, ticketId: ticketId,
+            before: before.map { JSONColumn.encode($0) }, after: after.map { JSONColumn.encode($0) }, events: events)
     }
 
     /// Writes many audit events with multi-row INSERTs (imports), then their domain events, inside the caller's transaction.

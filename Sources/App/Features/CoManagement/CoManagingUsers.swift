@@ -91,6 +91,8 @@ enum CoManagingUsers {
         let newContactSiteId = newSiteId
         try await mapUniqueViolation("the username '\(username)' is taken") {
             try await db.write { db in
+                // Recorded together, last (`Audit.entry`).
+                var earlier: [AuditEntry] = []
                 if let fields = newContactFields {
                     // The wizard's new contact lands in the same transaction as the user.
                     let contact = Contact()
@@ -103,8 +105,8 @@ enum CoManagingUsers {
                     contact.phones = fields.phones.map { Phone(number: $0.number, countryCode: $0.countryCode, kind: $0.kind.rawValue) }
                     contact.portalOrganizationWide = false
                     try await contact.create(on: db)
-                    try await Audit.record(
-                        "created", Contact.schema, id: contact.id, by: principal, organizationId: organizationId, after: ContactDTO(contact), on: db)
+                    earlier.append(
+                        Audit.entry("created", Contact.schema, id: contact.id, by: principal, organizationId: organizationId, after: ContactDTO(contact)))
                     user.contactId = contact.id!
                 } else {
                     user.contactId = contactId!
@@ -115,9 +117,9 @@ enum CoManagingUsers {
                 try await user.create(on: db)
                 for queueId in Set(queueIds) { try await QueueMember(queueId: queueId, principalId: userId).create(on: db) }
                 for roleId in Set(roleIds) { try await CoManagingUserRole(userId: userId, roleId: roleId).create(on: db) }
-                try await Audit.record(
-                    "created", CoManagingUser.schema, id: userId, by: principal, organizationId: organizationId,
-                    after: try await dto(user, on: db), on: db)
+                earlier.append(
+                    Audit.entry("created", CoManagingUser.schema, id: userId, by: principal, organizationId: organizationId, after: try await dto(user, on: db))
+                )
                 // The wizard's "organization the co-managing user will be associated with" is their own: they see
                 // its co-managed tickets from the start. A new user has no other association, so the per-user limit holds.
                 guard let organization = try await Organization.find(organizationId, on: db) else { throw TandemError.notFound("organization") }
@@ -125,7 +127,7 @@ enum CoManagingUsers {
                 try await CoManagedAssociation(organizationId: organizationId, userId: userId).create(on: db)
                 try await Audit.record(
                     "updated", "organization_co_management", id: organizationId, by: principal, organizationId: organizationId,
-                    before: setupBefore, after: try await CoManagementService.fullSetup(organization, on: db), on: db)
+                    before: setupBefore, after: try await CoManagementService.fullSetup(organization, on: db), along: earlier, on: db)
             }
         }
         return try await dto(user, on: db)
@@ -199,12 +201,10 @@ enum CoManagingUsers {
                 }
                 // A new password or a deactivation ends every session and token: re-activation revives none.
                 if passwordSet || !user.active { try await Sessions.end(of: id, on: db) }
-                if passwordSet {
-                    try await Audit.record("passwordSet", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId, on: db)
-                }
+                let passwordEntry = Audit.entry("passwordSet", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId)
                 try await Audit.record(
                     "updated", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId,
-                    before: before, after: try await dto(user, on: db), on: db)
+                    before: before, after: try await dto(user, on: db), along: passwordSet ? [passwordEntry] : [], on: db)
             }
         }
         return try await dto(user, on: db)
