@@ -3,51 +3,6 @@ import Foundation
 import TandemCore
 import Vapor
 
-struct LoginInput: Decodable, Sendable {
-    var username: String
-    var password: String
-    var totp: String?
-}
-
-struct PrincipalDTO: Content {
-    var id: String
-    var kind: String
-    var displayName: String
-    var securityLevelId: String?
-    var permissions: Permissions
-    var clientRestrictions: [String]?
-    var organizationId: String?
-
-    init(_ principal: Principal) {
-        id = principal.id.uuidString
-        kind = principal.kind.rawValue
-        displayName = principal.displayName
-        securityLevelId = principal.securityLevelId?.uuidString
-        permissions = principal.permissions
-        clientRestrictions = principal.clientRestrictions.map { $0.map(\.uuidString).sorted() }
-        organizationId = principal.organizationId?.uuidString
-    }
-}
-
-struct TokenDTO: Content {
-    var token: String
-    var expiresAt: Date
-    var principal: PrincipalDTO
-}
-
-struct PersonalTokenInput: Decodable, Sendable {
-    var name: String
-    var expiresInDays: Int?
-}
-
-struct PersonalTokenDTO: Content {
-    var id: String
-    var name: String?
-    var token: String?
-    var expiresAt: Date
-    var createdAt: Date?
-}
-
 /// Password login, rate limited per username and per address, counted in the database (`LoginThrottle`).
 enum Login {
     static let lifetime: TimeInterval = 12 * 3600
@@ -121,11 +76,6 @@ enum Login {
         _ = try? await passwords.hash(password)
         return nil
     }
-}
-
-struct PasswordChangeInput: Decodable, Sendable {
-    var currentPassword: String?
-    var newPassword: String?
 }
 
 /// A principal changes their own password with the current one (`PUT /api/v1/me/password`): every other

@@ -4,40 +4,6 @@ import SQLKit
 import TandemCore
 import Vapor
 
-struct CoManagementDTO: Content {
-    var enabled: Bool
-    var coManagingUsersCannotReassign: Bool
-}
-
-struct CoManagementInput: Decodable, Sendable {
-    var enabled: Patch<Bool> = .absent
-    var coManagingUsersCannotReassign: Patch<Bool> = .absent
-}
-
-struct BlockingUserDTO: Content, Equatable {
-    var id: String
-    var username: String
-    var organizationId: String
-}
-
-struct ImpactTicketDTO: Content, Equatable {
-    var id: String
-    var number: Int
-    var title: String
-    var assigneeIds: [String]
-}
-
-struct ImpactAssociationDTO: Content, Equatable {
-    var organizationId: String
-    var coManagingUserId: String?
-    var coManagingTeamId: String?
-}
-
-struct ImpactRuleDTO: Content, Equatable {
-    var id: String
-    var name: String
-}
-
 /// What switching co-management off would change (SPEC §13), and what blocks it.
 struct DeactivationImpact: Content, Equatable {
     var blockingUsers: [BlockingUserDTO]
@@ -53,19 +19,6 @@ extension OrganizationDTO {
         var id: String
         var name: String
     }
-}
-
-struct OrganizationCoManagementDTO: Content {
-    var organizationId: String
-    var enabled: Bool
-    var coManagingUserIds: [String]
-    var coManagingTeamIds: [String]
-}
-
-struct OrganizationCoManagementInput: Decodable, Sendable {
-    var enabled: Patch<Bool> = .absent
-    var coManagingUserIds: Patch<[String]> = .absent
-    var coManagingTeamIds: Patch<[String]> = .absent
 }
 
 /// Activation, deactivation and per-organization setup of co-management.

@@ -3,28 +3,6 @@ import Foundation
 import TandemCore
 import Vapor
 
-struct SavedFilterDTO: Content {
-    var id: String
-    var ownerId: String
-    var name: String
-    var query: String
-    var shared: Bool
-
-    init(_ filter: SavedFilter) {
-        id = filter.id!.uuidString
-        ownerId = filter.ownerId.uuidString
-        name = filter.name
-        query = filter.query
-        shared = filter.shared
-    }
-}
-
-struct SavedFilterInput: Decodable, Sendable {
-    var name: Patch<String> = .absent
-    var query: Patch<String> = .absent
-    var shared: Patch<Bool> = .absent
-}
-
 /// `/api/v1/saved-filters`: saved ticket-list filters and shared lists. Co-managed system levels do
 /// not grant them (HaloPSA: co-managed agents cannot create lists and filters).
 enum SavedFiltersAPI {

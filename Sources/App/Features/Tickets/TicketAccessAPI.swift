@@ -3,35 +3,6 @@ import Foundation
 import TandemCore
 import Vapor
 
-struct TicketAccessDTO: Content {
-    var ticketId: String
-    var principalId: String
-    var principalKind: String
-    var principalName: String
-    var allowed: Bool
-    var reasons: [String]
-}
-
-struct AudienceMemberDTO: Content, Equatable {
-    var id: String
-    var name: String
-}
-
-struct AudiencePartyDTO: Content, Equatable {
-    /// `msp`, `coManaged` or `contact`.
-    var party: String
-    /// Everyone of the party who could read the item.
-    var count: Int
-    /// Those of them the caller may see (`AccessPolicy.peopleScope`); the others are only counted.
-    var members: [AudienceMemberDTO]
-}
-
-struct AudienceDTO: Content, Equatable {
-    var ticketId: String
-    var publishTo: String
-    var parties: [AudiencePartyDTO]
-}
-
 /// Explain access (`/tickets/{id}/access`) and audience preview (`/tickets/{id}/audience`), SPEC §13.
 enum TicketAccessAPI {
     static func register(_ api: any RoutesBuilder) {

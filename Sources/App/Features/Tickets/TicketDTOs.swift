@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import TandemCore
 import Vapor
@@ -260,4 +261,33 @@ struct AttachmentInput: Decodable, Sendable {
     var publishTo: Patch<String> = .absent
     /// The file's bytes, base64-encoded.
     var content: Patch<String> = .absent
+}
+
+struct TicketAccessDTO: Content {
+    var ticketId: String
+    var principalId: String
+    var principalKind: String
+    var principalName: String
+    var allowed: Bool
+    var reasons: [String]
+}
+
+struct AudienceMemberDTO: Content, Equatable {
+    var id: String
+    var name: String
+}
+
+struct AudiencePartyDTO: Content, Equatable {
+    /// `msp`, `coManaged` or `contact`.
+    var party: String
+    /// Everyone of the party who could read the item.
+    var count: Int
+    /// Those of them the caller may see (`AccessPolicy.peopleScope`); the others are only counted.
+    var members: [AudienceMemberDTO]
+}
+
+struct AudienceDTO: Content, Equatable {
+    var ticketId: String
+    var publishTo: String
+    var parties: [AudiencePartyDTO]
 }
