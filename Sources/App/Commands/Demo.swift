@@ -258,8 +258,9 @@ enum DemoTenant {
             nil, CoManagingTeamInput(name: .value("Contoso IT"), memberIds: .value([omar.uuidString])), by: by, on: db)
         _ = try await CoManagementService.updateOrganizationSetup(
             northwind, OrganizationCoManagementInput(coManagingUserIds: .value([nina.uuidString]), coManagingTeamIds: .value([northwindIT.id])), by: by, on: db)
+        // omar reaches Contoso through Contoso IT only: his own association, made at creation, goes.
         _ = try await CoManagementService.updateOrganizationSetup(
-            contoso, OrganizationCoManagementInput(coManagingTeamIds: .value([contosoIT.id])), by: by, on: db)
+            contoso, OrganizationCoManagementInput(coManagingUserIds: .value([]), coManagingTeamIds: .value([contosoIT.id])), by: by, on: db)
 
         try await db.write { db in
             // Two Northwind tickets that tell the story: one shared with Northwind IT, one the MSP keeps to itself.
