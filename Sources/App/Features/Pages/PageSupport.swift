@@ -5,6 +5,54 @@ import TandemCore
 import Vapor
 
 /// Links to pages, built in one place so handlers and templates agree on paths.
+/// A page's path pattern, declared once: `PagesRoutes` registers it and `url` builds its links, so
+/// a link can only point at a registered page. `:id` segments take the ids given to `url`, in order.
+struct PageRoute: Sendable {
+    let segments: [String]
+
+    init(_ segments: String...) { self.segments = segments }
+
+    var pathComponents: [PathComponent] { segments.map { PathComponent(stringLiteral: $0) } }
+
+    func url(_ ids: UUID...) -> String {
+        url(texts: ids.map(\.uuidString))
+    }
+
+    /// With the id of a DTO (already its text).
+    func url(_ id: String) -> String {
+        url(texts: [id])
+    }
+
+    private func url(texts: [String]) -> String {
+        var next = texts.makeIterator()
+        return "/" + segments.map { $0.hasPrefix(":") ? next.next() ?? $0 : $0 }.joined(separator: "/")
+    }
+}
+
+/// Every page's route.
+enum PageRoutes {
+    static let login = PageRoute("login"), twoFactorSetup = PageRoute("login", "two-factor"), logout = PageRoute("logout")
+    static let tickets = PageRoute("tickets"), newTicket = PageRoute("tickets", "new"), ticket = PageRoute("tickets", ":id")
+    static let ticketNotes = PageRoute("tickets", ":id", "notes"), ticketTimeEntries = PageRoute("tickets", ":id", "time-entries")
+    static let ticketAttachments = PageRoute("tickets", ":id", "attachments"), ticketStatus = PageRoute("tickets", ":id", "status")
+    static let organizations = PageRoute("organizations"), organization = PageRoute("organizations", ":id"), site = PageRoute("sites", ":id")
+    static let siteProfiles = PageRoute("sites", ":id", "profiles"), newSiteProfile = PageRoute("sites", ":id", "profiles", "new")
+    static let siteProfilesExport = PageRoute("sites", ":id", "profiles", "export"), siteProfilesImport = PageRoute("sites", ":id", "profiles", "import")
+    static let profileTemplate = PageRoute("profiles", "template"), profile = PageRoute("profiles", ":id")
+    static let profileDelete = PageRoute("profiles", ":id", "delete")
+    static let admin = PageRoute("admin")
+    static let coManagement = PageRoute("admin", "co-management"), coManagementActivate = PageRoute("admin", "co-management", "activate")
+    static let coManagementSettings = PageRoute("admin", "co-management", "settings")
+    static let coManagementDeactivate = PageRoute("admin", "co-management", "deactivate")
+    static let coManagedSetup = PageRoute("admin", "co-management", "organizations")
+    static let coManagedOrganization = PageRoute("admin", "co-management", "organizations", ":id")
+    static let coManagingUsers = PageRoute("admin", "co-managing-users"), newCoManagingUser = PageRoute("admin", "co-managing-users", "new")
+    static let coManagingUser = PageRoute("admin", "co-managing-users", ":id")
+    static func coManagingUserAction(_ action: String) -> PageRoute { PageRoute("admin", "co-managing-users", ":id", action) }
+    static let securityLevels = PageRoute("admin", "security-levels"), securityLevel = PageRoute("admin", "security-levels", ":id")
+}
+
+/// Links to pages, built from their routes.
 enum PageURL {
     case login, twoFactorSetup
     case tickets, newTicket(organizationId: UUID?), ticket(UUID)
@@ -15,22 +63,22 @@ enum PageURL {
 
     var path: String {
         switch self {
-        case .login: "/login"
-        case .twoFactorSetup: "/login/two-factor"
-        case .coManagement: "/admin/co-management"
-        case .coManagedSetup: "/admin/co-management/organizations"
-        case .coManagedOrganization(let id): "/admin/co-management/organizations/\(id.uuidString)"
-        case .coManagingUsers: "/admin/co-managing-users"
-        case .newCoManagingUser: "/admin/co-managing-users/new"
-        case .coManagingUser(let id, let tab): "/admin/co-managing-users/\(id.uuidString)" + (tab.map { "?tab=\($0)" } ?? "")
-        case .securityLevels: "/admin/security-levels"
-        case .securityLevel(let id): "/admin/security-levels/\(id.uuidString)"
-        case .tickets: "/tickets"
-        case .newTicket(let organizationId): organizationId.map { "/tickets/new?organizationId=\($0.uuidString)" } ?? "/tickets/new"
-        case .ticket(let id): "/tickets/\(id.uuidString)"
-        case .organizations: "/organizations"
-        case .organization(let id): "/organizations/\(id.uuidString)"
-        case .site(let id): "/sites/\(id.uuidString)"
+        case .login: PageRoutes.login.url()
+        case .twoFactorSetup: PageRoutes.twoFactorSetup.url()
+        case .coManagement: PageRoutes.coManagement.url()
+        case .coManagedSetup: PageRoutes.coManagedSetup.url()
+        case .coManagedOrganization(let id): PageRoutes.coManagedOrganization.url(id)
+        case .coManagingUsers: PageRoutes.coManagingUsers.url()
+        case .newCoManagingUser: PageRoutes.newCoManagingUser.url()
+        case .coManagingUser(let id, let tab): Self.with(PageRoutes.coManagingUser.url(id), query: [("tab", tab)])
+        case .securityLevels: PageRoutes.securityLevels.url()
+        case .securityLevel(let id): PageRoutes.securityLevel.url(id)
+        case .tickets: PageRoutes.tickets.url()
+        case .newTicket(let organizationId): Self.with(PageRoutes.newTicket.url(), query: [("organizationId", organizationId?.uuidString)])
+        case .ticket(let id): PageRoutes.ticket.url(id)
+        case .organizations: PageRoutes.organizations.url()
+        case .organization(let id): PageRoutes.organization.url(id)
+        case .site(let id): PageRoutes.site.url(id)
         }
     }
 
@@ -238,7 +286,7 @@ struct TicketRow: Encodable, Sendable {
         return tickets.map { ticket in
             let when = ticket.updatedAt ?? ticket.createdAt
             return TicketRow(
-                url: "/tickets/\(ticket.id)", number: "#\(ticket.number)", title: ticket.title,
+                url: PageRoutes.ticket.url(ticket.id), number: "#\(ticket.number)", title: ticket.title,
                 organization: names[ticket.organizationId] ?? "", status: PageFormat.status(ticket.status), statusKey: ticket.status,
                 priority: PageFormat.priority(ticket.priority), priorityKey: ticket.priority,
                 updated: PageFormat.date(when), updatedISO: PageFormat.isoDate(when))

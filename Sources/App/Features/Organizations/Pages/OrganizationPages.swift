@@ -187,7 +187,7 @@ enum SitePage {
             tickets: try await TicketRow.rows(open.items, on: db),
             openTotal: openTotal == 1 ? "1 open ticket" : "\(openTotal) open tickets",
             newTicketURL: (try? AccessPolicy.authorizeTicketCreation(principal, organizationId: organizationId)) != nil
-                ? PageURL.with("/tickets/new", query: [("organizationId", organizationId.uuidString), ("siteId", id.uuidString)]) : nil,
+                ? PageURL.with(PageRoutes.newTicket.url(), query: [("organizationId", organizationId.uuidString), ("siteId", id.uuidString)]) : nil,
             profilesURL: AccessPolicy.profileTransfer(for: principal, organizationId: organizationId).export ? ProfilePages.listURL(id) : nil)
         model.layout.title = site.name
         return model

@@ -7,19 +7,19 @@ import Vapor
 /// `/sites/:id/profiles`: a site's client profiles, one-at-a-time forms, export and import with progress.
 enum ProfilePages {
     static func register(_ session: any RoutesBuilder) {
-        session.get("sites", ":id", "profiles", use: list)
-        session.get("sites", ":id", "profiles", "new", use: newForm)
-        session.post("sites", ":id", "profiles", "new", use: create)
+        session.get(PageRoutes.siteProfiles.pathComponents, use: list)
+        session.get(PageRoutes.newSiteProfile.pathComponents, use: newForm)
+        session.post(PageRoutes.newSiteProfile.pathComponents, use: create)
         // The API's handlers: the same policy check and file, behind the page session.
-        session.get("sites", ":id", "profiles", "export", use: ClientProfilesAPI.export)
-        session.on(.POST, "sites", ":id", "profiles", "import", body: .collect(maxSize: "64mb"), use: importFile).uploadForm(maxBytes: 64 << 20)
-        session.get("profiles", "template", use: ClientProfilesAPI.template)
-        session.get("profiles", ":id", use: editForm)
-        session.post("profiles", ":id", use: update)
-        session.post("profiles", ":id", "delete", use: delete)
+        session.get(PageRoutes.siteProfilesExport.pathComponents, use: ClientProfilesAPI.export)
+        session.on(.POST, PageRoutes.siteProfilesImport.pathComponents, body: .collect(maxSize: "64mb"), use: importFile).uploadForm(maxBytes: 64 << 20)
+        session.get(PageRoutes.profileTemplate.pathComponents, use: ClientProfilesAPI.template)
+        session.get(PageRoutes.profile.pathComponents, use: editForm)
+        session.post(PageRoutes.profile.pathComponents, use: update)
+        session.post(PageRoutes.profileDelete.pathComponents, use: delete)
     }
 
-    static func listURL(_ siteId: UUID) -> String { "/sites/\(siteId.uuidString)/profiles" }
+    static func listURL(_ siteId: UUID) -> String { PageRoutes.siteProfiles.url(siteId) }
 
     // MARK: List
 
@@ -60,7 +60,7 @@ enum ProfilePages {
         let rows = contacts.prefix(pageSize).map { contact in
             let profile = contact.clientProfile
             return ListModel.Row(
-                url: "/profiles/\(contact.id!.uuidString)", name: contact.fullName, email: profile.email,
+                url: PageRoutes.profile.url(contact.id!), name: contact.fullName, email: profile.email,
                 phones: profile.phones.map { "\($0.kind.rawValue.capitalized) \($0.number) (\($0.countryCode))" },
                 sms: [profile.mobileProvider, profile.smsGateway].compactMap { $0 }.joined(separator: " ").nilIfEmpty,
                 thinClient: profile.thinClient)
@@ -179,8 +179,8 @@ enum ProfilePages {
         layout.title = contact == nil ? "New client profile · \(site.name)" : "\(contact!.fullName) · \(site.name)"
         let model = FormModel(
             layout: layout, site: PageLink(name: site.name, url: PageURL.site(site.id!).path), backURL: listURL(site.id!),
-            action: contact.map { "/profiles/\($0.id!.uuidString)" } ?? listURL(site.id!) + "/new", form: form, phones: phones, feedback: feedback,
-            deleteURL: contact != nil && transfer.importRights.delete ? "/profiles/\(contact!.id!.uuidString)/delete" : nil,
+            action: contact.map { PageRoutes.profile.url($0.id!) } ?? PageRoutes.newSiteProfile.url(site.id!), form: form, phones: phones, feedback: feedback,
+            deleteURL: contact != nil && transfer.importRights.delete ? PageRoutes.profileDelete.url(contact!.id!) : nil,
             readOnly: !canEdit)
         return try await req.renderPage("profiles/form", model, status: error?.pageStatus ?? .ok)
     }

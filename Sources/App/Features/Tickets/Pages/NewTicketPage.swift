@@ -48,7 +48,7 @@ enum NewTicketPage {
         let principal = try req.principal
         do {
             let ticket = try await TicketService.create(input(from: form, by: principal), by: principal, on: req.db)
-            return req.seeOther(PageURL.with("/tickets/\(ticket.id)", query: [("notice", "created")]))
+            return req.seeOther(PageURL.with(PageRoutes.ticket.url(ticket.id), query: [("notice", "created")]))
         } catch let error as TandemError where error.isFormProblem {
             let model = try await query(
                 form, feedback: FormFeedback(error), principal: principal, layout: req.pageLayout("New ticket", section: "new"), on: req.db)

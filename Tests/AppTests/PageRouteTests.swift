@@ -1,0 +1,26 @@
+import Foundation
+import Testing
+import VaporTesting
+@testable import App
+
+/// Page links are built from the routes `PagesRoutes` registers: every link `PageURL` can build
+/// reaches a registered page (without a session it redirects to the login; an unknown path is a 404).
+@Suite struct PageRouteTests {
+    @Test func everyPageLinkReachesARegisteredPage() async throws {
+        try await withApp { t in
+            let id = UUID()
+            let links: [PageURL] = [
+                .login, .twoFactorSetup, .tickets, .newTicket(organizationId: nil), .newTicket(organizationId: id), .ticket(id), .organizations,
+                .organization(id), .site(id), .coManagement, .coManagedSetup, .coManagedOrganization(id), .coManagingUsers, .newCoManagingUser,
+                .coManagingUser(id, tab: nil), .coManagingUser(id, tab: "security"), .securityLevels, .securityLevel(id),
+            ]
+            for link in links {
+                let reply = try await t.send(.GET, link.path, as: "")
+                #expect(reply.status != .notFound, "\(link.path) is not a registered page")
+            }
+            #expect(PageRoutes.coManagingUserAction("erase").url(id) == "/admin/co-managing-users/\(id.uuidString)/erase")
+            #expect(PageURL.coManagingUser(id, tab: "security").path == "/admin/co-managing-users/\(id.uuidString)?tab=security")
+            expectStatus(try await t.send(.GET, "/tickets-not-a-page", as: ""), .notFound)
+        }
+    }
+}
