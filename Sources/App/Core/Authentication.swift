@@ -337,7 +337,3 @@ struct PostgresTokenLookup: TokenLookup {
             .map(Tokens.TokenRow.init(postgres:))
     }
 }
-
-extension Database {
-    var tokenLookup: any TokenLookup { isSQLite ? SQLiteTokenLookup() : PostgresTokenLookup() }
-}

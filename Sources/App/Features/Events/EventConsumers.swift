@@ -2,36 +2,17 @@ import Fluent
 import Foundation
 import SQLKit
 
-/// What the events do differently per database: the one place that asks which it is.
+/// What the events do differently per database (`SQLiteEventStore`, `PostgresEventStore`, chosen in `DatabaseStores`).
 protocol EventStore: Sendable {
     /// The consumer's cursor, its row locked for the rest of the write transaction; nil when another transaction holds it.
     func claim(consumer name: String, on db: any Database) async throws -> Int?
 }
 
-/// SQLite: a write transaction holds the whole database, so the row is read as is.
-struct SQLiteEventStore: EventStore {
-    func claim(consumer name: String, on db: any Database) async throws -> Int? {
-        try await db.sql.raw("SELECT position FROM event_consumers WHERE name = \(bind: name)").first()?.decode(column: "position", as: Int.self)
-    }
-}
-
-/// PostgreSQL: `FOR UPDATE SKIP LOCKED`, so instances skip a consumer another one runs.
-struct PostgresEventStore: EventStore {
-    func claim(consumer name: String, on db: any Database) async throws -> Int? {
-        try await db.sql.raw("SELECT position FROM event_consumers WHERE name = \(bind: name) FOR UPDATE SKIP LOCKED").first()?
-            .decode(column: "position", as: Int.self)
-    }
-}
-
-extension Database {
-    var eventStore: any EventStore { isSQLite ? SQLiteEventStore() : PostgresEventStore() }
-}
-
 /// In-process consumers of the events (rules, notifications, webhooks, SLA clocks): each has a cursor
 /// (`event_consumers`: name → last position) that moves in the transaction of what it did with the
 /// events, so a consumer resumes after a restart and never acts on an event twice. On PostgreSQL the
-/// cursor row is claimed `FOR UPDATE SKIP LOCKED`: of several instances, one runs a consumer at a time,
-/// the others skip it. SQLite has one writer per file, which serializes runs the same way.
+/// cursor row is claimed so that of several instances one runs a consumer at a time and the others
+/// skip it (`EventStore.claim`).
 enum EventConsumers {
     /// Runs `handle` on the next events (at most `limit`) after the consumer's cursor, in a write
     /// transaction, and moves the cursor past them. Answers how many events it handled, or nil when

@@ -18,9 +18,6 @@ enum EventLog {
         "publish_to", "actor_id", "actor_kind", "data",
     ]
 
-    /// One event, for `SQLiteDirectConnection.execute` with `values`.
-    static let insertOne = BulkValue.insertStatement(into: schema, columns: columns)
-
     static func append(_ events: [(actor: Principal?, event: DomainEvent)], at: Date, on db: any Database) async throws {
         guard !events.isEmpty else { return }
         try await db.bulkInsert(into: schema, columns: columns, rows: events.map { values($0.event, by: $0.actor, at: at) })

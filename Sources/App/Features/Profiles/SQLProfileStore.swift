@@ -1,8 +1,6 @@
 import FluentKit
 import Foundation
-import PostgresKit
 import SQLKit
-import SQLiteKit
 import Spreadsheets
 import TandemCore
 
@@ -113,7 +111,7 @@ struct SQLProfileStore: ProfileStore {
     }
 
     /// One transaction for the batch; when it fails, each row again on its own so only the guilty rows fail.
-    /// On SQLite the batch's statements run on the group commit's own connection (`writeBatch`).
+    /// Where the database can, the batch's statements run as one batch (`writeBatch`).
     func apply(_ encoded: Encoded) async throws -> [Int: String] {
         do {
             try await db.write(batch: Self.writeBatch, item: Write(store: self, encoded: encoded)) { tx in
@@ -143,45 +141,9 @@ struct SQLProfileStore: ProfileStore {
         "id", "organization_id", "site_id", "first_name", "last_name", "email", "phones", "portal_organization_wide",
         "mobile_provider", "sms_gateway", "thin_client", "notes", "created_at", "updated_at",
     ]
-    static let insertContact = BulkValue.insertStatement(into: Contact.schema, columns: contactColumns)
-    static let updateContact = """
-        UPDATE contacts SET first_name = ?1, last_name = ?2, email = ?3, phones = ?4, mobile_provider = ?5, sms_gateway = ?6,
-        thin_client = ?7, notes = ?8, updated_at = ?9 WHERE id = ?10 AND site_id = ?11
-        """
-    static let deleteTokens = "DELETE FROM api_tokens WHERE principal_id = ?1"
-    static let deleteContact = "DELETE FROM contacts WHERE site_id = ?1 AND id = ?2"
-
-    /// The rows `write` writes, with statements prepared once on the group commit's connection (SQLite);
+    /// The rows `write` writes, as one batch where the database's store has a way (`SQLiteProfileRows.write`);
     /// elsewhere `write` itself runs.
-    static let writeBatch = WriteBatch<Write, Void>(
-        name: "client-profile-import",
-        sqlite: { writes, connection in
-            for write in writes {
-                let store = write.store, now = write.encoded.at
-                for item in write.encoded.items {
-                    if item.change.endsSessions, case .edit(_, let id, _, _) = item.change { try connection.execute(deleteTokens, [.id(id)]) }
-                    switch item.change {
-                    case .add:
-                        try connection.execute(insertContact, (item.contact ?? []).map(\.sqlite))
-                    case .edit(_, let id, _, let after):
-                        try connection.execute(
-                            updateContact,
-                            [
-                                .text(after.firstName), .text(after.lastName), .optionalText(after.email), .text(phonesJSON(after)),
-                                .optionalText(after.mobileProvider), .optionalText(after.smsGateway), .boolean(after.thinClient),
-                                .optionalText(after.notes), .date(now), .id(id), .id(store.siteId),
-                            ])
-                    case .delete(_, let id, _):
-                        try connection.execute(deleteTokens, [.id(id)])
-                        try connection.execute(deleteContact, [.id(store.siteId), .id(id)])
-                    }
-                }
-                for item in write.encoded.items {
-                    try connection.execute(Audit.insertOne, item.event.values(at: now).map(\.sqlite))
-                }
-            }
-            return writes.map { _ in () }
-        })
+    static let writeBatch = WriteBatch<Write, Void>(name: "client-profile-import", sqlite: SQLiteProfileRows.write)
 
     private func write(_ items: [Encoded.Item], at now: Date, on tx: any Database) async throws {
         var deletes: [UUID] = []
@@ -231,24 +193,6 @@ struct SQLProfileStore: ProfileStore {
             mobileProvider: try row.decode(column: "mobile_provider", as: String?.self), smsGateway: try row.decode(column: "sms_gateway", as: String?.self),
             thinClient: try row.decode(column: "thin_client", as: Bool.self), notes: try row.decode(column: "notes", as: String?.self))
         return StoredProfile(id: try row.decode(column: "id", as: UUID.self), profile: profile)
-    }
-
-    static func profile(_ row: SQLiteRow) throws -> StoredProfile {
-        let profile = ClientProfile(
-            firstName: try SQLiteDirect.text(row, "first_name"), lastName: try SQLiteDirect.text(row, "last_name"),
-            email: try SQLiteDirect.optionalText(row, "email"), storedPhones: Phone.decodeStored(try SQLiteDirect.text(row, "phones")),
-            mobileProvider: try SQLiteDirect.optionalText(row, "mobile_provider"), smsGateway: try SQLiteDirect.optionalText(row, "sms_gateway"),
-            thinClient: try SQLiteDirect.bool(row, "thin_client"), notes: try SQLiteDirect.optionalText(row, "notes"))
-        return StoredProfile(id: try SQLiteDirect.uuid(row, "id"), profile: profile)
-    }
-
-    /// A profile from a PostgreSQL row of `columns`, in that order.
-    static func profile(_ cells: PostgresRandomAccessRow) throws -> StoredProfile {
-        let profile = ClientProfile(
-            firstName: try cells[1].decode(String.self), lastName: try cells[2].decode(String.self), email: try cells[3].decode(String?.self),
-            storedPhones: Phone.decodeStored(try cells[4].decode(String.self)), mobileProvider: try cells[5].decode(String?.self),
-            smsGateway: try cells[6].decode(String?.self), thinClient: try cells[7].decode(Bool.self), notes: try cells[8].decode(String?.self))
-        return StoredProfile(id: try cells[0].decode(UUID.self), profile: profile)
     }
 
     /// Every profile of the site in id order, a page at a time (the export never holds the site whole).

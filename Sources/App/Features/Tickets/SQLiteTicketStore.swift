@@ -23,6 +23,9 @@ struct SQLiteTicketStore: TicketStore {
         return try SQLiteDirect.int(row, "value")
     }
 
+    /// One event row (`EventLog.values`), prepared once on the group commit's connection.
+    static let insertEvent = BulkValue.insertStatement(into: EventLog.schema, columns: EventLog.columns)
+
     /// Allocates `?1` ticket numbers (under the write lock) and answers the last: they are the `?1` numbers up to it.
     static let allocateNumbers = "UPDATE counters SET value = value + ?1 WHERE name = 'ticket_number' RETURNING value"
 
@@ -47,7 +50,7 @@ struct SQLiteTicketStore: TicketStore {
                 after: item.audit.head + String(number) + item.audit.tail)
             try connection.execute(Audit.insertOne, event.values(at: at).map(\.sqlite))
             let created = DomainEvent(.ticketCreated, entityId: item.ticket.id, ticket: item.ticket.eventFacts)
-            try connection.execute(EventLog.insertOne, EventLog.values(created, by: item.principal, at: at).map(\.sqlite))
+            try connection.execute(Self.insertEvent, EventLog.values(created, by: item.principal, at: at).map(\.sqlite))
             return TicketDTO(item.ticket, assignees: [])
         }
     }

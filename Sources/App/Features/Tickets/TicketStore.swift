@@ -21,8 +21,3 @@ enum TicketsToLock: Sendable {
     case ids([UUID])
     case assignedTo(UUID)
 }
-
-extension Database {
-    /// This database's ticket store: the one place that asks which database it is.
-    var ticketStore: any TicketStore { isSQLite ? SQLiteTicketStore() : PostgresTicketStore() }
-}
