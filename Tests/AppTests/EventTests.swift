@@ -13,8 +13,7 @@ import VaporTesting
 @Suite struct EventTests {
     /// The events after `after`, read straight from the table (type, entity, data), in position order.
     static func stored(_ t: TestApp, after: Int = 0) async throws -> [EventDTO] {
-        try await t.db.sql.select().column("*").from(EventLog.schema).where("position", .greaterThan, SQLBind(after)).orderBy("position").all()
-            .map(Events.read)
+        try await Events.after(after, limit: .max, on: t.db)
     }
 
     static func lastPosition(_ t: TestApp) async throws -> Int {

@@ -46,7 +46,7 @@ struct JSONWriter {
         first = false
     }
 
-    /// Before an array element.
+    /// Before an array element (and before each member): the comma after the one before.
     mutating func element() {
         if !first { bytes.append(0x2C) }
         first = false
@@ -54,8 +54,7 @@ struct JSONWriter {
 
     /// A member's key (keys are plain ASCII names here, never escaped); the value follows.
     mutating func key(_ name: StaticString) {
-        if !first { bytes.append(0x2C) }
-        first = false
+        element()
         bytes.append(0x22)
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
         bytes.append(0x22)
@@ -64,8 +63,7 @@ struct JSONWriter {
 
     /// A member whose key is not known until run time (log lines).
     mutating func member(key: String, _ value: String) {
-        if !first { bytes.append(0x2C) }
-        first = false
+        element()
         string(key)
         bytes.append(0x3A)
         string(value)

@@ -17,14 +17,20 @@ struct PageRequest: Sendable {
         self.after = after
     }
 
-    init(_ request: Request) throws {
-        var limit = Self.defaultLimit
-        if let text = request.queryText("limit") {
-            guard let value = Int(text), (1...Self.maxLimit).contains(value) else {
-                throw TandemError.invalid("limit", "must be an integer between 1 and \(Self.maxLimit)")
-            }
-            limit = value
+    /// `?limit=` of a request: `fallback` when absent; outside 1…`max`, a failure of `validator`.
+    static func limit(of request: Request, fallback: Int = defaultLimit, max: Int = maxLimit, _ validator: inout FieldValidator) -> Int {
+        guard let text = request.queryText("limit") else { return fallback }
+        guard let value = Int(text), (1...max).contains(value) else {
+            validator.fail("limit", "must be an integer between 1 and \(max)")
+            return fallback
         }
+        return value
+    }
+
+    init(_ request: Request) throws {
+        var validator = FieldValidator()
+        let limit = Self.limit(of: request, &validator)
+        try validator.check()
         var after: String?
         if let cursor = request.queryText("cursor"), !cursor.isEmpty {
             guard let data = Data(base64URLEncoded: cursor), let text = String(data: data, encoding: .utf8), !text.isEmpty else {

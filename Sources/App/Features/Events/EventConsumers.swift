@@ -27,9 +27,7 @@ enum EventConsumers {
                 "INSERT INTO event_consumers (name, position, updated_at) VALUES (\(bind: name), 0, \(bind: db.now)) ON CONFLICT (name) DO NOTHING"
             ).run()
             guard let after = try await db.eventStore.claim(consumer: name, on: db) else { return nil }
-            let rows = try await db.sql.select().column("*").from(EventLog.schema).where("position", .greaterThan, SQLBind(after))
-                .orderBy("position").limit(limit).all()
-            let events = try rows.map(Events.read)
+            let events = try await Events.after(after, limit: limit, on: db)
             guard let last = events.last else { return 0 }
             try await handle(events, db)
             try await db.sql.update("event_consumers").set("position", to: last.position).set("updated_at", to: db.now).where("name", .equal, name).run()

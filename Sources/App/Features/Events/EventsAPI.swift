@@ -18,13 +18,7 @@ enum EventsAPI {
                     guard let value = Int(text), value >= 0 else { validator.fail("after", "must be an event position (an integer, 0 or more)"); return 0 }
                     return value
                 } ?? 0
-            let limit =
-                req.queryText("limit").map { text -> Int in
-                    guard let value = Int(text), (1...maxLimit).contains(value) else {
-                        validator.fail("limit", "must be an integer between 1 and \(maxLimit)"); return 0
-                    }
-                    return value
-                } ?? defaultLimit
+            let limit = PageRequest.limit(of: req, fallback: defaultLimit, max: maxLimit, &validator)
             try validator.check()
             return try await Events.feed(after: after, limit: limit, by: req.principal, on: req.db)
         }
@@ -34,11 +28,7 @@ enum EventsAPI {
 /// Reading the events table under the policy.
 enum Events {
     static func feed(after: Int, limit: Int, by principal: Principal, on db: any Database) async throws -> EventPage {
-        let scope = AccessPolicy.eventScope(for: principal)
-        var select = db.sql.select().column("*").from(EventLog.schema).where("position", .greaterThan, SQLBind(after))
-        if scope != .all { select = select.where(scope.sql(for: EventLog.scopeTable)) }
-        let rows = try await select.orderBy("position").limit(limit).all()
-        var events = try rows.map(read)
+        var events = try await Self.after(after, limit: limit, scope: AccessPolicy.eventScope(for: principal), on: db)
         let last = events.last?.position ?? after
         events = events.compactMap { event in
             guard let type = DomainEventType(rawValue: event.type) else { return nil }
@@ -60,6 +50,13 @@ enum Events {
             }
         }
         return EventPage(items: events, nextCursor: String(last))
+    }
+
+    /// The events after `position` (at most `limit`) that `scope` lets through, in position order.
+    static func after(_ position: Int, limit: Int, scope: Scope = .all, on db: any Database) async throws -> [EventDTO] {
+        var select = db.sql.select().column("*").from(EventLog.schema).where("position", .greaterThan, SQLBind(position))
+        if scope != .all { select = select.where(scope.sql(for: EventLog.scopeTable)) }
+        return try await select.orderBy("position").limit(limit).all().map(read)
     }
 
     static func read(_ row: any SQLRow) throws -> EventDTO {

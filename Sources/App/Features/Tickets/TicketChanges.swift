@@ -122,13 +122,12 @@ extension TicketService {
             throw TandemError.invalid("organizationId", "a ticket cannot move to another organization")
         }
         let reassignmentLimited = input.assigneeIds.isAbsent ? false : try await Setting.flag(Setting.coManagingUsersCannotReassign, on: db)
-        return try await TicketPipeline.update(id, ifMatch: ifMatch, by: principal, on: db) { ticket, assignees, db in
-            if !input.assigneeIds.isAbsent, (input.assigneeIds.value ?? []).compactMap(UUID.init(uuidString:)) != assignees {
+        return try await TicketPipeline.update(id, ifMatch: ifMatch, by: principal, on: db) { ticket, current, db in
+            if !input.assigneeIds.isAbsent, (input.assigneeIds.value ?? []).compactMap(UUID.init(uuidString:)) != current.map(\.principalId) {
                 try AccessPolicy.authorizeReassignment(
-                    principal, currentAssigneeKinds: try await assigneeRows(of: id, on: db).compactMap { PrincipalKind(rawValue: $0.principalKind) },
-                    settingOn: reassignmentLimited)
+                    principal, currentAssigneeKinds: current.compactMap { PrincipalKind(rawValue: $0.principalKind) }, settingOn: reassignmentLimited)
             }
-            return try await apply(input, to: ticket, by: principal, on: db)
+            return try await apply(input, to: ticket, current: current, by: principal, on: db)
         }
     }
 
@@ -140,9 +139,11 @@ extension TicketService {
     }
 
     /// Applies a PATCH body; returns the new assignee list (nil when unchanged) and every assignee's kind.
-    private static func apply(_ input: TicketInput, to ticket: Ticket, by principal: Principal, on db: any Database) async throws -> (
-        [UUID]?, [UUID: PrincipalKind]
-    ) {
+    private static func apply(_ input: TicketInput, to ticket: Ticket, current: [TicketAssignee], by principal: Principal, on db: any Database) async throws
+        -> (
+            [UUID]?, [UUID: PrincipalKind]
+        )
+    {
         var validator = FieldValidator()
         if !input.title.isAbsent, let title = validator.text(input.title.value, "title", max: 200) { ticket.title = title }
         if !input.description.isAbsent {
@@ -179,7 +180,6 @@ extension TicketService {
         case .value(let texts): assignees = texts.compactMap { validator.id($0, "assigneeIds") }
         }
         try validator.check()
-        let current = try await assigneeRows(of: ticket.id!, on: db)
         var kinds = Dictionary(
             current.map { ($0.principalId, PrincipalKind(rawValue: $0.principalKind) ?? .resource) }, uniquingKeysWith: { first, _ in first })
         // New assignees are checked; existing co-managing ones too when the ticket stops being co-managed visible.

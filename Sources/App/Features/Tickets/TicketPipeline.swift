@@ -38,17 +38,18 @@ enum TicketPipeline {
         return dto
     }
 
-    /// A change of one ticket: `change` gets the locked ticket and its assignees, checked against
+    /// A change of one ticket: `change` gets the locked ticket and its assignee rows (in order), checked against
     /// `ifMatch` and the policy's edit scope, changes the ticket in place and answers the new
     /// assignee list (nil: unchanged) with every assignee's kind.
     static func update(
         _ id: UUID, ifMatch: String?, by principal: Principal, on db: any Database,
-        _ change: @escaping @Sendable (Ticket, [UUID], any Database) async throws -> ([UUID]?, [UUID: PrincipalKind])
+        _ change: @escaping @Sendable (Ticket, [TicketAssignee], any Database) async throws -> ([UUID]?, [UUID: PrincipalKind])
     ) async throws -> TicketDTO {
         try await db.write { db in
-            let (ticket, assignees) = try await lockedTicket(id, ifMatch: ifMatch, for: .edit, by: principal, on: db)
+            let (ticket, rows) = try await lockedTicket(id, ifMatch: ifMatch, for: .edit, by: principal, on: db)
+            let assignees = rows.map(\.principalId)
             let before = TicketDTO(ticket, assignees: assignees)
-            let (newAssignees, kinds) = try await change(ticket, assignees, db)
+            let (newAssignees, kinds) = try await change(ticket, rows, db)
             ticket.version += 1
             try await ticket.save(on: db)
             if let newAssignees {
@@ -70,9 +71,9 @@ enum TicketPipeline {
     /// attachments, for the caller to delete once this has committed.
     static func delete(_ id: UUID, ifMatch: String?, by principal: Principal, on db: any Database) async throws -> [String] {
         try await db.write { db in
-            let (ticket, assignees) = try await lockedTicket(id, ifMatch: ifMatch, for: .delete, by: principal, on: db)
+            let (ticket, rows) = try await lockedTicket(id, ifMatch: ifMatch, for: .delete, by: principal, on: db)
             let keys = try await Attachment.query(on: db).filter(\.$ticketId == id).all().map(\.blobKey)
-            let before = TicketDTO(ticket, assignees: assignees)
+            let before = TicketDTO(ticket, assignees: rows.map(\.principalId))
             try await ticket.delete(on: db)
             try await Audit.record(
                 "deleted", Ticket.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: id, before: before,
@@ -85,11 +86,11 @@ enum TicketPipeline {
     private static func lockedTicket(
         _ id: UUID, ifMatch: String?, for operation: AccessOperation, by principal: Principal,
         on db: any Database
-    ) async throws -> (Ticket, [UUID]) {
+    ) async throws -> (Ticket, [TicketAssignee]) {
         try await db.ticketStore.lock(.ids([id]), on: db)
         guard let ticket = try await Ticket.find(id, on: db) else { throw TandemError.notFound(TicketService.what) }
-        let assignees = try await TicketService.assigneeIds(of: [id], on: db)[id] ?? []
-        let facts = TicketService.facts(ticket, assignees: assignees)
+        let assignees = try await TicketService.assigneeRows(of: id, on: db)
+        let facts = TicketService.facts(ticket, assignees: assignees.map(\.principalId))
         guard AccessPolicy.ticketScope(for: principal).evaluate(facts) else { throw TandemError.notFound(TicketService.what) }
         guard AccessPolicy.ticketScope(for: principal, operation).evaluate(facts) else {
             throw TandemError.forbidden(
@@ -218,19 +219,19 @@ enum TicketPipeline {
 }
 
 extension TicketDTO {
-    /// Each field's JSON text by API name, to tell which fields a change touched.
+    /// Each column's value by API name, as text (`Ticket.columns`), to tell which fields a change touched.
     var fieldValues: [TicketField: String] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(JSONColumn.encode(self).utf8)) as? [String: Any] else { return [:] }
         var values: [TicketField: String] = [:]
-        for (key, value) in object {
-            guard let field = TicketField(rawValue: key) else { continue }
-            if let text = value as? String {
-                values[field] = text
-                continue
+        for column in Ticket.columns {
+            guard let field = column.field else { continue }
+            switch column.access {
+            case .id(let get, _), .text(let get, _): values[field] = get(self)
+            case .optionalId(let get, _): values[field] = get(self)
+            case .int(let get, _): values[field] = String(get(self))
+            case .bool(let get, _): values[field] = String(get(self))
+            case .date(let get, _): values[field] = get(self).map { String($0.timeIntervalSince1970) }
+            case .unshown: break
             }
-            values[field] =
-                (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]))
-                .map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
         }
         return values
     }
