@@ -29,6 +29,15 @@ public struct AppOptions: Sendable {
     public var clock: any WallClock = SystemClock()
     /// The directory holding `Resources/` and `Public/`; nil finds it (`ResourceRoot.locate`).
     public var resourcesDirectory: String?
+    /// `TANDEM_SMTP_URL` and `TANDEM_MAIL_FROM`: where mail and SMS go (checked by `configure`);
+    /// without a URL they wait in the outbox.
+    public var smtpURL: String?
+    public var mailFrom: String?
+    /// `TANDEM_PUBLIC_URL`: the address people reach the server at, for links in mail.
+    public var publicURL: String?
+    /// Whether this process runs the background work (event consumers, outbox delivery): `serve`
+    /// and `demo` do; tests run each step themselves.
+    public var runsWorkers = false
 
     public init(
         storage: Storage, blobDirectory: String = "data/blobs", blobsInDatabase: Bool? = nil, bcryptCost: Int = 12, secureCookies: Bool = false,
@@ -64,13 +73,31 @@ public struct AppOptions: Sendable {
                 let addresses = Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
                 return addresses.isEmpty ? nil : addresses
             },
-            resourcesDirectory: Environment.get("TANDEM_RESOURCES"))
+            resourcesDirectory: Environment.get("TANDEM_RESOURCES")
+        )
+        .with {
+            $0.smtpURL = Environment.get("TANDEM_SMTP_URL").flatMap { $0.isEmpty ? nil : $0 }
+            $0.mailFrom = Environment.get("TANDEM_MAIL_FROM").flatMap { $0.isEmpty ? nil : $0 }
+            $0.publicURL = Environment.get("TANDEM_PUBLIC_URL").flatMap { $0.isEmpty ? nil : $0 }
+            // The server runs the background work unless TANDEM_WORKERS=0; other commands never do.
+            let arguments = CommandLine.arguments.dropFirst()
+            let serving = arguments.isEmpty || arguments.contains("serve") || arguments.contains("demo")
+            $0.runsWorkers = serving && Environment.get("TANDEM_WORKERS") != "0"
+        }
+    }
+
+    func with(_ change: (inout AppOptions) -> Void) -> AppOptions {
+        var options = self
+        change(&options)
+        return options
     }
 }
 
 struct AppSettings: Sendable {
     let options: AppOptions
     let blobs: any BlobStore
+    /// Parsed from `options.smtpURL`; nil: mail waits in the outbox.
+    var mail: SMTPSettings? = nil
 }
 
 extension Application {
@@ -90,8 +117,8 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     switch options.storage {
     case .sqlite(let path):
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
-        SQLiteGroupCommit.install(on: app, path: path)
-        ClockCompanion.install(options.clock, on: app, databases: [.sqlite, .sqliteWriter])
+        ClockCompanion.install(options.clock, on: app, databases: [.sqlite])
+        SQLiteGroupCommit.install(on: app, path: path, clock: options.clock)
     case .postgres(let url):
         var configuration = try SQLPostgresConfiguration(url: url)
         configuration.searchPath = ["public"]
@@ -110,7 +137,10 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
         options.blobsInDatabase
         ? DatabaseBlobStore()
         : DirectoryBlobStore(directory: URL(fileURLWithPath: options.blobDirectory, isDirectory: true))
-    app.settings = AppSettings(options: options, blobs: blobs)
+    let mail = try options.smtpURL.map { url in
+        try SMTPSettings.parse(url: url, from: options.mailFrom ?? "helpdesk@\(URLComponents(string: options.publicURL ?? "")?.host ?? "tandem.localhost")")
+    }
+    app.settings = AppSettings(options: options, blobs: blobs, mail: mail)
     app.passwords.use(.bcrypt(cost: options.bcryptCost))
 
     let encoder = JSONEncoder()
@@ -135,6 +165,7 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     app.middleware.use(TokenAuthenticator())
 
     try routes(app)
+    if options.runsWorkers { app.lifecycle.use(BackgroundWork()) }
     app.allowedMethods = AllowedMethods(app.routes)
     registerCommands(app)
 }

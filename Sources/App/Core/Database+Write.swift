@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import PostgresKit
 import SQLKit
 import SQLiteKit
+import TandemCore
 import Vapor
 
 extension Database {
@@ -23,19 +24,8 @@ extension Database {
     /// they are given, and do not nest `write` calls.
     func write<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         guard isSQLite else { return try await transaction(body) }
-        if let groupCommit = SQLiteGroupCommit.installed(on: self) {
-            return try await groupCommit.run(body)
-        }
-        // Without group commit (a database not set up by `configure`): one writer at a time.
-        await SQLiteWriter.shared.acquire()
-        do {
-            let result = try await immediateTransaction(body)
-            await SQLiteWriter.shared.release()
-            return result
-        } catch {
-            await SQLiteWriter.shared.release()
-            throw error
-        }
+        guard let groupCommit = SQLiteGroupCommit.installed(on: self) else { throw GroupCommitMissing() }
+        return try await groupCommit.run(body)
     }
 
     /// `write(body)` for a write that can also run together with others of its kind. On SQLite with
@@ -55,20 +45,6 @@ extension Database {
             return try await batcher.run(item, name: batch.name, postgres)
         }
         return try await write(body)
-    }
-
-    private func immediateTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        try await withConnection { connection in
-            try await connection.sql.raw("BEGIN IMMEDIATE").run()
-            do {
-                let result = try await body(connection)
-                try await connection.sql.raw("COMMIT").run()
-                return result
-            } catch {
-                try? await connection.sql.raw("ROLLBACK").run()
-                throw error
-            }
-        }
     }
 }
 
@@ -103,28 +79,10 @@ extension DatabaseCompanion {
     }
 }
 
-/// A FIFO async lock for SQLite write transactions (SQLite allows one writer per file anyway).
-actor SQLiteWriter {
-    static let shared = SQLiteWriter()
-
-    private var busy = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    func acquire() async {
-        if !busy {
-            busy = true
-            return
-        }
-        await withCheckedContinuation { waiters.append($0) }
-    }
-
-    func release() {
-        if waiters.isEmpty {
-            busy = false
-        } else {
-            waiters.removeFirst().resume()
-        }
-    }
+/// A SQLite database that `configure` did not set up: `write` runs only through group commit
+/// (and bodies, which run on its writer connection, do not nest `write`).
+struct GroupCommitMissing: Error, CustomStringConvertible {
+    var description: String { "SQLite writes need the group commit that configure installs (or a nested write)" }
 }
 
 extension DatabaseID {
@@ -221,8 +179,10 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
     /// Sets up group commit for the SQLite file at `path`, used as `.sqlite`: a writer connection
     /// pool of its own, the batch writer's thread, the read connections, and the marker that
     /// `write` looks for. Call right after `databases.use`.
-    static func install(on app: Application, path: String) {
+    static func install(on app: Application, path: String, clock: any WallClock) {
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqliteWriter, isDefault: false)
+        // Before `app.db(.sqliteWriter)`: a database takes its middleware when it is made.
+        ClockCompanion.install(clock, on: app, databases: [.sqliteWriter])
         let batchWriter = SQLiteWriterThread(path: path)
         let readers = SQLiteReaders(path: path, count: System.coreCount)
         app.lifecycle.use(DirectConnectionsShutdown(thread: batchWriter, readers: readers))

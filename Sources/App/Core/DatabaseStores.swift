@@ -1,16 +1,20 @@
 import Fluent
 
 /// What differs per database, behind one store each, chosen here and nowhere else: feature code asks
-/// `db.ticketStore`, `db.profileRows`, `db.tokenLookup` or `db.eventStore`, never which database it runs on.
+/// `db.ticketStore`, `db.profileRows`, `db.tokenLookup` or `db.stores.claimLocking`, never which
+/// database it runs on.
 struct DatabaseStores: Sendable {
     let tickets: any TicketStore
     let profileRows: any ProfileRows
     let tokens: any TokenLookup
-    let events: any EventStore
+    /// The locking clause of a `SELECT` that claims rows for one worker (a consumer's cursor, outbox
+    /// messages): PostgreSQL skips rows another instance holds; SQLite's write transaction already
+    /// holds the whole database.
+    let claimLocking: String
 
-    static let sqlite = DatabaseStores(tickets: SQLiteTicketStore(), profileRows: SQLiteProfileRows(), tokens: SQLiteTokenLookup(), events: SQLiteEventStore())
+    static let sqlite = DatabaseStores(tickets: SQLiteTicketStore(), profileRows: SQLiteProfileRows(), tokens: SQLiteTokenLookup(), claimLocking: "")
     static let postgres = DatabaseStores(
-        tickets: PostgresTicketStore(), profileRows: PostgresProfileRows(), tokens: PostgresTokenLookup(), events: PostgresEventStore())
+        tickets: PostgresTicketStore(), profileRows: PostgresProfileRows(), tokens: PostgresTokenLookup(), claimLocking: "FOR UPDATE SKIP LOCKED")
 }
 
 extension Database {
@@ -18,5 +22,4 @@ extension Database {
     var ticketStore: any TicketStore { stores.tickets }
     var profileRows: any ProfileRows { stores.profileRows }
     var tokenLookup: any TokenLookup { stores.tokens }
-    var eventStore: any EventStore { stores.events }
 }

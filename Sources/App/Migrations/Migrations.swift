@@ -38,5 +38,6 @@ enum Migrations {
         EndPortalLoginsOfCoManagingContacts(),
         CreateCoManagingUserDraft(),
         CreateEvents(),
+        CreateOutbox(),
     ]
 }

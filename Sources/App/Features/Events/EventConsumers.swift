@@ -2,17 +2,11 @@ import Fluent
 import Foundation
 import SQLKit
 
-/// What the events do differently per database (`SQLiteEventStore`, `PostgresEventStore`, chosen in `DatabaseStores`).
-protocol EventStore: Sendable {
-    /// The consumer's cursor, its row locked for the rest of the write transaction; nil when another transaction holds it.
-    func claim(consumer name: String, on db: any Database) async throws -> Int?
-}
-
 /// In-process consumers of the events (rules, notifications, webhooks, SLA clocks): each has a cursor
 /// (`event_consumers`: name → last position) that moves in the transaction of what it did with the
 /// events, so a consumer resumes after a restart and never acts on an event twice. On PostgreSQL the
 /// cursor row is claimed so that of several instances one runs a consumer at a time and the others
-/// skip it (`EventStore.claim`).
+/// skip it (`DatabaseStores.claimLocking`).
 enum EventConsumers {
     /// Runs `handle` on the next events (at most `limit`) after the consumer's cursor, in a write
     /// transaction, and moves the cursor past them. Answers how many events it handled, or nil when
@@ -26,7 +20,9 @@ enum EventConsumers {
             try await db.sql.raw(
                 "INSERT INTO event_consumers (name, position, updated_at) VALUES (\(bind: name), 0, \(bind: db.now)) ON CONFLICT (name) DO NOTHING"
             ).run()
-            guard let after = try await db.eventStore.claim(consumer: name, on: db) else { return nil }
+            let cursor = try await db.sql.select().column("position").from("event_consumers").where("name", .equal, name)
+                .lockingClause(SQLRaw(db.stores.claimLocking)).first()
+            guard let after = try cursor?.decode(column: "position", as: Int.self) else { return nil }
             let events = try await Events.after(after, limit: limit, on: db)
             guard let last = events.last else { return 0 }
             try await handle(events, db)
