@@ -39,6 +39,7 @@ func routes(_ app: Application) throws {
     TicketAccessAPI.register(api)
     SavedFiltersAPI.register(api)
     ClientProfilesAPI.register(api)
+    OutboxAPI.register(api)
 
     PagesRoutes.register(app)
 }

@@ -125,4 +125,32 @@ extension DeliveryTests {
             #expect(inside == clock.now())
         }
     }
+
+    @Test func theOutboxIsListedAndRetriedByThoseWhoManageSettings() async throws {
+        try await withApp { t in
+            let (_, techToken) = try await t.resource("tech")
+            let failed = Self.message("gone@contoso.example", at: t.db.now)
+            failed.state = .failed
+            failed.attempts = Outbox.maxAttempts
+            failed.lastError = "550 5.1.1 mailbox unavailable"
+            try await failed.create(on: t.db)
+            let sent = Self.message("ann@contoso.example", at: t.db.now)
+            sent.state = .sent
+            try await sent.create(on: t.db)
+
+            expectStatus(try await t.get("/api/v1/outbox", as: techToken), .forbidden)
+            expectStatus(try await t.post("/api/v1/outbox/\(failed.id!)/retry", [:], as: techToken), .forbidden)
+            let page = try await t.get("/api/v1/outbox?state=failed")
+            expectStatus(page, .ok)
+            #expect(page.json["items"].array.map { $0["recipient"].string } == ["gone@contoso.example"])
+            #expect(page.json["mailBlocked"].string?.contains("TANDEM_SMTP_URL") == true)
+            expectStatus(try await t.get("/api/v1/outbox?state=lost"), .unprocessableEntity)
+
+            let retried = try await t.post("/api/v1/outbox/\(failed.id!)/retry", [:])
+            expectStatus(retried, .ok)
+            #expect(retried.json["state"].string == "pending" && retried.json["attempts"].int == 0)
+            expectStatus(try await t.post("/api/v1/outbox/\(sent.id!)/retry", [:]), .conflict)
+            expectStatus(try await t.post("/api/v1/outbox/\(UUID())/retry", [:]), .notFound)
+        }
+    }
 }
