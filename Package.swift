@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
         // Already in the graph through Vapor: TLS for the SMTP client (STARTTLS and implicit TLS).
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
+        // Already in the graph through Vapor: webhook calls with a pinned, checked address (`dnsOverride`).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.21.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/CoreOffice/XMLCoder", from: "0.18.2"),
         // Tests only: an independent RFC 4180 reader to check our CSV writer's output.
@@ -57,6 +59,7 @@ let package = Package(
                 .product(name: "Leaf", package: "leaf"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

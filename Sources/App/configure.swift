@@ -35,6 +35,9 @@ public struct AppOptions: Sendable {
     public var mailFrom: String?
     /// `TANDEM_PUBLIC_URL`: the address people reach the server at, for links in mail.
     public var publicURL: String?
+    /// `TANDEM_WEBHOOK_ALLOW`: address ranges (CIDR, comma-separated) webhooks may reach although
+    /// they are not public, such as a receiver on the MSP's own network.
+    public var webhookAllowedRanges: [String] = []
     /// Whether this process runs the background work (event consumers, outbox delivery): `serve`
     /// and `demo` do; tests run each step themselves.
     public var runsWorkers = false
@@ -98,6 +101,8 @@ struct AppSettings: Sendable {
     let blobs: any BlobStore
     /// Parsed from `options.smtpURL`; nil: mail waits in the outbox.
     var mail: SMTPSettings? = nil
+    /// Where webhooks may go: public addresses and `options.webhookAllowedRanges`.
+    var webhookGuard = SSRFGuard()
 }
 
 extension Application {
@@ -140,7 +145,13 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     let mail = try options.smtpURL.map { url in
         try SMTPSettings.parse(url: url, from: options.mailFrom ?? "helpdesk@\(URLComponents(string: options.publicURL ?? "")?.host ?? "tandem.localhost")")
     }
-    app.settings = AppSettings(options: options, blobs: blobs, mail: mail)
+    let allowed = try options.webhookAllowedRanges.map { text in
+        guard let range = CIDRRange(text) else {
+            throw TandemError.invalid("TANDEM_WEBHOOK_ALLOW", "TANDEM_WEBHOOK_ALLOW: '\(text)' is not an address range such as 10.1.0.0/16")
+        }
+        return range
+    }
+    app.settings = AppSettings(options: options, blobs: blobs, mail: mail, webhookGuard: SSRFGuard(allowedRanges: allowed))
     app.passwords.use(.bcrypt(cost: options.bcryptCost))
 
     let encoder = JSONEncoder()

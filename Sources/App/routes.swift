@@ -40,6 +40,8 @@ func routes(_ app: Application) throws {
     SavedFiltersAPI.register(api)
     ClientProfilesAPI.register(api)
     OutboxAPI.register(api)
+    WebhooksAPI.register(api)
+    NotificationsAPI.register(api)
 
     PagesRoutes.register(app)
 }

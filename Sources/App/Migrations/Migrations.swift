@@ -39,5 +39,7 @@ enum Migrations {
         CreateCoManagingUserDraft(),
         CreateEvents(),
         CreateOutbox(),
+        CreateWebhooks(),
+        CreateNotificationSettings(),
     ]
 }

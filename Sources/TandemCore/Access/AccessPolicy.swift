@@ -404,6 +404,24 @@ public enum AccessPolicy {
         return .anyOf([own, seesSharedLists(principal) ? .shared : .none])
     }
 
+    /// The webhooks a principal may see and change: MSP staff with `manageRules` keep the help
+    /// desk's (all of them); a co-managing user keeps their own, which hear only what their policy
+    /// lets them see (the owner's policy filters every delivery); contacts have none. Facts: `.owner`.
+    public static func webhookScope(for principal: Principal) -> Scope {
+        switch principal.kind {
+        case .resource: principal.permissions.has(.manageRules) ? .all : .none
+        case .coManagingUser: .equals(.owner, principal.id)
+        case .contact: .none
+        }
+    }
+
+    /// Throws the refusal for creating a webhook, or nothing when the principal may keep webhooks.
+    public static func authorizeWebhooks(_ principal: Principal) throws(TandemError) {
+        guard webhookScope(for: principal) != .none else {
+            throw .forbidden(principal.kind == .contact ? "contacts cannot keep webhooks" : "webhooks need the manageRules permission")
+        }
+    }
+
     /// Shared lists are for MSP staff; they may name organizations other parties must not learn of.
     public static func seesSharedLists(_ principal: Principal) -> Bool {
         principal.kind == .resource

@@ -109,6 +109,10 @@ struct TestApp: Sendable {
         try await send(.PATCH, path, as: token, json: json, headers: headers)
     }
 
+    func put(_ path: String, _ json: JSON, as token: String? = nil) async throws -> Reply {
+        try await send(.PUT, path, as: token, json: json)
+    }
+
     func delete(_ path: String, as token: String? = nil, headers: HTTPHeaders = [:]) async throws -> Reply {
         try await send(.DELETE, path, as: token, headers: headers)
     }

@@ -3,7 +3,8 @@ import Foundation
 import NIOCore
 import TandemCore
 
-/// Delivers what is due in the outbox: mail and SMS over one SMTP session per run. At least once:
+/// Delivers what is due in the outbox: mail and SMS over one SMTP session per run, webhook calls
+/// a few at a time. At least once:
 /// a message is marked sent after the server has accepted it, so a process killed in between sends
 /// it again after its lease, with the same Message-ID.
 enum OutboxDelivery {
@@ -19,7 +20,7 @@ enum OutboxDelivery {
     /// Answers how many it handled (sent or failed).
     @discardableResult
     static func run(on db: any Database, settings: AppSettings, group: any EventLoopGroup) async throws -> Int {
-        var channels: Set<OutboxMessage.Channel> = []
+        var channels: Set<OutboxMessage.Channel> = [.webhook]
         if settings.mail != nil { channels.formUnion([.email, .sms]) }
         let messages = try await Outbox.claim(channels, limit: batch, on: db)
         guard !messages.isEmpty else { return 0 }
@@ -27,6 +28,10 @@ enum OutboxDelivery {
         let mail = messages.filter { $0.channel == .email || $0.channel == .sms }
         if let smtp = settings.mail, !mail.isEmpty {
             results += await send(mail, smtp, group: group)
+        }
+        let calls = messages.filter { $0.channel == .webhook }
+        if !calls.isEmpty {
+            results += try await call(calls, settings: settings, now: db.now, on: db, group: group)
         }
         try await Outbox.record(results, on: db)
         return results.count
@@ -54,6 +59,30 @@ enum OutboxDelivery {
             }
         }
         return results.values
+    }
+
+    /// Webhook calls, a few at a time: one slow receiver does not hold up the others.
+    private static func call(
+        _ messages: [OutboxMessage], settings: AppSettings, now: Date, on db: any Database, group: any EventLoopGroup
+    ) async throws -> [(UUID, Outbox.Result)] {
+        let ids = Set(messages.compactMap(\.webhookId))
+        let secrets = Dictionary(uniqueKeysWithValues: try await Webhook.query(on: db).filter(\.$id ~~ ids).all().map { ($0.id!, $0.secret) })
+        let ssrf = settings.webhookGuard
+        return await withTaskGroup(of: (UUID, Outbox.Result).self) { tasks in
+            var results: [(UUID, Outbox.Result)] = []
+            var pending = messages[...]
+            func next() {
+                guard let message = pending.popFirst() else { return }
+                let secret = message.webhookId.flatMap { secrets[$0] }
+                tasks.addTask { (message.id!, await WebhookDelivery.send(message, secret: secret, guard: ssrf, now: now, group: group)) }
+            }
+            for _ in 0..<8 { next() }
+            while let result = await tasks.next() {
+                results.append(result)
+                next()
+            }
+            return results
+        }
     }
 
     /// Results gathered inside the session's closure.

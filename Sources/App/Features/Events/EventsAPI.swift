@@ -27,8 +27,9 @@ enum EventsAPI {
 
 /// Reading the events table under the policy.
 enum Events {
-    static func feed(after: Int, limit: Int, by principal: Principal, on db: any Database) async throws -> EventPage {
-        var events = try await Self.after(after, limit: limit, scope: AccessPolicy.eventScope(for: principal), on: db)
+    /// `through`: no event after this position (a consumer's batch, read again for each reader).
+    static func feed(after: Int, through: Int? = nil, limit: Int, by principal: Principal, on db: any Database) async throws -> EventPage {
+        var events = try await Self.after(after, through: through, limit: limit, scope: AccessPolicy.eventScope(for: principal), on: db)
         let last = events.last?.position ?? after
         events = events.compactMap { event in
             guard let type = DomainEventType(rawValue: event.type) else { return nil }
@@ -53,8 +54,9 @@ enum Events {
     }
 
     /// The events after `position` (at most `limit`) that `scope` lets through, in position order.
-    static func after(_ position: Int, limit: Int, scope: Scope = .all, on db: any Database) async throws -> [EventDTO] {
+    static func after(_ position: Int, through: Int? = nil, limit: Int, scope: Scope = .all, on db: any Database) async throws -> [EventDTO] {
         var select = db.sql.select().column("*").from(EventLog.schema).where("position", .greaterThan, SQLBind(position))
+        if let through { select = select.where("position", .lessThanOrEqual, SQLBind(through)) }
         if scope != .all { select = select.where(scope.sql(for: EventLog.scopeTable)) }
         return try await select.orderBy("position").limit(limit).all().map(read)
     }

@@ -54,9 +54,7 @@ enum TicketAccessAPI {
         for resource in try await Resource.query(on: db).filter(\.$active == true).all() {
             if let loaded = try await PrincipalLoader.load(id: resource.id!, kind: .resource, on: db) { candidates.append(loaded) }
         }
-        for user in try await CoManagingUser.query(on: db).filter(\.$organizationId == ticket.organizationId).filter(\.$active == true).all()
-            + associatedUsers(of: ticket.organizationId, on: db)
-        {
+        for user in try await coManagingUsers(of: ticket.organizationId, on: db) {
             if !candidates.contains(where: { $0.id == user.id }), let loaded = try await PrincipalLoader.principal(for: user, on: db) {
                 candidates.append(loaded)
             }
@@ -82,6 +80,13 @@ enum TicketAccessAPI {
                 }
                 return AudiencePartyDTO(party: party, count: partyReaders.count, members: members)
             })
+    }
+
+    /// The active co-managing users of an organization: its own and those associated with it
+    /// (directly or through a team); one user may come twice.
+    static func coManagingUsers(of organizationId: UUID, on db: any Database) async throws -> [CoManagingUser] {
+        try await CoManagingUser.query(on: db).filter(\.$organizationId == organizationId).filter(\.$active == true).all()
+            + associatedUsers(of: organizationId, on: db)
     }
 
     private static func associatedUsers(of organizationId: UUID, on db: any Database) async throws -> [CoManagingUser] {

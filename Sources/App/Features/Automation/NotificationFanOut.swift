@@ -1,0 +1,182 @@
+import Fluent
+import Foundation
+import TandemCore
+
+/// The notifications consumer of the events: for each event, the notifications it calls for (the
+/// defaults below, and later the workflow rules'), their recipients resolved and kept only where
+/// the access policy lets them read the event (`NotificationAudience`), each person's own channel,
+/// and one outbox message per recipient, all in the consumer's transaction.
+enum NotificationFanOut {
+    static let consumer = "notifications"
+
+    /// One run of the consumer; answers how many events it read (nil: another instance has it).
+    @discardableResult
+    static func run(on db: any Database, settings: AppSettings, limit: Int = 200) async throws -> Int? {
+        try await EventConsumers.run(consumer, limit: limit, on: db) { events, db in
+            let templates = try await StoredTemplate.all(on: db)
+            for event in events {
+                guard let type = DomainEventType(rawValue: event.type), let ticketId = event.ticketId else { continue }
+                let defaults = defaultRequests(type, event)
+                guard !defaults.isEmpty, let context = try await Context.load(ticketId, event: event, on: db) else { continue }
+                for request in defaults {
+                    try await send(request, type: type, event: event, context: context, templates: templates, settings: settings, on: db)
+                }
+            }
+        }
+    }
+
+    /// What a fresh install sends (issue 16, "works out of the box"): the contact hears of a new
+    /// ticket and of notes published to all; new assignees of their assignment; co-managing users
+    /// of notes published to them.
+    static func defaultRequests(_ type: DomainEventType, _ event: EventDTO) -> [NotificationRequest] {
+        switch type {
+        case .ticketCreated:
+            return [NotificationRequest(kind: .ticketAcknowledgement, roles: [.contact])]
+        case .ticketAssigned where !(event.data?.added ?? []).isEmpty:
+            return [NotificationRequest(kind: .assignment, roles: [.newAssignees])]
+        case .noteAdded:
+            switch event.publishTo.flatMap(PublishTo.init(rawValue:)) {
+            case .all: return [NotificationRequest(kind: .noteToContact, roles: [.contact]), NotificationRequest(kind: .noteToCoManaged, roles: [.coManagingUsers])]
+            case .internalAndCoManaged: return [NotificationRequest(kind: .noteToCoManaged, roles: [.coManagingUsers])]
+            default: return []
+            }
+        default:
+            return []
+        }
+    }
+
+    /// The ticket and what the templates and the policy read of it, loaded once per event.
+    struct Context {
+        let ticket: Ticket
+        let facts: TicketFacts
+        let item: NotifiedItem?
+        let organizationName: String
+        let siteName: String
+        let contact: Contact?
+
+        static func load(_ ticketId: UUID, event: EventDTO, on db: any Database) async throws -> Context? {
+            // A ticket deleted since is not written about.
+            guard let ticket = try await Ticket.find(ticketId, on: db) else { return nil }
+            let assignees = try await TicketService.assigneeIds(of: [ticketId], on: db)[ticketId] ?? []
+            var item: NotifiedItem?
+            if event.type == DomainEventType.noteAdded.rawValue, let noteId = event.entityId {
+                guard let note = try await Note.find(noteId, on: db) else { return nil }
+                item = NotifiedItem(
+                    area: .notes, id: noteId, publishTo: PublishTo(rawValue: note.publishTo) ?? .internal, text: note.body, authorName: note.authorName)
+            }
+            let organization = try await Organization.find(ticket.organizationId, on: db)
+            let site = try await ticket.siteId.flatMap { try await Site.find($0, on: db) }
+            let contact = try await ticket.contactId.flatMap { try await Contact.find($0, on: db) }
+            return Context(
+                ticket: ticket, facts: ticket.automationFacts(assignees: assignees), item: item, organizationName: organization?.name ?? "",
+                siteName: site?.name ?? "", contact: contact)
+        }
+    }
+
+    private static func send(
+        _ request: NotificationRequest, type: DomainEventType, event: EventDTO, context: Context, templates: [NotificationKind: NotificationTemplate],
+        settings: AppSettings, on db: any Database
+    ) async throws {
+        guard let template = templates[request.kind] else { return }
+        var candidates: [(NotificationCandidate, mobile: String?)] = []
+        for id in try await people(request, event: event, context: context, on: db) where id != event.actorId {
+            if let person = try await Person.load(id, on: db) { candidates.append((.person(person.principal, email: person.email), person.mobile)) }
+        }
+        candidates += request.addresses.map { (.address($0), nil) }
+        let allowed = NotificationAudience.recipients(
+            of: NotificationAudience.eventType(of: request.kind, item: context.item), data: event.data ?? DomainEventData(), item: context.item,
+            ticket: context.facts, candidates: candidates.map(\.0))
+        let mobiles = Dictionary(candidates.compactMap { candidate in candidate.0.principal.map { ($0.id, candidate.mobile) } }, uniquingKeysWith: { a, _ in a })
+        for recipient in allowed {
+            let channel = try await recipient.principal.map { try await NotificationPreference.find($0.id, on: db)?.settings.channel(for: request.kind) } ?? nil
+            let address: (String, OutboxMessage.Channel)?
+            switch channel ?? .email {
+            case .none: address = nil
+            // Without a mobile number and gateway an SMS cannot go; the mail does.
+            case .sms: address = (recipient.principal.flatMap { mobiles[$0.id] ?? nil }).map { ($0, .sms) } ?? recipient.email.map { ($0, .email) }
+            case .email: address = recipient.email.map { ($0, .email) }
+            }
+            guard let (to, kind) = address, MailAddress.isValid(to) else { continue }
+            let rendered = template.render(values(context, recipient: recipient, settings: settings))
+            let id = UUID.v7()
+            let from = settings.mail?.from ?? "helpdesk@tandem.localhost"
+            let messageId = MailMessage.messageId(id, domain: String(from.split(separator: "@").last ?? "tandem.localhost"))
+            let mail = OutgoingMail(
+                from: MailAddress(from, name: context.organizationName.isEmpty ? nil : "Help desk"), to: [MailAddress(to)], subject: rendered.subject,
+                text: rendered.text, html: kind == .sms ? nil : rendered.html, messageId: messageId, date: db.now)
+            let message = OutboxMessage(channel: kind, recipient: to, subject: rendered.subject, body: try MailMessage.build(mail), messageId: messageId, at: db.now)
+            message.id = id
+            message.eventPosition = event.position
+            message.ticketId = context.ticket.id
+            try await message.create(on: db)
+        }
+    }
+
+    /// The people a request's roles and names stand for.
+    private static func people(_ request: NotificationRequest, event: EventDTO, context: Context, on db: any Database) async throws -> [UUID] {
+        var ids: [UUID] = []
+        for role in RecipientRole.allCases where request.roles.contains(role) {
+            switch role {
+            case .assignees: ids += context.facts.assigneeIds
+            case .newAssignees: ids += event.data?.added ?? []
+            case .contact: ids += context.facts.contactId.map { [$0] } ?? []
+            case .coManagingUsers: ids += try await TicketAccessAPI.coManagingUsers(of: context.facts.organizationId, on: db).compactMap(\.id)
+            case .team:
+                if let team = context.facts.teamId { ids += try await TeamMember.query(on: db).filter(\.$teamId == team).all().map(\.principalId) }
+            case .queue:
+                if let queue = context.facts.queueId { ids += try await QueueMember.query(on: db).filter(\.$queueId == queue).all().map(\.principalId) }
+            }
+        }
+        return ids + request.people
+    }
+
+    private static func values(_ context: Context, recipient: NotificationCandidate, settings: AppSettings) -> [TemplatePlaceholder: String] {
+        let base = settings.options.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? ""
+        let link = recipient.principal?.kind == .contact ? "\(base)/portal/tickets/\(context.facts.id)" : "\(base)/tickets/\(context.facts.id)"
+        return [
+            .ticketNumber: String(context.facts.number), .ticketTitle: context.facts.title, .ticketStatus: context.facts.status.rawValue,
+            .ticketPriority: context.facts.priority.rawValue, .organization: context.organizationName, .site: context.siteName,
+            .contactName: context.contact?.fullName ?? "", .recipientName: recipient.principal?.displayName ?? "",
+            .greetingCompany: context.organizationName, .link: link, .noteText: context.item?.text ?? "", .noteAuthor: context.item?.authorName ?? "",
+        ]
+    }
+}
+
+/// Someone notifications may go to: the principal the policy asks about, and where they are reached.
+struct Person {
+    let principal: Principal
+    let email: String?
+    /// `<mobile digits>@<gateway>` when the person's profile has both.
+    let mobile: String?
+
+    static func load(_ id: UUID, on db: any Database) async throws -> Person? {
+        if let resource = try await Resource.find(id, on: db) {
+            guard resource.active, let principal = try await PrincipalLoader.load(id: id, kind: .resource, on: db) else { return nil }
+            return Person(principal: principal, email: resource.email, mobile: nil)
+        }
+        if let user = try await CoManagingUser.find(id, on: db) {
+            guard user.active, let principal = try await PrincipalLoader.principal(for: user, on: db) else { return nil }
+            let contact = try await Contact.find(user.contactId, on: db)
+            return Person(principal: principal, email: contact?.email, mobile: contact.flatMap(smsAddress))
+        }
+        if let contact = try await Contact.find(id, on: db), let principal = try await PrincipalLoader.load(id: id, kind: .contact, on: db) {
+            return Person(principal: principal, email: contact.email, mobile: smsAddress(contact))
+        }
+        return nil
+    }
+
+    static func smsAddress(_ contact: Contact) -> String? {
+        guard let gateway = contact.smsGateway, let mobile = contact.phones.first(where: { $0.kind == "mobile" })?.number else { return nil }
+        return try? SMSAddress.make(mobile: mobile, gateway: gateway)
+    }
+}
+
+extension Ticket {
+    /// The ticket as the rules engine and the notifications read it.
+    func automationFacts(assignees: [UUID]) -> TicketFacts {
+        TicketFacts(
+            id: id!, number: number, title: title, description: description, organizationId: organizationId, siteId: siteId, contactId: contactId,
+            queueId: queueId, teamId: teamId, status: TicketStatus(rawValue: status) ?? .new, priority: TicketPriority(rawValue: priority) ?? .medium,
+            source: SourceChannel(rawValue: source) ?? .portal, assigneeIds: assignees, coManagedVisible: coManagedVisible, dueAt: dueAt)
+    }
+}

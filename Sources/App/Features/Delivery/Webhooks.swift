@@ -1,0 +1,76 @@
+import Fluent
+import Foundation
+import TandemCore
+
+/// A webhook subscription.
+final class Webhook: Model, @unchecked Sendable {
+    static let schema = "webhooks"
+    static let scopeTable = ScopeTable(name: schema, columns: [.id: "id", .owner: "owner_id"])
+
+    @ID(key: .id) var id: UUID?
+    /// Who the webhook hears as: its deliveries carry only the events this principal may read.
+    @Field(key: "owner_id") var ownerId: UUID
+    @Field(key: "owner_kind") var ownerKind: PrincipalKind
+    @Field(key: "url") var url: String
+    /// JSON array of event types (`DomainEventType` raw values).
+    @Field(key: "event_types") var eventTypesJSON: String
+    /// The HMAC-SHA256 key of `Tandem-Signature`; answered once, at creation.
+    @Field(key: "secret") var secret: String
+    @Field(key: "active") var active: Bool
+    @Field(key: "created_at") var createdAt: Date
+    @OptionalField(key: "updated_at") var updatedAt: Date?
+
+    init() {}
+
+    var eventTypes: [String] {
+        get { JSONColumn.decode(eventTypesJSON, default: []) }
+        set { eventTypesJSON = JSONColumn.encode(newValue) }
+    }
+}
+
+/// The webhook consumer of the events: for each event a subscription hears and its owner may read,
+/// one outbox message with the event as the owner's feed shows it.
+enum WebhookFanOut {
+    static let consumer = "webhooks"
+
+    /// One run of the consumer; answers how many events it read (nil: another instance has it).
+    @discardableResult
+    static func run(on db: any Database, limit: Int = 500) async throws -> Int? {
+        try await EventConsumers.run(consumer, limit: limit, on: db) { events, db in
+            guard let first = events.first, let last = events.last else { return }
+            let types = Set(events.map(\.type))
+            let hooks = try await Webhook.query(on: db).filter(\.$active == true).all().filter { !types.isDisjoint(with: $0.eventTypes) }
+            var owners: [UUID: Principal?] = [:]
+            for hook in hooks {
+                if owners[hook.ownerId] == nil { owners[hook.ownerId] = try await PrincipalLoader.load(id: hook.ownerId, kind: hook.ownerKind, on: db) }
+                // An owner who can no longer sign in (deactivated, erased) hears nothing.
+                guard let owner = owners[hook.ownerId] ?? nil else { continue }
+                let seen = try await Events.feed(after: first.position - 1, through: last.position, limit: events.count, by: owner, on: db)
+                let wanted = Set(hook.eventTypes)
+                for event in seen.items where wanted.contains(event.type) {
+                    let body = WebhookPayload(webhookId: hook.id!, event: event)
+                    let message = OutboxMessage(
+                        channel: .webhook, recipient: hook.url, subject: event.type, body: String(decoding: try body.encoded(), as: UTF8.self),
+                        messageId: "\(hook.id!.uuidString.lowercased())/\(event.position)", at: db.now)
+                    message.webhookId = hook.id
+                    message.eventPosition = event.position
+                    message.ticketId = event.ticketId
+                    try await message.create(on: db)
+                }
+            }
+        }
+    }
+}
+
+/// What a webhook receives: the event as its owner's feed answers it.
+struct WebhookPayload: Codable {
+    var webhookId: UUID
+    var event: EventDTO
+
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = ISO8601.encodingStrategy
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}

@@ -1,0 +1,130 @@
+import Fluent
+import Foundation
+import TandemCore
+import Testing
+import VaporTesting
+
+@testable import App
+
+/// Webhooks: signed deliveries a receiver verifies, the owner's policy on every event, the SSRF
+/// guard on the address (as typed, after DNS, and no redirects), the secret shown once.
+@Suite struct WebhookTests {
+    /// Fans the events out and delivers what is due, until nothing is left.
+    static func deliver(_ t: TestApp) async throws {
+        try await WebhookFanOut.run(on: t.db)
+        while try await OutboxDelivery.run(on: t.db, settings: t.app.settings, group: t.app.eventLoopGroup) > 0 {}
+    }
+
+    static func allowLoopback(_ t: TestApp) {
+        t.app.settings.webhookGuard = SSRFGuard(allowedRanges: [CIDRRange("127.0.0.0/8")!])
+    }
+
+    @Test func internalAndMetadataAddressesAreRefused() async throws {
+        try await withApp { t in
+            for url in [
+                "http://127.0.0.1/hook", "http://169.254.169.254/latest/meta-data", "http://[::ffff:127.0.0.1]/hook", "http://2130706433/hook",
+                "http://0177.0.0.1/hook", "http://10.1.2.3/hook", "http://192.168.0.10/hook", "http://[::1]/hook", "http://localhost:8080/hook",
+                "ftp://example.com/hook", "http://user:pw@example.com/hook",
+            ] {
+                let reply = try await t.post("/api/v1/webhooks", ["url": .string(url), "eventTypes": ["ticket.created"]])
+                expectStatus(reply, .unprocessableEntity)
+                #expect(reply.json["errors"][0]["field"].string == "url", "\(url)")
+            }
+            expectStatus(try await t.post("/api/v1/webhooks", ["url": "https://hooks.example.com/x", "eventTypes": ["ticket.exploded"]]), .unprocessableEntity)
+            #expect(try await Webhook.query(on: t.db).count() == 0)
+            // A range the administrator allows is let through.
+            Self.allowLoopback(t)
+            expectStatus(try await t.post("/api/v1/webhooks", ["url": "http://127.0.0.1:9/hook", "eventTypes": ["ticket.created"]]), .created)
+        }
+    }
+
+    @Test func deliveriesAreSignedAndTheSecretIsShownOnce() async throws {
+        let sink = try WebhookSink()
+        defer { sink.stop() }
+        try await withApp { t in
+            Self.allowLoopback(t)
+            let created = try await t.post(
+                "/api/v1/webhooks", ["url": .string("http://127.0.0.1:\(sink.port)/tandem"), "eventTypes": ["ticket.created", "note.added"]])
+            expectStatus(created, .created)
+            let secret = try #require(created.json["secret"].string)
+            let hookId = try #require(created.json["id"].string)
+            #expect(try await t.get("/api/v1/webhooks/\(hookId)").json["secret"] == .null)
+
+            let organization = try await t.organization("Contoso")
+            let ticket = try await t.ticket(organization).id
+            _ = try await t.note(ticket, "Rebooted", publishTo: "internal")
+            expectStatus(try await t.patch("/api/v1/tickets/\(ticket)", ["priority": "high"]), .ok)
+            try await Self.deliver(t)
+
+            let calls = try await sink.waitFor(2)
+            #expect(calls.count == 2)
+            for call in calls {
+                let header = try #require(call.header(WebhookSignature.headerName))
+                try WebhookSignature.verify(header: header, body: Data(call.body.utf8), secret: secret, now: Int(Date().timeIntervalSince1970))
+                #expect(throws: WebhookSignature.Failure.mismatch) {
+                    try WebhookSignature.verify(header: header, body: Data((call.body + " ").utf8), secret: secret, now: Int(Date().timeIntervalSince1970))
+                }
+            }
+            let types = try calls.map { try JSONDecoder().decode(JSON.self, from: Data($0.body.utf8))["event"]["type"].string }
+            #expect(Set(types) == ["ticket.created", "note.added"], "the priority change is not subscribed")
+            let log = try await t.get("/api/v1/webhooks/\(hookId)/deliveries")
+            #expect(log.json["items"].array.map { $0["state"].string } == ["sent", "sent"])
+        }
+    }
+
+    @Test func aCoManagingUsersWebhookHearsOnlyWhatTheyMaySee() async throws {
+        let sink = try WebhookSink()
+        defer { sink.stop() }
+        try await withApp { t in
+            Self.allowLoopback(t)
+            try await t.setCoManagement(enabled: true)
+            let contoso = try await t.coManagedOrganization("Contoso")
+            let fabrikam = try await t.coManagedOrganization("Fabrikam")
+            let queue = try await t.queue("Service Desk")
+            let user = try await t.coManagingUser("ana", organizationId: contoso, queueIds: [queue])
+            try await t.setUp(contoso, users: [user.id])
+            let token = try await t.loginCoManaging(user.id, "ana")
+            let hook = try await t.post(
+                "/api/v1/webhooks", ["url": .string("http://127.0.0.1:\(sink.port)/ana"), "eventTypes": ["ticket.created", "note.added"]],
+                as: token)
+            expectStatus(hook, .created)
+
+            let shown = try await t.ticket(contoso, "Shared", extra: ["coManagedVisible": true]).id
+            let hidden = try await t.ticket(contoso, "MSP only").id
+            let elsewhere = try await t.ticket(fabrikam, "Fabrikam's", extra: ["coManagedVisible": true]).id
+            let internalNote = try await t.note(shown, "Internal", publishTo: "internal").id
+            let sharedNote = try await t.note(shown, "Shared", publishTo: "internalAndCoManaged").id
+            _ = try await t.note(hidden, "Hidden ticket's note", publishTo: "all")
+            try await Self.deliver(t)
+
+            let heard = try await sink.waitFor(2).map { try JSONDecoder().decode(JSON.self, from: Data($0.body.utf8))["event"]["entityId"].string }
+            #expect(Set(heard) == [shown, sharedNote])
+            #expect(!heard.contains(hidden) && !heard.contains(elsewhere) && !heard.contains(internalNote))
+            // Their webhooks are theirs alone; the administrator sees them all.
+            let (_, techToken) = try await t.resource("tech")
+            expectStatus(try await t.get("/api/v1/webhooks", as: techToken), .forbidden)
+            #expect(try await t.get("/api/v1/webhooks").json["items"].array.count == 1)
+        }
+    }
+
+    @Test func redirectsAreNotFollowedAndFailuresRetry() async throws {
+        let sink = try WebhookSink()
+        defer { sink.stop() }
+        try await withApp { t in
+            Self.allowLoopback(t)
+            for path in ["redirect", "fail"] {
+                expectStatus(
+                    try await t.post("/api/v1/webhooks", ["url": .string("http://127.0.0.1:\(sink.port)/\(path)"), "eventTypes": ["ticket.created"]]),
+                    .created)
+            }
+            _ = try await t.ticket(try await t.organization("Contoso"))
+            try await Self.deliver(t)
+            #expect(try sink.calls().isEmpty, "the redirect's target is never called")
+            let messages = try await OutboxMessage.query(on: t.db).all()
+            let redirected = try #require(messages.first { $0.recipient.hasSuffix("/redirect") })
+            #expect(redirected.state == .failed && redirected.lastError?.contains("redirects are not followed") == true)
+            let failing = try #require(messages.first { $0.recipient.hasSuffix("/fail") })
+            #expect(failing.state == .pending && failing.attempts == 1 && failing.lastError?.hasPrefix("500") == true)
+        }
+    }
+}
