@@ -210,3 +210,19 @@ extension NotificationTemplate {
                 """),
     ]
 }
+
+extension TemplatePlaceholder {
+    /// The values of every placeholder for one notification, from what the server has loaded: the ticket, the
+    /// names its ids stand for, the recipient and the item. `greetingCompany` falls back to the organization's name.
+    public static func values(
+        ticket: TicketFacts, organizationName: String, siteName: String?, contactName: String?, greetingCompany: String?, link: String,
+        recipientName: String?, item: NotifiedItem?
+    ) -> [TemplatePlaceholder: String] {
+        let greeting = greetingCompany.map(Whitespace.trim).flatMap { $0.isEmpty ? nil : $0 } ?? organizationName
+        return [
+            .ticketNumber: String(ticket.number), .ticketTitle: ticket.title, .ticketStatus: ticket.status.label, .ticketPriority: ticket.priority.rawValue,
+            .organization: organizationName, .site: siteName ?? "", .contactName: contactName ?? "", .recipientName: recipientName ?? "",
+            .greetingCompany: greeting, .link: link, .noteText: item?.text ?? "", .noteAuthor: item?.authorName ?? "",
+        ]
+    }
+}
