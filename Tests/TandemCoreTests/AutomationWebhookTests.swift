@@ -166,6 +166,18 @@ import Testing
         #expect(try guardian.check(host: "93.184.216.34") == IPAddress("93.184.216.34"))
     }
 
+    @Test func webhookURLs() throws {
+        for url in [
+            "http://127.0.0.1/hook", "http://2130706433/", "https://0177.0.0.1:8443/x", "http://[::1]:8080/", "https://[::ffff:127.0.0.1]/",
+            "http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/", "http://localhost:3000/", "ftp://example.com/", "not a url", "/relative",
+        ] {
+            #expect(throws: TandemError.self, "\(url)") { try guardian.check(url: url) }
+        }
+        #expect(try guardian.check(url: "https://hooks.example.com/tandem?x=1") == nil)
+        #expect(try guardian.check(url: "https://93.184.216.34/hook") == IPAddress("93.184.216.34"))
+        #expect(throws: TandemError.invalid("url", "webhooks use http or https, not ftp")) { try guardian.check(url: "ftp://example.com/") }
+    }
+
     // MARK: SSRF: the administrator's allow-list
 
     @Test func anAllowedRangeOpensOnlyThatRange() throws {

@@ -282,6 +282,20 @@ public struct SSRFGuard: Codable, Sendable, Equatable {
         if let refusal = refusal(address) { throw .invalid("url", refusal) }
     }
 
+    /// A webhook URL as saved: `http` or `https`, with a host that `check(host:)` accepts. Returns the literal
+    /// address when the host is one (nil for a name, to check after resolution).
+    public func check(url text: String) throws(TandemError) -> IPAddress? {
+        guard let components = URLComponents(string: Whitespace.trim(text)), let scheme = components.scheme?.lowercased(),
+            let host = components.host, !host.isEmpty
+        else {
+            throw .invalid("url", "'\(text)' is not an absolute URL")
+        }
+        guard scheme == "https" || scheme == "http" else { throw .invalid("url", "webhooks use http or https, not \(scheme)") }
+        // Foundation gives an IPv6 host with or without its brackets, depending on the version.
+        let bracketed = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        return try check(host: bracketed)
+    }
+
     /// The literal address of a URL's host, checked, or nil when the host is a name to resolve (then check each
     /// address the resolver answers). `localhost` names are refused without asking DNS.
     public func check(host: String) throws(TandemError) -> IPAddress? {
