@@ -239,7 +239,13 @@ public enum AccessPolicy {
 
     /// The publish-to values a principal can read.
     public static func readablePublishTo(_ principal: Principal) -> Set<PublishTo> {
-        switch principal.kind {
+        readablePublishTo(for: principal.kind)
+    }
+
+    /// The publish-to values a kind of party reads. Also for parties without a principal, such as a
+    /// notification's explicit address, which an administrator files under the audience it belongs to.
+    public static func readablePublishTo(for kind: PrincipalKind) -> Set<PublishTo> {
+        switch kind {
         case .resource: Set(PublishTo.allCases)
         case .coManagingUser: [.internalAndCoManaged, .all]
         case .contact: [.all]
