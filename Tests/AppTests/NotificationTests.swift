@@ -95,9 +95,11 @@ import VaporTesting
         try await withApp { t in
             t.app.settings.mail = sink.settings()
             let organization = try await t.organization("Contoso")
-            let contact = try await t.contact(
-                organization, "Cora", email: "cora@contoso.example",
-                extra: ["smsGateway": "txt.att.com", "phones": [["number": "5550199", "countryCode": "US", "kind": "mobile"]]])
+            let site = try await t.site(organization, "HQ")
+            let contact = try await t.profile(
+                site, "Cora", "Contact", email: "cora@contoso.example",
+                extra: ["mobileProvider": "AT&T", "smsGateway": "txt.att.com", "phones": [["number": "5550199", "countryCode": "US", "kind": "mobile"]]]
+            ).id
             let token = try await t.portalLogin(contact, email: "cora@contoso.example")
             expectStatus(try await t.put("/api/v1/me/notification-settings", ["ticketAcknowledgement": "sms", "noteToContact": "none"], as: token), .ok)
             expectStatus(try await t.put("/api/v1/me/notification-settings", ["ticketAcknowledgement": "pigeon"], as: token), .unprocessableEntity)
@@ -123,7 +125,8 @@ import VaporTesting
                 from: MailAddress("helpdesk@msp.example"), to: [MailAddress("cora@contoso.example", name: "Cora\r\nBcc: y@evil.example")],
                 subject: "Hi\r\nBcc: x@evil.example", text: "Body", messageId: MailMessage.messageId(id, domain: "msp.example"), date: Date())
             let message = OutboxMessage(
-                channel: .email, recipient: "cora@contoso.example", subject: mail.subject, body: try MailMessage.build(mail), messageId: mail.messageId, at: t.db.now)
+                channel: .email, recipient: "cora@contoso.example", subject: mail.subject, body: try MailMessage.build(mail), messageId: mail.messageId,
+                at: t.db.now)
             try await message.create(on: t.db)
             try await Self.notify(t)
             let received = try #require(try await sink.waitFor(1).first)

@@ -66,16 +66,3 @@ public struct SMTPSettings: Sendable, Equatable, CustomStringConvertible {
             heloName: query["helo"].flatMap { $0.isEmpty ? nil : $0 } ?? "tandem.localhost")
     }
 }
-
-/// A bare mail address (`local@domain`) as an envelope or header carries it: no display name, no
-/// spaces, no CR/LF or angle brackets that could end a command or a header.
-public enum MailAddress {
-    public static func isValid(_ address: String) -> Bool {
-        guard address.utf8.count <= 254, let at = address.lastIndex(of: "@") else { return false }
-        let local = address[..<at], domain = address[address.index(after: at)...]
-        guard !local.isEmpty, local.utf8.count <= 64, domain.contains("."), !domain.hasPrefix("."), !domain.hasSuffix(".") else { return false }
-        return address.unicodeScalars.allSatisfy { scalar in
-            scalar.value > 0x20 && scalar.value != 0x7F && !"<>()[]\\,;:\"".unicodeScalars.contains(scalar)
-        } && !domain.contains("@")
-    }
-}

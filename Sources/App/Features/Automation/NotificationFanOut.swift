@@ -36,7 +36,8 @@ enum NotificationFanOut {
             return [NotificationRequest(kind: .assignment, roles: [.newAssignees])]
         case .noteAdded:
             switch event.publishTo.flatMap(PublishTo.init(rawValue:)) {
-            case .all: return [NotificationRequest(kind: .noteToContact, roles: [.contact]), NotificationRequest(kind: .noteToCoManaged, roles: [.coManagingUsers])]
+            case .all:
+                return [NotificationRequest(kind: .noteToContact, roles: [.contact]), NotificationRequest(kind: .noteToCoManaged, roles: [.coManagingUsers])]
             case .internalAndCoManaged: return [NotificationRequest(kind: .noteToCoManaged, roles: [.coManagingUsers])]
             default: return []
             }
@@ -65,8 +66,8 @@ enum NotificationFanOut {
                     area: .notes, id: noteId, publishTo: PublishTo(rawValue: note.publishTo) ?? .internal, text: note.body, authorName: note.authorName)
             }
             let organization = try await Organization.find(ticket.organizationId, on: db)
-            let site = try await ticket.siteId.flatMap { try await Site.find($0, on: db) }
-            let contact = try await ticket.contactId.flatMap { try await Contact.find($0, on: db) }
+            let site = try await Site.find(ticket.siteId, on: db)
+            let contact = try await Contact.find(ticket.contactId, on: db)
             return Context(
                 ticket: ticket, facts: ticket.automationFacts(assignees: assignees), item: item, organizationName: organization?.name ?? "",
                 siteName: site?.name ?? "", contact: contact)
@@ -86,11 +87,12 @@ enum NotificationFanOut {
         let allowed = NotificationAudience.recipients(
             of: NotificationAudience.eventType(of: request.kind, item: context.item), data: event.data ?? DomainEventData(), item: context.item,
             ticket: context.facts, candidates: candidates.map(\.0))
-        let mobiles = Dictionary(candidates.compactMap { candidate in candidate.0.principal.map { ($0.id, candidate.mobile) } }, uniquingKeysWith: { a, _ in a })
+        let mobiles = Dictionary(
+            candidates.compactMap { candidate in candidate.0.principal.map { ($0.id, candidate.mobile) } }, uniquingKeysWith: { a, _ in a })
         for recipient in allowed {
-            let channel = try await recipient.principal.map { try await NotificationPreference.find($0.id, on: db)?.settings.channel(for: request.kind) } ?? nil
+            let chosen = try await NotificationPreference.find(recipient.principal?.id, on: db)?.settings.channel(for: request.kind)
             let address: (String, OutboxMessage.Channel)?
-            switch channel ?? .email {
+            switch chosen ?? .email {
             case .none: address = nil
             // Without a mobile number and gateway an SMS cannot go; the mail does.
             case .sms: address = (recipient.principal.flatMap { mobiles[$0.id] ?? nil }).map { ($0, .sms) } ?? recipient.email.map { ($0, .email) }
@@ -104,7 +106,8 @@ enum NotificationFanOut {
             let mail = OutgoingMail(
                 from: MailAddress(from, name: context.organizationName.isEmpty ? nil : "Help desk"), to: [MailAddress(to)], subject: rendered.subject,
                 text: rendered.text, html: kind == .sms ? nil : rendered.html, messageId: messageId, date: db.now)
-            let message = OutboxMessage(channel: kind, recipient: to, subject: rendered.subject, body: try MailMessage.build(mail), messageId: messageId, at: db.now)
+            let message = OutboxMessage(
+                channel: kind, recipient: to, subject: rendered.subject, body: try MailMessage.build(mail), messageId: messageId, at: db.now)
             message.id = id
             message.eventPosition = event.position
             message.ticketId = context.ticket.id

@@ -27,18 +27,19 @@ enum NotificationsAPI {
                 settings.channels[kind] = channel
             }
             try validator.check()
+            let chosen = settings
             try await req.db.write { db in
                 let row = try await NotificationPreference.find(principal.id, on: db) ?? NotificationPreference()
                 let before = row.id == nil ? nil : NotificationSettingsDTO(row.settings)
                 row.id = principal.id
                 row.principalKind = principal.kind
-                row.settings = settings
+                row.settings = chosen
                 row.updatedAt = db.now
                 try await row.save(on: db)
                 try await Audit.record(
-                    "updated", NotificationPreference.schema, id: principal.id, by: principal, before: before, after: NotificationSettingsDTO(settings), on: db)
+                    "updated", NotificationPreference.schema, id: principal.id, by: principal, before: before, after: NotificationSettingsDTO(chosen), on: db)
             }
-            return NotificationSettingsDTO(settings)
+            return NotificationSettingsDTO(chosen)
         }
 
         let templates = api.grouped("notification-templates")
@@ -66,7 +67,8 @@ enum NotificationsAPI {
                 row.updatedAt = db.now
                 try await row.save(on: db)
                 try await Audit.record(
-                    "updated", StoredTemplate.schema, id: nil, by: principal, before: before, after: NotificationTemplateDTO(template, isDefault: false), on: db)
+                    "updated", StoredTemplate.schema, id: nil, by: principal, before: before, after: NotificationTemplateDTO(template, isDefault: false), on: db
+                )
             }
             return NotificationTemplateDTO(template, isDefault: false)
         }
@@ -77,7 +79,9 @@ enum NotificationsAPI {
             try await req.db.write { db in
                 guard let row = try await StoredTemplate.find(kind.rawValue, on: db) else { return }
                 try await row.delete(on: db)
-                try await Audit.record("deleted", StoredTemplate.schema, id: nil, by: principal, before: row.template.map { NotificationTemplateDTO($0, isDefault: false) }, on: db)
+                try await Audit.record(
+                    "deleted", StoredTemplate.schema, id: nil, by: principal, before: row.template.map { NotificationTemplateDTO($0, isDefault: false) }, on: db
+                )
             }
             let fallback = NotificationTemplate.defaults.first { $0.kind == kind }!
             return NotificationTemplateDTO(fallback, isDefault: true)

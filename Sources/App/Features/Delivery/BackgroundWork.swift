@@ -26,7 +26,7 @@ final class BackgroundWork: LifecycleHandler, @unchecked Sendable {
     static let steps: [(String, @Sendable (Application) async throws -> Int)] = [
         ("notifications", { app in try await NotificationFanOut.run(on: app.db, settings: app.settings) ?? 0 }),
         ("webhooks", { app in try await WebhookFanOut.run(on: app.db) ?? 0 }),
-        ("outbox", { app in try await OutboxDelivery.run(on: app.db, settings: app.settings, group: app.eventLoopGroup) })
+        ("outbox", { app in try await OutboxDelivery.run(on: app.db, settings: app.settings, group: app.eventLoopGroup) }),
     ]
 
     func didBootAsync(_ application: Application) async throws {

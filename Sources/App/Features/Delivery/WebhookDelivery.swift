@@ -36,7 +36,8 @@ enum WebhookDelivery {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "Tandem-Webhook/1")
-        request.headers.add(name: WebhookSignature.headerName, value: WebhookSignature.header(body: body, secret: secret, timestamp: Int(now.timeIntervalSince1970)))
+        request.headers.add(
+            name: WebhookSignature.headerName, value: WebhookSignature.header(body: body, secret: secret, timestamp: Int(now.timeIntervalSince1970)))
         request.headers.add(name: "Tandem-Event", value: message.subject ?? "")
         request.headers.add(name: "Tandem-Delivery", value: message.messageId ?? message.id!.uuidString)
         request.body = .bytes(ByteBuffer(data: body))
