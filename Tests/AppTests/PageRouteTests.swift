@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VaporTesting
+
 @testable import App
 
 /// Page links are built from the routes `PagesRoutes` registers: every link `PageURL` can build
