@@ -57,12 +57,7 @@ enum CRUD {
             return ListPage(items: dtos, nextCursor: next)
         }
         routes.post { req async throws -> Response in
-            let principal = try req.principal
-            try C.authorizeCreate(principal)
-            let row = C.Row()
-            row.id = .v7()
-            let after = try await C.apply(req.content.decode(C.Input.self), to: row, creating: true, req)
-            try await save(C.self, row, creating: true, before: nil, after: after, by: principal, on: req.db)
+            let row = try await create(C.self, { try req.content.decode(C.Input.self) }, req)
             return try await C.dto(row, on: req.db).encodeResponse(status: .created, for: req)
         }
         routes.get(":id") { req async throws -> C.DTO in
@@ -84,6 +79,17 @@ enum CRUD {
             try await delete(C.self, row, by: principal, before: C.dto(row, on: req.db), on: req.db)
             return .noContent
         }
+    }
+
+    /// Creates a row as `POST /path` does (pages create through here too); `input` is read once the create is authorized.
+    static func create<C: CRUDCollection>(_ collection: C.Type, _ input: () throws -> C.Input, _ req: Request) async throws -> C.Row {
+        let principal = try req.principal
+        try C.authorizeCreate(principal)
+        let row = C.Row()
+        row.id = .v7()
+        let after = try await C.apply(input(), to: row, creating: true, req)
+        try await save(C.self, row, creating: true, before: nil, after: after, by: principal, on: req.db)
+        return row
     }
 
     static func save<C: CRUDCollection>(
