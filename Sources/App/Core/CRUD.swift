@@ -11,7 +11,7 @@ protocol CRUDCollection: SendableMetatype {
     associatedtype DTO: Content
     associatedtype Input: Decodable & Sendable
     static var path: PathComponent { get }
-    /// The noun of the 404 ("no such site").
+    /// The noun of the 404 ("No site with this id exists or you cannot see it.").
     static var what: String { get }
     static var table: ScopeTable { get }
     /// The rows an operation reaches.
