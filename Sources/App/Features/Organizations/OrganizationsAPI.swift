@@ -6,168 +6,103 @@ import Vapor
 /// `/api/v1/organizations`, `/api/v1/sites`, `/api/v1/contacts`.
 enum OrganizationsAPI {
     static func register(_ api: any RoutesBuilder) {
-        registerOrganizations(api.grouped("organizations"))
-        registerSites(api.grouped("sites"))
-        registerContacts(api.grouped("contacts"))
+        CRUD.register(OrganizationsCollection.self, api)
+        CRUD.register(SitesCollection.self, api)
+        CRUD.register(ContactsCollection.self, api)
+    }
+}
+
+/// A collection on the client side: the security level's permission on `area` grants each operation,
+/// within the organizations the principal reaches (`AccessPolicy.organizationScope`).
+protocol OrganizationCollection: CRUDCollection {
+    static var area: Area { get }
+}
+
+extension OrganizationCollection {
+    static func scope(for principal: Principal, _ operation: AccessOperation) -> Scope {
+        AccessPolicy.organizationScope(for: principal, area: area, operation)
     }
 
-    static func scope(_ req: Request, _ area: Area, _ operation: AccessOperation) throws -> Scope {
-        AccessPolicy.organizationScope(for: try req.principal, area: area, operation)
+    static func authorize(_ operation: AccessOperation, _ row: Row, by principal: Principal, on db: any Database) async throws {
+        let refusal = "your security level does not allow \(operation == .delete ? "deleting" : "changing") \(area.rawValue)"
+        try await Lookup.require(row, in: scope(for: principal, operation), table: table, refusal, on: db)
     }
 
-    // MARK: Organizations
-
-    static func registerOrganizations(_ routes: any RoutesBuilder) {
-        let what = "organization"
-        let table = Organization.scopeTable
-        routes.get { req async throws -> ListPage<OrganizationDTO> in
-            let (items, next) = try await Organization.query(on: req.db).filter(scope(req, .organizations, .view), on: table).page(PageRequest(req))
-            return ListPage(items: items.map(OrganizationDTO.init), nextCursor: next)
+    /// The organization of a new site or contact: one the principal can see (others are a field error) and may add to.
+    static func requireOrganization(_ id: UUID, _ req: Request) async throws {
+        let visible = OrganizationsCollection.scope(for: try req.principal, .view)
+        guard try await Organization.query(on: req.db).filter(\.$id == id).filter(visible, on: Organization.scopeTable).count() > 0 else {
+            throw TandemError.invalid("organizationId", "no organization with this id")
         }
-        routes.post { req async throws -> Response in
-            let principal = try req.principal
-            let input = try req.content.decode(OrganizationInput.self)
-            try AccessPolicy.authorizeOrganizationCreation(principal)
-            var validator = FieldValidator()
-            let name = validator.text(input.name.value, "name", max: 200)
-            try validator.check()
-            let organization = Organization()
-            organization.id = .v7()
-            organization.name = name!
-            try await mapUniqueViolation("an organization named '\(name!)' already exists") {
-                try await req.db.write { db in
-                    try await organization.create(on: db)
-                    try await Audit.record(
-                        "created", Organization.schema, id: organization.id, by: principal, organizationId: organization.id,
-                        after: OrganizationDTO(organization), on: db)
-                }
-            }
-            return try await OrganizationDTO(organization).encodeResponse(status: .created, for: req)
-        }
-        routes.get(":id") { req async throws -> OrganizationDTO in
-            OrganizationDTO(
-                try await Lookup.visible(Organization.self, req.id("id", what), scope: scope(req, .organizations, .view), table: table, what: what, on: req.db))
-        }
-        routes.patch(":id") { req async throws -> OrganizationDTO in
-            let principal = try req.principal
-            let organization = try await Lookup.visible(
-                Organization.self, req.id("id", what), scope: scope(req, .organizations, .view), table: table, what: what, on: req.db)
-            try await Lookup.require(
-                organization, in: scope(req, .organizations, .edit), table: table, "your security level does not allow changing organizations", on: req.db)
-            let input = try req.content.decode(OrganizationInput.self)
-            let before = OrganizationDTO(organization)
-            var validator = FieldValidator()
-            if !input.name.isAbsent, let name = validator.text(input.name.value, "name", max: 200) { organization.name = name }
-            try validator.check()
-            try await mapUniqueViolation("an organization named '\(organization.name)' already exists") {
-                try await req.db.write { db in
-                    try await organization.save(on: db)
-                    try await Audit.record(
-                        "updated", Organization.schema, id: organization.id, by: principal, organizationId: organization.id, before: before,
-                        after: OrganizationDTO(organization), on: db)
-                }
-            }
-            return OrganizationDTO(organization)
-        }
-        routes.delete(":id") { req async throws -> HTTPStatus in
-            let principal = try req.principal
-            let organization = try await Lookup.visible(
-                Organization.self, req.id("id", what), scope: scope(req, .organizations, .view), table: table, what: what, on: req.db)
-            try await Lookup.require(
-                organization, in: scope(req, .organizations, .delete), table: table, "your security level does not allow deleting organizations", on: req.db)
-            let id = organization.id!
-            try await req.db.write { db in
-                if try await Ticket.query(on: db).filter(\.$organizationId == id).count() > 0 {
-                    throw TandemError.conflict("the organization still has tickets; it cannot be deleted")
-                }
-                if try await Contact.query(on: db).filter(\.$organizationId == id).count() > 0 {
-                    throw TandemError.conflict("the organization still has contacts; delete them first")
-                }
-                if try await Site.query(on: db).filter(\.$organizationId == id).count() > 0 {
-                    throw TandemError.conflict("the organization still has sites; delete them first")
-                }
-                try await organization.delete(on: db)
-                try await Audit.record("deleted", Organization.schema, id: id, by: principal, organizationId: id, before: OrganizationDTO(organization), on: db)
-            }
-            return .noContent
+        guard try scope(for: req.principal, .create).evaluate(ScopeFacts(values: [.organization: id, .id: nil])) else {
+            throw TandemError.forbidden("your security level does not allow this")
         }
     }
 
-    // MARK: Sites
+    /// `?organizationId=`: the rows of one organization.
+    static func narrow(_ query: QueryBuilder<Row>, organization field: KeyPath<Row, FieldProperty<Row, UUID>>, _ req: Request) throws -> QueryBuilder<Row> {
+        guard let text = req.queryText("organizationId") else { return query }
+        guard let id = UUID(uuidString: text) else { throw TandemError.invalid("organizationId", "'\(text)' is not a valid id") }
+        return query.filter(field == id)
+    }
+}
 
-    static func registerSites(_ routes: any RoutesBuilder) {
-        let what = "site"
-        let table = Site.scopeTable
-        routes.get { req async throws -> ListPage<SiteDTO> in
-            var query = Site.query(on: req.db).filter(try scope(req, .sites, .view), on: table)
-            if let text = req.queryText("organizationId") {
-                guard let id = UUID(uuidString: text) else { throw TandemError.invalid("organizationId", "'\(text)' is not a valid id") }
-                query = query.filter(\.$organizationId == id)
-            }
-            let (items, next) = try await query.page(PageRequest(req))
-            return ListPage(items: items.map(SiteDTO.init), nextCursor: next)
+enum OrganizationsCollection: OrganizationCollection {
+    static let area = Area.organizations
+    static let path: PathComponent = "organizations"
+    static let what = "organization"
+    static let table = Organization.scopeTable
+
+    /// Checked in `apply`, once the body has decoded: a malformed body is a 400 before it is a 403.
+    static func authorizeCreate(_ principal: Principal) {}
+
+    static func dto(_ row: Organization, on db: any Database) -> OrganizationDTO { OrganizationDTO(row) }
+
+    static func apply(_ input: OrganizationInput, to row: Organization, creating: Bool, _ req: Request) throws -> CRUD.AfterSave? {
+        if creating { try AccessPolicy.authorizeOrganizationCreation(req.principal) }
+        var validator = FieldValidator()
+        if creating || !input.name.isAbsent, let name = validator.text(input.name.value, "name", max: 200) { row.name = name }
+        try validator.check()
+        return nil
+    }
+
+    static func prepareDelete(_ row: Organization, on db: any Database) async throws {
+        let id = row.id!
+        if try await Ticket.query(on: db).filter(\.$organizationId == id).count() > 0 {
+            throw TandemError.conflict("the organization still has tickets; it cannot be deleted")
         }
-        routes.post { req async throws -> Response in
-            let principal = try req.principal
-            let input = try req.content.decode(SiteInput.self)
-            let site = Site()
-            site.id = .v7()
-            var validator = FieldValidator()
-            let organizationId = validator.id(input.organizationId.value, "organizationId")
-            try apply(input, to: site, creating: true, &validator)
-            try validator.check()
-            try await requireOrganization(organizationId!, for: req, area: .sites, .create)
-            site.organizationId = organizationId!
-            try await checkInternalLocation(site, on: req.db)
-            try await req.db.write { db in
-                try await site.create(on: db)
-                try await Audit.record("created", Site.schema, id: site.id, by: principal, organizationId: site.organizationId, after: SiteDTO(site), on: db)
-            }
-            return try await SiteDTO(site).encodeResponse(status: .created, for: req)
+        if try await Contact.query(on: db).filter(\.$organizationId == id).count() > 0 {
+            throw TandemError.conflict("the organization still has contacts; delete them first")
         }
-        routes.get(":id") { req async throws -> SiteDTO in
-            SiteDTO(try await Lookup.visible(Site.self, req.id("id", what), scope: scope(req, .sites, .view), table: table, what: what, on: req.db))
-        }
-        routes.patch(":id") { req async throws -> SiteDTO in
-            let principal = try req.principal
-            let site = try await Lookup.visible(Site.self, req.id("id", what), scope: scope(req, .sites, .view), table: table, what: what, on: req.db)
-            try await Lookup.require(site, in: scope(req, .sites, .edit), table: table, "your security level does not allow changing sites", on: req.db)
-            let input = try req.content.decode(SiteInput.self)
-            let before = SiteDTO(site)
-            var validator = FieldValidator()
-            if let text = input.organizationId.value, text != site.organizationId.uuidString {
-                validator.fail("organizationId", "a site cannot move to another organization")
-            }
-            try apply(input, to: site, creating: false, &validator)
-            try validator.check()
-            try await checkInternalLocation(site, on: req.db)
-            try await req.db.write { db in
-                try await site.save(on: db)
-                try await Audit.record(
-                    "updated", Site.schema, id: site.id, by: principal, organizationId: site.organizationId, before: before, after: SiteDTO(site), on: db)
-            }
-            return SiteDTO(site)
-        }
-        routes.delete(":id") { req async throws -> HTTPStatus in
-            let principal = try req.principal
-            let site = try await Lookup.visible(Site.self, req.id("id", what), scope: scope(req, .sites, .view), table: table, what: what, on: req.db)
-            try await Lookup.require(site, in: scope(req, .sites, .delete), table: table, "your security level does not allow deleting sites", on: req.db)
-            let id = site.id!
-            try await req.db.write { db in
-                if try await Ticket.query(on: db).filter(\.$siteId == id).count() > 0 {
-                    throw TandemError.conflict("the site still has tickets; it cannot be deleted")
-                }
-                if try await Contact.query(on: db).filter(\.$siteId == id).count() > 0 {
-                    throw TandemError.conflict("the site still has contacts; move or delete them first")
-                }
-                try await site.delete(on: db)
-                try await Audit.record("deleted", Site.schema, id: id, by: principal, organizationId: site.organizationId, before: SiteDTO(site), on: db)
-            }
-            return .noContent
+        if try await Site.query(on: db).filter(\.$organizationId == id).count() > 0 {
+            throw TandemError.conflict("the organization still has sites; delete them first")
         }
     }
 
-    static func apply(_ input: SiteInput, to site: Site, creating: Bool, _ validator: inout FieldValidator) throws {
+    static func organizationId(_ row: Organization) -> UUID? { row.id }
+
+    static func clash(_ row: Organization) -> String? { "an organization named '\(row.name)' already exists" }
+}
+
+enum SitesCollection: OrganizationCollection {
+    static let area = Area.sites
+    static let path: PathComponent = "sites"
+    static let what = "site"
+    static let table = Site.scopeTable
+
+    /// The parent organization decides, once the body names it (`apply`).
+    static func authorizeCreate(_ principal: Principal) {}
+
+    static func narrow(_ query: QueryBuilder<Site>, _ req: Request) throws -> QueryBuilder<Site> { try narrow(query, organization: \.$organizationId, req) }
+
+    static func dto(_ row: Site, on db: any Database) -> SiteDTO { SiteDTO(row) }
+
+    static func apply(_ input: SiteInput, to site: Site, creating: Bool, _ req: Request) async throws -> CRUD.AfterSave? {
+        var validator = FieldValidator()
+        let organizationId = creating ? validator.id(input.organizationId.value, "organizationId") : nil
+        if !creating, let text = input.organizationId.value, text != site.organizationId.uuidString {
+            validator.fail("organizationId", "a site cannot move to another organization")
+        }
         if creating || !input.name.isAbsent, let name = validator.text(input.name.value, "name", max: 200) { site.name = name }
         if creating || !input.country.isAbsent, let country = validator.text(input.country.value, "country", max: 2) {
             if Countries.isValid(country) {
@@ -182,120 +117,98 @@ enum OrganizationsAPI {
         case .null: site.internalLocationId = nil
         case .value(let text): site.internalLocationId = validator.id(text, "internalLocationId")
         }
+        try validator.check()
+        if let organizationId {
+            try await requireOrganization(organizationId, req)
+            site.organizationId = organizationId
+        }
+        if let id = site.internalLocationId { try await Lookup.requireExisting(InternalLocation.self, [id], field: "internalLocationId", on: req.db) }
+        return nil
     }
 
-    static func checkInternalLocation(_ site: Site, on db: any Database) async throws {
-        if let id = site.internalLocationId { try await Lookup.requireExisting(InternalLocation.self, [id], field: "internalLocationId", on: db) }
-    }
-
-    /// A parent organization the principal can see and may add to; unknown ones are a field error.
-    static func requireOrganization(_ id: UUID, for req: Request, area: Area, _ operation: AccessOperation) async throws {
-        let visible =
-            try await Organization.query(on: req.db).filter(\.$id == id).filter(scope(req, .organizations, .view), on: Organization.scopeTable).count() > 0
-        guard visible else { throw TandemError.invalid("organizationId", "no organization with this id") }
-        guard try scope(req, area, operation).evaluate(ScopeFacts(values: [.organization: id, .id: nil])) else {
-            throw TandemError.forbidden("your security level does not allow this")
+    static func prepareDelete(_ row: Site, on db: any Database) async throws {
+        if try await Ticket.query(on: db).filter(\.$siteId == row.id!).count() > 0 {
+            throw TandemError.conflict("the site still has tickets; it cannot be deleted")
+        }
+        if try await Contact.query(on: db).filter(\.$siteId == row.id!).count() > 0 {
+            throw TandemError.conflict("the site still has contacts; move or delete them first")
         }
     }
 
-    // MARK: Contacts
+    static func organizationId(_ row: Site) -> UUID? { row.organizationId }
 
-    static func registerContacts(_ routes: any RoutesBuilder) {
-        let what = "contact"
-        let table = Contact.scopeTable
-        routes.get { req async throws -> ListPage<ContactDTO> in
-            var query = Contact.query(on: req.db).filter(try scope(req, .contacts, .view), on: table)
-            if let text = req.queryText("organizationId") {
-                guard let id = UUID(uuidString: text) else { throw TandemError.invalid("organizationId", "'\(text)' is not a valid id") }
-                query = query.filter(\.$organizationId == id)
-            }
-            let (items, next) = try await query.page(PageRequest(req))
-            return ListPage(items: items.map(ContactDTO.init), nextCursor: next)
-        }
-        routes.post { req async throws -> Response in
-            let principal = try req.principal
-            let input = try req.content.decode(ContactInput.self)
-            let contact = Contact()
-            contact.id = .v7()
+    static func clash(_ row: Site) -> String? { nil }
+}
+
+enum ContactsCollection: OrganizationCollection {
+    static let area = Area.contacts
+    static let path: PathComponent = "contacts"
+    static let what = "contact"
+    static let table = Contact.scopeTable
+
+    /// The parent organization decides, once the body names it (`apply`).
+    static func authorizeCreate(_ principal: Principal) {}
+
+    static func narrow(_ query: QueryBuilder<Contact>, _ req: Request) throws -> QueryBuilder<Contact> {
+        try narrow(query, organization: \.$organizationId, req)
+    }
+
+    static func dto(_ row: Contact, on db: any Database) -> ContactDTO { ContactDTO(row) }
+
+    static func apply(_ input: ContactInput, to contact: Contact, creating: Bool, _ req: Request) async throws -> CRUD.AfterSave? {
+        let principal = try req.principal
+        var validator = FieldValidator()
+        var organizationId: UUID?
+        if creating {
             contact.portalOrganizationWide = false
             contact.phones = []
-            var validator = FieldValidator()
-            let organizationId = validator.id(input.organizationId.value, "organizationId")
-            let portalLogin = try await apply(input, to: contact, creating: true, &validator, req: req)
-            try validator.check()
-            try await requireOrganization(organizationId!, for: req, area: .contacts, .create)
-            contact.organizationId = organizationId!
-            try await checkSite(contact, on: req.db)
-            try await PortalLogin.authorize(portalLogin, of: contact, loginEmailChanged: false, by: principal, on: req.db)
-            try await portalLogin.apply(to: contact, passwords: req.password.async)
-            try await req.db.write { db in
-                try await contact.create(on: db)
-                try await Audit.record(
-                    "created", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, after: ContactDTO(contact), on: db)
-                try await portalLogin.record(for: contact, by: principal, on: db)
-            }
-            return try await ContactDTO(contact).encodeResponse(status: .created, for: req)
+            organizationId = validator.id(input.organizationId.value, "organizationId")
+        } else if let text = input.organizationId.value, text != contact.organizationId.uuidString {
+            validator.fail("organizationId", "a contact cannot move to another organization")
         }
-        routes.get(":id") { req async throws -> ContactDTO in
-            ContactDTO(try await Lookup.visible(Contact.self, req.id("id", what), scope: scope(req, .contacts, .view), table: table, what: what, on: req.db))
+        let hadPortalLogin = !creating && contact.portalPasswordHash != nil
+        let email = creating ? nil : contact.email
+        let portalLogin = applyFields(input, to: contact, creating: creating, &validator)
+        try validator.check()
+        if let organizationId {
+            try await requireOrganization(organizationId, req)
+            contact.organizationId = organizationId
         }
-        routes.patch(":id") { req async throws -> ContactDTO in
-            let principal = try req.principal
-            let contact = try await Lookup.visible(Contact.self, req.id("id", what), scope: scope(req, .contacts, .view), table: table, what: what, on: req.db)
-            try await Lookup.require(
-                contact, in: scope(req, .contacts, .edit), table: table, "your security level does not allow changing contacts", on: req.db)
-            let input = try req.content.decode(ContactInput.self)
-            let before = ContactDTO(contact)
-            var validator = FieldValidator()
-            if let text = input.organizationId.value, text != contact.organizationId.uuidString {
-                validator.fail("organizationId", "a contact cannot move to another organization")
-            }
-            let hadPortalLogin = contact.portalPasswordHash != nil
-            let portalLogin = try await apply(input, to: contact, creating: false, &validator, req: req)
-            try validator.check()
-            try await checkSite(contact, on: req.db)
-            let loginEmailChanged = hadPortalLogin && contact.email != before.email
-            try await PortalLogin.authorize(portalLogin, of: contact, loginEmailChanged: loginEmailChanged, by: principal, on: req.db)
-            try await portalLogin.apply(to: contact, passwords: req.password.async)
-            try await req.db.write { db in
-                try await contact.save(on: db)
-                try await Audit.record(
-                    "updated", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, before: before,
-                    after: ContactDTO(contact), on: db)
-                try await portalLogin.record(for: contact, by: principal, on: db)
-                // The old password or login email no longer opens anything.
-                if portalLogin != .unchanged || loginEmailChanged { try await Sessions.end(of: contact.id!, on: db) }
-            }
-            return ContactDTO(contact)
+        if let siteId = contact.siteId,
+            try await Site.query(on: req.db).filter(\.$id == siteId).filter(\.$organizationId == contact.organizationId).count() == 0
+        {
+            throw TandemError.invalid("siteId", "no site with this id in the contact's organization")
         }
-        routes.delete(":id") { req async throws -> HTTPStatus in
-            let principal = try req.principal
-            let contact = try await Lookup.visible(Contact.self, req.id("id", what), scope: scope(req, .contacts, .view), table: table, what: what, on: req.db)
-            try await Lookup.require(
-                contact, in: scope(req, .contacts, .delete), table: table, "your security level does not allow deleting contacts", on: req.db)
-            try await deleteContact(contact, by: principal, before: ContactDTO(contact), on: req.db)
-            return .noContent
+        let loginEmailChanged = hadPortalLogin && contact.email != email
+        try await PortalLogin.authorize(portalLogin, of: contact, loginEmailChanged: loginEmailChanged, by: principal, on: req.db)
+        try await portalLogin.apply(to: contact, passwords: req.password.async)
+        let id = contact.id!
+        let entry = portalLogin.entry(for: contact, by: principal)
+        return { db in
+            // The old password or login email no longer opens anything.
+            if portalLogin != .unchanged || loginEmailChanged, !creating { try await Sessions.end(of: id, on: db) }
+            return entry.map { [$0] } ?? []
         }
     }
 
-    /// Deletes a contact (or client profile) that nothing refers to, with its tokens, audited.
-    static func deleteContact(_ contact: Contact, by principal: Principal, before: some Encodable & Sendable, on db: any Database) async throws {
+    /// Tokens go with the contact; a contact that anything else refers to stays.
+    static func prepareDelete(_ contact: Contact, on db: any Database) async throws {
         let id = contact.id!
-        try await db.write { db in
-            if try await Ticket.query(on: db).filter(\.$contactId == id).count() > 0 {
-                throw TandemError.conflict("the contact is on tickets; it cannot be deleted")
-            }
-            if try await CoManagingUser.query(on: db).filter(\.$contactId == id).count() > 0 {
-                throw TandemError.conflict("the contact is a co-managing user; it cannot be deleted")
-            }
-            try await APIToken.query(on: db).filter(\.$principalId == id).delete()
-            try await contact.delete(on: db)
-            try await Audit.record("deleted", Contact.schema, id: id, by: principal, organizationId: contact.organizationId, before: before, on: db)
+        if try await Ticket.query(on: db).filter(\.$contactId == id).count() > 0 {
+            throw TandemError.conflict("the contact is on tickets; it cannot be deleted")
         }
+        if try await CoManagingUser.query(on: db).filter(\.$contactId == id).count() > 0 {
+            throw TandemError.conflict("the contact is a co-managing user; it cannot be deleted")
+        }
+        try await APIToken.query(on: db).filter(\.$principalId == id).delete()
     }
+
+    static func organizationId(_ row: Contact) -> UUID? { row.organizationId }
+
+    static func clash(_ row: Contact) -> String? { nil }
 
     /// Applies a contact body but its portal login, which it returns for `PortalLogin.authorize`.
-    static func apply(_ input: ContactInput, to contact: Contact, creating: Bool, _ validator: inout FieldValidator, req: Request) async throws -> PortalLogin {
+    static func applyFields(_ input: ContactInput, to contact: Contact, creating: Bool, _ validator: inout FieldValidator) -> PortalLogin {
         switch input.siteId {
         case .absent: break
         case .null: contact.siteId = nil
@@ -333,11 +246,6 @@ enum OrganizationsAPI {
         }
     }
 
-    static func checkSite(_ contact: Contact, on db: any Database) async throws {
-        if let siteId = contact.siteId, try await Site.query(on: db).filter(\.$id == siteId).filter(\.$organizationId == contact.organizationId).count() == 0 {
-            throw TandemError.invalid("siteId", "no site with this id in the contact's organization")
-        }
-    }
 }
 
 /// A contact's portal login as a contact body changes it. Setting, resetting or removing one is a
@@ -365,15 +273,14 @@ enum PortalLogin: Equatable, Sendable {
         }
     }
 
-    func record(for contact: Contact, by principal: Principal, on db: any Database) async throws {
+    /// The change's own audit entry, recorded after the contact's.
+    func entry(for contact: Contact, by principal: Principal) -> AuditEntry? {
         let action: String
         switch self {
-        case .unchanged: return
+        case .unchanged: return nil
         case .set: action = "portalLoginSet"
         case .removed: action = "portalLoginRemoved"
         }
-        try await Audit.record(
-            action, Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId,
-            after: ["email": contact.email], on: db)
+        return Audit.entry(action, Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, after: ["email": contact.email])
     }
 }

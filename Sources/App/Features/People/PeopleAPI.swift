@@ -19,7 +19,7 @@ enum Usernames {
 /// `/api/v1/security-levels` and `/api/v1/resources`.
 enum PeopleAPI {
     static func register(_ api: any RoutesBuilder) {
-        registerSecurityLevels(api.grouped("security-levels"))
+        CRUD.register(SecurityLevelsCollection.self, api)
         registerResources(api.grouped("resources"))
     }
 
@@ -32,104 +32,11 @@ enum PeopleAPI {
             M.self, req.id("id", what), scope: config(req, kind, .view), table: ScopeTable(name: M.schema, columns: [.id: "id"]), what: what, on: req.db)
     }
 
-    // MARK: Security levels
-
-    static func registerSecurityLevels(_ routes: any RoutesBuilder) {
-        let what = "security level"
-        routes.get { req async throws -> ListPage<SecurityLevelDTO> in
-            let (items, next) = try await SecurityLevel.query(on: req.db).filter(
-                config(req, .securityLevels, .view), on: ScopeTable(name: SecurityLevel.schema, columns: [:])
-            ).page(PageRequest(req))
-            return ListPage(items: items.map(SecurityLevelDTO.init), nextCursor: next)
-        }
-        routes.post { req async throws -> Response in
-            let principal = try req.principal
-            try AccessPolicy.authorizeConfiguration(principal, .securityLevels, .create)
-            let level = try await createLevel(req.content.decode(SecurityLevelInput.self), by: principal, on: req.db)
-            return try await SecurityLevelDTO(level).encodeResponse(status: .created, for: req)
-        }
-        routes.get(":id") { req async throws -> SecurityLevelDTO in
-            SecurityLevelDTO(try await visible(SecurityLevel.self, req, .securityLevels, what: what))
-        }
-        routes.patch(":id") { req async throws -> SecurityLevelDTO in
-            let principal = try req.principal
-            let level = try await visible(SecurityLevel.self, req, .securityLevels, what: what)
-            try AccessPolicy.authorizeConfiguration(principal, .securityLevels, .edit)
-            guard level.systemKey == nil else { throw TandemError.conflict("system security levels cannot be edited; copy one to make a custom level") }
-            let input = try req.content.decode(SecurityLevelInput.self)
-            let before = SecurityLevelDTO(level)
-            var validator = FieldValidator()
-            if !input.name.isAbsent, let name = validator.text(input.name.value, "name", max: 100) { level.name = name }
-            if !input.coManaged.isAbsent { level.coManaged = input.coManaged.value ?? false }
-            if let permissions = input.permissions.value { level.permissions = permissions }
-            if !input.copyOf.isAbsent { validator.fail("copyOf", "only applies when creating a level") }
-            try validator.check()
-            try level.permissions.validate(coManaged: level.coManaged)
-            try AccessPolicy.authorizeGrant(principal, level.permissions)
-            if level.coManaged != before.coManaged, try await Resource.query(on: req.db).filter(\.$securityLevelId == level.id!).count() > 0 {
-                throw TandemError.conflict("resources use this level; it cannot become a co-managed level")
-            }
-            try await mapUniqueViolation("a security level named '\(level.name)' already exists") {
-                try await req.db.write { db in
-                    try await level.save(on: db)
-                    try await Audit.record("updated", SecurityLevel.schema, id: level.id, by: principal, before: before, after: SecurityLevelDTO(level), on: db)
-                }
-            }
-            return SecurityLevelDTO(level)
-        }
-        routes.delete(":id") { req async throws -> HTTPStatus in
-            let principal = try req.principal
-            let level = try await visible(SecurityLevel.self, req, .securityLevels, what: what)
-            try AccessPolicy.authorizeConfiguration(principal, .securityLevels, .delete)
-            guard level.systemKey == nil else { throw TandemError.conflict("system security levels cannot be deleted") }
-            let id = level.id!
-            try await req.db.write { db in
-                let users =
-                    try await Resource.query(on: db).filter(\.$securityLevelId == id).count()
-                    + CoManagingUser.query(on: db).filter(\.$securityLevelId == id).count()
-                if users > 0 {
-                    throw TandemError.conflict("the security level is in use; move its users to another level first")
-                }
-                try await level.delete(on: db)
-                try await Audit.record("deleted", SecurityLevel.schema, id: id, by: principal, before: SecurityLevelDTO(level), on: db)
-            }
-            return .noContent
-        }
-    }
-
-    /// A custom level, copied from `copyOf` or given its permissions; the API and the admin pages create levels here.
-    static func createLevel(_ input: SecurityLevelInput, by principal: Principal, on db: any Database) async throws -> SecurityLevel {
-        try AccessPolicy.authorizeConfiguration(principal, .securityLevels, .create)
-        var validator = FieldValidator()
-        let name = validator.text(input.name.value, "name", max: 100)
-        let copyOf = input.copyOf.value.flatMap { validator.id($0, "copyOf") }
-        if copyOf == nil, input.permissions.value == nil { validator.fail("copyOf", "give the level to copy, or permissions") }
-        try validator.check()
-        var permissions = input.permissions.value
-        var coManaged = input.coManaged.value
-        if let copyOf {
-            guard let source = try await SecurityLevel.find(copyOf, on: db) else { throw TandemError.invalid("copyOf", "no security level with this id") }
-            permissions = permissions ?? source.permissions
-            coManaged = coManaged ?? source.coManaged
-        }
-        try permissions!.validate(coManaged: coManaged ?? false)
-        try AccessPolicy.authorizeGrant(principal, permissions!)
-        let level = SecurityLevel()
-        level.id = .v7()
-        level.name = name!
-        level.systemKey = nil
-        level.coManaged = coManaged ?? false
-        level.permissions = permissions!
-        try await mapUniqueViolation("a security level named '\(name!)' already exists") {
-            try await db.write { db in
-                try await level.create(on: db)
-                try await Audit.record("created", SecurityLevel.schema, id: level.id, by: principal, after: SecurityLevelDTO(level), on: db)
-            }
-        }
-        return level
-    }
-
     // MARK: Resources
+
+    // Resources keep their own routes: a delete deactivates (their tickets are unassigned, their
+    // sessions end) rather than deleting, and a create or a new username or password is a credential
+    // change checked around the body, with a `passwordSet` entry before the resource's own.
 
     static func dto(_ resource: Resource, on db: any Database) async throws -> ResourceDTO {
         let id = resource.id!
@@ -263,4 +170,60 @@ enum PeopleAPI {
             }
         }
     }
+}
+
+/// Custom levels start as a copy of another (`copyOf`) or from the permissions given; system levels
+/// (`systemKey`) never change.
+enum SecurityLevelsCollection: ConfigurationCollection {
+    static let kind = ConfigurationKind.securityLevels
+    static let path: PathComponent = "security-levels"
+    static let what = "security level"
+
+    static func authorize(_ operation: AccessOperation, _ level: SecurityLevel, by principal: Principal, on db: any Database) throws {
+        try AccessPolicy.authorizeConfiguration(principal, kind, operation)
+        guard level.systemKey == nil else {
+            throw TandemError.conflict(
+                operation == .delete ? "system security levels cannot be deleted" : "system security levels cannot be edited; copy one to make a custom level")
+        }
+    }
+
+    static func dto(_ row: SecurityLevel, on db: any Database) -> SecurityLevelDTO { SecurityLevelDTO(row) }
+
+    static func apply(_ input: SecurityLevelInput, to level: SecurityLevel, creating: Bool, _ req: Request) async throws -> CRUD.AfterSave? {
+        let wasCoManaged = creating ? nil : level.coManaged
+        var validator = FieldValidator()
+        if creating || !input.name.isAbsent, let name = validator.text(input.name.value, "name", max: 100) { level.name = name }
+        let copyOf = creating ? input.copyOf.value.flatMap { validator.id($0, "copyOf") } : nil
+        if creating, copyOf == nil, input.permissions.value == nil { validator.fail("copyOf", "give the level to copy, or permissions") }
+        if !creating, !input.copyOf.isAbsent { validator.fail("copyOf", "only applies when creating a level") }
+        try validator.check()
+        if creating {
+            var source: SecurityLevel?
+            if let copyOf {
+                source = try await SecurityLevel.find(copyOf, on: req.db)
+                if source == nil { throw TandemError.invalid("copyOf", "no security level with this id") }
+            }
+            level.systemKey = nil
+            level.coManaged = input.coManaged.value ?? source?.coManaged ?? false
+            level.permissions = (input.permissions.value ?? source?.permissions)!
+        } else {
+            if !input.coManaged.isAbsent { level.coManaged = input.coManaged.value ?? false }
+            if let permissions = input.permissions.value { level.permissions = permissions }
+        }
+        try level.permissions.validate(coManaged: level.coManaged)
+        try AccessPolicy.authorizeGrant(req.principal, level.permissions)
+        if let wasCoManaged, level.coManaged != wasCoManaged, try await Resource.query(on: req.db).filter(\.$securityLevelId == level.id!).count() > 0 {
+            throw TandemError.conflict("resources use this level; it cannot become a co-managed level")
+        }
+        return nil
+    }
+
+    static func prepareDelete(_ level: SecurityLevel, on db: any Database) async throws {
+        let users =
+            try await Resource.query(on: db).filter(\.$securityLevelId == level.id!).count()
+            + CoManagingUser.query(on: db).filter(\.$securityLevelId == level.id!).count()
+        if users > 0 { throw TandemError.conflict("the security level is in use; move its users to another level first") }
+    }
+
+    static func name(_ row: SecurityLevel) -> String { row.name }
 }

@@ -119,7 +119,7 @@ enum ClientProfilesAPI {
     static func delete(_ contact: Contact, by principal: Principal, on db: any Database) async throws {
         let scope = AccessPolicy.organizationScope(for: principal, area: .contacts, .delete)
         try await Lookup.require(contact, in: scope, table: Contact.scopeTable, "your security level does not allow deleting client profiles", on: db)
-        try await OrganizationsAPI.deleteContact(contact, by: principal, before: ClientProfileDTO(contact), on: db)
+        try await CRUD.delete(ContactsCollection.self, contact, by: principal, before: ClientProfileDTO(contact), on: db)
     }
 
     /// The shared rules; their problems become the API's field errors.

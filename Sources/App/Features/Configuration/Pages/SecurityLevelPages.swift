@@ -68,13 +68,13 @@ enum SecurityLevelPages {
     }
 
     @Sendable static func copy(_ req: Request) async throws -> Response {
-        let (principal, layout, tabs) = try AdminPages.begin(req, "Security levels", tab: "levels", needs: .configureSecurityLevels)
+        let (_, layout, tabs) = try AdminPages.begin(req, "Security levels", tab: "levels", needs: .configureSecurityLevels)
         let form = try req.content.decode(Form.self)
         var input = SecurityLevelInput()
         input.copyOf = .value(form.copyOf ?? "")
         input.name = .value(form.name ?? "")
         do {
-            let level = try await PeopleAPI.createLevel(input, by: principal, on: req.db)
+            let level = try await CRUD.create(SecurityLevelsCollection.self, { input }, req)
             return req.seeOther(PageURL.with(PageURL.securityLevel(level.id!).path, query: [("notice", "copied")]))
         } catch let error as TandemError where error.isFormProblem {
             let model = try await listModel(layout: layout, tabs: tabs, form: form, feedback: FormFeedback(error), on: req.db)
