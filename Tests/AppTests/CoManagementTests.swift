@@ -89,7 +89,7 @@ import VaporTesting
                 try await t.get("/api/v1/tickets/\(ticket)/notes?limit=200").json["items"].array
                 + t.get("/api/v1/tickets/\(ticket)/time-entries?limit=200").json["items"].array
         }
-        let broken = Set(try await WorkflowRule.query(on: t.db).filter(\.$broken == true).all().map { $0.id!.uuidString })
+        let broken = Set(try await AutomationRule.query(on: t.db).filter(\.$brokenReason != nil).all().map { $0.id!.uuidString })
         let events = try await AuditEvent.query(on: t.db).filter(\.$action == "deactivated").filter(\.$entityType == "co_management").count()
         return Snapshot(
             systemEnabled: try await t.get("/api/v1/co-management").json["enabled"] == true, organizations: organizations, tickets: tickets,
@@ -146,9 +146,9 @@ import VaporTesting
             case .rulesReferencingCoManagingUsersAreBroken:
                 #expect(before.brokenRules.isEmpty)
                 #expect(after.brokenRules == [world.brokenRule])
-                let rule = try #require(try await WorkflowRule.find(UUID(uuidString: world.brokenRule), on: t.db))
+                let rule = try #require(try await AutomationRule.find(UUID(uuidString: world.brokenRule), on: t.db))
                 #expect(rule.brokenReason?.contains("co-managing user") == true)
-                #expect(try await WorkflowRule.find(UUID(uuidString: world.keptRule), on: t.db)?.broken == false)
+                #expect(try await AutomationRule.find(UUID(uuidString: world.keptRule), on: t.db)?.brokenReason == nil)
             case .ticketDataVisibilityAndPublishToAreUnchanged:
                 for ticket in world.tickets {
                     var old = try #require(before.tickets[ticket]?.object)
@@ -234,7 +234,7 @@ import VaporTesting
             let before = try await Self.snapshot(t, world)
             let admin = try await t.adminPrincipal()
             let tables = [
-                Organization.schema, TicketAssignee.schema, "tickets", CoManagedAssociation.schema, WorkflowRule.schema, Setting.schema, AuditEvent.schema,
+                Organization.schema, TicketAssignee.schema, "tickets", CoManagedAssociation.schema, AutomationRule.schema, Setting.schema, AuditEvent.schema,
             ]
 
             var failures = 0

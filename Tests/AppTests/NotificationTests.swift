@@ -12,7 +12,7 @@ import VaporTesting
 @Suite struct NotificationTests {
     /// Runs the notifications consumer and delivers what it wrote.
     static func notify(_ t: TestApp) async throws {
-        try await NotificationFanOut.run(on: t.db, settings: t.app.settings)
+        try await Automation.run(on: t.db, settings: t.app.settings)
         while try await OutboxDelivery.run(on: t.db, settings: t.app.settings, group: t.app.eventLoopGroup) > 0 {}
     }
 
@@ -68,14 +68,14 @@ import VaporTesting
             let contact = try await t.contact(contoso, "Cora", email: "cora@contoso.example")
             let shared = try await t.ticket(contoso, "Shared", extra: ["contactId": .string(contact), "coManagedVisible": true, "queueId": .string(queue)])
             let mspOnly = try await t.ticket(contoso, "MSP only", extra: ["contactId": .string(contact)])
-            try await NotificationFanOut.run(on: t.db, settings: t.app.settings)
+            try await Automation.run(on: t.db, settings: t.app.settings)
             try await OutboxMessage.query(on: t.db).delete()
 
             var told: [String: [String]] = [:]
             for (ticket, name) in [(shared.id, "shared"), (mspOnly.id, "mspOnly")] {
                 for publishTo in ["internal", "internalAndCoManaged", "all"] {
                     _ = try await t.note(ticket, "\(name) \(publishTo)", publishTo: publishTo)
-                    try await NotificationFanOut.run(on: t.db, settings: t.app.settings)
+                    try await Automation.run(on: t.db, settings: t.app.settings)
                     told["\(name) \(publishTo)"] = try await Self.recipients(t).sorted()
                     try await OutboxMessage.query(on: t.db).delete()
                 }

@@ -10,7 +10,7 @@ import Testing
 
     var escalate: TicketAction {
         TicketAction(
-            name: "Escalate to MSP", changes: TicketChanges(status: .escalated, queueId: escalations, teamId: mspTeam),
+            name: "Escalate to MSP", changes: TicketFieldChanges(status: .escalated, queueId: escalations, teamId: mspTeam),
             note: NoteToAdd(text: "Escalated to the MSP by the client's IT.", publishTo: .internalAndCoManaged))
     }
 
@@ -29,7 +29,7 @@ import Testing
         #expect(after.status == .escalated && after.queueId == escalations && after.teamId == mspTeam)
         #expect(changed == [.status, .queueId, .teamId])
         #expect(note == NoteToAdd(text: "Escalated to the MSP by the client's IT.", publishTo: .internalAndCoManaged))
-        let priority = TicketAction(name: "Make critical", changes: TicketChanges(priority: .critical))
+        let priority = TicketAction(name: "Make critical", changes: TicketFieldChanges(priority: .critical))
         #expect(try priority.apply(to: ticket).facts.priority == .critical)
         #expect(try priority.apply(to: ticket).note == nil)
     }

@@ -29,12 +29,12 @@ import Testing
         // "Customer includes {the customers your 3rd party agents support}; Team equals {the new team}".
         let rule = TicketRule(
             name: "Northwind's IT works Northwind's tickets", criteria: TicketRuleCriteria(organizationIds: [northwind]),
-            outcome: TicketChanges(teamId: coManagedTeam, coManagedVisible: true))
+            outcome: TicketFieldChanges(teamId: coManagedTeam, coManagedVisible: true))
 
         let supported = run(ticket(northwind), [rule])
         let other = run(ticket(contoso), [rule])
 
-        #expect(supported.changes == TicketChanges(teamId: coManagedTeam, coManagedVisible: true))
+        #expect(supported.changes == TicketFieldChanges(teamId: coManagedTeam, coManagedVisible: true))
         #expect(supported.facts.teamId == coManagedTeam)
         #expect(supported.fired.map(\.name) == ["Northwind's IT works Northwind's tickets"])
         #expect(other.changes.isEmpty && other.fired.isEmpty)
@@ -56,7 +56,7 @@ import Testing
             ),
         ]
         for (criteria, match, miss, label) in cases {
-            let rule = TicketRule(name: label, criteria: criteria, outcome: TicketChanges(priority: .low))
+            let rule = TicketRule(name: label, criteria: criteria, outcome: TicketFieldChanges(priority: .low))
             #expect(rule.matches(match), "\(label) should match")
             #expect(!rule.matches(miss), "\(label) should not match")
         }
@@ -64,22 +64,22 @@ import Testing
 
     @Test func criteriaAreAllRequiredAndNoneMeansEveryTicket() {
         let both = TicketRule(
-            name: "both", criteria: TicketRuleCriteria(organizationIds: [northwind], priorities: [.high]), outcome: TicketChanges(priority: .critical))
+            name: "both", criteria: TicketRuleCriteria(organizationIds: [northwind], priorities: [.high]), outcome: TicketFieldChanges(priority: .critical))
         #expect(both.matches(ticket(northwind, priority: .high)))
         #expect(!both.matches(ticket(northwind, priority: .low)))
         #expect(!both.matches(ticket(contoso, priority: .high)))
-        let catchAll = TicketRule(name: "default queue", criteria: TicketRuleCriteria(), outcome: TicketChanges(queueId: serviceDesk))
+        let catchAll = TicketRule(name: "default queue", criteria: TicketRuleCriteria(), outcome: TicketFieldChanges(queueId: serviceDesk))
         #expect(catchAll.matches(ticket(contoso)))
     }
 
     @Test func everyOutcomeSetsItsField() {
-        let outcomes: [(TicketChanges, (TicketFacts) -> Bool, TicketField)] = [
-            (TicketChanges(teamId: mspTeam), { $0.teamId == mspTeam }, .teamId),
-            (TicketChanges(queueId: escalations), { $0.queueId == escalations }, .queueId),
-            (TicketChanges(priority: .critical), { $0.priority == .critical }, .priority),
-            (TicketChanges(assigneeIds: [tara]), { $0.assigneeIds == [tara] }, .assigneeIds),
-            (TicketChanges(coManagedVisible: true), { $0.coManagedVisible }, .coManagedVisible),
-            (TicketChanges(status: .inProgress), { $0.status == .inProgress }, .status),
+        let outcomes: [(TicketFieldChanges, (TicketFacts) -> Bool, TicketField)] = [
+            (TicketFieldChanges(teamId: mspTeam), { $0.teamId == mspTeam }, .teamId),
+            (TicketFieldChanges(queueId: escalations), { $0.queueId == escalations }, .queueId),
+            (TicketFieldChanges(priority: .critical), { $0.priority == .critical }, .priority),
+            (TicketFieldChanges(assigneeIds: [tara]), { $0.assigneeIds == [tara] }, .assigneeIds),
+            (TicketFieldChanges(coManagedVisible: true), { $0.coManagedVisible }, .coManagedVisible),
+            (TicketFieldChanges(status: .inProgress), { $0.status == .inProgress }, .status),
         ]
         for (outcome, check, field) in outcomes {
             let answer = run(ticket(), [TicketRule(name: field.rawValue, criteria: TicketRuleCriteria(), outcome: outcome)])
@@ -89,10 +89,10 @@ import Testing
     }
 
     @Test func rulesApplyInOrderEachSeeingTheEarlierOnesWork() {
-        let first = TicketRule(name: "VPN is urgent", criteria: TicketRuleCriteria(textContains: ["vpn"]), outcome: TicketChanges(priority: .critical))
+        let first = TicketRule(name: "VPN is urgent", criteria: TicketRuleCriteria(textContains: ["vpn"]), outcome: TicketFieldChanges(priority: .critical))
         let second = TicketRule(
-            name: "critical to escalations", criteria: TicketRuleCriteria(priorities: [.critical]), outcome: TicketChanges(queueId: escalations))
-        let third = TicketRule(name: "later rule wins", criteria: TicketRuleCriteria(), outcome: TicketChanges(priority: .high))
+            name: "critical to escalations", criteria: TicketRuleCriteria(priorities: [.critical]), outcome: TicketFieldChanges(queueId: escalations))
+        let third = TicketRule(name: "later rule wins", criteria: TicketRuleCriteria(), outcome: TicketFieldChanges(priority: .high))
 
         let answer = run(ticket(title: "VPN down"), [first, second, third])
 
@@ -105,9 +105,9 @@ import Testing
 
     @Test func stopMatchingEndsTheList() {
         let stopper = TicketRule(
-            name: "Northwind to its team", criteria: TicketRuleCriteria(organizationIds: [northwind]), outcome: TicketChanges(teamId: coManagedTeam),
+            name: "Northwind to its team", criteria: TicketRuleCriteria(organizationIds: [northwind]), outcome: TicketFieldChanges(teamId: coManagedTeam),
             stopMatching: true)
-        let fallback = TicketRule(name: "everyone to the MSP team", criteria: TicketRuleCriteria(), outcome: TicketChanges(teamId: mspTeam))
+        let fallback = TicketRule(name: "everyone to the MSP team", criteria: TicketRuleCriteria(), outcome: TicketFieldChanges(teamId: mspTeam))
 
         let northwindTicket = run(ticket(northwind), [stopper, fallback])
         let contosoTicket = run(ticket(contoso), [stopper, fallback])
@@ -118,20 +118,20 @@ import Testing
     }
 
     @Test func inactiveAndBrokenRulesNeverFire() {
-        let inactive = TicketRule(name: "off", active: false, criteria: TicketRuleCriteria(), outcome: TicketChanges(priority: .low))
-        let broken = TicketRule(name: "broken", criteria: TicketRuleCriteria(), outcome: TicketChanges(priority: .low), broken: "queue deleted")
+        let inactive = TicketRule(name: "off", active: false, criteria: TicketRuleCriteria(), outcome: TicketFieldChanges(priority: .low))
+        let broken = TicketRule(name: "broken", criteria: TicketRuleCriteria(), outcome: TicketFieldChanges(priority: .low), broken: "queue deleted")
         #expect(run(ticket(), [inactive, broken]).fired.isEmpty)
     }
 
     @Test func ticketRulesRunOnNewTicketsOnly() {
-        let rule = TicketRule(name: "any", criteria: TicketRuleCriteria(), outcome: TicketChanges(priority: .low))
+        let rule = TicketRule(name: "any", criteria: TicketRuleCriteria(), outcome: TicketFieldChanges(priority: .low))
         let facts = ticket()
         let answer = engine.run(.edited([.title]), facts: facts, rules: AutomationRules(ticketRules: [rule]))
         #expect(answer.fired.isEmpty)
     }
 
     @Test func aStatusTheStateMachineRefusesIsSkippedAndReported() {
-        let rule = TicketRule(name: "close at once", criteria: TicketRuleCriteria(), outcome: TicketChanges(status: .closed, priority: .low))
+        let rule = TicketRule(name: "close at once", criteria: TicketRuleCriteria(), outcome: TicketFieldChanges(status: .closed, priority: .low))
         let answer = run(ticket(), [rule])
         #expect(answer.facts.status == .new)
         #expect(answer.facts.priority == .low, "the other outcomes still apply")
@@ -139,7 +139,7 @@ import Testing
     }
 
     @Test func validationNamesEachProblem() {
-        let bad = TicketRule(name: " ", criteria: TicketRuleCriteria(organizationIds: [], textContains: [""]), outcome: TicketChanges())
+        let bad = TicketRule(name: " ", criteria: TicketRuleCriteria(organizationIds: [], textContains: [""]), outcome: TicketFieldChanges())
         #expect(
             throws: TandemError.validation([
                 FieldError("name", "must not be empty"),
@@ -149,14 +149,14 @@ import Testing
             ])
         ) { try bad.validate() }
         #expect(throws: Never.self) {
-            try TicketRule(name: "ok", criteria: TicketRuleCriteria(), outcome: TicketChanges(queueId: serviceDesk)).validate()
+            try TicketRule(name: "ok", criteria: TicketRuleCriteria(), outcome: TicketFieldChanges(queueId: serviceDesk)).validate()
         }
     }
 
     @Test func aRuleIsPlainJSONAndComesBackEqual() throws {
         let rule = TicketRule(
             name: "Northwind", criteria: TicketRuleCriteria(organizationIds: [northwind], sources: [.email], textContains: ["vpn"]),
-            outcome: TicketChanges(priority: .high, teamId: coManagedTeam), stopMatching: true)
+            outcome: TicketFieldChanges(priority: .high, teamId: coManagedTeam), stopMatching: true)
         let data = try JSONEncoder().encode(rule)
         let json = String(decoding: data, as: UTF8.self)
         #expect(json.contains("\"priority\":\"high\""))
@@ -167,7 +167,7 @@ import Testing
     @Test func referencesAndBrokenReason() {
         let rule = TicketRule(
             name: "r", criteria: TicketRuleCriteria(organizationIds: [northwind], queueIds: [serviceDesk]),
-            outcome: TicketChanges(teamId: coManagedTeam, assigneeIds: [tara]))
+            outcome: TicketFieldChanges(teamId: coManagedTeam, assigneeIds: [tara]))
         #expect(rule.references.ids == [.organization: [northwind], .queue: [serviceDesk], .team: [coManagedTeam], .person: [tara]])
         let all: [ReferenceKind: Set<UUID>] = [.organization: [northwind], .queue: [serviceDesk], .team: [coManagedTeam], .person: [tara]]
         #expect(rule.references.brokenReason(resolving: all) == nil)

@@ -35,7 +35,7 @@ import Testing
             .slaBreached: AutomationEvent(triggers: [.slaBreached]),
         ]
         for trigger in WorkflowTrigger.allCases {
-            let r = rule(trigger.rawValue, [trigger], [], WorkflowActions(update: TicketChanges(priority: .high)))
+            let r = rule(trigger.rawValue, [trigger], [], WorkflowActions(update: TicketFieldChanges(priority: .high)))
             for (other, event) in events {
                 #expect(r.fires(on: event, facts) == (other == trigger), "\(trigger) on \(other)")
             }
@@ -62,7 +62,7 @@ import Testing
         #expect(AutomationEvent(DomainEvent(.contactCreated, entityId: UUID())) == nil)
         // A created event fed from the feed has no fields yet: the engine fills them from the facts.
         let created = AutomationEvent(DomainEvent(.ticketCreated, entityId: facts.id, ticket: facts.eventFacts))!
-        let r = rule("new high", [.created], [FieldCondition(.priority, .changed)], WorkflowActions(update: TicketChanges(queueId: serviceDesk)))
+        let r = rule("new high", [.created], [FieldCondition(.priority, .changed)], WorkflowActions(update: TicketFieldChanges(queueId: serviceDesk)))
         #expect(engine.run(created, facts: facts, rules: AutomationRules(workflowRules: [r])).facts.queueId == serviceDesk)
     }
 
@@ -114,7 +114,7 @@ import Testing
     @Test func allConditionsMustHold() {
         let r = rule(
             "high Northwind", [.edited], [FieldCondition(.priority, .equals, ["high"]), FieldCondition(.organizationId, .equals, [northwind.uuidString])],
-            WorkflowActions(update: TicketChanges(queueId: escalations)))
+            WorkflowActions(update: TicketFieldChanges(queueId: escalations)))
         #expect(r.fires(on: .edited([.priority]), ticket(priority: .high)))
         #expect(!r.fires(on: .edited([.priority]), ticket(priority: .low)))
     }
@@ -151,13 +151,13 @@ import Testing
         let r = rule(
             "escalate critical", [.edited], [FieldCondition(.priority, .changedTo, ["critical"])],
             WorkflowActions(
-                update: TicketChanges(status: .escalated, queueId: escalations, teamId: mspTeam, assigneeIds: [tara]), notify: [request],
+                update: TicketFieldChanges(status: .escalated, queueId: escalations, teamId: mspTeam, assigneeIds: [tara]), notify: [request],
                 addNote: NoteToAdd(text: "Escalated by rule", publishTo: .internalAndCoManaged)))
         let facts = ticket(priority: .critical)
 
         let answer = engine.run(.edited([.priority]), facts: facts, rules: AutomationRules(workflowRules: [r]))
 
-        #expect(answer.changes == TicketChanges(status: .escalated, queueId: escalations, teamId: mspTeam, assigneeIds: [tara]))
+        #expect(answer.changes == TicketFieldChanges(status: .escalated, queueId: escalations, teamId: mspTeam, assigneeIds: [tara]))
         #expect(answer.notes == [PlannedNote(note: NoteToAdd(text: "Escalated by rule", publishTo: .internalAndCoManaged), ruleId: r.id)])
         #expect(answer.notifications == [PlannedNotification(request: request, item: nil, newAssignees: [], ruleId: r.id)])
         #expect(answer.fired.map(\.name) == ["escalate critical"])
@@ -165,15 +165,15 @@ import Testing
     }
 
     @Test func rulesFiringOnOneEventReadItAsItCameThenActInOrder() {
-        let a = rule("a", [.edited], [FieldCondition(.priority, .equals, ["high"])], WorkflowActions(update: TicketChanges(priority: .low)))
-        let b = rule("b", [.edited], [FieldCondition(.priority, .equals, ["high"])], WorkflowActions(update: TicketChanges(queueId: serviceDesk)))
+        let a = rule("a", [.edited], [FieldCondition(.priority, .equals, ["high"])], WorkflowActions(update: TicketFieldChanges(priority: .low)))
+        let b = rule("b", [.edited], [FieldCondition(.priority, .equals, ["high"])], WorkflowActions(update: TicketFieldChanges(queueId: serviceDesk)))
         let answer = engine.run(.edited([.title]), facts: ticket(priority: .high), rules: AutomationRules(workflowRules: [a, b]))
         #expect(Array(answer.fired.map(\.name).prefix(2)) == ["a", "b"])
         #expect(answer.facts.priority == .low && answer.facts.queueId == serviceDesk)
     }
 
     @Test func workflowRulesSeeTheTicketAsTicketRulesRoutedIt() {
-        let route = TicketRule(name: "route", criteria: TicketRuleCriteria(), outcome: TicketChanges(queueId: escalations, assigneeIds: [tara]))
+        let route = TicketRule(name: "route", criteria: TicketRuleCriteria(), outcome: TicketFieldChanges(queueId: escalations, assigneeIds: [tara]))
         let watch = rule(
             "escalations queue", [.created], [FieldCondition(.queueId, .equals, [escalations.uuidString])],
             WorkflowActions(addNote: NoteToAdd(text: "x", publishTo: .internal)))
@@ -188,17 +188,18 @@ import Testing
 
     @Test func ruleChangesTriggerOtherRulesButNotThemselves() {
         let first = rule(
-            "critical escalates", [.edited], [FieldCondition(.priority, .changedTo, ["critical"])], WorkflowActions(update: TicketChanges(status: .escalated)))
+            "critical escalates", [.edited], [FieldCondition(.priority, .changedTo, ["critical"])],
+            WorkflowActions(update: TicketFieldChanges(status: .escalated)))
         let second = rule(
             "escalated goes to escalations", [.statusChanged], [FieldCondition(.status, .equals, ["escalated"])],
-            WorkflowActions(update: TicketChanges(queueId: escalations)))
+            WorkflowActions(update: TicketFieldChanges(queueId: escalations)))
         let noter = rule("note on every edit", [.edited], [], WorkflowActions(addNote: NoteToAdd(text: "edited", publishTo: .internal)))
 
         let answer = engine.run(.edited([.priority]), facts: ticket(priority: .critical), rules: AutomationRules(workflowRules: [first, second]))
         let selfish = engine.run(
             .edited([.priority]), facts: ticket(),
             rules: AutomationRules(workflowRules: [
-                noter, rule("bump", [.edited], [FieldCondition(.priority, .equals, ["medium"])], WorkflowActions(update: TicketChanges(priority: .high))),
+                noter, rule("bump", [.edited], [FieldCondition(.priority, .equals, ["medium"])], WorkflowActions(update: TicketFieldChanges(priority: .high))),
             ]))
 
         #expect(answer.fired.map(\.name) == ["critical escalates", "escalated goes to escalations"])
@@ -210,8 +211,9 @@ import Testing
     }
 
     @Test func aLoopStopsAtTheDepthBoundAndIsReported() {
-        let up = rule("low to high", [.edited], [FieldCondition(.priority, .changedTo, ["low"])], WorkflowActions(update: TicketChanges(priority: .high)))
-        let down = rule("high to low", [.edited], [FieldCondition(.priority, .changedTo, ["high"])], WorkflowActions(update: TicketChanges(priority: .low)))
+        let up = rule("low to high", [.edited], [FieldCondition(.priority, .changedTo, ["low"])], WorkflowActions(update: TicketFieldChanges(priority: .high)))
+        let down = rule(
+            "high to low", [.edited], [FieldCondition(.priority, .changedTo, ["high"])], WorkflowActions(update: TicketFieldChanges(priority: .low)))
 
         let answer = RulesEngine(maxDepth: 5).run(.edited([.priority]), facts: ticket(priority: .low), rules: AutomationRules(workflowRules: [up, down]))
 
@@ -229,7 +231,7 @@ import Testing
         let steps = (0..<3).map { index in
             rule(
                 "step \(index)", [.edited], [FieldCondition(.priority, .changedTo, [TicketPriority.allCases[index].rawValue])],
-                WorkflowActions(update: TicketChanges(priority: TicketPriority.allCases[index + 1])))
+                WorkflowActions(update: TicketFieldChanges(priority: TicketPriority.allCases[index + 1])))
         }
         let answer = RulesEngine(maxDepth: 3).run(.edited([.priority]), facts: ticket(priority: .low), rules: AutomationRules(workflowRules: steps))
         #expect(answer.facts.priority == .critical)
@@ -245,7 +247,7 @@ import Testing
         let coManager = UUID()
         let r = rule(
             "assign Northwind's IT", [.created], [FieldCondition(.queueId, .equals, [serviceDesk.uuidString])],
-            WorkflowActions(update: TicketChanges(assigneeIds: [coManager]), notify: [NotificationRequest(kind: .assignment, people: [tara])]))
+            WorkflowActions(update: TicketFieldChanges(assigneeIds: [coManager]), notify: [NotificationRequest(kind: .assignment, people: [tara])]))
         #expect(r.references.ids == [.queue: [serviceDesk], .person: [coManager, tara]])
         let everything: [ReferenceKind: Set<UUID>] = [.queue: [serviceDesk], .person: [tara, coManager]]
 
@@ -261,7 +263,7 @@ import Testing
         #expect(stillFine.broken == nil)
         // Repair: the administrator picks another assignee; the re-check clears the mark.
         var repaired = deactivated
-        repaired.actions.update = TicketChanges(assigneeIds: [tara])
+        repaired.actions.update = TicketFieldChanges(assigneeIds: [tara])
         repaired = repaired.rechecked(resolving: [.queue: [serviceDesk], .person: [tara]])
         #expect(repaired.broken == nil)
         #expect(repaired.fires(on: .created(ticket(queue: serviceDesk)), ticket(queue: serviceDesk)))

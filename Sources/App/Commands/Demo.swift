@@ -312,14 +312,7 @@ enum DemoTenant {
                 try await TicketAssignee.query(on: db).filter(\.$ticketId == ticket.id!).delete()
                 try await TicketAssignee(ticketId: ticket.id!, principalId: omar, kind: .coManagingUser, position: 0).create(on: db)
             }
-            let rule = WorkflowRule()
-            rule.id = .v7()
-            rule.name = "Tell Nina about new Northwind tickets"
-            rule.event = "ticketCreated"
-            rule.referencedPrincipalIds = [nina]
-            rule.active = true
-            rule.broken = false
-            try await rule.create(on: db)
+            try await AutomationRule.notifying("Tell Nina about new Northwind tickets", people: [nina], on: db)
         }
     }
 }

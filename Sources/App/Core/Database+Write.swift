@@ -21,9 +21,11 @@ extension Database {
     /// changes and gets its own error, and one COMMIT (one fsync) makes the whole group durable
     /// before any caller resumes. A body sees the writes of the bodies before it in its group; if
     /// the COMMIT fails, every body of the group gets that error. Bodies must use only the database
-    /// they are given, and do not nest `write` calls.
+    /// they are given. A `write` called inside a body (on the database the body was given) joins the
+    /// body's transaction: a service that writes can be called from a consumer's transaction.
     func write<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        guard isSQLite else { return try await transaction(body) }
+        if WriteScope.active { return try await body(self) }
+        guard isSQLite else { return try await transaction { db in try await WriteScope.$active.withValue(true) { try await body(db) } } }
         guard let groupCommit = SQLiteGroupCommit.installed(on: self) else { throw GroupCommitMissing() }
         return try await groupCommit.run(body)
     }
@@ -38,6 +40,7 @@ extension Database {
     func write<Item: Sendable, Output: Sendable>(
         batch: WriteBatch<Item, Output>, item: Item, _ body: @escaping @Sendable (any Database) async throws -> Output
     ) async throws -> Output {
+        if WriteScope.active { return try await body(self) }
         if isSQLite, let groupCommit = SQLiteGroupCommit.installed(on: self) {
             return try await groupCommit.run(body, batch: batch, item: item)
         }
@@ -46,6 +49,11 @@ extension Database {
         }
         return try await write(body)
     }
+}
+
+/// Whether this task is running a `write` body, so that a `write` inside it joins that transaction.
+enum WriteScope {
+    @TaskLocal static var active = false
 }
 
 /// Writes of one kind that run together (`Database.write(batch:item:_:)`): each run gets the items
@@ -79,10 +87,9 @@ extension DatabaseCompanion {
     }
 }
 
-/// A SQLite database that `configure` did not set up: `write` runs only through group commit
-/// (and bodies, which run on its writer connection, do not nest `write`).
+/// A SQLite database that `configure` did not set up: `write` runs only through group commit.
 struct GroupCommitMissing: Error, CustomStringConvertible {
-    var description: String { "SQLite writes need the group commit that configure installs (or a nested write)" }
+    var description: String { "SQLite writes need the group commit that configure installs" }
 }
 
 extension DatabaseID {
@@ -219,7 +226,7 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
         let box = Box<T>()
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = Job(
-                run: { db in box.value = try await body(db) },
+                run: { db in box.value = try await WriteScope.$active.withValue(true) { try await body(db) } },
                 finish: { error in
                     if let error {
                         continuation.resume(throwing: error)

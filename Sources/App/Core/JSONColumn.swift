@@ -17,4 +17,9 @@ enum JSONColumn {
     static func decode<T: Decodable>(_ text: String, default fallback: T) -> T {
         (try? decoder.decode(T.self, from: Data(text.utf8))) ?? fallback
     }
+
+    /// The value, or nil when the text is not a `T`.
+    static func decodeIfValid<T: Decodable>(_ text: String, as type: T.Type) -> T? {
+        try? decoder.decode(T.self, from: Data(text.utf8))
+    }
 }

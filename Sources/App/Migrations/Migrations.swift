@@ -41,5 +41,6 @@ enum Migrations {
         CreateOutbox(),
         CreateWebhooks(),
         CreateNotificationSettings(),
+        CreateAutomationRules(),
     ]
 }

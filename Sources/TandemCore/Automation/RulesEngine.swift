@@ -56,7 +56,7 @@ public struct LoopReport: Codable, Sendable, Equatable {
 /// The engine's answer for one event: what to apply, through the write pipeline, as the automation.
 public struct AutomationAnswer: Codable, Sendable, Equatable {
     /// The net changes, from the facts given to the facts after every rule.
-    public var changes: TicketChanges
+    public var changes: TicketFieldChanges
     public var facts: TicketFacts
     public var notes: [PlannedNote]
     public var notifications: [PlannedNotification]
@@ -85,7 +85,7 @@ public struct RulesEngine: Sendable {
 
     public func run(_ event: AutomationEvent, facts given: TicketFacts, rules: AutomationRules) -> AutomationAnswer {
         var facts = given
-        var answer = AutomationAnswer(changes: TicketChanges(), facts: given, notes: [], notifications: [], fired: [], loopStopped: nil, skipped: [])
+        var answer = AutomationAnswer(changes: TicketFieldChanges(), facts: given, notes: [], notifications: [], fired: [], loopStopped: nil, skipped: [])
         var first = event
         if first.triggers.contains(.created) {
             for rule in rules.ticketRules where rule.matches(facts) {
@@ -135,7 +135,7 @@ public struct RulesEngine: Sendable {
             }
         }
         answer.facts = facts
-        answer.changes = TicketChanges.difference(given, facts)
+        answer.changes = TicketFieldChanges.difference(given, facts)
         return answer
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 public struct TicketAction: Codable, Sendable, Equatable, Identifiable {
     public var id: UUID
     public var name: String
-    public var changes: TicketChanges
+    public var changes: TicketFieldChanges
     public var note: NoteToAdd?
     /// Only principals of these security levels may run it; nil: any level.
     public var securityLevelIds: Set<UUID>?
@@ -13,7 +13,7 @@ public struct TicketAction: Codable, Sendable, Equatable, Identifiable {
     public var teamIds: Set<UUID>?
 
     public init(
-        id: UUID = UUID(), name: String, changes: TicketChanges = TicketChanges(), note: NoteToAdd? = nil, securityLevelIds: Set<UUID>? = nil,
+        id: UUID = UUID(), name: String, changes: TicketFieldChanges = TicketFieldChanges(), note: NoteToAdd? = nil, securityLevelIds: Set<UUID>? = nil,
         teamIds: Set<UUID>? = nil
     ) {
         self.id = id

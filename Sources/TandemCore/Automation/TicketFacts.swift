@@ -71,7 +71,7 @@ public struct TicketFacts: Codable, Sendable, Equatable {
 /// Changes to a ticket's routing fields: a ticket rule's outcome, a workflow rule's "update fields", a
 /// ticket action's changes, and the engine's net answer. A nil field is left alone; rules set values, they
 /// never clear one. Stored as JSON with only the fields set (`{"teamId": "…", "priority": "high"}`).
-public struct TicketChanges: Codable, Sendable, Equatable {
+public struct TicketFieldChanges: Codable, Sendable, Equatable {
     public var status: TicketStatus?
     public var priority: TicketPriority?
     public var queueId: UUID?
@@ -92,7 +92,7 @@ public struct TicketChanges: Codable, Sendable, Equatable {
         self.coManagedVisible = coManagedVisible
     }
 
-    public var isEmpty: Bool { self == TicketChanges() }
+    public var isEmpty: Bool { self == TicketFieldChanges() }
 
     /// The people, queues and teams these changes name, for the broken-rule check.
     public var references: AutomationReferences {
@@ -116,12 +116,12 @@ public struct TicketChanges: Codable, Sendable, Equatable {
         if let teamId { after.teamId = teamId }
         if let assigneeIds { after.assigneeIds = assigneeIds.uniqued() }
         if let coManagedVisible { after.coManagedVisible = coManagedVisible }
-        return (after, TicketChanges.changedFields(facts, after), refusal)
+        return (after, TicketFieldChanges.changedFields(facts, after), refusal)
     }
 
     /// The changes that turn `before` into `after` (only the fields rules touch).
-    public static func difference(_ before: TicketFacts, _ after: TicketFacts) -> TicketChanges {
-        TicketChanges(
+    public static func difference(_ before: TicketFacts, _ after: TicketFacts) -> TicketFieldChanges {
+        TicketFieldChanges(
             status: before.status == after.status ? nil : after.status,
             priority: before.priority == after.priority ? nil : after.priority,
             queueId: before.queueId == after.queueId ? nil : after.queueId,

@@ -7,14 +7,14 @@ public struct TicketRule: Codable, Sendable, Equatable, Identifiable {
     public var name: String
     public var active: Bool
     public var criteria: TicketRuleCriteria
-    public var outcome: TicketChanges
+    public var outcome: TicketFieldChanges
     /// "Stop matching other rules when matched".
     public var stopMatching: Bool
     /// Set when a name in it no longer resolves (`AutomationReferences.brokenReason`); a broken rule never fires.
     public var broken: String?
 
     public init(
-        id: UUID = UUID(), name: String, active: Bool = true, criteria: TicketRuleCriteria, outcome: TicketChanges, stopMatching: Bool = false,
+        id: UUID = UUID(), name: String, active: Bool = true, criteria: TicketRuleCriteria, outcome: TicketFieldChanges, stopMatching: Bool = false,
         broken: String? = nil
     ) {
         self.id = id

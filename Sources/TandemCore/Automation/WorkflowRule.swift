@@ -61,11 +61,11 @@ public struct WorkflowRule: Codable, Sendable, Equatable, Identifiable {
 
 /// A workflow rule's actions, each kind optional; an empty set of actions is refused when saved.
 public struct WorkflowActions: Codable, Sendable, Equatable {
-    public var update: TicketChanges?
+    public var update: TicketFieldChanges?
     public var notify: [NotificationRequest]
     public var addNote: NoteToAdd?
 
-    public init(update: TicketChanges? = nil, notify: [NotificationRequest] = [], addNote: NoteToAdd? = nil) {
+    public init(update: TicketFieldChanges? = nil, notify: [NotificationRequest] = [], addNote: NoteToAdd? = nil) {
         self.update = update
         self.notify = notify
         self.addNote = addNote

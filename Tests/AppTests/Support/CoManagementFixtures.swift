@@ -103,17 +103,9 @@ extension TestApp {
         return principal
     }
 
-    /// A workflow rule row naming `principalIds` (the automation issue adds the rest of rules).
+    /// A workflow rule telling `principalIds` of new tickets.
     func workflowRule(_ name: String, referencing principalIds: [String]) async throws -> String {
-        let rule = WorkflowRule()
-        rule.id = .v7()
-        rule.name = name
-        rule.event = "ticketCreated"
-        rule.referencedPrincipalIds = principalIds.compactMap(UUID.init(uuidString:))
-        rule.active = true
-        rule.broken = false
-        try await rule.create(on: db)
-        return rule.id!.uuidString
+        try await AutomationRule.notifying(name, people: principalIds.compactMap(UUID.init(uuidString:)), on: db).id!.uuidString
     }
 
     /// The assignee ids of a ticket, as stored.

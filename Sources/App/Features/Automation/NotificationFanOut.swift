@@ -2,50 +2,11 @@ import Fluent
 import Foundation
 import TandemCore
 
-/// The notifications consumer of the events: for each event, the notifications it calls for (the
-/// defaults below, and later the workflow rules'), their recipients resolved and kept only where
-/// the access policy lets them read the event (`NotificationAudience`), each person's own channel,
-/// and one outbox message per recipient, all in the consumer's transaction.
+/// Notifications the rules engine asks for (`PlannedNotification`, the default workflow rules' and
+/// the administrators'): recipients resolved from their roles, kept only where the access policy
+/// lets them read the event (`NotificationAudience`), each person's own channel, and one outbox
+/// message per recipient, in the transaction of the automation consumer.
 enum NotificationFanOut {
-    static let consumer = "notifications"
-
-    /// One run of the consumer; answers how many events it read (nil: another instance has it).
-    @discardableResult
-    static func run(on db: any Database, settings: AppSettings, limit: Int = 200) async throws -> Int? {
-        try await EventConsumers.run(consumer, limit: limit, on: db) { events, db in
-            let templates = try await StoredTemplate.all(on: db)
-            for event in events {
-                guard let type = DomainEventType(rawValue: event.type), let ticketId = event.ticketId else { continue }
-                let defaults = defaultRequests(type, event)
-                guard !defaults.isEmpty, let context = try await Context.load(ticketId, event: event, on: db) else { continue }
-                for request in defaults {
-                    try await send(request, type: type, event: event, context: context, templates: templates, settings: settings, on: db)
-                }
-            }
-        }
-    }
-
-    /// What a fresh install sends (issue 16, "works out of the box"): the contact hears of a new
-    /// ticket and of notes published to all; new assignees of their assignment; co-managing users
-    /// of notes published to them.
-    static func defaultRequests(_ type: DomainEventType, _ event: EventDTO) -> [NotificationRequest] {
-        switch type {
-        case .ticketCreated:
-            return [NotificationRequest(kind: .ticketAcknowledgement, roles: [.contact])]
-        case .ticketAssigned where !(event.data?.added ?? []).isEmpty:
-            return [NotificationRequest(kind: .assignment, roles: [.newAssignees])]
-        case .noteAdded:
-            switch event.publishTo.flatMap(PublishTo.init(rawValue:)) {
-            case .all:
-                return [NotificationRequest(kind: .noteToContact, roles: [.contact]), NotificationRequest(kind: .noteToCoManaged, roles: [.coManagingUsers])]
-            case .internalAndCoManaged: return [NotificationRequest(kind: .noteToCoManaged, roles: [.coManagingUsers])]
-            default: return []
-            }
-        default:
-            return []
-        }
-    }
-
     /// The ticket and what the templates and the policy read of it, loaded once per event.
     struct Context {
         let ticket: Ticket
@@ -65,6 +26,9 @@ enum NotificationFanOut {
                 item = NotifiedItem(
                     area: .notes, id: noteId, publishTo: PublishTo(rawValue: note.publishTo) ?? .internal, text: note.body, authorName: note.authorName)
             }
+            if event.type == DomainEventType.timeEntryAdded.rawValue {
+                item = NotifiedItem(area: .timeEntries, id: event.entityId, publishTo: event.publishTo.flatMap(PublishTo.init(rawValue:)) ?? .internal)
+            }
             let organization = try await Organization.find(ticket.organizationId, on: db)
             let site = try await Site.find(ticket.siteId, on: db)
             let contact = try await Contact.find(ticket.contactId, on: db)
@@ -74,19 +38,22 @@ enum NotificationFanOut {
         }
     }
 
-    private static func send(
-        _ request: NotificationRequest, type: DomainEventType, event: EventDTO, context: Context, templates: [NotificationKind: NotificationTemplate],
-        settings: AppSettings, on db: any Database
+    static func send(
+        _ planned: PlannedNotification, event: EventDTO, context: Context, templates: [NotificationKind: NotificationTemplate], settings: AppSettings,
+        on db: any Database
     ) async throws {
+        let request = planned.request
         guard let template = templates[request.kind] else { return }
+        let item = planned.item ?? context.item
         var candidates: [(NotificationCandidate, mobile: String?)] = []
-        for id in try await people(request, event: event, context: context, on: db) where id != event.actorId {
+        // The one who made the change is not told of it.
+        for id in try await people(request, newAssignees: planned.newAssignees, context: context, on: db) where id != event.actorId {
             if let person = try await Person.load(id, on: db) { candidates.append((.person(person.principal, email: person.email), person.mobile)) }
         }
         candidates += request.addresses.map { (.address($0), nil) }
         let allowed = NotificationAudience.recipients(
-            of: NotificationAudience.eventType(of: request.kind, item: context.item), data: event.data ?? DomainEventData(), item: context.item,
-            ticket: context.facts, candidates: candidates.map(\.0))
+            of: NotificationAudience.eventType(of: request.kind, item: item), data: event.data ?? DomainEventData(), item: item, ticket: context.facts,
+            candidates: candidates.map(\.0))
         let mobiles = Dictionary(
             candidates.compactMap { candidate in candidate.0.principal.map { ($0.id, candidate.mobile) } }, uniquingKeysWith: { a, _ in a })
         for recipient in allowed {
@@ -99,7 +66,7 @@ enum NotificationFanOut {
             case .email: address = recipient.email.map { ($0, .email) }
             }
             guard let (to, kind) = address, MailAddress.isValid(to) else { continue }
-            let rendered = template.render(values(context, recipient: recipient, settings: settings))
+            let rendered = template.render(values(context, item: item, recipient: recipient, settings: settings))
             let id = UUID.v7()
             let from = settings.mail?.from ?? "helpdesk@tandem.localhost"
             let messageId = MailMessage.messageId(id, domain: String(from.split(separator: "@").last ?? "tandem.localhost"))
@@ -116,12 +83,12 @@ enum NotificationFanOut {
     }
 
     /// The people a request's roles and names stand for.
-    private static func people(_ request: NotificationRequest, event: EventDTO, context: Context, on db: any Database) async throws -> [UUID] {
+    private static func people(_ request: NotificationRequest, newAssignees: [UUID], context: Context, on db: any Database) async throws -> [UUID] {
         var ids: [UUID] = []
         for role in RecipientRole.allCases where request.roles.contains(role) {
             switch role {
             case .assignees: ids += context.facts.assigneeIds
-            case .newAssignees: ids += event.data?.added ?? []
+            case .newAssignees: ids += newAssignees
             case .contact: ids += context.facts.contactId.map { [$0] } ?? []
             case .coManagingUsers: ids += try await TicketAccessAPI.coManagingUsers(of: context.facts.organizationId, on: db).compactMap(\.id)
             case .team:
@@ -133,14 +100,16 @@ enum NotificationFanOut {
         return ids + request.people
     }
 
-    private static func values(_ context: Context, recipient: NotificationCandidate, settings: AppSettings) -> [TemplatePlaceholder: String] {
+    private static func values(_ context: Context, item: NotifiedItem?, recipient: NotificationCandidate, settings: AppSettings) -> [TemplatePlaceholder:
+        String]
+    {
         let base = settings.options.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? ""
         let link = recipient.principal?.kind == .contact ? "\(base)/portal/tickets/\(context.facts.id)" : "\(base)/tickets/\(context.facts.id)"
         return [
             .ticketNumber: String(context.facts.number), .ticketTitle: context.facts.title, .ticketStatus: context.facts.status.rawValue,
             .ticketPriority: context.facts.priority.rawValue, .organization: context.organizationName, .site: context.siteName,
             .contactName: context.contact?.fullName ?? "", .recipientName: recipient.principal?.displayName ?? "",
-            .greetingCompany: context.organizationName, .link: link, .noteText: context.item?.text ?? "", .noteAuthor: context.item?.authorName ?? "",
+            .greetingCompany: context.organizationName, .link: link, .noteText: item?.text ?? "", .noteAuthor: item?.authorName ?? "",
         ]
     }
 }

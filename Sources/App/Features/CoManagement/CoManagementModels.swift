@@ -107,27 +107,6 @@ final class CoManagedAssociation: Model, @unchecked Sendable {
     }
 }
 
-final class WorkflowRule: Model, @unchecked Sendable {
-    static let schema = "workflow_rules"
-
-    @ID(key: .id) var id: UUID?
-    @Field(key: "name") var name: String
-    @Field(key: "event") var event: String
-    /// JSON array of principal ids the rule's conditions or actions name.
-    @Field(key: "referenced_principal_ids") var referencedPrincipalIdsJSON: String
-    @Field(key: "active") var active: Bool
-    @Field(key: "broken") var broken: Bool
-    @OptionalField(key: "broken_reason") var brokenReason: String?
-    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
-
-    init() {}
-
-    var referencedPrincipalIds: [UUID] {
-        get { JSONColumn.decode(referencedPrincipalIdsJSON, default: []) }
-        set { referencedPrincipalIdsJSON = JSONColumn.encode(newValue) }
-    }
-}
-
 final class SavedFilter: Model, @unchecked Sendable {
     static let schema = "saved_filters"
     static let scopeTable = ScopeTable(name: schema, columns: [.id: "id", .owner: "owner_id"], shared: "shared")

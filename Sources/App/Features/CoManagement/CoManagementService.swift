@@ -90,8 +90,8 @@ enum CoManagementService {
             try await CoManagedAssociation.query(on: db).delete()
             let ruleIds = impact.rulesToBreak.compactMap { UUID(uuidString: $0.id) }
             if !ruleIds.isEmpty {
-                try await WorkflowRule.query(on: db).filter(\.$id ~~ ruleIds).set(\.$broken, to: true)
-                    .set(\.$brokenReason, to: "references a co-managing user; co-management was deactivated").update()
+                try await AutomationRule.query(on: db).filter(\.$id ~~ ruleIds)
+                    .set(\.$brokenReason, to: "references a co-managing user; co-management was deactivated").set(\.$updatedAt, to: db.now).update()
             }
             try await Setting.set(Setting.coManagementEnabled, false, on: db)
             try await Audit.record("deactivated", "co_management", id: nil, by: principal, before: impact, after: ["enabled": false], along: unassigned, on: db)
@@ -121,11 +121,11 @@ enum CoManagementService {
         return result
     }
 
-    private static func rulesReferencingCoManagingUsers(on db: any Database) async throws -> [WorkflowRule] {
+    private static func rulesReferencingCoManagingUsers(on db: any Database) async throws -> [AutomationRule] {
         let userIds = Set(try await CoManagingUser.query(on: db).all().compactMap(\.id))
         guard !userIds.isEmpty else { return [] }
-        return try await WorkflowRule.query(on: db).filter(\.$broken == false).sort(\.$id).all()
-            .filter { !Set($0.referencedPrincipalIds).isDisjoint(with: userIds) }
+        return try await AutomationRule.query(on: db).filter(\.$kind != .ticketAction).filter(\.$brokenReason == nil).sort(\.$id).all()
+            .filter { !(try $0.references().ids[.person] ?? []).isDisjoint(with: userIds) }
     }
 
     // MARK: Organizations

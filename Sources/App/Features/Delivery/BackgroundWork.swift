@@ -24,7 +24,7 @@ final class BackgroundWork: LifecycleHandler, @unchecked Sendable {
 
     /// In order: what the events cause is written to the outbox before the outbox is delivered.
     static let steps: [(String, @Sendable (Application) async throws -> Int)] = [
-        ("notifications", { app in try await NotificationFanOut.run(on: app.db, settings: app.settings) ?? 0 }),
+        ("automation", { app in try await Automation.run(on: app.db, settings: app.settings, logger: app.logger) ?? 0 }),
         ("webhooks", { app in try await WebhookFanOut.run(on: app.db) ?? 0 }),
         ("outbox", { app in try await OutboxDelivery.run(on: app.db, settings: app.settings, group: app.eventLoopGroup) }),
     ]

@@ -1,0 +1,115 @@
+import Fluent
+import Foundation
+import SQLKit
+import TandemCore
+
+/// The automation consumer of the events: each ticket event goes through the rules engine (ticket
+/// rules on new tickets, then workflow rules, the defaults among them), and its answer is applied
+/// through the write pipeline as the automation: field changes, notes, and notifications to the
+/// outbox. The events those changes record are not fed back (the engine followed the chain itself,
+/// up to its depth bound); they are recognised by their actor, `Automation.actor`.
+enum Automation {
+    static let consumer = "automation"
+    static let engine = RulesEngine()
+
+    /// Who rules act as: the audit and the ticket's history name "Automation". Full permissions: the
+    /// administrators who wrote the rules chose what they do.
+    static let actor = Principal(
+        id: UUID(uuidString: "0193A000-0000-7000-8000-00000000A000")!, kind: .resource, displayName: "Automation", securityLevelId: nil,
+        permissions: SystemSecurityLevel.administrator.permissions)
+
+    /// One run of the consumer; answers how many events it read (nil: another instance has it).
+    @discardableResult
+    static func run(on db: any Database, settings: AppSettings, logger: Logger? = nil, limit: Int = 200) async throws -> Int? {
+        try await EventConsumers.run(consumer, limit: limit, on: db) { events, db in
+            let rules = try await Automations.rules(on: db)
+            let templates = try await StoredTemplate.all(on: db)
+            for event in events where event.actorId != actor.id {
+                guard let ticketId = event.ticketId, let type = DomainEventType(rawValue: event.type) else { continue }
+                // One event's failure (a rule asking for what the ticket no longer allows) is logged and
+                // undone alone; the others go on, and the cursor moves past it.
+                do {
+                    try await db.savepoint {
+                        try await handle(event, type: type, ticketId: ticketId, rules: rules, templates: templates, settings: settings, logger: logger, on: $0)
+                    }
+                } catch {
+                    logger?.error(
+                        "automation could not apply an event's rules",
+                        metadata: ["position": .stringConvertible(event.position), "ticket": .string(ticketId.uuidString), "error": .string("\(error)")])
+                }
+            }
+        }
+    }
+
+    private static func handle(
+        _ event: EventDTO, type: DomainEventType, ticketId: UUID, rules: AutomationRules, templates: [NotificationKind: NotificationTemplate],
+        settings: AppSettings, logger: Logger?, on db: any Database
+    ) async throws {
+        guard let context = try await NotificationFanOut.Context.load(ticketId, event: event, on: db),
+            let happened = automationEvent(type, event, context)
+        else { return }
+        let answer = engine.run(happened, facts: context.facts, rules: rules)
+        if !answer.changes.isEmpty {
+            _ = try await TicketService.update(ticketId, input(answer.changes), ifMatch: nil, by: actor, on: db)
+        }
+        for planned in answer.notes {
+            var note = NoteInput()
+            note.body = .value(planned.note.text)
+            note.publishTo = .value(planned.note.publishTo.rawValue)
+            _ = try await TicketItemWrites.createNote(ticketId: ticketId, note, by: actor, on: db)
+        }
+        if let stopped = answer.loopStopped {
+            logger?.warning(
+                "automation stopped a chain of rules",
+                metadata: ["ticket": .string(ticketId.uuidString), "rules": .string(stopped.stoppedRules.joined(separator: ", "))])
+            try await Audit.record(
+                "automationStopped", Ticket.schema, id: ticketId, by: actor, organizationId: context.facts.organizationId, ticketId: ticketId, after: stopped,
+                events: [], on: db)
+        }
+        for planned in answer.notifications {
+            try await NotificationFanOut.send(planned, event: event, context: context, templates: templates, settings: settings, on: db)
+        }
+    }
+
+    /// The engine's reading of a recorded event, nil for those rules do not react to.
+    static func automationEvent(_ type: DomainEventType, _ event: EventDTO, _ context: NotificationFanOut.Context) -> AutomationEvent? {
+        switch type {
+        case .ticketCreated: return .created(context.facts)
+        case .ticketUpdated: return .edited(Set((event.data?.fields ?? []).compactMap(TicketField.init(rawValue:))))
+        case .ticketStatusChanged: return .edited([.status])
+        case .ticketAssigned: return .edited([.assigneeIds], addedAssignees: event.data?.added ?? [])
+        case .noteAdded, .timeEntryAdded:
+            guard let item = context.item else { return nil }
+            return AutomationEvent(triggers: [type == .noteAdded ? .noteAdded : .timeEntryAdded], item: item)
+        default: return nil
+        }
+    }
+
+    /// The engine's changes as the ticket API's body.
+    static func input(_ changes: TicketFieldChanges) -> TicketInput {
+        var input = TicketInput()
+        if let status = changes.status { input.status = .value(status.rawValue) }
+        if let priority = changes.priority { input.priority = .value(priority.rawValue) }
+        if let queue = changes.queueId { input.queueId = .value(queue.uuidString) }
+        if let team = changes.teamId { input.teamId = .value(team.uuidString) }
+        if let assignees = changes.assigneeIds { input.assigneeIds = .value(assignees.map(\.uuidString)) }
+        if let visible = changes.coManagedVisible { input.coManagedVisible = .value(visible) }
+        return input
+    }
+}
+
+extension Database {
+    /// `body` in a savepoint of the current write transaction: undone alone when it throws.
+    func savepoint<T: Sendable>(_ body: @Sendable (any Database) async throws -> T) async throws -> T {
+        try await sql.raw("SAVEPOINT tandem_step").run()
+        do {
+            let result = try await body(self)
+            try await sql.raw("RELEASE SAVEPOINT tandem_step").run()
+            return result
+        } catch {
+            try await sql.raw("ROLLBACK TO SAVEPOINT tandem_step").run()
+            try await sql.raw("RELEASE SAVEPOINT tandem_step").run()
+            throw error
+        }
+    }
+}
