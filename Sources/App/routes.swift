@@ -42,6 +42,7 @@ func routes(_ app: Application) throws {
     OutboxAPI.register(api)
     WebhooksAPI.register(api)
     NotificationsAPI.register(api)
+    AutomationAPI.register(api)
 
     PagesRoutes.register(app)
 }

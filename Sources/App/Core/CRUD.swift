@@ -116,6 +116,8 @@ enum CRUD {
         try await db.write { db in
             try await C.prepareDelete(row, on: db)
             try await row.delete(on: db)
+            // Rules that named the row are marked broken.
+            try await Automations.recheck(on: db)
             try await Audit.record("deleted", C.Row.schema, id: row.id, by: principal, organizationId: C.organizationId(row), before: before, on: db)
         }
     }

@@ -201,6 +201,8 @@ enum CoManagingUsers {
                 }
                 // A new password or a deactivation ends every session and token: re-activation revives none.
                 if passwordSet || !user.active { try await Sessions.end(of: id, on: db) }
+                // Rules naming a deactivated user are marked broken.
+                if !user.active { try await Automations.recheck(on: db) }
                 let passwordEntry = Audit.entry("passwordSet", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId)
                 try await Audit.record(
                     "updated", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId,
@@ -244,6 +246,7 @@ enum CoManagingUsers {
             try await Note.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()
             try await TimeEntry.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()
             try await Attachment.query(on: db).filter(\.$authorId == id).set(\.$authorName, to: "Erased user").update()
+            try await Automations.recheck(on: db)
             try await Audit.record(
                 "erased", CoManagingUser.schema, id: id, by: principal, organizationId: user.organizationId,
                 before: ["username": before.username], along: unassigned, on: db)

@@ -102,6 +102,7 @@ enum PeopleAPI {
                 try await Sessions.end(of: id, on: db)
                 resource.active = false
                 try await resource.save(on: db)
+                try await Automations.recheck(on: db)
                 try await Audit.record("deleted", Resource.schema, id: id, by: principal, before: before, along: unassigned, on: db)
             }
             return .noContent

@@ -1,0 +1,187 @@
+import Fluent
+import Foundation
+import TandemCore
+import Testing
+import VaporTesting
+
+@testable import App
+
+/// Ticket rules, workflow rules and ticket actions through the API and the automation consumer:
+/// the HaloPSA example, workflow actions, broken rules and their repair, restricted actions, and the
+/// depth bound on rules that keep triggering each other.
+@Suite struct AutomationTests {
+    static func automate(_ t: TestApp) async throws {
+        try await Automation.run(on: t.db, settings: t.app.settings)
+    }
+
+    /// HaloPSA: new tickets of the customers a team supports are assigned to that team; a rule that
+    /// says "stop matching" ends the list.
+    @Test func ticketRulesRouteNewTicketsInOrder() async throws {
+        try await withApp { t in
+            let contoso = try await t.organization("Contoso")
+            let fabrikam = try await t.organization("Fabrikam")
+            let team = try await t.create("/api/v1/teams", ["name": "Contoso IT"]).id
+            let queue = try await t.queue("Service Desk")
+            let routed = try await t.post(
+                "/api/v1/ticket-rules",
+                [
+                    "name": "Contoso to its team", "criteria": ["organizationIds": [.string(contoso)]], "outcome": ["teamId": .string(team)],
+                    "stopMatching": true,
+                ])
+            expectStatus(routed, .created)
+            #expect(routed.json["position"] == 0 && routed.json["active"] == true)
+            let everything = try await t.post(
+                "/api/v1/ticket-rules", ["name": "Everything to the desk", "outcome": ["queueId": .string(queue), "priority": "high"]])
+            expectStatus(everything, .created)
+            #expect(everything.json["position"] == 1)
+
+            let mine = try await t.ticket(contoso).id
+            let theirs = try await t.ticket(fabrikam).id
+            try await Self.automate(t)
+            let routedTicket = try await t.get("/api/v1/tickets/\(mine)").json
+            #expect(routedTicket["teamId"].string == team)
+            #expect(routedTicket["queueId"] == .null, "the first rule stopped the matching")
+            let other = try await t.get("/api/v1/tickets/\(theirs)").json
+            #expect(other["teamId"] == .null && other["queueId"].string == queue && other["priority"] == "high")
+            // The change is the automation's, in the ticket's audit trail.
+            let audit = try await t.get("/api/v1/audit-events?ticketId=\(mine)").json["items"].array
+            #expect(audit.contains { $0["action"] == "updated" && $0["actorName"] == "Automation" })
+
+            // Reordered, the catch-all comes first and both apply (it does not stop matching).
+            expectStatus(try await t.put("/api/v1/ticket-rules/order", ["ids": [.string(everything.id), .string(routed.id)]]), .ok)
+            let next = try await t.ticket(contoso).id
+            try await Self.automate(t)
+            let both = try await t.get("/api/v1/tickets/\(next)").json
+            #expect(both["queueId"].string == queue && both["teamId"].string == team)
+            expectStatus(try await t.put("/api/v1/ticket-rules/order", ["ids": [.string(routed.id)]]), .unprocessableEntity)
+        }
+    }
+
+    @Test func workflowRulesActOnNotesAndAddTheirOwn() async throws {
+        try await withApp { t in
+            let organization = try await t.organization("Contoso")
+            let rule = try await t.post(
+                "/api/v1/workflow-rules",
+                [
+                    "name": "Customer replied", "triggers": ["noteAdded"], "conditions": [["field": "itemPublishTo", "op": "equals", "values": ["all"]]],
+                    "actions": [
+                        "update": ["priority": "high"], "addNote": ["text": "The customer was answered; check back tomorrow.", "publishTo": "internal"],
+                    ],
+                ])
+            expectStatus(rule, .created)
+            let ticket = try await t.ticket(organization).id
+            _ = try await t.note(ticket, "Internal musing", publishTo: "internal")
+            try await Self.automate(t)
+            #expect(try await t.get("/api/v1/tickets/\(ticket)").json["priority"] == "medium", "an internal note does not meet the condition")
+
+            _ = try await t.note(ticket, "We are on it.", publishTo: "all")
+            try await Self.automate(t)
+            #expect(try await t.get("/api/v1/tickets/\(ticket)").json["priority"] == "high")
+            let notes = try await t.get("/api/v1/tickets/\(ticket)/notes").json["items"].array
+            let added = try #require(notes.first { $0["body"] == "The customer was answered; check back tomorrow." })
+            #expect(added["publishTo"] == "internal" && added["authorName"] == "Automation")
+            // Its own note does not set it off again: one note of it, after two more runs.
+            try await Self.automate(t)
+            try await Self.automate(t)
+            #expect(try await t.get("/api/v1/tickets/\(ticket)/notes").json["items"].array.count == 3)
+
+            expectStatus(try await t.post("/api/v1/workflow-rules", ["name": "Nothing", "triggers": ["created"], "actions": [:]]), .unprocessableEntity)
+            expectStatus(
+                try await t.post(
+                    "/api/v1/workflow-rules", ["name": "Bad trigger", "triggers": ["exploded"], "actions": ["addNote": ["text": "x", "publishTo": "all"]]]),
+                .unprocessableEntity)
+            let (_, techToken) = try await t.resource("tech")
+            expectStatus(try await t.get("/api/v1/workflow-rules", as: techToken), .forbidden)
+        }
+    }
+
+    /// A rule whose queue is deleted is marked broken with the reason and never fires; saving it whole
+    /// again repairs it. A rule naming what does not exist is refused.
+    @Test func brokenRulesAreMarkedAndRepaired() async throws {
+        try await withApp { t in
+            let organization = try await t.organization("Contoso")
+            let doomed = try await t.queue("Old desk")
+            let kept = try await t.queue("New desk")
+            let rule = try await t.post(
+                "/api/v1/workflow-rules", ["name": "Route", "triggers": ["created"], "actions": ["update": ["queueId": .string(doomed)]]])
+            expectStatus(rule, .created)
+            expectStatus(try await t.delete("/api/v1/queues/\(doomed)"), .noContent)
+            let broken = try await t.get("/api/v1/workflow-rules/\(rule.id)").json
+            #expect(broken["broken"].string?.contains(doomed.lowercased()) == true)
+            let ticket = try await t.ticket(organization).id
+            try await Self.automate(t)
+            #expect(try await t.get("/api/v1/tickets/\(ticket)").json["queueId"] == .null, "a broken rule never fires")
+
+            expectStatus(try await t.patch("/api/v1/workflow-rules/\(rule.id)", ["name": "Route again"]), .unprocessableEntity)
+            let repaired = try await t.patch("/api/v1/workflow-rules/\(rule.id)", ["actions": ["update": ["queueId": .string(kept)]]])
+            expectStatus(repaired, .ok)
+            #expect(repaired.json["broken"] == .null)
+            _ = try await t.ticket(organization).id
+            try await Self.automate(t)
+            let tickets = try await t.get("/api/v1/tickets?organizationId=\(organization)").json["items"].array
+            #expect(tickets.contains { $0["queueId"].string == kept })
+
+            let missing = UUID().uuidString
+            expectStatus(
+                try await t.post("/api/v1/ticket-rules", ["name": "Ghost", "outcome": ["queueId": .string(missing)]]), .unprocessableEntity)
+        }
+    }
+
+    @Test func ticketActionsRunOnlyForThoseTheyAreFor() async throws {
+        try await withApp { t in
+            let organization = try await t.organization("Contoso")
+            let queue = try await t.queue("MSP escalations")
+            let technicianLevel = try await t.securityLevelId(.technician)
+            let action = try await t.post(
+                "/api/v1/ticket-actions",
+                [
+                    "name": "Escalate to MSP", "changes": ["status": "escalated", "queueId": .string(queue)],
+                    "note": ["text": "Escalated to the MSP.", "publishTo": "internalAndCoManaged"], "securityLevelIds": [.string(technicianLevel)],
+                ])
+            expectStatus(action, .created)
+            let (_, techToken) = try await t.resource("tech")
+            let ticket = try await t.ticket(organization).id
+
+            #expect(try await t.get("/api/v1/tickets/\(ticket)/actions", as: techToken).json.array.map { $0["name"] } == ["Escalate to MSP"])
+            #expect(try await t.get("/api/v1/tickets/\(ticket)/actions").json.array.isEmpty, "the administrator's level is not listed")
+            let refused = try await t.post("/api/v1/tickets/\(ticket)/actions/\(action.id)", [:])
+            expectStatus(refused, .forbidden)
+            #expect(try await t.get("/api/v1/tickets/\(ticket)").json["status"] == "new", "nothing of a refused action is written")
+
+            let ran = try await t.post("/api/v1/tickets/\(ticket)/actions/\(action.id)", [:], as: techToken)
+            expectStatus(ran, .ok)
+            #expect(ran.json["status"] == "escalated" && ran.json["queueId"].string == queue)
+            let notes = try await t.get("/api/v1/tickets/\(ticket)/notes").json["items"].array
+            #expect(notes.contains { $0["body"] == "Escalated to the MSP." && $0["publishTo"] == "internalAndCoManaged" })
+            expectStatus(try await t.post("/api/v1/tickets/\(ticket)/actions/\(UUID())", [:], as: techToken), .notFound)
+            expectStatus(try await t.post("/api/v1/tickets/\(UUID())/actions/\(action.id)", [:], as: techToken), .notFound)
+        }
+    }
+
+    /// Two rules that undo each other: the chain is cut at the depth bound and reported on the ticket.
+    @Test func rulesThatTriggerEachOtherStopAtTheBound() async throws {
+        try await withApp { t in
+            let organization = try await t.organization("Contoso")
+            for (name, from, to) in [("Raise", "low", "high"), ("Lower", "high", "low")] {
+                expectStatus(
+                    try await t.post(
+                        "/api/v1/workflow-rules",
+                        [
+                            "name": .string(name), "triggers": ["edited"], "conditions": [["field": "priority", "op": "equals", "values": [.string(from)]]],
+                            "actions": ["update": ["priority": .string(to)]],
+                        ]), .created)
+            }
+            let ticket = try await t.ticket(organization).id
+            try await Self.automate(t)
+            expectStatus(try await t.patch("/api/v1/tickets/\(ticket)", ["priority": "low"]), .ok)
+            try await Self.automate(t)
+            let audit = try await t.get("/api/v1/audit-events?ticketId=\(ticket)").json["items"].array
+            let stopped = try #require(audit.first { $0["action"] == "automationStopped" })
+            #expect(stopped["actorName"] == "Automation")
+            // The consumer went past it: nothing more happens on the next run.
+            let count = audit.count
+            try await Self.automate(t)
+            #expect(try await t.get("/api/v1/audit-events?ticketId=\(ticket)").json["items"].array.count == count)
+        }
+    }
+}
