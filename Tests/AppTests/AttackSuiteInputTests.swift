@@ -133,6 +133,12 @@ struct AttackSuiteInputTests {
                 "queueIds": [.string(w.queue)], "confirmLicense": true,
             ]
         }
+        let ticketRule: @Sendable (World, String) -> JSON = { _, tag in ["name": .string("Rule \(tag)"), "outcome": ["priority": "high"]] }
+        let workflowRule: @Sendable (World, String) -> JSON = { _, tag in
+            ["name": .string("Rule \(tag)"), "triggers": ["created"], "actions": ["addNote": ["text": "Checked", "publishTo": "internal"]]]
+        }
+        let ticketAction: @Sendable (World, String) -> JSON = { _, tag in ["name": .string("Action \(tag)"), "changes": ["priority": "high"]] }
+        let webhook: @Sendable (World, String) -> JSON = { _, _ in ["url": "https://hooks.example.com/tandem", "eventTypes": ["ticket.created"]] }
         func newContact(_ property: String, plain: @escaping @Sendable (String) -> String = { "Plain \($0)" }) -> TextField {
             create("NewContactInput", "/api/v1/co-managing-users", property, field: "contact.\(property)", plain: plain, base: coManagingUser) {
                 w, value, tag in
@@ -256,6 +262,14 @@ struct AttackSuiteInputTests {
             update("CoManagingTeamUpdate", { "/api/v1/co-managing-teams/\($0.coManagingTeam)" }, "name"),
 
             create("PersonalTokenInput", "/api/v1/me/api-tokens", "name", base: named),
+
+            create("TicketRuleInput", "/api/v1/ticket-rules", "name", base: ticketRule),
+            create("WorkflowRuleInput", "/api/v1/workflow-rules", "name", base: workflowRule),
+            create("TicketActionInput", "/api/v1/ticket-actions", "name", base: ticketAction),
+            create("WebhookInput", "/api/v1/webhooks", "url", plain: { "https://hooks.example.com/\($0)" }, base: webhook),
+            create("WebhookInput", "/api/v1/webhooks", "eventTypes", plain: { _ in "ticket.created" }, base: webhook) { w, value, tag in
+                webhook(w, tag).merging(["eventTypes": [.string(value)]])
+            },
             // The administrator's own password: its plain value is taken, and the test's session stays.
             TextField(
                 schema: "PasswordChangeInput", property: "newPassword", method: .PUT, path: { _ in "/api/v1/me/password" }, field: "newPassword",
@@ -270,6 +284,7 @@ struct AttackSuiteInputTests {
         "LoginInput.totp": "a login stores nothing; it only compares",
         "TotpConfirmInput.code": "compared with the expected code, never stored",
         "PasswordChangeInput.currentPassword": "compared with the stored password, never stored",
+        "NoteToAdd.text": "nested in a rule or action; refused with control characters in AutomationTests.notesOfRulesAndActionsRefuseControlCharacters",
     ]
 
     /// C0, DEL and C1 controls: every one refused on one line. Multi-line text takes LF, CR and tab only.

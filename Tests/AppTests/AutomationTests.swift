@@ -184,4 +184,26 @@ import VaporTesting
             #expect(try await t.get("/api/v1/audit-events?ticketId=\(ticket)").json["items"].array.count == count)
         }
     }
+
+    /// The note of a workflow rule or a ticket action is multi-line text: control characters other than
+    /// line breaks and tabs are refused, with the field named.
+    @Test func notesOfRulesAndActionsRefuseControlCharacters() async throws {
+        try await withApp { t in
+            for control in ["\u{0}", "\u{1B}", "\u{7F}", "\u{85}"] {
+                let action = try await t.post(
+                    "/api/v1/ticket-actions", ["name": "Note", "note": ["text": .string("Hello\(control)there"), "publishTo": "internal"]])
+                expectStatus(action, .unprocessableEntity)
+                #expect(action.json["errors"].array.contains { $0["field"] == "note.text" }, "\(control.debugDescription): \(action)")
+                let rule = try await t.post(
+                    "/api/v1/workflow-rules",
+                    ["name": "Note", "triggers": ["created"], "actions": ["addNote": ["text": .string("Hello\(control)there"), "publishTo": "all"]]])
+                expectStatus(rule, .unprocessableEntity)
+                #expect(rule.json["errors"].array.contains { $0["field"] == "actions.addNote.text" }, "\(control.debugDescription): \(rule)")
+            }
+            let multiline = try await t.post("/api/v1/ticket-actions", ["name": "Note", "note": ["text": "Line one\nLine two", "publishTo": "internal"]])
+            expectStatus(multiline, .created)
+            #expect(multiline.json["note"]["text"] == "Line one\nLine two")
+            #expect(try await AutomationRule.query(on: t.db).filter(\.$kind == .ticketAction).count() == 1, "a refused body wrote nothing")
+        }
+    }
 }

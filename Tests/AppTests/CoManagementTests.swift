@@ -55,11 +55,13 @@ import VaporTesting
                     "/api/v1/tickets/\(ticketId)/time-entries", ["minutes": 30, "summary": .string("Work \(publishTo)"), "publishTo": .string(publishTo)])
             }
         }
-        let brokenRule = try await t.workflowRule("Notify Nina on new tickets", referencing: [user, technician])
-        let keptRule = try await t.workflowRule("Notify Tech on new tickets", referencing: [technician])
         if deactivateUser {
             try await t.must(.ok, .PATCH, "/api/v1/co-managing-users/\(user)", ["active": false])
         }
+        // Rules kept from before a user's deactivation marked them (written directly: the API refuses to
+        // save a rule naming an inactive user, and deactivating a user now marks its rules itself).
+        let brokenRule = try await t.workflowRule("Notify Nina on new tickets", referencing: [user, technician])
+        let keptRule = try await t.workflowRule("Notify Tech on new tickets", referencing: [technician])
         return World(
             organizations: [northwind, contoso], neverCoManaged: fabrikam, user: user, username: "nina", team: team, technician: technician,
             onlyCoManaging: [direct, throughTeam], mixed: mixed, mspOnly: mspOnly, hidden: hidden, brokenRule: brokenRule, keptRule: keptRule)

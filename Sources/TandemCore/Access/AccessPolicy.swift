@@ -428,6 +428,12 @@ public enum AccessPolicy {
         }
     }
 
+    /// Whether the principal reads tickets in the contact portal (links in mail go there) rather than
+    /// on the staff pages.
+    public static func readsTicketsInPortal(_ principal: Principal) -> Bool {
+        principal.kind == .contact
+    }
+
     /// Shared lists are for MSP staff; they may name organizations other parties must not learn of.
     public static func seesSharedLists(_ principal: Principal) -> Bool {
         principal.kind == .resource

@@ -166,6 +166,11 @@ enum HTML {
 }
 
 extension NotificationTemplate {
+    /// The built-in template of `kind` (every kind has one).
+    public static func builtIn(_ kind: NotificationKind) -> NotificationTemplate {
+        defaults.first { $0.kind == kind } ?? NotificationTemplate(kind: kind, subject: "[#{ticket.number}] {ticket.title}", body: "{link}")
+    }
+
     /// The templates a fresh install has (issue 16's "works out of the box").
     public static let defaults: [NotificationTemplate] = [
         NotificationTemplate(
@@ -205,6 +210,52 @@ extension NotificationTemplate {
                 {note.author} added a note to ticket #{ticket.number} "{ticket.title}" of {organization}:
 
                 {note.text}
+
+                {link}
+                """),
+        NotificationTemplate(
+            kind: .ticketUpdated, subject: "[#{ticket.number}] Ticket news: {ticket.title}",
+            body: """
+                Hello {recipient.name},
+
+                Ticket #{ticket.number} "{ticket.title}" of {organization} has news.
+                Priority: {ticket.priority}. Status: {ticket.status}.
+
+                {link}
+                """),
+        NotificationTemplate(
+            kind: .statusChanged, subject: "[#{ticket.number}] Now {ticket.status}: {ticket.title}",
+            body: """
+                Hello {recipient.name},
+
+                Ticket #{ticket.number} "{ticket.title}" of {organization} is now {ticket.status}.
+
+                {link}
+                """),
+        NotificationTemplate(
+            kind: .timeEntryAdded, subject: "[#{ticket.number}] Time logged: {ticket.title}",
+            body: """
+                Hello {recipient.name},
+
+                {note.author} logged time on ticket #{ticket.number} "{ticket.title}" of {organization}.
+
+                {link}
+                """),
+        NotificationTemplate(
+            kind: .dueDateApproaching, subject: "[#{ticket.number}] Due soon: {ticket.title}",
+            body: """
+                Hello {recipient.name},
+
+                Ticket #{ticket.number} "{ticket.title}" of {organization} is due soon.
+
+                {link}
+                """),
+        NotificationTemplate(
+            kind: .slaBreached, subject: "[#{ticket.number}] SLA breached: {ticket.title}",
+            body: """
+                Hello {recipient.name},
+
+                Ticket #{ticket.number} "{ticket.title}" of {organization} has missed its SLA target.
 
                 {link}
                 """),

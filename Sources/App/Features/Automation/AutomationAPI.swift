@@ -24,9 +24,7 @@ enum AutomationAPI {
             let principal = try req.principal
             let ticketId = try req.id("id", TicketService.what)
             let ticket = try await TicketService.visible(ticketId, by: principal, on: req.db)
-            guard let row = try await AutomationRule.find(try req.id("actionId", "ticket action"), on: req.db), row.kind == .ticketAction else {
-                throw TandemError.notFound("ticket action")
-            }
+            let row = try await AutomationRule.one(TicketAction.self, id: req.id("actionId", "ticket action"), what: "ticket action", on: req.db)
             let action = try row.decoded(TicketAction.self)
             try action.authorize(principal)
             let assignees = try await TicketService.assigneeIds(of: [ticketId], on: req.db)[ticketId] ?? []
@@ -56,8 +54,7 @@ enum AutomationAPI {
         let routes = api.grouped(path)
         @Sendable func find(_ req: Request) async throws -> AutomationRule {
             try AccessPolicy.authorizeAdmin(try req.principal, .manageRules)
-            guard let row = try await AutomationRule.find(try req.id("id", what), on: req.db), row.kind == D.kind else { throw TandemError.notFound(what) }
-            return row
+            return try await AutomationRule.one(D.self, id: req.id("id", what), what: what, on: req.db)
         }
         routes.get { req async throws -> ListPage<StoredAutomationDTO<D>> in
             try AccessPolicy.authorizeAdmin(try req.principal, .manageRules)

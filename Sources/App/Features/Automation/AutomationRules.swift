@@ -33,6 +33,12 @@ final class AutomationRule: Model, @unchecked Sendable {
         self.updatedAt = at
     }
 
+    /// The row of a `D` with this id, or the 404.
+    static func one<D: StoredAutomation>(_ type: D.Type, id: UUID, what: String, on db: any Database) async throws -> AutomationRule {
+        guard let row = try await query(on: db).filter(\.$id == id).filter(\.$kind == D.kind).first() else { throw TandemError.notFound(what) }
+        return row
+    }
+
     /// The ids the rule names.
     func references() throws -> AutomationReferences {
         switch kind {

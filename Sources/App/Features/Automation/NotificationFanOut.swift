@@ -104,7 +104,8 @@ enum NotificationFanOut {
         String]
     {
         let base = settings.options.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? ""
-        let link = recipient.principal?.kind == .contact ? "\(base)/portal/tickets/\(context.facts.id)" : "\(base)/tickets/\(context.facts.id)"
+        let page = recipient.principal.map(AccessPolicy.readsTicketsInPortal) ?? true ? "portal/tickets" : "tickets"
+        let link = "\(base)/\(page)/\(context.facts.id)"
         return [
             .ticketNumber: String(context.facts.number), .ticketTitle: context.facts.title, .ticketStatus: context.facts.status.rawValue,
             .ticketPriority: context.facts.priority.rawValue, .organization: context.organizationName, .site: context.siteName,
@@ -138,7 +139,9 @@ struct Person {
     }
 
     static func smsAddress(_ contact: Contact) -> String? {
-        guard let gateway = contact.smsGateway, let mobile = contact.phones.first(where: { $0.kind == "mobile" })?.number else { return nil }
+        guard let gateway = contact.smsGateway, let mobile = contact.phones.first(where: { PhoneKind(rawValue: $0.kind) == .mobile })?.number else {
+            return nil
+        }
         return try? SMSAddress.make(mobile: mobile, gateway: gateway)
     }
 }

@@ -83,8 +83,7 @@ enum NotificationsAPI {
                     "deleted", StoredTemplate.schema, id: nil, by: principal, before: row.template.map { NotificationTemplateDTO($0, isDefault: false) }, on: db
                 )
             }
-            let fallback = NotificationTemplate.defaults.first { $0.kind == kind }!
-            return NotificationTemplateDTO(fallback, isDefault: true)
+            return NotificationTemplateDTO(NotificationTemplate.builtIn(kind), isDefault: true)
         }
     }
 
