@@ -100,9 +100,11 @@ struct ClientProfileTests {
                 thinClient: true, notes: "tab\there 😀"),
         ]
         for profile in profiles {
-            let dto = ClientProfileDTO(id: UUID(), organizationId: UUID(), siteId: UUID(), profile)
-            #expect(JSON.parse(Data(dto.auditJSON.utf8)) == JSON.parse(Data(JSONColumn.encode(dto).utf8)), "\(dto.auditJSON)")
-            #expect(JSON.parse(Data(dto.auditJSON.utf8)) != nil)
+            let (id, organizationId, siteId) = (UUID(), UUID(), UUID())
+            let dto = ClientProfileDTO(id: id, organizationId: organizationId, siteId: siteId, profile)
+            let audit = profile.auditJSON(id: id, organizationId: organizationId, siteId: siteId)
+            #expect(JSON.parse(Data(audit.utf8)) == JSON.parse(Data(JSONColumn.encode(dto).utf8)), "\(audit)")
+            #expect(JSON.parse(Data(audit.utf8)) != nil)
             #expect(JSON.parse(Data(ClientProfileDTO.phonesJSON(dto.phones).utf8)) == JSON.parse(Data(JSONColumn.encode(dto.phones).utf8)))
         }
     }

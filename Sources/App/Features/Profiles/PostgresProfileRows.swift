@@ -17,19 +17,21 @@ struct PostgresProfileRows: ProfileRows {
         binds.append(BulkArray(values, of: kind), context: .default)
         let rows = try await PostgresDirect.query(
             PostgresQuery(
-                unsafeSQL: "SELECT \(SQLProfileStore.columns.joined(separator: ",")) FROM contacts WHERE site_id = $1 AND \(column) = ANY($2)", binds: binds),
+                unsafeSQL: "SELECT \(ClientProfile.storedColumns.joined(separator: ",")) FROM contacts WHERE site_id = $1 AND \(column) = ANY($2)", binds: binds
+            ),
             on: postgres)
-        return try rows.map { try Self.profile($0.makeRandomAccess()) }
+        return try rows.map { try StoredProfile(reading: PostgresProfileRow(cells: $0.makeRandomAccess())) }
     }
 
     func writers(for count: Int) -> Int { count >= Self.splitAt ? 2 : 1 }
+}
 
-    /// A profile from a PostgreSQL row of `columns`, in that order.
-    static func profile(_ cells: PostgresRandomAccessRow) throws -> StoredProfile {
-        let profile = ClientProfile(
-            firstName: try cells[1].decode(String.self), lastName: try cells[2].decode(String.self), email: try cells[3].decode(String?.self),
-            storedPhones: Phone.decodeStored(try cells[4].decode(String.self)), mobileProvider: try cells[5].decode(String?.self),
-            smsGateway: try cells[6].decode(String?.self), thinClient: try cells[7].decode(Bool.self), notes: try cells[8].decode(String?.self))
-        return StoredProfile(id: try cells[0].decode(UUID.self), profile: profile)
-    }
+/// A row of `ClientProfile.storedColumns` from PostgresNIO, by index.
+private struct PostgresProfileRow: ProfileColumnReader {
+    let cells: PostgresRandomAccessRow
+
+    func id(_ index: Int, _ name: String) throws -> UUID { try cells[index].decode(UUID.self) }
+    func text(_ index: Int, _ name: String) throws -> String { try cells[index].decode(String.self) }
+    func optionalText(_ index: Int, _ name: String) throws -> String? { try cells[index].decode(String?.self) }
+    func bool(_ index: Int, _ name: String) throws -> Bool { try cells[index].decode(Bool.self) }
 }

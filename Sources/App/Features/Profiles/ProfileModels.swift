@@ -35,33 +35,6 @@ struct ClientProfileDTO: Content {
         self.init(id: contact.id!, organizationId: contact.organizationId, siteId: contact.siteId!, contact.clientProfile)
     }
 
-    /// The same JSON as `JSONColumn.encode(self)` (sorted keys, nil fields left out), written directly:
-    /// JSONEncoder was the largest single cost of a 100,000-row import's audit events.
-    var auditJSON: String {
-        var json = "{"
-        var first = true
-        func key(_ name: String) {
-            if !first { json += "," }
-            first = false
-            json += "\"\(name)\":"
-        }
-        func string(_ name: String, _ value: String?) { if let value { key(name); json += Self.quoted(value) } }
-        string("email", email)
-        string("firstName", firstName)
-        string("id", id)
-        string("lastName", lastName)
-        string("mobileProvider", mobileProvider)
-        string("notes", notes)
-        string("organizationId", organizationId)
-        key("phones")
-        json += Self.phonesJSON(phones)
-        string("siteId", siteId)
-        string("smsGateway", smsGateway)
-        key("thinClient")
-        json += thinClient ? "true" : "false"
-        return json + "}"
-    }
-
     /// `JSONColumn.encode(phones)`, written directly (sorted keys).
     static func phonesJSON(_ phones: [Phone]) -> String {
         "[" + phones.map { "{\"countryCode\":\(quoted($0.countryCode)),\"kind\":\(quoted($0.kind)),\"number\":\(quoted($0.number))}" }.joined(separator: ",")
@@ -115,43 +88,6 @@ struct ClientProfileInput: Decodable, Sendable {
         if !thinClient.isAbsent { draft.thinClient = thinClient.value == true ? "Y" : "N" }
         if !phones.isAbsent { draft.phones = PhoneInput.drafts(phones.value ?? [], &validator) }
         return draft
-    }
-}
-
-extension Contact {
-    /// The help-desk view of this contact; phones in kind order, as the rules keep them.
-    var clientProfile: ClientProfile {
-        ClientProfile(
-            firstName: firstName, lastName: lastName, email: email, storedPhones: phones, mobileProvider: mobileProvider,
-            smsGateway: smsGateway, thinClient: thinClient, notes: notes)
-    }
-
-    func apply(_ profile: ClientProfile) {
-        firstName = profile.firstName
-        lastName = profile.lastName
-        email = profile.email
-        phones = profile.phones.map { Phone(number: $0.number, countryCode: $0.countryCode, kind: $0.kind.rawValue) }
-        mobileProvider = profile.mobileProvider
-        smsGateway = profile.smsGateway
-        thinClient = profile.thinClient
-        notes = profile.notes
-    }
-}
-
-extension ClientProfile {
-    /// From a contact's columns; phones in kind order, as the rules keep them.
-    init(
-        firstName: String, lastName: String, email: String?, storedPhones: [Phone], mobileProvider: String?, smsGateway: String?, thinClient: Bool,
-        notes: String?
-    ) {
-        let order = PhoneKind.allCases
-        let phones = storedPhones.compactMap { phone in
-            PhoneKind(rawValue: phone.kind).map { ProfilePhone(number: phone.number, countryCode: phone.countryCode, kind: $0) }
-        }
-        .sorted { order.firstIndex(of: $0.kind)! < order.firstIndex(of: $1.kind)! }
-        self.init(
-            firstName: firstName, lastName: lastName, email: email, phones: phones, mobileProvider: mobileProvider,
-            smsGateway: smsGateway, thinClient: thinClient, notes: notes)
     }
 }
 

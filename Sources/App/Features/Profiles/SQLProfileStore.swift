@@ -11,8 +11,7 @@ struct SQLProfileStore: ProfileStore {
     let organizationId: UUID
     let actor: Principal?
 
-    static let columns = ["id", "first_name", "last_name", "email", "phones", "mobile_provider", "sms_gateway", "thin_client", "notes"]
-    /// Rows per multi-row INSERT: 15 binds each stays far below both databases' bind limits.
+    /// Rows per multi-row INSERT: a row's binds (`contactColumns`) times this stays far below both databases' bind limits.
     static let insertChunk = 200
 
     func find(ids: [UUID], emails: [String], names: [ProfileNameKey]) async throws -> [StoredProfile] {
@@ -30,9 +29,9 @@ struct SQLProfileStore: ProfileStore {
     /// The site's profiles whose `column` is one of `values`: this database's way (`ProfileRows`), else SQLKit's.
     private func profiles(where column: String, in values: [BulkValue]) async throws -> [StoredProfile] {
         if let rows = try await db.profileRows.profiles(siteId: siteId, where: column, in: values, on: db) { return rows }
-        return try await db.sql.select().columns(Self.columns.map { SQLIdentifier($0) }).from(Contact.schema)
+        return try await db.sql.select().columns(ClientProfile.storedColumns.map { SQLIdentifier($0) }).from(Contact.schema)
             .where("site_id", .equal, siteId).where(SQLIdentifier(column), .in, SQLGroupExpression(values.map(\.bind)))
-            .all().map(Self.profile)
+            .all().map { try StoredProfile(reading: SQLProfileRow(row: $0)) }
     }
 
     func deletionBlockers(_ ids: [UUID]) async throws -> [UUID: String] {
@@ -97,11 +96,8 @@ struct SQLProfileStore: ProfileStore {
                 case .add(_, let id, let profile):
                     Encoded.Item(
                         change: change,
-                        contact: [
-                            .id(id), .id(organizationId), .id(siteId), .text(profile.firstName), .text(profile.lastName), .text(profile.email),
-                            .text(Self.phonesJSON(profile)), .bool(false), .text(profile.mobileProvider), .text(profile.smsGateway), .bool(profile.thinClient),
-                            .text(profile.notes), .date(now), .date(now),
-                        ], event: entry("created", id, after: profile))
+                        contact: [.id(id), .id(organizationId), .id(siteId)] + profile.sqlValues + [.bool(false), .date(now), .date(now)],
+                        event: entry("created", id, after: profile))
                 case .edit(_, let id, let before, let after):
                     Encoded.Item(change: change, contact: nil, event: entry("updated", id, before: before, after: after))
                 case .delete(_, let id, let before):
@@ -137,10 +133,9 @@ struct SQLProfileStore: ProfileStore {
         let encoded: Encoded
     }
 
-    static let contactColumns = [
-        "id", "organization_id", "site_id", "first_name", "last_name", "email", "phones", "portal_organization_wide",
-        "mobile_provider", "sms_gateway", "thin_client", "notes", "created_at", "updated_at",
-    ]
+    /// The columns of a new contact's row (`Encoded.Item.contact`).
+    static let contactColumns =
+        ["id", "organization_id", "site_id"] + ClientProfile.columns.map(\.name) + ["portal_organization_wide", "created_at", "updated_at"]
     /// The rows `write` writes, as one batch where the database's store has a way (`SQLiteProfileRows.write`);
     /// elsewhere `write` itself runs.
     static let writeBatch = WriteBatch<Write, Void>(name: "client-profile-import", sqlite: SQLiteProfileRows.write)
@@ -153,13 +148,9 @@ struct SQLProfileStore: ProfileStore {
             case .edit(_, let id, _, let after):
                 // A new login email ends the contact's sessions, as the contact API's change does.
                 if item.change.endsSessions { try await tx.sql.delete(from: APIToken.schema).where("principal_id", .equal, id).run() }
-                try await tx.sql.update(Contact.schema)
-                    .set("first_name", to: after.firstName).set("last_name", to: after.lastName).set("email", to: after.email)
-                    .set("phones", to: Self.phonesJSON(after)).set("mobile_provider", to: after.mobileProvider)
-                    .set("sms_gateway", to: after.smsGateway).set("thin_client", to: after.thinClient).set("notes", to: after.notes)
-                    .set("updated_at", to: now)
-                    .where("id", .equal, id).where("site_id", .equal, siteId)
-                    .run()
+                let update = tx.sql.update(Contact.schema)
+                for (column, value) in zip(ClientProfile.columns, after.sqlValues) { update.set(SQLColumn(column.name), to: value.bind) }
+                try await update.set("updated_at", to: now).where("id", .equal, id).where("site_id", .equal, siteId).run()
             case .delete(_, let id, _):
                 deletes.append(id)
             }
@@ -175,39 +166,35 @@ struct SQLProfileStore: ProfileStore {
     private func entry(_ action: String, _ id: UUID, before: ClientProfile? = nil, after: ClientProfile? = nil) -> AuditEntry {
         AuditEntry(
             action: action, entityType: Contact.schema, entityId: id, actor: actor, organizationId: organizationId,
-            before: before.map { ClientProfileDTO(id: id, organizationId: organizationId, siteId: siteId, $0).auditJSON },
-            after: after.map { ClientProfileDTO(id: id, organizationId: organizationId, siteId: siteId, $0).auditJSON },
+            before: before?.auditJSON(id: id, organizationId: organizationId, siteId: siteId),
+            after: after?.auditJSON(id: id, organizationId: organizationId, siteId: siteId),
             // An import is one event (`clientProfiles.imported`), not one per row.
             events: [])
-    }
-
-    static func phonesJSON(_ profile: ClientProfile) -> String {
-        ClientProfileDTO.phonesJSON(profile.phones.map { Phone(number: $0.number, countryCode: $0.countryCode, kind: $0.kind.rawValue) })
-    }
-
-    static func profile(_ row: any SQLRow) throws -> StoredProfile {
-        let profile = ClientProfile(
-            firstName: try row.decode(column: "first_name", as: String.self), lastName: try row.decode(column: "last_name", as: String.self),
-            email: try row.decode(column: "email", as: String?.self),
-            storedPhones: Phone.decodeStored(try row.decode(column: "phones", as: String.self)),
-            mobileProvider: try row.decode(column: "mobile_provider", as: String?.self), smsGateway: try row.decode(column: "sms_gateway", as: String?.self),
-            thinClient: try row.decode(column: "thin_client", as: Bool.self), notes: try row.decode(column: "notes", as: String?.self))
-        return StoredProfile(id: try row.decode(column: "id", as: UUID.self), profile: profile)
     }
 
     /// Every profile of the site in id order, a page at a time (the export never holds the site whole).
     func forEachProfile(_ body: (StoredProfile) throws -> Void) async throws {
         var after: UUID?
         while true {
-            var query = db.sql.select().columns(Self.columns.map { SQLIdentifier($0) }).from(Contact.schema).where("site_id", .equal, siteId)
+            var query = db.sql.select().columns(ClientProfile.storedColumns.map { SQLIdentifier($0) }).from(Contact.schema).where("site_id", .equal, siteId)
             if let after { query = query.where("id", .greaterThan, after) }
             let rows = try await query.orderBy("id").limit(1000).all()
             for row in rows {
-                let stored = try Self.profile(row)
+                let stored = try StoredProfile(reading: SQLProfileRow(row: row))
                 try body(stored)
                 after = stored.id
             }
             if rows.count < 1000 { return }
         }
     }
+}
+
+/// A row of `ClientProfile.storedColumns` through SQLKit, by name.
+private struct SQLProfileRow: ProfileColumnReader {
+    let row: any SQLRow
+
+    func id(_ index: Int, _ name: String) throws -> UUID { try row.decode(column: name, as: UUID.self) }
+    func text(_ index: Int, _ name: String) throws -> String { try row.decode(column: name, as: String.self) }
+    func optionalText(_ index: Int, _ name: String) throws -> String? { try row.decode(column: name, as: String?.self) }
+    func bool(_ index: Int, _ name: String) throws -> Bool { try row.decode(column: name, as: Bool.self) }
 }

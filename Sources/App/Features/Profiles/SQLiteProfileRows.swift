@@ -9,28 +9,21 @@ struct SQLiteProfileRows: ProfileRows {
         guard let sqlite = SQLiteDirect.database(db) else { return nil }
         let list = Array(repeating: "?", count: values.count).joined(separator: ",")
         let rows = try await sqlite.query(
-            "SELECT \(SQLProfileStore.columns.joined(separator: ",")) FROM contacts WHERE site_id = ? AND \(column) IN (\(list))",
+            "SELECT \(ClientProfile.storedColumns.joined(separator: ",")) FROM contacts WHERE site_id = ? AND \(column) IN (\(list))",
             [.id(siteId)] + values.map(\.sqlite))
-        return try rows.map(Self.profile)
+        return try rows.map { try StoredProfile(reading: SQLiteProfileRow(row: $0)) }
     }
 
     func writers(for count: Int) -> Int { 1 }
 
-    static func profile(_ row: SQLiteRow) throws -> StoredProfile {
-        let profile = ClientProfile(
-            firstName: try SQLiteDirect.text(row, "first_name"), lastName: try SQLiteDirect.text(row, "last_name"),
-            email: try SQLiteDirect.optionalText(row, "email"), storedPhones: Phone.decodeStored(try SQLiteDirect.text(row, "phones")),
-            mobileProvider: try SQLiteDirect.optionalText(row, "mobile_provider"), smsGateway: try SQLiteDirect.optionalText(row, "sms_gateway"),
-            thinClient: try SQLiteDirect.bool(row, "thin_client"), notes: try SQLiteDirect.optionalText(row, "notes"))
-        return StoredProfile(id: try SQLiteDirect.uuid(row, "id"), profile: profile)
-    }
-
     // `SQLProfileStore.writeBatch` on the group commit's connection, statements prepared once.
     private static let insertContact = BulkValue.insertStatement(into: Contact.schema, columns: SQLProfileStore.contactColumns)
-    private static let updateContact = """
-        UPDATE contacts SET first_name = ?1, last_name = ?2, email = ?3, phones = ?4, mobile_provider = ?5, sms_gateway = ?6,
-        thin_client = ?7, notes = ?8, updated_at = ?9 WHERE id = ?10 AND site_id = ?11
-        """
+    /// `ClientProfile.columns`' values, then `updated_at`, the id and the site.
+    private static let updateContact: String = {
+        let names = ClientProfile.columns.map(\.name) + ["updated_at"]
+        let sets = names.enumerated().map { "\($1) = ?\($0 + 1)" }.joined(separator: ", ")
+        return "UPDATE contacts SET \(sets) WHERE id = ?\(names.count + 1) AND site_id = ?\(names.count + 2)"
+    }()
     private static let deleteTokens = "DELETE FROM api_tokens WHERE principal_id = ?1"
     private static let deleteContact = "DELETE FROM contacts WHERE site_id = ?1 AND id = ?2"
 
@@ -43,13 +36,7 @@ struct SQLiteProfileRows: ProfileRows {
                 case .add:
                     try connection.execute(insertContact, (item.contact ?? []).map(\.sqlite))
                 case .edit(_, let id, _, let after):
-                    try connection.execute(
-                        updateContact,
-                        [
-                            .text(after.firstName), .text(after.lastName), .optionalText(after.email), .text(SQLProfileStore.phonesJSON(after)),
-                            .optionalText(after.mobileProvider), .optionalText(after.smsGateway), .boolean(after.thinClient),
-                            .optionalText(after.notes), .date(now), .id(id), .id(store.siteId),
-                        ])
+                    try connection.execute(updateContact, after.sqlValues.map(\.sqlite) + [.date(now), .id(id), .id(store.siteId)])
                 case .delete(_, let id, _):
                     try connection.execute(deleteTokens, [.id(id)])
                     try connection.execute(deleteContact, [.id(store.siteId), .id(id)])
@@ -61,4 +48,15 @@ struct SQLiteProfileRows: ProfileRows {
         }
         return writes.map { _ in () }
     }
+}
+
+/// A row of `ClientProfile.storedColumns` from SQLiteNIO, by name.
+private struct SQLiteProfileRow: ProfileColumnReader {
+    typealias Read = SQLiteDirect
+    let row: SQLiteRow
+
+    func id(_ index: Int, _ name: String) throws -> UUID { try Read.uuid(row, name) }
+    func text(_ index: Int, _ name: String) throws -> String { try Read.text(row, name) }
+    func optionalText(_ index: Int, _ name: String) throws -> String? { try Read.optionalText(row, name) }
+    func bool(_ index: Int, _ name: String) throws -> Bool { try Read.bool(row, name) }
 }
