@@ -43,6 +43,7 @@ func routes(_ app: Application) throws {
     WebhooksAPI.register(api)
     NotificationsAPI.register(api)
     AutomationAPI.register(api)
+    SiteNotificationRulesAPI.register(api)
 
     PagesRoutes.register(app)
 }

@@ -284,6 +284,7 @@ struct AttackSuiteInputTests {
         "LoginInput.totp": "a login stores nothing; it only compares",
         "TotpConfirmInput.code": "compared with the expected code, never stored",
         "PasswordChangeInput.currentPassword": "compared with the stored password, never stored",
+        "SiteNotificationRuleInput.instructions": "nested in the rule; refused with control characters in AutomationTests.siteNotificationRules",
         "NoteToAdd.text": "nested in a rule or action; refused with control characters in AutomationTests.notesOfRulesAndActionsRefuseControlCharacters",
     ]
 

@@ -206,4 +206,38 @@ import VaporTesting
             #expect(try await AutomationRule.query(on: t.db).filter(\.$kind == .ticketAction).count() == 1, "a refused body wrote nothing")
         }
     }
+
+    /// A site's notification rule: its contacts in order, from the site's organization only; read by
+    /// whoever sees the site, changed by whoever may change it.
+    @Test func siteNotificationRules() async throws {
+        try await withApp { t in
+            let contoso = try await t.organization("Contoso")
+            let fabrikam = try await t.organization("Fabrikam")
+            let site = try await t.site(contoso, "HQ")
+            let first = try await t.contact(contoso, "Cora")
+            let second = try await t.contact(contoso, "Carl")
+            let stranger = try await t.contact(fabrikam, "Fred")
+            let path = "/api/v1/sites/\(site)/notification-rule"
+            expectStatus(try await t.get(path), .notFound)
+            let body: JSON = [
+                "escalation": [["contactId": .string(first), "hours": "businessHours"], ["contactId": .string(second), "instructions": "Mobile after 8 pm"]],
+                "callBeforeEscalating": [.string(first)],
+            ]
+            let saved = try await t.put(path, body)
+            expectStatus(saved, .ok)
+            #expect(saved.json["escalation"].array.map { $0["contactId"].string } == [first, second])
+            #expect(saved.json["escalation"][1]["hours"] == "always")
+            #expect(try await t.get(path).json["escalation"].array.count == 2)
+
+            expectStatus(try await t.put(path, ["escalation": [["contactId": .string(stranger)]]]), .unprocessableEntity)
+            expectStatus(try await t.put(path, ["escalation": []]), .unprocessableEntity)
+            let hostile = try await t.put(path, ["escalation": [["contactId": .string(first), "instructions": "Call\u{1B}now"]]])
+            expectStatus(hostile, .unprocessableEntity)
+            #expect(hostile.json["errors"][0]["field"] == "escalation[0].instructions")
+            let (_, techToken) = try await t.resource("tech")
+            expectStatus(try await t.get(path, as: techToken), .ok)
+            expectStatus(try await t.put(path, body, as: techToken), .forbidden)
+            expectStatus(try await t.get("/api/v1/sites/\(UUID())/notification-rule"), .notFound)
+        }
+    }
 }

@@ -42,5 +42,6 @@ enum Migrations {
         CreateWebhooks(),
         CreateNotificationSettings(),
         CreateAutomationRules(),
+        CreateSiteNotificationRules(),
     ]
 }

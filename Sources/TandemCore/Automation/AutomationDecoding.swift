@@ -78,3 +78,10 @@ extension TicketAction {
             note: try c.value("note", or: nil), securityLevelIds: try c.value("securityLevelIds", or: nil), teamIds: try c.value("teamIds", or: nil))
     }
 }
+
+extension SiteNotificationRule.Contact {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        self.init(contactId: try c.value("contactId"), hours: try c.value("hours", or: .always), instructions: try c.value("instructions", or: nil))
+    }
+}
