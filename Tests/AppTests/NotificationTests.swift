@@ -152,4 +152,21 @@ import VaporTesting
             #expect(reset.json["isDefault"] == true)
         }
     }
+
+    /// A ticket opened in the portal is acknowledged to the contact who opened it; a ticket created with
+    /// an assignee tells the assignee once.
+    @Test func aContactsOwnTicketIsAcknowledgedAndAnAssigneeToldOnce() async throws {
+        try await withApp { t in
+            let organization = try await t.organization("Contoso")
+            let contact = try await t.contact(organization, "Cora", email: "cora@contoso.example")
+            let token = try await t.portalLogin(contact, email: "cora@contoso.example")
+            let (techId, _) = try await t.resource("tech")
+            _ = try await t.ticket(organization, "Mine", as: token)
+            _ = try await t.ticket(organization, "Assigned", extra: ["assigneeIds": [.string(techId)]])
+            try await Automation.run(on: t.db, settings: t.app.settings)
+            let recipients = try await Self.recipients(t)
+            #expect(recipients.filter { $0 == "cora@contoso.example" }.count == 1)
+            #expect(recipients.filter { $0 == "tech@msp.example" }.count == 1)
+        }
+    }
 }

@@ -42,6 +42,23 @@ import Testing
         }
     }
 
+    /// A created event that names its fields (the server's, whose own assignees come in their own
+    /// `ticket.assigned` event) tells only the assignees the ticket rules added.
+    @Test func aCreatedEventWithFieldsAddsOnlyTheAssigneesTicketRulesSet() {
+        let facts = ticket(assignees: [carl])
+        var created = AutomationEvent.created(facts)
+        created.changedFields.remove(.assigneeIds)
+        created.addedAssignees = []
+        let assign = TicketRule(name: "To Tara", criteria: TicketRuleCriteria(), outcome: TicketFieldChanges(assigneeIds: [carl, tara]))
+        let tell = rule(
+            "Tell", [.created], [FieldCondition(.assigneeIds, .changed)],
+            WorkflowActions(notify: [NotificationRequest(kind: .assignment, roles: [.newAssignees])]))
+        let answer = engine.run(created, facts: facts, rules: AutomationRules(ticketRules: [assign], workflowRules: [tell]))
+        #expect(answer.notifications.map(\.newAssignees) == [[tara]])
+        // Without a ticket rule that assigns, nobody is told here.
+        #expect(engine.run(created, facts: facts, rules: AutomationRules(workflowRules: [tell])).notifications.isEmpty)
+    }
+
     @Test func aStatusChangeIsAlsoAnEdit() {
         let event = AutomationEvent.edited([.status])
         #expect(event.triggers == [.edited, .statusChanged])

@@ -95,9 +95,17 @@ public struct RulesEngine: Sendable {
                 if let refusal { answer.skipped.append("ticket rule '\(rule.name)': \(refusal)") }
                 if rule.stopMatching { break }
             }
-            // The new ticket, as routed, is what `created` workflow rules and notifications see.
-            first.changedFields = facts.filledFields
-            first.addedAssignees = facts.assigneeIds
+            // The new ticket, as routed, is what `created` workflow rules and notifications see. An event
+            // without fields (read from the feed) takes them from the facts; one with fields keeps them
+            // and adds what the ticket rules set (the server leaves a new ticket's own assignees out: it
+            // records them in a `ticket.assigned` event of their own, told once, there).
+            if event.changedFields.isEmpty {
+                first.changedFields = facts.filledFields
+                first.addedAssignees = facts.assigneeIds
+            } else {
+                first.changedFields = event.changedFields.union(TicketFieldChanges.changedFields(given, facts))
+                first.addedAssignees = (event.addedAssignees + facts.assigneeIds.filter { !given.assigneeIds.contains($0) }).uniqued()
+            }
         }
 
         var pending: [(event: AutomationEvent, depth: Int)] = [(first, 0)]

@@ -74,7 +74,12 @@ enum Automation {
     /// The engine's reading of a recorded event, nil for those rules do not react to.
     static func automationEvent(_ type: DomainEventType, _ event: EventDTO, _ context: NotificationFanOut.Context) -> AutomationEvent? {
         switch type {
-        case .ticketCreated: return .created(context.facts)
+        case .ticketCreated:
+            // A new ticket's assignees come in the `ticket.assigned` event recorded with it: told once, there.
+            var created = AutomationEvent.created(context.facts)
+            created.addedAssignees = []
+            created.changedFields.remove(.assigneeIds)
+            return created
         case .ticketUpdated: return .edited(Set((event.data?.fields ?? []).compactMap(TicketField.init(rawValue:))))
         case .ticketStatusChanged: return .edited([.status])
         case .ticketAssigned: return .edited([.assigneeIds], addedAssignees: event.data?.added ?? [])
