@@ -12,7 +12,7 @@ import VaporTesting
 @Suite struct NotificationTests {
     /// Runs the notifications consumer and delivers what it wrote.
     static func notify(_ t: TestApp) async throws {
-        try await Automation.run(on: t.db, settings: t.app.settings)
+        while try await Automation.run(on: t.db, settings: t.app.settings) ?? 0 > 0 {}
         while try await OutboxDelivery.run(on: t.db, settings: t.app.settings, group: t.app.eventLoopGroup) > 0 {}
     }
 
@@ -68,14 +68,14 @@ import VaporTesting
             let contact = try await t.contact(contoso, "Cora", email: "cora@contoso.example")
             let shared = try await t.ticket(contoso, "Shared", extra: ["contactId": .string(contact), "coManagedVisible": true, "queueId": .string(queue)])
             let mspOnly = try await t.ticket(contoso, "MSP only", extra: ["contactId": .string(contact)])
-            try await Automation.run(on: t.db, settings: t.app.settings)
+            while try await Automation.run(on: t.db, settings: t.app.settings) ?? 0 > 0 {}
             try await OutboxMessage.query(on: t.db).delete()
 
             var told: [String: [String]] = [:]
             for (ticket, name) in [(shared.id, "shared"), (mspOnly.id, "mspOnly")] {
                 for publishTo in ["internal", "internalAndCoManaged", "all"] {
                     _ = try await t.note(ticket, "\(name) \(publishTo)", publishTo: publishTo)
-                    try await Automation.run(on: t.db, settings: t.app.settings)
+                    while try await Automation.run(on: t.db, settings: t.app.settings) ?? 0 > 0 {}
                     told["\(name) \(publishTo)"] = try await Self.recipients(t).sorted()
                     try await OutboxMessage.query(on: t.db).delete()
                 }
@@ -163,7 +163,7 @@ import VaporTesting
             let (techId, _) = try await t.resource("tech")
             _ = try await t.ticket(organization, "Mine", as: token)
             _ = try await t.ticket(organization, "Assigned", extra: ["assigneeIds": [.string(techId)]])
-            try await Automation.run(on: t.db, settings: t.app.settings)
+            while try await Automation.run(on: t.db, settings: t.app.settings) ?? 0 > 0 {}
             let recipients = try await Self.recipients(t)
             #expect(recipients.filter { $0 == "cora@contoso.example" }.count == 1)
             #expect(recipients.filter { $0 == "tech@msp.example" }.count == 1)

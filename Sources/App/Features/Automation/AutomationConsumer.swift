@@ -19,8 +19,10 @@ enum Automation {
         permissions: SystemSecurityLevel.administrator.permissions)
 
     /// One run of the consumer; answers how many events it read (nil: another instance has it).
+    /// Small batches: the run is one write transaction, and once a rule's change records an event,
+    /// PostgreSQL's event position lock is held until it commits (other event-recording writes wait).
     @discardableResult
-    static func run(on db: any Database, settings: AppSettings, logger: Logger? = nil, limit: Int = 200) async throws -> Int? {
+    static func run(on db: any Database, settings: AppSettings, logger: Logger? = nil, limit: Int = 25) async throws -> Int? {
         try await EventConsumers.run(consumer, limit: limit, on: db) { events, db in
             let rules = try await Automations.rules(on: db)
             let templates = try await StoredTemplate.all(on: db)
