@@ -55,5 +55,10 @@ enum PagesRoutes {
         session.get(PageRoutes.securityLevels.pathComponents, use: SecurityLevelPages.list)
         session.post(PageRoutes.securityLevels.pathComponents, use: SecurityLevelPages.copy)
         session.get(PageRoutes.securityLevel.pathComponents, use: SecurityLevelPages.show)
+        session.get(PageRoutes.outbox.pathComponents, use: OutboxPages.show)
+        session.post(PageRoutes.outboxRetry.pathComponents, use: OutboxPages.retry)
+        RulePages.register(session)
+        session.get(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.show)
+        session.post(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.save)
     }
 }
