@@ -93,7 +93,8 @@ enum AutomationAPI {
         routes.put("order") { req async throws -> ListPage<StoredAutomationDTO<D>> in
             let principal = try req.principal
             try AccessPolicy.authorizeAdmin(principal, .manageRules)
-            return ListPage(items: try await reorder(D.self, ids: try req.content.decode(AutomationOrder.self).ids, what: what, by: principal, on: req.db), nextCursor: nil)
+            return ListPage(
+                items: try await reorder(D.self, ids: try req.content.decode(AutomationOrder.self).ids, what: what, by: principal, on: req.db), nextCursor: nil)
         }
     }
 

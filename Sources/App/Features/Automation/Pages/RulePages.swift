@@ -103,8 +103,7 @@ enum RulePages {
         return req.seeOther(PageURL.with(PageURL.rules.path, query: [("notice", "moved")]) + "#\(kind.path)")
     }
 
-    static func delete<D: StoredAutomation>(_ type: D.Type, _ kind: (path: String, title: String, what: String), _ req: Request) async throws -> Response
-    {
+    static func delete<D: StoredAutomation>(_ type: D.Type, _ kind: (path: String, title: String, what: String), _ req: Request) async throws -> Response {
         let (principal, _, _) = try AdminPages.begin(req, "Rules", tab: "rules", needs: .manageRules)
         let row = try await AutomationRule.one(D.self, id: req.id("id", kind.what), what: kind.what, on: req.db)
         guard try req.content.decode(DeleteForm.self).confirm == "yes" else {
@@ -134,7 +133,8 @@ enum RulePages {
     {
         let (principal, layout, tabs) = try AdminPages.begin(req, kind.title, tab: "rules", needs: .manageRules)
         let text = try req.content.decode(EditForm.self).definition ?? ""
-        let row = try await id.asyncMap { try await AutomationRule.one(D.self, id: $0, what: kind.what, on: req.db) }
+        var row: AutomationRule?
+        if let id { row = try await AutomationRule.one(D.self, id: id, what: kind.what, on: req.db) }
         do {
             // As the API's POST and PATCH: the text over the stored definition, validated and saved by the same functions.
             var definition = try AutomationAPI.decode(D.self, ByteBuffer(string: text), over: try row.map { JSONColumn.encode(try $0.decoded(D.self)) })
@@ -143,7 +143,8 @@ enum RulePages {
             return req.seeOther(PageURL.with(PageURL.rules.path, query: [("notice", "saved")]) + "#\(kind.path)")
         } catch let error as TandemError where error.isFormProblem {
             let broken = try row?.decoded(D.self).brokenMark
-            return try await renderEdit(req, kind, id: id, layout: layout, tabs: tabs, text: text, broken: broken, feedback: FormFeedback(error), status: error.pageStatus)
+            return try await renderEdit(
+                req, kind, id: id, layout: layout, tabs: tabs, text: text, broken: broken, feedback: FormFeedback(error), status: error.pageStatus)
         }
     }
 
@@ -188,12 +189,5 @@ enum RulePages {
         object["broken"] = nil
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)
-    }
-}
-
-extension Optional {
-    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }

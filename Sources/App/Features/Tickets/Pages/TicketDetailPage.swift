@@ -254,7 +254,8 @@ enum TicketDetailPage {
                 actionId: actionId, on: id, by: req.principal, ifMatch: form.version.flatMap { $0.isEmpty ? nil : "\"\($0)\"" }, on: req.db)
             return req.seeOther(PageURL.with(PageURL.ticket(id).path, query: [("notice", "action")]))
         } catch TandemError.preconditionFailed {
-            let feedback = FormFeedback(message: "This ticket changed since you loaded it. The page now shows the latest version; check it and run the action again.")
+            let feedback = FormFeedback(
+                message: "This ticket changed since you loaded it. The page now shows the latest version; check it and run the action again.")
             return try await render(req, id: id, draft: Draft(actionFeedback: feedback), status: .conflict)
         } catch let error as TandemError where error.isFormProblem {
             return try await render(req, id: id, draft: Draft(actionFeedback: FormFeedback(error)), status: error.pageStatus)
