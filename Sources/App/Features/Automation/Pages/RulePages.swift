@@ -10,8 +10,11 @@ enum RulePages {
     static let listView = "admin/rules"
     static let editView = "admin/rule"
 
+    /// A list: its path (as the API's), its heading, and what one of it is called.
+    typealias Kind = (path: String, title: String, what: String)
+
     /// The three lists, in the order the page shows them.
-    static let kinds: [(path: String, title: String, what: String)] = [
+    static let kinds: [Kind] = [
         ("ticket-rules", "Ticket rules", "ticket rule"), ("workflow-rules", "Workflow rules", "workflow rule"),
         ("ticket-actions", "Ticket actions", "ticket action"),
     ]
@@ -74,7 +77,7 @@ enum RulePages {
         register(TicketAction.self, kinds[2], routes)
     }
 
-    static func register<D: StoredAutomation>(_ type: D.Type, _ kind: (path: String, title: String, what: String), _ routes: any RoutesBuilder) {
+    static func register<D: StoredAutomation>(_ type: D.Type, _ kind: Kind, _ routes: any RoutesBuilder) {
         routes.get(PageRoutes.newRule(kind.path).pathComponents) { req in try await edit(D.self, kind, id: nil, req) }
         routes.post(PageRoutes.newRule(kind.path).pathComponents) { req in try await save(D.self, kind, id: nil, req) }
         routes.get(PageRoutes.rule(kind.path).pathComponents) { req in try await edit(D.self, kind, id: req.id("id", kind.what), req) }
@@ -89,7 +92,7 @@ enum RulePages {
         try await renderList(req, notice: req.queryText("notice").flatMap { notices[$0] })
     }
 
-    static func move<D: StoredAutomation>(_ type: D.Type, _ kind: (path: String, title: String, what: String), _ req: Request) async throws -> Response {
+    static func move<D: StoredAutomation>(_ type: D.Type, _ kind: Kind, _ req: Request) async throws -> Response {
         let (principal, _, _) = try AdminPages.begin(req, "Rules", tab: "rules", needs: .manageRules)
         let id = try req.id("id", kind.what)
         let up = try req.content.decode(MoveForm.self).direction == "up"
@@ -103,7 +106,7 @@ enum RulePages {
         return req.seeOther(PageURL.with(PageURL.rules.path, query: [("notice", "moved")]) + "#\(kind.path)")
     }
 
-    static func delete<D: StoredAutomation>(_ type: D.Type, _ kind: (path: String, title: String, what: String), _ req: Request) async throws -> Response {
+    static func delete<D: StoredAutomation>(_ type: D.Type, _ kind: Kind, _ req: Request) async throws -> Response {
         let (principal, _, _) = try AdminPages.begin(req, "Rules", tab: "rules", needs: .manageRules)
         let row = try await AutomationRule.one(D.self, id: req.id("id", kind.what), what: kind.what, on: req.db)
         guard try req.content.decode(DeleteForm.self).confirm == "yes" else {
@@ -114,7 +117,7 @@ enum RulePages {
         return req.seeOther(PageURL.with(PageURL.rules.path, query: [("notice", "deleted")]) + "#\(kind.path)")
     }
 
-    static func edit<D: StoredAutomation>(_ type: D.Type, _ kind: (path: String, title: String, what: String), id: UUID?, _ req: Request) async throws
+    static func edit<D: StoredAutomation>(_ type: D.Type, _ kind: Kind, id: UUID?, _ req: Request) async throws
         -> Response
     {
         let (_, layout, tabs) = try AdminPages.begin(req, kind.title, tab: "rules", needs: .manageRules)
@@ -128,7 +131,7 @@ enum RulePages {
         return try await renderEdit(req, kind, id: id, layout: layout, tabs: tabs, text: text, broken: broken, feedback: nil)
     }
 
-    static func save<D: StoredAutomation>(_ type: D.Type, _ kind: (path: String, title: String, what: String), id: UUID?, _ req: Request) async throws
+    static func save<D: StoredAutomation>(_ type: D.Type, _ kind: Kind, id: UUID?, _ req: Request) async throws
         -> Response
     {
         let (principal, layout, tabs) = try AdminPages.begin(req, kind.title, tab: "rules", needs: .manageRules)
@@ -172,7 +175,7 @@ enum RulePages {
     }
 
     static func renderEdit(
-        _ req: Request, _ kind: (path: String, title: String, what: String), id: UUID?, layout: PageLayout, tabs: [AdminPages.Tab], text: String,
+        _ req: Request, _ kind: Kind, id: UUID?, layout: PageLayout, tabs: [AdminPages.Tab], text: String,
         broken: String?, feedback: FormFeedback?, status: HTTPStatus = .ok
     ) async throws -> Response {
         let model = EditModel(
