@@ -555,7 +555,7 @@ def automation(b: Browser, stamp: str):
     forms = [f for f in b.driver.find_elements(By.CSS_SELECTOR, "#ticket-actions form") if f.text.strip() == name]
     b.expect(len(forms) == 1, f"the ticket page should offer the action {name!r} as a button")
     b.shot("ticket-actions")
-    action = forms[0].get_attribute("action")
+    action = forms[0].get_dom_attribute("action")
     b.submit(f"#ticket-actions form[action='{action}']")
     b.expect("action was run" in b.text(".notice"), "running the action should say so")
     b.expect(b.text(".priority") == "Critical", f"the action should raise the priority, got {b.text('.priority')!r}")
