@@ -124,6 +124,8 @@ import VaporTesting
             let page = try await t.page("/admin/rules", session: admin)
             expectStatus(page, .ok)
             #expect(page.text.contains("Broken: ") && page.text.contains("Second"))
+            #expect(page.text.contains("/admin/rules/ticket-rules/\(second.id)/move") && page.text.contains("Move Second up"))
+            #expect(!page.text.contains("Move First up") && !page.text.contains("Move Second down"), "no move past either end")
 
             let moved = try await t.submitForm("/admin/rules/ticket-rules/\(second.id)/move", [("direction", "up")], session: admin)
             expectStatus(moved, .seeOther)
