@@ -8,11 +8,13 @@ import argparse
 import base64
 import hashlib
 import hmac
+import json
 import os
 import struct
 import tempfile
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from selenium import webdriver
@@ -294,6 +296,7 @@ def run(b: Browser):
     b.logout()
 
     co_management(b, hidden_ticket, stamp)
+    automation(b, stamp)
 
 
 def client_profiles(b: Browser, stamp: str):
@@ -523,6 +526,39 @@ def co_management(b: Browser, fabrikam_ticket: str, stamp: str):
     b.expect(organizations and set(organizations) == {"Contoso Pharmaceuticals"}, f"omar should see only Contoso tickets assigned to him, got {organizations}")
     b.expect(b.text("#ticket-total") == "3 tickets", f"omar's level shows only the tickets assigned to him, got {b.text('#ticket-total')!r}")
     b.shot("omar-ticket-list")
+    b.logout()
+
+
+def api(b: Browser, method: str, path: str, body: dict, token: str = None) -> dict:
+    """A JSON call to the API with a bearer token (no cookie, so no CSRF token needed)."""
+    request = urllib.request.Request(b.base_url + path, data=json.dumps(body).encode(), method=method,
+                                     headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})})
+    with urllib.request.urlopen(request, timeout=15) as response:
+        return json.loads(response.read() or b"{}")
+
+
+def automation(b: Browser, stamp: str):
+    """The automation pages: the outbox from the admin tabs, and a ticket action made through the API as a button."""
+    print("admin: outbox page and a ticket action button")
+    token = api(b, "POST", "/api/v1/auth/token", {"username": "admin", "password": "demo-admin-2026"})["token"]
+    name = f"Raise to critical ({stamp})"
+    api(b, "POST", "/api/v1/ticket-actions", {"name": name, "changes": {"priority": "critical"}}, token)
+    b.login("admin", "demo-admin-2026")
+    b.open("/admin/security-levels")
+    b.follow("nav.tabs a[href='/admin/outbox']")
+    b.wait_for_path("/admin/outbox")
+    b.expect(b.text("h1") == "Outbox", "the admin tabs should lead to the outbox page")
+    b.shot("admin-outbox")
+    b.open("/tickets")
+    b.follow("table.tickets tbody a")
+    b.wait_for_path("/tickets/")
+    forms = [f for f in b.driver.find_elements(By.CSS_SELECTOR, "#ticket-actions form") if f.text.strip() == name]
+    b.expect(len(forms) == 1, f"the ticket page should offer the action {name!r} as a button")
+    b.shot("ticket-actions")
+    action = forms[0].get_dom_attribute("action")
+    b.submit(f"#ticket-actions form[action='{action}']")
+    b.expect("action was run" in b.text(".notice"), "running the action should say so")
+    b.expect(b.text(".priority") == "Critical", f"the action should raise the priority, got {b.text('.priority')!r}")
     b.logout()
 
 

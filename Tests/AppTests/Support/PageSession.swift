@@ -54,3 +54,16 @@ extension TestApp {
         return fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
     }
 }
+
+/// Pages as a logged-in browser sees them: the session cookie, and the session's CSRF token in every form.
+extension TestApp {
+    func page(_ path: String, session: String) async throws -> Reply {
+        try await get(path, as: "", headers: ["Cookie": "\(Tokens.sessionCookie)=\(session)"])
+    }
+
+    func submitForm(_ path: String, _ fields: [(String, String)], session: String) async throws -> Reply {
+        try await send(
+            .POST, path, as: "", raw: Self.formEncoded(fields + [(CSRF.field, CSRF.token(forSession: session))]),
+            headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": "\(Tokens.sessionCookie)=\(session)"])
+    }
+}

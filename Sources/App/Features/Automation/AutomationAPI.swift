@@ -14,39 +14,47 @@ enum AutomationAPI {
         collection(TicketAction.self, path: "ticket-actions", what: "ticket action", api)
 
         api.get("tickets", ":id", "actions") { req async throws -> [TicketActionSummary] in
-            let principal = try req.principal
-            _ = try await TicketService.visible(req.id("id", TicketService.what), by: principal, on: req.db)
-            return TicketAction.offered(try await Automations.all(TicketAction.self, on: req.db), to: principal).map {
-                TicketActionSummary(id: $0.id, name: $0.name)
-            }
+            try await offered(on: req.id("id", TicketService.what), to: req.principal, on: req.db).map { TicketActionSummary(id: $0.id, name: $0.name) }
         }
         api.post("tickets", ":id", "actions", ":actionId") { req async throws -> Response in
             let principal = try req.principal
-            let ticketId = try req.id("id", TicketService.what)
-            let ticket = try await TicketService.visible(ticketId, by: principal, on: req.db)
-            let row = try await AutomationRule.one(TicketAction.self, id: req.id("actionId", "ticket action"), what: "ticket action", on: req.db)
-            let action = try row.decoded(TicketAction.self)
-            try action.authorize(principal)
-            let assignees = try await TicketService.assigneeIds(of: [ticketId], on: req.db)[ticketId] ?? []
-            // The state machine's refusal before anything is written.
-            _ = try action.apply(to: ticket.automationFacts(assignees: assignees))
-            let ifMatch = req.headers.first(name: .ifMatch)
-            let updated = try await req.db.write { db in
-                var dto: TicketDTO?
-                if !action.changes.isEmpty {
-                    dto = try await TicketService.update(ticketId, Automation.input(action.changes), ifMatch: ifMatch, by: principal, on: db)
-                }
-                if let note = action.note {
-                    var input = NoteInput()
-                    input.body = .value(note.text)
-                    input.publishTo = .value(note.publishTo.rawValue)
-                    _ = try await TicketItemWrites.createNote(ticketId: ticketId, input, by: principal, on: db)
-                }
-                if let dto { return dto }
-                return try await TicketService.get(ticketId, by: principal, on: db)
-            }
+            let updated = try await run(
+                actionId: req.id("actionId", "ticket action"), on: req.id("id", TicketService.what), by: principal,
+                ifMatch: req.headers.first(name: .ifMatch), on: req.db)
             // What the caller may see of it, as the ticket API answers.
             return try TicketsAPI.tagged(updated, to: principal)
+        }
+    }
+
+    /// The actions `principal` may run on a ticket it can see (the API's list and the ticket page's buttons).
+    static func offered(on ticketId: UUID, to principal: Principal, on db: any Database) async throws -> [TicketAction] {
+        _ = try await TicketService.visible(ticketId, by: principal, on: db)
+        return TicketAction.offered(try await Automations.all(TicketAction.self, on: db), to: principal)
+    }
+
+    /// Runs a ticket action as `principal`: refused whole (403 with the reason, 422 for a status the state
+    /// machine does not allow) before anything is written; its changes and note in one transaction.
+    static func run(actionId: UUID, on ticketId: UUID, by principal: Principal, ifMatch: String?, on db: any Database) async throws -> TicketDTO {
+        let ticket = try await TicketService.visible(ticketId, by: principal, on: db)
+        let row = try await AutomationRule.one(TicketAction.self, id: actionId, what: "ticket action", on: db)
+        let action = try row.decoded(TicketAction.self)
+        try action.authorize(principal)
+        let assignees = try await TicketService.assigneeIds(of: [ticketId], on: db)[ticketId] ?? []
+        // The state machine's refusal before anything is written.
+        _ = try action.apply(to: ticket.automationFacts(assignees: assignees))
+        return try await db.write { db in
+            var dto: TicketDTO?
+            if !action.changes.isEmpty {
+                dto = try await TicketService.update(ticketId, Automation.input(action.changes), ifMatch: ifMatch, by: principal, on: db)
+            }
+            if let note = action.note {
+                var input = NoteInput()
+                input.body = .value(note.text)
+                input.publishTo = .value(note.publishTo.rawValue)
+                _ = try await TicketItemWrites.createNote(ticketId: ticketId, input, by: principal, on: db)
+            }
+            if let dto { return dto }
+            return try await TicketService.get(ticketId, by: principal, on: db)
         }
     }
 
@@ -58,8 +66,7 @@ enum AutomationAPI {
         }
         routes.get { req async throws -> ListPage<StoredAutomationDTO<D>> in
             try AccessPolicy.authorizeAdmin(try req.principal, .manageRules)
-            let rows = try await AutomationRule.query(on: req.db).filter(\.$kind == D.kind).sort(\.$position).sort(\.$id).all()
-            return ListPage(items: try rows.map { StoredAutomationDTO(try $0.decoded(D.self), position: $0.position) }, nextCursor: nil)
+            return ListPage(items: try await list(D.self, on: req.db), nextCursor: nil)
         }
         routes.get(":id") { req async throws -> StoredAutomationDTO<D> in
             let row = try await find(req)
@@ -80,34 +87,51 @@ enum AutomationAPI {
             return try await save(definition, row: row, by: try req.principal, on: req.db)
         }
         routes.delete(":id") { req async throws -> HTTPStatus in
-            let row = try await find(req)
-            let principal = try req.principal
-            let before = StoredAutomationDTO(try row.decoded(D.self), position: row.position)
-            try await req.db.write { db in
-                try await row.delete(on: db)
-                try await Audit.record("deleted", AutomationRule.schema, id: row.id, by: principal, before: before, on: db)
-            }
+            try await delete(try await find(req), as: D.self, by: try req.principal, on: req.db)
             return .noContent
         }
         routes.put("order") { req async throws -> ListPage<StoredAutomationDTO<D>> in
             let principal = try req.principal
             try AccessPolicy.authorizeAdmin(principal, .manageRules)
-            let ids = try req.content.decode(AutomationOrder.self).ids
-            return try await req.db.write { db in
-                let rows = try await AutomationRule.query(on: db).filter(\.$kind == D.kind).all()
-                guard Set(ids) == Set(rows.compactMap(\.id)), ids.count == rows.count else {
-                    throw TandemError.invalid("ids", "list every \(what) exactly once, in the new order")
-                }
-                let byId = Dictionary(uniqueKeysWithValues: rows.map { ($0.id!, $0) })
-                for (position, id) in ids.enumerated() where byId[id]!.position != position {
-                    byId[id]!.position = position
-                    try await byId[id]!.save(on: db)
-                }
-                try await Audit.record(
-                    "reordered", AutomationRule.schema, id: nil, by: principal,
-                    after: ["kind": D.kind.rawValue, "ids": ids.map(\.uuidString).joined(separator: ",")], on: db)
-                return ListPage(items: try ids.map { StoredAutomationDTO(try byId[$0]!.decoded(D.self), position: byId[$0]!.position) }, nextCursor: nil)
+            return ListPage(
+                items: try await reorder(D.self, ids: try req.content.decode(AutomationOrder.self).ids, what: what, by: principal, on: req.db), nextCursor: nil)
+        }
+    }
+
+    /// The `D`s in their order.
+    static func list<D: StoredAutomation>(_ type: D.Type, on db: any Database) async throws -> [StoredAutomationDTO<D>] {
+        let rows = try await AutomationRule.query(on: db).filter(\.$kind == D.kind).sort(\.$position).sort(\.$id).all()
+        return try rows.map { StoredAutomationDTO(try $0.decoded(D.self), position: $0.position) }
+    }
+
+    /// Deletes a rule or action (the caller has checked `manageRules` and found the row).
+    static func delete<D: StoredAutomation>(_ row: AutomationRule, as type: D.Type, by principal: Principal, on db: any Database) async throws {
+        let before = StoredAutomationDTO(try row.decoded(D.self), position: row.position)
+        try await db.write { db in
+            try await row.delete(on: db)
+            try await Audit.record("deleted", AutomationRule.schema, id: row.id, by: principal, before: before, on: db)
+        }
+    }
+
+    /// Puts the `D`s in the order of `ids`, which must list each exactly once.
+    static func reorder<D: StoredAutomation>(_ type: D.Type, ids: [UUID], what: String, by principal: Principal, on db: any Database) async throws
+        -> [StoredAutomationDTO<D>]
+    {
+        try AccessPolicy.authorizeAdmin(principal, .manageRules)
+        return try await db.write { db in
+            let rows = try await AutomationRule.query(on: db).filter(\.$kind == D.kind).all()
+            guard Set(ids) == Set(rows.compactMap(\.id)), ids.count == rows.count else {
+                throw TandemError.invalid("ids", "list every \(what) exactly once, in the new order")
             }
+            let byId = Dictionary(uniqueKeysWithValues: rows.map { ($0.id!, $0) })
+            for (position, id) in ids.enumerated() where byId[id]!.position != position {
+                byId[id]!.position = position
+                try await byId[id]!.save(on: db)
+            }
+            try await Audit.record(
+                "reordered", AutomationRule.schema, id: nil, by: principal,
+                after: ["kind": D.kind.rawValue, "ids": ids.map(\.uuidString).joined(separator: ",")], on: db)
+            return try ids.map { StoredAutomationDTO(try byId[$0]!.decoded(D.self), position: byId[$0]!.position) }
         }
     }
 

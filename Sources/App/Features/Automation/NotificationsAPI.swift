@@ -9,37 +9,10 @@ enum NotificationsAPI {
     static func register(_ api: any RoutesBuilder) {
         let mine = api.grouped("me", "notification-settings")
         mine.get { req async throws -> NotificationSettingsDTO in
-            let principal = try req.principal
-            let stored = try await NotificationPreference.find(principal.id, on: req.db)?.settings ?? NotificationSettings()
-            return NotificationSettingsDTO(stored)
+            try await settings(of: req.principal, on: req.db)
         }
         mine.put { req async throws -> NotificationSettingsDTO in
-            let principal = try req.principal
-            let input = try req.content.decode([String: String].self)
-            var validator = FieldValidator()
-            var settings = NotificationSettings()
-            for (key, value) in input {
-                guard let kind = NotificationKind(rawValue: key) else {
-                    validator.fail(key, "not a notification kind; the kinds are \(NotificationKind.allCases.map(\.rawValue).joined(separator: ", "))")
-                    continue
-                }
-                guard let channel = DeliveryChannel(rawValue: value) else { validator.fail(key, "must be email, sms or none"); continue }
-                settings.channels[kind] = channel
-            }
-            try validator.check()
-            let chosen = settings
-            try await req.db.write { db in
-                let row = try await NotificationPreference.find(principal.id, on: db) ?? NotificationPreference()
-                let before = row.id == nil ? nil : NotificationSettingsDTO(row.settings)
-                row.id = principal.id
-                row.principalKind = principal.kind
-                row.settings = chosen
-                row.updatedAt = db.now
-                try await row.save(on: db)
-                try await Audit.record(
-                    "updated", NotificationPreference.schema, id: principal.id, by: principal, before: before, after: NotificationSettingsDTO(chosen), on: db)
-            }
-            return NotificationSettingsDTO(chosen)
+            try await saveSettings(req.content.decode([String: String].self), by: req.principal, on: req.db)
         }
 
         let templates = api.grouped("notification-templates")
@@ -85,6 +58,39 @@ enum NotificationsAPI {
             }
             return NotificationTemplateDTO(NotificationTemplate.builtIn(kind), isDefault: true)
         }
+    }
+
+    /// A person's channel per kind (email where they have not chosen).
+    static func settings(of principal: Principal, on db: any Database) async throws -> NotificationSettingsDTO {
+        NotificationSettingsDTO(try await NotificationPreference.find(principal.id, on: db)?.settings ?? NotificationSettings())
+    }
+
+    /// Saves a person's channels, kind → `email`, `sms` or `none`; kinds not given go back to email.
+    static func saveSettings(_ input: [String: String], by principal: Principal, on db: any Database) async throws -> NotificationSettingsDTO {
+        var validator = FieldValidator()
+        var settings = NotificationSettings()
+        for (key, value) in input {
+            guard let kind = NotificationKind(rawValue: key) else {
+                validator.fail(key, "not a notification kind; the kinds are \(NotificationKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                continue
+            }
+            guard let channel = DeliveryChannel(rawValue: value) else { validator.fail(key, "must be email, sms or none"); continue }
+            settings.channels[kind] = channel
+        }
+        try validator.check()
+        let chosen = settings
+        try await db.write { db in
+            let row = try await NotificationPreference.find(principal.id, on: db) ?? NotificationPreference()
+            let before = row.id == nil ? nil : NotificationSettingsDTO(row.settings)
+            row.id = principal.id
+            row.principalKind = principal.kind
+            row.settings = chosen
+            row.updatedAt = db.now
+            try await row.save(on: db)
+            try await Audit.record(
+                "updated", NotificationPreference.schema, id: principal.id, by: principal, before: before, after: NotificationSettingsDTO(chosen), on: db)
+        }
+        return NotificationSettingsDTO(chosen)
     }
 
     private static func kind(_ req: Request) throws -> NotificationKind {

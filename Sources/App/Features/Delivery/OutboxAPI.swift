@@ -10,33 +10,46 @@ enum OutboxAPI {
         let outbox = api.grouped("outbox")
         outbox.get { req async throws -> OutboxPage in
             try AccessPolicy.authorizeAdmin(try req.principal, .manageSettings)
-            var query = OutboxMessage.query(on: req.db)
-            if let text = req.queryText("state") {
-                guard let state = OutboxMessage.State(rawValue: text) else {
-                    throw TandemError.invalid("state", "must be pending, sent or failed")
-                }
-                query = query.filter(\.$state == state)
-            }
-            let (items, next) = try await query.page(PageRequest(req))
-            return OutboxPage(items: items.map(OutboxMessageDTO.init), nextCursor: next, mailBlocked: OutboxDelivery.mailBlocked(req.settings))
+            return try await list(state: req.queryText("state"), page: PageRequest(req), by: req.principal, settings: req.settings, on: req.db)
         }
         outbox.post(":id", "retry") { req async throws -> OutboxMessageDTO in
             let principal = try req.principal
             try AccessPolicy.authorizeAdmin(principal, .manageSettings)
-            let id = try req.id("id", "outbox message")
-            return try await req.db.write { db in
-                guard let message = try await OutboxMessage.find(id, on: db) else { throw TandemError.notFound("outbox message") }
-                guard message.state != .sent else { throw TandemError.conflict("the message was sent; there is nothing to retry") }
-                let before = OutboxMessageDTO(message)
-                message.state = .pending
-                message.attempts = 0
-                message.nextAttemptAt = db.now
-                message.claimedUntil = nil
-                try await message.save(on: db)
-                let after = OutboxMessageDTO(message)
-                try await Audit.record("retried", OutboxMessage.schema, id: id, by: principal, before: before, after: after, on: db)
-                return after
+            return try await retry(req.id("id", "outbox message"), by: principal, on: req.db)
+        }
+    }
+
+    /// The messages, newest page first as the API pages them, in one state or all; with why mail cannot go.
+    static func list(state text: String?, page: PageRequest, by principal: Principal, settings: AppSettings, on db: any Database) async throws
+        -> OutboxPage
+    {
+        try AccessPolicy.authorizeAdmin(principal, .manageSettings)
+        var query = OutboxMessage.query(on: db)
+        if let text {
+            guard let state = OutboxMessage.State(rawValue: text) else {
+                throw TandemError.invalid("state", "must be pending, sent or failed")
             }
+            query = query.filter(\.$state == state)
+        }
+        let (items, next) = try await query.page(page)
+        return OutboxPage(items: items.map(OutboxMessageDTO.init), nextCursor: next, mailBlocked: OutboxDelivery.mailBlocked(settings))
+    }
+
+    /// Sends a failed or pending message again now, from its first attempt; a sent one is a conflict.
+    static func retry(_ id: UUID, by principal: Principal, on db: any Database) async throws -> OutboxMessageDTO {
+        try AccessPolicy.authorizeAdmin(principal, .manageSettings)
+        return try await db.write { db in
+            guard let message = try await OutboxMessage.find(id, on: db) else { throw TandemError.notFound("outbox message") }
+            guard message.state != .sent else { throw TandemError.conflict("the message was sent; there is nothing to retry") }
+            let before = OutboxMessageDTO(message)
+            message.state = .pending
+            message.attempts = 0
+            message.nextAttemptAt = db.now
+            message.claimedUntil = nil
+            try await message.save(on: db)
+            let after = OutboxMessageDTO(message)
+            try await Audit.record("retried", OutboxMessage.schema, id: id, by: principal, before: before, after: after, on: db)
+            return after
         }
     }
 }

@@ -35,6 +35,7 @@ enum PageRoutes {
     static let tickets = PageRoute("tickets"), newTicket = PageRoute("tickets", "new"), ticket = PageRoute("tickets", ":id")
     static let ticketNotes = PageRoute("tickets", ":id", "notes"), ticketTimeEntries = PageRoute("tickets", ":id", "time-entries")
     static let ticketAttachments = PageRoute("tickets", ":id", "attachments"), ticketStatus = PageRoute("tickets", ":id", "status")
+    static let ticketAction = PageRoute("tickets", ":id", "actions", ":actionId")
     static let organizations = PageRoute("organizations"), organization = PageRoute("organizations", ":id"), site = PageRoute("sites", ":id")
     static let siteProfiles = PageRoute("sites", ":id", "profiles"), newSiteProfile = PageRoute("sites", ":id", "profiles", "new")
     static let siteProfilesExport = PageRoute("sites", ":id", "profiles", "export"), siteProfilesImport = PageRoute("sites", ":id", "profiles", "import")
@@ -50,6 +51,13 @@ enum PageRoutes {
     static let coManagingUser = PageRoute("admin", "co-managing-users", ":id")
     static func coManagingUserAction(_ action: String) -> PageRoute { PageRoute("admin", "co-managing-users", ":id", action) }
     static let securityLevels = PageRoute("admin", "security-levels"), securityLevel = PageRoute("admin", "security-levels", ":id")
+    static let outbox = PageRoute("admin", "outbox"), outboxRetry = PageRoute("admin", "outbox", ":id", "retry")
+    static let rules = PageRoute("admin", "rules")
+    /// `kind` is a list's path: `ticket-rules`, `workflow-rules` or `ticket-actions`.
+    static func newRule(_ kind: String) -> PageRoute { PageRoute("admin", "rules", kind, "new") }
+    static func rule(_ kind: String) -> PageRoute { PageRoute("admin", "rules", kind, ":id") }
+    static func ruleAction(_ kind: String, _ action: String) -> PageRoute { PageRoute("admin", "rules", kind, ":id", action) }
+    static let notificationSettings = PageRoute("settings", "notifications")
 }
 
 /// Links to pages, built from their routes.
@@ -60,6 +68,7 @@ enum PageURL {
     case coManagement, coManagedSetup, coManagedOrganization(UUID)
     case coManagingUsers, newCoManagingUser, coManagingUser(UUID, tab: String?)
     case securityLevels, securityLevel(UUID)
+    case outbox(state: String?), rules, notificationSettings
 
     var path: String {
         switch self {
@@ -73,6 +82,9 @@ enum PageURL {
         case .coManagingUser(let id, let tab): Self.with(PageRoutes.coManagingUser.url(id), query: [("tab", tab)])
         case .securityLevels: PageRoutes.securityLevels.url()
         case .securityLevel(let id): PageRoutes.securityLevel.url(id)
+        case .outbox(let state): Self.with(PageRoutes.outbox.url(), query: [("state", state)])
+        case .rules: PageRoutes.rules.url()
+        case .notificationSettings: PageRoutes.notificationSettings.url()
         case .tickets: PageRoutes.tickets.url()
         case .newTicket(let organizationId): Self.with(PageRoutes.newTicket.url(), query: [("organizationId", organizationId?.uuidString)])
         case .ticket(let id): PageRoutes.ticket.url(id)
@@ -103,6 +115,8 @@ struct PageLayout: Encodable, Sendable {
     var canOpenTickets: Bool
     /// The first admin page the principal may open; nil hides the Admin entry.
     var adminURL: String? = nil
+    /// The signed-in person's notification settings page.
+    var settingsURL: String? = nil
 }
 
 /// The form fields' problems, as a summary and per field, with the user's words kept elsewhere.
@@ -178,7 +192,7 @@ extension Request {
         return PageLayout(
             title: title, section: section, user: principal.displayName, csrf: CSRF.token(forSession: authenticated.secret),
             canOpenTickets: AccessPolicy.mayOpenTickets(principal),
-            adminURL: AdminPages.tabs(for: principal, current: "").first?.url)
+            adminURL: AdminPages.tabs(for: principal, current: "").first?.url, settingsURL: PageURL.notificationSettings.path)
     }
 
     func renderPage(_ view: String, _ model: some Encodable & Sendable, status: HTTPStatus = .ok) async throws -> Response {

@@ -23,6 +23,7 @@ enum PagesRoutes {
         session.on(.POST, PageRoutes.ticketAttachments.pathComponents, body: .collect(maxSize: "11mb"), use: TicketDetailPage.addAttachment).uploadForm(
             maxBytes: 11 << 20)
         session.post(PageRoutes.ticketStatus.pathComponents, use: TicketDetailPage.changeStatus)
+        session.post(PageRoutes.ticketAction.pathComponents, use: TicketDetailPage.runAction)
         session.get(PageRoutes.organizations.pathComponents, use: OrganizationListPage.show)
         session.get(PageRoutes.organization.pathComponents, use: OrganizationPage.show)
         session.get(PageRoutes.site.pathComponents, use: SitePage.show)
@@ -54,5 +55,10 @@ enum PagesRoutes {
         session.get(PageRoutes.securityLevels.pathComponents, use: SecurityLevelPages.list)
         session.post(PageRoutes.securityLevels.pathComponents, use: SecurityLevelPages.copy)
         session.get(PageRoutes.securityLevel.pathComponents, use: SecurityLevelPages.show)
+        session.get(PageRoutes.outbox.pathComponents, use: OutboxPages.show)
+        session.post(PageRoutes.outboxRetry.pathComponents, use: OutboxPages.retry)
+        RulePages.register(session)
+        session.get(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.show)
+        session.post(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.save)
     }
 }

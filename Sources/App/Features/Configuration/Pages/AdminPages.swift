@@ -17,6 +17,8 @@ enum AdminPages {
         ("setup", "Co-managed setup", PageURL.coManagedSetup.path, .activateCoManagement),
         ("users", "Co-managing users", PageURL.coManagingUsers.path, .manageUsers),
         ("levels", "Security levels", PageURL.securityLevels.path, .configureSecurityLevels),
+        ("rules", "Rules", PageURL.rules.path, .manageRules),
+        ("outbox", "Outbox", PageURL.outbox(state: nil).path, .manageSettings),
     ]
 
     static func tabs(for principal: Principal, current: String) -> [Tab] {

@@ -40,6 +40,8 @@ enum TicketDetailPage {
         var logTime: ItemForm?
         var attach: ItemForm?
         var statusChange: StatusChange?
+        /// The ticket actions the principal may run, one button each.
+        var actions: Actions?
         /// Who would see a note for each publish-to choice; not shown to contacts.
         var audience: TicketAccessPanels.Audience?
         /// Admins only: why a chosen principal can or cannot see this ticket.
@@ -98,6 +100,18 @@ enum TicketDetailPage {
         var feedback: FormFeedback?
     }
 
+    /// The ticket actions offered to the principal, and why the last one was refused.
+    struct Actions: Encodable, Sendable {
+        var version: Int
+        var buttons: [ActionButton]
+        var feedback: FormFeedback?
+    }
+
+    struct ActionButton: Encodable, Sendable {
+        var name: String
+        var url: String
+    }
+
     /// What a failed form leaves behind, so the page shows it again with the user's words.
     struct Draft: Sendable {
         var replyBody = ""
@@ -108,6 +122,7 @@ enum TicketDetailPage {
         var timeSummary = ""
         var timeFeedback: FormFeedback?
         var attachmentFeedback: FormFeedback?
+        var actionFeedback: FormFeedback?
     }
 
     struct TimeEntryForm: Decodable, Sendable {
@@ -132,12 +147,17 @@ enum TicketDetailPage {
         var version: String?
     }
 
+    struct ActionForm: Decodable, Sendable {
+        var version: String?
+    }
+
     static let notices = [
         "note": "Your note was added.",
         "time": "Your time entry was added.",
         "attachment": "The file was attached.",
         "status": "The status was changed.",
         "created": "The ticket was created.",
+        "action": "The action was run.",
     ]
 
     // MARK: Handlers
@@ -223,6 +243,25 @@ enum TicketDetailPage {
         }
     }
 
+    /// Runs a ticket action through the same function as the API; a refusal is shown beside the buttons.
+    @Sendable static func runAction(_ req: Request) async throws -> Response {
+        let id = try req.id("id", TicketService.what)
+        let actionId = try req.id("actionId", "ticket action")
+        let form = try req.content.decode(ActionForm.self)
+        do {
+            // The version the page was rendered with: a stale page changes nothing.
+            _ = try await AutomationAPI.run(
+                actionId: actionId, on: id, by: req.principal, ifMatch: form.version.flatMap { $0.isEmpty ? nil : "\"\($0)\"" }, on: req.db)
+            return req.seeOther(PageURL.with(PageURL.ticket(id).path, query: [("notice", "action")]))
+        } catch TandemError.preconditionFailed {
+            let feedback = FormFeedback(
+                message: "This ticket changed since you loaded it. The page now shows the latest version; check it and run the action again.")
+            return try await render(req, id: id, draft: Draft(actionFeedback: feedback), status: .conflict)
+        } catch let error as TandemError where error.isFormProblem {
+            return try await render(req, id: id, draft: Draft(actionFeedback: FormFeedback(error)), status: error.pageStatus)
+        }
+    }
+
     static func render(_ req: Request, id: UUID, draft: Draft, notice: String? = nil, status: HTTPStatus = .ok) async throws -> Response {
         var model = try await query(
             id, principal: req.principal, layout: req.pageLayout("Ticket"), draft: draft,
@@ -288,6 +327,7 @@ enum TicketDetailPage {
             logTime: try await itemForm(.timeEntries, for: principal, draft: draft, on: db),
             attach: try await itemForm(.attachments, for: principal, draft: draft, on: db),
             statusChange: try await statusChange(for: principal, ticket: ticket, draft: draft, on: db),
+            actions: try await actions(for: principal, ticket: ticket, draft: draft, on: db),
             audience: audience,
             explain: try await TicketAccessPanels.explain(ticket: ticket, subject: explain, viewer: principal, on: db))
     }
@@ -329,6 +369,16 @@ enum TicketDetailPage {
             version: ticket.version,
             options: next.enumerated().map { SelectOption(value: $1.rawValue, label: $1.label, selected: $0 == 0) },
             feedback: draft.statusFeedback)
+    }
+
+    /// The action buttons: the actions the principal may run (as the API lists them); nil when there are none to show.
+    static func actions(for principal: Principal, ticket: TicketDTO, draft: Draft, on db: any Database) async throws -> Actions? {
+        guard let id = UUID(uuidString: ticket.id) else { return nil }
+        let offered = try await AutomationAPI.offered(on: id, to: principal, on: db)
+        guard !offered.isEmpty || draft.actionFeedback != nil else { return nil }
+        return Actions(
+            version: ticket.version, buttons: offered.map { ActionButton(name: $0.name, url: PageRoutes.ticketAction.url(id, $0.id)) },
+            feedback: draft.actionFeedback)
     }
 
     /// Names of the rows a ticket points at; each shown only where the policy lets the principal see that kind of row.

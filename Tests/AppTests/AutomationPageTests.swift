@@ -1,0 +1,150 @@
+import Fluent
+import Foundation
+import Testing
+import VaporTesting
+
+@testable import App
+
+/// The pages of automation and delivery: ticket action buttons, the outbox, notification settings and the
+/// rule lists, each through the same functions as the API.
+@Suite struct AutomationPageTests {
+    @Test func ticketActionsAreOfferedToThoseTheyAreForAndRunFromTheTicketPage() async throws {
+        try await withApp { t in
+            let organization = try await t.organization("Contoso")
+            let queue = try await t.queue("MSP escalations")
+            let technicianLevel = try await t.securityLevelId(.technician)
+            let action = try await t.create(
+                "/api/v1/ticket-actions",
+                [
+                    "name": "Escalate to MSP", "changes": ["status": "escalated", "queueId": .string(queue)],
+                    "note": ["text": "Escalated to the MSP.", "publishTo": "internal"], "securityLevelIds": [.string(technicianLevel)],
+                ])
+            _ = try await t.resource("tech")
+            let ticket = try await t.ticket(organization)
+            let admin = try await t.pageSession("admin", TestApp.adminPassword)
+            let tech = try await t.pageSession("tech", TestApp.password)
+            let path = "/tickets/\(ticket.id)"
+            let actionPath = "\(path)/actions/\(action.id)"
+            let version = String(ticket["version"].int ?? 0)
+
+            // Offered to the technician's level only.
+            let techPage = try await t.page(path, session: tech)
+            expectStatus(techPage, .ok)
+            #expect(techPage.text.contains("Escalate to MSP") && techPage.text.contains(actionPath))
+            #expect(!(try await t.page(path, session: admin)).text.contains(actionPath), "the administrator's level is not offered it")
+
+            // Refused with its reason on the page, nothing written.
+            let refused = try await t.submitForm(actionPath, [("version", version)], session: admin)
+            expectStatus(refused, .forbidden)
+            #expect(refused.text.contains("limited to other security levels"))
+            #expect(try await t.get("/api/v1/tickets/\(ticket.id)").json["status"] == "new")
+
+            // A page rendered before another change: the stale version changes nothing.
+            let stale = try await t.submitForm(actionPath, [("version", "999")], session: tech)
+            expectStatus(stale, .conflict)
+            #expect(stale.text.contains("changed since you loaded it"))
+            #expect(try await t.get("/api/v1/tickets/\(ticket.id)").json["status"] == "new")
+
+            let ran = try await t.submitForm(actionPath, [("version", version)], session: tech)
+            expectStatus(ran, .seeOther)
+            let after = try await t.get("/api/v1/tickets/\(ticket.id)").json
+            #expect(after["status"] == "escalated" && after["queueId"].string == queue)
+            let notes = try await t.get("/api/v1/tickets/\(ticket.id)/notes").json["items"].array
+            #expect(notes.contains { $0["body"] == "Escalated to the MSP." })
+
+        }
+    }
+
+    @Test func outboxPageIsForSettingsManagersAndRetries() async throws {
+        try await withApp { t in
+            let failed = OutboxMessage(channel: .email, recipient: "ann@client.example", subject: "Ticket #1", body: "x", messageId: nil, at: Date())
+            failed.state = .failed
+            failed.attempts = 12
+            failed.lastError = "550 mailbox unavailable"
+            try await failed.create(on: t.db)
+            let sent = OutboxMessage(channel: .email, recipient: "bob@client.example", subject: "Ticket #2", body: "x", messageId: nil, at: Date())
+            sent.state = .sent
+            try await sent.create(on: t.db)
+            _ = try await t.resource("tech")
+            let tech = try await t.pageSession("tech", TestApp.password)
+            let admin = try await t.pageSession("admin", TestApp.adminPassword)
+
+            expectStatus(try await t.page("/admin/outbox", session: tech), .forbidden)
+            expectStatus(try await t.submitForm("/admin/outbox/\(failed.id!)/retry", [], session: tech), .forbidden)
+            #expect(try await OutboxMessage.find(failed.id, on: t.db)?.state == .failed)
+
+            let page = try await t.page("/admin/outbox?state=failed", session: admin)
+            expectStatus(page, .ok)
+            #expect(page.text.contains("ann@client.example") && page.text.contains("550 mailbox unavailable"))
+            #expect(!page.text.contains("bob@client.example"), "the filter shows failed messages only")
+            #expect(page.text.contains("/admin/outbox/\(failed.id!.uuidString)/retry"))
+            #expect(page.text.contains("id=\"mail-blocked\"") == (OutboxDelivery.mailBlocked(t.app.settings) != nil))
+            #expect(try await t.page("/admin/rules", session: admin).text.contains("href=\"/admin/outbox\""), "the admin tabs link it")
+
+            expectStatus(try await t.submitForm("/admin/outbox/\(failed.id!)/retry", [("state", "failed")], session: admin), .seeOther)
+            let retried = try #require(try await OutboxMessage.find(failed.id, on: t.db))
+            #expect(retried.state == .pending && retried.attempts == 0)
+            let again = try await t.submitForm("/admin/outbox/\(sent.id!)/retry", [], session: admin)
+            expectStatus(again, .conflict)
+            #expect(again.text.contains("nothing to retry"))
+        }
+    }
+
+    @Test func notificationSettingsAreSavedFromTheirPage() async throws {
+        try await withApp { t in
+            _ = try await t.resource("tech")
+            let tech = try await t.pageSession("tech", TestApp.password)
+            let token = try await t.login("tech", TestApp.password)
+            let page = try await t.page("/settings/notifications", session: tech)
+            expectStatus(page, .ok)
+            #expect(page.text.contains("name=\"assignment\""))
+
+            expectStatus(try await t.submitForm("/settings/notifications", [("assignment", "sms"), ("statusChanged", "none")], session: tech), .seeOther)
+            let saved = try await t.get("/api/v1/me/notification-settings", as: token).json
+            #expect(saved["assignment"] == "sms" && saved["statusChanged"] == "none" && saved["noteToContact"] == "email")
+
+            let refused = try await t.submitForm("/settings/notifications", [("assignment", "pigeon")], session: tech)
+            expectStatus(refused, .unprocessableEntity)
+            #expect(refused.text.contains("must be email, sms or none"))
+            #expect(try await t.get("/api/v1/me/notification-settings", as: token).json["assignment"] == "sms")
+        }
+    }
+
+    @Test func rulesPageShowsBrokenMarksMovesAndDeletes() async throws {
+        try await withApp { t in
+            let doomed = try await t.queue("Old desk")
+            let first = try await t.create("/api/v1/ticket-rules", ["name": "First", "outcome": ["queueId": .string(doomed)]])
+            let second = try await t.create("/api/v1/ticket-rules", ["name": "Second", "outcome": ["priority": "high"]])
+            expectStatus(try await t.delete("/api/v1/queues/\(doomed)"), .noContent)
+            _ = try await t.resource("tech")
+            let tech = try await t.pageSession("tech", TestApp.password)
+            let admin = try await t.pageSession("admin", TestApp.adminPassword)
+
+            expectStatus(try await t.page("/admin/rules", session: tech), .forbidden)
+            let page = try await t.page("/admin/rules", session: admin)
+            expectStatus(page, .ok)
+            #expect(page.text.contains("Broken: ") && page.text.contains("Second"))
+            #expect(page.text.contains("/admin/rules/ticket-rules/\(second.id)/move") && page.text.contains("Move Second up"))
+            #expect(!page.text.contains("Move First up") && !page.text.contains("Move Second down"), "no move past either end")
+
+            let moved = try await t.submitForm("/admin/rules/ticket-rules/\(second.id)/move", [("direction", "up")], session: admin)
+            expectStatus(moved, .seeOther)
+            #expect(try await t.get("/api/v1/ticket-rules").json["items"].array.map { $0["name"] } == ["Second", "First"])
+
+            let unconfirmed = try await t.submitForm("/admin/rules/ticket-rules/\(first.id)/delete", [], session: admin)
+            expectStatus(unconfirmed, .unprocessableEntity)
+            #expect(unconfirmed.text.contains("to confirm the deletion"))
+            expectStatus(try await t.submitForm("/admin/rules/ticket-rules/\(first.id)/delete", [("confirm", "yes")], session: admin), .seeOther)
+            #expect(try await t.get("/api/v1/ticket-rules").json["items"].array.map { $0["name"] } == ["Second"])
+
+            // A new action from the JSON editor, through the API's validation.
+            let invalid = try await t.submitForm("/admin/rules/ticket-actions/new", [("definition", #"{"name": "Nothing"}"#)], session: admin)
+            expectStatus(invalid, .unprocessableEntity)
+            #expect(invalid.text.contains("an action must change a field or add a note"))
+            let created = try await t.submitForm(
+                "/admin/rules/ticket-actions/new", [("definition", #"{"name": "Close", "changes": {"status": "closed"}}"#)], session: admin)
+            expectStatus(created, .seeOther)
+            #expect(try await t.get("/api/v1/ticket-actions").json["items"].array.map { $0["name"] } == ["Close"])
+        }
+    }
+}
