@@ -19,58 +19,81 @@ enum Automation {
         permissions: SystemSecurityLevel.administrator.permissions)
 
     /// One run of the consumer; answers how many events it read (nil: another instance has it).
-    /// Small batches: the run is one write transaction, and once a rule's change records an event,
-    /// PostgreSQL's event position lock is held until it commits (other event-recording writes wait).
+    /// The rules, the recipients and the messages are worked out first, reading only; the write that
+    /// follows applies what there is to apply (small batches: once a rule's change records an event,
+    /// PostgreSQL's event position lock is held until that write commits).
     @discardableResult
     static func run(on db: any Database, settings: AppSettings, logger: Logger? = nil, limit: Int = 25) async throws -> Int? {
-        try await EventConsumers.run(consumer, limit: limit, on: db) { events, db in
-            let rules = try await Automations.rules(on: db)
-            let templates = try await StoredTemplate.all(on: db)
-            for event in events where event.actorId != actor.id {
-                guard let ticketId = event.ticketId, let type = DomainEventType(rawValue: event.type) else { continue }
-                // One event's failure (a rule asking for what the ticket no longer allows) is logged and
-                // undone alone; the others go on, and the cursor moves past it.
-                do {
-                    try await db.savepoint {
-                        try await handle(event, type: type, ticketId: ticketId, rules: rules, templates: templates, settings: settings, logger: logger, on: $0)
+        try await EventConsumers.run(
+            consumer, limit: limit, on: db,
+            prepare: { events, db in try await plan(events, settings: settings, logger: logger, on: db) },
+            apply: { work, db in
+                for step in work {
+                    // One event's failure (a rule asking for what the ticket no longer allows) is logged
+                    // and undone alone; the others go on, and the cursor moves past it.
+                    do {
+                        try await db.savepoint { try await apply(step, logger: logger, on: $0) }
+                    } catch {
+                        logger?.error(
+                            "automation could not apply an event's rules",
+                            metadata: [
+                                "position": .stringConvertible(step.position), "ticket": .string(step.ticketId.uuidString), "error": .string("\(error)"),
+                            ])
                     }
-                } catch {
-                    logger?.error(
-                        "automation could not apply an event's rules",
-                        metadata: ["position": .stringConvertible(event.position), "ticket": .string(ticketId.uuidString), "error": .string("\(error)")])
                 }
-            }
-        }
+            })
     }
 
-    private static func handle(
-        _ event: EventDTO, type: DomainEventType, ticketId: UUID, rules: AutomationRules, templates: [NotificationKind: NotificationTemplate],
-        settings: AppSettings, logger: Logger?, on db: any Database
-    ) async throws {
-        guard let context = try await NotificationFanOut.Context.load(ticketId, event: event, on: db),
-            let happened = automationEvent(type, event, context)
-        else { return }
-        let answer = engine.run(happened, facts: context.facts, rules: rules)
-        if !answer.changes.isEmpty {
-            _ = try await TicketService.update(ticketId, input(answer.changes), ifMatch: nil, by: actor, on: db)
+    /// What the rules answered for one event, with its messages rendered.
+    struct Step: @unchecked Sendable {
+        let position: Int
+        let ticketId: UUID
+        let organizationId: UUID
+        let answer: AutomationAnswer
+        let messages: [OutboxMessage]
+    }
+
+    /// The rules' answers for the events, read outside any transaction; events with nothing to do are left out.
+    static func plan(_ events: [EventDTO], settings: AppSettings, logger: Logger?, on db: any Database) async throws -> [Step] {
+        let rules = try await Automations.rules(on: db)
+        let templates = try await StoredTemplate.all(on: db)
+        var steps: [Step] = []
+        for event in events where event.actorId != actor.id {
+            guard let ticketId = event.ticketId, let type = DomainEventType(rawValue: event.type),
+                let context = try await NotificationFanOut.Context.load(ticketId, event: event, on: db),
+                let happened = automationEvent(type, event, context)
+            else { continue }
+            let answer = engine.run(happened, facts: context.facts, rules: rules)
+            var messages: [OutboxMessage] = []
+            for planned in answer.notifications {
+                messages += try await NotificationFanOut.messages(planned, event: event, context: context, templates: templates, settings: settings, on: db)
+            }
+            guard !answer.changes.isEmpty || !answer.notes.isEmpty || answer.loopStopped != nil || !messages.isEmpty else { continue }
+            steps.append(Step(position: event.position, ticketId: ticketId, organizationId: context.facts.organizationId, answer: answer, messages: messages))
         }
-        for planned in answer.notes {
+        return steps
+    }
+
+    private static func apply(_ step: Step, logger: Logger?, on db: any Database) async throws {
+        let ticketId = step.ticketId
+        if !step.answer.changes.isEmpty {
+            _ = try await TicketService.update(ticketId, input(step.answer.changes), ifMatch: nil, by: actor, on: db)
+        }
+        for planned in step.answer.notes {
             var note = NoteInput()
             note.body = .value(planned.note.text)
             note.publishTo = .value(planned.note.publishTo.rawValue)
             _ = try await TicketItemWrites.createNote(ticketId: ticketId, note, by: actor, on: db)
         }
-        if let stopped = answer.loopStopped {
+        if let stopped = step.answer.loopStopped {
             logger?.warning(
                 "automation stopped a chain of rules",
                 metadata: ["ticket": .string(ticketId.uuidString), "rules": .string(stopped.stoppedRules.joined(separator: ", "))])
             try await Audit.record(
-                "automationStopped", Ticket.schema, id: ticketId, by: actor, organizationId: context.facts.organizationId, ticketId: ticketId, after: stopped,
+                "automationStopped", Ticket.schema, id: ticketId, by: actor, organizationId: step.organizationId, ticketId: ticketId, after: stopped,
                 events: [], on: db)
         }
-        for planned in answer.notifications {
-            try await NotificationFanOut.send(planned, event: event, context: context, templates: templates, settings: settings, on: db)
-        }
+        for message in step.messages { try await message.create(on: db) }
     }
 
     /// The engine's reading of a recorded event, nil for those rules do not react to.

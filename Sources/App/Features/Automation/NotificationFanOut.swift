@@ -5,7 +5,7 @@ import TandemCore
 /// Notifications the rules engine asks for (`PlannedNotification`, the default workflow rules' and
 /// the administrators'): recipients resolved from their roles, kept only where the access policy
 /// lets them read the event (`NotificationAudience`), each person's own channel, and one outbox
-/// message per recipient, in the transaction of the automation consumer.
+/// message per recipient, which the automation consumer writes with the rest of its answer.
 enum NotificationFanOut {
     /// The ticket and what the templates and the policy read of it, loaded once per event.
     struct Context {
@@ -38,12 +38,14 @@ enum NotificationFanOut {
         }
     }
 
-    static func send(
+    /// The outbox messages of one planned notification (reads only; the caller writes them).
+    static func messages(
         _ planned: PlannedNotification, event: EventDTO, context: Context, templates: [NotificationKind: NotificationTemplate], settings: AppSettings,
         on db: any Database
-    ) async throws {
+    ) async throws -> [OutboxMessage] {
         let request = planned.request
-        guard let template = templates[request.kind] else { return }
+        guard let template = templates[request.kind] else { return [] }
+        var messages: [OutboxMessage] = []
         let item = planned.item ?? context.item
         var candidates: [(NotificationCandidate, mobile: String?)] = []
         // The one who made the change is not told of it, but for the acknowledgement of the ticket they opened.
@@ -79,8 +81,9 @@ enum NotificationFanOut {
             message.id = id
             message.eventPosition = event.position
             message.ticketId = context.ticket.id
-            try await message.create(on: db)
+            messages.append(message)
         }
+        return messages
     }
 
     /// The people a request's roles and names stand for.

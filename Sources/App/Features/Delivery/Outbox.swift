@@ -73,6 +73,10 @@ enum Outbox {
     /// its own): each gets a lease, and on PostgreSQL rows another instance has claimed are skipped.
     static func claim(_ channels: Set<OutboxMessage.Channel>, limit: Int, on db: any Database) async throws -> [OutboxMessage] {
         guard !channels.isEmpty else { return [] }
+        // Nothing due: no write (the loop asks every round, and SQLite has one writer).
+        let due = try await db.sql.select().column("id").from(OutboxMessage.schema)
+            .where("state", .equal, OutboxMessage.State.pending.rawValue).where("next_attempt_at", .lessThanOrEqual, db.now).limit(1).first()
+        guard due != nil else { return [] }
         return try await db.write { db in
             let now = db.now
             let rows = try await db.sql.select().column("id").from(OutboxMessage.schema)

@@ -34,32 +34,44 @@ enum WebhookFanOut {
     static let consumer = "webhooks"
 
     /// One run of the consumer; answers how many events it read (nil: another instance has it).
+    /// Without an active webhook it reads nothing; a webhook hears the events from its creation on.
     @discardableResult
     static func run(on db: any Database, limit: Int = 500) async throws -> Int? {
-        try await EventConsumers.run(consumer, limit: limit, on: db) { events, db in
-            guard let first = events.first, let last = events.last else { return }
-            let types = Set(events.map(\.type))
-            let hooks = try await Webhook.query(on: db).filter(\.$active == true).all().filter { !types.isDisjoint(with: $0.eventTypes) }
-            var owners: [UUID: Principal?] = [:]
-            for hook in hooks {
-                if owners[hook.ownerId] == nil { owners[hook.ownerId] = try await PrincipalLoader.load(id: hook.ownerId, kind: hook.ownerKind, on: db) }
-                // An owner who can no longer sign in (deactivated, erased) hears nothing.
-                guard let owner = owners[hook.ownerId] ?? nil else { continue }
-                let seen = try await Events.feed(after: first.position - 1, through: last.position, limit: events.count, by: owner, on: db)
-                let wanted = Set(hook.eventTypes)
-                for event in seen.items where wanted.contains(event.type) {
-                    let body = WebhookPayload(webhookId: hook.id!, event: event)
-                    let message = OutboxMessage(
-                        channel: .webhook, recipient: hook.url, subject: event.type, body: String(decoding: try body.encoded(), as: UTF8.self),
-                        messageId: "\(hook.id!.uuidString.lowercased())/\(event.position)", at: db.now)
-                    message.webhookId = hook.id
-                    message.eventPosition = event.position
-                    message.ticketId = event.ticketId
-                    try await message.create(on: db)
-                }
+        guard try await Webhook.query(on: db).filter(\.$active == true).count() > 0 else { return 0 }
+        return try await EventConsumers.run(
+            consumer, limit: limit, on: db, prepare: { events, db in try await messages(for: events, on: db) },
+            apply: { messages, db in for message in messages { try await message.create(on: db) } })
+    }
+
+    /// The outbox messages of these events: per subscription, the events of its types that its owner may read.
+    static func messages(for events: [EventDTO], on db: any Database) async throws -> Deliveries {
+        guard let first = events.first, let last = events.last else { return Deliveries() }
+        let types = Set(events.map(\.type))
+        let hooks = try await Webhook.query(on: db).filter(\.$active == true).all().filter { !types.isDisjoint(with: $0.eventTypes) }
+        var owners: [UUID: Principal?] = [:]
+        var deliveries = Deliveries()
+        for hook in hooks {
+            if owners[hook.ownerId] == nil { owners[hook.ownerId] = try await PrincipalLoader.load(id: hook.ownerId, kind: hook.ownerKind, on: db) }
+            // An owner who can no longer sign in (deactivated, erased) hears nothing.
+            guard let owner = owners[hook.ownerId] ?? nil else { continue }
+            let seen = try await Events.feed(after: first.position - 1, through: last.position, limit: events.count, by: owner, on: db)
+            let wanted = Set(hook.eventTypes)
+            for event in seen.items where wanted.contains(event.type) && event.at >= hook.createdAt {
+                let body = WebhookPayload(webhookId: hook.id!, event: event)
+                let message = OutboxMessage(
+                    channel: .webhook, recipient: hook.url, subject: event.type, body: String(decoding: try body.encoded(), as: UTF8.self),
+                    messageId: "\(hook.id!.uuidString.lowercased())/\(event.position)", at: db.now)
+                message.webhookId = hook.id
+                message.eventPosition = event.position
+                message.ticketId = event.ticketId
+                deliveries.append(message)
             }
         }
+        return deliveries
     }
+
+    /// Messages handed from the reading step to the write.
+    typealias Deliveries = [OutboxMessage]
 }
 
 /// What a webhook receives: the event as its owner's feed answers it.
