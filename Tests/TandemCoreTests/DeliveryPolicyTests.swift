@@ -42,4 +42,8 @@ import Testing
         #expect(throws: TandemError.self) { try SMTPSettings.parse(url: "smtp://h.example", from: "not an address") }
         #expect(throws: TandemError.self) { try SMTPSettings.parse(url: "smtp://h.example", from: "a@b.example\r\nBcc: x@evil.example") }
     }
+
+    @Test func onlyTheAcknowledgementReachesWhoeverCausedIt() {
+        #expect(NotificationKind.allCases.filter(\.toldToWhoeverCausedIt) == [.ticketAcknowledgement])
+    }
 }

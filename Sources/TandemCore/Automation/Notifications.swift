@@ -13,6 +13,12 @@ public enum NotificationKind: String, Codable, Sendable, CaseIterable {
     case ticketUpdated, statusChanged, timeEntryAdded, dueDateApproaching, slaBreached
 }
 
+extension NotificationKind {
+    /// Whether the person whose change caused it is told too: only the acknowledgement (the contact who
+    /// opened a ticket hears that it arrived); nobody is told of their own note or assignment.
+    public var toldToWhoeverCausedIt: Bool { self == .ticketAcknowledgement }
+}
+
 /// Who a notification goes to, by their relation to the ticket.
 public enum RecipientRole: String, Codable, Sendable, CaseIterable {
     case assignees

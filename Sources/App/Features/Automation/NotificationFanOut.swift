@@ -49,7 +49,7 @@ enum NotificationFanOut {
         let item = planned.item ?? context.item
         var candidates: [(NotificationCandidate, mobile: String?)] = []
         // The one who made the change is not told of it, but for the acknowledgement of the ticket they opened.
-        let skipped = request.kind == .ticketAcknowledgement ? nil : event.actorId
+        let skipped = request.kind.toldToWhoeverCausedIt ? nil : event.actorId
         for id in try await people(request, newAssignees: planned.newAssignees, context: context, on: db) where id != skipped {
             if let person = try await Person.load(id, on: db) { candidates.append((.person(person.principal, email: person.email), person.mobile)) }
         }
