@@ -59,8 +59,12 @@ enum NotificationFanOut {
             candidates: candidates.map(\.0))
         let mobiles = Dictionary(
             candidates.compactMap { candidate in candidate.0.principal.map { ($0.id, candidate.mobile) } }, uniquingKeysWith: { a, _ in a })
+        // Everyone's choices in one query.
+        let ids = allowed.compactMap { $0.principal?.id }
+        let preferences = Dictionary(
+            uniqueKeysWithValues: ids.isEmpty ? [] : try await NotificationPreference.query(on: db).filter(\.$id ~~ ids).all().map { ($0.id!, $0.settings) })
         for recipient in allowed {
-            let chosen = try await NotificationPreference.find(recipient.principal?.id, on: db)?.settings.channel(for: request.kind)
+            let chosen = recipient.principal.flatMap { preferences[$0.id] }?.channel(for: request.kind)
             let address: (String, OutboxMessage.Channel)?
             switch chosen ?? .email {
             case .none: address = nil
@@ -109,13 +113,9 @@ enum NotificationFanOut {
     {
         let base = settings.options.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? ""
         let page = recipient.principal.map(AccessPolicy.readsTicketsInPortal) ?? true ? "portal/tickets" : "tickets"
-        let link = "\(base)/\(page)/\(context.facts.id)"
-        return [
-            .ticketNumber: String(context.facts.number), .ticketTitle: context.facts.title, .ticketStatus: context.facts.status.rawValue,
-            .ticketPriority: context.facts.priority.rawValue, .organization: context.organizationName, .site: context.siteName,
-            .contactName: context.contact?.fullName ?? "", .recipientName: recipient.principal?.displayName ?? "",
-            .greetingCompany: context.organizationName, .link: link, .noteText: item?.text ?? "", .noteAuthor: item?.authorName ?? "",
-        ]
+        return TemplatePlaceholder.values(
+            ticket: context.facts, organizationName: context.organizationName, siteName: context.siteName, contactName: context.contact?.fullName,
+            greetingCompany: nil, link: "\(base)/\(page)/\(context.facts.id)", recipientName: recipient.principal?.displayName, item: item)
     }
 }
 

@@ -74,24 +74,26 @@ enum Outbox {
     static func claim(_ channels: Set<OutboxMessage.Channel>, limit: Int, on db: any Database) async throws -> [OutboxMessage] {
         guard !channels.isEmpty else { return [] }
         // Nothing due: no write (the loop asks every round, and SQLite has one writer).
-        let due = try await db.sql.select().column("id").from(OutboxMessage.schema)
-            .where("state", .equal, OutboxMessage.State.pending.rawValue).where("next_attempt_at", .lessThanOrEqual, db.now).limit(1).first()
-        guard due != nil else { return [] }
+        guard try await due(channels, limit: 1, on: db).first() != nil else { return [] }
         return try await db.write { db in
             let now = db.now
-            let rows = try await db.sql.select().column("id").from(OutboxMessage.schema)
-                .where("state", .equal, OutboxMessage.State.pending.rawValue)
-                .where("channel", .in, channels.map(\.rawValue).sorted())
-                .where("next_attempt_at", .lessThanOrEqual, now)
-                .where { $0.where("claimed_until", .is, SQLLiteral.null).orWhere("claimed_until", .lessThan, now) }
-                .orderBy("next_attempt_at").limit(limit)
-                .lockingClause(SQLRaw(db.stores.claimLocking))
-                .all()
+            let rows = try await due(channels, limit: limit, on: db).lockingClause(SQLRaw(db.stores.claimLocking)).all()
             let ids = try rows.map { try $0.decode(column: "id", as: UUID.self) }
             guard !ids.isEmpty else { return [] }
             try await OutboxMessage.query(on: db).filter(\.$id ~~ ids).set(\.$claimedUntil, to: now.addingTimeInterval(lease)).update()
             return try await OutboxMessage.query(on: db).filter(\.$id ~~ ids).sort(\.$nextAttemptAt).all()
         }
+    }
+
+    /// The ids of due messages of `channels` that no run holds, oldest first.
+    private static func due(_ channels: Set<OutboxMessage.Channel>, limit: Int, on db: any Database) -> SQLSelectBuilder {
+        let now = db.now
+        return db.sql.select().column("id").from(OutboxMessage.schema)
+            .where("state", .equal, OutboxMessage.State.pending.rawValue)
+            .where("channel", .in, channels.map(\.rawValue).sorted())
+            .where("next_attempt_at", .lessThanOrEqual, now)
+            .where { $0.where("claimed_until", .is, SQLLiteral.null).orWhere("claimed_until", .lessThan, now) }
+            .orderBy("next_attempt_at").limit(limit)
     }
 
     /// What a delivery attempt came to.
