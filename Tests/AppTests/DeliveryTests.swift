@@ -153,46 +153,4 @@ extension DeliveryTests {
             expectStatus(try await t.post("/api/v1/outbox/\(UUID())/retry", [:]), .notFound)
         }
     }
-
-    /// Two servers on one database deliver a backlog of 1,000 messages: each reaches the SMTP server
-    /// exactly once (the claim's lease and, on PostgreSQL, `FOR UPDATE SKIP LOCKED`).
-    @Test func twoInstancesDeliverABacklogExactlyOnce() async throws {
-        let sink = try SMTPSink()
-        defer { sink.stop() }
-        try await withApp { t in
-            t.app.settings.mail = sink.settings()
-            let other = try await Application.make(.testing)
-            other.logger.logLevel = .warning
-            do {
-                try await configure(other, options: t.app.settings.options)
-                other.settings.mail = sink.settings()
-                let at = t.db.now
-                try await t.db.write { db in
-                    for index in 0..<1000 { try await Self.message("user\(index)@contoso.example", at: at).create(on: db) }
-                }
-                async let first = Self.drain(t.app)
-                async let second = Self.drain(other)
-                let (a, b) = try await (first, second)
-                #expect(a + b == 1000 && a > 0 && b > 0, "both instances delivered (\(a) and \(b))")
-                let received = try await sink.waitFor(1000)
-                #expect(received.count == 1000)
-                #expect(Set(received.compactMap { $0.header("Message-ID") }).count == 1000, "no message twice")
-                #expect(try await OutboxMessage.query(on: t.db).filter(\.$state != .sent).count() == 0)
-            } catch {
-                try? await other.asyncShutdown()
-                throw error
-            }
-            try await other.asyncShutdown()
-        }
-    }
-
-    /// Delivery runs until nothing is due; answers how many messages this instance handled.
-    static func drain(_ app: Application) async throws -> Int {
-        var handled = 0
-        while true {
-            let count = try await OutboxDelivery.run(on: app.db, settings: app.settings, group: app.eventLoopGroup)
-            if count == 0 { return handled }
-            handled += count
-        }
-    }
 }
