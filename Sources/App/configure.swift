@@ -41,6 +41,8 @@ public struct AppOptions: Sendable {
     /// Whether this process runs the background work (event consumers, outbox delivery): `serve`
     /// and `demo` do; tests run each step themselves.
     public var runsWorkers = false
+    /// `TANDEM_DUE_SOON_HOURS` (24): how long before a ticket's due date "due date approaching" fires.
+    public var dueSoonHours = 24.0
 
     public init(
         storage: Storage, blobDirectory: String = "data/blobs", blobsInDatabase: Bool? = nil, bcryptCost: Int = 12, secureCookies: Bool = false,
@@ -82,6 +84,7 @@ public struct AppOptions: Sendable {
             $0.smtpURL = Environment.get("TANDEM_SMTP_URL").flatMap { $0.isEmpty ? nil : $0 }
             $0.mailFrom = Environment.get("TANDEM_MAIL_FROM").flatMap { $0.isEmpty ? nil : $0 }
             $0.publicURL = Environment.get("TANDEM_PUBLIC_URL").flatMap { $0.isEmpty ? nil : $0 }
+            if let hours = Environment.get("TANDEM_DUE_SOON_HOURS").flatMap(Double.init), hours > 0, hours <= 24 * 365 { $0.dueSoonHours = hours }
             // The server runs the background work unless TANDEM_WORKERS=0; other commands never do.
             let arguments = CommandLine.arguments.dropFirst()
             let serving = arguments.isEmpty || arguments.contains("serve") || arguments.contains("demo")

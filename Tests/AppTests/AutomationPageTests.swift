@@ -55,6 +55,50 @@ import VaporTesting
         }
     }
 
+    /// The ticket page tells whoever works the ticket whom to call: the site's notification rule, with
+    /// the escalation contacts of the hours it is now at the site (Monday 10:00 in New York: business hours).
+    @Test func theTicketPageSaysWhomToCall() async throws {
+        try await withApp(clock: SetClock(AutomationTests.date("2026-12-07T15:00:00Z"))) { t in
+            let contoso = try await t.organization("Contoso")
+            let site = try await t.site(contoso, "HQ")
+            let location = try await t.create(
+                "/api/v1/internal-locations",
+                [
+                    "name": "New York", "timeZone": "America/New_York",
+                    "businessHours": .array((1...5).map { ["weekday": .number(Double($0)), "start": "08:00", "end": "18:00"] }),
+                ]
+            ).id
+            expectStatus(try await t.patch("/api/v1/sites/\(site)", ["internalLocationId": .string(location)]), .ok)
+            let (cora, carl, nina) = (try await t.contact(contoso, "Cora"), try await t.contact(contoso, "Carl"), try await t.contact(contoso, "Nina"))
+            let rule: JSON = [
+                "escalation": [
+                    ["contactId": .string(cora), "hours": "businessHours", "instructions": "Office line first"],
+                    ["contactId": .string(nina), "hours": "afterHours"], ["contactId": .string(carl)],
+                ],
+                "callBeforeEscalating": [.string(carl)],
+            ]
+            expectStatus(try await t.put("/api/v1/sites/\(site)/notification-rule", rule), .ok)
+            let ticket = try await t.ticket(contoso, "Server down", extra: ["siteId": .string(site)])
+            let admin = try await t.pageSession("admin", TestApp.adminPassword)
+            let page = try await t.page("/tickets/\(ticket.id)", session: admin)
+            expectStatus(page, .ok)
+            let panel = page.text.components(separatedBy: "id=\"whom-to-call\"").dropFirst().first?.components(separatedBy: "</section>").first ?? ""
+            #expect(panel.contains("Business hours now"))
+            #expect(panel.contains("Office line first"))
+            let (carlAt, escalateAt, coraAt) = (
+                panel.range(of: "Carl")?.lowerBound, panel.range(of: "Escalate to")?.lowerBound, panel.range(of: "Cora")?.lowerBound
+            )
+            #expect(
+                carlAt != nil && escalateAt != nil && coraAt != nil && carlAt! < escalateAt! && escalateAt! < coraAt!, "Carl is called first; Cora escalated to"
+            )
+            #expect(!panel.contains("Nina"), "after-hours contacts are not listed in business hours")
+
+            // Not for a ticket whose site has no rule (here: no site).
+            let other = try await t.ticket(contoso, "No site")
+            #expect(!(try await t.page("/tickets/\(other.id)", session: admin)).text.contains("whom-to-call"))
+        }
+    }
+
     @Test func outboxPageIsForSettingsManagersAndRetries() async throws {
         try await withApp { t in
             let failed = OutboxMessage(channel: .email, recipient: "ann@client.example", subject: "Ticket #1", body: "x", messageId: nil, at: Date())

@@ -241,6 +241,79 @@ import VaporTesting
         }
     }
 
+    /// "Due date approaching" (Autotask): once per due date, for open tickets due within the window,
+    /// recorded as an event the workflow rules act on; moving the due date watches the ticket again.
+    @Test func dueDateApproachingFiresOncePerDueDate() async throws {
+        try await withApp(clock: SetClock(Self.date("2026-12-07T15:00:00Z"))) { t in
+            let contoso = try await t.organization("Contoso")
+            let rule = try await t.post(
+                "/api/v1/workflow-rules",
+                ["name": "Due soon", "triggers": ["dueDateApproaching"], "actions": ["addNote": ["text": "Due within a day.", "publishTo": "internal"]]])
+            expectStatus(rule, .created)
+            let soon = try await t.ticket(contoso, "Soon", extra: ["dueAt": "2026-12-07T20:00:00Z"]).id
+            let later = try await t.ticket(contoso, "Later", extra: ["dueAt": "2026-12-09T12:00:00Z"]).id
+            _ = try await t.ticket(contoso, "Overdue", extra: ["dueAt": "2026-12-07T14:00:00Z"])
+            let resolved = try await t.ticket(contoso, "Resolved", extra: ["dueAt": "2026-12-07T18:00:00Z"]).id
+            expectStatus(try await t.patch("/api/v1/tickets/\(resolved)", ["status": "resolved"]), .ok)
+            try await Self.automate(t)
+
+            let day: TimeInterval = 24 * 3600
+            #expect(try await DueDateWatch.run(on: t.db, within: day) == 1, "only the open ticket due within the day")
+            #expect(try await DueDateWatch.run(on: t.db, within: day) == 0, "once per due date")
+            try await Self.automate(t)
+            let notes = try await t.get("/api/v1/tickets/\(soon)/notes").json["items"].array
+            #expect(notes.map { $0["body"].string } == ["Due within a day."])
+            #expect(try await t.get("/api/v1/tickets/\(later)/notes").json["items"].array.isEmpty)
+            let events = try await t.get("/api/v1/events?limit=200").json["items"].array
+            #expect(events.filter { $0["type"] == "ticket.dueDateApproaching" }.map { $0["ticketId"].string } == [soon])
+            let audit = try await t.get("/api/v1/audit-events?ticketId=\(soon)").json["items"].array
+            #expect(audit.contains { $0["action"] == "dueDateApproaching" && $0["actorName"] == "Due date watch" })
+
+            // A moved due date is watched again; a wider window takes in the later ticket.
+            expectStatus(try await t.patch("/api/v1/tickets/\(soon)", ["dueAt": "2026-12-08T09:00:00Z"]), .ok)
+            #expect(try await DueDateWatch.run(on: t.db, within: day) == 1)
+            #expect(try await DueDateWatch.run(on: t.db, within: 3 * day) == 1)
+            try await Self.automate(t)
+            #expect(try await t.get("/api/v1/tickets/\(soon)/notes").json["items"].array.count == 2)
+            #expect(try await t.get("/api/v1/tickets/\(later)/notes").json["items"].array.count == 1)
+        }
+    }
+
+    /// The site's business hours (its internal location) reach the rules: `siteHours` is a condition.
+    @Test func rulesSeeTheSitesBusinessHours() async throws {
+        // Monday 10:00 in New York.
+        try await withApp(clock: SetClock(Self.date("2026-12-07T15:00:00Z"))) { t in
+            let contoso = try await t.organization("Contoso")
+            let location = try await t.create(
+                "/api/v1/internal-locations",
+                [
+                    "name": "New York", "timeZone": "America/New_York",
+                    "businessHours": .array((1...5).map { ["weekday": .number(Double($0)), "start": "08:00", "end": "18:00"] }),
+                ]
+            ).id
+            let open = try await t.site(contoso, "Open")
+            expectStatus(try await t.patch("/api/v1/sites/\(open)", ["internalLocationId": .string(location)]), .ok)
+            let unplaced = try await t.site(contoso, "Nowhere")
+            for hours in ["businessHours", "afterHours"] {
+                let rule = try await t.post(
+                    "/api/v1/workflow-rules",
+                    [
+                        "name": .string("In \(hours)"), "triggers": ["created"],
+                        "conditions": [["field": "siteHours", "op": "equals", "values": [.string(hours)]]],
+                        "actions": ["addNote": ["text": .string("Opened in \(hours)."), "publishTo": "internal"]],
+                    ])
+                expectStatus(rule, .created)
+            }
+            let during = try await t.ticket(contoso, "During", extra: ["siteId": .string(open)]).id
+            let elsewhere = try await t.ticket(contoso, "Elsewhere", extra: ["siteId": .string(unplaced)]).id
+            try await Self.automate(t)
+            #expect(try await t.get("/api/v1/tickets/\(during)/notes").json["items"].array.map { $0["body"].string } == ["Opened in businessHours."])
+            #expect(try await t.get("/api/v1/tickets/\(elsewhere)/notes").json["items"].array.isEmpty, "no location: neither")
+        }
+    }
+
+    static func date(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+
     /// A rule's answer that the write pipeline refuses for one ticket (an assignee who cannot work it) is
     /// undone for that event alone, note and all; the next ticket's is applied.
     @Test func aRefusedAnswerIsUndoneAloneAndTheConsumerGoesOn() async throws {

@@ -119,10 +119,16 @@ import Testing
             (FieldCondition(.priority, .changedTo, ["low"]), false),
             (FieldCondition(.itemPublishTo, .equals, ["all"]), false),
             (FieldCondition(.itemPublishTo, .equals, []), true),
+            (FieldCondition(.siteHours, .equals, []), true),
+            (FieldCondition(.siteHours, .equals, ["afterHours"]), false),
         ]
         for (condition, expected) in cases {
             #expect(condition.holds(facts, edit) == expected, "\(condition.field) \(condition.op) \(condition.values)")
         }
+        var afterHours = facts
+        afterHours.siteHours = .afterHours
+        #expect(FieldCondition(.siteHours, .equals, ["afterHours"]).holds(afterHours, edit))
+        #expect(!FieldCondition(.siteHours, .equals, ["businessHours"]).holds(afterHours, edit))
         let note = AutomationEvent(triggers: [.noteAdded], item: NotifiedItem(area: .notes, publishTo: .internalAndCoManaged))
         #expect(FieldCondition(.itemPublishTo, .in, ["internalAndCoManaged", "all"]).holds(facts, note))
         #expect(FieldCondition(.itemPublishTo, .changed).holds(facts, note), "an item event changes its item")

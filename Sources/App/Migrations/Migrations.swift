@@ -43,5 +43,6 @@ enum Migrations {
         CreateNotificationSettings(),
         CreateAutomationRules(),
         CreateSiteNotificationRules(),
+        CreateDueDateReminders(),
     ]
 }

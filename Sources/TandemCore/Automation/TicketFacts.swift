@@ -18,11 +18,14 @@ public struct TicketFacts: Codable, Sendable, Equatable {
     public var assigneeIds: [UUID]
     public var coManagedVisible: Bool
     public var dueAt: Date?
+    /// Business hours or after hours at the ticket's site when the facts were read (nil: the site has no
+    /// internal location, or the ticket no site).
+    public var siteHours: SiteNotificationRule.Hours?
 
     public init(
         id: UUID, number: Int = 0, title: String, description: String = "", organizationId: UUID, siteId: UUID? = nil, contactId: UUID? = nil,
         queueId: UUID? = nil, teamId: UUID? = nil, status: TicketStatus = .new, priority: TicketPriority = .medium, source: SourceChannel = .portal,
-        assigneeIds: [UUID] = [], coManagedVisible: Bool = false, dueAt: Date? = nil
+        assigneeIds: [UUID] = [], coManagedVisible: Bool = false, dueAt: Date? = nil, siteHours: SiteNotificationRule.Hours? = nil
     ) {
         self.id = id
         self.number = number
@@ -39,6 +42,7 @@ public struct TicketFacts: Codable, Sendable, Equatable {
         self.assigneeIds = assigneeIds
         self.coManagedVisible = coManagedVisible
         self.dueAt = dueAt
+        self.siteHours = siteHours
     }
 
     /// The facts the access policy evaluates scopes on (as an item of `area`, with `publishTo`, when given).
@@ -229,6 +233,8 @@ public struct AutomationEvent: Codable, Sendable, Equatable {
             self = .edited([.status])
         case .ticketAssigned:
             self = .edited([.assigneeIds], addedAssignees: event.data.added ?? [])
+        case .ticketDueDateApproaching:
+            self.init(triggers: [.dueDateApproaching])
         case .noteAdded, .timeEntryAdded:
             let area: Area = event.type == .noteAdded ? .notes : .timeEntries
             let given = item ?? NotifiedItem(area: area, id: event.entityId, publishTo: event.publishTo ?? .internal)

@@ -91,6 +91,9 @@ public enum ConditionField: String, Codable, Sendable, CaseIterable {
     case organizationId, siteId, contactId, queueId, teamId, status, priority, source, assigneeIds, coManagedVisible, title, description
     /// The publish-to of the note or time entry the event is about (no item: no value).
     case itemPublishTo
+    /// `businessHours` or `afterHours` at the ticket's site now (its internal location's calendar); no
+    /// value when the site has no internal location.
+    case siteHours
 
     var ticketField: TicketField? { TicketField(rawValue: rawValue) }
 
@@ -105,6 +108,7 @@ public enum ConditionField: String, Codable, Sendable, CaseIterable {
         case .source: SourceChannel.allCases.map(\.rawValue)
         case .coManagedVisible: ["true", "false"]
         case .itemPublishTo: PublishTo.allCases.map(\.rawValue)
+        case .siteHours: [SiteNotificationRule.Hours.businessHours.rawValue, SiteNotificationRule.Hours.afterHours.rawValue]
         default: nil
         }
     }
@@ -126,6 +130,7 @@ public enum ConditionField: String, Codable, Sendable, CaseIterable {
         case .title: return [facts.title]
         case .description: return facts.description.isEmpty ? [] : [facts.description]
         case .itemPublishTo: return event.item.map { [$0.publishTo.rawValue] } ?? []
+        case .siteHours: return facts.siteHours.map { [$0.rawValue] } ?? []
         }
     }
 }

@@ -10,6 +10,8 @@ public enum DomainEventType: String, Codable, Sendable, CaseIterable {
     /// `data.from` and `data.to` are the statuses.
     case ticketStatusChanged = "ticket.statusChanged"
     case ticketDeleted = "ticket.deleted"
+    /// The ticket's due date is near (`TANDEM_DUE_SOON_HOURS`); recorded once per due date by the due date watch.
+    case ticketDueDateApproaching = "ticket.dueDateApproaching"
     case noteAdded = "note.added", noteUpdated = "note.updated", noteDeleted = "note.deleted"
     case timeEntryAdded = "timeEntry.added", timeEntryUpdated = "timeEntry.updated", timeEntryDeleted = "timeEntry.deleted"
     case attachmentAdded = "attachment.added", attachmentUpdated = "attachment.updated", attachmentDeleted = "attachment.deleted"
@@ -25,7 +27,7 @@ public enum DomainEventType: String, Codable, Sendable, CaseIterable {
     /// The area whose access decides who reads the event (`AccessPolicy.eventScope`).
     public var area: Area {
         switch self {
-        case .ticketCreated, .ticketUpdated, .ticketAssigned, .ticketStatusChanged, .ticketDeleted: .tickets
+        case .ticketCreated, .ticketUpdated, .ticketAssigned, .ticketStatusChanged, .ticketDeleted, .ticketDueDateApproaching: .tickets
         case .noteAdded, .noteUpdated, .noteDeleted: .notes
         case .timeEntryAdded, .timeEntryUpdated, .timeEntryDeleted: .timeEntries
         case .attachmentAdded, .attachmentUpdated, .attachmentDeleted: .attachments

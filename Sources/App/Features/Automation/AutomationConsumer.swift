@@ -57,10 +57,11 @@ enum Automation {
     static func plan(_ events: [EventDTO], settings: AppSettings, logger: Logger?, on db: any Database) async throws -> [Step] {
         let rules = try await Automations.rules(on: db)
         let templates = try await StoredTemplate.all(on: db)
+        let lookups = NotificationFanOut.Lookups()
         var steps: [Step] = []
         for event in events where event.actorId != actor.id {
             guard let ticketId = event.ticketId, let type = DomainEventType(rawValue: event.type),
-                let context = try await NotificationFanOut.Context.load(ticketId, event: event, on: db),
+                let context = try await NotificationFanOut.Context.load(ticketId, event: event, lookups: lookups, on: db),
                 let happened = automationEvent(type, event, context)
             else { continue }
             let answer = engine.run(happened, facts: context.facts, rules: rules)
@@ -108,6 +109,7 @@ enum Automation {
         case .ticketUpdated: return .edited(Set((event.data?.fields ?? []).compactMap(TicketField.init(rawValue:))))
         case .ticketStatusChanged: return .edited([.status])
         case .ticketAssigned: return .edited([.assigneeIds], addedAssignees: event.data?.added ?? [])
+        case .ticketDueDateApproaching: return AutomationEvent(triggers: [.dueDateApproaching])
         case .noteAdded, .timeEntryAdded:
             guard let item = context.item else { return nil }
             return AutomationEvent(triggers: [type == .noteAdded ? .noteAdded : .timeEntryAdded], item: item)

@@ -16,7 +16,7 @@ enum NotificationFanOut {
         let siteName: String
         let contact: Contact?
 
-        static func load(_ ticketId: UUID, event: EventDTO, on db: any Database) async throws -> Context? {
+        static func load(_ ticketId: UUID, event: EventDTO, lookups: Lookups, on db: any Database) async throws -> Context? {
             // A ticket deleted since is not written about.
             guard let ticket = try await Ticket.find(ticketId, on: db) else { return nil }
             let assignees = try await TicketService.assigneeIds(of: [ticketId], on: db)[ticketId] ?? []
@@ -29,12 +29,44 @@ enum NotificationFanOut {
             if event.type == DomainEventType.timeEntryAdded.rawValue {
                 item = NotifiedItem(area: .timeEntries, id: event.entityId, publishTo: event.publishTo.flatMap(PublishTo.init(rawValue:)) ?? .internal)
             }
-            let organization = try await Organization.find(ticket.organizationId, on: db)
-            let site = try await Site.find(ticket.siteId, on: db)
+            let organization = try await lookups.organization(ticket.organizationId, on: db)
+            let site = try await lookups.site(ticket.siteId, on: db)
             let contact = try await Contact.find(ticket.contactId, on: db)
+            var facts = ticket.automationFacts(assignees: assignees)
+            facts.siteHours = try await lookups.calendar(of: site, on: db)?.hours(at: db.now)
             return Context(
-                ticket: ticket, facts: ticket.automationFacts(assignees: assignees), item: item, organizationName: organization?.name ?? "",
-                siteName: site?.name ?? "", contact: contact)
+                ticket: ticket, facts: facts, item: item, organizationName: organization?.name ?? "", siteName: site?.name ?? "", contact: contact)
+        }
+    }
+
+    /// The rows the events of one batch share (organizations, sites, their calendars), read once per batch.
+    final class Lookups {
+        private var organizations: [UUID: Organization?] = [:]
+        private var sites: [UUID: Site?] = [:]
+        private var calendars: [UUID: BusinessCalendar?] = [:]
+
+        func organization(_ id: UUID, on db: any Database) async throws -> Organization? {
+            if let known = organizations[id] { return known }
+            let found = try await Organization.find(id, on: db)
+            organizations[id] = found
+            return found
+        }
+
+        func site(_ id: UUID?, on db: any Database) async throws -> Site? {
+            guard let id else { return nil }
+            if let known = sites[id] { return known }
+            let found = try await Site.find(id, on: db)
+            sites[id] = found
+            return found
+        }
+
+        /// The site's internal location's calendar; nil without a location or with a time zone the system does not know.
+        func calendar(of site: Site?, on db: any Database) async throws -> BusinessCalendar? {
+            guard let locationId = site?.internalLocationId else { return nil }
+            if let known = calendars[locationId] { return known }
+            let found = try await InternalLocation.find(locationId, on: db).flatMap(\.calendar)
+            calendars[locationId] = found
+            return found
         }
     }
 

@@ -74,3 +74,52 @@ struct SiteNotificationRuleDTO: Content {
         callBeforeEscalating = rule.callBeforeEscalating
     }
 }
+
+/// The site notification rule as the ticket page shows it to whoever works the ticket: whom to call
+/// before escalating, and whom to escalate to now (business hours or after hours), in order, with
+/// their phones and instructions. Only contacts the viewer may see are named.
+struct WhomToCall: Encodable, Sendable {
+    struct Person: Encodable, Sendable {
+        var name: String
+        var phones: String?
+        var instructions: String?
+        var hours: String
+    }
+
+    /// "Business hours now" or "After hours now"; nil when the site has no internal location (every contact is listed).
+    var hoursNow: String?
+    var callFirst: [Person]
+    var escalateTo: [Person]
+
+    static func load(siteId: UUID?, for principal: Principal, on db: any Database) async throws -> WhomToCall? {
+        guard AccessPolicy.worksTickets(principal), let siteId,
+            let site = try await Site.query(on: db).filter(\.$id == siteId).filter(SitesCollection.scope(for: principal, .view), on: Site.scopeTable).first(),
+            let rule = try await StoredSiteNotificationRule.find(siteId, on: db)?.rule
+        else { return nil }
+        let hours = try await InternalLocation.find(site.internalLocationId, on: db)?.calendar?.hours(at: db.now)
+        let escalation = hours.map { rule.escalationContacts(businessHours: $0 == .businessHours) } ?? rule.escalation
+        let named = escalation.map(\.contactId) + (rule.callBeforeEscalating ?? [])
+        let contacts = Dictionary(
+            uniqueKeysWithValues: try await Contact.query(on: db).filter(\.$id ~~ named)
+                .filter(ContactsCollection.scope(for: principal, .view), on: Contact.scopeTable).all().map { ($0.id!, $0) })
+        func person(_ id: UUID, _ when: SiteNotificationRule.Hours, _ instructions: String?) -> Person? {
+            guard let contact = contacts[id] else { return nil }
+            let phones = contact.phones.map { "\($0.number) (\($0.kind))" }.joined(separator: ", ")
+            return Person(name: contact.fullName, phones: phones.isEmpty ? nil : phones, instructions: instructions, hours: when.label)
+        }
+        return WhomToCall(
+            hoursNow: hours.map { $0 == .businessHours ? "Business hours now" : "After hours now" },
+            callFirst: (rule.callBeforeEscalating ?? []).compactMap { person($0, .always, nil) },
+            escalateTo: escalation.compactMap { person($0.contactId, $0.hours, $0.instructions) })
+    }
+}
+
+extension SiteNotificationRule.Hours {
+    var label: String {
+        switch self {
+        case .businessHours: "Business hours"
+        case .afterHours: "After hours"
+        case .always: "Any time"
+        }
+    }
+}

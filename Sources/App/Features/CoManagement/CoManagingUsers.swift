@@ -59,7 +59,7 @@ enum CoManagingUsers {
         let roleIds = (input.roleIds.value ?? []).compactMap { validator.id($0, "roleIds") }
         let internalLocationId = input.internalLocationId.value.flatMap { validator.id($0, "internalLocationId") }
         let timesheetStart = input.timesheetStart.value
-        if let timesheetStart, !BusinessHours.isDate(timesheetStart) { validator.fail("timesheetStart", "must be a date YYYY-MM-DD") }
+        if let timesheetStart, !ISO8601.isCalendarDate(timesheetStart) { validator.fail("timesheetStart", "must be a date YYYY-MM-DD") }
         try validator.check()
         guard let organizationId, let username, password != nil || passwordHash != nil, let levelId else { throw TandemError.validation(validator.errors) }
 
@@ -167,7 +167,7 @@ enum CoManagingUsers {
         case .absent: break
         case .null: user.timesheetStart = nil
         case .value(let text):
-            if BusinessHours.isDate(text) { user.timesheetStart = text } else { validator.fail("timesheetStart", "must be a date YYYY-MM-DD") }
+            if ISO8601.isCalendarDate(text) { user.timesheetStart = text } else { validator.fail("timesheetStart", "must be a date YYYY-MM-DD") }
         }
         if case .null = input.active { validator.fail("active", "must be true or false") }
         try validator.check()

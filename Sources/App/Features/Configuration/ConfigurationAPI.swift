@@ -165,7 +165,7 @@ enum InternalLocationsCollection: ConfigurationCollection {
             let days = input.businessHours.value ?? []
             for (index, day) in days.enumerated() {
                 if !(1...7).contains(day.weekday) { validator.fail("businessHours[\(index)].weekday", "must be 1 (Monday) to 7 (Sunday)") }
-                let start = BusinessHours.minutes(day.start), end = BusinessHours.minutes(day.end)
+                let start = BusinessDay.minutes(day.start), end = BusinessDay.minutes(day.end)
                 if start == nil { validator.fail("businessHours[\(index)].start", "must be a time HH:MM") }
                 if end == nil { validator.fail("businessHours[\(index)].end", "must be a time HH:MM") }
                 if let start, let end, start >= end { validator.fail("businessHours[\(index)]", "must end after it starts") }
@@ -175,7 +175,7 @@ enum InternalLocationsCollection: ConfigurationCollection {
         }
         if creating || !input.holidays.isAbsent {
             let holidays = input.holidays.value ?? []
-            for (index, day) in holidays.enumerated() where !BusinessHours.isDate(day) {
+            for (index, day) in holidays.enumerated() where !ISO8601.isCalendarDate(day) {
                 validator.fail("holidays[\(index)]", "'\(day)' is not a date YYYY-MM-DD")
             }
             row.holidays = holidays
@@ -187,19 +187,4 @@ enum InternalLocationsCollection: ConfigurationCollection {
     static func prepareDelete(_ row: InternalLocation, on db: any Database) async throws {}
 
     static func name(_ row: InternalLocation) -> String { row.name }
-}
-
-enum BusinessHours {
-    static func minutes(_ text: String) -> Int? {
-        let parts = text.split(separator: ":")
-        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 }), let hours = Int(parts[0]), let minutes = Int(parts[1]),
-            (0...24).contains(hours), (0...59).contains(minutes), hours * 60 + minutes <= 1440
-        else { return nil }
-        return hours * 60 + minutes
-    }
-
-    /// A day of the calendar: `2026-02-30` is refused, not rolled over to March.
-    static func isDate(_ text: String) -> Bool {
-        ISO8601.isCalendarDate(text)
-    }
 }

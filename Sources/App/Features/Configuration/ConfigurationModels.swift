@@ -71,13 +71,6 @@ final class Role: Model, @unchecked Sendable {
 }
 
 /// Business hours of one weekday, minutes after midnight.
-struct BusinessDay: Codable, Sendable, Equatable {
-    /// 1 = Monday … 7 = Sunday (ISO 8601).
-    var weekday: Int
-    var start: String
-    var end: String
-}
-
 final class InternalLocation: Model, @unchecked Sendable {
     static let schema = "internal_locations"
 
@@ -90,6 +83,9 @@ final class InternalLocation: Model, @unchecked Sendable {
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
     init() {}
+
+    /// Its working time, nil when the stored time zone is not one the system knows.
+    var calendar: BusinessCalendar? { BusinessCalendar(timeZone: timeZone, days: businessHours, holidays: holidays) }
 
     var businessHours: [BusinessDay] {
         get { JSONColumn.decode(businessHoursJSON, default: []) }

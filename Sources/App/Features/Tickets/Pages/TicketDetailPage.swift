@@ -46,6 +46,8 @@ enum TicketDetailPage {
         var audience: TicketAccessPanels.Audience?
         /// Admins only: why a chosen principal can or cannot see this ticket.
         var explain: TicketAccessPanels.Explain?
+        /// The site's notification rule, for whoever works the ticket: whom to call, whom to escalate to now.
+        var whomToCall: WhomToCall?
     }
 
     struct Link: Encodable, Sendable {
@@ -329,7 +331,8 @@ enum TicketDetailPage {
             statusChange: try await statusChange(for: principal, ticket: ticket, draft: draft, on: db),
             actions: try await actions(for: principal, ticket: ticket, draft: draft, on: db),
             audience: audience,
-            explain: try await TicketAccessPanels.explain(ticket: ticket, subject: explain, viewer: principal, on: db))
+            explain: try await TicketAccessPanels.explain(ticket: ticket, subject: explain, viewer: principal, on: db),
+            whomToCall: try await WhomToCall.load(siteId: ticket.siteId.flatMap(UUID.init(uuidString:)), for: principal, on: db))
     }
 
     /// The reply form, when the principal may add notes; its choices are the publish-to values the policy accepts.

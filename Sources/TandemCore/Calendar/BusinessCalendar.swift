@@ -1,0 +1,61 @@
+import Foundation
+
+/// One day's working hours at an internal location: `start` and `end` as `HH:mm` in its time zone.
+public struct BusinessDay: Codable, Sendable, Equatable {
+    /// 1 = Monday … 7 = Sunday (ISO 8601).
+    public var weekday: Int
+    public var start: String
+    public var end: String
+
+    public init(weekday: Int, start: String, end: String) {
+        self.weekday = weekday
+        self.start = start
+        self.end = end
+    }
+
+    /// Minutes after midnight of an `HH:mm` time, nil when it is not one.
+    public static func minutes(_ time: String) -> Int? {
+        let parts = time.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let hours = Int(parts[0]), let minutes = Int(parts[1]),
+            (0...24).contains(hours), (0..<60).contains(minutes), hours * 60 + minutes <= 24 * 60
+        else { return nil }
+        return hours * 60 + minutes
+    }
+}
+
+/// An internal location's working time (Autotask): its time zone, working hours per weekday and
+/// holidays. Decides whether a moment is within business hours, which the site notification rule's
+/// "business hours / after hours" contacts and workflow conditions read.
+public struct BusinessCalendar: Sendable, Equatable {
+    public var timeZone: TimeZone
+    public var days: [BusinessDay]
+    /// `yyyy-MM-dd` in the location's time zone: closed all day.
+    public var holidays: Set<String>
+
+    /// Nil when the time zone is not one the system knows.
+    public init?(timeZone identifier: String, days: [BusinessDay], holidays: [String]) {
+        guard let zone = TimeZone(identifier: identifier) else { return nil }
+        timeZone = zone
+        self.days = days
+        self.holidays = Set(holidays)
+    }
+
+    public func isOpen(at date: Date) -> Bool {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let parts = calendar.dateComponents([.year, .month, .day, .weekday, .hour, .minute], from: date)
+        guard let year = parts.year, let month = parts.month, let day = parts.day, let weekday = parts.weekday else { return false }
+        let dayText = String(format: "%04d-%02d-%02d", year, month, day)
+        if holidays.contains(dayText) { return false }
+        // Foundation counts Sunday as 1; ISO 8601 counts Monday as 1.
+        let isoWeekday = (weekday + 5) % 7 + 1
+        let now = (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
+        return days.contains { hours in
+            guard hours.weekday == isoWeekday, let start = BusinessDay.minutes(hours.start), let end = BusinessDay.minutes(hours.end) else { return false }
+            return start <= now && now < end
+        }
+    }
+
+    /// Which of a site notification rule's hours apply at `date`.
+    public func hours(at date: Date) -> SiteNotificationRule.Hours { isOpen(at: date) ? .businessHours : .afterHours }
+}
