@@ -44,5 +44,7 @@ enum Migrations {
         CreateAutomationRules(),
         CreateSiteNotificationRules(),
         CreateDueDateReminders(),
+        AddSiteHelpDeskProfile(),
+        CreateSiteDevices(),
     ]
 }

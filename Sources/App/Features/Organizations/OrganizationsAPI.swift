@@ -9,6 +9,7 @@ enum OrganizationsAPI {
         CRUD.register(OrganizationsCollection.self, api)
         CRUD.register(SitesCollection.self, api)
         CRUD.register(ContactsCollection.self, api)
+        CRUD.register(SiteDevicesCollection.self, api)
     }
 }
 

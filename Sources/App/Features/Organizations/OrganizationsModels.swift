@@ -30,10 +30,22 @@ final class Site: Model, @unchecked Sendable {
     @Field(key: "country") var country: String
     @OptionalField(key: "address") var address: String?
     @OptionalField(key: "internal_location_id") var internalLocationId: UUID?
+    // The help desk profile (`SiteHelpDeskProfile`).
+    @OptionalField(key: "main_phone") var mainPhone: String?
+    @OptionalField(key: "main_phone_e164") var mainPhoneE164: String?
+    /// '' when "no client email domain" was chosen; nil when not answered yet.
+    @OptionalField(key: "client_email_domain") var clientEmailDomain: String?
+    @OptionalField(key: "greeting_company_name") var greetingCompanyName: String?
+    @OptionalField(key: "site_message") var siteMessage: String?
+    @Field(key: "agent_install_opt_in") var agentInstallOptIn: Bool
+    @OptionalField(key: "agent_install_fee_cents") var agentInstallFeeCents: Int64?
+    @OptionalField(key: "help_desk_contact_id") var helpDeskContactId: UUID?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
-    init() {}
+    init() {
+        agentInstallOptIn = false
+    }
 }
 
 /// A phone number of a contact, digits only, with its ISO 3166 country.
