@@ -107,6 +107,7 @@ import Testing
         ("020 7946 0958", " ", .needsCountry),
         ("555 1234", "XX", .unknownCountry("XX")),
         ("12345", "GB", .tooShort(place: "GB", digits: 5, minimum: 7)),
+        ("020 7946", "GB", .tooShort(place: "GB", digits: 6, minimum: 7)),
         ("020 7946 0958 1234", "GB", .tooLong(place: "GB", digits: 14, maximum: 10)),
         ("+33 6 12 34 56", nil, .tooShort(place: "FR", digits: 7, minimum: 9)),
         ("0803 123 4567", "NG", .nationalFormUnknown(country: "NG", callingCode: "234")),

@@ -169,12 +169,17 @@ public struct PhoneNumber: Codable, Sendable, Equatable, Hashable {
         // Written with its trunk prefix (the usual), without it, or with the calling code but no `+`: the first
         // reading of the right length wins, in that order.
         var readings: [String] = []
-        if let trunk = plan.trunkPrefix, digits.hasPrefix(trunk) { readings.append(String(digits.dropFirst(trunk.count))) }
-        readings.append(digits)
-        if digits.hasPrefix(plan.callingCode) {
-            var rest = String(digits.dropFirst(plan.callingCode.count))
-            if let trunk = plan.trunkPrefix, plan.callingCode != "1", rest.hasPrefix(trunk) { rest.removeFirst(trunk.count) }
-            readings.append(rest)
+        if let trunk = plan.trunkPrefix, digits.hasPrefix(trunk) {
+            readings.append(String(digits.dropFirst(trunk.count)))
+            // A national significant number never starts with a 0 trunk prefix; it may start with Russia's 8 (800 …).
+            if !trunk.hasPrefix("0") { readings.append(digits) }
+        } else {
+            readings.append(digits)
+            if digits.hasPrefix(plan.callingCode) {
+                var rest = String(digits.dropFirst(plan.callingCode.count))
+                if let trunk = plan.trunkPrefix, plan.callingCode != "1", rest.hasPrefix(trunk) { rest.removeFirst(trunk.count) }
+                readings.append(rest)
+            }
         }
         let national = readings.first { plan.lengths.contains($0.count) } ?? readings[0]
         let country = plan.callingCode == "1" ? NumberingPlan.country(callingCode: "1", national: national, defaultCountry: nil) : plan.country
