@@ -65,11 +65,11 @@ import Testing
             name: "a reference to another organization's ticket never threads: a ticket for the sender instead",
             facts: .init(senderAddress: "ann@contoso.example", senderMatches: [annAtSeattle], referencedTicket: fabrikamTicket),
             outcome: .ticket(organizationId: contoso, siteId: seattle, contactId: ann),
-            reason: "ann@contoso.example is a known contact; refers to a ticket of another organization, not threaded"),
+            reason: "ann@contoso.example is a known contact; refers to a ticket outside the sender's organization, not threaded"),
         Row(
             name: "a reference from an unknown sender never threads: triage",
             facts: .init(senderAddress: "eve@evil.test", referencedTicket: contosoTicket),
-            outcome: .triage(reason: "unknown sender eve@evil.test; refers to a ticket of another organization, not threaded"),
+            outcome: .triage(reason: "unknown sender eve@evil.test; refers to a ticket outside the sender's organization, not threaded"),
             reason: "unknown sender eve@evil.test"),
         Row(
             name: "a public domain never identifies an organization for a reply",
@@ -77,7 +77,9 @@ import Testing
                 senderAddress: "eve@gmail.com", domainMatches: [.init(organizationId: contoso, siteId: seattle)], isPublicDomain: true,
                 referencedTicket: contosoTicket),
             outcome: .triage(
-                reason: "gmail.com is a public mail domain and eve@gmail.com is not a known contact; refers to a ticket of another organization, not threaded"),
+                reason:
+                    "gmail.com is a public mail domain and eve@gmail.com is not a known contact; refers to a ticket outside the sender's organization, not threaded"
+            ),
             reason: "gmail.com is a public mail domain"),
         Row(
             name: "an MSP resource's address is never trusted, not even on a reply",

@@ -35,6 +35,10 @@ import Testing
         .init(input: "20 7946 0958", defaultCountry: "GB", e164: "+442079460958", country: "GB"),
         .init(input: "4420 7946 0958", defaultCountry: "GB", e164: "+442079460958", country: "GB"),
         .init(input: "+44 1534 123456", defaultCountry: "JE", e164: "+441534123456", country: "JE"),
+        .init(input: "+44 20 7946 0958", defaultCountry: "JE", e164: "+442079460958", country: "GB"),
+        .init(input: "01534 123456", defaultCountry: "JE", e164: "+441534123456", country: "JE"),
+        .init(input: "+7 727 123 4567", defaultCountry: nil, e164: "+77271234567", country: "KZ"),
+        .init(input: "+7 495 123 4567", defaultCountry: "KZ", e164: "+74951234567", country: "RU"),
         .init(input: "＋４４ ２０ ７９４６ ０９５８", defaultCountry: nil, e164: "+442079460958", country: "GB"),
         // Extensions
         .init(input: "+44 20 7946 0958 x123", defaultCountry: nil, e164: "+442079460958", country: "GB", extension: "123"),
@@ -111,7 +115,8 @@ import Testing
         ("020 7946 0958 1234", "GB", .tooLong(place: "GB", digits: 14, maximum: 10)),
         ("+33 6 12 34 56", nil, .tooShort(place: "FR", digits: 7, minimum: 9)),
         ("0803 123 4567", "NG", .nationalFormUnknown(country: "NG", callingCode: "234")),
-        ("1234 5678", "AQ", .nationalFormUnknown(country: "AQ", callingCode: nil)),
+        ("1234 5678", "BV", .nationalFormUnknown(country: "BV", callingCode: nil)),
+        ("727 123 4567", "KZ", .nationalFormUnknown(country: "KZ", callingCode: "7")),
         ("1-800-FLOWERS", "US", .invalidCharacter("F")),
         ("Tel. 020 7946 0958", "GB", .invalidCharacter("T")),
         ("020 7946 0958 (mobile)", "GB", .invalidCharacter("m")),
@@ -190,7 +195,13 @@ import Testing
         #expect(plans["IT"]?.trunkPrefix == nil && plans["ES"]?.trunkPrefix == nil, "Italy and Spain have no trunk prefix to drop")
         #expect(NumberingPlan.nanpAreaCodes.keys.allSatisfy { plans[$0]?.callingCode == "1" }, "every NANP country is +1")
         for country in NumberingPlan.mainCountry.values { #expect(Countries.isValid(country), "\(country)") }
-        #expect(NumberingPlan.callingCodeOfCountry.count == NumberingPlan.mainCountry.count, "a country has one calling code")
+        #expect(Set(NumberingPlan.mainCountry.values).count == NumberingPlan.mainCountry.count, "a country is one code's main country at most")
+        let withoutCode = Countries.alpha2.filter { NumberingPlan.callingCodeOfCountry[$0] == nil }
+        #expect(withoutCode == ["BV", "HM", "UM"], "every inhabited country has its calling code")
+        for (country, code) in NumberingPlan.callingCodeOfCountry {
+            #expect(Countries.isValid(country) && NumberingPlan.callingCodes.contains(code), "\(country)")
+            if let plan = plans[country] { #expect(plan.callingCode == code, "\(country)") }
+        }
         // Calling codes are prefix-free, so reading 1 to 3 digits is never ambiguous.
         for code in NumberingPlan.callingCodes {
             for other in NumberingPlan.callingCodes where other != code { #expect(!other.hasPrefix(code), "\(code) and \(other)") }

@@ -67,7 +67,7 @@ import Testing
     @Test(arguments: [
         (SiteHelpDeskDraft(mainPhone: "020 7946 0958"), nil as String?, "needs a country: a national number without + or 00 and no site country"),
         (SiteHelpDeskDraft(clientEmailDomain: "isp.example"), "GB", "isp.example is a public mail domain"),
-        (SiteHelpDeskDraft(clientEmailDomain: "@contoso.example"), "GB", "'@contoso.example' write the domain without '@'"),
+        (SiteHelpDeskDraft(clientEmailDomain: "@contoso.example"), "GB", "'@contoso.example': write the domain without '@'"),
         (SiteHelpDeskDraft(clientEmailDomain: "contoso.example", noClientEmailDomain: true), "GB", "contoso.example was given with no client email domain"),
         (SiteHelpDeskDraft(greetingCompanyName: "Contoso\nLtd"), "GB", "must be one line without control characters"),
         (SiteHelpDeskDraft(agentInstallOptIn: true), "GB", "opting in to agent installs needs the fee per occurrence (0.00 for none)"),

@@ -1,6 +1,6 @@
 /// What the server knows about a site when it draws the activation checklist; each fact is loaded by the
 /// feature that owns it.
-public struct ActivationFacts: Sendable, Equatable {
+public struct ActivationFacts: Codable, Sendable, Equatable {
     public var hasMainPhone: Bool
     public var clientEmailDomain: String?
     public var noClientEmailDomain: Bool

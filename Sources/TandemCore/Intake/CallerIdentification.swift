@@ -47,7 +47,7 @@ public struct CallBeforeContact: Codable, Sendable, Equatable {
 }
 
 /// A site that may be the caller's: a matched contact's site, or a site whose main phone is the number called from.
-public struct SiteCandidate: Sendable, Equatable {
+public struct SiteCandidate: Codable, Sendable, Equatable {
     public var siteId: UUID
     public var siteName: String
     public var organizationId: UUID

@@ -74,7 +74,7 @@ public struct ReferencedTicket: Codable, Sendable, Equatable {
 
 /// Everything intake decides on, looked up by the server from the parsed message. Oversized messages are
 /// refused before this.
-public struct InboundMailFacts: Sendable, Equatable {
+public struct InboundMailFacts: Codable, Sendable, Equatable {
     /// A message with this Message-ID was already taken: a second delivery of it.
     public var messageIdSeen: Bool
     public var kind: InboundMailKind
@@ -116,7 +116,7 @@ public enum IntakeOutcome: Codable, Sendable, Equatable {
 
 /// The routing decision for an inbound email (SPEC §6), and why, in words: the reason is kept with what the
 /// message became, so "why did this become a ticket of Contoso?" has an answer.
-public struct IntakeDecision: Sendable, Equatable {
+public struct IntakeDecision: Codable, Sendable, Equatable {
     public var outcome: IntakeOutcome
     public var reason: String
 
@@ -159,7 +159,7 @@ public struct IntakeDecision: Sendable, Equatable {
                 return IntakeDecision(.note(ticketId: reference.ticketId, asContact: author), "a reply by \(sender) found by \(how)")
             }
             // Another organization's ticket: never threaded (a guessed tag must not reach into a client's ticket).
-            notThreaded = "refers to a ticket of another organization, not threaded"
+            notThreaded = "refers to a ticket outside the sender's organization, not threaded"
         }
 
         // A ticket with its reason, or triage (nil) for the reason; a refused reference is part of either.

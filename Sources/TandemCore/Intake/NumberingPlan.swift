@@ -71,7 +71,17 @@ public struct NumberingPlan: Sendable, Equatable {
         return main
     }()
 
-    static let callingCodeOfCountry: [String: String] = Dictionary(mainCountry.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first })
+    static let callingCodeOfCountry: [String: String] = {
+        var codes = Dictionary(mainCountry.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first })
+        // Countries that are no calling code's main country.
+        let sharing = "KZ:7 SJ:47 AX:358 YT:262 TF:262 BQ:599 BL:590 MF:590 CC:61 CX:61 EH:212 GS:500 PN:64 AQ:672 GG:44 JE:44 IM:44 VA:39"
+        for entry in sharing.split(separator: " ") {
+            let parts = entry.split(separator: ":")
+            codes[String(parts[0])] = String(parts[1])
+        }
+        for (country, _) in nanpAreaCodes { codes[country] = "1" }
+        return codes
+    }()
 
     /// Every calling code the ITU has assigned, with the main country where there is one (none for the
     /// non-geographic services such as +800). Calling codes are prefix-free, so reading 1 to 3 digits finds one.
@@ -130,11 +140,20 @@ public struct NumberingPlan: Sendable, Equatable {
         return nil
     }
 
-    /// The country a number belongs to: the default country when it shares the calling code (a site in
-    /// Jersey keeps JE), the NANP area code's, else the calling code's main country.
-    static func country(callingCode: String, national: String, defaultCountry: String?) -> String? {
-        if let defaultCountry, let plan = known[defaultCountry], plan.callingCode == callingCode, callingCode != "1" { return defaultCountry }
+    /// Countries that share a calling code with a bigger one, told apart by how their numbers start: the
+    /// Crown Dependencies' landlines, Kazakhstan in +7, the Vatican in +39, Svalbard, Åland, Mayotte, Bonaire.
+    /// Where nothing tells (a Jersey mobile), the calling code's main country is named.
+    static let sharedCodeAreas: [String: [(prefix: String, country: String)]] = [
+        "44": [("1481", "GG"), ("1534", "JE"), ("1624", "IM")], "7": [("6", "KZ"), ("7", "KZ")], "39": [("06698", "VA")],
+        "47": [("79", "SJ")], "358": [("18", "AX")], "262": [("269", "YT"), ("639", "YT")], "599": [("7", "BQ")],
+    ]
+
+    /// The country a number belongs to, read from the number alone (never from the site's country, so a
+    /// London caller of a Jersey site is in GB): the NANP area code's, a shared code's area, else the calling
+    /// code's main country; nil for non-geographic services (+800).
+    static func country(callingCode: String, national: String) -> String? {
         if callingCode == "1" { return nanpCountryByAreaCode[String(national.prefix(3))] ?? "US" }
+        if let area = sharedCodeAreas[callingCode]?.first(where: { national.hasPrefix($0.prefix) }) { return area.country }
         return mainCountry[callingCode]
     }
 }

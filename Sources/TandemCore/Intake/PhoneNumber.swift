@@ -7,7 +7,8 @@ public struct PhoneNumber: Codable, Sendable, Equatable, Hashable {
     public var countryCallingCode: String
     /// The national significant number: no trunk prefix ("2079460958"; Italy's keeps its 0: "0612345678").
     public var nationalNumber: String
-    /// ISO 3166 alpha-2, when the calling code (and for +1 the area code) or the default country tells it.
+    /// ISO 3166 alpha-2, read from the number: its calling code, and for a shared code (+1, +44, +7) how it
+    /// starts; nil for non-geographic numbers (+800). A national number is of its default country's code.
     public var country: String?
     /// Digits dialled after the call is answered (`x123`, `ext. 123`, `;ext=123`): kept apart, never in the E.164.
     public var `extension`: String?
@@ -60,16 +61,16 @@ public struct PhoneNumber: Codable, Sendable, Equatable, Hashable {
         if let country, !Countries.isValid(country) { return .failure(.unknownCountry(country)) }
         let plan = country.flatMap(NumberingPlan.plan(for:))
 
-        if scanned.plus { return international(scanned.digits, parenZeroAt: scanned.parenZeroAt, defaultCountry: country, extension: ext) }
+        if scanned.plus { return international(scanned.digits, parenZeroAt: scanned.parenZeroAt, extension: ext) }
         if let plan, plan.plan.internationalPrefix != "00", scanned.digits.hasPrefix(plan.plan.internationalPrefix) {
             let prefix = plan.plan.internationalPrefix.count
             return international(
-                String(scanned.digits.dropFirst(prefix)), parenZeroAt: scanned.parenZeroAt.map { $0 - prefix }, defaultCountry: country,
+                String(scanned.digits.dropFirst(prefix)), parenZeroAt: scanned.parenZeroAt.map { $0 - prefix },
                 extension: ext)
         }
         if scanned.digits.hasPrefix("00") {
             return international(
-                String(scanned.digits.dropFirst(2)), parenZeroAt: scanned.parenZeroAt.map { $0 - 2 }, defaultCountry: country, extension: ext)
+                String(scanned.digits.dropFirst(2)), parenZeroAt: scanned.parenZeroAt.map { $0 - 2 }, extension: ext)
         }
         guard let country else { return .failure(.needsCountry) }
         guard let plan else { return .failure(.nationalFormUnknown(country: country, callingCode: nil)) }
@@ -150,11 +151,11 @@ public struct PhoneNumber: Codable, Sendable, Equatable, Hashable {
         return (text, nil)
     }
 
-    static func international(_ digits: String, parenZeroAt: Int?, defaultCountry: String?, extension: String?) -> Result<PhoneNumber, PhoneProblem> {
+    static func international(_ digits: String, parenZeroAt: Int?, extension: String?) -> Result<PhoneNumber, PhoneProblem> {
         guard !digits.isEmpty else { return .failure(.noDigits) }
         guard let code = NumberingPlan.callingCode(prefixOf: digits) else { return .failure(.unassignedCallingCode(String(digits.prefix(3)))) }
         var national = String(digits.dropFirst(code.count))
-        let country = NumberingPlan.country(callingCode: code, national: national, defaultCountry: defaultCountry)
+        let country = NumberingPlan.country(callingCode: code, national: national)
         let plan = country.flatMap { NumberingPlan.known[$0] }
         if national.hasPrefix("0") {
             // `+44 (0)20 …` shows the trunk prefix for callers inside the country; `+44 020 …` is the usual slip.
@@ -182,7 +183,7 @@ public struct PhoneNumber: Codable, Sendable, Equatable, Hashable {
             }
         }
         let national = readings.first { plan.lengths.contains($0.count) } ?? readings[0]
-        let country = plan.callingCode == "1" ? NumberingPlan.country(callingCode: "1", national: national, defaultCountry: nil) : plan.country
+        let country = NumberingPlan.country(callingCode: plan.callingCode, national: national)
         return finish(code: plan.callingCode, national: national, country: country, lengths: plan.lengths, extension: `extension`)
     }
 

@@ -93,7 +93,7 @@ public enum SiteHelpDeskRules {
             case .success(let domain) where profile.noClientEmailDomain:
                 validator.fail("clientEmailDomain", "\(domain) was given with no client email domain: choose one or the other")
             case .success(let domain): profile.clientEmailDomain = domain
-            case .failure(let problem): validator.fail("clientEmailDomain", "'\(text)' \(problem.message)")
+            case .failure(let problem): validator.fail("clientEmailDomain", "'\(text)': \(problem.message)")
             }
         }
 
