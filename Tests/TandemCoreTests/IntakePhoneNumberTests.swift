@@ -76,6 +76,7 @@ import Testing
         .init(input: "8 (495) 123-45-67", defaultCountry: "RU", e164: "+74951234567", country: "RU"),
         // Asia, Oceania, Africa, the Americas
         .init(input: "02 9876 5432", defaultCountry: "AU", e164: "+61298765432", country: "AU"),
+        .init(input: "1300 123 456", defaultCountry: "AU", e164: "+611300123456", country: "AU"),
         .init(input: "0011 44 20 7946 0958", defaultCountry: "AU", e164: "+442079460958", country: "GB"),
         .init(input: "09 123 4567", defaultCountry: "NZ", e164: "+6491234567", country: "NZ"),
         .init(input: "03-1234-5678", defaultCountry: "JP", e164: "+81312345678", country: "JP"),

@@ -46,7 +46,7 @@ public struct NumberingPlan: Sendable, Equatable {
             .init("HU", "36", trunk: "06", 8...9), .init("GR", "30", trunk: nil, 10...10), .init("EE", "372", trunk: nil, 7...8),
             .init("RU", "7", trunk: "8", 10...10, international: "810"),
             // Asia and Oceania
-            .init("AU", "61", trunk: "0", 9...9, international: "0011"), .init("NZ", "64", trunk: "0", 8...10),
+            .init("AU", "61", trunk: "0", 6...10, international: "0011"), .init("NZ", "64", trunk: "0", 8...10),
             .init("JP", "81", trunk: "0", 9...10, international: "010"), .init("SG", "65", trunk: nil, 8...8),
             .init("HK", "852", trunk: nil, 8...8), .init("IN", "91", trunk: "0", 10...10), .init("CN", "86", trunk: "0", 9...11),
             .init("KR", "82", trunk: "0", 8...10), .init("AE", "971", trunk: "0", 8...9), .init("IL", "972", trunk: "0", 8...9),
