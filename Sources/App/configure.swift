@@ -43,6 +43,9 @@ public struct AppOptions: Sendable {
     public var runsWorkers = false
     /// `TANDEM_DUE_SOON_HOURS` (24): how long before a ticket's due date "due date approaching" fires.
     public var dueSoonHours = 24.0
+    /// `TANDEM_PUBLIC_MAIL_DOMAINS`: more public mail domains (comma-separated) than the built-in list;
+    /// none of them can be a client email domain, and mail from them is never matched to a site by domain.
+    public var publicMailDomains: [String] = []
 
     public init(
         storage: Storage, blobDirectory: String = "data/blobs", blobsInDatabase: Bool? = nil, bcryptCost: Int = 12, secureCookies: Bool = false,
@@ -84,6 +87,9 @@ public struct AppOptions: Sendable {
             $0.smtpURL = Environment.get("TANDEM_SMTP_URL").flatMap { $0.isEmpty ? nil : $0 }
             $0.mailFrom = Environment.get("TANDEM_MAIL_FROM").flatMap { $0.isEmpty ? nil : $0 }
             $0.publicURL = Environment.get("TANDEM_PUBLIC_URL").flatMap { $0.isEmpty ? nil : $0 }
+            $0.publicMailDomains = (Environment.get("TANDEM_PUBLIC_MAIL_DOMAINS") ?? "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }.filter { !$0.isEmpty }
             if let hours = Environment.get("TANDEM_DUE_SOON_HOURS").flatMap(Double.init), hours > 0, hours <= 24 * 365 { $0.dueSoonHours = hours }
             // The server runs the background work unless TANDEM_WORKERS=0; other commands never do.
             let arguments = CommandLine.arguments.dropFirst()

@@ -44,6 +44,7 @@ func routes(_ app: Application) throws {
     NotificationsAPI.register(api)
     AutomationAPI.register(api)
     SiteNotificationRulesAPI.register(api)
+    SiteChecklistAPI.register(api)
 
     PagesRoutes.register(app)
 }

@@ -19,7 +19,7 @@ struct AttackSuiteInputTests {
     struct World: Sendable {
         var organization = "", site = "", contact = "", resource = "", technicianLevel = "", level = "", queue = "", team = "", role = "", location = ""
         var ticket = "", note = "", timeEntry = "", attachment = "", coManaged = "", coManagedLevel = "", coManagingUser = "", coManagingTeam = ""
-        var savedFilter = "", profile = ""
+        var savedFilter = "", profile = "", device = ""
 
         static func make(_ t: TestApp) async throws -> World {
             var w = World()
@@ -44,6 +44,7 @@ struct AttackSuiteInputTests {
             w.coManagingTeam = try await t.coManagingTeam("Northwind IT", members: [w.coManagingUser])
             w.savedFilter = try await t.create("/api/v1/saved-filters", ["name": "Mine", "query": "status=new"]).id
             w.profile = try await t.profile(w.site, "Ann", "Able").id
+            w.device = try await t.create("/api/v1/devices", ["siteId": .string(w.site), "name": "FS01", "type": "server"]).id
             return w
         }
     }
@@ -122,6 +123,7 @@ struct AttackSuiteInputTests {
             ]
         }
         let named: @Sendable (World, String) -> JSON = { _, tag in ["name": .string("Named \(tag)")] }
+        let device: @Sendable (World, String) -> JSON = { w, tag in ["siteId": .string(w.site), "name": .string("Device \(tag)")] }
         let role: @Sendable (World, String) -> JSON = { _, tag in ["name": .string("Role \(tag)"), "hourlyRate": 100] }
         let location: @Sendable (World, String) -> JSON = { _, tag in ["name": .string("Location \(tag)"), "timeZone": "Europe/Berlin"] }
         let ticket: @Sendable (World, String) -> JSON = { w, _ in ["organizationId": .string(w.organization), "title": "Printer offline"] }
@@ -260,6 +262,19 @@ struct AttackSuiteInputTests {
             update("CoManagingUserUpdate", { "/api/v1/co-managing-users/\($0.coManagingUser)" }, "password", plain: password),
             create("CoManagingTeamCreate", "/api/v1/co-managing-teams", "name", base: named),
             update("CoManagingTeamUpdate", { "/api/v1/co-managing-teams/\($0.coManagingTeam)" }, "name"),
+
+            update("SiteUpdate", { "/api/v1/sites/\($0.site)" }, "mainPhone", plain: { _ in "+1 212 555 0100" }),
+            update("SiteUpdate", { "/api/v1/sites/\($0.site)" }, "clientEmailDomain", plain: { "\($0).example" }),
+            update("SiteUpdate", { "/api/v1/sites/\($0.site)" }, "greetingCompanyName"),
+            update("SiteUpdate", { "/api/v1/sites/\($0.site)" }, "siteMessage", multiline: true),
+            update("SiteUpdate", { "/api/v1/sites/\($0.site)" }, "agentInstallFee", plain: { _ in "25.00" }),
+            create("SiteCreate", "/api/v1/sites", "mainPhone", plain: { _ in "+1 212 555 0100" }, base: site),
+            create("SiteCreate", "/api/v1/sites", "clientEmailDomain", plain: { "\($0).example" }, base: site),
+            create("SiteCreate", "/api/v1/sites", "greetingCompanyName", base: site),
+            create("SiteCreate", "/api/v1/sites", "siteMessage", multiline: true, base: site),
+            create("SiteCreate", "/api/v1/sites", "agentInstallFee", plain: { _ in "25.00" }, base: site),
+            create("DeviceInput", "/api/v1/devices", "name", base: device),
+            update("DeviceInput", { "/api/v1/devices/\($0.device)" }, "name"),
 
             create("PersonalTokenInput", "/api/v1/me/api-tokens", "name", base: named),
 

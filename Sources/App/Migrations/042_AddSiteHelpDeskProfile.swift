@@ -7,16 +7,17 @@ import SQLKit
 /// name, the site message, the agent installation opt-in with its fee, and the help desk contact.
 struct AddSiteHelpDeskProfile: AsyncMigration {
     func prepare(on database: any Database) async throws {
-        try await database.schema(Site.schema)
-            .field("main_phone", .string)
-            .field("main_phone_e164", .string)
-            .field("client_email_domain", .string)
-            .field("greeting_company_name", .string)
-            .field("site_message", .string)
-            .field("agent_install_opt_in", .bool, .required, .sql(.default(false)))
-            .field("agent_install_fee_cents", .int64)
-            .field("help_desk_contact_id", .uuid)
-            .update()
+        // One column per statement: SQLite adds one column per ALTER TABLE.
+        let columns: [(String, DatabaseSchema.DataType, [DatabaseSchema.FieldConstraint])] = [
+            ("main_phone", .string, []), ("main_phone_e164", .string, []), ("client_email_domain", .string, []),
+            ("greeting_company_name", .string, []), ("site_message", .string, []),
+            ("agent_install_opt_in", .bool, [.required, .sql(.default(false))]), ("agent_install_fee_cents", .int64, []),
+            ("help_desk_contact_id", .uuid, []),
+        ]
+        for (name, type, constraints) in columns {
+            try await database.schema(Site.schema).field(.definition(name: .key(FieldKey(stringLiteral: name)), dataType: type, constraints: constraints))
+                .update()
+        }
         let sql = database as! any SQLDatabase
         try await sql.raw("CREATE INDEX sites_main_phone_e164 ON sites (main_phone_e164) WHERE main_phone_e164 IS NOT NULL").run()
         try await sql.raw("CREATE INDEX sites_client_email_domain ON sites (client_email_domain) WHERE client_email_domain IS NOT NULL").run()
@@ -30,7 +31,7 @@ struct AddSiteHelpDeskProfile: AsyncMigration {
             "main_phone", "main_phone_e164", "client_email_domain", "greeting_company_name", "site_message", "agent_install_opt_in",
             "agent_install_fee_cents", "help_desk_contact_id",
         ] {
-            try await database.schema(Site.schema).deleteField(.string(field)).update()
+            try await database.schema(Site.schema).deleteField(FieldKey(stringLiteral: field)).update()
         }
     }
 }

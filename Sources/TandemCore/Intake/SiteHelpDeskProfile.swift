@@ -74,7 +74,8 @@ public enum SiteHelpDeskRules {
         var validator = FieldValidator()
         var profile = SiteHelpDeskProfile()
 
-        if let text = draft.mainPhone.map(Whitespace.trim), !text.isEmpty {
+        // One-line text first (no control characters, bounded), then each field's own grammar.
+        if let text = validator.text(draft.mainPhone, "mainPhone", max: 100, required: false), !text.isEmpty {
             switch PhoneNumber.parse(text, defaultCountry: siteCountry) {
             case .success(let phone):
                 profile.mainPhone = phone
@@ -84,7 +85,7 @@ public enum SiteHelpDeskRules {
         }
 
         profile.noClientEmailDomain = draft.noClientEmailDomain ?? false
-        if let text = draft.clientEmailDomain.map(Whitespace.trim), !text.isEmpty {
+        if let text = validator.text(draft.clientEmailDomain, "clientEmailDomain", max: 253, required: false), !text.isEmpty {
             switch MailDomain.normalize(text) {
             case .success(let domain) where publicDomains.isPublic(domain):
                 validator.fail(
@@ -101,12 +102,12 @@ public enum SiteHelpDeskRules {
         profile.siteMessage = nonEmpty(validator.text(draft.siteMessage, "siteMessage", max: maxSiteMessage, required: false, multiline: true))
 
         profile.agentInstallOptIn = draft.agentInstallOptIn ?? false
-        if let text = draft.agentInstallFee.map(Whitespace.trim), !text.isEmpty {
+        if let text = validator.text(draft.agentInstallFee, "agentInstallFee", max: 20, required: false), !text.isEmpty {
             switch MoneyAmount.parse(text) {
             case .success(let fee): profile.agentInstallFee = fee
             case .failure(let problem): validator.fail("agentInstallFee", problem.message)
             }
-        } else if profile.agentInstallOptIn {
+        } else if profile.agentInstallOptIn, !validator.errors.contains(where: { $0.field == "agentInstallFee" }) {
             // Opting in is agreeing to a charge: the client must see what it is (0.00 for none).
             validator.fail("agentInstallFee", "opting in to agent installs needs the fee per occurrence (0.00 for none)")
         }

@@ -118,13 +118,75 @@ enum SitesCollection: OrganizationCollection {
         case .null: site.internalLocationId = nil
         case .value(let text): site.internalLocationId = validator.id(text, "internalLocationId")
         }
+        switch input.helpDeskContactId {
+        case .absent: break
+        case .null: site.helpDeskContactId = nil
+        case .value(let text): site.helpDeskContactId = validator.id(text, "helpDeskContactId")
+        }
+        let profile = applyHelpDeskProfile(input, to: site, publicDomains: PublicMailDomains(extra: req.settings.options.publicMailDomains), &validator)
         try validator.check()
+        if let profile {
+            site.mainPhone = profile.mainPhoneDisplay
+            site.mainPhoneE164 = profile.mainPhone?.e164
+            site.clientEmailDomain = profile.noClientEmailDomain ? "" : profile.clientEmailDomain
+            site.greetingCompanyName = profile.greetingCompanyName
+            site.siteMessage = profile.siteMessage
+            site.agentInstallOptIn = profile.agentInstallOptIn
+            site.agentInstallFeeCents = profile.agentInstallFee.map { Int64($0.cents) }
+        }
         if let organizationId {
             try await requireOrganization(organizationId, req)
             site.organizationId = organizationId
         }
         if let id = site.internalLocationId { try await Lookup.requireExisting(InternalLocation.self, [id], field: "internalLocationId", on: req.db) }
+        if let id = site.helpDeskContactId,
+            try await Contact.query(on: req.db).filter(\.$id == id).filter(\.$organizationId == site.organizationId).count() == 0
+        {
+            throw TandemError.invalid("helpDeskContactId", "must be a contact of the site's organization")
+        }
         return nil
+    }
+
+    /// The help desk profile as it will be (the stored one with the body's changes), checked whole by the
+    /// core's rules; nil when the body changes none of it.
+    private static func applyHelpDeskProfile(
+        _ input: SiteInput, to site: Site, publicDomains: PublicMailDomains, _ validator: inout FieldValidator
+    ) -> SiteHelpDeskProfile? {
+        let touched = [
+            input.mainPhone.isAbsent, input.clientEmailDomain.isAbsent, input.noClientEmailDomain.isAbsent, input.greetingCompanyName.isAbsent,
+            input.siteMessage.isAbsent, input.agentInstallOptIn.isAbsent, input.agentInstallFee.isAbsent,
+        ].contains(false)
+        guard touched || input.country.value != nil else { return nil }
+        func merged(_ patch: Patch<String>, _ stored: String?) -> String? {
+            switch patch {
+            case .absent: stored
+            case .null: nil
+            case .value(let text): text
+            }
+        }
+        var draft = SiteHelpDeskDraft(
+            mainPhone: merged(input.mainPhone, site.mainPhone), greetingCompanyName: merged(input.greetingCompanyName, site.greetingCompanyName),
+            siteMessage: merged(input.siteMessage, site.siteMessage), agentInstallOptIn: input.agentInstallOptIn.value ?? site.agentInstallOptIn,
+            agentInstallFee: merged(input.agentInstallFee, site.agentInstallFeeCents.map { MoneyAmount(cents: Int($0)).description }))
+        switch input.clientEmailDomain {
+        case .absent:
+            draft.clientEmailDomain = site.clientEmailDomain.flatMap { $0.isEmpty ? nil : $0 }
+            draft.noClientEmailDomain = input.noClientEmailDomain.value ?? (site.clientEmailDomain == "")
+            if draft.noClientEmailDomain == true { draft.clientEmailDomain = nil }
+        case .null: draft.noClientEmailDomain = true
+        case .value(let text):
+            draft.clientEmailDomain = text
+            draft.noClientEmailDomain = input.noClientEmailDomain.value ?? false
+        }
+        switch SiteHelpDeskRules.validate(draft, publicDomains: publicDomains, siteCountry: site.$country.value) {
+        case .success(let profile): return profile
+        case .failure(.validation(let errors)):
+            for error in errors { validator.fail(error.field, error.message) }
+            return nil
+        case .failure(let error):
+            validator.fail("helpDeskProfile", "\(error)")
+            return nil
+        }
     }
 
     static func prepareDelete(_ row: Site, on db: any Database) async throws {

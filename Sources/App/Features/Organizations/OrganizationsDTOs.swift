@@ -28,6 +28,19 @@ struct SiteDTO: Content {
     var country: String
     var address: String?
     var internalLocationId: String?
+    // The help desk profile.
+    var mainPhone: String?
+    /// The main phone in E.164, as caller identification matches it.
+    var mainPhoneE164: String?
+    /// Null when "no client email domain" was chosen (`noClientEmailDomain`) or nothing was yet.
+    var clientEmailDomain: String?
+    var noClientEmailDomain: Bool
+    var greetingCompanyName: String?
+    var siteMessage: String?
+    var agentInstallOptIn: Bool
+    /// Per occurrence, a decimal string ("25.00").
+    var agentInstallFee: String?
+    var helpDeskContactId: String?
 
     init(_ site: Site) {
         id = site.id!.uuidString
@@ -36,6 +49,15 @@ struct SiteDTO: Content {
         country = site.country
         address = site.address
         internalLocationId = site.internalLocationId?.uuidString
+        mainPhone = site.mainPhone
+        mainPhoneE164 = site.mainPhoneE164
+        clientEmailDomain = site.clientEmailDomain.flatMap { $0.isEmpty ? nil : $0 }
+        noClientEmailDomain = site.clientEmailDomain == ""
+        greetingCompanyName = site.greetingCompanyName
+        siteMessage = site.siteMessage
+        agentInstallOptIn = site.agentInstallOptIn
+        agentInstallFee = site.agentInstallFeeCents.map { MoneyAmount(cents: Int($0)).description }
+        helpDeskContactId = site.helpDeskContactId?.uuidString
     }
 }
 
@@ -45,6 +67,15 @@ struct SiteInput: Decodable, Sendable {
     var country: Patch<String> = .absent
     var address: Patch<String> = .absent
     var internalLocationId: Patch<String> = .absent
+    var mainPhone: Patch<String> = .absent
+    /// Null chooses "no client email domain", as `noClientEmailDomain: true` does.
+    var clientEmailDomain: Patch<String> = .absent
+    var noClientEmailDomain: Patch<Bool> = .absent
+    var greetingCompanyName: Patch<String> = .absent
+    var siteMessage: Patch<String> = .absent
+    var agentInstallOptIn: Patch<Bool> = .absent
+    var agentInstallFee: Patch<String> = .absent
+    var helpDeskContactId: Patch<String> = .absent
 }
 
 struct ContactDTO: Content {

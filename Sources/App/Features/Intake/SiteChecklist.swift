@@ -1,0 +1,33 @@
+import Fluent
+import Foundation
+import TandemCore
+import Vapor
+
+/// `GET /api/v1/sites/{id}/checklist`: what the site still lacks before its help desk can go live,
+/// computed from the data each time (`ActivationChecklist` in the core), never typed in. Read by
+/// whoever sees the site.
+enum SiteChecklistAPI {
+    static func register(_ api: any RoutesBuilder) {
+        api.get("sites", ":id", "checklist") { req async throws -> ActivationChecklist in
+            let site = try await Lookup.visible(
+                Site.self, req.id("id", SitesCollection.what), scope: SitesCollection.scope(for: req.principal, .view), table: Site.scopeTable,
+                what: SitesCollection.what, on: req.db)
+            return ActivationChecklist.evaluate(try await facts(of: site, on: req.db))
+        }
+    }
+
+    static func facts(of site: Site, on db: any Database) async throws -> ActivationFacts {
+        let siteId = try site.requireID()
+        var facts = ActivationFacts(
+            hasMainPhone: site.mainPhoneE164 != nil, clientEmailDomain: site.clientEmailDomain.flatMap { $0.isEmpty ? nil : $0 },
+            noClientEmailDomain: site.clientEmailDomain == "", greetingCompanyName: site.greetingCompanyName)
+        facts.escalationContacts = try await StoredSiteNotificationRule.find(siteId, on: db)?.rule?.escalation.count ?? 0
+        if let contactId = site.helpDeskContactId { facts.helpDeskContactName = try await Contact.find(contactId, on: db)?.fullName }
+        // A client profile is a contact with a site (SPEC §7).
+        facts.clientProfiles = try await Contact.query(on: db).filter(\.$siteId == siteId).count()
+        facts.managedDevicesWithAgent = try await SiteDevice.query(on: db).filter(\.$siteId == siteId).filter(\.$agentInstalled == true).count()
+        return facts
+    }
+}
+
+extension ActivationChecklist: Content {}
