@@ -112,6 +112,10 @@ struct AppSettings: Sendable {
     var mail: SMTPSettings? = nil
     /// Where webhooks may go: public addresses and `options.webhookAllowedRanges`.
     var webhookGuard = SSRFGuard()
+
+    /// The sender of Tandem's mail, and the domain of its Message-IDs (which tell its own mail coming back).
+    var mailFrom: String { mail?.from ?? "helpdesk@tandem.localhost" }
+    var mailDomain: String { String(mailFrom.split(separator: "@").last ?? "tandem.localhost") }
 }
 
 extension Application {

@@ -46,5 +46,7 @@ enum Migrations {
         CreateDueDateReminders(),
         AddSiteHelpDeskProfile(),
         CreateSiteDevices(),
+        CreateInboundMail(),
+        AddReceiveMailPermission(),
     ]
 }

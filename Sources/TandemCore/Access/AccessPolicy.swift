@@ -139,6 +139,18 @@ public enum AccessPolicy {
     /// Whether `principal` works tickets as the help desk (MSP staff and co-managing users): sets their
     /// queue, team, assignees, contact, source and co-managed visibility, and writes items other than
     /// replies. Contacts open tickets for themselves and reply.
+    /// Posting raw mail for intake (an MTA's or a mail service's token): the `receiveMail` permission.
+    public static func authorizeMailIntake(_ principal: Principal) throws(TandemError) {
+        guard principal.permissions.has(.receiveMail) else { throw .forbidden("your security level does not allow posting mail for intake") }
+    }
+
+    /// The triage list holds mail no organization could be told from, so only MSP staff who may open
+    /// tickets for every organization read and settle it.
+    public static func handlesTriage(_ principal: Principal) -> Bool {
+        principal.kind == .resource && principal.clientRestrictions == nil && principal.permissions.ticketScope == .all
+            && principal.permissions.allows(.add, on: .tickets)
+    }
+
     public static func worksTickets(_ principal: Principal) -> Bool {
         principal.kind != .contact
     }

@@ -23,6 +23,8 @@ public enum TicketScope: String, Codable, Sendable, CaseIterable {
 /// two-factor state (SPEC §1): never a side effect of editing a record.
 public enum AdminPermission: String, Codable, Sendable, CaseIterable, Comparable {
     case configureSecurityLevels, manageUsers, manageRules, manageVaultKeys, activateCoManagement, manageSettings, manageCredentials
+    /// Posting raw mail for intake (`POST /api/v1/inbound/email`).
+    case receiveMail
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }

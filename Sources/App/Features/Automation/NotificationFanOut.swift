@@ -107,8 +107,8 @@ enum NotificationFanOut {
             guard let (to, kind) = address, MailAddress.isValid(to) else { continue }
             let rendered = template.render(values(context, item: item, recipient: recipient, settings: settings))
             let id = UUID.v7()
-            let from = settings.mail?.from ?? "helpdesk@tandem.localhost"
-            let messageId = MailMessage.messageId(id, domain: String(from.split(separator: "@").last ?? "tandem.localhost"))
+            let from = settings.mailFrom
+            let messageId = MailMessage.messageId(id, domain: settings.mailDomain)
             let mail = OutgoingMail(
                 from: MailAddress(from, name: context.organizationName.isEmpty ? nil : "Help desk"), to: [MailAddress(to)], subject: rendered.subject,
                 text: rendered.text, html: kind == .sms ? nil : rendered.html, messageId: messageId, date: db.now)

@@ -179,6 +179,7 @@ enum SecurityLevelPages {
         case .activateCoManagement: "Activate co-management"
         case .manageSettings: "Manage settings"
         case .manageCredentials: "Manage credentials (passwords, portal logins, login names, two-factor)"
+        case .receiveMail: "Post mail for intake (a mail server's token)"
         }
     }
 }
