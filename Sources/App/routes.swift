@@ -46,6 +46,7 @@ func routes(_ app: Application) throws {
     SiteNotificationRulesAPI.register(api)
     SiteChecklistAPI.register(api)
     IntakeAPI.register(api)
+    IdentifyAPI.register(api)
 
     PagesRoutes.register(app)
 }

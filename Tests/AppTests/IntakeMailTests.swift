@@ -47,6 +47,9 @@ import VaporTesting
             // A reply with the reference in its subject: a note published to all, without the quoted history.
             let number = ticket["number"].int ?? 0
             let reference = TicketReference.string(number: number)
+            #expect(ticket["reference"].string == reference)
+            let listed = try await t.get("/api/v1/tickets?limit=10").json["items"].array
+            #expect(listed.first { $0["id"].string == ticketId }?["reference"].string == reference)
             let reply = try await Self.deliver(
                 t,
                 Self.message(

@@ -34,7 +34,7 @@ import VaporTesting
             var received = try await sink.waitFor(1)
             #expect(received.count == 1 && received.first?.to == ["cora@contoso.example"])
             let number = ticket["number"].int ?? 0
-            #expect(received.first?.header("Subject") == "[#\(number)] We have received your request: Printer offline")
+            #expect(received.first?.header("Subject") == "\(TicketReference.string(number: number)) We have received your request: Printer offline")
             #expect(received.first?.header("Message-ID")?.hasSuffix("@msp.example>") == true)
 
             _ = try await t.note(ticket.id, "Internal only", publishTo: "internal")

@@ -27,4 +27,12 @@ import Testing
         #expect(!AccessPolicy.handlesTriage(principal(.coManagingUser, .coManagedHelpDesk)))
         #expect(!AccessPolicy.handlesTriage(principal(.contact, .coManagedBasic)))
     }
+
+    @Test func callsAreTakenByThoseWhoWorkTicketsAndReadContacts() {
+        #expect(AccessPolicy.takesCalls(principal(.resource, .helpDesk)))
+        #expect(AccessPolicy.takesCalls(principal(.coManagingUser, .coManagedHelpDesk)))
+        #expect(!AccessPolicy.takesCalls(principal(.contact, .coManagedBasic)))
+        let blind = Principal(id: UUID(), kind: .resource, displayName: "B", securityLevelId: nil, permissions: .nothing)
+        #expect(!AccessPolicy.takesCalls(blind))
+    }
 }

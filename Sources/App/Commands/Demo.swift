@@ -113,6 +113,7 @@ enum DemoTenant {
                         contact.portalOrganizationWide = contactIndex % 5 == 0
                         contact.portalPasswordHash = contactIndex == 0 ? portalHash : nil
                         try await contact.create(on: db)
+                        try await PhoneDirectory.index(contact, on: db)
                         contactsByOrganization[organization.id!, default: []].append(contact.id!)
                         contactIndex += 1
                     }

@@ -6,8 +6,12 @@ enum JSONColumn {
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
+        encoder.userInfo[storageKey] = true
         return encoder
     }()
+
+    /// Set on the storage encoder: values derived for the API (a ticket's `reference`) are not stored.
+    static let storageKey = CodingUserInfoKey(rawValue: "tandem.storage")!
     private static let decoder = JSONDecoder()
 
     static func encode<T: Encodable>(_ value: T) -> String {

@@ -48,5 +48,6 @@ enum Migrations {
         CreateSiteDevices(),
         CreateInboundMail(),
         AddReceiveMailPermission(),
+        CreateContactPhones(),
     ]
 }

@@ -151,6 +151,12 @@ public enum AccessPolicy {
             && principal.permissions.allows(.add, on: .tickets)
     }
 
+    /// Taking calls (caller identification): whoever works tickets and may read contacts; the answer
+    /// names only the contacts and sites the principal's scopes reach.
+    public static func takesCalls(_ principal: Principal) -> Bool {
+        worksTickets(principal) && principal.permissions.allows(.view, on: .contacts)
+    }
+
     public static func worksTickets(_ principal: Principal) -> Bool {
         principal.kind != .contact
     }
@@ -484,6 +490,8 @@ extension ConfigurationKind {
 public enum TicketField: String, Sendable, CaseIterable {
     case id, number, title, description, organizationId, siteId, contactId, queueId, teamId, status, priority, source,
         assigneeIds, coManagedVisible, dueAt, version, createdAt, updatedAt
+    /// `[#T-000042]`: the number as outgoing mail's subjects carry it and replies are matched on (`TicketReference`).
+    case reference
 }
 
 public struct AccessExplanation: Codable, Sendable, Equatable {

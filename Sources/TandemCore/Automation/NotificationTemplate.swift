@@ -3,6 +3,8 @@ import Foundation
 /// The placeholders a template may use, written `{ticket.number}`; `{{` and `}}` write a brace.
 public enum TemplatePlaceholder: String, Codable, Sendable, CaseIterable, CodingKeyRepresentable {
     case ticketNumber = "ticket.number"
+    /// `[#T-000042]`, which replies are threaded on: keep it in subjects.
+    case ticketReference = "ticket.reference"
     case ticketTitle = "ticket.title"
     case ticketStatus = "ticket.status"
     case ticketPriority = "ticket.priority"
@@ -168,13 +170,13 @@ enum HTML {
 extension NotificationTemplate {
     /// The built-in template of `kind` (every kind has one).
     public static func builtIn(_ kind: NotificationKind) -> NotificationTemplate {
-        defaults.first { $0.kind == kind } ?? NotificationTemplate(kind: kind, subject: "[#{ticket.number}] {ticket.title}", body: "{link}")
+        defaults.first { $0.kind == kind } ?? NotificationTemplate(kind: kind, subject: "{ticket.reference} {ticket.title}", body: "{link}")
     }
 
     /// The templates a fresh install has (issue 16's "works out of the box").
     public static let defaults: [NotificationTemplate] = [
         NotificationTemplate(
-            kind: .ticketAcknowledgement, subject: "[#{ticket.number}] We have received your request: {ticket.title}",
+            kind: .ticketAcknowledgement, subject: "{ticket.reference} We have received your request: {ticket.title}",
             body: """
                 Hello {contact.name},
 
@@ -182,7 +184,7 @@ extension NotificationTemplate {
                 We will be in touch soon. You can follow the ticket here: {link}
                 """),
         NotificationTemplate(
-            kind: .noteToContact, subject: "[#{ticket.number}] New reply: {ticket.title}",
+            kind: .noteToContact, subject: "{ticket.reference} New reply: {ticket.title}",
             body: """
                 Hello {contact.name},
 
@@ -193,7 +195,7 @@ extension NotificationTemplate {
                 Reply or follow the ticket here: {link}
                 """),
         NotificationTemplate(
-            kind: .assignment, subject: "[#{ticket.number}] Assigned to you: {ticket.title}",
+            kind: .assignment, subject: "{ticket.reference} Assigned to you: {ticket.title}",
             body: """
                 Hello {recipient.name},
 
@@ -203,7 +205,7 @@ extension NotificationTemplate {
                 {link}
                 """),
         NotificationTemplate(
-            kind: .noteToCoManaged, subject: "[#{ticket.number}] New note: {ticket.title}",
+            kind: .noteToCoManaged, subject: "{ticket.reference} New note: {ticket.title}",
             body: """
                 Hello {recipient.name},
 
@@ -214,7 +216,7 @@ extension NotificationTemplate {
                 {link}
                 """),
         NotificationTemplate(
-            kind: .ticketUpdated, subject: "[#{ticket.number}] Ticket news: {ticket.title}",
+            kind: .ticketUpdated, subject: "{ticket.reference} Ticket news: {ticket.title}",
             body: """
                 Hello {recipient.name},
 
@@ -224,7 +226,7 @@ extension NotificationTemplate {
                 {link}
                 """),
         NotificationTemplate(
-            kind: .statusChanged, subject: "[#{ticket.number}] Now {ticket.status}: {ticket.title}",
+            kind: .statusChanged, subject: "{ticket.reference} Now {ticket.status}: {ticket.title}",
             body: """
                 Hello {recipient.name},
 
@@ -233,7 +235,7 @@ extension NotificationTemplate {
                 {link}
                 """),
         NotificationTemplate(
-            kind: .timeEntryAdded, subject: "[#{ticket.number}] Time logged: {ticket.title}",
+            kind: .timeEntryAdded, subject: "{ticket.reference} Time logged: {ticket.title}",
             body: """
                 Hello {recipient.name},
 
@@ -242,7 +244,7 @@ extension NotificationTemplate {
                 {link}
                 """),
         NotificationTemplate(
-            kind: .dueDateApproaching, subject: "[#{ticket.number}] Due soon: {ticket.title}",
+            kind: .dueDateApproaching, subject: "{ticket.reference} Due soon: {ticket.title}",
             body: """
                 Hello {recipient.name},
 
@@ -251,7 +253,7 @@ extension NotificationTemplate {
                 {link}
                 """),
         NotificationTemplate(
-            kind: .slaBreached, subject: "[#{ticket.number}] SLA breached: {ticket.title}",
+            kind: .slaBreached, subject: "{ticket.reference} SLA breached: {ticket.title}",
             body: """
                 Hello {recipient.name},
 
@@ -271,7 +273,7 @@ extension TemplatePlaceholder {
     ) -> [TemplatePlaceholder: String] {
         let greeting = greetingCompany.map(Whitespace.trim).flatMap { $0.isEmpty ? nil : $0 } ?? organizationName
         return [
-            .ticketNumber: String(ticket.number), .ticketTitle: ticket.title, .ticketStatus: ticket.status.label, .ticketPriority: ticket.priority.rawValue,
+            .ticketNumber: String(ticket.number), .ticketReference: TicketReference.string(number: ticket.number), .ticketTitle: ticket.title, .ticketStatus: ticket.status.label, .ticketPriority: ticket.priority.rawValue,
             .organization: organizationName, .site: siteName ?? "", .contactName: contactName ?? "", .recipientName: recipientName ?? "",
             .greetingCompany: greeting, .link: link, .noteText: item?.text ?? "", .noteAuthor: item?.authorName ?? "",
         ]

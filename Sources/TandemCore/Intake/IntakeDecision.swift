@@ -5,6 +5,9 @@ import Foundation
 public enum InboundMailKind: String, Codable, Sendable, CaseIterable {
     case regular, autoReply, bounce, readReceipt, ownNotification
 
+    /// A person wrote it: only then are the sender and the ticket it answers looked up.
+    public var isFromAPerson: Bool { self == .regular }
+
     var ignoredBecause: String {
         switch self {
         case .regular: "a regular message"

@@ -14,6 +14,8 @@ enum NotificationFanOut {
         let item: NotifiedItem?
         let organizationName: String
         let siteName: String
+        /// The site's greeting company name, when its help desk profile has one.
+        let greetingCompany: String?
         let contact: Contact?
 
         static func load(_ ticketId: UUID, event: EventDTO, lookups: Lookups, on db: any Database) async throws -> Context? {
@@ -35,7 +37,8 @@ enum NotificationFanOut {
             var facts = ticket.automationFacts(assignees: assignees)
             facts.siteHours = try await lookups.calendar(of: site, on: db)?.hours(at: db.now)
             return Context(
-                ticket: ticket, facts: facts, item: item, organizationName: organization?.name ?? "", siteName: site?.name ?? "", contact: contact)
+                ticket: ticket, facts: facts, item: item, organizationName: organization?.name ?? "", siteName: site?.name ?? "",
+                greetingCompany: site?.greetingCompanyName, contact: contact)
         }
     }
 
@@ -147,7 +150,7 @@ enum NotificationFanOut {
         let page = recipient.principal.map(AccessPolicy.readsTicketsInPortal) ?? true ? "portal/tickets" : "tickets"
         return TemplatePlaceholder.values(
             ticket: context.facts, organizationName: context.organizationName, siteName: context.siteName, contactName: context.contact?.fullName,
-            greetingCompany: nil, link: "\(base)/\(page)/\(context.facts.id)", recipientName: recipient.principal?.displayName, item: item)
+            greetingCompany: context.greetingCompany, link: "\(base)/\(page)/\(context.facts.id)", recipientName: recipient.principal?.displayName, item: item)
     }
 }
 

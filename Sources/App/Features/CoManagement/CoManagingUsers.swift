@@ -105,6 +105,7 @@ enum CoManagingUsers {
                     contact.phones = fields.phones.map { Phone(number: $0.number, countryCode: $0.countryCode, kind: $0.kind.rawValue) }
                     contact.portalOrganizationWide = false
                     try await contact.create(on: db)
+                    try await PhoneDirectory.index(contact, on: db)
                     earlier.append(
                         Audit.entry("created", Contact.schema, id: contact.id, by: principal, organizationId: organizationId, after: ContactDTO(contact)))
                     user.contactId = contact.id!
@@ -235,6 +236,8 @@ enum CoManagingUsers {
                 contact.phones = []
                 contact.portalPasswordHash = nil
                 try await contact.save(on: db)
+                // Erased: the number no longer identifies anyone.
+                try await PhoneDirectory.index(contact, on: db)
             }
             try await CoManagedAssociation.query(on: db).filter(\.$userId == id).delete()
             try await CoManagingTeamMember.query(on: db).filter(\.$userId == id).delete()

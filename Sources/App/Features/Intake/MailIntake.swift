@@ -37,7 +37,7 @@ enum MailIntake {
             messageIdSeen: false, kind: InboundMailKind(rawValue: classification.kind.rawValue) ?? .regular, kindEvidence: classification.reason,
             senderAddress: sender, senderMatches: [], domainMatches: [], isPublicDomain: domain.map(publicDomains.isPublic) ?? false,
             referencedTicket: nil)
-        if facts.kind == .regular {
+        if facts.kind.isFromAPerson {
             if let sender {
                 facts.senderMatches = try await senderMatches(sender, on: db)
             }

@@ -250,6 +250,7 @@ enum ContactsCollection: OrganizationCollection {
         return { db in
             // The old password or login email no longer opens anything.
             if portalLogin != .unchanged || loginEmailChanged, !creating { try await Sessions.end(of: id, on: db) }
+            try await PhoneDirectory.index(contact, on: db)
             return entry.map { [$0] } ?? []
         }
     }

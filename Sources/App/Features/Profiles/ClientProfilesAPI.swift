@@ -88,6 +88,7 @@ enum ClientProfilesAPI {
         contact.apply(profile!)
         try await db.write { db in
             try await contact.create(on: db)
+            try await PhoneDirectory.index(contact, on: db)
             try await Audit.record(
                 "created", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, after: ClientProfileDTO(contact), on: db)
         }
@@ -109,6 +110,7 @@ enum ClientProfilesAPI {
         contact.apply(profile!)
         try await db.write { db in
             try await contact.save(on: db)
+            try await PhoneDirectory.index(contact, on: db)
             try await Audit.record(
                 "updated", Contact.schema, id: contact.id, by: principal, organizationId: contact.organizationId, before: before,
                 after: ClientProfileDTO(contact), on: db)

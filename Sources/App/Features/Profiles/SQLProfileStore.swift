@@ -82,6 +82,8 @@ struct SQLProfileStore: ProfileStore {
             /// The new contact's row, for adds.
             let contact: [BulkValue]?
             let event: AuditEntry
+            /// The contact's `contact_phones` rows (`PhoneDirectory`), for adds and edits.
+            var phones: [[BulkValue]] = []
         }
 
         let items: [Item]
@@ -97,9 +99,11 @@ struct SQLProfileStore: ProfileStore {
                     Encoded.Item(
                         change: change,
                         contact: [.id(id), .id(organizationId), .id(siteId)] + profile.sqlValues + [.bool(false), .date(now), .date(now)],
-                        event: entry("created", id, after: profile))
+                        event: entry("created", id, after: profile), phones: PhoneDirectory.rows(id, profile.phones))
                 case .edit(_, let id, let before, let after):
-                    Encoded.Item(change: change, contact: nil, event: entry("updated", id, before: before, after: after))
+                    Encoded.Item(
+                        change: change, contact: nil, event: entry("updated", id, before: before, after: after),
+                        phones: PhoneDirectory.rows(id, after.phones))
                 case .delete(_, let id, let before):
                     Encoded.Item(change: change, contact: nil, event: entry("deleted", id, before: before))
                 }
@@ -156,8 +160,11 @@ struct SQLProfileStore: ProfileStore {
             }
         }
         try await tx.bulkInsert(into: Contact.schema, columns: Self.contactColumns, rows: items.compactMap(\.contact), chunk: Self.insertChunk)
+        let edited = items.compactMap { item -> UUID? in if case .edit(_, let id, _, _) = item.change { id } else { nil } }
+        try await PhoneDirectory.replace(edited, with: items.flatMap(\.phones), on: tx)
         for chunk in deletes.chunked(500) {
             try await tx.sql.delete(from: APIToken.schema).where("principal_id", .in, SQLBind.group(Array(chunk))).run()
+            try await tx.sql.delete(from: PhoneDirectory.table).where("contact_id", .in, SQLBind.group(Array(chunk))).run()
             try await tx.sql.delete(from: Contact.schema).where("site_id", .equal, siteId).where("id", .in, SQLBind.group(Array(chunk))).run()
         }
         try await Audit.recordAll(items.map(\.event), on: tx)

@@ -26,6 +26,8 @@ struct SQLiteProfileRows: ProfileRows {
     }()
     private static let deleteTokens = "DELETE FROM api_tokens WHERE principal_id = ?1"
     private static let deleteContact = "DELETE FROM contacts WHERE site_id = ?1 AND id = ?2"
+    private static let insertPhone = BulkValue.insertStatement(into: PhoneDirectory.table, columns: PhoneDirectory.columns)
+    private static let deletePhones = "DELETE FROM contact_phones WHERE contact_id = ?1"
 
     @Sendable static func write(_ writes: [SQLProfileStore.Write], _ connection: SQLiteDirectConnection) throws -> [Void] {
         for write in writes {
@@ -37,12 +39,15 @@ struct SQLiteProfileRows: ProfileRows {
                     try connection.execute(insertContact, (item.contact ?? []).map(\.sqlite))
                 case .edit(_, let id, _, let after):
                     try connection.execute(updateContact, after.sqlValues.map(\.sqlite) + [.date(now), .id(id), .id(store.siteId)])
+                    try connection.execute(deletePhones, [.id(id)])
                 case .delete(_, let id, _):
                     try connection.execute(deleteTokens, [.id(id)])
+                    try connection.execute(deletePhones, [.id(id)])
                     try connection.execute(deleteContact, [.id(store.siteId), .id(id)])
                 }
             }
             for item in write.encoded.items {
+                for phone in item.phones { try connection.execute(insertPhone, phone.map(\.sqlite)) }
                 try connection.execute(Audit.insertOne, item.event.values(at: now).map(\.sqlite))
             }
         }

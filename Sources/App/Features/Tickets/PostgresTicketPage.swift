@@ -187,6 +187,7 @@ struct PostgresTicketRow: TicketColumnReader {
                     json.uuid(bytes)
                 }
                 json.endArray()
+            case .reference: json.member(TicketJSONMember.referenceKey, TicketReference.string(number: try int(TicketJSONMember.numberIndex)))
             case .column(let index, let column):
                 let key = column.key!
                 switch column.kind {

@@ -194,19 +194,25 @@ extension Ticket {
 enum TicketJSONMember: Sendable {
     case column(Int, TicketColumn)
     case assignees
+    /// Derived from the number (`TicketReference`).
+    case reference
 
     static let assigneesKey: StaticString = "assigneeIds"
+    static let referenceKey: StaticString = "reference"
+    /// Where the number is in `Ticket.columns`, for the reference.
+    static let numberIndex = Ticket.columns.firstIndex { $0.field == .number }!
 
     /// The API's members, sorted by key.
     static let sorted: [TicketJSONMember] = {
         let columns = Ticket.columns.enumerated().compactMap { index, column in column.key.map { ("\($0)", TicketJSONMember.column(index, column)) } }
-        return (columns + [("\(assigneesKey)", .assignees)]).sorted { $0.0 < $1.0 }.map(\.1)
+        return (columns + [("\(assigneesKey)", .assignees), ("\(referenceKey)", .reference)]).sorted { $0.0 < $1.0 }.map(\.1)
     }()
 
     var field: TicketField {
         switch self {
         case .column(_, let column): column.field!
         case .assignees: .assigneeIds
+        case .reference: .reference
         }
     }
 }
@@ -222,6 +228,9 @@ extension TicketDTO: JSONWritable {
         for member in TicketJSONMember.sorted where fields?.contains(member.field) ?? true {
             switch member {
             case .assignees: json.member(TicketJSONMember.assigneesKey, assigneeIds)
+            case .reference:
+                // Derived for the API; storage (the audit's JSON, `.column`) keeps the number only, as `encode(to:)` does.
+                if json.style == .api { json.member(TicketJSONMember.referenceKey, TicketReference.string(number: number)) }
             case .column(_, let column):
                 let key = column.key!
                 switch column.access {

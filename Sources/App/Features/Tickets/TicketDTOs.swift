@@ -58,6 +58,36 @@ struct TicketDTO: Content, Equatable {
         createdAt = ticket.createdAt
         updatedAt = ticket.updatedAt
     }
+
+    private enum DerivedKeys: String, CodingKey { case reference }
+
+    /// The stored fields, and for the API (not for storage: `JSONColumn`, the audit's JSON) the
+    /// `reference` derived from the number.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(number, forKey: .number)
+        try container.encode(title, forKey: .title)
+        try container.encode(description, forKey: .description)
+        try container.encode(organizationId, forKey: .organizationId)
+        try container.encodeIfPresent(siteId, forKey: .siteId)
+        try container.encodeIfPresent(contactId, forKey: .contactId)
+        try container.encodeIfPresent(queueId, forKey: .queueId)
+        try container.encodeIfPresent(teamId, forKey: .teamId)
+        try container.encode(status, forKey: .status)
+        try container.encode(priority, forKey: .priority)
+        try container.encode(source, forKey: .source)
+        try container.encode(assigneeIds, forKey: .assigneeIds)
+        try container.encode(coManagedVisible, forKey: .coManagedVisible)
+        try container.encodeIfPresent(dueAt, forKey: .dueAt)
+        try container.encode(version, forKey: .version)
+        try container.encodeIfPresent(createdAt, forKey: .createdAt)
+        try container.encodeIfPresent(updatedAt, forKey: .updatedAt)
+        if encoder.userInfo[JSONColumn.storageKey] == nil {
+            var derived = encoder.container(keyedBy: DerivedKeys.self)
+            try derived.encode(TicketReference.string(number: number), forKey: .reference)
+        }
+    }
 }
 
 /// A ticket as one principal is shown it: the fields `AccessPolicy.visibleTicketFields` allows its kind.

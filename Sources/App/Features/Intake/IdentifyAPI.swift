@@ -1,0 +1,79 @@
+import Fluent
+import Foundation
+import TandemCore
+import Vapor
+
+/// `GET /api/v1/identify?phone=…[&country=GB]`: who is calling. The number (any common format; a
+/// national one needs `country`) is normalized to E.164 and looked up in the phone directory and the
+/// sites' main numbers, one index lookup each; the answer (`CallerIdentification` in the core) names
+/// only the contacts and sites the caller's scopes reach, with what tells them apart, the greeting,
+/// the site message and whom to call before escalating.
+enum IdentifyAPI {
+    static func register(_ api: any RoutesBuilder) {
+        api.get("identify") { req async throws -> IdentifyAnswer in
+            let principal = try req.principal
+            guard AccessPolicy.takesCalls(principal) else { throw TandemError.forbidden("your security level does not allow taking calls") }
+            var validator = FieldValidator()
+            let text = validator.text(req.queryText("phone"), "phone", max: 100)
+            let country = validator.text(req.queryText("country"), "country", max: 2, required: false).flatMap { $0.isEmpty ? nil : $0.uppercased() }
+            if let country, !Countries.isValid(country) { validator.fail("country", "'\(country)' is not an ISO 3166 alpha-2 country code") }
+            try validator.check()
+            switch PhoneNumber.parse(text ?? "", defaultCountry: country) {
+            case .success(let phone): return try await identify(phone, by: principal, on: req.db)
+            case .failure(let problem): throw TandemError.invalid("phone", problem.message)
+            }
+        }
+    }
+
+    static func identify(_ phone: PhoneNumber, by principal: Principal, on db: any Database) async throws -> IdentifyAnswer {
+        let matched = try await PhoneDirectory.contacts(with: phone.e164, on: db)
+        let kinds = Dictionary(matched.map { ($0.contactId, $0.kind) }, uniquingKeysWith: { first, _ in first })
+        let contacts = try await Contact.query(on: db).filter(\.$id ~~ Array(kinds.keys))
+            .filter(ContactsCollection.scope(for: principal, .view), on: Contact.scopeTable).sort(\.$lastName).sort(\.$firstName).all()
+        let siteScope = SitesCollection.scope(for: principal, .view)
+        let mainPhoneSites = try await Site.query(on: db).filter(\.$mainPhoneE164 == phone.e164).filter(siteScope, on: Site.scopeTable).all()
+        let contactSiteIds = Set(contacts.compactMap(\.siteId)).subtracting(mainPhoneSites.compactMap(\.id))
+        let contactSites = try await Site.query(on: db).filter(\.$id ~~ Array(contactSiteIds)).filter(siteScope, on: Site.scopeTable).all()
+        let sites = mainPhoneSites + contactSites
+        let organizationIds = Set(contacts.map(\.organizationId) + sites.map(\.organizationId))
+        let organizations = Dictionary(
+            uniqueKeysWithValues: try await Organization.query(on: db).filter(\.$id ~~ Array(organizationIds)).all().map { ($0.id!, $0.name) })
+        let siteNames = Dictionary(uniqueKeysWithValues: sites.map { ($0.id!, $0.name) })
+
+        let callers = contacts.map { contact in
+            CallerCandidate(
+                contactId: contact.id!, firstName: contact.firstName, lastName: contact.lastName, email: contact.email, title: nil,
+                organizationId: contact.organizationId, organizationName: organizations[contact.organizationId] ?? "", siteId: contact.siteId,
+                siteName: contact.siteId.flatMap { siteNames[$0] }, phoneKind: kinds[contact.id!].flatMap(PhoneKind.init(rawValue:)))
+        }
+        var candidates: [SiteCandidate] = []
+        for site in sites {
+            candidates.append(
+                SiteCandidate(
+                    siteId: site.id!, siteName: site.name, organizationId: site.organizationId, organizationName: organizations[site.organizationId] ?? "",
+                    profile: SiteHelpDeskProfile(
+                        mainPhoneDisplay: site.mainPhone, greetingCompanyName: site.greetingCompanyName, siteMessage: site.siteMessage,
+                        agentInstallOptIn: site.agentInstallOptIn),
+                    callBeforeEscalating: try await callBeforeEscalating(site, by: principal, on: db),
+                    isMainPhone: site.mainPhoneE164 == phone.e164))
+        }
+        return CallerIdentification.identify(phone: phone, callers: callers, sites: candidates)
+    }
+
+    /// The site notification rule's "call before escalating" contacts the principal may see, with a phone each.
+    private static func callBeforeEscalating(_ site: Site, by principal: Principal, on db: any Database) async throws -> [CallBeforeContact] {
+        guard let ids = try await StoredSiteNotificationRule.find(site.id, on: db)?.rule?.callBeforeEscalating, !ids.isEmpty else { return [] }
+        let contacts = Dictionary(
+            uniqueKeysWithValues: try await Contact.query(on: db).filter(\.$id ~~ ids)
+                .filter(ContactsCollection.scope(for: principal, .view), on: Contact.scopeTable).all().map { ($0.id!, $0) })
+        return ids.compactMap { id in
+            contacts[id].map { contact in
+                CallBeforeContact(
+                    contactId: id, name: contact.fullName,
+                    phone: contact.phones.first.map { PhoneNumber.e164(nationalDigits: $0.number, country: $0.countryCode) ?? $0.number })
+            }
+        }
+    }
+}
+
+extension IdentifyAnswer: Content {}
