@@ -209,6 +209,26 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(refusal(Array("\r\nbody without headers".utf8)).0?.reason.contains("not a mail") == true)
     }
 
+    /// Inputs shaped to make a naive parser quadratic: each must stay quick.
+    @Test(arguments: [
+        "Subject: " + String(repeating: "=?x?Q?", count: 40_000) + "\r\n\r\nbody",
+        "Subject: " + String(repeating: "=?utf-8?B?", count: 25_000) + "?=\r\n\r\nbody",
+        "To: " + String(repeating: "(", count: 100_000) + "\r\n\r\nbody",
+        "To: " + String(repeating: "\"a\" <", count: 30_000) + "\r\n\r\nbody",
+        "From: a@b.example\r\nReferences: " + String(repeating: "<", count: 200_000) + "\r\n\r\nbody",
+        "From: a@b.example\r\nContent-Type: text/plain; " + String(repeating: "name*0*=x; ", count: 20_000) + "\r\n\r\nbody",
+        "From: a@b.example\r\nContent-Type: text/html\r\n\r\n" + String(repeating: "<head><title>", count: 100_000),
+        "From: a@b.example\r\nContent-Type: text/html\r\n\r\n" + String(repeating: "<!-<a <p &#x &amp", count: 50_000),
+        "From: a@b.example\r\nContent-Type: text/plain\r\n\r\n" + String(repeating: "On x\nFrom: y\n> ", count: 50_000),
+        "From: a@b.example\r\nContent-Type: text/plain; format=flowed\r\n\r\n" + String(repeating: "a \r\n", count: 200_000),
+        "From: a@b.example\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" + String(repeating: "--b", count: 300_000),
+        "From: a@b.example\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + String(repeating: "=  ", count: 300_000),
+    ])
+    func pathologicalInputsStayLinear(_ text: String) {
+        let (_, elapsed) = refusal(Array(text.utf8))
+        #expect(elapsed < .seconds(1), "\(text.prefix(60)): \(elapsed)")
+    }
+
     @Test func largeHonestAttachmentsParseInLinearTime() throws {
         let payload = (0..<(3 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let encoded = Data(payload).base64EncodedString(options: .lineLength76Characters)

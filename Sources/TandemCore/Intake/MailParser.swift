@@ -160,18 +160,27 @@ public enum MailParser {
     /// CRLF and lone CR become LF.
     static func normalizeLineEndings(_ text: String) -> String {
         guard text.utf8.contains(0x0D) else { return text }
-        let bytes = Array(text.utf8)
+        return String(decoding: normalizeLineEndings(Array(text.utf8)), as: UTF8.self)
+    }
+
+    /// CRLF and lone CR become LF, in bytes of an ASCII-compatible charset.
+    static func normalizeLineEndings(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.contains(0x0D) else { return bytes }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
-        for (index, byte) in bytes.enumerated() {
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            let byte = bytes[index]
+            index += 1
             if byte == 0x0D {
-                if index + 1 < bytes.count, bytes[index + 1] == 0x0A { continue }
+                if index < count, bytes[index] == 0x0A { continue }
                 out.append(0x0A)
             } else {
                 out.append(byte)
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     static func fileExtension(_ contentType: String) -> String {
@@ -278,7 +287,9 @@ struct EntityReader {
         let isAttachmentDisposition = disposition?.value == "attachment"
         let bytes = ContentTransferEncoding.decode(raw[range], encoding: headers.first("Content-Transfer-Encoding"))
         if type == "text/plain" || type == "text/html", !asFiles, !isAttachmentDisposition, filename.isEmpty {
-            var text = MailCharset.decode(bytes, charset: contentType["charset"])
+            let charset = contentType["charset"]
+            let wide = MailCharset.normalize(charset).hasPrefix("utf-16") || MailCharset.normalize(charset).hasPrefix("utf16")
+            var text = MailCharset.decode(wide ? bytes : MailParser.normalizeLineEndings(bytes), charset: charset)
             if type == "text/plain" {
                 if contentType["format"]?.lowercased() == "flowed" { text = Flowed.unwrap(text, deleteSpace: contentType["delsp"]?.lowercased() == "yes") }
                 body.plain.append(text)
