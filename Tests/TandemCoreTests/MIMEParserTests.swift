@@ -22,6 +22,14 @@ import Testing
         }
     }
 
+    @Test func controlCharactersNeverReachStoredText() throws {
+        let mail = try parse(
+            "From: =?UTF-8?Q?Eve=00=0D=0AX-Evil=3A_1?= <eve@x.example>\nSubject: =?UTF-8?Q?a=0D=0Ab=00c?=\n\nbody\u{0}with\u{7}controls\tand tab\n")
+        #expect(mail.subject == "a b c")
+        #expect(mail.from?.name == "Eve X-Evil: 1")
+        #expect(mail.text == "bodywithcontrols\tand tab")
+    }
+
     @Test func anMboxFromLineIsSkippedAndHeaderOnlyMailHasNoBody() throws {
         let mail = try parse("From alice@contoso.example Thu Dec  3 10:00:00 2026\nFrom: alice@contoso.example\nSubject: hi", crlf: false)
         #expect(mail.from?.email == "alice@contoso.example")

@@ -97,7 +97,7 @@ public struct ParsedMail: Sendable, Equatable {
     /// The media type of every entity in the message, outermost first: what classification looks for.
     public var partTypes: [String]
     /// The readable text: the text/plain body (joined when a client split it around images), else the HTML
-    /// body reduced to text. LF line endings.
+    /// body reduced to text. LF line endings; no control characters but tab and line feed.
     public var text: String
     /// The HTML body as sent (never rendered by us; kept for whoever wants it).
     public var html: String?
@@ -128,8 +128,8 @@ public enum MailParser {
         try reader.read(headers: headers, body: bodyStart..<raw.count, depth: 0, defaultType: "text/plain", into: &body)
 
         let contentType = HeaderParameters.parse(headers.first("Content-Type") ?? "text/plain")
-        let plain = body.plain.map(normalizeLineEndings).filter { !$0.trimmingASCIIWhitespace().isEmpty }
-        let html = body.html.isEmpty ? nil : body.html.joined(separator: "\n")
+        let plain = body.plain.map(normalizeLineEndings).filter(\.hasVisibleText)
+        let html = body.html.isEmpty ? nil : body.html.joined(separator: "\n").withoutControlCharacters()
         var text = plain.joined(separator: "\n\n")
         if text.isEmpty, let html { text = HTMLText.plainText(html) }
         var attachments = body.attachments
@@ -151,7 +151,7 @@ public enum MailParser {
             contentType: reader.mediaType(contentType.value, default: "text/plain"),
             reportType: contentType["report-type"]?.lowercased(),
             partTypes: reader.partTypes,
-            text: text.trimmingASCIIWhitespace(),
+            text: text.withoutControlCharacters().trimmingASCIIWhitespace(),
             html: html,
             attachments: attachments
         )
@@ -253,7 +253,7 @@ struct EntityReader {
                 try read(headers: childHeaders, body: childRange, depth: depth + 1, defaultType: childDefault, asFiles: asFiles, into: &version)
                 versions.append(version)
             }
-            if let plain = versions.first(where: { $0.plain.contains { !$0.trimmingASCIIWhitespace().isEmpty } }) { body.plain += plain.plain }
+            if let plain = versions.first(where: { $0.plain.contains(where: \.hasVisibleText) }) { body.plain += plain.plain }
             if let html = versions.last(where: { !$0.html.isEmpty }) { body.html += html.html }
             for version in versions { body.attachments += version.attachments }
         case "multipart/related":

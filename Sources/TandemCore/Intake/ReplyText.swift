@@ -8,7 +8,8 @@
 /// leave nothing, the whole text is kept. Forwarded messages are not cut (what was forwarded is the point).
 public enum ReplyText {
     public static func newText(_ text: String) -> String {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // Lines split on bytes, not characters: no grapheme breaking over the whole text.
+        let lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { Substring($0) }
         var cut = lines.count
         for index in lines.indices {
             // Below a forwarding line everything is what was forwarded: nothing more is cut.
@@ -37,27 +38,32 @@ public enum ReplyText {
     static let attributionEndings = ["wrote:", "a écrit :", "a écrit:", "schrieb:", "escribió:", "ha scritto:", "schreef:", "skrev:", "kirjoitti:"]
     static let attributionStarts = ["on ", "le ", "am ", "el ", "il ", "op ", "den ", "søn", "man", "tir", "ons", "tor", "fre", "lør"]
 
+    /// The start of a line, lowercased: all any test here needs (a line's whole length is never lowercased).
+    static func head(_ line: Substring) -> String { trimmed(line).prefix(60).lowercased() }
+
     static func isForwardMarker(_ line: Substring) -> Bool {
-        let text = trimmed(line).lowercased()
+        let text = head(line)
         return (text.hasPrefix("-") && text.contains("forwarded message")) || text.hasPrefix("begin forwarded message")
     }
 
     static func isHistoryStart(_ lines: [Substring], _ index: Int) -> Bool {
-        let line = trimmed(lines[index]).lowercased()
+        let line = head(lines[index])
         if line.isEmpty { return false }
         // -----Original Message----- (any number of dashes, any case, also with spaces).
         if line.hasPrefix("--"), line.replacingOccurrences(of: " ", with: "").contains("originalmessage") { return true }
         if line.hasPrefix(">") { return false }
         // "On Mon, 1 Dec 2026 at 10:00, Alice <alice@contoso.example> wrote:", possibly wrapped once.
         if attributionStarts.contains(where: { line.hasPrefix($0) }) {
-            let joined = index + 1 < lines.count ? line + " " + trimmed(lines[index + 1]).lowercased() : line
-            let ending = attributionEndings.contains { line.hasSuffix($0) || joined.hasSuffix($0) }
+            let next = index + 1 < lines.count ? trimmed(lines[index + 1]) : ""
             // An attribution is one sentence; a long paragraph that happens to end in "wrote:" is not one.
-            if ending, joined.count < 300 { return true }
+            guard lines[index].utf8.count + next.utf8.count < 300 else { return false }
+            let whole = lines[index].lowercased().trimmingASCIIWhitespace()
+            let joined = (whole + " " + next.lowercased()).trimmingASCIIWhitespace()
+            if attributionEndings.contains(where: { whole.hasSuffix($0) || joined.hasSuffix($0) }) { return true }
         }
         // Outlook's header block: From: … then Sent:/Date: … and To:/Subject: within the next lines.
         if line.hasPrefix("from:") || line.hasPrefix("de:") || line.hasPrefix("von:") {
-            let following = lines[(index + 1)..<min(lines.count, index + 5)].map { trimmed($0).lowercased() }
+            let following = lines[(index + 1)..<min(lines.count, index + 5)].map(head)
             let sent = following.contains { $0.hasPrefix("sent:") || $0.hasPrefix("date:") || $0.hasPrefix("envoyé :") || $0.hasPrefix("gesendet:") }
             let to = following.contains { $0.hasPrefix("to:") || $0.hasPrefix("subject:") || $0.hasPrefix("à :") || $0.hasPrefix("an:") }
             if sent, to { return true }
