@@ -51,8 +51,10 @@ struct SplitMix64: RandomNumberGenerator {
             case 3:
                 // A long run of one token or byte.
                 let token = Bool.random(using: &rng) ? tokens.randomElement(using: &rng)! : [UInt8.random(in: 0...255, using: &rng)]
-                let count = Int.random(in: 1...4096, using: &rng)
-                bytes.insert(contentsOf: (0..<count).flatMap { _ in token }.prefix(16 * 1024), at: position)
+                let length = min(16 * 1024, token.count * Int.random(in: 1...4096, using: &rng))
+                var run = token
+                while run.count < length { run += run }
+                bytes.insert(contentsOf: run.prefix(length), at: position)
             case 4:
                 bytes = Array(bytes.prefix(position))
             case 5:
@@ -84,7 +86,7 @@ struct SplitMix64: RandomNumberGenerator {
     static func boundaryOf(_ bytes: [UInt8]) -> [UInt8]? {
         let needle = Array("boundary=".utf8)
         guard bytes.count > needle.count else { return nil }
-        for index in 0...(bytes.count - needle.count) where bytes[index..<index + needle.count].elementsEqual(needle) {
+        for index in 0...(bytes.count - needle.count) where bytes[index] == needle[0] && bytes[index..<index + needle.count].elementsEqual(needle) {
             var value = Array(bytes[(index + needle.count)...].prefix(80).prefix { $0 != 0x0D && $0 != 0x0A && $0 != 0x3B })
             value.removeAll { $0 == 0x22 }
             return value

@@ -12,9 +12,10 @@ public enum ReplyText {
         let lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { Substring($0) }
         var cut = lines.count
         for index in lines.indices {
+            let start = head(lines[index])
             // Below a forwarding line everything is what was forwarded: nothing more is cut.
-            if isForwardMarker(lines[index]) { break }
-            guard isHistoryStart(lines, index) else { continue }
+            if isForwardMarker(start) { break }
+            guard isHistoryStart(lines, index, head: start) else { continue }
             cut = index
             // Outlook's "________________________________" rule and blank lines above the block go too.
             while cut > 0, lines[cut - 1].allSatisfy({ $0 == "_" || $0 == " " || $0 == "-" }) { cut -= 1 }
@@ -39,15 +40,17 @@ public enum ReplyText {
     static let attributionStarts = ["on ", "le ", "am ", "el ", "il ", "op ", "den ", "søn", "man", "tir", "ons", "tor", "fre", "lør"]
 
     /// The start of a line, lowercased: all any test here needs (a line's whole length is never lowercased).
-    static func head(_ line: Substring) -> String { trimmed(line).prefix(60).lowercased() }
+    /// (ASCII letters only: every pattern here starts in ASCII or is already lowercase.)
+    static func head(_ line: Substring) -> String {
+        let bytes = trimmed(line).utf8.prefix(60).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
-    static func isForwardMarker(_ line: Substring) -> Bool {
-        let text = head(line)
+    static func isForwardMarker(_ text: String) -> Bool {
         return (text.hasPrefix("-") && text.contains("forwarded message")) || text.hasPrefix("begin forwarded message")
     }
 
-    static func isHistoryStart(_ lines: [Substring], _ index: Int) -> Bool {
-        let line = head(lines[index])
+    static func isHistoryStart(_ lines: [Substring], _ index: Int, head line: String) -> Bool {
         if line.isEmpty { return false }
         // -----Original Message----- (any number of dashes, any case, also with spaces).
         if line.hasPrefix("--"), line.replacingOccurrences(of: " ", with: "").contains("originalmessage") { return true }
