@@ -59,6 +59,7 @@ import Testing
         #expect(mail.messageId == id)
         #expect(mail.inReplyTo == [id])
         #expect(mail.references == ["<x@y>", id])
+        #expect(mail.referencedIds == [id, "<x@y>"])
     }
 
     @Test func dates() {

@@ -105,6 +105,13 @@ public struct ParsedMail: Sendable, Equatable {
 
     /// The new text of a reply, quoted history cut off (see `ReplyText`).
     public var replyText: String { ReplyText.newText(text) }
+
+    /// The ids this message answers, most direct first, without duplicates: In-Reply-To, then References from
+    /// the last (the parent) back to the first (the thread's start). What threading looks up, in that order.
+    public var referencedIds: [String] {
+        var seen = Set<String>()
+        return (inReplyTo + references.reversed()).filter { seen.insert($0).inserted }
+    }
 }
 
 /// Reads raw RFC 5322 / MIME messages (RFC 2045-2047, 2231) into `ParsedMail`.
