@@ -8,7 +8,8 @@ import Testing
 /// `from` (address or null), `subject`, `messageId` (with angle brackets, or null), `kind` (with ownDomain
 /// "tandem.example"), `ticketReference` (number or null), `inReplyTo` (the first id or null), `attachments`
 /// (count), `textContains`, and optionally `textExcludes` (a string or a list), `replyTextContains`,
-/// `replyTextExcludes`, `attachmentNames`, `attachmentStartsWith`, `fromName`, `to`, `cc`, `references`.
+/// `replyTextExcludes`, `attachmentNames`, `attachmentStartsWith`, `fromName`, `to`, `cc`, `references`, `date`
+/// (UTC, ISO 8601, or null; as Python's `email.utils` reads the Date header).
 /// A refused file has only `"error"`: a substring of the reason. Other keys (such as the server's `outcome`)
 /// are ignored here.
 @Suite struct MIMECorpusTests {
@@ -63,6 +64,9 @@ import Testing
         if let to = expected["to"] as? [String] { #expect(mail.to.map(\.email) == to) }
         if let cc = expected["cc"] as? [String] { #expect(mail.cc.map(\.email) == cc) }
         if let references = expected["references"] as? [String] { #expect(mail.references == references) }
+        if expected.keys.contains("date") {
+            #expect(mail.date == (expected["date"] as? String).flatMap { ISO8601DateFormatter().date(from: $0) }, "date")
+        }
     }
 
     func strings(_ value: Any?) -> [String] {

@@ -22,6 +22,14 @@ import Testing
         }
     }
 
+    @Test func controlCharactersNeverReachStoredText() throws {
+        let mail = try parse(
+            "From: =?UTF-8?Q?Eve=00=0D=0AX-Evil=3A_1?= <eve@x.example>\nSubject: =?UTF-8?Q?a=0D=0Ab=00c?=\n\nbody\u{0}with\u{7}controls\tand tab\n")
+        #expect(mail.subject == "a b c")
+        #expect(mail.from?.name == "Eve X-Evil: 1")
+        #expect(mail.text == "bodywithcontrols\tand tab")
+    }
+
     @Test func anMboxFromLineIsSkippedAndHeaderOnlyMailHasNoBody() throws {
         let mail = try parse("From alice@contoso.example Thu Dec  3 10:00:00 2026\nFrom: alice@contoso.example\nSubject: hi", crlf: false)
         #expect(mail.from?.email == "alice@contoso.example")
@@ -51,6 +59,7 @@ import Testing
         #expect(mail.messageId == id)
         #expect(mail.inReplyTo == [id])
         #expect(mail.references == ["<x@y>", id])
+        #expect(mail.referencedIds == [id, "<x@y>"])
     }
 
     @Test func dates() {
@@ -259,6 +268,14 @@ import Testing
         #expect(ReplyText.newText(apple) == "Yes please.")
         let french = "Merci.\n\nLe jeu. 3 déc. 2026 à 16:02, Help Desk <help@tandem.example> a écrit :\n> old"
         #expect(ReplyText.newText(french) == "Merci.")
+        let outlookHTML = HTMLText.plainText(
+            "<div>Fixed, thanks.</div><div id=\"appendonsend\"></div><hr><div><b>From:</b> Help Desk &lt;help@tandem.example&gt;<br><b>Sent:</b> Thursday<br><b>To:</b> Dana<br><b>Subject:</b> x</div><div>old</div>"
+        )
+        #expect(ReplyText.newText(outlookHTML) == "Fixed, thanks.")
+        let gmailHTML = HTMLText.plainText(
+            "<div dir=\"ltr\">Works now.</div><br><div class=\"gmail_quote\"><div class=\"gmail_attr\">On Thu, Dec 3, 2026 at 4:02 PM Help Desk &lt;help@tandem.example&gt; wrote:<br></div><blockquote>old</blockquote></div>"
+        )
+        #expect(ReplyText.newText(gmailHTML) == "Works now.")
         let interleaved = "> Is it on?\nYes.\n> Is it plugged in?\nAlso yes."
         #expect(ReplyText.newText(interleaved) == interleaved, "quotes answered inline are kept")
         #expect(ReplyText.newText("> only a quote\n> nothing new") == "> only a quote\n> nothing new", "never cut to nothing")

@@ -40,7 +40,12 @@ public enum MailCharset {
         var errors = false
         var multibyte = false
         var index = 0
-        while index < bytes.count {
+        let count = bytes.count
+        while index < count {
+            if bytes[index] < 0x80 {
+                index += 1
+                continue
+            }
             let length = utf8SequenceLength(bytes, at: index)
             if length == 0 {
                 errors = true

@@ -84,6 +84,12 @@ public enum ContentTransferEncoding {
                 out.append(byte)
                 index += 1
             } else if byte == 0x20 || byte == 0x09 {
+                // The common case: one space between words.
+                if index + 1 < end, bytes[index + 1] > 0x20 {
+                    out.append(byte)
+                    index += 1
+                    continue
+                }
                 // Trailing whitespace before a line break was added in transport: drop it.
                 var probe = index
                 while probe < end, bytes[probe] == 0x20 || bytes[probe] == 0x09 { probe += 1 }
@@ -111,16 +117,46 @@ public enum ContentTransferEncoding {
     }
 }
 
-extension String {
+extension Substring {
     /// Without leading and trailing spaces, tabs, CR and LF (ASCII only, unlike Foundation's trimming).
     func trimmingASCIIWhitespace() -> String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.isASCIIWhitespace }) else { return "" }
-        let last = scalars.lastIndex(where: { !$0.isASCIIWhitespace })!
-        return String(scalars[first...last])
+        let space: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        guard let first = utf8.firstIndex(where: { !space($0) }), let last = utf8.lastIndex(where: { !space($0) }) else { return "" }
+        // ASCII bytes are always scalar boundaries, so these are valid indices into the text.
+        return String(self[first...last])
     }
+}
+
+extension String {
+    /// Without leading and trailing spaces, tabs, CR and LF (ASCII only, unlike Foundation's trimming).
+    func trimmingASCIIWhitespace() -> String { self[...].trimmingASCIIWhitespace() }
+}
+
+extension StringProtocol {
+    /// Whether there is anything but ASCII whitespace.
+    var hasVisibleText: Bool { utf8.contains { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) } }
 }
 
 extension Unicode.Scalar {
     var isASCIIWhitespace: Bool { value == 0x20 || value == 0x09 || value == 0x0A || value == 0x0D }
+    /// C0 and C1 controls and DEL (NUL among them, which databases refuse in text).
+    var isControl: Bool { value < 0x20 || (0x7F...0x9F).contains(value) }
+}
+
+extension String {
+    /// Without control characters other than tab and line feed: body text as it is stored and shown.
+    func withoutControlCharacters() -> String {
+        // A quick look at the bytes first: C0 and DEL are single bytes, C1 controls are 0xC2 0x80–0x9F.
+        var previous: UInt8 = 0
+        var found = false
+        for byte in utf8 {
+            if (byte < 0x20 && byte != 0x09 && byte != 0x0A) || byte == 0x7F || (previous == 0xC2 && byte >= 0x80 && byte <= 0x9F) {
+                found = true
+                break
+            }
+            previous = byte
+        }
+        guard found else { return self }
+        return String(String.UnicodeScalarView(unicodeScalars.filter { !$0.isControl || $0 == "\t" || $0 == "\n" }))
+    }
 }

@@ -19,9 +19,10 @@ public enum EncodedWords {
             pendingCharset = nil
             pendingBytes = []
         }
+        var ends = WordEnds()
         while index < bytes.count {
             if bytes[index] == UInt8(ascii: "="), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "?"),
-                let word = parseWord(bytes, at: index)
+                let word = parseWord(bytes, at: index, ends: &ends)
             {
                 let between = bytes[literalStart..<index]
                 let onlyWhitespace = between.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
@@ -59,7 +60,34 @@ public enum EncodedWords {
     }
 
     /// `=?charset?enc?text?=` starting at `start`: the charset, the decoded bytes and where the word ends.
-    static func parseWord(_ bytes: [UInt8], at start: Int) -> (charset: String, bytes: [UInt8], end: Int)? {
+    /// Where the next "?=" and the next space or control byte are, remembered between attempts: words are tried
+    /// at increasing positions, so each is searched for once per stretch of text, not once per "=?" (a header of
+    /// thousands of unterminated "=?" costs one pass, not thousands).
+    struct WordEnds {
+        var terminator = -1
+        var space = -1
+
+        mutating func terminator(in bytes: [UInt8], from start: Int) -> Int {
+            if terminator < start {
+                terminator = start
+                while terminator + 1 < bytes.count, !(bytes[terminator] == UInt8(ascii: "?") && bytes[terminator + 1] == UInt8(ascii: "=")) {
+                    terminator += 1
+                }
+                if terminator + 1 >= bytes.count { terminator = bytes.count }
+            }
+            return terminator
+        }
+
+        mutating func space(in bytes: [UInt8], from start: Int) -> Int {
+            if space < start {
+                space = start
+                while space < bytes.count, !EncodedWords.isSpaceOrControl(bytes[space]) { space += 1 }
+            }
+            return space
+        }
+    }
+
+    static func parseWord(_ bytes: [UInt8], at start: Int, ends: inout WordEnds) -> (charset: String, bytes: [UInt8], end: Int)? {
         var index = start + 2
         let charsetStart = index
         while index < bytes.count, bytes[index] != UInt8(ascii: "?") {
@@ -71,13 +99,9 @@ public enum EncodedWords {
         let encoding = bytes[index + 1] | 0x20
         guard encoding == UInt8(ascii: "b") || encoding == UInt8(ascii: "q") else { return nil }
         let textStart = index + 3
-        index = textStart
-        while index + 1 < bytes.count, !(bytes[index] == UInt8(ascii: "?") && bytes[index + 1] == UInt8(ascii: "=")) {
-            // Encoded text has no whitespace; a word is never longer than a line.
-            if isSpaceOrControl(bytes[index]) || index - textStart > 2000 { return nil }
-            index += 1
-        }
-        guard index + 1 < bytes.count else { return nil }
+        // Encoded text has no whitespace and ends at the first "?="; a word is never longer than a line.
+        index = ends.terminator(in: bytes, from: textStart)
+        guard index < bytes.count, index - textStart <= 2000, ends.space(in: bytes, from: textStart) > index else { return nil }
         let text = bytes[textStart..<index]
         let decoded: [UInt8]
         if encoding == UInt8(ascii: "b") {

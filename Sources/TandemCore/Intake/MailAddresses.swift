@@ -142,7 +142,7 @@ public enum AddressList {
             if quotedName, !email.contains("@") { email = String(phrase).filter { !$0.isWhitespace } }
             name = comments.first ?? ""
         }
-        email = normalizedAddress(email)
+        email = normalizedAddress(String(String.UnicodeScalarView(email.unicodeScalars.filter { !$0.isControl })))
         guard !email.isEmpty else { return nil }
         let cleanName = collapseWhitespace(EncodedWords.decode(name))
         return MailAddress(email, name: cleanName.isEmpty || cleanName == email ? nil : cleanName)
@@ -156,8 +156,9 @@ public enum AddressList {
         return String(email[..<at]) + "@" + email[email.index(after: at)...].lowercased()
     }
 
+    /// One line: runs of whitespace and control characters (a decoded word may hold any) become one space.
     static func collapseWhitespace(_ text: String) -> String {
-        text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        text.split(whereSeparator: { $0.isWhitespace || $0.unicodeScalars.contains(where: \.isControl) }).joined(separator: " ")
     }
 }
 
@@ -174,13 +175,13 @@ public enum MessageIds {
         while let open = rest.firstIndex(of: "<") {
             let after = rest[rest.index(after: open)...]
             guard let close = after.firstIndex(of: ">") else { break }
-            let inner = after[..<close].filter { !$0.isWhitespace && $0 != "<" }
+            let inner = after[..<close].filter { !$0.isWhitespace && $0 != "<" && !$0.unicodeScalars.contains(where: \.isControl) }
             if !inner.isEmpty { ids.append("<\(inner)>") }
             rest = after[after.index(after: close)...]
         }
         if ids.isEmpty {
             for token in header.split(whereSeparator: { $0.isWhitespace || $0 == "," }) where token.contains("@") && !token.contains("(") {
-                ids.append("<\(token.filter { $0 != "<" && $0 != ">" })>")
+                ids.append("<\(token.filter { $0 != "<" && $0 != ">" && !$0.unicodeScalars.contains(where: \.isControl) })>")
             }
         }
         return ids

@@ -211,11 +211,12 @@ public struct HeaderParameters: Sendable, Equatable {
         for (base, parts) in sections {
             var bytes: [UInt8] = []
             var charset: String?
+            let first = parts.keys.min()
             for key in parts.keys.sorted() {
                 guard let (text, encoded) = parts[key] else { continue }
                 if encoded {
                     var encodedText = Substring(text)
-                    if key == parts.keys.min() {
+                    if key == first {
                         // charset'language'text (either may be empty; a missing pair of quotes is tolerated).
                         let pieces = text.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
                         if pieces.count == 3 {

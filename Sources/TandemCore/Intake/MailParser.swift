@@ -97,7 +97,7 @@ public struct ParsedMail: Sendable, Equatable {
     /// The media type of every entity in the message, outermost first: what classification looks for.
     public var partTypes: [String]
     /// The readable text: the text/plain body (joined when a client split it around images), else the HTML
-    /// body reduced to text. LF line endings.
+    /// body reduced to text. LF line endings; no control characters but tab and line feed.
     public var text: String
     /// The HTML body as sent (never rendered by us; kept for whoever wants it).
     public var html: String?
@@ -105,6 +105,13 @@ public struct ParsedMail: Sendable, Equatable {
 
     /// The new text of a reply, quoted history cut off (see `ReplyText`).
     public var replyText: String { ReplyText.newText(text) }
+
+    /// The ids this message answers, most direct first, without duplicates: In-Reply-To, then References from
+    /// the last (the parent) back to the first (the thread's start). What threading looks up, in that order.
+    public var referencedIds: [String] {
+        var seen = Set<String>()
+        return (inReplyTo + references.reversed()).filter { seen.insert($0).inserted }
+    }
 }
 
 /// Reads raw RFC 5322 / MIME messages (RFC 2045-2047, 2231) into `ParsedMail`.
@@ -128,8 +135,8 @@ public enum MailParser {
         try reader.read(headers: headers, body: bodyStart..<raw.count, depth: 0, defaultType: "text/plain", into: &body)
 
         let contentType = HeaderParameters.parse(headers.first("Content-Type") ?? "text/plain")
-        let plain = body.plain.map(normalizeLineEndings).filter { !$0.trimmingASCIIWhitespace().isEmpty }
-        let html = body.html.isEmpty ? nil : body.html.joined(separator: "\n")
+        let plain = body.plain.map(normalizeLineEndings).filter(\.hasVisibleText)
+        let html = body.html.isEmpty ? nil : body.html.joined(separator: "\n").withoutControlCharacters()
         var text = plain.joined(separator: "\n\n")
         if text.isEmpty, let html { text = HTMLText.plainText(html) }
         var attachments = body.attachments
@@ -151,7 +158,7 @@ public enum MailParser {
             contentType: reader.mediaType(contentType.value, default: "text/plain"),
             reportType: contentType["report-type"]?.lowercased(),
             partTypes: reader.partTypes,
-            text: text.trimmingASCIIWhitespace(),
+            text: text.withoutControlCharacters().trimmingASCIIWhitespace(),
             html: html,
             attachments: attachments
         )
@@ -160,18 +167,27 @@ public enum MailParser {
     /// CRLF and lone CR become LF.
     static func normalizeLineEndings(_ text: String) -> String {
         guard text.utf8.contains(0x0D) else { return text }
-        let bytes = Array(text.utf8)
+        return String(decoding: normalizeLineEndings(Array(text.utf8)), as: UTF8.self)
+    }
+
+    /// CRLF and lone CR become LF, in bytes of an ASCII-compatible charset.
+    static func normalizeLineEndings(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.contains(0x0D) else { return bytes }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
-        for (index, byte) in bytes.enumerated() {
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            let byte = bytes[index]
+            index += 1
             if byte == 0x0D {
-                if index + 1 < bytes.count, bytes[index + 1] == 0x0A { continue }
+                if index < count, bytes[index] == 0x0A { continue }
                 out.append(0x0A)
             } else {
                 out.append(byte)
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     static func fileExtension(_ contentType: String) -> String {
@@ -244,7 +260,7 @@ struct EntityReader {
                 try read(headers: childHeaders, body: childRange, depth: depth + 1, defaultType: childDefault, asFiles: asFiles, into: &version)
                 versions.append(version)
             }
-            if let plain = versions.first(where: { $0.plain.contains { !$0.trimmingASCIIWhitespace().isEmpty } }) { body.plain += plain.plain }
+            if let plain = versions.first(where: { $0.plain.contains(where: \.hasVisibleText) }) { body.plain += plain.plain }
             if let html = versions.last(where: { !$0.html.isEmpty }) { body.html += html.html }
             for version in versions { body.attachments += version.attachments }
         case "multipart/related":
@@ -278,7 +294,9 @@ struct EntityReader {
         let isAttachmentDisposition = disposition?.value == "attachment"
         let bytes = ContentTransferEncoding.decode(raw[range], encoding: headers.first("Content-Transfer-Encoding"))
         if type == "text/plain" || type == "text/html", !asFiles, !isAttachmentDisposition, filename.isEmpty {
-            var text = MailCharset.decode(bytes, charset: contentType["charset"])
+            let charset = contentType["charset"]
+            let wide = MailCharset.normalize(charset).hasPrefix("utf-16") || MailCharset.normalize(charset).hasPrefix("utf16")
+            var text = MailCharset.decode(wide ? bytes : MailParser.normalizeLineEndings(bytes), charset: charset)
             if type == "text/plain" {
                 if contentType["format"]?.lowercased() == "flowed" { text = Flowed.unwrap(text, deleteSpace: contentType["delsp"]?.lowercased() == "yes") }
                 body.plain.append(text)
