@@ -26,7 +26,9 @@ import VaporTesting
                     "/api/v1/sites/\(site)",
                     ["mainPhone": "020 7946 0958", "greetingCompanyName": "Contoso Ltd", "siteMessage": "The CEO is travelling this week."]),
                 .ok)
-            expectStatus(try await t.put("/api/v1/sites/\(site)/notification-rule", ["escalation": [["contactId": .string(cora)]], "callBeforeEscalating": [.string(cora)]]), .ok)
+            expectStatus(
+                try await t.put(
+                    "/api/v1/sites/\(site)/notification-rule", ["escalation": [["contactId": .string(cora)]], "callBeforeEscalating": [.string(cora)]]), .ok)
             for (typed, country) in [("+44 20 7946 0958", nil), ("0044 (0)20 7946-0958", nil), ("020 7946 0958", "GB"), ("tel:+442079460958", nil)] {
                 let answer = try await Self.identify(t, typed, country: country)
                 expectStatus(answer, .ok)

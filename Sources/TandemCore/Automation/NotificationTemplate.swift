@@ -273,7 +273,8 @@ extension TemplatePlaceholder {
     ) -> [TemplatePlaceholder: String] {
         let greeting = greetingCompany.map(Whitespace.trim).flatMap { $0.isEmpty ? nil : $0 } ?? organizationName
         return [
-            .ticketNumber: String(ticket.number), .ticketReference: TicketReference.string(number: ticket.number), .ticketTitle: ticket.title, .ticketStatus: ticket.status.label, .ticketPriority: ticket.priority.rawValue,
+            .ticketNumber: String(ticket.number), .ticketReference: TicketReference.string(number: ticket.number), .ticketTitle: ticket.title,
+            .ticketStatus: ticket.status.label, .ticketPriority: ticket.priority.rawValue,
             .organization: organizationName, .site: siteName ?? "", .contactName: contactName ?? "", .recipientName: recipientName ?? "",
             .greetingCompany: greeting, .link: link, .noteText: item?.text ?? "", .noteAuthor: item?.authorName ?? "",
         ]
