@@ -82,4 +82,28 @@ import VaporTesting
             expectStatus(try await Self.identify(t, "+12125550100", as: contactToken), .forbidden)
         }
     }
+
+    /// The page for the technician taking the call: what to say, who it may be, one click to their ticket.
+    @Test func theIdentifyPage() async throws {
+        try await withApp { t in
+            let contoso = try await t.organization("Contoso")
+            let site = try await t.site(contoso, "London", country: "GB")
+            let cora = try await t.contact(
+                contoso, "Cora", extra: ["siteId": .string(site), "phones": [["kind": "office", "number": "02079460958", "countryCode": "GB"]]])
+            expectStatus(
+                try await t.patch("/api/v1/sites/\(site)", ["greetingCompanyName": "Contoso Ltd", "siteMessage": "Printers are being replaced."]), .ok)
+            let admin = try await t.pageSession("admin", TestApp.adminPassword)
+            expectStatus(try await t.page("/identify", session: admin), .ok)
+            let page = try await t.page("/identify?phone=%2B44+20+7946+0958", session: admin)
+            expectStatus(page, .ok)
+            #expect(page.text.contains("Thank you for calling Contoso Ltd") && page.text.contains("Printers are being replaced."))
+            #expect(page.text.contains("Cora Contact") && page.text.contains("contactId=\(cora)"))
+            let form = try await t.page("/tickets/new?organizationId=\(contoso)&siteId=\(site)&contactId=\(cora)", session: admin)
+            #expect(form.text.contains("value=\"\(cora)\" selected"), "the caller is chosen in the new ticket form")
+            let bad = try await t.page("/identify?phone=020+7946+0958", session: admin)
+            expectStatus(bad, .unprocessableEntity)
+            #expect(bad.text.contains("needs a country"))
+            #expect(try await t.page("/identify?phone=020+7946+0958&country=GB", session: admin).text.contains("Cora Contact"))
+        }
+    }
 }

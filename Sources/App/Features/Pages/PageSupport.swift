@@ -58,6 +58,7 @@ enum PageRoutes {
     static func rule(_ kind: String) -> PageRoute { PageRoute("admin", "rules", kind, ":id") }
     static func ruleAction(_ kind: String, _ action: String) -> PageRoute { PageRoute("admin", "rules", kind, ":id", action) }
     static let notificationSettings = PageRoute("settings", "notifications")
+    static let identify = PageRoute("identify")
 }
 
 /// Links to pages, built from their routes.
@@ -117,6 +118,8 @@ struct PageLayout: Encodable, Sendable {
     var adminURL: String? = nil
     /// The signed-in person's notification settings page.
     var settingsURL: String? = nil
+    /// Caller identification, for those who take calls.
+    var identifyURL: String? = nil
 }
 
 /// The form fields' problems, as a summary and per field, with the user's words kept elsewhere.
@@ -192,7 +195,8 @@ extension Request {
         return PageLayout(
             title: title, section: section, user: principal.displayName, csrf: CSRF.token(forSession: authenticated.secret),
             canOpenTickets: AccessPolicy.mayOpenTickets(principal),
-            adminURL: AdminPages.tabs(for: principal, current: "").first?.url, settingsURL: PageURL.notificationSettings.path)
+            adminURL: AdminPages.tabs(for: principal, current: "").first?.url, settingsURL: PageURL.notificationSettings.path,
+            identifyURL: AccessPolicy.takesCalls(principal) ? PageRoutes.identify.url() : nil)
     }
 
     func renderPage(_ view: String, _ model: some Encodable & Sendable, status: HTTPStatus = .ok) async throws -> Response {

@@ -59,6 +59,7 @@ enum PagesRoutes {
         session.post(PageRoutes.outboxRetry.pathComponents, use: OutboxPages.retry)
         RulePages.register(session)
         session.get(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.show)
+        session.get(PageRoutes.identify.pathComponents, use: IdentifyPage.show)
         session.post(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.save)
     }
 }

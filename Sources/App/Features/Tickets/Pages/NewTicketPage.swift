@@ -38,7 +38,7 @@ enum NewTicketPage {
     @Sendable static func show(_ req: Request) async throws -> Response {
         let form = Form(
             organizationId: req.queryText("organizationId"), priority: TicketPriority.medium.rawValue,
-            siteId: req.queryText("siteId"), source: SourceChannel.phone.rawValue)
+            siteId: req.queryText("siteId"), contactId: req.queryText("contactId"), source: SourceChannel.phone.rawValue)
         let model = try await query(form, feedback: nil, principal: req.principal, layout: req.pageLayout("New ticket", section: "new"), on: req.db)
         return try await req.renderPage(view, model)
     }
