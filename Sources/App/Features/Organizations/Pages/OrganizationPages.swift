@@ -151,6 +151,17 @@ enum SitePage {
         var newTicketURL: String?
         /// The site's client profiles, when the principal may see the organization's contacts.
         var profilesURL: String?
+        /// The help desk profile and what is still missing before the help desk can go live.
+        var helpDesk: HelpDesk
+    }
+
+    struct HelpDesk: Encodable, Sendable {
+        var mainPhone: String?
+        var clientEmailDomain: String
+        var greeting: String
+        var siteMessage: String?
+        var agentInstall: String
+        var checklist: ActivationChecklist
     }
 
     @Sendable static func show(_ req: Request) async throws -> Response {
@@ -188,7 +199,16 @@ enum SitePage {
             openTotal: openTotal == 1 ? "1 open ticket" : "\(openTotal) open tickets",
             newTicketURL: (try? AccessPolicy.authorizeTicketCreation(principal, organizationId: organizationId)) != nil
                 ? PageURL.with(PageRoutes.newTicket.url(), query: [("organizationId", organizationId.uuidString), ("siteId", id.uuidString)]) : nil,
-            profilesURL: AccessPolicy.profileTransfer(for: principal, organizationId: organizationId).export ? ProfilePages.listURL(id) : nil)
+            profilesURL: AccessPolicy.profileTransfer(for: principal, organizationId: organizationId).export ? ProfilePages.listURL(id) : nil,
+            helpDesk: HelpDesk(
+                mainPhone: site.mainPhone.map { phone in site.mainPhoneE164.map { "\(phone) (\($0))" } ?? phone },
+                clientEmailDomain: site.clientEmailDomain.map { $0.isEmpty ? "No client email domain" : $0 } ?? "Not set",
+                greeting: SiteHelpDeskRules.greeting(
+                    for: SiteHelpDeskProfile(greetingCompanyName: site.greetingCompanyName), fallbackCompany: organization?.name ?? site.name),
+                siteMessage: site.siteMessage,
+                agentInstall: site.agentInstallOptIn
+                    ? "Opted in, \(site.agentInstallFeeCents.map { MoneyAmount(cents: Int($0)).description } ?? "0.00") per installation" : "Not opted in",
+                checklist: ActivationChecklist.evaluate(try await SiteChecklistAPI.facts(of: site, on: db))))
         model.layout.title = site.name
         return model
     }
