@@ -1,4 +1,5 @@
 import Fluent
+import Foundation
 import SQLKit
 
 /// `contact_phones`: every contact's numbers in E.164 for caller identification (`PhoneDirectory`),
