@@ -68,6 +68,21 @@ import VaporTesting
         }
     }
 
+    /// A retrying MTA may deliver one message several times at once: one ticket, the rest duplicates.
+    @Test func parallelDeliveriesOfOneMessageMakeOneTicket() async throws {
+        try await withApp { t in
+            let contoso = try await t.organization("Contoso")
+            _ = try await t.contact(contoso, "Ann", email: "ann@contoso.example")
+            let raw = Self.message(from: "ann@contoso.example", subject: "Printer offline", id: "retried")
+            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<8 { group.addTask { try await Self.deliver(t, raw).json["outcome"].string ?? "?" } }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(outcomes.sorted() == ["duplicate", "duplicate", "duplicate", "duplicate", "duplicate", "duplicate", "duplicate", "ticket"])
+            #expect(try await t.count("tickets") == 1)
+        }
+    }
+
     @Test func loopsBouncesAndAutoRepliesOpenNothing() async throws {
         try await withApp { t in
             let contoso = try await t.organization("Contoso")

@@ -30,11 +30,14 @@ enum IdentifyAPI {
         let kinds = Dictionary(matched.map { ($0.contactId, $0.kind) }, uniquingKeysWith: { first, _ in first })
         let contacts = try await Contact.query(on: db).filter(\.$id ~~ Array(kinds.keys))
             .filter(ContactsCollection.scope(for: principal, .view), on: Contact.scopeTable).sort(\.$lastName).sort(\.$firstName).all()
-        let siteScope = SitesCollection.scope(for: principal, .view)
-        let mainPhoneSites = try await Site.query(on: db).filter(\.$mainPhoneE164 == phone.e164).filter(siteScope, on: Site.scopeTable).all()
-        let contactSiteIds = Set(contacts.compactMap(\.siteId)).subtracting(mainPhoneSites.compactMap(\.id))
-        let contactSites = try await Site.query(on: db).filter(\.$id ~~ Array(contactSiteIds)).filter(siteScope, on: Site.scopeTable).all()
-        let sites = mainPhoneSites + contactSites
+        // The sites with this main number and the callers' sites, in one query.
+        let contactSiteIds = Array(Set(contacts.compactMap(\.siteId)))
+        let sites = try await Site.query(on: db)
+            .group(.or) { either in
+                either.filter(\.$mainPhoneE164 == phone.e164)
+                if !contactSiteIds.isEmpty { either.filter(\.$id ~~ contactSiteIds) }
+            }
+            .filter(SitesCollection.scope(for: principal, .view), on: Site.scopeTable).sort(\.$name).all()
         let organizationIds = Set(contacts.map(\.organizationId) + sites.map(\.organizationId))
         let organizations = Dictionary(
             uniqueKeysWithValues: try await Organization.query(on: db).filter(\.$id ~~ Array(organizationIds)).all().map { ($0.id!, $0.name) })
@@ -46,6 +49,12 @@ enum IdentifyAPI {
                 organizationId: contact.organizationId, organizationName: organizations[contact.organizationId] ?? "", siteId: contact.siteId,
                 siteName: contact.siteId.flatMap { siteNames[$0] }, phoneKind: kinds[contact.id!].flatMap(PhoneKind.init(rawValue:)))
         }
+        let rules = Dictionary(
+            uniqueKeysWithValues: sites.isEmpty
+                ? []
+                : try await StoredSiteNotificationRule.query(on: db).filter(\.$id ~~ sites.compactMap(\.id)).all().compactMap { stored in
+                    stored.rule.map { (stored.id!, $0) }
+                })
         var candidates: [SiteCandidate] = []
         for site in sites {
             candidates.append(
@@ -54,15 +63,15 @@ enum IdentifyAPI {
                     profile: SiteHelpDeskProfile(
                         mainPhoneDisplay: site.mainPhone, greetingCompanyName: site.greetingCompanyName, siteMessage: site.siteMessage,
                         agentInstallOptIn: site.agentInstallOptIn),
-                    callBeforeEscalating: try await callBeforeEscalating(site, by: principal, on: db),
+                    callBeforeEscalating: try await callBeforeEscalating(rules[site.id!]?.callBeforeEscalating ?? [], by: principal, on: db),
                     isMainPhone: site.mainPhoneE164 == phone.e164))
         }
         return CallerIdentification.identify(phone: phone, callers: callers, sites: candidates)
     }
 
     /// The site notification rule's "call before escalating" contacts the principal may see, with a phone each.
-    private static func callBeforeEscalating(_ site: Site, by principal: Principal, on db: any Database) async throws -> [CallBeforeContact] {
-        guard let ids = try await StoredSiteNotificationRule.find(site.id, on: db)?.rule?.callBeforeEscalating, !ids.isEmpty else { return [] }
+    private static func callBeforeEscalating(_ ids: [UUID], by principal: Principal, on db: any Database) async throws -> [CallBeforeContact] {
+        guard !ids.isEmpty else { return [] }
         let contacts = Dictionary(
             uniqueKeysWithValues: try await Contact.query(on: db).filter(\.$id ~~ ids)
                 .filter(ContactsCollection.scope(for: principal, .view), on: Contact.scopeTable).all().map { ($0.id!, $0) })

@@ -51,12 +51,14 @@ enum MailIntake {
         let decision = IntakeDecision.decide(facts)
         do {
             return try await db.write { db in try await apply(decision, mail: mail, raw: raw, dedupeKey: dedupeKey, settings: settings, on: db) }
-        } catch {
-            // The same message delivered twice at once: the other delivery took it.
-            guard (error as? any DatabaseError)?.isConstraintFailure == true,
-                let taken = try await InboundMail.query(on: db).filter(\.$dedupeKey == dedupeKey).first()
-            else { throw error }
-            return duplicate(taken)
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            // The same message delivered twice at once: the other delivery took it. Its write may be
+            // committing in the same group as ours; once it is visible, this one is its duplicate.
+            for _ in 0..<50 {
+                if let taken = try await InboundMail.query(on: db).filter(\.$dedupeKey == dedupeKey).first() { return duplicate(taken) }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            throw TandemError.conflict("the same message is being received by another delivery; try again")
         }
     }
 
