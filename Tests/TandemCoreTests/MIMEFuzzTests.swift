@@ -2,19 +2,6 @@ import Foundation
 import TandemCore
 import Testing
 
-/// SplitMix64: a small deterministic generator, so every run mutates the same way and a failure reproduces.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Mutations of the fixture corpus (and generated nests) through the parser: every input must come back parsed
 /// or refused with a `MailParseError`, never crash, and every parse must be quick.
 @Suite struct MIMEFuzzTests {
@@ -36,7 +23,7 @@ struct SplitMix64: RandomNumberGenerator {
         return seeds
     }
 
-    static func mutate(_ input: [UInt8], corpus: [[UInt8]], rng: inout SplitMix64) -> [UInt8] {
+    static func mutate(_ input: [UInt8], corpus: [[UInt8]], rng: inout SeededGenerator) -> [UInt8] {
         var bytes = input
         for _ in 0..<Int.random(in: 1...4, using: &rng) {
             let position = bytes.isEmpty ? 0 : Int.random(in: 0...bytes.count, using: &rng)
@@ -97,7 +84,7 @@ struct SplitMix64: RandomNumberGenerator {
     /// One batch of mutated inputs: the number parsed, refused, and the slowest parse.
     static func run(seed: UInt64, count: Int) throws -> (parsed: Int, refused: Int, slowest: Duration) {
         let corpus = try corpus()
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var parsed = 0
         var refused = 0
         var slowest = Duration.zero

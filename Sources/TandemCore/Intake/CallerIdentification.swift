@@ -78,18 +78,8 @@ public struct SiteCandidate: Codable, Sendable, Equatable {
 /// The answer to "who is calling from this number?" (`GET /api/v1/identify?phone=`), shaped for the technician:
 /// who it may be, what tells them apart, and what to say and know for the site.
 public struct IdentifyAnswer: Codable, Sendable, Equatable {
-    public struct Caller: Codable, Sendable, Equatable {
-        public var contactId: UUID
-        public var firstName: String
-        public var lastName: String
-        public var email: String?
-        public var title: String?
-        public var organizationId: UUID
-        public var organizationName: String
-        public var siteId: UUID?
-        public var siteName: String?
-        public var phoneKind: PhoneKind?
-    }
+    /// A caller as matched: who, where, and which of their numbers it was.
+    public typealias Caller = CallerCandidate
 
     public struct Site: Codable, Sendable, Equatable {
         public var siteId: UUID
@@ -117,12 +107,6 @@ public struct IdentifyAnswer: Codable, Sendable, Equatable {
 public enum CallerIdentification {
     /// `sites` holds every matched contact's site and every site whose main phone is the number.
     public static func identify(phone: PhoneNumber, callers: [CallerCandidate], sites: [SiteCandidate]) -> IdentifyAnswer {
-        let answerCallers = callers.map {
-            IdentifyAnswer.Caller(
-                contactId: $0.contactId, firstName: $0.firstName, lastName: $0.lastName, email: $0.email, title: $0.title,
-                organizationId: $0.organizationId, organizationName: $0.organizationName, siteId: $0.siteId, siteName: $0.siteName,
-                phoneKind: $0.phoneKind)
-        }
         // The site is settled when every caller and every main-phone match points to the same one.
         var siteIds: [UUID] = []
         for id in callers.compactMap(\.siteId) + sites.filter(\.isMainPhone).map(\.siteId) where !siteIds.contains(id) { siteIds.append(id) }
@@ -144,7 +128,7 @@ public enum CallerIdentification {
                 organizationName.map { SiteHelpDeskRules.greeting(for: nil, fallbackCompany: $0) }
             }
         return IdentifyAnswer(
-            phone: phone.e164, callers: answerCallers,
+            phone: phone.e164, callers: callers,
             site: site.map { .init(siteId: $0.siteId, siteName: $0.siteName, organizationId: $0.organizationId, organizationName: $0.organizationName) },
             ambiguous: !reasons.isEmpty,
             ambiguityReason: reasons.isEmpty ? nil : reasons.joined(separator: "; "), greeting: greeting, siteMessage: site?.profile?.siteMessage,
