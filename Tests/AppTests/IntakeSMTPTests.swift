@@ -182,6 +182,30 @@ import VaporTesting
         }
     }
 
+    @Test func theCommandLineOptionIsTandemsNotVapors() {
+        typealias Listen = AppOptions.SMTPListen
+        #expect(Listen.port(arguments: ["serve", "--port", "8080", "--smtp-port", "2525"], environment: "25") == "2525")
+        #expect(Listen.port(arguments: ["serve", "--smtp-port=2526"], environment: nil) == "2526")
+        #expect(Listen.port(arguments: ["serve", "--smtp-port"], environment: nil) == "", "a missing value is refused by configure")
+        #expect(Listen.port(arguments: ["serve"], environment: "2527") == "2527")
+        #expect(Listen.port(arguments: ["serve"], environment: "") == nil)
+        #expect(
+            Listen.removingOption(from: ["tandem", "serve", "--smtp-port", "2525", "--hostname", "0.0.0.0", "--smtp-port=1", "--port", "80"])
+                == ["tandem", "serve", "--hostname", "0.0.0.0", "--port", "80"])
+    }
+
+    @Test func aPortOutOfRangeIsRefused() async throws {
+        let app = try await Application.make(.testing)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-port-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        var options = AppOptions(storage: .sqlite(path: path), bcryptCost: 4)
+        options.smtpListen = AppOptions.SMTPListen(port: 70000)
+        await #expect(throws: TandemError.invalid("--smtp-port", "must be a port number from 0 to 65535 (or TANDEM_SMTP_PORT)")) {
+            try await configure(app, options: options)
+        }
+        try await app.asyncShutdown()
+    }
+
     static func connect(_ port: Int, _ group: any EventLoopGroup) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
         try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port) { channel in
             channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
