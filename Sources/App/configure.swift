@@ -46,6 +46,48 @@ public struct AppOptions: Sendable {
     /// `TANDEM_PUBLIC_MAIL_DOMAINS`: more public mail domains (comma-separated) than the built-in list;
     /// none of them can be a client email domain, and mail from them is never matched to a site by domain.
     public var publicMailDomains: [String] = []
+    /// `--smtp-port N` or `TANDEM_SMTP_PORT`, `TANDEM_SMTP_HOST` (127.0.0.1), `TANDEM_SMTP_DOMAINS`:
+    /// the SMTP listener for mail intake (`SMTPListener`), when the server runs one.
+    public var smtpListen: SMTPListen?
+
+    /// Where the SMTP intake listens, and for which recipient domains (empty: any).
+    public struct SMTPListen: Sendable, Equatable {
+        public var host: String
+        /// -1 when what was given is not a number (`configure` refuses it).
+        public var port: Int
+        public var domains: [String]
+
+        public init(host: String = "127.0.0.1", port: Int, domains: [String] = []) {
+            self.host = host
+            self.port = port
+            self.domains = domains
+        }
+
+        /// `--smtp-port N` or `--smtp-port=N` in the command line, else `TANDEM_SMTP_PORT`; nil: none.
+        static func port(arguments: [String], environment: String?) -> String? {
+            for (index, argument) in arguments.enumerated() {
+                if argument == "--smtp-port" { return index + 1 < arguments.count ? arguments[index + 1] : "" }
+                if argument.hasPrefix("--smtp-port=") { return String(argument.dropFirst("--smtp-port=".count)) }
+            }
+            return environment.flatMap { $0.isEmpty ? nil : $0 }
+        }
+
+        /// The command line without `--smtp-port`, for Vapor's `serve`, which does not know it.
+        public static func removingOption(from arguments: [String]) -> [String] {
+            var result: [String] = []
+            var skipNext = false
+            for argument in arguments {
+                if skipNext {
+                    skipNext = false
+                } else if argument == "--smtp-port" {
+                    skipNext = true
+                } else if !argument.hasPrefix("--smtp-port=") {
+                    result.append(argument)
+                }
+            }
+            return result
+        }
+    }
 
     public init(
         storage: Storage, blobDirectory: String = "data/blobs", blobsInDatabase: Bool? = nil, bcryptCost: Int = 12, secureCookies: Bool = false,
@@ -92,9 +134,18 @@ public struct AppOptions: Sendable {
             }.filter { !$0.isEmpty }
             if let hours = Environment.get("TANDEM_DUE_SOON_HOURS").flatMap(Double.init), hours > 0, hours <= 24 * 365 { $0.dueSoonHours = hours }
             // The server runs the background work unless TANDEM_WORKERS=0; other commands never do.
-            let arguments = CommandLine.arguments.dropFirst()
+            let given = Array(CommandLine.arguments.dropFirst())
+            let arguments = SMTPListen.removingOption(from: given)
             let serving = arguments.isEmpty || arguments.contains("serve") || arguments.contains("demo")
             $0.runsWorkers = serving && Environment.get("TANDEM_WORKERS") != "0"
+            if serving, let port = SMTPListen.port(arguments: given, environment: Environment.get("TANDEM_SMTP_PORT")) {
+                $0.smtpListen = SMTPListen(
+                    host: Environment.get("TANDEM_SMTP_HOST").flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1",
+                    port: Int(port.trimmingCharacters(in: .whitespaces)) ?? -1,
+                    domains: (Environment.get("TANDEM_SMTP_DOMAINS") ?? "").split(separator: ",").map {
+                        $0.trimmingCharacters(in: .whitespaces).lowercased()
+                    }.filter { !$0.isEmpty })
+            }
         }
     }
 
@@ -190,6 +241,14 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
 
     try routes(app)
     if options.runsWorkers { app.lifecycle.use(BackgroundWork()) }
+    if let listen = options.smtpListen {
+        guard (0...65535).contains(listen.port) else {
+            throw TandemError.invalid("--smtp-port", "must be a port number from 0 to 65535 (or TANDEM_SMTP_PORT)")
+        }
+        let listener = SMTPListener(.init(host: listen.host, port: listen.port, domains: listen.domains))
+        app.smtpListener = listener
+        app.lifecycle.use(listener)
+    }
     app.allowedMethods = AllowedMethods(app.routes)
     registerCommands(app)
 }

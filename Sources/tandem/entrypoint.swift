@@ -13,12 +13,14 @@ enum Entrypoint {
         // blocks an event loop with `.wait()`. TANDEM_NIO_EXECUTOR=0 turns it off.
         // Only for the server: a batch command (an import) is one long chain of work that would then
         // stay on one event loop, where Swift's own pool lets its writes and its reading use both cores.
-        let arguments = CommandLine.arguments.dropFirst()
+        let arguments = AppOptions.SMTPListen.removingOption(from: Array(CommandLine.arguments.dropFirst()))
         let serving = arguments.isEmpty || arguments.contains("serve") || arguments.contains("demo")
         if serving, ProcessInfo.processInfo.environment["TANDEM_NIO_EXECUTOR"] != "0" {
             NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         }
         var env = try Environment.detect()
+        // `--smtp-port N` is Tandem's (`AppOptions.smtpListen` reads it); Vapor's `serve` would refuse it.
+        env.arguments = AppOptions.SMTPListen.removingOption(from: env.arguments)
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
         AppMetricsBootstrap.run()
         let app = try await Application.make(env)
