@@ -83,6 +83,23 @@ import VaporTesting
         }
     }
 
+    /// `tandem mail-intake-token`'s principal posts mail and reads nothing.
+    @Test func theMailIntakeTokenPostsMailOnly() async throws {
+        try await withApp { t in
+            let contoso = try await t.organization("Contoso")
+            _ = try await t.contact(contoso, "Ann", email: "ann@contoso.example")
+            let resource = try await MailIntakeTokenCommand.principal(on: t.db, passwords: t.app.password.async)
+            let again = try await MailIntakeTokenCommand.principal(on: t.db, passwords: t.app.password.async)
+            #expect(again.id == resource.id, "made once")
+            let (secret, _) = try await Tokens.issue(for: (resource.id!, .resource), kind: .personal, lifetime: 3600, on: t.db)
+            let posted = try await Self.deliver(t, Self.message(from: "ann@contoso.example", subject: "Printer offline"), as: secret)
+            #expect(posted.json["outcome"] == "ticket")
+            #expect(try await t.get("/api/v1/tickets", as: secret).json["items"].array.isEmpty, "it sees no ticket")
+            expectStatus(try await t.get("/api/v1/organizations/\(contoso)", as: secret), .notFound)
+            expectStatus(try await t.get("/api/v1/inbound/triage", as: secret), .notFound)
+        }
+    }
+
     @Test func loopsBouncesAndAutoRepliesOpenNothing() async throws {
         try await withApp { t in
             let contoso = try await t.organization("Contoso")

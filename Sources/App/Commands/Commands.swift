@@ -9,6 +9,7 @@ func registerCommands(_ app: Application) {
     app.asyncCommands.use(BenchSeedCommand(), as: "seed-bench")
     app.asyncCommands.use(ImportProfilesCommand(), as: "import-profiles")
     app.asyncCommands.use(ExportProfilesCommand(), as: "export-profiles")
+    app.asyncCommands.use(MailIntakeTokenCommand(), as: "mail-intake-token")
 }
 
 /// `tandem migrate`: create or upgrade the schema, without asking.

@@ -23,7 +23,7 @@ enum Automation {
     /// follows applies what there is to apply (small batches: once a rule's change records an event,
     /// PostgreSQL's event position lock is held until that write commits).
     @discardableResult
-    static func run(on db: any Database, settings: AppSettings, logger: Logger? = nil, limit: Int = 25) async throws -> Int? {
+    static func run(on db: any Database, settings: AppSettings, logger: Logger? = nil, limit: Int = 100) async throws -> Int? {
         try await EventConsumers.run(
             consumer, limit: limit, on: db,
             prepare: { events, db in try await plan(events, settings: settings, logger: logger, on: db) },
