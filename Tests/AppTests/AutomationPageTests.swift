@@ -99,6 +99,63 @@ import VaporTesting
         }
     }
 
+    /// The templates page saves and resets through the API's functions; a bad placeholder is shown at its field.
+    @Test func notificationTemplatesAreEditedOnTheirPage() async throws {
+        try await withApp { t in
+            let admin = try await t.pageSession("admin", TestApp.adminPassword)
+            let page = try await t.page("/admin/templates", session: admin)
+            expectStatus(page, .ok)
+            #expect(page.text.contains("id=\"template-noteToContact\"") && page.text.contains("Built-in"))
+            let saved = try await t.submitForm(
+                "/admin/templates/noteToContact", [("subject", "{ticket.reference} Our reply"), ("body", "{note.text}"), ("htmlBody", "")],
+                session: admin)
+            expectStatus(saved, .seeOther)
+            let stored = try await t.get("/api/v1/notification-templates").json.array.first { $0["kind"] == "noteToContact" }
+            #expect(stored?["subject"] == "{ticket.reference} Our reply" && stored?["isDefault"] == false)
+            let refused = try await t.submitForm("/admin/templates/noteToContact", [("subject", "{nope}"), ("body", "x")], session: admin)
+            expectStatus(refused, .unprocessableEntity)
+            #expect(refused.text.contains("nope") && refused.text.contains("value=\"{nope}\""))
+            expectStatus(try await t.submitForm("/admin/templates/noteToContact/reset", [], session: admin), .seeOther)
+            #expect(try await t.get("/api/v1/notification-templates").json.array.first { $0["kind"] == "noteToContact" }?["isDefault"] == true)
+            expectStatus(try await t.submitForm("/admin/templates/unknown", [("subject", "x"), ("body", "y")], session: admin), .notFound)
+            _ = try await t.resource("tech")
+            let tech = try await t.pageSession("tech", TestApp.password)
+            expectStatus(try await t.page("/admin/templates", session: tech), .forbidden)
+        }
+    }
+
+    /// A site's notification rule is edited on its page through the API's function; a contact of another
+    /// organization is refused at the field, and whoever may not change the site is refused.
+    @Test func aSitesNotificationRuleIsEditedOnItsPage() async throws {
+        try await withApp { t in
+            let contoso = try await t.organization("Contoso")
+            let fabrikam = try await t.organization("Fabrikam")
+            let site = try await t.site(contoso, "HQ")
+            let cora = try await t.contact(contoso, "Cora")
+            let fred = try await t.contact(fabrikam, "Fred")
+            let admin = try await t.pageSession("admin", TestApp.adminPassword)
+            let path = "/sites/\(site)/notification-rule"
+            let page = try await t.page(path, session: admin)
+            expectStatus(page, .ok)
+            #expect(page.text.contains(cora) && !page.text.contains(fred), "the organization's contacts to pick from")
+            #expect(try await t.page("/sites/\(site)", session: admin).text.contains(path))
+            let saved = try await t.submitForm(
+                path, [("definition", "{\"escalation\": [{\"contactId\": \"\(cora)\", \"hours\": \"afterHours\"}]}")], session: admin)
+            expectStatus(saved, .seeOther)
+            #expect(try await t.get("/api/v1/sites/\(site)/notification-rule").json["escalation"][0]["hours"] == "afterHours")
+            let stranger = try await t.submitForm(path, [("definition", "{\"escalation\": [{\"contactId\": \"\(fred)\"}]}")], session: admin)
+            expectStatus(stranger, .unprocessableEntity)
+            #expect(stranger.text.contains("organization&#39;s contacts") || stranger.text.contains("organization's contacts"))
+            let garbage = try await t.submitForm(path, [("definition", "{not json")], session: admin)
+            expectStatus(garbage, .unprocessableEntity)
+            #expect(garbage.text.contains("{not json"), "the text is kept")
+            _ = try await t.resource("tech")
+            let tech = try await t.pageSession("tech", TestApp.password)
+            expectStatus(try await t.submitForm(path, [("definition", "{\"escalation\": [{\"contactId\": \"\(cora)\"}]}")], session: tech), .forbidden)
+            expectStatus(try await t.page("/sites/\(UUID())/notification-rule", session: admin), .notFound)
+        }
+    }
+
     @Test func outboxPageIsForSettingsManagersAndRetries() async throws {
         try await withApp { t in
             let failed = OutboxMessage(channel: .email, recipient: "ann@client.example", subject: "Ticket #1", body: "x", messageId: nil, at: Date())

@@ -24,43 +24,48 @@ enum NotificationsAPI {
             }
         }
         templates.put(":kind") { req async throws -> NotificationTemplateDTO in
-            let principal = try req.principal
-            try AccessPolicy.authorizeAdmin(principal, .manageRules)
-            let kind = try kind(req)
-            let input = try req.content.decode(NotificationTemplateInput.self)
-            let template = NotificationTemplate(kind: kind, subject: input.subject, body: input.body, htmlBody: input.htmlBody)
-            try template.validate()
-            try await req.db.write { db in
-                let row = try await StoredTemplate.find(kind.rawValue, on: db) ?? StoredTemplate()
-                let before = row.template.map { NotificationTemplateDTO($0, isDefault: false) }
-                row.id = kind.rawValue
-                row.subject = template.subject
-                row.body = template.body
-                row.htmlBody = template.htmlBody
-                row.updatedAt = db.now
-                try await row.save(on: db)
-                try await Audit.record(
-                    "updated", StoredTemplate.schema, id: nil, by: principal, before: before, after: NotificationTemplateDTO(template, isDefault: false), on: db
-                )
-            }
-            return NotificationTemplateDTO(template, isDefault: false)
+            try await saveTemplate(kind(req), req.content.decode(NotificationTemplateInput.self), by: req.principal, on: req.db)
         }
         templates.delete(":kind") { req async throws -> NotificationTemplateDTO in
-            let principal = try req.principal
-            try AccessPolicy.authorizeAdmin(principal, .manageRules)
-            let kind = try kind(req)
-            try await req.db.write { db in
-                guard let row = try await StoredTemplate.find(kind.rawValue, on: db) else { return }
-                try await row.delete(on: db)
-                try await Audit.record(
-                    "deleted", StoredTemplate.schema, id: nil, by: principal, before: row.template.map { NotificationTemplateDTO($0, isDefault: false) }, on: db
-                )
-            }
-            return NotificationTemplateDTO(NotificationTemplate.builtIn(kind), isDefault: true)
+            try await resetTemplate(kind(req), by: req.principal, on: req.db)
         }
     }
 
     /// A person's channel per kind (email where they have not chosen).
+    /// Keeps an own template for a kind (the API's PUT and the templates page).
+    static func saveTemplate(_ kind: NotificationKind, _ input: NotificationTemplateInput, by principal: Principal, on db: any Database) async throws
+        -> NotificationTemplateDTO
+    {
+        try AccessPolicy.authorizeAdmin(principal, .manageRules)
+        let template = NotificationTemplate(kind: kind, subject: input.subject, body: input.body, htmlBody: input.htmlBody)
+        try template.validate()
+        try await db.write { db in
+            let row = try await StoredTemplate.find(kind.rawValue, on: db) ?? StoredTemplate()
+            let before = row.template.map { NotificationTemplateDTO($0, isDefault: false) }
+            row.id = kind.rawValue
+            row.subject = template.subject
+            row.body = template.body
+            row.htmlBody = template.htmlBody
+            row.updatedAt = db.now
+            try await row.save(on: db)
+            try await Audit.record(
+                "updated", StoredTemplate.schema, id: nil, by: principal, before: before, after: NotificationTemplateDTO(template, isDefault: false), on: db)
+        }
+        return NotificationTemplateDTO(template, isDefault: false)
+    }
+
+    /// Goes back to the built-in template of a kind (the API's DELETE and the templates page).
+    static func resetTemplate(_ kind: NotificationKind, by principal: Principal, on db: any Database) async throws -> NotificationTemplateDTO {
+        try AccessPolicy.authorizeAdmin(principal, .manageRules)
+        try await db.write { db in
+            guard let row = try await StoredTemplate.find(kind.rawValue, on: db) else { return }
+            try await row.delete(on: db)
+            try await Audit.record(
+                "deleted", StoredTemplate.schema, id: nil, by: principal, before: row.template.map { NotificationTemplateDTO($0, isDefault: false) }, on: db)
+        }
+        return NotificationTemplateDTO(NotificationTemplate.builtIn(kind), isDefault: true)
+    }
+
     static func settings(of principal: Principal, on db: any Database) async throws -> NotificationSettingsDTO {
         NotificationSettingsDTO(try await NotificationPreference.find(principal.id, on: db)?.settings ?? NotificationSettings())
     }

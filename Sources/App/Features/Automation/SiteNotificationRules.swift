@@ -30,33 +30,35 @@ enum SiteNotificationRulesAPI {
             return SiteNotificationRuleDTO(siteId: site.id!, rule: stored)
         }
         rule.put { req async throws -> SiteNotificationRuleDTO in
-            let principal = try req.principal
-            let site = try await visibleSite(req)
-            try await SitesCollection.authorize(.edit, site, by: principal, on: req.db)
-            let given = try req.content.decode(SiteNotificationRule.self)
-            try given.validate()
-            let named = Array(given.references.ids[.contact] ?? [])
-            let found = try await Contact.query(on: req.db).filter(\.$id ~~ named).filter(\.$organizationId == site.organizationId).count()
-            guard found == named.count else {
-                throw TandemError.invalid("escalation", "every contact must be one of \(site.name)'s organization's contacts")
-            }
-            return try await req.db.write { db in
-                let row = try await StoredSiteNotificationRule.find(site.id, on: db) ?? StoredSiteNotificationRule()
-                let before = row.id == nil ? nil : row.rule.map { SiteNotificationRuleDTO(siteId: site.id!, rule: $0) }
-                row.id = site.id
-                row.definition = JSONColumn.encode(given)
-                row.updatedAt = db.now
-                try await row.save(on: db)
-                let after = SiteNotificationRuleDTO(siteId: site.id!, rule: given)
-                try await Audit.record(
-                    "updated", StoredSiteNotificationRule.schema, id: site.id, by: principal, organizationId: site.organizationId, before: before, after: after,
-                    on: db)
-                return after
-            }
+            try await save(try await visibleSite(req), req.content.decode(SiteNotificationRule.self), by: req.principal, on: req.db)
         }
     }
 
-    private static func visibleSite(_ req: Request) async throws -> Site {
+    /// Sets a site's rule (the API's PUT and the site's rule page): who may change the site, contacts of its organization.
+    static func save(_ site: Site, _ given: SiteNotificationRule, by principal: Principal, on db: any Database) async throws -> SiteNotificationRuleDTO {
+        try await SitesCollection.authorize(.edit, site, by: principal, on: db)
+        try given.validate()
+        let named = Array(given.references.ids[.contact] ?? [])
+        let found = try await Contact.query(on: db).filter(\.$id ~~ named).filter(\.$organizationId == site.organizationId).count()
+        guard found == named.count else {
+            throw TandemError.invalid("escalation", "every contact must be one of \(site.name)'s organization's contacts")
+        }
+        return try await db.write { db in
+            let row = try await StoredSiteNotificationRule.find(site.id, on: db) ?? StoredSiteNotificationRule()
+            let before = row.id == nil ? nil : row.rule.map { SiteNotificationRuleDTO(siteId: site.id!, rule: $0) }
+            row.id = site.id
+            row.definition = JSONColumn.encode(given)
+            row.updatedAt = db.now
+            try await row.save(on: db)
+            let after = SiteNotificationRuleDTO(siteId: site.id!, rule: given)
+            try await Audit.record(
+                "updated", StoredSiteNotificationRule.schema, id: site.id, by: principal, organizationId: site.organizationId, before: before, after: after,
+                on: db)
+            return after
+        }
+    }
+
+    static func visibleSite(_ req: Request) async throws -> Site {
         try await Lookup.visible(
             Site.self, req.id("id", SitesCollection.what), scope: SitesCollection.scope(for: req.principal, .view), table: Site.scopeTable,
             what: SitesCollection.what, on: req.db)

@@ -23,7 +23,7 @@ struct PageRoute: Sendable {
         url(texts: [id])
     }
 
-    private func url(texts: [String]) -> String {
+    func url(texts: [String]) -> String {
         var next = texts.makeIterator()
         return "/" + segments.map { $0.hasPrefix(":") ? next.next() ?? $0 : $0 }.joined(separator: "/")
     }
@@ -59,6 +59,10 @@ enum PageRoutes {
     static func ruleAction(_ kind: String, _ action: String) -> PageRoute { PageRoute("admin", "rules", kind, ":id", action) }
     static let notificationSettings = PageRoute("settings", "notifications")
     static let identify = PageRoute("identify")
+    static let templates = PageRoute("admin", "templates")
+    static let siteNotificationRule = PageRoute("sites", ":id", "notification-rule")
+    static let template = PageRoute("admin", "templates", ":kind")
+    static let templateReset = PageRoute("admin", "templates", ":kind", "reset")
 }
 
 /// Links to pages, built from their routes.

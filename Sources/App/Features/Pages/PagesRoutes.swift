@@ -58,6 +58,8 @@ enum PagesRoutes {
         session.get(PageRoutes.outbox.pathComponents, use: OutboxPages.show)
         session.post(PageRoutes.outboxRetry.pathComponents, use: OutboxPages.retry)
         RulePages.register(session)
+        TemplatePages.register(session)
+        SiteNotificationRulePage.register(session)
         session.get(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.show)
         session.get(PageRoutes.identify.pathComponents, use: IdentifyPage.show)
         session.post(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.save)

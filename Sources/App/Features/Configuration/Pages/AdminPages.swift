@@ -18,6 +18,7 @@ enum AdminPages {
         ("users", "Co-managing users", PageURL.coManagingUsers.path, .manageUsers),
         ("levels", "Security levels", PageURL.securityLevels.path, .configureSecurityLevels),
         ("rules", "Rules", PageURL.rules.path, .manageRules),
+        ("templates", "Templates", PageRoutes.templates.url(), .manageRules),
         ("outbox", "Outbox", PageURL.outbox(state: nil).path, .manageSettings),
     ]
 

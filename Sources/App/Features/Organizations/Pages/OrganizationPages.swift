@@ -153,6 +153,7 @@ enum SitePage {
         var profilesURL: String?
         /// The help desk profile and what is still missing before the help desk can go live.
         var helpDesk: HelpDesk
+        var notificationRuleURL: String
     }
 
     struct HelpDesk: Encodable, Sendable {
@@ -208,7 +209,8 @@ enum SitePage {
                 siteMessage: site.siteMessage,
                 agentInstall: site.agentInstallOptIn
                     ? "Opted in, \(site.agentInstallFeeCents.map { MoneyAmount(cents: Int($0)).description } ?? "0.00") per installation" : "Not opted in",
-                checklist: ActivationChecklist.evaluate(try await SiteChecklistAPI.facts(of: site, on: db))))
+                checklist: ActivationChecklist.evaluate(try await SiteChecklistAPI.facts(of: site, on: db))),
+            notificationRuleURL: PageRoutes.siteNotificationRule.url(id))
         model.layout.title = site.name
         return model
     }
