@@ -35,6 +35,11 @@ protocol CRUDCollection: SendableMetatype {
 
 extension CRUDCollection {
     static func narrow(_ query: QueryBuilder<Row>, _ req: Request) throws -> QueryBuilder<Row> { query }
+
+    /// The row the request's `:id` names, when the principal may see it (404 otherwise, whether it exists or not).
+    static func visible(_ req: Request) async throws -> Row {
+        try await Lookup.visible(Row.self, req.id("id", what), scope: scope(for: req.principal, .view), table: table, what: what, on: req.db)
+    }
 }
 
 /// `GET /path`, `POST /path`, `GET|PATCH|DELETE /path/:id`: a row the principal cannot see is a 404
@@ -46,9 +51,6 @@ enum CRUD {
 
     static func register<C: CRUDCollection>(_ collection: C.Type, _ api: any RoutesBuilder) {
         let routes = api.grouped(C.path)
-        @Sendable func visible(_ req: Request) async throws -> C.Row {
-            try await Lookup.visible(C.Row.self, req.id("id", C.what), scope: C.scope(for: req.principal, .view), table: C.table, what: C.what, on: req.db)
-        }
         routes.get { req async throws -> ListPage<C.DTO> in
             let query = try C.narrow(C.Row.query(on: req.db).filter(C.scope(for: req.principal, .view), on: C.table), req)
             let (items, next) = try await query.page(PageRequest(req))
@@ -61,11 +63,11 @@ enum CRUD {
             return try await C.dto(row, on: req.db).encodeResponse(status: .created, for: req)
         }
         routes.get(":id") { req async throws -> C.DTO in
-            try await C.dto(visible(req), on: req.db)
+            try await C.dto(C.visible(req), on: req.db)
         }
         routes.patch(":id") { req async throws -> C.DTO in
             let principal = try req.principal
-            let row = try await visible(req)
+            let row = try await C.visible(req)
             try await C.authorize(.edit, row, by: principal, on: req.db)
             let before = try await C.dto(row, on: req.db)
             let after = try await C.apply(req.content.decode(C.Input.self), to: row, creating: false, req)
@@ -74,7 +76,7 @@ enum CRUD {
         }
         routes.delete(":id") { req async throws -> HTTPStatus in
             let principal = try req.principal
-            let row = try await visible(req)
+            let row = try await C.visible(req)
             try await C.authorize(.delete, row, by: principal, on: req.db)
             try await delete(C.self, row, by: principal, before: C.dto(row, on: req.db), on: req.db)
             return .noContent

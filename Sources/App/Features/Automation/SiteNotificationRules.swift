@@ -23,14 +23,14 @@ enum SiteNotificationRulesAPI {
     static func register(_ api: any RoutesBuilder) {
         let rule = api.grouped("sites", ":id", "notification-rule")
         rule.get { req async throws -> SiteNotificationRuleDTO in
-            let site = try await visibleSite(req)
+            let site = try await SitesCollection.visible(req)
             guard let stored = try await StoredSiteNotificationRule.find(site.id, on: req.db)?.rule else {
                 throw TandemError.notFound("notification rule")
             }
             return SiteNotificationRuleDTO(siteId: site.id!, rule: stored)
         }
         rule.put { req async throws -> SiteNotificationRuleDTO in
-            try await save(try await visibleSite(req), req.content.decode(SiteNotificationRule.self), by: req.principal, on: req.db)
+            try await save(try await SitesCollection.visible(req), req.content.decode(SiteNotificationRule.self), by: req.principal, on: req.db)
         }
     }
 
@@ -56,12 +56,6 @@ enum SiteNotificationRulesAPI {
                 on: db)
             return after
         }
-    }
-
-    static func visibleSite(_ req: Request) async throws -> Site {
-        try await Lookup.visible(
-            Site.self, req.id("id", SitesCollection.what), scope: SitesCollection.scope(for: req.principal, .view), table: Site.scopeTable,
-            what: SitesCollection.what, on: req.db)
     }
 }
 

@@ -13,15 +13,20 @@ enum IdentifyAPI {
         api.get("identify") { req async throws -> IdentifyAnswer in
             let principal = try req.principal
             guard AccessPolicy.takesCalls(principal) else { throw TandemError.forbidden("your security level does not allow taking calls") }
-            var validator = FieldValidator()
-            let text = validator.text(req.queryText("phone"), "phone", max: 100)
-            let country = validator.text(req.queryText("country"), "country", max: 2, required: false).flatMap { $0.isEmpty ? nil : $0.uppercased() }
-            if let country, !Countries.isValid(country) { validator.fail("country", "'\(country)' is not an ISO 3166 alpha-2 country code") }
-            try validator.check()
-            switch PhoneNumber.parse(text ?? "", defaultCountry: country) {
-            case .success(let phone): return try await identify(phone, by: principal, on: req.db)
-            case .failure(let problem): throw TandemError.invalid("phone", problem.message)
-            }
+            return try await identify(phone(req.queryText("phone"), country: req.queryText("country")), by: principal, on: req.db)
+        }
+    }
+
+    /// The number asked about (the API's and the page's query): any common format, a national one with `country`.
+    static func phone(_ text: String?, country: String?) throws -> PhoneNumber {
+        var validator = FieldValidator()
+        let text = validator.text(text, "phone", max: 100)
+        let country = validator.text(country, "country", max: 2, required: false).flatMap { $0.isEmpty ? nil : $0.uppercased() }
+        if let country, !Countries.isValid(country) { validator.fail("country", "'\(country)' is not an ISO 3166 alpha-2 country code") }
+        try validator.check()
+        switch PhoneNumber.parse(text ?? "", defaultCountry: country) {
+        case .success(let phone): return phone
+        case .failure(let problem): throw TandemError.invalid("phone", problem.message)
         }
     }
 

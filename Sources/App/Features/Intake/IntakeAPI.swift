@@ -41,8 +41,7 @@ enum IntakeAPI {
                 throw TandemError.invalid("siteId", "must be a site of the organization")
             }
             return try await settle(req, .accepted) { mail, record, db in
-                let contact = try await Contact.query(on: db).filter(\.$organizationId == organizationId)
-                    .filter(\.$email == (mail.from?.email.lowercased() ?? "")).first()
+                let contact = try await MailIntake.sender(of: mail, in: organizationId, on: db)
                 let ticket = try await MailIntake.createTicket(
                     mail, organizationId: organizationId, siteId: siteId ?? contact?.siteId, contactId: contact?.id, settings: req.settings, on: db)
                 record.outcome = .ticket
@@ -60,8 +59,7 @@ enum IntakeAPI {
             guard let ticketId else { throw TandemError.validation(validator.errors) }
             let ticket = try await TicketService.visible(ticketId, by: principal, on: req.db)
             return try await settle(req, .merged) { mail, record, db in
-                let contact = try await Contact.query(on: db).filter(\.$organizationId == ticket.organizationId)
-                    .filter(\.$email == (mail.from?.email.lowercased() ?? "")).first()
+                let contact = try await MailIntake.sender(of: mail, in: ticket.organizationId, on: db)
                 let note = try await MailIntake.addNote(mail, to: ticketId, contactId: contact?.id, settings: req.settings, on: db)
                 record.outcome = .note
                 record.ticketId = ticketId

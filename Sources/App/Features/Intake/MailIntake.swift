@@ -66,6 +66,12 @@ enum MailIntake {
         IntakeResultDTO(outcome: "duplicate", ticketId: taken.ticketId?.uuidString, reason: "a message with this Message-ID was already taken")
     }
 
+    /// The organization's contact who sent the message, if one has its From address (a triage decision's author).
+    static func sender(of mail: ParsedMail, in organizationId: UUID, on db: any Database) async throws -> Contact? {
+        guard let address = mail.from?.email.lowercased() else { return nil }
+        return try await Contact.query(on: db).filter(\.$organizationId == organizationId).filter(\.$email == address).first()
+    }
+
     /// Contacts (client profiles and co-managing users among them) and MSP resources with the sender's address.
     private static func senderMatches(_ sender: String, on db: any Database) async throws -> [SenderMatch] {
         var matches = try await Contact.query(on: db).filter(\.$email == sender).all().map {

@@ -9,9 +9,7 @@ import Vapor
 enum SiteChecklistAPI {
     static func register(_ api: any RoutesBuilder) {
         api.get("sites", ":id", "checklist") { req async throws -> ActivationChecklist in
-            let site = try await Lookup.visible(
-                Site.self, req.id("id", SitesCollection.what), scope: SitesCollection.scope(for: req.principal, .view), table: Site.scopeTable,
-                what: SitesCollection.what, on: req.db)
+            let site = try await SitesCollection.visible(req)
             return ActivationChecklist.evaluate(try await facts(of: site, on: req.db))
         }
     }

@@ -59,33 +59,33 @@ struct TicketDTO: Content, Equatable {
         updatedAt = ticket.updatedAt
     }
 
-    private enum DerivedKeys: String, CodingKey { case reference }
+    private struct Key: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
 
-    /// The stored fields, and for the API (not for storage: `JSONColumn`, the audit's JSON) the
-    /// `reference` derived from the number.
+    /// The fields as `Ticket.columns` declares them (so a new column needs nothing here), the assignees,
+    /// and for the API (not for storage: `JSONColumn`, the audit's JSON) the `reference` derived from the number.
     func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(number, forKey: .number)
-        try container.encode(title, forKey: .title)
-        try container.encode(description, forKey: .description)
-        try container.encode(organizationId, forKey: .organizationId)
-        try container.encodeIfPresent(siteId, forKey: .siteId)
-        try container.encodeIfPresent(contactId, forKey: .contactId)
-        try container.encodeIfPresent(queueId, forKey: .queueId)
-        try container.encodeIfPresent(teamId, forKey: .teamId)
-        try container.encode(status, forKey: .status)
-        try container.encode(priority, forKey: .priority)
-        try container.encode(source, forKey: .source)
-        try container.encode(assigneeIds, forKey: .assigneeIds)
-        try container.encode(coManagedVisible, forKey: .coManagedVisible)
-        try container.encodeIfPresent(dueAt, forKey: .dueAt)
-        try container.encode(version, forKey: .version)
-        try container.encodeIfPresent(createdAt, forKey: .createdAt)
-        try container.encodeIfPresent(updatedAt, forKey: .updatedAt)
+        var container = encoder.container(keyedBy: Key.self)
+        for column in Ticket.columns {
+            guard let name = column.key else { continue }
+            let key = Key("\(name)")
+            switch column.access {
+            case .id(let get, _), .text(let get, _): try container.encode(get(self), forKey: key)
+            case .optionalId(let get, _): try container.encodeIfPresent(get(self), forKey: key)
+            case .int(let get, _): try container.encode(get(self), forKey: key)
+            case .bool(let get, _): try container.encode(get(self), forKey: key)
+            case .date(let get, _): try container.encodeIfPresent(get(self), forKey: key)
+            case .unshown: break
+            }
+        }
+        try container.encode(assigneeIds, forKey: Key("\(TicketJSONMember.assigneesKey)"))
         if encoder.userInfo[JSONColumn.storageKey] == nil {
-            var derived = encoder.container(keyedBy: DerivedKeys.self)
-            try derived.encode(TicketReference.string(number: number), forKey: .reference)
+            try container.encode(TicketReference.string(number: number), forKey: Key("\(TicketJSONMember.referenceKey)"))
         }
     }
 }

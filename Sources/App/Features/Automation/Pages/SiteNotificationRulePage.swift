@@ -35,14 +35,14 @@ enum SiteNotificationRulePage {
     }
 
     @Sendable static func show(_ req: Request) async throws -> Response {
-        let site = try await SiteNotificationRulesAPI.visibleSite(req)
+        let site = try await SitesCollection.visible(req)
         let stored = try await StoredSiteNotificationRule.find(site.id, on: req.db)?.rule
         let notice = req.queryText("notice") == "saved" ? "The notification rule was saved." : nil
         return try await render(req, site, definition: try pretty(stored ?? SiteNotificationRule()), notice: notice)
     }
 
     @Sendable static func save(_ req: Request) async throws -> Response {
-        let site = try await SiteNotificationRulesAPI.visibleSite(req)
+        let site = try await SitesCollection.visible(req)
         let text = try req.content.decode(Form.self).definition ?? ""
         do {
             let rule: SiteNotificationRule

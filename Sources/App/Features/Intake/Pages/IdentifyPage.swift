@@ -40,17 +40,13 @@ enum IdentifyPage {
         let phone = req.queryText("phone") ?? "", country = req.queryText("country") ?? ""
         var model = Model(layout: req.pageLayout("Identify a caller", section: "identify"), phone: phone, country: country)
         guard !phone.isEmpty else { return try await req.renderPage(view, model) }
-        var validator = FieldValidator()
-        let code = validator.text(country, "country", max: 2, required: false).flatMap { $0.isEmpty ? nil : $0.uppercased() }
-        if let code, !Countries.isValid(code) { validator.fail("country", "'\(code)' is not an ISO 3166 alpha-2 country code") }
-        if validator.errors.isEmpty {
-            switch PhoneNumber.parse(phone, defaultCountry: code) {
-            case .success(let number): model.answer = answer(try await IdentifyAPI.identify(number, by: principal, on: req.db))
-            case .failure(let problem): validator.fail("phone", problem.message)
-            }
+        do {
+            model.answer = answer(try await IdentifyAPI.identify(IdentifyAPI.phone(phone, country: country), by: principal, on: req.db))
+            return try await req.renderPage(view, model)
+        } catch let error as TandemError where error.isFormProblem {
+            model.feedback = FormFeedback(error)
+            return try await req.renderPage(view, model, status: error.pageStatus)
         }
-        if !validator.errors.isEmpty { model.feedback = FormFeedback(TandemError.validation(validator.errors)) }
-        return try await req.renderPage(view, model, status: model.feedback == nil ? .ok : .unprocessableEntity)
     }
 
     static func answer(_ found: IdentifyAnswer) -> Answer {
