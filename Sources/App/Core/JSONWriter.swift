@@ -61,6 +61,11 @@ struct JSONWriter {
         bytes.append(0x3A)
     }
 
+    /// JSON written elsewhere (by the database), copied as it is.
+    mutating func raw(_ json: String) {
+        bytes.append(contentsOf: json.utf8)
+    }
+
     /// A member whose key is not known until run time (log lines).
     mutating func member(key: String, _ value: String) {
         element()

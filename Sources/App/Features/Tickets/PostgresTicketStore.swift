@@ -4,22 +4,23 @@ import PostgresKit
 import SQLKit
 import TandemCore
 
-/// Tickets on PostgreSQL: the page read and written from the rows' bytes (`PostgresTicketPage`),
-/// row locks taken in id order (the `tickets.assignee_ids` triggers update ticket rows, so a write
+/// Tickets on PostgreSQL: row locks taken in id order (the `tickets.assignee_ids` triggers update ticket rows, so a write
 /// that changes assignees locks their tickets first: the other order could deadlock), numbers from a
 /// sequence, and concurrent creations as one statement.
 struct PostgresTicketStore: TicketStore {
-    func readPage(_ select: SQLSelectBuilder, limit: Int, on db: any Database) async throws -> ListPage<TicketDTO> {
-        try await PostgresTicketPage.read(select, limit: limit, sql: db.sql, postgres: postgres(db))
-    }
+    var json: TicketJSONDialect { .postgres }
 
-    func pageJSON(_ select: SQLSelectBuilder, limit: Int, on db: any Database) async throws -> JSONWriter? {
-        try await PostgresTicketPage.json(select, limit: limit, sql: db.sql, postgres: postgres(db))
-    }
-
-    private func postgres(_ db: any Database) throws -> any PostgresDatabase {
+    func pageRows(_ select: SQLSelectBuilder, on db: any Database) async throws -> [TicketJSONRow] {
         guard let postgres = PostgresDirect.database(db) else { throw TandemError.conflict("the PostgreSQL ticket store runs on PostgreSQL only") }
-        return postgres
+        var serializer = SQLSerializer(database: db.sql)
+        select.select.serialize(to: &serializer)
+        guard let binds = PostgresDirect.bindings(serializer.binds) else {
+            throw TandemError.conflict("the ticket page has a bind PostgresDirect does not send")
+        }
+        return try await PostgresDirect.query(PostgresQuery(unsafeSQL: serializer.sql, binds: binds), on: postgres).map { row in
+            let (number, json) = try row.decode((Int, String).self)
+            return TicketJSONRow(number: number, json: json)
+        }
     }
 
     func lock(_ tickets: TicketsToLock, on db: any Database) async throws {

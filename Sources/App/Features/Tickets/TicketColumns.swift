@@ -1,10 +1,11 @@
 import Foundation
 import PostgresKit
+import SQLKit
 import TandemCore
 
 /// The `tickets` table's columns, declared once: name, type, the API's JSON key, the model's value
 /// and the DTO's field. The column lists, the inserts' binds, the PostgreSQL types, the row readers
-/// (SQLite rows, PostgreSQL's composite bytes) and the JSON writers all follow `Ticket.columns`.
+/// and the JSON written by `JSONWriter` and by the database (`TicketJSONDialect`) all follow `Ticket.columns`.
 ///
 /// Adding a ticket field touches the model (`Ticket`), this list, a migration and the DTO
 /// (`TicketDTO`'s property and its `init(_:assignees:)`), and nothing else.
@@ -19,16 +20,6 @@ final class TicketColumn: Sendable {
             case .int: "bigint"
             case .bool: "boolean"
             case .optionalDate: "timestamptz"
-            }
-        }
-
-        var postgresDataType: PostgresDataType {
-            switch self {
-            case .id, .optionalId: .uuid
-            case .text: .text
-            case .int: .int8
-            case .bool: .bool
-            case .optionalDate: .timestamptz
             }
         }
     }
@@ -180,13 +171,6 @@ extension Ticket {
             AND (\(team) IS NULL OR EXISTS (SELECT 1 FROM \(Team.schema) WHERE id = \(team)))
             """
     }
-
-    /// A one-row INSERT of `sqlColumns` (SQLite, `?1`…) that writes nothing unless `referencesHold`; answers the id when it wrote.
-    static let insertIfReferencesHold: String = {
-        let values = (1...sqlColumns.count).map { "?\($0)" }
-        return
-            "INSERT INTO \(schema) (\(sqlColumns.joined(separator: ", "))) SELECT \(values.joined(separator: ", ")) WHERE \(referencesHold(values)) RETURNING id"
-    }()
 }
 
 /// A member of a ticket's JSON object, in the order `.sortedKeys` puts them: a column, or the
@@ -246,31 +230,20 @@ extension TicketDTO: JSONWritable {
         json.endObject()
     }
 
-    /// A DTO read column by column: `read` answers each shown column's value by its index and
-    /// column, typed by the column's kind; the assignees are added by the caller.
-    init(reading read: some TicketColumnReader) throws {
+    /// A DTO from a row of `Ticket.sqlColumns` (SQLKit decodes each column as its kind); the assignees are added by the caller.
+    init(row: any SQLRow) throws {
         self.init()
-        for (index, column) in Ticket.columns.enumerated() {
+        for column in Ticket.columns {
+            let name = column.name
             switch column.access {
-            case .id(_, let set): set(&self, try read.id(index, column.name))
-            case .optionalId(_, let set): set(&self, try read.optionalId(index, column.name))
-            case .text(_, let set): set(&self, try read.text(index, column.name))
-            case .int(_, let set): set(&self, try read.int(index, column.name))
-            case .bool(_, let set): set(&self, try read.bool(index, column.name))
-            case .date(_, let set): set(&self, try read.date(index, column.name))
+            case .id(_, let set): set(&self, try row.decode(column: name, as: UUID.self).text)
+            case .optionalId(_, let set): set(&self, try row.decode(column: name, as: UUID?.self)?.text)
+            case .text(_, let set): set(&self, try row.decode(column: name, as: String.self))
+            case .int(_, let set): set(&self, try row.decode(column: name, as: Int.self))
+            case .bool(_, let set): set(&self, try row.decode(column: name, as: Bool.self))
+            case .date(_, let set): set(&self, try row.decode(column: name, as: Date?.self))
             case .unshown: break
             }
         }
     }
-}
-
-/// Reads one row's columns by their index in `Ticket.columns` (PostgreSQL's composite) or their
-/// name (SQLite's rows): what `TicketDTO(reading:)` needs from a database's row.
-protocol TicketColumnReader {
-    func id(_ index: Int, _ name: String) throws -> String
-    func optionalId(_ index: Int, _ name: String) throws -> String?
-    func text(_ index: Int, _ name: String) throws -> String
-    func int(_ index: Int, _ name: String) throws -> Int
-    func bool(_ index: Int, _ name: String) throws -> Bool
-    func date(_ index: Int, _ name: String) throws -> Date?
 }

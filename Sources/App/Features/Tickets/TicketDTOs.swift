@@ -23,7 +23,7 @@ struct TicketDTO: Content, Equatable {
     var createdAt: Date?
     var updatedAt: Date?
 
-    /// An empty ticket, for readers that fill it column by column (`init(reading:)`).
+    /// An empty ticket, for readers that fill it column by column (`init(row:)`).
     init() {
         id = ""
         number = 0
