@@ -40,27 +40,8 @@ enum SQLiteDirect {
         db.isSQLite ? db as? any SQLiteDatabase : nil
     }
 
-    static func id(_ row: some SQLiteColumns, _ column: String) throws -> String {
-        guard let id = try optionalId(row, column) else { throw BadValue(column: column) }
-        return id
-    }
-
-    /// An id column as `uuidString` writes it (stored ids are already in that form).
-    static func optionalId(_ row: some SQLiteColumns, _ column: String) throws -> String? {
-        switch row.column(column) {
-        case .text(let text):
-            if UUID.isCanonical(text) { return text }
-            guard let uuid = UUID(uuidString: text) else { throw BadValue(column: column) }
-            return uuid.text
-        case .null, nil:
-            return nil
-        default:
-            throw BadValue(column: column)
-        }
-    }
-
     static func uuid(_ row: some SQLiteColumns, _ column: String) throws -> UUID {
-        guard case .text(let text) = row.column(column), let uuid = UUID(text: text) else { throw BadValue(column: column) }
+        guard case .text(let text) = row.column(column), let uuid = UUID(uuidString: text) else { throw BadValue(column: column) }
         return uuid
     }
 
@@ -86,12 +67,6 @@ enum SQLiteDirect {
         guard let value = row.column(column)?.bool else { throw BadValue(column: column) }
         return value
     }
-
-    static func date(_ row: some SQLiteColumns, _ column: String) throws -> Date? {
-        guard let data = row.column(column), data != .null else { return nil }
-        guard let date = Date(sqliteData: data) else { throw BadValue(column: column) }
-        return date
-    }
 }
 
 /// A row's columns by name: SQLiteNIO's rows and `SQLiteDirectConnection`'s.
@@ -109,45 +84,4 @@ extension SQLiteData {
     static func date(_ date: Date?) -> SQLiteData { date.map { .float($0.timeIntervalSince1970) } ?? .null }
     static func boolean(_ value: Bool) -> SQLiteData { .integer(value ? 1 : 0) }
     static func int(_ value: Int) -> SQLiteData { .integer(SQLiteInt64(value)) }
-}
-
-extension UUID {
-    /// Parses the hyphenated form (either case) without `sscanf`; anything else through Foundation.
-    init?(text: String) {
-        var text = text
-        let parsed: uuid_t? = text.withUTF8 { utf8 -> uuid_t? in
-            guard utf8.count == 36 else { return nil }
-            var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-            var ok = true
-            withUnsafeMutableBytes(of: &bytes) { out in
-                var position = 0
-                for index in 0..<16 {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        if utf8[position] != 0x2D { ok = false; return }
-                        position += 1
-                    }
-                    guard let high = Self.nibble(utf8[position]), let low = Self.nibble(utf8[position + 1]) else { ok = false; return }
-                    out[index] = high << 4 | low
-                    position += 2
-                }
-            }
-            return ok ? bytes : nil
-        }
-        if let parsed {
-            self.init(uuid: parsed)
-        } else if let uuid = UUID(uuidString: text) {
-            self = uuid
-        } else {
-            return nil
-        }
-    }
-
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x41...0x46: byte - 0x41 + 10
-        case 0x61...0x66: byte - 0x61 + 10
-        default: nil
-        }
-    }
 }

@@ -50,11 +50,10 @@ struct SQLiteTicketStore: TicketStore {
         binds.reserveCapacity(items.count * Ticket.columns.count)
         for (offset, item) in items.enumerated() {
             item.ticket.number = first + offset
-            binds += item.values
-            binds[binds.count - item.values.count + 1] = .int(first + offset)
+            binds += item.ticket.sqlValues.map(\.sqlite)
         }
         // A refused ticket leaves a gap in the numbers, as a failed insert does on PostgreSQL's sequence.
-        let inserted = Set(try await sqlite.query(insertIfReferencesHold(count: items.count), binds).map { try SQLiteDirect.id($0, "id") })
+        let inserted = Set(try await sqlite.query(insertIfReferencesHold(count: items.count), binds).map { try SQLiteDirect.text($0, "id") })
         let created = items.filter { inserted.contains($0.ticket.id!.text) }
         let at = Date()
         let audit = created.map { item in

@@ -1,8 +1,6 @@
 import Fluent
 import Foundation
-import PostgresKit
 import SQLKit
-import SQLiteKit
 import TandemCore
 import Vapor
 
@@ -80,12 +78,10 @@ extension TicketService {
         throw TandemError.conflict("the ticket's organization, site, contact, queue or team changed while it was created; try again")
     }
 
-    /// Its row and audit JSON are made before it queues, so the writer only binds and steps.
+    /// Its audit JSON is made before it queues, so the writer only binds and steps.
     struct NewTicket: Sendable {
         let ticket: Ticket
         let principal: Principal
-        /// `ticket.sqlValues`; the number (at 1) is set in the batch.
-        var values: [SQLiteData]
         /// The audit event's JSON on either side of the number.
         let audit: (head: String, tail: String)
 
@@ -93,7 +89,6 @@ extension TicketService {
             self.ticket = ticket
             self.principal = principal
             audit = try Self.auditAroundNumber(ticket)
-            values = ticket.sqlValues.map(\.sqlite)
         }
 
         /// The JSON of the new ticket's audit event, before and after its number (not drawn yet).

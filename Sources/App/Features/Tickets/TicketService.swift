@@ -1,8 +1,6 @@
 import Fluent
 import Foundation
-import PostgresKit
 import SQLKit
-import SQLiteKit
 import TandemCore
 import Vapor
 
