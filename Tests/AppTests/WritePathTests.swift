@@ -396,7 +396,7 @@ import VaporTesting
             // Says how many items its run had: a whole round in one run, or one at a time after a refusal.
             let probe = WriteBatch<Int, String>(name: "probe") { items, connection in
                 if let bad = items.first(where: { $0 % 5 == 0 }) { throw Refused(n: bad) }
-                for n in items { try await connection.sql.raw("INSERT INTO batch_probe (n, how) VALUES (\(bind: n), \(bind: "batch of \(items.count)"))").run() }
+                for n in items { try connection.execute("INSERT INTO batch_probe (n, how) VALUES (?1, ?2)", [.integer(n), .text("batch of \(items.count)")]) }
                 return items.map { "batch \($0) of \(items.count)" }
             }
             func write(_ n: Int) async -> Result<String, Refused> {

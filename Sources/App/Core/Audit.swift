@@ -45,6 +45,8 @@ enum Audit {
         try await EventLog.append(entries.flatMap { entry in entry.domainEvents.map { (entry.actor, $0) } }, at: at, on: db)
     }
 
+    /// One event, for `SQLiteDirectConnection.execute` with `AuditEntry.values`.
+    static let insertOne = BulkValue.insertStatement(into: AuditEvent.schema, columns: columns)
 }
 
 /// One audit event for `Audit.recordAll`.

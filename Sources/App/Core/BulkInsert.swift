@@ -23,6 +23,12 @@ enum BulkValue: Sendable {
         }
     }
 
+    /// A one-row INSERT with numbered placeholders (SQLite), for statements prepared once.
+    static func insertStatement(into table: String, columns: [String]) -> String {
+        "INSERT INTO \"\(table)\" (" + columns.map { "\"\($0)\"" }.joined(separator: ",") + ") VALUES ("
+            + (1...columns.count).map { "?\($0)" }.joined(separator: ",") + ")"
+    }
+
     var bind: SQLBind {
         switch self {
         case .text(let text): SQLBind(text)

@@ -32,8 +32,9 @@ extension Database {
 
     /// `write(body)` for a write that can also run together with others of its kind. On SQLite with
     /// group commit, the calls with the same `batch` that queue in one group (and are next to each
-    /// other in it) run as one `batch.sqlite` over all their items, in one savepoint of the group's
-    /// transaction; if that throws, it is undone and each item runs alone through `batch.sqlite`. On PostgreSQL the calls that queue while a batch runs go through one
+    /// other in it) run as one `batch.sqlite` over all their items, in one savepoint, on the group
+    /// commit's own connection; if that throws, it is undone and each item runs alone through
+    /// `batch.sqlite`. On PostgreSQL the calls that queue while a batch runs go through one
     /// `batch.postgres` (`PostgresBatcher`). Either way an error reaches only its caller. Elsewhere
     /// (or without a `postgres` run) this is `write(body)`. Not for use inside a transaction.
     func write<Item: Sendable, Output: Sendable>(
@@ -60,8 +61,8 @@ enum WriteScope {
 /// as the `body` given with each item (which runs where neither applies).
 struct WriteBatch<Item: Sendable, Output: Sendable>: Sendable {
     let name: String
-    /// On SQLite: inside the group commit's transaction, on its connection.
-    let sqlite: @Sendable ([Item], any Database) async throws -> [Output]
+    /// On SQLite: synchronously on the group commit's thread, inside the group's transaction.
+    let sqlite: @Sendable ([Item], SQLiteDirectConnection) throws -> [Output]
     /// On PostgreSQL: one statement (atomic, committed when it answers), outside any transaction.
     var postgres: (@Sendable ([Item], any PostgresDatabase) async throws -> [Output])? = nil
 }
@@ -102,8 +103,11 @@ extension DatabaseID {
 ///
 /// SQLite commits one transaction at a time, each with an fsync (`synchronous=FULL`); grouping
 /// turns N fsyncs into one while every caller still returns only after its write is durable.
-/// Batched writes (`WriteBatch`) next to each other in a group run as one `batch.sqlite` call, so a
-/// group of ticket creations is a handful of multi-row statements, not a few per ticket.
+///
+/// Batched writes (`WriteBatch`) do not go through Fluent: a run of them at the head of the queue
+/// is one group on `SQLiteDirectConnection`, the whole transaction in one job on its thread. Other
+/// bodies run on a SQLiteNIO connection. Groups still run one at a time, in queue order, so the two
+/// connections never write at once.
 ///
 /// It rides along as a (pass-through) model middleware of the SQLite database so that `write`,
 /// which only has a `Database`, finds the group of the database it was called on.
@@ -122,7 +126,7 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
         struct Batched {
             let name: String
             let item: any Sendable
-            let run: @Sendable ([any Sendable], any Database) async throws -> [any Sendable]
+            let run: @Sendable ([any Sendable], SQLiteDirectConnection) throws -> [any Sendable]
             let deliver: @Sendable (any Sendable) -> Void
         }
 
@@ -153,7 +157,7 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
         func raw(_ text: String) -> Statement { Statement(sqlite: sqlite, text: text) }
     }
 
-    /// What happened so far in one group's transaction.
+    /// What happened so far in one group's transaction on the SQLiteNIO connection.
     private final class GroupState: @unchecked Sendable {
         /// Jobs whose writes are in the transaction; they finish after the COMMIT.
         var succeeded: [Job] = []
@@ -164,6 +168,7 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
     }
 
     private let writer: any Database
+    private let batchWriter: SQLiteWriterThread
     /// The read connections of the same file (`SQLiteReaders`), riding along for reads to find.
     let readers: SQLiteReaders
     /// Whether the writer connection has its settings (`commit` runs one group at a time).
@@ -172,26 +177,30 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
     private var queue: [Job] = []
     private var draining = false
 
-    private init(writer: any Database, readers: SQLiteReaders) {
+    private init(writer: any Database, batchWriter: SQLiteWriterThread, readers: SQLiteReaders) {
         self.writer = writer
+        self.batchWriter = batchWriter
         self.readers = readers
     }
 
     /// Sets up group commit for the SQLite file at `path`, used as `.sqlite`: a writer connection
-    /// pool of its own, the read connections, and the marker that `write` looks for. Call right
-    /// after `databases.use`.
+    /// pool of its own, the batch writer's thread, the read connections, and the marker that
+    /// `write` looks for. Call right after `databases.use`.
     static func install(on app: Application, path: String, clock: any WallClock) {
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqliteWriter, isDefault: false)
         // Before `app.db(.sqliteWriter)`: a database takes its middleware when it is made.
         ClockCompanion.install(clock, on: app, databases: [.sqliteWriter])
+        let batchWriter = SQLiteWriterThread(path: path)
         let readers = SQLiteReaders(path: path, count: System.coreCount)
-        app.lifecycle.use(ReadersShutdown(readers: readers))
-        app.databases.middleware.use(SQLiteGroupCommit(writer: app.db(.sqliteWriter), readers: readers), on: .sqlite)
+        app.lifecycle.use(DirectConnectionsShutdown(thread: batchWriter, readers: readers))
+        app.databases.middleware.use(SQLiteGroupCommit(writer: app.db(.sqliteWriter), batchWriter: batchWriter, readers: readers), on: .sqlite)
     }
 
-    private struct ReadersShutdown: LifecycleHandler {
+    private struct DirectConnectionsShutdown: LifecycleHandler {
+        let thread: SQLiteWriterThread
         let readers: SQLiteReaders
         func shutdownAsync(_ application: Application) async {
+            await thread.shutdown()
             await readers.shutdown()
         }
     }
@@ -206,7 +215,7 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
         try await enqueue(body) { box in
             Job.Batched(
                 name: batch.name, item: item,
-                run: { items, db in try await batch.sqlite(items.map { $0 as! Item }, db) },
+                run: { items, connection in try batch.sqlite(items.map { $0 as! Item }, connection) },
                 deliver: { box.value = ($0 as! T) })
         }
     }
@@ -236,25 +245,32 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
         }
     }
 
-    /// Runs groups (the jobs at the head of the queue, up to `maxGroup`) until the queue is empty.
+    /// Runs groups until the queue is empty. A group is the jobs at the head of the queue that are
+    /// all batched or all not (up to `maxGroup`), so the queue's order is kept.
     private func drain() async {
         while true {
             let group: [Job] = lock.withLock {
-                let group = Array(queue.prefix(Self.maxGroup))
-                queue.removeFirst(group.count)
-                if group.isEmpty { draining = false }
+                let batched = queue.first?.batched != nil
+                let count = queue.prefix(Self.maxGroup).prefix { ($0.batched != nil) == batched }.count
+                if count == 0 { draining = false }
+                let group = Array(queue.prefix(count))
+                queue.removeFirst(count)
                 return group
             }
-            guard !group.isEmpty else { return }
-            await commit(group)
+            guard let first = group.first else { return }
+            if first.batched != nil {
+                await commitBatched(group)
+            } else {
+                await commit(group)
+            }
         }
     }
 
-    /// One transaction for `group`. Every job is finished exactly once: with its own error when its
-    /// body throws (after its savepoint is rolled back), otherwise after the COMMIT, with the
-    /// COMMIT's error if that fails. When the transaction breaks off half-way (a savepoint statement
-    /// fails, or a body's error ended the whole transaction), nothing of it is committed: the jobs
-    /// that ran get the error, and those not run yet go back to the queue.
+    /// One transaction for `group` on the SQLiteNIO connection. Every job is finished exactly once:
+    /// with its own error when its body throws (after its savepoint is rolled back), otherwise after
+    /// the COMMIT, with the COMMIT's error if that fails. When the transaction breaks off half-way
+    /// (a savepoint statement fails, or a body's error ended the whole transaction), nothing of it
+    /// is committed: the jobs that ran get the error, and those not run yet go back to the queue.
     private func commit(_ group: [Job]) async {
         let state = GroupState()
         do {
@@ -262,15 +278,14 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
                 // Transaction statements straight to SQLite (no SQLKit serialization): they run per body.
                 let sql = Statements(sqlite: connection as! any SQLiteDatabase)
                 if !self.tuned {
-                    // A page cache of 32 MB (default 2 MB) and statement journals in memory: an import
-                    // batch otherwise spills pages mid-transaction and writes its journal to a file.
+                    // The writer's pool is one connection on one event loop; settings as `SQLiteDirectConnection`'s.
                     try await sql.raw("PRAGMA cache_size = -32768").run()
                     try await sql.raw("PRAGMA temp_store = MEMORY").run()
                     self.tuned = true
                 }
                 try await sql.raw("BEGIN IMMEDIATE").run()
                 do {
-                    if group.count == 1, group[0].batched == nil {
+                    if group.count == 1 {
                         // Alone: no savepoint needed; a failing body rolls back the transaction.
                         state.started = 1
                         do {
@@ -282,16 +297,7 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
                         }
                         state.succeeded.append(group[0])
                     } else {
-                        var index = 0
-                        while index < group.count {
-                            let name = group[index].batched?.name
-                            let end = name == nil ? index + 1 : group[index...].firstIndex { $0.batched?.name != name } ?? group.endIndex
-                            let together = end - index > 1 ? try await self.together(group[index..<end], connection, sql, state) : false
-                            if !together {
-                                for position in index..<end { try await self.alone(group[position], at: position, connection, sql, state) }
-                            }
-                            index = end
-                        }
+                        for job in group { try await self.alone(job, connection, sql, state) }
                     }
                     try await sql.raw("COMMIT").run()
                 } catch {
@@ -317,16 +323,12 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
         for job in state.succeeded { job.complete(nil) }
     }
 
-    /// One job in its own savepoint: its body, or its batch with its item alone.
-    private func alone(_ job: Job, at position: Int, _ connection: any Database, _ sql: Statements, _ state: GroupState) async throws {
+    /// One job in its own savepoint.
+    private func alone(_ job: Job, _ connection: any Database, _ sql: Statements, _ state: GroupState) async throws {
         try await sql.raw("SAVEPOINT tandem_write").run()
-        state.started = position + 1
+        state.started += 1
         do {
-            if let batched = job.batched {
-                try await Self.deliver([batched], batched.run([batched.item], connection))
-            } else {
-                try await job.run(connection)
-            }
+            try await job.run(connection)
         } catch {
             state.bodyError = error
             // Throws (and breaks the group off) if the body's error ended the whole transaction.
@@ -340,33 +342,108 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
         state.succeeded.append(job)
     }
 
-    /// Consecutive jobs of one batch as one `batch.sqlite` call in one savepoint. False (and
-    /// nothing written) when that call throws: the caller then runs each alone.
-    private func together(_ jobs: ArraySlice<Job>, _ connection: any Database, _ sql: Statements, _ state: GroupState) async throws -> Bool {
-        let batches = jobs.map { $0.batched! }
-        try await sql.raw("SAVEPOINT tandem_write").run()
-        state.started = jobs.endIndex
-        do {
-            try await Self.deliver(batches, batches[0].run(batches.map(\.item), connection))
-        } catch {
-            try await sql.raw("ROLLBACK TO tandem_write").run()
-            try await sql.raw("RELEASE tandem_write").run()
-            state.started = jobs.startIndex
-            return false
-        }
-        try await sql.raw("RELEASE tandem_write").run()
-        state.succeeded += jobs
-        return true
-    }
-
-    /// Hands each job its output; a batch that did not answer one per item is an error for all of them.
-    private static func deliver(_ batches: [Job.Batched], _ outputs: [any Sendable]) throws {
-        guard outputs.count == batches.count else { throw WriteBatchError(name: batches[0].name, items: batches.count, outputs: outputs.count) }
-        for (batched, output) in zip(batches, outputs) { batched.deliver(output) }
-    }
-
     private func requeue(_ jobs: ArraySlice<Job>) {
         guard !jobs.isEmpty else { return }
         lock.withLock { queue.insert(contentsOf: jobs, at: 0) }
     }
+
+    /// What became of one job of a batched group.
+    private enum Outcome: @unchecked Sendable {
+        case wrote(any Sendable)
+        case failed(any Error)
+        case notRun
+    }
+
+    /// One transaction for a group of batched jobs, in one job on the batch writer's thread, with
+    /// the same guarantees as `commit`: each run of consecutive jobs of one batch goes through
+    /// `batch.run` in one savepoint; if that throws, it is undone and each of its jobs runs alone in
+    /// a savepoint of its own, so only a failing item gets an error.
+    private func commitBatched(_ group: [Job]) async {
+        let batches = group.map { $0.batched! }
+        let outcomes: [Outcome]
+        do {
+            outcomes = try await batchWriter.run { connection in Self.transaction(batches, on: connection) }
+        } catch {
+            // The thread is gone (shutdown) or the connection could not be opened.
+            for job in group { job.complete(error) }
+            return
+        }
+        for (job, (batched, outcome)) in zip(group, zip(batches, outcomes)) {
+            switch outcome {
+            case .wrote(let output):
+                batched.deliver(output)
+                job.complete(nil)
+            case .failed(let error): job.complete(error)
+            case .notRun: break
+            }
+        }
+        requeue(group[...].filter { !$0.done }[...])
+    }
+
+    /// The batched group's transaction (on the batch writer's thread). Outputs are delivered only
+    /// after the COMMIT; when the transaction breaks off, what ran gets the error and the rest is `notRun`.
+    private static func transaction(_ batches: [Job.Batched], on connection: SQLiteDirectConnection) -> [Outcome] {
+        var outcomes = [Outcome](repeating: .notRun, count: batches.count)
+        /// Jobs before this index have run (or are running).
+        var started = 0
+        func run(_ range: Range<Int>) throws -> Result<[any Sendable], any Error> {
+            try savepoint(connection) {
+                let outputs = try batches[range.lowerBound].run(batches[range].map(\.item), connection)
+                guard outputs.count == range.count else {
+                    throw WriteBatchError(name: batches[range.lowerBound].name, items: range.count, outputs: outputs.count)
+                }
+                return outputs
+            }
+        }
+        do {
+            try connection.execute("BEGIN IMMEDIATE")
+            do {
+                while started < batches.count {
+                    let name = batches[started].name
+                    let batch = started..<(batches[started...].firstIndex { $0.name != name } ?? batches.endIndex)
+                    if batch.count > 1 {
+                        started = batch.upperBound
+                        if case .success(let outputs) = try run(batch) {
+                            for (index, output) in zip(batch, outputs) { outcomes[index] = .wrote(output) }
+                            continue
+                        }
+                    }
+                    for index in batch {
+                        started = index + 1
+                        switch try run(index..<index + 1) {
+                        case .success(let outputs): outcomes[index] = .wrote(outputs[0])
+                        case .failure(let error): outcomes[index] = .failed(error)
+                        }
+                    }
+                }
+                try connection.execute("COMMIT")
+            } catch {
+                _ = try? connection.execute("ROLLBACK")
+                throw error
+            }
+        } catch {
+            // Nothing of the group is written: what ran (even if it had succeeded) gets the error.
+            for index in 0..<started {
+                if case .failed = outcomes[index] { continue }
+                outcomes[index] = .failed(error)
+            }
+        }
+        return outcomes
+    }
+
+    /// `body` in a savepoint, undone when it throws (its error is the result); throws only when the
+    /// savepoint statements themselves fail, which ends the transaction.
+    private static func savepoint<T>(_ connection: SQLiteDirectConnection, _ body: () throws -> T) throws -> Result<T, any Error> {
+        try connection.execute("SAVEPOINT tandem_write")
+        do {
+            let result = try body()
+            try connection.execute("RELEASE tandem_write")
+            return .success(result)
+        } catch {
+            try connection.execute("ROLLBACK TO tandem_write")
+            try connection.execute("RELEASE tandem_write")
+            return .failure(error)
+        }
+    }
+
 }

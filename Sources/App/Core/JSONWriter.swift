@@ -124,28 +124,42 @@ struct JSONWriter {
     /// A string literal, escaped as the style's `JSONEncoder` escapes it.
     mutating func string(_ text: String) {
         var text = text
+        text.withUTF8 { string(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// A string literal from its UTF-8 bytes (a text column's value as the database sent it).
+    mutating func string(utf8: UnsafeRawBufferPointer) {
         bytes.append(0x22)
         let escapesSlash = style == .column
-        text.withUTF8 { utf8 in
-            var start = 0
-            for index in 0..<utf8.count {
-                let byte = utf8[index]
-                guard byte < 0x20 || byte == 0x22 || byte == 0x5C || (byte == 0x2F && escapesSlash) else { continue }
-                bytes.append(contentsOf: utf8[start..<index])
-                start = index + 1
-                switch byte {
-                case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
-                case 0x2F: bytes.append(contentsOf: [0x5C, 0x2F])
-                case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-                case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
-                case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
-                case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
-                case 0x08: bytes.append(contentsOf: [0x5C, 0x62])
-                case 0x0C: bytes.append(contentsOf: [0x5C, 0x66])
-                default: bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30] + [byte].hex.utf8)
-                }
+        var start = 0
+        for index in 0..<utf8.count {
+            let byte = utf8[index]
+            guard byte < 0x20 || byte == 0x22 || byte == 0x5C || (byte == 0x2F && escapesSlash) else { continue }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[start..<index]))
+            start = index + 1
+            switch byte {
+            case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
+            case 0x2F: bytes.append(contentsOf: [0x5C, 0x2F])
+            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
+            case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
+            case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
+            case 0x08: bytes.append(contentsOf: [0x5C, 0x62])
+            case 0x0C: bytes.append(contentsOf: [0x5C, 0x66])
+            default:
+                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30] + [byte].hex.utf8)
             }
-            bytes.append(contentsOf: utf8[start..<utf8.count])
+        }
+        bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[start..<utf8.count]))
+        bytes.append(0x22)
+    }
+
+    /// A UUID's `text` as a string literal, from its 16 bytes.
+    mutating func uuid(_ uuid: UnsafeRawBufferPointer) {
+        bytes.append(0x22)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { out in
+            UUID.writeText(of: uuid, to: out)
+            bytes.append(contentsOf: out)
         }
         bytes.append(0x22)
     }

@@ -6,14 +6,16 @@ import SQLiteNIO
 // dependents): the same library, so both connections share its locking and WAL code.
 import VaporCSQLite
 
-/// A read-only SQLite connection driven synchronously through SQLite's C API, with its statements
-/// prepared once and kept: the hot reads (`SQLiteReaders`: the token, the ticket page).
+/// A SQLite connection driven synchronously through SQLite's C API, with its statements prepared
+/// once and kept: the group commit's writer (`SQLiteWriterThread`) and the hot reads (`SQLiteReaders`).
 ///
 /// SQLiteNIO runs each statement as a job on the shared thread pool and answers on an event loop:
 /// two thread hand-offs per statement, behind whatever reads are queued, and it prepares every
-/// statement again each time. Here a read is one hand-off, its statement prepared once.
+/// statement again each time. A commit group of ticket creations is seven statements; through
+/// SQLiteNIO the writer spent most of each group waiting for threads, and it is the one writer.
+/// Here a whole group is one hand-off; a ticket page (two statements) is one too.
 ///
-/// Not thread-safe: one job at a time uses it (`SQLiteReaders`).
+/// Not thread-safe: one job at a time uses it (`SQLiteWriterThread`, `SQLiteReaders`).
 final class SQLiteDirectConnection {
     struct Failure: Error, CustomStringConvertible {
         let code: Int32
@@ -41,7 +43,8 @@ final class SQLiteDirectConnection {
     private static let maxStatements = 256
     private var columnNames: [OpaquePointer: [String: Int32]] = [:]
 
-    init(path: String) throws {
+    /// `readOnly`: `PRAGMA query_only`, for the read connections.
+    init(path: String, readOnly: Bool = false) throws {
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_URI | SQLITE_OPEN_EXRESCODE
         let opened = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
         guard opened == SQLITE_OK else {
@@ -51,7 +54,14 @@ final class SQLiteDirectConnection {
         }
         // As SQLiteNIO's connections: wait for other writers (another process, a command) rather than fail.
         sqlite_nio_sqlite3_busy_handler(handle, { _, _ in 1 }, nil)
-        for pragma in ["PRAGMA query_only = ON", "PRAGMA temp_store = MEMORY"] { try execute(pragma) }
+        // The writer: durable commits (WAL fsync on each COMMIT), references checked, and a page cache of 32 MB
+        // (default 2 MB) with statement journals in memory: an import batch otherwise spills pages
+        // mid-transaction and writes its statement journal to a temporary file. A reader only reads.
+        let pragmas =
+            readOnly
+            ? ["PRAGMA query_only = ON", "PRAGMA temp_store = MEMORY"]
+            : ["PRAGMA foreign_keys = ON", "PRAGMA synchronous = FULL", "PRAGMA cache_size = -32768", "PRAGMA temp_store = MEMORY"]
+        for pragma in pragmas { try execute(pragma) }
     }
 
     deinit { close() }
@@ -171,6 +181,32 @@ final class SQLiteDirectConnection {
 /// SQLite copies bound text and blobs (they outlive the Swift values).
 private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
+/// The thread that owns a `SQLiteDirectConnection` (opened on first use) and runs jobs on it one at a time.
+final class SQLiteWriterThread: @unchecked Sendable {
+    private let path: String
+    private let thread = NIOThreadPool(numberOfThreads: 1)
+    /// Touched only by jobs on `thread`, one at a time.
+    private var connection: SQLiteDirectConnection?
+
+    init(path: String) {
+        self.path = path
+        thread.start()
+    }
+
+    func run<T: Sendable>(_ job: @escaping @Sendable (SQLiteDirectConnection) throws -> T) async throws -> T {
+        try await thread.runIfActive {
+            if self.connection == nil { self.connection = try SQLiteDirectConnection(path: self.path) }
+            return try job(self.connection!)
+        }
+    }
+
+    /// Closes the connection and stops the thread (application shutdown).
+    func shutdown() async {
+        _ = try? await thread.runIfActive { self.connection?.close() }
+        try? await thread.shutdownGracefully()
+    }
+}
+
 /// Read connections of their own (`SQLiteDirectConnection`, query-only), one per thread of a pool
 /// of their own, for the reads every request makes (the token) and the busiest page (tickets):
 /// one hand-off per read instead of two per statement, and statements prepared once. They read
@@ -194,7 +230,7 @@ final class SQLiteReaders: @unchecked Sendable {
         try await threads.runIfActive {
             let connection = try self.lock.withLock { () throws -> SQLiteDirectConnection in
                 if let connection = self.idle.popLast() { return connection }
-                let connection = try SQLiteDirectConnection(path: self.path)
+                let connection = try SQLiteDirectConnection(path: self.path, readOnly: true)
                 self.all.append(connection)
                 return connection
             }

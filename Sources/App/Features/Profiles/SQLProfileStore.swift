@@ -111,9 +111,12 @@ struct SQLProfileStore: ProfileStore {
     }
 
     /// One transaction for the batch; when it fails, each row again on its own so only the guilty rows fail.
+    /// Where the database can, the batch's statements run as one batch (`writeBatch`).
     func apply(_ encoded: Encoded) async throws -> [Int: String] {
         do {
-            try await db.write { tx in try await write(encoded.items, at: encoded.at, on: tx) }
+            try await db.write(batch: Self.writeBatch, item: Write(store: self, encoded: encoded)) { tx in
+                try await write(encoded.items, at: encoded.at, on: tx)
+            }
             return [:]
         } catch {
             var refused: [Int: String] = [:]
@@ -128,9 +131,18 @@ struct SQLProfileStore: ProfileStore {
         }
     }
 
+    /// An import batch for `writeBatch`.
+    struct Write: Sendable {
+        let store: SQLProfileStore
+        let encoded: Encoded
+    }
+
     /// The columns of a new contact's row (`Encoded.Item.contact`).
     static let contactColumns =
         ["id", "organization_id", "site_id"] + ClientProfile.columns.map(\.name) + ["portal_organization_wide", "created_at", "updated_at"]
+    /// The rows `write` writes, as one batch where the database's store has a way (`SQLiteProfileRows.write`);
+    /// elsewhere `write` itself runs.
+    static let writeBatch = WriteBatch<Write, Void>(name: "client-profile-import", sqlite: SQLiteProfileRows.write)
 
     private func write(_ items: [Encoded.Item], at now: Date, on tx: any Database) async throws {
         var deletes: [UUID] = []

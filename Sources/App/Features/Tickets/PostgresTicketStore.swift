@@ -4,23 +4,18 @@ import PostgresKit
 import SQLKit
 import TandemCore
 
-/// Tickets on PostgreSQL: row locks taken in id order (the `tickets.assignee_ids` triggers update ticket rows, so a write
+/// Tickets on PostgreSQL: the page written from the rows' bytes (`PostgresTicketPage`), row locks taken in id order (the `tickets.assignee_ids` triggers update ticket rows, so a write
 /// that changes assignees locks their tickets first: the other order could deadlock), numbers from a
 /// sequence, and concurrent creations as one statement.
 struct PostgresTicketStore: TicketStore {
-    var json: TicketJSONDialect { .postgres }
+    /// The array the `TicketAssigneeIds` triggers keep; its JSON holds only ids, brackets and quotes.
+    let assigneesJSON = "upper(array_to_json(\"\(Ticket.schema)\".\"assignee_ids\")::text)"
 
-    func pageRows(_ select: SQLSelectBuilder, on db: any Database) async throws -> [TicketJSONRow] {
+    /// From the rows' bytes (`PostgresTicketPage`) when every field is shown; from the DTOs otherwise.
+    func pageJSON(_ query: TicketPageQuery, fields: Set<TicketField>?, on db: any Database) async throws -> JSONWriter? {
+        guard fields == nil else { return nil }
         guard let postgres = PostgresDirect.database(db) else { throw TandemError.conflict("the PostgreSQL ticket store runs on PostgreSQL only") }
-        var serializer = SQLSerializer(database: db.sql)
-        select.select.serialize(to: &serializer)
-        guard let binds = PostgresDirect.bindings(serializer.binds) else {
-            throw TandemError.conflict("the ticket page has a bind PostgresDirect does not send")
-        }
-        return try await PostgresDirect.query(PostgresQuery(unsafeSQL: serializer.sql, binds: binds), on: postgres).map { row in
-            let (number, json) = try row.decode((Int, String).self)
-            return TicketJSONRow(number: number, json: json)
-        }
+        return try await PostgresTicketPage.json(query, sql: db.sql, postgres: postgres)
     }
 
     func lock(_ tickets: TicketsToLock, on db: any Database) async throws {

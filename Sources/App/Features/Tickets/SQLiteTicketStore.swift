@@ -5,25 +5,61 @@ import SQLiteKit
 import TandemCore
 
 /// Tickets on SQLite. A write transaction (BEGIN IMMEDIATE) already holds the whole database, so
-/// nothing is locked row by row; numbers come from a counter row under that lock.
+/// nothing is locked row by row; numbers come from a counter row under that lock. The page's JSON
+/// is written by SQLite itself (`json_object`), read on a read connection of its own.
 struct SQLiteTicketStore: TicketStore {
-    var json: TicketJSONDialect { .sqlite }
+    /// A JSON array of the ticket's assignee ids (stored as `uuidString` writes them), in position order.
+    let assigneesJSON = """
+        json((SELECT json_group_array(principal_id ORDER BY position) FROM \(TicketAssignee.schema) \
+        WHERE ticket_id = "\(Ticket.schema)"."id"))
+        """
 
-    /// On the read connections outside a transaction (one hand-off, the statement prepared once).
-    func pageRows(_ select: SQLSelectBuilder, on db: any Database) async throws -> [TicketJSONRow] {
+    func pageJSON(_ query: TicketPageQuery, fields: Set<TicketField>?, on db: any Database) async throws -> JSONWriter? {
         var serializer = SQLSerializer(database: db.sql)
-        select.select.serialize(to: &serializer)
-        let encoder = SQLiteDataEncoder()
-        let (text, binds) = (serializer.sql, try serializer.binds.map { try encoder.encode($0) })
+        try query.select("\"\(Ticket.schema)\".\"number\" AS number, \(ticketJSON(fields: fields)) AS ticket").select.serialize(to: &serializer)
+        let (text, binds) = (serializer.sql, try serializer.binds.map { try SQLiteDataEncoder().encode($0) })
+        let rows: [(number: Int, json: String)]
         if let readers = SQLiteDirect.readers(db) {
-            return try await readers.read { connection in
-                var rows: [TicketJSONRow] = []
-                try connection.query(text, binds) { rows.append(try TicketJSONRow(row: $0)) }
+            // One hand-off, the statement prepared once.
+            rows = try await readers.read { connection in
+                var rows: [(number: Int, json: String)] = []
+                try connection.query(text, binds) { rows.append((try SQLiteDirect.int($0, "number"), try SQLiteDirect.text($0, "ticket"))) }
                 return rows
             }
+        } else {
+            guard let sqlite = SQLiteDirect.database(db) else { throw TandemError.conflict("the SQLite ticket store runs on SQLite only") }
+            rows = try await sqlite.query(text, binds).map { (try SQLiteDirect.int($0, "number"), try SQLiteDirect.text($0, "ticket")) }
         }
-        guard let sqlite = SQLiteDirect.database(db) else { throw TandemError.conflict("the SQLite ticket store runs on SQLite only") }
-        return try await sqlite.query(text, binds).map(TicketJSONRow.init(row:))
+        let items = rows.prefix(query.limit)
+        var json = JSONWriter(capacity: items.reduce(64) { $0 + $1.json.utf8.count + 1 })
+        json.page(items, nextCursor: { rows.count > query.limit ? ListPage<TicketDTO>.ticketCursor(after: items.last!.number) : nil }) { json, row in
+            json.raw(row.json)
+        }
+        return json
+    }
+
+    /// One ticket's JSON object with the members `fields` holds (nil: all), as `JSONWriter` writes a
+    /// `TicketDTO`: ids as stored, dates as `ISO8601.string` (whole seconds, rounded down as it
+    /// does; strftime alone would round to the millisecond), nil members left out.
+    func ticketJSON(fields: Set<TicketField>?) -> String {
+        var members: [String] = []
+        for member in TicketJSONMember.sorted where fields?.contains(member.field) ?? true {
+            let value: String
+            switch member {
+            case .assignees: value = assigneesJSON
+            case .reference: value = "printf('[#T-%06d]', \"\(Ticket.schema)\".\"number\")"
+            case .column(_, let column):
+                let name = "\"\(Ticket.schema)\".\"\(column.name)\""
+                switch column.kind {
+                case .optionalDate: value = "strftime('%Y-%m-%dT%H:%M:%SZ', CAST(\(name) AS INTEGER), 'unixepoch')"
+                case .bool: value = "iif(\(name), json('true'), json('false'))"
+                case .id, .optionalId, .text, .int: value = name
+                }
+            }
+            members.append("'\(member.field.rawValue)', \(value)")
+        }
+        // A merge patch onto an empty object drops the members whose value is null.
+        return "json_patch('{}', json_object(\(members.joined(separator: ", "))))"
     }
 
     func lock(_ tickets: TicketsToLock, on db: any Database) async throws {}
@@ -35,57 +71,33 @@ struct SQLiteTicketStore: TicketStore {
         return try SQLiteDirect.int(row, "value")
     }
 
+    /// One event row (`EventLog.values`), prepared once on the group commit's connection.
+    static let insertEvent = BulkValue.insertStatement(into: EventLog.schema, columns: EventLog.columns)
+
     /// Allocates `?1` ticket numbers (under the write lock) and answers the last: they are the `?1` numbers up to it.
     static let allocateNumbers = "UPDATE counters SET value = value + ?1 WHERE name = 'ticket_number' RETURNING value"
 
-    /// `TicketService.creationBatch` inside the group commit's transaction: one counter UPDATE for
-    /// the batch's numbers, one INSERT of the tickets whose references hold (`Ticket.referencesHold`;
-    /// nil for the others), and one INSERT each of their audit and domain events.
-    @Sendable static func create(_ items: [TicketService.NewTicket], _ db: any Database) async throws -> [TicketDTO?] {
-        guard let sqlite = SQLiteDirect.database(db), let row = try await sqlite.query(allocateNumbers, [.int(items.count)]).first else {
+    /// `TicketService.creationBatch` on the group commit's connection: one counter UPDATE for the
+    /// group's numbers, then each ticket's row (if its references hold; nil otherwise) and audit
+    /// event, with statements prepared once.
+    @Sendable static func create(_ items: [TicketService.NewTicket], _ connection: SQLiteDirectConnection) throws -> [TicketDTO?] {
+        guard case .integer(let last) = try connection.execute(Self.allocateNumbers, [.integer(items.count)]).first else {
             throw TandemError.conflict("could not allocate a ticket number")
         }
-        let first = try SQLiteDirect.int(row, "value") - items.count + 1
-        var binds: [SQLiteData] = []
-        binds.reserveCapacity(items.count * Ticket.columns.count)
-        for (offset, item) in items.enumerated() {
-            item.ticket.number = first + offset
-            binds += item.ticket.sqlValues.map(\.sqlite)
-        }
-        // A refused ticket leaves a gap in the numbers, as a failed insert does on PostgreSQL's sequence.
-        let inserted = Set(try await sqlite.query(insertIfReferencesHold(count: items.count), binds).map { try SQLiteDirect.text($0, "id") })
-        let created = items.filter { inserted.contains($0.ticket.id!.text) }
         let at = Date()
-        let audit = created.map { item in
-            AuditEntry(
+        return try items.enumerated().map { offset, item in
+            let number = last - items.count + 1 + offset
+            item.ticket.number = number
+            // A refused ticket leaves a gap in the numbers, as a failed insert does on PostgreSQL's sequence.
+            guard try !connection.execute(Ticket.insertIfReferencesHold, item.ticket.sqlValues.map(\.sqlite)).isEmpty else { return nil }
+            let event = AuditEntry(
                 action: "created", entityType: Ticket.schema, entityId: item.ticket.id, actor: item.principal,
                 organizationId: item.ticket.organizationId, ticketId: item.ticket.id, before: nil,
-                after: item.audit.head + String(item.ticket.number) + item.audit.tail
-            ).values(at: at)
+                after: item.audit.head + String(number) + item.audit.tail)
+            try connection.execute(Audit.insertOne, event.values(at: at).map(\.sqlite))
+            let created = DomainEvent(.ticketCreated, entityId: item.ticket.id, ticket: item.ticket.eventFacts)
+            try connection.execute(Self.insertEvent, EventLog.values(created, by: item.principal, at: at).map(\.sqlite))
+            return TicketDTO(item.ticket, assignees: [])
         }
-        try await db.bulkInsert(into: AuditEvent.schema, columns: Audit.columns, rows: audit)
-        let events = created.map { item in
-            EventLog.values(DomainEvent(.ticketCreated, entityId: item.ticket.id, ticket: item.ticket.eventFacts), by: item.principal, at: at)
-        }
-        try await db.bulkInsert(into: EventLog.schema, columns: EventLog.columns, rows: events)
-        return items.map { inserted.contains($0.ticket.id!.text) ? TicketDTO($0.ticket, assignees: []) : nil }
-    }
-
-    /// An INSERT of `count` tickets' `Ticket.sqlColumns` (binds in that order, ticket after ticket)
-    /// that writes only those whose references hold; answers the ids it wrote.
-    static func insertIfReferencesHold(count: Int) -> String {
-        let row = "(" + Array(repeating: "?", count: Ticket.sqlColumns.count).joined(separator: ", ") + ")"
-        let values = (1...Ticket.sqlColumns.count).map { "input.column\($0)" }
-        return """
-            INSERT INTO \(Ticket.schema) (\(Ticket.sqlColumns.joined(separator: ", "))) \
-            SELECT \(values.joined(separator: ", ")) FROM (VALUES \(Array(repeating: row, count: count).joined(separator: ", "))) AS input \
-            WHERE \(Ticket.referencesHold(values)) RETURNING id
-            """
-    }
-}
-
-extension TicketJSONRow {
-    fileprivate init(row: some SQLiteColumns) throws {
-        self.init(number: try SQLiteDirect.int(row, "number"), json: try SQLiteDirect.text(row, "ticket"))
     }
 }

@@ -5,7 +5,8 @@ import TandemCore
 
 /// The `tickets` table's columns, declared once: name, type, the API's JSON key, the model's value
 /// and the DTO's field. The column lists, the inserts' binds, the PostgreSQL types, the row readers
-/// and the JSON written by `JSONWriter` and by the database (`TicketJSONDialect`) all follow `Ticket.columns`.
+/// (SQLKit's rows, PostgreSQL's composite bytes) and the JSON writers (`JSONWriter`, SQLite's
+/// `json_object`) all follow `Ticket.columns`.
 ///
 /// Adding a ticket field touches the model (`Ticket`), this list, a migration and the DTO
 /// (`TicketDTO`'s property and its `init(_:assignees:)`), and nothing else.
@@ -20,6 +21,16 @@ final class TicketColumn: Sendable {
             case .int: "bigint"
             case .bool: "boolean"
             case .optionalDate: "timestamptz"
+            }
+        }
+
+        var postgresDataType: PostgresDataType {
+            switch self {
+            case .id, .optionalId: .uuid
+            case .text: .text
+            case .int: .int8
+            case .bool: .bool
+            case .optionalDate: .timestamptz
             }
         }
     }
@@ -171,6 +182,13 @@ extension Ticket {
             AND (\(team) IS NULL OR EXISTS (SELECT 1 FROM \(Team.schema) WHERE id = \(team)))
             """
     }
+
+    /// A one-row INSERT of `sqlColumns` (SQLite, `?1`…) that writes nothing unless `referencesHold`; answers the id when it wrote.
+    static let insertIfReferencesHold: String = {
+        let values = (1...sqlColumns.count).map { "?\($0)" }
+        return
+            "INSERT INTO \(schema) (\(sqlColumns.joined(separator: ", "))) SELECT \(values.joined(separator: ", ")) WHERE \(referencesHold(values)) RETURNING id"
+    }()
 }
 
 /// A member of a ticket's JSON object, in the order `.sortedKeys` puts them: a column, or the
