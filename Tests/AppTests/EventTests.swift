@@ -302,32 +302,4 @@ import VaporTesting
             #expect(await retried.positions.count == total + 1)
         }
     }
-
-    /// Pages with nothing to do are read on before the cursor moves: one write for the lot, up to
-    /// `skipLimit` events, and the work of the page that has some is applied.
-    @Test func consumersReadOnPastEventsWithNothingToDo() async throws {
-        try await withApp { t in
-            let organizationId = try await t.organization("Contoso")
-            for number in 0..<20 { try await t.ticket(organizationId, "Ticket \(number)") }
-            let positions = try await Self.stored(t).map(\.position).sorted()
-            let wanted = positions[13]
-            actor Applied {
-                var positions: [Int] = []
-                func add(_ more: [Int]) { positions += more }
-            }
-            let applied = Applied()
-            // Work only at one event: the pages of 4 before it are read on in the same run.
-            let read = try await EventConsumers.run(
-                "skipping", limit: 4, on: t.db, prepare: { events, _ in events.map(\.position).filter { $0 == wanted } },
-                apply: { found, _ in await applied.add(found) })
-            #expect(read == 16, "four pages of 4 read in one run")
-            #expect(await applied.positions == [wanted])
-            #expect(try await EventConsumers.position("skipping", on: t.db) == positions[15])
-            // With a skip limit of 8 the run stops after two empty pages and moves the cursor past them.
-            let stopped = try await EventConsumers.run(
-                "stopping", limit: 4, skipLimit: 8, on: t.db, prepare: { _, _ in [Int]() }, apply: { _, _ in })
-            #expect(stopped == 8)
-            #expect(try await EventConsumers.position("stopping", on: t.db) == positions[7])
-        }
-    }
 }

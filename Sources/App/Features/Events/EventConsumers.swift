@@ -23,28 +23,17 @@ enum EventConsumers {
     /// event position lock): `prepare` reads what to do with the events, outside any transaction;
     /// `apply` writes it in a write transaction that claims the cursor and moves it. If the cursor
     /// moved in between (another instance ran), nothing is applied and the next run reads again.
-    /// No events: no write at all. Pages of events with nothing to do are read on (up to
-    /// `skipLimit` events) before the cursor moves past them, so a consumer with little to do
-    /// writes rarely instead of once per `limit` events.
+    /// No events: no write at all.
     @discardableResult
-    static func run<Work: Collection & Sendable>(
-        _ name: String, limit: Int = 100, skipLimit: Int = 1_000, on db: any Database,
+    static func run<Work: Sendable>(
+        _ name: String, limit: Int = 100, on db: any Database,
         prepare: @escaping @Sendable ([EventDTO], any Database) async throws -> Work,
         apply: @escaping @Sendable (Work, any Database) async throws -> Void
     ) async throws -> Int? {
         let after = try await position(name, on: db)
-        var events = try await Events.after(after, limit: limit, on: db)
-        guard var last = events.last else { return 0 }
-        var work = try await prepare(events, db)
-        var read = events.count
-        while work.isEmpty, events.count == limit, read < skipLimit {
-            events = try await Events.after(last.position, limit: limit, on: db)
-            guard let next = events.last else { break }
-            last = next
-            work = try await prepare(events, db)
-            read += events.count
-        }
-        let (done, through, found) = (read, last.position, work)
+        let events = try await Events.after(after, limit: limit, on: db)
+        guard let last = events.last else { return 0 }
+        let work = try await prepare(events, db)
         return try await db.write { db in
             try await db.sql.raw(
                 "INSERT INTO event_consumers (name, position, updated_at) VALUES (\(bind: name), 0, \(bind: db.now)) ON CONFLICT (name) DO NOTHING"
@@ -53,9 +42,9 @@ enum EventConsumers {
                 .lockingClause(SQLRaw(db.stores.claimLocking)).first()
             guard let claimed = try cursor?.decode(column: "position", as: Int.self) else { return nil }
             guard claimed == after else { return 0 }
-            try await apply(found, db)
-            try await db.sql.update("event_consumers").set("position", to: through).set("updated_at", to: db.now).where("name", .equal, name).run()
-            return done
+            try await apply(work, db)
+            try await db.sql.update("event_consumers").set("position", to: last.position).set("updated_at", to: db.now).where("name", .equal, name).run()
+            return events.count
         }
     }
 
