@@ -46,7 +46,9 @@ import Testing
             total += Self.codeLines(try String(contentsOf: Self.appDirectory.appendingPathComponent(file), encoding: .utf8)).count
         }
         #expect(total > 500, "the count read the bypass files")
-        #expect(total <= Self.budget, "bypass code: \(total) lines, over the budget of \(Self.budget); measure what pays (docs/performance.md) and delete the rest")
+        #expect(
+            total <= Self.budget,
+            "bypass code: \(total) lines, over the budget of \(Self.budget); measure what pays (docs/performance.md) and delete the rest")
     }
 
     @Test func onlyBypassFilesTouchTheDrivers() throws {
