@@ -106,7 +106,6 @@ enum CRUD {
     }
 
     static func previewDelete<C: CRUDCollection>(_ collection: C.Type, _ row: C.Row, on db: any Database) async throws -> DeletePreview {
-        struct Undo: Error { var brokenRules: [String] }
         let id = try row.requireID()
         do {
             try await db.write { db in
@@ -114,10 +113,10 @@ enum CRUD {
                 guard let copy = try await C.Row.find(id, on: db) else { return }
                 try await C.prepareDelete(copy, on: db)
                 try await copy.delete(on: db)
-                throw Undo(brokenRules: try await Automations.recheck(on: db))
+                throw DeleteUndone(brokenRules: try await Automations.recheck(on: db))
             }
             return DeletePreview(refusal: nil, brokenRules: [])
-        } catch let undo as Undo {
+        } catch let undo as DeleteUndone {
             return DeletePreview(refusal: nil, brokenRules: undo.brokenRules)
         } catch let error as TandemError {
             return DeletePreview(refusal: error, brokenRules: [])
@@ -164,4 +163,9 @@ enum CRUD {
             try await Audit.record("deleted", C.Row.schema, id: row.id, by: principal, organizationId: C.organizationId(row), before: before, on: db)
         }
     }
+}
+
+/// Ends `CRUD.previewDelete`'s transaction, so the delete it tried is undone.
+private struct DeleteUndone: Error {
+    var brokenRules: [String]
 }

@@ -277,7 +277,7 @@ enum ConfigurationPages {
         } else {
             mayEdit = (try? P.Collection.authorizeCreate(principal)) != nil
         }
-        let feedback = error.map { feedback($0, fields: P.fields(values, [:]), formField: { P.formField($0, values) }) }
+        let feedback = error.map { problem in Self.feedback(problem, fields: P.fields(values, [:]), formField: { P.formField($0, values) }) }
         var extra = members
         if extra == nil, let row { extra = try await P.members(row, readOnly: !mayEdit, req) }
         let model = FormModel(
@@ -313,9 +313,9 @@ enum ConfigurationPages {
         for field in fields {
             labels[field.name] = field.label
             for day in field.days {
-                (labels["day\(day.weekday)"], labels["start\(day.weekday)"], labels["end\(day.weekday)"]) = (
-                    day.label, "\(day.label) start", "\(day.label) end"
-                )
+                labels["day\(day.weekday)"] = day.label
+                labels["start\(day.weekday)"] = "\(day.label) start"
+                labels["end\(day.weekday)"] = "\(day.label) end"
             }
         }
         var result = FormFeedback(summary: [])
