@@ -20,6 +20,14 @@ import VaporTesting
                 let reply = try await t.send(.GET, link.path, as: "")
                 #expect(reply.status != .notFound, "\(link.path) is not a registered page")
             }
+            for kind in [QueuePages.path, TeamPages.path, RolePages.path, InternalLocationPages.path] {
+                for path in [
+                    PageRoutes.configurations(kind).url(), PageRoutes.newConfiguration(kind).url(), PageRoutes.configuration(kind).url(id),
+                    PageRoutes.configurationDelete(kind).url(id),
+                ] {
+                    #expect(try await t.send(.GET, path, as: "").status != .notFound, "\(path) is not a registered page")
+                }
+            }
             #expect(PageRoutes.coManagingUserAction("erase").url(id) == "/admin/co-managing-users/\(id.uuidString)/erase")
             #expect(PageURL.coManagingUser(id, tab: "security").path == "/admin/co-managing-users/\(id.uuidString)?tab=security")
             expectStatus(try await t.send(.GET, "/tickets-not-a-page", as: ""), .notFound)

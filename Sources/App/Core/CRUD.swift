@@ -52,7 +52,7 @@ enum CRUD {
     static func register<C: CRUDCollection>(_ collection: C.Type, _ api: any RoutesBuilder) {
         let routes = api.grouped(C.path)
         routes.get { req async throws -> ListPage<C.DTO> in
-            let query = try C.narrow(C.Row.query(on: req.db).filter(C.scope(for: req.principal, .view), on: C.table), req)
+            let query = try C.narrow(visibleRows(C.self, for: req.principal, on: req.db), req)
             let (items, next) = try await query.page(PageRequest(req))
             var dtos: [C.DTO] = []
             for item in items { dtos.append(try await C.dto(item, on: req.db)) }
@@ -66,20 +66,60 @@ enum CRUD {
             try await C.dto(C.visible(req), on: req.db)
         }
         routes.patch(":id") { req async throws -> C.DTO in
-            let principal = try req.principal
             let row = try await C.visible(req)
-            try await C.authorize(.edit, row, by: principal, on: req.db)
-            let before = try await C.dto(row, on: req.db)
-            let after = try await C.apply(req.content.decode(C.Input.self), to: row, creating: false, req)
-            try await save(C.self, row, creating: false, before: before, after: after, by: principal, on: req.db)
+            try await update(C.self, row, { try req.content.decode(C.Input.self) }, req)
             return try await C.dto(row, on: req.db)
         }
         routes.delete(":id") { req async throws -> HTTPStatus in
-            let principal = try req.principal
-            let row = try await C.visible(req)
-            try await C.authorize(.delete, row, by: principal, on: req.db)
-            try await delete(C.self, row, by: principal, before: C.dto(row, on: req.db), on: req.db)
+            try await remove(C.self, C.visible(req), req)
             return .noContent
+        }
+    }
+
+    /// The rows the principal may see, before the list's narrowing and paging (pages list through here too).
+    static func visibleRows<C: CRUDCollection>(_ collection: C.Type, for principal: Principal, on db: any Database) -> QueryBuilder<C.Row> {
+        C.Row.query(on: db).filter(C.scope(for: principal, .view), on: C.table)
+    }
+
+    /// Applies a body to a row the principal can see, as `PATCH /path/:id` does (pages save through here too);
+    /// `input` is read once the edit is authorized.
+    static func update<C: CRUDCollection>(_ collection: C.Type, _ row: C.Row, _ input: () throws -> C.Input, _ req: Request) async throws {
+        let principal = try req.principal
+        try await C.authorize(.edit, row, by: principal, on: req.db)
+        let before = try await C.dto(row, on: req.db)
+        let after = try await C.apply(input(), to: row, creating: false, req)
+        try await save(C.self, row, creating: false, before: before, after: after, by: principal, on: req.db)
+    }
+
+    /// Deletes a row the principal can see, as `DELETE /path/:id` does (pages delete through here too).
+    static func remove<C: CRUDCollection>(_ collection: C.Type, _ row: C.Row, _ req: Request) async throws {
+        let principal = try req.principal
+        try await C.authorize(.delete, row, by: principal, on: req.db)
+        try await delete(C.self, row, by: principal, before: C.dto(row, on: req.db), on: req.db)
+    }
+
+    /// What deleting a row would do, found by deleting it in a transaction that is always undone: the refusal
+    /// (`prepareDelete`'s), or the rules it would mark broken. A confirmation step shows it before the delete.
+    struct DeletePreview: Sendable {
+        var refusal: TandemError?
+        var brokenRules: [String]
+    }
+
+    static func previewDelete<C: CRUDCollection>(_ collection: C.Type, _ row: C.Row, on db: any Database) async throws -> DeletePreview {
+        let id = try row.requireID()
+        do {
+            try await db.write { db in
+                // A copy of the row, so the caller's keeps its state.
+                guard let copy = try await C.Row.find(id, on: db) else { return }
+                try await C.prepareDelete(copy, on: db)
+                try await copy.delete(on: db)
+                throw DeleteUndone(brokenRules: try await Automations.recheck(on: db))
+            }
+            return DeletePreview(refusal: nil, brokenRules: [])
+        } catch let undo as DeleteUndone {
+            return DeletePreview(refusal: nil, brokenRules: undo.brokenRules)
+        } catch let error as TandemError {
+            return DeletePreview(refusal: error, brokenRules: [])
         }
     }
 
@@ -123,4 +163,9 @@ enum CRUD {
             try await Audit.record("deleted", C.Row.schema, id: row.id, by: principal, organizationId: C.organizationId(row), before: before, on: db)
         }
     }
+}
+
+/// Ends `CRUD.previewDelete`'s transaction, so the delete it tried is undone.
+private struct DeleteUndone: Error {
+    var brokenRules: [String]
 }

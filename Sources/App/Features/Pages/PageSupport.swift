@@ -57,6 +57,14 @@ enum PageRoutes {
     static func newRule(_ kind: String) -> PageRoute { PageRoute("admin", "rules", kind, "new") }
     static func rule(_ kind: String) -> PageRoute { PageRoute("admin", "rules", kind, ":id") }
     static func ruleAction(_ kind: String, _ action: String) -> PageRoute { PageRoute("admin", "rules", kind, ":id", action) }
+    /// `kind` is a configuration collection's page path: `queues`, `teams`, `roles` or `internal-locations`.
+    static func configurations(_ kind: String) -> PageRoute { PageRoute("admin", kind) }
+    static func newConfiguration(_ kind: String) -> PageRoute { PageRoute("admin", kind, "new") }
+    static func configuration(_ kind: String) -> PageRoute { PageRoute("admin", kind, ":id") }
+    static func configurationDelete(_ kind: String) -> PageRoute { PageRoute("admin", kind, ":id", "delete") }
+    static let teamMembers = PageRoute("admin", "teams", ":id", "members")
+    static let teamMember = PageRoute("admin", "teams", ":id", "members", ":memberId")
+    static let teamMemberRemove = PageRoute("admin", "teams", ":id", "members", ":memberId", "remove")
     static let notificationSettings = PageRoute("settings", "notifications")
     static let identify = PageRoute("identify")
     static let templates = PageRoute("admin", "templates")

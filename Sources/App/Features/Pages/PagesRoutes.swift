@@ -55,6 +55,7 @@ enum PagesRoutes {
         session.get(PageRoutes.securityLevels.pathComponents, use: SecurityLevelPages.list)
         session.post(PageRoutes.securityLevels.pathComponents, use: SecurityLevelPages.copy)
         session.get(PageRoutes.securityLevel.pathComponents, use: SecurityLevelPages.show)
+        ConfigurationPages.register(session)
         session.get(PageRoutes.outbox.pathComponents, use: OutboxPages.show)
         session.post(PageRoutes.outboxRetry.pathComponents, use: OutboxPages.retry)
         RulePages.register(session)

@@ -168,6 +168,8 @@ struct TicketFilter: Sendable {
     var assigneeId: UUID?
     /// Pages only (a site's ticket list).
     var siteId: UUID?
+    /// Pages only (what deleting a team would touch).
+    var teamId: UUID?
     var text: String?
 
     init() {}
@@ -193,6 +195,7 @@ struct TicketFilter: Sendable {
             queueId.map { .equals(.queue, $0) } ?? .all,
             assigneeId.map { .assignedTo($0) } ?? .all,
             siteId.map { .equals(.site, $0) } ?? .all,
+            teamId.map { .equals(.team, $0) } ?? .all,
         ])
     }
 }

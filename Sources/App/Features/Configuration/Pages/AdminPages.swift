@@ -11,20 +11,40 @@ enum AdminPages {
         var current: Bool
     }
 
-    /// The admin areas and the permission each needs, in the order the tabs show them.
-    static let areas: [(key: String, name: String, path: String, permission: AdminPermission)] = [
-        ("co-management", "Co-management", PageURL.coManagement.path, .activateCoManagement),
-        ("setup", "Co-managed setup", PageURL.coManagedSetup.path, .activateCoManagement),
-        ("users", "Co-managing users", PageURL.coManagingUsers.path, .manageUsers),
-        ("levels", "Security levels", PageURL.securityLevels.path, .configureSecurityLevels),
-        ("rules", "Rules", PageURL.rules.path, .manageRules),
-        ("templates", "Templates", PageRoutes.templates.url(), .manageRules),
-        ("outbox", "Outbox", PageURL.outbox(state: nil).path, .manageSettings),
+    /// What an area's tab needs: an admin permission, or leave to change a kind of configuration (its pages
+    /// show read-only to those who may only read it, but the tab is for those who change it).
+    enum Need: Sendable {
+        case admin(AdminPermission)
+        case configuration(ConfigurationKind)
+
+        func allows(_ principal: Principal) -> Bool {
+            switch self {
+            case .admin(let permission): (try? AccessPolicy.authorizeAdmin(principal, permission)) != nil
+            case .configuration(let kind): (try? AccessPolicy.authorizeConfiguration(principal, kind, .edit)) != nil
+            }
+        }
+    }
+
+    /// The admin areas and what each needs, in the order the tabs show them.
+    static let areas: [(key: String, name: String, path: String, need: Need)] = [
+        ("co-management", "Co-management", PageURL.coManagement.path, .admin(.activateCoManagement)),
+        ("setup", "Co-managed setup", PageURL.coManagedSetup.path, .admin(.activateCoManagement)),
+        ("users", "Co-managing users", PageURL.coManagingUsers.path, .admin(.manageUsers)),
+        ("levels", "Security levels", PageURL.securityLevels.path, .admin(.configureSecurityLevels)),
+        (QueuePages.path, QueuePages.title, PageRoutes.configurations(QueuePages.path).url(), .configuration(.queues)),
+        (TeamPages.path, TeamPages.title, PageRoutes.configurations(TeamPages.path).url(), .configuration(.teams)),
+        (RolePages.path, RolePages.title, PageRoutes.configurations(RolePages.path).url(), .configuration(.roles)),
+        (
+            InternalLocationPages.path, InternalLocationPages.title, PageRoutes.configurations(InternalLocationPages.path).url(),
+            .configuration(.internalLocations)
+        ),
+        ("rules", "Rules", PageURL.rules.path, .admin(.manageRules)),
+        ("templates", "Templates", PageRoutes.templates.url(), .admin(.manageRules)),
+        ("outbox", "Outbox", PageURL.outbox(state: nil).path, .admin(.manageSettings)),
     ]
 
     static func tabs(for principal: Principal, current: String) -> [Tab] {
-        areas.filter { (try? AccessPolicy.authorizeAdmin(principal, $0.permission)) != nil }
-            .map { Tab(name: $0.name, url: $0.path, current: $0.key == current) }
+        areas.filter { $0.need.allows(principal) }.map { Tab(name: $0.name, url: $0.path, current: $0.key == current) }
     }
 
     /// The layout and tabs of an admin page, after the permission check (a 403 page otherwise, as the API answers).
