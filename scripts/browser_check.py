@@ -297,6 +297,7 @@ def run(b: Browser):
 
     co_management(b, hidden_ticket, stamp)
     automation(b, stamp)
+    configuration(b, stamp)
 
 
 def client_profiles(b: Browser, stamp: str):
@@ -559,6 +560,32 @@ def automation(b: Browser, stamp: str):
     b.submit(f"#ticket-actions form[action='{action}']")
     b.expect("action was run" in b.text(".notice"), "running the action should say so")
     b.expect(b.text(".priority") == "Critical", f"the action should raise the priority, got {b.text('.priority')!r}")
+    b.logout()
+
+
+def configuration(b: Browser, stamp: str):
+    """The configuration pages: a queue, and a team with a member, made in the browser."""
+    print("admin: a queue and a team with a member through the configuration pages")
+    b.login("admin", "demo-admin-2026")
+    b.open("/admin/queues")
+    b.follow("a.button.primary[href='/admin/queues/new']")
+    b.wait_for_path("/admin/queues/new")
+    b.type("#name", f"Escalations {stamp}")
+    b.submit("#item-form")
+    b.wait_for_path("/admin/queues/")
+    b.expect("created" in b.text(".notice"), "creating a queue should say so")
+    b.open("/admin/teams/new")
+    b.type("#name", f"Night shift {stamp}")
+    b.submit("#item-form")
+    b.wait_for_path("/admin/teams/")
+    options = Select(b.find("#principalId")).options
+    tara = [o.get_attribute("value") for o in options if "Tara Tech" in o.text]
+    b.expect(len(tara) == 1, "the team's member list should offer Tara Tech")
+    b.choose("#principalId", value=tara[0])
+    b.choose("#access", value="full")
+    b.submit("#add-member")
+    b.expect("Tara Tech" in b.text("#members table"), "the new member should be listed")
+    b.shot("admin-team-members")
     b.logout()
 
 
