@@ -23,8 +23,11 @@ enum AdminPages {
     ]
 
     static func tabs(for principal: Principal, current: String) -> [Tab] {
-        areas.filter { (try? AccessPolicy.authorizeAdmin(principal, $0.permission)) != nil }
+        var tabs = areas.filter { (try? AccessPolicy.authorizeAdmin(principal, $0.permission)) != nil }
             .map { Tab(name: $0.name, url: $0.path, current: $0.key == current) }
+        // The audit log follows report access rather than an administrative permission.
+        if AccessPolicy.readsAuditLog(principal) { tabs.append(Tab(name: "Audit log", url: PageURL.auditLog.path, current: current == "audit")) }
+        return tabs
     }
 
     /// The layout and tabs of an admin page, after the permission check (a 403 page otherwise, as the API answers).
