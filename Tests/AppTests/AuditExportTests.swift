@@ -121,7 +121,7 @@ import VaporTesting
             let own = try await AuditEvent.query(on: t.db).filter(\.$action == "exported").sort(\.$id).all()
             #expect(own.count == 4)
             let first = JSON.parse(Data((own.first?.after ?? "").utf8))
-            #expect(first?["format"] == "jsonl" && first?["period"]["from"] == "2020-02-01T00:00:00Z" && first?["period"]["before"] == "2020-03-01T00:00:00Z")
+            #expect(first?["format"] == "jsonl" && first?["period"]["from"] == "2020-02-01T00:00:00Z" && first?["period"]["before"] == "2020-02-29T00:00:00Z")
         }
     }
 

@@ -60,14 +60,14 @@ enum AuditExport {
             status: .ok,
             body: .init(managedAsyncStream: { writer in
                 if format == .csv {
-                    try await writer.writeBuffer(ByteBuffer(bytes: CSVTableWriter.byteOrderMark + CSVTableWriter.line(columns)))
+                    try await writer.writeBuffer(ByteBuffer(bytes: CSVTableWriter.byteOrderMark + CSVTableWriter.line(AuditExport.columns)))
                 }
-                var page = PageRequest(limit: batchSize)
+                var page = PageRequest(limit: AuditExport.batchSize)
                 repeat {
-                    let (events, next) = try await query(filter, rights: rights, on: db).page(page)
-                    let rows = try await shaped(events, rights: rights, for: principal, on: db)
+                    let (events, next) = try await AuditExport.query(filter, rights: rights, on: db).page(page)
+                    let rows = try await AuditExport.shaped(events, rights: rights, for: principal, on: db)
                     var bytes: [UInt8] = []
-                    for row in rows { bytes += try encode(row, as: format) }
+                    for row in rows { bytes += try AuditExport.encode(row, as: format) }
                     if !bytes.isEmpty { try await writer.writeBuffer(ByteBuffer(bytes: bytes)) }
                     page.after = next.flatMap { _ in events.last?.id?.uuidString }
                 } while page.after != nil
