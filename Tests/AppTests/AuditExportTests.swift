@@ -102,6 +102,23 @@ import VaporTesting
         }
     }
 
+    /// The answer's body is a stream written while the events are read, not a buffer built first.
+    @Test func theAnswerIsAStream() async throws {
+        try await withApp { t in
+            let w = try await Self.world(t)
+            var headers = HTTPHeaders()
+            headers.bearerAuthorization = BearerAuthorization(token: t.adminToken)
+            let request = Request(
+                application: t.app, method: .GET, url: URI(path: "/api/v1/organizations/\(w.contoso)/audit-export?format=jsonl"), headers: headers,
+                on: t.app.eventLoopGroup.next())
+            let response = try await t.app.responder.respond(to: request).get()
+            #expect(response.status == .ok)
+            #expect(response.body.buffer == nil && response.body.count == -1, "a streamed body of unknown length")
+            let collected = try await response.body.collect(on: request.eventLoop).get()
+            #expect(collected.map { String(buffer: $0).split(separator: "\n").count } == (try await Self.stored(t, w.contoso)).count)
+        }
+    }
+
     @Test func thePeriodLimitsTheEvents() async throws {
         try await withApp { t in
             let w = try await Self.world(t)
