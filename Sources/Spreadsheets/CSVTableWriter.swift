@@ -29,6 +29,21 @@ public final class CSVTableWriter: TableWriter {
         try file.write(line)
     }
 
+    /// The UTF-8 byte order mark the files start with, for writers that stream rather than write a file.
+    public static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    /// One row as `write` puts it in the file (quoted as needed, CRLF at the end), for a streamed answer.
+    public static func line(_ cells: [String]) -> [UInt8] {
+        var line: [UInt8] = []
+        for (index, cell) in cells.enumerated() {
+            if index > 0 { line.append(UInt8(ascii: ",")) }
+            appendField(cell, to: &line)
+        }
+        line.append(0x0D)
+        line.append(0x0A)
+        return line
+    }
+
     static func appendField(_ cell: String, to out: inout [UInt8]) {
         let utf8 = cell.utf8
         let needsQuotes = utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0D || $0 == 0x0A }

@@ -14,7 +14,7 @@ import VaporTesting
                 .login, .twoFactorSetup, .tickets, .newTicket(organizationId: nil), .newTicket(organizationId: id), .ticket(id), .organizations,
                 .organization(id), .site(id), .coManagement, .coManagedSetup, .coManagedOrganization(id), .coManagingUsers, .newCoManagingUser,
                 .coManagingUser(id, tab: nil), .coManagingUser(id, tab: "security"), .securityLevels, .securityLevel(id),
-                .outbox(state: nil), .outbox(state: "failed"), .rules, .notificationSettings,
+                .outbox(state: nil), .outbox(state: "failed"), .rules, .notificationSettings, .auditLog,
             ]
             for link in links {
                 let reply = try await t.send(.GET, link.path, as: "")

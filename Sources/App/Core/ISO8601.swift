@@ -75,6 +75,8 @@ enum ISO8601 {
     }
 
     static let example = "2026-11-23T18:10:00Z"
+    /// `day(from:)`'s refusal of a text that is not shaped like a day at all.
+    static let dayFormat = Refusal(message: "must be a date such as 2026-11-23")
 
     /// `yyyy-MM-ddTHH:mm:ss[.fraction](Z|±HH:mm)` (RFC 3339), refusing what is not on the calendar or the
     /// clock (`2026-02-30`, month 13, hour 24) where Foundation's parser would roll it over to another day.
@@ -119,6 +121,14 @@ enum ISO8601 {
         guard hour <= 23, minute <= 59, second <= 59 else { return .failure(Refusal(message: "'\(text)' is not a real time of day")) }
         let seconds = daysSince1970(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset
         return .success(Date(timeIntervalSince1970: Double(seconds) + fraction))
+    }
+
+    /// The start (UTC) of the day `yyyy-MM-dd`, refusing a day that is not on the calendar (`2026-02-30`).
+    static func day(from text: String) -> Result<Date, Refusal> {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 10, let (year, month, day) = calendarDate(bytes[0..<10]) else { return .failure(dayFormat) }
+        if let impossible = impossibleDay(year, month, day) { return .failure(Refusal(message: "'\(text)' is not a real date: \(impossible)")) }
+        return .success(Date(timeIntervalSince1970: Double(daysSince1970(year, month, day) * 86_400)))
     }
 
     /// `yyyy-MM-dd` that is a day of the calendar (holidays).

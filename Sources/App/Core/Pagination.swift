@@ -75,11 +75,12 @@ extension Data {
 }
 
 extension QueryBuilder where Model.IDValue == UUID {
-    /// One page ordered by id, for collections without a natural order of their own.
-    func page(_ page: PageRequest) async throws -> (items: [Model], nextCursor: String?) {
-        var query = self.sort(\._$id)
+    /// One page ordered by id, for collections without a natural order of their own. Ids are UUIDv7, so
+    /// `newestFirst` reads the most recent rows first (the audit log's page).
+    func page(_ page: PageRequest, newestFirst: Bool = false) async throws -> (items: [Model], nextCursor: String?) {
+        var query = self.sort(\._$id, newestFirst ? .descending : .ascending)
         if let after = try page.afterId() {
-            query = query.filter(\._$id > after)
+            query = newestFirst ? query.filter(\._$id < after) : query.filter(\._$id > after)
         }
         let rows = try await query.limit(page.limit + 1).all()
         let items = Array(rows.prefix(page.limit))

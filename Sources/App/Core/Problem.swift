@@ -15,6 +15,17 @@ struct Problem: Content {
     static let typeBase = "https://tandem.dev/problems/"
 }
 
+/// Query parameters that cannot be read (an export's `format` or period): 400, the request itself being
+/// malformed, with `errors` naming each parameter.
+struct QueryProblem: Error, Sendable {
+    var errors: [FieldError]
+
+    /// Throws the validator's failures as a `QueryProblem`, if it has any.
+    static func check(_ validator: FieldValidator) throws {
+        guard validator.errors.isEmpty else { throw QueryProblem(errors: validator.errors) }
+    }
+}
+
 /// Maps every error, domain or framework, to problem+json once (SPEC §12).
 struct ProblemMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
@@ -86,6 +97,9 @@ struct ProblemMiddleware: AsyncMiddleware {
                 problem.licenseCount = current
                 return (problem, headers)
             }
+        case let error as QueryProblem:
+            let detail = error.errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
+            return (make("bad-query", "Bad request", .badRequest, detail, error.errors), headers)
         case let error as DecodingError:
             let (field, message) = describe(error)
             // A body that is not JSON at all could not be read (400); JSON that does not fit the input is invalid (422).

@@ -359,6 +359,30 @@ public enum AccessPolicy {
         return organizationScope(for: principal, area: .reports, .view)
     }
 
+    /// Whether the audit log page (and its admin tab) is open to the principal.
+    public static func readsAuditLog(_ principal: Principal) -> Bool {
+        auditScope(for: principal) != .none
+    }
+
+    /// An organization's audit export (SPEC §13, for a client's IT lead). MSP staff export what the audit log
+    /// shows them. A co-managing user whose level views reports exports their co-managed organizations' events,
+    /// but only as §3 lets them see the rest: events of tickets they see now (not of their items, whose
+    /// publish-to the log does not keep), without `before`/`after` (which hold fields and items they are not
+    /// shown). Contacts export nothing.
+    public static func auditExport(for principal: Principal) -> AuditExportRights {
+        switch principal.kind {
+        case .resource:
+            return AuditExportRights(scope: auditScope(for: principal), tickets: .all, ticketItems: true, details: true)
+        case .coManagingUser:
+            guard principal.permissions.allows(.view, on: .reports) else { return .nothing }
+            return AuditExportRights(
+                scope: .isIn(.organization, principal.effectiveCoManagedOrganizations), tickets: ticketScope(for: principal), ticketItems: false,
+                details: false)
+        case .contact:
+            return .nothing
+        }
+    }
+
     // MARK: Configuration and the people directory
 
     /// Security levels, queues, teams, roles, internal locations and resources.
@@ -518,5 +542,31 @@ public struct ProfileTransfer: Sendable, Equatable {
 
     public func authorizeImport() throws(TandemError) {
         guard export, canImport else { throw .forbidden("your security level does not allow importing client profiles") }
+    }
+}
+
+/// The answer of `AccessPolicy.auditExport`: which audit events of an organization a principal may export, and how much of each.
+public struct AuditExportRights: Sendable, Equatable {
+    /// The events (facts: `.organization`); `.none` refuses the export, and its organizations read as unknown.
+    public var scope: Scope
+    /// An event of a ticket is exported only while the ticket is in this scope (a ticket's facts); `.all` for every ticket's.
+    public var tickets: Scope
+    /// Whether events of a ticket's notes, time entries and attachments are exported.
+    public var ticketItems: Bool
+    /// Whether each event's `before` and `after` are exported.
+    public var details: Bool
+
+    public init(scope: Scope, tickets: Scope, ticketItems: Bool, details: Bool) {
+        self.scope = scope
+        self.tickets = tickets
+        self.ticketItems = ticketItems
+        self.details = details
+    }
+
+    public static let nothing = AuditExportRights(scope: .none, tickets: .none, ticketItems: false, details: false)
+
+    /// Whether the export of `organizationId` is open at all.
+    public func allows(organizationId: UUID) -> Bool {
+        scope.evaluate(ScopeFacts(values: [.organization: organizationId, .id: nil]))
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import TandemCore
 import Vapor
 
-/// `/api/v1/audit-events`: read-only; the log is append-only.
+/// `/api/v1/audit-events`: read-only; the log is append-only. An organization's export is `AuditExport`.
 enum AuditAPI {
     static let what = "audit event"
 
@@ -28,6 +28,7 @@ enum AuditAPI {
                 AuditEvent.self, req.id("id", what), scope: AccessPolicy.auditScope(for: req.principal), table: AuditEvent.scopeTable, what: what, on: req.db)
             return AuditEventDTO(event)
         }
+        api.grouped("organizations", ":id").get("audit-export", use: AuditExport.download)
         for method in [HTTPMethod.PATCH, .DELETE] {
             events.on(method, ":id") { _ async throws -> Response in
                 throw Abort(.methodNotAllowed, headers: ["Allow": "GET"], reason: "The audit log is append-only.")

@@ -53,6 +53,11 @@ enum PageErrors {
                     "Each active co-managing user is a billable license. This makes \(current + 1) licenses (now \(current)); confirm the additional license."
                 )
             }
+        case let error as QueryProblem:
+            return (
+                .badRequest, "That did not work",
+                error.errors.map { FormFeedback.sentence(FormFeedback.labels[$0.field] ?? $0.field, $0.message) }.joined(separator: " ")
+            )
         case is DecodingError:
             return (.badRequest, "That did not work", "The form was incomplete. Go back, reload the page and try again.")
         case let abort as any AbortError:

@@ -52,6 +52,7 @@ enum PageRoutes {
     static func coManagingUserAction(_ action: String) -> PageRoute { PageRoute("admin", "co-managing-users", ":id", action) }
     static let securityLevels = PageRoute("admin", "security-levels"), securityLevel = PageRoute("admin", "security-levels", ":id")
     static let outbox = PageRoute("admin", "outbox"), outboxRetry = PageRoute("admin", "outbox", ":id", "retry")
+    static let auditLog = PageRoute("admin", "audit"), organizationAuditExport = PageRoute("organizations", ":id", "audit-export")
     static let rules = PageRoute("admin", "rules")
     /// `kind` is a list's path: `ticket-rules`, `workflow-rules` or `ticket-actions`.
     static func newRule(_ kind: String) -> PageRoute { PageRoute("admin", "rules", kind, "new") }
@@ -81,7 +82,7 @@ enum PageURL {
     case coManagement, coManagedSetup, coManagedOrganization(UUID)
     case coManagingUsers, newCoManagingUser, coManagingUser(UUID, tab: String?)
     case securityLevels, securityLevel(UUID)
-    case outbox(state: String?), rules, notificationSettings
+    case outbox(state: String?), rules, notificationSettings, auditLog
 
     var path: String {
         switch self {
@@ -97,6 +98,7 @@ enum PageURL {
         case .securityLevel(let id): PageRoutes.securityLevel.url(id)
         case .outbox(let state): Self.with(PageRoutes.outbox.url(), query: [("state", state)])
         case .rules: PageRoutes.rules.url()
+        case .auditLog: PageRoutes.auditLog.url()
         case .notificationSettings: PageRoutes.notificationSettings.url()
         case .tickets: PageRoutes.tickets.url()
         case .newTicket(let organizationId): Self.with(PageRoutes.newTicket.url(), query: [("organizationId", organizationId?.uuidString)])
@@ -147,6 +149,7 @@ struct FormFeedback: Encodable, Sendable {
         "contact.lastName": "Last name", "contact.email": "Primary email", "contact.siteId": "Site", "internalLocationId": "Internal location",
         "timesheetStart": "Timesheet start", "coManagingUserIds": "Co-managing users", "coManagingTeamIds": "Co-managing teams",
         "name": "Name", "copyOf": "Copy from", "code": "Code", "permissions.admin": "Permissions", "enabled": "Enabled", "active": "Active",
+        "actor": "Actor", "kind": "Kind", "action": "Action", "from": "From", "to": "To", "format": "Format",
     ]
 
     init(summary: [String], fields: [String: String] = [:]) {

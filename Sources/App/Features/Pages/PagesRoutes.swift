@@ -27,6 +27,7 @@ enum PagesRoutes {
         session.get(PageRoutes.organizations.pathComponents, use: OrganizationListPage.show)
         session.get(PageRoutes.organization.pathComponents, use: OrganizationPage.show)
         session.get(PageRoutes.site.pathComponents, use: SitePage.show)
+        session.get(PageRoutes.organizationAuditExport.pathComponents, use: AuditExport.download)
         ProfilePages.register(session)
 
         session.get(PageRoutes.admin.pathComponents) { req in
@@ -58,6 +59,7 @@ enum PagesRoutes {
         ConfigurationPages.register(session)
         session.get(PageRoutes.outbox.pathComponents, use: OutboxPages.show)
         session.post(PageRoutes.outboxRetry.pathComponents, use: OutboxPages.retry)
+        session.get(PageRoutes.auditLog.pathComponents, use: AuditLogPage.show)
         RulePages.register(session)
         TemplatePages.register(session)
         SiteNotificationRulePage.register(session)

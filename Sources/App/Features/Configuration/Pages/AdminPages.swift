@@ -16,11 +16,14 @@ enum AdminPages {
     enum Need: Sendable {
         case admin(AdminPermission)
         case configuration(ConfigurationKind)
+        /// The audit log follows report access rather than an administrative permission.
+        case auditLog
 
         func allows(_ principal: Principal) -> Bool {
             switch self {
             case .admin(let permission): (try? AccessPolicy.authorizeAdmin(principal, permission)) != nil
             case .configuration(let kind): (try? AccessPolicy.authorizeConfiguration(principal, kind, .edit)) != nil
+            case .auditLog: AccessPolicy.readsAuditLog(principal)
             }
         }
     }
@@ -41,6 +44,7 @@ enum AdminPages {
         ("rules", "Rules", PageURL.rules.path, .admin(.manageRules)),
         ("templates", "Templates", PageRoutes.templates.url(), .admin(.manageRules)),
         ("outbox", "Outbox", PageURL.outbox(state: nil).path, .admin(.manageSettings)),
+        ("audit", "Audit log", PageURL.auditLog.path, .auditLog),
     ]
 
     static func tabs(for principal: Principal, current: String) -> [Tab] {

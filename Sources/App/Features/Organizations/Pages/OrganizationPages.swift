@@ -66,6 +66,8 @@ enum OrganizationPage {
         var openTotal: String
         var allOpenURL: String
         var newTicketURL: String?
+        /// The organization's audit export, for those `AccessPolicy.auditExport` lets download it.
+        var auditExportURL: String?
     }
 
     struct SiteRow: Encodable, Sendable {
@@ -111,7 +113,8 @@ enum OrganizationPage {
             openTotal: openTotal == 1 ? "1 open ticket" : "\(openTotal) open tickets",
             allOpenURL: PageURL.with(PageURL.tickets.path, query: [("organizationId", id.uuidString), ("status", "open")]),
             newTicketURL: (try? AccessPolicy.authorizeTicketCreation(principal, organizationId: id)) != nil
-                ? PageURL.newTicket(organizationId: id).path : nil)
+                ? PageURL.newTicket(organizationId: id).path : nil,
+            auditExportURL: AccessPolicy.auditExport(for: principal).allows(organizationId: id) ? PageRoutes.organizationAuditExport.url(id) : nil)
         model.layout.title = organization.name
         return model
     }
