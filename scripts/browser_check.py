@@ -18,6 +18,11 @@ import urllib.request
 from pathlib import Path
 
 from selenium import webdriver
+
+try:
+    from axe_selenium_python import Axe
+except ImportError:  # the accessibility check needs axe-selenium-python (scripts/browser-check installs it)
+    Axe = None
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -53,6 +58,8 @@ class Browser:
         options.binary_location = "/usr/bin/chromium"
         self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
         self.driver.set_page_load_timeout(30)
+        self.axe = Axe(self.driver) if Axe else None
+        self.violations = []
 
     def close(self):
         self.driver.quit()
@@ -131,6 +138,21 @@ class Browser:
         self.driver.save_screenshot(str(path))
         self.driver.set_window_size(1280, 900)
         print(f"  screenshot {path.name}")
+        self.accessibility(name)
+
+    def accessibility(self, name: str):
+        """axe-core on the page just photographed; serious and critical violations are kept for the end."""
+        if self.axe is None:
+            return
+        self.axe.inject()
+        results = self.axe.run()
+        for violation in results["violations"]:
+            # The axe-core bundled with axe-selenium-python predates the `one-time-code` autofill token
+            # (WHATWG HTML), which the sign-in's code fields use rightly.
+            nodes = [n for n in violation["nodes"] if not (violation["id"] == "autocomplete-valid" and 'autocomplete="one-time-code"' in n["html"])]
+            if nodes and violation.get("impact") in ("serious", "critical"):
+                targets = [" ".join(node["target"]) for node in nodes][:3]
+                self.violations.append(f"{name} ({self.driver.current_url}): {violation['id']} [{violation['impact']}] {violation['help']}: {targets}")
 
     def expect(self, condition: bool, message: str):
         if not condition:
@@ -609,7 +631,15 @@ def main() -> int:
         return 1
     finally:
         browser.close()
-    print(f"browser-check: passed; screenshots in {out}")
+    if browser.axe is None:
+        print("browser-check: axe-selenium-python is missing; the accessibility check did not run", file=sys.stderr)
+        return 1
+    if browser.violations:
+        print(f"browser-check: {len(browser.violations)} serious or critical accessibility violations (axe-core):", file=sys.stderr)
+        for violation in browser.violations:
+            print(f"  {violation}", file=sys.stderr)
+        return 1
+    print(f"browser-check: passed, axe-core found no serious or critical violation on {browser.step} pages; screenshots in {out}")
     return 0
 
 
