@@ -12,7 +12,7 @@ import TandemCore
 enum PostgresTicketPage {
     /// The page as `ListPage<TicketDTO>` writes it, written from the rows' bytes: no DTO and no
     /// string per value.
-    static func json(_ query: TicketPageQuery, sql: any SQLDatabase, postgres: any PostgresDatabase) async throws -> JSONWriter {
+    static func json(_ query: TicketPageQuery, fields: Set<TicketField>?, sql: any SQLDatabase, postgres: any PostgresDatabase) async throws -> JSONWriter {
         var serializer = SQLSerializer(database: sql)
         // Each ticket with its assignees (`tickets.assignee_ids`, which the triggers of `TicketAssigneeIds` keep).
         try query.select(PostgresTicketRow.selectList).select.serialize(to: &serializer)
@@ -25,7 +25,7 @@ enum PostgresTicketPage {
         var last = 0
         try json.page(rows.prefix(query.limit), nextCursor: { rows.count > query.limit ? ListPage<TicketDTO>.ticketCursor(after: last) : nil }) { json, item in
             try row.load(item)
-            try row.write(to: &json)
+            try row.write(to: &json, showing: fields)
             last = try row.int(PostgresTicketRow.number)
         }
         return json
@@ -141,9 +141,9 @@ struct PostgresTicketRow {
     }
 
     /// The ticket as `TicketDTO.write` writes it, member by member (`TicketJSONMember.sorted`).
-    func write(to json: inout JSONWriter) throws {
+    func write(to json: inout JSONWriter, showing fields: Set<TicketField>?) throws {
         json.beginObject()
-        for member in TicketJSONMember.sorted {
+        for member in TicketJSONMember.sorted where fields?.contains(member.field) ?? true {
             switch member {
             case .assignees:
                 json.key(TicketJSONMember.assigneesKey)

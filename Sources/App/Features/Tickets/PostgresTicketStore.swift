@@ -11,11 +11,10 @@ struct PostgresTicketStore: TicketStore {
     /// The array the `TicketAssigneeIds` triggers keep; its JSON holds only ids, brackets and quotes.
     let assigneesJSON = "upper(array_to_json(\"\(Ticket.schema)\".\"assignee_ids\")::text)"
 
-    /// From the rows' bytes (`PostgresTicketPage`) when every field is shown; from the DTOs otherwise.
-    func pageJSON(_ query: TicketPageQuery, fields: Set<TicketField>?, on db: any Database) async throws -> JSONWriter? {
-        guard fields == nil else { return nil }
+    /// From the rows' bytes (`PostgresTicketPage`), with the shown fields only.
+    func pageJSON(_ query: TicketPageQuery, fields: Set<TicketField>?, on db: any Database) async throws -> JSONWriter {
         guard let postgres = PostgresDirect.database(db) else { throw TandemError.conflict("the PostgreSQL ticket store runs on PostgreSQL only") }
-        return try await PostgresTicketPage.json(query, sql: db.sql, postgres: postgres)
+        return try await PostgresTicketPage.json(query, fields: fields, sql: db.sql, postgres: postgres)
     }
 
     func lock(_ tickets: TicketsToLock, on db: any Database) async throws {

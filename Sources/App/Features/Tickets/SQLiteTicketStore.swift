@@ -14,7 +14,7 @@ struct SQLiteTicketStore: TicketStore {
         WHERE ticket_id = "\(Ticket.schema)"."id"))
         """
 
-    func pageJSON(_ query: TicketPageQuery, fields: Set<TicketField>?, on db: any Database) async throws -> JSONWriter? {
+    func pageJSON(_ query: TicketPageQuery, fields: Set<TicketField>?, on db: any Database) async throws -> JSONWriter {
         var serializer = SQLSerializer(database: db.sql)
         try query.select("\"\(Ticket.schema)\".\"number\" AS number, \(ticketJSON(fields: fields)) AS ticket").select.serialize(to: &serializer)
         let (text, binds) = (serializer.sql, try serializer.binds.map { try SQLiteDataEncoder().encode($0) })

@@ -25,14 +25,9 @@ enum TicketService {
 
     /// `list`'s page as the API's JSON with the fields the principal is shown
     /// (`AccessPolicy.visibleTicketFields`): the busiest read there is, written the database's
-    /// fastest way (`TicketStore.pageJSON`), else from the DTOs.
+    /// fastest way (`TicketStore.pageJSON`).
     static func listJSON(_ filter: TicketFilter, page: PageRequest, by principal: Principal, on db: any Database) async throws -> JSONWriter {
-        let fields = TicketField.shown(to: principal)
-        if let json = try await db.ticketStore.pageJSON(pageQuery(filter, page: page, by: principal, on: db), fields: fields, on: db) { return json }
-        let tickets = try await list(filter, page: page, by: principal, on: db)
-        var json = JSONWriter(capacity: 1024 * (tickets.items.count + 1))
-        json.page(tickets.items, nextCursor: { tickets.nextCursor }) { json, ticket in ticket.write(to: &json, showing: fields) }
-        return json
+        try await db.ticketStore.pageJSON(pageQuery(filter, page: page, by: principal, on: db), fields: TicketField.shown(to: principal), on: db)
     }
 
     /// The query of a page of `list`: the tickets `principal` can see under `filter`, newest first,

@@ -9,9 +9,8 @@ import TandemCore
 protocol TicketStore: Sendable {
     /// An SQL expression of the ticket's (`tickets` in scope) assignee ids as a JSON array text, in position order.
     var assigneesJSON: String { get }
-    /// A page of tickets as the API's JSON with the members `fields` holds (nil: all), this
-    /// database's fastest way; nil where it has none for these fields (the DTOs are written then).
-    func pageJSON(_ query: TicketPageQuery, fields: Set<TicketField>?, on db: any Database) async throws -> JSONWriter?
+    /// A page of tickets as the API's JSON with the members `fields` holds (nil: all), this database's fastest way.
+    func pageJSON(_ query: TicketPageQuery, fields: Set<TicketField>?, on db: any Database) async throws -> JSONWriter
     /// Locks these tickets' rows for the rest of the write transaction, in id order.
     func lock(_ tickets: TicketsToLock, on db: any Database) async throws
     /// Allocates a ticket number inside a write transaction.
