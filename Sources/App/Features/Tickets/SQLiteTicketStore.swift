@@ -23,12 +23,12 @@ struct SQLiteTicketStore: TicketStore {
             // One hand-off, the statement prepared once.
             rows = try await readers.read { connection in
                 var rows: [(number: Int, json: String)] = []
-                try connection.query(text, binds) { rows.append((try SQLiteDirect.int($0, "number"), try SQLiteDirect.text($0, "ticket"))) }
+                try connection.query(text, binds) { rows.append(try Self.pageRow($0)) }
                 return rows
             }
         } else {
             guard let sqlite = SQLiteDirect.database(db) else { throw TandemError.conflict("the SQLite ticket store runs on SQLite only") }
-            rows = try await sqlite.query(text, binds).map { (try SQLiteDirect.int($0, "number"), try SQLiteDirect.text($0, "ticket")) }
+            rows = try await sqlite.query(text, binds).map(Self.pageRow)
         }
         let items = rows.prefix(query.limit)
         var json = JSONWriter(capacity: items.reduce(64) { $0 + $1.json.utf8.count + 1 })
@@ -36,6 +36,11 @@ struct SQLiteTicketStore: TicketStore {
             json.raw(row.json)
         }
         return json
+    }
+
+    /// A row of the page query: the ticket's number (for the cursor) and its JSON.
+    private static func pageRow(_ row: some SQLiteColumns) throws -> (number: Int, json: String) {
+        (try SQLiteDirect.int(row, "number"), try SQLiteDirect.text(row, "ticket"))
     }
 
     /// One ticket's JSON object with the members `fields` holds (nil: all), as `JSONWriter` writes a
