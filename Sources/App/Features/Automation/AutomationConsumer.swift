@@ -60,6 +60,7 @@ enum Automation {
         let rules = try await Automations.rules(on: db)
         let templates = try await StoredTemplate.all(on: db)
         let lookups = NotificationFanOut.Lookups()
+        try await lookups.prime(events.filter { $0.actorId != actor.id }, on: db)
         var steps: [Step] = []
         for event in events where event.actorId != actor.id {
             guard let ticketId = event.ticketId, let type = DomainEventType(rawValue: event.type),
@@ -69,7 +70,8 @@ enum Automation {
             let answer = engine.run(happened, facts: context.facts, rules: rules)
             var messages: [OutboxMessage] = []
             for planned in answer.notifications {
-                messages += try await NotificationFanOut.messages(planned, event: event, context: context, templates: templates, settings: settings, on: db)
+                messages += try await NotificationFanOut.messages(
+                    planned, event: event, context: context, templates: templates, settings: settings, lookups: lookups, on: db)
             }
             guard !answer.changes.isEmpty || !answer.notes.isEmpty || answer.loopStopped != nil || !messages.isEmpty else { continue }
             steps.append(Step(position: event.position, ticketId: ticketId, organizationId: context.facts.organizationId, answer: answer, messages: messages))

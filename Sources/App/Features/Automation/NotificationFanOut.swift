@@ -20,11 +20,11 @@ enum NotificationFanOut {
 
         static func load(_ ticketId: UUID, event: EventDTO, lookups: Lookups, on db: any Database) async throws -> Context? {
             // A ticket deleted since is not written about.
-            guard let ticket = try await Ticket.find(ticketId, on: db) else { return nil }
-            let assignees = try await TicketService.assigneeIds(of: [ticketId], on: db)[ticketId] ?? []
+            guard let ticket = try await lookups.ticket(ticketId, on: db) else { return nil }
+            let assignees = try await lookups.assignees(of: ticketId, on: db)
             var item: NotifiedItem?
             if event.type == DomainEventType.noteAdded.rawValue, let noteId = event.entityId {
-                guard let note = try await Note.find(noteId, on: db) else { return nil }
+                guard let note = try await lookups.note(noteId, on: db) else { return nil }
                 item = NotifiedItem(
                     area: .notes, id: noteId, publishTo: PublishTo(rawValue: note.publishTo) ?? .internal, text: note.body, authorName: note.authorName)
             }
@@ -33,7 +33,7 @@ enum NotificationFanOut {
             }
             let organization = try await lookups.organization(ticket.organizationId, on: db)
             let site = try await lookups.site(ticket.siteId, on: db)
-            let contact = try await Contact.find(ticket.contactId, on: db)
+            let contact = try await lookups.contact(ticket.contactId, on: db)
             var facts = ticket.automationFacts(assignees: assignees)
             facts.siteHours = try await lookups.calendar(of: site, on: db)?.hours(at: db.now)
             return Context(
@@ -42,11 +42,66 @@ enum NotificationFanOut {
         }
     }
 
-    /// The rows the events of one batch share (organizations, sites, their calendars), read once per batch.
+    /// The rows the events of one batch read: their tickets, assignees, notes and contacts in one
+    /// query each (`prime`), and what events share (organizations, sites, calendars, the people
+    /// told), each read once per batch.
     final class Lookups {
+        private var tickets: [UUID: Ticket] = [:]
+        private var assignees: [UUID: [UUID]] = [:]
+        private var notes: [UUID: Note] = [:]
+        private var contacts: [UUID: Contact?] = [:]
         private var organizations: [UUID: Organization?] = [:]
         private var sites: [UUID: Site?] = [:]
         private var calendars: [UUID: BusinessCalendar?] = [:]
+        private var people: [UUID: Person?] = [:]
+        /// The tickets `prime` read; another ticket is read when asked for.
+        private var primed: Set<UUID> = []
+
+        /// Reads what `events` will ask for, one query per kind of row.
+        func prime(_ events: [EventDTO], on db: any Database) async throws {
+            let ticketIds = Array(Set(events.compactMap(\.ticketId)))
+            guard !ticketIds.isEmpty else { return }
+            for ticket in try await Ticket.query(on: db).filter(\.$id ~~ ticketIds).all() { tickets[ticket.id!] = ticket }
+            assignees = try await TicketService.assigneeIds(of: ticketIds, on: db)
+            primed = Set(ticketIds)
+            let noteIds = events.filter { $0.type == DomainEventType.noteAdded.rawValue }.compactMap(\.entityId)
+            if !noteIds.isEmpty { for note in try await Note.query(on: db).filter(\.$id ~~ noteIds).all() { notes[note.id!] = note } }
+            let contactIds = Array(Set(tickets.values.compactMap(\.contactId)))
+            if !contactIds.isEmpty {
+                for id in contactIds { contacts[id] = .some(nil) }
+                for contact in try await Contact.query(on: db).filter(\.$id ~~ contactIds).all() { contacts[contact.id!] = contact }
+            }
+        }
+
+        func ticket(_ id: UUID, on db: any Database) async throws -> Ticket? {
+            if primed.contains(id) { return tickets[id] }
+            return try await Ticket.find(id, on: db)
+        }
+
+        func assignees(of ticket: UUID, on db: any Database) async throws -> [UUID] {
+            if primed.contains(ticket) { return assignees[ticket] ?? [] }
+            return try await TicketService.assigneeIds(of: [ticket], on: db)[ticket] ?? []
+        }
+
+        func note(_ id: UUID, on db: any Database) async throws -> Note? {
+            if let known = notes[id] { return known }
+            return try await Note.find(id, on: db)
+        }
+
+        func contact(_ id: UUID?, on db: any Database) async throws -> Contact? {
+            guard let id else { return nil }
+            if let known = contacts[id] { return known }
+            let found = try await Contact.find(id, on: db)
+            contacts[id] = found
+            return found
+        }
+
+        func person(_ id: UUID, on db: any Database) async throws -> Person? {
+            if let known = people[id] { return known }
+            let found = try await Person.load(id, on: db)
+            people[id] = found
+            return found
+        }
 
         func organization(_ id: UUID, on db: any Database) async throws -> Organization? {
             if let known = organizations[id] { return known }
@@ -76,7 +131,7 @@ enum NotificationFanOut {
     /// The outbox messages of one planned notification (reads only; the caller writes them).
     static func messages(
         _ planned: PlannedNotification, event: EventDTO, context: Context, templates: [NotificationKind: NotificationTemplate], settings: AppSettings,
-        on db: any Database
+        lookups: Lookups, on db: any Database
     ) async throws -> [OutboxMessage] {
         let request = planned.request
         guard let template = templates[request.kind] else { return [] }
@@ -86,7 +141,7 @@ enum NotificationFanOut {
         // The one who made the change is not told of it, but for the acknowledgement of the ticket they opened.
         let skipped = request.kind.toldToWhoeverCausedIt ? nil : event.actorId
         for id in try await people(request, newAssignees: planned.newAssignees, context: context, on: db) where id != skipped {
-            if let person = try await Person.load(id, on: db) { candidates.append((.person(person.principal, email: person.email), person.mobile)) }
+            if let person = try await lookups.person(id, on: db) { candidates.append((.person(person.principal, email: person.email), person.mobile)) }
         }
         candidates += request.addresses.map { (.address($0), nil) }
         let allowed = NotificationAudience.recipients(
