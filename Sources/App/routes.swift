@@ -45,6 +45,7 @@ func routes(_ app: Application) throws {
     AutomationAPI.register(api)
     SiteNotificationRulesAPI.register(api)
     SiteChecklistAPI.register(api)
+    SiteSecurityAPI.register(api)
     IntakeAPI.register(api)
     IdentifyAPI.register(api)
 

@@ -289,8 +289,23 @@ struct AttackSuiteInputTests {
             TextField(
                 schema: "PasswordChangeInput", property: "newPassword", method: .PUT, path: { _ in "/api/v1/me/password" }, field: "newPassword",
                 multiline: false, plain: password, body: { _, value, _ in ["currentPassword": .string(TestApp.adminPassword), "newPassword": .string(value)] }),
-        ] + phoneFields("/api/v1/contacts", base: contact) + phoneFields("/api/v1/client-profiles", base: profile)
+            TextField(
+                schema: "SoftwareApprovalEntry", property: "name", method: .PUT, path: { w in "/api/v1/sites/\(w.site)/software-approvals" },
+                field: "entries[0].name", multiline: false, plain: { "Software \($0)" },
+                body: { _, value, _ in ["entries": [["name": .string(value), "approval": "install"]]] }),
+        ] + accountTemplateFields + phoneFields("/api/v1/contacts", base: contact) + phoneFields("/api/v1/client-profiles", base: profile)
     }()
+
+    /// The new account templates of a site's security-request settings (a PUT of the whole settings).
+    static let accountTemplateFields: [TextField] = [
+        ("usernameFormat", "{first}.", "", false), ("emailFormat", "{first}.", "@contoso.example", false),
+        ("defaultSecurityGroups", "Group ", "", true), ("defaultDistributionGroups", "List ", "", true),
+    ].map { property, prefix, suffix, isList in
+        TextField(
+            schema: "AccountTemplates", property: property, method: .PUT, path: { w in "/api/v1/sites/\(w.site)/security-requests" },
+            field: "newUserAccount.templates.\(property)", multiline: false, plain: { "\(prefix)\($0)\(suffix)" },
+            body: { _, value, _ in ["categories": ["newUserAccount": ["templates": [property: isList ? [.string(value)] : .string(value)]]]] })
+    }
 
     /// Documented free-text fields that are no create or update field, and why.
     static let exempt: [String: String] = [

@@ -17,28 +17,32 @@ public struct AccountTemplates: Codable, Sendable, Equatable {
         self.defaultDistributionGroups = defaultDistributionGroups
     }
 
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        usernameFormat = try container.decodeIfPresent(String.self, forKey: .usernameFormat)
+        defaultSecurityGroups = try container.decodeIfPresent([String].self, forKey: .defaultSecurityGroups) ?? []
+        emailFormat = try container.decodeIfPresent(String.self, forKey: .emailFormat)
+        defaultDistributionGroups = try container.decodeIfPresent([String].self, forKey: .defaultDistributionGroups) ?? []
+    }
+
     /// The placeholders a format may use.
     public static let placeholders = ["first", "last", "f", "l"]
 
     public func problems(field: String) -> [FieldError] {
-        var problems: [FieldError] = []
+        var validator = FieldValidator()
         for (name, format) in [("usernameFormat", usernameFormat), ("emailFormat", emailFormat)] {
-            guard let format else { continue }
-            if let problem = Self.formatProblem(format) { problems.append(FieldError("\(field).\(name)", problem)) }
-        }
-        if let format = emailFormat, Self.formatProblem(format) == nil {
-            let sample = Self.render(format, first: "Ann", last: "Lee")
-            if !MailAddress.isValid(sample) {
-                problems.append(FieldError("\(field).emailFormat", "does not make an email address (for Ann Lee: \(sample))"))
+            guard let format, validator.text(format, "\(field).\(name)") != nil else { continue }
+            if let problem = Self.formatProblem(format) {
+                validator.fail("\(field).\(name)", problem)
+            } else if name == "emailFormat", case let sample = Self.render(format, first: "Ann", last: "Lee"), !MailAddress.isValid(sample) {
+                validator.fail("\(field).emailFormat", "does not make an email address (for Ann Lee: \(sample))")
             }
         }
         for (name, groups) in [("defaultSecurityGroups", defaultSecurityGroups), ("defaultDistributionGroups", defaultDistributionGroups)] {
-            if groups.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty || $0.count > 200 }) {
-                problems.append(FieldError("\(field).\(name)", "each group is a name of 1 to 200 characters"))
-            }
-            if groups.count > 50 { problems.append(FieldError("\(field).\(name)", "at most 50 groups")) }
+            if groups.count > 50 { validator.fail("\(field).\(name)", "at most 50 groups") }
+            for group in groups { _ = validator.text(group, "\(field).\(name)") }
         }
-        return problems
+        return validator.errors
     }
 
     /// What the templates make for one person: the preview on the settings page and the request's defaults.

@@ -22,6 +22,16 @@ public struct SecurityCategorySettings: Codable, Sendable, Equatable {
         self.templates = templates
     }
 
+    /// Fields left out are off (or empty): a body need only say what it turns on.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        noApprovalNeeded = try container.decodeIfPresent(Bool.self, forKey: .noApprovalNeeded) ?? false
+        approvers = try container.decodeIfPresent([SecurityApprover].self, forKey: .approvers) ?? []
+        authenticateCaller = try container.decodeIfPresent(Bool.self, forKey: .authenticateCaller) ?? false
+        authenticateApprover = try container.decodeIfPresent(Bool.self, forKey: .authenticateApprover) ?? false
+        templates = try container.decodeIfPresent(AccountTemplates.self, forKey: .templates)
+    }
+
     /// What a site that configured nothing gets: approval needed, nobody named, so the MSP decides.
     public static let unset = SecurityCategorySettings()
 

@@ -32,18 +32,14 @@ public struct UnlicensedSoftwareList: Codable, Sendable, Equatable {
     }
 
     public func validate() throws(TandemError) {
-        var problems: [FieldError] = []
-        if entries.count > Self.maxEntries { problems.append(FieldError("entries", "at most \(Self.maxEntries) entries")) }
+        var validator = FieldValidator()
+        if entries.count > Self.maxEntries { validator.fail("entries", "at most \(Self.maxEntries) entries") }
         var seen: Set<String> = []
         for (index, entry) in entries.enumerated() {
-            let key = Self.key(entry.name)
-            if key.isEmpty || entry.name.count > 200 {
-                problems.append(FieldError("entries[\(index)].name", "a software name of 1 to 200 characters"))
-            } else if !seen.insert(key).inserted {
-                problems.append(FieldError("entries[\(index)].name", "\(entry.name) is listed twice"))
-            }
+            guard validator.text(entry.name, "entries[\(index)].name") != nil else { continue }
+            if !seen.insert(Self.key(entry.name)).inserted { validator.fail("entries[\(index)].name", "\(entry.name) is listed twice") }
         }
-        if !problems.isEmpty { throw .validation(problems) }
+        try validator.check()
     }
 
     static func key(_ name: String) -> String {
