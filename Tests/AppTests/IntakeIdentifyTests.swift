@@ -38,6 +38,23 @@ import VaporTesting
                 #expect(answer.json["callBeforeEscalating"][0]["name"] == "Cora Contact")
                 #expect(answer.json["callBeforeEscalating"][0]["phone"] == "+447700900123")
             }
+            // The site's security-request policy in a few sentences: nothing set, the MSP approves everything.
+            #expect(try await Self.identify(t, "+442079460958").json["securityRequests"].string?.hasPrefix("The MSP approves: New user account,") == true)
+            expectStatus(
+                try await t.put(
+                    "/api/v1/sites/\(site)/security-requests",
+                    [
+                        "categories": [
+                            "passwordReset": ["noApprovalNeeded": true, "authenticateCaller": true],
+                            "newUserAccount": ["approvers": [["kind": "contact", "id": .string(cora)]]],
+                        ]
+                    ]), .ok)
+            #expect(
+                try await Self.identify(t, "+442079460958").json["securityRequests"]
+                    == """
+                    No approval needed: Password reset. The site's approvers decide: New user account. The MSP approves: New mail account, \
+                    File/folder permission change, Software installation, Agent installation, Tier 4. Authenticate the caller by SMS code for: Password reset.
+                    """)
             let cell = try await Self.identify(t, "+44 7700 900123")
             #expect(cell.json["callers"].array.map { $0["contactId"].string } == [cora])
             #expect(cell.json["callers"][0]["phoneKind"] == "mobile" && cell.json["ambiguous"] == false)

@@ -89,6 +89,26 @@ public struct SiteSecuritySettings: Codable, Sendable, Equatable {
     }
 }
 
+extension SiteSecuritySettings {
+    /// The policy in a few sentences, for the technician who answers a call (caller identification):
+    /// which categories need no approval, which the site's approvers decide, which the MSP, and
+    /// whom to authenticate.
+    public var sentence: String {
+        let summary = self.summary
+        func titles(_ approval: SecurityCategorySummary.Approval) -> String? {
+            let names = summary.filter { $0.approval == approval }.map(\.category.title)
+            return names.isEmpty ? nil : names.joined(separator: ", ")
+        }
+        var parts: [String] = []
+        if let none = titles(.none) { parts.append("No approval needed: \(none).") }
+        if let client = titles(.client) { parts.append("The site's approvers decide: \(client).") }
+        if let msp = titles(.msp) { parts.append("The MSP approves: \(msp).") }
+        let callers = summary.filter(\.authenticateCaller).map(\.category.title)
+        if !callers.isEmpty { parts.append("Authenticate the caller by SMS code for: \(callers.joined(separator: ", ")).") }
+        return parts.joined(separator: " ")
+    }
+}
+
 public struct SecurityCategorySummary: Codable, Sendable, Equatable {
     public enum Approval: String, Codable, Sendable {
         /// No approval needed.

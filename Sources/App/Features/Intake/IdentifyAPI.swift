@@ -60,6 +60,9 @@ enum IdentifyAPI {
                 : try await StoredSiteNotificationRule.query(on: db).filter(\.$id ~~ sites.compactMap(\.id)).all().compactMap { stored in
                     stored.rule.map { (stored.id!, $0) }
                 })
+        let security = Dictionary(
+            uniqueKeysWithValues: sites.isEmpty
+                ? [] : try await StoredSiteSecurity.query(on: db).filter(\.$id ~~ sites.compactMap(\.id)).all().map { ($0.id!, $0.siteSettings) })
         var candidates: [SiteCandidate] = []
         for site in sites {
             candidates.append(
@@ -69,7 +72,7 @@ enum IdentifyAPI {
                         mainPhoneDisplay: site.mainPhone, greetingCompanyName: site.greetingCompanyName, siteMessage: site.siteMessage,
                         agentInstallOptIn: site.agentInstallOptIn),
                     callBeforeEscalating: try await callBeforeEscalating(rules[site.id!]?.callBeforeEscalating ?? [], by: principal, on: db),
-                    isMainPhone: site.mainPhoneE164 == phone.e164))
+                    securityRequests: (security[site.id!] ?? SiteSecuritySettings()).sentence, isMainPhone: site.mainPhoneE164 == phone.e164))
         }
         return CallerIdentification.identify(phone: phone, callers: callers, sites: candidates)
     }
