@@ -49,5 +49,6 @@ enum Migrations {
         CreateInboundMail(),
         AddReceiveMailPermission(),
         CreateContactPhones(),
+        CreateAccountTeamMembers(),
     ]
 }
