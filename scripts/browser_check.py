@@ -668,6 +668,21 @@ def admin_people(b: Browser, stamp: str):
     b.open("/admin/co-managing-teams")
     b.expect(f"Northwind night shift {stamp}" in b.text("#items"), "the new team should be listed")
     b.shot("admin-co-managing-teams")
+
+    print("admin: an organization's account manager and account team")
+    b.open("/organizations")
+    link = b.retry(lambda: b.driver.find_element(By.LINK_TEXT, "Northwind Traders").get_attribute("href"))
+    b.driver.get(link)
+    b.settle()
+    b.expect("Co-managed" in b.text("#account-team"), "nina, associated with Northwind, should be on its account team, marked co-managed")
+    b.choose("#resourceId", label="Tara Tech")
+    b.submit("#add-account-member")
+    b.expect("added" in b.text(".notice"), "adding to the account team should say so")
+    b.choose("#accountManagerId", label="Nina Novak (nina) (co-managed)")
+    b.submit("#account-manager-form")
+    b.expect("Nina Novak" in b.text("#account-manager"), "nina should be the account manager")
+    b.expect("Tara Tech" in b.text("#account-team table"), "tara should be on the account team")
+    b.shot("organization-account-team")
     b.logout()
 
 
