@@ -89,6 +89,28 @@ import VaporTesting
         }
     }
 
+    @Test func theResourceListPagesByUsernameAndKeepsItsFilters() async throws {
+        try await withApp { t in
+            let level = try await t.securityLevelId(.technician)
+            for index in 0...ConfigurationPages.pageSize {
+                _ = try await t.create(
+                    "/api/v1/resources",
+                    [
+                        "username": .string(String(format: "tech%03d", index)), "password": .string(TestApp.password), "firstName": "Tech",
+                        "lastName": .string(String(format: "Number %03d", index)), "securityLevelId": .string(level),
+                    ])
+            }
+            let admin = try await t.pageSession("admin", TestApp.adminPassword)
+            let first = try await t.page("/admin/resources?q=tech&status=all", session: admin)
+            #expect(first.text.contains("<td>tech049</td>") && !first.text.contains("<td>tech050</td>") && !first.text.contains("<td>admin</td>"))
+            let next = try #require(first.text.firstMatch(of: /href="([^"]+)" rel="next"/).map { String($0.1).replacingOccurrences(of: "&amp;", with: "&") })
+            #expect(next.contains("q=tech") && next.contains("status=all"), "the next page keeps the filters")
+            let second = try await t.page(next, session: admin)
+            expectStatus(second, .ok)
+            #expect(second.text.contains("<td>tech050</td>") && !second.text.contains("<td>tech049</td>") && !second.text.contains("rel=\"next\""))
+        }
+    }
+
     @Test func deactivatingAResourceSaysWhatItWillChangeAndThenDoesIt() async throws {
         try await withApp { t in
             let contoso = try await t.organization("Contoso")
