@@ -145,6 +145,15 @@ import VaporTesting
             #expect(try await t.page("/admin/resources?status=inactive", session: admin).text.contains("Tech Tester"))
             #expect(!(try await t.page("/admin/resources", session: admin)).text.contains("Tech Tester"), "the list shows active staff first")
 
+            // Reactivation: they log in again; what they left stays left.
+            let inactive = try await t.page("/admin/resources/\(tech.id)", session: admin)
+            #expect(inactive.text.contains("id=\"extra-action-submit\"") && !inactive.text.contains("id=\"delete-item\""))
+            expectStatus(try await t.submitForm("/admin/resources/\(tech.id)/reactivate", [], session: admin), .seeOther)
+            #expect(try await t.get("/api/v1/resources/\(tech.id)").json["active"] == true)
+            expectStatus(try await t.get("/api/v1/me", as: try await t.login("tech", TestApp.password)), .ok)
+            #expect(try await t.get("/api/v1/resources/\(tech.id)").json["queueIds"].array.isEmpty)
+            #expect(!(try await t.page("/admin/resources/\(tech.id)", session: admin)).text.contains("id=\"extra-action-submit\""))
+
             // Oneself: the confirmation says why not, and the post is refused.
             let me = try await t.get("/api/v1/me").json.id
             let mine = try await t.page("/admin/resources/\(me)/delete", session: admin)
@@ -275,6 +284,7 @@ import VaporTesting
                 expectStatus(try await t.submitForm(path + "/\(id)", fields, session: session), .forbidden)
                 expectStatus(try await t.submitForm(path + "/\(id)/delete", [], session: session), .forbidden)
             }
+            expectStatus(try await t.submitForm("/admin/resources/\(tech.id)/reactivate", [], session: session), .forbidden)
             #expect(try await t.rowCounts() == before, "nothing was written")
             #expect(try await t.get("/api/v1/resources/\(tech.id)").json["active"] == true)
             let tabs = try await t.page("/admin/audit", session: session).text

@@ -67,6 +67,7 @@ enum PageRoutes {
     static func configuration(_ kind: String) -> PageRoute { PageRoute("admin", kind, ":id") }
     static func configurationDelete(_ kind: String) -> PageRoute { PageRoute("admin", kind, ":id", "delete") }
     static let teamMembers = PageRoute("admin", "teams", ":id", "members")
+    static let resourceReactivate = PageRoute("admin", "resources", ":id", "reactivate")
     static let teamMember = PageRoute("admin", "teams", ":id", "members", ":memberId")
     static let teamMemberRemove = PageRoute("admin", "teams", ":id", "members", ":memberId", "remove")
     static let notificationSettings = PageRoute("settings", "notifications")

@@ -149,6 +149,15 @@ enum ConfigurationPages {
         var deleteLabel = "Delete…"
         /// More of the page below the form, as lines (a co-managing team's organizations).
         var related: Related? = nil
+        /// A one-button form below the form (reactivating a resource).
+        var extraAction: ExtraAction? = nil
+    }
+
+    struct ExtraAction: Encodable, Sendable {
+        var heading: String
+        var hint: String
+        var url: String
+        var label: String
     }
 
     /// A list of rows below the form, under its heading.

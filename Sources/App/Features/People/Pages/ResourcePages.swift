@@ -23,6 +23,7 @@ enum ResourcePages {
         routes.post(PageRoutes.configuration(path).pathComponents, use: save)
         routes.get(PageRoutes.configurationDelete(path).pathComponents, use: confirmDeactivate)
         routes.post(PageRoutes.configurationDelete(path).pathComponents, use: deactivate)
+        routes.post(PageRoutes.resourceReactivate.pathComponents, use: reactivate)
     }
 
     /// The form as posted. Checkboxes come as `name[]`; "allCustomers" is `yes` or `no`.
@@ -39,7 +40,10 @@ enum ResourcePages {
         var teamIds: [String]?
     }
 
-    static let notices = ["created": "The resource was created.", "saved": "It was saved.", "deactivated": "The resource was deactivated."]
+    static let notices = [
+        "created": "The resource was created.", "saved": "It was saved.", "deactivated": "The resource was deactivated.",
+        "reactivated": "The resource was reactivated: they can log in again.",
+    ]
 
     // MARK: Handlers
 
@@ -163,6 +167,17 @@ enum ResourcePages {
         } catch let error as TandemError where error.isFormProblem {
             return try await renderDeactivate(req, try await visible(req), feedback: FormFeedback(error), status: error.pageStatus)
         }
+    }
+
+    /// Back to active, as `PATCH {active: true}` does; what deactivation took away stays taken.
+    @Sendable static func reactivate(_ req: Request) async throws -> Response {
+        let principal = try begin(req)
+        let resource = try await visible(req)
+        guard !resource.active else { return req.seeOther(PageRoutes.configuration(path).url(resource.id!)) }
+        var input = ResourceInput()
+        input.active = .value(true)
+        try await ResourceService.update(resource, input, by: principal, on: req.db, passwords: req.password.async)
+        return req.seeOther(PageURL.with(PageRoutes.configuration(path).url(resource.id!), query: [("notice", "reactivated")]))
     }
 
     // MARK: Form and input
@@ -311,7 +326,16 @@ enum ResourcePages {
             layout: layout, tabs: AdminPages.tabs(for: principal, current: path), heading: heading, backURL: PageRoutes.configurations(path).url(),
             backLabel: title, action: resource.map { PageRoutes.configuration(path).url($0.id!) } ?? PageRoutes.newConfiguration(path).url(), fields: shown,
             feedback: problems, readOnly: false, deleteURL: mayDeactivate ? resource.map { PageRoutes.configurationDelete(path).url($0.id!) } : nil,
-            members: nil, notice: notice, deleteLabel: "Deactivate…")
+            members: nil, notice: notice, deleteLabel: "Deactivate…",
+            extraAction: resource.flatMap { resource in
+                resource.active
+                    ? nil
+                    : ConfigurationPages.ExtraAction(
+                        heading: "Reactivate",
+                        hint:
+                            "They can log in again with their password (set a new one above first if they need it). The queues, teams and account teams they left are not given back.",
+                        url: PageRoutes.resourceReactivate.url(resource.id!), label: "Reactivate \(resource.fullName)")
+            })
         return try await req.renderPage(ConfigurationPages.formView, model, status: error?.pageStatus ?? .ok)
     }
 
