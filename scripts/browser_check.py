@@ -320,6 +320,7 @@ def run(b: Browser):
     co_management(b, hidden_ticket, stamp)
     automation(b, stamp)
     configuration(b, stamp)
+    admin_people(b, stamp)
 
 
 def client_profiles(b: Browser, stamp: str):
@@ -608,6 +609,80 @@ def configuration(b: Browser, stamp: str):
     b.submit("#add-member")
     b.expect("Tara Tech" in b.text("#members table"), "the new member should be listed")
     b.shot("admin-team-members")
+    b.logout()
+
+
+def admin_people(b: Browser, stamp: str):
+    """The resource and co-managing team pages: a client-restricted technician and a co-managing team made in the
+    browser, the restriction checked through the API with the new technician's own token."""
+    print("admin: a client-restricted technician through the resource pages")
+    username = f"wendy{stamp}"
+    password = "wendy-demo-2026"
+    b.login("admin", "demo-admin-2026")
+    b.open("/admin/resources")
+    b.expect(b.text("h1") == "Resources", "the resources page should open from the admin tabs")
+    b.shot("admin-resources")
+    b.follow("a.button.primary[href='/admin/resources/new']")
+    b.wait_for_path("/admin/resources/new")
+    b.type("#firstName", "Wendy")
+    b.type("#lastName", "Woodgrove")
+    b.type("#username", "wendy smith")
+    b.type("#email", f"{username}@msp.example")
+    b.type("#password", password)
+    b.choose("#securityLevelId", label="Technician")
+    b.tick("#item-form", "No: only the organizations ticked below (client restrictions)")
+    b.tick("#item-form", "Woodgrove Dental")
+    b.tick("#item-form", "Service Desk")
+    b.submit("#item-form")
+    b.expect("contain only letters" in b.text("#username-error"), "a bad username should be shown beside its field")
+    b.expect(b.find("#firstName").get_attribute("value") == "Wendy", "the form should keep what was typed")
+    b.shot("admin-resource-refused")
+    b.find("#username").clear()
+    b.type("#username", username)
+    b.type("#password", password)
+    b.submit("#item-form")
+    b.wait_for_path("/admin/resources/")
+    b.expect("created" in b.text(".notice"), "creating a resource should say so")
+    b.expect(b.find("#allCustomers-no").is_selected(), "the new technician should not be allowed all customers")
+    b.shot("admin-resource-created")
+    token = api(b, "POST", "/api/v1/auth/token", {"username": username, "password": password})["token"]
+    request = urllib.request.Request(b.base_url + "/api/v1/tickets?limit=100", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=15) as response:
+        tickets = json.loads(response.read())["items"]
+    organizations = {t["organizationId"] for t in tickets}
+    b.expect(len(tickets) > 0 and len(organizations) == 1, f"the restricted technician should see Woodgrove Dental's tickets only, got {organizations}")
+    b.follow("#delete-item")
+    b.wait_for_path("/admin/resources/")
+    b.expect("Deactivate the resource" in b.text("h1") and "sessions" in b.text("#delete-impact"),
+             "the deactivation should first say what it will change")
+    b.shot("admin-resource-deactivate-confirm")
+
+    print("admin: a co-managing team through its pages")
+    b.open("/admin/co-managing-teams/new")
+    b.type("#name", f"Northwind night shift {stamp}")
+    b.tick("#item-form", "Nina Novak (nina) Northwind Traders")
+    b.submit("#item-form")
+    b.wait_for_path("/admin/co-managing-teams/")
+    b.expect("created" in b.text(".notice"), "creating a co-managing team should say so")
+    b.shot("admin-co-managing-team")
+    b.open("/admin/co-managing-teams")
+    b.expect(f"Northwind night shift {stamp}" in b.text("#items"), "the new team should be listed")
+    b.shot("admin-co-managing-teams")
+
+    print("admin: an organization's account manager and account team")
+    b.open("/organizations")
+    link = b.retry(lambda: b.driver.find_element(By.LINK_TEXT, "Northwind Traders").get_attribute("href"))
+    b.driver.get(link)
+    b.settle()
+    b.expect("Co-managed" in b.text("#account-team"), "nina, associated with Northwind, should be on its account team, marked co-managed")
+    b.choose("#resourceId", label="Tara Tech")
+    b.submit("#add-account-member")
+    b.expect("added" in b.text(".notice"), "adding to the account team should say so")
+    b.choose("#accountManagerId", label="Nina Novak (nina) (co-managed)")
+    b.submit("#account-manager-form")
+    b.expect("Nina Novak" in b.text("#account-manager"), "nina should be the account manager")
+    b.expect("Tara Tech" in b.text("#account-team table"), "tara should be on the account team")
+    b.shot("organization-account-team")
     b.logout()
 
 

@@ -49,6 +49,7 @@ enum Migrations {
         CreateInboundMail(),
         AddReceiveMailPermission(),
         CreateContactPhones(),
+        CreateAccountTeamMembers(),
         CreateSiteSecuritySettings(),
     ]
 }

@@ -329,6 +329,23 @@ public enum AccessPolicy {
         }
     }
 
+    /// An organization's account manager and account team (SPEC §2). MSP staff and co-managing users who see
+    /// the organization read them; MSP staff who may edit the organization change them, within their client
+    /// restrictions. Contacts see neither. Facts: `.organization`.
+    public static func accountTeamScope(for principal: Principal, _ operation: AccessOperation) -> Scope {
+        switch principal.kind {
+        case .resource: organizationScope(for: principal, area: .organizations, operation == .view ? .view : .edit)
+        case .coManagingUser: operation == .view ? organizationScope(for: principal, area: .organizations, .view) : .none
+        case .contact: .none
+        }
+    }
+
+    /// Whether an MSP resource with these client restrictions (nil: none) may be on `organizationId`'s account
+    /// team: only a resource that may work for the organization.
+    public static func mayJoinAccountTeam(clientRestrictions: Set<UUID>?, organizationId: UUID) -> Bool {
+        clientRestrictions.map { $0.contains(organizationId) } ?? true
+    }
+
     /// Creating an organization: a new organization is outside every client restriction, so only MSP
     /// resources without client restrictions whose level adds organizations create them.
     public static func authorizeOrganizationCreation(_ principal: Principal) throws(TandemError) {

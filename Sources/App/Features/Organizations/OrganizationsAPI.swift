@@ -3,13 +3,14 @@ import Foundation
 import TandemCore
 import Vapor
 
-/// `/api/v1/organizations`, `/api/v1/sites`, `/api/v1/contacts`.
+/// `/api/v1/organizations` (with `/{id}/account-team`), `/api/v1/sites`, `/api/v1/contacts`.
 enum OrganizationsAPI {
     static func register(_ api: any RoutesBuilder) {
         CRUD.register(OrganizationsCollection.self, api)
         CRUD.register(SitesCollection.self, api)
         CRUD.register(ContactsCollection.self, api)
         CRUD.register(SiteDevicesCollection.self, api)
+        AccountTeams.register(api)
     }
 }
 

@@ -41,6 +41,8 @@ enum PageRoutes {
     static let siteProfilesExport = PageRoute("sites", ":id", "profiles", "export"), siteProfilesImport = PageRoute("sites", ":id", "profiles", "import")
     static let profileTemplate = PageRoute("profiles", "template"), profile = PageRoute("profiles", ":id")
     static let profileDelete = PageRoute("profiles", ":id", "delete")
+    static let accountTeam = PageRoute("organizations", ":id", "account-team"), accountManager = PageRoute("organizations", ":id", "account-team", "manager")
+    static let accountTeamMemberRemove = PageRoute("organizations", ":id", "account-team", ":memberId", "remove")
     static let admin = PageRoute("admin")
     static let coManagement = PageRoute("admin", "co-management"), coManagementActivate = PageRoute("admin", "co-management", "activate")
     static let coManagementSettings = PageRoute("admin", "co-management", "settings")
@@ -58,12 +60,14 @@ enum PageRoutes {
     static func newRule(_ kind: String) -> PageRoute { PageRoute("admin", "rules", kind, "new") }
     static func rule(_ kind: String) -> PageRoute { PageRoute("admin", "rules", kind, ":id") }
     static func ruleAction(_ kind: String, _ action: String) -> PageRoute { PageRoute("admin", "rules", kind, ":id", action) }
-    /// `kind` is a configuration collection's page path: `queues`, `teams`, `roles` or `internal-locations`.
+    /// `kind` is a configuration collection's page path: `queues`, `teams`, `roles`, `internal-locations`, `resources` or
+    /// `co-managing-teams`.
     static func configurations(_ kind: String) -> PageRoute { PageRoute("admin", kind) }
     static func newConfiguration(_ kind: String) -> PageRoute { PageRoute("admin", kind, "new") }
     static func configuration(_ kind: String) -> PageRoute { PageRoute("admin", kind, ":id") }
     static func configurationDelete(_ kind: String) -> PageRoute { PageRoute("admin", kind, ":id", "delete") }
     static let teamMembers = PageRoute("admin", "teams", ":id", "members")
+    static let resourceReactivate = PageRoute("admin", "resources", ":id", "reactivate")
     static let teamMember = PageRoute("admin", "teams", ":id", "members", ":memberId")
     static let teamMemberRemove = PageRoute("admin", "teams", ":id", "members", ":memberId", "remove")
     static let notificationSettings = PageRoute("settings", "notifications")

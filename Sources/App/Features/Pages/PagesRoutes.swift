@@ -28,6 +28,7 @@ enum PagesRoutes {
         session.get(PageRoutes.organization.pathComponents, use: OrganizationPage.show)
         session.get(PageRoutes.site.pathComponents, use: SitePage.show)
         session.get(PageRoutes.organizationAuditExport.pathComponents, use: AuditExport.download)
+        AccountTeamPanel.register(session)
         ProfilePages.register(session)
 
         session.get(PageRoutes.admin.pathComponents) { req in

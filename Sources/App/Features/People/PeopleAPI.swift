@@ -34,16 +34,9 @@ enum PeopleAPI {
 
     // MARK: Resources
 
-    // Resources keep their own routes: a delete deactivates (their tickets are unassigned, their
-    // sessions end) rather than deleting, and a create or a new username or password is a credential
-    // change checked around the body, with a `passwordSet` entry before the resource's own.
-
-    static func dto(_ resource: Resource, on db: any Database) async throws -> ResourceDTO {
-        let id = resource.id!
-        let restrictions = try await ResourceClientRestriction.query(on: db).filter(\.$resourceId == id).all().map(\.organizationId)
-        let queues = try await QueueMember.query(on: db).filter(\.$principalId == id).all().map(\.queueId)
-        return ResourceDTO(resource, restrictions: restrictions, queueIds: queues)
-    }
+    // Resources keep their own routes (`ResourceService`): a delete deactivates (their tickets are
+    // unassigned, their sessions end) rather than deleting, and a create or a new username or password is a
+    // credential change checked around the body, with a `passwordSet` entry before the resource's own.
 
     static func registerResources(_ routes: any RoutesBuilder) {
         let what = "resource"
@@ -51,124 +44,31 @@ enum PeopleAPI {
             let (items, next) = try await Resource.query(on: req.db).filter(config(req, .resources, .view), on: ScopeTable(name: Resource.schema, columns: [:]))
                 .page(PageRequest(req))
             var dtos: [ResourceDTO] = []
-            for item in items { dtos.append(try await dto(item, on: req.db)) }
+            for item in items { dtos.append(try await ResourceService.dto(item, on: req.db)) }
             return ListPage(items: dtos, nextCursor: next)
         }
         routes.post { req async throws -> Response in
             let principal = try req.principal
-            try AccessPolicy.authorizeConfiguration(principal, .resources, .create)
-            // A new resource comes with its password: a credential like any other.
-            try AccessPolicy.authorizeCredentialChange(principal, .password)
+            try ResourceService.authorizeCreate(principal)
             let input = try req.content.decode(ResourceInput.self)
-            let resource = Resource()
-            resource.id = .v7()
-            resource.active = true
-            resource.clientRestricted = false
-            let (password, restrictions, queues) = try await apply(input, to: resource, creating: true, by: principal, on: req.db)
-            resource.passwordHash = try await req.password.async.hash(password!)
-            try await save(resource, restrictions: restrictions, queues: queues, creating: true, by: principal, on: req.db)
-            return try await dto(resource, on: req.db).encodeResponse(status: .created, for: req)
+            let resource = try await ResourceService.create(input, by: principal, on: req.db, passwords: req.password.async)
+            return try await ResourceService.dto(resource, on: req.db).encodeResponse(status: .created, for: req)
         }
         routes.get(":id") { req async throws -> ResourceDTO in
-            try await dto(visible(Resource.self, req, .resources, what: what), on: req.db)
+            try await ResourceService.dto(visible(Resource.self, req, .resources, what: what), on: req.db)
         }
         routes.patch(":id") { req async throws -> ResourceDTO in
             let principal = try req.principal
             let resource = try await visible(Resource.self, req, .resources, what: what)
             try AccessPolicy.authorizeConfiguration(principal, .resources, .edit)
             let input = try req.content.decode(ResourceInput.self)
-            // Taken before `apply` changes the model, so the audit's before is the real one.
-            let before = try await dto(resource, on: req.db)
-            let (password, restrictions, queues) = try await apply(input, to: resource, creating: false, by: principal, on: req.db)
-            if password != nil { try AccessPolicy.authorizeCredentialChange(principal, .password) }
-            if resource.username != before.username { try AccessPolicy.authorizeCredentialChange(principal, .loginName) }
-            if let password { resource.passwordHash = try await req.password.async.hash(password) }
-            try await save(
-                resource, restrictions: restrictions, queues: queues, creating: false, before: before, passwordSet: password != nil, by: principal, on: req.db)
-            return try await dto(resource, on: req.db)
+            try await ResourceService.update(resource, input, by: principal, on: req.db, passwords: req.password.async)
+            return try await ResourceService.dto(resource, on: req.db)
         }
         routes.delete(":id") { req async throws -> HTTPStatus in
-            let principal = try req.principal
             let resource = try await visible(Resource.self, req, .resources, what: what)
-            try AccessPolicy.authorizeConfiguration(principal, .resources, .delete)
-            guard resource.id != principal.id else { throw TandemError.conflict("you cannot delete yourself") }
-            let id = resource.id!
-            let before = try await dto(resource, on: req.db)
-            try await req.db.write { db in
-                // Staff who worked tickets stay in history: they are deactivated, not removed.
-                let unassigned = try await TicketPipeline.unassign(id, by: principal, on: db)
-                try await QueueMember.query(on: db).filter(\.$principalId == id).delete()
-                try await TeamMember.query(on: db).filter(\.$principalId == id).delete()
-                try await Sessions.end(of: id, on: db)
-                resource.active = false
-                try await resource.save(on: db)
-                try await Automations.recheck(on: db)
-                try await Audit.record("deleted", Resource.schema, id: id, by: principal, before: before, along: unassigned, on: db)
-            }
+            try await ResourceService.deactivate(resource, by: req.principal, on: req.db)
             return .noContent
-        }
-    }
-
-    /// Applies a resource body; returns the new password, client restrictions and queues when given.
-    static func apply(_ input: ResourceInput, to resource: Resource, creating: Bool, by principal: Principal, on db: any Database) async throws -> (
-        String?, [UUID]??, [UUID]?
-    ) {
-        var validator = FieldValidator()
-        if creating || !input.username.isAbsent, let username = Usernames.validate(input.username.value, &validator) { resource.username = username }
-        var password: String?
-        if creating || !input.password.isAbsent {
-            password = validator.password(input.password.value)
-        }
-        if creating || !input.firstName.isAbsent, let value = validator.text(input.firstName.value, "firstName", max: 100) { resource.firstName = value }
-        if creating || !input.lastName.isAbsent, let value = validator.text(input.lastName.value, "lastName", max: 100) { resource.lastName = value }
-        if !input.email.isAbsent { resource.email = validator.email(input.email.value, "email") }
-        if creating || !input.securityLevelId.isAbsent, let id = validator.id(input.securityLevelId.value, "securityLevelId") { resource.securityLevelId = id }
-        if !input.active.isAbsent { resource.active = input.active.value ?? true }
-        var restrictions: [UUID]??
-        switch input.clientRestrictions {
-        case .absent: break
-        case .null: restrictions = .some(nil)
-        case .value(let texts): restrictions = .some(texts.compactMap { validator.id($0, "clientRestrictions") })
-        }
-        let queues = input.queueIds.value.map { $0.compactMap { validator.id($0, "queueIds") } }
-        try validator.check()
-        if creating || !input.securityLevelId.isAbsent {
-            guard let level = try await SecurityLevel.find(resource.securityLevelId, on: db) else {
-                throw TandemError.invalid("securityLevelId", "no security level with this id")
-            }
-            if level.coManaged { throw TandemError.invalid("securityLevelId", "'\(level.name)' is a co-managed level; MSP resources need an MSP level") }
-            try AccessPolicy.authorizeGrant(principal, level.permissions)
-        }
-        if let restrictions, let ids = restrictions { try await Lookup.requireExisting(Organization.self, ids, field: "clientRestrictions", on: db) }
-        if let queues { try await Lookup.requireExisting(Queue.self, queues, field: "queueIds", on: db) }
-        return (password, restrictions, queues)
-    }
-
-    static func save(
-        _ resource: Resource, restrictions: [UUID]??, queues: [UUID]?, creating: Bool, before: ResourceDTO? = nil, passwordSet: Bool = false,
-        by principal: Principal, on db: any Database
-    ) async throws {
-        let id = resource.id!
-        if let restrictions { resource.clientRestricted = restrictions != nil }
-        try await mapUniqueViolation("the username '\(resource.username)' is taken") {
-            try await db.write { db in
-                try await resource.save(on: db)
-                if let restrictions {
-                    try await ResourceClientRestriction.query(on: db).filter(\.$resourceId == id).delete()
-                    for organizationId in Set(restrictions ?? []) {
-                        try await ResourceClientRestriction(resourceId: id, organizationId: organizationId).create(on: db)
-                    }
-                }
-                if let queues {
-                    try await QueueMember.query(on: db).filter(\.$principalId == id).delete()
-                    for queueId in Set(queues) { try await QueueMember(queueId: queueId, principalId: id).create(on: db) }
-                }
-                // A new password or a deactivation ends every session and token: re-activation revives none.
-                if passwordSet || (before?.active == true && !resource.active) { try await Sessions.end(of: id, on: db) }
-                if passwordSet { try await Audit.record("passwordSet", Resource.schema, id: id, by: principal, on: db) }
-                let after = try await dto(resource, on: db)
-                try await Audit.record(creating ? "created" : "updated", Resource.schema, id: id, by: principal, before: before, after: after, on: db)
-            }
         }
     }
 }

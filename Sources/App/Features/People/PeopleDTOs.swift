@@ -74,5 +74,7 @@ struct ResourceInput: Decodable, Sendable {
     var securityLevelId: Patch<String> = .absent
     var clientRestrictions: Patch<[String]> = .absent
     var queueIds: Patch<[String]> = .absent
+    /// The teams it is a member of (write only: membership is the team's, read it on `/teams`).
+    var teamIds: Patch<[String]> = .absent
     var active: Patch<Bool> = .absent
 }

@@ -33,6 +33,11 @@ enum AdminPages {
         ("co-management", "Co-management", PageURL.coManagement.path, .admin(.activateCoManagement)),
         ("setup", "Co-managed setup", PageURL.coManagedSetup.path, .admin(.activateCoManagement)),
         ("users", "Co-managing users", PageURL.coManagingUsers.path, .admin(.manageUsers)),
+        (
+            CoManagingTeamPages.path, CoManagingTeamPages.title, PageRoutes.configurations(CoManagingTeamPages.path).url(),
+            .configuration(.coManagingTeams)
+        ),
+        (ResourcePages.path, ResourcePages.title, PageRoutes.configurations(ResourcePages.path).url(), .configuration(.resources)),
         ("levels", "Security levels", PageURL.securityLevels.path, .admin(.configureSecurityLevels)),
         (QueuePages.path, QueuePages.title, PageRoutes.configurations(QueuePages.path).url(), .configuration(.queues)),
         (TeamPages.path, TeamPages.title, PageRoutes.configurations(TeamPages.path).url(), .configuration(.teams)),

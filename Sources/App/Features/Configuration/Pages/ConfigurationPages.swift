@@ -53,6 +53,8 @@ enum ConfigurationPages {
         register(RolePages.self, routes)
         register(InternalLocationPages.self, routes)
         TeamPages.registerMembers(routes)
+        ResourcePages.register(routes)
+        CoManagingTeamPages.register(routes)
     }
 
     static func register<P: ConfigurationPage>(_ page: P.Type, _ routes: any RoutesBuilder) {
@@ -82,6 +84,18 @@ enum ConfigurationPages {
         var nextURL: String?
         var firstURL: String?
         var notice: String?
+        /// More filters beside the name's, each a `<select>`.
+        var selects: [Select] = []
+        /// The link at the end of each row: "Delete", or "Deactivate" for resources.
+        var rowAction = "Delete"
+        var filterLabel = "Name contains"
+    }
+
+    /// A list filter with its choices.
+    struct Select: Encodable, Sendable {
+        var name: String
+        var label: String
+        var options: [SelectOption]
     }
 
     struct Row: Encodable, Sendable {
@@ -92,7 +106,8 @@ enum ConfigurationPages {
     }
 
     /// A form field. `kind` picks how the template shows it: `text` (with `suggestions` as a datalist), `number`,
-    /// `lines` (a text area, one item a line) or `hours` (a row per weekday).
+    /// `email`, `password`, `lines` (a text area, one item a line), `hours` (a row per weekday), `select` and
+    /// `radio` (one of `options`) or `choices` (checkboxes posted as `name[]`).
     struct Field: Encodable, Sendable {
         var name: String
         var label: String
@@ -103,6 +118,8 @@ enum ConfigurationPages {
         var maxLength: Int?
         var suggestions: [String] = []
         var days: [Day] = []
+        var options: [SelectOption] = []
+        var choices: [CoManagedSetupPage.Choice] = []
     }
 
     /// A weekday's row of business hours: open or not, and from when to when.
@@ -128,6 +145,26 @@ enum ConfigurationPages {
         var deleteURL: String?
         var members: TeamPages.Members?
         var notice: String?
+        /// The link to the destructive action's confirmation page.
+        var deleteLabel = "Delete…"
+        /// More of the page below the form, as lines (a co-managing team's organizations).
+        var related: Related? = nil
+        /// A one-button form below the form (reactivating a resource).
+        var extraAction: ExtraAction? = nil
+    }
+
+    struct ExtraAction: Encodable, Sendable {
+        var heading: String
+        var hint: String
+        var url: String
+        var label: String
+    }
+
+    /// A list of rows below the form, under its heading.
+    struct Related: Encodable, Sendable {
+        var heading: String
+        var hint: String?
+        var rows: [CoManagementAdminPage.Row]
     }
 
     struct DeleteModel: Encodable, Sendable {
@@ -141,6 +178,11 @@ enum ConfigurationPages {
         var brokenRules: [String]
         var refusal: String?
         var feedback: FormFeedback?
+        /// The words of the page for what is not a deletion (a resource is deactivated).
+        var heading: String? = nil
+        var impactHeading = "What deleting it changes"
+        var impactNote = "Worked out now; nothing changes until you confirm below. A deletion cannot be undone."
+        var confirmLabel: String? = nil
     }
 
     static let notices = [

@@ -68,6 +68,9 @@ enum OrganizationPage {
         var newTicketURL: String?
         /// The organization's audit export, for those `AccessPolicy.auditExport` lets download it.
         var auditExportURL: String?
+        /// The account manager and account team, for those who may read them.
+        var accountTeam: AccountTeamPanel.Model? = nil
+        var notice: String? = nil
     }
 
     struct SiteRow: Encodable, Sendable {
@@ -85,9 +88,23 @@ enum OrganizationPage {
     }
 
     @Sendable static func show(_ req: Request) async throws -> Response {
-        let id = try req.id("id", "organization")
-        let model = try await query(id, principal: req.principal, layout: req.pageLayout("Organization", section: "organizations"), on: req.db)
-        return try await req.renderPage(view, model)
+        try await render(req, try req.id("id", "organization"), notice: req.queryText("notice").flatMap { AccountTeamPanel.notices[$0] })
+    }
+
+    /// The page; `accountTeam` replaces the account team panel (a refused change, with its problems).
+    static func render(
+        _ req: Request, _ id: UUID, accountTeam: AccountTeamPanel.Model? = nil, notice: String? = nil, status: HTTPStatus = .ok
+    ) async throws -> Response {
+        let principal = try req.principal
+        let layout = req.pageLayout("Organization", section: "organizations")
+        var model = try await query(id, principal: principal, layout: layout, on: req.db)
+        if let accountTeam {
+            model.accountTeam = accountTeam
+        } else if let organization = try await Organization.find(id, on: req.db) {
+            model.accountTeam = try await AccountTeamPanel.model(organization, by: principal, csrf: layout.csrf, on: req.db)
+        }
+        model.notice = notice
+        return try await req.renderPage(view, model, status: status)
     }
 
     static func query(_ id: UUID, principal: Principal, layout: PageLayout, on db: any Database) async throws -> Model {
