@@ -141,6 +141,8 @@ import VaporTesting
             let alice = try await t.contact(northwind, "Alice", email: "alice@northwind.example", password: TestApp.password)
             let ticket = try await t.ticket(northwind, "Laptop rollout", extra: ["contactId": .string(alice), "coManagedVisible": true])
             let id = ticket.id
+            let team = try await t.create("/api/v1/teams", ["name": "Night shift"]).id
+            try await t.must(.ok, .PATCH, "/api/v1/tickets/\(id)", ["teamId": .string(team)])
             _ = try await t.note(id, "SECRET-INTERNAL margin is thin", publishTo: "internal")
             _ = try await t.note(id, "FOR-IT please book desks", publishTo: "internalAndCoManaged")
             _ = try await t.note(id, "FOR-ALL laptops arrive Monday", publishTo: "all")
@@ -151,6 +153,11 @@ import VaporTesting
             #expect(tara.contains("SECRET-INTERNAL") && tara.contains("FOR-IT") && tara.contains("FOR-ALL"))
             for choice in ["compose-internal\"", "compose-internalAndCoManaged\"", "compose-all\""] { #expect(tara.contains("id=\"\(choice)")) }
             #expect(tara.contains("id=\"compose-all-audience\"") && tara.contains("Who will read it"))
+            // One conversation, oldest first; the team change is told to the MSP only, with its badge.
+            let order = ["opened the ticket", "put it in the team Night shift", "SECRET-INTERNAL", "FOR-IT", "FOR-ALL"].map { tara.range(of: $0)?.lowerBound }
+            #expect(!order.contains(nil) && order.compactMap { $0 } == order.compactMap { $0 }.sorted(), "newest last")
+            let teamChange = tara.range(of: "put it in the team Night shift").map { tara[..<$0.lowerBound] } ?? ""
+            #expect(teamChange.components(separatedBy: "class=\"badge ").last?.hasPrefix("publish-internal\"") == true, "a team change is MSP-only")
 
             try await t.must(.ok, .POST, "/api/v1/co-managing-users/\(nina.id)/totp-pause", ["for": "nextLogin"])
             let ninaSession = try await t.pageSession("nina", TestApp.password)
@@ -158,6 +165,7 @@ import VaporTesting
             expectStatus(ninaPage, .ok)
             #expect(ninaPage.text.contains("FOR-IT") && ninaPage.text.contains("FOR-ALL"))
             #expect(!ninaPage.text.contains("SECRET-INTERNAL"), "no internal note for a co-managing user")
+            #expect(!ninaPage.text.contains("Night shift"), "nor the MSP team change")
             #expect(!ninaPage.text.contains("id=\"compose-internal\""), "no internal-note choice for a co-managing user")
             #expect(ninaPage.text.contains("id=\"compose-internalAndCoManaged\"") && ninaPage.text.contains("id=\"compose-all\""))
             // A forged internal note is refused as the API refuses it.
