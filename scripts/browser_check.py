@@ -247,39 +247,42 @@ def run(b: Browser):
 
     print("tara: add a note")
     b.type("#note-body", note)
-    b.choose("#note-publish", value="internalAndCoManaged")
+    b.retry(lambda: b.find("#compose-internalAndCoManaged").click())
     b.submit("form[action$='/notes']")
     b.expect(b.text(".notice") == "Your note was added.", "adding a note should confirm")
-    items = [item for item in b.driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=notes-heading] li.item") if note in item.text]
+    items = [item for item in b.driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=conversation-heading] li.item") if note in item.text]
     b.expect(len(items) == 1, "the note should appear once on the ticket")
     badge = items[0].find_element(By.CSS_SELECTOR, ".badge").text
     b.expect(badge == "Internal & co-managed", f"the note should show its publish-to, got {badge!r}")
     b.shot("note-added")
 
     print("tara: log time and attach a file, each with its publish-to")
+    b.retry(lambda: b.find("#log-time summary").click())
     b.type("#time-minutes", "25")
     b.type("#time-summary", "Replaced the fuser unit")
     b.choose("#time-publish", value="all")
     b.submit("form[action$='/time-entries']")
     b.expect(b.text(".notice") == "Your time entry was added.", "logging time should confirm")
-    entries = [item for item in b.driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=time-heading] li.item") if "Replaced the fuser unit" in item.text]
+    entries = [item for item in b.driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=conversation-heading] li.item") if "Replaced the fuser unit" in item.text]
     b.expect(len(entries) == 1, "the time entry should appear once")
     b.expect(entries[0].find_element(By.CSS_SELECTOR, ".badge").text == "All", "the time entry should show its publish-to")
     upload = os.path.join(tempfile.mkdtemp(), "printer-log.txt")
     with open(upload, "w") as handle:
         handle.write("Error 50.1 at 09:14\n")
+    b.retry(lambda: b.find("#attach summary").click())
     b.driver.find_element(By.CSS_SELECTOR, "#attach-file").send_keys(upload)
     b.choose("#attach-publish", value="internal")
     b.submit("form[action$='/attachments']")
     b.expect(b.text(".notice") == "The file was attached.", "attaching should confirm")
-    files = [item for item in b.driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=attachments-heading] li.item") if "printer-log.txt" in item.text]
+    files = [item for item in b.driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=conversation-heading] li.item") if "printer-log.txt" in item.text]
     b.expect(len(files) == 1, "the attachment should appear once")
     b.expect(files[0].find_element(By.CSS_SELECTOR, ".badge").text == "Internal", "the attachment should show its publish-to")
     b.shot("time-and-attachment-added")
 
     print("tara: change the status")
-    b.choose("#new-status", value="inProgress")
-    b.submit("form[action$='/status']")
+    b.retry(lambda: b.find("#edit-ticket summary").click())
+    b.choose("#edit-status", value="inProgress")
+    b.submit("#edit-form")
     b.expect(b.text("#ticket-status") == "In progress", "the status should change")
     b.shot("status-changed")
 
@@ -321,6 +324,7 @@ def run(b: Browser):
     automation(b, stamp)
     configuration(b, stamp)
     admin_people(b, stamp)
+    ticket_work(b, stamp)
 
 
 def client_profiles(b: Browser, stamp: str):
@@ -451,7 +455,7 @@ def co_management(b: Browser, fabrikam_ticket: str, stamp: str):
     print("admin: explain access and the audience preview on a shared ticket")
     b.driver.get(shared_ticket)
     b.settle()
-    preview = {row.get_attribute("data-publish"): row.text for row in b.driver.find_elements(By.CSS_SELECTOR, "#audience-preview tbody tr")}
+    preview = {row.get_attribute("data-publish"): row.text for row in b.driver.find_elements(By.CSS_SELECTOR, "#composer .choice-audience")}
     b.expect(set(preview) == {"internal", "internalAndCoManaged", "all"}, f"the preview should cover each publish-to, got {set(preview)}")
     b.expect("Nina Novak" not in preview["internal"] and "Nina Novak" in preview["internalAndCoManaged"],
              "the preview should show nina for internal & co-managed only")
@@ -494,18 +498,18 @@ def co_management(b: Browser, fabrikam_ticket: str, stamp: str):
     print("nina: a shared ticket shows its shared notes, not the internal one")
     b.driver.get(shared_ticket)
     b.settle()
-    notes = b.text("section[aria-labelledby=notes-heading]")
+    notes = b.text("section[aria-labelledby=conversation-heading]")
     b.expect(shared_note in notes, "nina should see the note published to internal & co-managed")
     b.expect(contact_note in notes, "nina should see the note published to all")
     b.expect(internal_note not in b.driver.page_source, "nina must not see the internal note")
-    choices = [o.get_attribute("value") for o in Select(b.find("#note-publish")).options]
+    choices = [o.get_attribute("value") for o in b.driver.find_elements(By.CSS_SELECTOR, "#composer input[name=publishTo][type=radio]")]
     b.expect(choices == ["internalAndCoManaged", "all"], f"nina's note form should offer only the shared publish-to values, got {choices}")
     b.expect(len(b.driver.find_elements(By.CSS_SELECTOR, "#explain-access")) == 0, "explain access is for admins only")
     b.shot("nina-shared-ticket")
     reply = f"Desks booked for Monday ({stamp})."
     b.type("#note-body", reply)
     b.submit("form[action$='/notes']")
-    items = [item for item in b.driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=notes-heading] li.item") if reply in item.text]
+    items = [item for item in b.driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=conversation-heading] li.item") if reply in item.text]
     b.expect(len(items) == 1 and items[0].find_element(By.CSS_SELECTOR, ".badge").text == "Internal & co-managed",
              "nina's note should default to internal & co-managed")
 
@@ -683,6 +687,51 @@ def admin_people(b: Browser, stamp: str):
     b.expect("Nina Novak" in b.text("#account-manager"), "nina should be the account manager")
     b.expect("Tara Tech" in b.text("#account-team table"), "tara should be on the account team")
     b.shot("organization-account-team")
+    b.logout()
+
+
+def ticket_work(b: Browser, stamp: str):
+    """The ticket page's edit form: tara assigns and edits a ticket; a stale edit is refused with her input kept."""
+    print("tara: assign and edit a ticket on its page")
+    token = api(b, "POST", "/api/v1/auth/token", {"username": "admin", "password": "demo-admin-2026"})["token"]
+    b.login("tara", "demo-tech-2026")
+    b.open(f"/tickets?q={stamp}")
+    b.follow("table.tickets tbody a")
+    b.wait_for_path("/tickets/")
+    ticket_id = b.driver.current_url.split("/tickets/")[1].split("?")[0].split("#")[0]
+    b.retry(lambda: b.find("#edit-ticket summary").click())
+    title = f"Printer on 3rd floor offline, fuser ordered ({stamp})"
+    b.retry(lambda: b.find("#edit-title").clear())
+    b.type("#edit-title", title)
+    b.choose("#edit-priority", value="high")
+    b.tick("#edit-form", "Tara Tech")
+    b.driver.execute_script("document.querySelector('#edit-due').value = '2026-12-31T17:00'")
+    b.shot("ticket-edit-form")
+    b.submit("#edit-form")
+    b.expect(b.text(".notice") == "The ticket was saved.", "saving the ticket should confirm")
+    b.expect(title in b.text("h1"), "the new title should show")
+    b.expect("Tara Tech" in b.text("#ticket-assignees"), f"tara should be assigned, got {b.text('#ticket-assignees')!r}")
+    b.expect("31 Dec 2026" in b.text("#ticket-due"), "the due date should show")
+    conversation = b.text("section[aria-labelledby=conversation-heading]")
+    b.expect("assigned Tara Tech" in conversation and "changed the priority from" in conversation, "the change should be in the conversation")
+    b.shot("ticket-edited")
+
+    print("tara: a stale edit is refused with her input kept")
+    b.retry(lambda: b.find("#edit-ticket summary").click())
+    kept = f"Printer fixed, waiting for the user to confirm ({stamp})"
+    b.retry(lambda: b.find("#edit-title").clear())
+    b.type("#edit-title", kept)
+    api(b, "PATCH", f"/api/v1/tickets/{ticket_id}", {"priority": "critical"}, token)
+    b.submit("#edit-form")
+    report = b.text("#stale-report")
+    b.expect("changed the priority from High to Critical" in report, f"the refusal should say who changed what, got {report!r}")
+    b.expect(b.find("#edit-title").get_attribute("value") == kept, "the refused form should keep the typed title")
+    b.expect(kept not in b.text("h1"), "a stale form saves nothing")
+    b.expect(Select(b.find("#edit-priority")).first_selected_option.get_attribute("value") == "critical", "the form should show the other change")
+    b.shot("ticket-stale-edit-refused")
+    b.submit("#edit-form")
+    b.expect(b.text(".notice") == "The ticket was saved.", "saving again after the refusal should work")
+    b.expect(kept in b.text("h1") and b.text(".priority") == "Critical", "the second save keeps both changes")
     b.logout()
 
 

@@ -72,6 +72,27 @@ public enum AccessPolicy {
         }
     }
 
+    /// The fields the ticket page offers `principal` to change on a ticket `ticketScope(for:, .edit)` lets it
+    /// edit: the ones it is shown, among those a person sets by hand, where it may read the choices (queues,
+    /// teams, the people to assign). Empty when its level edits no ticket.
+    public static func editableTicketFields(for principal: Principal) -> Set<TicketField> {
+        guard ticketScope(for: principal, .edit) != .none else { return [] }
+        var fields: Set<TicketField> = [.title, .description, .status, .priority, .queueId, .teamId, .assigneeIds, .coManagedVisible, .dueAt]
+        if configurationScope(for: principal, .queues, .view) == .none { fields.remove(.queueId) }
+        if configurationScope(for: principal, .teams, .view) == .none { fields.remove(.teamId) }
+        if peopleScope(for: principal, .resource) == .none && peopleScope(for: principal, .coManagingUser) == .none { fields.remove(.assigneeIds) }
+        return fields.intersection(visibleTicketFields(for: principal.kind))
+    }
+
+    /// Who reads a change of a ticket's `fields` in its history, as a publish-to: everyone when contacts are
+    /// shown one of the fields, the MSP and co-managing users when only they are, else the MSP alone.
+    /// (Each reader is shown only the fields of the change it may see: `visibleTicketFields`.)
+    public static func historyAudience(ofChanged fields: Set<TicketField>) -> PublishTo {
+        if !fields.isDisjoint(with: visibleTicketFields(for: .contact)) { return .all }
+        if !fields.isDisjoint(with: visibleTicketFields(for: .coManagingUser)) { return .internalAndCoManaged }
+        return .internal
+    }
+
     private static func clientRestrictionScope(_ principal: Principal) -> Scope {
         principal.clientRestrictions.map { .isIn(.organization, $0) } ?? .all
     }

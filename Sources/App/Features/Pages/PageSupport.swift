@@ -34,7 +34,7 @@ enum PageRoutes {
     static let login = PageRoute("login"), twoFactorSetup = PageRoute("login", "two-factor"), logout = PageRoute("logout")
     static let tickets = PageRoute("tickets"), newTicket = PageRoute("tickets", "new"), ticket = PageRoute("tickets", ":id")
     static let ticketNotes = PageRoute("tickets", ":id", "notes"), ticketTimeEntries = PageRoute("tickets", ":id", "time-entries")
-    static let ticketAttachments = PageRoute("tickets", ":id", "attachments"), ticketStatus = PageRoute("tickets", ":id", "status")
+    static let ticketAttachments = PageRoute("tickets", ":id", "attachments"), ticketEdit = PageRoute("tickets", ":id", "edit")
     static let ticketAction = PageRoute("tickets", ":id", "actions", ":actionId")
     static let organizations = PageRoute("organizations"), organization = PageRoute("organizations", ":id"), site = PageRoute("sites", ":id")
     static let siteProfiles = PageRoute("sites", ":id", "profiles"), newSiteProfile = PageRoute("sites", ":id", "profiles", "new")

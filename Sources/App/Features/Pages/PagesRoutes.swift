@@ -22,7 +22,7 @@ enum PagesRoutes {
         session.post(PageRoutes.ticketTimeEntries.pathComponents, use: TicketDetailPage.addTimeEntry)
         session.on(.POST, PageRoutes.ticketAttachments.pathComponents, body: .collect(maxSize: "11mb"), use: TicketDetailPage.addAttachment).uploadForm(
             maxBytes: 11 << 20)
-        session.post(PageRoutes.ticketStatus.pathComponents, use: TicketDetailPage.changeStatus)
+        session.post(PageRoutes.ticketEdit.pathComponents, use: TicketDetailPage.edit)
         session.post(PageRoutes.ticketAction.pathComponents, use: TicketDetailPage.runAction)
         session.get(PageRoutes.organizations.pathComponents, use: OrganizationListPage.show)
         session.get(PageRoutes.organization.pathComponents, use: OrganizationPage.show)

@@ -3,11 +3,11 @@ import Foundation
 import TandemCore
 import Vapor
 
-/// `/tickets/:id`: the ticket, its notes, time entries and attachments with their publish-to,
-/// a reply form and a status change form.
+/// `/tickets/:id`: the ticket as one conversation (`TicketTimeline`), one composer for replies and notes
+/// with the audience of each choice, the time entry and attachment forms, and for those who may edit the
+/// ticket its edit form (`TicketEditForm`).
 enum TicketDetailPage {
     static let view = "tickets/detail"
-    static let maxItems = 200
 
     struct Model: Encodable, Sendable {
         var layout: PageLayout
@@ -27,23 +27,18 @@ enum TicketDetailPage {
         var team: String?
         var assignees: String?
         var coManagedVisible: String?
+        var due: String?
         var created: String
         var updated: String
-        var notes: ItemList
-        var timeEntries: ItemList
-        var attachments: ItemList
-        var totalTime: String
-        var itemsTruncated: Bool
+        var timeline: TicketTimeline.Timeline
         var notice: String?
-        var reply: Reply?
+        var composer: Composer?
         /// The time entry and attachment forms, when the principal may add those items.
         var logTime: ItemForm?
         var attach: ItemForm?
-        var statusChange: StatusChange?
+        var edit: TicketEditForm.Model?
         /// The ticket actions the principal may run, one button each.
         var actions: Actions?
-        /// Who would see a note for each publish-to choice; not shown to contacts.
-        var audience: TicketAccessPanels.Audience?
         /// Admins only: why a chosen principal can or cannot see this ticket.
         var explain: TicketAccessPanels.Explain?
         /// The site's notification rule, for whoever works the ticket: whom to call, whom to escalate to now.
@@ -55,37 +50,24 @@ enum TicketDetailPage {
         var url: String?
     }
 
-    /// One kind of item; a struct so the shared template gets it as its whole context.
-    struct ItemList: Encodable, Sendable {
-        var items: [Item]
-        var isEmpty: Bool { items.isEmpty }
-
-        enum CodingKeys: String, CodingKey { case items, isEmpty }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(items, forKey: .items)
-            try container.encode(isEmpty, forKey: .isEmpty)
-        }
-    }
-
-    /// A note, time entry or attachment as the page lists it.
-    struct Item: Encodable, Sendable {
-        var anchor: String
-        var author: String
-        var when: String
-        var whenISO: String
-        var publishTo: String
-        var publishKey: String
+    /// The one form for replies and notes: a choice per publish-to the policy allows the principal, each
+    /// with who would read it.
+    struct Composer: Encodable, Sendable {
         var body: String
-        var detail: String?
-        var url: String?
-    }
-
-    struct Reply: Encodable, Sendable {
-        var body: String
-        var publishOptions: [SelectOption]
+        var choices: [Choice]
+        /// The only choice, when there is nothing to choose (contacts): sent as a hidden field.
+        var only: String?
         var feedback: FormFeedback?
+    }
+
+    struct Choice: Encodable, Sendable {
+        var id: String
+        var value: String
+        var label: String
+        var hint: String
+        var checked: Bool
+        /// Who would read it, per party (MSP, co-managed, contacts); nil when the principal is not shown the audience.
+        var audience: [TicketAccessPanels.PartyCell]?
     }
 
     struct ItemForm: Encodable, Sendable {
@@ -94,12 +76,7 @@ enum TicketDetailPage {
         var minutes: String
         var summary: String
         var feedback: FormFeedback?
-    }
-
-    struct StatusChange: Encodable, Sendable {
-        var version: Int
-        var options: [SelectOption]
-        var feedback: FormFeedback?
+        var open: Bool
     }
 
     /// The ticket actions offered to the principal, and why the last one was refused.
@@ -119,12 +96,14 @@ enum TicketDetailPage {
         var replyBody = ""
         var replyPublishTo: String?
         var replyFeedback: FormFeedback?
-        var statusFeedback: FormFeedback?
         var timeMinutes = ""
         var timeSummary = ""
         var timeFeedback: FormFeedback?
         var attachmentFeedback: FormFeedback?
         var actionFeedback: FormFeedback?
+        var editValues: TicketEditForm.Values?
+        var editFeedback: FormFeedback?
+        var editStale: TicketEditForm.Stale?
     }
 
     struct TimeEntryForm: Decodable, Sendable {
@@ -144,11 +123,6 @@ enum TicketDetailPage {
         var publishTo: String?
     }
 
-    struct StatusForm: Decodable, Sendable {
-        var status: String?
-        var version: String?
-    }
-
     struct ActionForm: Decodable, Sendable {
         var version: String?
     }
@@ -157,7 +131,8 @@ enum TicketDetailPage {
         "note": "Your note was added.",
         "time": "Your time entry was added.",
         "attachment": "The file was attached.",
-        "status": "The status was changed.",
+        "saved": "The ticket was saved.",
+        "unchanged": "Nothing was changed.",
         "created": "The ticket was created.",
         "action": "The action was run.",
     ]
@@ -227,21 +202,17 @@ enum TicketDetailPage {
         }
     }
 
-    @Sendable static func changeStatus(_ req: Request) async throws -> Response {
+    /// The edit form, through the API's PATCH with the form's version; a stale or refused form comes back with the user's input.
+    @Sendable static func edit(_ req: Request) async throws -> Response {
         let id = try req.id("id", TicketService.what)
-        let form = try req.content.decode(StatusForm.self)
-        var input = TicketInput()
-        input.status = .value(form.status ?? "")
-        do {
-            // The version the form was rendered with: a stale form changes nothing.
-            _ = try await TicketService.update(id, input, ifMatch: "\"\(form.version ?? "")\"", by: req.principal, on: req.db)
-            return req.seeOther(PageURL.with(PageURL.ticket(id).path, query: [("notice", "status")]))
-        } catch TandemError.preconditionFailed {
-            let feedback = FormFeedback(
-                message: "This ticket changed since you loaded it. The page now shows the latest version; check it and change the status again.")
-            return try await render(req, id: id, draft: Draft(statusFeedback: feedback), status: .conflict)
-        } catch let error as TandemError where error.isFormProblem {
-            return try await render(req, id: id, draft: Draft(statusFeedback: FormFeedback(error)), status: error.pageStatus)
+        let form = try req.content.decode(TicketEditForm.Form.self)
+        switch try await TicketEditForm.submit(id, form, by: req.principal, on: req.db) {
+        case .saved:
+            return req.seeOther(PageURL.with(PageURL.ticket(id).path, query: [("notice", "saved")]))
+        case .unchanged:
+            return req.seeOther(PageURL.with(PageURL.ticket(id).path, query: [("notice", "unchanged")]))
+        case .refused(let values, let feedback, let stale, let status):
+            return try await render(req, id: id, draft: Draft(editValues: values, editFeedback: feedback, editStale: stale), status: status)
         }
     }
 
@@ -278,100 +249,76 @@ enum TicketDetailPage {
     static func query(_ id: UUID, principal: Principal, layout: PageLayout, draft: Draft, explain: String? = nil, on db: any Database) async throws -> Model {
         let ticket = try await TicketService.get(id, by: principal, on: db)
         let refs = try await Names.load(for: ticket, principal: principal, on: db)
-
-        let notePage = try await TicketItems.list(Note.self, ticketId: id, page: PageRequest(limit: maxItems), by: principal, on: db)
-        let timePage = try await TicketItems.list(TimeEntry.self, ticketId: id, page: PageRequest(limit: maxItems), by: principal, on: db)
-        let attachmentPage = try await TicketItems.list(Attachment.self, ticketId: id, page: PageRequest(limit: maxItems), by: principal, on: db)
-        let roleNames = try await PageNames.of(
-            Role.self, ids: timePage.items.compactMap(\.roleId), allowed: AccessPolicy.configurationScope(for: principal, .roles, .view) != .none, on: db
-        ) { $0.name }
-
-        let notes = notePage.items.map { note in
-            Item(
-                anchor: "note-\(note.id!.uuidString.lowercased())", author: note.authorName, when: PageFormat.date(note.createdAt),
-                whenISO: PageFormat.isoDate(note.createdAt), publishTo: PageFormat.publishTo(note.publishTo), publishKey: note.publishTo,
-                body: note.body, detail: nil, url: nil)
-        }
-        let timeEntries = timePage.items.map { entry in
-            Item(
-                anchor: "time-\(entry.id!.uuidString.lowercased())", author: entry.authorName, when: PageFormat.date(entry.createdAt),
-                whenISO: PageFormat.isoDate(entry.createdAt), publishTo: PageFormat.publishTo(entry.publishTo), publishKey: entry.publishTo,
-                body: entry.summary,
-                detail: [PageFormat.minutes(entry.minutes), entry.roleId.flatMap { roleNames[$0] }].compactMap { $0 }.joined(separator: " · "), url: nil)
-        }
-        let attachments = attachmentPage.items.map { attachment in
-            Item(
-                anchor: "attachment-\(attachment.id!.uuidString.lowercased())", author: attachment.authorName, when: PageFormat.date(attachment.createdAt),
-                whenISO: PageFormat.isoDate(attachment.createdAt), publishTo: PageFormat.publishTo(attachment.publishTo), publishKey: attachment.publishTo,
-                body: attachment.filename, detail: PageFormat.bytes(attachment.size),
-                url: "/api/v1/tickets/\(ticket.id)/attachments/\(attachment.id!.uuidString)/content")
-        }
-
-        let reply = reply(for: principal, draft: draft)
-        var audience: TicketAccessPanels.Audience?
-        if let reply, AccessPolicy.worksTickets(principal) {
-            audience = try await TicketAccessPanels.audience(ticketId: id, options: reply.publishOptions, viewer: principal, on: db)
-        }
+        let fields = AccessPolicy.visibleTicketFields(for: principal.kind)
         return Model(
             layout: layout, id: ticket.id, number: "#\(ticket.number)", title: ticket.title, description: ticket.description,
             status: PageFormat.status(ticket.status), statusKey: ticket.status,
             priority: PageFormat.priority(ticket.priority), priorityKey: ticket.priority, source: PageFormat.source(ticket.source),
             organization: refs.organization, site: refs.site, contact: refs.contact, queue: refs.queue, team: refs.team,
             assignees: refs.assignees.map { $0.isEmpty ? "Unassigned" : $0.joined(separator: ", ") },
-            coManagedVisible: AccessPolicy.visibleTicketFields(for: principal.kind).contains(.coManagedVisible)
-                ? (ticket.coManagedVisible ? "Yes" : "No") : nil,
+            coManagedVisible: fields.contains(.coManagedVisible) ? (ticket.coManagedVisible ? "Yes" : "No") : nil,
+            due: fields.contains(.dueAt) ? ticket.dueAt.map { PageFormat.date($0) } : nil,
             created: PageFormat.date(ticket.createdAt), updated: PageFormat.date(ticket.updatedAt ?? ticket.createdAt),
-            notes: ItemList(items: notes), timeEntries: ItemList(items: timeEntries), attachments: ItemList(items: attachments),
-            totalTime: PageFormat.minutes(timePage.items.reduce(0) { $0 + $1.minutes }),
-            itemsTruncated: notePage.nextCursor != nil || timePage.nextCursor != nil || attachmentPage.nextCursor != nil,
+            timeline: try await TicketTimeline.load(ticket, by: principal, on: db),
             notice: nil,
-            reply: reply,
+            composer: try await composer(for: principal, ticketId: id, draft: draft, on: db),
             logTime: try await itemForm(.timeEntries, for: principal, draft: draft, on: db),
             attach: try await itemForm(.attachments, for: principal, draft: draft, on: db),
-            statusChange: try await statusChange(for: principal, ticket: ticket, draft: draft, on: db),
+            edit: try await TicketEditForm.model(
+                for: ticket, values: draft.editValues, feedback: draft.editFeedback, stale: draft.editStale, principal: principal, on: db),
             actions: try await actions(for: principal, ticket: ticket, draft: draft, on: db),
-            audience: audience,
             explain: try await TicketAccessPanels.explain(ticket: ticket, subject: explain, viewer: principal, on: db),
             whomToCall: try await WhomToCall.load(siteId: ticket.siteId.flatMap(UUID.init(uuidString:)), for: principal, on: db))
     }
 
-    /// The reply form, when the principal may add notes; its choices are the publish-to values the policy accepts.
-    static func reply(for principal: Principal, draft: Draft) -> Reply? {
+    /// The publish-to values the policy lets the principal give an item.
+    static func allowedPublishTo(for principal: Principal) -> [PublishTo] {
+        PublishTo.allCases.filter { (try? AccessPolicy.publishTo(for: principal, requested: $0)) != nil }
+    }
+
+    /// The composer, when the principal may add notes: one choice per publish-to the policy accepts, widest
+    /// last, each with its audience for those who may preview it (the API's audience preview).
+    static func composer(for principal: Principal, ticketId: UUID, draft: Draft, on db: any Database) async throws -> Composer? {
         guard AccessPolicy.ticketItemScope(for: principal, area: .notes, .create) != .none else { return nil }
-        let allowed = PublishTo.allCases.filter { (try? AccessPolicy.publishTo(for: principal, requested: $0)) != nil }
+        let allowed = allowedPublishTo(for: principal)
         let preferred = draft.replyPublishTo.flatMap(PublishTo.init(rawValue:)) ?? (try? AccessPolicy.publishTo(for: principal, requested: nil))
-        return Reply(
-            body: draft.replyBody,
-            publishOptions: allowed.map { SelectOption(value: $0.rawValue, label: PageFormat.publishToHelp($0), selected: $0 == preferred) },
-            feedback: draft.replyFeedback)
+        var audience: [String: [TicketAccessPanels.PartyCell]] = [:]
+        if AccessPolicy.worksTickets(principal), (try? AccessPolicy.authorizeAudiencePreview(principal)) != nil {
+            let options = allowed.map { SelectOption(value: $0.rawValue, label: "", selected: false) }
+            for row in try await TicketAccessPanels.audience(ticketId: ticketId, options: options, viewer: principal, on: db).rows {
+                audience[row.publishKey] = row.parties
+            }
+        }
+        let choices = allowed.map { value in
+            Choice(
+                id: "compose-\(value.rawValue)", value: value.rawValue, label: composerLabel(value), hint: PageFormat.publishToHelp(value),
+                checked: value == preferred, audience: audience[value.rawValue])
+        }
+        return Composer(body: draft.replyBody, choices: choices, only: allowed.count == 1 ? allowed[0].rawValue : nil, feedback: draft.replyFeedback)
+    }
+
+    static func composerLabel(_ value: PublishTo) -> String {
+        switch value {
+        case .internal: "Internal note"
+        case .internalAndCoManaged: "Co-managed note"
+        case .all: "Reply to contact"
+        }
     }
 
     /// The time entry or attachment form, when the policy lets the principal add that kind of item.
     static func itemForm(_ area: Area, for principal: Principal, draft: Draft, on db: any Database) async throws -> ItemForm? {
         guard AccessPolicy.worksTickets(principal), AccessPolicy.ticketItemScope(for: principal, area: area, .create) != .none else { return nil }
-        let allowed = PublishTo.allCases.filter { (try? AccessPolicy.publishTo(for: principal, requested: $0)) != nil }
         let preferred = try? AccessPolicy.publishTo(for: principal, requested: nil)
         var roles: [SelectOption] = []
         if area == .timeEntries, AccessPolicy.configurationScope(for: principal, .roles, .view) != .none {
             roles = try await Role.query(on: db).sort(\.$name).all().map { SelectOption(value: $0.id!.uuidString, label: $0.name, selected: false) }
         }
+        let feedback = area == .timeEntries ? draft.timeFeedback : draft.attachmentFeedback
         return ItemForm(
-            publishOptions: allowed.map { SelectOption(value: $0.rawValue, label: PageFormat.publishToHelp($0), selected: $0 == preferred) },
-            roles: roles, minutes: draft.timeMinutes, summary: draft.timeSummary,
-            feedback: area == .timeEntries ? draft.timeFeedback : draft.attachmentFeedback)
-    }
-
-    /// The status form, when the principal may edit this ticket: only the statuses the state machine allows next.
-    static func statusChange(for principal: Principal, ticket: TicketDTO, draft: Draft, on db: any Database) async throws -> StatusChange? {
-        guard let id = UUID(uuidString: ticket.id), let current = TicketStatus(rawValue: ticket.status) else { return nil }
-        let row = try await TicketService.visible(id, by: principal, on: db)
-        let facts = TicketService.facts(row, assignees: Set(ticket.assigneeIds.compactMap(UUID.init(uuidString:))).sorted { $0.uuidString < $1.uuidString })
-        guard AccessPolicy.ticketScope(for: principal, .edit).evaluate(facts) else { return nil }
-        let next = TicketStatus.allCases.filter(current.allowedNext.contains)
-        return StatusChange(
-            version: ticket.version,
-            options: next.enumerated().map { SelectOption(value: $1.rawValue, label: $1.label, selected: $0 == 0) },
-            feedback: draft.statusFeedback)
+            publishOptions: allowedPublishTo(for: principal).map {
+                SelectOption(value: $0.rawValue, label: PageFormat.publishToHelp($0), selected: $0 == preferred)
+            },
+            roles: roles, minutes: draft.timeMinutes, summary: draft.timeSummary, feedback: feedback, open: feedback != nil)
     }
 
     /// The action buttons: the actions the principal may run (as the API lists them); nil when there are none to show.
@@ -423,10 +370,12 @@ enum TicketDetailPage {
                 allowed: AccessPolicy.configurationScope(for: principal, .teams, .view) != .none, on: db
             ) { $0.name }.values.first
             var assignees: [String]?
-            if AccessPolicy.configurationScope(for: principal, .resources, .view) != .none {
+            // The people the principal may see among them (co-managing users too); the others go unnamed.
+            if AccessPolicy.visibleTicketFields(for: principal.kind).contains(.assigneeIds) {
                 let ids = ticket.assigneeIds.compactMap(UUID.init(uuidString:))
-                let found = try await PageNames.of(Resource.self, ids: ids, allowed: true, on: db) { $0.fullName }
+                let found = try await PersonNames.of(ids, visibleTo: principal, on: db)
                 assignees = ids.compactMap { found[$0] }
+                if assignees!.count < ids.count { assignees!.append("\(ids.count - assignees!.count) not shown to you") }
             }
             return Names(
                 organization: Link(name: organization?.name ?? "", url: organizationLink), site: site, contact: contact,
