@@ -221,7 +221,9 @@ import Testing
     ])
     func pathologicalInputsStayLinear(_ text: String) {
         let (_, elapsed) = refusal(Array(text.utf8))
-        #expect(elapsed < .seconds(1), "\(text.prefix(60)): \(elapsed)")
+        // Linear, these take tens of milliseconds; quadratic, minutes. The bound leaves room for a
+        // machine loaded by parallel tests and builds (1 s failed there at 1.05-1.15 s).
+        #expect(elapsed < .seconds(5), "\(text.prefix(60)): \(elapsed)")
     }
 
     @Test func largeHonestAttachmentsParseInLinearTime() throws {
