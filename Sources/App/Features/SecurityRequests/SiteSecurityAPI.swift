@@ -101,7 +101,7 @@ enum SiteSecurityAPI {
                     problems.append(
                         FieldError(
                             "\(category.rawValue).approvers[\(index)]",
-                            approver.kind == .resource
+                            approver.isMSP
                                 ? "no active MSP resource has this id" : "must be a contact of \(site.name)'s organization"))
                 }
             }
@@ -140,7 +140,7 @@ struct SiteSecuritySettingsDTO: Content {
 
     init(site: Site, settings: SiteSecuritySettings, on db: any Database) async throws {
         let ids = settings.categories.values.flatMap(\.approvers)
-        let contactIds = ids.filter { $0.kind != .resource }.map(\.id), resourceIds = ids.filter { $0.kind == .resource }.map(\.id)
+        let contactIds = ids.filter { !$0.isMSP }.map(\.id), resourceIds = ids.filter(\.isMSP).map(\.id)
         var names: [UUID: String] = [:]
         if !contactIds.isEmpty { for contact in try await Contact.query(on: db).filter(\.$id ~~ contactIds).all() { names[contact.id!] = contact.fullName } }
         if !resourceIds.isEmpty {
