@@ -56,33 +56,31 @@ enum SiteSecurityAPI {
         try given.validate()
         try await requireApprovers(of: given, at: site, on: db)
         let after = try await SiteSecuritySettingsDTO(site: site, settings: given, on: db)
-        try await db.write { db in
-            let row = try await StoredSiteSecurity.find(site.id, on: db) ?? StoredSiteSecurity()
-            let before = row.settings.map { _ in row.siteSettings }
-            row.id = site.id
-            row.settings = JSONColumn.encode(given)
-            row.updatedAt = db.now
-            try await row.save(on: db)
-            try await Audit.record(
-                "securityRequestsUpdated", Site.schema, id: site.id, by: principal, organizationId: site.organizationId, before: before, after: given, on: db)
-        }
+        try await store(site, \.settings, given, stored: \.siteSettings, action: "securityRequestsUpdated", by: principal, on: db)
         return after
     }
 
     static func save(_ site: Site, _ given: UnlicensedSoftwareList, by principal: Principal, on db: any Database) async throws -> SoftwareApprovalsDTO {
         try await SitesCollection.authorize(.edit, site, by: principal, on: db)
         try given.validate()
+        try await store(site, \.software, given, stored: \.softwareList, action: "softwareApprovalsUpdated", by: principal, on: db)
+        return SoftwareApprovalsDTO(siteId: site.id!, list: given)
+    }
+
+    /// Writes one of the site's two documents, audited with what it replaced.
+    private static func store<Value: Codable & Sendable>(
+        _ site: Site, _ column: ReferenceWritableKeyPath<StoredSiteSecurity, String?> & Sendable, _ given: Value,
+        stored: KeyPath<StoredSiteSecurity, Value> & Sendable, action: String, by principal: Principal, on db: any Database
+    ) async throws {
         try await db.write { db in
             let row = try await StoredSiteSecurity.find(site.id, on: db) ?? StoredSiteSecurity()
-            let before = row.software.map { _ in row.softwareList }
+            let before = row[keyPath: column] == nil ? nil : row[keyPath: stored]
             row.id = site.id
-            row.software = JSONColumn.encode(given)
+            row[keyPath: column] = JSONColumn.encode(given)
             row.updatedAt = db.now
             try await row.save(on: db)
-            try await Audit.record(
-                "softwareApprovalsUpdated", Site.schema, id: site.id, by: principal, organizationId: site.organizationId, before: before, after: given, on: db)
+            try await Audit.record(action, Site.schema, id: site.id, by: principal, organizationId: site.organizationId, before: before, after: given, on: db)
         }
-        return SoftwareApprovalsDTO(siteId: site.id!, list: given)
     }
 
     /// Contacts (and group contacts) of the site's organization, active MSP resources.
