@@ -488,6 +488,36 @@ public enum AccessPolicy {
         }
     }
 
+    // MARK: View as
+
+    /// "View as" (issue 18): `viewer` sees the ticket list, tickets and the people directory as
+    /// `viewed` would. Only administrators without client restrictions: the view reaches all that
+    /// `viewed` reaches, which must never be more than the viewer already may see, so no one gains
+    /// a view through it. Any principal may be viewed, the viewer itself included.
+    public static func authorizeViewAs(_ viewer: Principal, as viewed: Principal) throws(TandemError) {
+        guard mayViewAs(viewer) else {
+            throw .forbidden("view as is for administrators without client restrictions")
+        }
+    }
+
+    /// Whether `principal` may view as others at all (the admin tab).
+    public static func mayViewAs(_ principal: Principal) -> Bool {
+        principal.kind == .resource && principal.isAdministrator && principal.clientRestrictions == nil
+    }
+
+    /// A request made while viewing as someone: it reads and never writes. Only GET and HEAD of the
+    /// pages that only show (`readOnlyPage`) go through; any other method is refused, save ending
+    /// the view (or the session).
+    public static func authorizeViewAsRequest(method: String, readOnlyPage: Bool, endsView: Bool) throws(TandemError) {
+        if endsView, method == "POST" { return }
+        guard method == "GET" || method == "HEAD" else {
+            throw .forbidden("viewing as someone is read-only; stop viewing as them to make changes")
+        }
+        guard readOnlyPage else {
+            throw .forbidden("this page is not shown while viewing as someone; stop viewing as them first")
+        }
+    }
+
     /// Whether an admin-only view (explanations, access previews) is open to the principal.
     public static func authorizeAdmin(_ principal: Principal, _ permission: AdminPermission) throws(TandemError) {
         guard principal.kind == .resource, principal.permissions.has(permission) else {

@@ -72,6 +72,8 @@ enum PageRoutes {
     static let siteNotificationRule = PageRoute("sites", ":id", "notification-rule")
     static let template = PageRoute("admin", "templates", ":kind")
     static let templateReset = PageRoute("admin", "templates", ":kind", "reset")
+    static let people = PageRoute("people")
+    static let viewAs = PageRoute("admin", "view-as"), viewAsStop = PageRoute("view-as", "stop")
 }
 
 /// Links to pages, built from their routes.
@@ -134,6 +136,8 @@ struct PageLayout: Encodable, Sendable {
     var settingsURL: String? = nil
     /// Caller identification, for those who take calls.
     var identifyURL: String? = nil
+    /// While an administrator views as someone: who, for the read-only banner.
+    var viewingAs: String? = nil
 }
 
 /// The form fields' problems, as a summary and per field, with the user's words kept elsewhere.
@@ -211,7 +215,8 @@ extension Request {
             title: title, section: section, user: principal.displayName, csrf: CSRF.token(forSession: authenticated.secret),
             canOpenTickets: AccessPolicy.mayOpenTickets(principal),
             adminURL: AdminPages.tabs(for: principal, current: "").first?.url, settingsURL: PageURL.notificationSettings.path,
-            identifyURL: AccessPolicy.takesCalls(principal) ? PageRoutes.identify.url() : nil)
+            identifyURL: AccessPolicy.takesCalls(principal) ? PageRoutes.identify.url() : nil,
+            viewingAs: viewAs.map { "\($0.viewed.displayName) (\(PeoplePage.label($0.viewed.kind).lowercased()))" })
     }
 
     func renderPage(_ view: String, _ model: some Encodable & Sendable, status: HTTPStatus = .ok) async throws -> Response {
