@@ -7,9 +7,9 @@ import Vapor
 /// "View as" (issue 18): an administrator sees the ticket list, tickets, organizations and the people
 /// directory exactly as another principal would, read-only, under a banner.
 ///
-/// The choice is a cookie naming the viewed principal, signed with the page session's secret, so only
-/// `ViewAsPages.start` (which audits it) can make one and it dies with the session. On each page
-/// request `ViewAsMiddleware` checks the signature and, again, the policy
+/// The choice is a cookie naming the viewed principal, signed with the page session's secret (it dies
+/// with the session). On each page request `ViewAsMiddleware` checks the signature, the audit event
+/// of its start by this viewer within the hour (so no view goes unaudited), and again the policy
 /// (`AccessPolicy.authorizeViewAs`), loads the viewed principal with `PrincipalLoader.load` (as their
 /// own session would) and puts it in the request's place: the pages then run unchanged, through the
 /// same services and scopes, so they show exactly what that principal's own session shows.
@@ -49,6 +49,16 @@ enum ViewAs {
         let key = SymmetricKey(data: SHA256.hash(data: Data(("view-as:" + secret).utf8)))
         return Data(HMAC<SHA256>.authenticationCode(for: Data("\(kind.rawValue):\(id.uuidString)".utf8), using: key)).hex
     }
+
+    /// Whether the audit log holds this viewer's start of a view as `viewed` within the lifetime: the
+    /// session's secret is the viewer's own, so the signature alone could be made without
+    /// `ViewAsPages.start`; the audit event cannot.
+    static func audited(viewer: Principal, viewed: Principal, on db: any Database) async throws -> Bool {
+        try await AuditEvent.query(on: db).filter(\.$entityId == viewed.id).filter(\.$action == startAction).filter(\.$actorId == viewer.id)
+            .filter(\.$at >= db.now.addingTimeInterval(-Double(lifetime))).count() > 0
+    }
+
+    static let startAction = "viewedAs", endAction = "viewAsEnded"
 
     static func matches(_ route: Route?, _ routes: [PageRoute]) -> Bool {
         guard let path = route?.path.map(\.description) else { return false }
@@ -99,7 +109,8 @@ struct ViewAsMiddleware: AsyncMiddleware {
         }
         guard let named = ViewAs.parse(value, secret: authenticated.secret),
             let viewed = try await PrincipalLoader.load(id: named.id, kind: named.kind, on: request.db),
-            (try? AccessPolicy.authorizeViewAs(authenticated.principal, as: viewed)) != nil
+            (try? AccessPolicy.authorizeViewAs(authenticated.principal, as: viewed)) != nil,
+            try await ViewAs.audited(viewer: authenticated.principal, viewed: viewed, on: request.db)
         else {
             // Another session's, no longer viewable, or a viewer who lost the right: the page is their own again.
             let response = try await next.respond(to: request)

@@ -62,7 +62,7 @@ enum ViewAsPages {
         try AccessPolicy.authorizeViewAs(principal, as: viewed)
         try await req.db.write { db in
             try await Audit.record(
-                "viewedAs", kind.auditEntity, id: id, by: principal, organizationId: viewed.organizationId,
+                ViewAs.startAction, kind.auditEntity, id: id, by: principal, organizationId: viewed.organizationId,
                 after: ViewAs.AuditRecord(viewer: principal, viewed: viewed), on: db)
         }
         let response = req.seeOther(PageURL.tickets.path)
@@ -76,7 +76,7 @@ enum ViewAsPages {
         if let state = req.viewAs {
             try await req.db.write { db in
                 try await Audit.record(
-                    "viewAsEnded", state.viewed.kind.auditEntity, id: state.viewed.id, by: state.viewer, organizationId: state.viewed.organizationId,
+                    ViewAs.endAction, state.viewed.kind.auditEntity, id: state.viewed.id, by: state.viewer, organizationId: state.viewed.organizationId,
                     after: ViewAs.AuditRecord(viewer: state.viewer, viewed: state.viewed), on: db)
             }
         }
