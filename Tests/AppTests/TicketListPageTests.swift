@@ -70,11 +70,11 @@ import VaporTesting
             #expect(Set(updated.suffix(3)) == Set(untouchedNewestLast))
 
             // A sort it does not know, and a cursor whose ticket is gone or hidden, are refused.
-            expectProblem(try await t.get("/api/v1/tickets?sort=title"), .badRequest, field: "sort")
+            expectProblem(try await t.get("/api/v1/tickets?sort=title"), .unprocessableEntity, field: "sort")
             let (_, rick) = try await t.resource("rick", restrictions: [try await t.organization("Contoso")])
             let hidden = ListPage<TicketDTO>.ticketCursor(after: tickets[0].number)
-            expectProblem(try await t.get("/api/v1/tickets?sort=priority&cursor=\(hidden)", as: rick), .badRequest, field: "cursor")
-            expectProblem(try await t.get("/api/v1/tickets?sort=priority&cursor=\(ListPage<TicketDTO>.ticketCursor(after: 999_999))"), .badRequest, field: "cursor")
+            expectProblem(try await t.get("/api/v1/tickets?sort=priority&cursor=\(hidden)", as: rick), .unprocessableEntity, field: "cursor")
+            expectProblem(try await t.get("/api/v1/tickets?sort=priority&cursor=\(ListPage<TicketDTO>.ticketCursor(after: 999_999))"), .unprocessableEntity, field: "cursor")
         }
     }
 

@@ -48,3 +48,42 @@ import Testing
         #expect(throws: TandemError.self) { try AccessPolicy.authorizeViewAsRequest(method: "DELETE", readOnlyPage: false, endsView: true) }
     }
 }
+
+/// "Explain access" for organizations, sites, contacts and client profiles: the answer is the scope's, with reasons.
+@Suite struct ExplainOrganizationRowTests {
+    let northwind = UUID(), contoso = UUID()
+
+    func row(_ organization: UUID, id: UUID = UUID()) -> ScopeFacts {
+        ScopeFacts(values: [.id: id, .organization: organization, .site: nil])
+    }
+
+    @Test func explanationsAgreeWithTheScopesAndSayWhy() {
+        let restricted = Principal(
+            id: UUID(), kind: .resource, displayName: "Rick", securityLevelId: UUID(), permissions: SystemSecurityLevel.technician.permissions,
+            clientRestrictions: [northwind])
+        let nina = Principal(
+            id: UUID(), kind: .coManagingUser, displayName: "Nina", securityLevelId: UUID(), permissions: SystemSecurityLevel.coManagedHelpDesk.permissions,
+            organizationId: northwind, associatedOrganizationIds: [northwind, contoso], coManagementEnabled: true, coManagedOrganizationIds: [northwind])
+        let aliceId = UUID()
+        let alice = Principal(
+            id: aliceId, kind: .contact, displayName: "Alice", securityLevelId: nil, permissions: .nothing, organizationId: northwind, contactId: aliceId)
+        for principal in [restricted, nina, alice] {
+            for area in [Area.organizations, .sites, .contacts] {
+                for facts in [row(northwind), row(contoso), row(northwind, id: aliceId)] {
+                    let explanation = AccessPolicy.explainOrganizationRow(principal, area: area, facts)
+                    #expect(explanation.allowed == AccessPolicy.organizationScope(for: principal, area: area, .view).evaluate(facts))
+                    #expect(!explanation.reasons.isEmpty)
+                }
+            }
+        }
+        let rickElsewhere = AccessPolicy.explainOrganizationRow(restricted, area: .organizations, row(contoso))
+        #expect(!rickElsewhere.allowed && rickElsewhere.reasons.contains("The resource is limited to other organizations (client restrictions)."))
+        let ninaContoso = AccessPolicy.explainOrganizationRow(nina, area: .sites, row(contoso))
+        #expect(!ninaContoso.allowed && ninaContoso.reasons.contains("Co-management is off for the site's organization."))
+        let ninaNorthwind = AccessPolicy.explainOrganizationRow(nina, area: .contacts, row(northwind))
+        #expect(ninaNorthwind.allowed && ninaNorthwind.reasons.contains("The user is associated with the contact's organization."))
+        #expect(AccessPolicy.explainOrganizationRow(alice, area: .contacts, row(northwind, id: aliceId)).allowed)
+        let otherContact = AccessPolicy.explainOrganizationRow(alice, area: .contacts, row(northwind))
+        #expect(!otherContact.allowed && otherContact.reasons == ["A contact sees only their own record, never other contacts."])
+    }
+}
