@@ -17,7 +17,7 @@ import VaporTesting
             let alice = try await t.contact(northwind, "Alice", email: "alice@northwind.example", password: TestApp.password)
             let carol = try await t.contact(contoso, "Carol")
             let (rick, rickToken) = try await t.resource("rick", restrictions: [northwind])
-            let nina = try await t.coManagingUser("nina", organizationId: northwind, queueIds: []).id
+            let nina = try await t.coManagingUser("nina", organizationId: northwind, queueIds: [try await t.queue("Service Desk")]).id
             try await t.setUp(northwind, users: [nina])
             let ninaToken = try await t.loginCoManaging(nina, "nina")
             let aliceToken = try await t.login("alice@northwind.example", TestApp.password)
