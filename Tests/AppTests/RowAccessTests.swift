@@ -22,7 +22,9 @@ import VaporTesting
             let ninaToken = try await t.loginCoManaging(nina, "nina")
             let aliceToken = try await t.login("alice@northwind.example", TestApp.password)
 
-            let rows = [("organizations", northwind), ("organizations", contoso), ("sites", seattle), ("sites", berlin), ("contacts", alice), ("contacts", carol)]
+            let rows = [
+                ("organizations", northwind), ("organizations", contoso), ("sites", seattle), ("sites", berlin), ("contacts", alice), ("contacts", carol),
+            ]
             for (who, token) in [(rick, rickToken), (nina, ninaToken), (alice, aliceToken)] {
                 for (collection, id) in rows {
                     let answer = try await t.get("/api/v1/\(collection)/\(id)/access?principalId=\(who)")

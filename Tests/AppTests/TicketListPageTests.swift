@@ -33,7 +33,7 @@ import VaporTesting
             let byPriority = tickets.sorted { ($0.priority, $0.number) < ($1.priority, $1.number) }.map(\.id)
             let byDue = tickets.sorted { a, b in
                 switch (a.due, b.due) {
-                case let (x?, y?): x != y ? x < y : a.number < b.number
+                case (let x?, let y?): x != y ? x < y : a.number < b.number
                 case (.some, nil): true
                 case (nil, .some): false
                 case (nil, nil): a.number < b.number
@@ -74,7 +74,9 @@ import VaporTesting
             let (_, rick) = try await t.resource("rick", restrictions: [try await t.organization("Contoso")])
             let hidden = ListPage<TicketDTO>.ticketCursor(after: tickets[0].number)
             expectProblem(try await t.get("/api/v1/tickets?sort=priority&cursor=\(hidden)", as: rick), .unprocessableEntity, field: "cursor")
-            expectProblem(try await t.get("/api/v1/tickets?sort=priority&cursor=\(ListPage<TicketDTO>.ticketCursor(after: 999_999))"), .unprocessableEntity, field: "cursor")
+            expectProblem(
+                try await t.get("/api/v1/tickets?sort=priority&cursor=\(ListPage<TicketDTO>.ticketCursor(after: 999_999))"), .unprocessableEntity,
+                field: "cursor")
         }
     }
 
@@ -157,7 +159,8 @@ import VaporTesting
             #expect(mine.text.contains("id=\"mine\" name=\"mine\" type=\"checkbox\" value=\"1\" checked"))
             #expect(statusCounts(mine.text)["All"] == 2)
 
-            try await t.create("/api/v1/saved-filters", ["name": "Urgent of mine", "query": .string("assigneeId=\(tara)&sort=-priority&status=new")], as: taraToken)
+            try await t.create(
+                "/api/v1/saved-filters", ["name": "Urgent of mine", "query": .string("assigneeId=\(tara)&sort=-priority&status=new")], as: taraToken)
             let withSaved = try await t.page("/tickets", session: session)
             let link = try #require(withSaved.text.firstMatch(of: /<a href="([^"]+)">Urgent of mine<\/a>/)).1.replacingOccurrences(of: "&amp;", with: "&")
             #expect(ids(in: try await t.page(link, session: session).text) == [critical, high].map { $0.lowercased() })

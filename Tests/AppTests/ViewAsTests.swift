@@ -111,7 +111,8 @@ import VaporTesting
                 #expect(event["after"].string?.contains(id) == true && event["after"].string?.contains(t.adminId) == true)
             }
             // As the contact: only Alice's tickets (none), with the banner.
-            let aliceView = try await t.get("/tickets", as: "", headers: Self.cookies(admin, ViewAs.value(kind: .contact, id: UUID(uuidString: s.alice)!, secret: admin)))
+            let aliceView = try await t.get(
+                "/tickets", as: "", headers: Self.cookies(admin, ViewAs.value(kind: .contact, id: UUID(uuidString: s.alice)!, secret: admin)))
             #expect(aliceView.text.contains("Viewing as Alice Contact (contact)"))
             #expect(ids(in: aliceView.text).isEmpty)
 

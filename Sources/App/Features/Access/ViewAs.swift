@@ -119,7 +119,8 @@ struct ViewAsMiddleware: AsyncMiddleware {
         }
         // In the viewed principal's place first, so a refusal's page shows the banner too.
         request.viewAs = ViewAs.State(viewer: authenticated.principal, viewed: viewed)
-        request.authenticated = Authenticated(principal: viewed, tokenId: authenticated.tokenId, tokenKind: authenticated.tokenKind, secret: authenticated.secret)
+        request.authenticated = Authenticated(
+            principal: viewed, tokenId: authenticated.tokenId, tokenKind: authenticated.tokenKind, secret: authenticated.secret)
         try AccessPolicy.authorizeViewAsRequest(
             method: request.method.rawValue, readOnlyPage: ViewAs.matches(request.route, ViewAs.readOnlyRoutes),
             endsView: ViewAs.matches(request.route, ViewAs.endingRoutes))

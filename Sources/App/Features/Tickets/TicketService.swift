@@ -84,8 +84,10 @@ enum TicketService {
     static func countsByStatus(_ filter: TicketFilter, by principal: Principal, on db: any Database) async throws -> [TicketStatus: Int] {
         var filter = filter
         filter.statuses = []
-        var select = db.sql.select().column(SQLColumn("status", table: Ticket.schema)).column(SQLAlias(SQLFunction("COUNT", args: SQLLiteral.all), as: SQLIdentifier("n")))
-            .from(Ticket.schema)
+        var select = db.sql.select().column(SQLColumn("status", table: Ticket.schema)).column(
+            SQLAlias(SQLFunction("COUNT", args: SQLLiteral.all), as: SQLIdentifier("n"))
+        )
+        .from(Ticket.schema)
         for predicate in predicates(filter, by: principal) { select = select.where(predicate) }
         var counts: [TicketStatus: Int] = [:]
         for row in try await select.groupBy(SQLColumn("status", table: Ticket.schema)).all() {

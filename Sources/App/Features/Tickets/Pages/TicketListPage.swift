@@ -243,7 +243,9 @@ enum TicketListPage {
             let ids = ticket.assigneeIds.compactMap(UUID.init(uuidString:))
             let shown = ids.compactMap { names[$0] }
             var assignees = shown.joined(separator: ", ")
-            if shown.count < ids.count { assignees += (shown.isEmpty ? "" : ", ") + (ids.count - shown.count == 1 ? "1 other" : "\(ids.count - shown.count) others") }
+            if shown.count < ids.count {
+                assignees += (shown.isEmpty ? "" : ", ") + (ids.count - shown.count == 1 ? "1 other" : "\(ids.count - shown.count) others")
+            }
             let open = TicketStatus(rawValue: ticket.status)?.isOpen ?? false
             return TicketListRow(
                 row: row, assignees: ids.isEmpty ? "Unassigned" : assignees, due: PageFormat.date(ticket.dueAt), dueISO: PageFormat.isoDate(ticket.dueAt),
