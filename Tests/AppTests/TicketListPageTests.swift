@@ -1,4 +1,5 @@
 import Foundation
+import TandemCore
 import Testing
 import VaporTesting
 
@@ -27,7 +28,7 @@ import VaporTesting
             }
             // The last change: touch the tickets in an order of their own.
             for index in [2, 0, 5] {
-                expectStatus(try await t.patch("/api/v1/tickets/\(tickets[index].id)", ["description": "touched \(index)"]), .ok)
+                expectStatus(try await t.patch("/api/v1/tickets/\(tickets[index].id)", ["description": .string("touched \(index)")]), .ok)
             }
             let byNumber = tickets.sorted { $0.number < $1.number }.map(\.id)
             let byPriority = tickets.sorted { ($0.priority, $0.number) < ($1.priority, $1.number) }.map(\.id)
