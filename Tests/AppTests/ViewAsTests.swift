@@ -27,6 +27,7 @@ import VaporTesting
         try await t.setUp(northwind, users: [nina])
         try await t.must(.ok, .POST, "/api/v1/co-managing-users/\(nina)/totp-pause", ["for": "24h"])
         let alice = try await t.contact(northwind, "Alice", email: "alice@northwind.example", password: TestApp.password)
+        _ = try await t.contact(contoso, "Cora")
         var visible: [String] = []
         var hidden: [String] = []
         for index in 0..<4 {
