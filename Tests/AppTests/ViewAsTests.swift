@@ -70,6 +70,9 @@ import VaporTesting
             let viewedList = try await t.get("/tickets", as: "", headers: Self.cookies(admin, view))
             #expect(Set(ids(in: viewedList.text)) == Set(s.visible.map { $0.lowercased() }))
             #expect(viewedList.text.contains("Viewing as Nina Comanager (co-managing user)"))
+            // It links only to pages a view shows: no new ticket, settings or admin pages.
+            #expect(!viewedList.text.contains("href=\"/tickets/new\"") && !viewedList.text.contains("href=\"/settings/notifications\""))
+            #expect(try await t.page("/tickets", session: ninaSession).text.contains("href=\"/tickets/new\""))
             #expect(!(try await t.page("/tickets", session: admin).text.contains("Viewing as")))
 
             // A ticket as Nina sees it: no internal note; a ticket she cannot see is not found.

@@ -211,11 +211,14 @@ extension Request {
     func pageLayout(_ title: String, section: String = "") -> PageLayout {
         guard let authenticated else { return PageLayout(title: title, section: section, user: nil, csrf: nil, canOpenTickets: false) }
         let principal = authenticated.principal
+        // While viewing as someone, only the pages a view shows are linked (`ViewAs.readOnlyRoutes`).
+        let viewing = viewAs != nil
         return PageLayout(
             title: title, section: section, user: principal.displayName, csrf: CSRF.token(forSession: authenticated.secret),
-            canOpenTickets: AccessPolicy.mayOpenTickets(principal),
-            adminURL: AdminPages.tabs(for: principal, current: "").first?.url, settingsURL: PageURL.notificationSettings.path,
-            identifyURL: AccessPolicy.takesCalls(principal) ? PageRoutes.identify.url() : nil,
+            canOpenTickets: !viewing && AccessPolicy.mayOpenTickets(principal),
+            adminURL: viewing ? nil : AdminPages.tabs(for: principal, current: "").first?.url,
+            settingsURL: viewing ? nil : PageURL.notificationSettings.path,
+            identifyURL: !viewing && AccessPolicy.takesCalls(principal) ? PageRoutes.identify.url() : nil,
             viewingAs: viewAs.map { "\($0.viewed.displayName) (\(PeoplePage.label($0.viewed.kind).lowercased()))" })
     }
 
