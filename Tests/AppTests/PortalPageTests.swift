@@ -32,6 +32,13 @@ import VaporTesting
             #expect(created["contactId"] == .string(alice))
             #expect(created["source"] == "portal")
 
+            // The links mail sends contacts (`/portal/tickets/{id}`) lead to the ticket's page, after the login.
+            let link = try await t.page("/portal/tickets/\(mine)", session: portal)
+            #expect(link.status == .seeOther && link.headers.first(name: .location)?.lowercased() == "/tickets/\(mine)".lowercased(), "\(link)")
+            let anonymous = try await t.get("/portal/tickets/\(mine)", as: "")
+            #expect(anonymous.headers.first(name: .location)?.hasPrefix("/login?next=") == true, "\(anonymous)")
+            #expect(try await t.page("/portal/tickets", session: portal).headers.first(name: .location) == "/tickets")
+
             // The MSP answers: one reply to the contact, one internal note, one for the client's IT.
             let publicReply = try await t.note(mine, "We are sending a new cable", publishTo: "all").id
             let internalNote = try await t.note(mine, "SECRET-INTERNAL the user broke it", publishTo: "internal").id

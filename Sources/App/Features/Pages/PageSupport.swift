@@ -73,6 +73,8 @@ enum PageRoutes {
     static let template = PageRoute("admin", "templates", ":kind")
     static let templateReset = PageRoute("admin", "templates", ":kind", "reset")
     static let people = PageRoute("people")
+    /// Where mail sends contacts (`NotificationFanOut`): the portal is the ticket pages, so these lead there.
+    static let portalTickets = PageRoute("portal", "tickets"), portalTicket = PageRoute("portal", "tickets", ":id")
     static let viewAs = PageRoute("admin", "view-as"), viewAsStop = PageRoute("view-as", "stop")
 }
 

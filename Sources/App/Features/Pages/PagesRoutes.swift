@@ -68,6 +68,8 @@ enum PagesRoutes {
         session.get(PageRoutes.identify.pathComponents, use: IdentifyPage.show)
         session.post(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.save)
         session.get(PageRoutes.people.pathComponents, use: PeoplePage.show)
+        session.get(PageRoutes.portalTickets.pathComponents) { req in req.seeOther(PageURL.tickets.path) }
+        session.get(PageRoutes.portalTicket.pathComponents) { req in req.seeOther(PageURL.ticket(try req.id("id", TicketService.what)).path) }
         ViewAsPages.register(session)
     }
 }
