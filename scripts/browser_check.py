@@ -751,6 +751,16 @@ def view_as(b: Browser, stamp: str):
     rows = [row.text for row in b.driver.find_elements(By.CSS_SELECTOR, "table.audit-log tbody tr")]
     b.expect(rows and "viewedAs" in rows[0] and "Admin" in rows[0], f"the audit log records the view by the administrator, got {rows[:1]}")
     b.shot("admin-view-as-audited")
+
+    print("admin: explain access on an organization page")
+    b.open("/organizations")
+    b.follow("main a[href^='/organizations/']")
+    b.wait_for_path("/organizations/")
+    b.choose("#explain-subject", label="Nina Novak (nina), Northwind Traders")
+    b.submit("#explain-access form")
+    result = b.text("#explain-result")
+    b.expect(("Can see it" in result) == ("Northwind" in b.text("h1")), f"explain should allow nina exactly her own organization, got {result!r}")
+    b.shot("admin-explain-organization-access")
     b.logout()
 
 

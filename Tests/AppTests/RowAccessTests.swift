@@ -36,6 +36,21 @@ import VaporTesting
                 let profile = try await t.get("/api/v1/client-profiles/\(alice)/access?principalId=\(who)")
                 #expect(profile.json["allowed"] == (try await t.get("/api/v1/contacts/\(alice)/access?principalId=\(who)")).json["allowed"])
             }
+            // The organization and site pages' panels give the same answers, to admins only.
+            let admin = try await t.pageSession("admin", TestApp.adminPassword)
+            for (path, id, allowed) in [
+                ("/organizations/\(northwind)", northwind, true), ("/organizations/\(contoso)", contoso, false), ("/sites/\(seattle)", seattle, true),
+                ("/sites/\(berlin)", berlin, false),
+            ] {
+                let page = try await t.page("\(path)?explain=\(nina)", session: admin)
+                expectStatus(page, .ok)
+                #expect(page.text.contains("id=\"explain-result\""), "\(path)")
+                #expect(page.text.contains(allowed ? "Can see it" : "Cannot see it"), "\(path) for \(id)")
+            }
+            let rickPage = try await t.page("/organizations/\(northwind)?explain=\(nina)", session: try await t.pageSession("rick", TestApp.password))
+            expectStatus(rickPage, .ok)
+            #expect(!rickPage.text.contains("explain-access"))
+
             // Admins only, a principal the caller may know, and a row it sees.
             expectProblem(try await t.get("/api/v1/organizations/\(northwind)/access?principalId=\(nina)", as: rickToken), .forbidden)
             expectProblem(try await t.get("/api/v1/organizations/\(northwind)/access?principalId=\(UUID())"), .notFound)

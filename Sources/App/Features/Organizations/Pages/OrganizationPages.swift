@@ -68,6 +68,8 @@ enum OrganizationPage {
         var newTicketURL: String?
         /// The organization's audit export, for those `AccessPolicy.auditExport` lets download it.
         var auditExportURL: String?
+        /// "Explain access", for admins.
+        var explain: RowAccessPanel.Panel? = nil
     }
 
     struct SiteRow: Encodable, Sendable {
@@ -86,7 +88,10 @@ enum OrganizationPage {
 
     @Sendable static func show(_ req: Request) async throws -> Response {
         let id = try req.id("id", "organization")
-        let model = try await query(id, principal: req.principal, layout: req.pageLayout("Organization", section: "organizations"), on: req.db)
+        var model = try await query(id, principal: req.principal, layout: req.pageLayout("Organization", section: "organizations"), on: req.db)
+        model.explain = try await RowAccessPanel.explain(
+            area: .organizations, rowId: id, organizationId: id, action: PageURL.organization(id).path, subject: req.queryText("explain"),
+            viewer: req.principal, on: req.db)
         return try await req.renderPage(view, model)
     }
 
@@ -157,6 +162,8 @@ enum SitePage {
         /// The help desk profile and what is still missing before the help desk can go live.
         var helpDesk: HelpDesk
         var notificationRuleURL: String
+        /// "Explain access", for admins.
+        var explain: RowAccessPanel.Panel? = nil
     }
 
     struct HelpDesk: Encodable, Sendable {
@@ -170,7 +177,12 @@ enum SitePage {
 
     @Sendable static func show(_ req: Request) async throws -> Response {
         let id = try req.id("id", "site")
-        let model = try await query(id, principal: req.principal, layout: req.pageLayout("Site", section: "organizations"), on: req.db)
+        var model = try await query(id, principal: req.principal, layout: req.pageLayout("Site", section: "organizations"), on: req.db)
+        if let site = try await Site.find(id, on: req.db) {
+            model.explain = try await RowAccessPanel.explain(
+                area: .sites, rowId: id, organizationId: site.organizationId, action: PageURL.site(id).path, subject: req.queryText("explain"),
+                viewer: req.principal, on: req.db)
+        }
         return try await req.renderPage(view, model)
     }
 
