@@ -37,6 +37,7 @@ func routes(_ app: Application) throws {
     EventsAPI.register(api)
     CoManagementAPI.register(api)
     TicketAccessAPI.register(api)
+    RowAccessAPI.register(api)
     SavedFiltersAPI.register(api)
     ClientProfilesAPI.register(api)
     OutboxAPI.register(api)

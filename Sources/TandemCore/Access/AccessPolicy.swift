@@ -257,6 +257,56 @@ public enum AccessPolicy {
         return AccessExplanation(allowed: allowed, reasons: reasons)
     }
 
+    /// The explanation behind seeing an organization, site, contact or client profile (a contact's
+    /// profile: `area` `.contacts`), for admins (SPEC §13). `row` holds the row's `.id` and
+    /// `.organization` (and `.site`); the answer is `organizationScope`'s.
+    public static func explainOrganizationRow(_ principal: Principal, area: Area, _ row: ScopeFacts) -> AccessExplanation {
+        var reasons: [String] = []
+        let organization = row.values[.organization].flatMap { $0 }
+        let allowed = organizationScope(for: principal, area: area, .view).evaluate(row)
+        let what = area.rowLabel
+        switch principal.kind {
+        case .resource, .coManagingUser:
+            reasons.append(
+                principal.permissions.allows(.view, on: area)
+                    ? "The security level lets them view \(area.pluralLabel)." : "The security level grants no access to \(area.pluralLabel).")
+            if principal.kind == .resource {
+                if let restrictions = principal.clientRestrictions {
+                    reasons.append(
+                        organization.map(restrictions.contains) ?? false
+                            ? "The \(what)'s organization is among the resource's client restrictions."
+                            : "The resource is limited to other organizations (client restrictions).")
+                } else {
+                    reasons.append("The resource may use all organizations (no client restrictions).")
+                }
+            } else {
+                reasons.append(principal.coManagementEnabled ? "Co-management is on for the system." : "Co-management is off for the system.")
+                if let organization {
+                    reasons.append(
+                        principal.coManagedOrganizationIds.contains(organization)
+                            ? "Co-management is on for the \(what)'s organization." : "Co-management is off for the \(what)'s organization.")
+                    reasons.append(
+                        principal.associatedOrganizationIds.contains(organization)
+                            ? "The user is associated with the \(what)'s organization." : "The user is not associated with the \(what)'s organization.")
+                }
+            }
+        case .contact:
+            switch area {
+            case .organizations, .sites:
+                reasons.append(
+                    organization == principal.organizationId
+                        ? "The \(what) belongs to the contact's own organization." : "The \(what) belongs to another organization.")
+            case .contacts:
+                reasons.append(
+                    row.values[.id].flatMap({ $0 }) == principal.contactId
+                        ? "It is the contact's own record." : "A contact sees only their own record, never other contacts.")
+            default:
+                reasons.append("Contacts see no \(area.pluralLabel).")
+            }
+        }
+        return AccessExplanation(allowed: allowed, reasons: reasons)
+    }
+
     private static func reachReasons(_ principal: Principal, _ ticket: ScopeFacts) -> [String] {
         let assigned = ticket.assigneeIds.contains(principal.id)
         switch principal.permissions.ticketScope {
@@ -526,10 +576,57 @@ public enum AccessPolicy {
         }
     }
 
+    // MARK: View as
+
+    /// "View as" (issue 18): `viewer` sees the ticket list, tickets and the people directory as
+    /// `viewed` would. Only administrators without client restrictions: the view reaches all that
+    /// `viewed` reaches, which must never be more than the viewer already may see, so no one gains
+    /// a view through it. Any principal may be viewed, the viewer itself included.
+    public static func authorizeViewAs(_ viewer: Principal, as viewed: Principal) throws(TandemError) {
+        guard mayViewAs(viewer) else {
+            throw .forbidden("view as is for administrators without client restrictions")
+        }
+    }
+
+    /// Whether `principal` may view as others at all (the admin tab).
+    public static func mayViewAs(_ principal: Principal) -> Bool {
+        principal.kind == .resource && principal.isAdministrator && principal.clientRestrictions == nil
+    }
+
+    /// A request made while viewing as someone: it reads and never writes. Only GET and HEAD of the
+    /// pages that only show (`readOnlyPage`) go through; any other method is refused, save ending
+    /// the view (or the session).
+    public static func authorizeViewAsRequest(method: String, readOnlyPage: Bool, endsView: Bool) throws(TandemError) {
+        if endsView, method == "POST" { return }
+        guard method == "GET" || method == "HEAD" else {
+            throw .forbidden("viewing as someone is read-only; stop viewing as them to make changes")
+        }
+        guard readOnlyPage else {
+            throw .forbidden("this page is not shown while viewing as someone; stop viewing as them first")
+        }
+    }
+
     /// Whether an admin-only view (explanations, access previews) is open to the principal.
     public static func authorizeAdmin(_ principal: Principal, _ permission: AdminPermission) throws(TandemError) {
         guard principal.kind == .resource, principal.permissions.has(permission) else {
             throw .forbidden("this needs the \(permission.rawValue) permission")
+        }
+    }
+}
+
+extension Area {
+    /// One row of the area, in words ("organization", "site", "contact").
+    var rowLabel: String {
+        switch self {
+        case .timeEntries: "time entry"
+        default: String(rawValue.dropLast())
+        }
+    }
+
+    var pluralLabel: String {
+        switch self {
+        case .timeEntries: "time entries"
+        default: rawValue
         }
     }
 }

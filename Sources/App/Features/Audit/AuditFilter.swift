@@ -40,7 +40,9 @@ struct AuditFilter: Sendable {
     ]
 
     /// Actions the log records most, offered beside the free field; any one-word action is accepted.
-    static let commonActions = ["created", "updated", "deleted", "exported", "imported", "passwordSet", "passwordChanged", "activated", "deactivated"]
+    static let commonActions = [
+        "created", "updated", "deleted", "exported", "imported", "passwordSet", "passwordChanged", "activated", "deactivated", "viewedAs",
+    ]
 
     /// An action as the log stores it: one word of letters.
     static func isAction(_ text: String) -> Bool {

@@ -76,6 +76,10 @@ enum PageRoutes {
     static let siteNotificationRule = PageRoute("sites", ":id", "notification-rule")
     static let template = PageRoute("admin", "templates", ":kind")
     static let templateReset = PageRoute("admin", "templates", ":kind", "reset")
+    static let people = PageRoute("people")
+    /// Where mail sends contacts (`NotificationFanOut`): the portal is the ticket pages, so these lead there.
+    static let portalTickets = PageRoute("portal", "tickets"), portalTicket = PageRoute("portal", "tickets", ":id")
+    static let viewAs = PageRoute("admin", "view-as"), viewAsStop = PageRoute("view-as", "stop")
 }
 
 /// Links to pages, built from their routes.
@@ -138,6 +142,8 @@ struct PageLayout: Encodable, Sendable {
     var settingsURL: String? = nil
     /// Caller identification, for those who take calls.
     var identifyURL: String? = nil
+    /// While an administrator views as someone: who, for the read-only banner.
+    var viewingAs: String? = nil
 }
 
 /// The form fields' problems, as a summary and per field, with the user's words kept elsewhere.
@@ -211,11 +217,15 @@ extension Request {
     func pageLayout(_ title: String, section: String = "") -> PageLayout {
         guard let authenticated else { return PageLayout(title: title, section: section, user: nil, csrf: nil, canOpenTickets: false) }
         let principal = authenticated.principal
+        // While viewing as someone, only the pages a view shows are linked (`ViewAs.readOnlyRoutes`).
+        let viewing = viewAs != nil
         return PageLayout(
             title: title, section: section, user: principal.displayName, csrf: CSRF.token(forSession: authenticated.secret),
-            canOpenTickets: AccessPolicy.mayOpenTickets(principal),
-            adminURL: AdminPages.tabs(for: principal, current: "").first?.url, settingsURL: PageURL.notificationSettings.path,
-            identifyURL: AccessPolicy.takesCalls(principal) ? PageRoutes.identify.url() : nil)
+            canOpenTickets: !viewing && AccessPolicy.mayOpenTickets(principal),
+            adminURL: viewing ? nil : AdminPages.tabs(for: principal, current: "").first?.url,
+            settingsURL: viewing ? nil : PageURL.notificationSettings.path,
+            identifyURL: !viewing && AccessPolicy.takesCalls(principal) ? PageRoutes.identify.url() : nil,
+            viewingAs: viewAs.map { "\($0.viewed.displayName) (\(PeoplePage.label($0.viewed.kind).lowercased()))" })
     }
 
     func renderPage(_ view: String, _ model: some Encodable & Sendable, status: HTTPStatus = .ok) async throws -> Response {

@@ -11,7 +11,8 @@ enum PagesRoutes {
         pages.get(PageRoutes.twoFactorSetup.pathComponents, use: TwoFactorSetupPage.show)
         pages.post(PageRoutes.twoFactorSetup.pathComponents, use: TwoFactorSetupPage.submit)
 
-        let session = pages.grouped(PageSessionMiddleware(), CSRFMiddleware())
+        // A view-as session is read-only: `ViewAsMiddleware` refuses its writes before any form is read.
+        let session = pages.grouped(PageSessionMiddleware(), ViewAsMiddleware(), CSRFMiddleware())
         session.get { req in req.seeOther(PageURL.tickets.path) }
         session.post(PageRoutes.logout.pathComponents, use: LoginPage.logout)
         session.get(PageRoutes.tickets.pathComponents, use: TicketListPage.show)
@@ -67,5 +68,9 @@ enum PagesRoutes {
         session.get(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.show)
         session.get(PageRoutes.identify.pathComponents, use: IdentifyPage.show)
         session.post(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.save)
+        session.get(PageRoutes.people.pathComponents, use: PeoplePage.show)
+        session.get(PageRoutes.portalTickets.pathComponents) { req in req.seeOther(PageURL.tickets.path) }
+        session.get(PageRoutes.portalTicket.pathComponents) { req in req.seeOther(PageURL.ticket(try req.id("id", TicketService.what)).path) }
+        ViewAsPages.register(session)
     }
 }

@@ -171,6 +171,8 @@ struct TicketFilter: Sendable {
     /// Pages only (what deleting a team would touch).
     var teamId: UUID?
     var text: String?
+    /// The list's order (`?sort=`); counts ignore it.
+    var sort = TicketSort.default
 
     init() {}
 
@@ -185,6 +187,9 @@ struct TicketFilter: Sendable {
         if let text = request.queryText("q") {
             self.text = validator.text(text, "q", max: 200, required: false).flatMap { $0.isEmpty ? nil : $0 }
         }
+        if let text = request.queryText("sort"), !text.isEmpty {
+            if let sort = TicketSort(text) { self.sort = sort } else { validator.fail("sort", TicketSort.problem) }
+        }
         try validator.check()
     }
 
@@ -197,6 +202,56 @@ struct TicketFilter: Sendable {
             siteId.map { .equals(.site, $0) } ?? .all,
             teamId.map { .equals(.team, $0) } ?? .all,
         ])
+    }
+}
+
+/// The order of a ticket list (`?sort=`): a key, descending with a leading `-`. Every order ends
+/// on the ticket number (in the same direction), so it is total and a page's cursor (the number of
+/// its last ticket) says where the next page starts.
+struct TicketSort: Sendable, Equatable {
+    enum Key: String, Sendable, CaseIterable {
+        case number, updatedAt, priority, dueAt
+    }
+
+    var key: Key
+    var descending: Bool
+
+    /// Newest first, as the list has always answered.
+    static let `default` = TicketSort(key: .number, descending: true)
+    static let problem = "must be one of " + Key.allCases.map { "\($0.rawValue), -\($0.rawValue)" }.joined(separator: ", ")
+
+    init(key: Key, descending: Bool) {
+        self.key = key
+        self.descending = descending
+    }
+
+    init?(_ text: String) {
+        let descending = text.hasPrefix("-")
+        guard let key = Key(rawValue: descending ? String(text.dropFirst()) : text) else { return nil }
+        self.init(key: key, descending: descending)
+    }
+
+    /// As `?sort=` takes it.
+    var text: String { (descending ? "-" : "") + key.rawValue }
+
+    /// The SQL terms the list is ordered by, each with whether it descends, for the ticket row named
+    /// `table`. None can be NULL, so the keyset comparison of the next page holds; tickets without a
+    /// due date come last in both directions.
+    func terms(_ table: String) -> [(sql: String, descending: Bool)] {
+        let column = { (name: String) in "\"\(table)\".\"\(name)\"" }
+        let last: [(String, Bool)] = [(column("number"), descending)]
+        switch key {
+        case .number: return last
+        case .updatedAt: return [("COALESCE(\(column("updated_at")), \(column("created_at")))", descending)] + last
+        case .priority:
+            let ranks = TicketPriority.allCases.enumerated().map { "WHEN '\($0.element.rawValue)' THEN \($0.offset)" }.joined(separator: " ")
+            return [("(CASE \(column("priority")) \(ranks) ELSE \(TicketPriority.allCases.count) END)", descending)] + last
+        case .dueAt:
+            return [
+                ("(CASE WHEN \(column("due_at")) IS NULL THEN 1 ELSE 0 END)", false),
+                ("COALESCE(\(column("due_at")), \(column("created_at")))", descending),
+            ] + last
+        }
     }
 }
 

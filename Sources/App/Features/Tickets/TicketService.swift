@@ -13,6 +13,7 @@ enum TicketService {
 
     /// One page of the tickets the principal can see, newest first, filtered in SQL, as DTOs (the pages).
     static func list(_ filter: TicketFilter, page: PageRequest, by principal: Principal, on db: any Database) async throws -> ListPage<TicketDTO> {
+        try await checkCursor(filter, page: page, by: principal, on: db)
         let columns = Ticket.qualifiedColumns + ", CAST(\(db.ticketStore.assigneesJSON) AS TEXT) AS assignee_ids"
         let rows = try await pageQuery(filter, page: page, by: principal, on: db).select(columns).all()
         let tickets = try rows.prefix(page.limit).map { row in
@@ -27,7 +28,8 @@ enum TicketService {
     /// (`AccessPolicy.visibleTicketFields`): the busiest read there is, written the database's
     /// fastest way (`TicketStore.pageJSON`).
     static func listJSON(_ filter: TicketFilter, page: PageRequest, by principal: Principal, on db: any Database) async throws -> JSONWriter {
-        try await db.ticketStore.pageJSON(pageQuery(filter, page: page, by: principal, on: db), fields: TicketField.shown(to: principal), on: db)
+        try await checkCursor(filter, page: page, by: principal, on: db)
+        return try await db.ticketStore.pageJSON(pageQuery(filter, page: page, by: principal, on: db), fields: TicketField.shown(to: principal), on: db)
     }
 
     /// The query of a page of `list`: the tickets `principal` can see under `filter`, newest first,
@@ -36,12 +38,63 @@ enum TicketService {
         TicketPageQuery(limit: page.limit) { columns in
             var select = db.sql.select().column(SQLRaw(columns)).from(Ticket.schema)
             for predicate in predicates(filter, by: principal) { select = select.where(predicate) }
+            let terms = filter.sort.terms(Ticket.schema)
             if let after = page.after {
                 guard let number = Int(after) else { throw TandemError.invalid("cursor", "is not a cursor this server issued") }
-                select = select.where(SQLColumn("number", table: Ticket.schema), .lessThan, SQLBind(number))
+                select = select.where(keyset(filter.sort, after: number))
             }
-            return select.orderBy(SQLColumn("number", table: Ticket.schema), SQLDirection.descending).limit(page.limit + 1)
+            for term in terms { select = select.orderBy(SQLRaw(term.sql), term.descending ? SQLDirection.descending : .ascending) }
+            return select.limit(page.limit + 1)
         }
+    }
+
+    /// The tickets after the one numbered `number` in `sort`'s order. The default order needs only
+    /// the number; another compares its terms with the cursor ticket's, read in a subquery.
+    private static func keyset(_ sort: TicketSort, after number: Int) -> any SQLExpression {
+        if sort == .default { return SQLBinaryExpression(SQLColumn("number", table: Ticket.schema), .lessThan, SQLBind(number)) }
+        let cursorTable = "cursor_ticket"
+        let terms = Array(zip(sort.terms(Ticket.schema), sort.terms(cursorTable)))
+        var alternatives: [SQLQueryString] = []
+        for index in terms.indices {
+            var parts: [SQLQueryString] = []
+            for (offset, (mine, its)) in terms[...index].enumerated() {
+                let cursorValue: SQLQueryString =
+                    "(SELECT \(unsafeRaw: its.sql) FROM \(ident: Ticket.schema) AS \(ident: cursorTable) WHERE \(ident: cursorTable).\(ident: "number") = \(bind: number))"
+                let op = offset < index ? "=" : (mine.descending ? "<" : ">")
+                parts.append("\(unsafeRaw: mine.sql) \(unsafeRaw: op) \(cursorValue)")
+            }
+            alternatives.append("(" + parts.joined(separator: " AND ") + ")")
+        }
+        return "(" + alternatives.joined(separator: " OR ") + ")" as SQLQueryString
+    }
+
+    /// A cursor of an order other than the default must name a ticket the principal sees: its
+    /// values place the next page, and they must neither come from a hidden ticket nor from none.
+    private static func checkCursor(_ filter: TicketFilter, page: PageRequest, by principal: Principal, on db: any Database) async throws {
+        guard filter.sort != .default, let after = page.after else { return }
+        guard let number = Int(after) else { throw TandemError.invalid("cursor", "is not a cursor this server issued") }
+        var query = Ticket.query(on: db).filter(\.$number == number)
+        let scope = AccessPolicy.ticketScope(for: principal)
+        if scope != .all { query = query.filter(.sql(scope.sql(for: Ticket.scopeTable))) }
+        guard try await query.count() > 0 else { throw TandemError.invalid("cursor", "points at a ticket that is gone; start again from the first page") }
+    }
+
+    /// How many tickets of each status the principal sees under `filter` (its statuses aside): the
+    /// list's scope and filters, one query.
+    static func countsByStatus(_ filter: TicketFilter, by principal: Principal, on db: any Database) async throws -> [TicketStatus: Int] {
+        var filter = filter
+        filter.statuses = []
+        var select = db.sql.select().column(SQLColumn("status", table: Ticket.schema)).column(
+            SQLAlias(SQLFunction("COUNT", args: SQLLiteral.all), as: SQLIdentifier("n"))
+        )
+        .from(Ticket.schema)
+        for predicate in predicates(filter, by: principal) { select = select.where(predicate) }
+        var counts: [TicketStatus: Int] = [:]
+        for row in try await select.groupBy(SQLColumn("status", table: Ticket.schema)).all() {
+            guard let status = TicketStatus(rawValue: try row.decode(column: "status", as: String.self)) else { continue }
+            counts[status] = try row.decode(column: "n", as: Int.self)
+        }
+        return counts
     }
 
     static func count(_ filter: TicketFilter, by principal: Principal, on db: any Database) async throws -> Int {

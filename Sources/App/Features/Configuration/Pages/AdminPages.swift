@@ -18,12 +18,15 @@ enum AdminPages {
         case configuration(ConfigurationKind)
         /// The audit log follows report access rather than an administrative permission.
         case auditLog
+        /// "View as": unrestricted administrators (`AccessPolicy.mayViewAs`).
+        case viewAs
 
         func allows(_ principal: Principal) -> Bool {
             switch self {
             case .admin(let permission): (try? AccessPolicy.authorizeAdmin(principal, permission)) != nil
             case .configuration(let kind): (try? AccessPolicy.authorizeConfiguration(principal, kind, .edit)) != nil
             case .auditLog: AccessPolicy.readsAuditLog(principal)
+            case .viewAs: AccessPolicy.mayViewAs(principal)
             }
         }
     }
@@ -50,6 +53,7 @@ enum AdminPages {
         ("templates", "Templates", PageRoutes.templates.url(), .admin(.manageRules)),
         ("outbox", "Outbox", PageURL.outbox(state: nil).path, .admin(.manageSettings)),
         ("audit", "Audit log", PageURL.auditLog.path, .auditLog),
+        ("view-as", "View as", PageRoutes.viewAs.url(), .viewAs),
     ]
 
     static func tabs(for principal: Principal, current: String) -> [Tab] {

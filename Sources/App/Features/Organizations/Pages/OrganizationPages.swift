@@ -71,6 +71,8 @@ enum OrganizationPage {
         /// The account manager and account team, for those who may read them.
         var accountTeam: AccountTeamPanel.Model? = nil
         var notice: String? = nil
+        /// "Explain access", for admins.
+        var explain: RowAccessPanel.Panel? = nil
     }
 
     struct SiteRow: Encodable, Sendable {
@@ -104,6 +106,9 @@ enum OrganizationPage {
             model.accountTeam = try await AccountTeamPanel.model(organization, by: principal, csrf: layout.csrf, on: req.db)
         }
         model.notice = notice
+        model.explain = try await RowAccessPanel.explain(
+            area: .organizations, rowId: id, organizationId: id, action: PageURL.organization(id).path, subject: req.queryText("explain"),
+            viewer: principal, on: req.db)
         return try await req.renderPage(view, model, status: status)
     }
 
@@ -174,6 +179,8 @@ enum SitePage {
         /// The help desk profile and what is still missing before the help desk can go live.
         var helpDesk: HelpDesk
         var notificationRuleURL: String
+        /// "Explain access", for admins.
+        var explain: RowAccessPanel.Panel? = nil
     }
 
     struct HelpDesk: Encodable, Sendable {
@@ -187,7 +194,12 @@ enum SitePage {
 
     @Sendable static func show(_ req: Request) async throws -> Response {
         let id = try req.id("id", "site")
-        let model = try await query(id, principal: req.principal, layout: req.pageLayout("Site", section: "organizations"), on: req.db)
+        var model = try await query(id, principal: req.principal, layout: req.pageLayout("Site", section: "organizations"), on: req.db)
+        if let site = try await Site.find(id, on: req.db) {
+            model.explain = try await RowAccessPanel.explain(
+                area: .sites, rowId: id, organizationId: site.organizationId, action: PageURL.site(id).path, subject: req.queryText("explain"),
+                viewer: req.principal, on: req.db)
+        }
         return try await req.renderPage(view, model)
     }
 
