@@ -174,7 +174,7 @@ import VaporTesting
             let ticket = s.visible[0]
             for (path, fields) in [
                 ("/tickets/\(ticket)/notes", [("body", "written while viewing"), ("publishTo", "internalAndCoManaged")]),
-                ("/tickets/\(ticket)/status", [("status", "resolved"), ("version", "1")]),
+                ("/tickets/\(ticket)/edit", [("status", "resolved"), ("version", "1")]),
                 ("/tickets/new", [("organizationId", s.northwind), ("title", "opened while viewing")]),
                 ("/tickets/\(ticket)/time-entries", [("minutes", "5"), ("summary", "x")]),
                 ("/admin/view-as", [("kind", "contact"), ("id", s.alice)]),
