@@ -327,6 +327,7 @@ def run(b: Browser):
     ticket_work(b, stamp)
     portal(b, stamp)
     view_as(b, stamp)
+    audit_export(b)
 
 
 def client_profiles(b: Browser, stamp: str):
@@ -565,6 +566,26 @@ def api(b: Browser, method: str, path: str, body: dict, token: str = None) -> di
                                      headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})})
     with urllib.request.urlopen(request, timeout=15) as response:
         return json.loads(response.read() or b"{}")
+
+
+def audit_export(b: Browser):
+    """The per-organization audit export: every event of the walk's busiest organization, and none of another."""
+    print("admin: the audit export of one organization holds no event of another")
+    token = api(b, "POST", "/api/v1/auth/token", {"username": "admin", "password": "demo-admin-2026"})["token"]
+    organizations = api_get(b, "/api/v1/organizations?limit=100", token)["items"]
+    northwind = next(o for o in organizations if o["name"].startswith("Northwind"))
+    request = urllib.request.Request(b.base_url + f"/api/v1/organizations/{northwind['id']}/audit-export?format=jsonl",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        records = [json.loads(line) for line in response.read().decode().splitlines() if line.strip()]
+    b.expect(len(records) > 5, f"the walk should have left events on {northwind['name']}, found {len(records)}")
+    strays = [r for r in records if (r.get("organizationId") or "").lower() != northwind["id"].lower()]
+    b.expect(not strays, f"the export of {northwind['name']} holds {len(strays)} events of another organization: {strays[:2]}")
+    b.login("admin", "demo-admin-2026")
+    b.open(f"/organizations/{northwind['id']}")
+    b.find("#audit-export")
+    b.shot("organization-audit-export")
+    b.logout()
 
 
 def automation(b: Browser, stamp: str):
