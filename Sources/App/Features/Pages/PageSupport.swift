@@ -53,6 +53,7 @@ enum PageRoutes {
     static let coManagingUser = PageRoute("admin", "co-managing-users", ":id")
     static func coManagingUserAction(_ action: String) -> PageRoute { PageRoute("admin", "co-managing-users", ":id", action) }
     static let securityLevels = PageRoute("admin", "security-levels"), securityLevel = PageRoute("admin", "security-levels", ":id")
+    static let securityLevelEdit = PageRoute("admin", "security-levels", ":id", "edit")
     static let outbox = PageRoute("admin", "outbox"), outboxRetry = PageRoute("admin", "outbox", ":id", "retry")
     static let auditLog = PageRoute("admin", "audit"), organizationAuditExport = PageRoute("organizations", ":id", "audit-export")
     static let rules = PageRoute("admin", "rules")

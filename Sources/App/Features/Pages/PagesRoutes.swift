@@ -58,6 +58,8 @@ enum PagesRoutes {
         session.get(PageRoutes.securityLevels.pathComponents, use: SecurityLevelPages.list)
         session.post(PageRoutes.securityLevels.pathComponents, use: SecurityLevelPages.copy)
         session.get(PageRoutes.securityLevel.pathComponents, use: SecurityLevelPages.show)
+        session.get(PageRoutes.securityLevelEdit.pathComponents, use: SecurityLevelEditPage.show)
+        session.post(PageRoutes.securityLevelEdit.pathComponents, use: SecurityLevelEditPage.save)
         ConfigurationPages.register(session)
         session.get(PageRoutes.outbox.pathComponents, use: OutboxPages.show)
         session.post(PageRoutes.outboxRetry.pathComponents, use: OutboxPages.retry)

@@ -46,6 +46,8 @@ enum SecurityLevelPages {
         var users: Int
         var copy: CopyForm
         var notice: String?
+        /// Custom levels only: system levels are copied, never edited.
+        var editURL: String?
     }
 
     struct Fact: Encodable, Sendable {
@@ -96,9 +98,14 @@ enum SecurityLevelPages {
             areas: Area.allCases.map { Fact(label: label($0), value: label(permissions[$0]), key: permissions[$0].rawValue) },
             admin: permissions.admin.sorted().map(label), savedFilters: permissions.savedFilters, users: users,
             copy: try await copyForm(Form(copyOf: id.uuidString, name: "\(level.name) (copy)"), csrf: layout.csrf, feedback: nil, on: req.db),
-            notice: req.queryText("notice") == "copied" ? "The level was created as a copy. Its permissions are those of the level it copies." : nil)
+            notice: notices[req.queryText("notice") ?? ""], editURL: level.systemKey == nil ? PageRoutes.securityLevelEdit.url(id) : nil)
         return try await req.renderPage(detailView, model)
     }
+
+    static let notices = [
+        "copied": "The level was created as a copy. Its permissions are those of the level it copies. Edit them below.",
+        "saved": "The level's permissions were saved; they apply to its users' next request.",
+    ]
 
     // MARK: Query
 
