@@ -636,6 +636,22 @@ def configuration(b: Browser, stamp: str):
     b.submit("#add-member")
     b.expect("Tara Tech" in b.text("#members table"), "the new member should be listed")
     b.shot("admin-team-members")
+
+    print("admin: a custom security level copied from Technician, its permissions edited")
+    b.open("/admin/security-levels")
+    b.choose("#copyOf", label="Technician")
+    b.type("#level-name", f"Dispatch {stamp}")
+    b.submit("#copy-level")
+    b.wait_for_path("/admin/security-levels/")
+    b.follow("#edit-level")
+    b.choose("#ticketScope", value="myQueues")
+    b.choose("#area-contacts", value="view")
+    b.tick("#item-form", "Manage rules")
+    b.shot("admin-security-level-edit")
+    b.submit("#item-form")
+    b.expect("permissions were saved" in b.text(".notice"), "saving a level's permissions should say so")
+    b.expect("Tickets in my queues" in b.text("#areas-heading + dl"), "the level should show its new ticket scope")
+    b.expect("Manage rules" in b.text("#admin-heading + ul"), "the level should hold the permission ticked")
     b.logout()
 
 
