@@ -615,6 +615,27 @@ import VaporTesting
         }
     }
 
+    /// A co-managing user is not shown MSP teams, so the API refuses them a change of one, as the
+    /// page never offers it (`AccessPolicy.authorizeTicketChange`); what they are shown they change.
+    @Test func coManagingUsersChangeNoFieldTheyAreNotShown() async throws {
+        try await withApp { t in
+            let s = try await Self.setup(t)
+            let user = try await t.coManagingUser("nina", organizationId: s.organization, queueIds: [s.queue]).id
+            try await t.setUp(s.organization, users: [user])
+            let token = try await t.loginCoManaging(user, "nina")
+            let team = try await t.create("/api/v1/teams", ["name": "Network"]).id
+            let ticket = try await t.ticket(s.organization, "Switch down", extra: ["coManagedVisible": true]).id
+            #expect(try await t.get("/api/v1/tickets/\(ticket)", as: token).json["teamId"] == .null, "the GET leaves teamId out")
+            let refused = try await t.patch("/api/v1/tickets/\(ticket)", ["teamId": .string(team), "priority": "high"], as: token)
+            expectStatus(refused, .forbidden)
+            #expect(refused.json["detail"].string?.contains("teamId") == true)
+            let stored = try await t.get("/api/v1/tickets/\(ticket)").json
+            #expect(stored["teamId"] == .null && stored["priority"] == "medium", "a refused change writes nothing")
+            expectStatus(try await t.patch("/api/v1/tickets/\(ticket)", ["priority": "high"], as: token), .ok)
+            expectStatus(try await t.patch("/api/v1/tickets/\(ticket)", ["teamId": .string(team)]), .ok)
+        }
+    }
+
     @Test func coManagingUsersCannotReassignFromMSPResourcesWhenTheSettingIsOn() async throws {
         try await withApp { t in
             let s = try await Self.setup(t)

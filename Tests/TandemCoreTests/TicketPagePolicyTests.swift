@@ -17,6 +17,18 @@ import Testing
             coManagedOrganizationIds: [northwind])
     }
 
+    @Test func noPrincipalChangesAFieldItIsNotShown() throws {
+        #expect(throws: TandemError.self) { try AccessPolicy.authorizeTicketChange(coManagingUser(), fields: [.priority, .teamId]) }
+        try AccessPolicy.authorizeTicketChange(coManagingUser(), fields: [.priority, .queueId, .assigneeIds, .coManagedVisible])
+        let contact = Principal(
+            id: UUID(), kind: .contact, displayName: "Alice", securityLevelId: nil, permissions: .nothing, organizationId: northwind, contactId: UUID())
+        for field in [TicketField.queueId, .teamId, .assigneeIds, .coManagedVisible] {
+            #expect(throws: TandemError.self) { try AccessPolicy.authorizeTicketChange(contact, fields: [field]) }
+        }
+        try AccessPolicy.authorizeTicketChange(contact, fields: [.title, .description])
+        try AccessPolicy.authorizeTicketChange(resource(SystemSecurityLevel.technician.permissions), fields: Set(TicketField.allCases))
+    }
+
     @Test func editableFieldsFollowTheLevelAndWhatThePrincipalIsShown() {
         let technician = resource(SystemSecurityLevel.technician.permissions)
         #expect(

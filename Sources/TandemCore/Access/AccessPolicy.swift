@@ -72,6 +72,17 @@ public enum AccessPolicy {
         }
     }
 
+    /// Refuses a change of ticket fields the principal is not shown (`visibleTicketFields`): a contact
+    /// does not route or staff a ticket, a co-managing user does not set an MSP team. The page offers
+    /// only `editableTicketFields`; this holds the API to the same line for what a principal cannot see.
+    public static func authorizeTicketChange(_ principal: Principal, fields: Set<TicketField>) throws(TandemError) {
+        let hidden = fields.subtracting(visibleTicketFields(for: principal.kind))
+        guard hidden.isEmpty else {
+            let names = hidden.map(\.rawValue).sorted().joined(separator: ", ")
+            throw .forbidden("your access does not let you change \(names) of a ticket")
+        }
+    }
+
     /// The fields the ticket page offers `principal` to change on a ticket `ticketScope(for:, .edit)` lets it
     /// edit: the ones it is shown, among those a person sets by hand, where it may read the choices (queues,
     /// teams, the people to assign). Empty when its level edits no ticket.

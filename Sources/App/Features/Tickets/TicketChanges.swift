@@ -113,6 +113,7 @@ extension TicketService {
     /// Applies a PATCH. `ifMatch` is the client's ETag; a stale one changes nothing and answers 412.
     static func update(_ id: UUID, _ input: TicketInput, ifMatch: String?, by principal: Principal, on db: any Database) async throws -> TicketDTO {
         let current = try await visible(id, by: principal, on: db)
+        try AccessPolicy.authorizeTicketChange(principal, fields: input.changedFields)
         if !input.organizationId.isAbsent, input.organizationId.value != current.organizationId.uuidString {
             throw TandemError.invalid("organizationId", "a ticket cannot move to another organization")
         }

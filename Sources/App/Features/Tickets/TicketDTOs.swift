@@ -158,6 +158,17 @@ struct TicketInput: Decodable, Sendable {
     var assigneeIds: Patch<[String]> = .absent
     var coManagedVisible: Patch<Bool> = .absent
     var dueAt: Patch<Date> = .absent
+
+    /// The fields the body sets (present, even as null).
+    var changedFields: Set<TicketField> {
+        let given: [(TicketField, Bool)] = [
+            (.title, title.isAbsent), (.description, description.isAbsent), (.organizationId, organizationId.isAbsent), (.siteId, siteId.isAbsent),
+            (.contactId, contactId.isAbsent), (.queueId, queueId.isAbsent), (.teamId, teamId.isAbsent), (.status, status.isAbsent),
+            (.priority, priority.isAbsent), (.source, source.isAbsent), (.assigneeIds, assigneeIds.isAbsent), (.coManagedVisible, coManagedVisible.isAbsent),
+            (.dueAt, dueAt.isAbsent),
+        ]
+        return Set(given.filter { !$0.1 }.map(\.0))
+    }
 }
 
 /// The list filters of `GET /tickets` and `GET /tickets/count`.
