@@ -189,11 +189,25 @@ enum PrincipalLoader {
     }
 
     static func principal(for resource: Resource, level: SecurityLevel, on db: any Database) async throws -> Principal {
-        let id = try resource.requireID()
-        let memberships = try await Memberships.load(of: id, on: db)
-        return Principal(
-            id: id, kind: .resource, displayName: resource.fullName, securityLevelId: level.id, permissions: level.permissions,
+        principal(for: resource, level: level, memberships: try await Memberships.load(of: try resource.requireID(), on: db))
+    }
+
+    private static func principal(for resource: Resource, level: SecurityLevel, memberships: Memberships) -> Principal {
+        Principal(
+            id: resource.id!, kind: .resource, displayName: resource.fullName, securityLevelId: level.id, permissions: level.permissions,
             clientRestrictions: resource.clientRestricted ? memberships.organizations : nil, queueIds: memberships.queues, teams: memberships.teams)
+    }
+
+    /// Active resources as principals, three queries however many (the pages' lists of people to choose from).
+    static func principals(of resources: [Resource], on db: any Database) async throws -> [Principal] {
+        let active = resources.filter(\.active)
+        let levels = Dictionary(
+            uniqueKeysWithValues: try await SecurityLevel.query(on: db).filter(\.$id ~~ Set(active.map(\.securityLevelId))).all().map { ($0.id!, $0) })
+        let memberships = try await Memberships.load(of: active.compactMap(\.id), on: db)
+        return active.compactMap { resource in
+            guard let id = resource.id, let level = levels[resource.securityLevelId] else { return nil }
+            return principal(for: resource, level: level, memberships: memberships[id] ?? Memberships())
+        }
     }
 
     /// A resource's client restrictions, queues and teams, in one round trip.
@@ -203,22 +217,30 @@ enum PrincipalLoader {
         var teams: [UUID: TeamAccess] = [:]
 
         static func load(of id: UUID, on db: any Database) async throws -> Memberships {
-            var memberships = Memberships()
+            try await load(of: [id], on: db)[id] ?? Memberships()
+        }
+
+        /// The memberships of many resources, still in one round trip.
+        static func load(of ids: [UUID], on db: any Database) async throws -> [UUID: Memberships] {
+            guard !ids.isEmpty else { return [:] }
+            var all: [UUID: Memberships] = [:]
             for row in try await db.sql.raw(
                 """
-                SELECT 'organization' AS kind, organization_id AS ref, NULL AS access FROM resource_client_restrictions WHERE resource_id = \(bind: id)
-                UNION ALL SELECT 'queue', queue_id, NULL FROM queue_members WHERE principal_id = \(bind: id)
-                UNION ALL SELECT 'team', team_id, access FROM team_members WHERE principal_id = \(bind: id)
+                SELECT resource_id AS owner, 'organization' AS kind, organization_id AS ref, NULL AS access FROM resource_client_restrictions
+                  WHERE resource_id IN (\(binds: ids))
+                UNION ALL SELECT principal_id, 'queue', queue_id, NULL FROM queue_members WHERE principal_id IN (\(binds: ids))
+                UNION ALL SELECT principal_id, 'team', team_id, access FROM team_members WHERE principal_id IN (\(binds: ids))
                 """
             ).all() {
+                let owner = try row.decode(column: "owner", as: UUID.self)
                 let ref = try row.decode(column: "ref", as: UUID.self)
                 switch try row.decode(column: "kind", as: String.self) {
-                case "organization": memberships.organizations.insert(ref)
-                case "queue": memberships.queues.insert(ref)
-                default: memberships.teams[ref] = TeamAccess(rawValue: try row.decode(column: "access", as: String?.self) ?? "") ?? .own
+                case "organization": all[owner, default: Memberships()].organizations.insert(ref)
+                case "queue": all[owner, default: Memberships()].queues.insert(ref)
+                default: all[owner, default: Memberships()].teams[ref] = TeamAccess(rawValue: try row.decode(column: "access", as: String?.self) ?? "") ?? .own
                 }
             }
-            return memberships
+            return all
         }
     }
 }

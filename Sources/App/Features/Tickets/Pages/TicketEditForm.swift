@@ -370,9 +370,7 @@ enum TicketEditForm {
         let resources = try await Resource.query(on: db).filter(\.$active == true)
             .filter(AccessPolicy.peopleScope(for: principal, .resource), on: Resource.scopeTable)
             .sort(\.$lastName).sort(\.$firstName).limit(PageOptions.maxOptions).all()
-        for resource in resources {
-            if let loaded = try await PrincipalLoader.load(id: resource.id!, kind: .resource, on: db) { candidates.append((loaded, nil)) }
-        }
+        candidates += try await PrincipalLoader.principals(of: resources, on: db).map { ($0, nil) }
         var users = try await TicketAccessAPI.coManagingUsers(of: ticket.organizationId, on: db)
         let seenUsers = try await PeopleDirectory.visible(users.compactMap(\.id), kind: .coManagingUser, to: principal, on: db)
         users = users.filter { seenUsers.contains($0.id!) }
