@@ -51,10 +51,12 @@ enum CoManagingTeamPages {
         let teams = Array(found.prefix(ConfigurationPages.pageSize))
         let associations = try await CoManagedAssociation.query(on: req.db).filter(\.$teamId ~~ teams.map { $0.id! }).all()
         let mayDelete = (try? AccessPolicy.authorizeConfiguration(principal, .coManagingTeams, .delete)) != nil
+        // The organizations the principal may see, once for the whole page.
+        let seen = Set(try await visibleOrganizations(Array(Set(associations.map(\.organizationId))), to: principal, on: req.db).compactMap(\.id))
         var rows: [ConfigurationPages.Row] = []
         for team in teams {
             let dto = try await CoManagingTeams.dto(team, shownTo: principal, on: req.db)
-            let organizations = try await visibleOrganizations(associations.filter { $0.teamId == team.id }.map(\.organizationId), to: principal, on: req.db)
+            let organizations = Set(associations.filter { $0.teamId == team.id && seen.contains($0.organizationId) }.map(\.organizationId))
             rows.append(
                 ConfigurationPages.Row(
                     name: team.name, url: PageRoutes.configuration(path).url(team.id!), cells: [String(dto.memberIds.count), String(organizations.count)],
