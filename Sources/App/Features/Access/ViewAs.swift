@@ -65,14 +65,6 @@ enum ViewAs {
         return routes.contains { $0.segments == path }
     }
 
-    static func kindLabel(_ kind: PrincipalKind) -> String {
-        switch kind {
-        case .resource: "MSP resource"
-        case .coManagingUser: "co-managing user"
-        case .contact: "contact"
-        }
-    }
-
     /// What the audit log keeps of a view: who looked, as whom.
     struct AuditRecord: Codable, Sendable {
         var viewerId: String

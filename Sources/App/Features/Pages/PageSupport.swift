@@ -226,7 +226,7 @@ extension Request {
             adminURL: viewing ? nil : AdminPages.tabs(for: principal, current: "").first?.url,
             settingsURL: viewing ? nil : PageURL.notificationSettings.path,
             identifyURL: !viewing && AccessPolicy.takesCalls(principal) ? PageRoutes.identify.url() : nil,
-            viewingAs: viewAs.map { "\($0.viewed.displayName) (\(PeoplePage.label($0.viewed.kind).lowercased()))" })
+            viewingAs: viewAs.map { "\($0.viewed.displayName) (\(PeopleDirectory.kindName($0.viewed.kind)))" })
     }
 
     func renderPage(_ view: String, _ model: some Encodable & Sendable, status: HTTPStatus = .ok) async throws -> Response {

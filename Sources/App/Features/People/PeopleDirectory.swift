@@ -35,6 +35,15 @@ enum PeopleDirectory {
         Set(ids).subtracting(try await visible(Array(ids), kind: kind, to: viewer, on: db))
     }
 
+    /// What a kind of person is called: in a sentence ("co-managing user"), or at the start of a label.
+    static func kindName(_ kind: PrincipalKind, capitalized: Bool = false) -> String {
+        switch kind {
+        case .resource: "MSP resource"
+        case .coManagingUser: capitalized ? "Co-managing user" : "co-managing user"
+        case .contact: capitalized ? "Contact" : "contact"
+        }
+    }
+
     /// How an actor or author the viewer may not see is shown instead of their name.
     static func anonymous(_ kind: PrincipalKind?) -> String {
         switch kind {

@@ -38,15 +38,7 @@ enum PeoplePage {
 
     static func kindOptions(_ kind: PrincipalKind?) -> [SelectOption] {
         [SelectOption(value: "", label: "Anyone", selected: kind == nil)]
-            + PrincipalKind.allCases.map { SelectOption(value: $0.rawValue, label: label($0), selected: $0 == kind) }
-    }
-
-    static func label(_ kind: PrincipalKind) -> String {
-        switch kind {
-        case .resource: "MSP resource"
-        case .coManagingUser: "Co-managing user"
-        case .contact: "Contact"
-        }
+            + PrincipalKind.allCases.map { SelectOption(value: $0.rawValue, label: PeopleDirectory.kindName($0, capitalized: true), selected: $0 == kind) }
     }
 
     /// People matching `q` by name (or login), of `kind` or any, as the viewer's people directory has them.
@@ -61,7 +53,10 @@ enum PeoplePage {
                 for resource in try await Resource.query(on: db).filter(\.$active == true).filter(scope, on: Resource.scopeTable).sort(\.$lastName)
                     .limit(PageOptions.maxOptions).all() where matches(resource.fullName, resource.username)
                 {
-                    found.append(Person(kind: "resource", kindLabel: "MSP resource", id: resource.id!.uuidString, name: resource.fullName, detail: ""))
+                    found.append(
+                        Person(
+                            kind: "resource", kindLabel: PeopleDirectory.kindName(.resource, capitalized: true), id: resource.id!.uuidString,
+                            name: resource.fullName, detail: ""))
                 }
             }
         }
@@ -74,7 +69,8 @@ enum PeoplePage {
                 for user in users where matches(names[user.id!], user.username) {
                     found.append(
                         Person(
-                            kind: "coManagingUser", kindLabel: "Co-managing user", id: user.id!.uuidString, name: names[user.id!] ?? user.username,
+                            kind: "coManagingUser", kindLabel: PeopleDirectory.kindName(.coManagingUser, capitalized: true), id: user.id!.uuidString,
+                            name: names[user.id!] ?? user.username,
                             detail: user.active ? "" : "Inactive"))
                 }
             }
@@ -92,7 +88,10 @@ enum PeoplePage {
                             )))
                 }
                 for contact in try await query.sort(\.$lastName).limit(maxPeople).all() {
-                    found.append(Person(kind: "contact", kindLabel: "Contact", id: contact.id!.uuidString, name: contact.fullName, detail: contact.email ?? ""))
+                    found.append(
+                        Person(
+                            kind: "contact", kindLabel: PeopleDirectory.kindName(.contact, capitalized: true), id: contact.id!.uuidString,
+                            name: contact.fullName, detail: contact.email ?? ""))
                 }
             }
         }

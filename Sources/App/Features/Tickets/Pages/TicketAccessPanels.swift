@@ -121,11 +121,6 @@ enum TicketAccessPanels {
     }
 
     static func kindLabel(_ kind: String) -> String {
-        switch PrincipalKind(rawValue: kind) {
-        case .resource: "MSP resource"
-        case .coManagingUser: "co-managing user"
-        case .contact: "contact"
-        case nil: kind
-        }
+        PrincipalKind(rawValue: kind).map { PeopleDirectory.kindName($0) } ?? kind
     }
 }
