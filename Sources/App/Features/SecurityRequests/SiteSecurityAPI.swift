@@ -85,23 +85,23 @@ enum SiteSecurityAPI {
 
     /// Contacts (and group contacts) of the site's organization, active MSP resources.
     private static func requireApprovers(of settings: SiteSecuritySettings, at site: Site, on db: any Database) async throws {
+        let named = settings.categories.values.flatMap(\.approvers)
+        let contactIds = named.filter { !$0.isMSP }.map(\.id), resourceIds = named.filter(\.isMSP).map(\.id)
+        var contacts: Set<UUID> = [], resources: Set<UUID> = []
+        if !contactIds.isEmpty {
+            contacts.formUnion(
+                try await Contact.query(on: db).filter(\.$id ~~ contactIds).filter(\.$organizationId == site.organizationId).all().compactMap(\.id))
+        }
+        if !resourceIds.isEmpty {
+            resources.formUnion(try await Resource.query(on: db).filter(\.$id ~~ resourceIds).filter(\.$active == true).all().compactMap(\.id))
+        }
         var problems: [FieldError] = []
         for (category, own) in settings.categories.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            for (index, approver) in own.approvers.enumerated() {
-                let found: Bool
-                switch approver.kind {
-                case .contact, .groupContact:
-                    found = try await Contact.query(on: db).filter(\.$id == approver.id).filter(\.$organizationId == site.organizationId).count() > 0
-                case .resource:
-                    found = try await Resource.query(on: db).filter(\.$id == approver.id).filter(\.$active == true).count() > 0
-                }
-                if !found {
-                    problems.append(
-                        FieldError(
-                            "\(category.rawValue).approvers[\(index)]",
-                            approver.isMSP
-                                ? "no active MSP resource has this id" : "must be a contact of \(site.name)'s organization"))
-                }
+            for (index, approver) in own.approvers.enumerated() where !(approver.isMSP ? resources : contacts).contains(approver.id) {
+                problems.append(
+                    FieldError(
+                        "\(category.rawValue).approvers[\(index)]",
+                        approver.isMSP ? "no active MSP resource has this id" : "must be a contact of \(site.name)'s organization"))
             }
         }
         if !problems.isEmpty { throw TandemError.validation(problems) }
