@@ -24,12 +24,13 @@ import VaporTesting
         return try await t.post("/api/v1/auth/token", body, as: "")
     }
 
-    /// Enrols the user through the API; the TOTP of its secret.
-    static func enrol(_ t: TestApp) async throws -> TandemCore.TOTP {
+    /// Enrols the user through the API; the TOTP of its secret. Codes come from the app's clock, which the
+    /// server checks them against: a stall on a busy machine must not push a code out of its window.
+    static func enrol(_ t: TestApp, _ clock: SetClock) async throws -> TandemCore.TOTP {
         let enrolment = try #require(try await login(t).json["enrolmentToken"].string)
         let secret = try #require(try await t.must(.ok, .POST, "/api/v1/me/totp", as: enrolment)["secret"].string)
         let totp = TandemCore.TOTP(secret: try #require(Base32.decode(secret)))
-        try await t.must(.noContent, .POST, "/api/v1/me/totp/confirm", ["code": .string(totp.code(at: Date()))], as: enrolment)
+        try await t.must(.noContent, .POST, "/api/v1/me/totp/confirm", ["code": .string(totp.code(at: clock.now()))], as: enrolment)
         return totp
     }
 
@@ -39,7 +40,8 @@ import VaporTesting
     }
 
     @Test func enrolmentOnFirstLoginThenEveryLoginNeedsAFreshCode() async throws {
-        try await withApp { t in
+        let clock = SetClock()
+        try await withApp(clock: clock) { t in
             let id = try await Self.user(t)
 
             // First login: the right password, no enrolment yet.
@@ -61,7 +63,7 @@ import VaporTesting
             #expect(bytes.count == 20)
             #expect(started["otpauthUri"].string?.hasPrefix("otpauth://totp/Tandem:nina@tandem.local?secret=\(secret)&issuer=Tandem") == true)
             let totp = TandemCore.TOTP(secret: bytes)
-            let now = Date()
+            let now = clock.now()
             let wrong = String(format: "%06d", (Int(totp.code(at: now))! + 1) % 1_000_000)
             expectProblem(try await t.post("/api/v1/me/totp/confirm", ["code": .string(wrong)], as: enrolment), .unprocessableEntity, field: "code")
             #expect(try await t.get("/api/v1/co-managing-users/\(id)").json["totpEnrolled"] == false)
@@ -76,7 +78,7 @@ import VaporTesting
             Self.expectTOTPRequired(try await Self.login(t, totp: wrong))
             Self.expectTOTPRequired(try await Self.login(t, totp: "abcdef"))
             // The next step's code (the confirmation used this one) logs in.
-            let code = totp.code(at: Date().addingTimeInterval(30))
+            let code = totp.code(at: clock.now().addingTimeInterval(30))
             let ok = try await Self.login(t, totp: code)
             expectStatus(ok, .ok)
             #expect(ok.json["principal"]["kind"] == "coManagingUser")
@@ -84,15 +86,16 @@ import VaporTesting
             #expect(try await t.get("/api/v1/me", as: token).json["id"] == .string(id))
             // A code is good once, and an older one is no good after a newer one.
             Self.expectTOTPRequired(try await Self.login(t, totp: code))
-            Self.expectTOTPRequired(try await Self.login(t, totp: totp.code(at: Date())))
+            Self.expectTOTPRequired(try await Self.login(t, totp: totp.code(at: clock.now())))
         }
     }
 
     @Test func twoFactorCannotBeSwitchedOff() async throws {
-        try await withApp { t in
+        let clock = SetClock()
+        try await withApp(clock: clock) { t in
             let id = try await Self.user(t)
-            let totp = try await Self.enrol(t)
-            let token = try #require(try await Self.login(t, totp: totp.code(at: Date().addingTimeInterval(30))).json["token"].string)
+            let totp = try await Self.enrol(t, clock)
+            let token = try #require(try await Self.login(t, totp: totp.code(at: clock.now().addingTimeInterval(30))).json["token"].string)
 
             // Enrolling again is refused (that would reset the secret); there is nothing to delete.
             expectProblem(try await t.post("/api/v1/me/totp", [:], as: token), .conflict, contains: "already set up")
@@ -109,9 +112,10 @@ import VaporTesting
     }
 
     @Test func pauseForTheNextLogin() async throws {
-        try await withApp { t in
+        let clock = SetClock()
+        try await withApp(clock: clock) { t in
             let id = try await Self.user(t)
-            _ = try await Self.enrol(t)
+            _ = try await Self.enrol(t, clock)
 
             let paused = try await t.must(.ok, .POST, "/api/v1/co-managing-users/\(id)/totp-pause", ["for": "nextLogin"])
 
@@ -125,12 +129,13 @@ import VaporTesting
     }
 
     @Test func pauseFor24HoursExpires() async throws {
-        try await withApp { t in
+        let clock = SetClock()
+        try await withApp(clock: clock) { t in
             let id = try await Self.user(t)
-            let totp = try await Self.enrol(t)
+            let totp = try await Self.enrol(t, clock)
             let userId = try #require(UUID(uuidString: id))
 
-            let pausedAt = Date()
+            let pausedAt = clock.now()
             try await t.must(.ok, .POST, "/api/v1/co-managing-users/\(id)/totp-pause", ["for": "24h"])
 
             // Any number of logins without a code for 24 hours…
@@ -149,7 +154,8 @@ import VaporTesting
     }
 
     @Test func onlyAdministratorsPause() async throws {
-        try await withApp { t in
+        let clock = SetClock()
+        try await withApp(clock: clock) { t in
             let id = try await Self.user(t)
             let (_, technician) = try await t.resource("tech")
             let own = try await t.loginCoManaging(id, Self.username)
