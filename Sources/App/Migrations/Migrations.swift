@@ -51,5 +51,6 @@ enum Migrations {
         CreateContactPhones(),
         CreateAccountTeamMembers(),
         CreateSiteSecuritySettings(),
+        CreateSecurityRequests(),
     ]
 }

@@ -23,6 +23,10 @@ public enum DomainEventType: String, Codable, Sendable, CaseIterable {
     case coManagingTeamUpdated = "coManagingTeam.updated", coManagingTeamDeleted = "coManagingTeam.deleted"
     case contactCreated = "contact.created", contactUpdated = "contact.updated", contactDeleted = "contact.deleted"
     case clientProfilesImported = "clientProfiles.imported"
+    /// A security request was opened on a ticket (`entityId` is the request); `data.to` is its status.
+    case securityRequestOpened = "securityRequest.opened"
+    /// `data.from` and `data.to` are the request's statuses (`SecurityRequestProgress.Status`).
+    case securityRequestStatusChanged = "securityRequest.statusChanged"
 
     /// The area whose access decides who reads the event (`AccessPolicy.eventScope`).
     public var area: Area {
@@ -35,6 +39,7 @@ public enum DomainEventType: String, Codable, Sendable, CaseIterable {
         case .coManagingUserCreated, .coManagingUserUpdated, .coManagingUserErased, .contactCreated, .contactUpdated, .contactDeleted,
             .clientProfilesImported:
             .contacts
+        case .securityRequestOpened, .securityRequestStatusChanged: .approvals
         }
     }
 
@@ -182,6 +187,8 @@ extension AccessPolicy {
                     switch area {
                     case .tickets: ticketScope(for: principal)
                     case .notes, .timeEntries, .attachments: .allOf([ticketScope(for: principal), ticketItemScope(for: principal, area: area)])
+                    case .approvals:
+                        (try? authorizeSecurityRequests(principal, .view)) != nil ? ticketScope(for: principal) : .none
                     // Contacts read their tickets' events only.
                     default: principal.kind == .contact ? .none : organizationScope(for: principal, area: area, .view)
                     }
@@ -208,5 +215,5 @@ extension AccessPolicy {
 
 extension Area {
     /// The areas domain events fall in.
-    public static let eventAreas: [Area] = [.tickets, .notes, .timeEntries, .attachments, .contacts, .organizations]
+    public static let eventAreas: [Area] = [.tickets, .notes, .timeEntries, .attachments, .approvals, .contacts, .organizations]
 }

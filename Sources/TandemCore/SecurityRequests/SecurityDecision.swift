@@ -67,6 +67,12 @@ public struct SecurityDecision: Codable, Sendable, Equatable {
     /// Why, in words the technician reads on the ticket.
     public var reason: String
 
+    public init(outcome: Outcome, authenticateCaller: Bool, reason: String) {
+        self.outcome = outcome
+        self.authenticateCaller = authenticateCaller
+        self.reason = reason
+    }
+
     /// Decides a request (SPEC §8): Tier 4 changes (and an admin's password, or software on a
     /// server) always go to the MSP; another user's, a shared or an admin password always needs
     /// approval; software is looked up in the unlicensed software list first; otherwise the

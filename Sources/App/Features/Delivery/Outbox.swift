@@ -39,6 +39,8 @@ final class OutboxMessage: Model, @unchecked Sendable {
     @OptionalField(key: "last_error") var lastError: String?
     @Field(key: "created_at") var createdAt: Date
     @OptionalField(key: "sent_at") var sentAt: Date?
+    /// A one-time code's message: its body is blanked once delivered, so the code lives in plaintext only until it is sent.
+    @Field(key: "erase_body_when_sent") var eraseBodyWhenSent: Bool
 
     init() {}
 
@@ -53,6 +55,7 @@ final class OutboxMessage: Model, @unchecked Sendable {
         self.attempts = 0
         self.nextAttemptAt = at
         self.createdAt = at
+        self.eraseBodyWhenSent = false
     }
 }
 
@@ -119,10 +122,12 @@ enum Outbox {
                     message.state = .sent
                     message.sentAt = now
                     message.lastError = nil
+                    if message.eraseBodyWhenSent { message.body = "" }
                 case .failed(let answer, let permanent):
                     message.lastError = String(answer.prefix(1000))
                     if permanent || message.attempts >= maxAttempts {
                         message.state = .failed
+                        if message.eraseBodyWhenSent { message.body = "" }
                     } else {
                         message.nextAttemptAt = now.addingTimeInterval(backoff(afterAttempts: message.attempts))
                     }

@@ -41,6 +41,9 @@ enum OutboxAPI {
         return try await db.write { db in
             guard let message = try await OutboxMessage.find(id, on: db) else { throw TandemError.notFound("outbox message") }
             guard message.state != .sent else { throw TandemError.conflict("the message was sent; there is nothing to retry") }
+            guard !(message.eraseBodyWhenSent && message.body.isEmpty) else {
+                throw TandemError.conflict("the message carried a one-time code, erased when it failed; ask for a new code on its security request")
+            }
             let before = OutboxMessageDTO(message)
             message.state = .pending
             message.attempts = 0

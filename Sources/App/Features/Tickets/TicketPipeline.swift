@@ -113,6 +113,47 @@ enum TicketPipeline {
             })
     }
 
+    // MARK: Work recorded on a ticket (security requests)
+
+    /// What a step of work on a ticket wrote: its answer, its audit entries (with their events), the
+    /// status it moves the ticket to (nil: none), and who that ticket change is recorded as by.
+    struct Step<Value: Sendable>: Sendable {
+        var value: Value
+        var entries: [AuditEntry]
+        var ticketStatus: TicketStatus? = nil
+        var actor: Principal? = nil
+    }
+
+    /// Runs `step` with the ticket locked (404 if it is gone), moves the ticket to the status the step
+    /// asks for (`ticket.statusChanged`, audited as a ticket update), and records the step's entries
+    /// and the ticket's last. The step reads and writes its own rows; it decides who may act.
+    static func step<Value: Sendable>(
+        on ticketId: UUID, on db: any Database, _ step: @escaping @Sendable (Ticket, any Database) async throws -> Step<Value>
+    ) async throws -> Value {
+        try await db.write { db in
+            try await db.ticketStore.lock(.ids([ticketId]), on: db)
+            guard let ticket = try await Ticket.find(ticketId, on: db) else { throw TandemError.notFound(TicketService.what) }
+            let done = try await step(ticket, db)
+            var entries = done.entries
+            if let status = done.ticketStatus, status.rawValue != ticket.status {
+                let assignees = try await TicketService.assigneeRows(of: ticketId, on: db).map(\.principalId)
+                let before = TicketDTO(ticket, assignees: assignees)
+                ticket.status = status.rawValue
+                ticket.version += 1
+                try await ticket.save(on: db)
+                let after = TicketDTO(ticket, assignees: assignees)
+                let events = DomainEvent.ticketChanges(
+                    ticket.eventFacts, before: before.fieldValues, after: after.fieldValues, assigneesBefore: assignees, assigneesAfter: assignees)
+                entries.append(
+                    Audit.entry(
+                        "updated", Ticket.schema, id: ticketId, by: done.actor, organizationId: ticket.organizationId, ticketId: ticketId, before: before,
+                        after: after, events: events))
+            }
+            try await Audit.recordAll(entries, on: db)
+            return done.value
+        }
+    }
+
     // MARK: Assignees of tickets a write has not locked
 
     /// Takes `principalId` off every ticket it is assigned to (deactivation, resource deletion, erasure):
