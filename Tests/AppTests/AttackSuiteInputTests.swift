@@ -33,7 +33,7 @@ struct AttackSuiteInputTests {
             w.team = try await t.create("/api/v1/teams", ["name": "Network"]).id
             w.role = try await t.role("Engineer")
             w.location = try await t.create("/api/v1/internal-locations", ["name": "NOC", "timeZone": "Europe/Berlin"]).id
-            w.ticket = try await t.ticket(w.organization).id
+            w.ticket = try await t.ticket(w.organization, extra: ["siteId": .string(w.site)]).id
             w.note = try await t.note(w.ticket).id
             w.timeEntry = try await t.create("/api/v1/tickets/\(w.ticket)/time-entries", ["minutes": 30, "summary": "Replaced the cable"]).id
             w.attachment = try await t.create("/api/v1/tickets/\(w.ticket)/attachments", AttackSuiteInputTests.attachmentBody("spooler.log")).id
@@ -293,6 +293,14 @@ struct AttackSuiteInputTests {
                 schema: "SoftwareApprovalEntry", property: "name", method: .PUT, path: { w in "/api/v1/sites/\(w.site)/software-approvals" },
                 field: "entries[0].name", multiline: false, plain: { "Software \($0)" },
                 body: { _, value, _ in ["entries": [["name": .string(value), "approval": "install"]]] }),
+            TextField(
+                schema: "SecurityRequestInput", property: "details", method: .POST, path: { w in "/api/v1/tickets/\(w.ticket)/security-requests" },
+                field: "details", multiline: true, plain: { "Details \($0)" },
+                body: { _, value, _ in ["category": "newUserAccount", "details": .string(value)] }),
+            TextField(
+                schema: "SecurityRequestInput", property: "software", method: .POST, path: { w in "/api/v1/tickets/\(w.ticket)/security-requests" },
+                field: "software", multiline: false, plain: { "Software \($0)" },
+                body: { _, value, _ in ["category": "softwareInstallation", "details": "Install it", "software": .string(value)] }),
         ] + accountTemplateFields + phoneFields("/api/v1/contacts", base: contact) + phoneFields("/api/v1/client-profiles", base: profile)
     }()
 
@@ -313,6 +321,7 @@ struct AttackSuiteInputTests {
         "LoginInput.password": "a login stores nothing; it only compares",
         "LoginInput.totp": "a login stores nothing; it only compares",
         "TotpConfirmInput.code": "compared with the expected code, never stored",
+        "VerifyCodeInput.code": "compared with the stored hash, never stored",
         "PasswordChangeInput.currentPassword": "compared with the stored password, never stored",
         "SiteNotificationRuleInput.instructions": "nested in the rule; refused with control characters in AutomationTests.siteNotificationRules",
         "NoteToAdd.text": "nested in a rule or action; refused with control characters in AutomationTests.notesOfRulesAndActionsRefuseControlCharacters",
