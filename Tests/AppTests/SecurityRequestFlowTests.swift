@@ -179,7 +179,8 @@ import Testing
 
             // Whoever opened it cannot approve it; an unlisted technician cannot either; the listed one can.
             expectProblem(try await t.post("/api/v1/security-requests/\(id)/decision", ["decision": "approve"], as: tess), .forbidden)
-            expectProblem(try await t.post("/api/v1/security-requests/\(id)/decision", ["decision": "maybe"], as: martaToken), .unprocessableEntity, field: "decision")
+            expectProblem(
+                try await t.post("/api/v1/security-requests/\(id)/decision", ["decision": "maybe"], as: martaToken), .unprocessableEntity, field: "decision")
             let approved = try await t.must(.ok, .POST, "/api/v1/security-requests/\(id)/decision", ["decision": "approve"], as: martaToken)
             #expect(approved["status"] == "approved")
             #expect(approved["evidence"]["authentication"] == "signedIn")
@@ -280,7 +281,8 @@ import Testing
                 expectProblem(try await t.get(path, as: token), .notFound)
             }
             expectProblem(try await t.get("/api/v1/tickets/\(f.ticket)/security-requests", as: restricted), .notFound)
-            expectProblem(try await t.post("/api/v1/tickets/\(f.ticket)/security-requests", ["category": "newUserAccount", "details": "x"], as: portal), .notFound)
+            expectProblem(
+                try await t.post("/api/v1/tickets/\(f.ticket)/security-requests", ["category": "newUserAccount", "details": "x"], as: portal), .notFound)
             // A dispatcher reads them (approvals: view) but opens none.
             expectStatus(try await t.get("/api/v1/security-requests/\(id)", as: dispatcher), .ok)
             expectProblem(

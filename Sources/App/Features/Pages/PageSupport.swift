@@ -36,6 +36,11 @@ enum PageRoutes {
     static let ticketNotes = PageRoute("tickets", ":id", "notes"), ticketTimeEntries = PageRoute("tickets", ":id", "time-entries")
     static let ticketAttachments = PageRoute("tickets", ":id", "attachments"), ticketEdit = PageRoute("tickets", ":id", "edit")
     static let ticketAction = PageRoute("tickets", ":id", "actions", ":actionId")
+    static let ticketSecurityRequests = PageRoute("tickets", ":id", "security-requests")
+    /// `:step` is verify, resend, unanswered, escalate or decide.
+    static let ticketSecurityRequestStep = PageRoute("tickets", ":id", "security-requests", ":requestId", ":step")
+    /// The approver's page: no session, the one-time code is the approver's proof.
+    static let approval = PageRoute("approvals", ":id")
     static let organizations = PageRoute("organizations"), organization = PageRoute("organizations", ":id"), site = PageRoute("sites", ":id")
     static let siteProfiles = PageRoute("sites", ":id", "profiles"), newSiteProfile = PageRoute("sites", ":id", "profiles", "new")
     static let siteProfilesExport = PageRoute("sites", ":id", "profiles", "export"), siteProfilesImport = PageRoute("sites", ":id", "profiles", "import")

@@ -10,6 +10,8 @@ enum PagesRoutes {
         pages.post(PageRoutes.login.pathComponents, use: LoginPage.submit)
         pages.get(PageRoutes.twoFactorSetup.pathComponents, use: TwoFactorSetupPage.show)
         pages.post(PageRoutes.twoFactorSetup.pathComponents, use: TwoFactorSetupPage.submit)
+        pages.get(PageRoutes.approval.pathComponents, use: ApproverPage.show)
+        pages.post(PageRoutes.approval.pathComponents, use: ApproverPage.submit)
 
         // A view-as session is read-only: `ViewAsMiddleware` refuses its writes before any form is read.
         let session = pages.grouped(PageSessionMiddleware(), ViewAsMiddleware(), CSRFMiddleware())
@@ -25,6 +27,7 @@ enum PagesRoutes {
             maxBytes: 11 << 20)
         session.post(PageRoutes.ticketEdit.pathComponents, use: TicketDetailPage.edit)
         session.post(PageRoutes.ticketAction.pathComponents, use: TicketDetailPage.runAction)
+        SecurityRequestPanel.register(session)
         session.get(PageRoutes.organizations.pathComponents, use: OrganizationListPage.show)
         session.get(PageRoutes.organization.pathComponents, use: OrganizationPage.show)
         session.get(PageRoutes.site.pathComponents, use: SitePage.show)

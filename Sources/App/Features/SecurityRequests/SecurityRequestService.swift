@@ -157,7 +157,8 @@ enum SecurityRequests {
             case .contacting, .waitingApproval: purpose = .approver
             case let status:
                 throw TandemError.conflict(
-                    status.isFinal ? "the request is already \(status.rawValue.lowercased())" : "no code is waiting to be entered on this request (\(status.title))")
+                    status.isFinal
+                        ? "the request is already \(status.rawValue.lowercased())" : "no code is waiting to be entered on this request (\(status.title))")
             }
             let live = try await OneTimeCodeRow.query(on: db).filter(\.$requestId == id).filter(\.$purpose == purpose).filter(\.$usedAt == nil)
                 .sort(\.$createdAt).all()

@@ -40,7 +40,8 @@ enum SecurityRequestsAPI {
         }
         request.post("decision") { req async throws -> SecurityRequestDTO in
             let input = try req.content.decode(DecisionInput.self)
-            return try await SecurityRequests.act(req.id("id", SecurityRequests.what), try input.action(), by: req.principal, settings: req.settings, on: req.db)
+            return try await SecurityRequests.act(
+                req.id("id", SecurityRequests.what), try input.action(), by: req.principal, settings: req.settings, on: req.db)
         }
     }
 

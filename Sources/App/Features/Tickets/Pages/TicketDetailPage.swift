@@ -43,6 +43,8 @@ enum TicketDetailPage {
         var explain: TicketAccessPanels.Explain?
         /// The site's notification rule, for whoever works the ticket: whom to call, whom to escalate to now.
         var whomToCall: WhomToCall?
+        /// The ticket's security requests, for those whose level reads approvals.
+        var securityRequests: SecurityRequestPanel.Model?
     }
 
     struct Link: Encodable, Sendable {
@@ -104,6 +106,7 @@ enum TicketDetailPage {
         var editValues: TicketEditForm.Values?
         var editFeedback: FormFeedback?
         var editStale: TicketEditForm.Stale?
+        var securityRequest: SecurityRequestPanel.Draft?
     }
 
     struct TimeEntryForm: Decodable, Sendable {
@@ -135,6 +138,8 @@ enum TicketDetailPage {
         "unchanged": "Nothing was changed.",
         "created": "The ticket was created.",
         "action": "The action was run.",
+        "securityRequest": "The security request was opened.",
+        "securityRequestStep": "The security request was updated.",
     ]
 
     // MARK: Handlers
@@ -268,7 +273,8 @@ enum TicketDetailPage {
                 for: ticket, values: draft.editValues, feedback: draft.editFeedback, stale: draft.editStale, principal: principal, on: db),
             actions: try await actions(for: principal, ticket: ticket, draft: draft, on: db),
             explain: try await TicketAccessPanels.explain(ticket: ticket, subject: explain, viewer: principal, on: db),
-            whomToCall: try await WhomToCall.load(siteId: ticket.siteId.flatMap(UUID.init(uuidString:)), for: principal, on: db))
+            whomToCall: try await WhomToCall.load(siteId: ticket.siteId.flatMap(UUID.init(uuidString:)), for: principal, on: db),
+            securityRequests: try await SecurityRequestPanel.model(for: ticket, principal: principal, csrf: layout.csrf, draft: draft.securityRequest, on: db))
     }
 
     /// The publish-to values the policy lets the principal give an item.

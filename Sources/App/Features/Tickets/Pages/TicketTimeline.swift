@@ -98,6 +98,7 @@ enum TicketTimeline {
             item.changes = change.sentences
             entries.append(item)
         }
+        entries += try await SecurityRequestPanel.timelineEntries(id, by: principal, on: db)
         entries.sort { ($0.at, $0.order) < ($1.at, $1.order) }
         return Timeline(
             entries: entries, totalTime: PageFormat.minutes(times.items.reduce(0) { $0 + $1.minutes }),
