@@ -328,6 +328,7 @@ def run(b: Browser):
     portal(b, stamp)
     view_as(b, stamp)
     audit_export(b)
+    security_request(b, stamp)
 
 
 def client_profiles(b: Browser, stamp: str):
@@ -925,10 +926,87 @@ def view_as(b: Browser, stamp: str):
     b.logout()
 
 
+def mail_code(b: Browser, to: str, seen: set, timeout: float = 30) -> tuple:
+    """The one-time code of the first new mail to `to` in the SMTP sink's directory, and the mail's file name."""
+    import json, re
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for path in sorted(b.mail_dir.glob("*.json")):
+            if path.name in seen:
+                continue
+            message = json.loads(path.read_text())
+            match = re.search(r"[Cc]ode:? (\d{6})", message["data"])
+            if to in message["to"] and match:
+                return match.group(1), path.name
+        time.sleep(0.5)
+    raise AssertionError(f"no code reached {to} within {timeout} s")
+
+
+def security_request(b: Browser, stamp: str):
+    """Issue 19's flow: tara opens a password reset for another user on a Seattle HQ ticket; the approver's code
+    arrives at the real SMTP server; the approver enters it on their page; the ticket shows the evidence."""
+    print("tara: a password reset for another user needs the approver's code")
+    b.expect(b.mail_dir is not None, "browser_check.py needs --mail-dir (scripts/browser-check passes the SMTP sink's)")
+    seen = {path.name for path in b.mail_dir.glob("*.json")}
+    b.login("tara", "demo-tech-2026")
+    b.open("/tickets/new")
+    b.choose("#organizationId", label="Northwind Traders")
+    b.submit("form[action='/tickets/new']")
+    b.type("#title", f"Reset the shared scanner password ({stamp})")
+    b.choose("#siteId", label="Seattle HQ")
+    b.choose("#contactId", label="Anders, Alice (alice@northwind.example)")
+    b.submit("form[action='/tickets/new']")
+    b.wait_for_path("/tickets/")
+    ticket_url = b.driver.current_url.split("?")[0]
+    b.retry(lambda: b.find("#open-security-request summary").click())
+    b.choose("#sr-category", value="passwordReset")
+    b.type("#sr-details", "The user is locked out after the holidays; reset and send a temporary password.")
+    b.submit("#security-request-form")
+    b.expect("whose password" in b.text("#sr-password-target-error"), "a password reset without whose password should say so beside the field")
+    b.expect("locked out" in b.find("#sr-details").get_attribute("value"), "the refused form should keep the details")
+    b.shot("security-request-refused")
+    b.choose("#sr-password-target", value="anotherUser")
+    b.shot("security-request-form")
+    b.submit("#security-request-form")
+    b.expect(b.text(".notice") == "The security request was opened.", "opening should confirm")
+    article = b.find("#security-requests article")
+    request_id = article.get_attribute("id").removeprefix("security-request-")
+    b.expect("Asking the approvers" in article.text, f"the request should be asking its approvers, got {article.text!r}")
+    b.expect("another user's password always needs approval" in article.text, "the panel should say why")
+    b.shot("security-request-opened")
+    b.logout()
+
+    print("alice: the code arrives by mail; she approves on the approver's page")
+    code, _ = mail_code(b, "alice@northwind.example", seen)
+    b.open(f"/approvals/{request_id}")
+    b.expect(b.text("h1") == "A security request needs your answer", "the approver's page should open without a login")
+    b.expect("locked out" not in b.driver.page_source, "the approver's page shows nothing of the request before the code")
+    b.shot("approver-page")
+    b.type("#approval-code", "000000" if code != "000000" else "111111")
+    b.submit("#approval-form")
+    b.expect("wrong code" in b.text("#approval-code-error").lower(), "a wrong code should be refused beside the field")
+    b.type("#approval-code", code)
+    b.submit("#approval-form")
+    done = b.text("#approval-done")
+    b.expect("You approved the request: Password reset" in done, f"the approver should be told what they did, got {done!r}")
+    b.shot("approver-approved")
+
+    print("tara: the ticket shows who approved, how and when")
+    b.login("tara", "demo-tech-2026")
+    b.driver.get(ticket_url)
+    evidence = b.text("#security-requests .evidence")
+    b.expect("Approved by Alice Anders, authenticated with their one-time code" in evidence, f"the evidence should show, got {evidence!r}")
+    conversation = b.text("section[aria-labelledby=conversation-heading]")
+    b.expect("approved the security request" in conversation, "the approval should be in the conversation")
+    b.shot("security-request-evidence")
+    b.logout()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base-url", default="http://127.0.0.1:8181")
     parser.add_argument("--out", default="artifacts/screenshots")
+    parser.add_argument("--mail-dir", default=None, help="the SMTP sink's directory (scripts/smtp-sink.py), for codes sent by mail")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -936,6 +1014,7 @@ def main() -> int:
         old.unlink()
 
     browser = Browser(args.base_url, out)
+    browser.mail_dir = Path(args.mail_dir) if args.mail_dir else None
     try:
         run(browser)
     except Exception as error:  # noqa: BLE001 - any failure is reported the same way

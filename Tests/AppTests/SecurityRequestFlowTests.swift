@@ -267,6 +267,27 @@ import Testing
         }
     }
 
+    @Test func softwareRequestsConsultTheUnlicensedSoftwareListFirst() async throws {
+        let sink = try SMTPSink()
+        defer { sink.stop() }
+        try await withApp { t in
+            let f = try await Self.fixture(t, sink: sink)
+            try await Self.configure(t, f, ["softwareInstallation": ["approvers": [["kind": "contact", "id": .string(f.ben)]]]])
+            try await t.must(
+                .ok, .PUT, "/api/v1/sites/\(f.site)/software-approvals",
+                ["entries": [["name": "Notepad++", "approval": "install"], ["name": "BitTorrent", "approval": "never"], ["name": "Visio", "approval": "callApprover"]]])
+            func open(_ software: String) async throws -> JSON {
+                try await Self.open(t, f, ["category": "softwareInstallation", "software": .string(software), "details": "For the new hire"])
+            }
+            #expect(try await open("notepad++")["status"] == "proceed")
+            let never = try await open("BitTorrent")
+            #expect(never["status"] == "refused" && never["reason"].string?.contains("never installed") == true)
+            #expect(try await open("Visio")["status"] == "contacting")
+            // Not on the list: the category's settings decide (here: Ben approves).
+            #expect(try await open("7-Zip")["attempts"][0]["approver"]["name"] == "Ben Backup")
+        }
+    }
+
     @Test func whoMaySeeAndWorkRequests() async throws {
         let sink = try SMTPSink()
         defer { sink.stop() }

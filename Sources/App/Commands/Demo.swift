@@ -218,7 +218,36 @@ enum DemoTenant {
             }
         }
         try await loadCoManagement(organizationIds: organizationIds, sites: sitesByOrganization, admin: admin, tara: tara, on: db, passwords: passwords)
+        try await loadSecurityRequests(
+            site: sitesByOrganization[organizationIds[0]]![0], contacts: Array(contactsByOrganization[organizationIds[0]]!.prefix(4)), admin: admin.id!,
+            on: db)
         return logins
+    }
+
+    /// Northwind's Seattle HQ answers security-related requests (SPEC §8): Alice (by email) then a colleague
+    /// approve password resets with their one-time code, new accounts follow templates, the MSP approves
+    /// Tier 4 changes, and a few programs are on the unlicensed software list.
+    static func loadSecurityRequests(site: UUID, contacts: [UUID], admin: UUID, on db: any Database) async throws {
+        let settings = SiteSecuritySettings([
+            .passwordReset: SecurityCategorySettings(
+                approvers: [SecurityApprover(.contact, contacts[0]), SecurityApprover(.contact, contacts[2])], authenticateApprover: true),
+            .newUserAccount: SecurityCategorySettings(
+                approvers: [SecurityApprover(.contact, contacts[0])], authenticateApprover: true,
+                templates: AccountTemplates(
+                    usernameFormat: "{first}.{last}", defaultSecurityGroups: ["Staff", "VPN users"], emailFormat: "{first}.{last}@northwind.example",
+                    defaultDistributionGroups: ["all-staff"])),
+            .softwareInstallation: SecurityCategorySettings(approvers: [SecurityApprover(.contact, contacts[0])]),
+            .agentInstallation: SecurityCategorySettings(noApprovalNeeded: true),
+            .tier4: SecurityCategorySettings(approvers: [SecurityApprover(.resource, admin)]),
+        ])
+        let software = UnlicensedSoftwareList([.init("Notepad++", .install), .init("Adobe Acrobat Pro", .callApprover), .init("BitTorrent", .never)])
+        try settings.validate()
+        let stored = StoredSiteSecurity()
+        stored.id = site
+        stored.settings = JSONColumn.encode(settings)
+        stored.software = JSONColumn.encode(software)
+        stored.updatedAt = db.now
+        try await stored.create(on: db)
     }
 
     /// Co-management on for Northwind and Contoso: nina (directly and through Northwind IT, two-factor enrolled),
