@@ -275,7 +275,12 @@ import Testing
             try await Self.configure(t, f, ["softwareInstallation": ["approvers": [["kind": "contact", "id": .string(f.ben)]]]])
             try await t.must(
                 .ok, .PUT, "/api/v1/sites/\(f.site)/software-approvals",
-                ["entries": [["name": "Notepad++", "approval": "install"], ["name": "BitTorrent", "approval": "never"], ["name": "Visio", "approval": "callApprover"]]])
+                [
+                    "entries": [
+                        ["name": "Notepad++", "approval": "install"], ["name": "BitTorrent", "approval": "never"],
+                        ["name": "Visio", "approval": "callApprover"],
+                    ]
+                ])
             func open(_ software: String) async throws -> JSON {
                 try await Self.open(t, f, ["category": "softwareInstallation", "software": .string(software), "details": "For the new hire"])
             }

@@ -82,6 +82,8 @@ import Testing
         try AccessPolicy.authorizeMSPApproval(technician, listed: true, requestedBy: nil)
         try AccessPolicy.authorizeMSPApproval(administrator, listed: false, requestedBy: nil)
         #expect(throws: TandemError.self) { try AccessPolicy.authorizeMSPApproval(administrator, listed: true, requestedBy: administrator.id) }
+        #expect([Self.ann, SecurityApprover(.resource, technician.id)].listsMSPApprover(technician.id))
+        #expect(![SecurityApprover(.contact, technician.id)].listsMSPApprover(technician.id), "a contact with the same id is no MSP approver")
         let coManaging = Self.principal(.coManagedHelpDesk, kind: .coManagingUser)
         #expect(throws: TandemError.self) { try AccessPolicy.authorizeMSPApproval(coManaging, listed: true, requestedBy: nil) }
     }

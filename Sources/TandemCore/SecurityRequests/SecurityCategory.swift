@@ -64,3 +64,8 @@ public struct SecurityApprover: Codable, Sendable, Hashable {
 
     public var isMSP: Bool { kind == .resource }
 }
+
+extension Sequence<SecurityApprover> {
+    /// Whether the list names this MSP resource as an approver (who may then decide for the MSP).
+    public func listsMSPApprover(_ resourceId: UUID) -> Bool { contains(SecurityApprover(.resource, resourceId)) }
+}

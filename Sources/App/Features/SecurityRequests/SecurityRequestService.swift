@@ -290,7 +290,7 @@ enum SecurityRequests {
                 try progress.answer(approved: approve, by: approver, authentication: .none, at: db.now)
                 entries.append(entry(approve ? "approved" : "denied", progress.process?.evidence))
             case .decideForMSP(let approve):
-                let listed = progress.process?.plan.approvers.contains(SecurityApprover(.resource, principal.id)) ?? false
+                let listed = progress.process?.plan.approvers.listsMSPApprover(principal.id) ?? false
                 try AccessPolicy.authorizeMSPApproval(principal, listed: listed, requestedBy: request.requestedBy)
                 try progress.answer(approved: approve, by: SecurityApprover(.resource, principal.id), authentication: .signedIn, at: db.now)
                 entries.append(entry(approve ? "approved" : "denied", progress.process?.evidence))

@@ -85,6 +85,8 @@ struct SecurityRequestDTO: Content {
         var id: UUID
         /// Nil when the person no longer exists.
         var name: String?
+
+        var approver: SecurityApprover { SecurityApprover(kind, id) }
     }
 
     struct Attempt: Codable, Sendable {

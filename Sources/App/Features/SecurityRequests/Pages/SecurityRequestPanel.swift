@@ -111,10 +111,11 @@ enum SecurityRequestPanel {
         }
         let approvers =
             request.approvers.isEmpty
-            ? nil : request.approvers.map { "\(who($0))\($0.kind == .resource ? " (MSP)" : "")" }.joined(separator: ", then ")
+            ? nil : request.approvers.map { "\(who($0))\($0.approver.isMSP ? " (MSP)" : "")" }.joined(separator: ", then ")
         return Item(
             id: request.id.uuidString, anchor: "security-request-\(request.id.uuidString.lowercased())", category: request.categoryTitle,
-            status: request.statusTitle, statusKey: request.status.rawValue, reason: request.reason, details: request.details,
+            status: request.statusTitle, statusKey: request.status.rawValue, reason: request.reason.prefix(1).uppercased() + request.reason.dropFirst(),
+            details: request.details,
             requestedBy: request.requestedByName, when: PageFormat.date(request.createdAt), whenISO: PageFormat.isoDate(request.createdAt),
             approvers: approvers, caller: caller, attempts: attempts, evidence: evidence, steps: steps, feedback: feedback)
     }
@@ -123,7 +124,7 @@ enum SecurityRequestPanel {
         let status = request.status
         guard !status.isFinal else { return nil }
         let asking = status == .contacting || status == .waitingApproval
-        let listed = request.approvers.contains { $0.kind == .resource && $0.id == principal.id }
+        let listed = request.approvers.map(\.approver).listsMSPApprover(principal.id)
         let decides = (try? AccessPolicy.authorizeMSPApproval(principal, listed: listed, requestedBy: request.requestedBy)) != nil
         return Steps(
             enterCode: status == .callerAuthentication || asking, codeDecides: asking,
