@@ -51,5 +51,7 @@ enum Migrations {
         CreateContactPhones(),
         CreateAccountTeamMembers(),
         CreateSiteSecuritySettings(),
+        // 049 (the lead) and 050 (another helper) land here when merged.
+        CreateOrganizationGroups(),
     ]
 }
