@@ -158,13 +158,13 @@ import VaporTesting
             // edits, and cannot delete a group that holds organizations it cannot see.
             let both = try await t.create(path, ["name": "Both", "organizationIds": [.string(w.contoso), .string(w.fabrikam)]])
             let (_, rita) = try await t.resource("rita", .administrator, restrictions: [w.contoso])
-            #expect(try await t.get("\(path)/\(both.id)", as: rita).json["organizationIds"] == [.string(w.contoso.lowercased())])
+            #expect(try await t.get("\(path)/\(both.id)", as: rita).json["organizationIds"] == [.string(w.contoso)])
             let listed = try await t.get("\(path)?limit=10", as: rita).json["items"].array
-            #expect(listed.first { $0["id"] == both["id"] }?["organizationIds"] == [.string(w.contoso.lowercased())])
+            #expect(listed.first { $0["id"] == both["id"] }?["organizationIds"] == [.string(w.contoso)])
             expectStatus(try await t.patch("\(path)/\(both.id)", ["organizationIds": [.string(w.fabrikam)]], as: rita), .unprocessableEntity)
             let renamed = try await t.must(.ok, .PATCH, "\(path)/\(both.id)", ["name": "Both of them", "organizationIds": []], as: rita)
             #expect(renamed["organizationIds"] == [])
-            #expect(try await t.get("\(path)/\(both.id)").json["organizationIds"] == [.string(w.fabrikam.lowercased())], "Fabrikam is kept")
+            #expect(try await t.get("\(path)/\(both.id)").json["organizationIds"] == [.string(w.fabrikam)], "Fabrikam is kept")
             expectStatus(try await t.delete("\(path)/\(both.id)", as: rita), .conflict)
             expectStatus(try await t.delete("\(path)/\(both.id)"), .noContent)
             expectStatus(try await t.get("\(path)/\(both.id)"), .notFound)
