@@ -88,12 +88,22 @@ import VaporTesting
                 return Set(history.json["items"].array.compactMap { $0["actorId"].string?.lowercased() })
             }
             #expect(try await !actors("nina").contains(w.carl.lowercased()), "no group: Carl is unnamed in Nina's history")
+            // The ticket page's assignee picker: Noah is offered to Nina, Carl (whom the ticket allows) only once grouped.
+            func offered(_ name: String) async throws -> Set<String> {
+                let page = try await t.page("/tickets/\(shared)", session: sessions[name]!)
+                expectStatus(page, .ok)
+                return Set(page.text.matches(of: /id="assignee-([0-9a-f-]{36})"/).map { String($0.1) })
+            }
+            let offeredBefore = try await offered("nina")
+            #expect(offeredBefore.contains(w.noah.lowercased()) && !offeredBefore.contains(w.carl.lowercased()), "\(offeredBefore)")
 
             let group = try await t.create(
                 "/api/v1/organization-groups", ["name": "Holding", "organizationIds": [.string(w.northwind), .string(w.contoso)]])
             #expect(Set(group["organizationIds"].array.compactMap(\.string).map { $0.lowercased() }) == ids([w.northwind, w.contoso]))
             try await check(withGroup, "Northwind and Contoso grouped")
             #expect(try await actors("nina").contains(w.carl.lowercased()), "grouped: Nina's history names Carl")
+            #expect(try await offered("nina").contains(w.carl.lowercased()), "grouped: Carl is offered to Nina as an assignee")
+            #expect(try await !offered("noah").contains(w.carl.lowercased()), "Noah, with the override off, is not offered Carl")
             #expect(try await !actors("noah").contains(w.carl.lowercased()), "Noah, with the override off, still does not learn Carl")
             // One user's page too, and the way back: the override switched on again for Noah.
             expectStatus(try await t.get("/api/v1/co-managing-users/\(w.carl)", as: tokens["nina"]!), .ok)
