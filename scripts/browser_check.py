@@ -329,6 +329,7 @@ def run(b: Browser):
     view_as(b, stamp)
     audit_export(b)
     security_request(b, stamp)
+    organization_groups(b, stamp)
 
 
 def client_profiles(b: Browser, stamp: str):
@@ -999,6 +1000,71 @@ def security_request(b: Browser, stamp: str):
     conversation = b.text("section[aria-labelledby=conversation-heading]")
     b.expect("approved the security request" in conversation, "the approval should be in the conversation")
     b.shot("security-request-evidence")
+def nina_people_as_viewed(b: Browser) -> str:
+    """The co-managing users of nina's people directory, read through "view as" (no code needed); admin is logged in."""
+    b.open("/admin/view-as")
+    b.type("#q", "nina")
+    b.submit("form[action='/admin/view-as'][method=get]")
+    b.submit("form[action='/admin/view-as'][method=post]")
+    b.wait_for_path("/tickets")
+    b.open("/people?kind=coManagingUser")
+    people = " | ".join(row.text for row in b.driver.find_elements(By.CSS_SELECTOR, "[data-person-id]"))
+    b.open("/tickets")
+    b.submit(".view-as-banner form")
+    b.wait_for_path("/admin/view-as")
+    return people
+
+
+def organization_groups(b: Browser, stamp: str):
+    """Organization groups and the customer group override: the admin groups Northwind Traders with Contoso
+    Pharmaceuticals in the browser; nina (Northwind) then finds omar (Contoso) in her people directory, as "view as"
+    shows it; the organization and co-managing user pages name the group; deleting it asks first."""
+    print("admin: an organization group through its pages, and nina's people directory before and after")
+    b.login("admin", "demo-admin-2026")
+    before = nina_people_as_viewed(b)
+    b.expect("Nina" in before and "Omar" not in before, f"without a group nina should see only Northwind's co-managing users, got {before!r}")
+    b.open("/admin/organization-groups")
+    b.expect(b.text("h1") == "Organization groups", "the organization groups page should open from the admin tabs")
+    b.shot("admin-organization-groups")
+    b.follow("a.button.primary[href='/admin/organization-groups/new']")
+    b.wait_for_path("/admin/organization-groups/new")
+    b.tick("#item-form", "Northwind Traders")
+    b.submit("#item-form")
+    b.expect(b.find("#name-error").text.strip() != "", "a missing name should be shown beside its field")
+    b.shot("admin-organization-group-refused")
+    name = f"Northwind family {stamp}"
+    b.type("#name", name)
+    b.tick("#item-form", "Contoso Pharmaceuticals")
+    b.submit("#item-form")
+    b.wait_for_path("/admin/organization-groups/")
+    b.expect("created" in b.text(".notice"), "creating an organization group should say so")
+    group_url = b.driver.current_url.split("?")[0]
+    b.shot("admin-organization-group-created")
+    after = nina_people_as_viewed(b)
+    b.expect("Omar" in after, f"grouped with Contoso, nina should see omar, Contoso's co-managing user, got {after!r}")
+    b.open("/organizations")
+    link = b.retry(lambda: b.driver.find_element(By.LINK_TEXT, "Northwind Traders").get_attribute("href"))
+    b.driver.get(link)
+    b.settle()
+    b.expect(name in b.text("#organization-group") and "Contoso" in b.text("#organization-group"), "the organization page should name its group")
+    b.shot("organization-group-panel")
+    b.open("/admin/co-managing-users")
+    users = b.retry(lambda: b.driver.find_element(By.PARTIAL_LINK_TEXT, "Nina Novak").get_attribute("href"))
+    b.driver.get(users.split("?")[0] + "?tab=security")
+    b.settle()
+    b.expect(name in b.text("#group-override-form") and b.find("#customerGroupOverride").is_selected(),
+             "nina's page should show her organization's group with the override on")
+    b.shot("co-managing-user-group-override")
+    b.driver.get(group_url)
+    b.settle()
+    b.follow("#delete-item")
+    b.wait_for_path("/admin/organization-groups/")
+    impact = b.text("#delete-impact")
+    b.expect("Northwind Traders" in impact and "co-managing user" in impact, "the delete should first say what it changes")
+    b.shot("admin-organization-group-delete-confirm")
+    b.submit("#delete-impact form")
+    b.wait_for_path("/admin/organization-groups")
+    b.expect("deleted" in b.text(".notice"), "deleting the group should say so")
     b.logout()
 
 

@@ -36,6 +36,7 @@ func routes(_ app: Application) throws {
     AuditAPI.register(api)
     EventsAPI.register(api)
     CoManagementAPI.register(api)
+    OrganizationGroupsAPI.register(api)
     TicketAccessAPI.register(api)
     RowAccessAPI.register(api)
     SavedFiltersAPI.register(api)

@@ -19,7 +19,7 @@ struct AttackSuiteInputTests {
     struct World: Sendable {
         var organization = "", site = "", contact = "", resource = "", technicianLevel = "", level = "", queue = "", team = "", role = "", location = ""
         var ticket = "", note = "", timeEntry = "", attachment = "", coManaged = "", coManagedLevel = "", coManagingUser = "", coManagingTeam = ""
-        var savedFilter = "", profile = "", device = ""
+        var savedFilter = "", profile = "", device = "", organizationGroup = ""
 
         static func make(_ t: TestApp) async throws -> World {
             var w = World()
@@ -42,6 +42,7 @@ struct AttackSuiteInputTests {
             w.coManagedLevel = try await t.securityLevelId(.coManagedHelpDesk)
             w.coManagingUser = try await t.coManagingUser("nina", organizationId: w.coManaged, queueIds: [w.queue]).id
             w.coManagingTeam = try await t.coManagingTeam("Northwind IT", members: [w.coManagingUser])
+            w.organizationGroup = try await t.create("/api/v1/organization-groups", ["name": "Holding", "organizationIds": [.string(w.coManaged)]]).id
             w.savedFilter = try await t.create("/api/v1/saved-filters", ["name": "Mine", "query": "status=new"]).id
             w.profile = try await t.profile(w.site, "Ann", "Able").id
             w.device = try await t.create("/api/v1/devices", ["siteId": .string(w.site), "name": "FS01", "type": "server"]).id
@@ -262,6 +263,8 @@ struct AttackSuiteInputTests {
             update("CoManagingUserUpdate", { "/api/v1/co-managing-users/\($0.coManagingUser)" }, "password", plain: password),
             create("CoManagingTeamCreate", "/api/v1/co-managing-teams", "name", base: named),
             update("CoManagingTeamUpdate", { "/api/v1/co-managing-teams/\($0.coManagingTeam)" }, "name"),
+            create("OrganizationGroupCreate", "/api/v1/organization-groups", "name", base: named),
+            update("OrganizationGroupUpdate", { "/api/v1/organization-groups/\($0.organizationGroup)" }, "name"),
 
             update("SiteUpdate", { "/api/v1/sites/\($0.site)" }, "mainPhone", plain: { _ in "+1 212 555 0100" }),
             update("SiteUpdate", { "/api/v1/sites/\($0.site)" }, "clientEmailDomain", plain: { "\($0).example" }),

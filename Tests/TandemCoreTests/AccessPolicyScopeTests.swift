@@ -56,6 +56,46 @@ import Testing
         #expect(AccessPolicy.peopleScope(for: contact(), .contact).evaluate(person(me, organization: northwind)))
     }
 
+    @Test func customerGroupOverrideWidensToTheOrganizationGroupOnly() {
+        let fabrikam = UUID()
+        func user(group: Set<UUID>, override: Bool = true) -> Principal {
+            var principal = coManagingUser(home: northwind)
+            principal.groupOrganizationIds = group
+            principal.customerGroupOverride = override
+            return principal
+        }
+        let northwindUser = person(someoneElse, organization: northwind), contosoUser = person(UUID(), organization: contoso)
+        let fabrikamUser = person(UUID(), organization: fabrikam)
+        // (principal, co-managing users of Northwind / Contoso / Fabrikam)
+        let cases: [(Principal, [Bool], String)] = [
+            (user(group: []), [true, false, false], "no group: own organization only, as before groups"),
+            (user(group: [contoso]), [true, true, false], "Northwind and Contoso in one group"),
+            (user(group: [contoso, fabrikam]), [true, true, true], "a group of three"),
+            (user(group: [contoso], override: false), [true, false, false], "the override off: own organization only, group or not"),
+            (user(group: [northwind]), [true, false, false], "a group that names only the user's own organization"),
+            (resource(.technician, restrictions: [northwind]), [true, false, false], "resources keep their client restrictions"),
+            (contact(), [false, false, false], "contacts see no co-managing user"),
+        ]
+        for (principal, expected, label) in cases {
+            let scope = AccessPolicy.peopleScope(for: principal, .coManagingUser)
+            #expect([scope.evaluate(northwindUser), scope.evaluate(contosoUser), scope.evaluate(fabrikamUser)] == expected, "\(label)")
+            #expect(scope == AccessPolicy.coManagingUserScope(for: principal), "\(label): the directory and the co-managing user scope agree")
+        }
+        // The group only widens what the user sees; it never lets them change anyone.
+        #expect(AccessPolicy.coManagingUserScope(for: user(group: [contoso]), .edit) == .none)
+        // Groups are configuration: staff read them, those who manage users change them, co-managing users see none.
+        #expect(AccessPolicy.configurationScope(for: resource(.technician), .organizationGroups, .view) == .all)
+        #expect(AccessPolicy.configurationScope(for: resource(.technician), .organizationGroups, .edit) == .none)
+        #expect(AccessPolicy.configurationScope(for: coManagingUser(home: northwind), .organizationGroups, .view) == .none)
+        #expect(throws: Never.self) { try AccessPolicy.authorizeOrganizationGroupDelete(resource(.administrator), hiddenOrganizations: 0) }
+        #expect(throws: TandemError.self) {
+            try AccessPolicy.authorizeOrganizationGroupDelete(resource(.administrator, restrictions: [northwind]), hiddenOrganizations: 1)
+        }
+        #expect(throws: TandemError.forbidden("your security level does not allow changing organization groups")) {
+            try AccessPolicy.authorizeOrganizationGroupDelete(resource(.technician), hiddenOrganizations: 0)
+        }
+    }
+
     @Test func coManagingTeamsFollowClientRestrictions() {
         let touchesNorthwind = ScopeFacts(values: [.id: UUID(), .organization: northwind])
         let touchesContoso = ScopeFacts(values: [.id: UUID(), .organization: contoso])

@@ -52,5 +52,6 @@ enum Migrations {
         CreateAccountTeamMembers(),
         CreateSiteSecuritySettings(),
         CreateSecurityRequests(),
+        CreateOrganizationGroups(),
     ]
 }

@@ -17,12 +17,13 @@ public enum AccessOperation: String, Sendable, CaseIterable {
 
 /// The kinds of configuration the admin pages manage.
 public enum ConfigurationKind: String, Sendable, CaseIterable {
-    case securityLevels, queues, teams, roles, internalLocations, resources, coManagingTeams
+    case securityLevels, queues, teams, roles, internalLocations, resources, coManagingTeams, organizationGroups
 
     var adminPermission: AdminPermission {
         switch self {
         case .securityLevels: .configureSecurityLevels
-        case .resources, .coManagingTeams: .manageUsers
+        // Organization groups decide which co-managing users see each other (the customer group override).
+        case .resources, .coManagingTeams, .organizationGroups: .manageUsers
         case .queues, .teams, .roles, .internalLocations: .manageSettings
         }
     }
@@ -499,8 +500,10 @@ public enum AccessPolicy {
         }
     }
 
-    /// Co-managing users in the people directory. Under the customer group override a co-managing
-    /// user sees, besides MSP resources, only the co-managing users of their own organization.
+    /// Co-managing users in the people directory. Under the customer group override (SPEC §2) a co-managing
+    /// user sees, besides MSP resources, only the co-managing users of their organization group: their own
+    /// organization and the others in its group (`groupOrganizationIds`). With the override off for them, or
+    /// when their organization is in no group, only those of their own organization. Never anyone else's.
     public static func coManagingUserScope(for principal: Principal, _ operation: AccessOperation = .view) -> Scope {
         switch principal.kind {
         case .resource:
@@ -508,7 +511,9 @@ public enum AccessPolicy {
             if operation == .view { return clientRestrictionScope(principal) }
             return principal.permissions.has(.manageUsers) ? clientRestrictionScope(principal) : .none
         case .coManagingUser:
-            return operation == .view ? .equals(.organization, principal.organizationId) : .none
+            guard operation == .view, let home = principal.organizationId else { return .none }
+            let group = principal.customerGroupOverride ? principal.groupOrganizationIds : []
+            return group.subtracting([home]).isEmpty ? .equals(.organization, home) : .isIn(.organization, group.union([home]))
         case .contact:
             return .none
         }
@@ -533,6 +538,17 @@ public enum AccessPolicy {
     /// `peopleScope(.coManagingUser)` allows. Co-managing users and contacts see no teams (configuration).
     public static func coManagingTeamScope(for principal: Principal, _ operation: AccessOperation = .view) -> Scope {
         .allOf([configurationScope(for: principal, .coManagingTeams, operation), principal.kind == .resource ? clientRestrictionScope(principal) : .all])
+    }
+
+    /// Organization groups (the customer group override). Every MSP resource reads them (`configurationScope`);
+    /// those who manage users change them. Of a group's organizations a resource is shown only those its client
+    /// restrictions reach (`organizationScope` for organizations); an edit keeps the others. Deleting a group
+    /// that holds organizations outside its restrictions is refused: it would change who sees whom there.
+    public static func authorizeOrganizationGroupDelete(_ principal: Principal, hiddenOrganizations: Int) throws(TandemError) {
+        try authorizeConfiguration(principal, .organizationGroups, .delete)
+        guard hiddenOrganizations == 0 else {
+            throw .conflict("the group also holds organizations outside your client restrictions; it can only be deleted by someone who sees them all")
+        }
     }
 
     /// Saved filters and shared lists need a level that grants them (co-managed system levels do not).
@@ -652,6 +668,7 @@ extension ConfigurationKind {
         case .internalLocations: "internal locations"
         case .resources: "resources"
         case .coManagingTeams: "co-managing teams"
+        case .organizationGroups: "organization groups"
         }
     }
 }

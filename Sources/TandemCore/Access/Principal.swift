@@ -36,12 +36,19 @@ public struct Principal: Sendable, Equatable {
     /// Co-managing users: whether co-management is on system-wide, and the organizations where it is on.
     public var coManagementEnabled: Bool
     public var coManagedOrganizationIds: Set<UUID>
+    /// Co-managing users: the other organizations in their own organization's organization group (none when it
+    /// is in no group).
+    public var groupOrganizationIds: Set<UUID>
+    /// Co-managing users: the customer group override (SPEC §2), on by default. On, the people directory shows
+    /// them the co-managing users of their organization's group; off, of their own organization only.
+    public var customerGroupOverride: Bool
 
     public init(
         id: UUID, kind: PrincipalKind, displayName: String, securityLevelId: UUID?, permissions: Permissions,
         clientRestrictions: Set<UUID>? = nil, queueIds: Set<UUID> = [], teams: [UUID: TeamAccess] = [:],
         organizationId: UUID? = nil, contactId: UUID? = nil, portalOrganizationWide: Bool = false,
-        associatedOrganizationIds: Set<UUID> = [], coManagementEnabled: Bool = false, coManagedOrganizationIds: Set<UUID> = []
+        associatedOrganizationIds: Set<UUID> = [], coManagementEnabled: Bool = false, coManagedOrganizationIds: Set<UUID> = [],
+        groupOrganizationIds: Set<UUID> = [], customerGroupOverride: Bool = true
     ) {
         self.id = id
         self.kind = kind
@@ -57,6 +64,8 @@ public struct Principal: Sendable, Equatable {
         self.associatedOrganizationIds = associatedOrganizationIds
         self.coManagementEnabled = coManagementEnabled
         self.coManagedOrganizationIds = coManagedOrganizationIds
+        self.groupOrganizationIds = groupOrganizationIds
+        self.customerGroupOverride = customerGroupOverride
     }
 
     public var isAdministrator: Bool { permissions.admin == Set(AdminPermission.allCases) }

@@ -65,6 +65,8 @@ struct CoManagingUserDTO: Content {
     var timesheetStart: String?
     var totpEnrolled: Bool
     var erased: Bool
+    /// On: the user sees the co-managing users of their organization's group; off: of their own organization only.
+    var customerGroupOverride: Bool
 }
 
 struct NewContactInput: Decodable, Sendable {
@@ -88,6 +90,7 @@ struct CoManagingUserInput: Decodable, Sendable {
     var roleIds: Patch<[String]> = .absent
     var internalLocationId: Patch<String> = .absent
     var timesheetStart: Patch<String> = .absent
+    var customerGroupOverride: Patch<Bool> = .absent
     /// Adding a billable license needs this set to true.
     var confirmLicense: Patch<Bool> = .absent
 }

@@ -26,11 +26,15 @@ final class CoManagingUser: Model, @unchecked Sendable {
     @Field(key: "totp_pause_next_login") var totpPauseNextLogin: Bool
     @OptionalField(key: "totp_paused_until") var totpPausedUntil: Date?
     @Field(key: "erased") var erased: Bool
+    /// The customer group override (SPEC §2): on, the user sees the co-managing users of their organization's
+    /// group; off, of their own organization only.
+    @Field(key: "customer_group_override") var customerGroupOverride: Bool
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
     init() {
         active = true
+        customerGroupOverride = true
         totpConfirmed = false
         totpPauseNextLogin = false
         erased = false

@@ -17,10 +17,13 @@ extension PrincipalLoader {
             try await db.sql.select().column("id").from(Organization.schema).where("co_management_enabled", .equal, true).all()
                 .map { try $0.decode(column: "id", as: UUID.self) })
         let queues = try await QueueMember.query(on: db).filter(\.$principalId == id).all().map(\.queueId)
+        // The customer group override: the other organizations of their organization's group.
+        let group = try await OrganizationGroups.peers(of: user.organizationId, on: db)
         return Principal(
             id: id, kind: .coManagingUser, displayName: contact.fullName, securityLevelId: level.id, permissions: level.permissions,
             queueIds: Set(queues), organizationId: user.organizationId, contactId: user.contactId,
-            associatedOrganizationIds: associated, coManagementEnabled: enabled, coManagedOrganizationIds: coManaged)
+            associatedOrganizationIds: associated, coManagementEnabled: enabled, coManagedOrganizationIds: coManaged,
+            groupOrganizationIds: group, customerGroupOverride: user.customerGroupOverride)
     }
 
     /// Organizations associated with the user directly or through one of their co-managing teams.

@@ -20,7 +20,8 @@ enum CoManagingUsers {
         return CoManagingUserDTO(
             id: id.uuidString, contactId: user.contactId.uuidString, organizationId: user.organizationId.uuidString, username: user.username,
             securityLevelId: user.securityLevelId.uuidString, active: user.active, queueIds: queues, roleIds: roles, teamIds: teams,
-            internalLocationId: user.internalLocationId?.uuidString, timesheetStart: user.timesheetStart, totpEnrolled: user.totpConfirmed, erased: user.erased)
+            internalLocationId: user.internalLocationId?.uuidString, timesheetStart: user.timesheetStart, totpEnrolled: user.totpConfirmed, erased: user.erased,
+            customerGroupOverride: user.customerGroupOverride)
     }
 
     /// The organization a new co-managing user of `principal` may belong to: the same restriction as
@@ -60,6 +61,7 @@ enum CoManagingUsers {
         let internalLocationId = input.internalLocationId.value.flatMap { validator.id($0, "internalLocationId") }
         let timesheetStart = input.timesheetStart.value
         if let timesheetStart, !ISO8601.isCalendarDate(timesheetStart) { validator.fail("timesheetStart", "must be a date YYYY-MM-DD") }
+        if case .null = input.customerGroupOverride { validator.fail("customerGroupOverride", "must be true or false") }
         try validator.check()
         guard let organizationId, let username, password != nil || passwordHash != nil, let levelId else { throw TandemError.validation(validator.errors) }
 
@@ -86,6 +88,7 @@ enum CoManagingUsers {
         user.securityLevelId = levelId
         user.internalLocationId = internalLocationId
         user.timesheetStart = timesheetStart
+        user.customerGroupOverride = input.customerGroupOverride.value ?? true
         let userId = user.id!
         let newContactFields = contactFields
         let newContactSiteId = newSiteId
@@ -171,6 +174,11 @@ enum CoManagingUsers {
             if ISO8601.isCalendarDate(text) { user.timesheetStart = text } else { validator.fail("timesheetStart", "must be a date YYYY-MM-DD") }
         }
         if case .null = input.active { validator.fail("active", "must be true or false") }
+        switch input.customerGroupOverride {
+        case .absent: break
+        case .null: validator.fail("customerGroupOverride", "must be true or false")
+        case .value(let on): user.customerGroupOverride = on
+        }
         try validator.check()
         try await checkLevel(user.securityLevelId, on: db)
         try await checkUsernameFree(user.username, except: id, on: db)

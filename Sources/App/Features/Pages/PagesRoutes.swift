@@ -56,6 +56,7 @@ enum PagesRoutes {
         session.post(PageRoutes.coManagingUserAction("security").pathComponents, use: CoManagingUserPage.saveSecurity)
         session.post(PageRoutes.coManagingUserAction("totp-pause").pathComponents, use: CoManagingUserPage.pause)
         session.post(PageRoutes.coManagingUserAction("access").pathComponents, use: CoManagingUserPage.saveAccess)
+        session.post(PageRoutes.coManagingUserAction("group-override").pathComponents, use: CoManagingUserPage.saveGroupOverride)
         session.post(PageRoutes.coManagingUserAction("status").pathComponents, use: CoManagingUserPage.saveStatus)
         session.post(PageRoutes.coManagingUserAction("erase").pathComponents, use: CoManagingUserPage.erase)
         session.get(PageRoutes.securityLevels.pathComponents, use: SecurityLevelPages.list)

@@ -28,6 +28,13 @@ extension CoManagingUserPage {
         return try await apply(req, section: "security", input)
     }
 
+    @Sendable static func saveGroupOverride(_ req: Request) async throws -> Response {
+        let form = try req.content.decode(GroupOverrideForm.self)
+        var input = CoManagingUserInput()
+        input.customerGroupOverride = .value(AdminPages.ticked(form.customerGroupOverride))
+        return try await apply(req, section: "security", input)
+    }
+
     @Sendable static func saveAccess(_ req: Request) async throws -> Response {
         let form = try req.content.decode(AccessForm.self)
         var input = CoManagingUserInput()

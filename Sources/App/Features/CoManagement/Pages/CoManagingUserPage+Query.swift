@@ -18,6 +18,10 @@ extension CoManagingUserPage {
         let roles = try await Role.query(on: db).sort(\.$name).limit(PageOptions.maxOptions).all()
         let locations = try await InternalLocation.query(on: db).sort(\.$name).limit(PageOptions.maxOptions).all()
         let licenses = try await CoManagementService.licenseCount(on: db)
+        let group = try await OrganizationGroups.group(of: user.organizationId, on: db)
+        let peers = try await OrganizationGroups.visibleOrganizations(
+            OrganizationGroups.peers(of: user.organizationId, on: db), to: principal, on: db)
+        let peerNames = try await AdminNames.organizations(Array(peers), on: db).values.sorted()
 
         var general = draft ?? General(username: user.username, password: nil, internalLocationId: dto.internalLocationId, timesheetStart: dto.timesheetStart)
         general.password = nil
@@ -34,7 +38,9 @@ extension CoManagingUserPage {
             loginName: "\(user.username)@\(domain)", organization: organization?.name ?? "", email: contact?.email ?? "",
             teams: teams.values.sorted().joined(separator: ", ").nonEmpty ?? "None",
             status: status, statusKey: statusKey, active: user.active, erased: user.erased,
-            twoFactor: twoFactorState(user), twoFactorEnrolled: user.totpConfirmed, general: general, locationOptions: locationOptions,
+            twoFactor: twoFactorState(user), twoFactorEnrolled: user.totpConfirmed,
+            customerGroupOverride: user.customerGroupOverride, groupName: group?.name,
+            groupOrganizations: peerNames.joined(separator: ", ").nonEmpty ?? "no other organization", general: general, locationOptions: locationOptions,
             levelOptions: levels.map { SelectOption(value: $0.id!.uuidString, label: $0.name, selected: $0.id == user.securityLevelId) },
             queues: AdminPages.Choices(
                 name: "queueIds",

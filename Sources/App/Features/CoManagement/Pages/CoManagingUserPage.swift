@@ -27,6 +27,10 @@ enum CoManagingUserPage {
         var erased: Bool
         var twoFactor: String
         var twoFactorEnrolled: Bool
+        var customerGroupOverride: Bool
+        /// The organization's group, and the other organizations in it the viewer may see.
+        var groupName: String?
+        var groupOrganizations: String
         var general: General
         var locationOptions: [SelectOption]
         var levelOptions: [SelectOption]
@@ -47,6 +51,7 @@ enum CoManagingUserPage {
 
     struct SecurityForm: Decodable, Sendable { var securityLevelId: String? }
     struct PauseForm: Decodable, Sendable { var `for`: String? }
+    struct GroupOverrideForm: Decodable, Sendable { var customerGroupOverride: String? }
     struct AccessForm: Decodable, Sendable { var queueIds: [String]?; var roleIds: [String]? }
     struct StatusForm: Decodable, Sendable { var active: String?; var confirmLicense: String?; var confirm: String? }
 

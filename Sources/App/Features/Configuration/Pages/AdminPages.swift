@@ -40,6 +40,10 @@ enum AdminPages {
             CoManagingTeamPages.path, CoManagingTeamPages.title, PageRoutes.configurations(CoManagingTeamPages.path).url(),
             .configuration(.coManagingTeams)
         ),
+        (
+            OrganizationGroupPages.path, OrganizationGroupPages.title, PageRoutes.configurations(OrganizationGroupPages.path).url(),
+            .configuration(.organizationGroups)
+        ),
         (ResourcePages.path, ResourcePages.title, PageRoutes.configurations(ResourcePages.path).url(), .configuration(.resources)),
         ("levels", "Security levels", PageURL.securityLevels.path, .admin(.configureSecurityLevels)),
         (QueuePages.path, QueuePages.title, PageRoutes.configurations(QueuePages.path).url(), .configuration(.queues)),

@@ -55,6 +55,7 @@ enum ConfigurationPages {
         TeamPages.registerMembers(routes)
         ResourcePages.register(routes)
         CoManagingTeamPages.register(routes)
+        OrganizationGroupPages.register(routes)
     }
 
     static func register<P: ConfigurationPage>(_ page: P.Type, _ routes: any RoutesBuilder) {

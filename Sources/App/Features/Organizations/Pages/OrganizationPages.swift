@@ -73,6 +73,25 @@ enum OrganizationPage {
         var notice: String? = nil
         /// "Explain access", for admins.
         var explain: RowAccessPanel.Panel? = nil
+        /// Its organization group, for those who read the groups.
+        var group: GroupPanel? = nil
+    }
+
+    struct GroupPanel: Encodable, Sendable {
+        var name: String?
+        var url: String?
+        /// The other organizations in the group the viewer may see, by name.
+        var others: String
+    }
+
+    /// The organization's group (the customer group override), or nil when the principal does not read groups.
+    static func groupPanel(_ id: UUID, principal: Principal, on db: any Database) async throws -> GroupPanel? {
+        guard (try? AccessPolicy.authorizeConfiguration(principal, .organizationGroups, .view)) != nil else { return nil }
+        guard let group = try await OrganizationGroups.group(of: id, on: db) else { return GroupPanel(name: nil, url: nil, others: "") }
+        let others = try await OrganizationGroups.visibleOrganizations(OrganizationGroups.peers(of: id, on: db), to: principal, on: db)
+        return GroupPanel(
+            name: group.name, url: PageRoutes.configuration(OrganizationGroupPages.path).url(group.id!),
+            others: try await AdminNames.organizations(Array(others), on: db).values.sorted().joined(separator: ", "))
     }
 
     struct SiteRow: Encodable, Sendable {
@@ -106,6 +125,7 @@ enum OrganizationPage {
             model.accountTeam = try await AccountTeamPanel.model(organization, by: principal, csrf: layout.csrf, on: req.db)
         }
         model.notice = notice
+        model.group = try await groupPanel(id, principal: principal, on: req.db)
         model.explain = try await RowAccessPanel.explain(
             area: .organizations, rowId: id, organizationId: id, action: PageURL.organization(id).path, subject: req.queryText("explain"),
             viewer: principal, on: req.db)
