@@ -1,7 +1,7 @@
 import Fluent
 
 /// What differs per database, behind one store each, chosen here and nowhere else: feature code asks
-/// `db.ticketStore`, `db.profileRows`, `db.tokenLookup` or `db.stores.claimLocking`, never which
+/// `db.ticketStore`, `db.profileRows`, `db.tokenLookup`, `db.stores.claimLocking` or `db.stores.textSearch`, never which
 /// database it runs on.
 struct DatabaseStores: Sendable {
     let tickets: any TicketStore
@@ -11,10 +11,13 @@ struct DatabaseStores: Sendable {
     /// messages): PostgreSQL skips rows another instance holds; SQLite's write transaction already
     /// holds the whole database.
     let claimLocking: String
+    let textSearch: any TextSearch
 
-    static let sqlite = DatabaseStores(tickets: SQLiteTicketStore(), profileRows: SQLiteProfileRows(), tokens: SQLiteTokenLookup(), claimLocking: "")
+    static let sqlite = DatabaseStores(
+        tickets: SQLiteTicketStore(), profileRows: SQLiteProfileRows(), tokens: SQLiteTokenLookup(), claimLocking: "", textSearch: SQLiteTextSearch())
     static let postgres = DatabaseStores(
-        tickets: PostgresTicketStore(), profileRows: PostgresProfileRows(), tokens: PostgresTokenLookup(), claimLocking: "FOR UPDATE SKIP LOCKED")
+        tickets: PostgresTicketStore(), profileRows: PostgresProfileRows(), tokens: PostgresTokenLookup(), claimLocking: "FOR UPDATE SKIP LOCKED",
+        textSearch: PostgresTextSearch())
 }
 
 extension Database {

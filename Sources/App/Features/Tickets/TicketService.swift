@@ -37,7 +37,7 @@ enum TicketService {
     private static func pageQuery(_ filter: TicketFilter, page: PageRequest, by principal: Principal, on db: any Database) -> TicketPageQuery {
         TicketPageQuery(limit: page.limit) { columns in
             var select = db.sql.select().column(SQLRaw(columns)).from(Ticket.schema)
-            for predicate in predicates(filter, by: principal) { select = select.where(predicate) }
+            for predicate in predicates(filter, by: principal, search: db.stores.textSearch) { select = select.where(predicate) }
             let terms = filter.sort.terms(Ticket.schema)
             if let after = page.after {
                 guard let number = Int(after) else { throw TandemError.invalid("cursor", "is not a cursor this server issued") }
@@ -88,7 +88,7 @@ enum TicketService {
             SQLAlias(SQLFunction("COUNT", args: SQLLiteral.all), as: SQLIdentifier("n"))
         )
         .from(Ticket.schema)
-        for predicate in predicates(filter, by: principal) { select = select.where(predicate) }
+        for predicate in predicates(filter, by: principal, search: db.stores.textSearch) { select = select.where(predicate) }
         var counts: [TicketStatus: Int] = [:]
         for row in try await select.groupBy(SQLColumn("status", table: Ticket.schema)).all() {
             guard let status = TicketStatus(rawValue: try row.decode(column: "status", as: String.self)) else { continue }
@@ -99,12 +99,12 @@ enum TicketService {
 
     static func count(_ filter: TicketFilter, by principal: Principal, on db: any Database) async throws -> Int {
         var query = Ticket.query(on: db)
-        for predicate in predicates(filter, by: principal) { query = query.filter(.sql(predicate)) }
+        for predicate in predicates(filter, by: principal, search: db.stores.textSearch) { query = query.filter(.sql(predicate)) }
         return try await query.count()
     }
 
     /// The WHERE terms for the tickets `principal` can see under `filter`; `list` and `count` share them.
-    private static func predicates(_ filter: TicketFilter, by principal: Principal) -> [any SQLExpression] {
+    private static func predicates(_ filter: TicketFilter, by principal: Principal, search: any TextSearch) -> [any SQLExpression] {
         var predicates: [any SQLExpression] = []
         let scope = Scope.allOf([AccessPolicy.ticketScope(for: principal), filter.scope])
         if scope != .all { predicates.append(scope.sql(for: Ticket.scopeTable)) }
@@ -114,10 +114,10 @@ enum TicketService {
                     SQLColumn("status", table: Ticket.schema), .in, SQLGroupExpression(filter.statuses.map { SQLBind($0.rawValue) })))
         }
         if let text = filter.text {
-            let pattern = SearchAPI.like(text)
+            // Full text: the words of the title, the description and the notes the principal may read. Text
+            // without a word (punctuation only) finds nothing.
             predicates.append(
-                SQLQueryString(
-                    "(LOWER(tickets.title) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(tickets.description) LIKE \(bind: pattern) ESCAPE '\\')"))
+                SearchQuery(text).map { search.ticketMatch($0, audiences: AccessPolicy.searchableNoteAudiences(for: principal)) } ?? SQLRaw("1 = 0"))
         }
         return predicates
     }

@@ -1,0 +1,125 @@
+import Fluent
+import Foundation
+import SQLKit
+import TandemCore
+
+/// One search result: what matched, and a snippet with the matched words between `SearchSnippet`'s marks.
+struct SearchHit: Sendable, Equatable {
+    var id: UUID
+    var snippet: String
+}
+
+/// Full-text search over `search_documents` (migration `CreateSearchIndex`), one seam per database
+/// (`db.stores.textSearch`). Callers give the reader's scope as a predicate on `tickets` or `contacts`
+/// and the publish-to values of notes it may read (`AccessPolicy.searchableNoteAudiences`): a note it
+/// may not read never makes its ticket match.
+protocol TextSearch: Sendable {
+    /// `tickets.id` has a document matching `query` among those the reader may read (for the ticket list's `q=`).
+    func ticketMatch(_ query: SearchQuery, audiences: Set<PublishTo>) -> any SQLExpression
+    /// Tickets matching under `scope`, best first, one hit per ticket.
+    func tickets(_ query: SearchQuery, audiences: Set<PublishTo>, scope: any SQLExpression, limit: Int, on db: any Database) async throws -> [SearchHit]
+    /// Contacts matching under `scope`, best first.
+    func contacts(_ query: SearchQuery, scope: any SQLExpression, limit: Int, on db: any Database) async throws -> [SearchHit]
+}
+
+extension TextSearch {
+    /// Ticket texts (no publish-to) and notes of the reader's audiences.
+    func audience(_ audiences: Set<PublishTo>) -> SQLQueryString {
+        guard !audiences.isEmpty else { return "d.publish_to IS NULL" }
+        return "(d.publish_to IS NULL OR d.publish_to IN (\(binds: audiences.map(\.rawValue).sorted())))"
+    }
+
+    /// The rows' hits in order, the first per id (a ticket matches once, by its best document).
+    func hits(_ rows: [any SQLRow], limit: Int) throws -> [SearchHit] {
+        var seen: Set<UUID> = []
+        var hits: [SearchHit] = []
+        for row in rows {
+            let id = try row.decode(column: "id", as: UUID.self)
+            guard seen.insert(id).inserted else { continue }
+            hits.append(SearchHit(id: id, snippet: try row.decode(column: "snippet", as: String?.self) ?? ""))
+            if hits.count == limit { break }
+        }
+        return hits
+    }
+}
+
+/// SQLite: FTS5 over the documents (external content), ranked by BM25 with the title weighing more.
+struct SQLiteTextSearch: TextSearch {
+    /// More documents than hits are read: several of one ticket's documents may match.
+    static let documentsPerHit = 4
+
+    func ticketMatch(_ query: SearchQuery, audiences: Set<PublishTo>) -> any SQLExpression {
+        SQLQueryString(
+            """
+            tickets.id IN (SELECT d.ticket_id FROM search_fts JOIN search_documents d ON d.doc_id = search_fts.rowid
+            WHERE search_fts MATCH \(bind: query.fts5) AND \(audience(audiences)))
+            """)
+    }
+
+    func tickets(_ query: SearchQuery, audiences: Set<PublishTo>, scope: any SQLExpression, limit: Int, on db: any Database) async throws -> [SearchHit] {
+        let rows = try await db.sql.raw(
+            """
+            SELECT d.ticket_id AS id, snippet(search_fts, -1, \(bind: SearchSnippet.start), \(bind: SearchSnippet.end), '…', 16) AS snippet
+            FROM search_fts JOIN search_documents d ON d.doc_id = search_fts.rowid JOIN tickets ON tickets.id = d.ticket_id
+            WHERE search_fts MATCH \(bind: query.fts5) AND \(audience(audiences)) AND \(scope)
+            ORDER BY bm25(search_fts, 4.0, 1.0) LIMIT \(literal: limit * Self.documentsPerHit)
+            """
+        ).all()
+        return try hits(rows, limit: limit)
+    }
+
+    func contacts(_ query: SearchQuery, scope: any SQLExpression, limit: Int, on db: any Database) async throws -> [SearchHit] {
+        let rows = try await db.sql.raw(
+            """
+            SELECT contacts.id AS id, snippet(search_fts, -1, \(bind: SearchSnippet.start), \(bind: SearchSnippet.end), '…', 16) AS snippet
+            FROM search_fts JOIN search_documents d ON d.doc_id = search_fts.rowid JOIN contacts ON contacts.id = d.entity_id
+            WHERE search_fts MATCH \(bind: query.fts5) AND d.kind = 'contact' AND \(scope)
+            ORDER BY bm25(search_fts, 4.0, 1.0) LIMIT \(literal: limit)
+            """
+        ).all()
+        return try hits(rows, limit: limit)
+    }
+}
+
+/// PostgreSQL: the stored `tsvector` under a GIN index, ranked by `ts_rank_cd`; snippets (`ts_headline`)
+/// only for the page of hits, since they read the whole text.
+struct PostgresTextSearch: TextSearch {
+    static let headline = "StartSel=\(SearchSnippet.start), StopSel=\(SearchSnippet.end), MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \""
+
+    func ticketMatch(_ query: SearchQuery, audiences: Set<PublishTo>) -> any SQLExpression {
+        SQLQueryString(
+            """
+            tickets.id IN (SELECT d.ticket_id FROM search_documents d
+            WHERE d.tsv @@ to_tsquery('english', \(bind: query.tsquery)) AND \(audience(audiences)))
+            """)
+    }
+
+    func tickets(_ query: SearchQuery, audiences: Set<PublishTo>, scope: any SQLExpression, limit: Int, on db: any Database) async throws -> [SearchHit] {
+        let rows = try await db.sql.raw(
+            """
+            SELECT h.ticket_id AS id, ts_headline('english', h.title || ' ' || h.body, to_tsquery('english', \(bind: query.tsquery)),
+                \(bind: Self.headline)) AS snippet
+            FROM (SELECT d.ticket_id, d.title, d.body, ts_rank_cd(d.tsv, q) AS rank
+                  FROM search_documents d JOIN tickets ON tickets.id = d.ticket_id, to_tsquery('english', \(bind: query.tsquery)) q
+                  WHERE d.tsv @@ q AND \(audience(audiences)) AND \(scope)
+                  ORDER BY rank DESC, d.ticket_id LIMIT \(literal: limit * SQLiteTextSearch.documentsPerHit)) h
+            ORDER BY h.rank DESC, h.ticket_id
+            """
+        ).all()
+        return try hits(rows, limit: limit)
+    }
+
+    func contacts(_ query: SearchQuery, scope: any SQLExpression, limit: Int, on db: any Database) async throws -> [SearchHit] {
+        let rows = try await db.sql.raw(
+            """
+            SELECT h.id, ts_headline('english', h.title || ' ' || h.body, to_tsquery('english', \(bind: query.tsquery)), \(bind: Self.headline)) AS snippet
+            FROM (SELECT contacts.id, d.title, d.body, ts_rank_cd(d.tsv, q) AS rank
+                  FROM search_documents d JOIN contacts ON contacts.id = d.entity_id, to_tsquery('english', \(bind: query.tsquery)) q
+                  WHERE d.tsv @@ q AND d.kind = 'contact' AND \(scope)
+                  ORDER BY rank DESC, contacts.id LIMIT \(literal: limit)) h
+            ORDER BY h.rank DESC, h.id
+            """
+        ).all()
+        return try hits(rows, limit: limit)
+    }
+}
