@@ -20,7 +20,9 @@ import VaporTesting
                 let reply = try await t.send(.GET, link.path, as: "")
                 #expect(reply.status != .notFound, "\(link.path) is not a registered page")
             }
-            for kind in [QueuePages.path, TeamPages.path, RolePages.path, InternalLocationPages.path, ResourcePages.path, CoManagingTeamPages.path] {
+            for kind in [
+                QueuePages.path, TeamPages.path, RolePages.path, InternalLocationPages.path, DepartmentPages.path, ResourcePages.path, CoManagingTeamPages.path,
+            ] {
                 for path in [
                     PageRoutes.configurations(kind).url(), PageRoutes.newConfiguration(kind).url(), PageRoutes.configuration(kind).url(id),
                     PageRoutes.configurationDelete(kind).url(id),

@@ -51,5 +51,7 @@ enum Migrations {
         CreateContactPhones(),
         CreateAccountTeamMembers(),
         CreateSiteSecuritySettings(),
+        // 049 is the lead's (main).
+        CreateDepartments(),
     ]
 }

@@ -17,13 +17,13 @@ public enum AccessOperation: String, Sendable, CaseIterable {
 
 /// The kinds of configuration the admin pages manage.
 public enum ConfigurationKind: String, Sendable, CaseIterable {
-    case securityLevels, queues, teams, roles, internalLocations, resources, coManagingTeams
+    case securityLevels, queues, teams, roles, internalLocations, resources, coManagingTeams, departments
 
     var adminPermission: AdminPermission {
         switch self {
         case .securityLevels: .configureSecurityLevels
         case .resources, .coManagingTeams: .manageUsers
-        case .queues, .teams, .roles, .internalLocations: .manageSettings
+        case .queues, .teams, .roles, .internalLocations, .departments: .manageSettings
         }
     }
 }
@@ -535,6 +535,16 @@ public enum AccessPolicy {
         .allOf([configurationScope(for: principal, .coManagingTeams, operation), principal.kind == .resource ? clientRestrictionScope(principal) : .all])
     }
 
+    /// Departments (SPEC §4): the MSP's own (no organization) and co-managed ones (one organization each).
+    /// Staff see the MSP's departments; a client-restricted resource sees a co-managed department only when
+    /// its organization is within its restrictions, as with co-managing teams. Changing them needs the
+    /// departments' admin permission. Co-managing users and contacts see none (configuration).
+    /// Facts: `.id`, `.organization` (nil for an MSP department).
+    public static func departmentScope(for principal: Principal, _ operation: AccessOperation = .view) -> Scope {
+        let reach: Scope = principal.kind == .resource ? .anyOf([.noOrganization, clientRestrictionScope(principal)]) : .all
+        return .allOf([configurationScope(for: principal, .departments, operation), reach])
+    }
+
     /// Saved filters and shared lists need a level that grants them (co-managed system levels do not).
     public static func authorizeSavedFilters(_ principal: Principal) throws(TandemError) {
         guard principal.kind != .contact, principal.permissions.savedFilters else {
@@ -652,6 +662,7 @@ extension ConfigurationKind {
         case .internalLocations: "internal locations"
         case .resources: "resources"
         case .coManagingTeams: "co-managing teams"
+        case .departments: "departments"
         }
     }
 }
