@@ -245,7 +245,7 @@ import VaporTesting
             #expect(!page.text.contains("Contoso Pharmaceuticals"), "a stored department offers only its own organization")
             let wrong = try await t.submitForm("/admin/departments/\(coManaged)/members", [("principalId", w.tess)], session: admin)
             expectStatus(wrong, .unprocessableEntity)
-            #expect(wrong.text.contains("id=\"principalId-error\"") && wrong.text.contains("MSP department"))
+            #expect(wrong.text.contains("id=\"principalId-error\"") && wrong.text.contains("not a co-managed department"))
             let none = try await t.submitForm("/admin/departments/\(msp)/members", [("principalId", "")], session: admin)
             expectStatus(none, .unprocessableEntity)
             #expect(none.text.contains("choose a person to add"))
