@@ -238,6 +238,8 @@ import VaporTesting
             expectStatus(coManagedReply, .seeOther)
             let coManaged = ConfigurationPageTests.createdId(coManagedReply)
             #expect(try await t.get("/api/v1/departments/\(coManaged)").json["organizationId"].string == w.northwind)
+            let listed = try await t.page("/admin/departments", session: admin).text
+            #expect(listed.contains("Co-managed: Northwind Traders") && listed.contains(">MSP<"), "the list says whose each is")
 
             // Members: the co-managed department offers Nina, not Tess or Carl; a refusal is shown beside the picker.
             let page = try await t.page("/admin/departments/\(coManaged)", session: admin)

@@ -15,6 +15,8 @@ protocol ConfigurationPage {
     /// The list's columns after the name.
     static var columns: [String] { get }
     static func cells(_ dto: Collection.DTO) -> [String]
+    /// The list's cells once what they name is read (a department's organization); `cells` by default.
+    static func cells(_ dto: Collection.DTO, _ req: Request) async throws -> [String]
     /// The form's text for a stored row, or for a new one (nil).
     static func values(_ dto: Collection.DTO?) -> [String: String]
     /// The form's fields showing `values`, each with its problem from `problems` (by form field).
@@ -34,6 +36,7 @@ protocol ConfigurationPage {
 
 extension ConfigurationPage {
     static func formField(_ field: String, _ values: [String: String]) -> String { field }
+    static func cells(_ dto: Collection.DTO, _ req: Request) async throws -> [String] { cells(dto) }
     static func completed(_ fields: [ConfigurationPages.Field], row: Collection.Row?, _ req: Request) async throws -> [ConfigurationPages.Field] { fields }
     static func members(_ row: Collection.Row, readOnly: Bool, _ req: Request) async throws -> TeamPages.Members? { nil }
     static var noun: String { Collection.what }
@@ -225,7 +228,7 @@ enum ConfigurationPages {
             let mayDelete = (try? await P.Collection.authorize(.delete, row, by: principal, on: req.db)) != nil
             items.append(
                 Row(
-                    name: P.Collection.name(row), url: PageRoutes.configuration(P.path).url(row.id!), cells: P.cells(dto),
+                    name: P.Collection.name(row), url: PageRoutes.configuration(P.path).url(row.id!), cells: try await P.cells(dto, req),
                     deleteURL: mayDelete ? PageRoutes.configurationDelete(P.path).url(row.id!) : nil))
         }
         let mayCreate = (try? P.Collection.authorizeCreate(principal)) != nil

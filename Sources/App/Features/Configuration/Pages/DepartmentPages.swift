@@ -16,6 +16,15 @@ enum DepartmentPages: ConfigurationPage {
 
     static func cells(_ dto: DepartmentDTO) -> [String] { [dto.coManaged ? "Co-managed" : "MSP", String(dto.members.count)] }
 
+    /// A co-managed department names its organization (one the principal sees, as it sees the department).
+    static func cells(_ dto: DepartmentDTO, _ req: Request) async throws -> [String] {
+        var cells = cells(dto)
+        if let id = dto.organizationId.flatMap(UUID.init(uuidString:)), let organization = try await Organization.find(id, on: req.db) {
+            cells[0] = "Co-managed: \(organization.name)"
+        }
+        return cells
+    }
+
     static func values(_ dto: DepartmentDTO?) -> [String: String] {
         [
             "name": dto?.name ?? "", "description": dto?.description ?? "", "kind": dto?.coManaged == true ? "coManaged" : "msp",
