@@ -432,6 +432,7 @@ def co_management(b: Browser, fabrikam_ticket: str, stamp: str):
     b.tick("#wizard-details", "Engineer")
     b.submit("#wizard-details")
     b.expect(b.find("#wizard-departments") is not None, "the wizard should ask for departments after the details")
+    b.shot("admin-wizard-departments")
     b.submit("#wizard-departments")
     b.expect(b.text("#licenses-now") == "2" and b.text("#licenses-after") == "3", "the license step should show the count before and after")
     b.shot("admin-wizard-license")
