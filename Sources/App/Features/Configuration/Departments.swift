@@ -84,8 +84,11 @@ enum DepartmentsCollection: ConfigurationCollection {
     static func shown(_ dto: DepartmentDTO, to principal: Principal, on db: any Database) async throws -> DepartmentDTO {
         var dto = dto
         let ids = dto.members.compactMap(UUID.init(uuidString:))
-        let hidden = try await PeopleDirectory.hidden(ids, kind: .coManagingUser, from: principal, on: db)
-            .intersection(try await Departments.kinds(of: ids, on: db).filter { $0.value == .coManagingUser }.keys)
+        guard !ids.isEmpty else { return dto }
+        // MSP resources are seen by all staff; co-managing users as the people directory allows.
+        let users = try await CoManagingUser.query(on: db).filter(\.$id ~~ ids).all(\.$id)
+        guard !users.isEmpty else { return dto }
+        let hidden = try await PeopleDirectory.hidden(users, kind: .coManagingUser, from: principal, on: db)
         dto.members = dto.members.filter { UUID(uuidString: $0).map { !hidden.contains($0) } ?? false }
         return dto
     }
@@ -163,15 +166,6 @@ enum DepartmentsCollection: ConfigurationCollection {
 
 /// Department memberships as a person's pages and the co-managing user API see them.
 enum Departments {
-    /// The kind of each of `ids` that is an MSP resource or a co-managing user.
-    static func kinds(of ids: [UUID], on db: any Database) async throws -> [UUID: PrincipalKind] {
-        guard !ids.isEmpty else { return [:] }
-        var kinds: [UUID: PrincipalKind] = [:]
-        for id in try await Resource.query(on: db).filter(\.$id ~~ ids).all(\.$id) { kinds[id] = .resource }
-        for id in try await CoManagingUser.query(on: db).filter(\.$id ~~ ids).all(\.$id) { kinds[id] = .coManagingUser }
-        return kinds
-    }
-
     /// The kind of each of `members` in `only`, once each is a person the caller may see who may join a department
     /// of `organizationId` (`DepartmentRules`); problems are named `members[i]`, by the index in `members`.
     static func checkMembers(_ members: [UUID], only: Set<UUID>, organizationId: UUID?, by principal: Principal, on db: any Database) async throws
