@@ -323,6 +323,7 @@ def run(b: Browser):
     co_management(b, hidden_ticket, stamp)
     automation(b, stamp)
     configuration(b, stamp)
+    departments(b, stamp)
     admin_people(b, stamp)
     ticket_work(b, stamp)
     portal(b, stamp)
@@ -432,6 +433,9 @@ def co_management(b: Browser, fabrikam_ticket: str, stamp: str):
     b.tick("#wizard-details", "Service Desk")
     b.tick("#wizard-details", "Engineer")
     b.submit("#wizard-details")
+    b.expect(b.find("#wizard-departments") is not None, "the wizard should ask for departments after the details")
+    b.shot("admin-wizard-departments")
+    b.submit("#wizard-departments")
     b.expect(b.text("#licenses-now") == "2" and b.text("#licenses-after") == "3", "the license step should show the count before and after")
     b.shot("admin-wizard-license")
     b.submit("#wizard-confirm")
@@ -654,6 +658,52 @@ def configuration(b: Browser, stamp: str):
     b.expect("permissions were saved" in b.text(".notice"), "saving a level's permissions should say so")
     b.expect("Tickets in my queues" in b.text("#areas-heading + dl"), "the level should show its new ticket scope")
     b.expect("Manage rules" in b.text("#admin-heading + ul"), "the level should hold the permission ticked")
+    b.logout()
+
+
+def departments(b: Browser, stamp: str):
+    """Departments: an MSP department and a co-managed one of Northwind, each with a member, made in the browser."""
+    print("admin: an MSP department and a co-managed department, each with a member")
+    b.login("admin", "demo-admin-2026")
+
+    def add_member(label_part: str):
+        options = [o.get_attribute("value") for o in Select(b.find("#principalId")).options if label_part in o.text]
+        b.expect(len(options) == 1, f"the department should offer {label_part}")
+        b.choose("#principalId", value=options[0])
+        b.submit("#add-member")
+        b.expect("member was added" in b.text(".notice"), "adding a member should say so")
+        b.expect(label_part in b.text("#members table"), f"{label_part} should be listed as a member")
+
+    b.open("/admin/departments")
+    b.follow("a.button.primary[href='/admin/departments/new']")
+    b.wait_for_path("/admin/departments/new")
+    b.type("#name", f"Field services {stamp}")
+    b.tick("#item-form", "MSP department: MSP resources and co-managing users")
+    b.submit("#item-form")
+    b.wait_for_path("/admin/departments/")
+    b.expect("created" in b.text(".notice"), "creating a department should say so")
+    add_member("Tara Tech (MSP resource)")
+    b.shot("admin-department-msp")
+
+    b.open("/admin/departments/new")
+    b.type("#name", f"Northwind IT {stamp}")
+    b.tick("#item-form", "Co-managed department of one organization")
+    b.submit("#item-form")
+    b.expect(b.find("#organizationId-error") is not None, "a co-managed department without its organization should be refused beside the field")
+    b.choose("#organizationId", label="Northwind Traders")
+    b.submit("#item-form")
+    b.wait_for_path("/admin/departments/")
+    b.expect("created" in b.text(".notice"), "creating a co-managed department should say so")
+    options = [o.text for o in Select(b.find("#principalId")).options]
+    b.expect(not any("MSP resource" in o for o in options), f"a co-managed department should offer no MSP resource, got {options}")
+    add_member("Nina Novak (nina)")
+    b.shot("admin-department-co-managed")
+    b.follow("#delete-item")
+    b.expect("Its one member leaves it." in b.text("#delete-impact"), "the delete should say how many members leave")
+    b.shot("admin-department-delete")
+    b.open("/admin/departments")
+    b.expect(f"Field services {stamp}" in b.text("table") and f"Northwind IT {stamp}" in b.text("table"), "the list should show both departments")
+    b.shot("admin-departments")
     b.logout()
 
 

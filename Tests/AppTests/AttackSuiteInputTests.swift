@@ -19,7 +19,7 @@ struct AttackSuiteInputTests {
     struct World: Sendable {
         var organization = "", site = "", contact = "", resource = "", technicianLevel = "", level = "", queue = "", team = "", role = "", location = ""
         var ticket = "", note = "", timeEntry = "", attachment = "", coManaged = "", coManagedLevel = "", coManagingUser = "", coManagingTeam = ""
-        var savedFilter = "", profile = "", device = "", organizationGroup = ""
+        var savedFilter = "", profile = "", device = "", organizationGroup = "", department = ""
 
         static func make(_ t: TestApp) async throws -> World {
             var w = World()
@@ -33,6 +33,7 @@ struct AttackSuiteInputTests {
             w.team = try await t.create("/api/v1/teams", ["name": "Network"]).id
             w.role = try await t.role("Engineer")
             w.location = try await t.create("/api/v1/internal-locations", ["name": "NOC", "timeZone": "Europe/Berlin"]).id
+            w.department = try await t.create("/api/v1/departments", ["name": "Service desk", "description": "First line"]).id
             w.ticket = try await t.ticket(w.organization, extra: ["siteId": .string(w.site)]).id
             w.note = try await t.note(w.ticket).id
             w.timeEntry = try await t.create("/api/v1/tickets/\(w.ticket)/time-entries", ["minutes": 30, "summary": "Replaced the cable"]).id
@@ -230,6 +231,11 @@ struct AttackSuiteInputTests {
             },
             update("InternalLocationUpdate", { "/api/v1/internal-locations/\($0.location)" }, "name"),
             update("InternalLocationUpdate", { "/api/v1/internal-locations/\($0.location)" }, "timeZone", plain: timeZone),
+
+            create("DepartmentCreate", "/api/v1/departments", "name", base: named),
+            create("DepartmentCreate", "/api/v1/departments", "description", multiline: true, base: named),
+            update("DepartmentUpdate", { "/api/v1/departments/\($0.department)" }, "name"),
+            update("DepartmentUpdate", { "/api/v1/departments/\($0.department)" }, "description", multiline: true),
 
             create("TicketCreate", "/api/v1/tickets", "title", base: ticket),
             create("TicketCreate", "/api/v1/tickets", "description", multiline: true, base: ticket),

@@ -21,7 +21,7 @@ import VaporTesting
                 #expect(reply.status != .notFound, "\(link.path) is not a registered page")
             }
             for kind in [
-                QueuePages.path, TeamPages.path, RolePages.path, InternalLocationPages.path, ResourcePages.path, CoManagingTeamPages.path,
+                QueuePages.path, TeamPages.path, RolePages.path, InternalLocationPages.path, DepartmentPages.path, ResourcePages.path, CoManagingTeamPages.path,
                 OrganizationGroupPages.path,
             ] {
                 for path in [

@@ -168,4 +168,32 @@ extension ScopeSQLTests {
             }
         }
     }
+
+    /// `.noOrganization` in SQL (`organization_id IS NULL`) and in Swift agree, under every restriction.
+    @Test func departmentScopesAgreeWithTheirOwners() async throws {
+        try await withApp { t in
+            var g = Generator(state: 17)
+            try await t.setCoManagement(enabled: true)
+            var organizations: [UUID] = []
+            for index in 0..<3 { organizations.append(UUID(uuidString: try await t.coManagedOrganization("Organization \(index)"))!) }
+            var departments: [(id: UUID, facts: ScopeFacts)] = []
+            for index in 0..<8 {
+                let owner = index % 3 == 0 ? nil : organizations[index % 3]
+                var body: JSON = ["name": .string("Department \(index)")]
+                if let owner { body = body.merging(["coManaged": true, "organizationId": .string(owner.uuidString)]) }
+                let id = UUID(uuidString: try await t.create("/api/v1/departments", body).id)!
+                departments.append((id, ScopeFacts(values: [.id: id, .organization: owner])))
+            }
+            for _ in 0..<20 {
+                let restrictions: Set<UUID>? = Bool.random(using: &g) ? nil : Set(organizations.filter { _ in Bool.random(using: &g) })
+                let principal = Principal(
+                    id: UUID(), kind: .resource, displayName: "R", securityLevelId: nil, permissions: SystemSecurityLevel.technician.permissions,
+                    clientRestrictions: restrictions)
+                let scope = AccessPolicy.departmentScope(for: principal)
+                let selected = scope == .none ? [] : try await Department.query(on: t.db).filter(scope, on: Department.scopeTable).all().compactMap(\.id)
+                #expect(Set(selected) == Set(departments.filter { scope.evaluate($0.facts) }.map(\.id)), "restricted to \(String(describing: restrictions))")
+                #expect(selected.count >= 3, "the MSP's departments are always seen")
+            }
+        }
+    }
 }

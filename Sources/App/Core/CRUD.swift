@@ -23,6 +23,8 @@ protocol CRUDCollection: SendableMetatype {
     /// Narrows the list by its query parameters.
     static func narrow(_ query: QueryBuilder<Row>, _ req: Request) throws -> QueryBuilder<Row>
     static func dto(_ row: Row, on db: any Database) async throws -> DTO
+    /// The DTO as `principal` is shown it (a department's members it may see); `dto` is the audit's, whole.
+    static func shown(_ dto: DTO, to principal: Principal, on db: any Database) async throws -> DTO
     /// Validates and applies the body; returns work for the write transaction (`CRUD.AfterSave`).
     static func apply(_ input: Input, to row: Row, creating: Bool, _ req: Request) async throws -> CRUD.AfterSave?
     /// Refuses a delete that would break references, or removes what goes with the row, in the delete's transaction.
@@ -35,6 +37,13 @@ protocol CRUDCollection: SendableMetatype {
 
 extension CRUDCollection {
     static func narrow(_ query: QueryBuilder<Row>, _ req: Request) throws -> QueryBuilder<Row> { query }
+
+    static func shown(_ dto: DTO, to principal: Principal, on db: any Database) async throws -> DTO { dto }
+
+    /// The row's DTO as the request's principal is shown it.
+    static func shownDTO(_ row: Row, _ req: Request) async throws -> DTO {
+        try await shown(dto(row, on: req.db), to: req.principal, on: req.db)
+    }
 
     /// The row the request's `:id` names, when the principal may see it (404 otherwise, whether it exists or not).
     static func visible(_ req: Request) async throws -> Row {
@@ -55,20 +64,20 @@ enum CRUD {
             let query = try C.narrow(visibleRows(C.self, for: req.principal, on: req.db), req)
             let (items, next) = try await query.page(PageRequest(req))
             var dtos: [C.DTO] = []
-            for item in items { dtos.append(try await C.dto(item, on: req.db)) }
+            for item in items { dtos.append(try await C.shownDTO(item, req)) }
             return ListPage(items: dtos, nextCursor: next)
         }
         routes.post { req async throws -> Response in
             let row = try await create(C.self, { try req.content.decode(C.Input.self) }, req)
-            return try await C.dto(row, on: req.db).encodeResponse(status: .created, for: req)
+            return try await C.shownDTO(row, req).encodeResponse(status: .created, for: req)
         }
         routes.get(":id") { req async throws -> C.DTO in
-            try await C.dto(C.visible(req), on: req.db)
+            try await C.shownDTO(C.visible(req), req)
         }
         routes.patch(":id") { req async throws -> C.DTO in
             let row = try await C.visible(req)
             try await update(C.self, row, { try req.content.decode(C.Input.self) }, req)
-            return try await C.dto(row, on: req.db)
+            return try await C.shownDTO(row, req)
         }
         routes.delete(":id") { req async throws -> HTTPStatus in
             try await remove(C.self, C.visible(req), req)

@@ -57,6 +57,9 @@ extension Scope {
             guard let column = table.area, !areas.isEmpty else { return SQLRaw("1 = 0") }
             return SQLBinaryExpression(
                 SQLColumn(column, table: table.name), .in, SQLGroupExpression(areas.map(\.rawValue).sorted().map { SQLBind($0) }))
+        case .noOrganization:
+            guard let column = table.columns[.organization] else { return SQLRaw("1 = 0") }
+            return SQLBinaryExpression(SQLColumn(column, table: table.name), .is, SQLLiteral.null)
         case .and(let parts):
             return SQLGroupExpression(SQLList(parts.map { $0.sql(for: table) }, separator: SQLRaw(" AND ")))
         case .or(let parts):

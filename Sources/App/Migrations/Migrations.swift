@@ -52,6 +52,7 @@ enum Migrations {
         CreateAccountTeamMembers(),
         CreateSiteSecuritySettings(),
         CreateSecurityRequests(),
+        CreateDepartments(),
         CreateOrganizationGroups(),
         CreateSearchIndex(),
     ]

@@ -17,14 +17,14 @@ public enum AccessOperation: String, Sendable, CaseIterable {
 
 /// The kinds of configuration the admin pages manage.
 public enum ConfigurationKind: String, Sendable, CaseIterable {
-    case securityLevels, queues, teams, roles, internalLocations, resources, coManagingTeams, organizationGroups
+    case securityLevels, queues, teams, roles, internalLocations, resources, coManagingTeams, organizationGroups, departments
 
     var adminPermission: AdminPermission {
         switch self {
         case .securityLevels: .configureSecurityLevels
         // Organization groups decide which co-managing users see each other (the customer group override).
         case .resources, .coManagingTeams, .organizationGroups: .manageUsers
-        case .queues, .teams, .roles, .internalLocations: .manageSettings
+        case .queues, .teams, .roles, .internalLocations, .departments: .manageSettings
         }
     }
 }
@@ -551,6 +551,16 @@ public enum AccessPolicy {
         }
     }
 
+    /// Departments (SPEC §4): the MSP's own (no organization) and co-managed ones (one organization each).
+    /// Staff see the MSP's departments; a client-restricted resource sees a co-managed department only when
+    /// its organization is within its restrictions, as with co-managing teams. Changing them needs the
+    /// departments' admin permission. Co-managing users and contacts see none (configuration).
+    /// Facts: `.id`, `.organization` (nil for an MSP department).
+    public static func departmentScope(for principal: Principal, _ operation: AccessOperation = .view) -> Scope {
+        let reach: Scope = principal.kind == .resource ? .anyOf([.noOrganization, clientRestrictionScope(principal)]) : .all
+        return .allOf([configurationScope(for: principal, .departments, operation), reach])
+    }
+
     /// Saved filters and shared lists need a level that grants them (co-managed system levels do not).
     public static func authorizeSavedFilters(_ principal: Principal) throws(TandemError) {
         guard principal.kind != .contact, principal.permissions.savedFilters else {
@@ -669,6 +679,7 @@ extension ConfigurationKind {
         case .resources: "resources"
         case .coManagingTeams: "co-managing teams"
         case .organizationGroups: "organization groups"
+        case .departments: "departments"
         }
     }
 }

@@ -20,6 +20,8 @@ public indirect enum Scope: Sendable, Equatable {
     case publishTo(in: Set<PublishTo>)
     /// Rows of several areas in one table (domain events).
     case area(in: Set<Area>)
+    /// The row belongs to no organization: the MSP's own (an MSP department).
+    case noOrganization
     case and([Scope])
     case or([Scope])
 
@@ -67,6 +69,7 @@ public indirect enum Scope: Sendable, Equatable {
         case .shared: facts.shared
         case .publishTo(let allowed): facts.publishTo.map(allowed.contains) ?? false
         case .area(let areas): facts.area.map(areas.contains) ?? false
+        case .noOrganization: facts.values[.organization].map { $0 == nil } ?? false
         case .and(let parts): parts.allSatisfy { $0.evaluate(facts) }
         case .or(let parts): parts.contains { $0.evaluate(facts) }
         }

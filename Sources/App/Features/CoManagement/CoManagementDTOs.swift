@@ -61,6 +61,8 @@ struct CoManagingUserDTO: Content {
     var queueIds: [String]
     var roleIds: [String]
     var teamIds: [String]
+    /// Departments the caller may see (`AccessPolicy.departmentScope`).
+    var departmentIds: [String]
     var internalLocationId: String?
     var timesheetStart: String?
     var totpEnrolled: Bool
@@ -88,6 +90,8 @@ struct CoManagingUserInput: Decodable, Sendable {
     var active: Patch<Bool> = .absent
     var queueIds: Patch<[String]> = .absent
     var roleIds: Patch<[String]> = .absent
+    /// The MSP's departments and co-managed ones of the user's associated organizations; replaces those the caller may see.
+    var departmentIds: Patch<[String]> = .absent
     var internalLocationId: Patch<String> = .absent
     var timesheetStart: Patch<String> = .absent
     var customerGroupOverride: Patch<Bool> = .absent

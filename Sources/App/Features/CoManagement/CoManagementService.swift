@@ -10,6 +10,8 @@ struct DeactivationImpact: Content, Equatable {
     var organizationsToDisable: [OrganizationDTO.Summary]
     var ticketsToUnassign: [ImpactTicketDTO]
     var associationsToDelete: [ImpactAssociationDTO]
+    /// Co-managing users' memberships of departments (the MSP's and co-managed ones); the departments stay.
+    var departmentMembershipsToDelete: Int
     var rulesToBreak: [ImpactRuleDTO]
     var unchanged: [String]
 }
@@ -62,6 +64,7 @@ enum CoManagementService {
         let tickets = try await ticketsOnlyAssignedToCoManagingUsers(on: db)
         let associations = try await CoManagedAssociation.query(on: db).sort(\.$id).all()
         let rules = try await rulesReferencingCoManagingUsers(on: db)
+        let memberships = try await DepartmentMember.query(on: db).filter(\.$principalKind == .coManagingUser).count()
         return DeactivationImpact(
             blockingUsers: blocking.map { BlockingUserDTO(id: $0.id!.uuidString, username: $0.username, organizationId: $0.organizationId.uuidString) },
             organizationsToDisable: organizations.map { .init(id: $0.id!.uuidString, name: $0.name) },
@@ -70,6 +73,7 @@ enum CoManagementService {
                 ImpactAssociationDTO(
                     organizationId: $0.organizationId.uuidString, coManagingUserId: $0.userId?.uuidString, coManagingTeamId: $0.teamId?.uuidString)
             },
+            departmentMembershipsToDelete: memberships,
             rulesToBreak: rules.map { ImpactRuleDTO(id: $0.id!.uuidString, name: $0.name) },
             unchanged: ["ticket data", "each ticket's co-managed visibility", "the publish-to of notes, time entries and attachments"])
     }
@@ -88,6 +92,7 @@ enum CoManagementService {
             let ticketIds = impact.ticketsToUnassign.compactMap { UUID(uuidString: $0.id) }
             let unassigned = try await TicketPipeline.unassignAll(of: ticketIds, by: principal, on: db)
             try await CoManagedAssociation.query(on: db).delete()
+            try await DepartmentMember.query(on: db).filter(\.$principalKind == .coManagingUser).delete()
             let ruleIds = impact.rulesToBreak.compactMap { UUID(uuidString: $0.id) }
             if !ruleIds.isEmpty {
                 try await AutomationRule.query(on: db).filter(\.$id ~~ ruleIds)

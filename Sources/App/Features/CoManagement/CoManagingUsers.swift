@@ -12,14 +12,20 @@ enum CoManagingUsers {
             CoManagingUser.self, id, scope: AccessPolicy.coManagingUserScope(for: principal), table: CoManagingUser.scopeTable, what: what, on: db)
     }
 
-    static func dto(_ user: CoManagingUser, on db: any Database) async throws -> CoManagingUserDTO {
+    /// The user; to a `viewer`, only the departments it may see (the audit log's has all of them).
+    static func dto(_ user: CoManagingUser, shownTo viewer: Principal? = nil, on db: any Database) async throws -> CoManagingUserDTO {
         let id = user.id!
         let queues = try await QueueMember.query(on: db).filter(\.$principalId == id).all().map(\.queueId.uuidString).sorted()
         let roles = try await CoManagingUserRole.query(on: db).filter(\.$userId == id).all().map(\.roleId.uuidString).sorted()
         let teams = try await CoManagingTeamMember.query(on: db).filter(\.$userId == id).all().map(\.teamId.uuidString).sorted()
+        let departments =
+            if let viewer { try await Departments.visibleIds(of: id, to: viewer, on: db) } else {
+                try await DepartmentMember.query(on: db).filter(\.$principalId == id).all(\.$departmentId)
+            }
         return CoManagingUserDTO(
             id: id.uuidString, contactId: user.contactId.uuidString, organizationId: user.organizationId.uuidString, username: user.username,
             securityLevelId: user.securityLevelId.uuidString, active: user.active, queueIds: queues, roleIds: roles, teamIds: teams,
+            departmentIds: departments.map(\.uuidString).sorted(),
             internalLocationId: user.internalLocationId?.uuidString, timesheetStart: user.timesheetStart, totpEnrolled: user.totpConfirmed, erased: user.erased,
             customerGroupOverride: user.customerGroupOverride)
     }
@@ -58,6 +64,7 @@ enum CoManagingUsers {
         let queueIds = (input.queueIds.value ?? []).compactMap { validator.id($0, "queueIds") }
         CoManagingUserRules.checkQueues(queueIds, &validator)
         let roleIds = (input.roleIds.value ?? []).compactMap { validator.id($0, "roleIds") }
+        let departmentIds = (input.departmentIds.value ?? []).compactMap { validator.id($0, "departmentIds") }
         let internalLocationId = input.internalLocationId.value.flatMap { validator.id($0, "internalLocationId") }
         let timesheetStart = input.timesheetStart.value
         if let timesheetStart, !ISO8601.isCalendarDate(timesheetStart) { validator.fail("timesheetStart", "must be a date YYYY-MM-DD") }
@@ -71,6 +78,8 @@ enum CoManagingUsers {
         try await checkUsernameFree(username, except: nil, on: db)
         try await Lookup.requireExisting(Queue.self, queueIds, field: "queueIds", on: db)
         try await Lookup.requireExisting(Role.self, roleIds, field: "roleIds", on: db)
+        // A new user is associated with their own organization only.
+        try await Departments.checkForUser(departmentIds, associatedWith: [organizationId], by: principal, on: db)
         if let internalLocationId { try await Lookup.requireExisting(InternalLocation.self, [internalLocationId], field: "internalLocationId", on: db) }
         if let contactId {
             try await CoManagingUserRules.checkContact(.existing(contactId), organizationId: organizationId, facts: facts)
@@ -121,6 +130,7 @@ enum CoManagingUsers {
                 try await user.create(on: db)
                 for queueId in Set(queueIds) { try await QueueMember(queueId: queueId, principalId: userId).create(on: db) }
                 for roleId in Set(roleIds) { try await CoManagingUserRole(userId: userId, roleId: roleId).create(on: db) }
+                try await Departments.setForUser(userId, departmentIds, keeping: [], on: db)
                 earlier.append(
                     Audit.entry("created", CoManagingUser.schema, id: userId, by: principal, organizationId: organizationId, after: try await dto(user, on: db))
                 )
@@ -134,7 +144,7 @@ enum CoManagingUsers {
                     before: setupBefore, after: try await CoManagementService.fullSetup(organization, on: db), along: earlier, on: db)
             }
         }
-        return try await dto(user, on: db)
+        return try await dto(user, shownTo: principal, on: db)
     }
 
     static func update(_ id: UUID, _ input: CoManagingUserInput, by principal: Principal, on db: any Database, passwords: AsyncPasswordHasher) async throws
@@ -162,6 +172,7 @@ enum CoManagingUsers {
             CoManagingUserRules.checkQueues(queueIds!, &validator)
         }
         let roleIds = input.roleIds.isAbsent ? nil : (input.roleIds.value ?? []).compactMap { validator.id($0, "roleIds") }
+        let departmentIds = input.departmentIds.isAbsent ? nil : (input.departmentIds.value ?? []).compactMap { validator.id($0, "departmentIds") }
         switch input.internalLocationId {
         case .absent: break
         case .null: user.internalLocationId = nil
@@ -184,6 +195,14 @@ enum CoManagingUsers {
         try await checkUsernameFree(user.username, except: id, on: db)
         if let queueIds { try await Lookup.requireExisting(Queue.self, queueIds, field: "queueIds", on: db) }
         if let roleIds { try await Lookup.requireExisting(Role.self, roleIds, field: "roleIds", on: db) }
+        var hiddenDepartmentIds: [UUID] = []
+        if let departmentIds {
+            // Departments they are in stay valid (an association may have ended since); those added are checked.
+            let current = Set(try await DepartmentMember.query(on: db).filter(\.$principalId == id).all(\.$departmentId))
+            let associated = try await PrincipalLoader.associatedOrganizations(of: id, on: db)
+            try await Departments.checkForUser(departmentIds.filter { !current.contains($0) }, associatedWith: associated, by: principal, on: db)
+            hiddenDepartmentIds = try await Departments.hiddenIds(of: id, from: principal, on: db)
+        }
         if let active = input.active.value, active != user.active {
             if active {
                 try await CoManagingUserRules.checkLicense(confirmed: input.confirmLicense.value == true, by: principal, on: db)
@@ -196,6 +215,7 @@ enum CoManagingUsers {
         if user.username != before.username { try AccessPolicy.authorizeCredentialChange(principal, .loginName) }
         if let password { user.passwordHash = try await passwords.hash(password) }
         let passwordSet = password != nil
+        let hiddenDepartments = hiddenDepartmentIds
         let newQueueIds = queueIds
         try await mapUniqueViolation("the username '\(user.username)' is taken") {
             try await db.write { db in
@@ -208,6 +228,7 @@ enum CoManagingUsers {
                     try await CoManagingUserRole.query(on: db).filter(\.$userId == id).delete()
                     for roleId in Set(roleIds) { try await CoManagingUserRole(userId: id, roleId: roleId).create(on: db) }
                 }
+                if let departmentIds { try await Departments.setForUser(id, departmentIds, keeping: hiddenDepartments, on: db) }
                 // A new password or a deactivation ends every session and token: re-activation revives none.
                 if passwordSet || !user.active { try await Sessions.end(of: id, on: db) }
                 // Rules naming a deactivated user are marked broken.
@@ -218,7 +239,7 @@ enum CoManagingUsers {
                     before: before, after: try await dto(user, on: db), along: passwordSet ? [passwordEntry] : [], on: db)
             }
         }
-        return try await dto(user, on: db)
+        return try await dto(user, shownTo: principal, on: db)
     }
 
     /// Erasure (redaction): the person's data goes; ticket history keeps an anonymous author.
@@ -249,6 +270,7 @@ enum CoManagingUsers {
             }
             try await CoManagedAssociation.query(on: db).filter(\.$userId == id).delete()
             try await CoManagingTeamMember.query(on: db).filter(\.$userId == id).delete()
+            try await DepartmentMember.query(on: db).filter(\.$principalId == id).delete()
             try await CoManagingUserRole.query(on: db).filter(\.$userId == id).delete()
             try await QueueMember.query(on: db).filter(\.$principalId == id).delete()
             let unassigned = try await TicketPipeline.unassign(id, by: principal, on: db)

@@ -38,7 +38,7 @@ enum CoManagementAPI {
             let (items, next) = try await CoManagingUser.query(on: req.db)
                 .filter(AccessPolicy.coManagingUserScope(for: principal), on: CoManagingUser.scopeTable).page(PageRequest(req))
             var dtos: [CoManagingUserDTO] = []
-            for item in items { dtos.append(try await CoManagingUsers.dto(item, on: req.db)) }
+            for item in items { dtos.append(try await CoManagingUsers.dto(item, shownTo: principal, on: req.db)) }
             return ListPage(items: dtos, nextCursor: next)
         }
         users.post { req async throws -> Response in
@@ -47,7 +47,8 @@ enum CoManagementAPI {
             return try await dto.encodeResponse(status: .created, for: req)
         }
         users.get(":id") { req async throws -> CoManagingUserDTO in
-            try await CoManagingUsers.dto(CoManagingUsers.visible(req.id("id", what), by: req.principal, on: req.db), on: req.db)
+            let principal = try req.principal
+            return try await CoManagingUsers.dto(CoManagingUsers.visible(req.id("id", what), by: principal, on: req.db), shownTo: principal, on: req.db)
         }
         users.patch(":id") { req async throws -> CoManagingUserDTO in
             try await CoManagingUsers.update(
@@ -64,7 +65,7 @@ enum CoManagementAPI {
             try validator.check()
             let id = try req.id("id", what)
             _ = try await CoManagingUsers.visible(id, by: req.principal, on: req.db)
-            return try await CoManagingUsers.dto(TwoFactor.pause(userId: id, pause!, by: req.principal, on: req.db), on: req.db)
+            return try await CoManagingUsers.dto(TwoFactor.pause(userId: id, pause!, by: req.principal, on: req.db), shownTo: req.principal, on: req.db)
         }
 
         let teams = api.grouped("co-managing-teams")

@@ -27,13 +27,14 @@ extension ConfigurationCollection {
     static func clash(_ row: Row) -> String? { "a \(what) named '\(name(row))' already exists" }
 }
 
-/// `/api/v1/queues`, `/teams`, `/roles`, `/internal-locations`.
+/// `/api/v1/queues`, `/teams`, `/roles`, `/internal-locations`, `/departments`.
 enum ConfigurationAPI {
     static func register(_ api: any RoutesBuilder) {
         CRUD.register(QueuesCollection.self, api)
         CRUD.register(TeamsCollection.self, api)
         CRUD.register(RolesCollection.self, api)
         CRUD.register(InternalLocationsCollection.self, api)
+        CRUD.register(DepartmentsCollection.self, api)
     }
 
     static func inUse(_ count: Int, _ message: String) throws {

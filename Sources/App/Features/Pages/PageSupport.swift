@@ -66,8 +66,8 @@ enum PageRoutes {
     static func newRule(_ kind: String) -> PageRoute { PageRoute("admin", "rules", kind, "new") }
     static func rule(_ kind: String) -> PageRoute { PageRoute("admin", "rules", kind, ":id") }
     static func ruleAction(_ kind: String, _ action: String) -> PageRoute { PageRoute("admin", "rules", kind, ":id", action) }
-    /// `kind` is a configuration collection's page path: `queues`, `teams`, `roles`, `internal-locations`, `resources` or
-    /// `co-managing-teams`.
+    /// `kind` is a configuration collection's page path: `queues`, `teams`, `roles`, `internal-locations`, `departments`,
+    /// `resources` or `co-managing-teams`.
     static func configurations(_ kind: String) -> PageRoute { PageRoute("admin", kind) }
     static func newConfiguration(_ kind: String) -> PageRoute { PageRoute("admin", kind, "new") }
     static func configuration(_ kind: String) -> PageRoute { PageRoute("admin", kind, ":id") }
@@ -76,6 +76,8 @@ enum PageRoutes {
     static let resourceReactivate = PageRoute("admin", "resources", ":id", "reactivate")
     static let teamMember = PageRoute("admin", "teams", ":id", "members", ":memberId")
     static let teamMemberRemove = PageRoute("admin", "teams", ":id", "members", ":memberId", "remove")
+    static let departmentMembers = PageRoute("admin", "departments", ":id", "members")
+    static let departmentMemberRemove = PageRoute("admin", "departments", ":id", "members", ":memberId", "remove")
     static let notificationSettings = PageRoute("settings", "notifications")
     static let identify = PageRoute("identify")
     static let templates = PageRoute("admin", "templates")

@@ -26,6 +26,7 @@ enum CoManagementAdminPage {
         var organizations: Rows
         var tickets: Rows
         var associations: Rows
+        var departmentMemberships: Int
         var rules: Rows
         var unchanged: [String]
     }
@@ -157,7 +158,7 @@ enum CoManagementAdminPage {
                         name: "#\($0.number) \($0.title)", url: UUID(uuidString: $0.id).map { PageURL.ticket($0).path },
                         detail: "assigned to " + $0.assigneeIds.map(userName).joined(separator: ", "))
                 }),
-            associations: Rows(associations),
+            associations: Rows(associations), departmentMemberships: dryRun.departmentMembershipsToDelete,
             rules: Rows(dryRun.rulesToBreak.map { Row(name: $0.name, url: nil, detail: nil) }),
             unchanged: dryRun.unchanged.map { $0.prefix(1).uppercased() + $0.dropFirst() })
     }

@@ -40,6 +40,7 @@ extension CoManagingUserPage {
         var input = CoManagingUserInput()
         input.queueIds = .value(form.queueIds ?? [])
         input.roleIds = .value(form.roleIds ?? [])
+        input.departmentIds = .value(form.departmentIds ?? [])
         return try await apply(req, section: "access", input)
     }
 

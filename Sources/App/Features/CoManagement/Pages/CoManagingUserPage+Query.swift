@@ -8,7 +8,7 @@ extension CoManagingUserPage {
         async throws -> Model
     {
         let user = try await CoManagingUsers.visible(id, by: principal, on: db)
-        let dto = try await CoManagingUsers.dto(user, on: db)
+        let dto = try await CoManagingUsers.dto(user, shownTo: principal, on: db)
         let contact = try await Contact.find(user.contactId, on: db)
         let organization = try await Organization.find(user.organizationId, on: db)
         let teams = try await AdminNames.teams(dto.teamIds.compactMap(UUID.init(uuidString:)), on: db)
@@ -22,6 +22,12 @@ extension CoManagingUserPage {
         let peers = try await OrganizationGroups.visibleOrganizations(
             OrganizationGroups.peers(of: user.organizationId, on: db), to: principal, on: db)
         let peerNames = try await AdminNames.organizations(Array(peers), on: db).values.sorted()
+        // Those they may join, and those they are in (even if their association has ended since).
+        let associated = try await PrincipalLoader.associatedOrganizations(of: id, on: db)
+        let inDepartments = Set(dto.departmentIds.compactMap(UUID.init(uuidString:)))
+        var departments = try await Departments.allowed(for: associated, by: principal, on: db)
+        let stale = inDepartments.subtracting(departments.compactMap(\.id))
+        if !stale.isEmpty { departments += try await Department.query(on: db).filter(\.$id ~~ Array(stale)).sort(\.$name).all() }
 
         var general = draft ?? General(username: user.username, password: nil, internalLocationId: dto.internalLocationId, timesheetStart: dto.timesheetStart)
         general.password = nil
@@ -37,6 +43,7 @@ extension CoManagingUserPage {
             section: section, id: id.uuidString, name: contact?.fullName ?? user.username, username: user.username,
             loginName: "\(user.username)@\(domain)", organization: organization?.name ?? "", email: contact?.email ?? "",
             teams: teams.values.sorted().joined(separator: ", ").nonEmpty ?? "None",
+            departmentNames: departments.filter { inDepartments.contains($0.id!) }.map(\.name).joined(separator: ", ").nonEmpty ?? "None",
             status: status, statusKey: statusKey, active: user.active, erased: user.erased,
             twoFactor: twoFactorState(user), twoFactorEnrolled: user.totpConfirmed,
             customerGroupOverride: user.customerGroupOverride, groupName: group?.name,
@@ -53,6 +60,13 @@ extension CoManagingUserPage {
                 choices: roles.map { role in
                     CoManagedSetupPage.Choice(
                         value: role.id!.uuidString, label: role.name, detail: nil, checked: dto.roleIds.contains { PageOptions.sameId(role.id, $0) })
+                }),
+            departments: AdminPages.Choices(
+                name: "departmentIds",
+                choices: departments.map { department in
+                    CoManagedSetupPage.Choice(
+                        value: department.id!.uuidString, label: department.name + (department.coManaged ? " (co-managed)" : ""), detail: nil,
+                        checked: inDepartments.contains(department.id!))
                 }),
             licenses: licenses, licensesAfter: licenses + 1, notice: nil, feedback: nil)
     }

@@ -4,10 +4,10 @@ import TandemCore
 import Vapor
 
 /// `/admin/co-managing-users/:id`: tabs for general details, security (level and two-factor pauses),
-/// queues and roles, and status (deactivate, reactivate, erase).
+/// queues, roles and departments, and status (deactivate, reactivate, erase).
 enum CoManagingUserPage {
     static let view = "admin/co-managing-user"
-    static let sections = [("general", "General"), ("security", "Security"), ("access", "Queues & roles"), ("status", "Deactivate or erase")]
+    static let sections = [("general", "General"), ("security", "Security"), ("access", "Queues, roles & departments"), ("status", "Deactivate or erase")]
 
     struct Model: Encodable, Sendable {
         var layout: PageLayout
@@ -21,6 +21,7 @@ enum CoManagingUserPage {
         var organization: String
         var email: String
         var teams: String
+        var departmentNames: String
         var status: String
         var statusKey: String
         var active: Bool
@@ -36,6 +37,7 @@ enum CoManagingUserPage {
         var levelOptions: [SelectOption]
         var queues: AdminPages.Choices
         var roles: AdminPages.Choices
+        var departments: AdminPages.Choices
         var licenses: Int
         var licensesAfter: Int
         var notice: String?
@@ -52,7 +54,7 @@ enum CoManagingUserPage {
     struct SecurityForm: Decodable, Sendable { var securityLevelId: String? }
     struct PauseForm: Decodable, Sendable { var `for`: String? }
     struct GroupOverrideForm: Decodable, Sendable { var customerGroupOverride: String? }
-    struct AccessForm: Decodable, Sendable { var queueIds: [String]?; var roleIds: [String]? }
+    struct AccessForm: Decodable, Sendable { var queueIds: [String]?; var roleIds: [String]?; var departmentIds: [String]? }
     struct StatusForm: Decodable, Sendable { var active: String?; var confirmLicense: String?; var confirm: String? }
 
     static let notices = [

@@ -53,7 +53,10 @@ extension NewCoManagingUserPage {
         }
         let queues = try await Queue.query(on: db).sort(\.$name).limit(PageOptions.maxOptions).all()
         let roles = try await Role.query(on: db).sort(\.$name).limit(PageOptions.maxOptions).all()
-        let chosenQueues = form.queueIds ?? [], chosenRoles = form.roleIds ?? []
+        let chosenQueues = form.queueIds ?? [], chosenRoles = form.roleIds ?? [], chosenDepartments = form.departmentIds ?? []
+        // A new user is associated with their own organization only.
+        var departments: [Department] = []
+        if let organizationId { departments = try await Departments.allowed(for: [organizationId], by: principal, on: db) }
         let domain = try await Setting.find(Setting.tenantDomain, on: db)?.value ?? "tandem.local"
         let licenses = try await CoManagementService.licenseCount(on: db)
 
@@ -77,6 +80,10 @@ extension NewCoManagingUserPage {
                     label: "Roles",
                     value: roles.filter { role in chosenRoles.contains { PageOptions.sameId(role.id, $0) } }.map(\.name).joined(separator: ", ").nonEmpty
                         ?? "None (cannot log time)"),
+                Fact(
+                    label: "Departments",
+                    value: departments.filter { department in chosenDepartments.contains { PageOptions.sameId(department.id, $0) } }.map(\.name)
+                        .joined(separator: ", ").nonEmpty ?? "None"),
                 Fact(label: "Two-factor authentication", value: "Mandatory; set up at the first login"),
             ]
         }
@@ -104,6 +111,13 @@ extension NewCoManagingUserPage {
                     CoManagedSetupPage.Choice(
                         value: role.id!.uuidString, label: role.name, detail: nil, checked: chosenRoles.contains { PageOptions.sameId(role.id, $0) })
                 }),
+            departments: AdminPages.Choices(
+                name: "departmentIds",
+                choices: departments.map { department in
+                    CoManagedSetupPage.Choice(
+                        value: department.id!.uuidString, label: department.name + (department.coManaged ? " (co-managed)" : ""), detail: nil,
+                        checked: chosenDepartments.contains { PageOptions.sameId(department.id, $0) })
+                }),
             tenantDomain: domain, summary: summary, licenses: licenses, licensesAfter: licenses + 1, passwordKept: false, feedback: feedback)
     }
 
@@ -126,6 +140,7 @@ extension NewCoManagingUserPage {
             for id in form.queueIds ?? [] { add("queueIds[]", id) }
             for id in form.roleIds ?? [] { add("roleIds[]", id) }
         }
+        if step != .departments { for id in form.departmentIds ?? [] { add("departmentIds[]", id) } }
         return fields
     }
 }

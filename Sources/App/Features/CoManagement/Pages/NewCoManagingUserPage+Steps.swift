@@ -56,7 +56,8 @@ extension NewCoManagingUserPage {
         if order.firstIndex(of: target)! > order.firstIndex(of: .contact)! {
             if let feedback = contactProblem(form) { return try await render(req, .contact, form, feedback: feedback, status: .unprocessableEntity) }
         }
-        guard target == .confirm else { return try await render(req, target, form, feedback: nil) }
+        // The details are checked (a dry run) before the departments step, and everything before the license step.
+        guard target == .confirm || target == .departments else { return try await render(req, target, form, feedback: nil) }
 
         do {
             var input = input(form, confirmLicense: creating && AdminPages.ticked(form.confirmLicense))
@@ -67,13 +68,13 @@ extension NewCoManagingUserPage {
         } catch CoManagementError.licenseConfirmationRequired {
             // The dry run passed every rule: only the license question is left.
             let feedback = creating ? FormFeedback(message: "Tick the box to confirm the additional license.") : nil
-            return try await render(req, .confirm, form, feedback: feedback, status: creating ? .unprocessableEntity : .ok)
+            return try await render(req, target, form, feedback: feedback, status: creating ? .unprocessableEntity : .ok)
         } catch TandemError.validation(let errors) {
             let fields = Set(errors.map(\.field))
             let step: Step =
                 fields.contains("organizationId")
                 ? .organization
-                : fields.contains(where: { $0.hasPrefix("contact") }) ? .contact : .details
+                : fields.contains(where: { $0.hasPrefix("contact") }) ? .contact : fields == ["departmentIds"] ? .departments : .details
             return try await render(req, step, form, feedback: feedback(errors), status: .unprocessableEntity)
         } catch let error as TandemError where error.isFormProblem {
             return try await render(req, .details, form, feedback: FormFeedback(error), status: error.pageStatus)
@@ -139,6 +140,7 @@ extension NewCoManagingUserPage {
         input.securityLevelId = value(form.securityLevelId)
         input.queueIds = .value(form.queueIds ?? [])
         input.roleIds = .value(form.roleIds ?? [])
+        input.departmentIds = .value(form.departmentIds ?? [])
         if confirmLicense { input.confirmLicense = .value(true) }
         return input
     }

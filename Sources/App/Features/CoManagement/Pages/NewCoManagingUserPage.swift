@@ -6,18 +6,19 @@ import Vapor
 /// `/admin/co-managing-users/new`: the wizard of SPEC §2 without JavaScript. Each step posts every answer so far
 /// (earlier steps as hidden fields) except the password, which stays server-side in the session's
 /// `CoManagingUserDraft`; the details step asks the service for a dry run, whose license question
-/// becomes the confirmation step.
+/// becomes the confirmation step (asked also before the departments step, so the details' problems show on their own step).
 enum NewCoManagingUserPage {
     static let view = "admin/co-managing-user-new"
 
     enum Step: String, CaseIterable, Sendable {
-        case organization, contact, details, confirm
+        case organization, contact, details, departments, confirm
 
         var label: String {
             switch self {
             case .organization: "Organization"
             case .contact: "Contact"
             case .details: "Credentials and access"
+            case .departments: "Departments"
             case .confirm: "License"
             }
         }
@@ -37,6 +38,7 @@ enum NewCoManagingUserPage {
         var securityLevelId: String?
         var queueIds: [String]?
         var roleIds: [String]?
+        var departmentIds: [String]?
         var confirmLicense: String?
 
         var isNewContact: Bool { contactMode == "new" }
@@ -56,6 +58,8 @@ enum NewCoManagingUserPage {
         var levelOptions: [SelectOption]
         var queues: AdminPages.Choices
         var roles: AdminPages.Choices
+        /// The departments the user may join: the MSP's and their organization's co-managed ones.
+        var departments: AdminPages.Choices
         var tenantDomain: String
         var summary: [Fact]
         var licenses: Int

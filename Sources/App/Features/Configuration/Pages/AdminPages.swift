@@ -53,6 +53,7 @@ enum AdminPages {
             InternalLocationPages.path, InternalLocationPages.title, PageRoutes.configurations(InternalLocationPages.path).url(),
             .configuration(.internalLocations)
         ),
+        (DepartmentPages.path, DepartmentPages.title, PageRoutes.configurations(DepartmentPages.path).url(), .configuration(.departments)),
         ("rules", "Rules", PageURL.rules.path, .admin(.manageRules)),
         ("templates", "Templates", PageRoutes.templates.url(), .admin(.manageRules)),
         ("outbox", "Outbox", PageURL.outbox(state: nil).path, .admin(.manageSettings)),

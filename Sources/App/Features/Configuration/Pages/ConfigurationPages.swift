@@ -15,6 +15,8 @@ protocol ConfigurationPage {
     /// The list's columns after the name.
     static var columns: [String] { get }
     static func cells(_ dto: Collection.DTO) -> [String]
+    /// The list's cells once what they name is read (a department's organization); `cells` by default.
+    static func cells(_ dto: Collection.DTO, _ req: Request) async throws -> [String]
     /// The form's text for a stored row, or for a new one (nil).
     static func values(_ dto: Collection.DTO?) -> [String: String]
     /// The form's fields showing `values`, each with its problem from `problems` (by form field).
@@ -28,15 +30,19 @@ protocol ConfigurationPage {
     static func consequences(_ row: Collection.Row, by principal: Principal, on db: any Database) async throws -> [String]
     /// More of the row's page below its form (a team's members).
     static func members(_ row: Collection.Row, readOnly: Bool, _ req: Request) async throws -> TeamPages.Members?
+    /// The form's fields once what they offer is read for the principal (a department's organizations).
+    static func completed(_ fields: [ConfigurationPages.Field], row: Collection.Row?, _ req: Request) async throws -> [ConfigurationPages.Field]
 }
 
 extension ConfigurationPage {
     static func formField(_ field: String, _ values: [String: String]) -> String { field }
+    static func cells(_ dto: Collection.DTO, _ req: Request) async throws -> [String] { cells(dto) }
+    static func completed(_ fields: [ConfigurationPages.Field], row: Collection.Row?, _ req: Request) async throws -> [ConfigurationPages.Field] { fields }
     static func members(_ row: Collection.Row, readOnly: Bool, _ req: Request) async throws -> TeamPages.Members? { nil }
     static var noun: String { Collection.what }
 }
 
-/// `/admin/queues`, `/admin/teams`, `/admin/roles`, `/admin/internal-locations`: a list filtered by name, a
+/// `/admin/queues`, `/admin/teams`, `/admin/roles`, `/admin/internal-locations`, `/admin/departments`: a list filtered by name, a
 /// form for a new or stored row, and a delete with its own confirmation page that says what it changes.
 /// Every change goes through the API's collection (`CRUD.create`, `update`, `remove`): its validation, shown
 /// beside the field it is about with the user's text kept, and the policy's refusals. Whoever the policy lets
@@ -52,7 +58,9 @@ enum ConfigurationPages {
         register(TeamPages.self, routes)
         register(RolePages.self, routes)
         register(InternalLocationPages.self, routes)
+        register(DepartmentPages.self, routes)
         TeamPages.registerMembers(routes)
+        DepartmentPages.registerMembers(routes)
         ResourcePages.register(routes)
         CoManagingTeamPages.register(routes)
         OrganizationGroupPages.register(routes)
@@ -217,11 +225,11 @@ enum ConfigurationPages {
         let listURL = PageRoutes.configurations(P.path).url()
         var items: [Row] = []
         for row in rows {
-            let dto = try await P.Collection.dto(row, on: req.db)
+            let dto = try await P.Collection.shownDTO(row, req)
             let mayDelete = (try? await P.Collection.authorize(.delete, row, by: principal, on: req.db)) != nil
             items.append(
                 Row(
-                    name: P.Collection.name(row), url: PageRoutes.configuration(P.path).url(row.id!), cells: P.cells(dto),
+                    name: P.Collection.name(row), url: PageRoutes.configuration(P.path).url(row.id!), cells: try await P.cells(dto, req),
                     deleteURL: mayDelete ? PageRoutes.configurationDelete(P.path).url(row.id!) : nil))
         }
         let mayCreate = (try? P.Collection.authorizeCreate(principal)) != nil
@@ -327,7 +335,7 @@ enum ConfigurationPages {
             layout: layout, tabs: AdminPages.tabs(for: principal, current: P.path), heading: name ?? "New \(P.noun)",
             backURL: PageRoutes.configurations(P.path).url(), backLabel: P.title,
             action: row.map { PageRoutes.configuration(P.path).url($0.id!) } ?? PageRoutes.newConfiguration(P.path).url(),
-            fields: P.fields(values, feedback?.fields ?? [:]), feedback: feedback, readOnly: !mayEdit,
+            fields: try await P.completed(P.fields(values, feedback?.fields ?? [:]), row: row, req), feedback: feedback, readOnly: !mayEdit,
             deleteURL: mayDelete ? row.map { PageRoutes.configurationDelete(P.path).url($0.id!) } : nil, members: extra, notice: notice)
         return try await req.renderPage(formView, model, status: status ?? error?.pageStatus ?? .ok)
     }
