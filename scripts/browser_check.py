@@ -328,6 +328,7 @@ def run(b: Browser):
     ticket_work(b, stamp)
     portal(b, stamp)
     view_as(b, stamp)
+    site_security(b, stamp)
     audit_export(b)
     security_request(b, stamp)
     organization_groups(b, stamp)
@@ -572,6 +573,55 @@ def api(b: Browser, method: str, path: str, body: dict, token: str = None) -> di
                                      headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})})
     with urllib.request.urlopen(request, timeout=15) as response:
         return json.loads(response.read() or b"{}")
+
+
+def site_security(b: Browser, stamp: str):
+    """SPEC §8 on the pages: the administrator sets two approvers for password reset (a contact, then an MSP resource)
+    with "Authenticate approver" on a demo site, and adds a row to its unlicensed software list."""
+    print("admin: a site's security-request settings and unlicensed software")
+    software = f"Zoom {stamp}"
+    b.login("admin", "demo-admin-2026")
+    b.open("/organizations")
+    site = b.retry(lambda: b.driver.find_element(By.LINK_TEXT, "Seattle HQ").get_attribute("href"))
+    b.driver.get(site)
+    b.settle()
+    b.follow("#security-requests")
+    b.wait_for_path("/sites/")
+    b.expect(b.text("h1") == "Security requests", "the site page should link to its security-request settings")
+    b.expect("The MSP approves" in b.text("#policy-sentence"), "the policy summary should be at the top")
+    b.retry(lambda: b.find("#passwordReset-mode-approval").click())
+    b.choose("#passwordReset-approver1", label="Alice Anders (contact)")
+    b.choose("#passwordReset-approver2", label="Tara Tech (MSP resource)")
+    box = b.find("#passwordReset-authenticateApprover")
+    if not box.is_selected():
+        b.retry(lambda: box.click())
+    b.type("#newUserAccount-usernameFormat", "{first}.{last}")
+    b.choose("#previewContactId", label="Alice Anders")
+    b.shot("site-security-requests-form")
+    b.submit("#security-form")
+    b.expect("were saved" in b.text(".notice"), "saving the settings should say so")
+    b.expect("decide: Password reset" in b.text("#policy-sentence"), f"the summary should name password reset, got {b.text('#policy-sentence')!r}")
+    b.expect(Select(b.find("#passwordReset-approver1")).first_selected_option.text == "Alice Anders (contact)", "the first approver should be kept")
+    b.expect(Select(b.find("#passwordReset-approver2")).first_selected_option.text == "Tara Tech (MSP resource)", "the second approver should be kept")
+    b.expect(b.find("#passwordReset-authenticateApprover").is_selected(), "Authenticate approver should stay ticked")
+    b.expect("alice.anders" in b.text("#newUserAccount-preview"), "the username template should be previewed for Alice")
+    b.shot("site-security-requests-saved")
+
+    b.follow("nav.tabs a[href$='/software-approvals']")
+    b.wait_for_path("/sites/")
+    b.expect(b.text("h1") == "Unlicensed software", "the tab should lead to the unlicensed software list")
+    b.type("#name-new", software)
+    b.choose("#approval-new", value="callApprover")
+    b.submit("#software-form")
+    b.expect("was saved" in b.text(".notice"), "saving the list should say so")
+    names = [field.get_attribute("value") for field in b.driver.find_elements(By.CSS_SELECTOR, "#software-list tbody input[name^='name-']")]
+    b.expect(software in names, f"the new row should be listed, got {names}")
+    b.shot("site-unlicensed-software")
+    b.follow("a.remove-software")
+    b.expect(b.text("h1").startswith("Remove"), "removing should ask first")
+    b.find("#remove-consequence")
+    b.shot("site-unlicensed-software-remove")
+    b.logout()
 
 
 def audit_export(b: Browser):

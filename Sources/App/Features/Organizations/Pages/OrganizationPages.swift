@@ -199,6 +199,9 @@ enum SitePage {
         /// The help desk profile and what is still missing before the help desk can go live.
         var helpDesk: HelpDesk
         var notificationRuleURL: String
+        /// The site's security-request settings and unlicensed software list.
+        var securityRequestsURL: String
+        var softwareApprovalsURL: String
         /// "Explain access", for admins.
         var explain: RowAccessPanel.Panel? = nil
     }
@@ -262,7 +265,8 @@ enum SitePage {
                 agentInstall: site.agentInstallOptIn
                     ? "Opted in, \(site.agentInstallFeeCents.map { MoneyAmount(cents: Int($0)).description } ?? "0.00") per installation" : "Not opted in",
                 checklist: ActivationChecklist.evaluate(try await SiteChecklistAPI.facts(of: site, on: db))),
-            notificationRuleURL: PageRoutes.siteNotificationRule.url(id))
+            notificationRuleURL: PageRoutes.siteNotificationRule.url(id), securityRequestsURL: PageRoutes.siteSecurityRequests.url(id),
+            softwareApprovalsURL: PageRoutes.siteSoftwareApprovals.url(id))
         model.layout.title = site.name
         return model
     }
