@@ -34,6 +34,8 @@ import VaporTesting
             #expect(PageRoutes.coManagingUserAction("erase").url(id) == "/admin/co-managing-users/\(id.uuidString)/erase")
             #expect(PageURL.coManagingUser(id, tab: "security").path == "/admin/co-managing-users/\(id.uuidString)?tab=security")
             expectStatus(try await t.send(.GET, "/tickets-not-a-page", as: ""), .notFound)
+            // A query value comes back as written: "+" would be read as a space, "&" and "=" would split it.
+            #expect(PageURL.with("/x", query: [("name", "Notepad++ & a=b")]) == "/x?name=Notepad%2B%2B%20%26%20a%3Db")
         }
     }
 }

@@ -19,7 +19,8 @@ import Testing
             #expect(matches.map(\.["id"]) == [.string(inTitle), .string(inDescription)])
             let snippet = try #require(matches.last?["snippet"].string)
             #expect(snippet.contains("<mark>printer</mark>"), "\(snippet)")
-            #expect(snippet.contains("&lt;b&gt;jams&lt;/b&gt;") && !snippet.contains("<b>"), "the rest of the text is escaped: \(snippet)")
+            // The rest of the text is escaped (SQLite) or its tags left out (PostgreSQL's headline): never markup.
+            #expect(snippet.contains("jams") && !snippet.contains("<b>"), "\(snippet)")
             // The last word is a prefix; every word must match.
             #expect(try await t.get("/api/v1/search?q=prin").json["tickets"].ids == [inTitle, inDescription])
             #expect(try await t.get("/api/v1/search?q=third%20printer").json["tickets"].ids.count == 2)
@@ -95,6 +96,7 @@ import Testing
         try await withApp { t in
             let contoso = try await t.organization("Contoso")
             let ticket = try await t.ticket(contoso, "Printer near the door").id
+            let bell = try await t.ticket(contoso, "Door bell").id
             for text in ["\"", "NEAR(printer door)", "printer*", "printer OR door", "title:printer", "'; DROP TABLE tickets; --", "&|!:*()", "printer\"door"] {
                 let encoded = text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
                 let reply = try await t.get("/api/v1/search?q=\(encoded)")
@@ -103,7 +105,7 @@ import Testing
                 expectStatus(list, .ok)
             }
             expectProblem(try await t.get("/api/v1/search?q=%26%7C%21"), .unprocessableEntity, field: "q", contains: "no words")
-            #expect(try await t.get("/api/v1/search?q=printer%20OR%20door").json["tickets"].ids == [], "OR is a word here, not an operator")
+            #expect(!(try await t.get("/api/v1/search?q=printer%20OR%20door").json["tickets"].ids.contains(bell)), "OR is no operator here")
             #expect(try await t.get("/api/v1/search?q=NEAR(printer%20door)").json["tickets"].ids == [ticket])
             #expect(try await t.get("/api/v1/tickets/\(ticket)").json["title"] == "Printer near the door")
         }

@@ -16,6 +16,7 @@ struct BenchSeedCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Option(name: "tickets", help: "How many tickets to add (required)") var tickets: Int?
         @Option(name: "organizations", help: "Spread them over this many organizations (default 10; the demo has 6)") var organizations: Int?
+        @Option(name: "notes-per-ticket", help: "Notes to add to each seeded ticket, for the search benchmark (default 0)") var notesPerTicket: Int?
     }
 
     var help: String { "Benchmark data: the demo tenant plus N bulk-inserted tickets (used by scripts/bench)." }
@@ -42,7 +43,8 @@ struct BenchSeedCommand: AsyncCommand {
             let offset = done
             try await db.write { db in
                 let first = try await Self.reserveNumbers(batch, on: db)
-                try await Self.insertTickets(batch, firstNumber: first, offset: offset, total: count, plan: plan, on: db)
+                try await Self.insertTickets(
+                    batch, firstNumber: first, offset: offset, total: count, notesPerTicket: max(0, signature.notesPerTicket ?? 0), plan: plan, on: db)
             }
             done += batch
         }
@@ -66,7 +68,13 @@ struct BenchSeedCommand: AsyncCommand {
         return last - count + 1
     }
 
-    static func insertTickets(_ count: Int, firstNumber: Int, offset: Int, total: Int, plan: BenchPlan, on db: any Database) async throws {
+    /// Words of the seeded notes: `kx0` … `kx499` each in one note of 500, so a search for one of them
+    /// (`scripts/bench` asks for `kx123`) matches a known share of 1M notes.
+    static let noteWords = 500
+
+    static func insertTickets(
+        _ count: Int, firstNumber: Int, offset: Int, total: Int, notesPerTicket: Int = 0, plan: BenchPlan, on db: any Database
+    ) async throws {
         let statuses = TicketStatus.allCases.map(\.rawValue)
         let priorities = TicketPriority.allCases.map(\.rawValue)
         let sources = SourceChannel.allCases.map(\.rawValue)
@@ -80,11 +88,13 @@ struct BenchSeedCommand: AsyncCommand {
             var tickets = db.sql.insert(into: Ticket.schema).columns(Ticket.sqlColumns)
             var assignees = db.sql.insert(into: TicketAssignee.schema).columns("id", "ticket_id", "principal_id", "principal_kind", "position")
             var anyAssignee = false
+            var ids: [UUID] = []
             for i in start..<end {
                 let index = offset + i
                 let organization = plan.organizations[index % plan.organizations.count]
                 let createdAt = now.addingTimeInterval(-Double(total - index) * 120)
                 let id = UUID.v7(now: createdAt)
+                ids.append(id)
                 let problem = problems[index % problems.count]
                 tickets = tickets.values([
                     SQLBind(id), SQLBind(firstNumber + i), SQLBind(problem),
@@ -104,7 +114,35 @@ struct BenchSeedCommand: AsyncCommand {
             }
             try await tickets.run()
             if anyAssignee { try await assignees.run() }
+            if notesPerTicket > 0 {
+                try await insertNotes(of: ids, first: offset + start, perTicket: notesPerTicket, plan: plan, on: db)
+            }
             start = end
+        }
+    }
+
+    /// `perTicket` notes on each of the tickets `ids` (the seeded tickets `first`, `first + 1`, …), their
+    /// publish-to in turn, each with one of the `noteWords` words.
+    static func insertNotes(of ids: [UUID], first: Int, perTicket: Int, plan: BenchPlan, on db: any Database) async throws {
+        let publish = PublishTo.allCases.map(\.rawValue)
+        let phrases = ["Called the user back", "Checked the event log", "Replaced the cable", "Waiting for the vendor", "Rebooted the device"]
+        var rows: [[any SQLExpression]] = []
+        for (offset, ticketId) in zip(first..., ids) {
+            for k in 0..<perTicket {
+                let n = offset * perTicket + k
+                rows.append([
+                    SQLBind(UUID.v7()), SQLBind(ticketId),
+                    SQLBind("\(phrases[n % phrases.count]); part kx\(n % noteWords) ordered, \(DemoTenant.problems[n % DemoTenant.problems.count])."),
+                    SQLBind(publish[n % publish.count]), bind(plan.creator), SQLBind(PrincipalKind.resource.rawValue), SQLBind("Bench Seeder"),
+                    SQLBind(Date()), SQLBind(Date()),
+                ])
+            }
+        }
+        for chunk in stride(from: 0, to: rows.count, by: rowsPerStatement) {
+            var insert = db.sql.insert(into: Note.schema).columns(
+                "id", "ticket_id", "body", "publish_to", "author_id", "author_kind", "author_name", "created_at", "updated_at")
+            for row in rows[chunk..<min(chunk + rowsPerStatement, rows.count)] { insert = insert.values(row) }
+            try await insert.run()
         }
     }
 

@@ -34,7 +34,13 @@ struct CreateSearchIndex: AsyncMigration {
     static func ticketValues(_ row: String) -> String { "'ticket', \(row).id, \(row).id, NULL, \(row).title, \(row).description" }
     static func noteValues(_ row: String) -> String { "'note', \(row).id, \(row).ticket_id, \(row).publish_to, '', \(row).body" }
     static func contactValues(_ row: String) -> String {
-        "'contact', \(row).id, NULL, NULL, \(row).first_name || ' ' || \(row).last_name, COALESCE(\(row).email, '')"
+        "'contact', \(row).id, NULL, NULL, \(row).first_name || ' ' || \(row).last_name, \(contactBody(row))"
+    }
+
+    /// A contact's email whole and in parts: PostgreSQL's parser keeps an address as one token, so its words
+    /// (`contoso`, `example`) are added beside it.
+    static func contactBody(_ row: String) -> String {
+        "COALESCE(\(row).email, '') || ' ' || REPLACE(REPLACE(COALESCE(\(row).email, ''), '@', ' '), '.', ' ')"
     }
 
     static let columns = "kind, entity_id, ticket_id, publish_to, title, body"
@@ -74,7 +80,7 @@ struct CreateSearchIndex: AsyncMigration {
         "CREATE TRIGGER search_contacts_insert AFTER INSERT ON contacts BEGIN "
             + "INSERT INTO search_documents (\(columns)) VALUES (\(contactValues("NEW"))); END",
         "CREATE TRIGGER search_contacts_update AFTER UPDATE OF first_name, last_name, email ON contacts BEGIN "
-            + "UPDATE search_documents SET title = NEW.first_name || ' ' || NEW.last_name, body = COALESCE(NEW.email, '') WHERE entity_id = NEW.id; END",
+            + "UPDATE search_documents SET title = NEW.first_name || ' ' || NEW.last_name, body = \(contactBody("NEW")) WHERE entity_id = NEW.id; END",
         "CREATE TRIGGER search_contacts_delete AFTER DELETE ON contacts BEGIN DELETE FROM search_documents WHERE entity_id = OLD.id; END",
         "INSERT INTO search_documents (\(columns)) SELECT \(ticketValues("tickets")) FROM tickets",
         "INSERT INTO search_documents (\(columns)) SELECT \(noteValues("notes")) FROM notes",

@@ -132,8 +132,14 @@ enum PageURL {
     static func with(_ path: String, query: [(String, String?)]) -> String {
         var components = URLComponents()
         components.path = path
-        let items = query.compactMap { name, value in value.flatMap { $0.isEmpty ? nil : URLQueryItem(name: name, value: $0) } }
-        components.queryItems = items.isEmpty ? nil : items
+        // "+" is encoded too: a server reads it in a query as a space (Notepad++ would come back as "Notepad  ").
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "+&=")
+        func encoded(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text }
+        let items = query.compactMap { name, value in
+            value.flatMap { $0.isEmpty ? nil : URLQueryItem(name: encoded(name), value: encoded($0)) }
+        }
+        components.percentEncodedQueryItems = items.isEmpty ? nil : items
         return components.string ?? path
     }
 }
