@@ -26,6 +26,7 @@ except ImportError:  # the accessibility check needs axe-selenium-python (script
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -332,6 +333,7 @@ def run(b: Browser):
     audit_export(b)
     security_request(b, stamp)
     organization_groups(b, stamp)
+    keyboard_only(b, stamp)
 
 
 def client_profiles(b: Browser, stamp: str):
@@ -1168,6 +1170,44 @@ def organization_groups(b: Browser, stamp: str):
     b.submit("#delete-impact form")
     b.wait_for_path("/admin/organization-groups")
     b.expect("deleted" in b.text(".notice"), "deleting the group should say so")
+    b.logout()
+
+
+def tab_to(b: Browser, css: str, limit: int = 400):
+    """Presses Tab until the element `css` has the focus, as a keyboard user would; fails if it never does."""
+    target = b.find(css)
+    for _ in range(limit):
+        if b.driver.switch_to.active_element == target:
+            return target
+        b.driver.switch_to.active_element.send_keys(Keys.TAB)
+    raise CheckFailed(f"{css} cannot be reached with the Tab key")
+
+
+def keyboard_only(b: Browser, stamp: str):
+    """The main flow by keyboard alone: tara logs in, opens a ticket from the list and adds a note, with Tab,
+    typing and Enter only (no clicks)."""
+    print("tara: log in, open a ticket and add a note by keyboard alone")
+    b.open("/login")
+    tab_to(b, "#username").send_keys("tara")
+    tab_to(b, "#password").send_keys("demo-tech-2026")
+    old = b.driver.find_element(By.TAG_NAME, "html")
+    b.driver.switch_to.active_element.send_keys(Keys.ENTER)
+    b.wait_replaced(old)
+    b.wait_for_path("/tickets")
+    link = tab_to(b, "table.tickets tbody a")
+    old = b.driver.find_element(By.TAG_NAME, "html")
+    link.send_keys(Keys.ENTER)
+    b.wait_replaced(old)
+    b.wait_for_path("/tickets/")
+    note = f"Typed without a mouse ({stamp})."
+    tab_to(b, "#note-body").send_keys(note)
+    button = tab_to(b, "#composer-form button[type=submit]")
+    old = b.driver.find_element(By.TAG_NAME, "html")
+    button.send_keys(Keys.ENTER)
+    b.wait_replaced(old)
+    b.expect(b.text(".notice") == "Your note was added.", "the note added by keyboard should be confirmed")
+    b.expect(note in b.text("section[aria-labelledby=conversation-heading]"), "the note should be in the conversation")
+    b.shot("keyboard-only-note")
     b.logout()
 
 
