@@ -69,7 +69,7 @@ struct BenchSeedCommand: AsyncCommand {
     }
 
     /// Words of the seeded notes: `kx0` … `kx499` each in one note of 500, so a search for one of them
-    /// (`scripts/bench` asks for `kx123`) matches a known share of 1M notes.
+    /// (`scripts/bench` asks for `kx105`, which falls on rick's organizations) matches a known share of 1M notes.
     static let noteWords = 500
 
     static func insertTickets(
