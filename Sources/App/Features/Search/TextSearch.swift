@@ -23,6 +23,10 @@ protocol TextSearch: Sendable {
 }
 
 extension TextSearch {
+    /// The newest matching documents ranked: past this many, a common word's matches are ranked among
+    /// the newest only, so a search costs about the same whatever the word.
+    static var rankedDocuments: Int { 1000 }
+
     /// Ticket texts (no publish-to) and notes of the reader's audiences.
     func audience(_ audiences: Set<PublishTo>) -> SQLQueryString {
         guard !audiences.isEmpty else { return "d.publish_to IS NULL" }
@@ -45,8 +49,6 @@ extension TextSearch {
 
 /// SQLite: FTS5 over the documents (external content), ranked by BM25 with the title weighing more.
 struct SQLiteTextSearch: TextSearch {
-    /// More documents than hits are read: several of one ticket's documents may match.
-    static let documentsPerHit = 4
 
     func ticketMatch(_ query: SearchQuery, audiences: Set<PublishTo>) -> any SQLExpression {
         SQLQueryString(
@@ -57,15 +59,34 @@ struct SQLiteTextSearch: TextSearch {
     }
 
     func tickets(_ query: SearchQuery, audiences: Set<PublishTo>, scope: any SQLExpression, limit: Int, on db: any Database) async throws -> [SearchHit] {
-        let rows = try await db.sql.raw(
+        let ranked = try await db.sql.raw(
             """
-            SELECT d.ticket_id AS id, snippet(search_fts, -1, \(bind: SearchSnippet.start), \(bind: SearchSnippet.end), '…', 16) AS snippet
-            FROM search_fts JOIN search_documents d ON d.doc_id = search_fts.rowid JOIN tickets ON tickets.id = d.ticket_id
-            WHERE search_fts MATCH \(bind: query.fts5) AND \(audience(audiences)) AND \(scope)
-            ORDER BY bm25(search_fts, 4.0, 1.0) LIMIT \(literal: limit * Self.documentsPerHit)
+            SELECT c.doc_id, c.ticket_id AS id FROM (
+                SELECT search_fts.rowid AS doc_id, d.ticket_id, bm25(search_fts, 4.0, 1.0) AS score
+                FROM search_fts JOIN search_documents d ON d.doc_id = search_fts.rowid JOIN tickets ON tickets.id = d.ticket_id
+                WHERE search_fts MATCH \(bind: query.fts5) AND \(audience(audiences)) AND \(scope)
+                ORDER BY search_fts.rowid DESC LIMIT \(literal: Self.rankedDocuments)) c
+            ORDER BY c.score, c.doc_id DESC
             """
         ).all()
-        return try hits(rows, limit: limit)
+        // The best document of each ticket, then snippets for those only (a snippet reads the whole text).
+        var seen: Set<UUID> = []
+        var best: [(document: Int, ticket: UUID)] = []
+        for row in ranked where best.count < limit {
+            let ticket = try row.decode(column: "id", as: UUID.self)
+            if seen.insert(ticket).inserted { best.append((try row.decode(column: "doc_id", as: Int.self), ticket)) }
+        }
+        guard !best.isEmpty else { return [] }
+        var snippets: [Int: String] = [:]
+        for row in try await db.sql.raw(
+            """
+            SELECT rowid AS doc_id, snippet(search_fts, -1, \(bind: SearchSnippet.start), \(bind: SearchSnippet.end), '…', 16) AS snippet
+            FROM search_fts WHERE search_fts MATCH \(bind: query.fts5) AND rowid IN (\(binds: best.map(\.document)))
+            """
+        ).all() {
+            snippets[try row.decode(column: "doc_id", as: Int.self)] = try row.decode(column: "snippet", as: String?.self)
+        }
+        return best.map { SearchHit(id: $0.ticket, snippet: snippets[$0.document] ?? "") }
     }
 
     func contacts(_ query: SearchQuery, scope: any SQLExpression, limit: Int, on db: any Database) async throws -> [SearchHit] {
@@ -81,8 +102,9 @@ struct SQLiteTextSearch: TextSearch {
     }
 }
 
-/// PostgreSQL: the stored `tsvector` under a GIN index, ranked by `ts_rank_cd`; snippets (`ts_headline`)
-/// only for the page of hits, since they read the whole text.
+/// PostgreSQL: the stored `tsvector` under a GIN index, the newest matches (ids are time-ordered UUIDv7)
+/// ranked by `ts_rank_cd`, as on SQLite; snippets (`ts_headline`) only for the page of hits, since they
+/// read the whole text.
 struct PostgresTextSearch: TextSearch {
     static let headline = "StartSel=\(SearchSnippet.start), StopSel=\(SearchSnippet.end), MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \""
 
@@ -99,10 +121,12 @@ struct PostgresTextSearch: TextSearch {
             """
             SELECT h.ticket_id AS id, ts_headline('english', h.title || ' ' || h.body, to_tsquery('english', \(bind: query.tsquery)),
                 \(bind: Self.headline)) AS snippet
-            FROM (SELECT d.ticket_id, d.title, d.body, ts_rank_cd(d.tsv, q) AS rank
-                  FROM search_documents d JOIN tickets ON tickets.id = d.ticket_id, to_tsquery('english', \(bind: query.tsquery)) q
-                  WHERE d.tsv @@ q AND \(audience(audiences)) AND \(scope)
-                  ORDER BY rank DESC, d.ticket_id LIMIT \(literal: limit * SQLiteTextSearch.documentsPerHit)) h
+            FROM (SELECT c.ticket_id, c.title, c.body, ts_rank_cd(c.tsv, q) AS rank
+                  FROM (SELECT d.ticket_id, d.title, d.body, d.tsv FROM search_documents d JOIN tickets ON tickets.id = d.ticket_id
+                        WHERE d.tsv @@ to_tsquery('english', \(bind: query.tsquery)) AND \(audience(audiences)) AND \(scope)
+                        ORDER BY d.entity_id DESC LIMIT \(literal: Self.rankedDocuments)) c,
+                       to_tsquery('english', \(bind: query.tsquery)) q
+                  ORDER BY rank DESC, c.ticket_id LIMIT \(literal: limit * 4)) h
             ORDER BY h.rank DESC, h.ticket_id
             """
         ).all()
