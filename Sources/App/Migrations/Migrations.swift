@@ -53,5 +53,6 @@ enum Migrations {
         CreateSiteSecuritySettings(),
         CreateSecurityRequests(),
         CreateOrganizationGroups(),
+        CreateSiteCredentials(),
     ]
 }

@@ -71,6 +71,7 @@ enum PagesRoutes {
         RulePages.register(session)
         TemplatePages.register(session)
         SiteNotificationRulePage.register(session)
+        PasswordPages.register(session)
         session.get(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.show)
         session.get(PageRoutes.identify.pathComponents, use: IdentifyPage.show)
         session.post(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.save)

@@ -199,6 +199,8 @@ enum SitePage {
         /// The help desk profile and what is still missing before the help desk can go live.
         var helpDesk: HelpDesk
         var notificationRuleURL: String
+        /// The site's credential vault, when the principal's level opens it.
+        var passwordsURL: String? = nil
         /// "Explain access", for admins.
         var explain: RowAccessPanel.Panel? = nil
     }
@@ -264,6 +266,9 @@ enum SitePage {
                 checklist: ActivationChecklist.evaluate(try await SiteChecklistAPI.facts(of: site, on: db))),
             notificationRuleURL: PageRoutes.siteNotificationRule.url(id))
         model.layout.title = site.name
+        if (try? SiteCredentials.require(.view, organizationId: organizationId, by: principal)) != nil {
+            model.passwordsURL = PageRoutes.sitePasswords.url(id)
+        }
         return model
     }
 }
