@@ -99,15 +99,15 @@ enum SiteCredentials {
         AccessPolicy.vaultScope(for: principal, operation)
     }
 
-    /// A site's entries by name (a site the principal sees whose vault it may not open: 403).
+    /// A site's entries, oldest first (a site whose vault the principal may not open answers 404, as a hidden one).
     static func list(site: Site, by principal: Principal, page: PageRequest, on db: any Database) async throws -> ListPage<SiteCredentialDTO> {
-        try require(.view, organizationId: site.organizationId, by: principal)
+        try requireVault(of: site, by: principal)
         var query = SiteCredential.query(on: db).filter(\.$siteId == site.id!).filter(scope(for: principal, .view), on: SiteCredential.scopeTable)
         if let after = try page.afterId() { query = query.filter(\.$id > after) }
         let rows = try await query.sort(\.$id).limit(page.limit + 1).all()
         let items = rows.prefix(page.limit)
         let next = rows.count > page.limit ? items.last.map { PageRequest.cursor($0.id!.uuidString) } : nil
-        return ListPage(items: items.map(SiteCredentialDTO.init), nextCursor: next)
+        return ListPage(items: items.map { SiteCredentialDTO($0) }, nextCursor: next)
     }
 
     /// Every entry of a site the principal sees, by name (the Passwords page).
@@ -118,6 +118,11 @@ enum SiteCredentials {
 
     static func visible(_ id: UUID, by principal: Principal, on db: any Database) async throws -> SiteCredential {
         try await Lookup.visible(SiteCredential.self, id, scope: scope(for: principal, .view), table: SiteCredential.scopeTable, what: what, on: db)
+    }
+
+    /// A site's vault is hidden (404) from principals whose level does not open the vault there.
+    static func requireVault(of site: Site, by principal: Principal) throws {
+        guard scope(for: principal, .view).evaluate(ScopeFacts(values: [.organization: site.organizationId])) else { throw TandemError.notFound("site") }
     }
 
     static func require(_ operation: AccessOperation, organizationId: UUID, by principal: Principal) throws {

@@ -215,7 +215,7 @@ enum PasswordPages {
         _ req: Request, _ site: Site, form: FormValues, notice: String? = nil, feedback: FormFeedback? = nil, status: HTTPStatus = .ok
     ) async throws -> Response {
         let principal = try req.principal
-        try SiteCredentials.require(.view, organizationId: site.organizationId, by: principal)
+        try SiteCredentials.requireVault(of: site, by: principal)
         let rows = try await SiteCredentials.all(site: site, by: principal, on: req.db)
         let devices = try await devices(of: site.id!, selected: form.deviceId, on: req.db)
         let names = Dictionary(uniqueKeysWithValues: devices.map { ($0.id!, $0.name) })
