@@ -315,7 +315,8 @@ struct AttackSuiteInputTests {
             TextField(
                 schema: "CredentialInput", property: property, method: .POST, path: { w in "/api/v1/sites/\(w.site)/credentials" }, field: property,
                 multiline: multiline, plain: { "Plain \($0)" },
-                body: { _, value, tag in (["kind": "server", "name": .string("Entry \(tag)"), "secret": "s3cret"] as JSON).merging([property: .string(value)]) }),
+                body: { _, value, tag in (["kind": "server", "name": .string("Entry \(tag)"), "secret": "s3cret"] as JSON).merging([property: .string(value)]) }
+            ),
             update("CredentialInput", { "/api/v1/credentials/\($0.credential)" }, property, multiline: multiline),
         ]
     }

@@ -23,7 +23,10 @@ import VaporTesting
         app.logger.logLevel = .warning
         do {
             try await configure(
-                app, options: AppOptions(storage: database.storage, bcryptCost: 4, resourcesDirectory: resourcesDirectory).with { $0.vaultKey = TestDatabase.vaultKey })
+                app,
+                options: AppOptions(storage: database.storage, bcryptCost: 4, resourcesDirectory: resourcesDirectory).with {
+                    $0.vaultKey = TestDatabase.vaultKey
+                })
             if database.migrate { try await app.autoMigrate() }
             try await body(app)
         } catch {

@@ -30,7 +30,9 @@ import VaporTesting
                 }
             } else {
                 // Every column as text (SQLite converts any value with `||`).
-                let columns = try await t.db.sql.raw("SELECT name FROM pragma_table_info(\(bind: table))").all().map { try $0.decode(column: "name", as: String.self) }
+                let columns = try await t.db.sql.raw("SELECT name FROM pragma_table_info(\(bind: table))").all().map {
+                    try $0.decode(column: "name", as: String.self)
+                }
                 for row in try await t.db.sql.raw("SELECT * FROM \(ident: table)").all() {
                     for column in columns {
                         if let value = try? row.decode(column: column, as: String?.self) { text += value ?? "" }
@@ -99,9 +101,12 @@ import VaporTesting
             #expect(list["items"][0]["id"].string == id)
             #expect(list["items"][0]["secret"] == .null)
             #expect(list["nextCursor"] == .null)
-            expectProblem(try await t.post("/api/v1/sites/\(site)/credentials", ["kind": "server", "name": "No secret"]), .unprocessableEntity, field: "secret")
-            expectProblem(try await t.post("/api/v1/sites/\(site)/credentials", ["kind": "mainframe", "name": "X", "secret": "x"]), .unprocessableEntity, field: "kind")
-            expectProblem(try await t.post("/api/v1/sites/\(site)/credentials", ["kind": "server", "name": "", "secret": "x"]), .unprocessableEntity, field: "name")
+            expectProblem(
+                try await t.post("/api/v1/sites/\(site)/credentials", ["kind": "server", "name": "No secret"]), .unprocessableEntity, field: "secret")
+            expectProblem(
+                try await t.post("/api/v1/sites/\(site)/credentials", ["kind": "mainframe", "name": "X", "secret": "x"]), .unprocessableEntity, field: "kind")
+            expectProblem(
+                try await t.post("/api/v1/sites/\(site)/credentials", ["kind": "server", "name": "", "secret": "x"]), .unprocessableEntity, field: "name")
             expectProblem(
                 try await t.post("/api/v1/sites/\(site)/credentials", ["kind": "server", "name": "X", "secret": "x", "deviceId": .string(UUID().uuidString)]),
                 .unprocessableEntity, field: "deviceId")
@@ -138,7 +143,9 @@ import VaporTesting
             let last = parts[3]
             let index = last.index(last.startIndex, offsetBy: 20)
             parts[3] = last.replacingCharacters(in: index...index, with: last[index] == "A" ? "B" : "A")
-            try await t.db.sql.raw("UPDATE site_credentials SET secret_sealed = \(bind: parts.joined(separator: ".")) WHERE id = \(bind: UUID(uuidString: id)!)").run()
+            try await t.db.sql.raw(
+                "UPDATE site_credentials SET secret_sealed = \(bind: parts.joined(separator: ".")) WHERE id = \(bind: UUID(uuidString: id)!)"
+            ).run()
             let tampered = try await t.post("/api/v1/credentials/\(id)/reveal", [:])
             expectProblem(tampered, .internalServerError, contains: "integrity")
             #expect(!tampered.text.contains("tamper-canary"))

@@ -44,7 +44,9 @@ import Testing
         #expect(throws: VaultError.tampered) { try vault.open(sealed, for: VaultBinding("totp", rowId: binding.rowId)) }
         // A sealed secret of one row with the data key of another does not open either.
         let other = try vault.seal("other", for: binding)
-        #expect(throws: VaultError.tampered) { try vault.open(SealedSecret(keyId: sealed.keyId, wrappedKey: other.wrappedKey, sealed: sealed.sealed), for: binding) }
+        #expect(throws: VaultError.tampered) {
+            try vault.open(SealedSecret(keyId: sealed.keyId, wrappedKey: other.wrappedKey, sealed: sealed.sealed), for: binding)
+        }
         #expect(throws: VaultError.malformed) { try vault.open(stored: "plain-text", for: binding) }
         #expect(throws: VaultError.malformed) { try vault.open(stored: "tv1.x.!!.??", for: binding) }
     }

@@ -72,7 +72,9 @@ struct RotateVaultKeyCommand: AsyncCommand {
             }
             try await Audit.record(
                 "vaultKeyRotated", "vault", id: nil, by: nil,
-                after: ["from": current.masterKey.id, "to": newVault.masterKey.id, "credentials": "\(result.credentials)", "totpSecrets": "\(result.totpSecrets)"],
+                after: [
+                    "from": current.masterKey.id, "to": newVault.masterKey.id, "credentials": "\(result.credentials)", "totpSecrets": "\(result.totpSecrets)",
+                ],
                 on: db)
             return result
         }

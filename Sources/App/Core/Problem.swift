@@ -74,7 +74,11 @@ struct ProblemMiddleware: AsyncMiddleware {
                 return (problem, headers)
             case .rateLimited(let seconds):
                 headers.replaceOrAdd(name: .retryAfter, value: String(seconds))
-                return (make("rate-limited", "Too many attempts", .tooManyRequests, "Too many attempts (failed logins, or secrets revealed); try again in \(seconds) seconds."), headers)
+                return (
+                    make(
+                        "rate-limited", "Too many attempts", .tooManyRequests,
+                        "Too many attempts (failed logins, or secrets revealed); try again in \(seconds) seconds."), headers
+                )
             case .payloadTooLarge(let detail):
                 return (make("payload-too-large", "Payload too large", .payloadTooLarge, detail), headers)
             case .unsupportedMediaType(let detail):

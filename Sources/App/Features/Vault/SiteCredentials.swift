@@ -209,7 +209,8 @@ enum SiteCredentials {
             case nil: validator.fail("secret", "is required")
             case .some(let secret) where secret.isEmpty: validator.fail("secret", "must not be empty")
             case .some(let secret) where secret.count > 10_000: validator.fail("secret", "must be at most 10000 characters (got \(secret.count))")
-            case .some(let secret) where ControlCharacters.refused(in: secret, multiline: true): validator.fail("secret", ControlCharacters.message(multiline: true))
+            case .some(let secret) where ControlCharacters.refused(in: secret, multiline: true):
+                validator.fail("secret", ControlCharacters.message(multiline: true))
             case .some(let secret): newSecret = secret
             }
         }

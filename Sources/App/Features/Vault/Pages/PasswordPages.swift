@@ -195,7 +195,8 @@ enum PasswordPages {
     }
 
     private static func values(of row: SiteCredential) -> FormValues {
-        FormValues(kind: row.kind, name: row.name, username: row.username ?? "", url: row.url ?? "", notes: row.notes ?? "", deviceId: row.deviceId?.uuidString ?? "")
+        FormValues(
+            kind: row.kind, name: row.name, username: row.username ?? "", url: row.url ?? "", notes: row.notes ?? "", deviceId: row.deviceId?.uuidString ?? "")
     }
 
     private static func kinds(_ selected: String) -> [Option] {
