@@ -3,7 +3,7 @@ import TandemCore
 import Testing
 
 /// The credential vault's envelope encryption (SPEC §9) and who may reveal.
-@Suite struct VaultTests {
+@Suite struct VaultEncryptionTests {
     let vault = Vault(masterKey: .generate())
     let binding = VaultBinding("credential.secret", rowId: UUID())
 
