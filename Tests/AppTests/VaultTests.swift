@@ -85,12 +85,20 @@ import VaporTesting
     static func coManagingToken(_ t: TestApp, organization: String, level: SystemSecurityLevel = .coManagedHelpDesk, name: String = "cora") async throws
         -> String
     {
+        try await coManagingTokens(t, organization: organization, [(name, level)])[0]
+    }
+
+    /// Co-managing users of `organization`, all associated with it; their tokens.
+    static func coManagingTokens(_ t: TestApp, organization: String, _ users: [(String, SystemSecurityLevel)]) async throws -> [String] {
         try await t.setCoManagement(enabled: true)
         try await t.setUp(organization, coManaged: true)
-        let queue = try await t.queue("Vault desk \(name)")
-        let user = try await t.coManagingUser(name, organizationId: organization, queueIds: [queue], level: level)
-        try await t.setUp(organization, users: [user.id])
-        return try await t.loginCoManaging(user.id, name)
+        let queue = try await t.queue("Vault desk")
+        var ids: [String] = []
+        for (name, level) in users { ids.append(try await t.coManagingUser(name, organizationId: organization, queueIds: [queue], level: level).id) }
+        try await t.setUp(organization, users: ids)
+        var tokens: [String] = []
+        for (id, user) in zip(ids, users) { tokens.append(try await t.loginCoManaging(id, user.0)) }
+        return tokens
     }
 
     @Test func listsNeverCarryTheSecretAndValidationNamesTheField() async throws {
@@ -198,8 +206,8 @@ import VaporTesting
             let dispatcher = try await t.resource("vdispatch", .dispatcher).token
             let helpDesk = try await t.resource("vhelp", .helpDesk).token
             let restricted = try await t.resource("vrestricted", .technician, restrictions: [elsewhere]).token
-            let coHelpDesk = try await Self.coManagingToken(t, organization: organization)
-            let coBasic = try await Self.coManagingToken(t, organization: organization, level: .coManagedBasic, name: "basil")
+            let coTokens = try await Self.coManagingTokens(t, organization: organization, [("cora", .coManagedHelpDesk), ("basil", .coManagedBasic)])
+            let (coHelpDesk, coBasic) = (coTokens[0], coTokens[1])
             let contactId = try await t.contact(organization, "Carl")
             let contact = try await t.portalLogin(contactId, email: "carl@client.example")
             let list = "/api/v1/sites/\(site)/credentials", item = "/api/v1/credentials/\(id)", reveal = "/api/v1/credentials/\(id)/reveal"
