@@ -1001,6 +1001,7 @@ def security_request(b: Browser, stamp: str):
     conversation = b.text("section[aria-labelledby=conversation-heading]")
     b.expect("approved the security request" in conversation, "the approval should be in the conversation")
     b.shot("security-request-evidence")
+    b.logout()
 def nina_people_as_viewed(b: Browser) -> str:
     """The co-managing users of nina's people directory, read through "view as" (no code needed); admin is logged in."""
     b.open("/admin/view-as")
