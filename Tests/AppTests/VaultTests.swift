@@ -269,6 +269,30 @@ import VaporTesting
         }
     }
 
+    /// An upgrade: a TOTP secret an older version stored in plain text is sealed by migration 052's step,
+    /// and the user still logs in with codes of the same secret.
+    @Test func plainTwoFactorSecretsOfAnOlderVersionAreSealed() async throws {
+        try await withApp { t in
+            let organization = try await t.organization("Upgrade Org")
+            _ = try await Self.coManagingToken(t, organization: organization, name: "ulla")
+            let user = try #require(try await CoManagingUser.query(on: t.db).filter(\.$username == "ulla").first())
+            let plain = "JBSWY3DPEHPK3PXP"
+            try await t.db.sql.raw(
+                "UPDATE co_managing_users SET totp_secret = \(bind: plain), totp_secret_sealed = NULL, totp_confirmed = \(bind: true) WHERE id = \(bind: user.id!)"
+            ).run()
+            #expect(try await CreateSiteCredentials.sealPlainTOTPSecrets(on: t.db) == 1)
+            let row = try #require(try await t.db.sql.raw("SELECT totp_secret, totp_secret_sealed FROM co_managing_users WHERE id = \(bind: user.id!)").first())
+            #expect(try row.decode(column: "totp_secret", as: String?.self) == nil)
+            let sealed = try #require(try row.decode(column: "totp_secret_sealed", as: String?.self))
+            #expect(!sealed.contains(plain))
+            #expect(try t.db.vault().open(stored: sealed, for: TOTPSecrets.binding(user.id!)) == plain)
+            let code = TandemCore.TOTP(secret: try #require(Base32.decode(plain))).code(at: Date())
+            let login = try await t.post("/api/v1/auth/token", ["username": "ulla", "password": .string(TestApp.password), "totp": .string(code)], as: "")
+            expectStatus(login, .ok)
+            #expect(try await CreateSiteCredentials.sealPlainTOTPSecrets(on: t.db) == 0, "nothing plain is left")
+        }
+    }
+
     @Test func keysComeFromAFileTheEnvironmentOrBesideTheSQLiteFile() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vault-keys-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -27,6 +27,14 @@ struct CreateSiteCredentials: AsyncMigration {
         try await sql.raw("CREATE INDEX site_credentials_site ON site_credentials (site_id, name)").run()
         try await sql.raw("CREATE INDEX site_credentials_organization ON site_credentials (organization_id)").run()
         try await database.schema(CoManagingUser.schema).field("totp_secret_sealed", .string).update()
+        try await Self.sealPlainTOTPSecrets(on: database)
+    }
+
+    /// Seals the TOTP secrets stored in plain text (by versions before this one) and empties the plain column;
+    /// the number sealed.
+    @discardableResult
+    static func sealPlainTOTPSecrets(on database: any Database) async throws -> Int {
+        let sql = database as! any SQLDatabase
         let vault = try database.vault()
         let rows = try await sql.raw("SELECT id, totp_secret FROM co_managing_users WHERE totp_secret IS NOT NULL").all()
         for row in rows {
@@ -35,6 +43,7 @@ struct CreateSiteCredentials: AsyncMigration {
             let sealed = try vault.seal(stored: plain, for: TOTPSecrets.binding(id))
             try await sql.raw("UPDATE co_managing_users SET totp_secret_sealed = \(bind: sealed), totp_secret = NULL WHERE id = \(bind: id)").run()
         }
+        return rows.count
     }
 
     func revert(on database: any Database) async throws {
