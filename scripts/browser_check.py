@@ -334,6 +334,7 @@ def run(b: Browser):
     security_request(b, stamp)
     organization_groups(b, stamp)
     keyboard_only(b, stamp)
+    credential_vault(b, stamp)
 
 
 def client_profiles(b: Browser, stamp: str):
@@ -1208,6 +1209,52 @@ def keyboard_only(b: Browser, stamp: str):
     b.expect(b.text(".notice") == "Your note was added.", "the note added by keyboard should be confirmed")
     b.expect(note in b.text("section[aria-labelledby=conversation-heading]"), "the note should be in the conversation")
     b.shot("keyboard-only-note")
+    b.logout()
+
+
+def credential_vault(b: Browser, stamp: str):
+    """The credential vault (issue 20): the admin adds a password to a site's Passwords tab (a missing name is
+    refused beside its field first), reveals it once on the answer page, finds it nowhere in the list, and is
+    asked before deleting it."""
+    print("admin: a site's Passwords tab, add a password, reveal it, delete it")
+    secret = f"Vault-{stamp}-s3cret!"
+    b.login("admin", "demo-admin-2026")
+    b.open("/organizations")
+    link = b.retry(lambda: b.driver.find_element(By.LINK_TEXT, "Northwind Traders").get_attribute("href"))
+    b.driver.get(link)
+    b.settle()
+    b.follow("a[href^='/sites/']")
+    b.wait_for_path("/sites/")
+    b.follow("#site-passwords")
+    b.wait_for_path("/sites/")
+    b.expect(b.text("h1") == "Passwords", "the site page should link to its Passwords tab")
+    b.choose("#kind", value="lightsOutManagement")
+    b.type("#secret", secret)
+    b.submit("#credential-form")
+    b.expect(b.find("#name-error").text.strip() != "", "a missing name should be shown beside its field")
+    b.expect(secret not in b.driver.page_source, "a refused form should not echo the password")
+    b.shot("vault-field-error")
+    b.type("#name", f"iLO {stamp}")
+    b.type("#username", "Administrator")
+    b.type("#secret", secret)
+    b.submit("#credential-form")
+    b.wait_for_path("/credentials/")
+    b.expect("added" in b.text(".notice"), "adding a password should say so")
+    b.expect(secret not in b.driver.page_source, "the entry's page should not show the password")
+    b.shot("vault-entry")
+    b.submit("form[action$='/reveal']")
+    b.expect(b.text("#revealed-secret") == secret, "revealing should show the password once")
+    b.shot("vault-revealed")
+    b.follow("a[href$='/passwords']")
+    b.expect(f"iLO {stamp}" in b.text("#credential-list") and secret not in b.driver.page_source, "the list should name the entry, never its password")
+    b.shot("vault-list")
+    b.follow(f"#credential-list a[href^='/credentials/']")
+    b.follow("#delete-credential")
+    b.expect("removed from the vault" in b.text("#delete-impact"), "deleting should first say what it changes")
+    b.shot("vault-delete-confirm")
+    b.submit("#delete-impact form")
+    b.wait_for_path("/sites/")
+    b.expect("deleted" in b.text(".notice"), "deleting the entry should say so")
     b.logout()
 
 

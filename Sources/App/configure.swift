@@ -49,6 +49,11 @@ public struct AppOptions: Sendable {
     /// `--smtp-port N` or `TANDEM_SMTP_PORT`, `TANDEM_SMTP_HOST` (127.0.0.1), `TANDEM_SMTP_DOMAINS`:
     /// the SMTP listener for mail intake (`SMTPListener`), when the server runs one.
     public var smtpListen: SMTPListen?
+    /// The credential vault's master key (`VaultKeys.resolve`): given directly (tests), or read from
+    /// `TANDEM_VAULT_KEY_FILE` (`vaultKeyFile`) or `TANDEM_VAULT_KEY` (`vaultKeyText`).
+    public var vaultKey: VaultMasterKey?
+    public var vaultKeyFile: String?
+    public var vaultKeyText: String?
 
     /// Where the SMTP intake listens, and for which recipient domains (empty: any).
     public struct SMTPListen: Sendable, Equatable {
@@ -129,6 +134,8 @@ public struct AppOptions: Sendable {
             $0.smtpURL = Environment.get("TANDEM_SMTP_URL").flatMap { $0.isEmpty ? nil : $0 }
             $0.mailFrom = Environment.get("TANDEM_MAIL_FROM").flatMap { $0.isEmpty ? nil : $0 }
             $0.publicURL = Environment.get("TANDEM_PUBLIC_URL").flatMap { $0.isEmpty ? nil : $0 }
+            $0.vaultKeyFile = Environment.get("TANDEM_VAULT_KEY_FILE").flatMap { $0.isEmpty ? nil : $0 }
+            $0.vaultKeyText = Environment.get("TANDEM_VAULT_KEY").flatMap { $0.isEmpty ? nil : $0 }
             $0.publicMailDomains = (Environment.get("TANDEM_PUBLIC_MAIL_DOMAINS") ?? "").split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces)
             }.filter { !$0.isEmpty }
@@ -183,17 +190,20 @@ extension Request {
 }
 
 public func configure(_ app: Application, options: AppOptions = .fromEnvironment()) async throws {
+    let vault = Vault(masterKey: try VaultKeys.resolve(options, logger: app.logger))
     switch options.storage {
     case .sqlite(let path):
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
         ClockCompanion.install(options.clock, on: app, databases: [.sqlite])
-        SQLiteGroupCommit.install(on: app, path: path, clock: options.clock)
+        VaultCompanion.install(vault, on: app, databases: [.sqlite])
+        SQLiteGroupCommit.install(on: app, path: path, clock: options.clock, vault: vault)
     case .postgres(let url):
         var configuration = try SQLPostgresConfiguration(url: url)
         configuration.searchPath = ["public"]
         app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 4, sqlLogLevel: .debug), as: .psql)
         PostgresBatcher.install(on: app)
         ClockCompanion.install(options.clock, on: app, databases: [.psql])
+        VaultCompanion.install(vault, on: app, databases: [.psql])
     }
     app.migrations.add(Migrations.all)
     if case .sqlite = options.storage {

@@ -48,6 +48,7 @@ func routes(_ app: Application) throws {
     SiteNotificationRulesAPI.register(api)
     SiteChecklistAPI.register(api)
     SiteSecurityAPI.register(api)
+    SiteCredentialsAPI.register(api)
     SecurityRequestsAPI.register(api)
     IntakeAPI.register(api)
     IdentifyAPI.register(api)

@@ -208,7 +208,7 @@ import VaporTesting
     @Test func aPortOutOfRangeIsRefused() async throws {
         let app = try await Application.make(.testing)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-port-\(UUID().uuidString).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        defer { for suffix in ["", "-wal", "-shm", ".vault-key"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         var options = AppOptions(storage: .sqlite(path: path), bcryptCost: 4)
         options.smtpListen = AppOptions.SMTPListen(port: 70000)
         await #expect(throws: TandemError.invalid("--smtp-port", "must be a port number from 0 to 65535 (or TANDEM_SMTP_PORT)")) {

@@ -22,7 +22,11 @@ import VaporTesting
         let app = try await Application.make(.testing)
         app.logger.logLevel = .warning
         do {
-            try await configure(app, options: AppOptions(storage: database.storage, bcryptCost: 4, resourcesDirectory: resourcesDirectory))
+            try await configure(
+                app,
+                options: AppOptions(storage: database.storage, bcryptCost: 4, resourcesDirectory: resourcesDirectory).with {
+                    $0.vaultKey = TestDatabase.vaultKey
+                })
             if database.migrate { try await app.autoMigrate() }
             try await body(app)
         } catch {

@@ -10,6 +10,7 @@ func registerCommands(_ app: Application) {
     app.asyncCommands.use(ImportProfilesCommand(), as: "import-profiles")
     app.asyncCommands.use(ExportProfilesCommand(), as: "export-profiles")
     app.asyncCommands.use(MailIntakeTokenCommand(), as: "mail-intake-token")
+    app.asyncCommands.use(RotateVaultKeyCommand(), as: "rotate-vault-key")
 }
 
 /// `tandem migrate`: create or upgrade the schema, without asking.

@@ -278,7 +278,7 @@ enum DemoTenant {
             logins[6], organizationId: northwind, first: "Nina", last: "Novak", email: "nina@northwind.example", level: .coManagedHelpDesk)
         let omar = try await user(logins[7], organizationId: contoso, first: "Omar", last: "Okafor", email: "omar@contoso.example", level: .coManagedBasic)
         if let row = try await CoManagingUser.find(nina, on: db) {
-            row.totpSecret = ninaTOTPSecret
+            try TOTPSecrets.store(ninaTOTPSecret, in: row, on: db)
             row.totpConfirmed = true
             try await db.write { db in try await row.save(on: db) }
         }

@@ -186,10 +186,11 @@ final class SQLiteGroupCommit: DatabaseCompanion, @unchecked Sendable {
     /// Sets up group commit for the SQLite file at `path`, used as `.sqlite`: a writer connection
     /// pool of its own, the batch writer's thread, the read connections, and the marker that
     /// `write` looks for. Call right after `databases.use`.
-    static func install(on app: Application, path: String, clock: any WallClock) {
+    static func install(on app: Application, path: String, clock: any WallClock, vault: Vault) {
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqliteWriter, isDefault: false)
         // Before `app.db(.sqliteWriter)`: a database takes its middleware when it is made.
         ClockCompanion.install(clock, on: app, databases: [.sqliteWriter])
+        VaultCompanion.install(vault, on: app, databases: [.sqliteWriter])
         let batchWriter = SQLiteWriterThread(path: path)
         let readers = SQLiteReaders(path: path, count: System.coreCount)
         app.lifecycle.use(DirectConnectionsShutdown(thread: batchWriter, readers: readers))

@@ -74,7 +74,11 @@ struct ProblemMiddleware: AsyncMiddleware {
                 return (problem, headers)
             case .rateLimited(let seconds):
                 headers.replaceOrAdd(name: .retryAfter, value: String(seconds))
-                return (make("rate-limited", "Too many attempts", .tooManyRequests, "Too many failed logins; try again in \(seconds) seconds."), headers)
+                return (
+                    make(
+                        "rate-limited", "Too many attempts", .tooManyRequests,
+                        "Too many attempts (failed logins, or secrets revealed); try again in \(seconds) seconds."), headers
+                )
             case .payloadTooLarge(let detail):
                 return (make("payload-too-large", "Payload too large", .payloadTooLarge, detail), headers)
             case .unsupportedMediaType(let detail):
@@ -134,6 +138,9 @@ struct ProblemMiddleware: AsyncMiddleware {
             }
             headers = abort.headers
             return (make(slug, status.reasonPhrase, status, detail), headers)
+        // The vault fails closed: a wrong key or a changed ciphertext is said plainly (never with the secret).
+        case let error as VaultError:
+            return (make("vault", "Credential vault error", .internalServerError, error.description), headers)
         default:
             return (make("internal", "Internal error", .internalServerError, "Something went wrong; the change was not saved."), headers)
         }

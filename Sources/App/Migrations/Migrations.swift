@@ -54,6 +54,7 @@ enum Migrations {
         CreateSecurityRequests(),
         CreateDepartments(),
         CreateOrganizationGroups(),
+        CreateSiteCredentials(),
         CreateSearchIndex(),
     ]
 }

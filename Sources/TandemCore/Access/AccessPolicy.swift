@@ -437,6 +437,32 @@ public enum AccessPolicy {
         }
     }
 
+    // MARK: Credential vault
+
+    /// Site credentials (SPEC §9): entries of organizations whose sites the principal sees, when its level's
+    /// vault area allows the operation (view lists and reads, add creates, edit changes, full deletes).
+    /// Co-managing users reach the organizations they co-manage; contacts never see the vault. Facts: `.organization`.
+    public static func vaultScope(for principal: Principal, _ operation: AccessOperation) -> Scope {
+        guard principal.kind != .contact else { return .none }
+        return .allOf([organizationScope(for: principal, area: .sites, .view), organizationScope(for: principal, area: .vault, operation)])
+    }
+
+    /// Revealing a secret of an entry the principal sees (`vaultScope(.view)`): MSP resources whose vault
+    /// level is at least view (the technician's level); co-managing users only when their level grants
+    /// the vault at edit or more: the system co-managed levels list entries but never reveal them.
+    public static func authorizeVaultReveal(_ principal: Principal) throws(TandemError) {
+        switch principal.kind {
+        case .resource where principal.permissions.allows(.view, on: .vault): return
+        case .coManagingUser where principal.permissions.allows(.edit, on: .vault): return
+        default: throw .forbidden("your security level does not allow revealing passwords")
+        }
+    }
+
+    /// Whether the pages offer "Reveal" (the same rule as `authorizeVaultReveal`).
+    public static func mayRevealVault(_ principal: Principal) -> Bool {
+        (try? authorizeVaultReveal(principal)) != nil
+    }
+
     // MARK: Client profiles
 
     /// What a principal may do in bulk with the client profiles of a site of this organization (SPEC §7):

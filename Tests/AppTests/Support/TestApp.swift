@@ -29,6 +29,7 @@ private func withGatedApp(clock: any WallClock, _ body: (TestApp) async throws -
     do {
         var options = AppOptions(storage: database.storage, blobDirectory: blobs.path, bcryptCost: 4)
         options.clock = clock
+        options.vaultKey = TestDatabase.vaultKey
         try await configure(app, options: options)
         if database.migrate { try await app.autoMigrate() }
         let admin = try await Seeds.createResource(

@@ -2,12 +2,15 @@ import Fluent
 import FluentPostgresDriver
 import Foundation
 import SQLKit
+import TandemCore
 import Vapor
 
 @testable import App
 
 /// Which database the suite runs on: PostgreSQL when `TANDEM_TEST_POSTGRES_URL` is set, else SQLite.
 enum TestDatabase {
+    /// The credential vault's key of every test app of this process (`AppOptions.vaultKey`).
+    static let vaultKey = VaultMasterKey.generate()
     static let postgresURL: String? = ProcessInfo.processInfo.environment["TANDEM_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
     static var name: String { postgresURL == nil ? "SQLite" : "PostgreSQL" }
@@ -136,7 +139,8 @@ actor PostgresDatabases {
             try await configure(
                 app,
                 options: AppOptions(
-                    storage: .postgres(url: TestDatabase.url(adminURL, database: name)), blobDirectory: TestDatabase.scratch.path, bcryptCost: 4))
+                    storage: .postgres(url: TestDatabase.url(adminURL, database: name)), blobDirectory: TestDatabase.scratch.path, bcryptCost: 4
+                ).with { $0.vaultKey = TestDatabase.vaultKey })
             try await app.autoMigrate()
         } catch {
             try? await app.asyncShutdown()

@@ -37,11 +37,13 @@ struct AuditFilter: Sendable {
         (StoredTemplate.schema, "Notification templates"), (StoredSiteNotificationRule.schema, "Site notification rules"),
         (NotificationPreference.schema, "Notification settings"), (Webhook.schema, "Webhooks"), (OutboxMessage.schema, "Outbox"),
         (InboundMail.schema, "Inbound mail"), (SavedFilter.schema, "Saved filters"), ("api_token", "API tokens"),
+        (SiteCredential.schema, "Site passwords"), ("vault", "Credential vault"),
     ]
 
     /// Actions the log records most, offered beside the free field; any one-word action is accepted.
     static let commonActions = [
         "created", "updated", "deleted", "exported", "imported", "passwordSet", "passwordChanged", "activated", "deactivated", "viewedAs",
+        "revealed",
     ]
 
     /// An action as the log stores it: one word of letters.

@@ -19,7 +19,8 @@ final class CoManagingUser: Model, @unchecked Sendable {
     /// ISO date the timesheet starts.
     @OptionalField(key: "timesheet_start") var timesheetStart: String?
     /// Base32 TOTP secret; set at enrolment, confirmed by a first code.
-    @OptionalField(key: "totp_secret") var totpSecret: String?
+    /// The TOTP secret (base32), sealed by the vault (`TOTPSecrets`); the old plain `totp_secret` column stays empty.
+    @OptionalField(key: "totp_secret_sealed") var totpSecretSealed: String?
     @Field(key: "totp_confirmed") var totpConfirmed: Bool
     /// The last accepted TOTP step, so a code cannot be replayed.
     @OptionalField(key: "totp_last_counter") var totpLastCounter: Int?

@@ -255,7 +255,7 @@ enum CoManagingUsers {
             // The random tail of the UUIDv7: its head is a timestamp that users created together share.
             user.username = "erased-\(id.uuidString.suffix(12).lowercased())"
             user.passwordHash = "!"
-            user.totpSecret = nil
+            user.totpSecretSealed = nil
             user.totpConfirmed = false
             try await user.save(on: db)
             if let contact = try await Contact.find(user.contactId, on: db) {

@@ -26,7 +26,7 @@ enum TwoFactor {
             return
         }
         if let until = user.totpPausedUntil, until > now { return }
-        guard user.totpConfirmed, let secret = user.totpSecret.flatMap(Base32.decode) else {
+        guard user.totpConfirmed, let secret = try TOTPSecrets.read(user, on: db).flatMap(Base32.decode) else {
             let (token, _) = try await Tokens.issue(for: (userId, .coManagingUser), kind: .enrolment, lifetime: enrolmentLifetime, on: db)
             throw TandemError.totpEnrolmentRequired(enrolmentToken: token)
         }
@@ -47,7 +47,7 @@ enum TwoFactor {
             throw TandemError.conflict("two-factor authentication is already set up; an administrator can pause it if the device was lost")
         }
         let secret = Base32.encode(TOTP.generateSecret())
-        user.totpSecret = secret
+        try TOTPSecrets.store(secret, in: user, on: db)
         let domain = try await Setting.find(Setting.tenantDomain, on: db)?.value ?? "tandem.local"
         try await db.write { db in
             try await user.save(on: db)
@@ -61,7 +61,7 @@ enum TwoFactor {
         let now = now ?? db.now
         let user = try await enrollingUser(principal, on: db)
         guard !user.totpConfirmed else { throw TandemError.conflict("two-factor authentication is already set up") }
-        guard let secret = user.totpSecret.flatMap(Base32.decode) else {
+        guard let secret = try TOTPSecrets.read(user, on: db).flatMap(Base32.decode) else {
             throw TandemError.conflict("start enrolment first: POST /api/v1/me/totp")
         }
         // Wrong codes are limited like logins, so the secret cannot be guessed while the enrolment token lasts.
@@ -106,5 +106,20 @@ enum TwoFactor {
             throw TandemError.conflict("two-factor enrolment here is for co-managing users")
         }
         return user
+    }
+}
+
+/// The co-managing users' TOTP secrets under the vault's envelope encryption (SPEC §9), each bound to
+/// its user: a sealed secret copied to another user does not open.
+enum TOTPSecrets {
+    static func binding(_ userId: UUID) -> VaultBinding { VaultBinding("coManagingUser.totp", rowId: userId) }
+
+    static func read(_ user: CoManagingUser, on db: any Database) throws -> String? {
+        guard let sealed = user.totpSecretSealed else { return nil }
+        return try db.vault().open(stored: sealed, for: binding(try user.requireID()))
+    }
+
+    static func store(_ secret: String?, in user: CoManagingUser, on db: any Database) throws {
+        user.totpSecretSealed = try secret.map { try db.vault().seal(stored: $0, for: binding(try user.requireID())) }
     }
 }

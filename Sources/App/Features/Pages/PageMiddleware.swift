@@ -36,7 +36,10 @@ enum PageErrors {
             case .totpEnrolmentRequired:
                 return (.unauthorized, "Set up two-factor authentication", "Your account needs two-factor authentication before you can log in.")
             case .rateLimited(let seconds):
-                return (.tooManyRequests, "Too many attempts", "Too many failed logins. Try again in \(max(1, seconds / 60)) minutes.")
+                return (
+                    .tooManyRequests, "Too many attempts",
+                    "Too many attempts (failed logins, or secrets revealed). Try again in \(max(1, seconds / 60)) minutes."
+                )
             case .payloadTooLarge(let detail), .unsupportedMediaType(let detail):
                 return (.payloadTooLarge, "That did not work", FormFeedback.sentence("", detail))
             }

@@ -85,6 +85,8 @@ enum PageRoutes {
     static let siteSecurityRequests = PageRoute("sites", ":id", "security-requests")
     static let siteSoftwareApprovals = PageRoute("sites", ":id", "software-approvals")
     static let siteSoftwareApprovalRemove = PageRoute("sites", ":id", "software-approvals", "remove")
+    static let sitePasswords = PageRoute("sites", ":id", "passwords"), credential = PageRoute("credentials", ":id")
+    static let credentialReveal = PageRoute("credentials", ":id", "reveal"), credentialDelete = PageRoute("credentials", ":id", "delete")
     static let template = PageRoute("admin", "templates", ":kind")
     static let templateReset = PageRoute("admin", "templates", ":kind", "reset")
     static let people = PageRoute("people")
@@ -177,6 +179,7 @@ struct FormFeedback: Encodable, Sendable {
         "timesheetStart": "Timesheet start", "coManagingUserIds": "Co-managing users", "coManagingTeamIds": "Co-managing teams",
         "name": "Name", "copyOf": "Copy from", "code": "Code", "permissions.admin": "Permissions", "enabled": "Enabled", "active": "Active",
         "actor": "Actor", "kind": "Kind", "action": "Action", "from": "From", "to": "To", "format": "Format",
+        "secret": "Password", "url": "URL", "notes": "Notes", "deviceId": "Linked device",
     ]
 
     init(summary: [String], fields: [String: String] = [:]) {

@@ -73,6 +73,7 @@ enum PagesRoutes {
         SiteNotificationRulePage.register(session)
         SiteSecurityPage.register(session)
         SoftwareApprovalsPage.register(session)
+        PasswordPages.register(session)
         session.get(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.show)
         session.get(PageRoutes.identify.pathComponents, use: IdentifyPage.show)
         session.post(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.save)

@@ -102,7 +102,7 @@ enum TwoFactorSetupPage {
         guard let user = try await CoManagingUser.find(principal.id, on: db) else { throw TandemError.notFound("co-managing user") }
         let domain = try await Setting.find(Setting.tenantDomain, on: db)?.value ?? "tandem.local"
         let account = "\(user.username)@\(domain)"
-        if !user.totpConfirmed, let secret = user.totpSecret, let bytes = Base32.decode(secret) {
+        if !user.totpConfirmed, let secret = try TOTPSecrets.read(user, on: db), let bytes = Base32.decode(secret) {
             return (secret, TOTP(secret: bytes).provisioningURI(account: account, issuer: TwoFactor.issuer), account)
         }
         let (secret, uri) = try await TwoFactor.enrol(principal, on: db)

@@ -202,6 +202,8 @@ enum SitePage {
         /// The site's security-request settings and unlicensed software list.
         var securityRequestsURL: String
         var softwareApprovalsURL: String
+        /// The site's credential vault, when the principal's level opens it.
+        var passwordsURL: String? = nil
         /// "Explain access", for admins.
         var explain: RowAccessPanel.Panel? = nil
     }
@@ -268,6 +270,9 @@ enum SitePage {
             notificationRuleURL: PageRoutes.siteNotificationRule.url(id), securityRequestsURL: PageRoutes.siteSecurityRequests.url(id),
             softwareApprovalsURL: PageRoutes.siteSoftwareApprovals.url(id))
         model.layout.title = site.name
+        if (try? SiteCredentials.require(.view, organizationId: organizationId, by: principal)) != nil {
+            model.passwordsURL = PageRoutes.sitePasswords.url(id)
+        }
         return model
     }
 }
