@@ -140,13 +140,14 @@ struct ProblemMiddleware: AsyncMiddleware {
             return (make(slug, status.reasonPhrase, status, detail), headers)
         // The vault fails closed: a wrong key or a changed ciphertext is said plainly (never with the secret).
         case let error as VaultError:
-            return (make("vault", "Credential vault error", .internalServerError, error.description), headers)
+            return (make("vault", "Credential vault error", .internalServerError, error.publicDescription), headers)
         default:
             return (make("internal", "Internal error", .internalServerError, "Something went wrong; the change was not saved."), headers)
         }
     }
 
     static func response(for error: any Error, request: Request) -> Response {
+        if let vault = error as? VaultError { request.logger.error("credential vault: \(vault.description)") }
         var (problem, extraHeaders) = problem(for: error)
         // Foundation reports a number that does not fit its field (5.5 or 1e30 for an integer) as invalid JSON
         // without a path; when the body does parse, say what is wrong instead.

@@ -21,6 +21,15 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidMasterKey(let reason): "the vault key is invalid: \(reason)"
         }
     }
+
+    /// What an API answer says: the same without the keys' fingerprints, which go to the server log only
+    /// (a wrong key can surface on an unauthenticated login with a two-factor code).
+    public var publicDescription: String {
+        switch self {
+        case .wrongKey: "the vault key does not match the key these secrets were sealed with; the server log names both keys"
+        default: description
+        }
+    }
 }
 
 /// The master key (SPEC §9): 32 bytes, given as base64 or hex, never stored in the database. It only
