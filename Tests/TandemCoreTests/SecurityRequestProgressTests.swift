@@ -59,6 +59,17 @@ import Testing
         #expect(escalated.ticketStatus(from: .closed) == nil)
     }
 
+    @Test func aSiteIsConfiguredWhenEveryCategoryItDecidesIsDecided() {
+        #expect(!SiteSecuritySettings().isConfigured)
+        var categories: [SecurityCategory: SecurityCategorySettings] = [:]
+        for category in SecurityCategory.allCases where category != .tier4 {
+            categories[category] = category == .passwordReset ? .init(approvers: [Self.ann]) : .init(noApprovalNeeded: true)
+        }
+        #expect(SiteSecuritySettings(categories).isConfigured, "Tier 4 is the MSP's whatever the site says")
+        categories[.newMailAccount] = .init(authenticateCaller: true)
+        #expect(!SiteSecuritySettings(categories).isConfigured, "approval needed with nobody named is not decided")
+    }
+
     static func principal(_ level: SystemSecurityLevel, kind: PrincipalKind = .resource, id: UUID = UUID()) -> Principal {
         Principal(id: id, kind: kind, displayName: "P", securityLevelId: UUID(), permissions: level.permissions)
     }

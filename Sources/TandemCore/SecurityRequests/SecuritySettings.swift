@@ -76,6 +76,14 @@ public struct SiteSecuritySettings: Codable, Sendable, Equatable {
         if !problems.isEmpty { throw .validation(problems) }
     }
 
+    /// Whether every category the site decides has been decided: "no approval needed" or at least one
+    /// approver (the activation checklist's item). Tier 4 is always the MSP's, so it needs nothing.
+    public var isConfigured: Bool {
+        SecurityCategory.allCases.filter { $0 != .tier4 }.allSatisfy { category in
+            categories[category].map { $0.noApprovalNeeded || !$0.approvers.isEmpty } ?? false
+        }
+    }
+
     /// One line per category for the caller-identification answer and the technician: who approves, who is authenticated.
     public var summary: [SecurityCategorySummary] {
         SecurityCategory.allCases.map { category in

@@ -24,6 +24,7 @@ enum SiteChecklistAPI {
         // A client profile is a contact with a site (SPEC §7).
         facts.clientProfiles = try await Contact.query(on: db).filter(\.$siteId == siteId).count()
         facts.managedDevicesWithAgent = try await SiteDevice.query(on: db).filter(\.$siteId == siteId).filter(\.$agentInstalled == true).count()
+        facts.securityRequestsConfigured = try await StoredSiteSecurity.of(siteId, on: db).0.isConfigured
         return facts
     }
 }
