@@ -50,6 +50,7 @@ func routes(_ app: Application) throws {
     SiteSecurityAPI.register(api)
     SiteCredentialsAPI.register(api)
     SecurityRequestsAPI.register(api)
+    SiteNetworkAPI.register(api)
     IntakeAPI.register(api)
     IdentifyAPI.register(api)
 

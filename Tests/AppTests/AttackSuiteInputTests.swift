@@ -312,7 +312,7 @@ struct AttackSuiteInputTests {
                 schema: "SecurityRequestInput", property: "software", method: .POST, path: { w in "/api/v1/tickets/\(w.ticket)/security-requests" },
                 field: "software", multiline: false, plain: { "Software \($0)" },
                 body: { _, value, _ in ["category": "softwareInstallation", "details": "Install it", "software": .string(value)] }),
-        ] + accountTemplateFields + phoneFields("/api/v1/contacts", base: contact) + phoneFields("/api/v1/client-profiles", base: profile)
+        ] + networkFields + accountTemplateFields + phoneFields("/api/v1/contacts", base: contact) + phoneFields("/api/v1/client-profiles", base: profile)
     }()
 
     /// The vault's entries (`POST /api/v1/sites/{id}/credentials`, `PATCH /api/v1/credentials/{id}`); the secret is exempt.
@@ -325,6 +325,42 @@ struct AttackSuiteInputTests {
             ),
             update("CredentialInput", { "/api/v1/credentials/\($0.credential)" }, property, multiline: multiline),
         ]
+    }
+
+    /// The texts of a site's network information (a PUT of the whole document): the section, the field, whether
+    /// the section is a list, and a valid value to put hostile characters into.
+    static let networkFields: [TextField] = [
+        ("SiteNetworkPrinter", "printers", "type", true, "laser ", false), ("SiteNetworkPrinter", "printers", "name", true, "Printer ", false),
+        ("SiteNetworkPrinter", "printers", "model", true, "Model ", false), ("SiteNetworkPrinter", "printers", "ipAddress", true, "", false),
+        ("SiteNetworkDrive", "networkDrives", "name", true, "Drive ", false), ("SiteNetworkDrive", "networkDrives", "path", true, "share-", false),
+        ("SiteNetworkEmail", "email", "provider", false, "Provider ", false), ("SiteNetworkEmail", "email", "adminPortalURL", false, "", false),
+        ("SiteNetworkRemoteAccess", "remoteAccess", "address", true, "vpn-", false),
+        ("SiteNetworkRemoteAccess", "remoteAccess", "setupGuide", true, "Guide ", true),
+        ("SiteNetworkApplication", "applications", "name", true, "App ", false), ("SiteNetworkApplication", "applications", "notes", true, "Notes ", true),
+        ("SiteNetworkActiveDirectory", "activeDirectory", "serverName", false, "DC-", false),
+        ("SiteNetworkActiveDirectory", "activeDirectory", "domain", false, "corp-", false),
+        ("SiteNetworkBackup", "backup", "server", false, "BK-", false), ("SiteNetworkBackup", "backup", "address", false, "backup-", false),
+    ].map { schema, section, property, isList, prefix, multiline in
+        // The parts a section needs besides the field under test.
+        let required: [String: [String: JSON]] = [
+            "printers": ["name": "P"], "networkDrives": ["name": "S", "path": "S:"], "email": ["provider": "M365"],
+            "remoteAccess": ["kind": "vpn", "address": "vpn.example"], "applications": ["name": "A"], "activeDirectory": ["serverName": "DC"],
+            "backup": ["server": "BK"],
+        ]
+        let plain: @Sendable (String) -> String =
+            switch property {
+            case "ipAddress": { _ in "10.0.0.1" }
+            case "adminPortalURL": { "https://admin-\($0).example" }
+            default: { "\(prefix)\($0)" }
+            }
+        return TextField(
+            schema: schema, property: property, method: .PUT, path: { w in "/api/v1/sites/\(w.site)/network" },
+            field: isList ? "\(section)[0].\(property)" : "\(section).\(property)", multiline: multiline, plain: plain,
+            body: { _, value, _ in
+                var item = required[section] ?? [:]
+                item[property] = .string(value)
+                return [section: isList ? .array([.object(item)]) : .object(item)]
+            })
     }
 
     /// The new account templates of a site's security-request settings (a PUT of the whole settings).
@@ -404,10 +440,19 @@ struct AttackSuiteInputTests {
                 for (k, text) in Self.multilineAccepted.enumerated() {
                     let reply = try await t.send(field.method, field.path(world), json: field.body(world, text, "r\(index)m\(k)"))
                     #expect(
-                        (200..<300).contains(reply.status.code) && reply.json[field.property].string == text, "\(field) with \(text.debugDescription): \(reply)"
+                        (200..<300).contains(reply.status.code) && Self.value(reply.json, at: field.field).string == text,
+                        "\(field) with \(text.debugDescription): \(reply)"
                     )
                 }
             }
+        }
+    }
+
+    /// The answer's value at a field path such as `remoteAccess[0].setupGuide` (a nested field answers where it was sent).
+    static func value(_ json: JSON, at path: String) -> JSON {
+        path.split(separator: ".").reduce(json) { json, part in
+            guard let open = part.firstIndex(of: "["), let index = Int(part[part.index(after: open)...].dropLast()) else { return json[String(part)] }
+            return json[String(part[..<open])][index]
         }
     }
 

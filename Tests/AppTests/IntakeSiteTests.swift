@@ -62,27 +62,35 @@ import VaporTesting
             #expect(
                 try await missing() == [
                     "mainPhone", "clientEmailDomain", "greetingCompanyName", "notificationRule", "helpDeskContact", "clientProfiles", "managedDevices",
-                    "securityRequests",
+                    "securityRequests", "networkInformation",
                 ])
 
             expectStatus(
                 try await t.patch(
                     "/api/v1/sites/\(site)", ["mainPhone": "+44 20 7946 0958", "clientEmailDomain": "contoso.example", "greetingCompanyName": "Contoso"]),
                 .ok)
-            #expect(try await missing() == ["notificationRule", "helpDeskContact", "clientProfiles", "managedDevices", "securityRequests"])
+            #expect(
+                try await missing() == ["notificationRule", "helpDeskContact", "clientProfiles", "managedDevices", "securityRequests", "networkInformation"])
 
             let ann = try await t.contact(
                 contoso, "Ann", email: "ann@contoso.example",
                 extra: ["siteId": .string(site), "phones": [["kind": "office", "number": "2079460958", "countryCode": "GB"]]])
             expectStatus(try await t.put("/api/v1/sites/\(site)/notification-rule", ["escalation": [["contactId": .string(ann)]]]), .ok)
             expectStatus(try await t.patch("/api/v1/sites/\(site)", ["helpDeskContactId": .string(ann)]), .ok)
-            #expect(try await missing() == ["managedDevices", "securityRequests"])
+            #expect(try await missing() == ["managedDevices", "securityRequests", "networkInformation"])
             // Security-related requests: every category the site decides is decided (Tier 4 is the MSP's).
             var categories: [String: JSON] = [:]
             for category in ["newUserAccount", "newMailAccount", "passwordReset", "filePermissionChange", "softwareInstallation", "agentInstallation"] {
                 categories[category] = category == "passwordReset" ? ["approvers": [["kind": "contact", "id": .string(ann)]]] : ["noApprovalNeeded": true]
             }
             expectStatus(try await t.put("/api/v1/sites/\(site)/security-requests", ["categories": .object(categories)]), .ok)
+            #expect(try await missing() == ["managedDevices", "networkInformation"])
+            // Network information: the email section and one other part.
+            expectStatus(try await t.put("/api/v1/sites/\(site)/network", ["email": ["provider": "Microsoft 365"]]), .ok)
+            #expect(try await missing() == ["managedDevices", "networkInformation"])
+            expectStatus(
+                try await t.put(
+                    "/api/v1/sites/\(site)/network", ["email": ["provider": "Microsoft 365"], "activeDirectory": ["serverName": "DC01"]]), .ok)
             #expect(try await missing() == ["managedDevices"])
 
             let device = try await t.post("/api/v1/devices", ["siteId": .string(site), "name": "FS01", "type": "server"])

@@ -56,5 +56,6 @@ enum Migrations {
         CreateOrganizationGroups(),
         CreateSiteCredentials(),
         CreateSearchIndex(),
+        CreateSiteNetwork(),
     ]
 }

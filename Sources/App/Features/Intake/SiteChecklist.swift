@@ -25,6 +25,7 @@ enum SiteChecklistAPI {
         facts.clientProfiles = try await Contact.query(on: db).filter(\.$siteId == siteId).count()
         facts.managedDevicesWithAgent = try await SiteDevice.query(on: db).filter(\.$siteId == siteId).filter(\.$agentInstalled == true).count()
         facts.securityRequestsConfigured = try await StoredSiteSecurity.of(siteId, on: db).0.isConfigured
+        facts.networkInformationPresent = try await StoredSiteNetwork.of(siteId, on: db).isPresent
         return facts
     }
 }
