@@ -83,6 +83,7 @@ enum PageRoutes {
     static let templates = PageRoute("admin", "templates")
     static let siteNotificationRule = PageRoute("sites", ":id", "notification-rule")
     static let siteSecurityRequests = PageRoute("sites", ":id", "security-requests")
+    static let siteNetwork = PageRoute("sites", ":id", "network")
     static let siteSoftwareApprovals = PageRoute("sites", ":id", "software-approvals")
     static let siteSoftwareApprovalRemove = PageRoute("sites", ":id", "software-approvals", "remove")
     static let sitePasswords = PageRoute("sites", ":id", "passwords"), credential = PageRoute("credentials", ":id")

@@ -74,6 +74,7 @@ enum PagesRoutes {
         SiteSecurityPage.register(session)
         SoftwareApprovalsPage.register(session)
         PasswordPages.register(session)
+        SiteNetworkPage.register(session)
         session.get(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.show)
         session.get(PageRoutes.identify.pathComponents, use: IdentifyPage.show)
         session.post(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.save)

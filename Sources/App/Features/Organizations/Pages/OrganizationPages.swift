@@ -202,6 +202,7 @@ enum SitePage {
         /// The site's security-request settings and unlicensed software list.
         var securityRequestsURL: String
         var softwareApprovalsURL: String
+        var networkURL: String
         /// The site's credential vault, when the principal's level opens it.
         var passwordsURL: String? = nil
         /// "Explain access", for admins.
@@ -268,7 +269,7 @@ enum SitePage {
                     ? "Opted in, \(site.agentInstallFeeCents.map { MoneyAmount(cents: Int($0)).description } ?? "0.00") per installation" : "Not opted in",
                 checklist: ActivationChecklist.evaluate(try await SiteChecklistAPI.facts(of: site, on: db))),
             notificationRuleURL: PageRoutes.siteNotificationRule.url(id), securityRequestsURL: PageRoutes.siteSecurityRequests.url(id),
-            softwareApprovalsURL: PageRoutes.siteSoftwareApprovals.url(id))
+            softwareApprovalsURL: PageRoutes.siteSoftwareApprovals.url(id), networkURL: PageRoutes.siteNetwork.url(id))
         model.layout.title = site.name
         if (try? SiteCredentials.require(.view, organizationId: organizationId, by: principal)) != nil {
             model.passwordsURL = PageRoutes.sitePasswords.url(id)
