@@ -334,6 +334,7 @@ def run(b: Browser):
     security_request(b, stamp)
     organization_groups(b, stamp)
     keyboard_only(b, stamp)
+    site_network(b, stamp)
     credential_vault(b, stamp)
 
 
@@ -1255,6 +1256,33 @@ def credential_vault(b: Browser, stamp: str):
     b.submit("#delete-impact form")
     b.wait_for_path("/sites/")
     b.expect("deleted" in b.text(".notice"), "deleting the entry should say so")
+    b.logout()
+
+
+def site_network(b: Browser, stamp: str):
+    """The site's network information: a wrong IP address refused beside the printers with its line, then saved;
+    the page says the activation checklist's item is done."""
+    print("admin: a site's network information")
+    b.login("admin", "demo-admin-2026")
+    b.open("/organizations")
+    site = b.retry(lambda: b.driver.find_element(By.LINK_TEXT, "Portland Warehouse").get_attribute("href"))
+    b.driver.get(site)
+    b.settle()
+    b.follow("#site-network")
+    b.wait_for_path("/sites/")
+    b.expect(b.text("h1") == "Network information", "the site page should link to its network information")
+    b.type("#printers", f"network laser | Dock printer {stamp} | HP M404 | 10.0.0.300")
+    b.type("#emailProvider", "Microsoft 365")
+    b.type("#activeDirectoryServer", "DC01")
+    b.submit("#network-form")
+    b.expect("line 1, ipAddress" in b.text("#printers-error"), "a wrong IP address should be shown beside the printers with its line")
+    b.shot("site-network-refused")
+    b.retry(lambda: b.find("#printers").clear())
+    b.type("#printers", f"network laser | Dock printer {stamp} | HP M404 | 10.0.0.30")
+    b.submit("#network-form")
+    b.expect("was saved" in b.text(".notice"), "saving should say so")
+    b.expect("is provided" in b.text("#network-present"), "the checklist's item should be done")
+    b.shot("site-network-saved")
     b.logout()
 
 
