@@ -23,9 +23,8 @@ enum SecurityRequests {
 
     /// The request if `principal` sees its ticket and may read security requests; otherwise 404.
     static func visible(_ id: UUID, by principal: Principal, _ operation: AccessOperation = .view, on db: any Database) async throws -> SecurityRequest {
-        guard let request = try await SecurityRequest.find(id, on: db) else { throw TandemError.notFound(what) }
+        let request = try await existing(id, on: db)
         _ = try await TicketService.visible(request.ticketId, by: principal, on: db)
-        do { try AccessPolicy.authorizeSecurityRequests(principal, .view) } catch { throw TandemError.notFound(what) }
         try AccessPolicy.authorizeSecurityRequests(principal, operation)
         return request
     }
@@ -118,10 +117,7 @@ enum SecurityRequests {
             } else {
                 entries += try await contactNextApprover(&progress, request: request, ticket: ticket, by: principal, settings: settings, on: db)
             }
-            try await save(request, progress, on: db)
-            return .init(
-                value: try await SecurityRequestDTO.many([request], on: db)[0], entries: entries,
-                ticketStatus: progress.ticketStatus(from: TicketStatus(rawValue: ticket.status) ?? .new), actor: principal)
+            return try await saved(request, progress, ticket: ticket, entries: entries, by: principal, on: db)
         }
     }
 
@@ -140,16 +136,11 @@ enum SecurityRequests {
     static func verify(
         _ id: UUID, code: String, approve: Bool, by principal: Principal?, settings: AppSettings, on db: any Database
     ) async throws -> SecurityRequestDTO {
-        let found: SecurityRequest
-        if let principal {
-            found = try await visible(id, by: principal, .create, on: db)
-        } else {
-            guard let request = try await SecurityRequest.find(id, on: db) else { throw TandemError.notFound(what) }
-            found = request
-        }
+        // The approver's page has no principal: it finds the request by id, and only an approver's code is taken.
+        let found = if let principal { try await visible(id, by: principal, .create, on: db) } else { try await existing(id, on: db) }
         guard code.count <= 64 else { throw TandemError.invalid("code", "a code has \(OneTimeCode.digits) digits") }
         let verification = try await TicketPipeline.step(on: found.ticketId, on: db) { ticket, db -> TicketPipeline.Step<Verification> in
-            guard let request = try await SecurityRequest.find(id, on: db) else { throw TandemError.notFound(what) }
+            let request = try await existing(id, on: db)
             var progress = try request.requireProgress()
             let purpose: OneTimeCodeRow.Purpose
             switch progress.status {
@@ -201,10 +192,8 @@ enum SecurityRequests {
                         ticketId: request.ticketId, after: progress.process?.evidence))
             }
             entries += statusChange(request, from: before, to: progress, ticket: ticket, by: actor)
-            try await save(request, progress, on: db)
-            return .init(
-                value: .accepted(try await SecurityRequestDTO.many([request], on: db)[0]), entries: entries,
-                ticketStatus: progress.ticketStatus(from: TicketStatus(rawValue: ticket.status) ?? .new), actor: actor)
+            let step = try await saved(request, progress, ticket: ticket, entries: entries, by: actor, on: db)
+            return .init(value: .accepted(step.value), entries: step.entries, ticketStatus: step.ticketStatus, actor: step.actor)
         }
         switch verification {
         case .accepted(let dto): return dto
@@ -219,7 +208,7 @@ enum SecurityRequests {
     static func resend(_ id: UUID, by principal: Principal, settings: AppSettings, on db: any Database) async throws -> SecurityRequestDTO {
         let found = try await visible(id, by: principal, .create, on: db)
         return try await TicketPipeline.step(on: found.ticketId, on: db) { ticket, db in
-            guard let request = try await SecurityRequest.find(id, on: db) else { throw TandemError.notFound(what) }
+            let request = try await existing(id, on: db)
             let progress = try request.requireProgress()
             let purpose: OneTimeCodeRow.Purpose, recipient: SecurityApprover
             switch progress.status {
@@ -267,7 +256,7 @@ enum SecurityRequests {
     static func act(_ id: UUID, _ action: Action, by principal: Principal, settings: AppSettings, on db: any Database) async throws -> SecurityRequestDTO {
         let found = try await visible(id, by: principal, .create, on: db)
         return try await TicketPipeline.step(on: found.ticketId, on: db) { ticket, db in
-            guard let request = try await SecurityRequest.find(id, on: db) else { throw TandemError.notFound(what) }
+            let request = try await existing(id, on: db)
             var progress = try request.requireProgress()
             let before = progress.status
             var entries: [AuditEntry] = []
@@ -296,10 +285,7 @@ enum SecurityRequests {
                 entries.append(entry(approve ? "approved" : "denied", progress.process?.evidence))
             }
             entries += statusChange(request, from: before, to: progress, ticket: ticket, by: principal)
-            try await save(request, progress, on: db)
-            return .init(
-                value: try await SecurityRequestDTO.many([request], on: db)[0], entries: entries,
-                ticketStatus: progress.ticketStatus(from: TicketStatus(rawValue: ticket.status) ?? .new), actor: principal)
+            return try await saved(request, progress, ticket: ticket, entries: entries, by: principal, on: db)
         }
     }
 
@@ -382,10 +368,23 @@ enum SecurityRequests {
         ]
     }
 
-    private static func save(_ request: SecurityRequest, _ progress: SecurityRequestProgress, on db: any Database) async throws {
+    /// Stores the request's new progress and answers the step: its DTO, its entries, and the ticket status it asks for.
+    private static func saved(
+        _ request: SecurityRequest, _ progress: SecurityRequestProgress, ticket: Ticket, entries: [AuditEntry], by actor: Principal?,
+        on db: any Database
+    ) async throws -> TicketPipeline.Step<SecurityRequestDTO> {
         request.progress = progress
         request.updatedAt = db.now
         try await request.save(on: db)
+        return .init(
+            value: try await SecurityRequestDTO.many([request], on: db)[0], entries: entries,
+            ticketStatus: progress.ticketStatus(from: TicketStatus(rawValue: ticket.status) ?? .new), actor: actor)
+    }
+
+    /// The request, or 404 (read before a step and again under its ticket's lock).
+    private static func existing(_ id: UUID, on db: any Database) async throws -> SecurityRequest {
+        guard let request = try await SecurityRequest.find(id, on: db) else { throw TandemError.notFound(what) }
+        return request
     }
 
     /// Who entered a code on the approver's page: the approver it was sent to, for the audit log.
