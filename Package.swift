@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.21.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/CoreOffice/XMLCoder", from: "0.18.2"),
+        // Markdown for references; its HTML goes through our allow-list sanitizer (`SafeHTML`).
+        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
         // Tests only: an independent RFC 4180 reader to check our CSV writer's output.
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
@@ -43,7 +45,7 @@ let package = Package(
         ),
         .target(
             name: "TandemCore",
-            dependencies: ["Spreadsheets", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Spreadsheets", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Ink", package: "Ink")],
             swiftSettings: swiftSettings
         ),
         .target(

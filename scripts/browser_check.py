@@ -23,7 +23,7 @@ try:
     from axe_selenium_python import Axe
 except ImportError:  # the accessibility check needs axe-selenium-python (scripts/browser-check installs it)
     Axe = None
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException, UnexpectedAlertPresentException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -336,6 +336,8 @@ def run(b: Browser):
     keyboard_only(b, stamp)
     site_network(b, stamp)
     credential_vault(b, stamp)
+    references(b, stamp)
+    references_xss(b, stamp)
 
 
 def client_profiles(b: Browser, stamp: str):
@@ -1283,6 +1285,95 @@ def site_network(b: Browser, stamp: str):
     b.expect("was saved" in b.text(".notice"), "saving should say so")
     b.expect("is provided" in b.text("#network-present"), "the checklist's item should be done")
     b.shot("site-network-saved")
+    b.logout()
+
+
+def references(b: Browser, stamp: str):
+    """References (issue 20): the admin adds one to a site's References tab in Markdown with a tag (a missing title is
+    refused beside its field first), sees it rendered, follows its tag to the list of references tagged so, and edits it."""
+    print("admin: a site's References tab, add a reference in Markdown, follow its tag")
+    b.login("admin", "demo-admin-2026")
+    b.open("/organizations")
+    site = b.retry(lambda: b.driver.find_element(By.LINK_TEXT, "Portland Warehouse").get_attribute("href"))
+    b.driver.get(site)
+    b.settle()
+    b.follow("#site-references")
+    b.wait_for_path("/sites/")
+    b.expect(b.text("h1") == "References", "the site page should link to its References tab")
+    b.type("#body", f"# Password resets {stamp}\n\nCall the **owner** first.\n\n- check the caller\n- send the code")
+    b.type("#tags", "Security related requests, howto")
+    b.submit("#reference-form")
+    b.expect(b.find("#title-error").text.strip() != "", "a missing title should be shown beside its field")
+    b.shot("reference-field-error")
+    b.type("#title", f"Password resets {stamp}")
+    b.submit("#reference-form")
+    b.wait_for_path("/references/")
+    b.expect("added" in b.text(".notice"), "adding a reference should say so")
+    b.expect(b.text("#reference-body h1") == f"Password resets {stamp}", "the Markdown heading should be rendered")
+    b.expect(b.text("#reference-body strong") == "owner", "the Markdown emphasis should be rendered")
+    b.shot("reference-rendered")
+    b.follow("a.tag[href*='security-related-requests']")
+    b.wait_for_path("/sites/")
+    b.expect(f"Password resets {stamp}" in b.text("#reference-list"), "the tag should list the reference")
+    b.shot("references-tagged")
+    b.follow("#reference-list a[href^='/references/']")
+    b.wait_for_path("/references/")
+    b.retry(lambda: b.find("#title").clear())
+    b.type("#title", f"Password resets (v2) {stamp}")
+    b.submit("#reference-form")
+    b.expect("saved" in b.text(".notice"), "saving should say so")
+    b.expect(b.text("h1") == f"Password resets (v2) {stamp}", "the new title should be shown")
+    b.logout()
+
+
+def references_xss(b: Browser, stamp: str):
+    """The XSS corpus (Tests/Fixtures/xss/payloads.json, issue 20): each payload is a reference's Markdown, opened in
+    Chromium. No dialog opens, no payload's script runs (they set window.__xss), and the rendered body holds no
+    script, frame, event handler or javascript: URL."""
+    payloads = json.loads((Path(__file__).resolve().parent.parent / "Tests/Fixtures/xss/payloads.json").read_text())
+    print(f"admin: {len(payloads)} XSS payloads as references, each opened in Chromium")
+    if len(payloads) < 50:
+        raise CheckFailed("the XSS corpus should hold at least 50 payloads")
+    token = api(b, "POST", "/api/v1/auth/token", {"username": "admin", "password": "demo-admin-2026"})["token"]
+    ids = [api(b, "POST", "/api/v1/references", {"title": f"XSS {index} {stamp}", "body": payload, "tags": ["xss-corpus"]}, token)["id"]
+           for index, payload in enumerate(payloads)]
+    b.login("admin", "demo-admin-2026")
+    inspect = """
+        const body = document.getElementById('reference-body');
+        const bad = [];
+        for (const element of body.querySelectorAll('*')) {
+            const name = element.tagName.toLowerCase();
+            if (['script', 'iframe', 'object', 'embed', 'svg', 'math', 'style', 'link', 'meta', 'base', 'form', 'input',
+                 'button', 'textarea', 'select', 'video', 'audio', 'frame', 'frameset', 'template'].includes(name)) bad.push(name);
+            for (const attribute of element.attributes) {
+                const value = attribute.value.replace(/[\u0000-\u0020]/g, '').toLowerCase();
+                if (attribute.name.startsWith('on') || attribute.name === 'style' || attribute.name === 'srcdoc') bad.push(name + '@' + attribute.name);
+                if (/^(javascript|vbscript|data):/.test(value)) bad.push(name + '@' + attribute.name + '=' + value);
+            }
+        }
+        return {xss: window.__xss === undefined ? null : window.__xss, bad: bad, scripts: document.scripts.length};
+    """
+    baseline = None
+    for index, reference in enumerate(ids):
+        try:
+            b.driver.get(f"{b.base_url}/references/{reference}")
+            try:
+                alert = b.driver.switch_to.alert
+                text = alert.text
+                alert.dismiss()
+                raise CheckFailed(f"payload {index} opened a dialog ({text!r}): {payloads[index]!r}")
+            except NoAlertPresentException:
+                pass
+            b.settle()
+            found = b.driver.execute_script(inspect)
+        except UnexpectedAlertPresentException as error:
+            raise CheckFailed(f"payload {index} opened a dialog ({error.alert_text!r}): {payloads[index]!r}")
+        if baseline is None:
+            baseline = found["scripts"]
+        b.expect(found["xss"] is None, f"payload {index} ran a script: {payloads[index]!r}")
+        b.expect(not found["bad"], f"payload {index} left {found['bad']} in the page: {payloads[index]!r}")
+        b.expect(found["scripts"] == baseline, f"payload {index} added a script element: {payloads[index]!r}")
+    b.shot("reference-xss-inert")
     b.logout()
 
 

@@ -51,6 +51,7 @@ func routes(_ app: Application) throws {
     SiteCredentialsAPI.register(api)
     SecurityRequestsAPI.register(api)
     SiteNetworkAPI.register(api)
+    CRUD.register(ReferencesCollection.self, api)
     IntakeAPI.register(api)
     IdentifyAPI.register(api)
 

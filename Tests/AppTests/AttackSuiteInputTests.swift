@@ -19,7 +19,7 @@ struct AttackSuiteInputTests {
     struct World: Sendable {
         var organization = "", site = "", contact = "", resource = "", technicianLevel = "", level = "", queue = "", team = "", role = "", location = ""
         var ticket = "", note = "", timeEntry = "", attachment = "", coManaged = "", coManagedLevel = "", coManagingUser = "", coManagingTeam = ""
-        var savedFilter = "", profile = "", device = "", organizationGroup = "", department = "", credential = ""
+        var savedFilter = "", profile = "", device = "", organizationGroup = "", department = "", credential = "", reference = ""
 
         static func make(_ t: TestApp) async throws -> World {
             var w = World()
@@ -48,6 +48,7 @@ struct AttackSuiteInputTests {
             w.profile = try await t.profile(w.site, "Ann", "Able").id
             w.device = try await t.create("/api/v1/devices", ["siteId": .string(w.site), "name": "FS01", "type": "server"]).id
             w.credential = try await t.create("/api/v1/sites/\(w.site)/credentials", ["kind": "server", "name": "FS01 admin", "secret": "s3cret"]).id
+            w.reference = try await t.create("/api/v1/references", ["siteId": .string(w.site), "title": "Runbook", "body": "# Steps"]).id
             return w
         }
     }
@@ -285,7 +286,7 @@ struct AttackSuiteInputTests {
             create("SiteCreate", "/api/v1/sites", "agentInstallFee", plain: { _ in "25.00" }, base: site),
             create("DeviceInput", "/api/v1/devices", "name", base: device),
             update("DeviceInput", { "/api/v1/devices/\($0.device)" }, "name"),
-        ] + credentialFields + [
+        ] + credentialFields + referenceFields + [
 
             create("PersonalTokenInput", "/api/v1/me/api-tokens", "name", base: named),
 
@@ -326,6 +327,22 @@ struct AttackSuiteInputTests {
             update("CredentialInput", { "/api/v1/credentials/\($0.credential)" }, property, multiline: multiline),
         ]
     }
+
+    /// References (`POST /api/v1/references`, `PATCH /api/v1/references/{id}`); a tag names its place in the list.
+    static let referenceFields: [TextField] = {
+        let base: @Sendable (World, String) -> JSON = { w, tag in ["siteId": .string(w.site), "title": .string("Reference \(tag)")] }
+        let tags: Body = { w, value, tag in base(w, tag).merging(["tags": [.string(value)]]) }
+        return [
+            create("ReferenceCreate", "/api/v1/references", "title", base: base),
+            create("ReferenceCreate", "/api/v1/references", "body", multiline: true, base: base),
+            create("ReferenceCreate", "/api/v1/references", "tags", field: "tags[0]", plain: { "tag-\($0)" }, base: base, set: tags),
+            update("ReferenceUpdate", { "/api/v1/references/\($0.reference)" }, "title"),
+            update("ReferenceUpdate", { "/api/v1/references/\($0.reference)" }, "body", multiline: true),
+            update("ReferenceUpdate", { "/api/v1/references/\($0.reference)" }, "tags", field: "tags[0]", plain: { "tag-\($0)" }) { _, value, _ in
+                ["tags": [.string(value)]]
+            },
+        ]
+    }()
 
     /// The texts of a site's network information (a PUT of the whole document): the section, the field, whether
     /// the section is a list, and a valid value to put hostile characters into.

@@ -43,13 +43,14 @@ import Testing
             let shown = try await t.page(page, session: admin).text
             #expect(shown.contains("network laser | Front desk | HP M404 | 10.0.0.25"), "the saved lists come back as lines")
 
-            // A technician reads it; a client-restricted one does not find another organization's site.
-            _ = try await t.resource("tess")
-            let tess = try await t.pageSession("tess", TestApp.password)
-            let readOnly = try await t.page(page, session: tess)
+            // A dispatcher reads it (documentation at view); a client-restricted technician does not find another
+            // organization's site.
+            _ = try await t.resource("dan", .dispatcher)
+            let dan = try await t.pageSession("dan", TestApp.password)
+            let readOnly = try await t.page(page, session: dan)
             expectStatus(readOnly, .ok)
             #expect(!readOnly.text.contains("id=\"network-form\"") && readOnly.text.contains("Front desk"))
-            expectStatus(try await t.submitForm(page, fields, session: tess), .forbidden)
+            expectStatus(try await t.submitForm(page, fields, session: dan), .forbidden)
             _ = try await t.resource("rita", restrictions: [fabrikam])
             expectStatus(try await t.page(page, session: try await t.pageSession("rita", TestApp.password)), .notFound)
         }

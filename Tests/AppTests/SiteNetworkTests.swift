@@ -60,9 +60,12 @@ import Testing
             #expect(try await t.get(path).json["printers"][0]["ipAddress"] == "10.0.0.25", "a refused body wrote nothing")
 
             // Who may read and change it.
+            // The documentation area decides: a dispatcher reads it, a technician also changes it.
+            let (_, dispatcher) = try await t.resource("dan", .dispatcher)
+            expectStatus(try await t.get(path, as: dispatcher), .ok)
+            expectProblem(try await t.put(path, ["printers": []], as: dispatcher), .forbidden)
             let (_, technician) = try await t.resource("tess")
             expectStatus(try await t.get(path, as: technician), .ok)
-            expectProblem(try await t.put(path, ["printers": []], as: technician), .forbidden)
             let (_, restricted) = try await t.resource("rita", restrictions: [fabrikam])
             expectProblem(try await t.get(path, as: restricted), .notFound)
             expectProblem(try await t.get("/api/v1/sites/\(UUID())/network"), .notFound)

@@ -248,6 +248,51 @@ enum DemoTenant {
         stored.software = JSONColumn.encode(software)
         stored.updatedAt = db.now
         try await stored.create(on: db)
+        try await loadReferences(site: site, organizationId: try await Site.find(site, on: db)?.organizationId, author: admin, on: db)
+    }
+
+    /// Two references tagged for security-related requests (the request panel links them): the MSP's global
+    /// procedure and Seattle HQ's own notes.
+    static func loadReferences(site: UUID, organizationId: UUID?, author: UUID, on db: any Database) async throws {
+        let references: [(UUID?, String, String)] = [
+            (
+                nil, "Security-related requests: the procedure",
+                """
+                # Before you change anything
+
+                1. **Identify the caller**: call back on the number in their profile, never on the number they give.
+                2. Open a *security request* on the ticket; the approvers get their one-time code by email or SMS.
+                3. Act only once the request says **approved**. A denial or no answer ends it: tell the caller.
+
+                See the [NIST guidance on identity proofing](https://pages.nist.gov/800-63-3/) for why.
+                """
+            ),
+            (
+                site, "Seattle HQ: password resets",
+                """
+                Alice approves first, then the colleague the site's settings name. The front desk phone (ext. 100) is **not** a callback number.
+
+                | System | Reset by |
+                |---|---|
+                | Microsoft 365 | MSP (admin portal) |
+                | Line-of-business ERP | Northwind IT |
+                """
+            ),
+        ]
+        for (siteId, title, body) in references {
+            let tags = [ReferenceContent.Tag.securityRelatedRequests, "procedure"]
+            let row = Reference()
+            row.id = .v7()
+            row.siteId = siteId
+            row.organizationId = siteId == nil ? nil : organizationId
+            row.title = title
+            row.body = body
+            row.tagsJSON = JSONColumn.encode(tags)
+            row.version = 1
+            row.authorId = author
+            try await row.create(on: db)
+            for tag in tags { try await ReferenceTag(tag: tag, referenceId: row.id!).create(on: db) }
+        }
     }
 
     /// Co-management on for Northwind and Contoso: nina (directly and through Northwind IT, two-factor enrolled),

@@ -88,13 +88,13 @@ struct CreateSearchIndex: AsyncMigration {
     ]
 
     /// One row trigger function per source table: insert or update its document, or delete it.
-    static func postgresFunction(_ table: String, values: String, changed: String) -> [String] {
+    static func postgresFunction(_ table: String, values: String, changed: String, key: String = "id") -> [String] {
         [
             """
             CREATE FUNCTION tandem_search_\(table)() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF TG_OP = 'DELETE' THEN
-                    DELETE FROM search_documents WHERE entity_id = OLD.id;
+                    DELETE FROM search_documents WHERE entity_id = OLD.\(key);
                     RETURN NULL;
                 END IF;
                 IF TG_OP = 'UPDATE' AND NOT (\(changed)) THEN RETURN NULL; END IF;

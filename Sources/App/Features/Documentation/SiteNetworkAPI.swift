@@ -20,25 +20,46 @@ final class StoredSiteNetwork: Model, @unchecked Sendable {
     }
 }
 
+/// A site's documentation (network information, references) as `AccessPolicy.siteDocumentationScope` allows.
+enum SiteDocumentation {
+    /// The site `:id` names, when the principal sees it and may read its documentation (404 otherwise).
+    static func site(_ req: Request) async throws -> Site {
+        let site = try await SitesCollection.visible(req)
+        guard allows(.view, site, by: try req.principal) else { throw TandemError.notFound(SitesCollection.what) }
+        return site
+    }
+
+    static func allows(_ operation: AccessOperation, _ site: Site, by principal: Principal) -> Bool {
+        AccessPolicy.siteDocumentationScope(for: principal, operation).evaluate(ScopeFacts(values: [.organization: site.organizationId]))
+    }
+
+    /// Refuses a change of a site's documentation the principal's level does not allow (403: it reads it).
+    static func authorize(_ operation: AccessOperation, _ site: Site, by principal: Principal) throws {
+        guard allows(operation, site, by: principal) else {
+            throw TandemError.forbidden("your security level does not allow changing this site's documentation")
+        }
+    }
+}
+
 /// `GET|PUT /api/v1/sites/{id}/network`: printers, network drives, email, remote access, line-of-business
-/// applications, Active Directory and backup. Read by whoever sees the site, replaced whole by whoever may
-/// change it; linked credentials must be entries of the site's own vault. Audited (`networkUpdated`).
+/// applications, Active Directory and backup. Read and replaced whole as the documentation area allows
+/// (`SiteDocumentation`); linked credentials must be entries of the site's own vault. Audited (`networkUpdated`).
 enum SiteNetworkAPI {
     static func register(_ api: any RoutesBuilder) {
         let network = api.grouped("sites", ":id", "network")
         network.get { req async throws -> SiteNetworkDTO in
-            let site = try await SitesCollection.visible(req)
+            let site = try await SiteDocumentation.site(req)
             return SiteNetworkDTO(siteId: site.id!, network: try await StoredSiteNetwork.of(site.id!, on: req.db))
         }
         network.put { req async throws -> SiteNetworkDTO in
-            let site = try await SitesCollection.visible(req)
+            let site = try await SiteDocumentation.site(req)
             return try await save(site, try req.content.decode(SiteNetwork.self), by: req.principal, on: req.db)
         }
     }
 
     /// Replaces a site's network information (the API's PUT and the site's page).
     static func save(_ site: Site, _ given: SiteNetwork, by principal: Principal, on db: any Database) async throws -> SiteNetworkDTO {
-        try await SitesCollection.authorize(.edit, site, by: principal, on: db)
+        try SiteDocumentation.authorize(.edit, site, by: principal)
         let network = try given.validated()
         let linked = network.credentialIds
         if !linked.isEmpty {

@@ -84,6 +84,8 @@ enum PageRoutes {
     static let siteNotificationRule = PageRoute("sites", ":id", "notification-rule")
     static let siteSecurityRequests = PageRoute("sites", ":id", "security-requests")
     static let siteNetwork = PageRoute("sites", ":id", "network")
+    static let references = PageRoute("references"), siteReferences = PageRoute("sites", ":id", "references")
+    static let reference = PageRoute("references", ":id"), referenceDelete = PageRoute("references", ":id", "delete")
     static let siteSoftwareApprovals = PageRoute("sites", ":id", "software-approvals")
     static let siteSoftwareApprovalRemove = PageRoute("sites", ":id", "software-approvals", "remove")
     static let sitePasswords = PageRoute("sites", ":id", "passwords"), credential = PageRoute("credentials", ":id")
@@ -162,6 +164,8 @@ struct PageLayout: Encodable, Sendable {
     var settingsURL: String? = nil
     /// Caller identification, for those who take calls.
     var identifyURL: String? = nil
+    /// References, for those whose level reads documentation.
+    var referencesURL: String? = nil
     /// While an administrator views as someone: who, for the read-only banner.
     var viewingAs: String? = nil
 }
@@ -246,6 +250,7 @@ extension Request {
             adminURL: viewing ? nil : AdminPages.tabs(for: principal, current: "").first?.url,
             settingsURL: viewing ? nil : PageURL.notificationSettings.path,
             identifyURL: !viewing && AccessPolicy.takesCalls(principal) ? PageRoutes.identify.url() : nil,
+            referencesURL: !viewing && AccessPolicy.referenceScope(for: principal, .view) != .none ? PageRoutes.references.url() : nil,
             viewingAs: viewAs.map { "\($0.viewed.displayName) (\(PeopleDirectory.kindName($0.viewed.kind)))" })
     }
 

@@ -75,6 +75,7 @@ enum PagesRoutes {
         SoftwareApprovalsPage.register(session)
         PasswordPages.register(session)
         SiteNetworkPage.register(session)
+        ReferencePages.register(session)
         session.get(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.show)
         session.get(PageRoutes.identify.pathComponents, use: IdentifyPage.show)
         session.post(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.save)

@@ -12,18 +12,41 @@ struct SearchResults: Content {
         var snippet: String
     }
 
+    /// A reference found, without its body (open it for that).
+    struct ReferenceMatch: Content {
+        var id: UUID
+        var siteId: UUID?
+        var organizationId: UUID?
+        var title: String
+        var tags: [String]
+    }
+
+    /// A site's documentation found: a vault entry (`credential`, never its secret) or the site's network
+    /// information (`network`, whose id is the site's).
+    struct DocumentationMatch: Content {
+        var kind: String
+        var id: UUID
+        var siteId: UUID
+        var organizationId: UUID
+        var title: String
+    }
+
     var tickets: [TicketDTO]
     var contacts: [ContactDTO]
     var organizations: [OrganizationDTO]
-    /// The tickets and contacts again, best first within each kind, with what matched.
+    var references: [ReferenceMatch]
+    var documentation: [DocumentationMatch]
+    /// Tickets, contacts, references and documentation again, best first within each kind, with what matched.
     var matches: [Match]
 }
 
 /// `GET /api/v1/search?q=&kinds=`: tickets (title, description and the notes the reader may read),
-/// contacts (name, email) by full text, ranked, under the policy (`TextSearch`); organizations by name.
+/// contacts (name, email), references (title, body, tags) and documentation (vault entries' names,
+/// usernames, URLs and notes; network information) by full text, ranked, under the policy (`TextSearch`);
+/// organizations by name.
 enum SearchAPI {
     enum Kind: String, Codable, Sendable, CaseIterable {
-        case tickets, contacts, organizations
+        case tickets, contacts, organizations, references, documentation
     }
 
     static func register(_ api: any RoutesBuilder) {
@@ -52,7 +75,7 @@ enum SearchAPI {
         _ query: SearchQuery, text: String, kinds: Set<Kind> = Set(Kind.allCases), by principal: Principal, on db: any Database, limit: Int = 20
     ) async throws -> SearchResults {
         let search = db.stores.textSearch
-        var results = SearchResults(tickets: [], contacts: [], organizations: [], matches: [])
+        var results = SearchResults(tickets: [], contacts: [], organizations: [], references: [], documentation: [], matches: [])
         if kinds.contains(.tickets) {
             let hits = try await search.tickets(
                 query, audiences: AccessPolicy.searchableNoteAudiences(for: principal),
@@ -65,12 +88,43 @@ enum SearchAPI {
             results.matches += hits.map { SearchResults.Match(kind: .tickets, id: $0.id, snippet: SearchSnippet.html($0.snippet)) }
         }
         if kinds.contains(.contacts) {
-            let hits = try await search.contacts(
-                query, scope: AccessPolicy.organizationScope(for: principal, area: .contacts, .view).sql(for: Contact.scopeTable), limit: limit, on: db)
+            let hits = try await documents(query, .contact, scope: AccessPolicy.organizationScope(for: principal, area: .contacts, .view), limit: limit, on: db)
             let ids = hits.map(\.id)
             let byId = Dictionary(uniqueKeysWithValues: (ids.isEmpty ? [] : try await Contact.query(on: db).filter(\.$id ~~ ids).all()).map { ($0.id!, $0) })
             results.contacts = ids.compactMap { byId[$0].map(ContactDTO.init) }
             results.matches += hits.map { SearchResults.Match(kind: .contacts, id: $0.id, snippet: SearchSnippet.html($0.snippet)) }
+        }
+        if kinds.contains(.references) {
+            let hits = try await documents(query, .reference, scope: AccessPolicy.referenceScope(for: principal, .view), limit: limit, on: db)
+            let ids = hits.map(\.id)
+            let byId = Dictionary(uniqueKeysWithValues: (ids.isEmpty ? [] : try await Reference.query(on: db).filter(\.$id ~~ ids).all()).map { ($0.id!, $0) })
+            results.references = ids.compactMap { id in
+                byId[id].map { SearchResults.ReferenceMatch(id: id, siteId: $0.siteId, organizationId: $0.organizationId, title: $0.title, tags: $0.tags) }
+            }
+            results.matches += hits.map { SearchResults.Match(kind: .references, id: $0.id, snippet: SearchSnippet.html($0.snippet)) }
+        }
+        if kinds.contains(.documentation) {
+            let credentials = try await documents(query, .credential, scope: AccessPolicy.vaultScope(for: principal, .view), limit: limit, on: db)
+            let networks = try await documents(query, .network, scope: AccessPolicy.siteDocumentationScope(for: principal, .view), limit: limit, on: db)
+            let entries = Dictionary(
+                uniqueKeysWithValues: (credentials.isEmpty ? [] : try await SiteCredential.query(on: db).filter(\.$id ~~ credentials.map(\.id)).all()).map {
+                    ($0.id!, $0)
+                })
+            let sites = Dictionary(
+                uniqueKeysWithValues: (networks.isEmpty ? [] : try await Site.query(on: db).filter(\.$id ~~ networks.map(\.id)).all()).map { ($0.id!, $0) })
+            results.documentation =
+                credentials.compactMap { hit in
+                    entries[hit.id].map {
+                        SearchResults.DocumentationMatch(kind: "credential", id: hit.id, siteId: $0.siteId, organizationId: $0.organizationId, title: $0.name)
+                    }
+                }
+                + networks.compactMap { hit in
+                    sites[hit.id].map {
+                        SearchResults.DocumentationMatch(
+                            kind: "network", id: hit.id, siteId: hit.id, organizationId: $0.organizationId, title: "Network information · \($0.name)")
+                    }
+                }
+            results.matches += (credentials + networks).map { SearchResults.Match(kind: .documentation, id: $0.id, snippet: SearchSnippet.html($0.snippet)) }
         }
         if kinds.contains(.organizations) {
             // A few hundred names: a scan of the names is as fast as an index would be.
@@ -80,6 +134,12 @@ enum SearchAPI {
                 .sort(\.$name).limit(limit).all().map(OrganizationDTO.init)
         }
         return results
+    }
+
+    /// Documents of one kind under the reader's scope on the kind's table; none asked for when the scope is none.
+    static func documents(_ query: SearchQuery, _ kind: SearchDocumentKind, scope: Scope, limit: Int, on db: any Database) async throws -> [SearchHit] {
+        guard scope != .none else { return [] }
+        return try await db.stores.textSearch.documents(query, of: kind, scope: scope.sql(for: kind.table), limit: limit, on: db)
     }
 
     /// A case-insensitive LIKE pattern for a literal text.

@@ -3,6 +3,24 @@ import Foundation
 import SQLKit
 import TandemCore
 
+/// The kinds of `search_documents` found by `TextSearch.documents`, each with the table whose id is the
+/// document's `entity_id` and whose columns the reader's scope names (a site's network information: `sites`).
+enum SearchDocumentKind: String, Sendable {
+    case contact, reference, credential, network
+
+    /// The table whose id is the document's `entity_id`, with the columns the reader's scope names.
+    var table: ScopeTable {
+        switch self {
+        case .contact: Contact.scopeTable
+        case .reference: Reference.scopeTable
+        case .credential: SiteCredential.scopeTable
+        case .network: Site.scopeTable
+        }
+    }
+
+    var source: String { table.name }
+}
+
 /// One search result: what matched, and a snippet with the matched words between `SearchSnippet`'s marks.
 struct SearchHit: Sendable, Equatable {
     var id: UUID
@@ -18,8 +36,9 @@ protocol TextSearch: Sendable {
     func ticketMatch(_ query: SearchQuery, audiences: Set<PublishTo>) -> any SQLExpression
     /// Tickets matching under `scope`, best first, one hit per ticket.
     func tickets(_ query: SearchQuery, audiences: Set<PublishTo>, scope: any SQLExpression, limit: Int, on db: any Database) async throws -> [SearchHit]
-    /// Contacts matching under `scope`, best first.
-    func contacts(_ query: SearchQuery, scope: any SQLExpression, limit: Int, on db: any Database) async throws -> [SearchHit]
+    /// Documents of one kind (contacts, references, vault entries, network information) matching under
+    /// `scope`, a predicate on the kind's `source` table (joined on its id); best first.
+    func documents(_ query: SearchQuery, of kind: SearchDocumentKind, scope: any SQLExpression, limit: Int, on db: any Database) async throws -> [SearchHit]
 }
 
 extension TextSearch {
@@ -89,12 +108,13 @@ struct SQLiteTextSearch: TextSearch {
         return best.map { SearchHit(id: $0.ticket, snippet: snippets[$0.document] ?? "") }
     }
 
-    func contacts(_ query: SearchQuery, scope: any SQLExpression, limit: Int, on db: any Database) async throws -> [SearchHit] {
+    func documents(_ query: SearchQuery, of kind: SearchDocumentKind, scope: any SQLExpression, limit: Int, on db: any Database) async throws -> [SearchHit] {
         let rows = try await db.sql.raw(
             """
-            SELECT contacts.id AS id, snippet(search_fts, -1, \(bind: SearchSnippet.start), \(bind: SearchSnippet.end), '…', 16) AS snippet
-            FROM search_fts JOIN search_documents d ON d.doc_id = search_fts.rowid JOIN contacts ON contacts.id = d.entity_id
-            WHERE search_fts MATCH \(bind: query.fts5) AND d.kind = 'contact' AND \(scope)
+            SELECT d.entity_id AS id, snippet(search_fts, -1, \(bind: SearchSnippet.start), \(bind: SearchSnippet.end), '…', 16) AS snippet
+            FROM search_fts JOIN search_documents d ON d.doc_id = search_fts.rowid
+                JOIN \(ident: kind.source) ON \(ident: kind.source).id = d.entity_id
+            WHERE search_fts MATCH \(bind: query.fts5) AND d.kind = \(bind: kind.rawValue) AND \(scope)
             ORDER BY bm25(search_fts, 4.0, 1.0) LIMIT \(literal: limit)
             """
         ).all()
@@ -133,14 +153,15 @@ struct PostgresTextSearch: TextSearch {
         return try hits(rows, limit: limit)
     }
 
-    func contacts(_ query: SearchQuery, scope: any SQLExpression, limit: Int, on db: any Database) async throws -> [SearchHit] {
+    func documents(_ query: SearchQuery, of kind: SearchDocumentKind, scope: any SQLExpression, limit: Int, on db: any Database) async throws -> [SearchHit] {
         let rows = try await db.sql.raw(
             """
             SELECT h.id, ts_headline('english', h.title || ' ' || h.body, to_tsquery('english', \(bind: query.tsquery)), \(bind: Self.headline)) AS snippet
-            FROM (SELECT contacts.id, d.title, d.body, ts_rank_cd(d.tsv, q) AS rank
-                  FROM search_documents d JOIN contacts ON contacts.id = d.entity_id, to_tsquery('english', \(bind: query.tsquery)) q
-                  WHERE d.tsv @@ q AND d.kind = 'contact' AND \(scope)
-                  ORDER BY rank DESC, contacts.id LIMIT \(literal: limit)) h
+            FROM (SELECT d.entity_id AS id, d.title, d.body, ts_rank_cd(d.tsv, q) AS rank
+                  FROM search_documents d JOIN \(ident: kind.source) ON \(ident: kind.source).id = d.entity_id,
+                      to_tsquery('english', \(bind: query.tsquery)) q
+                  WHERE d.tsv @@ q AND d.kind = \(bind: kind.rawValue) AND \(scope)
+                  ORDER BY rank DESC, d.entity_id LIMIT \(literal: limit)) h
             ORDER BY h.rank DESC, h.id
             """
         ).all()

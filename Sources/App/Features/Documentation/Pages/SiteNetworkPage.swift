@@ -67,16 +67,16 @@ enum SiteNetworkPage {
     }
 
     @Sendable static func show(_ req: Request) async throws -> Response {
-        let site = try await SitesCollection.visible(req)
+        let site = try await SiteDocumentation.site(req)
         let network = try await StoredSiteNetwork.of(site.id!, on: req.db)
         let notice = req.queryText("notice") == "saved" ? "The network information was saved." : nil
         return try await render(req, site: site, form: form(network), network: network, notice: notice)
     }
 
     @Sendable static func save(_ req: Request) async throws -> Response {
-        let site = try await SitesCollection.visible(req)
+        let site = try await SiteDocumentation.site(req)
         // Refused before the form is read, as the API's PUT is.
-        try await SitesCollection.authorize(.edit, site, by: req.principal, on: req.db)
+        try SiteDocumentation.authorize(.edit, site, by: req.principal)
         let form = try req.content.decode(Form.self)
         do {
             _ = try await SiteNetworkAPI.save(site, try network(form), by: req.principal, on: req.db)
@@ -92,7 +92,7 @@ enum SiteNetworkPage {
         _ req: Request, site: Site, form: Form, network: SiteNetwork, notice: String? = nil, feedback: FormFeedback? = nil, status: HTTPStatus = .ok
     ) async throws -> Response {
         let principal = try req.principal
-        let readOnly = (try? await SitesCollection.authorize(.edit, site, by: principal, on: req.db)) == nil
+        let readOnly = !SiteDocumentation.allows(.edit, site, by: principal)
         // The vault's entries are offered by name to those who may list them.
         var credentials: [SelectOption]?
         if !readOnly, AccessPolicy.vaultScope(for: principal, .view) != .none {

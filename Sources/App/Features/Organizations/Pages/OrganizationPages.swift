@@ -202,7 +202,9 @@ enum SitePage {
         /// The site's security-request settings and unlicensed software list.
         var securityRequestsURL: String
         var softwareApprovalsURL: String
-        var networkURL: String
+        /// The site's documentation tabs, when the principal's level reads documentation.
+        var networkURL: String? = nil
+        var referencesURL: String? = nil
         /// The site's credential vault, when the principal's level opens it.
         var passwordsURL: String? = nil
         /// "Explain access", for admins.
@@ -269,7 +271,11 @@ enum SitePage {
                     ? "Opted in, \(site.agentInstallFeeCents.map { MoneyAmount(cents: Int($0)).description } ?? "0.00") per installation" : "Not opted in",
                 checklist: ActivationChecklist.evaluate(try await SiteChecklistAPI.facts(of: site, on: db))),
             notificationRuleURL: PageRoutes.siteNotificationRule.url(id), securityRequestsURL: PageRoutes.siteSecurityRequests.url(id),
-            softwareApprovalsURL: PageRoutes.siteSoftwareApprovals.url(id), networkURL: PageRoutes.siteNetwork.url(id))
+            softwareApprovalsURL: PageRoutes.siteSoftwareApprovals.url(id))
+        if SiteDocumentation.allows(.view, site, by: principal) {
+            model.networkURL = PageRoutes.siteNetwork.url(id)
+            model.referencesURL = PageRoutes.siteReferences.url(id)
+        }
         model.layout.title = site.name
         if (try? SiteCredentials.require(.view, organizationId: organizationId, by: principal)) != nil {
             model.passwordsURL = PageRoutes.sitePasswords.url(id)

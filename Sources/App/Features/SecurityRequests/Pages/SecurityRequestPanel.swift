@@ -14,6 +14,8 @@ enum SecurityRequestPanel {
         var csrf: String?
         var requests: [Item]
         var open: OpenForm?
+        /// The site's and the global references tagged `security-related-requests` the reader may read.
+        var guides: [ReferencePages.TagLink] = []
     }
 
     struct Item: Encodable, Sendable {
@@ -82,7 +84,13 @@ enum SecurityRequestPanel {
             open = try await openForm(ticket, principal: principal, draft: draft?.requestId == nil ? draft : nil, on: db)
         }
         guard !items.isEmpty || open != nil else { return nil }
-        return Model(ticketId: ticket.id, csrf: csrf, requests: items, open: open)
+        var guides: [ReferencePages.TagLink] = []
+        if let siteId = ticket.siteId.flatMap(UUID.init(uuidString:)) {
+            guides = try await ReferencesCollection.forSite(siteId, tag: ReferenceContent.Tag.securityRelatedRequests, by: principal, on: db).map {
+                ReferencePages.TagLink(name: $0.title, url: PageRoutes.reference.url($0.id!))
+            }
+        }
+        return Model(ticketId: ticket.id, csrf: csrf, requests: items, open: open, guides: guides)
     }
 
     static func item(_ request: SecurityRequestDTO, names: [UUID: String], steps: Steps?, feedback: FormFeedback?) -> Item {
