@@ -45,7 +45,19 @@ import VaporTesting
 
     @Test func aPlantedSecretNeverAppearsInPlaintext() async throws {
         try await withApp { t in
+            // Every level logged, and every line kept while this test runs (`TestLogs`).
+            t.app.logger.logLevel = .trace
             let canary = "canary-\(UUID().uuidString)"
+            let logs = try await TestLogs.capture {
+                try await Self.plantAndRead(t, canary: canary)
+            }
+            #expect(logs.contains { $0.contains("POST") || $0.contains("reveal") }, "the logs were captured (\(logs.count) lines)")
+            for line in logs { #expect(!line.contains(canary), "a log line holds the secret: \(line.prefix(300))") }
+        }
+    }
+
+    static func plantAndRead(_ t: TestApp, canary: String) async throws {
+        do {
             let (organization, site, id) = try await Self.planted(t, secret: canary)
             var seen: [String] = []
             seen.append(try await t.get("/api/v1/sites/\(site)/credentials").text)

@@ -22,6 +22,7 @@ func withApp(clock: any WallClock = SystemClock(), _ body: (TestApp) async throw
 }
 
 private func withGatedApp(clock: any WallClock, _ body: (TestApp) async throws -> Void) async throws {
+    _ = TestLogs.installed
     let database = try await TestDatabase.make()
     let blobs = TestDatabase.scratch.appendingPathComponent("blobs-\(UUID().uuidString)", isDirectory: true)
     let app = try await Application.make(.testing)
