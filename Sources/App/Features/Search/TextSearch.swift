@@ -42,9 +42,10 @@ protocol TextSearch: Sendable {
 }
 
 extension TextSearch {
-    /// The newest matching documents ranked: past this many, a common word's matches are ranked among
-    /// the newest only, so a search costs about the same whatever the word.
-    static var rankedDocuments: Int { 1000 }
+    /// The newest matching documents ranked: past this many, a word's matches are ranked among the newest
+    /// only, so a search costs about the same whatever the word (1,000 took a rare word over the
+    /// latency target; see `Benchmarks/RESULTS.md`).
+    static var rankedDocuments: Int { 250 }
 
     /// Ticket texts (no publish-to) and notes of the reader's audiences.
     func audience(_ audiences: Set<PublishTo>) -> SQLQueryString {
@@ -96,11 +97,15 @@ struct SQLiteTextSearch: TextSearch {
             if seen.insert(ticket).inserted { best.append((try row.decode(column: "doc_id", as: Int.self), ticket)) }
         }
         guard !best.isEmpty else { return [] }
+        // One pass over the matches between the first and last document (`+rowid` keeps the IN list out of
+        // FTS5's plan: as a rowid lookup, a prefix query merged its terms' lists once per document).
+        let documents = best.map(\.document)
         var snippets: [Int: String] = [:]
         for row in try await db.sql.raw(
             """
             SELECT rowid AS doc_id, snippet(search_fts, -1, \(bind: SearchSnippet.start), \(bind: SearchSnippet.end), '…', 16) AS snippet
-            FROM search_fts WHERE search_fts MATCH \(bind: query.fts5) AND rowid IN (\(binds: best.map(\.document)))
+            FROM search_fts WHERE search_fts MATCH \(bind: query.fts5) AND rowid BETWEEN \(bind: documents.min()!) AND \(bind: documents.max()!)
+                AND +rowid IN (\(binds: documents))
             """
         ).all() {
             snippets[try row.decode(column: "doc_id", as: Int.self)] = try row.decode(column: "snippet", as: String?.self)
