@@ -83,7 +83,12 @@ import Testing
             let hidden = try await t.site(fabrikam, "Plant")
             let (_, tech) = try await t.resource("tech")
             let (_, restricted) = try await t.resource("rick", restrictions: [contoso])
+            // A portal contact sees its site, never how its security requests are approved.
+            let ann = try await t.contact(contoso, "Ann")
+            let annToken = try await t.portalLogin(ann, email: "ann@contoso.example", organizationWide: true)
+            expectStatus(try await t.get("/api/v1/sites/\(site)", as: annToken), .ok)
             for kind in ["security-requests", "software-approvals"] {
+                expectProblem(try await t.get("/api/v1/sites/\(site)/\(kind)", as: annToken), .notFound)
                 let body: JSON = kind == "security-requests" ? ["categories": [:]] : ["entries": []]
                 // A technician sees the site but may not change it.
                 expectStatus(try await t.get("/api/v1/sites/\(site)/\(kind)", as: tech), .ok)

@@ -25,27 +25,36 @@ final class StoredSiteSecurity: Model, @unchecked Sendable {
 
 /// `GET|PUT /api/v1/sites/{id}/security-requests` (per category: approvers in order or "no approval
 /// needed", caller and approver authentication, account templates) and `GET|PUT
-/// /api/v1/sites/{id}/software-approvals`. Read by whoever sees the site, changed by whoever may
-/// change it; approvers are contacts of the site's organization or active MSP resources.
+/// /api/v1/sites/{id}/software-approvals`. Read by whoever sees the site and works security requests
+/// (the approvals area: never contacts, 404), changed by whoever may change the site; approvers are
+/// contacts of the site's organization or active MSP resources.
 enum SiteSecurityAPI {
+    /// The site `:id` names, when the principal sees it and may read its security-request settings.
+    static func site(_ req: Request) async throws -> Site {
+        let site = try await SitesCollection.visible(req)
+        // Reading the requests' settings is refused only as a 404 (`authorizeSecurityRequests` at view).
+        guard (try? AccessPolicy.authorizeSecurityRequests(req.principal, .view)) != nil else { throw TandemError.notFound(SitesCollection.what) }
+        return site
+    }
+
     static func register(_ api: any RoutesBuilder) {
         let settings = api.grouped("sites", ":id", "security-requests")
         settings.get { req async throws -> SiteSecuritySettingsDTO in
-            let site = try await SitesCollection.visible(req)
+            let site = try await SiteSecurityAPI.site(req)
             return try await SiteSecuritySettingsDTO(site: site, settings: StoredSiteSecurity.of(site.id!, on: req.db).0, on: req.db)
         }
         settings.put { req async throws -> SiteSecuritySettingsDTO in
-            let site = try await SitesCollection.visible(req)
+            let site = try await SiteSecurityAPI.site(req)
             let input = try req.content.decode(SiteSecuritySettingsInput.self)
             return try await save(site, input.settings, by: req.principal, on: req.db)
         }
         let software = api.grouped("sites", ":id", "software-approvals")
         software.get { req async throws -> SoftwareApprovalsDTO in
-            let site = try await SitesCollection.visible(req)
+            let site = try await SiteSecurityAPI.site(req)
             return SoftwareApprovalsDTO(siteId: site.id!, list: try await StoredSiteSecurity.of(site.id!, on: req.db).1)
         }
         software.put { req async throws -> SoftwareApprovalsDTO in
-            let site = try await SitesCollection.visible(req)
+            let site = try await SiteSecurityAPI.site(req)
             return try await save(site, req.content.decode(UnlicensedSoftwareList.self), by: req.principal, on: req.db)
         }
     }

@@ -89,7 +89,7 @@ enum SiteSecurityPage {
     }
 
     @Sendable static func show(_ req: Request) async throws -> Response {
-        let site = try await SitesCollection.visible(req)
+        let site = try await SiteSecurityAPI.site(req)
         let settings = try await StoredSiteSecurity.of(site.id!, on: req.db).0
         return try await render(
             req, site, form: Form(settings), previewContactId: req.queryText("previewContactId"),
@@ -97,7 +97,7 @@ enum SiteSecurityPage {
     }
 
     @Sendable static func save(_ req: Request) async throws -> Response {
-        let site = try await SitesCollection.visible(req)
+        let site = try await SiteSecurityAPI.site(req)
         let principal = try req.principal
         // Refused before the form is read, as the API's PUT is: a 403 page, not a form.
         try await SitesCollection.authorize(.edit, site, by: principal, on: req.db)

@@ -63,7 +63,7 @@ enum SoftwareApprovalsPage {
     }
 
     @Sendable static func show(_ req: Request) async throws -> Response {
-        let site = try await SitesCollection.visible(req)
+        let site = try await SiteSecurityAPI.site(req)
         let list = try await StoredSiteSecurity.of(site.id!, on: req.db).1
         return try await render(
             req, site, rows: list.entries.map { ($0.name, $0.approval.rawValue) }, newRow: ("", SoftwareApproval.callApprover.rawValue),
@@ -71,7 +71,7 @@ enum SoftwareApprovalsPage {
     }
 
     @Sendable static func save(_ req: Request) async throws -> Response {
-        let site = try await SitesCollection.visible(req)
+        let site = try await SiteSecurityAPI.site(req)
         let principal = try req.principal
         // Refused before the form is read, as the API's PUT is.
         try await SitesCollection.authorize(.edit, site, by: principal, on: req.db)
@@ -108,7 +108,7 @@ enum SoftwareApprovalsPage {
     }
 
     @Sendable static func confirmRemove(_ req: Request) async throws -> Response {
-        let site = try await SitesCollection.visible(req)
+        let site = try await SiteSecurityAPI.site(req)
         try await SitesCollection.authorize(.edit, site, by: req.principal, on: req.db)
         let (list, index) = try await entry(req, site, name: req.queryText("name"))
         let entry = list.entries[index]
@@ -132,7 +132,7 @@ enum SoftwareApprovalsPage {
     }
 
     @Sendable static func remove(_ req: Request) async throws -> Response {
-        let site = try await SitesCollection.visible(req)
+        let site = try await SiteSecurityAPI.site(req)
         try await SitesCollection.authorize(.edit, site, by: req.principal, on: req.db)
         let values = ConfigurationPages.formValues(req)
         let (stored, index) = try await entry(req, site, name: values["name"])
