@@ -53,6 +53,8 @@ func routes(_ app: Application) throws {
     SiteNetworkAPI.register(api)
     IntakeAPI.register(api)
     IdentifyAPI.register(api)
+    BlockHoursAPI.register(api)
+    TimesheetsAPI.register(api)
 
     PagesRoutes.register(app)
 }

@@ -163,12 +163,12 @@ enum DemoTenant {
             try await TeamMember(teamId: teamIds[0], principalId: tara.id!, access: .full).create(on: db)
             try await TeamMember(teamId: teamIds[1], principalId: rick.id!, access: .full).create(on: db)
             try await TeamMember(teamId: teamIds[1], principalId: dana.id!, access: .readOnly).create(on: db)
-            for (name, rate, multiplier) in [("Engineer", 150.0, 1.0), ("Senior Engineer", 195.0, 1.25), ("Project Manager", 170.0, 1.0)] {
+            for (name, rate, multiplier) in [("Engineer", "150", "1"), ("Senior Engineer", "195", "1.25"), ("Project Manager", "170", "1")] {
                 let role = Role()
                 role.id = .v7()
                 role.name = name
-                role.hourlyRate = rate
-                role.blockHourMultiplier = multiplier
+                role.hourlyRate = BillingDecimal(parsing: rate)!
+                role.blockHourMultiplier = BillingDecimal(parsing: multiplier)!
                 try await role.create(on: db)
             }
 

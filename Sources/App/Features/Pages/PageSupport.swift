@@ -84,6 +84,10 @@ enum PageRoutes {
     static let siteNotificationRule = PageRoute("sites", ":id", "notification-rule")
     static let siteSecurityRequests = PageRoute("sites", ":id", "security-requests")
     static let siteNetwork = PageRoute("sites", ":id", "network")
+    static let timesheets = PageRoute("timesheets")
+    static func timesheetAction(_ action: String) -> PageRoute { PageRoute("timesheets", action) }
+    static let organizationBlockHours = PageRoute("organizations", ":id", "block-hours")
+    static let organizationBlockHoursDelete = PageRoute("organizations", ":id", "block-hours", ":contractId", "delete")
     static let siteSoftwareApprovals = PageRoute("sites", ":id", "software-approvals")
     static let siteSoftwareApprovalRemove = PageRoute("sites", ":id", "software-approvals", "remove")
     static let sitePasswords = PageRoute("sites", ":id", "passwords"), credential = PageRoute("credentials", ":id")
@@ -162,6 +166,8 @@ struct PageLayout: Encodable, Sendable {
     var settingsURL: String? = nil
     /// Caller identification, for those who take calls.
     var identifyURL: String? = nil
+    /// The signed-in person's timesheet, for those who log time (MSP staff and co-managing users).
+    var timesheetURL: String? = nil
     /// While an administrator views as someone: who, for the read-only banner.
     var viewingAs: String? = nil
 }
@@ -246,6 +252,7 @@ extension Request {
             adminURL: viewing ? nil : AdminPages.tabs(for: principal, current: "").first?.url,
             settingsURL: viewing ? nil : PageURL.notificationSettings.path,
             identifyURL: !viewing && AccessPolicy.takesCalls(principal) ? PageRoutes.identify.url() : nil,
+            timesheetURL: !viewing && AccessPolicy.worksTickets(principal) ? PageRoutes.timesheets.url() : nil,
             viewingAs: viewAs.map { "\($0.viewed.displayName) (\(PeopleDirectory.kindName($0.viewed.kind)))" })
     }
 

@@ -75,6 +75,8 @@ enum PagesRoutes {
         SoftwareApprovalsPage.register(session)
         PasswordPages.register(session)
         SiteNetworkPage.register(session)
+        TimesheetPage.register(session)
+        BlockHoursPage.register(session)
         session.get(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.show)
         session.get(PageRoutes.identify.pathComponents, use: IdentifyPage.show)
         session.post(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.save)
