@@ -263,4 +263,51 @@ import VaporTesting
             #expect(try await t.get("/api/v1/co-managing-users/\(user)/timesheet-viewers", as: nina).json["resourceIds"] == [.string(tara.id)])
         }
     }
+
+    /// Time that crosses a threshold only together with time written at the same moment still warns, once: the
+    /// threshold check waits for the contract's row, so the later writer reads the earlier one's time.
+    @Test func concurrentTimeCrossingTheThresholdTogetherWarnsOnce() async throws {
+        try await withApp { t in
+            let role = try await t.create("/api/v1/roles", ["name": "Senior", "hourlyRate": 100, "blockHourMultiplier": 1.5]).id
+            var contracts: [String] = []
+            var pairs: [(String, String)] = []
+            for index in 0..<5 {
+                let organization = try await t.organization("Client \(index)")
+                contracts.append(
+                    try await t.create(
+                        "/api/v1/organizations/\(organization)/block-hour-contracts", ["name": "Block", "hoursBought": 1, "startsOn": "2026-12-01"]
+                    ).id)
+                pairs.append((try await t.ticket(organization).id, try await t.ticket(organization).id))
+            }
+            // Each entry alone is 45 block minutes (75%); the two together 150%.
+            for (first, second) in pairs {
+                let body: JSON = ["roleId": .string(role), "startedAt": "2026-12-02T09:00:00Z", "minutes": 30, "summary": "Together"]
+                async let a = t.post("/api/v1/tickets/\(first)/time-entries", body)
+                async let b = t.post("/api/v1/tickets/\(second)/time-entries", body)
+                let (ra, rb) = try await (a, b)
+                #expect(ra.status == .created && rb.status == .created, "\(ra) \(rb)")
+            }
+            let events = try await t.get("/api/v1/events?limit=1000").json["items"].array.filter { $0["type"] == "blockHours.thresholdReached" }
+            #expect(Set(events.compactMap { $0["entityId"].string }) == Set(contracts), "one event per contract: \(events)")
+            #expect(events.count == contracts.count)
+        }
+    }
+
+    /// Migration `BillTimeExactly` moves stored doubles to exact ten-thousandths, and its revert moves them back.
+    @Test func theMigrationMovesRolesRatesToExactUnitsAndBack() async throws {
+        try await withApp { t in
+            let role = try await t.create("/api/v1/roles", ["name": "Engineer", "hourlyRate": 95.5, "blockHourMultiplier": 1.25]).id
+            try await BillTimeExactly().revert(on: t.db)
+            let id = UUID(uuidString: role)!
+            let sql = t.db.sql
+            let reverted = try await sql.raw("SELECT hourly_rate, block_hour_multiplier FROM roles WHERE id = \(bind: id)").first()
+            #expect(try reverted?.decode(column: "hourly_rate", as: Double.self) == 95.5)
+            #expect(try reverted?.decode(column: "block_hour_multiplier", as: Double.self) == 1.25)
+            try await sql.raw("UPDATE roles SET hourly_rate = 0.1, block_hour_multiplier = 0.3 WHERE id = \(bind: id)").run()
+            try await BillTimeExactly().prepare(on: t.db)
+            let moved = try await Role.find(id, on: t.db)
+            #expect(moved?.hourlyRateUnits == 1_000 && moved?.blockHourMultiplierUnits == 3_000, "0.1 and 0.3 stored as doubles read back exactly")
+            #expect(try await t.get("/api/v1/roles/\(role)").text.contains("\"hourlyRate\":0.1"))
+        }
+    }
 }

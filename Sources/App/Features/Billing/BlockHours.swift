@@ -189,6 +189,10 @@ enum BlockHours {
         let day = ISOWeek.day(of: workedAt)
         let contracts = try await BlockHourContract.query(on: db).filter(\.$organizationId == organizationId).filter(\.$startsOn <= day)
             .group(.or) { $0.filter(\.$endsOn == nil).filter(\.$endsOn >= day) }.all()
+        guard !contracts.isEmpty else { return [] }
+        // Two writers whose time crosses the threshold only together must not both miss it: the second waits here
+        // for the first to commit (PostgreSQL; SQLite has one writer), then reads the use with the first's time in it.
+        try await db.sql.select().column("id").from(BlockHourContract.schema).where("id", .in, contracts.compactMap(\.id)).orderBy("id").for(.update).run()
         var entries: [AuditEntry] = []
         for contract in contracts { entries += try await claimThreshold(contract, by: principal, on: db) }
         return entries
