@@ -105,7 +105,7 @@ enum Timesheets {
         }
         try await mapUniqueViolation("the timesheet changed at the same moment; read it again") {
             try await db.write { db in
-                let row = try await Timesheet.query(on: db).filter(\.$personId == personId).filter(\.$week == week.description).first()
+                let row = try await lockRows(personId: personId, weeks: [week.description], exclusive: true, on: db).first
                 let before = row.map(\.state) ?? .open
                 let after = try before.after(action)
                 if action != .submit {
@@ -197,15 +197,29 @@ enum Timesheets {
     // MARK: Locked weeks
 
     /// Refuses a change of `personId`'s time worked at `moments` when one falls in a submitted or approved week.
+    /// The weeks' rows are held shared until the write commits, so a submission of one of them waits for it (and a
+    /// write waits for a submission in progress, then sees it): no time slips into a week as it is submitted.
     static func requireUnlocked(personId: UUID, at moments: [Date], on db: any Database) async throws {
-        let weeks = Set(moments.map { ISOWeek(containing: $0).description })
-        let locked = try await Timesheet.query(on: db).filter(\.$personId == personId).filter(\.$week ~~ Array(weeks))
-            .filter(\.$status ~~ TimesheetStatus.allCases.filter(\.locksEntries).map(\.rawValue)).sort(\.$week).first()
+        let weeks = Set(moments.map { ISOWeek(containing: $0).description }).sorted()
+        let locked = try await lockRows(personId: personId, weeks: weeks, exclusive: false, on: db).first { $0.state.locksEntries }
         if let locked {
             throw TandemError.conflict(
                 "this time falls in week \(locked.week) of the timesheet, which is \(locked.status); time in a submitted or approved week is locked (a rejected week opens again)"
             )
         }
+    }
+
+    /// The person's rows of `weeks`, made (open) when missing and locked until the transaction ends: shared for a time
+    /// entry's write, exclusive for a change of the week's state. (SQLite has one writer and needs no row locks.)
+    static func lockRows(personId: UUID, weeks: [String], exclusive: Bool, on db: any Database) async throws -> [Timesheet] {
+        for week in weeks {
+            try await db.sql.insert(into: Timesheet.schema).columns("id", "person_id", "week", "status")
+                .values(SQLBind(UUID.v7()), SQLBind(personId), SQLBind(week), SQLBind(TimesheetStatus.open.rawValue))
+                .ignoringConflicts(with: ["person_id", "week"]).run()
+        }
+        try await db.sql.select().column("id").from(Timesheet.schema).where("person_id", .equal, SQLBind(personId)).where("week", .in, weeks)
+            .orderBy("week").for(exclusive ? .update : .share).run()
+        return try await Timesheet.query(on: db).filter(\.$personId == personId).filter(\.$week ~~ weeks).sort(\.$week).all()
     }
 
     // MARK: Viewers of co-managing users' timesheets
