@@ -11,7 +11,8 @@ import VaporTesting
     @Test func timeIsLoggedWithAStartAndAnEndOnTheTicketPage() async throws {
         try await withApp { t in
             let organization = try await t.organization("Contoso")
-            let ticket = try await t.ticket(organization).id
+            let queue = try await t.queue("Service desk")
+            let ticket = try await t.ticket(organization, extra: ["queueId": .string(queue)]).id
             let role = try await t.role("Engineer")
             let admin = try await t.pageSession("admin", TestApp.adminPassword)
             let page = try await t.page("/tickets/\(ticket)", session: admin)
@@ -37,6 +38,14 @@ import VaporTesting
                 "/tickets/\(ticket)/time-entries", [("minutes", "15"), ("summary", "Goodwill"), ("roleId", role), ("billable", "false")], session: admin)
             #expect(unbilled.status == .seeOther)
             #expect(try await t.get("/api/v1/tickets/\(ticket)/time-entries").json["items"][1]["billable"] == false)
+            // The conversation shows the amount to billing readers only.
+            let shown = try await t.page("/tickets/\(ticket)", session: admin)
+            #expect(shown.text.contains("billable · 180.00") && shown.text.contains("not billable"), "\(shown)")
+            // A help desk technician (its queue holds the ticket; its level reads no reports) sees the time, not the amount.
+            _ = try await t.resource("hugo", .helpDesk, queueIds: [queue])
+            let hugo = try await t.pageSession("hugo", TestApp.password)
+            let hidden = try await t.page("/tickets/\(ticket)", session: hugo)
+            #expect(hidden.status == .ok && !hidden.text.contains("180.00") && hidden.text.contains("billable"), "\(hidden)")
         }
     }
 
