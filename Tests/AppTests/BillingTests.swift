@@ -310,4 +310,35 @@ import VaporTesting
             #expect(try await t.get("/api/v1/roles/\(role)").text.contains("\"hourlyRate\":0.1"))
         }
     }
+
+    /// An approver who cannot see every entry of the week (here: a level that manages users but reads no tickets)
+    /// views the timesheet without those entries and may not approve it.
+    @Test func anApproverWhoCannotSeeTheWeeksTimeDoesNotApproveIt() async throws {
+        try await withApp { t in
+            let ticket = try await t.ticket(try await t.organization("Contoso")).id
+            let tara = try await t.resource("tara")
+            try await t.create(
+                "/api/v1/tickets/\(ticket)/time-entries", ["startedAt": "2026-12-01T09:00:00Z", "minutes": 30, "summary": "Work"], as: tara.token)
+            try await t.must(.ok, .POST, "/api/v1/timesheets/submit", ["week": "2026-W49"], as: tara.token)
+            let level = try await t.create(
+                "/api/v1/security-levels", ["name": "People manager", "copyOf": .string(try await t.securityLevelId(.administrator))]
+            ).id
+            try await t.must(
+                .ok, .PATCH, "/api/v1/security-levels/\(level)",
+                ["permissions": ["ticketScope": "all", "areas": ["reports": "view"], "admin": ["manageUsers"]]])
+            try await t.create(
+                "/api/v1/resources",
+                [
+                    "username": "paula", "password": .string(TestApp.password), "firstName": "Paula", "lastName": "Manager", "email": "paula@msp.example",
+                    "securityLevelId": .string(level),
+                ])
+            let paula = try await t.login("paula", TestApp.password)
+            let sheet = try await t.get("/api/v1/timesheets?personId=\(tara.id)&week=2026-W49", as: paula)
+            #expect(sheet.status == .ok && sheet.json["entries"].array.isEmpty && sheet.json["minutes"] == 0, "\(sheet)")
+            expectProblem(
+                try await t.post("/api/v1/timesheets/approve", ["personId": .string(tara.id), "week": "2026-W49"], as: paula), .forbidden,
+                contains: "cannot see")
+            #expect(try await t.get("/api/v1/timesheets?personId=\(tara.id)&week=2026-W49").json["status"] == "submitted")
+        }
+    }
 }
