@@ -121,6 +121,24 @@ import VaporTesting
                 let submitNina = try await t.post("/api/v1/timesheets/submit", ["personId": .string(ninaUser), "week": .string(week)], as: token)
                 #expect(submitNina.status.code == (want.viewNinaSheet == 200 ? 403 : 404), "\(who) submits Nina's: \(submitNina)")
             }
+            // The reports' sums as each reader may see them: Northwind's hour of 120.5 × 1, and Contoso's half hour.
+            let period = UTCDay.start(of: "2026-11-30")!..<UTCDay.start(of: "2026-12-07")!
+            let people: [(Who, UUID, PrincipalKind)] = [
+                (.tara, UUID(uuidString: tara.id)!, .resource), (.rick, UUID(uuidString: rick.id)!, .resource),
+                (.nina, UUID(uuidString: ninaUser)!, .coManagingUser),
+            ]
+            // (Northwind minutes, amount shown; Contoso minutes, amount shown)
+            let sums: [Who: (Int, Bool, Int, Bool)] = [.tara: (60, true, 30, true), .rick: (60, true, 0, false), .nina: (60, false, 0, false)]
+            for (who, id, kind) in people {
+                let principal = try #require(try await PrincipalLoader.load(id: id, kind: kind, on: t.db))
+                let north = try await BillingSummary.shown(to: principal, organizationId: UUID(uuidString: northwind)!, period: period, on: t.db)
+                let south = try await BillingSummary.shown(to: principal, organizationId: UUID(uuidString: contoso)!, period: period, on: t.db)
+                let want = sums[who]!
+                #expect(north.minutesByRole.values.reduce(0, +) == want.0 && (north.billableAmount != nil) == want.1, "\(who) Northwind: \(north)")
+                #expect(south.minutesByRole.values.reduce(0, +) == want.2 && (south.billableAmount != nil) == want.3, "\(who) Contoso: \(south)")
+                if want.1 { #expect(north.billableAmount == Money(cents: 12050) && north.blockHoursUsed == BillingDecimal(parsing: "1.5")) }
+            }
+
             // Approving last: the first 200 changes the state; the refusals before it change nothing.
             for who in Who.allCases where who != .admin {
                 let reply = try await t.post("/api/v1/timesheets/approve", ["personId": .string(tara.id), "week": .string(week)], as: tokens[who]!)
