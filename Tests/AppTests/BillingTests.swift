@@ -261,6 +261,14 @@ import VaporTesting
             #expect(viewed.status == .ok && viewed.json["minutes"] == 20 && viewed.json["actions"].array.isEmpty, "\(viewed)")
             expectProblem(try await t.post("/api/v1/timesheets/approve", ["personId": .string(user), "week": "2026-W49"]), .forbidden, contains: "viewers")
             #expect(try await t.get("/api/v1/co-managing-users/\(user)/timesheet-viewers", as: nina).json["resourceIds"] == [.string(tara.id)])
+
+            // The organization's audit export leaves billing out for her (she exports as her level reads reports).
+            try await t.create("/api/v1/organizations/\(northwind)/block-hour-contracts", ["name": "Block", "hoursBought": 10, "startsOn": "2026-01-01"])
+            let export = "/api/v1/organizations/\(northwind)/audit-export?format=jsonl"
+            let hers = try await t.send(.GET, export, as: nina, live: true)
+            #expect(hers.status == .ok && hers.text.contains("time_entries") == false && !hers.text.contains("block_hour_contracts"), "\(hers)")
+            let staff = try await t.send(.GET, export, live: true)
+            #expect(staff.status == .ok && staff.text.contains("block_hour_contracts"), "\(staff)")
         }
     }
 

@@ -122,6 +122,13 @@ import Testing
         #expect(!AccessPolicy.mayViewTimesheets(clientRestrictions: [contoso], organizationId: northwind))
     }
 
+    @Test func auditExportsCarryBillingOnlyForBillingReaders() {
+        #expect(AccessPolicy.auditExport(for: principal(.admin)).billing)
+        #expect(AccessPolicy.auditExport(for: principal(.technician)).billing)
+        #expect(!AccessPolicy.auditExport(for: principal(.coManagingUser)).billing, "a co-managing user's export leaves contracts out")
+        #expect(!AccessPolicy.auditExport(for: principal(.contact)).billing)
+    }
+
     @Test func coManagingUsersCannotTrackExpenses() {
         let expected: [Who: Bool] = [
             .admin: true, .restrictedAdmin: true, .technician: true, .restrictedTechnician: true, .helpDesk: true, .coManagingUser: false, .contact: false,

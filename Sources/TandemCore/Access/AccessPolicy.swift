@@ -498,12 +498,14 @@ public enum AccessPolicy {
     public static func auditExport(for principal: Principal) -> AuditExportRights {
         switch principal.kind {
         case .resource:
-            return AuditExportRights(scope: auditScope(for: principal), tickets: .all, ticketItems: true, details: true)
+            // The audit scope is MSP staff who read reports within their restrictions: the billing scope's readers.
+            return AuditExportRights(
+                scope: auditScope(for: principal), tickets: .all, ticketItems: true, details: true, billing: billingScope(for: principal) != .none)
         case .coManagingUser:
             guard principal.permissions.allows(.view, on: .reports) else { return .nothing }
             return AuditExportRights(
                 scope: .isIn(.organization, principal.effectiveCoManagedOrganizations), tickets: ticketScope(for: principal), ticketItems: false,
-                details: false)
+                details: false, billing: false)
         case .contact:
             return .nothing
         }
@@ -854,12 +856,16 @@ public struct AuditExportRights: Sendable, Equatable {
     public var ticketItems: Bool
     /// Whether each event's `before` and `after` are exported.
     public var details: Bool
+    /// Whether events of billing (block-hour contracts) are exported: only to those who see the organization's
+    /// billing (`billingScope`), as the contracts themselves.
+    public var billing: Bool
 
-    public init(scope: Scope, tickets: Scope, ticketItems: Bool, details: Bool) {
+    public init(scope: Scope, tickets: Scope, ticketItems: Bool, details: Bool, billing: Bool? = nil) {
         self.scope = scope
         self.tickets = tickets
         self.ticketItems = ticketItems
         self.details = details
+        self.billing = billing ?? details
     }
 
     public static let nothing = AuditExportRights(scope: .none, tickets: .none, ticketItems: false, details: false)
