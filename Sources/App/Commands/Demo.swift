@@ -343,6 +343,17 @@ enum DemoTenant {
                 try await TicketAssignee(ticketId: ticket.id!, principalId: omar, kind: .coManagingUser, position: 0).create(on: db)
             }
             try await AutomationRule.notifying("Tell Nina about new Northwind tickets", people: [nina], on: db)
+            // Billing: Northwind bought a block of 40 hours for the year; tara views nina's timesheets.
+            let contract = BlockHourContract()
+            contract.id = .v7()
+            contract.organizationId = northwind
+            let year = ISOWeek.day(of: db.now).prefix(4)
+            contract.name = "Support block \(year)"
+            contract.hoursBought = BillingDecimal(40)
+            contract.startsOn = "\(year)-01-01"
+            contract.thresholdPercent = 80
+            try await contract.create(on: db)
+            try await TimesheetViewer(coManagingUserId: nina, resourceId: tara.id!).create(on: db)
         }
     }
 }
