@@ -54,6 +54,8 @@ func routes(_ app: Application) throws {
     CRUD.register(ReferencesCollection.self, api)
     IntakeAPI.register(api)
     IdentifyAPI.register(api)
+    BlockHoursAPI.register(api)
+    TimesheetsAPI.register(api)
 
     PagesRoutes.register(app)
 }

@@ -20,13 +20,17 @@ struct AttackSuiteInputTests {
         var organization = "", site = "", contact = "", resource = "", technicianLevel = "", level = "", queue = "", team = "", role = "", location = ""
         var ticket = "", note = "", timeEntry = "", attachment = "", coManaged = "", coManagedLevel = "", coManagingUser = "", coManagingTeam = ""
         var savedFilter = "", profile = "", device = "", organizationGroup = "", department = "", credential = "", reference = ""
+        var blockHourContract = ""
 
         static func make(_ t: TestApp) async throws -> World {
             var w = World()
             w.organization = try await t.organization("Contoso")
             w.site = try await t.site(w.organization, "HQ")
             w.contact = try await t.contact(w.organization, "Pat", email: "pat@contoso.example")
-            w.resource = try await t.resource("tess").id
+            let tess = try await t.resource("tess")
+            w.resource = tess.id
+            // A submitted week for the rejection's reason.
+            try await t.must(.ok, .POST, "/api/v1/timesheets/submit", ["week": "2026-W10"], as: tess.token)
             w.technicianLevel = try await t.securityLevelId(.technician)
             w.level = try await t.create("/api/v1/security-levels", ["name": "Custom", "copyOf": .string(w.technicianLevel)]).id
             w.queue = try await t.queue("Service desk")
@@ -35,6 +39,10 @@ struct AttackSuiteInputTests {
             w.location = try await t.create("/api/v1/internal-locations", ["name": "NOC", "timeZone": "Europe/Berlin"]).id
             w.department = try await t.create("/api/v1/departments", ["name": "Service desk", "description": "First line"]).id
             w.ticket = try await t.ticket(w.organization, extra: ["siteId": .string(w.site)]).id
+            w.blockHourContract = try await t.create(
+                "/api/v1/organizations/\(w.organization)/block-hour-contracts",
+                ["name": "2020 block", "hoursBought": 10, "startsOn": "2020-01-01", "endsOn": "2020-12-31"]
+            ).id
             w.note = try await t.note(w.ticket).id
             w.timeEntry = try await t.create("/api/v1/tickets/\(w.ticket)/time-entries", ["minutes": 30, "summary": "Replaced the cable"]).id
             w.attachment = try await t.create("/api/v1/tickets/\(w.ticket)/attachments", AttackSuiteInputTests.attachmentBody("spooler.log")).id
@@ -289,6 +297,19 @@ struct AttackSuiteInputTests {
         ] + credentialFields + referenceFields + [
 
             create("PersonalTokenInput", "/api/v1/me/api-tokens", "name", base: named),
+
+            TextField(
+                schema: "BlockHourContractCreate", property: "name", method: .POST, path: { "/api/v1/organizations/\($0.organization)/block-hour-contracts" },
+                field: "name", multiline: false, plain: { "Block \($0)" },
+                body: { _, value, _ in ["name": .string(value), "hoursBought": 10, "startsOn": "2030-01-01"] }),
+            update("BlockHourContractUpdate", { "/api/v1/organizations/\($0.organization)/block-hour-contracts/\($0.blockHourContract)" }, "name"),
+            // The administrator submits its own week; the week is read as an ISO week, so only its plain value is one.
+            TextField(
+                schema: "TimesheetAction", property: "week", method: .POST, path: { _ in "/api/v1/timesheets/submit" }, field: "week", multiline: false,
+                plain: { _ in "2026-W11" }, body: { _, value, _ in ["week": .string(value)] }),
+            TextField(
+                schema: "TimesheetAction", property: "reason", method: .POST, path: { _ in "/api/v1/timesheets/reject" }, field: "reason", multiline: false,
+                plain: { "Reason \($0)" }, body: { w, value, _ in ["personId": .string(w.resource), "week": "2026-W10", "reason": .string(value)] }),
 
             create("TicketRuleInput", "/api/v1/ticket-rules", "name", base: ticketRule),
             create("WorkflowRuleInput", "/api/v1/workflow-rules", "name", base: workflowRule),

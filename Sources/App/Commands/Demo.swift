@@ -163,12 +163,12 @@ enum DemoTenant {
             try await TeamMember(teamId: teamIds[0], principalId: tara.id!, access: .full).create(on: db)
             try await TeamMember(teamId: teamIds[1], principalId: rick.id!, access: .full).create(on: db)
             try await TeamMember(teamId: teamIds[1], principalId: dana.id!, access: .readOnly).create(on: db)
-            for (name, rate, multiplier) in [("Engineer", 150.0, 1.0), ("Senior Engineer", 195.0, 1.25), ("Project Manager", 170.0, 1.0)] {
+            for (name, rate, multiplier) in [("Engineer", "150", "1"), ("Senior Engineer", "195", "1.25"), ("Project Manager", "170", "1")] {
                 let role = Role()
                 role.id = .v7()
                 role.name = name
-                role.hourlyRate = rate
-                role.blockHourMultiplier = multiplier
+                role.hourlyRate = BillingDecimal(parsing: rate)!
+                role.blockHourMultiplier = BillingDecimal(parsing: multiplier)!
                 try await role.create(on: db)
             }
 
@@ -388,6 +388,17 @@ enum DemoTenant {
                 try await TicketAssignee(ticketId: ticket.id!, principalId: omar, kind: .coManagingUser, position: 0).create(on: db)
             }
             try await AutomationRule.notifying("Tell Nina about new Northwind tickets", people: [nina], on: db)
+            // Billing: Northwind bought a block of 40 hours for the year; tara views nina's timesheets.
+            let contract = BlockHourContract()
+            contract.id = .v7()
+            contract.organizationId = northwind
+            let year = ISOWeek.day(of: db.now).prefix(4)
+            contract.name = "Support block \(year)"
+            contract.hoursBought = BillingDecimal(40)
+            contract.startsOn = "\(year)-01-01"
+            contract.thresholdPercent = 80
+            try await contract.create(on: db)
+            try await TimesheetViewer(coManagingUserId: nina, resourceId: tara.id!).create(on: db)
         }
     }
 }

@@ -58,5 +58,8 @@ enum Migrations {
         CreateSearchIndex(),
         CreateSiteNetwork(),
         CreateReferences(),
+        BillTimeExactly(),
+        CreateBlockHourContracts(),
+        CreateTimesheets(),
     ]
 }

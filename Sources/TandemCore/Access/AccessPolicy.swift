@@ -498,12 +498,14 @@ public enum AccessPolicy {
     public static func auditExport(for principal: Principal) -> AuditExportRights {
         switch principal.kind {
         case .resource:
-            return AuditExportRights(scope: auditScope(for: principal), tickets: .all, ticketItems: true, details: true)
+            // The audit scope is MSP staff who read reports within their restrictions: the billing scope's readers.
+            return AuditExportRights(
+                scope: auditScope(for: principal), tickets: .all, ticketItems: true, details: true, billing: billingScope(for: principal) != .none)
         case .coManagingUser:
             guard principal.permissions.allows(.view, on: .reports) else { return .nothing }
             return AuditExportRights(
                 scope: .isIn(.organization, principal.effectiveCoManagedOrganizations), tickets: ticketScope(for: principal), ticketItems: false,
-                details: false)
+                details: false, billing: false)
         case .contact:
             return .nothing
         }
@@ -639,6 +641,105 @@ public enum AccessPolicy {
         }
     }
 
+    // MARK: Time and billing
+
+    /// Billing: hourly rates, multipliers, time entries' amounts, block-hour contracts and billable amounts in
+    /// reports. MSP resources whose level views reports, within their client restrictions; changing a contract
+    /// needs leave to edit the organization too. Co-managing users and contacts see no billing at all: it is
+    /// between the MSP and the client's account, and a co-managing user is the client's IT staff, whose own
+    /// role Autotask advises to rate at 0.00. Facts: `.organization`.
+    public static func billingScope(for principal: Principal, _ operation: AccessOperation = .view) -> Scope {
+        guard principal.kind == .resource, principal.permissions.allows(.view, on: .reports) else { return .none }
+        guard operation == .view else {
+            return principal.permissions.allows(.edit, on: .organizations) ? clientRestrictionScope(principal) : .none
+        }
+        return clientRestrictionScope(principal)
+    }
+
+    /// Whether `principal` is shown rates and amounts at all (roles' `hourlyRate` and `blockHourMultiplier`).
+    public static func seesBilling(_ principal: Principal) -> Bool {
+        billingScope(for: principal) != .none
+    }
+
+    /// Whether a time entry on a ticket of `organizationId` shows `principal` its amount.
+    public static func seesAmount(_ principal: Principal, organizationId: UUID) -> Bool {
+        billingScope(for: principal).evaluate(ScopeFacts(values: [.organization: organizationId]))
+    }
+
+    /// An organization's block-hour contracts: billing (`billingScope`) of an organization the principal sees.
+    /// Hidden contracts, and contracts of hidden organizations, answer 404. Facts: `.organization`.
+    public static func blockHourContractScope(for principal: Principal, _ operation: AccessOperation = .view) -> Scope {
+        .allOf([organizationScope(for: principal, area: .organizations, .view), billingScope(for: principal, operation)])
+    }
+
+    /// What `principal` may do with the timesheet of `person`: view it, submit it, approve or reject it.
+    ///
+    /// - Everyone who logs time views their own; MSP resources submit their own.
+    /// - Approvers are MSP resources who manage users (`manageUsers`) without client restrictions: a week holds
+    ///   time on any organization's tickets. They approve and reject MSP resources' timesheets, never their own.
+    /// - Co-managing users' timesheets are never submitted (Autotask): their **viewers** (MSP resources named on the
+    ///   co-managing user) and those who manage that co-managing user (`coManagingUserScope(.edit)`) view them.
+    /// - Anyone else, contacts included, is not told the timesheet exists (404).
+    public static func timesheetRights(for principal: Principal, of person: TimesheetPerson) -> TimesheetRights {
+        guard principal.kind != .contact else { return .nothing }
+        let own = principal.id == person.id
+        switch person.kind {
+        case .resource:
+            let approver = principal.kind == .resource && principal.permissions.has(.manageUsers) && principal.clientRestrictions == nil && !own
+            return TimesheetRights(view: own || approver, submit: own && principal.kind == .resource, approve: approver)
+        case .coManagingUser:
+            let viewer = principal.kind == .resource && person.viewerIds.contains(principal.id)
+            let manager = coManagingUserScope(for: principal, .edit).evaluate(ScopeFacts(values: [.organization: person.organizationId, .id: person.id]))
+            return TimesheetRights(view: own || viewer || manager, submit: false, approve: false)
+        case .contact:
+            return .nothing
+        }
+    }
+
+    /// Refuses submitting a timesheet that is not the principal's own MSP timesheet (co-managing users never submit).
+    public static func authorizeTimesheetSubmit(_ rights: TimesheetRights, person: TimesheetPerson) throws(TandemError) {
+        guard rights.submit else {
+            throw .forbidden(
+                person.kind == .coManagingUser
+                    ? "co-managing users' timesheets are not submitted; their viewers read them as they are"
+                    : "only the person whose timesheet it is submits it")
+        }
+    }
+
+    /// Refuses approving or rejecting without the approver's rights.
+    public static func authorizeTimesheetDecision(_ rights: TimesheetRights, person: TimesheetPerson) throws(TandemError) {
+        guard rights.approve else {
+            throw .forbidden(
+                person.kind == .coManagingUser
+                    ? "co-managing users' timesheets have viewers, not approvers"
+                    : "approving timesheets needs the manageUsers permission without client restrictions, and never your own")
+        }
+    }
+
+    /// Choosing a co-managing user's timesheet viewers: whoever may change that co-managing user. A viewer must
+    /// be an MSP resource whose client restrictions reach the user's organization (`mayViewTimesheets`).
+    public static func authorizeTimesheetViewers(_ principal: Principal, of person: TimesheetPerson) throws(TandemError) {
+        guard coManagingUserScope(for: principal, .edit).evaluate(ScopeFacts(values: [.organization: person.organizationId, .id: person.id])) else {
+            throw .forbidden("choosing timesheet viewers needs the manageUsers permission for this co-managing user")
+        }
+    }
+
+    /// Whether an MSP resource with these client restrictions (nil: none) may view the timesheets of a co-managing
+    /// user of `organizationId`: only one who may work for that organization.
+    public static func mayViewTimesheets(clientRestrictions: Set<UUID>?, organizationId: UUID) -> Bool {
+        clientRestrictions.map { $0.contains(organizationId) } ?? true
+    }
+
+    /// Expenses (Autotask): MSP staff whose level adds time entries track them; co-managing users cannot track
+    /// expenses, and contacts never.
+    public static func authorizeExpenses(_ principal: Principal) throws(TandemError) {
+        switch principal.kind {
+        case .resource where principal.permissions.allows(.add, on: .timeEntries): return
+        case .coManagingUser: throw .forbidden("co-managing users cannot track expenses")
+        default: throw .forbidden("your security level does not allow tracking expenses")
+        }
+    }
+
     // MARK: View as
 
     /// "View as" (issue 18): `viewer` sees the ticket list, tickets and the people directory as
@@ -755,12 +856,16 @@ public struct AuditExportRights: Sendable, Equatable {
     public var ticketItems: Bool
     /// Whether each event's `before` and `after` are exported.
     public var details: Bool
+    /// Whether events of billing (block-hour contracts) are exported: only to those who see the organization's
+    /// billing (`billingScope`), as the contracts themselves.
+    public var billing: Bool
 
-    public init(scope: Scope, tickets: Scope, ticketItems: Bool, details: Bool) {
+    public init(scope: Scope, tickets: Scope, ticketItems: Bool, details: Bool, billing: Bool? = nil) {
         self.scope = scope
         self.tickets = tickets
         self.ticketItems = ticketItems
         self.details = details
+        self.billing = billing ?? details
     }
 
     public static let nothing = AuditExportRights(scope: .none, tickets: .none, ticketItems: false, details: false)
@@ -769,4 +874,37 @@ public struct AuditExportRights: Sendable, Equatable {
     public func allows(organizationId: UUID) -> Bool {
         scope.evaluate(ScopeFacts(values: [.organization: organizationId, .id: nil]))
     }
+}
+
+/// Whose timesheet it is, for `AccessPolicy.timesheetRights`.
+public struct TimesheetPerson: Sendable, Equatable {
+    public var id: UUID
+    public var kind: PrincipalKind
+    /// A co-managing user's organization.
+    public var organizationId: UUID?
+    /// A co-managing user's timesheet viewers (MSP resources).
+    public var viewerIds: Set<UUID>
+
+    public init(id: UUID, kind: PrincipalKind, organizationId: UUID? = nil, viewerIds: Set<UUID> = []) {
+        self.id = id
+        self.kind = kind
+        self.organizationId = organizationId
+        self.viewerIds = viewerIds
+    }
+}
+
+/// The answer of `AccessPolicy.timesheetRights`.
+public struct TimesheetRights: Sendable, Equatable {
+    public var view: Bool
+    public var submit: Bool
+    /// Approve and reject.
+    public var approve: Bool
+
+    public init(view: Bool, submit: Bool, approve: Bool) {
+        self.view = view
+        self.submit = submit
+        self.approve = approve
+    }
+
+    public static let nothing = TimesheetRights(view: false, submit: false, approve: false)
 }

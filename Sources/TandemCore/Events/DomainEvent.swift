@@ -27,6 +27,8 @@ public enum DomainEventType: String, Codable, Sendable, CaseIterable {
     case securityRequestOpened = "securityRequest.opened"
     /// `data.from` and `data.to` are the request's statuses (`SecurityRequestProgress.Status`).
     case securityRequestStatusChanged = "securityRequest.statusChanged"
+    /// A block-hour contract reached its warning threshold (`entityId` is the contract); recorded once per contract.
+    case blockHoursThresholdReached = "blockHours.thresholdReached"
 
     /// The area whose access decides who reads the event (`AccessPolicy.eventScope`).
     public var area: Area {
@@ -40,6 +42,8 @@ public enum DomainEventType: String, Codable, Sendable, CaseIterable {
             .clientProfilesImported:
             .contacts
         case .securityRequestOpened, .securityRequestStatusChanged: .approvals
+        // Billing: read by those who see the organization's billing (`AccessPolicy.billingScope`).
+        case .blockHoursThresholdReached: .reports
         }
     }
 
@@ -189,6 +193,7 @@ extension AccessPolicy {
                     case .notes, .timeEntries, .attachments: .allOf([ticketScope(for: principal), ticketItemScope(for: principal, area: area)])
                     case .approvals:
                         (try? authorizeSecurityRequests(principal, .view)) != nil ? ticketScope(for: principal) : .none
+                    case .reports: blockHourContractScope(for: principal)
                     // Contacts read their tickets' events only.
                     default: principal.kind == .contact ? .none : organizationScope(for: principal, area: area, .view)
                     }
@@ -215,5 +220,5 @@ extension AccessPolicy {
 
 extension Area {
     /// The areas domain events fall in.
-    public static let eventAreas: [Area] = [.tickets, .notes, .timeEntries, .attachments, .approvals, .contacts, .organizations]
+    public static let eventAreas: [Area] = [.tickets, .notes, .timeEntries, .attachments, .approvals, .contacts, .organizations, .reports]
 }

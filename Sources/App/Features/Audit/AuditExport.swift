@@ -89,6 +89,9 @@ enum AuditExport {
         if !rights.ticketItems {
             query = query.filter(\.$entityType !~ [Note.schema, TimeEntry.schema, Attachment.schema])
         }
+        if !rights.billing {
+            query = query.filter(\.$entityType != BlockHourContract.schema)
+        }
         return query
     }
 

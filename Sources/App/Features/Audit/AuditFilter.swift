@@ -37,13 +37,14 @@ struct AuditFilter: Sendable {
         (StoredTemplate.schema, "Notification templates"), (StoredSiteNotificationRule.schema, "Site notification rules"),
         (NotificationPreference.schema, "Notification settings"), (Webhook.schema, "Webhooks"), (OutboxMessage.schema, "Outbox"),
         (InboundMail.schema, "Inbound mail"), (SavedFilter.schema, "Saved filters"), ("api_token", "API tokens"),
-        (SiteCredential.schema, "Site passwords"), ("vault", "Credential vault"),
+        (SiteCredential.schema, "Site passwords"), ("vault", "Credential vault"), (BlockHourContract.schema, "Block-hour contracts"),
+        (Timesheet.schema, "Timesheets"), (TimesheetViewer.schema, "Timesheet viewers"),
     ]
 
     /// Actions the log records most, offered beside the free field; any one-word action is accepted.
     static let commonActions = [
         "created", "updated", "deleted", "exported", "imported", "passwordSet", "passwordChanged", "activated", "deactivated", "viewedAs",
-        "revealed",
+        "revealed", "submitted", "approved", "rejected", "thresholdReached",
     ]
 
     /// An action as the log stores it: one word of letters.

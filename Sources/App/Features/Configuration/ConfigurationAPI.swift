@@ -123,17 +123,50 @@ enum RolesCollection: ConfigurationCollection {
 
     static func dto(_ row: Role, on db: any Database) async throws -> RoleDTO { RoleDTO(row) }
 
+    /// Rates are billing: left out for those who may not see it.
+    static func shown(_ dto: RoleDTO, to principal: Principal, on db: any Database) async throws -> RoleDTO {
+        guard !AccessPolicy.seesBilling(principal) else { return dto }
+        var shown = dto
+        shown.hourlyRate = nil
+        shown.blockHourMultiplier = nil
+        return shown
+    }
+
     static func apply(_ input: RoleInput, to row: Role, creating: Bool, _ req: Request) throws -> CRUD.AfterSave? {
         var validator = FieldValidator()
         if creating || !input.name.isAbsent, let name = validator.text(input.name.value, "name", max: 100) { row.name = name }
-        if creating || !input.hourlyRate.isAbsent, let rate = validator.range(input.hourlyRate.value, "hourlyRate", 0...100_000) { row.hourlyRate = rate }
+        if creating || !input.hourlyRate.isAbsent,
+            let rate = exact(input.hourlyRate.value, "hourlyRate", BillingRole.rateRange, &validator)
+        {
+            row.hourlyRate = rate
+        }
         if creating || !input.blockHourMultiplier.isAbsent,
-            let multiplier = validator.range(input.blockHourMultiplier.value ?? (creating ? 1 : nil), "blockHourMultiplier", 0...100)
+            let multiplier = exact(input.blockHourMultiplier.value ?? (creating ? 1 : nil), "blockHourMultiplier", BillingRole.multiplierRange, &validator)
         {
             row.blockHourMultiplier = multiplier
         }
         try validator.check()
         return nil
+    }
+
+    /// A required exact number within `bounds`, with at most four decimal places (more are refused, never rounded).
+    static func exact(_ value: Decimal?, _ field: String, _ bounds: ClosedRange<BillingDecimal>, _ validator: inout FieldValidator) -> BillingDecimal? {
+        guard let value else {
+            validator.fail(field, "is required")
+            return nil
+        }
+        guard let exact = BillingDecimal(exactly: value) else {
+            validator.fail(
+                field,
+                BillingDecimal.hasTooManyPlaces(value.description)
+                    ? "must have at most four decimal places (more is not rounded)" : "must be between \(bounds.lowerBound) and \(bounds.upperBound)")
+            return nil
+        }
+        guard bounds.contains(exact) else {
+            validator.fail(field, "must be between \(bounds.lowerBound) and \(bounds.upperBound)")
+            return nil
+        }
+        return exact
     }
 
     static func prepareDelete(_ row: Role, on db: any Database) async throws {

@@ -30,24 +30,28 @@ struct TeamInput: Decodable, Sendable {
     var members: Patch<[TeamMemberDTO]> = .absent
 }
 
+/// A role; `hourlyRate` and `blockHourMultiplier` are exact JSON numbers, left out for those who may not see
+/// billing (`AccessPolicy.seesBilling`).
 struct RoleDTO: Content {
     var id: String
     var name: String
-    var hourlyRate: Double
-    var blockHourMultiplier: Double
+    var hourlyRate: Decimal?
+    var blockHourMultiplier: Decimal?
 
     init(_ role: Role) {
         id = role.id!.uuidString
         name = role.name
-        hourlyRate = role.hourlyRate
-        blockHourMultiplier = role.blockHourMultiplier
+        hourlyRate = role.hourlyRate.decimal
+        blockHourMultiplier = role.blockHourMultiplier.decimal
     }
 }
 
+/// `hourlyRate` and `blockHourMultiplier` are read as `Decimal`, which `JSONDecoder` takes from the number's
+/// text (never through Double: `BillingMoneyTests.jsonDecoderReadsDecimalsFromTheText`).
 struct RoleInput: Decodable, Sendable {
     var name: Patch<String> = .absent
-    var hourlyRate: Patch<Double> = .absent
-    var blockHourMultiplier: Patch<Double> = .absent
+    var hourlyRate: Patch<Decimal> = .absent
+    var blockHourMultiplier: Patch<Decimal> = .absent
 }
 
 struct InternalLocationDTO: Content {

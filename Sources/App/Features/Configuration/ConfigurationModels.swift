@@ -57,17 +57,29 @@ final class TeamMember: Model, @unchecked Sendable {
     }
 }
 
-/// A billing role: hourly rate and block-hour multiplier.
+/// A billing role: hourly rate and block-hour multiplier, exact (`BillingDecimal`'s ten-thousandths).
 final class Role: Model, @unchecked Sendable {
     static let schema = "roles"
 
     @ID(key: .id) var id: UUID?
     @Field(key: "name") var name: String
-    @Field(key: "hourly_rate") var hourlyRate: Double
-    @Field(key: "block_hour_multiplier") var blockHourMultiplier: Double
+    @Field(key: "hourly_rate_units") var hourlyRateUnits: Int64
+    @Field(key: "block_hour_multiplier_units") var blockHourMultiplierUnits: Int64
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
     init() {}
+
+    var hourlyRate: BillingDecimal {
+        get { BillingDecimal(units: hourlyRateUnits) }
+        set { hourlyRateUnits = newValue.units }
+    }
+
+    var blockHourMultiplier: BillingDecimal {
+        get { BillingDecimal(units: blockHourMultiplierUnits) }
+        set { blockHourMultiplierUnits = newValue.units }
+    }
+
+    var billing: BillingRole { BillingRole(hourlyRate: hourlyRate, blockHourMultiplier: blockHourMultiplier) }
 }
 
 /// Business hours of one weekday, minutes after midnight.

@@ -86,6 +86,10 @@ enum PageRoutes {
     static let siteNetwork = PageRoute("sites", ":id", "network")
     static let references = PageRoute("references"), siteReferences = PageRoute("sites", ":id", "references")
     static let reference = PageRoute("references", ":id"), referenceDelete = PageRoute("references", ":id", "delete")
+    static let timesheets = PageRoute("timesheets")
+    static func timesheetAction(_ action: String) -> PageRoute { PageRoute("timesheets", action) }
+    static let organizationBlockHours = PageRoute("organizations", ":id", "block-hours")
+    static let organizationBlockHoursDelete = PageRoute("organizations", ":id", "block-hours", ":contractId", "delete")
     static let siteSoftwareApprovals = PageRoute("sites", ":id", "software-approvals")
     static let siteSoftwareApprovalRemove = PageRoute("sites", ":id", "software-approvals", "remove")
     static let sitePasswords = PageRoute("sites", ":id", "passwords"), credential = PageRoute("credentials", ":id")
@@ -166,6 +170,8 @@ struct PageLayout: Encodable, Sendable {
     var identifyURL: String? = nil
     /// References, for those whose level reads documentation.
     var referencesURL: String? = nil
+    /// The signed-in person's timesheet, for those who log time (MSP staff and co-managing users).
+    var timesheetURL: String? = nil
     /// While an administrator views as someone: who, for the read-only banner.
     var viewingAs: String? = nil
 }
@@ -251,6 +257,7 @@ extension Request {
             settingsURL: viewing ? nil : PageURL.notificationSettings.path,
             identifyURL: !viewing && AccessPolicy.takesCalls(principal) ? PageRoutes.identify.url() : nil,
             referencesURL: !viewing && AccessPolicy.referenceScope(for: principal, .view) != .none ? PageRoutes.references.url() : nil,
+            timesheetURL: !viewing && AccessPolicy.worksTickets(principal) ? PageRoutes.timesheets.url() : nil,
             viewingAs: viewAs.map { "\($0.viewed.displayName) (\(PeopleDirectory.kindName($0.viewed.kind)))" })
     }
 

@@ -76,6 +76,8 @@ enum PagesRoutes {
         PasswordPages.register(session)
         SiteNetworkPage.register(session)
         ReferencePages.register(session)
+        TimesheetPage.register(session)
+        BlockHoursPage.register(session)
         session.get(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.show)
         session.get(PageRoutes.identify.pathComponents, use: IdentifyPage.show)
         session.post(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.save)

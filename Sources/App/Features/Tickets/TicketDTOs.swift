@@ -295,6 +295,9 @@ struct NoteInput: Decodable, Sendable {
     var publishTo: Patch<String> = .absent
 }
 
+/// A time entry. `amount` (the role's rate × hours, rounded to the cent half up, an exact JSON number) is there
+/// only for those who may see billing on the ticket's organization (`AccessPolicy.seesAmount`; `shown(to:)`);
+/// the audit log's copy has it.
 struct TimeEntryDTO: Content {
     var id: String
     var ticketId: String
@@ -304,6 +307,12 @@ struct TimeEntryDTO: Content {
     var publishTo: String
     var authorId: String
     var authorName: String
+    var billable: Bool
+    var startedAt: Date?
+    var endedAt: Date?
+    /// When the time counts: its start, else when it was logged (the timesheet week and contract period).
+    var workedAt: Date
+    var amount: Decimal?
     var createdAt: Date?
     var updatedAt: Date?
 
@@ -316,8 +325,21 @@ struct TimeEntryDTO: Content {
         publishTo = entry.publishTo
         authorId = entry.authorId.text
         authorName = entry.authorName
+        billable = entry.billable
+        startedAt = entry.startedAt
+        endedAt = entry.endedAt
+        workedAt = entry.workedAt
+        amount = entry.amount.decimal
         createdAt = entry.createdAt
         updatedAt = entry.updatedAt
+    }
+
+    /// The entry as `principal` is shown it on a ticket of `organizationId`.
+    func shown(to principal: Principal, organizationId: UUID) -> TimeEntryDTO {
+        guard !AccessPolicy.seesAmount(principal, organizationId: organizationId) else { return self }
+        var shown = self
+        shown.amount = nil
+        return shown
     }
 }
 
@@ -326,6 +348,9 @@ struct TimeEntryInput: Decodable, Sendable {
     var minutes: Patch<Int> = .absent
     var summary: Patch<String> = .absent
     var publishTo: Patch<String> = .absent
+    var billable: Patch<Bool> = .absent
+    var startedAt: Patch<Date> = .absent
+    var endedAt: Patch<Date> = .absent
 }
 
 struct AttachmentDTO: Content {

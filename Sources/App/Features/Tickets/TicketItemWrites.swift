@@ -38,34 +38,63 @@ enum TicketItemWrites {
         return try await TicketPipeline.update(note, before: before, by: principal, on: db, dto: NoteDTO.init)
     }
 
+    /// A time entry: minutes, or a start and an end (or a start and minutes); billable by default when it has a role
+    /// (time without a role is never billable); its amount computed by the core (`TimeEntryBilling`) at the role's rate.
     static func createTimeEntry(ticketId: UUID, _ input: TimeEntryInput, by principal: Principal, on db: any Database) async throws -> TimeEntryDTO {
-        _ = try await TicketItems.ticketForNewItem(TimeEntry.self, ticketId: ticketId, by: principal, on: db)
+        let ticket = try await TicketItems.ticketForNewItem(TimeEntry.self, ticketId: ticketId, by: principal, on: db)
         var validator = FieldValidator()
-        let minutes = validator.range(input.minutes.value, "minutes", 1...1440)
+        let span = TimeEntrySpan.resolve(minutes: input.minutes.value, startedAt: input.startedAt.value, endedAt: input.endedAt.value, validator: &validator)
         let summary = validator.text(input.summary.value, "summary", max: 2000, multiline: true)
         let roleId = input.roleId.value.flatMap { validator.id($0, "roleId") }
         let requested = input.publishTo.value.flatMap { validator.choice($0, "publishTo", as: PublishTo.self) }
         try validator.check()
+        guard let span, let summary else { throw TandemError.validation(validator.errors) }
         if let roleId { try await Lookup.requireExisting(Role.self, [roleId], field: "roleId", on: db) }
         let role = try await timeEntryRole(roleId, by: principal, on: db)
+        let billable = try billable(input.billable.value ?? (role != nil), role: role)
         let entry = TimeEntry()
         entry.id = .v7()
         entry.ticketId = ticketId
         entry.roleId = role
-        entry.minutes = minutes!
-        entry.summary = summary!
+        entry.minutes = span.minutes
+        entry.startedAt = span.startedAt
+        entry.endedAt = span.endedAt
+        entry.workedAt = span.startedAt ?? db.now
+        entry.summary = summary
+        entry.billable = billable
         entry.publishTo = try AccessPolicy.publishTo(for: principal, requested: requested).rawValue
         entry.authorId = principal.id
         entry.authorName = principal.displayName
-        return try await TicketPipeline.add(entry, by: principal, on: db, dto: TimeEntryDTO.init)
+        entry.bill(under: try await billingRole(role, on: db))
+        let authorId = principal.id, workedAt = entry.workedAt, organizationId = ticket.organizationId
+        let dto = try await TicketPipeline.add(
+            entry, by: principal, on: db, dto: TimeEntryDTO.init,
+            before: { db in try await Timesheets.requireUnlocked(personId: authorId, at: [workedAt], on: db) },
+            after: { db, _ in try await BlockHours.thresholdsReached(organizationId: organizationId, workedAt: workedAt, by: principal, on: db) })
+        return dto.shown(to: principal, organizationId: ticket.organizationId)
     }
 
     static func updateTimeEntry(ticketId: UUID, id: UUID, _ input: TimeEntryInput, by principal: Principal, on db: any Database) async throws -> TimeEntryDTO {
-        let (_, entry) = try await TicketItems.changeable(TimeEntry.self, ticketId: ticketId, id: id, .edit, by: principal, on: db)
+        let (ticket, entry) = try await TicketItems.changeable(TimeEntry.self, ticketId: ticketId, id: id, .edit, by: principal, on: db)
         let before = TimeEntryDTO(entry)
+        let workedBefore = entry.workedAt
         var validator = FieldValidator()
-        if !input.minutes.isAbsent, let minutes = validator.range(input.minutes.value, "minutes", 1...1440) { entry.minutes = minutes }
+        if !input.minutes.isAbsent || !input.startedAt.isAbsent || !input.endedAt.isAbsent {
+            // A start or an end given replaces the stored one; without a new end, the end follows the start and the minutes.
+            let startedAt = input.startedAt.isAbsent ? entry.startedAt : input.startedAt.value
+            let endedAt =
+                input.endedAt.isAbsent && (input.minutes.value != nil || !input.startedAt.isAbsent)
+                ? nil : input.endedAt.isAbsent ? entry.endedAt : input.endedAt.value
+            let minutes = input.minutes.value ?? (endedAt == nil ? entry.minutes : nil)
+            if let span = TimeEntrySpan.resolve(minutes: minutes, startedAt: startedAt, endedAt: endedAt, validator: &validator) {
+                entry.minutes = span.minutes
+                entry.startedAt = span.startedAt
+                entry.endedAt = span.endedAt
+                entry.workedAt = span.startedAt ?? entry.createdAt ?? entry.workedAt
+            }
+        }
         if !input.summary.isAbsent, let summary = validator.text(input.summary.value, "summary", max: 2000, multiline: true) { entry.summary = summary }
+        let roleBefore = entry.roleId
         switch input.roleId {
         case .absent: break
         case .null: entry.roleId = nil
@@ -74,10 +103,34 @@ enum TicketItemWrites {
         if !input.publishTo.isAbsent, let requested = validator.choice(input.publishTo.value, "publishTo", as: PublishTo.self) {
             entry.publishTo = try AccessPolicy.publishTo(for: principal, requested: requested).rawValue
         }
+        if case .null = input.billable { validator.fail("billable", "must be true or false") }
         try validator.check()
         if let roleId = entry.roleId { try await Lookup.requireExisting(Role.self, [roleId], field: "roleId", on: db) }
         if !input.roleId.isAbsent { entry.roleId = try await timeEntryRole(entry.roleId, by: principal, on: db) }
-        return try await TicketPipeline.update(entry, before: before, by: principal, on: db, dto: TimeEntryDTO.init)
+        if let billable = input.billable.value { entry.billable = billable } else if entry.roleId == nil { entry.billable = false }
+        entry.billable = try billable(entry.billable, role: entry.roleId)
+        // The rate the entry was priced at stays unless its role changes (or it never had one stored).
+        let snapshot = BillingRole(
+            hourlyRate: BillingDecimal(units: entry.hourlyRateUnits), blockHourMultiplier: BillingDecimal(units: entry.blockHourMultiplierUnits))
+        let keepsRate = entry.roleId != nil && entry.roleId == roleBefore && (entry.hourlyRateUnits != 0 || entry.blockHourMultiplierUnits != 0)
+        entry.bill(under: keepsRate ? snapshot : try await billingRole(entry.roleId, on: db))
+        let authorId = entry.authorId, moments = [workedBefore, entry.workedAt], workedAt = entry.workedAt, organizationId = ticket.organizationId
+        let dto = try await TicketPipeline.update(
+            entry, before: before, by: principal, on: db, dto: TimeEntryDTO.init,
+            check: { db in try await Timesheets.requireUnlocked(personId: authorId, at: moments, on: db) },
+            after: { db, _ in try await BlockHours.thresholdsReached(organizationId: organizationId, workedAt: workedAt, by: principal, on: db) })
+        return dto.shown(to: principal, organizationId: ticket.organizationId)
+    }
+
+    private static func billingRole(_ id: UUID?, on db: any Database) async throws -> BillingRole? {
+        guard let id else { return nil }
+        return try await Role.find(id, on: db)?.billing
+    }
+
+    /// Billable time needs a role: its rate is what bills it.
+    private static func billable(_ billable: Bool, role: UUID?) throws -> Bool {
+        if billable, role == nil { throw TandemError.invalid("billable", "billable time needs a role (its hourly rate bills the time); name a roleId") }
+        return billable
     }
 
     /// SPEC §2: a co-managing user needs a role to log time, and logs it under one of their roles

@@ -75,7 +75,15 @@ enum TicketItems {
         snapshot: @escaping @Sendable (Item) -> any Encodable & Sendable
     ) async throws -> Item {
         let (_, item) = try await changeable(Item.self, ticketId: ticketId, id: id, .delete, by: principal, on: db)
-        try await TicketPipeline.delete(item, by: principal, on: db, snapshot: snapshot)
+        // Time of a submitted or approved timesheet week stays as it was.
+        let check: @Sendable (any Database) async throws -> Void =
+            if let entry = item as? TimeEntry {
+                { [authorId = entry.authorId, workedAt = entry.workedAt] db in try await Timesheets.requireUnlocked(personId: authorId, at: [workedAt], on: db)
+                }
+            } else {
+                { _ in }
+            }
+        try await TicketPipeline.delete(item, by: principal, on: db, snapshot: snapshot, check: check)
         return item
     }
 }

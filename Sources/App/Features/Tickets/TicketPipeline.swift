@@ -203,43 +203,60 @@ enum TicketPipeline {
 
     // MARK: Items
 
-    /// Adds an item to the ticket (`before` runs first in the transaction, for an attachment's bytes).
+    /// Adds an item to the ticket (`before` runs first in the transaction, for an attachment's bytes; `after` last,
+    /// answering audit entries of what the item caused, such as a block-hour contract's threshold).
     static func add<Item: TicketItem, DTO: Encodable & Sendable>(
         _ item: Item, by principal: Principal, on db: any Database, dto: @escaping @Sendable (Item) -> DTO,
-        before: @escaping @Sendable (any Database) async throws -> Void = { _ in }
+        before: @escaping @Sendable (any Database) async throws -> Void = { _ in },
+        after: @escaping @Sendable (any Database, Ticket) async throws -> [AuditEntry] = { _, _ in [] }
     ) async throws -> DTO {
         try await db.write { db in
             let ticket = try await lockedForItem(item.ticketId, on: db)
             try await before(db)
             try await item.create(on: db)
-            let after = dto(item)
-            try await Audit.record(
-                "created", Item.schema, id: item.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,
-                after: after, events: [event(item, .added, ticket)], on: db)
-            return after
+            let done = dto(item)
+            let later = try await after(db, ticket)
+            try await Audit.recordAll(
+                [
+                    Audit.entry(
+                        "created", Item.schema, id: item.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,
+                        after: done, events: [event(item, .added, ticket)])
+                ] + later, on: db)
+            return done
         }
     }
 
-    /// Saves a changed item; `before` is its DTO as it was.
+    /// Saves a changed item; `before` is its DTO as it was. `check` runs first under the ticket's lock (a refusal
+    /// there writes nothing), `after` last, as for `add`.
     static func update<Item: TicketItem, DTO: Encodable & Sendable>(
-        _ item: Item, before: DTO, by principal: Principal, on db: any Database, dto: @escaping @Sendable (Item) -> DTO
+        _ item: Item, before: DTO, by principal: Principal, on db: any Database, dto: @escaping @Sendable (Item) -> DTO,
+        check: @escaping @Sendable (any Database) async throws -> Void = { _ in },
+        after: @escaping @Sendable (any Database, Ticket) async throws -> [AuditEntry] = { _, _ in [] }
     ) async throws -> DTO {
         try await db.write { db in
             let ticket = try await lockedForItem(item.ticketId, on: db)
+            try await check(db)
             try await item.save(on: db)
-            let after = dto(item)
-            try await Audit.record(
-                "updated", Item.schema, id: item.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,
-                before: before, after: after, events: [event(item, .updated, ticket)], on: db)
-            return after
+            let done = dto(item)
+            let later = try await after(db, ticket)
+            try await Audit.recordAll(
+                [
+                    Audit.entry(
+                        "updated", Item.schema, id: item.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,
+                        before: before, after: done, events: [event(item, .updated, ticket)])
+                ] + later, on: db)
+            return done
         }
     }
 
+    /// Deletes an item; `check` runs first under the ticket's lock.
     static func delete<Item: TicketItem>(
-        _ item: Item, by principal: Principal, on db: any Database, snapshot: @escaping @Sendable (Item) -> any Encodable & Sendable
+        _ item: Item, by principal: Principal, on db: any Database, snapshot: @escaping @Sendable (Item) -> any Encodable & Sendable,
+        check: @escaping @Sendable (any Database) async throws -> Void = { _ in }
     ) async throws {
         try await db.write { db in
             let ticket = try await lockedForItem(item.ticketId, on: db)
+            try await check(db)
             try await item.delete(on: db)
             try await Audit.record(
                 "deleted", Item.schema, id: item.id, by: principal, organizationId: ticket.organizationId, ticketId: ticket.id,

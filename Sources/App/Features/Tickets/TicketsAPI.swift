@@ -68,9 +68,10 @@ enum TicketsAPI {
 
         let timeEntries = tickets.grouped(":id", "time-entries")
         timeEntries.get { req async throws -> ListPage<TimeEntryDTO> in
-            let (items, next) = try await TicketItems.list(
-                TimeEntry.self, ticketId: req.id("id", TicketService.what), page: PageRequest(req), by: req.principal, on: req.db)
-            return ListPage(items: items.map(TimeEntryDTO.init), nextCursor: next)
+            let ticketId = try req.id("id", TicketService.what), principal = try req.principal
+            let (items, next) = try await TicketItems.list(TimeEntry.self, ticketId: ticketId, page: PageRequest(req), by: principal, on: req.db)
+            let organizationId = try await TicketService.visible(ticketId, by: principal, on: req.db).organizationId
+            return ListPage(items: items.map { TimeEntryDTO($0).shown(to: principal, organizationId: organizationId) }, nextCursor: next)
         }
         timeEntries.post { req async throws -> Response in
             let dto = try await TicketItemWrites.createTimeEntry(
@@ -78,9 +79,10 @@ enum TicketsAPI {
             return try await dto.encodeResponse(status: .created, for: req)
         }
         timeEntries.get(":itemId") { req async throws -> TimeEntryDTO in
-            TimeEntryDTO(
-                try await TicketItems.visible(
-                    TimeEntry.self, ticketId: req.id("id", TicketService.what), id: req.id("itemId", TimeEntry.what), by: req.principal, on: req.db))
+            let ticketId = try req.id("id", TicketService.what), principal = try req.principal
+            let entry = try await TicketItems.visible(TimeEntry.self, ticketId: ticketId, id: req.id("itemId", TimeEntry.what), by: principal, on: req.db)
+            let organizationId = try await TicketService.visible(ticketId, by: principal, on: req.db).organizationId
+            return TimeEntryDTO(entry).shown(to: principal, organizationId: organizationId)
         }
         timeEntries.patch(":itemId") { req async throws -> TimeEntryDTO in
             try await TicketItemWrites.updateTimeEntry(

@@ -85,10 +85,30 @@ final class TimeEntry: Model, @unchecked Sendable {
     @Field(key: "publish_to") var publishTo: String
     @Field(key: "author_id") var authorId: UUID
     @Field(key: "author_name") var authorName: String
+    /// Billable time bills its role's rate and uses block hours; time without a role is never billable.
+    @Field(key: "billable") var billable: Bool
+    @OptionalField(key: "started_at") var startedAt: Date?
+    @OptionalField(key: "ended_at") var endedAt: Date?
+    /// The moment the time counts on (timesheet week, contract period): its start, else when it was logged.
+    @Field(key: "worked_at") var workedAt: Date
+    /// The role's rate and multiplier when the entry was last saved, and its amount (`TimeEntryBilling`).
+    @Field(key: "hourly_rate_units") var hourlyRateUnits: Int64
+    @Field(key: "block_hour_multiplier_units") var blockHourMultiplierUnits: Int64
+    @Field(key: "amount_cents") var amountCents: Int64
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
     init() {}
+
+    var amount: Money { Money(cents: amountCents) }
+
+    /// Bills the entry under `role` (nil: no role), as it stands.
+    func bill(under role: BillingRole?) {
+        let billing = TimeEntryBilling.of(minutes: minutes, role: role, billable: billable)
+        hourlyRateUnits = role?.hourlyRate.units ?? 0
+        blockHourMultiplierUnits = role?.blockHourMultiplier.units ?? 0
+        amountCents = billing.amount.cents
+    }
 }
 
 final class Attachment: Model, @unchecked Sendable {

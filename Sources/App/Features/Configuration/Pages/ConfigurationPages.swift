@@ -264,7 +264,7 @@ enum ConfigurationPages {
     static func edit<P: ConfigurationPage>(_ page: P.Type, _ req: Request) async throws -> Response {
         _ = try begin(P.self, req, P.title)
         let row = try await P.Collection.visible(req)
-        let values = P.values(try await P.Collection.dto(row, on: req.db))
+        let values = P.values(try await P.Collection.shownDTO(row, req))
         return try await renderForm(P.self, req, row: row, values: values, notice: req.queryText("notice").flatMap { notices[$0] })
     }
 
@@ -387,6 +387,17 @@ enum ConfigurationPages {
     /// A number as a form shows it: without a fraction when it has none.
     static func number(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }
+
+    /// An exact number field's text as the API's body (rates, multipliers): empty is null; the text is read as
+    /// decimal digits, never through Double; one with too many places goes on for the API to refuse by name.
+    static func decimal(_ text: String?, _ field: String, _ validator: inout FieldValidator) -> Patch<Decimal> {
+        let trimmed = Whitespace.trim(text ?? "")
+        if trimmed.isEmpty { return .null }
+        if let exact = BillingDecimal(parsing: trimmed) { return .value(exact.decimal) }
+        if BillingDecimal.hasTooManyPlaces(trimmed), let value = Decimal(string: trimmed, locale: Locale(identifier: "en_US_POSIX")) { return .value(value) }
+        validator.fail(field, "'\(trimmed)' is not a number (such as 120 or 95.50)")
+        return .null
     }
 
     /// A number field's text as the API's body: empty is null, anything else must be a number.

@@ -12,34 +12,43 @@ enum RolePages: ConfigurationPage {
     static let columns = ["Hourly rate", "Block-hour multiplier"]
 
     static func cells(_ dto: RoleDTO) -> [String] {
-        [ConfigurationPages.number(dto.hourlyRate), ConfigurationPages.number(dto.blockHourMultiplier)]
+        [dto.hourlyRate.map { "\($0)" } ?? "", dto.blockHourMultiplier.map { "\($0)" } ?? ""]
     }
 
+    /// A stored role shown to someone who may not see billing has no rates: its form leaves them out, and a save keeps them.
     static func values(_ dto: RoleDTO?) -> [String: String] {
-        [
-            "name": dto?.name ?? "", "hourlyRate": dto.map { ConfigurationPages.number($0.hourlyRate) } ?? "",
-            "blockHourMultiplier": ConfigurationPages.number(dto?.blockHourMultiplier ?? 1),
-        ]
+        guard let dto else { return ["name": "", "hourlyRate": "", "blockHourMultiplier": "1"] }
+        var values = ["name": dto.name]
+        if let rate = dto.hourlyRate { values["hourlyRate"] = "\(rate)" }
+        if let multiplier = dto.blockHourMultiplier { values["blockHourMultiplier"] = "\(multiplier)" }
+        return values
     }
 
     static func fields(_ values: [String: String], _ problems: [String: String]) -> [ConfigurationPages.Field] {
-        [
-            ConfigurationPages.Field(name: "name", label: "Name", value: values["name"] ?? "", error: problems["name"], maxLength: 100),
-            ConfigurationPages.Field(
-                name: "hourlyRate", label: "Hourly rate", kind: "number", value: values["hourlyRate"] ?? "", hint: "per hour, such as 120 or 95.50",
-                error: problems["hourlyRate"]),
-            ConfigurationPages.Field(
-                name: "blockHourMultiplier", label: "Block-hour multiplier", kind: "number", value: values["blockHourMultiplier"] ?? "",
-                hint: "hours of a block used per hour worked, such as 1 or 1.5", error: problems["blockHourMultiplier"]),
-        ]
+        var fields = [ConfigurationPages.Field(name: "name", label: "Name", value: values["name"] ?? "", error: problems["name"], maxLength: 100)]
+        if let rate = values["hourlyRate"] {
+            fields.append(
+                ConfigurationPages.Field(
+                    name: "hourlyRate", label: "Hourly rate", kind: "number", value: rate, hint: "per hour, such as 120 or 95.50 (at most four decimal places)",
+                    error: problems["hourlyRate"]))
+        }
+        if let multiplier = values["blockHourMultiplier"] {
+            fields.append(
+                ConfigurationPages.Field(
+                    name: "blockHourMultiplier", label: "Block-hour multiplier", kind: "number", value: multiplier,
+                    hint: "hours of a block used per hour worked, such as 1 or 1.5", error: problems["blockHourMultiplier"]))
+        }
+        return fields
     }
 
     static func input(_ values: [String: String]) throws -> RoleInput {
         var validator = FieldValidator()
         var input = RoleInput()
         input.name = .value(values["name"] ?? "")
-        input.hourlyRate = ConfigurationPages.number(values["hourlyRate"], "hourlyRate", &validator)
-        input.blockHourMultiplier = ConfigurationPages.number(values["blockHourMultiplier"], "blockHourMultiplier", &validator)
+        if values["hourlyRate"] != nil { input.hourlyRate = ConfigurationPages.decimal(values["hourlyRate"], "hourlyRate", &validator) }
+        if values["blockHourMultiplier"] != nil {
+            input.blockHourMultiplier = ConfigurationPages.decimal(values["blockHourMultiplier"], "blockHourMultiplier", &validator)
+        }
         try validator.check()
         return input
     }

@@ -68,6 +68,8 @@ enum OrganizationPage {
         var newTicketURL: String?
         /// The organization's audit export, for those `AccessPolicy.auditExport` lets download it.
         var auditExportURL: String?
+        /// The organization's block-hour contracts, for those who see its billing.
+        var blockHoursURL: String? = nil
         /// The account manager and account team, for those who may read them.
         var accountTeam: AccountTeamPanel.Model? = nil
         var notice: String? = nil
@@ -158,6 +160,9 @@ enum OrganizationPage {
                 ? PageURL.newTicket(organizationId: id).path : nil,
             auditExportURL: AccessPolicy.auditExport(for: principal).allows(organizationId: id) ? PageRoutes.organizationAuditExport.url(id) : nil)
         model.layout.title = organization.name
+        if AccessPolicy.blockHourContractScope(for: principal).evaluate(ScopeFacts(values: [.organization: id])) {
+            model.blockHoursURL = PageRoutes.organizationBlockHours.url(id)
+        }
         return model
     }
 

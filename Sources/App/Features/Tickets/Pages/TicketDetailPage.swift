@@ -77,6 +77,10 @@ enum TicketDetailPage {
         var roles: [SelectOption]
         var minutes: String
         var summary: String
+        /// Time entries: the start and end (UTC), and whether the time is billable.
+        var startedAt = ""
+        var endedAt = ""
+        var billableOptions: [SelectOption] = []
         var feedback: FormFeedback?
         var open: Bool
     }
@@ -100,6 +104,10 @@ enum TicketDetailPage {
         var replyFeedback: FormFeedback?
         var timeMinutes = ""
         var timeSummary = ""
+        var timeStartedAt = ""
+        var timeEndedAt = ""
+        var timeBillable = ""
+        var timeRoleId = ""
         var timeFeedback: FormFeedback?
         var attachmentFeedback: FormFeedback?
         var actionFeedback: FormFeedback?
@@ -114,6 +122,46 @@ enum TicketDetailPage {
         var summary: String?
         var roleId: String?
         var publishTo: String?
+        /// `datetime-local` values, read as UTC like the due date.
+        var startedAt: String?
+        var endedAt: String?
+        /// `true`, `false`, or empty: billable when a role is chosen.
+        var billable: String?
+
+        /// The form as it was, to show again with its problems.
+        func draft(_ feedback: FormFeedback) -> Draft {
+            Draft(
+                timeMinutes: minutes ?? "", timeSummary: summary ?? "", timeStartedAt: startedAt ?? "", timeEndedAt: endedAt ?? "",
+                timeBillable: billable ?? "", timeRoleId: roleId ?? "", timeFeedback: feedback)
+        }
+
+        /// The API's body; a field that cannot be read is a problem named by its field.
+        func input() throws -> TimeEntryInput {
+            var validator = FieldValidator()
+            var input = TimeEntryInput()
+            if let text = minutes.map(Whitespace.trim), !text.isEmpty {
+                if let minutes = Int(text) { input.minutes = .value(minutes) } else { validator.fail("minutes", "must be a whole number of minutes") }
+            }
+            for (field, text) in [("startedAt", startedAt), ("endedAt", endedAt)] {
+                guard let text = text.map(Whitespace.trim), !text.isEmpty else { continue }
+                guard let date = TicketEditForm.parseLocalDate(text) else {
+                    validator.fail(field, "'\(text)' is not a date and time (YYYY-MM-DDTHH:MM, UTC)")
+                    continue
+                }
+                if field == "startedAt" { input.startedAt = .value(date) } else { input.endedAt = .value(date) }
+            }
+            switch billable {
+            case "true": input.billable = .value(true)
+            case "false": input.billable = .value(false)
+            case nil, "": break
+            case let other?: validator.fail("billable", "'\(other)' is not true or false")
+            }
+            try validator.check()
+            input.summary = summary.map { .value($0) } ?? .absent
+            input.roleId = roleId.flatMap { $0.isEmpty ? nil : Patch.value($0) } ?? .absent
+            input.publishTo = publishTo.flatMap { $0.isEmpty ? nil : Patch.value($0) } ?? .absent
+            return input
+        }
     }
 
     struct AttachmentForm: Decodable, Sendable {
@@ -168,24 +216,11 @@ enum TicketDetailPage {
     @Sendable static func addTimeEntry(_ req: Request) async throws -> Response {
         let id = try req.id("id", TicketService.what)
         let form = try req.content.decode(TimeEntryForm.self)
-        var input = TimeEntryInput()
-        if let text = form.minutes, !text.isEmpty {
-            guard let minutes = Int(text.trimmingCharacters(in: .whitespaces)) else {
-                let feedback = FormFeedback(TandemError.invalid("minutes", "must be a whole number of minutes"))
-                return try await render(
-                    req, id: id, draft: Draft(timeMinutes: text, timeSummary: form.summary ?? "", timeFeedback: feedback), status: .unprocessableEntity)
-            }
-            input.minutes = .value(minutes)
-        }
-        input.summary = form.summary.map { .value($0) } ?? .absent
-        input.roleId = form.roleId.flatMap { $0.isEmpty ? nil : Patch.value($0) } ?? .absent
-        input.publishTo = form.publishTo.flatMap { $0.isEmpty ? nil : Patch.value($0) } ?? .absent
         do {
-            let entry = try await TicketItemWrites.createTimeEntry(ticketId: id, input, by: req.principal, on: req.db)
+            let entry = try await TicketItemWrites.createTimeEntry(ticketId: id, try form.input(), by: req.principal, on: req.db)
             return req.seeOther(PageURL.with(PageURL.ticket(id).path, query: [("notice", "time")]) + "#time-\(entry.id.lowercased())")
         } catch let error as TandemError where error.isFormProblem {
-            let draft = Draft(timeMinutes: form.minutes ?? "", timeSummary: form.summary ?? "", timeFeedback: FormFeedback(error))
-            return try await render(req, id: id, draft: draft, status: error.pageStatus)
+            return try await render(req, id: id, draft: form.draft(FormFeedback(error)), status: error.pageStatus)
         }
     }
 
@@ -317,14 +352,20 @@ enum TicketDetailPage {
         let preferred = try? AccessPolicy.publishTo(for: principal, requested: nil)
         var roles: [SelectOption] = []
         if area == .timeEntries, AccessPolicy.configurationScope(for: principal, .roles, .view) != .none {
-            roles = try await Role.query(on: db).sort(\.$name).all().map { SelectOption(value: $0.id!.uuidString, label: $0.name, selected: false) }
+            roles = try await Role.query(on: db).sort(\.$name).all().map {
+                SelectOption(value: $0.id!.uuidString, label: $0.name, selected: $0.id!.uuidString == draft.timeRoleId)
+            }
         }
         let feedback = area == .timeEntries ? draft.timeFeedback : draft.attachmentFeedback
+        let billable = [("", "When a role is chosen"), ("true", "Billable"), ("false", "Not billable")].map {
+            SelectOption(value: $0.0, label: $0.1, selected: $0.0 == draft.timeBillable)
+        }
         return ItemForm(
             publishOptions: allowedPublishTo(for: principal).map {
                 SelectOption(value: $0.rawValue, label: PageFormat.publishToHelp($0), selected: $0 == preferred)
             },
-            roles: roles, minutes: draft.timeMinutes, summary: draft.timeSummary, feedback: feedback, open: feedback != nil)
+            roles: roles, minutes: draft.timeMinutes, summary: draft.timeSummary, startedAt: draft.timeStartedAt, endedAt: draft.timeEndedAt,
+            billableOptions: area == .timeEntries ? billable : [], feedback: feedback, open: feedback != nil)
     }
 
     /// The action buttons: the actions the principal may run (as the API lists them); nil when there are none to show.

@@ -74,7 +74,13 @@ enum TicketTimeline {
                 "time-\(time.id!.uuidString.lowercased())", kind: "time", label: "Time entry", author: time.authorName, at: time.createdAt,
                 publishTo: time.publishTo,
                 body: time.summary)
-            item.detail = [PageFormat.minutes(time.minutes), time.roleId.flatMap { roleNames[$0] }].compactMap { $0 }.joined(separator: " · ")
+            // The amount only for those who see the organization's billing, as the API shows it.
+            let amount =
+                AccessPolicy.seesAmount(principal, organizationId: UUID(uuidString: ticket.organizationId) ?? UUID()) && time.billable
+                ? time.amount.description : nil
+            item.detail = [
+                PageFormat.minutes(time.minutes), time.roleId.flatMap { roleNames[$0] }, time.billable ? "billable" : "not billable", amount,
+            ].compactMap { $0 }.joined(separator: " · ")
             entries.append(item)
         }
         for attachment in attachments.items {
