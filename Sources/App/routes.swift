@@ -51,6 +51,7 @@ func routes(_ app: Application) throws {
     SiteCredentialsAPI.register(api)
     SecurityRequestsAPI.register(api)
     SiteNetworkAPI.register(api)
+    SLAAPI.register(api)
     IntakeAPI.register(api)
     IdentifyAPI.register(api)
 

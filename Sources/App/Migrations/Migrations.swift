@@ -57,5 +57,8 @@ enum Migrations {
         CreateSiteCredentials(),
         CreateSearchIndex(),
         CreateSiteNetwork(),
+        CreateSLAPolicies(),
+        AddTicketResponsibleSide(),
+        CreateSLAAlerts(),
     ]
 }
