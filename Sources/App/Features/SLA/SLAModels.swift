@@ -29,7 +29,24 @@ final class SLAPolicy: Model, @unchecked Sendable {
 enum SLAAlert {
     static let schema = "sla_alerts"
 
-    enum Kind: String, CaseIterable { case approaching, breached }
+    enum Kind: String, CaseIterable {
+        case approaching, breached
+
+        var eventType: DomainEventType {
+            switch self {
+            case .approaching: .ticketSLAApproaching
+            case .breached: .ticketSLABreached
+            }
+        }
+
+        /// The audit entry's action.
+        var action: String {
+            switch self {
+            case .approaching: "slaApproaching"
+            case .breached: "slaBreached"
+            }
+        }
+    }
 }
 
 struct SLAPolicyDTO: Content {

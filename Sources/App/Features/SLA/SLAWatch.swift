@@ -45,12 +45,11 @@ enum SLAWatch {
             var recorded = 0
             for alert in alerts {
                 guard try await claim(alert, at: now, on: db) else { continue }
-                let type: DomainEventType = alert.kind == .breached ? .ticketSLABreached : .ticketSLAApproaching
                 try await Audit.record(
-                    alert.kind == .breached ? "slaBreached" : "slaApproaching", Ticket.schema, id: alert.ticketId, by: actor,
+                    alert.kind.action, Ticket.schema, id: alert.ticketId, by: actor,
                     organizationId: alert.facts.organizationId, ticketId: alert.ticketId,
                     after: ["target": alert.target.rawValue, "at": alert.at.map(ISO8601.string(from:)) ?? ""],
-                    events: [DomainEvent(type, entityId: alert.ticketId, ticket: alert.facts, data: DomainEventData(target: alert.target.rawValue))], on: db)
+                    events: [DomainEvent(alert.kind.eventType, entityId: alert.ticketId, ticket: alert.facts, data: DomainEventData(target: alert.target.rawValue))], on: db)
                 recorded += 1
             }
             return recorded
