@@ -49,7 +49,9 @@ enum SLAWatch {
                     alert.kind.action, Ticket.schema, id: alert.ticketId, by: actor,
                     organizationId: alert.facts.organizationId, ticketId: alert.ticketId,
                     after: ["target": alert.target.rawValue, "at": alert.at.map(ISO8601.string(from:)) ?? ""],
-                    events: [DomainEvent(alert.kind.eventType, entityId: alert.ticketId, ticket: alert.facts, data: DomainEventData(target: alert.target.rawValue))], on: db)
+                    events: [
+                        DomainEvent(alert.kind.eventType, entityId: alert.ticketId, ticket: alert.facts, data: DomainEventData(target: alert.target.rawValue))
+                    ], on: db)
                 recorded += 1
             }
             return recorded
