@@ -133,6 +133,47 @@ import VaporTesting
         }
     }
 
+    /// A ticket's clocks are read exactly by those who read the ticket (matrix: principals × tickets), and the
+    /// handoff answers 404 to those who do not see the ticket, 403 to contacts, never more than the ticket tells.
+    @Test func ticketSLAMatrixFollowsTheTicket() async throws {
+        try await withApp { t in
+            try await t.setCoManagement(enabled: true)
+            let northwind = try await t.coManagedOrganization("Northwind")
+            let contoso = try await t.organization("Contoso")
+            let queue = try await t.queue("Service desk")
+            let nina = try await t.coManagingUser("nina", organizationId: northwind, queueIds: [queue])
+            try await t.setUp(northwind, users: [nina.id])
+            let pat = try await t.contact(northwind, "Pat"), sam = try await t.contact(northwind, "Sam")
+            let tickets: [String: String] = [
+                "co-managed": try await t.ticket(
+                    northwind, extra: ["coManagedVisible": true, "queueId": .string(queue), "contactId": .string(pat), "priority": "high"]
+                ).id,
+                "hidden from client IT": try await t.ticket(northwind, extra: ["queueId": .string(queue), "contactId": .string(sam)]).id,
+                "Contoso": try await t.ticket(contoso).id,
+            ]
+            let principals: [(String, String?)] = [
+                ("admin", nil), ("technician", try await t.resource("tess").token),
+                ("restricted", try await t.resource("rick", .technician, restrictions: [contoso]).token),
+                ("co-managing user", try await t.loginCoManaging(nina.id, "nina")),
+                ("contact Pat", try await t.portalLogin(pat, email: "pat@northwind.example")),
+                ("contact Sam", try await t.portalLogin(sam, email: "sam@northwind.example")),
+            ]
+            var seen = 0
+            for (name, token) in principals {
+                for (label, id) in tickets {
+                    let ticket = try await t.get("/api/v1/tickets/\(id)", as: token).status
+                    let sla = try await t.get("/api/v1/tickets/\(id)/sla", as: token)
+                    #expect(sla.status == ticket, "\(name) reads \(label)'s SLA as the ticket: \(sla)")
+                    if ticket == .ok { seen += 1 }
+                    if ticket == .notFound {
+                        expectStatus(try await t.post("/api/v1/tickets/\(id)/handoff", ["to": "clientIT"], as: token), .notFound)
+                    }
+                }
+            }
+            #expect(seen == 3 + 3 + 1 + 1 + 1 + 1, "the matrix holds both answers")
+        }
+    }
+
     // MARK: Clocks and the watch
 
     /// Business hours, the pause in "waiting customer", the first response, and the watch's events: once each,

@@ -64,13 +64,15 @@ enum SLAWatch {
             .decode(column: "last_run_at", as: Date?.self)
     }
 
-    /// The events due now and not yet recorded, for open tickets with a policy. A clock found already
-    /// breached is told as breached only (it will never be "approaching" again).
+    /// The events due now and not yet recorded, for open tickets with a policy that have a target not yet
+    /// breached. A clock found already breached is told as breached only (it will never be "approaching" again).
     static func due(now: Date, on db: any Database) async throws -> [Alert] {
         let ids = try await db.sql.raw(
             """
             SELECT t.id FROM tickets t JOIN sla_policies p ON p.organization_id = t.organization_id AND p.priority = t.priority
-            WHERE t.status NOT IN (\(bind: TicketStatus.resolved.rawValue), \(bind: TicketStatus.closed.rawValue)) ORDER BY t.id
+            WHERE t.status NOT IN (\(bind: TicketStatus.resolved.rawValue), \(bind: TicketStatus.closed.rawValue))
+            AND (SELECT COUNT(*) FROM sla_alerts a WHERE a.ticket_id = t.id AND a.kind = \(bind: SLAAlert.Kind.breached.rawValue)) < \(bind: SLATarget.allCases.count)
+            ORDER BY t.id
             """
         ).all(decoding: IdRow.self).map(\.id)
         var alerts: [Alert] = []
