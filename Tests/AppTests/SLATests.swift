@@ -322,6 +322,9 @@ import VaporTesting
             #expect(events.map { "\($0["data"]["from"].string ?? "")→\($0["data"]["to"].string ?? "")" } == ["msp→clientIT", "clientIT→msp"])
             let audit = try await t.get("/api/v1/audit-events?ticketId=\(ticket)").json["items"].array.filter { $0["action"] == "handedOff" }
             #expect(audit.count == 2 && audit.contains { $0["after"].string?.contains("\"reason\":\"Their firewall\"") == true })
+            // The reason is the MSP's and the client IT's business, never the contact's.
+            #expect(try await t.get("/api/v1/tickets/\(ticket)/history", as: portal).text.contains("Their firewall") == false)
+            #expect(try await t.get("/api/v1/tickets/\(ticket)/history").text.contains("Their firewall"))
 
             // For reports: compliance by side of the handed-off ticket, under the reader's scope.
             let admin = try await t.adminPrincipal()
