@@ -261,6 +261,27 @@ import VaporTesting
         }
     }
 
+    /// Another instance holding the watch's row (PostgreSQL: `FOR UPDATE SKIP LOCKED`): a pass skips at once
+    /// rather than wait or record twice, and the next pass records what is due. (SQLite has one writer.)
+    @Test(.enabled(if: TestDatabase.postgresURL != nil)) func aPassSkipsWhileAnotherInstanceHoldsTheWatch() async throws {
+        let clock = SetClock(Self.monday)
+        try await withApp(clock: clock) { t in
+            let office = try await Self.office(t)
+            try await t.ticket(office.organization, extra: ["siteId": .string(office.site), "priority": "high"])
+            #expect(try await Self.watch(t) == 0, "nothing due yet; the watch's row exists from now on")
+            clock.advance(by: 2 * 3600)
+            let app = t.app
+            let skipped = try await t.db.write { db in
+                _ = try await db.sql.raw("SELECT name FROM sla_watch FOR UPDATE").all()
+                // Detached: another connection and transaction, as another instance's would be.
+                return try await Task.detached { try await SLAWatch.run(on: app.db, interval: 0) }.value
+            }
+            #expect(skipped == nil)
+            #expect(try await Self.watch(t) == 1)
+            #expect(try await Self.events(t, "ticket.slaBreached").count == 1)
+        }
+    }
+
     // MARK: Handoff
 
     /// Handing a co-managed ticket over: who may (the policy), when (co-managed only, not to the side that
