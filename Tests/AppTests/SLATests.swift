@@ -81,6 +81,24 @@ import VaporTesting
         }
     }
 
+    /// An internal location's hours may run past midnight (night shifts); the same start and end, or a start at
+    /// 24:00, are refused beside the day.
+    @Test func internalLocationsTakeOvernightHours() async throws {
+        try await withApp { t in
+            let nights = try await t.create(
+                "/api/v1/internal-locations",
+                ["name": "Night desk", "timeZone": "Europe/London", "businessHours": [["weekday": 1, "start": "22:00", "end": "06:00"]]])
+            #expect(nights["businessHours"][0]["end"] == "06:00")
+            for (start, end, field) in [("09:00", "09:00", "businessHours[0]"), ("24:00", "06:00", "businessHours[0].start")] {
+                let reply = try await t.post(
+                    "/api/v1/internal-locations",
+                    ["name": "Bad", "timeZone": "Europe/London", "businessHours": [["weekday": 1, "start": .string(start), "end": .string(end)]]])
+                #expect(
+                    reply.status == .unprocessableEntity && reply.json["errors"].array.contains { $0["field"].string == field }, "\(start)–\(end): \(reply)")
+            }
+        }
+    }
+
     /// Who reads and changes policies: MSP staff read them within their client restrictions; `manageSettings`
     /// changes them; co-managing users and contacts reach none (404, empty lists).
     @Test func policyAccessMatrix() async throws {

@@ -115,6 +115,32 @@ import Testing
         #expect(resolution.breachedAt == Self.local("2026-12-08", "09:00"))
     }
 
+    /// Compliance counts: per target met, breached or open, and per side for the tickets handed off.
+    @Test func complianceCountsEachTargetAndEachSide() {
+        let now = Self.local("2026-12-08", "17:00")
+        let quick = clock([.init(at: Self.monday("09:10"), .responded), .init(at: Self.monday("10:00"), .status(.resolved))], now: now)
+        let slow = clock([], now: now)  // no answer: both targets breached
+        let handed = clock(
+            [
+                .init(at: Self.monday("09:20"), .responded), .init(at: Self.monday("10:00"), .handedOff(.clientIT)),
+                .init(at: Self.local("2026-12-08", "12:00"), .handedOff(.msp)),
+            ], now: now)
+        var compliance = SLACompliance()
+        compliance.add(quick, handedOff: false)
+        compliance.add(slow, handedOff: false)
+        compliance.add(handed, handedOff: true)
+        #expect(compliance.tickets == 3 && compliance.handedOffTickets == 1)
+        let first = compliance.targets.first { $0.target == .firstResponse }!, resolution = compliance.targets.first { $0.target == .resolution }!
+        #expect(first.all == SLACompliance.Counts(met: 2, breached: 1, open: 0))
+        #expect(resolution.all == SLACompliance.Counts(met: 1, breached: 2, open: 0))
+        // The handed-off ticket: the MSP held it 1 h + 5 h (within 600 minutes), the client's IT 8 h + 4 h (not).
+        let sides = Dictionary(uniqueKeysWithValues: resolution.handedOff.map { ($0.side, $0) })
+        #expect(sides[.msp] == SLACompliance.SideCounts(side: .msp, withinTarget: 1, overTarget: 0, minutes: 360))
+        #expect(sides[.clientIT] == SLACompliance.SideCounts(side: .clientIT, withinTarget: 0, overTarget: 1, minutes: 720))
+        #expect(SLATimeline(createdAt: Self.monday("09:00"), entries: [.init(at: Self.monday("10:00"), .handedOff(.clientIT))]).handedOff)
+        #expect(!SLATimeline(createdAt: Self.monday("09:00"), entries: [.init(at: Self.monday("10:00"), .responded)]).handedOff)
+    }
+
     @Test func validatesItsTargets() {
         #expect(SLATargets(firstResponseMinutes: 60, resolutionMinutes: 480).problems.isEmpty)
         let fields = { (targets: SLATargets) in targets.problems.map(\.field) }
