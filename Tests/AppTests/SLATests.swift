@@ -208,7 +208,18 @@ import VaporTesting
                         "actions": ["addNote": ["text": .string(text), "publishTo": "internal"]],
                     ])
             }
-            let ticket = try await t.ticket(office.organization, extra: ["siteId": .string(office.site), "priority": "high"]).id
+            for kind in ["slaApproaching", "slaBreached"] {
+                try await t.must(
+                    .created, .POST, "/api/v1/workflow-rules",
+                    [
+                        "name": .string("Tell the assignees: \(kind)"), "triggers": [.string(kind)],
+                        "actions": ["notify": [["kind": .string(kind), "roles": ["assignees"]]]],
+                    ])
+            }
+            let tara = try await t.resource("tara").id
+            let ticket = try await t.ticket(
+                office.organization, extra: ["siteId": .string(office.site), "priority": "high", "assigneeIds": [.string(tara)]]
+            ).id
             let other = try await t.ticket(office.organization, "No policy for low", extra: ["priority": "low"]).id
             #expect(try await t.get("/api/v1/tickets/\(other)/sla").json["targets"].array.isEmpty)
 
@@ -250,6 +261,9 @@ import VaporTesting
             while try await Automation.run(on: t.db, settings: t.app.settings) ?? 0 > 0 {}
             let notes = try await t.get("/api/v1/tickets/\(ticket)/notes").json["items"].array.compactMap { $0["body"].string }
             #expect(notes.filter { $0.hasPrefix("SLA") }.sorted() == ["SLA approaching.", "SLA breached."])
+            // And the notifications: the assignee hears of each once, in the kinds' own templates.
+            let mail = try await OutboxMessage.query(on: t.db).filter(\.$recipient == "tara@msp.example").all().compactMap(\.subject)
+            #expect(mail.filter { $0.contains("SLA target near") }.count == 1 && mail.filter { $0.contains("SLA breached") }.count == 1, "\(mail)")
         }
     }
 
