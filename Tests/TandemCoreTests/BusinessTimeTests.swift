@@ -139,6 +139,19 @@ import Testing
         #expect(late.businessMinutes(from: Self.at("2026-12-07T00:00:00Z"), to: Self.at("2026-12-09T00:00:00Z")) == 240)
     }
 
+    /// Monday's night shift runs into Tuesday's early shift: the hour they share counts once.
+    @Test func overlappingHoursCountOnce() {
+        let shifts = Self.calendar(
+            "UTC", [BusinessDay(weekday: 1, start: "22:00", end: "06:00"), BusinessDay(weekday: 2, start: "05:00", end: "13:00")])
+        let from = Self.at("2026-12-07T00:00:00Z"), to = Self.at("2026-12-09T00:00:00Z")
+        #expect(shifts.businessMinutes(from: from, to: to) == 15 * 60)
+        #expect(shifts.openIntervals(from: from, to: to) == [DateInterval(start: Self.at("2026-12-07T22:00:00Z"), end: Self.at("2026-12-08T13:00:00Z"))])
+        #expect(shifts.date(addingBusinessMinutes: 8 * 60, to: from) == Self.at("2026-12-08T06:00:00Z"))
+        #expect(shifts.date(addingBusinessMinutes: 9 * 60, to: from) == Self.at("2026-12-08T07:00:00Z"))
+        var oracle = Oracle(shifts)
+        #expect(oracle.minutes(from: from, to: to) == 15 * 60)
+    }
+
     @Test func addingWorkingMinutesFindsTheFirstInstantThatHasThem() {
         let newYork = Self.calendar("America/New_York", Self.weekdays("08:00", "18:00"), holidays: ["2026-12-25"])
         let cases: [(String, Int, String)] = [

@@ -10,17 +10,25 @@ import Foundation
 /// hour shorter (spring) or longer (autumn) than its wall-clock length. A wall-clock time that does not
 /// exist (in the spring gap) is the instant the clocks jump; one that happens twice (autumn) is its first.
 extension BusinessCalendar {
-    /// The working stretches overlapping `[from, to)`, cut to it, in order.
+    /// The working time overlapping `[from, to)`, cut to it, in order and without overlaps (one day's night
+    /// shift may run into the next day's hours: the time they share counts once).
     public func openIntervals(from: Date, to: Date) -> [DateInterval] {
         guard from < to else { return [] }
         var result: [DateInterval] = []
         // A stretch that starts the day before may run past midnight into `from`'s date.
         var day = LocalDate(from, in: timeZone).adding(days: -1)
         let last = LocalDate(to, in: timeZone)
+        var covered = from
         while day <= last {
             for stretch in stretches(on: day) {
-                let start = max(stretch.start, from), end = min(stretch.end, to)
-                if start < end { result.append(DateInterval(start: start, end: end)) }
+                let start = max(stretch.start, covered), end = min(stretch.end, to)
+                guard start < end else { continue }
+                if let previous = result.last, previous.end >= start {
+                    result[result.count - 1] = DateInterval(start: previous.start, end: end)
+                } else {
+                    result.append(DateInterval(start: start, end: end))
+                }
+                covered = end
             }
             day = day.adding(days: 1)
         }
@@ -41,12 +49,15 @@ extension BusinessCalendar {
         var remaining = max(0, seconds)
         var day = LocalDate(start, in: timeZone).adding(days: -1)
         let limit = day.adding(days: 3660)
+        // Stretches come in order of their start; what an earlier one covered counts once.
+        var covered = start
         while day <= limit {
-            for stretch in stretches(on: day) where stretch.end > start {
-                let from = max(stretch.start, start)
+            for stretch in stretches(on: day) where stretch.end > covered {
+                let from = max(stretch.start, covered)
                 let length = stretch.end.timeIntervalSince(from)
                 if remaining <= length { return from.addingTimeInterval(remaining) }
                 remaining -= length
+                covered = stretch.end
             }
             day = day.adding(days: 1)
         }
