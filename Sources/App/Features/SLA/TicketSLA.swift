@@ -171,19 +171,27 @@ enum TicketSLA {
             try await get(req.id("id", TicketService.what), by: req.principal, on: req.db)
         }
         ticket.post("handoff") { req async throws -> TicketSLADTO in
-            let id = try req.id("id", TicketService.what)
-            let principal = try req.principal
-            // The ticket must be visible before the body is read: a hidden one is a 404 whatever is sent.
-            _ = try await TicketService.visible(id, by: principal, on: req.db)
-            let input = try req.content.decode(HandoffInput.self)
-            var validator = FieldValidator()
-            let to = validator.choice(input.to, "to", as: ResponsibleSide.self)
-            let reason = validator.text(input.reason, "reason", max: 500, required: false)
-            try validator.check()
-            try await TicketPipeline.handOff(
-                id, to: to!, reason: reason?.isEmpty == false ? reason : nil, ifMatch: req.headers.first(name: .ifMatch), by: principal, on: req.db)
-            return try await get(id, by: principal, on: req.db)
+            try await handOff(
+                req.id("id", TicketService.what), ifMatch: req.headers.first(name: .ifMatch), by: req.principal, on: req.db,
+                { try req.content.decode(HandoffInput.self) })
         }
+    }
+
+    /// `POST /api/v1/tickets/{id}/handoff` (and the ticket page's button): the ticket must be visible before
+    /// the body is read (a hidden one is a 404 whatever is sent), then the body is checked and the pipeline
+    /// hands it over; answers the clocks after.
+    static func handOff(
+        _ id: UUID, ifMatch: String?, by principal: Principal, on db: any Database, _ body: () throws -> HandoffInput
+    ) async throws -> TicketSLADTO {
+        _ = try await TicketService.visible(id, by: principal, on: db)
+        let input = try body()
+        var validator = FieldValidator()
+        let to = validator.choice(input.to, "to", as: ResponsibleSide.self)
+        let reason = validator.text(input.reason, "reason", max: 500, required: false)
+        try validator.check()
+        guard let to else { throw TandemError.invalid("to", "is required") }
+        try await TicketPipeline.handOff(id, to: to, reason: reason?.nonEmpty, ifMatch: ifMatch, by: principal, on: db)
+        return try await get(id, by: principal, on: db)
     }
 }
 

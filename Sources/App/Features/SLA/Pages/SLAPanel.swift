@@ -90,15 +90,11 @@ enum SLAPanel {
     /// `POST /tickets/:id/handoff`: the handoff with the version the page showed; a refusal shows in the panel.
     @Sendable static func handOff(_ req: Request) async throws -> Response {
         let id = try req.id("id", TicketService.what)
-        _ = try await TicketService.visible(id, by: req.principal, on: req.db)
         let form = try req.content.decode(Form.self)
         do {
-            var validator = FieldValidator()
-            let to = validator.choice(form.to, "to", as: ResponsibleSide.self)
-            let reason = validator.text(form.reason, "reason", max: 500, required: false)
-            try validator.check()
-            try await TicketPipeline.handOff(
-                id, to: to!, reason: reason?.nonEmpty, ifMatch: form.version.flatMap { $0.isEmpty ? nil : "\"\($0)\"" }, by: req.principal, on: req.db)
+            // The version the page was rendered with: a stale page hands nothing over.
+            _ = try await TicketSLA.handOff(
+                id, ifMatch: form.version?.nonEmpty.map { "\"\($0)\"" }, by: req.principal, on: req.db, { HandoffInput(to: form.to, reason: form.reason) })
             return req.seeOther(PageURL.with(PageURL.ticket(id).path, query: [("notice", "handedOff")]) + "#sla")
         } catch TandemError.preconditionFailed {
             let feedback = FormFeedback(
