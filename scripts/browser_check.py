@@ -347,6 +347,7 @@ def run(b: Browser):
     organization_groups(b, stamp)
     keyboard_only(b, stamp)
     site_network(b, stamp)
+    sla(b, stamp)
     credential_vault(b, stamp)
     references(b, stamp)
     references_xss(b, stamp)
@@ -1397,6 +1398,43 @@ def references_xss(b: Browser, stamp: str):
         b.expect(not found["bad"], f"payload {index} left {found['bad']} in the page: {payloads[index]!r}")
         b.expect(found["scripts"] == baseline, f"payload {index} added a script element: {payloads[index]!r}")
     b.shot("reference-xss-inert")
+    b.logout()
+
+
+def sla(b: Browser, stamp: str):
+    """SLA policies: the demo's listed, one edited with a refusal beside its field first; a ticket's SLA panel and,
+    on a co-managed ticket, the handoff to the client's IT."""
+    print("admin: SLA policies and a ticket's SLA panel")
+    b.login("admin", "demo-admin-2026")
+    b.open("/admin/sla-policies")
+    b.expect("Northwind Traders · High" in b.text("#items"), "the demo's SLA policies should be listed")
+    b.shot("admin-sla-policies")
+    link = b.retry(lambda: b.driver.find_element(By.LINK_TEXT, "Northwind Traders · High").get_attribute("href"))
+    b.driver.get(link)
+    b.settle()
+    b.retry(lambda: b.find("#firstResponseMinutes").clear())
+    b.type("#firstResponseMinutes", "ten")
+    b.submit("#item-form")
+    b.expect("whole number" in b.text("#firstResponseMinutes-error"), "a number that is not one should be refused beside its field")
+    b.shot("admin-sla-policy-refused")
+    b.retry(lambda: b.find("#firstResponseMinutes").clear())
+    b.type("#firstResponseMinutes", "60")
+    b.submit("#item-form")
+    b.expect("saved" in b.text(".notice"), "saving the policy should say so")
+
+    token = api(b, "POST", "/api/v1/auth/token", {"username": "admin", "password": "demo-admin-2026"})["token"]
+    northwind = next(o for o in api_get(b, "/api/v1/organizations?limit=100", token)["items"] if o["name"] == "Northwind Traders")
+    ticket = api(b, "POST", "/api/v1/tickets", {"organizationId": northwind["id"], "title": f"Line down at the warehouse {stamp}",
+                                                "priority": "high", "coManagedVisible": True}, token)
+    b.open(f"/tickets/{ticket['id']}")
+    b.expect("First response" in b.text("#sla"), "the ticket page should show the SLA panel")
+    b.shot("ticket-sla")
+    if b.driver.find_elements(By.CSS_SELECTOR, "#handoff-submit"):
+        b.type("#handoff-reason", "Their firewall change")
+        b.submit("form.handoff")
+        b.expect("handed over" in b.text(".notice"), "the handoff should say so")
+        b.expect("Client IT" in b.text("#sla-side"), "the client's IT should hold the ticket")
+        b.shot("ticket-handed-off")
     b.logout()
 
 

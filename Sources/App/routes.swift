@@ -52,6 +52,7 @@ func routes(_ app: Application) throws {
     SecurityRequestsAPI.register(api)
     SiteNetworkAPI.register(api)
     CRUD.register(ReferencesCollection.self, api)
+    SLAAPI.register(api)
     IntakeAPI.register(api)
     IdentifyAPI.register(api)
     BlockHoursAPI.register(api)

@@ -423,6 +423,8 @@ struct AttackSuiteInputTests {
         "SiteNotificationRuleInput.instructions": "nested in the rule; refused with control characters in AutomationTests.siteNotificationRules",
         "CredentialInput.secret": "never trimmed and never read back (only revealed); refused with control characters in VaultTests",
         "NoteToAdd.text": "nested in a rule or action; refused with control characters in AutomationTests.notesOfRulesAndActionsRefuseControlCharacters",
+        "Handoff.reason":
+            "a handoff alternates sides, so a row cannot repeat it; refused with control characters in SLATests.handoffMovesTheTicketAndSplitsItsTime",
     ]
 
     /// C0, DEL and C1 controls: every one refused on one line. Multi-line text takes LF, CR and tab only.

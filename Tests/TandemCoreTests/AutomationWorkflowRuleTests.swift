@@ -32,6 +32,7 @@ import Testing
             .timeEntryAdded: AutomationEvent(triggers: [.timeEntryAdded], item: NotifiedItem(area: .timeEntries, publishTo: .internal)),
             .statusChanged: AutomationEvent(triggers: [.statusChanged], changedFields: [.status]),
             .dueDateApproaching: AutomationEvent(triggers: [.dueDateApproaching]),
+            .slaApproaching: AutomationEvent(triggers: [.slaApproaching]),
             .slaBreached: AutomationEvent(triggers: [.slaBreached]),
         ]
         for trigger in WorkflowTrigger.allCases {
@@ -151,7 +152,9 @@ import Testing
             ], WorkflowActions())
         #expect(
             throws: TandemError.validation([
-                FieldError("triggers", "choose at least one of created, edited, noteAdded, timeEntryAdded, statusChanged, dueDateApproaching, slaBreached"),
+                FieldError(
+                    "triggers",
+                    "choose at least one of created, edited, noteAdded, timeEntryAdded, statusChanged, dueDateApproaching, slaApproaching, slaBreached"),
                 FieldError("conditions[0].values[0]", "'urgent' is not one of low, medium, high, critical"),
                 FieldError("conditions[1].values[0]", "'not-an-id' is not a valid id"),
                 FieldError("conditions[2].values", "'in' needs at least one value"),

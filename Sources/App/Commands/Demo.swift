@@ -81,6 +81,17 @@ enum DemoTenant {
                 organization.name = name
                 try await organization.create(on: db)
                 organizationIds.append(organization.id!)
+                // SLA targets for the urgent priorities, in the Seattle NOC's business minutes.
+                for (priority, response, resolution) in [("high", 60, 480), ("critical", 15, 240)] {
+                    let policy = SLAPolicy()
+                    policy.id = .v7()
+                    policy.organizationId = organization.id!
+                    policy.priority = priority
+                    policy.firstResponseMinutes = response
+                    policy.resolutionMinutes = resolution
+                    policy.approachingPercent = SLATargets.defaultApproachingPercent
+                    try await policy.create(on: db)
+                }
                 for siteName in sites {
                     let site = Site()
                     site.id = .v7()

@@ -61,5 +61,8 @@ enum Migrations {
         BillTimeExactly(),
         CreateBlockHourContracts(),
         CreateTimesheets(),
+        CreateSLAPolicies(),
+        AddTicketResponsibleSide(),
+        CreateSLAAlerts(),
     ]
 }

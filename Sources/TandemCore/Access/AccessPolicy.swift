@@ -770,6 +770,47 @@ public enum AccessPolicy {
         }
     }
 
+    // MARK: SLAs and the responsibility handoff
+
+    /// SLA policies (one per organization and priority). MSP staff read them within their client
+    /// restrictions (they work tickets against them); `manageSettings` changes them, within the same
+    /// restrictions. Co-managing users and contacts read a ticket's SLA only through the ticket
+    /// (`ticketSLAScope`), never the policies. Facts: `.organization`.
+    public static func slaPolicyScope(for principal: Principal, _ operation: AccessOperation) -> Scope {
+        guard principal.kind == .resource else { return .none }
+        guard operation == .view || principal.permissions.has(.manageSettings) else { return .none }
+        return principal.clientRestrictions.map { .isIn(.organization, $0) } ?? .all
+    }
+
+    /// Refuses creating an SLA policy before the body is read: MSP staff with `manageSettings` only.
+    public static func authorizeSLAPolicyCreation(_ principal: Principal) throws(TandemError) {
+        guard slaPolicyScope(for: principal, .create) != .none else {
+            throw .forbidden("your security level does not allow changing SLA policies (it needs manageSettings)")
+        }
+    }
+
+    /// A ticket's SLA clocks are read by whoever sees the ticket.
+    public static func ticketSLAScope(for principal: Principal) -> Scope { ticketScope(for: principal) }
+
+    /// Handing a ticket to the other side (SPEC §13), once the pipeline found that `principal` may edit
+    /// the ticket: MSP staff and co-managing users (the client's IT) hand it either way; contacts never.
+    /// Only a co-managed ticket (co-management on for the system and the organization, the ticket
+    /// visible to co-managing users) has two sides; nil when the handoff may go ahead.
+    public static func handoffRefusal(
+        _ principal: Principal, coManagement: Bool, organizationCoManaged: Bool, coManagedVisible: Bool, from: ResponsibleSide, to: ResponsibleSide
+    ) -> TandemError? {
+        guard principal.kind != .contact else { return .forbidden("contacts cannot hand a ticket over; the MSP or your IT staff do") }
+        var missing: [String] = []
+        if !coManagement { missing.append("co-management is off") }
+        if !organizationCoManaged { missing.append("the organization is not co-managed") }
+        if !coManagedVisible { missing.append("the ticket is not visible to co-managing users") }
+        if !missing.isEmpty, to == .clientIT {
+            return .conflict("only a co-managed ticket can be handed to the client's IT: \(missing.joined(separator: ", "))")
+        }
+        if from == to { return .conflict("the ticket is already with \(to.label)") }
+        return nil
+    }
+
     /// Whether an admin-only view (explanations, access previews) is open to the principal.
     public static func authorizeAdmin(_ principal: Principal, _ permission: AdminPermission) throws(TandemError) {
         guard principal.kind == .resource, principal.permissions.has(permission) else {

@@ -253,6 +253,15 @@ extension NotificationTemplate {
                 {link}
                 """),
         NotificationTemplate(
+            kind: .slaApproaching, subject: "{ticket.reference} SLA target near: {ticket.title}",
+            body: """
+                Hello {recipient.name},
+
+                Ticket #{ticket.number} "{ticket.title}" of {organization} is close to missing its SLA target.
+
+                {link}
+                """),
+        NotificationTemplate(
             kind: .slaBreached, subject: "{ticket.reference} SLA breached: {ticket.title}",
             body: """
                 Hello {recipient.name},

@@ -10,7 +10,7 @@ public enum NotificationKind: String, Codable, Sendable, CaseIterable {
     case assignment
     /// To co-managing users: a note published to them.
     case noteToCoManaged
-    case ticketUpdated, statusChanged, timeEntryAdded, dueDateApproaching, slaBreached
+    case ticketUpdated, statusChanged, timeEntryAdded, dueDateApproaching, slaApproaching, slaBreached
 }
 
 extension NotificationKind {
@@ -137,7 +137,7 @@ public enum NotificationAudience {
         case .ticketAcknowledgement: .ticketCreated
         case .assignment: .ticketAssigned
         case .statusChanged: .ticketStatusChanged
-        case .ticketUpdated, .dueDateApproaching, .slaBreached: .ticketUpdated
+        case .ticketUpdated, .dueDateApproaching, .slaApproaching, .slaBreached: .ticketUpdated
         case .noteToContact, .noteToCoManaged, .timeEntryAdded:
             item.flatMap { DomainEventType.item($0.area, .added) } ?? (kind == .timeEntryAdded ? .timeEntryAdded : .noteAdded)
         }

@@ -183,7 +183,7 @@ public struct NotifiedItem: Codable, Sendable, Equatable {
 
 /// What happens to a ticket, as workflow rules are triggered by it (Autotask's "events").
 public enum WorkflowTrigger: String, Codable, Sendable, CaseIterable {
-    case created, edited, noteAdded, timeEntryAdded, statusChanged, dueDateApproaching, slaBreached
+    case created, edited, noteAdded, timeEntryAdded, statusChanged, dueDateApproaching, slaApproaching, slaBreached
 }
 
 /// One thing that happened to a ticket, as the engine reads it: from a domain event
@@ -235,6 +235,10 @@ public struct AutomationEvent: Codable, Sendable, Equatable {
             self = .edited([.assigneeIds], addedAssignees: event.data.added ?? [])
         case .ticketDueDateApproaching:
             self.init(triggers: [.dueDateApproaching])
+        case .ticketSLAApproaching:
+            self.init(triggers: [.slaApproaching])
+        case .ticketSLABreached:
+            self.init(triggers: [.slaBreached])
         case .noteAdded, .timeEntryAdded:
             let area: Area = event.type == .noteAdded ? .notes : .timeEntries
             let given = item ?? NotifiedItem(area: area, id: event.entityId, publishTo: event.publishTo ?? .internal)

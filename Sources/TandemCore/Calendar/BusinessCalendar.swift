@@ -1,6 +1,7 @@
 import Foundation
 
-/// One day's working hours at an internal location: `start` and `end` as `HH:mm` in its time zone.
+/// One day's working hours at an internal location: `start` and `end` as `HH:mm` in its time zone; an `end`
+/// before `start` runs past midnight into the next day.
 public struct BusinessDay: Codable, Sendable, Equatable {
     /// 1 = Monday … 7 = Sunday (ISO 8601).
     public var weekday: Int
@@ -40,21 +41,8 @@ public struct BusinessCalendar: Sendable, Equatable {
         self.holidays = Set(holidays)
     }
 
-    public func isOpen(at date: Date) -> Bool {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        let parts = calendar.dateComponents([.year, .month, .day, .weekday, .hour, .minute], from: date)
-        guard let year = parts.year, let month = parts.month, let day = parts.day, let weekday = parts.weekday else { return false }
-        let dayText = String(format: "%04d-%02d-%02d", year, month, day)
-        if holidays.contains(dayText) { return false }
-        // Foundation counts Sunday as 1; ISO 8601 counts Monday as 1.
-        let isoWeekday = (weekday + 5) % 7 + 1
-        let now = (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
-        return days.contains { hours in
-            guard hours.weekday == isoWeekday, let start = BusinessDay.minutes(hours.start), let end = BusinessDay.minutes(hours.end) else { return false }
-            return start <= now && now < end
-        }
-    }
+    /// Whether `date` falls in a working stretch (see `openIntervals`): overnight hours and holidays included.
+    public func isOpen(at date: Date) -> Bool { !openIntervals(from: date, to: date.addingTimeInterval(1)).isEmpty }
 
     /// Which of a site notification rule's hours apply at `date`.
     public func hours(at date: Date) -> SiteNotificationRule.Hours { isOpen(at: date) ? .businessHours : .afterHours }

@@ -12,6 +12,12 @@ public enum DomainEventType: String, Codable, Sendable, CaseIterable {
     case ticketDeleted = "ticket.deleted"
     /// The ticket's due date is near (`TANDEM_DUE_SOON_HOURS`); recorded once per due date by the due date watch.
     case ticketDueDateApproaching = "ticket.dueDateApproaching"
+    /// The responsible side changed (SPEC §13); `data.from` and `data.to` are the sides (`msp`, `clientIT`).
+    case ticketHandedOff = "ticket.handedOff"
+    /// An SLA target's clock passed its approaching share; `data.target` names the target. Once per ticket and target.
+    case ticketSLAApproaching = "ticket.slaApproaching"
+    /// An SLA target's clock passed the target; `data.target` names it. Once per ticket and target.
+    case ticketSLABreached = "ticket.slaBreached"
     case noteAdded = "note.added", noteUpdated = "note.updated", noteDeleted = "note.deleted"
     case timeEntryAdded = "timeEntry.added", timeEntryUpdated = "timeEntry.updated", timeEntryDeleted = "timeEntry.deleted"
     case attachmentAdded = "attachment.added", attachmentUpdated = "attachment.updated", attachmentDeleted = "attachment.deleted"
@@ -33,7 +39,9 @@ public enum DomainEventType: String, Codable, Sendable, CaseIterable {
     /// The area whose access decides who reads the event (`AccessPolicy.eventScope`).
     public var area: Area {
         switch self {
-        case .ticketCreated, .ticketUpdated, .ticketAssigned, .ticketStatusChanged, .ticketDeleted, .ticketDueDateApproaching: .tickets
+        case .ticketCreated, .ticketUpdated, .ticketAssigned, .ticketStatusChanged, .ticketDeleted, .ticketDueDateApproaching, .ticketHandedOff,
+            .ticketSLAApproaching, .ticketSLABreached:
+            .tickets
         case .noteAdded, .noteUpdated, .noteDeleted: .notes
         case .timeEntryAdded, .timeEntryUpdated, .timeEntryDeleted: .timeEntries
         case .attachmentAdded, .attachmentUpdated, .attachmentDeleted: .attachments
@@ -98,13 +106,18 @@ public struct DomainEventData: Codable, Sendable, Equatable {
     /// `ticket.assigned`.
     public var added: [UUID]?
     public var removed: [UUID]?
+    /// `ticket.slaApproaching` and `ticket.slaBreached`: the SLA target (`firstResponse`, `resolution`).
+    public var target: String?
 
-    public init(fields: [String]? = nil, from: String? = nil, to: String? = nil, added: [UUID]? = nil, removed: [UUID]? = nil) {
+    public init(
+        fields: [String]? = nil, from: String? = nil, to: String? = nil, added: [UUID]? = nil, removed: [UUID]? = nil, target: String? = nil
+    ) {
         self.fields = fields
         self.from = from
         self.to = to
         self.added = added
         self.removed = removed
+        self.target = target
     }
 
     public var isEmpty: Bool { self == DomainEventData() }

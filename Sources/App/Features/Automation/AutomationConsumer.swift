@@ -114,6 +114,8 @@ enum Automation {
         case .ticketStatusChanged: return .edited([.status])
         case .ticketAssigned: return .edited([.assigneeIds], addedAssignees: event.data?.added ?? [])
         case .ticketDueDateApproaching: return AutomationEvent(triggers: [.dueDateApproaching])
+        case .ticketSLAApproaching: return AutomationEvent(triggers: [.slaApproaching])
+        case .ticketSLABreached: return AutomationEvent(triggers: [.slaBreached])
         case .noteAdded, .timeEntryAdded:
             guard let item = context.item else { return nil }
             return AutomationEvent(triggers: [type == .noteAdded ? .noteAdded : .timeEntryAdded], item: item)

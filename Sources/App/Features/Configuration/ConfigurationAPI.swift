@@ -202,7 +202,11 @@ enum InternalLocationsCollection: ConfigurationCollection {
                 let start = BusinessDay.minutes(day.start), end = BusinessDay.minutes(day.end)
                 if start == nil { validator.fail("businessHours[\(index)].start", "must be a time HH:MM") }
                 if end == nil { validator.fail("businessHours[\(index)].end", "must be a time HH:MM") }
-                if let start, let end, start >= end { validator.fail("businessHours[\(index)]", "must end after it starts") }
+                // An end before the start runs past midnight (overnight hours); the same time would be no hours or all day.
+                if let start, start == 24 * 60 { validator.fail("businessHours[\(index)].start", "must be before 24:00") }
+                if let start, let end, start == end {
+                    validator.fail("businessHours[\(index)]", "must not end when it starts (an end before the start runs past midnight)")
+                }
             }
             if Set(days.map(\.weekday)).count != days.count { validator.fail("businessHours", "lists a weekday twice") }
             row.businessHours = days

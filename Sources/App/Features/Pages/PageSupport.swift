@@ -36,6 +36,7 @@ enum PageRoutes {
     static let ticketNotes = PageRoute("tickets", ":id", "notes"), ticketTimeEntries = PageRoute("tickets", ":id", "time-entries")
     static let ticketAttachments = PageRoute("tickets", ":id", "attachments"), ticketEdit = PageRoute("tickets", ":id", "edit")
     static let ticketAction = PageRoute("tickets", ":id", "actions", ":actionId")
+    static let ticketHandoff = PageRoute("tickets", ":id", "handoff")
     static let ticketSecurityRequests = PageRoute("tickets", ":id", "security-requests")
     /// `:step` is verify, resend, unanswered, escalate or decide.
     static let ticketSecurityRequestStep = PageRoute("tickets", ":id", "security-requests", ":requestId", ":step")

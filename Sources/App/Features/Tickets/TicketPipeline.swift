@@ -82,6 +82,37 @@ enum TicketPipeline {
         }
     }
 
+    /// Hands the ticket to the other side (SPEC §13): its responsible side changes and it moves to its next
+    /// version; audited as `handedOff` (with the reason) and recorded as `ticket.handedOff`. The policy
+    /// decides who may (`AccessPolicy.handoffRefusal`), on the locked row.
+    static func handOff(_ id: UUID, to side: ResponsibleSide, reason: String?, ifMatch: String?, by principal: Principal, on db: any Database) async throws {
+        try await db.write { db in
+            let (ticket, _) = try await lockedTicket(id, ifMatch: ifMatch, for: .edit, by: principal, on: db)
+            let from = try await TicketSLA.sides(of: [id], on: db)[id] ?? .msp
+            let coManagement = try await TicketSLA.coManagementFacts(ticket, on: db)
+            if let refusal = AccessPolicy.handoffRefusal(
+                principal, coManagement: coManagement.system, organizationCoManaged: coManagement.organization,
+                coManagedVisible: ticket.coManagedVisible, from: from, to: side)
+            {
+                throw refusal
+            }
+            try await db.sql.update(Ticket.schema).set("responsible_side", to: side.rawValue).where("id", .equal, id).run()
+            ticket.version += 1
+            try await ticket.save(on: db)
+            try await Audit.record(
+                "handedOff", Ticket.schema, id: id, by: principal, organizationId: ticket.organizationId, ticketId: id,
+                before: HandoffRecord(responsibleSide: from, reason: nil), after: HandoffRecord(responsibleSide: side, reason: reason),
+                events: [DomainEvent(.ticketHandedOff, entityId: id, ticket: ticket.eventFacts, data: DomainEventData(from: from.rawValue, to: side.rawValue))],
+                on: db)
+        }
+    }
+
+    /// What the audit keeps of a handoff.
+    struct HandoffRecord: Encodable, Sendable {
+        var responsibleSide: ResponsibleSide
+        var reason: String?
+    }
+
     /// The ticket locked for `operation`: 404 if gone or no longer visible, 403 if only readable, 412 if `ifMatch` is stale.
     private static func lockedTicket(
         _ id: UUID, ifMatch: String?, for operation: AccessOperation, by principal: Principal,

@@ -25,7 +25,7 @@ enum NotificationSettingsPage {
         .ticketAcknowledgement: "A new ticket of mine was received", .noteToContact: "A note for me on my ticket",
         .assignment: "A ticket was assigned to me", .noteToCoManaged: "A note for my organization's IT team",
         .ticketUpdated: "A ticket was updated", .statusChanged: "A ticket's status changed", .timeEntryAdded: "Time was logged on a ticket",
-        .dueDateApproaching: "A ticket's due date is near", .slaBreached: "A ticket breached its SLA",
+        .dueDateApproaching: "A ticket's due date is near", .slaApproaching: "A ticket is close to missing its SLA", .slaBreached: "A ticket breached its SLA",
     ]
 
     static let channels = [("email", "Email"), ("sms", "SMS (text message)"), ("none", "None")]

@@ -54,6 +54,7 @@ enum AdminPages {
             .configuration(.internalLocations)
         ),
         (DepartmentPages.path, DepartmentPages.title, PageRoutes.configurations(DepartmentPages.path).url(), .configuration(.departments)),
+        (SLAPolicyPages.path, SLAPolicyPages.title, PageRoutes.configurations(SLAPolicyPages.path).url(), .admin(.manageSettings)),
         ("rules", "Rules", PageURL.rules.path, .admin(.manageRules)),
         ("templates", "Templates", PageRoutes.templates.url(), .admin(.manageRules)),
         ("outbox", "Outbox", PageURL.outbox(state: nil).path, .admin(.manageSettings)),

@@ -45,6 +45,8 @@ enum TicketDetailPage {
         var whomToCall: WhomToCall?
         /// The ticket's security requests, for those whose level reads approvals.
         var securityRequests: SecurityRequestPanel.Model?
+        /// The SLA clocks, who holds the ticket, and the handoff on a co-managed ticket.
+        var sla: SLAPanel.Model?
     }
 
     struct Link: Encodable, Sendable {
@@ -115,6 +117,7 @@ enum TicketDetailPage {
         var editFeedback: FormFeedback?
         var editStale: TicketEditForm.Stale?
         var securityRequest: SecurityRequestPanel.Draft?
+        var handoffFeedback: FormFeedback?
     }
 
     struct TimeEntryForm: Decodable, Sendable {
@@ -188,6 +191,7 @@ enum TicketDetailPage {
         "action": "The action was run.",
         "securityRequest": "The security request was opened.",
         "securityRequestStep": "The security request was updated.",
+        "handedOff": "The ticket was handed over.",
     ]
 
     // MARK: Handlers
@@ -309,7 +313,8 @@ enum TicketDetailPage {
             actions: try await actions(for: principal, ticket: ticket, draft: draft, on: db),
             explain: try await TicketAccessPanels.explain(ticket: ticket, subject: explain, viewer: principal, on: db),
             whomToCall: try await WhomToCall.load(siteId: ticket.siteId.flatMap(UUID.init(uuidString:)), for: principal, on: db),
-            securityRequests: try await SecurityRequestPanel.model(for: ticket, principal: principal, csrf: layout.csrf, draft: draft.securityRequest, on: db))
+            securityRequests: try await SecurityRequestPanel.model(for: ticket, principal: principal, csrf: layout.csrf, draft: draft.securityRequest, on: db),
+            sla: try await SLAPanel.model(ticket, principal: principal, csrf: layout.csrf, feedback: draft.handoffFeedback, on: db))
     }
 
     /// The publish-to values the policy lets the principal give an item.

@@ -209,6 +209,12 @@ struct ChangeDescriber: Sendable {
             let how = (after[TicketField.source.rawValue] as? String).flatMap(SourceChannel.init(rawValue:)) == .email ? " by mail" : ""
             return Description(fields: [], sentences: ["opened the ticket\(how)"], audience: .all, version: version)
         }
+        if event.action == "handedOff" {
+            let side = (after["responsibleSide"] as? String).flatMap(ResponsibleSide.init(rawValue:))
+            let reason = (after["reason"] as? String).map { ": “\($0)”" } ?? ""
+            return Description(
+                fields: [], sentences: ["handed the ticket to \(side?.label ?? "the other side")\(reason)"], audience: .internalAndCoManaged, version: version)
+        }
         guard event.action == "updated" else { return nil }
         var fields: Set<TicketField> = []
         var sentences: [String] = []

@@ -1,0 +1,26 @@
+import Fluent
+import Foundation
+import TandemCore
+
+/// SLA compliance for reports (the reports feature calls this): the tickets of one organization opened
+/// within `period`, narrowed by `scope` (the reader's `AccessPolicy.ticketScope`, so a report never
+/// counts a ticket its reader may not see), with their clocks as they stand at the database's `now`.
+/// Tickets whose organization has no policy for their priority are not counted.
+enum SLAReports {
+    static func compliance(organizationId: UUID, period: DateInterval, scope: Scope, on db: any Database) async throws -> SLACompliance {
+        var compliance = SLACompliance()
+        guard scope != .none else { return compliance }
+        let tickets = try await Ticket.query(on: db).filter(\.$organizationId == organizationId)
+            .filter(\.$createdAt >= period.start).filter(\.$createdAt < period.end)
+            .filter(scope, on: Ticket.scopeTable).all()
+        let now = db.now
+        for chunk in tickets.chunked(500).map(Array.init) {
+            let inputs = try await TicketSLA.inputs(for: chunk, on: db)
+            for ticket in chunk {
+                guard let clock = inputs.clock(ticket, now: now) else { continue }
+                compliance.add(clock, handedOff: inputs.timelines[ticket.id!]?.handedOff ?? false)
+            }
+        }
+        return compliance
+    }
+}

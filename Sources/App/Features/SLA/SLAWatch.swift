@@ -1,0 +1,122 @@
+import Fluent
+import Foundation
+import SQLKit
+import TandemCore
+
+/// The SLA watch: finds open tickets whose SLA clocks passed their approaching share or their target and
+/// records `ticket.slaApproaching` / `ticket.slaBreached` once per ticket and target, which the
+/// automation consumer hands to the workflow rules (triggers `slaApproaching`, `slaBreached`) and so to
+/// notifications and webhooks.
+///
+/// Once, also after a restart and with several instances: an event is recorded only by the write whose
+/// `INSERT` into `sla_alerts` (UNIQUE ticket, target, kind) inserted the row, in the same transaction.
+/// A pass claims the watch's row in `sla_watch` (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so of several
+/// instances one runs at a time and the others skip; and it runs at most once per `interval`.
+enum SLAWatch {
+    /// Whom the audit and the events name: the server's clock, not a person.
+    static let actor = Principal(
+        id: UUID(uuidString: "0193A000-0000-7000-8000-00000000A002")!, kind: .resource, displayName: "SLA watch", securityLevelId: nil,
+        permissions: .nothing)
+    static let name = "sla"
+
+    /// One event the watch found due.
+    struct Alert: Sendable {
+        var ticketId: UUID
+        var facts: TicketEventFacts
+        var target: SLATarget
+        var kind: SLAAlert.Kind
+        var at: Date?
+    }
+
+    /// One pass; answers how many events it recorded, nil when another instance holds the watch or a pass
+    /// ran less than `interval` ago. Reads first, outside any transaction.
+    @discardableResult
+    static func run(on db: any Database, interval: TimeInterval = 30) async throws -> Int? {
+        let now = db.now
+        if let last = try await lastRun(on: db), now < last.addingTimeInterval(interval) { return nil }
+        let alerts = try await due(now: now, on: db)
+        return try await db.write { db -> Int? in
+            try await db.sql.raw("INSERT INTO sla_watch (name, last_run_at) VALUES (\(bind: name), NULL) ON CONFLICT (name) DO NOTHING").run()
+            let row = try await db.sql.select().column("last_run_at").from("sla_watch").where("name", .equal, name)
+                .lockingClause(SQLRaw(db.stores.claimLocking)).first()
+            guard let row else { return nil }
+            if let last = try row.decode(column: "last_run_at", as: Date?.self), now < last.addingTimeInterval(interval) { return nil }
+            try await db.sql.update("sla_watch").set("last_run_at", to: SQLBind(now)).where("name", .equal, name).run()
+            var recorded = 0
+            for alert in alerts {
+                guard try await claim(alert, at: now, on: db) else { continue }
+                try await Audit.record(
+                    alert.kind.action, Ticket.schema, id: alert.ticketId, by: actor,
+                    organizationId: alert.facts.organizationId, ticketId: alert.ticketId,
+                    after: ["target": alert.target.rawValue, "at": alert.at.map(ISO8601.string(from:)) ?? ""],
+                    events: [
+                        DomainEvent(alert.kind.eventType, entityId: alert.ticketId, ticket: alert.facts, data: DomainEventData(target: alert.target.rawValue))
+                    ], on: db)
+                recorded += 1
+            }
+            return recorded
+        }
+    }
+
+    /// When a pass last ran (nil: never), read without claiming.
+    private static func lastRun(on db: any Database) async throws -> Date? {
+        try await db.sql.select().column("last_run_at").from("sla_watch").where("name", .equal, name).first()?
+            .decode(column: "last_run_at", as: Date?.self)
+    }
+
+    /// The events due now and not yet recorded, for open tickets with a policy that have a target not yet
+    /// breached. A clock found already breached is told as breached only (it will never be "approaching" again).
+    static func due(now: Date, on db: any Database) async throws -> [Alert] {
+        let ids = try await db.sql.raw(
+            """
+            SELECT t.id FROM tickets t JOIN sla_policies p ON p.organization_id = t.organization_id AND p.priority = t.priority
+            WHERE t.status NOT IN (\(bind: TicketStatus.resolved.rawValue), \(bind: TicketStatus.closed.rawValue))
+            AND (SELECT COUNT(*) FROM sla_alerts a WHERE a.ticket_id = t.id AND a.kind = \(bind: SLAAlert.Kind.breached.rawValue)) < \(bind: SLATarget.allCases.count)
+            ORDER BY t.id
+            """
+        ).all(decoding: IdRow.self).map(\.id)
+        var alerts: [Alert] = []
+        for chunk in ids.chunked(500).map(Array.init) {
+            let recorded = Set(
+                try await db.sql.select().columns("ticket_id", "target", "kind").from(SLAAlert.schema).where("ticket_id", .in, SQLBind.group(chunk))
+                    .all(decoding: AlertRow.self).map { "\($0.ticketId) \($0.target) \($0.kind)" })
+            let tickets = try await Ticket.query(on: db).filter(\.$id ~~ chunk).all()
+            let inputs = try await TicketSLA.inputs(for: tickets, on: db)
+            for ticket in tickets {
+                guard let clock = inputs.clock(ticket, now: now) else { continue }
+                for target in clock.clocks {
+                    let alert: Alert
+                    switch target.state {
+                    case .breached: alert = Alert(ticketId: ticket.id!, facts: ticket.eventFacts, target: target.target, kind: .breached, at: target.breachedAt)
+                    case .approaching:
+                        alert = Alert(ticketId: ticket.id!, facts: ticket.eventFacts, target: target.target, kind: .approaching, at: target.approachedAt)
+                    default: continue
+                    }
+                    guard !recorded.contains("\(ticket.id!) \(target.target.rawValue) \(alert.kind.rawValue)") else { continue }
+                    alerts.append(alert)
+                }
+            }
+        }
+        return alerts
+    }
+
+    /// Inserts the alert's row; true only for the write that inserted it (a concurrent one waits on the
+    /// key, then inserts nothing).
+    private static func claim(_ alert: Alert, at now: Date, on db: any Database) async throws -> Bool {
+        let inserted = try await db.sql.insert(into: SLAAlert.schema).columns("ticket_id", "target", "kind", "at")
+            .values(SQLBind(alert.ticketId), SQLBind(alert.target.rawValue), SQLBind(alert.kind.rawValue), SQLBind(now))
+            .ignoringConflicts(with: ["ticket_id", "target", "kind"])
+            .returning("ticket_id").all()
+        return !inserted.isEmpty
+    }
+
+    private struct IdRow: Decodable { let id: UUID }
+
+    private struct AlertRow: Decodable {
+        let ticketId: UUID
+        let target: String
+        let kind: String
+
+        enum CodingKeys: String, CodingKey { case ticketId = "ticket_id", target, kind }
+    }
+}
