@@ -53,6 +53,7 @@ func routes(_ app: Application) throws {
     SiteNetworkAPI.register(api)
     IntakeAPI.register(api)
     IdentifyAPI.register(api)
+    ReportsAPI.register(api)
 
     PagesRoutes.register(app)
 }

@@ -57,5 +57,6 @@ enum Migrations {
         CreateSiteCredentials(),
         CreateSearchIndex(),
         CreateSiteNetwork(),
+        AddReportEventIndexes(),
     ]
 }

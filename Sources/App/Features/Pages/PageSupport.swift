@@ -91,6 +91,7 @@ enum PageRoutes {
     static let template = PageRoute("admin", "templates", ":kind")
     static let templateReset = PageRoute("admin", "templates", ":kind", "reset")
     static let people = PageRoute("people")
+    static let reports = PageRoute("reports"), organizationReport = PageRoute("reports", "organizations", ":id")
     /// Where mail sends contacts (`NotificationFanOut`): the portal is the ticket pages, so these lead there.
     static let portalTickets = PageRoute("portal", "tickets"), portalTicket = PageRoute("portal", "tickets", ":id")
     static let viewAs = PageRoute("admin", "view-as"), viewAsStop = PageRoute("view-as", "stop")
@@ -162,6 +163,8 @@ struct PageLayout: Encodable, Sendable {
     var settingsURL: String? = nil
     /// Caller identification, for those who take calls.
     var identifyURL: String? = nil
+    /// Organization reports, for those whose level views reports (`AccessPolicy.reportRights`).
+    var reportsURL: String? = nil
     /// While an administrator views as someone: who, for the read-only banner.
     var viewingAs: String? = nil
 }
@@ -246,6 +249,7 @@ extension Request {
             adminURL: viewing ? nil : AdminPages.tabs(for: principal, current: "").first?.url,
             settingsURL: viewing ? nil : PageURL.notificationSettings.path,
             identifyURL: !viewing && AccessPolicy.takesCalls(principal) ? PageRoutes.identify.url() : nil,
+            reportsURL: !viewing && AccessPolicy.reportRights(for: principal).any ? PageRoutes.reports.url() : nil,
             viewingAs: viewAs.map { "\($0.viewed.displayName) (\(PeopleDirectory.kindName($0.viewed.kind)))" })
     }
 
