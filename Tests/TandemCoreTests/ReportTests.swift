@@ -45,6 +45,27 @@ import Testing
         #expect(year.bucketIndex(of: Self.at("2026-12-31T23:00:00Z")) == year.bucketStarts.count - 1)
     }
 
+    /// Days are written by arithmetic, not by the calendar: every few hours across a century against Foundation's.
+    @Test func daysAreTheCalendarsDays() {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        var date = Self.at("1970-01-01T00:00:00Z")
+        let end = Self.at("2101-03-02T00:00:00Z")
+        var checked = 0
+        while date < end {
+            if ReportPeriod.day(date) != formatter.string(from: date) {
+                Issue.record("\(date): \(ReportPeriod.day(date)) against \(formatter.string(from: date))")
+                return
+            }
+            date += 3600 * 37 + 59
+            checked += 1
+        }
+        #expect(checked > 30_000)
+        #expect(ReportPeriod.day(Self.at("2024-02-29T23:59:59Z")) == "2024-02-29" && ReportPeriod.day(Self.at("2100-03-01T00:00:00Z")) == "2100-03-01")
+    }
+
     @Test func badPeriodsNameTheirField() {
         #expect(Self.parse("2026-13").1 == [FieldError("period", "'2026-13' is not a month on the calendar")])
         #expect(Self.parse("November").1.map(\.field) == ["period"])

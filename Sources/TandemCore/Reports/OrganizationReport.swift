@@ -60,19 +60,21 @@ public struct DurationFigures: Sendable, Equatable, Codable {
 /// One bar group of the tickets chart and one point of the resolution chart.
 public struct ReportBucketFigures: Sendable, Equatable {
     public var start: Date
+    /// The first day, `2026-11-23`.
+    public var label: String
     public var opened: Int
     public var closed: Int
     /// The median resolution time, in hours, of the tickets resolved in the bucket.
     public var medianResolutionHours: Double?
 
-    public init(start: Date, opened: Int, closed: Int, medianResolutionHours: Double?) {
+    public init(start: Date, label: String, opened: Int, closed: Int, medianResolutionHours: Double?) {
         self.start = start
+        self.label = label
         self.opened = opened
         self.closed = closed
         self.medianResolutionHours = medianResolutionHours
     }
 
-    public var label: String { ReportPeriod.day(start) }
 }
 
 /// Minutes logged under one role (nil: time entries without a role).
@@ -171,13 +173,14 @@ public struct OrganizationReport: Sendable, Equatable {
         self.organizationName = organizationName
         self.period = period
         let starts = period.bucketStarts
+        let first = starts.first ?? period.start
         var opened = Array(repeating: 0, count: starts.count)
         var closed = Array(repeating: 0, count: starts.count)
         var resolutionHours = Array(repeating: [Double](), count: starts.count)
         var responses: [Double] = []
         var awaiting = 0
         for ticket in facts.opened {
-            if let index = period.bucketIndex(of: ticket.createdAt) { opened[index] += 1 }
+            if let index = period.bucketIndex(of: ticket.createdAt, first: first) { opened[index] += 1 }
             if let responded = ticket.firstResponseAt {
                 responses.append(Self.minutes(from: ticket.createdAt, to: responded))
             } else {
@@ -188,7 +191,7 @@ public struct OrganizationReport: Sendable, Equatable {
         for ticket in facts.resolved {
             let minutes = Self.minutes(from: ticket.createdAt, to: ticket.resolvedAt)
             resolutions.append(minutes)
-            if let index = period.bucketIndex(of: ticket.resolvedAt) {
+            if let index = period.bucketIndex(of: ticket.resolvedAt, first: first) {
                 closed[index] += 1
                 resolutionHours[index].append(minutes / 60)
             }
@@ -196,7 +199,9 @@ public struct OrganizationReport: Sendable, Equatable {
         self.opened = facts.opened.count
         self.closed = facts.resolved.count
         buckets = starts.indices.map {
-            ReportBucketFigures(start: starts[$0], opened: opened[$0], closed: closed[$0], medianResolutionHours: DurationFigures.median(resolutionHours[$0]))
+            ReportBucketFigures(
+                start: starts[$0], label: ReportPeriod.day(starts[$0]), opened: opened[$0], closed: closed[$0],
+                medianResolutionHours: DurationFigures.median(resolutionHours[$0]))
         }
         firstResponse = DurationFigures(minutes: responses)
         awaitingResponse = awaiting

@@ -118,41 +118,56 @@ public struct ReportPeriod: Sendable, Equatable {
     /// How the charts group the period.
     public var bucket: ReportBucket { days <= Self.maxDailyBuckets ? .day : .week }
 
+    static let monthNames = [
+        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+    ]
+
     /// "November 2026", or "2026-11-03 to 2026-11-20".
     public var label: String {
         if month != nil {
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.timeZone = TimeZone(identifier: "UTC")
-            formatter.dateFormat = "LLLL yyyy"
-            return formatter.string(from: start)
+            let (year, month, _) = Self.civil(start)
+            return "\(Self.monthNames[month - 1]) \(year)"
         }
         return "\(Self.day(start)) to \(Self.day(lastDay))"
     }
 
     /// `2026-11-23` (UTC).
     public static func day(_ date: Date) -> String {
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+        let (year, month, day) = civil(date)
+        return String(format: "%04d-%02d-%02d", year, month, day)
+    }
+
+    /// The UTC calendar date of `date`, by arithmetic on days since 1970 (H. Hinnant's `civil_from_days`): reports
+    /// label every day they chart, and Foundation's calendar is slow at that on Linux.
+    static func civil(_ date: Date) -> (year: Int, month: Int, day: Int) {
+        let days = Int((date.timeIntervalSince1970 / 86_400).rounded(.down)) + 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let dayOfEra = days - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// The start of the first bucket: the period's first day, or the Monday of its first week.
+    public var firstBucketStart: Date {
+        bucket == .day ? start : Self.calendar.dateInterval(of: .weekOfYear, for: start)!.start
     }
 
     /// The starts of the chart's buckets, in order: every day, or every week (the first may start
     /// before the period: the Monday of its first week).
     public var bucketStarts: [Date] {
-        var starts: [Date] = []
-        var current = bucket == .day ? start : Self.calendar.dateInterval(of: .weekOfYear, for: start)!.start
-        while current < end {
-            starts.append(current)
-            current = Self.calendar.date(byAdding: .day, value: bucket == .day ? 1 : 7, to: current)!
-        }
-        return starts
+        let step = bucket == .day ? 86_400.0 : 7 * 86_400.0
+        return Array(stride(from: firstBucketStart.timeIntervalSince1970, to: end.timeIntervalSince1970, by: step).map { Date(timeIntervalSince1970: $0) })
     }
 
-    /// Which bucket of `bucketStarts` holds `date`; nil outside the period.
-    public func bucketIndex(of date: Date) -> Int? {
+    /// Which bucket of `bucketStarts` holds `date`; nil outside the period. `first` is `firstBucketStart`, when the
+    /// caller has it (it costs a calendar call).
+    public func bucketIndex(of date: Date, first: Date? = nil) -> Int? {
         guard date >= start, date < end else { return nil }
-        let first = bucketStarts[0]
-        let days = Int((date.timeIntervalSince(first) / 86_400).rounded(.down))
+        let days = Int((date.timeIntervalSince(first ?? firstBucketStart) / 86_400).rounded(.down))
         return bucket == .day ? days : days / 7
     }
 

@@ -8,7 +8,7 @@ import TandemCore
 /// so a co-managing user's report counts exactly the tickets and time they may see. The arithmetic (buckets,
 /// medians, averages) is `OrganizationReport`'s, in the core.
 enum Reports {
-    /// The event types reports read, written as the partial indexes' `WHERE` (migration `AddReportEventIndexes`).
+    /// The event types reports read, written as the partial index's `WHERE` (migration `AddReportEventIndexes`).
     static let milestoneTypes = SQLRaw(AddReportEventIndexes.predicate)
 
     /// Narrows a report further, for tests that compare one reader's report with another's: only these tickets
@@ -55,25 +55,35 @@ enum Reports {
     }
 
     /// Tickets opened in the period, each with its first response: the first note published to all that MSP staff or a
-    /// co-managing user added (an event, so a note edited or deleted later still counts when it was sent).
+    /// co-managing user added (an event, so a note edited or deleted later still counts when it was sent). The responses
+    /// are read from the events by organization and time (a response comes after its ticket's creation, so after the
+    /// period's start) and each joined to its ticket by id: the plan both databases take with the events' partial index.
     static func opened(_ organizationId: UUID, _ period: ReportPeriod, _ scope: any SQLExpression, on db: any Database) async throws
         -> [ReportFacts.Opened]
     {
-        let rows = try await db.sql.raw(
+        let tickets = try await db.sql.raw(
             """
-            SELECT tickets.created_at AS created_at, (
-                SELECT MIN(events.at) FROM events
-                WHERE events.ticket_id = tickets.id AND \(milestoneTypes) AND events.type = 'note.added' AND events.publish_to = 'all'
-                    AND events.actor_kind IN ('resource', 'coManagingUser')
-            ) AS first_response_at
-            FROM tickets
+            SELECT tickets.id AS id, tickets.created_at AS created_at FROM tickets
             WHERE tickets.organization_id = \(bind: organizationId) AND tickets.created_at >= \(bind: period.start)
                 AND tickets.created_at < \(bind: period.end) AND \(scope)
             """
         ).all()
-        return try rows.map {
+        let responses = try await db.sql.raw(
+            """
+            SELECT tickets.id AS id, MIN(events.at) AS first_at
+            FROM events JOIN tickets ON tickets.id = events.ticket_id
+            WHERE events.organization_id = \(bind: organizationId) AND \(milestoneTypes) AND events.type = 'note.added'
+                AND events.at >= \(bind: period.start) AND events.publish_to = 'all' AND events.actor_kind IN ('resource', 'coManagingUser')
+                AND tickets.organization_id = \(bind: organizationId) AND tickets.created_at >= \(bind: period.start)
+                AND tickets.created_at < \(bind: period.end) AND \(scope)
+            GROUP BY tickets.id
+            """
+        ).all()
+        var first: [UUID: Date] = [:]
+        for row in responses { first[try row.decode(column: "id", as: UUID.self)] = try row.decode(column: "first_at", as: Date.self) }
+        return try tickets.map {
             ReportFacts.Opened(
-                createdAt: try $0.decode(column: "created_at", as: Date.self), firstResponseAt: try $0.decode(column: "first_response_at", as: Date?.self))
+                createdAt: try $0.decode(column: "created_at", as: Date.self), firstResponseAt: first[try $0.decode(column: "id", as: UUID.self)])
         }
     }
 
