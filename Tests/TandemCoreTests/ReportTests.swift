@@ -85,11 +85,11 @@ import Testing
         let period = try #require(Self.parse("2026-03").0)
         let created = Self.at("2026-03-02T09:00:00Z")
         let facts = ReportFacts(
-            opened: [
-                .init(createdAt: created, firstResponseAt: Self.at("2026-03-02T09:30:00Z")),  // 30 min
-                .init(createdAt: Self.at("2026-03-02T10:00:00Z"), firstResponseAt: Self.at("2026-03-02T11:30:00Z")),  // 90 min
-                .init(createdAt: Self.at("2026-03-05T08:00:00Z"), firstResponseAt: Self.at("2026-03-05T08:10:00Z")),  // 10 min
-                .init(createdAt: Self.at("2026-03-31T23:59:00Z"), firstResponseAt: nil),
+            opened: [created, Self.at("2026-03-02T10:00:00Z"), Self.at("2026-03-05T08:00:00Z"), Self.at("2026-03-31T23:59:00Z")],
+            responses: [
+                .init(createdAt: created, respondedAt: Self.at("2026-03-02T09:30:00Z")),  // 30 min
+                .init(createdAt: Self.at("2026-03-02T10:00:00Z"), respondedAt: Self.at("2026-03-02T11:30:00Z")),  // 90 min
+                .init(createdAt: Self.at("2026-03-05T08:00:00Z"), respondedAt: Self.at("2026-03-05T08:10:00Z")),  // 10 min; the last awaits one
             ],
             resolved: [
                 .init(createdAt: Self.at("2026-02-27T09:00:00Z"), resolvedAt: Self.at("2026-03-02T09:00:00Z")),  // 3 days (February has 28)

@@ -109,13 +109,13 @@ public struct LicenseFigures: Sendable, Equatable, Codable {
 /// What the database says about the tickets of one organization and period, already narrowed to what the
 /// reader may see; `OrganizationReport` does the arithmetic.
 public struct ReportFacts: Sendable {
-    /// A ticket opened in the period, with its first response (at any time after).
-    public struct Opened: Sendable {
+    /// The first response to a ticket opened in the period (at any time after its creation).
+    public struct Response: Sendable {
         public var createdAt: Date
-        public var firstResponseAt: Date?
-        public init(createdAt: Date, firstResponseAt: Date?) {
+        public var respondedAt: Date
+        public init(createdAt: Date, respondedAt: Date) {
             self.createdAt = createdAt
-            self.firstResponseAt = firstResponseAt
+            self.respondedAt = respondedAt
         }
     }
 
@@ -129,15 +129,19 @@ public struct ReportFacts: Sendable {
         }
     }
 
-    public var opened: [Opened]
+    /// When each ticket opened in the period was created.
+    public var opened: [Date]
+    /// The first responses of those tickets; the others await one.
+    public var responses: [Response]
     public var resolved: [Resolved]
     /// nil when the reader may not see time entries.
     public var time: [RoleTime]?
     /// nil when the reader may not see licenses.
     public var licenses: LicenseFigures?
 
-    public init(opened: [Opened], resolved: [Resolved], time: [RoleTime]?, licenses: LicenseFigures?) {
+    public init(opened: [Date], responses: [Response], resolved: [Resolved], time: [RoleTime]?, licenses: LicenseFigures?) {
         self.opened = opened
+        self.responses = responses
         self.resolved = resolved
         self.time = time
         self.licenses = licenses
@@ -177,16 +181,10 @@ public struct OrganizationReport: Sendable, Equatable {
         var opened = Array(repeating: 0, count: starts.count)
         var closed = Array(repeating: 0, count: starts.count)
         var resolutionHours = Array(repeating: [Double](), count: starts.count)
-        var responses: [Double] = []
-        var awaiting = 0
-        for ticket in facts.opened {
-            if let index = period.bucketIndex(of: ticket.createdAt, first: first) { opened[index] += 1 }
-            if let responded = ticket.firstResponseAt {
-                responses.append(Self.minutes(from: ticket.createdAt, to: responded))
-            } else {
-                awaiting += 1
-            }
+        for createdAt in facts.opened {
+            if let index = period.bucketIndex(of: createdAt, first: first) { opened[index] += 1 }
         }
+        let responses = facts.responses.map { Self.minutes(from: $0.createdAt, to: $0.respondedAt) }
         var resolutions: [Double] = []
         for ticket in facts.resolved {
             let minutes = Self.minutes(from: ticket.createdAt, to: ticket.resolvedAt)
@@ -204,7 +202,7 @@ public struct OrganizationReport: Sendable, Equatable {
                 medianResolutionHours: DurationFigures.median(resolutionHours[$0]))
         }
         firstResponse = DurationFigures(minutes: responses)
-        awaitingResponse = awaiting
+        awaitingResponse = max(0, facts.opened.count - facts.responses.count)
         resolution = DurationFigures(minutes: resolutions)
         timeByRole = facts.time?.sorted { ($0.minutes, $1.roleName) > ($1.minutes, $0.roleName) }
         licenses = facts.licenses

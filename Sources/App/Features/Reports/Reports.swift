@@ -32,8 +32,8 @@ enum Reports {
         var licenses: LicenseFigures?
         if rights.licenses { licenses = try await Self.licenses(organizationId, period, on: db) }
         let facts = ReportFacts(
-            opened: try await opened(organizationId, period, tickets, on: db), resolved: try await resolved(organizationId, period, tickets, on: db),
-            time: time, licenses: licenses)
+            opened: try await opened(organizationId, period, tickets, on: db), responses: try await firstResponses(organizationId, period, tickets, on: db),
+            resolved: try await resolved(organizationId, period, tickets, on: db), time: time, licenses: licenses)
         return OrganizationReport(
             organizationId: organizationId, organizationName: organization.name, period: period, facts: facts, pending: rights.pendingSections)
     }
@@ -54,23 +54,27 @@ enum Reports {
             SQLColumn("id", table: Ticket.schema), .in, SQLGroupExpression(ids.sorted { $0.uuidString < $1.uuidString }.map { SQLBind($0) }))
     }
 
-    /// Tickets opened in the period, each with its first response: the first note published to all that MSP staff or a
-    /// co-managing user added (an event, so a note edited or deleted later still counts when it was sent). The responses
-    /// are read from the events by organization and time (a response comes after its ticket's creation, so after the
-    /// period's start) and each joined to its ticket by id: the plan both databases take with the events' partial index.
-    static func opened(_ organizationId: UUID, _ period: ReportPeriod, _ scope: any SQLExpression, on db: any Database) async throws
-        -> [ReportFacts.Opened]
-    {
-        let tickets = try await db.sql.raw(
+    /// When each ticket opened in the period was created.
+    static func opened(_ organizationId: UUID, _ period: ReportPeriod, _ scope: any SQLExpression, on db: any Database) async throws -> [Date] {
+        try await db.sql.raw(
             """
-            SELECT tickets.id AS id, tickets.created_at AS created_at FROM tickets
+            SELECT tickets.created_at AS created_at FROM tickets
             WHERE tickets.organization_id = \(bind: organizationId) AND tickets.created_at >= \(bind: period.start)
                 AND tickets.created_at < \(bind: period.end) AND \(scope)
             """
-        ).all()
-        let responses = try await db.sql.raw(
+        ).all().map { try $0.decode(column: "created_at", as: Date.self) }
+    }
+
+    /// The first responses to the tickets opened in the period: the first note published to all that MSP staff or a
+    /// co-managing user added (an event, so a note edited or deleted later still counts when it was sent). They are
+    /// read from the events by organization and time (a response comes after its ticket's creation, so after the
+    /// period's start), each joined to its ticket by id: the plan both databases take with the events' partial index.
+    static func firstResponses(_ organizationId: UUID, _ period: ReportPeriod, _ scope: any SQLExpression, on db: any Database) async throws
+        -> [ReportFacts.Response]
+    {
+        try await db.sql.raw(
             """
-            SELECT tickets.id AS id, MIN(events.at) AS first_at
+            SELECT MIN(tickets.created_at) AS created_at, MIN(events.at) AS first_at
             FROM events JOIN tickets ON tickets.id = events.ticket_id
             WHERE events.organization_id = \(bind: organizationId) AND \(milestoneTypes) AND events.type = 'note.added'
                 AND events.at >= \(bind: period.start) AND events.publish_to = 'all' AND events.actor_kind IN ('resource', 'coManagingUser')
@@ -78,12 +82,8 @@ enum Reports {
                 AND tickets.created_at < \(bind: period.end) AND \(scope)
             GROUP BY tickets.id
             """
-        ).all()
-        var first: [UUID: Date] = [:]
-        for row in responses { first[try row.decode(column: "id", as: UUID.self)] = try row.decode(column: "first_at", as: Date.self) }
-        return try tickets.map {
-            ReportFacts.Opened(
-                createdAt: try $0.decode(column: "created_at", as: Date.self), firstResponseAt: first[try $0.decode(column: "id", as: UUID.self)])
+        ).all().map {
+            ReportFacts.Response(createdAt: try $0.decode(column: "created_at", as: Date.self), respondedAt: try $0.decode(column: "first_at", as: Date.self))
         }
     }
 
@@ -93,7 +93,7 @@ enum Reports {
     {
         let rows = try await db.sql.raw(
             """
-            SELECT tickets.id AS id, MIN(tickets.created_at) AS created_at, MIN(events.at) AS resolved_at
+            SELECT MIN(tickets.created_at) AS created_at, MIN(events.at) AS resolved_at
             FROM events JOIN tickets ON tickets.id = events.ticket_id
             WHERE events.organization_id = \(bind: organizationId) AND \(milestoneTypes) AND events.type = 'ticket.statusChanged'
                 AND events.at >= \(bind: period.start) AND events.at < \(bind: period.end)
