@@ -146,7 +146,7 @@ public enum SVGChart {
             let y = bottom - chart.length(of: value)
             out += "<line x1=\"\(number(plot.left))\" x2=\"\(number(plot.left + plot.width))\" y1=\"\(number(y))\" y2=\"\(number(y))\" "
             out += "stroke=\"\(tick == 0 ? "#333333" : "#dddddd")\" stroke-width=\"1\"/>"
-            out += "<text x=\"\(number(plot.left - 6))\" y=\"\(number(y + 4))\" text-anchor=\"end\">\(ReportNumber.text(value))</text>"
+            out += "<text x=\"\(number(plot.left - 6))\" y=\"\(number(y + 4))\" text-anchor=\"end\">\(number(value))</text>"
         }
         out += "<line x1=\"\(number(plot.left))\" x2=\"\(number(plot.left))\" y1=\"\(number(plot.top))\" y2=\"\(number(bottom))\" stroke=\"#333333\"/>"
         let count = chart.categories.count
