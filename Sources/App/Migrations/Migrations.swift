@@ -58,5 +58,6 @@ enum Migrations {
         CreateSearchIndex(),
         CreateSiteNetwork(),
         AddReportEventIndexes(),
+        AddTimeEntryReportIndex(),
     ]
 }
