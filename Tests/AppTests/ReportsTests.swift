@@ -344,6 +344,17 @@ import VaporTesting
             let bad = try await t.page("/reports/organizations/\(w.contoso)?period=2026-13", session: admin)
             #expect(bad.status == .badRequest && bad.text.contains("not a month on the calendar"))
 
+            // The co-managing user's page counts the tickets they see and shows no licenses or money.
+            _ = try await t.must(.ok, .POST, "/api/v1/co-managing-users/\(w.coUser)/totp-pause", ["for": "nextLogin"])
+            let lena = try await t.pageSession("lena", TestApp.password)
+            let theirs = try await t.page("/reports/organizations/\(w.contoso)?period=2026-03", session: lena).text
+            #expect(theirs.contains("<td data-figure=\"opened\">3</td>") && theirs.contains("<td data-figure=\"closed\">3</td>"))
+            #expect(Self.tableCell(day: "2026-03-02", series: "opened", in: theirs) == "1", "B is not theirs")
+            #expect(theirs.contains("SLA compliance") && !theirs.contains("Billable amount") && !theirs.contains("Co-managed licenses"))
+            let theirList = try await t.page("/reports", session: lena).text
+            #expect(theirList.contains("/reports/organizations/\(w.contoso)") && !theirList.contains("/reports/organizations/\(w.fabrikam)"))
+            expectStatus(try await t.page("/reports/organizations/\(w.fabrikam)", session: lena), .notFound)
+
             // Help Desk views no reports: no list, and every organization's report reads as unknown.
             _ = try await t.resource("hugo", .helpDesk)
             let hugo = try await t.pageSession("hugo", TestApp.password)
