@@ -233,6 +233,10 @@ import VaporTesting
             let accepted = try await t.get("/api/v1/reports/organizations/\(w.contoso)?period=2026-03", headers: headers)
             let acceptedRows = try CSVText.rows(accepted.text)
             #expect(accepted.contentType.hasPrefix("text/csv") && acceptedRows == rows)
+            // JSON ranked above it (or equal) keeps JSON.
+            headers.replaceOrAdd(name: .accept, value: "application/json, text/csv;q=0.5")
+            let ranked = try await t.get("/api/v1/reports/organizations/\(w.contoso)?period=2026-03", headers: headers)
+            #expect(ranked.contentType.hasPrefix("application/json") && ranked.json["tickets"]["opened"] == 4)
         }
     }
 

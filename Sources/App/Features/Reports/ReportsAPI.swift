@@ -31,13 +31,22 @@ enum ReportsAPI {
             var format = Format.json
             if let text = req.queryText("format"), !text.isEmpty {
                 if let chosen = Format(rawValue: text.lowercased()) { format = chosen } else { validator.fail("format", "must be json or csv") }
-            } else if req.headers.accept.contains(where: { $0.mediaType.type == "text" && $0.mediaType.subType == "csv" }) {
+            } else if prefersCSV(req.headers.accept) {
                 format = .csv
             }
             try QueryProblem.check(validator)
             guard let period else { throw TandemError.badRequest("the period could not be read") }
             return Request(organizationId: organizationId, period: period, format: format)
         }
+    }
+
+    /// Whether `Accept` ranks text/csv above JSON (JSON, the default, wins a tie).
+    static func prefersCSV(_ accept: [HTTPMediaTypePreference]) -> Bool {
+        func weight(_ type: String, _ subType: String) -> Double? {
+            accept.filter { $0.mediaType.type == type && $0.mediaType.subType == subType }.map { $0.q ?? 1 }.max()
+        }
+        guard let csv = weight("text", "csv"), csv > 0 else { return false }
+        return csv > (weight("application", "json") ?? 0)
     }
 
     @Sendable static func organizationReport(_ req: Vapor.Request) async throws -> Response {
