@@ -351,6 +351,7 @@ def run(b: Browser):
     credential_vault(b, stamp)
     references(b, stamp)
     references_xss(b, stamp)
+    organization_report(b)
 
 
 def client_profiles(b: Browser, stamp: str):
@@ -1435,6 +1436,40 @@ def sla(b: Browser, stamp: str):
         b.expect("handed over" in b.text(".notice"), "the handoff should say so")
         b.expect("Client IT" in b.text("#sla-side"), "the client's IT should hold the ticket")
         b.shot("ticket-handed-off")
+    b.logout()
+
+
+def organization_report(b: Browser):
+    """An organization's report: its charts are SVG drawn by the server, and every bar and point carries the number
+    the table beside it shows."""
+    print("admin: an organization's report, the charts against their tables")
+    b.login("admin", "demo-admin-2026")
+    b.open("/reports")
+    b.expect(b.text("h1") == "Reports", "the reports page should open from the main navigation")
+    report = b.retry(lambda: next(a.get_attribute("href") for a in b.driver.find_elements(By.CSS_SELECTOR, "main table a")
+                                  if "Northwind" in a.get_attribute("textContent")))
+    b.driver.get(report)
+    b.settle()
+    b.expect(b.text("h1").startswith("Report: Northwind"), "the report of Northwind should open")
+    checked = 0
+    for chart, table in (("#tickets-chart", "#tickets-table"), ("#resolution-chart", "#resolution-table")):
+        cells = {}
+        for row in b.driver.find_elements(By.CSS_SELECTOR, f"{table} tbody tr"):
+            for cell in row.find_elements(By.CSS_SELECTOR, "td[data-series]"):
+                cells[(row.get_attribute("data-category"), cell.get_attribute("data-series"))] = cell.text.strip()
+        marks = b.driver.find_elements(By.CSS_SELECTOR, f"{chart} [data-value]")
+        b.expect(cells, f"the table {table} should have rows")
+        for mark in marks:
+            key = (mark.get_attribute("data-category"), mark.get_attribute("data-series"))
+            b.expect(cells.get(key) == mark.get_attribute("data-value"),
+                     f"{chart}: {key} is drawn as {mark.get_attribute('data-value')} but the table says {cells.get(key)!r}")
+            checked += 1
+        drawn = {(m.get_attribute("data-category"), m.get_attribute("data-series")) for m in marks}
+        missing = [key for key, value in cells.items() if value != "" and key not in drawn]
+        b.expect(not missing, f"{chart}: the table's numbers {missing[:3]} have no bar or point")
+    b.expect(checked > 0, "the charts should draw the table's numbers")
+    b.expect("format=csv" in (b.find("a[download]").get_attribute("href") or ""), "the report should offer its CSV")
+    b.shot("organization-report")
     b.logout()
 
 

@@ -17,6 +17,10 @@ struct BenchSeedCommand: AsyncCommand {
         @Option(name: "tickets", help: "How many tickets to add (required)") var tickets: Int?
         @Option(name: "organizations", help: "Spread them over this many organizations (default 10; the demo has 6)") var organizations: Int?
         @Option(name: "notes-per-ticket", help: "Notes to add to each seeded ticket, for the search benchmark (default 0)") var notesPerTicket: Int?
+        @Option(name: "time-entries-per-ticket", help: "Time entries to add to each seeded ticket, for the report benchmark (default 0)")
+        var timeEntriesPerTicket: Int?
+        @Flag(name: "report-events", help: "Give seeded tickets the events reports read: a first response, and a resolution for resolved and closed ones")
+        var reportEvents: Bool
     }
 
     var help: String { "Benchmark data: the demo tenant plus N bulk-inserted tickets (used by scripts/bench)." }
@@ -44,7 +48,8 @@ struct BenchSeedCommand: AsyncCommand {
             try await db.write { db in
                 let first = try await Self.reserveNumbers(batch, on: db)
                 try await Self.insertTickets(
-                    batch, firstNumber: first, offset: offset, total: count, notesPerTicket: max(0, signature.notesPerTicket ?? 0), plan: plan, on: db)
+                    batch, firstNumber: first, offset: offset, total: count, notesPerTicket: max(0, signature.notesPerTicket ?? 0),
+                    extras: Extras(timeEntriesPerTicket: max(0, signature.timeEntriesPerTicket ?? 0), reportEvents: signature.reportEvents), plan: plan, on: db)
             }
             done += batch
         }
@@ -72,8 +77,14 @@ struct BenchSeedCommand: AsyncCommand {
     /// (`scripts/bench` asks for `kx105`, which falls on rick's organizations) matches a known share of 1M notes.
     static let noteWords = 500
 
+    /// What the report benchmark adds to each seeded ticket.
+    struct Extras: Sendable {
+        var timeEntriesPerTicket = 0
+        var reportEvents = false
+    }
+
     static func insertTickets(
-        _ count: Int, firstNumber: Int, offset: Int, total: Int, notesPerTicket: Int = 0, plan: BenchPlan, on db: any Database
+        _ count: Int, firstNumber: Int, offset: Int, total: Int, notesPerTicket: Int = 0, extras: Extras = Extras(), plan: BenchPlan, on db: any Database
     ) async throws {
         let statuses = TicketStatus.allCases.map(\.rawValue)
         let priorities = TicketPriority.allCases.map(\.rawValue)
@@ -89,6 +100,7 @@ struct BenchSeedCommand: AsyncCommand {
             var assignees = db.sql.insert(into: TicketAssignee.schema).columns("id", "ticket_id", "principal_id", "principal_kind", "position")
             var anyAssignee = false
             var ids: [UUID] = []
+            var seeded: [SeededTicket] = []
             for i in start..<end {
                 let index = offset + i
                 let organization = plan.organizations[index % plan.organizations.count]
@@ -96,12 +108,18 @@ struct BenchSeedCommand: AsyncCommand {
                 let id = UUID.v7(now: createdAt)
                 ids.append(id)
                 let problem = problems[index % problems.count]
+                let site = organization.sites.randomElement(using: &rng), contact = organization.contacts.randomElement(using: &rng)
+                let queue = plan.queues.isEmpty ? nil : plan.queues[index % plan.queues.count]
+                let team = plan.teams.isEmpty ? nil : plan.teams[index % plan.teams.count]
+                seeded.append(
+                    SeededTicket(
+                        id: id, index: index, createdAt: createdAt, organizationId: organization.id, siteId: site, queueId: queue, teamId: team,
+                        contactId: contact,
+                        status: statuses[index % statuses.count], coManagedVisible: index % 3 != 0))
                 tickets = tickets.values([
                     SQLBind(id), SQLBind(firstNumber + i), SQLBind(problem),
                     SQLBind("Reported by the client. \(problems[(index * 5) % problems.count]) may be related; see the attached logs."),
-                    SQLBind(organization.id), bind(organization.sites.randomElement(using: &rng)), bind(organization.contacts.randomElement(using: &rng)),
-                    bind(plan.queues.isEmpty ? nil : plan.queues[index % plan.queues.count]),
-                    bind(plan.teams.isEmpty ? nil : plan.teams[index % plan.teams.count]),
+                    SQLBind(organization.id), bind(site), bind(contact), bind(queue), bind(team),
                     SQLBind(statuses[index % statuses.count]), SQLBind(priorities[index % priorities.count]), SQLBind(sources[index % sources.count]),
                     SQLBind(index % 3 != 0), SQLLiteral.null, SQLBind(1), bind(plan.creator), SQLBind(createdAt), SQLBind(createdAt),
                 ])
@@ -117,6 +135,8 @@ struct BenchSeedCommand: AsyncCommand {
             if notesPerTicket > 0 {
                 try await insertNotes(of: ids, first: offset + start, perTicket: notesPerTicket, plan: plan, on: db)
             }
+            if extras.timeEntriesPerTicket > 0 { try await insertTimeEntries(of: seeded, perTicket: extras.timeEntriesPerTicket, plan: plan, on: db) }
+            if extras.reportEvents { try await insertReportEvents(of: seeded, plan: plan, on: db) }
             start = end
         }
     }
@@ -146,6 +166,73 @@ struct BenchSeedCommand: AsyncCommand {
         }
     }
 
+    /// A seeded ticket's facts, for the rows that go with it.
+    struct SeededTicket: Sendable {
+        var id: UUID
+        var index: Int
+        var createdAt: Date
+        var organizationId: UUID
+        var siteId: UUID?
+        var queueId: UUID?
+        var teamId: UUID?
+        var contactId: UUID?
+        var status: String
+        var coManagedVisible: Bool
+    }
+
+    /// `perTicket` time entries on each ticket, 10 to 120 minutes, an hour apart after its creation, their roles and
+    /// publish-to in turn (the report benchmark: 100k tickets with 3 each is 300k time entries).
+    static func insertTimeEntries(of tickets: [SeededTicket], perTicket: Int, plan: BenchPlan, on db: any Database) async throws {
+        let publish = PublishTo.allCases.map(\.rawValue)
+        var rows: [[any SQLExpression]] = []
+        for ticket in tickets {
+            for k in 0..<perTicket {
+                let n = ticket.index * perTicket + k
+                let at = ticket.createdAt.addingTimeInterval(Double(k + 1) * 3600)
+                rows.append([
+                    SQLBind(UUID.v7(now: at)), SQLBind(ticket.id), bind(plan.roles.isEmpty ? nil : plan.roles[n % plan.roles.count]),
+                    SQLBind(10 + (n * 7) % 111),
+                    SQLBind("Worked on the ticket"), SQLBind(publish[n % publish.count]), bind(plan.creator), SQLBind("Bench Seeder"), SQLBind(at), SQLBind(at),
+                ])
+            }
+        }
+        for chunk in stride(from: 0, to: rows.count, by: rowsPerStatement) {
+            var insert = db.sql.insert(into: TimeEntry.schema).columns(
+                "id", "ticket_id", "role_id", "minutes", "summary", "publish_to", "author_id", "author_name", "created_at", "updated_at")
+            for row in rows[chunk..<min(chunk + rowsPerStatement, rows.count)] { insert = insert.values(row) }
+            try await insert.run()
+        }
+    }
+
+    /// The events reports read (`Reports`): a first response (a note to all by staff) 5 to 300 minutes after creation
+    /// on four tickets of five, and for resolved and closed tickets a status change to resolved 1 to 72 hours after.
+    static func insertReportEvents(of tickets: [SeededTicket], plan: BenchPlan, on db: any Database) async throws {
+        var rows: [[any SQLExpression]] = []
+        for ticket in tickets {
+            func event(_ type: DomainEventType, at: Date, entity: UUID, publishTo: String?, data: String?) -> [any SQLExpression] {
+                [
+                    SQLBind(type.rawValue), SQLBind(type.area.rawValue), SQLBind(at), SQLBind(entity), SQLBind(ticket.organizationId), SQLBind(ticket.id),
+                    bind(ticket.siteId), bind(ticket.queueId), bind(ticket.teamId), bind(ticket.contactId), SQLBind(ticket.coManagedVisible),
+                    publishTo.map { SQLBind($0) } ?? SQLLiteral.null, bind(plan.creator), SQLBind(PrincipalKind.resource.rawValue),
+                    data.map { SQLBind($0) } ?? SQLLiteral.null,
+                ]
+            }
+            if ticket.index % 5 != 4 {
+                let at = ticket.createdAt.addingTimeInterval(Double(5 + (ticket.index * 37) % 296) * 60)
+                rows.append(event(.noteAdded, at: at, entity: UUID.v7(now: at), publishTo: PublishTo.all.rawValue, data: nil))
+            }
+            if ticket.status == TicketStatus.resolved.rawValue || ticket.status == TicketStatus.closed.rawValue {
+                let at = ticket.createdAt.addingTimeInterval(Double(1 + (ticket.index * 13) % 72) * 3600)
+                rows.append(event(.ticketStatusChanged, at: at, entity: ticket.id, publishTo: nil, data: "{\"from\":\"inProgress\",\"to\":\"resolved\"}"))
+            }
+        }
+        for chunk in stride(from: 0, to: rows.count, by: rowsPerStatement) {
+            var insert = db.sql.insert(into: EventLog.schema).columns(EventLog.columns)
+            for row in rows[chunk..<min(chunk + rowsPerStatement, rows.count)] { insert = insert.values(row) }
+            try await insert.run()
+        }
+    }
+
     private static func bind(_ value: UUID?) -> any SQLExpression {
         value.map { SQLBind($0) } ?? SQLLiteral.null
     }
@@ -162,6 +249,8 @@ struct BenchPlan: Sendable {
     var organizations: [OrganizationPlan]
     var queues: [UUID]
     var teams: [UUID]
+    /// Roles, for seeded time entries.
+    var roles: [UUID] = []
     var creator: UUID?
     /// Active resources, with the organizations they are restricted to (nil: all).
     var staff: [(id: UUID, restrictions: Set<UUID>?)]
@@ -214,6 +303,7 @@ struct BenchPlan: Sendable {
             },
             queues: try await Queue.query(on: db).sort(\.$name).all().compactMap(\.id),
             teams: try await Team.query(on: db).sort(\.$name).all().compactMap(\.id),
+            roles: try await Role.query(on: db).sort(\.$name).all().compactMap(\.id),
             creator: resources.first { $0.username == "admin" }?.id,
             staff: staff)
     }

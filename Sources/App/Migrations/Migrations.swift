@@ -64,5 +64,7 @@ enum Migrations {
         CreateSLAPolicies(),
         AddTicketResponsibleSide(),
         CreateSLAAlerts(),
+        AddReportEventIndexes(),
+        AddTimeEntryReportIndex(),
     ]
 }

@@ -511,6 +511,24 @@ public enum AccessPolicy {
         }
     }
 
+    // MARK: Reports
+
+    /// Organization reports (issue 21): MSP staff whose level views reports, for the organizations their client
+    /// restrictions reach; co-managing users whose level views reports (Co-managed Help Desk), for their co-managed
+    /// organizations. Every figure counts only the tickets the reader sees (their ticket scope) and the time entries
+    /// they may read (publish-to), so a co-managing user's report is the MSP's report of their visible tickets.
+    /// Money (billable amount, block hours) and licenses are the MSP's business: staff only. Contacts get none.
+    public static func reportRights(for principal: Principal) -> ReportRights {
+        guard principal.kind != .contact, principal.permissions.allows(.view, on: .reports) else { return .nothing }
+        let organizations = organizationScope(for: principal, area: .reports, .view)
+        let tickets = ticketScope(for: principal)
+        guard organizations != .none, tickets != .none else { return .nothing }
+        let staff = principal.kind == .resource
+        return ReportRights(
+            organizations: organizations, tickets: tickets, timeEntries: ticketItemScope(for: principal, area: .timeEntries),
+            billing: staff && principal.permissions.allows(.view, on: .timeEntries), licenses: staff)
+    }
+
     // MARK: Configuration and the people directory
 
     /// Security levels, queues, teams, roles, internal locations and resources.
@@ -948,4 +966,41 @@ public struct TimesheetRights: Sendable, Equatable {
     }
 
     public static let nothing = TimesheetRights(view: false, submit: false, approve: false)
+}
+
+/// The answer of `AccessPolicy.reportRights`: whose figures a reader's reports hold.
+public struct ReportRights: Sendable, Equatable {
+    /// The organizations reported on (facts: `.organization`); `.none` opens no report, and every organization reads as unknown.
+    public var organizations: Scope
+    /// The tickets counted (a ticket's facts, as the ticket list applies them).
+    public var tickets: Scope
+    /// The time entries counted (their publish-to); `.none` leaves time by role out.
+    public var timeEntries: Scope
+    /// Billable amount and block hours used.
+    public var billing: Bool
+    /// The co-managed license figures.
+    public var licenses: Bool
+
+    public init(organizations: Scope, tickets: Scope, timeEntries: Scope, billing: Bool, licenses: Bool) {
+        self.organizations = organizations
+        self.tickets = tickets
+        self.timeEntries = timeEntries
+        self.billing = billing
+        self.licenses = licenses
+    }
+
+    public static let nothing = ReportRights(organizations: .none, tickets: .none, timeEntries: .none, billing: false, licenses: false)
+
+    /// Whether any report is open to the reader (the pages' "Reports" link).
+    public var any: Bool { organizations != .none }
+
+    /// Whether the report of `organizationId` is open.
+    public func allows(organizationId: UUID) -> Bool {
+        organizations.evaluate(ScopeFacts(values: [.organization: organizationId, .id: nil]))
+    }
+
+    /// The sections not computed yet that this reader is to see (money only for those who see billing).
+    public var pendingSections: [ReportSection] {
+        ReportSection.pending.filter { billing || $0 == .slaCompliance }
+    }
 }

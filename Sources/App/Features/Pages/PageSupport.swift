@@ -98,6 +98,7 @@ enum PageRoutes {
     static let template = PageRoute("admin", "templates", ":kind")
     static let templateReset = PageRoute("admin", "templates", ":kind", "reset")
     static let people = PageRoute("people")
+    static let reports = PageRoute("reports"), organizationReport = PageRoute("reports", "organizations", ":id")
     /// Where mail sends contacts (`NotificationFanOut`): the portal is the ticket pages, so these lead there.
     static let portalTickets = PageRoute("portal", "tickets"), portalTicket = PageRoute("portal", "tickets", ":id")
     static let viewAs = PageRoute("admin", "view-as"), viewAsStop = PageRoute("view-as", "stop")
@@ -173,6 +174,8 @@ struct PageLayout: Encodable, Sendable {
     var referencesURL: String? = nil
     /// The signed-in person's timesheet, for those who log time (MSP staff and co-managing users).
     var timesheetURL: String? = nil
+    /// Organization reports, for those whose level views reports (`AccessPolicy.reportRights`).
+    var reportsURL: String? = nil
     /// While an administrator views as someone: who, for the read-only banner.
     var viewingAs: String? = nil
 }
@@ -259,6 +262,7 @@ extension Request {
             identifyURL: !viewing && AccessPolicy.takesCalls(principal) ? PageRoutes.identify.url() : nil,
             referencesURL: !viewing && AccessPolicy.referenceScope(for: principal, .view) != .none ? PageRoutes.references.url() : nil,
             timesheetURL: !viewing && AccessPolicy.worksTickets(principal) ? PageRoutes.timesheets.url() : nil,
+            reportsURL: !viewing && AccessPolicy.reportRights(for: principal).any ? PageRoutes.reports.url() : nil,
             viewingAs: viewAs.map { "\($0.viewed.displayName) (\(PeopleDirectory.kindName($0.viewed.kind)))" })
     }
 

@@ -82,6 +82,8 @@ enum PagesRoutes {
         BlockHoursPage.register(session)
         session.get(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.show)
         session.get(PageRoutes.identify.pathComponents, use: IdentifyPage.show)
+        session.get(PageRoutes.reports.pathComponents, use: ReportListPage.show)
+        session.get(PageRoutes.organizationReport.pathComponents, use: OrganizationReportPage.show)
         session.post(PageRoutes.notificationSettings.pathComponents, use: NotificationSettingsPage.save)
         session.get(PageRoutes.people.pathComponents, use: PeoplePage.show)
         session.get(PageRoutes.portalTickets.pathComponents) { req in req.seeOther(PageURL.tickets.path) }
