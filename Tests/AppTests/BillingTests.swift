@@ -305,14 +305,20 @@ import VaporTesting
     @Test func theMigrationMovesRolesRatesToExactUnitsAndBack() async throws {
         try await withApp { t in
             let role = try await t.create("/api/v1/roles", ["name": "Engineer", "hourlyRate": 95.5, "blockHourMultiplier": 1.25]).id
-            try await BillTimeExactly().revert(on: t.db)
             let id = UUID(uuidString: role)!
-            let sql = t.db.sql
-            let reverted = try await sql.raw("SELECT hourly_rate, block_hour_multiplier FROM roles WHERE id = \(bind: id)").first()
-            #expect(try reverted?.decode(column: "hourly_rate", as: Double.self) == 95.5)
-            #expect(try reverted?.decode(column: "block_hour_multiplier", as: Double.self) == 1.25)
-            try await sql.raw("UPDATE roles SET hourly_rate = 0.1, block_hour_multiplier = 0.3 WHERE id = \(bind: id)").run()
-            try await BillTimeExactly().prepare(on: t.db)
+            // One transaction, so every step runs on one connection (another of the pool may still read the old schema).
+            try await t.db.transaction { db in
+                // The later migration indexing `worked_at` goes first, as a revert of everything would take it.
+                try await AddTimeEntryReportIndex().revert(on: db)
+                try await BillTimeExactly().revert(on: db)
+                let sql = db.sql
+                let reverted = try await sql.raw("SELECT hourly_rate, block_hour_multiplier FROM roles WHERE id = \(bind: id)").first()
+                #expect(try reverted?.decode(column: "hourly_rate", as: Double.self) == 95.5)
+                #expect(try reverted?.decode(column: "block_hour_multiplier", as: Double.self) == 1.25)
+                try await sql.raw("UPDATE roles SET hourly_rate = 0.1, block_hour_multiplier = 0.3 WHERE id = \(bind: id)").run()
+                try await BillTimeExactly().prepare(on: db)
+                try await AddTimeEntryReportIndex().prepare(on: db)
+            }
             let moved = try await Role.find(id, on: t.db)
             #expect(moved?.hourlyRateUnits == 1_000 && moved?.blockHourMultiplierUnits == 3_000, "0.1 and 0.3 stored as doubles read back exactly")
             #expect(try await t.get("/api/v1/roles/\(role)").text.contains("\"hourlyRate\":0.1"))

@@ -193,12 +193,13 @@ struct BenchSeedCommand: AsyncCommand {
                     SQLBind(UUID.v7(now: at)), SQLBind(ticket.id), bind(plan.roles.isEmpty ? nil : plan.roles[n % plan.roles.count]),
                     SQLBind(10 + (n * 7) % 111),
                     SQLBind("Worked on the ticket"), SQLBind(publish[n % publish.count]), bind(plan.creator), SQLBind("Bench Seeder"), SQLBind(at), SQLBind(at),
+                    SQLBind(at),
                 ])
             }
         }
         for chunk in stride(from: 0, to: rows.count, by: rowsPerStatement) {
             var insert = db.sql.insert(into: TimeEntry.schema).columns(
-                "id", "ticket_id", "role_id", "minutes", "summary", "publish_to", "author_id", "author_name", "created_at", "updated_at")
+                "id", "ticket_id", "role_id", "minutes", "summary", "publish_to", "author_id", "author_name", "created_at", "updated_at", "worked_at")
             for row in rows[chunk..<min(chunk + rowsPerStatement, rows.count)] { insert = insert.values(row) }
             try await insert.run()
         }

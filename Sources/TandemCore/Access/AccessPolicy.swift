@@ -999,8 +999,4 @@ public struct ReportRights: Sendable, Equatable {
         organizations.evaluate(ScopeFacts(values: [.organization: organizationId, .id: nil]))
     }
 
-    /// The sections not computed yet that this reader is to see (money only for those who see billing).
-    public var pendingSections: [ReportSection] {
-        ReportSection.pending.filter { billing || $0 == .slaCompliance }
-    }
 }

@@ -1,10 +1,8 @@
 import Foundation
 
-/// The parts of an organization's report. The last three are filled by other parts of issue 21 (SLA clocks,
-/// billing): until then a report names them as `pending` sections, so their place is fixed.
+/// The parts of an organization's report.
 public enum ReportSection: String, Sendable, Codable, CaseIterable {
-    case tickets, firstResponse, resolution, timeByRole, licenses
-    case slaCompliance, billableAmount, blockHoursUsed
+    case tickets, firstResponse, resolution, timeByRole, licenses, slaCompliance, billing
 
     public var title: String {
         switch self {
@@ -14,25 +12,22 @@ public enum ReportSection: String, Sendable, Codable, CaseIterable {
         case .timeByRole: "Time by role"
         case .licenses: "Co-managed licenses"
         case .slaCompliance: "SLA compliance"
-        case .billableAmount: "Billable amount"
-        case .blockHoursUsed: "Block hours used"
+        case .billing: "Billable amount and block hours"
         }
     }
-
-    /// The sections no report computes yet.
-    public static let pending: [ReportSection] = [.slaCompliance, .billableAmount, .blockHoursUsed]
 }
 
-/// A section whose figures are not computed yet: its place in the report, and why it is empty.
-public struct PendingReportSection: Sendable, Equatable, Codable {
-    public var section: ReportSection
-    public var title: String
-    public var note: String
+/// The billing part of a report: billable time worked in the period, its amount (the sum of the entries' rounded
+/// amounts, README "Time and billing") and the block hours it used (hours × each entry's multiplier).
+public struct ReportBilling: Sendable, Equatable {
+    public var billableMinutes: Int
+    public var amount: Money
+    public var blockHoursUsed: BillingDecimal
 
-    public init(_ section: ReportSection) {
-        self.section = section
-        self.title = section.title
-        self.note = "Not measured yet: this figure comes with the SLA and billing parts of reporting."
+    public init(billableMinutes: Int, amount: Money, blockHoursUsed: BillingDecimal) {
+        self.billableMinutes = billableMinutes
+        self.amount = amount
+        self.blockHoursUsed = blockHoursUsed
     }
 }
 
@@ -138,13 +133,21 @@ public struct ReportFacts: Sendable {
     public var time: [RoleTime]?
     /// nil when the reader may not see licenses.
     public var licenses: LicenseFigures?
+    public var slaCompliance: SLACompliance
+    /// nil when the reader may not see billing.
+    public var billing: ReportBilling?
 
-    public init(opened: [Date], responses: [Response], resolved: [Resolved], time: [RoleTime]?, licenses: LicenseFigures?) {
+    public init(
+        opened: [Date], responses: [Response], resolved: [Resolved], time: [RoleTime]?, licenses: LicenseFigures?,
+        slaCompliance: SLACompliance = SLACompliance(), billing: ReportBilling? = nil
+    ) {
         self.opened = opened
         self.responses = responses
         self.resolved = resolved
         self.time = time
         self.licenses = licenses
+        self.slaCompliance = slaCompliance
+        self.billing = billing
     }
 }
 
@@ -170,9 +173,12 @@ public struct OrganizationReport: Sendable, Equatable {
     /// nil when the reader may not see time entries.
     public var timeByRole: [RoleTime]?
     public var licenses: LicenseFigures?
-    public var pending: [PendingReportSection]
+    /// The SLA verdicts of the tickets opened in the period, by target and, for handed-off tickets, by side.
+    public var slaCompliance: SLACompliance
+    /// nil when the reader may not see billing.
+    public var billing: ReportBilling?
 
-    public init(organizationId: UUID, organizationName: String, period: ReportPeriod, facts: ReportFacts, pending: [ReportSection]) {
+    public init(organizationId: UUID, organizationName: String, period: ReportPeriod, facts: ReportFacts) {
         self.organizationId = organizationId
         self.organizationName = organizationName
         self.period = period
@@ -206,7 +212,8 @@ public struct OrganizationReport: Sendable, Equatable {
         resolution = DurationFigures(minutes: resolutions)
         timeByRole = facts.time?.sorted { ($0.minutes, $1.roleName) > ($1.minutes, $0.roleName) }
         licenses = facts.licenses
-        self.pending = pending.map(PendingReportSection.init)
+        slaCompliance = facts.slaCompliance
+        billing = facts.billing
     }
 
     /// Whole seconds apart, in minutes; never negative (a clock set back must not make a time negative).
@@ -248,6 +255,24 @@ public struct OrganizationReport: Sendable, Equatable {
             rows.append(["licenses", "active", String(licenses.active)])
             rows.append(["licenses", "inactive", String(licenses.inactive)])
             rows.append(["licenses", "addedInPeriod", String(licenses.addedInPeriod)])
+        }
+        rows.append(["slaCompliance", "tickets", String(slaCompliance.tickets)])
+        rows.append(["slaCompliance", "handedOffTickets", String(slaCompliance.handedOffTickets)])
+        for target in slaCompliance.targets {
+            let name = target.target.rawValue
+            rows.append(["slaCompliance \(name)", "met", String(target.all.met)])
+            rows.append(["slaCompliance \(name)", "breached", String(target.all.breached)])
+            rows.append(["slaCompliance \(name)", "open", String(target.all.open)])
+            for side in target.handedOff {
+                rows.append(["slaCompliance \(name) \(side.side.rawValue)", "withinTarget", String(side.withinTarget)])
+                rows.append(["slaCompliance \(name) \(side.side.rawValue)", "overTarget", String(side.overTarget)])
+                rows.append(["slaCompliance \(name) \(side.side.rawValue)", "minutes", String(side.minutes)])
+            }
+        }
+        if let billing {
+            rows.append(["billing", "billableMinutes", String(billing.billableMinutes)])
+            rows.append(["billing", "amount", billing.amount.description])
+            rows.append(["billing", "blockHoursUsed", billing.blockHoursUsed.description])
         }
         return rows
     }

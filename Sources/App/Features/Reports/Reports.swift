@@ -31,11 +31,22 @@ enum Reports {
         if rights.timeEntries != .none { time = try await timeByRole(organizationId, period, tickets, rights.timeEntries, filter, on: db) }
         var licenses: LicenseFigures?
         if rights.licenses { licenses = try await Self.licenses(organizationId, period, on: db) }
+        // The SLA clocks and billing sums take the same narrowing as a scope.
+        let ticketScope = Scope.allOf([rights.tickets, filter.ticketIds.map { .isIn(.id, $0) } ?? .all])
+        let sla = try await SLAReports.compliance(
+            organizationId: organizationId, period: DateInterval(start: period.start, end: period.end), scope: ticketScope, on: db)
+        var billing: ReportBilling?
+        if rights.billing {
+            let entries = Scope.allOf([rights.timeEntries, filter.timeEntryIds.map { .isIn(.id, $0) } ?? .all])
+            let summary = try await BillingSummary.of(
+                organizationId: organizationId, period: period.start..<period.end, tickets: ticketScope, items: entries, on: db)
+            billing = ReportBilling(
+                billableMinutes: summary.billableMinutes, amount: summary.billableAmount ?? .zero, blockHoursUsed: summary.blockHoursUsed ?? .zero)
+        }
         let facts = ReportFacts(
             opened: try await opened(organizationId, period, tickets, on: db), responses: try await firstResponses(organizationId, period, tickets, on: db),
-            resolved: try await resolved(organizationId, period, tickets, on: db), time: time, licenses: licenses)
-        return OrganizationReport(
-            organizationId: organizationId, organizationName: organization.name, period: period, facts: facts, pending: rights.pendingSections)
+            resolved: try await resolved(organizationId, period, tickets, on: db), time: time, licenses: licenses, slaCompliance: sla, billing: billing)
+        return OrganizationReport(organizationId: organizationId, organizationName: organization.name, period: period, facts: facts)
     }
 
     /// The organizations whose report the reader may open, by name.
@@ -107,7 +118,8 @@ enum Reports {
         }
     }
 
-    /// Minutes of the time entries logged in the period on the organization's tickets, by role.
+    /// Minutes of the time entries worked in the period (`worked_at`, as timesheets and block hours count them) on the
+    /// organization's tickets, by role.
     static func timeByRole(
         _ organizationId: UUID, _ period: ReportPeriod, _ scope: any SQLExpression, _ entries: Scope, _ filter: Filter, on db: any Database
     ) async throws -> [RoleTime] {
@@ -123,8 +135,8 @@ enum Reports {
             """
             SELECT time_entries.role_id AS role_id, MIN(roles.name) AS role_name, CAST(SUM(time_entries.minutes) AS BIGINT) AS minutes, COUNT(*) AS entries
             FROM time_entries JOIN tickets ON tickets.id = time_entries.ticket_id LEFT JOIN roles ON roles.id = time_entries.role_id
-            WHERE tickets.organization_id = \(bind: organizationId) AND time_entries.created_at >= \(bind: period.start)
-                AND time_entries.created_at < \(bind: period.end) AND \(scope) AND \(entries.sql(for: TimeEntry.scopeTable)) AND \(only)
+            WHERE tickets.organization_id = \(bind: organizationId) AND time_entries.worked_at >= \(bind: period.start)
+                AND time_entries.worked_at < \(bind: period.end) AND \(scope) AND \(entries.sql(for: TimeEntry.scopeTable)) AND \(only)
             GROUP BY time_entries.role_id
             """
         ).all()

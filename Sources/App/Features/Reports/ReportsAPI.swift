@@ -139,7 +139,18 @@ struct OrganizationReportDTO: Content {
     var resolution: Resolution
     var timeByRole: TimeByRole?
     var licenses: LicenseFigures?
-    var pending: [PendingReportSection]
+    /// The SLA verdicts of the tickets opened in the period (`SLACompliance`).
+    var slaCompliance: SLACompliance
+    /// Only for those who may see billing.
+    var billing: Billing?
+
+    struct Billing: Content {
+        var billableMinutes: Int
+        /// The sum of the billable entries' amounts, each rounded to the cent when saved.
+        var amount: Decimal
+        /// Billable hours × each entry's block-hour multiplier, rounded to 0.01 h.
+        var blockHoursUsed: Decimal
+    }
 
     init(_ report: OrganizationReport) {
         organizationId = report.organizationId.uuidString
@@ -161,6 +172,9 @@ struct OrganizationReportDTO: Content {
                 roles: roles.map { Role(roleId: $0.roleId?.uuidString, roleName: $0.roleName, minutes: $0.minutes, entries: $0.entries) })
         }
         licenses = report.licenses
-        pending = report.pending
+        slaCompliance = report.slaCompliance
+        billing = report.billing.map {
+            Billing(billableMinutes: $0.billableMinutes, amount: $0.amount.decimal, blockHoursUsed: $0.blockHoursUsed.decimal)
+        }
     }
 }

@@ -63,10 +63,35 @@ enum OrganizationReportPage {
         var timeByRole: [RoleRow]?
         var totalMinutes: String?
         var licenses: LicenseFigures?
-        var pending: [PendingReportSection]
+        var sla: [SLARow]
+        var slaTickets: String
+        var slaHandedOff: String
+        var billing: BillingRows?
         var csvURL: String
         var previousURL: String?
         var nextURL: String?
+    }
+
+    /// One target's verdicts, and for handed-off tickets each side's share.
+    struct SLARow: Encodable, Sendable {
+        var target: String
+        var met: String
+        var breached: String
+        var open: String
+        var sides: [SideRow]
+    }
+
+    struct SideRow: Encodable, Sendable {
+        var side: String
+        var withinTarget: String
+        var overTarget: String
+        var hours: String
+    }
+
+    struct BillingRows: Encodable, Sendable {
+        var billableHours: String
+        var amount: String
+        var blockHoursUsed: String
     }
 
     struct BucketRow: Encodable, Sendable {
@@ -152,7 +177,23 @@ enum OrganizationReportPage {
             timeByRole: report.timeByRole?.map {
                 RoleRow(name: $0.roleName, minutes: String($0.minutes), hours: ReportNumber.text(Double($0.minutes) / 60), entries: String($0.entries))
             },
-            totalMinutes: report.totalMinutes.map(String.init), licenses: report.licenses, pending: report.pending,
+            totalMinutes: report.totalMinutes.map(String.init), licenses: report.licenses,
+            sla: report.slaCompliance.targets.map { target in
+                SLARow(
+                    target: target.target == .firstResponse ? "First response" : "Resolution", met: String(target.all.met),
+                    breached: String(target.all.breached), open: String(target.all.open),
+                    sides: target.handedOff.map {
+                        SideRow(
+                            side: $0.side == .msp ? "MSP" : "Client IT", withinTarget: String($0.withinTarget), overTarget: String($0.overTarget),
+                            hours: ReportNumber.text(Double($0.minutes) / 60))
+                    })
+            },
+            slaTickets: String(report.slaCompliance.tickets), slaHandedOff: String(report.slaCompliance.handedOffTickets),
+            billing: report.billing.map {
+                BillingRows(
+                    billableHours: ReportNumber.text(Double($0.billableMinutes) / 60), amount: $0.amount.description,
+                    blockHoursUsed: $0.blockHoursUsed.description)
+            },
             csvURL: PageURL.with(path, query: query + [("format", "csv")]),
             previousURL: period.previousMonth.map { PageURL.with(path, query: [("period", $0)]) },
             nextURL: period.nextMonth.map { PageURL.with(path, query: [("period", $0)]) })
