@@ -293,6 +293,26 @@ import VaporTesting
         }
     }
 
+    /// A backlog is worked a batch per pass, each pass going on after the last ticket the previous one read and
+    /// starting over at the end, so every due event is recorded once, a few passes later at most.
+    @Test func aBacklogIsWorkedABatchPerPass() async throws {
+        let clock = SetClock(Self.monday)
+        try await withApp(clock: clock) { t in
+            let office = try await Self.office(t)
+            var tickets: [String] = []
+            for number in 0..<5 {
+                tickets.append(try await t.ticket(office.organization, "Ticket \(number)", extra: ["siteId": .string(office.site), "priority": "high"]).id)
+            }
+            clock.advance(by: 2 * 3600)  // first response breached on every ticket
+            #expect(try await SLAWatch.run(on: t.db, interval: 0, batch: 2) == 2)
+            #expect(try await SLAWatch.run(on: t.db, interval: 0, batch: 2) == 2)
+            #expect(try await SLAWatch.run(on: t.db, interval: 0, batch: 2) == 1, "the last batch, then the watch starts over")
+            #expect(try await SLAWatch.run(on: t.db, interval: 0, batch: 2) == 0)
+            let breached = try await Self.events(t, "ticket.slaBreached")
+            #expect(breached.count == tickets.count && Set(breached.compactMap { $0["ticketId"].string }) == Set(tickets))
+        }
+    }
+
     /// Another instance holding the watch's row (PostgreSQL: `FOR UPDATE SKIP LOCKED`): a pass skips at once
     /// rather than wait or record twice, and the next pass records what is due. (SQLite has one writer.)
     @Test(.enabled(if: TestDatabase.postgresURL != nil)) func aPassSkipsWhileAnotherInstanceHoldsTheWatch() async throws {

@@ -17,6 +17,8 @@ struct CreateSLAAlerts: AsyncMigration {
         try await database.schema("sla_watch")
             .field("name", .string, .identifier(auto: false))
             .field("last_run_at", .datetime)
+            // Where the next pass goes on: a pass reads a bounded batch of tickets (`SLAWatch.batch`).
+            .field("after_ticket_id", .uuid)
             .create()
         try await (database as! any SQLDatabase).raw(
             """

@@ -12,7 +12,14 @@ import TandemCore
 /// `INSERT` into `sla_alerts` (UNIQUE ticket, target, kind) inserted the row, in the same transaction.
 /// A pass claims the watch's row in `sla_watch` (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so of several
 /// instances one runs at a time and the others skip; and it runs at most once per `interval`.
+///
+/// A pass reads at most `batch` candidate tickets, going on after the last one the previous pass read (kept in
+/// the watch's row) and starting over at the end: a backlog (a policy added over thousands of open tickets)
+/// is worked through a batch per pass rather than in one long write, at the cost of an alert coming up to
+/// (candidates ÷ batch) passes late.
 enum SLAWatch {
+    static let batch = 500
+
     /// Whom the audit and the events name: the server's clock, not a person.
     static let actor = Principal(
         id: UUID(uuidString: "0193A000-0000-7000-8000-00000000A002")!, kind: .resource, displayName: "SLA watch", securityLevelId: nil,
@@ -31,17 +38,21 @@ enum SLAWatch {
     /// One pass; answers how many events it recorded, nil when another instance holds the watch or a pass
     /// ran less than `interval` ago. Reads first, outside any transaction.
     @discardableResult
-    static func run(on db: any Database, interval: TimeInterval = 30) async throws -> Int? {
+    static func run(on db: any Database, interval: TimeInterval = 30, batch: Int = batch) async throws -> Int? {
         let now = db.now
-        if let last = try await lastRun(on: db), now < last.addingTimeInterval(interval) { return nil }
-        let alerts = try await due(now: now, on: db)
+        let state = try await watchState(on: db)
+        if let last = state.lastRun, now < last.addingTimeInterval(interval) { return nil }
+        let (alerts, last) = try await due(now: now, after: state.after, batch: batch, on: db)
         return try await db.write { db -> Int? in
             try await db.sql.raw("INSERT INTO sla_watch (name, last_run_at) VALUES (\(bind: name), NULL) ON CONFLICT (name) DO NOTHING").run()
             let row = try await db.sql.select().column("last_run_at").from("sla_watch").where("name", .equal, name)
                 .lockingClause(SQLRaw(db.stores.claimLocking)).first()
             guard let row else { return nil }
             if let last = try row.decode(column: "last_run_at", as: Date?.self), now < last.addingTimeInterval(interval) { return nil }
-            try await db.sql.update("sla_watch").set("last_run_at", to: SQLBind(now)).where("name", .equal, name).run()
+            try await db.sql.update("sla_watch").set("last_run_at", to: SQLBind(now)).set(
+                "after_ticket_id", to: last.map { SQLBind($0) } ?? SQLBind(UUID?.none)
+            )
+            .where("name", .equal, name).run()
             var recorded = 0
             for alert in alerts {
                 guard try await claim(alert, at: now, on: db) else { continue }
@@ -58,21 +69,24 @@ enum SLAWatch {
         }
     }
 
-    /// When a pass last ran (nil: never), read without claiming.
-    private static func lastRun(on db: any Database) async throws -> Date? {
-        try await db.sql.select().column("last_run_at").from("sla_watch").where("name", .equal, name).first()?
-            .decode(column: "last_run_at", as: Date?.self)
+    /// When a pass last ran (nil: never) and where the next goes on, read without claiming.
+    private static func watchState(on db: any Database) async throws -> (lastRun: Date?, after: UUID?) {
+        guard let row = try await db.sql.select().columns("last_run_at", "after_ticket_id").from("sla_watch").where("name", .equal, name).first()
+        else { return (nil, nil) }
+        return (try row.decode(column: "last_run_at", as: Date?.self), try row.decode(column: "after_ticket_id", as: UUID?.self))
     }
 
-    /// The events due now and not yet recorded, for open tickets with a policy that have a target not yet
-    /// breached. A clock found already breached is told as breached only (it will never be "approaching" again).
-    static func due(now: Date, on db: any Database) async throws -> [Alert] {
+    /// The events due now and not yet recorded, for up to `batch` open tickets after `after` with a policy that
+    /// have a target not yet breached; and the last ticket read (nil when the batch reached the end). A clock
+    /// found already breached is told as breached only (it will never be "approaching" again).
+    static func due(now: Date, after: UUID? = nil, batch: Int = batch, on db: any Database) async throws -> (alerts: [Alert], last: UUID?) {
         let ids = try await db.sql.raw(
             """
             SELECT t.id FROM tickets t JOIN sla_policies p ON p.organization_id = t.organization_id AND p.priority = t.priority
             WHERE t.status NOT IN (\(bind: TicketStatus.resolved.rawValue), \(bind: TicketStatus.closed.rawValue))
             AND (SELECT COUNT(*) FROM sla_alerts a WHERE a.ticket_id = t.id AND a.kind = \(bind: SLAAlert.Kind.breached.rawValue)) < \(bind: SLATarget.allCases.count)
-            ORDER BY t.id
+            \(after.map { SQLQueryString("AND t.id > \(bind: $0)") } ?? "")
+            ORDER BY t.id LIMIT \(literal: batch)
             """
         ).all(decoding: IdRow.self).map(\.id)
         var alerts: [Alert] = []
@@ -97,7 +111,7 @@ enum SLAWatch {
                 }
             }
         }
-        return alerts
+        return (alerts, ids.count == batch ? ids.last : nil)
     }
 
     /// Inserts the alert's row; true only for the write that inserted it (a concurrent one waits on the
