@@ -11,7 +11,8 @@ import TandemCore
 /// Once, also after a restart and with several instances: an event is recorded only by the write whose
 /// `INSERT` into `sla_alerts` (UNIQUE ticket, target, kind) inserted the row, in the same transaction.
 /// A pass claims the watch's row in `sla_watch` (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so of several
-/// instances one runs at a time and the others skip; and it runs at most once per `interval`.
+/// instances one runs at a time and the others skip; and it runs at most once per `interval`. The events
+/// are then written 50 to a transaction.
 ///
 /// A pass reads at most `batch` candidate tickets, going on after the last one the previous pass read (kept in
 /// the watch's row) and starting over at the end: a backlog (a policy added over thousands of open tickets)
@@ -43,30 +44,41 @@ enum SLAWatch {
         let state = try await watchState(on: db)
         if let last = state.lastRun, now < last.addingTimeInterval(interval) { return nil }
         let (alerts, last) = try await due(now: now, after: state.after, batch: batch, on: db)
-        return try await db.write { db -> Int? in
+        let claimed = try await db.write { db -> Bool in
             try await db.sql.raw("INSERT INTO sla_watch (name, last_run_at) VALUES (\(bind: name), NULL) ON CONFLICT (name) DO NOTHING").run()
             let row = try await db.sql.select().column("last_run_at").from("sla_watch").where("name", .equal, name)
                 .lockingClause(SQLRaw(db.stores.claimLocking)).first()
-            guard let row else { return nil }
-            if let last = try row.decode(column: "last_run_at", as: Date?.self), now < last.addingTimeInterval(interval) { return nil }
+            guard let row else { return false }
+            if let last = try row.decode(column: "last_run_at", as: Date?.self), now < last.addingTimeInterval(interval) { return false }
             try await db.sql.update("sla_watch").set("last_run_at", to: SQLBind(now)).set(
                 "after_ticket_id", to: last.map { SQLBind($0) } ?? SQLBind(UUID?.none)
             )
             .where("name", .equal, name).run()
-            var recorded = 0
-            for alert in alerts {
-                guard try await claim(alert, at: now, on: db) else { continue }
-                try await Audit.record(
-                    alert.kind.action, Ticket.schema, id: alert.ticketId, by: actor,
-                    organizationId: alert.facts.organizationId, ticketId: alert.ticketId,
-                    after: ["target": alert.target.rawValue, "at": alert.at.map(ISO8601.string(from:)) ?? ""],
-                    events: [
-                        DomainEvent(alert.kind.eventType, entityId: alert.ticketId, ticket: alert.facts, data: DomainEventData(target: alert.target.rawValue))
-                    ], on: db)
-                recorded += 1
-            }
-            return recorded
+            return true
         }
+        guard claimed else { return nil }
+        // The events in short transactions (each alert's row is its own claim), so a backlog never holds the
+        // writer long; one cut off by a crash is due again when the watch next comes round.
+        var recorded = 0
+        for chunk in alerts.chunked(50).map(Array.init) {
+            recorded += try await db.write { db -> Int in
+                var count = 0
+                for alert in chunk {
+                    guard try await claim(alert, at: now, on: db) else { continue }
+                    try await Audit.record(
+                        alert.kind.action, Ticket.schema, id: alert.ticketId, by: actor,
+                        organizationId: alert.facts.organizationId, ticketId: alert.ticketId,
+                        after: ["target": alert.target.rawValue, "at": alert.at.map(ISO8601.string(from:)) ?? ""],
+                        events: [
+                            DomainEvent(
+                                alert.kind.eventType, entityId: alert.ticketId, ticket: alert.facts, data: DomainEventData(target: alert.target.rawValue))
+                        ], on: db)
+                    count += 1
+                }
+                return count
+            }
+        }
+        return recorded
     }
 
     /// When a pass last ran (nil: never) and where the next goes on, read without claiming.
