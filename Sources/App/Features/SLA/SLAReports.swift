@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 import TandemCore
 
 /// SLA compliance for reports (the reports feature calls this): the tickets of one organization opened
@@ -12,6 +13,12 @@ enum SLAReports {
         guard scope != .none else { return compliance }
         let tickets = try await Ticket.query(on: db).filter(\.$organizationId == organizationId)
             .filter(\.$createdAt >= period.start).filter(\.$createdAt < period.end)
+            // Only tickets a policy covers have clocks: the others are not read at all.
+            .filter(
+                .sql(
+                    SQLRaw(
+                        "EXISTS (SELECT 1 FROM sla_policies p WHERE p.organization_id = tickets.organization_id AND p.priority = tickets.priority)"))
+            )
             .filter(scope, on: Ticket.scopeTable).all()
         let now = db.now
         for chunk in tickets.chunked(500).map(Array.init) {
