@@ -71,7 +71,7 @@ extension BusinessCalendar {
 
     /// The stretches that start on a local date, in order (none on a holiday).
     func stretches(on day: LocalDate) -> [DateInterval] {
-        guard !holidays.contains(day.text) else { return [] }
+        guard holidays.isEmpty || !holidays.contains(day.text) else { return [] }
         let weekday = day.isoWeekday
         return days.filter { $0.weekday == weekday }.compactMap { hours -> DateInterval? in
             guard let start = BusinessDay.minutes(hours.start), let end = BusinessDay.minutes(hours.end), start < 24 * 60, start != end else { return nil }
@@ -138,7 +138,14 @@ struct LocalDate: Comparable, Sendable {
         return (weekday + 5) % 7 + 1
     }
 
-    var text: String { String(format: "%04d-%02d-%02d", year, month, day) }
+    /// `yyyy-MM-dd`, written by hand: `String(format:)` was half of an SLA report's clock arithmetic.
+    var text: String {
+        func padded(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        }
+        return "\(padded(year, 4))-\(padded(month, 2))-\(padded(day, 2))"
+    }
 
     static func < (a: LocalDate, b: LocalDate) -> Bool { (a.year, a.month, a.day) < (b.year, b.month, b.day) }
 }
