@@ -384,11 +384,6 @@ enum ConfigurationPages {
         "\(count) \(count == 1 ? one : many ?? one + "s")"
     }
 
-    /// A number as a form shows it: without a fraction when it has none.
-    static func number(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
-    }
-
     /// An exact number field's text as the API's body (rates, multipliers): empty is null; the text is read as
     /// decimal digits, never through Double; one with too many places goes on for the API to refuse by name.
     static func decimal(_ text: String?, _ field: String, _ validator: inout FieldValidator) -> Patch<Decimal> {
@@ -398,16 +393,5 @@ enum ConfigurationPages {
         if BillingDecimal.hasTooManyPlaces(trimmed), let value = Decimal(string: trimmed, locale: Locale(identifier: "en_US_POSIX")) { return .value(value) }
         validator.fail(field, "'\(trimmed)' is not a number (such as 120 or 95.50)")
         return .null
-    }
-
-    /// A number field's text as the API's body: empty is null, anything else must be a number.
-    static func number(_ text: String?, _ field: String, _ validator: inout FieldValidator) -> Patch<Double> {
-        let trimmed = Whitespace.trim(text ?? "")
-        if trimmed.isEmpty { return .null }
-        guard let value = Double(trimmed), value.isFinite else {
-            validator.fail(field, "'\(trimmed)' is not a number (such as 120 or 95.50)")
-            return .null
-        }
-        return .value(value)
     }
 }
