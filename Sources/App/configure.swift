@@ -41,6 +41,9 @@ public struct AppOptions: Sendable {
     /// Whether this process runs the background work (event consumers, outbox delivery): `serve`
     /// and `demo` do; tests run each step themselves.
     public var runsWorkers = false
+    /// `TANDEM_OUTBOX_LEASE_SECONDS` (300, from 5 to 86,400): how long a delivery run's claim on outbox messages
+    /// holds before another instance takes them (a process killed mid-run).
+    public var outboxLease: TimeInterval = 300
     /// `TANDEM_DUE_SOON_HOURS` (24): how long before a ticket's due date "due date approaching" fires.
     public var dueSoonHours = 24.0
     /// `TANDEM_PUBLIC_MAIL_DOMAINS`: more public mail domains (comma-separated) than the built-in list;
@@ -78,6 +81,8 @@ public struct AppOptions: Sendable {
         }
 
         /// The command line without `--smtp-port`, for Vapor's `serve`, which does not know it.
+        /// The arguments without Tandem's own options of `serve` (`--smtp-port N`, `--no-workers`), which
+        /// Vapor's `serve` would refuse.
         public static func removingOption(from arguments: [String]) -> [String] {
             var result: [String] = []
             var skipNext = false
@@ -86,7 +91,7 @@ public struct AppOptions: Sendable {
                     skipNext = false
                 } else if argument == "--smtp-port" {
                     skipNext = true
-                } else if !argument.hasPrefix("--smtp-port=") {
+                } else if !argument.hasPrefix("--smtp-port="), argument != "--no-workers" {
                     result.append(argument)
                 }
             }
@@ -139,12 +144,16 @@ public struct AppOptions: Sendable {
             $0.publicMailDomains = (Environment.get("TANDEM_PUBLIC_MAIL_DOMAINS") ?? "").split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces)
             }.filter { !$0.isEmpty }
+            if let seconds = Environment.get("TANDEM_OUTBOX_LEASE_SECONDS").flatMap(Double.init), seconds >= 5, seconds <= 86_400 {
+                $0.outboxLease = seconds
+            }
             if let hours = Environment.get("TANDEM_DUE_SOON_HOURS").flatMap(Double.init), hours > 0, hours <= 24 * 365 { $0.dueSoonHours = hours }
-            // The server runs the background work unless TANDEM_WORKERS=0; other commands never do.
+            // The server runs the background work unless `--no-workers` or TANDEM_WORKERS=0; `tandem worker` runs
+            // it alone (`WorkerCommand`); other commands never do.
             let given = Array(CommandLine.arguments.dropFirst())
             let arguments = SMTPListen.removingOption(from: given)
             let serving = arguments.isEmpty || arguments.contains("serve") || arguments.contains("demo")
-            $0.runsWorkers = serving && Environment.get("TANDEM_WORKERS") != "0"
+            $0.runsWorkers = serving && !given.contains("--no-workers") && Environment.get("TANDEM_WORKERS") != "0"
             if serving, let port = SMTPListen.port(arguments: given, environment: Environment.get("TANDEM_SMTP_PORT")) {
                 $0.smtpListen = SMTPListen(
                     host: Environment.get("TANDEM_SMTP_HOST").flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1",

@@ -5,10 +5,7 @@ import Vapor
 
 /// The route table: each feature registers its own paths.
 func routes(_ app: Application) throws {
-    app.get("healthz") { req async throws -> Response in
-        _ = try await req.db.sql.raw("SELECT 1 AS ok").first()
-        return Response(status: .ok, headers: ["Content-Type": "application/json"], body: .init(string: #"{"status":"ok"}"#))
-    }
+    Health.register(app)
     // The pages' one static file has its own route: FileMiddleware looked every request's path
     // up on disk, a trip to the thread pool and back before any API request could be routed.
     app.get("tandem.css") { req async throws -> Response in

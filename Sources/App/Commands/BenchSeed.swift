@@ -37,7 +37,7 @@ struct BenchSeedCommand: AsyncCommand {
         let app = context.application
         let db = app.db
         let started = Date()
-        try await app.autoMigrate()
+        try await app.migrateSchema()
         _ = try await DemoTenant.load(on: db, passwords: app.password.async)
 
         let plan = try await BenchPlan.load(organizations: max(1, signature.organizations ?? 10), on: db)

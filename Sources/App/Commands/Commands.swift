@@ -11,6 +11,28 @@ func registerCommands(_ app: Application) {
     app.asyncCommands.use(ExportProfilesCommand(), as: "export-profiles")
     app.asyncCommands.use(MailIntakeTokenCommand(), as: "mail-intake-token")
     app.asyncCommands.use(RotateVaultKeyCommand(), as: "rotate-vault-key")
+    app.asyncCommands.use(WorkerCommand(), as: "worker")
+}
+
+extension Application {
+    /// Creates or upgrades the schema. On PostgreSQL one process at a time: instances started together (each
+    /// unit's `tandem migrate`) wait on an advisory lock, and the later ones find nothing left to do.
+    func migrateSchema() async throws {
+        guard !db.isSQLite else { return try await autoMigrate() }
+        try await db.withConnection { connection in
+            try await connection.sql.raw("SELECT pg_advisory_lock(\(literal: Self.migrationLock))").run()
+            do {
+                try await self.autoMigrate()
+            } catch {
+                try? await connection.sql.raw("SELECT pg_advisory_unlock(\(literal: Self.migrationLock))").run()
+                throw error
+            }
+            try await connection.sql.raw("SELECT pg_advisory_unlock(\(literal: Self.migrationLock))").run()
+        }
+    }
+
+    /// The advisory lock key of `migrateSchema` ("tandem" in ASCII).
+    private static let migrationLock = 0x74_61_6e_64_65_6d
 }
 
 /// `tandem migrate`: create or upgrade the schema, without asking.
@@ -19,7 +41,7 @@ struct MigrateCommand: AsyncCommand {
     var help: String { "Create or upgrade the database schema." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        try await context.application.autoMigrate()
+        try await context.application.migrateSchema()
         context.console.print("Schema is up to date.")
     }
 }
@@ -38,7 +60,7 @@ struct CreateAdminCommand: AsyncCommand {
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
-        try await app.autoMigrate()
+        try await app.migrateSchema()
         do {
             let resource = try await Seeds.createResource(
                 username: signature.username, password: signature.password, firstName: signature.firstName ?? "Admin",

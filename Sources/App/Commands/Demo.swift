@@ -7,7 +7,7 @@ import Vapor
 public func runDemoIfAsked(_ app: Application, _ env: inout Environment) async throws {
     let arguments = app.environment.arguments
     guard arguments.count >= 2, arguments[1] == "demo" else { return }
-    try await app.autoMigrate()
+    try await app.migrateSchema()
     let logins = try await DemoTenant.load(on: app.db, passwords: app.password.async)
     var text = "Tandem demo tenant is ready. Logins (username / password):\n"
     func column(_ value: String, _ width: Int) -> String { value + String(repeating: " ", count: max(1, width - value.count)) }

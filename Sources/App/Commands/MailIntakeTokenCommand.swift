@@ -20,7 +20,7 @@ struct MailIntakeTokenCommand: AsyncCommand {
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
-        try await app.autoMigrate()
+        try await app.migrateSchema()
         let days = signature.days ?? 365
         // The command line reports a TandemError as "tandem: days: must be 1 to 3650".
         guard (1...3650).contains(days) else { throw TandemError.invalid("days", "must be 1 to 3650") }

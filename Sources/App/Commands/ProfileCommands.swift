@@ -18,7 +18,7 @@ struct ImportProfilesCommand: AsyncCommand {
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
-        try await app.autoMigrate()
+        try await app.migrateSchema()
         let url = URL(fileURLWithPath: signature.file)
         guard FileManager.default.isReadableFile(atPath: url.path) else { throw CommandFailure("import-profiles: cannot read \(signature.file)") }
         let format = try TableFormat.from(parameter: signature.format ?? url.pathExtension, contentType: nil)
@@ -63,7 +63,7 @@ struct ExportProfilesCommand: AsyncCommand {
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
-        try await app.autoMigrate()
+        try await app.migrateSchema()
         let format = try TableFormat.from(parameter: signature.format ?? "csv", contentType: nil)
         var site: Site?
         if let text = signature.site { site = try await ProfileTransferService.site(try siteId(text), for: nil, on: app.db).0 }

@@ -19,7 +19,7 @@ struct RotateVaultKeyCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         guard let path = signature.newKeyFile, !path.isEmpty else { throw TandemError.invalid("new-key-file", "is required: the file of the new key") }
-        try await app.autoMigrate()
+        try await app.migrateSchema()
         let newKey: VaultMasterKey
         if FileManager.default.fileExists(atPath: path) {
             do {

@@ -64,8 +64,9 @@ final class OutboxMessage: Model, @unchecked Sendable {
 enum Outbox {
     /// Attempts before a message that keeps failing for a passing reason (4xx, no connection) fails for good.
     static let maxAttempts = 12
-    /// How long a claim holds: a run that has not recorded its results by then is taken to have died.
-    static let lease: TimeInterval = 300
+    /// How long a claim holds by default (`TANDEM_OUTBOX_LEASE_SECONDS`): a run that has not recorded its results
+    /// by then is taken to have died, and another instance delivers its messages.
+    static let defaultLease: TimeInterval = 300
 
     /// The wait after `attempts` failed attempts: 30 s, 1 min, 2 min, … up to 6 hours.
     static func backoff(afterAttempts attempts: Int) -> TimeInterval {
@@ -74,7 +75,9 @@ enum Outbox {
 
     /// Claims up to `limit` due messages of `channels` for a delivery run (in a write transaction of
     /// its own): each gets a lease, and on PostgreSQL rows another instance has claimed are skipped.
-    static func claim(_ channels: Set<OutboxMessage.Channel>, limit: Int, on db: any Database) async throws -> [OutboxMessage] {
+    static func claim(
+        _ channels: Set<OutboxMessage.Channel>, limit: Int, lease: TimeInterval = defaultLease, on db: any Database
+    ) async throws -> [OutboxMessage] {
         guard !channels.isEmpty else { return [] }
         // Nothing due: no write (the loop asks every round, and SQLite has one writer).
         guard try await due(channels, limit: 1, on: db).first() != nil else { return [] }

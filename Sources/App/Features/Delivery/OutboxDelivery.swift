@@ -22,7 +22,7 @@ enum OutboxDelivery {
     static func run(on db: any Database, settings: AppSettings, group: any EventLoopGroup) async throws -> Int {
         var channels: Set<OutboxMessage.Channel> = [.webhook]
         if settings.mail != nil { channels.formUnion([.email, .sms]) }
-        let messages = try await Outbox.claim(channels, limit: batch, on: db)
+        let messages = try await Outbox.claim(channels, limit: batch, lease: settings.options.outboxLease, on: db)
         guard !messages.isEmpty else { return 0 }
         var results: [(UUID, Outbox.Result)] = []
         let mail = messages.filter { $0.channel == .email || $0.channel == .sms }

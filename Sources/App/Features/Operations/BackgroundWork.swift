@@ -1,0 +1,91 @@
+import Fluent
+import Foundation
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+import Vapor
+
+/// The background work, one loop per process: the due date watch, the SLA watch, the event consumers, then
+/// outbox delivery, again and again; a second's pause when a round found nothing to do. Every step claims what it
+/// works on in the database (a row lock held by its transaction, or a lease for outbox messages), so any number
+/// of processes can run it on one PostgreSQL, and work a dead process held is taken by another.
+///
+/// A swift-service-lifecycle service: on graceful shutdown it finishes the round it is in (what a step claimed
+/// is delivered or recorded, not abandoned to its lease) and returns.
+struct BackgroundWorker: Service {
+    let app: Application
+
+    /// In order: what the events cause is written to the outbox before the outbox is delivered.
+    static let steps: [(String, @Sendable (Application) async throws -> Int)] = [
+        ("due dates", { app in try await DueDateWatch.run(on: app.db, within: app.settings.options.dueSoonHours * 3600) }),
+        ("SLA clocks", { app in try await SLAWatch.run(on: app.db) ?? 0 }),
+        ("automation", { app in try await Automation.run(on: app.db, settings: app.settings, logger: app.logger) ?? 0 }),
+        ("webhooks", { app in try await WebhookFanOut.run(on: app.db) ?? 0 }),
+        ("outbox", { app in try await OutboxDelivery.run(on: app.db, settings: app.settings, group: app.eventLoopGroup) }),
+    ]
+
+    /// One round of every step; answers how much work it found.
+    static func round(_ app: Application) async -> Int {
+        var done = 0
+        for (name, step) in steps {
+            do {
+                done += try await step(app)
+            } catch {
+                app.logger.error("background step failed", metadata: ["step": .string(name), "error": .string("\(error)")])
+            }
+        }
+        return done
+    }
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            // The round itself is never cancelled by a graceful shutdown: it ends by finishing its steps.
+            if await Self.round(app) == 0 {
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+            }
+        }
+    }
+}
+
+/// `tandem serve` runs the background work beside the HTTP server (unless `--no-workers` or
+/// TANDEM_WORKERS=0). Vapor stops the server first (no new connections, in-flight requests answered), then this
+/// handler asks the worker to shut down gracefully and waits for its round to end.
+final class BackgroundWork: LifecycleHandler, Sendable {
+    private let running = NIOLockedValueBox<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
+
+    func didBootAsync(_ application: Application) async throws {
+        let app = application
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: BackgroundWorker(app: app))], logger: app.logger))
+        let task = Task {
+            do { try await group.run() } catch { app.logger.error("background work stopped", metadata: ["error": .string("\(error)")]) }
+        }
+        running.withLockedValue { $0 = (group, task) }
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        guard let (group, task) = running.withLockedValue({ running in
+            defer { running = nil }
+            return running
+        }) else { return }
+        await group.triggerGracefulShutdown()
+        await task.value
+    }
+}
+
+/// `tandem worker`: the background work alone, without the HTTP server, so an operator can run web and worker
+/// processes apart. SIGTERM or SIGINT ends it gracefully: the round in progress finishes first.
+struct WorkerCommand: AsyncCommand {
+    struct Signature: CommandSignature {}
+    var help: String { "Run the background work (event consumers, SLA and due date timers, outbox delivery) without serving HTTP." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        try await Health.requireCurrentSchema(app.db)
+        app.logger.info("worker started")
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: BackgroundWorker(app: app))], gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger))
+        try await group.run()
+        app.logger.info("worker stopped")
+    }
+}

@@ -1,0 +1,65 @@
+import Fluent
+import Foundation
+import SQLKit
+import ServiceLifecycle
+import TandemCore
+import Testing
+import VaporTesting
+
+@testable import App
+
+/// Liveness and readiness, the options that split web and worker processes, and the worker's graceful end.
+@Suite struct OperationsTests {
+    @Test func livenessAndReadiness() async throws {
+        try await withApp { t in
+            let live = try await t.get("/healthz/live", as: "")
+            expectStatus(live, .ok)
+            #expect(live.json["status"].string == "ok")
+            let ready = try await t.get("/healthz/ready", as: "")
+            expectStatus(ready, .ok)
+            #expect(ready.json["status"].string == "ready")
+            #expect(ready.headers.first(name: .cacheControl) == "no-store")
+
+            // A binary newer than its schema is not ready, and says which migration is missing.
+            let last = try #require(Migrations.all.last).name
+            try await t.db.sql.raw("DELETE FROM _fluent_migrations WHERE name = \(bind: last)").run()
+            expectProblem(try await t.get("/healthz/ready", as: ""), .serviceUnavailable, contains: "1 migration(s) have not run")
+            #expect(try await Health.missingMigrations(t.db) == [last])
+            await #expect(throws: TandemError.conflict("1 migration(s) have not run; run tandem migrate")) {
+                try await Health.requireCurrentSchema(t.db)
+            }
+            // Liveness does not ask the database.
+            expectStatus(try await t.get("/healthz/live", as: ""), .ok)
+        }
+    }
+
+    @Test func tandemsOwnServeOptionsAreNotPassedToVapor() {
+        #expect(
+            AppOptions.SMTPListen.removingOption(from: ["serve", "--no-workers", "--port", "8080", "--smtp-port", "2525"]) == [
+                "serve", "--port", "8080",
+            ])
+        #expect(AppOptions.SMTPListen.removingOption(from: ["worker"]) == ["worker"])
+    }
+
+    /// A graceful shutdown ends the worker after its round, without waiting out its idle pause.
+    @Test func theWorkerEndsGracefully() async throws {
+        try await withApp { t in
+            let group = ServiceGroup(configuration: .init(services: [.init(service: BackgroundWorker(app: t.app))], logger: t.app.logger))
+            let running = Task { try await group.run() }
+            try await Task.sleep(for: .milliseconds(300))
+            await group.triggerGracefulShutdown()
+            // The worker's idle pause is a second; ten mean it did not hear the shutdown.
+            let ended = await withTaskGroup(of: Bool.self) { race in
+                race.addTask { (try? await running.value) != nil }
+                race.addTask {
+                    try? await Task.sleep(for: .seconds(10))
+                    return false
+                }
+                defer { race.cancelAll() }
+                return await race.next() ?? false
+            }
+            #expect(ended, "the worker did not end within 10 s of a graceful shutdown")
+            running.cancel()
+        }
+    }
+}
