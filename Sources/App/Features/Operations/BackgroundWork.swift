@@ -63,10 +63,12 @@ final class BackgroundWork: LifecycleHandler, Sendable {
     }
 
     func shutdownAsync(_ application: Application) async {
-        guard let (group, task) = running.withLockedValue({ running in
-            defer { running = nil }
-            return running
-        }) else { return }
+        guard
+            let (group, task) = running.withLockedValue({ running in
+                defer { running = nil }
+                return running
+            })
+        else { return }
         await group.triggerGracefulShutdown()
         await task.value
     }
