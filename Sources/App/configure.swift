@@ -141,6 +141,10 @@ public struct AppOptions: Sendable {
             $0.publicURL = Environment.get("TANDEM_PUBLIC_URL").flatMap { $0.isEmpty ? nil : $0 }
             $0.vaultKeyFile = Environment.get("TANDEM_VAULT_KEY_FILE").flatMap { $0.isEmpty ? nil : $0 }
             $0.vaultKeyText = Environment.get("TANDEM_VAULT_KEY").flatMap { $0.isEmpty ? nil : $0 }
+            // Read since the scale check needed it: the option was documented and checked, but never read.
+            $0.webhookAllowedRanges = (Environment.get("TANDEM_WEBHOOK_ALLOW") ?? "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }.filter { !$0.isEmpty }
             $0.publicMailDomains = (Environment.get("TANDEM_PUBLIC_MAIL_DOMAINS") ?? "").split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces)
             }.filter { !$0.isEmpty }

@@ -15,6 +15,9 @@ struct OutboxMessageDTO: Content, Equatable {
     var webhookId: UUID?
     var createdAt: Date
     var sentAt: Date?
+    /// While a delivery run holds the message: until when, and which process (`host:pid:random`).
+    var claimedUntil: Date?
+    var claimedBy: String?
 
     init(_ message: OutboxMessage) {
         id = message.id!
@@ -30,6 +33,8 @@ struct OutboxMessageDTO: Content, Equatable {
         webhookId = message.webhookId
         createdAt = message.createdAt
         sentAt = message.sentAt
+        claimedUntil = message.claimedUntil
+        claimedBy = message.claimedBy
     }
 }
 

@@ -36,6 +36,8 @@ final class OutboxMessage: Model, @unchecked Sendable {
     @Field(key: "next_attempt_at") var nextAttemptAt: Date
     /// Set while a delivery run holds the message; a run that dies gives it back when this passes.
     @OptionalField(key: "claimed_until") var claimedUntil: Date?
+    /// The process that holds the claim (`ProcessIdentity.name`).
+    @OptionalField(key: "claimed_by") var claimedBy: String?
     @OptionalField(key: "last_error") var lastError: String?
     @Field(key: "created_at") var createdAt: Date
     @OptionalField(key: "sent_at") var sentAt: Date?
@@ -86,7 +88,8 @@ enum Outbox {
             let rows = try await due(channels, limit: limit, on: db).lockingClause(SQLRaw(db.stores.claimLocking)).all()
             let ids = try rows.map { try $0.decode(column: "id", as: UUID.self) }
             guard !ids.isEmpty else { return [] }
-            try await OutboxMessage.query(on: db).filter(\.$id ~~ ids).set(\.$claimedUntil, to: now.addingTimeInterval(lease)).update()
+            try await OutboxMessage.query(on: db).filter(\.$id ~~ ids).set(\.$claimedUntil, to: now.addingTimeInterval(lease))
+                .set(\.$claimedBy, to: ProcessIdentity.name).update()
             return try await OutboxMessage.query(on: db).filter(\.$id ~~ ids).sort(\.$nextAttemptAt).all()
         }
     }
@@ -120,6 +123,7 @@ enum Outbox {
                 guard let message = messages[id] else { continue }
                 message.attempts += 1
                 message.claimedUntil = nil
+                message.claimedBy = nil
                 switch result {
                 case .sent:
                     message.state = .sent

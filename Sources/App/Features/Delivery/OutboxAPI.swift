@@ -49,6 +49,7 @@ enum OutboxAPI {
             message.attempts = 0
             message.nextAttemptAt = db.now
             message.claimedUntil = nil
+            message.claimedBy = nil
             try await message.save(on: db)
             let after = OutboxMessageDTO(message)
             try await Audit.record("retried", OutboxMessage.schema, id: id, by: principal, before: before, after: after, on: db)
