@@ -38,6 +38,9 @@ public struct AppOptions: Sendable {
     /// `TANDEM_WEBHOOK_ALLOW`: address ranges (CIDR, comma-separated) webhooks may reach although
     /// they are not public, such as a receiver on the MSP's own network.
     public var webhookAllowedRanges: [String] = []
+    /// `TANDEM_TRUSTED_PROXIES`: address ranges (CIDR, comma-separated) of the reverse proxies in front, whose
+    /// `X-Forwarded-For` names the client (`ClientAddress`): for login rate limits and `TANDEM_METRICS_ALLOW`.
+    public var trustedProxies: [String] = []
     /// Whether this process runs the background work (event consumers, outbox delivery): `serve`
     /// and `demo` do; tests run each step themselves.
     public var runsWorkers = false
@@ -145,6 +148,9 @@ public struct AppOptions: Sendable {
             $0.webhookAllowedRanges = (Environment.get("TANDEM_WEBHOOK_ALLOW") ?? "").split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces)
             }.filter { !$0.isEmpty }
+            $0.trustedProxies = (Environment.get("TANDEM_TRUSTED_PROXIES") ?? "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }.filter { !$0.isEmpty }
             $0.publicMailDomains = (Environment.get("TANDEM_PUBLIC_MAIL_DOMAINS") ?? "").split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces)
             }.filter { !$0.isEmpty }
@@ -183,6 +189,8 @@ struct AppSettings: Sendable {
     var mail: SMTPSettings? = nil
     /// Where webhooks may go: public addresses and `options.webhookAllowedRanges`.
     var webhookGuard = SSRFGuard()
+    /// Parsed from `options.trustedProxies`.
+    var trustedProxies: [CIDRRange] = []
 
     /// The sender of Tandem's mail, and the domain of its Message-IDs (which tell its own mail coming back).
     var mailFrom: String { mail?.from ?? "helpdesk@tandem.localhost" }
@@ -200,6 +208,12 @@ extension Application {
 
 extension Request {
     var settings: AppSettings { application.settings }
+
+    /// The client's address, through the trusted proxies' `X-Forwarded-For` (`ClientAddress`).
+    var clientAddress: String? {
+        ClientAddress.resolve(
+            peer: remoteAddress?.ipAddress, forwardedFor: headers[.xForwardedFor], trustedProxies: settings.trustedProxies)
+    }
 }
 
 public func configure(_ app: Application, options: AppOptions = .fromEnvironment()) async throws {
@@ -238,7 +252,14 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
         }
         return range
     }
-    app.settings = AppSettings(options: options, blobs: blobs, mail: mail, webhookGuard: SSRFGuard(allowedRanges: allowed))
+    let proxies = try options.trustedProxies.map { text in
+        guard let range = CIDRRange(text) else {
+            throw TandemError.invalid("TANDEM_TRUSTED_PROXIES", "TANDEM_TRUSTED_PROXIES: '\(text)' is not an address range such as 127.0.0.1/32")
+        }
+        return range
+    }
+    app.settings = AppSettings(
+        options: options, blobs: blobs, mail: mail, webhookGuard: SSRFGuard(allowedRanges: allowed), trustedProxies: proxies)
     app.passwords.use(.bcrypt(cost: options.bcryptCost))
 
     let encoder = JSONEncoder()

@@ -31,7 +31,7 @@ enum CookieAPIWrites {
 enum MetricsAccess {
     static func authorize(_ request: Request, _ options: AppOptions) throws {
         if let allowed = options.metricsAllowedAddresses {
-            guard let address = request.remoteAddress?.ipAddress, allowed.contains(address) else {
+            guard let address = request.clientAddress, allowed.contains(address) else {
                 throw TandemError.forbidden("metrics are not served to this address")
             }
         }

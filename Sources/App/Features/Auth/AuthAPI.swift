@@ -138,7 +138,7 @@ enum AuthAPI {
         api.post("auth", "token") { req async throws -> TokenDTO in
             let input = try req.content.decode(LoginInput.self)
             let found = try await Login.verify(
-                username: input.username, password: input.password, totp: input.totp, address: req.remoteAddress?.ipAddress ?? "unknown",
+                username: input.username, password: input.password, totp: input.totp, address: req.clientAddress ?? "unknown",
                 on: req.db, passwords: req.password.async)
             let (secret, token) = try await Tokens.issue(for: found, kind: .login, lifetime: Login.lifetime, on: req.db)
             guard let principal = try await PrincipalLoader.load(id: found.id, kind: found.kind, on: req.db) else {

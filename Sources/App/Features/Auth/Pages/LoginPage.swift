@@ -60,7 +60,7 @@ enum LoginPage {
         let code = form.totp.map { $0.filter { !$0.isWhitespace } }.flatMap { $0.isEmpty ? nil : $0 }
         do {
             let found = try await Login.verify(
-                username: username, password: password, totp: code, address: req.remoteAddress?.ipAddress ?? "unknown",
+                username: username, password: password, totp: code, address: req.clientAddress ?? "unknown",
                 on: req.db, passwords: req.password.async)
             // A new session id at every login: a session the browser already held (perhaps one planted in it) ends.
             if let presented = req.cookies[Tokens.sessionCookie]?.string, !presented.isEmpty {
