@@ -15,8 +15,8 @@ public enum ClientAddress {
         let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
         for hop in hops.reversed() {
             // Not a proxy we trust, or an entry that is not an address: the walk stops where belief ends.
-            guard trusted(address), let parsed = IPAddress(hop) else { return address }
-            address = parsed.description
+            guard trusted(address), IPAddress(hop) != nil else { return address }
+            address = hop
         }
         return address
     }
