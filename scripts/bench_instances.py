@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""One instance against two on one PostgreSQL (issue 22's targets): the client-restricted first page and durable
+ticket creation.
+
+    bench_instances.py --binary BIN --admin-url URL [--tickets 1000000] [--seconds 15] [--connections 16]
+
+Seeds the demo tenant with TICKETS tickets (no notes), then for one and for two `tandem serve` instances
+(workers on, consumers started at the last seeded event): GET /api/v1/tickets?limit=50 as rick (restricted
+to 2 of the 10 organizations) at CONNECTIONS connections and at 1, and POST /api/v1/tickets as tara at
+CONNECTIONS connections (scripts/bench-create.lua; every answer must be 201). With two instances the
+connections are split evenly between them, each half its own wrk at the same time; the p99 given is the
+larger of the two. Targets: rick's page p99 < 10 ms at 1M tickets with two instances; creation with two at
+least that of one.
+"""
+import argparse, re, subprocess
+
+from checklib import ROOT, Check, Client, free_port
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--binary", required=True)
+parser.add_argument("--admin-url", required=True)
+parser.add_argument("--tickets", type=int, default=1000000)
+parser.add_argument("--seconds", type=int, default=15)
+parser.add_argument("--connections", type=int, default=16)
+args = parser.parse_args()
+
+check = Check("bench-instances", args.binary, args.admin_url, "tandem_bench_instances")
+check.env.update(LOG_LEVEL="warning", TANDEM_BCRYPT_COST="4")
+
+
+def to_ms(text):
+    value = float(re.match(r"[\d.]+", text).group(0))
+    return value / 1000 if text.endswith("us") else value * 1000 if text.endswith("s") and not text.endswith("ms") else value
+
+
+def wrk(urls, connections, *extra):
+    """wrk against each URL at once, connections split evenly; answers (requests/s summed, p50 and p99 the largest, created)."""
+    share = max(connections // len(urls), 1)
+    runs = [subprocess.Popen(["wrk", "-t1", f"-c{share}", f"-d{args.seconds}s", "--latency", *[e.replace("{URL}", url) for e in extra]],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for url in urls]
+    outputs = [run.communicate()[0] for run in runs]
+    rps = p50 = p99 = created = 0.0
+    for out in outputs:
+        if re.search(r"Non-2xx or 3xx responses: [1-9]", out) or re.search(r"^not201: [1-9]", out, re.M):
+            check.fail(f"requests failed:\n{out}")
+        rps += float(re.search(r"^Requests/sec:\s+([\d.]+)", out, re.M).group(1))
+        p50 = max(p50, to_ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1)))
+        p99 = max(p99, to_ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1)))
+        found = re.search(r"^created: (\d+)", out, re.M)
+        created += int(found.group(1)) if found else 0
+    return rps, p50, p99, created
+
+
+def measure(count, ports):
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    rick = Client(check, ports[0]).call("POST", "/api/v1/auth/token", {"username": "rick", "password": "demo-tech-2026"})["token"]
+    tara = Client(check, ports[0]).call("POST", "/api/v1/auth/token", {"username": "tara", "password": "demo-tech-2026"})["token"]
+    organizations = [o["id"] for o in Client(check, ports[0], tara).call("GET", "/api/v1/organizations?limit=100")["items"]]
+    page = ["-H", f"Authorization: Bearer {rick}", "{URL}/api/v1/tickets?limit=50"]
+    subprocess.run(["wrk", "-t1", "-c4", "-d3s", "-H", f"Authorization: Bearer {rick}", f"{urls[0]}/api/v1/tickets?limit=50"], capture_output=True)
+    rps, p50, p99, _ = wrk(urls, args.connections, *page)
+    _, alone50, alone99, _ = wrk(urls[:1], 1, *page)
+    create_rps, _, create99, created = wrk(urls, args.connections, "-s", f"{ROOT}/scripts/bench-create.lua", "{URL}", "--", tara, *organizations)
+    return f"| {count} | {p50:.2f} / {p99:.2f} | {rps:.0f} | {alone50:.2f} / {alone99:.2f} | {created / args.seconds:.0f} | {create99:.1f} |"
+
+
+def main():
+    check.fresh_database()
+    check.run("seed", "seed-bench", "--tickets", str(args.tickets), "--notes-per-ticket", "0")
+    check.psql("UPDATE event_consumers SET position = (SELECT coalesce(max(position), 0) FROM events)")
+    rows = []
+    for count in (1, 2):
+        ports = [free_port() for _ in range(count)]
+        instances = [check.serve(f"instance-{count}-{n + 1}", port) for n, port in enumerate(ports)]
+        for port, process in zip(ports, instances):
+            check.wait_ready(port, process)
+        rows.append(measure(count, ports))
+        for process in instances:
+            check.stop(process)
+    print(f"bench-instances: {args.tickets} tickets on PostgreSQL, {args.seconds} s per run, {args.connections} connections\n")
+    print("| instances | rick page p50 / p99 (ms) | rick page req/s | rick page alone p50 / p99 (ms) | created/s | create p99 (ms) |")
+    print("|---:|---|---:|---|---:|---:|")
+    print("\n".join(rows))
+
+
+try:
+    main()
+finally:
+    check.close()
