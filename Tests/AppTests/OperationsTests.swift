@@ -41,6 +41,31 @@ import VaporTesting
         #expect(AppOptions.SMTPListen.removingOption(from: ["worker"]) == ["worker"])
     }
 
+    /// Claims name their process; a run that outlived its lease records nothing for a message another run has claimed.
+    @Test func aLateRunLeavesARetakenMessageToItsNewClaimant() async throws {
+        try await withApp { t in
+            let message = OutboxMessage(
+                channel: .webhook, recipient: "https://hooks.example.com/x", subject: "ticket.created", body: "{}", messageId: nil, at: t.db.now)
+            try await message.create(on: t.db)
+            let claimed = try await Outbox.claim([.webhook], limit: 10, lease: 60, on: t.db)
+            #expect(claimed.map(\.id) == [message.id])
+            #expect(claimed.first?.claimedBy == ProcessIdentity.name)
+            #expect(try await Outbox.claim([.webhook], limit: 10, on: t.db).isEmpty, "a claimed message is not claimed twice")
+
+            // The lease ran out and another instance took the message.
+            try await OutboxMessage.query(on: t.db).set(\.$claimedBy, to: "other-host:4242:abcd1234").update()
+            try await Outbox.record([(message.id!, .sent)], on: t.db)
+            var stored = try #require(try await OutboxMessage.find(message.id, on: t.db))
+            #expect(stored.state == .pending && stored.attempts == 0 && stored.claimedBy == "other-host:4242:abcd1234")
+
+            // Its own claim is recorded, and released.
+            try await OutboxMessage.query(on: t.db).set(\.$claimedBy, to: ProcessIdentity.name).update()
+            try await Outbox.record([(message.id!, .sent)], on: t.db)
+            stored = try #require(try await OutboxMessage.find(message.id, on: t.db))
+            #expect(stored.state == .sent && stored.attempts == 1 && stored.claimedBy == nil && stored.claimedUntil == nil)
+        }
+    }
+
     /// A graceful shutdown ends the worker after its round, without waiting out its idle pause.
     @Test func theWorkerEndsGracefully() async throws {
         try await withApp { t in

@@ -120,7 +120,9 @@ enum Outbox {
             let messages = Dictionary(
                 uniqueKeysWithValues: try await OutboxMessage.query(on: db).filter(\.$id ~~ results.map(\.0)).all().map { ($0.id!, $0) })
             for (id, result) in results {
-                guard let message = messages[id] else { continue }
+                // A run that outlived its lease, whose messages another instance has claimed since, leaves them to
+                // that run's record (its attempt counts, and its claim stands).
+                guard let message = messages[id], message.claimedBy == nil || message.claimedBy == ProcessIdentity.name else { continue }
                 message.attempts += 1
                 message.claimedUntil = nil
                 message.claimedBy = nil
