@@ -66,5 +66,6 @@ enum Migrations {
         CreateSLAAlerts(),
         AddReportEventIndexes(),
         AddTimeEntryReportIndex(),
+        CreateExpenses(),
     ]
 }

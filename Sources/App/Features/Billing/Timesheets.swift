@@ -33,6 +33,11 @@ struct TimesheetDTO: Content {
     /// What the reader may do now: `submit`, `approve`, `reject`.
     var actions: [String]
     var entries: [TimeEntryDTO]
+    /// The person's expenses of the week the reader may see (`AccessPolicy.expenseScope`), by day.
+    var expenses: [ExpenseDTO]
+    /// The sum of those expenses' amounts, and of the billable ones.
+    var expenseAmount: Decimal
+    var billableExpenseAmount: Decimal
 }
 
 struct TimesheetActionInput: Decodable, Sendable {
@@ -183,6 +188,7 @@ enum Timesheets {
                 amount: AccessPolicy.seesAmount(principal, organizationId: organization) ? entry.amount : .zero)
         }
         let totals = TimesheetTotals(week: week, lines: lines)
+        let expenses = person.kind == .resource ? try await ExpensesCollection.ofWeek(person.id, week, by: principal, on: db) : []
         var actions: [String] = []
         if rights.submit, (try? state.after(.submit)) != nil { actions.append(TimesheetStatus.Action.submit.rawValue) }
         if rights.approve, state == .submitted { actions += [TimesheetStatus.Action.approve.rawValue, TimesheetStatus.Action.reject.rawValue] }
@@ -191,7 +197,8 @@ enum Timesheets {
             submittedAt: row?.submittedAt, decidedAt: row?.decidedAt, decidedById: row?.decidedById?.text, decidedByName: row?.decidedByName,
             reason: row?.reason, days: totals.days.map { TimesheetDayDTO(date: $0.day, minutes: $0.minutes) }, minutes: totals.minutes,
             billableMinutes: totals.billableMinutes, amount: AccessPolicy.seesBilling(principal) ? totals.amount.decimal : nil, actions: actions,
-            entries: shown.map { TimeEntryDTO($0.0).shown(to: principal, organizationId: $0.1) })
+            entries: shown.map { TimeEntryDTO($0.0).shown(to: principal, organizationId: $0.1) }, expenses: expenses.map(ExpenseDTO.init),
+            expenseAmount: Money.sum(expenses.map(\.amount)).decimal, billableExpenseAmount: Money.sum(expenses.filter(\.billable).map(\.amount)).decimal)
     }
 
     // MARK: Locked weeks
@@ -200,11 +207,18 @@ enum Timesheets {
     /// The weeks' rows are held shared until the write commits, so a submission of one of them waits for it (and a
     /// write waits for a submission in progress, then sees it): no time slips into a week as it is submitted.
     static func requireUnlocked(personId: UUID, at moments: [Date], on db: any Database) async throws {
-        let weeks = Set(moments.map { ISOWeek(containing: $0).description }).sorted()
+        try await requireUnlocked(personId: personId, weeks: moments.map { ISOWeek(containing: $0) }, what: "this time", on: db)
+    }
+
+    /// Refuses a change of `personId`'s time or expenses (`what`) of `weeks` when one is submitted or approved.
+    static func requireUnlocked(personId: UUID, weeks: [ISOWeek], what: String, on db: any Database) async throws {
+        let weeks = Set(weeks.map(\.description)).sorted()
+        guard !weeks.isEmpty else { return }
         let locked = try await lockRows(personId: personId, weeks: weeks, exclusive: false, on: db).first { $0.state.locksEntries }
         if let locked {
+            let noun = what == "this time" ? "time" : "expenses"
             throw TandemError.conflict(
-                "this time falls in week \(locked.week) of the timesheet, which is \(locked.status); time in a submitted or approved week is locked (a rejected week opens again)"
+                "\(what) falls in week \(locked.week) of the timesheet, which is \(locked.status); \(noun) in a submitted or approved week \(noun == "time" ? "is" : "are") locked (a rejected week opens again)"
             )
         }
     }
