@@ -225,6 +225,8 @@ struct AttackSuiteInputTests {
             update("ResourceUpdate", { "/api/v1/resources/\($0.resource)" }, "firstName"),
             update("ResourceUpdate", { "/api/v1/resources/\($0.resource)" }, "lastName"),
             update("ResourceUpdate", { "/api/v1/resources/\($0.resource)" }, "email", plain: email),
+            create("ResourceCreate", "/api/v1/resources", "timeZone", plain: timeZone, base: resource),
+            update("ResourceUpdate", { "/api/v1/resources/\($0.resource)" }, "timeZone", plain: timeZone),
 
             create("QueueCreate", "/api/v1/queues", "name", base: named),
             update("QueueUpdate", { "/api/v1/queues/\($0.queue)" }, "name"),

@@ -67,5 +67,6 @@ enum Migrations {
         AddReportEventIndexes(),
         AddTimeEntryReportIndex(),
         CreateExpenses(),
+        AddResourceTimeZone(),
     ]
 }
