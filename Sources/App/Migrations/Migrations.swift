@@ -68,5 +68,6 @@ enum Migrations {
         AddTimeEntryReportIndex(),
         CreateExpenses(),
         AddResourceTimeZone(),
+        AddBlockHourContractVersion(),
     ]
 }

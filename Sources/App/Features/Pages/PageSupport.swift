@@ -93,6 +93,7 @@ enum PageRoutes {
     static let timesheetExpenseDelete = PageRoute("timesheets", "expenses", ":id", "delete")
     static let organizationBlockHours = PageRoute("organizations", ":id", "block-hours")
     static let organizationBlockHoursDelete = PageRoute("organizations", ":id", "block-hours", ":contractId", "delete")
+    static let organizationBlockHoursContract = PageRoute("organizations", ":id", "block-hours", ":contractId")
     static let siteSoftwareApprovals = PageRoute("sites", ":id", "software-approvals")
     static let siteSoftwareApprovalRemove = PageRoute("sites", ":id", "software-approvals", "remove")
     static let sitePasswords = PageRoute("sites", ":id", "passwords"), credential = PageRoute("credentials", ":id")
