@@ -70,4 +70,23 @@ import VaporTesting
             #expect(try await t.get("/api/v1/timesheets?week=2026-W14", as: token).json["minutes"] == 40)
         }
     }
+
+    @Test func theResourceFormTakesATimeZone() async throws {
+        try await withApp { t in
+            let admin = try await t.pageSession("admin", TestApp.adminPassword)
+            let form = try await t.page("/admin/resources/new", session: admin)
+            #expect(form.text.contains("name=\"timeZone\"") && form.text.contains("Europe/Berlin"), "the field and its suggestions")
+            let refused = try await t.submitForm(
+                "/admin/resources/new", try await AdminPageTests.technicianForm(t, username: "zed", [("allCustomers", "yes"), ("timeZone", "Mars/Olympus")]),
+                session: admin)
+            #expect(refused.status == .unprocessableEntity && refused.text.contains("is not an IANA time zone"), "\(refused)")
+            #expect(refused.text.contains("value=\"Mars/Olympus\""))
+            let created = try await t.submitForm(
+                "/admin/resources/new", try await AdminPageTests.technicianForm(t, username: "zed", [("allCustomers", "yes"), ("timeZone", "Europe/Berlin")]),
+                session: admin)
+            #expect(created.status == .seeOther, "\(created)")
+            let items = try await t.get("/api/v1/resources?limit=200").json["items"].array
+            #expect(items.first { $0["username"] == "zed" }?["timeZone"] == "Europe/Berlin", "\(items)")
+        }
+    }
 }

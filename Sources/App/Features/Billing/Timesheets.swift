@@ -220,7 +220,8 @@ enum Timesheets {
                 amount: AccessPolicy.seesAmount(principal, organizationId: organization) ? entry.amount : .zero)
         }
         let totals = TimesheetTotals(week: week, lines: lines, in: calendar.zone)
-        let expenses = person.kind == .resource ? try await ExpensesCollection.ofWeek(person.id, week, by: principal, on: db) : []
+        // A co-managing user has none (they cannot track expenses), so the same question answers their week too.
+        let expenses = try await ExpensesCollection.ofWeek(person.id, week, by: principal, on: db)
         var actions: [String] = []
         if rights.submit, (try? state.after(.submit)) != nil { actions.append(TimesheetStatus.Action.submit.rawValue) }
         if rights.approve, state == .submitted { actions += [TimesheetStatus.Action.approve.rawValue, TimesheetStatus.Action.reject.rawValue] }
