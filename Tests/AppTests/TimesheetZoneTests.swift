@@ -89,4 +89,15 @@ import VaporTesting
             #expect(items.first { $0["username"] == "zed" }?["timeZone"] == "Europe/Berlin", "\(items)")
         }
     }
+
+    @Test func theCurrentWeekIsThePersonsWeekNow() async throws {
+        // Monday 7 December 2026, 02:00 UTC: still Sunday evening (week 49) in New York, week 50 in UTC.
+        try await withApp(clock: SetClock(ISO8601DateFormatter().date(from: "2026-12-07T02:00:00Z")!)) { t in
+            let tara = try await t.resource("tara")
+            #expect(try await t.get("/api/v1/timesheets", as: tara.token).json["week"] == "2026-W50")
+            try await t.must(.ok, .PATCH, "/api/v1/resources/\(tara.id)", ["timeZone": "America/New_York"])
+            #expect(try await t.get("/api/v1/timesheets", as: tara.token).json["week"] == "2026-W49")
+            #expect(try await t.get("/api/v1/timesheets?personId=\(tara.id)").json["week"] == "2026-W49", "her week, whoever reads it")
+        }
+    }
 }

@@ -109,15 +109,24 @@ enum Timesheets {
         return (person, name, rights)
     }
 
+    /// The week a query names; nil when it names none (the person's current week, in their zone).
+    static func givenWeek(_ text: String?) throws -> ISOWeek? {
+        guard let text, !text.isEmpty else { return nil }
+        guard let week = ISOWeek(parsing: text) else { throw TandemError.invalid("week", "'\(text)' is not an ISO week such as 2026-W49") }
+        return week
+    }
+
     static func week(_ text: String?, _ field: String = "week", on db: any Database) throws -> ISOWeek {
         guard let text, !text.isEmpty else { return ISOWeek(containing: db.now) }
         guard let week = ISOWeek(parsing: text) else { throw TandemError.invalid(field, "'\(text)' is not an ISO week such as 2026-W49") }
         return week
     }
 
-    static func get(personId: UUID?, week: ISOWeek, by principal: Principal, on db: any Database) async throws -> TimesheetDTO {
+    /// `week` nil: the week the person is in now, in their zone.
+    static func get(personId: UUID?, week: ISOWeek?, by principal: Principal, on db: any Database) async throws -> TimesheetDTO {
         let (person, name, rights) = try await visible(personId ?? principal.id, by: principal, on: db)
-        return try await dto(person, name: name, week: week, rights: rights, by: principal, on: db)
+        let current = try await week == nil ? ISOWeek(containing: db.now, in: calendar(of: person.id, on: db).zone) : week!
+        return try await dto(person, name: name, week: current, rights: rights, by: principal, on: db)
     }
 
     /// Submits, approves or rejects the week; answers the timesheet as the reader then reads it.
@@ -323,7 +332,7 @@ enum TimesheetsAPI {
                 return id
             }
             return try await Timesheets.get(
-                personId: personId, week: Timesheets.week(req.queryText("week"), on: req.db), by: req.principal, on: req.db)
+                personId: personId, week: Timesheets.givenWeek(req.queryText("week")), by: req.principal, on: req.db)
         }
         for action in TimesheetStatus.Action.allCases {
             timesheets.post(PathComponent(stringLiteral: action.rawValue)) { req async throws -> TimesheetDTO in

@@ -166,12 +166,12 @@ enum TimesheetPage {
             guard let id = UUID(uuidString: text) else { throw TandemError.notFound(Timesheets.what) }
             return id
         }
-        let week: ISOWeek
+        let week: ISOWeek?
         do {
-            week = try Timesheets.week(req.queryText("week"), on: req.db)
+            week = try Timesheets.givenWeek(req.queryText("week"))
         } catch let error as TandemError {
             // An unreadable week shows the current one with the problem beside the week.
-            let sheet = try await Timesheets.get(personId: personId, week: ISOWeek(containing: req.db.now), by: principal, on: req.db)
+            let sheet = try await Timesheets.get(personId: personId, week: nil, by: principal, on: req.db)
             return try await render(req, sheet: sheet, feedback: FormFeedback(error), status: .unprocessableEntity)
         }
         let sheet = try await Timesheets.get(personId: personId, week: week, by: principal, on: req.db)
@@ -238,7 +238,7 @@ enum TimesheetPage {
             let organizations = try await Organization.query(on: req.db)
                 .filter(AccessPolicy.organizationScope(for: principal, area: .organizations, .view), on: Organization.scopeTable).sort(\.$name).limit(500).all()
             let chosen = expense.organizationId ?? ""
-            let today = ISOWeek.day(of: req.db.now)
+            let today = ISOWeek.day(of: req.db.now, in: TimeZone(identifier: sheet.timeZone) ?? TimeZone(identifier: "UTC")!)
             full.expenseForm = ExpenseFormModel(
                 action: PageRoutes.timesheetExpenses.url(), date: expense.date ?? (week.days.contains(today) ? today : week.days[0]),
                 categories: ExpenseCategory.allCases.map {
