@@ -243,4 +243,35 @@ import VaporTesting
             #expect(refusedDelete.status == .conflict && refusedDelete.text.contains("locked"), "\(refusedDelete)")
         }
     }
+
+    /// An expense added while its week is being submitted either lands before the submission (and is on the submitted
+    /// week) or is refused: never in a submitted week after the fact. Ten weeks, each raced once (PostgreSQL runs them
+    /// at once; SQLite one after the other).
+    @Test func anExpenseRacingItsWeeksSubmissionIsOnItOrRefused() async throws {
+        try await withApp { t in
+            let contoso = try await t.organization("Contoso")
+            let tara = try await t.resource("tara")
+            for week in 1...10 {
+                let name = "2026-W\(String(format: "%02d", week))"
+                let monday = ISOWeek.calendar.date(from: DateComponents(weekday: 2, weekOfYear: week, yearForWeekOfYear: 2026))!
+                let body: JSON = [
+                    "date": .string(ISOWeek.day(of: monday)), "category": "meals", "description": "Race", "amount": 1, "organizationId": .string(contoso),
+                ]
+                async let created = t.post(Self.path, body, as: tara.token)
+                async let submitted = t.post("/api/v1/timesheets/submit", ["week": .string(name)], as: tara.token)
+                let (expense, submission) = try await (created, submitted)
+                #expect(submission.status == .ok, "\(submission)")
+                #expect(expense.status == .created || expense.status == .conflict, "\(expense)")
+                let sheet = try await t.get("/api/v1/timesheets?week=\(name)", as: tara.token).json
+                // What the week holds is what was there when it was submitted: the expense only if it was created.
+                #expect(sheet["expenses"].array.count == (expense.status == .created ? 1 : 0), "\(name): \(expense) \(sheet)")
+                if expense.status == .created {
+                    let row = try #require(try await Expense.find(UUID(uuidString: expense.json.id)!, on: t.db))
+                    let stored = try #require(
+                        try await Timesheet.query(on: t.db).filter(\.$personId == UUID(uuidString: tara.id)!).filter(\.$week == name).first())
+                    #expect(row.createdAt! <= stored.submittedAt!, "created before the submission took the week")
+                }
+            }
+        }
+    }
 }
