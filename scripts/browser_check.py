@@ -312,6 +312,7 @@ def run(b: Browser):
     b.expect(b.text("h1").startswith("Timesheet "), "the timesheet page should name the week")
     b.expect("Replaced the fuser unit" in b.driver.page_source, "tara's timesheet should list the time she logged this week")
     b.shot("timesheet")
+    timesheet_expense(b, stamp)
     b.driver.get(organization_url)
     b.settle()
     b.follow("a[href^='/sites/']")
@@ -728,7 +729,42 @@ def configuration(b: Browser, stamp: str):
     b.expect("permissions were saved" in b.text(".notice"), "saving a level's permissions should say so")
     b.expect("Tickets in my queues" in b.text("#areas-heading + dl"), "the level should show its new ticket scope")
     b.expect("Manage rules" in b.text("#admin-heading + ul"), "the level should hold the permission ticked")
+    block_hours_edit(b)
     b.logout()
+
+
+def timesheet_expense(b: Browser, stamp: str):
+    """tara adds an expense to her week on the timesheet page; it shows with the week's total."""
+    print("tara: an expense added on her timesheet")
+    b.choose("#expense-category", value="meals")
+    b.type("#expense-description", f"Client lunch {stamp}")
+    b.type("#expense-amount", "12.50")
+    b.choose("#expense-organization", label="Northwind Traders")
+    b.submit("#expense-form")
+    b.wait_for_path("/timesheets")
+    b.expect("expense was added" in b.text(".notice"), "adding an expense should say so")
+    b.expect(f"Client lunch {stamp}" in b.text("#timesheet-expenses + table"), "the new expense should be listed on the timesheet")
+    b.expect(b.text("#timesheet-expense-total") == "12.50", "the week's expense total should be the new expense's amount")
+    b.shot("timesheet-expense")
+
+
+def block_hours_edit(b: Browser):
+    """The administrator edits Northwind's block-hour contract on the block-hours page (hours bought and threshold)."""
+    print("admin: a block-hour contract edited on the organization's block-hours page")
+    b.open("/organizations")
+    northwind = b.retry(lambda: b.driver.find_element(By.LINK_TEXT, "Northwind Traders").get_attribute("href"))
+    b.driver.get(northwind.split("?")[0] + "/block-hours")
+    b.settle()
+    b.follow("a.edit-contract")
+    b.expect(b.text("#edit-contract h2").startswith("Edit "), "the contract's edit form should open")
+    b.retry(lambda: b.find("#hoursBought").clear())
+    b.type("#hoursBought", "44.5")
+    b.retry(lambda: b.find("#thresholdPercent").clear())
+    b.type("#thresholdPercent", "90")
+    b.shot("block-hours-edit")
+    b.submit("#edit-contract")
+    b.expect("contract was saved" in b.text(".notice"), "saving a contract should say so")
+    b.expect("44.5 h" in b.text("table") and "90%" in b.text("table"), "the contract should show its new hours and threshold")
 
 
 def departments(b: Browser, stamp: str):

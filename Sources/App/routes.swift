@@ -54,6 +54,7 @@ func routes(_ app: Application) throws {
     IdentifyAPI.register(api)
     BlockHoursAPI.register(api)
     TimesheetsAPI.register(api)
+    CRUD.register(ExpensesCollection.self, api)
     ReportsAPI.register(api)
 
     PagesRoutes.register(app)

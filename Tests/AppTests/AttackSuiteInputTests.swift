@@ -20,7 +20,7 @@ struct AttackSuiteInputTests {
         var organization = "", site = "", contact = "", resource = "", technicianLevel = "", level = "", queue = "", team = "", role = "", location = ""
         var ticket = "", note = "", timeEntry = "", attachment = "", coManaged = "", coManagedLevel = "", coManagingUser = "", coManagingTeam = ""
         var savedFilter = "", profile = "", device = "", organizationGroup = "", department = "", credential = "", reference = ""
-        var blockHourContract = ""
+        var blockHourContract = "", expense = ""
 
         static func make(_ t: TestApp) async throws -> World {
             var w = World()
@@ -57,6 +57,10 @@ struct AttackSuiteInputTests {
             w.device = try await t.create("/api/v1/devices", ["siteId": .string(w.site), "name": "FS01", "type": "server"]).id
             w.credential = try await t.create("/api/v1/sites/\(w.site)/credentials", ["kind": "server", "name": "FS01 admin", "secret": "s3cret"]).id
             w.reference = try await t.create("/api/v1/references", ["siteId": .string(w.site), "title": "Runbook", "body": "# Steps"]).id
+            w.expense = try await t.create(
+                "/api/v1/expenses",
+                ["date": "2025-06-02", "category": "meals", "description": "Lunch", "amount": 12, "organizationId": .string(w.organization)]
+            ).id
             return w
         }
     }
@@ -221,6 +225,8 @@ struct AttackSuiteInputTests {
             update("ResourceUpdate", { "/api/v1/resources/\($0.resource)" }, "firstName"),
             update("ResourceUpdate", { "/api/v1/resources/\($0.resource)" }, "lastName"),
             update("ResourceUpdate", { "/api/v1/resources/\($0.resource)" }, "email", plain: email),
+            create("ResourceCreate", "/api/v1/resources", "timeZone", plain: timeZone, base: resource),
+            update("ResourceUpdate", { "/api/v1/resources/\($0.resource)" }, "timeZone", plain: timeZone),
 
             create("QueueCreate", "/api/v1/queues", "name", base: named),
             update("QueueUpdate", { "/api/v1/queues/\($0.queue)" }, "name"),
@@ -303,6 +309,10 @@ struct AttackSuiteInputTests {
                 field: "name", multiline: false, plain: { "Block \($0)" },
                 body: { _, value, _ in ["name": .string(value), "hoursBought": 10, "startsOn": "2030-01-01"] }),
             update("BlockHourContractUpdate", { "/api/v1/organizations/\($0.organization)/block-hour-contracts/\($0.blockHourContract)" }, "name"),
+            create(
+                "ExpenseCreate", "/api/v1/expenses", "description",
+                base: { w, _ in ["date": "2025-06-03", "category": "travel", "amount": 5, "organizationId": .string(w.organization)] }),
+            update("ExpenseUpdate", { "/api/v1/expenses/\($0.expense)" }, "description"),
             // The administrator submits its own week; the week is read as an ISO week, so only its plain value is one.
             TextField(
                 schema: "TimesheetAction", property: "week", method: .POST, path: { _ in "/api/v1/timesheets/submit" }, field: "week", multiline: false,

@@ -116,4 +116,57 @@ import VaporTesting
             #expect(try await t.page("/organizations/\(organization)/block-hours", session: hugo).status == .forbidden)
         }
     }
+
+    @Test func aBlockHourContractIsEditedOnItsPageWithItsVersion() async throws {
+        try await withApp { t in
+            let organization = try await t.organization("Contoso")
+            let contract = try await t.create(
+                "/api/v1/organizations/\(organization)/block-hour-contracts", ["name": "2026 block", "hoursBought": 40, "startsOn": "2026-01-01"])
+            #expect(contract["version"] == 1)
+            let path = "/organizations/\(organization)/block-hours/\(contract.id)"
+            let admin = try await t.pageSession("admin", TestApp.adminPassword)
+            let list = try await t.page("/organizations/\(organization)/block-hours", session: admin)
+            #expect(list.text.contains("href=\"\(path)\"") && list.text.contains("Edit 2026 block"), "\(list)")
+            let form = try await t.page(path, session: admin)
+            #expect(form.status == .ok && form.text.contains("Edit 2026 block") && form.text.contains("name=\"version\" value=\"1\""), "\(form)")
+            #expect(form.text.contains("value=\"40\"") && !form.text.contains("Add the contract"))
+            let fields: [(String, String)] = [("name", "2026 block"), ("startsOn", "2026-01-01"), ("endsOn", ""), ("thresholdPercent", "80"), ("version", "1")]
+            // Field errors come back beside their fields, the input kept.
+            let bad = try await t.submitForm(path, fields + [("hoursBought", "12.34567")], session: admin)
+            #expect(bad.status == .unprocessableEntity && bad.text.contains("id=\"hoursBought-error\"") && bad.text.contains("value=\"12.34567\""), "\(bad)")
+            let backwards = try await t.submitForm(
+                path,
+                [
+                    ("name", "2026 block"), ("hoursBought", "40"), ("startsOn", "2026-06-01"), ("endsOn", "2026-01-31"), ("thresholdPercent", "80"),
+                    ("version", "1"),
+                ],
+                session: admin)
+            #expect(backwards.status == .unprocessableEntity && backwards.text.contains("id=\"endsOn-error\""), "\(backwards)")
+            // Saved: hours, end and threshold change, the version goes up.
+            let saved = try await t.submitForm(
+                path,
+                [
+                    ("name", "2026 block"), ("hoursBought", "60.5"), ("startsOn", "2026-01-01"), ("endsOn", "2026-12-31"), ("thresholdPercent", "90"),
+                    ("version", "1"),
+                ],
+                session: admin)
+            #expect(saved.status == .seeOther, "\(saved)")
+            let after = try await t.get("/api/v1/organizations/\(organization)/block-hour-contracts/\(contract.id)").json
+            #expect(after["hoursBought"] == 60.5 && after["endsOn"] == "2026-12-31" && after["thresholdPercent"] == 90 && after["version"] == 2, "\(after)")
+            // A form read before that change is refused (409) and changes nothing; so is a stale PATCH.
+            let stale = try await t.submitForm(path, fields + [("hoursBought", "10")], session: admin)
+            #expect(stale.status == .conflict && stale.text.contains("version 1, now 2"), "\(stale)")
+            expectProblem(
+                try await t.patch("/api/v1/organizations/\(organization)/block-hour-contracts/\(contract.id)", ["hoursBought": 10, "version": 1]), .conflict,
+                contains: "version 1, now 2")
+            #expect(try await t.get("/api/v1/organizations/\(organization)/block-hour-contracts/\(contract.id)").json["hoursBought"] == 60.5)
+            // A technician reads the contracts but may not change them: no edit link, 403 on the form and on a post.
+            _ = try await t.resource("tara")
+            let tara = try await t.pageSession("tara", TestApp.password)
+            let theirs = try await t.page("/organizations/\(organization)/block-hours", session: tara)
+            #expect(theirs.status == .ok && !theirs.text.contains("Edit 2026 block"), "\(theirs)")
+            #expect(try await t.page(path, session: tara).status == .forbidden)
+            #expect(try await t.submitForm(path, fields + [("hoursBought", "1"), ("version", "2")], session: tara).status == .forbidden)
+        }
+    }
 }

@@ -142,4 +142,50 @@ import Testing
             #expect(error == .forbidden("co-managing users cannot track expenses"))
         }
     }
+
+    /// Expenses follow timesheets: the person reads and changes their own, approvers (manageUsers without client
+    /// restrictions) read everyone's and change none; client restrictions hide expenses of other organizations, the
+    /// reader's own too; co-managing users and contacts have none. Cells: (own Northwind, own Contoso, another's
+    /// Northwind, another's Contoso), for reading and for changing.
+    @Test func expensesAreReadAsTimesheetsAndChangedOnlyByTheirPerson() throws {
+        typealias Cells = (Bool, Bool, Bool, Bool)
+        let read: [Who: Cells] = [
+            .admin: (true, true, true, true),
+            .restrictedAdmin: (true, false, false, false),
+            .technician: (true, true, false, false),
+            .restrictedTechnician: (true, false, false, false),
+            .helpDesk: (true, true, false, false),
+            .coManagingUser: (false, false, false, false),
+            .contact: (false, false, false, false),
+        ]
+        let change: [Who: Cells] = [
+            .admin: (true, true, false, false),
+            .restrictedAdmin: (true, false, false, false),
+            .technician: (true, true, false, false),
+            .restrictedTechnician: (true, false, false, false),
+            .helpDesk: (true, true, false, false),
+            .coManagingUser: (false, false, false, false),
+            .contact: (false, false, false, false),
+        ]
+        let someoneElse = UUID()
+        for who in Who.allCases {
+            let me = UUID(), p = principal(who, id: me)
+            let cells = [(me, northwind), (me, contoso), (someoneElse, northwind), (someoneElse, contoso)]
+            func answers(_ operation: AccessOperation) -> [Bool] {
+                cells.map { AccessPolicy.expenseScope(for: p, operation).evaluate(ScopeFacts(values: [.owner: $0.0, .organization: $0.1])) }
+            }
+            let r = read[who]!, c = change[who]!
+            #expect(answers(.view) == [r.0, r.1, r.2, r.3], "\(who) reads")
+            #expect(answers(.edit) == [c.0, c.1, c.2, c.3], "\(who) changes")
+            #expect(answers(.delete) == [c.0, c.1, c.2, c.3], "\(who) deletes")
+            #expect(answers(.create) == [c.0, c.1, c.2, c.3], "\(who) creates")
+        }
+        // An approver reads another's expense but is told why it may not change it.
+        #expect(throws: TandemError.forbidden("only the person whose expense it is changes it")) {
+            try AccessPolicy.authorizeExpenseChange(principal(.admin), .edit, personId: someoneElse, organizationId: northwind)
+        }
+        #expect(throws: TandemError.forbidden("only the person whose expense it is deletes it")) {
+            try AccessPolicy.authorizeExpenseChange(principal(.admin), .delete, personId: someoneElse, organizationId: northwind)
+        }
+    }
 }

@@ -408,6 +408,7 @@ enum DemoTenant {
             contract.hoursBought = BillingDecimal(40)
             contract.startsOn = "\(year)-01-01"
             contract.thresholdPercent = 80
+            contract.version = 1
             try await contract.create(on: db)
             try await TimesheetViewer(coManagingUserId: nina, resourceId: tara.id!).create(on: db)
         }

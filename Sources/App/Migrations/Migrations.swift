@@ -66,6 +66,9 @@ enum Migrations {
         CreateSLAAlerts(),
         AddReportEventIndexes(),
         AddTimeEntryReportIndex(),
+        CreateExpenses(),
+        AddResourceTimeZone(),
+        AddBlockHourContractVersion(),
         AddOutboxClaimedBy(),
     ]
 }

@@ -703,7 +703,7 @@ public enum AccessPolicy {
         let own = principal.id == person.id
         switch person.kind {
         case .resource:
-            let approver = principal.kind == .resource && principal.permissions.has(.manageUsers) && principal.clientRestrictions == nil && !own
+            let approver = isTimesheetApprover(principal) && !own
             return TimesheetRights(view: own || approver, submit: own && principal.kind == .resource, approve: approver)
         case .coManagingUser:
             let viewer = principal.kind == .resource && person.viewerIds.contains(principal.id)
@@ -748,6 +748,11 @@ public enum AccessPolicy {
         clientRestrictions.map { $0.contains(organizationId) } ?? true
     }
 
+    /// Timesheet approvers: MSP resources who manage users (`manageUsers`) without client restrictions.
+    public static func isTimesheetApprover(_ principal: Principal) -> Bool {
+        principal.kind == .resource && principal.permissions.has(.manageUsers) && principal.clientRestrictions == nil
+    }
+
     /// Expenses (Autotask): MSP staff whose level adds time entries track them; co-managing users cannot track
     /// expenses, and contacts never.
     public static func authorizeExpenses(_ principal: Principal) throws(TandemError) {
@@ -755,6 +760,34 @@ public enum AccessPolicy {
         case .resource where principal.permissions.allows(.add, on: .timeEntries): return
         case .coManagingUser: throw .forbidden("co-managing users cannot track expenses")
         default: throw .forbidden("your security level does not allow tracking expenses")
+        }
+    }
+
+    /// Which expenses `principal` reads or changes. Expenses belong to their person's timesheet week, so they are
+    /// read as timesheets are: the person reads their own, timesheet approvers (`isTimesheetApprover`) read
+    /// everyone's. Only the person changes or deletes their own, while their level tracks expenses
+    /// (`authorizeExpenses`); an approver who may read it but not change it gets 403. Always within the reader's
+    /// client restrictions: an expense of an organization outside them is hidden (404), the reader's own too.
+    /// Co-managing users (who cannot track expenses, so have none) and contacts read none.
+    /// Facts: `.owner` (the person), `.organization`.
+    public static func expenseScope(for principal: Principal, _ operation: AccessOperation = .view) -> Scope {
+        guard principal.kind == .resource else { return .none }
+        let own = Scope.equals(.owner, principal.id)
+        let reach: Scope
+        switch operation {
+        case .view: reach = isTimesheetApprover(principal) ? .all : own
+        case .create, .edit, .delete: reach = (try? authorizeExpenses(principal)) != nil ? own : .none
+        }
+        return .allOf([clientRestrictionScope(principal), reach])
+    }
+
+    /// Refuses changing or deleting an expense the principal reads but may not change.
+    public static func authorizeExpenseChange(_ principal: Principal, _ operation: AccessOperation, personId: UUID, organizationId: UUID)
+        throws(TandemError)
+    {
+        let facts = ScopeFacts(values: [.owner: personId, .organization: organizationId])
+        guard expenseScope(for: principal, operation).evaluate(facts) else {
+            throw .forbidden("only the person whose expense it is \(operation == .delete ? "deletes" : "changes") it")
         }
     }
 

@@ -1,7 +1,8 @@
 import Foundation
 
-/// An ISO 8601 week, `2026-W49`: Monday to Sunday, in UTC (a timesheet's days are UTC days; see README
-/// "Time and billing").
+/// An ISO 8601 week, `2026-W49`: Monday to Sunday. Without a zone its moments are UTC's; a timesheet's week is
+/// the person's (`in:` variants; README "Time and billing"): Monday 00:00 where they work, so a week may be 167 or
+/// 169 hours long across a DST change.
 public struct ISOWeek: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var year: Int
     public var week: Int
@@ -62,6 +63,38 @@ public struct ISOWeek: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     public var description: String { String(format: "%04d-W%02d", year, week) }
+
+    // MARK: In a time zone
+
+    /// The ISO calendar of a zone.
+    public static func calendar(in zone: TimeZone) -> Calendar {
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = zone
+        return calendar
+    }
+
+    /// The week a moment falls in where the clock reads `zone`'s time.
+    public init(containing date: Date, in zone: TimeZone) {
+        let parts = Self.calendar(in: zone).dateComponents([.yearForWeekOfYear, .weekOfYear], from: date)
+        year = parts.yearForWeekOfYear!
+        week = parts.weekOfYear!
+    }
+
+    /// Monday 00:00 in `zone` (the first moment of Monday there, should a DST change skip midnight).
+    public func start(in zone: TimeZone) -> Date {
+        let calendar = Self.calendar(in: zone)
+        let monday = DateComponents(year: Int(days[0].prefix(4)), month: Int(days[0].dropFirst(5).prefix(2)), day: Int(days[0].suffix(2)))
+        return calendar.startOfDay(for: calendar.date(from: monday.with(hour: 12))!)
+    }
+
+    /// The next Monday 00:00 in `zone` (exclusive).
+    public func end(in zone: TimeZone) -> Date { next.start(in: zone) }
+
+    /// The day of a moment in `zone`, `YYYY-MM-DD`.
+    public static func day(of date: Date, in zone: TimeZone) -> String {
+        let parts = calendar(in: zone).dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+    }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { (lhs.year, lhs.week) < (rhs.year, rhs.week) }
 }
@@ -128,13 +161,15 @@ public struct TimesheetTotals: Sendable, Equatable {
     public var billableMinutes: Int
     public var amount: Money
 
-    public init(week: ISOWeek, lines: [TimesheetLine]) {
+    /// `zone`: the person's; each line counts on its day there.
+    public init(week: ISOWeek, lines: [TimesheetLine], in zone: TimeZone = TimeZone(identifier: "UTC")!) {
         let dayNames = week.days
         var perDay = [Int](repeating: 0, count: 7)
         var total = 0, billable = 0
         var amounts: [Money] = []
-        for line in lines where line.workedAt >= week.start && line.workedAt < week.end {
-            let index = min(6, Int(line.workedAt.timeIntervalSince(week.start) / 86_400))
+        let start = week.start(in: zone), end = week.end(in: zone)
+        for line in lines where line.workedAt >= start && line.workedAt < end {
+            guard let index = dayNames.firstIndex(of: ISOWeek.day(of: line.workedAt, in: zone)) else { continue }
             perDay[index] += line.minutes
             total += line.minutes
             if line.billable {
@@ -166,5 +201,25 @@ public enum UTCDay {
         let parts = DateComponents(year: year, month: month, day: date)
         guard parts.isValidDate(in: ISOWeek.calendar), let start = ISOWeek.calendar.date(from: parts) else { return nil }
         return start
+    }
+}
+
+extension DateComponents {
+    fileprivate func with(hour: Int) -> DateComponents {
+        var copy = self
+        copy.hour = hour
+        return copy
+    }
+}
+
+/// A co-managing user's `timesheetStart` (Autotask): the day their timesheets begin. Time worked before it is on no
+/// timesheet.
+public enum TimesheetStart {
+    /// 00:00 of `day` (`YYYY-MM-DD`) in `zone`; nil unless it is a real date.
+    public static func moment(_ day: String, in zone: TimeZone) -> Date? {
+        guard UTCDay.start(of: day) != nil else { return nil }
+        let calendar = ISOWeek.calendar(in: zone)
+        let parts = DateComponents(year: Int(day.prefix(4)), month: Int(day.dropFirst(5).prefix(2)), day: Int(day.suffix(2)), hour: 12)
+        return calendar.date(from: parts).map { calendar.startOfDay(for: $0) }
     }
 }

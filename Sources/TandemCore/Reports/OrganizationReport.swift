@@ -18,16 +18,19 @@ public enum ReportSection: String, Sendable, Codable, CaseIterable {
 }
 
 /// The billing part of a report: billable time worked in the period, its amount (the sum of the entries' rounded
-/// amounts, README "Time and billing") and the block hours it used (hours × each entry's multiplier).
+/// amounts, README "Time and billing"), the block hours it used (hours × each entry's multiplier), and the billable
+/// expenses dated in the period (the sum of their amounts, each exact to the cent).
 public struct ReportBilling: Sendable, Equatable {
     public var billableMinutes: Int
     public var amount: Money
     public var blockHoursUsed: BillingDecimal
+    public var billableExpenses: Money
 
-    public init(billableMinutes: Int, amount: Money, blockHoursUsed: BillingDecimal) {
+    public init(billableMinutes: Int, amount: Money, blockHoursUsed: BillingDecimal, billableExpenses: Money = .zero) {
         self.billableMinutes = billableMinutes
         self.amount = amount
         self.blockHoursUsed = blockHoursUsed
+        self.billableExpenses = billableExpenses
     }
 }
 
@@ -273,6 +276,7 @@ public struct OrganizationReport: Sendable, Equatable {
             rows.append(["billing", "billableMinutes", String(billing.billableMinutes)])
             rows.append(["billing", "amount", billing.amount.description])
             rows.append(["billing", "blockHoursUsed", billing.blockHoursUsed.description])
+            rows.append(["billing", "billableExpenses", billing.billableExpenses.description])
         }
         return rows
     }

@@ -16,6 +16,8 @@ final class BlockHourContract: Model, @unchecked Sendable {
     @Field(key: "starts_on") var startsOn: String
     @OptionalField(key: "ends_on") var endsOn: String?
     @Field(key: "threshold_percent") var thresholdPercent: Int
+    /// Increases with every change (migration 066).
+    @Field(key: "version") var version: Int
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 

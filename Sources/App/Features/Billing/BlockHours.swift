@@ -22,6 +22,8 @@ struct BlockHourContractDTO: Content {
     var thresholdReached: Bool
     /// When `blockHours.thresholdReached` was recorded (once per contract).
     var thresholdReachedAt: Date?
+    /// Increases with every change; a PATCH that names an older one changes nothing (409).
+    var version: Int
 }
 
 struct BlockHourContractInput: Decodable, Sendable {
@@ -30,6 +32,7 @@ struct BlockHourContractInput: Decodable, Sendable {
     var startsOn: Patch<String> = .absent
     var endsOn: Patch<String> = .absent
     var thresholdPercent: Patch<Int> = .absent
+    var version: Patch<Int> = .absent
 }
 
 /// Block-hour contracts per organization, their use, and the once-per-contract threshold event.
@@ -64,7 +67,7 @@ enum BlockHours {
         return BlockHourContractDTO(
             id: row.id!.text, organizationId: row.organizationId.text, name: row.name, hoursBought: row.hoursBought.decimal, startsOn: row.startsOn,
             endsOn: row.endsOn, thresholdPercent: row.thresholdPercent, hoursUsed: state.hoursUsed.decimal, hoursLeft: state.hoursLeft.decimal,
-            minutesUsed: state.minutesUsed.decimal, thresholdReached: state.thresholdReached, thresholdReachedAt: reachedAt)
+            minutesUsed: state.minutesUsed.decimal, thresholdReached: state.thresholdReached, thresholdReachedAt: reachedAt, version: row.version)
     }
 
     static func state(_ row: BlockHourContract, on db: any Database) async throws -> BlockHourState {
@@ -96,6 +99,7 @@ enum BlockHours {
         let row = BlockHourContract()
         row.id = .v7()
         row.organizationId = organizationId
+        row.version = 1
         try await apply(input, to: row, creating: true, on: db)
         return try await db.write { db in
             try await row.create(on: db)
@@ -113,7 +117,13 @@ enum BlockHours {
         let row = try await visible(organizationId: organizationId, id: id, by: principal, on: db)
         try await requireBilling(organizationId, .edit, by: principal, on: db)
         let before = try await dto(row, on: db)
+        if case .null = input.version { throw TandemError.invalid("version", "must be a number") }
+        if let version = input.version.value, version != row.version {
+            throw TandemError.conflict(
+                "the contract was changed since you read it (version \(version), now \(row.version)): reload it and apply your change again")
+        }
         try await apply(input, to: row, creating: false, on: db)
+        row.version += 1
         return try await db.write { db in
             try await row.save(on: db)
             let after = try await dto(row, on: db)
@@ -132,6 +142,13 @@ enum BlockHours {
         try await db.write { db in
             try await row.delete(on: db)
             try await Audit.record("deleted", BlockHourContract.schema, id: id, by: principal, organizationId: organizationId, before: before, on: db)
+        }
+    }
+
+    /// Refuses changing the organization's contracts (403), as a PATCH would: for the edit form.
+    static func requireChange(_ organizationId: UUID, by principal: Principal) throws {
+        guard AccessPolicy.blockHourContractScope(for: principal, .edit).evaluate(ScopeFacts(values: [.organization: organizationId])) else {
+            throw TandemError.forbidden("changing block-hour contracts needs billing (reports) and leave to edit the organization")
         }
     }
 

@@ -5,7 +5,7 @@ import TandemCore
 import Vapor
 
 struct TimesheetDayDTO: Content, Equatable {
-    /// `YYYY-MM-DD` (UTC).
+    /// `YYYY-MM-DD` in the person's time zone.
     var date: String
     var minutes: Int
 }
@@ -18,6 +18,10 @@ struct TimesheetDTO: Content {
     var personName: String
     /// `2026-W49`.
     var week: String
+    /// The IANA time zone whose days the week's are (the person's; `UTC` when they have none).
+    var timeZone: String
+    /// A co-managing user's `timesheetStart`: time worked before that day is on no timesheet.
+    var startsOn: String?
     var status: String
     var submittedAt: Date?
     var decidedAt: Date?
@@ -33,6 +37,11 @@ struct TimesheetDTO: Content {
     /// What the reader may do now: `submit`, `approve`, `reject`.
     var actions: [String]
     var entries: [TimeEntryDTO]
+    /// The person's expenses of the week the reader may see (`AccessPolicy.expenseScope`), by day.
+    var expenses: [ExpenseDTO]
+    /// The sum of those expenses' amounts, and of the billable ones.
+    var expenseAmount: Decimal
+    var billableExpenseAmount: Decimal
 }
 
 struct TimesheetActionInput: Decodable, Sendable {
@@ -54,6 +63,29 @@ struct TimesheetViewersInput: Decodable, Sendable {
 /// their viewers for co-managing users; time of a submitted or approved week is locked.
 enum Timesheets {
     static let what = "timesheet"
+
+    /// Where a person's timesheet days are: an MSP resource's `timeZone`, a co-managing user's internal location's,
+    /// else UTC; and the day a co-managing user's timesheets start (`timesheetStart`).
+    struct Calendar: Sendable {
+        /// The IANA name as stored (`UTC` without one).
+        var name: String
+        var zone: TimeZone
+        var startsOn: String?
+
+        init(name: String?, startsOn: String?) {
+            let zone = name.flatMap(TimeZone.init(identifier:))
+            self.name = zone == nil ? "UTC" : name!
+            self.zone = zone ?? TimeZone(identifier: "UTC")!
+            self.startsOn = startsOn
+        }
+    }
+
+    static func calendar(of personId: UUID, on db: any Database) async throws -> Calendar {
+        if let resource = try await Resource.find(personId, on: db) { return Calendar(name: resource.timeZone, startsOn: nil) }
+        guard let user = try await CoManagingUser.find(personId, on: db) else { return Calendar(name: nil, startsOn: nil) }
+        let location = try await user.internalLocationId.asyncMap { try await InternalLocation.find($0, on: db) } ?? nil
+        return Calendar(name: location?.timeZone, startsOn: user.timesheetStart)
+    }
 
     /// Whose timesheet `id` is, and their name; nil when the id is no resource or co-managing user.
     static func person(_ id: UUID, on db: any Database) async throws -> (person: TimesheetPerson, name: String)? {
@@ -77,15 +109,24 @@ enum Timesheets {
         return (person, name, rights)
     }
 
+    /// The week a query names; nil when it names none (the person's current week, in their zone).
+    static func givenWeek(_ text: String?) throws -> ISOWeek? {
+        guard let text, !text.isEmpty else { return nil }
+        guard let week = ISOWeek(parsing: text) else { throw TandemError.invalid("week", "'\(text)' is not an ISO week such as 2026-W49") }
+        return week
+    }
+
     static func week(_ text: String?, _ field: String = "week", on db: any Database) throws -> ISOWeek {
         guard let text, !text.isEmpty else { return ISOWeek(containing: db.now) }
         guard let week = ISOWeek(parsing: text) else { throw TandemError.invalid(field, "'\(text)' is not an ISO week such as 2026-W49") }
         return week
     }
 
-    static func get(personId: UUID?, week: ISOWeek, by principal: Principal, on db: any Database) async throws -> TimesheetDTO {
+    /// `week` nil: the week the person is in now, in their zone.
+    static func get(personId: UUID?, week: ISOWeek?, by principal: Principal, on db: any Database) async throws -> TimesheetDTO {
         let (person, name, rights) = try await visible(personId ?? principal.id, by: principal, on: db)
-        return try await dto(person, name: name, week: week, rights: rights, by: principal, on: db)
+        let current = try await week == nil ? ISOWeek(containing: db.now, in: calendar(of: person.id, on: db).zone) : week!
+        return try await dto(person, name: name, week: current, rights: rights, by: principal, on: db)
     }
 
     /// Submits, approves or rejects the week; answers the timesheet as the reader then reads it.
@@ -109,7 +150,7 @@ enum Timesheets {
                 let before = row.map(\.state) ?? .open
                 let after = try before.after(action)
                 if action != .submit {
-                    let (_, hidden) = try await entries(of: personId, in: week, by: principal, on: db)
+                    let (_, hidden) = try await entries(of: personId, in: week, calendar: calendar(of: personId, on: db), by: principal, on: db)
                     guard hidden == 0 else { throw TandemError.forbidden("the week has time on tickets you cannot see; someone who sees all of it decides it") }
                 }
                 let sheet = row ?? Timesheet()
@@ -150,12 +191,16 @@ enum Timesheets {
         }
     }
 
-    /// The person's entries of the week the reader may see (ticket scope and publish-to), oldest first, with their
-    /// tickets' organizations, and how many it may not.
-    static func entries(of personId: UUID, in week: ISOWeek, by principal: Principal, on db: any Database) async throws -> (
+    /// The person's entries of the week (its days in the person's zone, from the start of their timesheets) the reader
+    /// may see (ticket scope and publish-to), oldest first, with their tickets' organizations, and how many it may not.
+    static func entries(of personId: UUID, in week: ISOWeek, calendar: Calendar, by principal: Principal, on db: any Database) async throws -> (
         [(TimeEntry, UUID)], hidden: Int
     ) {
-        let all = try await TimeEntry.query(on: db).filter(\.$authorId == personId).filter(\.$workedAt >= week.start).filter(\.$workedAt < week.end)
+        var start = week.start(in: calendar.zone)
+        let end = week.end(in: calendar.zone)
+        if let first = calendar.startsOn.flatMap({ TimesheetStart.moment($0, in: calendar.zone) }), first > start { start = first }
+        guard start < end else { return ([], 0) }
+        let all = try await TimeEntry.query(on: db).filter(\.$authorId == personId).filter(\.$workedAt >= start).filter(\.$workedAt < end)
             .sort(\.$workedAt).sort(\.$id).all()
         guard !all.isEmpty else { return ([], 0) }
         let ticketIds = Array(Set(all.map(\.ticketId)))
@@ -176,22 +221,27 @@ enum Timesheets {
     {
         let row = try await Timesheet.query(on: db).filter(\.$personId == person.id).filter(\.$week == week.description).first()
         let state = row?.state ?? .open
-        let (shown, _) = try await entries(of: person.id, in: week, by: principal, on: db)
+        let calendar = try await calendar(of: person.id, on: db)
+        let (shown, _) = try await entries(of: person.id, in: week, calendar: calendar, by: principal, on: db)
         let lines = shown.map { entry, organization in
             TimesheetLine(
                 workedAt: entry.workedAt, minutes: entry.minutes, billable: entry.billable,
                 amount: AccessPolicy.seesAmount(principal, organizationId: organization) ? entry.amount : .zero)
         }
-        let totals = TimesheetTotals(week: week, lines: lines)
+        let totals = TimesheetTotals(week: week, lines: lines, in: calendar.zone)
+        // A co-managing user has none (they cannot track expenses), so the same question answers their week too.
+        let expenses = try await ExpensesCollection.ofWeek(person.id, week, by: principal, on: db)
         var actions: [String] = []
         if rights.submit, (try? state.after(.submit)) != nil { actions.append(TimesheetStatus.Action.submit.rawValue) }
         if rights.approve, state == .submitted { actions += [TimesheetStatus.Action.approve.rawValue, TimesheetStatus.Action.reject.rawValue] }
         return TimesheetDTO(
-            personId: person.id.text, personKind: person.kind.rawValue, personName: name, week: week.description, status: state.rawValue,
+            personId: person.id.text, personKind: person.kind.rawValue, personName: name, week: week.description, timeZone: calendar.name,
+            startsOn: calendar.startsOn, status: state.rawValue,
             submittedAt: row?.submittedAt, decidedAt: row?.decidedAt, decidedById: row?.decidedById?.text, decidedByName: row?.decidedByName,
             reason: row?.reason, days: totals.days.map { TimesheetDayDTO(date: $0.day, minutes: $0.minutes) }, minutes: totals.minutes,
             billableMinutes: totals.billableMinutes, amount: AccessPolicy.seesBilling(principal) ? totals.amount.decimal : nil, actions: actions,
-            entries: shown.map { TimeEntryDTO($0.0).shown(to: principal, organizationId: $0.1) })
+            entries: shown.map { TimeEntryDTO($0.0).shown(to: principal, organizationId: $0.1) }, expenses: expenses.map(ExpenseDTO.init),
+            expenseAmount: Money.sum(expenses.map(\.amount)).decimal, billableExpenseAmount: Money.sum(expenses.filter(\.billable).map(\.amount)).decimal)
     }
 
     // MARK: Locked weeks
@@ -200,11 +250,19 @@ enum Timesheets {
     /// The weeks' rows are held shared until the write commits, so a submission of one of them waits for it (and a
     /// write waits for a submission in progress, then sees it): no time slips into a week as it is submitted.
     static func requireUnlocked(personId: UUID, at moments: [Date], on db: any Database) async throws {
-        let weeks = Set(moments.map { ISOWeek(containing: $0).description }).sorted()
+        let zone = try await calendar(of: personId, on: db).zone
+        try await requireUnlocked(personId: personId, weeks: moments.map { ISOWeek(containing: $0, in: zone) }, what: "this time", on: db)
+    }
+
+    /// Refuses a change of `personId`'s time or expenses (`what`) of `weeks` when one is submitted or approved.
+    static func requireUnlocked(personId: UUID, weeks: [ISOWeek], what: String, on db: any Database) async throws {
+        let weeks = Set(weeks.map(\.description)).sorted()
+        guard !weeks.isEmpty else { return }
         let locked = try await lockRows(personId: personId, weeks: weeks, exclusive: false, on: db).first { $0.state.locksEntries }
         if let locked {
+            let noun = what == "this time" ? "time" : "expenses"
             throw TandemError.conflict(
-                "this time falls in week \(locked.week) of the timesheet, which is \(locked.status); time in a submitted or approved week is locked (a rejected week opens again)"
+                "\(what) falls in week \(locked.week) of the timesheet, which is \(locked.status); \(noun) in a submitted or approved week \(noun == "time" ? "is" : "are") locked (a rejected week opens again)"
             )
         }
     }
@@ -274,7 +332,7 @@ enum TimesheetsAPI {
                 return id
             }
             return try await Timesheets.get(
-                personId: personId, week: Timesheets.week(req.queryText("week"), on: req.db), by: req.principal, on: req.db)
+                personId: personId, week: Timesheets.givenWeek(req.queryText("week")), by: req.principal, on: req.db)
         }
         for action in TimesheetStatus.Action.allCases {
             timesheets.post(PathComponent(stringLiteral: action.rawValue)) { req async throws -> TimesheetDTO in

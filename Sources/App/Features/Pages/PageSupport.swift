@@ -89,8 +89,11 @@ enum PageRoutes {
     static let reference = PageRoute("references", ":id"), referenceDelete = PageRoute("references", ":id", "delete")
     static let timesheets = PageRoute("timesheets")
     static func timesheetAction(_ action: String) -> PageRoute { PageRoute("timesheets", action) }
+    static let timesheetExpenses = PageRoute("timesheets", "expenses")
+    static let timesheetExpenseDelete = PageRoute("timesheets", "expenses", ":id", "delete")
     static let organizationBlockHours = PageRoute("organizations", ":id", "block-hours")
     static let organizationBlockHoursDelete = PageRoute("organizations", ":id", "block-hours", ":contractId", "delete")
+    static let organizationBlockHoursContract = PageRoute("organizations", ":id", "block-hours", ":contractId")
     static let siteSoftwareApprovals = PageRoute("sites", ":id", "software-approvals")
     static let siteSoftwareApprovalRemove = PageRoute("sites", ":id", "software-approvals", "remove")
     static let sitePasswords = PageRoute("sites", ":id", "passwords"), credential = PageRoute("credentials", ":id")
@@ -195,6 +198,7 @@ struct FormFeedback: Encodable, Sendable {
         "name": "Name", "copyOf": "Copy from", "code": "Code", "permissions.admin": "Permissions", "enabled": "Enabled", "active": "Active",
         "actor": "Actor", "kind": "Kind", "action": "Action", "from": "From", "to": "To", "format": "Format",
         "secret": "Password", "url": "URL", "notes": "Notes", "deviceId": "Linked device",
+        "date": "Date", "category": "Category", "amount": "Amount", "distance": "Distance", "mileageRate": "Mileage rate", "ticketNumber": "Ticket",
     ]
 
     init(summary: [String], fields: [String: String] = [:]) {

@@ -37,6 +37,8 @@ struct ResourceDTO: Content {
     var clientRestrictions: [String]?
     var queueIds: [String]
     var active: Bool
+    /// The IANA time zone of their timesheet days; null: UTC.
+    var timeZone: String?
 
     /// `clientRestrictions` is written as null for unrestricted resources (Appendix A), not left out.
     func encode(to encoder: any Encoder) throws {
@@ -50,6 +52,7 @@ struct ResourceDTO: Content {
         try c.encode(clientRestrictions, forKey: .clientRestrictions)
         try c.encode(queueIds, forKey: .queueIds)
         try c.encode(active, forKey: .active)
+        try c.encode(timeZone, forKey: .timeZone)
     }
 
     init(_ resource: Resource, restrictions: [UUID], queueIds: [UUID]) {
@@ -62,6 +65,7 @@ struct ResourceDTO: Content {
         clientRestrictions = resource.clientRestricted ? restrictions.map(\.uuidString).sorted() : nil
         self.queueIds = queueIds.map(\.uuidString).sorted()
         active = resource.active
+        timeZone = resource.timeZone
     }
 }
 
@@ -77,4 +81,6 @@ struct ResourceInput: Decodable, Sendable {
     /// The teams it is a member of (write only: membership is the team's, read it on `/teams`).
     var teamIds: Patch<[String]> = .absent
     var active: Patch<Bool> = .absent
+    /// An IANA time zone (`Europe/Berlin`); null: UTC.
+    var timeZone: Patch<String> = .absent
 }

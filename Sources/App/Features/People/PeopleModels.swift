@@ -36,6 +36,8 @@ final class Resource: Model, @unchecked Sendable {
     /// False means "allow use of all customers"; true limits the resource to `resource_client_restrictions`.
     @Field(key: "client_restricted") var clientRestricted: Bool
     @Field(key: "active") var active: Bool
+    /// An IANA time zone; nil: UTC. The days of their timesheet weeks.
+    @OptionalField(key: "time_zone") var timeZone: String?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 

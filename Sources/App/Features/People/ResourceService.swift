@@ -143,6 +143,18 @@ enum ResourceService {
         if !input.email.isAbsent { resource.email = validator.email(input.email.value, "email") }
         if creating || !input.securityLevelId.isAbsent, let id = validator.id(input.securityLevelId.value, "securityLevelId") { resource.securityLevelId = id }
         if !input.active.isAbsent { resource.active = input.active.value ?? true }
+        switch input.timeZone {
+        case .absent: break
+        case .null: resource.timeZone = nil
+        case .value(let text):
+            if let zone = validator.text(text, "timeZone", max: 64) {
+                if TimeZone(identifier: zone) == nil {
+                    validator.fail("timeZone", "'\(zone)' is not an IANA time zone (such as America/New_York)")
+                } else {
+                    resource.timeZone = zone
+                }
+            }
+        }
         switch input.clientRestrictions {
         case .absent: break
         case .null: changes.restrictions = .some(nil)

@@ -40,8 +40,12 @@ enum Reports {
             let entries = Scope.allOf([rights.timeEntries, filter.timeEntryIds.map { .isIn(.id, $0) } ?? .all])
             let summary = try await BillingSummary.of(
                 organizationId: organizationId, period: period.start..<period.end, tickets: ticketScope, items: entries, on: db)
+            // Expenses are the MSP's billing, not a ticket's: every billable expense of the organization dated in the period.
+            let expenses = try await ExpensesCollection.billableTotal(
+                organizationId: organizationId, from: ReportPeriod.day(period.start), through: ReportPeriod.day(period.lastDay), on: db)
             billing = ReportBilling(
-                billableMinutes: summary.billableMinutes, amount: summary.billableAmount ?? .zero, blockHoursUsed: summary.blockHoursUsed ?? .zero)
+                billableMinutes: summary.billableMinutes, amount: summary.billableAmount ?? .zero, blockHoursUsed: summary.blockHoursUsed ?? .zero,
+                billableExpenses: expenses)
         }
         let facts = ReportFacts(
             opened: try await opened(organizationId, period, tickets, on: db), responses: try await firstResponses(organizationId, period, tickets, on: db),

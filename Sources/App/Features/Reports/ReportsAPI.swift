@@ -150,6 +150,8 @@ struct OrganizationReportDTO: Content {
         var amount: Decimal
         /// Billable hours × each entry's block-hour multiplier, rounded to 0.01 h.
         var blockHoursUsed: Decimal
+        /// The sum of the organization's billable expenses dated in the period.
+        var billableExpenses: Decimal
     }
 
     init(_ report: OrganizationReport) {
@@ -174,7 +176,9 @@ struct OrganizationReportDTO: Content {
         licenses = report.licenses
         slaCompliance = report.slaCompliance
         billing = report.billing.map {
-            Billing(billableMinutes: $0.billableMinutes, amount: $0.amount.decimal, blockHoursUsed: $0.blockHoursUsed.decimal)
+            Billing(
+                billableMinutes: $0.billableMinutes, amount: $0.amount.decimal, blockHoursUsed: $0.blockHoursUsed.decimal,
+                billableExpenses: $0.billableExpenses.decimal)
         }
     }
 }

@@ -25,6 +25,47 @@ enum TimesheetPage {
         var reason: String
         var notice: String?
         var feedback: FormFeedback?
+        var expenses: [ExpenseRow]
+        var expenseTotal: String
+        var billableExpenseTotal: String
+        /// The "Add expense" form: only on one's own week while it is open and one's level tracks expenses.
+        var expenseForm: ExpenseFormModel?
+    }
+
+    struct ExpenseRow: Encodable, Sendable {
+        var id: String
+        var date: String
+        var category: String
+        var description: String
+        var amount: String
+        var billable: String
+        /// Where to delete it; nil when the reader may not (not theirs, or the week is locked).
+        var deleteURL: String?
+    }
+
+    struct ExpenseFormModel: Encodable, Sendable {
+        var action: String
+        var date: String
+        var categories: [SelectOption]
+        var description: String
+        var amount: String
+        var organizations: [SelectOption]
+        var ticketNumber: String
+        var billable: Bool
+    }
+
+    /// The "Add expense" form's fields as posted (an empty field is left out, so the API names it).
+    struct ExpenseForm: Decodable, Sendable {
+        var week: String?
+        var date: String?
+        var category: String?
+        var description: String?
+        var amount: String?
+        var organizationId: String?
+        var ticketNumber: String?
+        var billable: String?
+
+        static let empty = ExpenseForm()
     }
 
     struct Day: Encodable, Sendable {
@@ -47,12 +88,74 @@ enum TimesheetPage {
         var reason: String?
     }
 
-    static let notices = ["submit": "The week was submitted.", "approve": "The week was approved.", "reject": "The week was rejected."]
+    static let notices = [
+        "submit": "The week was submitted.", "approve": "The week was approved.", "reject": "The week was rejected.", "expense": "The expense was added.",
+        "expenseDeleted": "The expense was deleted.",
+    ]
 
     static func register(_ routes: any RoutesBuilder) {
         routes.get(PageRoutes.timesheets.pathComponents, use: show)
         for action in TimesheetStatus.Action.allCases {
             routes.post(PageRoutes.timesheetAction(action.rawValue).pathComponents) { req in try await act(action, req) }
+        }
+        routes.post(PageRoutes.timesheetExpenses.pathComponents, use: addExpense)
+        routes.post(PageRoutes.timesheetExpenseDelete.pathComponents, use: deleteExpense)
+    }
+
+    /// Adds an expense to the reader's own week through `ExpensesCollection`, as the API does; the week again, with
+    /// the fields' errors beside them when refused.
+    @Sendable static func addExpense(_ req: Request) async throws -> Response {
+        let form = try req.content.decode(ExpenseForm.self)
+        let principal = try req.principal
+        let week = form.week.flatMap(ISOWeek.init(parsing:)) ?? form.date.flatMap(ExpenseDay.week(of:)) ?? ISOWeek(containing: req.db.now)
+        do {
+            var input = ExpenseInput()
+            var validator = FieldValidator()
+            func given(_ text: String?) -> String? {
+                let trimmed = Whitespace.trim(text ?? "")
+                return trimmed.isEmpty ? nil : trimmed
+            }
+            input.date = given(form.date).map { .value($0) } ?? .absent
+            input.category = given(form.category).map { .value($0) } ?? .absent
+            input.description = given(form.description).map { .value($0) } ?? .absent
+            input.amount = ConfigurationPages.decimal(form.amount, "amount", &validator)
+            if case .null = input.amount { input.amount = .absent }
+            input.billable = .value(form.billable != nil)
+            if let number = given(form.ticketNumber) {
+                guard let value = Int(number.drop { $0 == "#" }),
+                    let ticket = try await Ticket.query(on: req.db).filter(\.$number == value)
+                        .filter(AccessPolicy.ticketScope(for: principal), on: Ticket.scopeTable).first()
+                else { throw TandemError.invalid("ticketNumber", "no ticket you can see has this number") }
+                input.ticketId = .value(ticket.id!.uuidString)
+            } else if let organization = given(form.organizationId) {
+                input.organizationId = .value(organization)
+            }
+            try validator.check()
+            let row = try await CRUD.create(ExpensesCollection.self, { input }, req)
+            return req.seeOther(
+                PageURL.with(
+                    PageRoutes.timesheets.url(), query: [("week", row.week?.description ?? week.description), ("notice", "expense")]) + "#timesheet-expenses")
+        } catch let error as TandemError where error.isFormProblem {
+            let sheet = try await Timesheets.get(personId: nil, week: week, by: principal, on: req.db)
+            return try await render(req, sheet: sheet, expense: form, feedback: FormFeedback(error), status: error.pageStatus)
+        }
+    }
+
+    /// Deletes one of the reader's expenses (an open week's), as `DELETE /api/v1/expenses/{id}` does.
+    @Sendable static func deleteExpense(_ req: Request) async throws -> Response {
+        let principal = try req.principal
+        let row = try await Lookup.visible(
+            Expense.self, req.id("id", ExpensesCollection.what), scope: ExpensesCollection.scope(for: principal, .view), table: Expense.scopeTable,
+            what: ExpensesCollection.what, on: req.db)
+        let week = row.week ?? ISOWeek(containing: req.db.now)
+        do {
+            try await CRUD.remove(ExpensesCollection.self, row, req)
+            return req.seeOther(
+                PageURL.with(
+                    PageRoutes.timesheets.url(), query: [("personId", row.personId.uuidString), ("week", week.description), ("notice", "expenseDeleted")]))
+        } catch let error as TandemError where error.isFormProblem {
+            let sheet = try await Timesheets.get(personId: row.personId, week: week, by: principal, on: req.db)
+            return try await render(req, sheet: sheet, feedback: FormFeedback(error), status: error.pageStatus)
         }
     }
 
@@ -63,12 +166,12 @@ enum TimesheetPage {
             guard let id = UUID(uuidString: text) else { throw TandemError.notFound(Timesheets.what) }
             return id
         }
-        let week: ISOWeek
+        let week: ISOWeek?
         do {
-            week = try Timesheets.week(req.queryText("week"), on: req.db)
+            week = try Timesheets.givenWeek(req.queryText("week"))
         } catch let error as TandemError {
             // An unreadable week shows the current one with the problem beside the week.
-            let sheet = try await Timesheets.get(personId: personId, week: ISOWeek(containing: req.db.now), by: principal, on: req.db)
+            let sheet = try await Timesheets.get(personId: personId, week: nil, by: principal, on: req.db)
             return try await render(req, sheet: sheet, feedback: FormFeedback(error), status: .unprocessableEntity)
         }
         let sheet = try await Timesheets.get(personId: personId, week: week, by: principal, on: req.db)
@@ -94,7 +197,8 @@ enum TimesheetPage {
     }
 
     static func render(
-        _ req: Request, sheet: TimesheetDTO, reason: String = "", notice: String? = nil, feedback: FormFeedback? = nil, status: HTTPStatus = .ok
+        _ req: Request, sheet: TimesheetDTO, reason: String = "", expense: ExpenseForm = .empty, notice: String? = nil, feedback: FormFeedback? = nil,
+        status: HTTPStatus = .ok
     ) async throws -> Response {
         let principal = try req.principal
         let week = ISOWeek(parsing: sheet.week) ?? ISOWeek(containing: req.db.now)
@@ -114,8 +218,37 @@ enum TimesheetPage {
             },
             total: duration(sheet.minutes), billable: duration(sheet.billableMinutes), amount: sheet.amount.map { Money.from($0).description },
             people: try await people(for: principal, selected: sheet.personId, on: req.db), previousURL: link(week.previous), nextURL: link(week.next),
-            action: PageRoutes.timesheets.url(), mayReject: sheet.actions.contains("reject"), reason: reason, notice: notice, feedback: feedback)
-        return try await req.renderPage(view, model, status: status)
+            action: PageRoutes.timesheets.url(), mayReject: sheet.actions.contains("reject"), reason: reason, notice: notice, feedback: feedback,
+            expenses: [], expenseTotal: Money.from(sheet.expenseAmount).description, billableExpenseTotal: Money.from(sheet.billableExpenseAmount).description,
+            expenseForm: nil)
+        // Expenses are changed only by their person while the week is open (the policy says whose; the week's state when).
+        let open = !(TimesheetStatus(rawValue: sheet.status) ?? .open).locksEntries
+        var full = model
+        full.expenses = sheet.expenses.map { item in
+            let mayDelete =
+                open
+                && (try? AccessPolicy.authorizeExpenseChange(
+                    principal, .delete, personId: UUID(uuidString: item.personId)!, organizationId: UUID(uuidString: item.organizationId)!)) != nil
+            return ExpenseRow(
+                id: item.id, date: item.date, category: ExpenseCategory(rawValue: item.category)?.label ?? item.category, description: item.description,
+                amount: Money.from(item.amount).description, billable: item.billable ? "Billable" : "Not billable",
+                deleteURL: mayDelete ? PageRoutes.timesheetExpenseDelete.url(UUID(uuidString: item.id)!) : nil)
+        }
+        if open, sheet.personId == principal.id.text, (try? AccessPolicy.authorizeExpenses(principal)) != nil {
+            let organizations = try await Organization.query(on: req.db)
+                .filter(AccessPolicy.organizationScope(for: principal, area: .organizations, .view), on: Organization.scopeTable).sort(\.$name).limit(500).all()
+            let chosen = expense.organizationId ?? ""
+            let today = ISOWeek.day(of: req.db.now, in: TimeZone(identifier: sheet.timeZone) ?? TimeZone(identifier: "UTC")!)
+            full.expenseForm = ExpenseFormModel(
+                action: PageRoutes.timesheetExpenses.url(), date: expense.date ?? (week.days.contains(today) ? today : week.days[0]),
+                categories: ExpenseCategory.allCases.map {
+                    SelectOption(value: $0.rawValue, label: $0.label, selected: $0.rawValue == (expense.category ?? ""))
+                },
+                description: expense.description ?? "", amount: expense.amount ?? "",
+                organizations: organizations.map { SelectOption(value: $0.id!.uuidString, label: $0.name, selected: $0.id!.uuidString == chosen) },
+                ticketNumber: expense.ticketNumber ?? "", billable: expense.description == nil || expense.billable != nil)
+        }
+        return try await req.renderPage(view, full, status: status)
     }
 
     /// Whose timesheets the reader may open: themself first, then those the policy lets them view (people read in

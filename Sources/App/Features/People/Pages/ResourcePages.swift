@@ -38,6 +38,8 @@ enum ResourcePages {
         var clientRestrictions: [String]?
         var queueIds: [String]?
         var teamIds: [String]?
+        /// An IANA time zone; empty: UTC.
+        var timeZone: String?
     }
 
     static let notices = [
@@ -194,7 +196,7 @@ enum ResourcePages {
         return Form(
             firstName: dto.firstName, lastName: dto.lastName, username: dto.username, email: dto.email ?? "", password: nil,
             securityLevelId: dto.securityLevelId, allCustomers: dto.clientRestrictions == nil ? "yes" : "no", clientRestrictions: dto.clientRestrictions ?? [],
-            queueIds: dto.queueIds, teamIds: try await ResourceService.teamIds(of: resource.id!, on: db).map(\.uuidString))
+            queueIds: dto.queueIds, teamIds: try await ResourceService.teamIds(of: resource.id!, on: db).map(\.uuidString), timeZone: dto.timeZone ?? "")
     }
 
     /// Whether the principal may change which teams a resource is in (the teams' own permission).
@@ -211,6 +213,8 @@ enum ResourcePages {
         input.username = .value(form.username ?? "")
         let email = Whitespace.trim(form.email ?? "")
         input.email = email.isEmpty ? .null : .value(email)
+        let zone = Whitespace.trim(form.timeZone ?? "")
+        input.timeZone = zone.isEmpty ? .null : .value(zone)
         if stored == nil || !(form.password ?? "").isEmpty { input.password = .value(form.password ?? "") }
         if let level = form.securityLevelId { input.securityLevelId = .value(level) }
         switch form.allCustomers {
@@ -267,6 +271,9 @@ enum ResourcePages {
                 name: "username", label: "Username", value: form.username ?? "", hint: "letters, digits, '.', '-' and '_'; at most 32",
                 error: problems["username"], maxLength: 32),
             Field(name: "email", label: "Email", kind: "email", value: form.email ?? "", hint: "optional", error: problems["email"], maxLength: 254),
+            Field(
+                name: "timeZone", label: "Time zone", value: form.timeZone ?? "", hint: "IANA, such as America/New_York: their timesheet days; empty: UTC",
+                error: problems["timeZone"], maxLength: 64, suggestions: TimeZone.knownTimeZoneIdentifiers.sorted()),
         ]
         if creating || (try? AccessPolicy.authorizeCredentialChange(principal, .password)) != nil {
             fields.append(

@@ -92,6 +92,7 @@ enum OrganizationReportPage {
         var billableHours: String
         var amount: String
         var blockHoursUsed: String
+        var billableExpenses: String
     }
 
     struct BucketRow: Encodable, Sendable {
@@ -192,7 +193,7 @@ enum OrganizationReportPage {
             billing: report.billing.map {
                 BillingRows(
                     billableHours: ReportNumber.text(Double($0.billableMinutes) / 60), amount: $0.amount.description,
-                    blockHoursUsed: $0.blockHoursUsed.description)
+                    blockHoursUsed: $0.blockHoursUsed.description, billableExpenses: $0.billableExpenses.description)
             },
             csvURL: PageURL.with(path, query: query + [("format", "csv")]),
             previousURL: period.previousMonth.map { PageURL.with(path, query: [("period", $0)]) },
