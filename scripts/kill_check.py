@@ -624,6 +624,28 @@ def verify(snapshot, writes, tenant):
     return lost, half, partial_unacked
 
 
+def read_back(port, tenant, clients, rng, count=25):
+    """The restarted server's own answer for a sample of acknowledged tickets: as the client last
+    knew it (title, and the description and version of its last update when no update was cut off)."""
+    api = API(port, tenant["admin"])
+    lost = []
+    try:
+        known = [(c, tid) for c in clients for tid, state in c.tickets.items() if state["certain"]]
+        for c, tid in rng.sample(known, min(count, len(known))):
+            status, ticket, _ = api.call("GET", f"/tickets/{tid}")
+            if status != 200:
+                lost.append(f"ticket {tid}: the restarted server answers {status}")
+                continue
+            ours = [w for w in c.writes if w.get("ticket") == tid and w["kind"] == "update" and w["state"] == "acked"]
+            create = next(w for w in c.writes if w["kind"] == "ticket" and w.get("id") == tid)
+            want = (ours[-1]["body"]["description"], ours[-1]["version"]) if ours else (create["body"]["description"], create["version"])
+            if (ticket["title"], ticket["description"], ticket["version"]) != (create["body"]["title"], *want):
+                lost.append(f"ticket {tid}: the restarted server answers {ticket['title']!r} {ticket['description']!r} version {ticket['version']}")
+    finally:
+        api.close()
+    return lost
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
@@ -678,6 +700,7 @@ def run(args, seed, rng, server):
     def check(final):
         writes = [w for c in clients for w in c.writes]
         lost, half, partial = verify(snapshot(), writes, tenant)
+        lost += read_back(server.port, tenant, clients, rng)
         errors, indexes = integrity(final)
         for kind, messages in (("LOST", lost), ("HALF-WRITTEN", half), ("INTEGRITY", errors)):
             for m in messages[:20]:
