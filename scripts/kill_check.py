@@ -172,8 +172,9 @@ def setup(server, clients, rng):
 
 
 class Client(threading.Thread):
-    """One writer. `log` keeps every write it tried: its kind, what it wrote and how it ended:
-    'acked' (2xx, with what the server returned), 'refused' (another answer), 'unknown' (cut off)."""
+    """One writer. `writes` keeps every write it tried: its kind, what it wrote and how it ended:
+    'acked' (2xx, with what the server returned), 'refused' (another answer), 'unknown' (cut off
+    by the kill), 'unsent' (the connection refused after the kill)."""
 
     def __init__(self, number, tenant, seed):
         super().__init__(daemon=True)
@@ -367,15 +368,19 @@ def snapshot_postgres(url, damage=()):
 
 def self_test(snapshot, writes, tenant, rng):
     """The check must see damage: in a transaction that is rolled back, remove or change what the
-    writes left (a note, a ticket's event, a title, a version, an imported contact's phone row) and
-    read that; each damage must be reported with its id. Returns (damages tried, the ones missed),
+    writes left (a note, a ticket's event, title, description or version, an imported contact's
+    phone row or name) and read that; each damage must be reported with its id. Returns (damages
+    tried, the ones missed),
     None when too few writes were acknowledged to damage (a run of a few cycles)."""
     acked = lambda kind: [w for w in writes if w["kind"] == kind and w["state"] == "acked"]  # noqa: E731
     tickets, notes, updates = acked("ticket"), acked("note"), acked("update")
     imports = [w for w in acked("import") if w["report"]["added"]]
     if len(tickets) < 3 or not notes or not updates or not imports:
         return None
+    updated = {w["ticket"] for w in writes if w["kind"] == "update"}
+    plain = [w for w in tickets if w["id"] not in updated] or tickets
     a, b = rng.sample(tickets, 2)
+    c = rng.choice(plain)
     note, update = rng.choice(notes), rng.choice(updates)
     row = rng.choice(rng.choice(imports)["rows"])
     damages = [
@@ -383,7 +388,9 @@ def self_test(snapshot, writes, tenant, rng):
         (f"DELETE FROM events WHERE type = 'ticket.created' AND entity_id = '{a['id']}'", a["id"]),
         (f"UPDATE tickets SET title = title || ' (changed)' WHERE id = '{b['id']}'", b["id"]),
         (f"UPDATE tickets SET version = version + 1 WHERE id = '{update['ticket']}'", update["ticket"]),
+        (f"UPDATE tickets SET description = 'changed' WHERE id = '{c['id']}'", c["id"]),
         (f"DELETE FROM contact_phones WHERE contact_id = (SELECT id FROM contacts WHERE email = '{row['email']}')", row["email"]),
+        (f"UPDATE contacts SET last_name = 'Changed' WHERE email = '{row['email']}'", row["email"]),
     ]
     missed = []
     for statement, mark in damages:
@@ -495,7 +502,8 @@ def verify(snapshot, writes, tenant):
     for w in by_kind.get("update", []):
         updates.setdefault(w["ticket"], []).append(w)
     creates = {w["id"]: w for w in by_kind.get("ticket", []) if w["state"] == "acked"}
-    for tid, attempts in updates.items():
+    for tid in creates:
+        attempts = updates.get(tid, [])
         t = tickets.get(tid)
         if t is None:
             continue  # reported as a lost ticket above
