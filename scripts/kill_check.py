@@ -90,6 +90,9 @@ class Server:
         raise SystemExit(f"kill-check: the server did not answer /healthz within {timeout} s:\n{self.tail()}")
 
     def kill(self):
+        # A server that stopped by itself before the kill crashed under the writes: that fails the check.
+        if self.process.poll() is not None:
+            raise SystemExit(f"kill-check: the server stopped by itself (exit {self.process.returncode}) before the kill:\n{self.tail()}")
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
 
@@ -701,7 +704,8 @@ def main():
         run(args, seed, rng, server)
     finally:
         if server.process and server.process.poll() is None:
-            server.kill()
+            server.process.kill()
+            server.process.wait()
 
 
 def run(args, seed, rng, server):
