@@ -3,28 +3,34 @@
 
 A fresh database gets a small tenant through the API (an organization, a site per client, a contact,
 technicians). Then, cycle after cycle: `tandem serve` starts, CLIENTS threads write at once (ticket
-creates, notes, ticket updates with If-Match, client profile imports) for a random 0.3-1 s (one
-cycle in ten 2-3 s, so that slow writes such as imports finish too), the server is killed with
-SIGKILL in the middle of it, and the next cycle starts it again. Every client keeps what it wrote
-and what the server answered: a 2xx is an acknowledged write; a write cut off by the kill may or
-may not be there, but whole or not at all.
+creates, notes, attachments, ticket updates with If-Match, client profile imports) for a random
+0.3-1 s (one cycle in ten 2-3 s, so that slow writes such as imports finish too), the server is
+killed with SIGKILL in the middle of it, and the next cycle starts it again. Every client keeps
+what it wrote and what the server answered: a 2xx is an acknowledged write; a write cut off by the
+kill may or may not be there, but whole or not at all.
 
 Every --verify-every cycles and at the end, with the restarted server idle, the database is read
 (one snapshot) and checked:
   lost         an acknowledged write missing or not what was written (title, description, note
-               body, the update's description and priority, each imported row);
+               body, attachment name, size and SHA-256, the update's description and priority,
+               each imported row), here or in the restarted server's answers;
   half-written a ticket without its `ticket.created` event or audit entry (or with two), a note
-               without its ticket, event or audit entry, a ticket whose version, `updated` audit
-               entries and `ticket.updated` events disagree, an imported contact without its audit
-               entry, phone directory row or search document, an import summary whose counts are
-               not what the import wrote, event positions with a duplicate or a gap, a consumer
-               ahead of the events, a row nobody wrote, a refused write that is there;
+               or attachment without its ticket, event or audit entry, an attachment whose bytes
+               are missing or not whole, a ticket whose version, `updated` audit entries and
+               `ticket.updated` events disagree, an imported contact without its audit entry,
+               phone directory row or search document, a cut-off import partly there, an import
+               summary whose counts are not what the import wrote, event positions with a
+               duplicate or a gap, a consumer ahead of the events, a row nobody wrote, a refused
+               or unsent write that is there;
   integrity    SQLite: PRAGMA integrity_check, foreign_key_check and the FTS5 index's own check;
                PostgreSQL: amcheck's bt_index_check on every B-tree index (heapallindexed at the end).
+At the end the check damages the database (in a transaction rolled back) and must see each damage.
 Exit status 1 when any of them is not zero.
 """
 
 import argparse
+import base64
+import hashlib
 import http.client
 import json
 import os
@@ -224,10 +230,12 @@ class Client(threading.Thread):
             return self.import_profiles(api)
         roll = self.rng.random()
         certain = [t for t, state in self.tickets.items() if state["certain"]]
-        if roll < 0.45 or not self.tickets:
+        if roll < 0.40 or not self.tickets:
             return self.create(api)
-        if roll < 0.75 or not certain:
+        if roll < 0.65:
             return self.note(api, self.rng.choice(list(self.tickets)))
+        if roll < 0.80 or not certain:
+            return self.attach(api, self.rng.choice(list(self.tickets)))
         return self.update(api, self.rng.choice(certain))
 
     def send(self, write, api, method, path, body, **kw):
@@ -279,6 +287,20 @@ class Client(threading.Thread):
         write["id"] = answer[0]["id"].upper()
         return True
 
+    def attach(self, api, ticket):
+        label = self.label()
+        # 1-48 KB: the bytes go to the blob store (SQLite: a file, fsynced and renamed before the row
+        # commits; PostgreSQL: the blobs table, in the row's transaction).
+        data = (f"{label} spooler log line\n" * self.rng.randint(40, 1600)).encode()
+        body = {"filename": f"spooler-{label}.log", "contentType": "text/plain", "content": base64.b64encode(data).decode()}
+        write = {"kind": "attachment", "label": label, "ticket": ticket, "filename": body["filename"],
+                 "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "cycle": self.cycle}
+        answer = self.send(write, api, "POST", f"/tickets/{ticket}/attachments", body)
+        if answer is None:
+            return write["state"] == "refused"
+        write["id"] = answer[0]["id"].upper()
+        return True
+
     def update(self, api, ticket):
         label = self.label()
         state = self.tickets[ticket]
@@ -325,23 +347,43 @@ SNAPSHOT_QUERIES = {
     "contacts": "SELECT id, site_id, first_name, last_name, email FROM contacts",
     "phones": "SELECT contact_id, e164, kind FROM contact_phones",
     "audit": "SELECT entity_type, action, entity_id, COUNT(*) AS n FROM audit_events "
-             "WHERE entity_type IN ('tickets', 'notes', 'contacts') GROUP BY entity_type, action, entity_id",
+             "WHERE entity_type IN ('tickets', 'notes', 'contacts', 'attachments') GROUP BY entity_type, action, entity_id",
     "imports": "SELECT entity_id, after FROM audit_events WHERE entity_type = 'client_profiles' AND action = 'imported'",
     "events": "SELECT type, entity_id, COUNT(*) AS n FROM events GROUP BY type, entity_id",
     "positions": "SELECT COUNT(*) AS n, COUNT(DISTINCT position) AS distinct_n, MIN(position) AS low, MAX(position) AS high FROM events",
     "consumers": "SELECT name, position FROM event_consumers",
     "documents": "SELECT kind, entity_id, title, body FROM search_documents",
+    "attachments": "SELECT id, ticket_id, filename, size, sha256, blob_key FROM attachments",
 }
+# PostgreSQL keeps attachment bytes in the database by default; SQLite in a directory (read by blob_files).
+POSTGRES_BLOBS = "SELECT key, octet_length(data) AS size, encode(sha256(data), 'hex') AS sha256 FROM blobs"
 
 
-def snapshot_sqlite(path, damage=()):
+def blob_files(directory):
+    """The directory blob store's files: key -> (size, sha256); temporary files left by a kill apart."""
+    blobs, temporary = {}, 0
+    if os.path.isdir(directory):
+        for name in os.listdir(directory):
+            if name.startswith("."):
+                temporary += 1
+                continue
+            with open(os.path.join(directory, name), "rb") as f:
+                data = f.read()
+            blobs[name] = {"key": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return list(blobs.values()), temporary
+
+
+def snapshot_sqlite(path, blob_directory, damage=()):
     connection = sqlite3.connect(path, timeout=30)
     connection.row_factory = sqlite3.Row
     try:
         connection.execute("BEGIN")  # one read transaction: one snapshot of the WAL
         for statement in damage:
             connection.execute(statement)
-        return {name: [dict(row) for row in connection.execute(sql)] for name, sql in SNAPSHOT_QUERIES.items()}
+        result = {name: [dict(row) for row in connection.execute(sql)] for name, sql in SNAPSHOT_QUERIES.items()}
+        # Read after the rows, inside their snapshot: a blob written later can only add a file.
+        result["blobs"], result["temporary_blobs"] = blob_files(blob_directory)
+        return result
     finally:
         connection.rollback()
         connection.close()
@@ -357,8 +399,9 @@ def psql(url, sql, *extra):
 
 def snapshot_postgres(url, damage=()):
     # One statement is one snapshot.
+    queries = dict(SNAPSHOT_QUERIES, blobs=POSTGRES_BLOBS)
     parts = ", ".join(f"'{name}', (SELECT COALESCE(json_agg(q), '[]'::json) FROM ({sql}) q)"
-                      for name, sql in SNAPSHOT_QUERIES.items())
+                      for name, sql in queries.items())
     if not damage:
         return json.loads(psql(url, f"SELECT json_build_object({parts})"))
     # The damage and the read in one transaction that is rolled back.
@@ -385,6 +428,7 @@ def self_test(snapshot, writes, tenant, rng):
     a, b = rng.sample(tickets, 2)
     c = rng.choice(plain)
     note, update = rng.choice(notes), rng.choice(updates)
+    files = acked("attachment")
     row = rng.choice(rng.choice(imports)["rows"])
     damages = [
         (f"DELETE FROM notes WHERE id = '{note['id']}'", note["id"]),
@@ -395,6 +439,9 @@ def self_test(snapshot, writes, tenant, rng):
         (f"DELETE FROM contact_phones WHERE contact_id = (SELECT id FROM contacts WHERE email = '{row['email']}')", row["email"]),
         (f"UPDATE contacts SET last_name = 'Changed' WHERE email = '{row['email']}'", row["email"]),
     ]
+    if files:
+        f = rng.choice(files)
+        damages.append((f"UPDATE attachments SET sha256 = '{'0' * 64}' WHERE id = '{f['id']}'", f["id"]))
     missed = []
     for statement, mark in damages:
         lost, half, _ = verify(snapshot([statement]), writes, tenant)
@@ -619,6 +666,39 @@ def verify(snapshot, writes, tenant):
         if d is None or d["title"] != f"{c['first_name']} {c['last_name']}":
             half.append(f"contact {cid}: its search document is {'missing' if d is None else 'not its text'}")
 
+    # Attachments: the acknowledged ones are there with their bytes; every row's bytes are in the blob
+    # store, whole (size and SHA-256), with its event and audit entry. Bytes without a row are allowed:
+    # a kill between the blob and the row's commit leaves them, never a row without its bytes.
+    attachments = {up(a["id"]): a for a in snapshot["attachments"]}
+    blobs = {b["key"]: b for b in snapshot["blobs"]}
+    for w in by_kind.get("attachment", []):
+        if w["state"] == "acked":
+            a = attachments.get(w["id"])
+            if a is None:
+                lost.append(f"attachment {w['label']} ({w['id']}) on ticket {w['ticket']} acknowledged but missing")
+            elif (a["filename"], int(a["size"]), a["sha256"], up(a["ticket_id"])) != (w["filename"], w["size"], w["sha256"], w["ticket"]):
+                lost.append(f"attachment {w['label']} ({w['id']}): stored {a['filename']} {a['size']} bytes {a['sha256']}, "
+                            f"acknowledged {w['filename']} {w['size']} bytes {w['sha256']}")
+    attached = {w["filename"]: w for w in by_kind.get("attachment", [])}
+    for aid, a in attachments.items():
+        if up(a["ticket_id"]) not in tickets:
+            half.append(f"attachment {aid}: its ticket {a['ticket_id']} is missing")
+        w = attached.get(a["filename"])
+        if w is None:
+            half.append(f"attachment {aid} {a['filename']}: nobody wrote it")
+        elif w["state"] in absent:
+            half.append(f"attachment {aid}: its create was {w['state']} but it is there")
+        b = blobs.get(a["blob_key"])
+        if b is None:
+            half.append(f"attachment {aid}: its bytes ({a['blob_key']}) are missing from the blob store")
+        elif (int(b["size"]), b["sha256"]) != (int(a["size"]), a["sha256"]):
+            half.append(f"attachment {aid}: its stored bytes are {b['size']} bytes {b['sha256']}, its row says {a['size']} bytes {a['sha256']}")
+        if events.get(("attachment.added", aid), 0) != 1:
+            half.append(f"attachment {aid}: {events.get(('attachment.added', aid), 0)} attachment.added events (1 expected)")
+        if audit.get(("attachments", "created", aid), 0) != 1:
+            half.append(f"attachment {aid}: {audit.get(('attachments', 'created', aid), 0)} 'created' audit entries (1 expected)")
+    orphans = len(set(blobs) - {a["blob_key"] for a in attachments.values()}) + int(snapshot.get("temporary_blobs", 0))
+
     # Rows the other way: an event or audit entry whose ticket, note or contact is not there.
     for (kind, eid), n in events.items():
         if kind == "ticket.created" and eid not in tickets:
@@ -650,7 +730,7 @@ def verify(snapshot, writes, tenant):
             else:
                 there = w["body"]["body"] in stored_bodies
             landed["yes" if there else "no"] += 1
-    return lost, half, (partial_unacked, landed)
+    return lost, half, (partial_unacked, landed, orphans)
 
 
 def read_back(port, tenant, clients, rng, count=25):
@@ -681,6 +761,7 @@ def main():
     parser.add_argument("--database", choices=["sqlite", "postgres"], required=True)
     parser.add_argument("--sqlite-path")
     parser.add_argument("--postgres-url")
+    parser.add_argument("--blob-dir", help="the directory blob store (SQLite)")
     parser.add_argument("--work", required=True)
     parser.add_argument("--cycles", type=int, default=200)
     parser.add_argument("--clients", type=int, default=50)
@@ -700,6 +781,8 @@ def main():
         raise SystemExit(f"kill-check: create-admin failed: {created.stdout}{created.stderr}")
 
     server = Server(args.binary, env, args.work)
+    # Stopped from outside (CI's timeout, kill): exit through `finally`, which kills the server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         run(args, seed, rng, server)
     finally:
@@ -718,7 +801,7 @@ def run(args, seed, rng, server):
         c.start()
 
     if args.database == "sqlite":
-        snapshot = lambda damage=(): snapshot_sqlite(args.sqlite_path, damage)  # noqa: E731
+        snapshot = lambda damage=(): snapshot_sqlite(args.sqlite_path, args.blob_dir, damage)  # noqa: E731
         integrity = lambda final: (integrity_sqlite(args.sqlite_path), None)  # noqa: E731
     else:
         snapshot = lambda damage=(): snapshot_postgres(args.postgres_url, damage)  # noqa: E731
@@ -730,7 +813,7 @@ def run(args, seed, rng, server):
 
     def check(final):
         writes = [w for c in clients for w in c.writes]
-        lost, half, (partial, landed) = verify(snapshot(), writes, tenant)
+        lost, half, (partial, landed, orphans) = verify(snapshot(), writes, tenant)
         lost += read_back(server.port, tenant, clients, rng)
         errors, indexes = integrity(final)
         for kind, messages in (("LOST", lost), ("HALF-WRITTEN", half), ("INTEGRITY", errors)):
@@ -745,7 +828,7 @@ def run(args, seed, rng, server):
         what = f"{indexes} B-tree indexes checked{' with heapallindexed' if final else ''}" if indexes is not None else "integrity_check ok" if not errors else "integrity errors"
         log(f"  verified: {acked} acknowledged writes, {len(lost)} lost, {len(half)} half-written, {len(errors)} integrity errors"
             f" ({what}; of the cut-off tickets and notes {landed['yes']} landed, {landed['no']} did not;"
-            f" {partial} cut-off imports partly there)")
+            f" {partial} cut-off imports partly there; {orphans} attachment bytes without a row)")
         return lost or half or errors
 
     for cycle in range(1, args.cycles + 1):
@@ -768,13 +851,14 @@ def run(args, seed, rng, server):
                 raise SystemExit(f"kill-check: client {c.number} did not stop within 60 s after the kill")
         windows.append(window)
         new = [w for c, b in zip(clients, before) for w in c.writes[b:]]
-        counts = {k: sum(1 for w in new if w["kind"] == k and w["state"] == "acked") for k in ("ticket", "note", "update", "import")}
+        counts = {k: sum(1 for w in new if w["kind"] == k and w["state"] == "acked") for k in ("ticket", "note", "attachment", "update", "import")}
         cut = sum(1 for w in new if w["state"] == "unknown")
         refused = [w for w in new if w["state"] == "refused"]
         server_errors += [w for w in refused if w.get("status", 0) >= 500]
         cycle_times.append(time.monotonic() - t0)
         log(f"cycle {cycle}: start {starts[-1] if cycle > 1 else 0:.2f} s, killed after {window:.2f} s; acknowledged "
-            f"{counts['ticket']} tickets, {counts['note']} notes, {counts['update']} updates, {counts['import']} imports; "
+            f"{counts['ticket']} tickets, {counts['note']} notes, {counts['attachment']} attachments, {counts['update']} updates, "
+            f"{counts['import']} imports; "
             f"{cut} cut off, {len(refused)} refused")
         for w in refused[:3]:
             log(f"  refused {w['kind']} {w['label']}: {w.get('status')} {w.get('problem')}")
@@ -811,10 +895,11 @@ def run(args, seed, rng, server):
     mean = lambda xs: sum(xs) / len(xs) if xs else 0.0  # noqa: E731
     with open(os.path.join(args.work, "writes.json"), "w") as f:
         json.dump(writes, f)
-    kinds = {k: sum(1 for w in writes if w["kind"] == k and w["state"] == "acked") for k in ("ticket", "note", "update", "import")}
+    kinds = {k: sum(1 for w in writes if w["kind"] == k and w["state"] == "acked") for k in ("ticket", "note", "attachment", "update", "import")}
     rows = sum(len(w["rows"]) for w in writes if w["kind"] == "import" and w["state"] == "acked")
     log(f"kill-check: {args.database}: {len(cycle_times)} cycles in {time.monotonic() - began:.0f} s, {acked} acknowledged writes "
-        f"({kinds['ticket']} tickets, {kinds['note']} notes, {kinds['update']} updates, {kinds['import']} imports of {rows} rows; "
+        f"({kinds['ticket']} tickets, {kinds['note']} notes, {kinds['attachment']} attachments, {kinds['update']} updates, "
+        f"{kinds['import']} imports of {rows} rows; "
         f"{cut} cut off by the kill, "
         f"{unsent} refused a connection after it, {refused} refused, {len(server_errors)} server errors), lost {totals['lost']}, half-written {totals['half']}, "
         f"integrity errors {totals['integrity']}; {mean(cycle_times):.2f} s per cycle "
