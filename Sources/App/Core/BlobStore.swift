@@ -26,6 +26,11 @@ struct DirectoryBlobStore: BlobStore {
         try handle.close()
         // rename(2) replaces atomically; FileManager.replaceItemAt fails on Linux when the target does not exist yet.
         guard rename(temporary.path, target.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        // The rename is a change of the directory: flushed too, or a power cut could keep the row and lose the name.
+        let folder = open(directory.path, O_RDONLY | O_DIRECTORY)
+        guard folder >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(folder) }
+        guard fsync(folder) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     }
 
     func get(_ key: String, on db: any Database) async throws -> Data? {
