@@ -119,7 +119,10 @@ enum Reports {
     }
 
     /// Minutes of the time entries worked in the period (`worked_at`, as timesheets and block hours count them) on the
-    /// organization's tickets, by role.
+    /// organization's tickets, by role. Read from the organization's tickets into the covering index 063
+    /// (`time_entries_report`): `CROSS JOIN` keeps that order on SQLite, whose planner otherwise walks every entry of the
+    /// period by `time_entries_author_worked` (a skip-scan, 40 ms of CPU against 5 at 100k tickets); PostgreSQL plans
+    /// it as any inner join.
     static func timeByRole(
         _ organizationId: UUID, _ period: ReportPeriod, _ scope: any SQLExpression, _ entries: Scope, _ filter: Filter, on db: any Database
     ) async throws -> [RoleTime] {
@@ -134,8 +137,8 @@ enum Reports {
         let rows = try await db.sql.raw(
             """
             SELECT time_entries.role_id AS role_id, MIN(roles.name) AS role_name, CAST(SUM(time_entries.minutes) AS BIGINT) AS minutes, COUNT(*) AS entries
-            FROM time_entries JOIN tickets ON tickets.id = time_entries.ticket_id LEFT JOIN roles ON roles.id = time_entries.role_id
-            WHERE tickets.organization_id = \(bind: organizationId) AND time_entries.worked_at >= \(bind: period.start)
+            FROM tickets CROSS JOIN time_entries LEFT JOIN roles ON roles.id = time_entries.role_id
+            WHERE time_entries.ticket_id = tickets.id AND tickets.organization_id = \(bind: organizationId) AND time_entries.worked_at >= \(bind: period.start)
                 AND time_entries.worked_at < \(bind: period.end) AND \(scope) AND \(entries.sql(for: TimeEntry.scopeTable)) AND \(only)
             GROUP BY time_entries.role_id
             """

@@ -20,13 +20,31 @@ enum TicketSLA {
         var policies: [PolicyKey: SLAPolicy]
         var calendars: [UUID: BusinessCalendar]
         var sides: [UUID: ResponsibleSide]
+        /// The calendar of a ticket whose site has none.
+        var allHours = BusinessCalendar.allHours
 
         func policy(_ ticket: Ticket) -> SLAPolicy? { policies[PolicyKey(organizationId: ticket.organizationId, priority: ticket.priority)] }
 
         func clock(_ ticket: Ticket, now: Date) -> SLAClock? {
             guard let policy = policy(ticket), let timeline = timelines[ticket.id!] else { return nil }
-            let calendar = ticket.siteId.flatMap { calendars[$0] } ?? .allHours
+            let calendar = ticket.siteId.flatMap { calendars[$0] } ?? allHours
             return SLAClock(targets: policy.targets, timeline: timeline, calendar: calendar, now: now)
+        }
+
+        /// The same inputs with every calendar's days from `from` to `to` worked out once
+        /// (`BusinessCalendar.prepared`), for the clocks of many tickets over the same days.
+        func prepared(from: Date, to: Date) -> Inputs {
+            var inputs = self
+            // Sites share their location's calendar: each distinct one once.
+            var done: [BusinessCalendar] = []
+            inputs.calendars = calendars.mapValues { calendar in
+                if let known = done.first(where: { $0 == calendar }) { return known }
+                let prepared = calendar.prepared(from: from, to: to)
+                done.append(prepared)
+                return prepared
+            }
+            inputs.allHours = allHours.prepared(from: from, to: to)
+            return inputs
         }
     }
 
