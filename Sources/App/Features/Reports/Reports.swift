@@ -27,25 +27,30 @@ enum Reports {
             throw TandemError.notFound("organization")
         }
         let tickets = SQLList([rights.tickets.sql(for: Ticket.scopeTable), ticketFilter(filter)], separator: SQLRaw(" AND "))
-        var time: [RoleTime]?
-        if rights.timeEntries != .none { time = try await timeByRole(organizationId, period, tickets, rights.timeEntries, filter, on: db) }
-        var licenses: LicenseFigures?
-        if rights.licenses { licenses = try await Self.licenses(organizationId, period, on: db) }
         // The SLA clocks and billing sums take the same narrowing as a scope.
         let ticketScope = Scope.allOf([rights.tickets, filter.ticketIds.map { .isIn(.id, $0) } ?? .all])
-        let sla = try await SLAReports.compliance(
+        let entries = Scope.allOf([rights.timeEntries, filter.timeEntryIds.map { .isIn(.id, $0) } ?? .all])
+        // The sections are independent reads and run side by side: on PostgreSQL each takes its own pooled connection,
+        // so the database sums the time while the server works out the SLA clocks.
+        async let time: [RoleTime]? = {
+            rights.timeEntries == .none ? nil : try await timeByRole(organizationId, period, tickets, rights.timeEntries, filter, on: db)
+        }()
+        async let licenses: LicenseFigures? = { rights.licenses ? try await Self.licenses(organizationId, period, on: db) : nil }()
+        async let sla = SLAReports.compliance(
             organizationId: organizationId, period: DateInterval(start: period.start, end: period.end), scope: ticketScope, on: db)
-        var billing: ReportBilling?
-        if rights.billing {
-            let entries = Scope.allOf([rights.timeEntries, filter.timeEntryIds.map { .isIn(.id, $0) } ?? .all])
+        async let billing: ReportBilling? = {
+            guard rights.billing else { return nil }
             let summary = try await BillingSummary.of(
                 organizationId: organizationId, period: period.start..<period.end, tickets: ticketScope, items: entries, on: db)
-            billing = ReportBilling(
+            return ReportBilling(
                 billableMinutes: summary.billableMinutes, amount: summary.billableAmount ?? .zero, blockHoursUsed: summary.blockHoursUsed ?? .zero)
-        }
+        }()
+        async let opened = opened(organizationId, period, tickets, on: db)
+        async let responses = firstResponses(organizationId, period, tickets, on: db)
+        async let resolved = resolved(organizationId, period, tickets, on: db)
         let facts = ReportFacts(
-            opened: try await opened(organizationId, period, tickets, on: db), responses: try await firstResponses(organizationId, period, tickets, on: db),
-            resolved: try await resolved(organizationId, period, tickets, on: db), time: time, licenses: licenses, slaCompliance: sla, billing: billing)
+            opened: try await opened, responses: try await responses, resolved: try await resolved, time: try await time, licenses: try await licenses,
+            slaCompliance: try await sla, billing: try await billing)
         return OrganizationReport(organizationId: organizationId, organizationName: organization.name, period: period, facts: facts)
     }
 
