@@ -152,6 +152,73 @@ import Testing
         #expect(oracle.minutes(from: from, to: to) == 15 * 60)
     }
 
+    /// The day arithmetic is integer arithmetic on day numbers: it agrees with Foundation's Gregorian calendar (date
+    /// parts, weekday, back to the day number) on every 13th day from 1900 to 2100 and every day from 2020 to 2032, and
+    /// on the date an instant falls on in a zone.
+    @Test func localDatesAgreeWithFoundationsCalendar() {
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        let first = LocalDate(year: 1900, month: 1, day: 1).dayNumber, last = LocalDate(year: 2100, month: 12, day: 31).dayNumber
+        #expect(first == -25567 && last == 47846)
+        let recent = LocalDate(year: 2020, month: 1, day: 1).dayNumber...LocalDate(year: 2032, month: 12, day: 31).dayNumber
+        for number in Array(stride(from: first, through: last, by: 13)) + Array(recent) {
+            let date = LocalDate(dayNumber: number)
+            let parts = utc.dateComponents([.year, .month, .day, .weekday], from: Date(timeIntervalSince1970: date.midnightAsUTC))
+            guard date.parts == (parts.year!, parts.month!, parts.day!), date.isoWeekday == (parts.weekday! + 5) % 7 + 1,
+                LocalDate(year: parts.year!, month: parts.month!, day: parts.day!) == date
+            else {
+                Issue.record("day \(number): \(date.parts) weekday \(date.isoWeekday), Foundation \(parts)")
+                return
+            }
+        }
+        #expect(LocalDate(year: 2024, month: 2, day: 29).adding(days: 1).text == "2024-03-01")
+        for zone in ["Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Kolkata", "America/St_Johns", "Europe/Berlin"] {
+            var local = Calendar(identifier: .gregorian)
+            local.timeZone = TimeZone(identifier: zone)!
+            var instant = Self.at("2026-03-01T00:00:00Z")
+            while instant < Self.at("2026-04-15T00:00:00Z") {
+                let parts = local.dateComponents([.year, .month, .day], from: instant)
+                let date = LocalDate(instant, in: local.timeZone)
+                #expect(date == LocalDate(year: parts.year!, month: parts.month!, day: parts.day!), "\(zone) \(instant)")
+                instant = instant.addingTimeInterval(17 * 60 + 0.25)
+            }
+        }
+    }
+
+    /// A calendar prepared for a run of days (`prepared(from:to:)`, a report's clocks) answers exactly as the calendar,
+    /// for spans inside the run, across its ends and outside it, over DST changes, holidays and night hours.
+    @Test(arguments: ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "UTC"])
+    func aPreparedCalendarAnswersAsTheCalendar(zone: String) {
+        let shapes: [[BusinessDay]] = [
+            Self.weekdays("08:30", "17:00"),
+            Self.weekdays("21:00", "01:00") + [BusinessDay(weekday: 6, start: "10:00", end: "14:00")],
+            (1...7).map { BusinessDay(weekday: $0, start: "00:00", end: "24:00") },
+        ]
+        for days in shapes {
+            let calendar = Self.calendar(zone, days, holidays: ["2026-03-30", "2026-10-26", "2026-11-02"])
+            let prepared = calendar.prepared(from: Self.at("2026-03-01T00:00:00Z"), to: Self.at("2026-11-01T00:00:00Z"))
+            #expect(prepared == calendar)
+            // Starts every 29 hours and 7 minutes from February to December; spans of 1 hour to 40 days.
+            var from = Self.at("2026-02-20T00:00:00Z")
+            var compared = 0
+            while from < Self.at("2026-12-10T00:00:00Z") {
+                for hours: TimeInterval in [1, 9.5, 50, 24 * 7, 24 * 40] {
+                    let to = from.addingTimeInterval(hours * 3600)
+                    #expect(prepared.openIntervals(from: from, to: to) == calendar.openIntervals(from: from, to: to), "\(zone) \(from) +\(hours) h")
+                    #expect(prepared.businessSeconds(from: from, to: to) == calendar.businessSeconds(from: from, to: to))
+                    let seconds = hours * 1200
+                    #expect(prepared.date(addingBusinessSeconds: seconds, to: from) == calendar.date(addingBusinessSeconds: seconds, to: from))
+                    compared += 1
+                }
+                from = from.addingTimeInterval(29 * 3600 + 7 * 60)
+            }
+            #expect(compared > 1000)
+        }
+        // Nothing to prepare (`to` before `from`): the calendar's own answers.
+        let empty = Self.calendar(zone, Self.weekdays("09:00", "17:00")).prepared(from: Self.at("2026-05-01T00:00:00Z"), to: Self.at("2026-04-01T00:00:00Z"))
+        #expect(empty.businessMinutes(from: Self.at("2026-05-04T00:00:00Z"), to: Self.at("2026-05-05T00:00:00Z")) == 480)
+    }
+
     @Test func addingWorkingMinutesFindsTheFirstInstantThatHasThem() {
         let newYork = Self.calendar("America/New_York", Self.weekdays("08:00", "18:00"), holidays: ["2026-12-25"])
         let cases: [(String, Int, String)] = [

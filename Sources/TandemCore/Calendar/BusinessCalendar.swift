@@ -32,6 +32,8 @@ public struct BusinessCalendar: Sendable, Equatable {
     public var days: [BusinessDay]
     /// `yyyy-MM-dd` in the location's time zone: closed all day.
     public var holidays: Set<String>
+    /// Stretches worked out ahead for a run of days (`prepared(from:to:)`): a shortcut, not part of the value.
+    var table: StretchTable?
 
     /// Nil when the time zone is not one the system knows.
     public init?(timeZone identifier: String, days: [BusinessDay], holidays: [String]) {
@@ -46,4 +48,27 @@ public struct BusinessCalendar: Sendable, Equatable {
 
     /// Which of a site notification rule's hours apply at `date`.
     public func hours(at date: Date) -> SiteNotificationRule.Hours { isOpen(at: date) ? .businessHours : .afterHours }
+
+    /// Equal when the zone, hours and holidays are: a prepared calendar equals the calendar it was prepared from.
+    public static func == (a: BusinessCalendar, b: BusinessCalendar) -> Bool {
+        a.timeZone == b.timeZone && a.days == b.days && a.holidays == b.holidays
+    }
+}
+
+/// The working stretches of consecutive days, worked out once (`BusinessCalendar.prepared(from:to:)`) and only read
+/// afterwards.
+final class StretchTable: Sendable {
+    let firstDay: Int
+    let days: [[DateInterval]]
+
+    init(firstDay: Int, days: [[DateInterval]]) {
+        self.firstDay = firstDay
+        self.days = days
+    }
+
+    /// The day's stretches, nil when the table does not hold the day.
+    func stretches(on day: LocalDate) -> [DateInterval]? {
+        let index = day.dayNumber - firstDay
+        return index >= 0 && index < days.count ? days[index] : nil
+    }
 }

@@ -69,8 +69,26 @@ extension BusinessCalendar {
         date(addingBusinessSeconds: TimeInterval(minutes) * 60, to: start)
     }
 
+    /// The same calendar with the stretches of the days from `from` to `to` worked out once (and of the day before
+    /// `from`, whose night hours may run into it), at most ten years of them: clocks of many tickets over the same
+    /// days (a report's) read them instead of working them out each. Every answer is the calendar's own; days
+    /// outside the run are worked out as before.
+    public func prepared(from: Date, to: Date) -> BusinessCalendar {
+        var calendar = self
+        calendar.table = nil
+        let first = LocalDate(from, in: timeZone).adding(days: -1).dayNumber
+        let last = min(LocalDate(to, in: timeZone).dayNumber, first + 3660)
+        guard first <= last else { return calendar }
+        calendar.table = StretchTable(firstDay: first, days: (first...last).map { workedOutStretches(on: LocalDate(dayNumber: $0)) })
+        return calendar
+    }
+
     /// The stretches that start on a local date, in order (none on a holiday).
     func stretches(on day: LocalDate) -> [DateInterval] {
+        table?.stretches(on: day) ?? workedOutStretches(on: day)
+    }
+
+    private func workedOutStretches(on day: LocalDate) -> [DateInterval] {
         guard holidays.isEmpty || !holidays.contains(day.text) else { return [] }
         let weekday = day.isoWeekday
         return days.filter { $0.weekday == weekday }.compactMap { hours -> DateInterval? in
@@ -98,45 +116,51 @@ extension BusinessCalendar {
     }
 }
 
-/// A date on the wall calendar of a time zone (no time, no zone): a working day's date.
-struct LocalDate: Comparable, Sendable {
-    let year: Int, month: Int, day: Int
+/// A date on the wall calendar of a time zone (no time, no zone): a working day's date, counted in days since
+/// 1970-01-01 of the proleptic Gregorian calendar (integer arithmetic: Foundation's `Calendar` was most of the
+/// cost of walking days).
+struct LocalDate: Comparable, Hashable, Sendable {
+    /// Days since 1970-01-01.
+    let dayNumber: Int
 
-    private static let utc: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar
-    }()
+    init(dayNumber: Int) { self.dayNumber = dayNumber }
 
     init(year: Int, month: Int, day: Int) {
-        self.year = year
-        self.month = month
-        self.day = day
+        // Howard Hinnant's `days_from_civil`: years start in March, so the leap day ends a year.
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        dayNumber = era * 146097 + dayOfEra - 719468
     }
 
+    /// The date `date` falls on in `zone`.
     init(_ date: Date, in zone: TimeZone) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        self.init(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1)
+        let local = date.timeIntervalSince1970 + TimeInterval(zone.secondsFromGMT(for: date))
+        dayNumber = Int((local / 86400).rounded(.down))
+    }
+
+    /// Year, month (1–12) and day (1–31): Howard Hinnant's `civil_from_days`.
+    var parts: (year: Int, month: Int, day: Int) {
+        let z = dayNumber + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let dayOfEra = z - era * 146097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shifted = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shifted + 2) / 5 + 1
+        let month = shifted < 10 ? shifted + 3 : shifted - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// This date's midnight read as if it were UTC: wall-clock seconds since the epoch.
-    var midnightAsUTC: TimeInterval {
-        Self.utc.date(from: DateComponents(year: year, month: month, day: day))?.timeIntervalSince1970 ?? 0
-    }
+    var midnightAsUTC: TimeInterval { TimeInterval(dayNumber) * 86400 }
 
-    func adding(days: Int) -> LocalDate {
-        let moved = Date(timeIntervalSince1970: midnightAsUTC + TimeInterval(days) * 86400)
-        let parts = Self.utc.dateComponents([.year, .month, .day], from: moved)
-        return LocalDate(year: parts.year ?? year, month: parts.month ?? month, day: parts.day ?? day)
-    }
+    func adding(days: Int) -> LocalDate { LocalDate(dayNumber: dayNumber + days) }
 
-    /// 1 = Monday … 7 = Sunday (ISO 8601).
-    var isoWeekday: Int {
-        let weekday = Self.utc.component(.weekday, from: Date(timeIntervalSince1970: midnightAsUTC))
-        return (weekday + 5) % 7 + 1
-    }
+    /// 1 = Monday … 7 = Sunday (ISO 8601); 1970-01-01 was a Thursday.
+    var isoWeekday: Int { ((dayNumber + 3) % 7 + 7) % 7 + 1 }
 
     /// `yyyy-MM-dd`, written by hand: `String(format:)` was half of an SLA report's clock arithmetic.
     var text: String {
@@ -144,8 +168,9 @@ struct LocalDate: Comparable, Sendable {
             let digits = String(value)
             return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
         }
+        let (year, month, day) = parts
         return "\(padded(year, 4))-\(padded(month, 2))-\(padded(day, 2))"
     }
 
-    static func < (a: LocalDate, b: LocalDate) -> Bool { (a.year, a.month, a.day) < (b.year, b.month, b.day) }
+    static func < (a: LocalDate, b: LocalDate) -> Bool { a.dayNumber < b.dayNumber }
 }

@@ -40,8 +40,11 @@ struct BillingSummary: Sendable, Equatable {
                     "CAST(COALESCE(SUM(CASE WHEN time_entries.billable THEN time_entries.minutes * time_entries.block_hour_multiplier_units ELSE 0 END), 0) AS BIGINT)"
                 ), as: "block"
             )
-            .from(entries)
-            .join(Ticket.schema, on: SQLColumn("id", table: Ticket.schema), SQLBinaryOperator.equal, SQLColumn("ticket_id", table: entries))
+            // From the organization's tickets to their entries by `ticket_id` (`CROSS JOIN` keeps that order on SQLite,
+            // whose planner otherwise walks every entry of the period by `time_entries_author_worked`; see
+            // `Reports.timeByRole`); PostgreSQL plans it as any inner join.
+            .from(SQLRaw("tickets CROSS JOIN time_entries"))
+            .where(SQLColumn("ticket_id", table: entries), .equal, SQLColumn("id", table: Ticket.schema))
             .where(SQLColumn("organization_id", table: Ticket.schema), .equal, SQLBind(organizationId))
             .where(SQLColumn("worked_at", table: entries), .greaterThanOrEqual, SQLBind(period.lowerBound))
             .where(SQLColumn("worked_at", table: entries), .lessThan, SQLBind(period.upperBound))

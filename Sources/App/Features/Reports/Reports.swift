@@ -27,29 +27,34 @@ enum Reports {
             throw TandemError.notFound("organization")
         }
         let tickets = SQLList([rights.tickets.sql(for: Ticket.scopeTable), ticketFilter(filter)], separator: SQLRaw(" AND "))
-        var time: [RoleTime]?
-        if rights.timeEntries != .none { time = try await timeByRole(organizationId, period, tickets, rights.timeEntries, filter, on: db) }
-        var licenses: LicenseFigures?
-        if rights.licenses { licenses = try await Self.licenses(organizationId, period, on: db) }
         // The SLA clocks and billing sums take the same narrowing as a scope.
         let ticketScope = Scope.allOf([rights.tickets, filter.ticketIds.map { .isIn(.id, $0) } ?? .all])
-        let sla = try await SLAReports.compliance(
+        let entries = Scope.allOf([rights.timeEntries, filter.timeEntryIds.map { .isIn(.id, $0) } ?? .all])
+        // The sections are independent reads and run side by side: on PostgreSQL each takes its own pooled connection,
+        // so the database sums the time while the server works out the SLA clocks.
+        async let time: [RoleTime]? = {
+            rights.timeEntries == .none ? nil : try await timeByRole(organizationId, period, tickets, rights.timeEntries, filter, on: db)
+        }()
+        async let licenses: LicenseFigures? = { rights.licenses ? try await Self.licenses(organizationId, period, on: db) : nil }()
+        async let sla = SLAReports.compliance(
             organizationId: organizationId, period: DateInterval(start: period.start, end: period.end), scope: ticketScope, on: db)
-        var billing: ReportBilling?
-        if rights.billing {
-            let entries = Scope.allOf([rights.timeEntries, filter.timeEntryIds.map { .isIn(.id, $0) } ?? .all])
+        async let billing: ReportBilling? = {
+            guard rights.billing else { return nil }
             let summary = try await BillingSummary.of(
                 organizationId: organizationId, period: period.start..<period.end, tickets: ticketScope, items: entries, on: db)
             // Expenses are the MSP's billing, not a ticket's: every billable expense of the organization dated in the period.
             let expenses = try await ExpensesCollection.billableTotal(
                 organizationId: organizationId, from: ReportPeriod.day(period.start), through: ReportPeriod.day(period.lastDay), on: db)
-            billing = ReportBilling(
+            return ReportBilling(
                 billableMinutes: summary.billableMinutes, amount: summary.billableAmount ?? .zero, blockHoursUsed: summary.blockHoursUsed ?? .zero,
                 billableExpenses: expenses)
-        }
+        }()
+        async let opened = opened(organizationId, period, tickets, on: db)
+        async let responses = firstResponses(organizationId, period, tickets, on: db)
+        async let resolved = resolved(organizationId, period, tickets, on: db)
         let facts = ReportFacts(
-            opened: try await opened(organizationId, period, tickets, on: db), responses: try await firstResponses(organizationId, period, tickets, on: db),
-            resolved: try await resolved(organizationId, period, tickets, on: db), time: time, licenses: licenses, slaCompliance: sla, billing: billing)
+            opened: try await opened, responses: try await responses, resolved: try await resolved, time: try await time, licenses: try await licenses,
+            slaCompliance: try await sla, billing: try await billing)
         return OrganizationReport(organizationId: organizationId, organizationName: organization.name, period: period, facts: facts)
     }
 
@@ -123,7 +128,10 @@ enum Reports {
     }
 
     /// Minutes of the time entries worked in the period (`worked_at`, as timesheets and block hours count them) on the
-    /// organization's tickets, by role.
+    /// organization's tickets, by role. Read from the organization's tickets into the covering index 063
+    /// (`time_entries_report`): `CROSS JOIN` keeps that order on SQLite, whose planner otherwise walks every entry of the
+    /// period by `time_entries_author_worked` (a skip-scan, 40 ms of CPU against 5 at 100k tickets); PostgreSQL plans
+    /// it as any inner join.
     static func timeByRole(
         _ organizationId: UUID, _ period: ReportPeriod, _ scope: any SQLExpression, _ entries: Scope, _ filter: Filter, on db: any Database
     ) async throws -> [RoleTime] {
@@ -138,8 +146,8 @@ enum Reports {
         let rows = try await db.sql.raw(
             """
             SELECT time_entries.role_id AS role_id, MIN(roles.name) AS role_name, CAST(SUM(time_entries.minutes) AS BIGINT) AS minutes, COUNT(*) AS entries
-            FROM time_entries JOIN tickets ON tickets.id = time_entries.ticket_id LEFT JOIN roles ON roles.id = time_entries.role_id
-            WHERE tickets.organization_id = \(bind: organizationId) AND time_entries.worked_at >= \(bind: period.start)
+            FROM tickets CROSS JOIN time_entries LEFT JOIN roles ON roles.id = time_entries.role_id
+            WHERE time_entries.ticket_id = tickets.id AND tickets.organization_id = \(bind: organizationId) AND time_entries.worked_at >= \(bind: period.start)
                 AND time_entries.worked_at < \(bind: period.end) AND \(scope) AND \(entries.sql(for: TimeEntry.scopeTable)) AND \(only)
             GROUP BY time_entries.role_id
             """
