@@ -295,4 +295,6 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     }
     app.allowedMethods = AllowedMethods(app.routes)
     registerCommands(app)
+    // Last, so that on shutdown it runs first (handlers shut down in reverse).
+    app.lifecycle.use(StopServingFirst())
 }

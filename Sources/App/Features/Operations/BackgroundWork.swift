@@ -91,3 +91,13 @@ struct WorkerCommand: AsyncCommand {
         app.logger.info("worker stopped")
     }
 }
+
+/// Registered last, so it shuts down first: the HTTP server stops accepting and answers the requests in flight
+/// before anything they use goes away. Vapor shuts its server down with the application's storage, after the
+/// lifecycle handlers and in no fixed order with Fluent, so a request still running on SIGTERM could find the
+/// databases gone (a crash the deployment check caught).
+struct StopServingFirst: LifecycleHandler {
+    func shutdownAsync(_ application: Application) async {
+        await application.server.shutdown()
+    }
+}
