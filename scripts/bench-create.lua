@@ -1,5 +1,7 @@
 -- wrk script for scripts/bench: POST /api/v1/tickets, one new ticket per request, rotating over
 -- the organizations given after `--`. Usage: wrk ... -s scripts/bench-create.lua URL -- TOKEN ORG...
+-- With `--notes` (scripts/bench-load): POST /api/v1/tickets/{id}/notes instead, rotating over tickets:
+--   wrk ... -s scripts/bench-create.lua URL -- TOKEN --notes TICKET...
 -- Prints "created: N" (answers 201) and "not201: N" (any other status) at the end.
 
 local threads = {}
@@ -10,22 +12,28 @@ end
 
 function init(args)
   token = args[1]
-  organizations = {}
-  for i = 2, #args do organizations[#organizations + 1] = args[i] end
+  notes = args[2] == "--notes"
+  targets = {}
+  for i = (notes and 3 or 2), #args do targets[#targets + 1] = args[i] end
   sent = 0
   created = 0
   not201 = 0
-  -- Different threads start at different organizations and titles.
+  -- Different threads start at different targets and titles.
   prefix = tostring(math.random(100000, 999999))
 end
 
 function request()
   sent = sent + 1
-  local organization = organizations[(sent % #organizations) + 1]
+  local target = targets[(sent % #targets) + 1]
+  if notes then
+    local note = string.format('{"body":"Load note %s-%d: checked the switch port, the printer answers again.","publishTo":"internal"}', prefix, sent)
+    return wrk.format("POST", "/api/v1/tickets/" .. target .. "/notes",
+      { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }, note)
+  end
   local body = string.format(
     '{"title":"Bench ticket %s-%d","description":"Created by scripts/bench: the printer on the second floor is offline again.",'
       .. '"organizationId":"%s","priority":"medium"}',
-    prefix, sent, organization)
+    prefix, sent, target)
   return wrk.format("POST", "/api/v1/tickets",
     { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }, body)
 end

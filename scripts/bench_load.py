@@ -150,7 +150,7 @@ def main():
         ("search as omar", 1, 1, ["-H", f"Authorization: Bearer {tokens['omar']}", base[1] + "/api/v1/search?q=printer&kinds=tickets"]),
         ("create (instance 1)", 0, 1, ["-s", f"{ROOT}/scripts/bench-create.lua", base[0], "--", tokens["tara"], *organizations]),
         ("create (instance 2)", 1, 1, ["-s", f"{ROOT}/scripts/bench-create.lua", base[1], "--", tokens["tara"], *organizations]),
-        ("note as tara", 1, 1, ["-s", f"{ROOT}/scripts/bench-note.lua", base[1], "--", tokens["tara"], *tickets]),
+        ("note as tara", 1, 1, ["-s", f"{ROOT}/scripts/bench-create.lua", base[1], "--", tokens["tara"], "--notes", *tickets]),
         ("event feed as admin", 0, 1, ["-H", f"Authorization: Bearer {tokens['admin']}", base[0] + f"/api/v1/events?after={max(last - 1000, 0)}&limit=100"]),
     ]
     runs = []
