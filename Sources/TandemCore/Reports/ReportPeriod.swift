@@ -137,18 +137,10 @@ public struct ReportPeriod: Sendable, Equatable {
         return String(format: "%04d-%02d-%02d", year, month, day)
     }
 
-    /// The UTC calendar date of `date`, by arithmetic on days since 1970 (H. Hinnant's `civil_from_days`): reports
-    /// label every day they chart, and Foundation's calendar is slow at that on Linux.
+    /// The UTC calendar date of `date`, by `LocalDate`'s arithmetic on day numbers: reports label every day they
+    /// chart, and Foundation's calendar is slow at that on Linux.
     static func civil(_ date: Date) -> (year: Int, month: Int, day: Int) {
-        let days = Int((date.timeIntervalSince1970 / 86_400).rounded(.down)) + 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let dayOfEra = days - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        LocalDate(dayNumber: Int((date.timeIntervalSince1970 / 86_400).rounded(.down))).parts
     }
 
     /// The start of the first bucket: the period's first day, or the Monday of its first week.
