@@ -253,6 +253,26 @@ import Testing
         #expect(answer.changes.isEmpty, "back where it started: nothing to write but the report")
     }
 
+    @Test func rulesThatFanOutStopAtTheFiringBudget() {
+        // Found by schemathesis: ten rules without conditions that each add a note on every note added. Each
+        // note fires the other nine, so five levels are 10 × 9⁵ firings; the engine took minutes on one event.
+        let noters = (0..<10).map { index in
+            rule("noter \(index)", [.noteAdded, .edited], [], WorkflowActions(addNote: NoteToAdd(text: "again", publishTo: .all)))
+        }
+        let note = AutomationEvent(triggers: [.noteAdded], item: NotifiedItem(area: .notes, publishTo: .all, text: "hi"))
+
+        let answer = RulesEngine(maxDepth: 5, maxFirings: 100).run(note, facts: ticket(), rules: AutomationRules(workflowRules: noters))
+
+        #expect(answer.fired.count <= 100)
+        #expect(answer.fired.count >= 91, "as many whole levels' events as fit: 10 at depth 0, then nine at a time")
+        #expect(answer.notes.count == answer.fired.count)
+        let report = answer.loopStopped
+        #expect(report?.message.contains("workflow rules fired for one event") == true)
+        #expect(report?.stoppedRules.count == 9)
+        // The default budget bounds the work the same way.
+        #expect(engine.run(note, facts: ticket(), rules: AutomationRules(workflowRules: noters)).fired.count <= engine.maxFirings)
+    }
+
     @Test func aChainThatEndsIsNoLoop() {
         let steps = (0..<3).map { index in
             rule(

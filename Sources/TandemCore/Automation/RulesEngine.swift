@@ -78,10 +78,19 @@ public struct AutomationAnswer: Codable, Sendable, Equatable {
 /// but never the rule that made them. A chain is followed up to `maxDepth` events deep; past it the engine
 /// stops and reports the rules it did not run. The server must not feed back the events it records while
 /// applying an answer: the engine already followed them.
+///
+/// The depth bound alone does not bound the work: ten rules that each add a note on every note added fire
+/// 10 × 9⁵ times within five levels (an event took minutes, and its answer would have added half a million
+/// notes). So an event also has a budget of `maxFirings` workflow rule firings; past it the engine stops
+/// the same way and reports the rules it did not run.
 public struct RulesEngine: Sendable {
     public var maxDepth: Int
+    public var maxFirings: Int
 
-    public init(maxDepth: Int = 5) { self.maxDepth = maxDepth }
+    public init(maxDepth: Int = 5, maxFirings: Int = 100) {
+        self.maxDepth = maxDepth
+        self.maxFirings = maxFirings
+    }
 
     public func run(_ event: AutomationEvent, facts given: TicketFacts, rules: AutomationRules) -> AutomationAnswer {
         var facts = given
@@ -109,17 +118,23 @@ public struct RulesEngine: Sendable {
         }
 
         var pending: [(event: AutomationEvent, depth: Int)] = [(first, 0)]
+        var firings = 0
         while !pending.isEmpty {
             let (current, depth) = pending.removeFirst()
             let firing = rules.workflowRules.filter { $0.fires(on: current, facts) }
             guard !firing.isEmpty else { continue }
+            let names = firing.map(\.name).joined(separator: ", ")
             if depth > maxDepth {
-                let names = firing.map(\.name)
-                let message =
-                    "automation stopped after \(maxDepth) levels of rules triggering rules; not run: \(names.joined(separator: ", ")) (check these rules for a loop)"
-                answer.loopStopped = LoopReport(depth: depth, stoppedRules: names, message: message)
+                let message = "automation stopped after \(maxDepth) levels of rules triggering rules; not run: \(names) (check these rules for a loop)"
+                answer.loopStopped = LoopReport(depth: depth, stoppedRules: firing.map(\.name), message: message)
                 break
             }
+            if firings + firing.count > maxFirings {
+                let message = "automation stopped after \(firings) workflow rules fired for one event; not run: \(names) (check these rules for a loop)"
+                answer.loopStopped = LoopReport(depth: depth, stoppedRules: firing.map(\.name), message: message)
+                break
+            }
+            firings += firing.count
             for rule in firing {
                 answer.fired.append(FiredRule(kind: .workflowRule, id: rule.id, name: rule.name, depth: depth))
                 for request in rule.actions.notify {
