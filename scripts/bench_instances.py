@@ -2,15 +2,19 @@
 """One instance against two on one PostgreSQL (issue 22's targets): the client-restricted first page and durable
 ticket creation.
 
-    bench_instances.py --binary BIN --admin-url URL [--tickets 1000000] [--seconds 15] [--connections 16]
+    bench_instances.py --binary BIN --admin-url URL [--tickets 1000000] [--seconds 15] [--connections 16] [--rounds 2]
 
-Seeds the demo tenant with TICKETS tickets (no notes), then for one and for two `tandem serve` instances
-(workers on, consumers started at the last seeded event): GET /api/v1/tickets?limit=50 as rick (restricted
-to 2 of the 10 organizations) at CONNECTIONS connections and at 1, and POST /api/v1/tickets as tara at
-CONNECTIONS connections (scripts/bench-create.lua; every answer must be 201). With two instances the
-connections are split evenly between them, each half its own wrk at the same time; the p99 given is the
-larger of the two. Targets: rick's page p99 < 10 ms at 1M tickets with two instances; creation with two at
-least that of one.
+Seeds the demo tenant with TICKETS tickets (no notes), then measures three layouts: one `tandem serve`; two
+`tandem serve` (each running the background work); and two `tandem serve --no-workers` with one `tandem worker`,
+the split an operator would run. Each: GET /api/v1/tickets?limit=50 as rick (restricted to 2 of the 10
+organizations) at CONNECTIONS connections and at 1, and POST /api/v1/tickets as tara at CONNECTIONS connections
+(scripts/bench-create.lua; every answer must be 201). With two web instances the connections are split evenly
+between them, each half its own wrk at the same time; the p99 given is the larger of the two.
+
+Fair phases: every layout starts with the event consumers at the last event (as after the seed: a real install
+has no backlog), so no layout works off another's creations; and the layouts run in one order, then in the
+reverse order (ROUNDS), so that a database growing by each phase's creations favours none of them.
+Targets: rick's page p99 < 10 ms at 1M tickets with two instances; creation with two at least that of one.
 """
 import argparse, re, subprocess
 
@@ -22,6 +26,7 @@ parser.add_argument("--admin-url", required=True)
 parser.add_argument("--tickets", type=int, default=1000000)
 parser.add_argument("--seconds", type=int, default=15)
 parser.add_argument("--connections", type=int, default=16)
+parser.add_argument("--rounds", type=int, default=2)
 args = parser.parse_args()
 
 check = Check("bench-instances", args.binary, args.admin_url, "tandem_bench_instances")
@@ -51,35 +56,52 @@ def wrk(urls, connections, *extra):
     return rps, p50, p99, created
 
 
-def measure(count, ports):
+LAYOUTS = {
+    "1 serve": ([()], False),
+    "2 serve": ([(), ()], False),
+    "2 serve --no-workers + 1 worker": ([("--no-workers",), ("--no-workers",)], True),
+}
+
+
+def measure(ports):
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     rick = Client(check, ports[0]).call("POST", "/api/v1/auth/token", {"username": "rick", "password": "demo-tech-2026"})["token"]
     tara = Client(check, ports[0]).call("POST", "/api/v1/auth/token", {"username": "tara", "password": "demo-tech-2026"})["token"]
     organizations = [o["id"] for o in Client(check, ports[0], tara).call("GET", "/api/v1/organizations?limit=100")["items"]]
     page = ["-H", f"Authorization: Bearer {rick}", "{URL}/api/v1/tickets?limit=50"]
-    subprocess.run(["wrk", "-t1", "-c4", "-d3s", "-H", f"Authorization: Bearer {rick}", f"{urls[0]}/api/v1/tickets?limit=50"], capture_output=True)
+    for url in urls:
+        subprocess.run(["wrk", "-t1", "-c4", "-d3s", "-H", f"Authorization: Bearer {rick}", f"{url}/api/v1/tickets?limit=50"], capture_output=True)
     rps, p50, p99, _ = wrk(urls, args.connections, *page)
     _, alone50, alone99, _ = wrk(urls[:1], 1, *page)
     create_rps, _, create99, created = wrk(urls, args.connections, "-s", f"{ROOT}/scripts/bench-create.lua", "{URL}", "--", tara, *organizations)
-    return f"| {count} | {p50:.2f} / {p99:.2f} | {rps:.0f} | {alone50:.2f} / {alone99:.2f} | {created / args.seconds:.0f} | {create99:.1f} |"
+    return f"{p50:.2f} / {p99:.2f} | {rps:,.0f} | {alone50:.2f} / {alone99:.2f} | {created / args.seconds:,.0f} | {create99:.1f} |"
+
+
+def phase(name, number):
+    web, worker = LAYOUTS[name]
+    # No backlog from the seed or from an earlier phase's creations.
+    check.psql("UPDATE event_consumers SET position = (SELECT coalesce(max(position), 0) FROM events)")
+    ports = [free_port() for _ in web]
+    processes = [check.serve(f"phase-{number}-web-{n + 1}", port, *options) for n, (port, options) in enumerate(zip(ports, web))]
+    if worker:
+        processes.append(check.start(f"phase-{number}-worker", "worker", "--env", "production"))
+    for port, process in zip(ports, processes):
+        check.wait_ready(port, process)
+    row = f"| {number} | {name} | " + measure(ports)
+    for process in processes:
+        check.stop(process)
+    return row
 
 
 def main():
     check.fresh_database()
     check.run("seed", "seed-bench", "--tickets", str(args.tickets), "--notes-per-ticket", "0")
-    check.psql("UPDATE event_consumers SET position = (SELECT coalesce(max(position), 0) FROM events)")
-    rows = []
-    for count in (1, 2):
-        ports = [free_port() for _ in range(count)]
-        instances = [check.serve(f"instance-{count}-{n + 1}", port) for n, port in enumerate(ports)]
-        for port, process in zip(ports, instances):
-            check.wait_ready(port, process)
-        rows.append(measure(count, ports))
-        for process in instances:
-            check.stop(process)
+    order = list(LAYOUTS)
+    phases = [name for round in range(args.rounds) for name in (order if round % 2 == 0 else order[::-1])]
+    rows = [phase(name, number + 1) for number, name in enumerate(phases)]
     print(f"bench-instances: {args.tickets} tickets on PostgreSQL, {args.seconds} s per run, {args.connections} connections\n")
-    print("| instances | rick page p50 / p99 (ms) | rick page req/s | rick page alone p50 / p99 (ms) | created/s | create p99 (ms) |")
-    print("|---:|---|---:|---|---:|---:|")
+    print("| phase | layout | rick page p50 / p99 (ms) | rick page req/s | rick page alone p50 / p99 (ms) | created/s | create p99 (ms) |")
+    print("|---:|---|---|---:|---|---:|---:|")
     print("\n".join(rows))
 
 
