@@ -90,7 +90,10 @@ class Check:
                 process.kill()
                 process.wait()
         subprocess.run(["psql", self.admin_url, "-qAtX", "-c", f"DROP DATABASE IF EXISTS {self.database}"], capture_output=True)
-        shutil.rmtree(self.work, ignore_errors=True)
+        if os.environ.get("KEEP"):
+            print(f"{self.name}: kept {self.work}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.work, ignore_errors=True)
 
 
 def free_port():

@@ -276,7 +276,9 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     app.views.use(.leaf)
     app.leaf.configuration.rootDirectory = app.directory.resourcesDirectory + "Views/"
 
+    let inFlight = InFlightRequests()
     app.middleware = .init()
+    app.middleware.use(inFlight)
     app.middleware.use(HeaderGuardMiddleware())
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(ProblemMiddleware())
@@ -296,5 +298,5 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     app.allowedMethods = AllowedMethods(app.routes)
     registerCommands(app)
     // Last, so that on shutdown it runs first (handlers shut down in reverse).
-    app.lifecycle.use(StopServingFirst())
+    app.lifecycle.use(StopServingFirst(inFlight: inFlight))
 }

@@ -95,9 +95,40 @@ struct WorkerCommand: AsyncCommand {
 /// Registered last, so it shuts down first: the HTTP server stops accepting and answers the requests in flight
 /// before anything they use goes away. Vapor shuts its server down with the application's storage, after the
 /// lifecycle handlers and in no fixed order with Fluent, so a request still running on SIGTERM could find the
-/// databases gone (a crash the deployment check caught).
+/// databases gone (a crash the deployment check caught). The server's own shutdown waits only for connections
+/// still open: a request whose client has already hung up (a benchmark's last requests, a proxy's timeout) goes on
+/// running, so this also waits for `InFlightRequests` to drain (bench-instances caught that one).
 struct StopServingFirst: LifecycleHandler {
+    let inFlight: InFlightRequests
+
     func shutdownAsync(_ application: Application) async {
         await application.server.shutdown()
+        if !(await inFlight.drained(within: .seconds(30))) {
+            application.logger.warning("requests still running 30 s after the server stopped", metadata: ["requests": .stringConvertible(inFlight.count)])
+        }
+    }
+}
+
+/// Counts the requests being answered. A synchronous middleware, the outermost: it counts a request in the same
+/// event loop turn that reads it, so no request starts unseen between the server's stop and the wait.
+/// (A streamed response body is written after its response is counted done; the exports stream theirs.)
+final class InFlightRequests: Middleware, Sendable {
+    private let running = NIOLockedValueBox(0)
+
+    var count: Int { running.withLockedValue { $0 } }
+
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        running.withLockedValue { $0 += 1 }
+        return next.respond(to: request).always { _ in self.running.withLockedValue { $0 -= 1 } }
+    }
+
+    /// Whether none is running, waiting up to `limit` for that.
+    func drained(within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while count > 0 {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return true
     }
 }
