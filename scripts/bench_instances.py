@@ -12,7 +12,8 @@ organizations) at CONNECTIONS connections and at 1, and POST /api/v1/tickets as 
 between them, each half its own wrk at the same time; the p99 given is the larger of the two.
 
 Fair phases: every layout starts with the event consumers at the last event (as after the seed: a real install
-has no backlog), so no layout works off another's creations; and the layouts run in one order, then in the
+has no backlog) and after a checkpoint (the seed is vacuumed and analyzed first), so no layout works off another's
+creations or pays for their writes; and the layouts run in one order, then in the
 reverse order (ROUNDS), so that a database growing by each phase's creations favours none of them.
 Targets: rick's page p99 < 10 ms at 1M tickets with two instances; creation with two at least that of one.
 """
@@ -79,8 +80,10 @@ def measure(ports):
 
 def phase(name, number):
     web, worker = LAYOUTS[name]
-    # No backlog from the seed or from an earlier phase's creations.
+    # No backlog from the seed or from an earlier phase's creations, and no checkpoint of their writes inside a
+    # phase (one stalled the first measured phase's reads for over a second).
     check.psql("UPDATE event_consumers SET position = (SELECT coalesce(max(position), 0) FROM events)")
+    check.psql("CHECKPOINT")
     ports = [free_port() for _ in web]
     processes = [check.serve(f"phase-{number}-web-{n + 1}", port, *options) for n, (port, options) in enumerate(zip(ports, web))]
     if worker:
@@ -96,6 +99,7 @@ def phase(name, number):
 def main():
     check.fresh_database()
     check.run("seed", "seed-bench", "--tickets", str(args.tickets), "--notes-per-ticket", "0")
+    check.psql("VACUUM ANALYZE")  # what autovacuum would do to the seeded tables, done before measuring
     order = list(LAYOUTS)
     phases = [name for round in range(args.rounds) for name in (order if round % 2 == 0 else order[::-1])]
     rows = [phase(name, number + 1) for number, name in enumerate(phases)]

@@ -20,18 +20,20 @@ enum DueDateWatch {
         let ids = try await due(now: now, window: window, limit: limit, on: db)
         guard !ids.isEmpty else { return 0 }
         return try await db.write { db in
-            var recorded = 0
+            var entries: [AuditEntry] = []
             for id in ids {
                 guard let ticket = try await Ticket.find(id, on: db), let dueAt = ticket.dueAt, dueAt > now, dueAt <= now.addingTimeInterval(window),
                     try await claim(id, dueAt: dueAt, at: now, on: db)
                 else { continue }
-                try await Audit.record(
-                    "dueDateApproaching", Ticket.schema, id: id, by: actor, organizationId: ticket.organizationId, ticketId: id,
-                    after: ["dueAt": ISO8601.string(from: dueAt)],
-                    events: [DomainEvent(.ticketDueDateApproaching, entityId: id, ticket: ticket.eventFacts)], on: db)
-                recorded += 1
+                entries.append(
+                    Audit.entry(
+                        "dueDateApproaching", Ticket.schema, id: id, by: actor, organizationId: ticket.organizationId, ticketId: id,
+                        after: ["dueAt": ISO8601.string(from: dueAt)],
+                        events: [DomainEvent(.ticketDueDateApproaching, entityId: id, ticket: ticket.eventFacts)]))
             }
-            return recorded
+            // Last and at once: the events take the event position lock, which ticket creation waits on, only for the commit.
+            try await Audit.recordAll(entries, on: db)
+            return entries.count
         }
     }
 

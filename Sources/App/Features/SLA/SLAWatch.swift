@@ -58,24 +58,27 @@ enum SLAWatch {
         }
         guard claimed else { return nil }
         // The events in short transactions (each alert's row is its own claim), so a backlog never holds the
-        // writer long; one cut off by a crash is due again when the watch next comes round.
+        // writer long; one cut off by a crash is due again when the watch next comes round. Each transaction
+        // records its audit entries and events last and at once: the events take the event position lock, which
+        // ticket creation waits on, only for the commit (recorded one by one, a chunk held it for a second).
         var recorded = 0
         for chunk in alerts.chunked(50).map(Array.init) {
             recorded += try await db.write { db -> Int in
-                var count = 0
+                var entries: [AuditEntry] = []
                 for alert in chunk {
                     guard try await claim(alert, at: now, on: db) else { continue }
-                    try await Audit.record(
-                        alert.kind.action, Ticket.schema, id: alert.ticketId, by: actor,
-                        organizationId: alert.facts.organizationId, ticketId: alert.ticketId,
-                        after: ["target": alert.target.rawValue, "at": alert.at.map(ISO8601.string(from:)) ?? ""],
-                        events: [
-                            DomainEvent(
-                                alert.kind.eventType, entityId: alert.ticketId, ticket: alert.facts, data: DomainEventData(target: alert.target.rawValue))
-                        ], on: db)
-                    count += 1
+                    entries.append(
+                        Audit.entry(
+                            alert.kind.action, Ticket.schema, id: alert.ticketId, by: actor,
+                            organizationId: alert.facts.organizationId, ticketId: alert.ticketId,
+                            after: ["target": alert.target.rawValue, "at": alert.at.map(ISO8601.string(from:)) ?? ""],
+                            events: [
+                                DomainEvent(
+                                    alert.kind.eventType, entityId: alert.ticketId, ticket: alert.facts, data: DomainEventData(target: alert.target.rawValue))
+                            ]))
                 }
-                return count
+                try await Audit.recordAll(entries, on: db)
+                return entries.count
             }
         }
         return recorded
