@@ -60,6 +60,7 @@ struct ImportJobTests {
             #expect(job["state"].string == "succeeded" && job["dryRun"] == true && job["report"]["dryRun"] == true)
             #expect(ReportCounts(job["report"]) == ReportCounts(added: 2, failed: 1))
             #expect(try await t.rowCounts() == before, "a dry run writes nothing (and its upload is gone)")
+            #expect(try await Self.upload(of: id, t) == nil)
         }
     }
 
