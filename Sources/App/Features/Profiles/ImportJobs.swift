@@ -263,7 +263,8 @@ enum ImportJobs {
             outcome = .failed(error.description)
         } catch {
             logger.error("import job stopped", metadata: ["job": .string(id.text), "error": .string("\(error)")])
-            outcome = .stopped("the import stopped on an unexpected error (\(type(of: error))); rows it had written stay written")
+            // The error itself is in the log, as a 500's is: its text may name the database or the server's files.
+            outcome = .stopped("the import stopped on an unexpected error (logged on the server); rows it had written stay written")
         }
         heartbeat.cancel()
         if let state = try await finish(job, outcome, on: db), state == .succeeded || state == .failed {
