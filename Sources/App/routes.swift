@@ -38,6 +38,7 @@ func routes(_ app: Application) throws {
     RowAccessAPI.register(api)
     SavedFiltersAPI.register(api)
     ClientProfilesAPI.register(api)
+    ImportJobsAPI.register(api)
     OutboxAPI.register(api)
     WebhooksAPI.register(api)
     NotificationsAPI.register(api)

@@ -70,5 +70,6 @@ enum Migrations {
         AddResourceTimeZone(),
         AddBlockHourContractVersion(),
         AddOutboxClaimedBy(),
+        CreateImportJobs(),
     ]
 }

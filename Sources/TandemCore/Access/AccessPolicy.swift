@@ -479,6 +479,16 @@ public enum AccessPolicy {
         return ProfileTransfer(export: allows(.view), importRights: rights)
     }
 
+    /// Import jobs (issue 22): the person who submitted one reads it, and MSP administrators read everyone's, as
+    /// the help desk's operators; each only while they see the organization's contacts, since the report names
+    /// its rows (client restrictions hold, co-managing users reach the organizations they co-manage now).
+    /// Contacts import nothing. Facts: `.owner` (who submitted it), `.organization`.
+    public static func importJobScope(for principal: Principal) -> Scope {
+        guard principal.kind != .contact else { return .none }
+        let whose: Scope = principal.kind == .resource && principal.isAdministrator ? .all : .equals(.owner, principal.id)
+        return .allOf([organizationScope(for: principal, area: .contacts, .view), whose])
+    }
+
     /// The audit log: MSP staff with report access, limited to their client restrictions.
     public static func auditScope(for principal: Principal) -> Scope {
         guard principal.kind == .resource else { return .none }

@@ -22,8 +22,10 @@ extension TestApp {
     }
 
     /// Uploads a file to a site's import; the answer.
-    func importProfiles(_ siteId: String, _ data: Data, format: String = "csv", dryRun: Bool = false, as token: String? = nil) async throws -> Reply {
-        var headers = HTTPHeaders()
+    func importProfiles(
+        _ siteId: String, _ data: Data, format: String = "csv", dryRun: Bool = false, as token: String? = nil, headers extra: HTTPHeaders = [:]
+    ) async throws -> Reply {
+        var headers = extra
         let bearer = token ?? adminToken
         if !bearer.isEmpty { headers.bearerAuthorization = BearerAuthorization(token: bearer) }
         headers.contentType =
@@ -42,6 +44,11 @@ extension TestApp {
 
     func importProfiles(_ siteId: String, csv: String, dryRun: Bool = false, as token: String? = nil) async throws -> Reply {
         try await importProfiles(siteId, Data(csv.utf8), dryRun: dryRun, as: token)
+    }
+
+    /// Submits an import as a job (`Prefer: respond-async`); the answer.
+    func submitImport(_ siteId: String, csv: String, dryRun: Bool = false, as token: String? = nil) async throws -> Reply {
+        try await importProfiles(siteId, Data(csv.utf8), dryRun: dryRun, as: token, headers: ["Prefer": "respond-async"])
     }
 
     /// The import report, requiring a `200`.

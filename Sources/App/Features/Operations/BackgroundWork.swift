@@ -4,9 +4,9 @@ import NIOConcurrencyHelpers
 import ServiceLifecycle
 import Vapor
 
-/// The background work, one loop per process: the due date watch, the SLA watch, the event consumers, then
-/// outbox delivery, again and again; a second's pause when a round found nothing to do. Every step claims what it
-/// works on in the database (a row lock held by its transaction, or a lease for outbox messages), so any number
+/// The background work, one loop per process: the due date watch, the SLA watch, the event consumers, import jobs,
+/// then outbox delivery, again and again; a second's pause when a round found nothing to do. Every step claims what it
+/// works on in the database (a row lock held by its transaction, or a lease for outbox messages and import jobs), so any number
 /// of processes can run it on one PostgreSQL, and work a dead process held is taken by another.
 ///
 /// A swift-service-lifecycle service: on graceful shutdown it finishes the round it is in (what a step claimed
@@ -20,6 +20,8 @@ struct BackgroundWorker: Service {
         ("SLA clocks", { app in try await SLAWatch.run(on: app.db) ?? 0 }),
         ("automation", { app in try await Automation.run(on: app.db, settings: app.settings, logger: app.logger) ?? 0 }),
         ("webhooks", { app in try await WebhookFanOut.run(on: app.db) ?? 0 }),
+        // One import job per round, run to its end (a graceful shutdown waits for it).
+        ("imports", { app in try await ImportJobs.run(on: app.db, settings: app.settings, logger: app.logger) }),
         ("outbox", { app in try await OutboxDelivery.run(on: app.db, settings: app.settings, group: app.eventLoopGroup) }),
     ]
 
@@ -78,7 +80,7 @@ final class BackgroundWork: LifecycleHandler, Sendable {
 /// processes apart. SIGTERM or SIGINT ends it gracefully: the round in progress finishes first.
 struct WorkerCommand: AsyncCommand {
     struct Signature: CommandSignature {}
-    var help: String { "Run the background work (event consumers, SLA and due date timers, outbox delivery) without serving HTTP." }
+    var help: String { "Run the background work (event consumers, SLA and due date timers, import jobs, outbox delivery) without serving HTTP." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application

@@ -165,17 +165,27 @@ enum ClientProfilesAPI {
         return response
     }
 
-    @Sendable static func importFile(_ req: Request) async throws -> ProfileImportReport {
+    /// Imports the body and answers the report; with `Prefer: respond-async` (RFC 7240), stores the body, queues
+    /// an import job for the background workers and answers 202 with the job (`ImportJobs`).
+    @Sendable static func importFile(_ req: Request) async throws -> Response {
         let principal = try req.principal
-        let (site, transfer) = try await ProfileTransferService.site(req.id("id", "site"), for: principal, on: req.db)
-        try transfer.authorizeImport()
+        let (site, transfer) = try await ProfileTransferService.importableSite(req.id("id", "site"), for: principal, on: req.db)
         let format = try TableFormat.from(parameter: req.queryText("format"), contentType: req.headers.contentType)
         let dryRun = try flag(req, "dryRun")
+        if ImportJobs.prefersAsync(req.headers) {
+            let job = try await ImportJobs.submit(
+                req.body, limit: maxImportBytes, site: site, format: format, dryRun: dryRun, by: principal, blobs: req.settings.blobs, on: req.db)
+            let response = try await ImportJobDTO(job).encodeResponse(status: .accepted, for: req)
+            response.headers.replaceOrAdd(name: .location, value: ImportJobs.path(job))
+            response.headers.replaceOrAdd(name: "Preference-Applied", value: "respond-async")
+            return response
+        }
         let url = ProfileTransferService.temporaryFile(format)
         defer { try? FileManager.default.removeItem(at: url) }
         try await req.spoolBody(to: url, limit: maxImportBytes)
-        return try await ProfileTransferService.importFile(
+        let report = try await ProfileTransferService.importFile(
             at: url, format: format, site: site, rights: transfer.importRights, by: principal, dryRun: dryRun, on: req.db)
+        return try await report.encodeResponse(for: req)
     }
 
     static func flag(_ req: Request, _ name: String) throws -> Bool {

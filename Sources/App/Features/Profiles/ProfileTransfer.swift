@@ -18,12 +18,21 @@ enum ProfileTransferService {
         return (site, transfer)
     }
 
+    /// The site of an import, as the principal may import into it now: the synchronous import and an import job's
+    /// submission ask it before reading the file, and the job again when it starts, with the principal reloaded.
+    static func importableSite(_ id: UUID, for principal: Principal, on db: any Database) async throws -> (Site, ProfileTransfer) {
+        let (site, transfer) = try await site(id, for: principal, on: db)
+        try transfer.authorizeImport()
+        return (site, transfer)
+    }
+
     /// Imports a file already on disk. The file is read twice: once to refuse it whole (encoding, delimiter,
     /// quoting, header) before anything is written, then to import it in batches of rows, each row all-or-nothing.
-    /// `progress` gets the fraction done (0...1) after each batch.
+    /// `progress` gets the fraction done (0...1) after each batch; an error it throws stops the import there (an
+    /// import job that lost its claim), with every row written so far whole.
     static func importFile(
         at url: URL, format: TableFormat, site: Site, rights: ProfileImportRights, by actor: Principal?, dryRun: Bool,
-        on db: any Database, progress: @Sendable (Double, ProfileImportReport) async -> Void = { _, _ in }
+        on db: any Database, progress: @Sendable (Double, ProfileImportReport) async throws -> Void = { _, _ in }
     ) async throws -> ProfileImportReport {
         let store = SQLProfileStore(db: db, siteId: site.id!, organizationId: site.organizationId, actor: actor)
         var importer = ProfileImporter(store: store, rights: rights, dryRun: dryRun)
@@ -35,7 +44,7 @@ enum ProfileTransferService {
             var counted = 0
             while try check.next() != nil {
                 counted += 1
-                if counted % 5000 == 0 { await progress(check.progress * 0.2, importer.report) }
+                if counted % 5000 == 0 { try await progress(check.progress * 0.2, importer.report) }
             }
             // Pass 2: the import, one batch written while the next is read and matched.
             let reader = try openTable(at: url, format: format)
@@ -49,7 +58,7 @@ enum ProfileTransferService {
                     if batch.count == importer.batchSize {
                         try await pipeline.submit(batch)
                         batch.removeAll(keepingCapacity: true)
-                        await progress(0.2 + reader.progress * 0.8, pipeline.importer.report)
+                        try await progress(0.2 + reader.progress * 0.8, pipeline.importer.report)
                     }
                 }
                 try await pipeline.submit(batch)
@@ -66,7 +75,7 @@ enum ProfileTransferService {
             throw TandemError.validation([FieldError("file", error.message)])
         }
         let report = importer.report
-        await progress(1, report)
+        try await progress(1, report)
         if !dryRun {
             try await db.write { tx in
                 try await Audit.record(
@@ -167,11 +176,18 @@ extension Request {
         FileManager.default.createFile(atPath: url.path, contents: nil)
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }
-        var written = 0
-        for try await buffer in body {
-            written += buffer.readableBytes
-            guard written <= limit else { throw TandemError.payloadTooLarge("the file is larger than \(limit / 1_048_576) MB") }
-            try handle.write(contentsOf: buffer.readableBytesView)
+        try await body.forEach(limit: limit) { buffer in try handle.write(contentsOf: buffer.readableBytesView) }
+    }
+}
+
+extension Request.Body {
+    /// The body's buffers in order, as they arrive; refuses more than `limit` bytes (413) when it gets there.
+    func forEach(limit: Int, _ use: (ByteBuffer) async throws -> Void) async throws {
+        var received = 0
+        for try await buffer in self {
+            received += buffer.readableBytes
+            guard received <= limit else { throw TandemError.payloadTooLarge("the file is larger than \(limit / 1_048_576) MB") }
+            try await use(buffer)
         }
     }
 }
