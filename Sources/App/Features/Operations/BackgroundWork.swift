@@ -12,21 +12,33 @@ import Vapor
 /// A swift-service-lifecycle service: on graceful shutdown it finishes the round it is in (what a step claimed
 /// is delivered or recorded, not abandoned to its lease) and returns.
 struct BackgroundWorker: Service {
+    typealias Step = (String, @Sendable (Application) async throws -> Int)
+
     let app: Application
+    var steps: [Step] = Self.steps
 
     /// In order: what the events cause is written to the outbox before the outbox is delivered.
-    static let steps: [(String, @Sendable (Application) async throws -> Int)] = [
+    static let steps: [Step] = [
         ("due dates", { app in try await DueDateWatch.run(on: app.db, within: app.settings.options.dueSoonHours * 3600) }),
         ("SLA clocks", { app in try await SLAWatch.run(on: app.db) ?? 0 }),
         ("automation", { app in try await Automation.run(on: app.db, settings: app.settings, logger: app.logger) ?? 0 }),
         ("webhooks", { app in try await WebhookFanOut.run(on: app.db) ?? 0 }),
-        // One import job per round, run to its end (a graceful shutdown waits for it).
-        ("imports", { app in try await ImportJobs.run(on: app.db, settings: app.settings, logger: app.logger) }),
         ("outbox", { app in try await OutboxDelivery.run(on: app.db, settings: app.settings, group: app.eventLoopGroup) }),
     ]
 
-    /// One round of every step; answers how much work it found.
-    static func round(_ app: Application) async -> Int {
+    /// Import jobs loop on their own, beside the steps above: one job runs to its end (a graceful shutdown waits
+    /// for it), and a long import must not hold up SLA timers and mail meanwhile.
+    static let importSteps: [Step] = [
+        ("imports", { app in try await ImportJobs.run(on: app.db, settings: app.settings, logger: app.logger) })
+    ]
+
+    /// The services a worker process runs: the steps and the import jobs, each its own loop.
+    static func services(_ app: Application) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        [.init(service: BackgroundWorker(app: app)), .init(service: BackgroundWorker(app: app, steps: importSteps))]
+    }
+
+    /// One round of every step (all of them, import jobs too, by default: what tests call); answers how much work it found.
+    static func round(_ app: Application, steps: [Step] = steps + importSteps) async -> Int {
         var done = 0
         for (name, step) in steps {
             do {
@@ -41,7 +53,7 @@ struct BackgroundWorker: Service {
     func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             // The round itself is never cancelled by a graceful shutdown: it ends by finishing its steps.
-            if await Self.round(app) == 0 {
+            if await Self.round(app, steps: steps) == 0 {
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             }
         }
@@ -57,7 +69,7 @@ final class BackgroundWork: LifecycleHandler, Sendable {
     func didBootAsync(_ application: Application) async throws {
         let app = application
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: BackgroundWorker(app: app))], logger: app.logger))
+            configuration: .init(services: BackgroundWorker.services(app), logger: app.logger))
         let task = Task {
             do { try await group.run() } catch { app.logger.error("background work stopped", metadata: ["error": .string("\(error)")]) }
         }
@@ -88,7 +100,7 @@ struct WorkerCommand: AsyncCommand {
         app.logger.info("worker started")
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: BackgroundWorker(app: app))], gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger))
+                services: BackgroundWorker.services(app), gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger))
         try await group.run()
         app.logger.info("worker stopped")
     }
