@@ -19,7 +19,7 @@ Targets: rick's page p99 < 10 ms at 1M tickets with two instances; creation with
 """
 import argparse, re, subprocess
 
-from checklib import ROOT, Check, Client, free_port
+from checklib import ROOT, Check, Client, free_port, to_ms
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--binary", required=True)
@@ -32,11 +32,6 @@ args = parser.parse_args()
 
 check = Check("bench-instances", args.binary, args.admin_url, "tandem_bench_instances")
 check.env.update(LOG_LEVEL="warning", TANDEM_BCRYPT_COST="4")
-
-
-def to_ms(text):
-    value = float(re.match(r"[\d.]+", text).group(0))
-    return value / 1000 if text.endswith("us") else value * 1000 if text.endswith("s") and not text.endswith("ms") else value
 
 
 def wrk(urls, connections, *extra):

@@ -15,7 +15,7 @@ the end; writes the memory curve as an SVG line chart to --chart.
 """
 import argparse, base64, hashlib, hmac, http.client, os, re, struct, subprocess, threading, time
 
-from checklib import ROOT, Check, Client, free_port
+from checklib import ROOT, Check, Client, free_port, to_ms
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--binary", required=True)
@@ -53,11 +53,6 @@ def login(port, name, password):
     enrolment.call("POST", "/api/v1/me/totp/confirm", {"code": totp(secret)}, expect=(200, 201, 204))
     time.sleep(31 - time.time() % 30)  # a code is good once: log in with the next one
     return client.call("POST", "/api/v1/auth/token", {"username": name, "password": password, "totp": totp(secret)})["token"]
-
-
-def to_ms(text):
-    value = float(re.match(r"[\d.]+", text).group(0))
-    return value / 1000 if text.endswith("us") else value * 1000 if text.endswith("s") and not text.endswith("ms") else value
 
 
 def parse_wrk(text):

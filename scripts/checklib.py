@@ -96,6 +96,12 @@ class Check:
             shutil.rmtree(self.work, ignore_errors=True)
 
 
+def to_ms(text):
+    """A wrk duration ("812.00us", "5.34ms", "1.20s") in milliseconds."""
+    value = float(re.match(r"[\d.]+", text).group(0))
+    return value / 1000 if text.endswith("us") else value * 1000 if text.endswith("s") and not text.endswith("ms") else value
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
