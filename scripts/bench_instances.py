@@ -28,6 +28,7 @@ parser.add_argument("--tickets", type=int, default=1000000)
 parser.add_argument("--seconds", type=int, default=15)
 parser.add_argument("--connections", type=int, default=16)
 parser.add_argument("--rounds", type=int, default=2)
+parser.add_argument("--layouts", help="only these layouts, comma-separated numbers in LAYOUTS' order (1: 1 serve, 2: 2 serve, 3: split)")
 args = parser.parse_args()
 
 check = Check("bench-instances", args.binary, args.admin_url, "tandem_bench_instances")
@@ -95,7 +96,7 @@ def main():
     check.fresh_database()
     check.run("seed", "seed-bench", "--tickets", str(args.tickets), "--notes-per-ticket", "0")
     check.psql("VACUUM ANALYZE")  # what autovacuum would do to the seeded tables, done before measuring
-    order = list(LAYOUTS)
+    order = [name for number, name in enumerate(LAYOUTS, 1) if not args.layouts or str(number) in args.layouts.split(",")]
     phases = [name for round in range(args.rounds) for name in (order if round % 2 == 0 else order[::-1])]
     rows = [phase(name, number + 1) for number, name in enumerate(phases)]
     print(f"bench-instances: {args.tickets} tickets on PostgreSQL, {args.seconds} s per run, {args.connections} connections\n")

@@ -302,4 +302,61 @@ import VaporTesting
             #expect(await retried.positions.count == total + 1)
         }
     }
+
+    /// Of two instances, the one holding a consumer's lease plans its events; the other skips without reading them
+    /// (it used to plan the same batch and throw it away). A lease its holder never released (a dead instance) is
+    /// taken over once it ends; a run that failed releases it at once.
+    @Test func aConsumersLeaseKeepsOtherInstancesFromPlanningTheSameEvents() async throws {
+        let clock = SetClock()
+        try await withApp(clock: clock) { t in
+            let organizationId = try await t.organization("Contoso")
+            for number in 0..<3 { try await t.ticket(organizationId, "Ticket \(number)") }
+
+            actor Planned {
+                var by: [String] = []
+                func add(_ owner: String) { by.append(owner) }
+            }
+            let planned = Planned()
+            let (planning, started) = AsyncStream.makeStream(of: Void.self)
+            let (finish, release) = AsyncStream.makeStream(of: Void.self)
+            @Sendable func run(_ owner: String, waiting: Bool = false) async throws -> Int? {
+                try await EventConsumers.run(
+                    "leased", limit: 2, on: t.db, owner: owner,
+                    prepare: { events, _ in
+                        await planned.add(owner)
+                        if waiting {
+                            started.yield()
+                            for await _ in finish { break }
+                        }
+                        return events.count
+                    }, apply: { _, _ in })
+            }
+            let first = Task { try await run("instance-a", waiting: true) }
+            for await _ in planning { break }
+            // While a plans, b finds the consumer held: nil, and it planned nothing.
+            #expect(try await run("instance-b") == nil)
+            #expect(await planned.by == ["instance-a"])
+            release.yield()
+            #expect(try await first.value == 2)
+            // a's write released the lease: b runs the next batch.
+            #expect(try await run("instance-b") ?? 0 > 0)
+            #expect(await planned.by == ["instance-a", "instance-b"])
+
+            // A lease whose holder died: the others skip it until it ends, then take it.
+            try await t.ticket(organizationId, "While a holds it")
+            try await t.db.sql.raw(
+                "UPDATE event_consumers SET claimed_by = 'dead', claimed_until = \(bind: t.db.now.addingTimeInterval(EventConsumers.lease)) WHERE name = 'leased'"
+            ).run()
+            #expect(try await run("instance-b") == nil)
+            clock.advance(by: EventConsumers.lease + 1)
+            #expect(try await run("instance-b") ?? 0 > 0)
+
+            // A run that fails lets another instance in at once.
+            try await t.ticket(organizationId, "Fails first")
+            await #expect(throws: TandemError.self) {
+                try await EventConsumers.run("leased", on: t.db, owner: "instance-a") { _, _ in throw TandemError.conflict("fails") }
+            }
+            #expect(try await run("instance-b") ?? 0 > 0)
+        }
+    }
 }

@@ -71,5 +71,6 @@ enum Migrations {
         AddBlockHourContractVersion(),
         AddOutboxClaimedBy(),
         CreateImportJobs(),
+        AddEventConsumerLease(),
     ]
 }

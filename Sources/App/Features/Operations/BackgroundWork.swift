@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import NIOConcurrencyHelpers
+import NIOPosix
 import ServiceLifecycle
 import Vapor
 
@@ -42,7 +43,13 @@ struct BackgroundWorker: Service {
         var done = 0
         for (name, step) in steps {
             do {
+                let started = ContinuousClock.now
                 done += try await step(app)
+                let took = ContinuousClock.now - started
+                // A step this slow shares the event loops with requests in `serve`: an operator should see it.
+                if took > .milliseconds(500) {
+                    app.logger.warning("background step slow", metadata: ["step": .string(name), "took": .string("\(took)")])
+                }
             } catch {
                 app.logger.error("background step failed", metadata: ["step": .string(name), "error": .string("\(error)")])
             }
@@ -61,30 +68,53 @@ struct BackgroundWorker: Service {
 }
 
 /// `tandem serve` runs the background work beside the HTTP server (unless `--no-workers` or
-/// TANDEM_WORKERS=0). Vapor stops the server first (no new connections, in-flight requests answered), then this
-/// handler asks the worker to shut down gracefully and waits for its round to end.
+/// TANDEM_WORKERS=0), on a thread of its own (`BackgroundThread`). Vapor stops the server first (no new
+/// connections, in-flight requests answered), then this handler asks the worker to shut down gracefully and waits
+/// for its round to end.
 final class BackgroundWork: LifecycleHandler, Sendable {
-    private let running = NIOLockedValueBox<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
+    private let running = NIOLockedValueBox<(group: ServiceGroup, task: Task<Void, Never>, thread: BackgroundThread)?>(nil)
 
     func didBootAsync(_ application: Application) async throws {
         let app = application
         let group = ServiceGroup(
             configuration: .init(services: BackgroundWorker.services(app), logger: app.logger))
-        let task = Task {
+        let thread = BackgroundThread()
+        let task = Task(executorPreference: thread) {
             do { try await group.run() } catch { app.logger.error("background work stopped", metadata: ["error": .string("\(error)")]) }
         }
-        running.withLockedValue { $0 = (group, task) }
+        running.withLockedValue { $0 = (group, task, thread) }
     }
 
     func shutdownAsync(_ application: Application) async {
         guard
-            let (group, task) = running.withLockedValue({ running in
+            let (group, task, thread) = running.withLockedValue({ running in
                 defer { running = nil }
                 return running
             })
         else { return }
         await group.triggerGracefulShutdown()
         await task.value
+        await thread.shutdown()
+    }
+}
+
+/// Where `serve`'s background work runs: its own thread, not the event loops that answer requests. Swift
+/// Concurrency runs on those loops in `serve` (entrypoint), and a step's stretch of computing between two awaits (the
+/// SLA watch working out 500 tickets' clocks, the rules planning a batch) held a loop for over a second: every
+/// request on it waited (bench-instances: a 1.3–1.6 s create p99). On a thread of its own the kernel shares the
+/// cores between it and the loops instead. Database answers still arrive on the connections' loops; only the
+/// continuation hops here.
+final class BackgroundThread: TaskExecutor, Sendable {
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        group.next().execute { job.runSynchronously(on: executor) }
+    }
+
+    func shutdown() async {
+        try? await group.shutdownGracefully()
     }
 }
 

@@ -37,26 +37,29 @@ enum SLAWatch {
     }
 
     /// One pass; answers how many events it recorded, nil when another instance holds the watch or a pass
-    /// ran less than `interval` ago. Reads first, outside any transaction.
+    /// ran less than `interval` ago. Claims the pass, then reads outside any transaction.
     @discardableResult
     static func run(on db: any Database, interval: TimeInterval = 30, batch: Int = batch) async throws -> Int? {
         let now = db.now
-        let state = try await watchState(on: db)
-        if let last = state.lastRun, now < last.addingTimeInterval(interval) { return nil }
-        let (alerts, last) = try await due(now: now, after: state.after, batch: batch, on: db)
-        let claimed = try await db.write { db -> Bool in
+        if let last = try await lastRun(on: db), now < last.addingTimeInterval(interval) { return nil }
+        // The pass is claimed before it works anything out, so that of several instances one reads and computes the
+        // clocks (they all used to, and all but one threw the result away).
+        let claimed = try await db.write { db -> Pass? in
             try await db.sql.raw("INSERT INTO sla_watch (name, last_run_at) VALUES (\(bind: name), NULL) ON CONFLICT (name) DO NOTHING").run()
-            let row = try await db.sql.select().column("last_run_at").from("sla_watch").where("name", .equal, name)
+            let row = try await db.sql.select().columns("last_run_at", "after_ticket_id").from("sla_watch").where("name", .equal, name)
                 .lockingClause(SQLRaw(db.stores.claimLocking)).first()
-            guard let row else { return false }
-            if let last = try row.decode(column: "last_run_at", as: Date?.self), now < last.addingTimeInterval(interval) { return false }
-            try await db.sql.update("sla_watch").set("last_run_at", to: SQLBind(now)).set(
-                "after_ticket_id", to: last.map { SQLBind($0) } ?? SQLBind(UUID?.none)
-            )
-            .where("name", .equal, name).run()
-            return true
+            guard let row else { return nil }
+            if let last = try row.decode(column: "last_run_at", as: Date?.self), now < last.addingTimeInterval(interval) { return nil }
+            try await db.sql.update("sla_watch").set("last_run_at", to: SQLBind(now)).where("name", .equal, name).run()
+            return Pass(after: try row.decode(column: "after_ticket_id", as: UUID?.self))
         }
-        guard claimed else { return nil }
+        guard let claimed else { return nil }
+        let (alerts, last) = try await due(now: now, after: claimed.after, batch: batch, on: db)
+        // Where the next pass goes on. A crash before this only makes the next pass read the same tickets again.
+        try await db.write { db in
+            try await db.sql.update("sla_watch").set("after_ticket_id", to: last.map { SQLBind($0) } ?? SQLBind(UUID?.none))
+                .where("name", .equal, name).run()
+        }
         // The events in short transactions (each alert's row is its own claim), so a backlog never holds the
         // writer long; one cut off by a crash is due again when the watch next comes round. Each transaction
         // records its audit entries and events last and at once: the events take the event position lock, which
@@ -84,11 +87,13 @@ enum SLAWatch {
         return recorded
     }
 
-    /// When a pass last ran (nil: never) and where the next goes on, read without claiming.
-    private static func watchState(on db: any Database) async throws -> (lastRun: Date?, after: UUID?) {
-        guard let row = try await db.sql.select().columns("last_run_at", "after_ticket_id").from("sla_watch").where("name", .equal, name).first()
-        else { return (nil, nil) }
-        return (try row.decode(column: "last_run_at", as: Date?.self), try row.decode(column: "after_ticket_id", as: UUID?.self))
+    /// A claimed pass: it goes on after this ticket (nil: from the first).
+    private struct Pass { let after: UUID? }
+
+    /// When a pass last ran (nil: never), read without claiming.
+    private static func lastRun(on db: any Database) async throws -> Date? {
+        try await db.sql.select().column("last_run_at").from("sla_watch").where("name", .equal, name).first()?
+            .decode(column: "last_run_at", as: Date?.self)
     }
 
     /// The events due now and not yet recorded, for up to `batch` open tickets after `after` with a policy that
