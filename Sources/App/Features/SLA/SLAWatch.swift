@@ -34,6 +34,9 @@ enum SLAWatch {
         var target: SLATarget
         var kind: SLAAlert.Kind
         var at: Date?
+
+        /// The alert's row key in `sla_alerts`, as text.
+        var key: String { "\(ticketId) \(target.rawValue) \(kind.rawValue)" }
     }
 
     /// One pass; answers how many events it recorded, nil when another instance holds the watch or a pass
@@ -60,16 +63,16 @@ enum SLAWatch {
             try await db.sql.update("sla_watch").set("after_ticket_id", to: last.map { SQLBind($0) } ?? SQLBind(UUID?.none))
                 .where("name", .equal, name).run()
         }
-        // The events in short transactions (each alert's row is its own claim), so a backlog never holds the
-        // writer long; one cut off by a crash is due again when the watch next comes round. Each transaction
-        // records its audit entries and events last and at once: the events take the event position lock, which
-        // ticket creation waits on, only for the commit (recorded one by one, a chunk held it for a second).
+        // The events in short transactions (the alerts' rows, inserted 50 at once, are their claims), so a backlog
+        // never holds the writer long; one cut off by a crash is due again when the watch next comes round. Each
+        // transaction records its audit entries and events last and at once: the events take the event position lock,
+        // which ticket creation waits on, only for the commit (recorded one by one, a chunk held it for a second).
         var recorded = 0
         for chunk in alerts.chunked(50).map(Array.init) {
             recorded += try await db.write { db -> Int in
                 var entries: [AuditEntry] = []
-                for alert in chunk {
-                    guard try await claim(alert, at: now, on: db) else { continue }
+                let inserted = try await claim(chunk, at: now, on: db)
+                for alert in chunk where inserted.contains(alert.key) {
                     entries.append(
                         Audit.entry(
                             alert.kind.action, Ticket.schema, id: alert.ticketId, by: actor,
@@ -113,7 +116,7 @@ enum SLAWatch {
         for chunk in ids.chunked(500).map(Array.init) {
             let recorded = Set(
                 try await db.sql.select().columns("ticket_id", "target", "kind").from(SLAAlert.schema).where("ticket_id", .in, SQLBind.group(chunk))
-                    .all(decoding: AlertRow.self).map { "\($0.ticketId) \($0.target) \($0.kind)" })
+                    .all(decoding: AlertRow.self).map(\.key))
             let tickets = try await Ticket.query(on: db).filter(\.$id ~~ chunk).all()
             let inputs = try await TicketSLA.inputs(for: tickets, on: db)
             for ticket in tickets {
@@ -126,7 +129,7 @@ enum SLAWatch {
                         alert = Alert(ticketId: ticket.id!, facts: ticket.eventFacts, target: target.target, kind: .approaching, at: target.approachedAt)
                     default: continue
                     }
-                    guard !recorded.contains("\(ticket.id!) \(target.target.rawValue) \(alert.kind.rawValue)") else { continue }
+                    guard !recorded.contains(alert.key) else { continue }
                     alerts.append(alert)
                 }
             }
@@ -134,14 +137,17 @@ enum SLAWatch {
         return (alerts, ids.count == batch ? ids.last : nil)
     }
 
-    /// Inserts the alert's row; true only for the write that inserted it (a concurrent one waits on the
-    /// key, then inserts nothing).
-    private static func claim(_ alert: Alert, at now: Date, on db: any Database) async throws -> Bool {
-        let inserted = try await db.sql.insert(into: SLAAlert.schema).columns("ticket_id", "target", "kind", "at")
-            .values(SQLBind(alert.ticketId), SQLBind(alert.target.rawValue), SQLBind(alert.kind.rawValue), SQLBind(now))
-            .ignoringConflicts(with: ["ticket_id", "target", "kind"])
-            .returning("ticket_id").all()
-        return !inserted.isEmpty
+    /// Inserts the alerts' rows in one statement; answers the keys of those this write inserted (a concurrent
+    /// write of the same key waits on it, then inserts nothing).
+    private static func claim(_ alerts: [Alert], at now: Date, on db: any Database) async throws -> Set<String> {
+        guard !alerts.isEmpty else { return [] }
+        var insert = db.sql.insert(into: SLAAlert.schema).columns("ticket_id", "target", "kind", "at")
+        for alert in alerts {
+            insert = insert.values(SQLBind(alert.ticketId), SQLBind(alert.target.rawValue), SQLBind(alert.kind.rawValue), SQLBind(now))
+        }
+        let inserted = try await insert.ignoringConflicts(with: ["ticket_id", "target", "kind"]).returning("ticket_id", "target", "kind")
+            .all(decoding: AlertRow.self)
+        return Set(inserted.map(\.key))
     }
 
     private struct IdRow: Decodable { let id: UUID }
@@ -150,6 +156,8 @@ enum SLAWatch {
         let ticketId: UUID
         let target: String
         let kind: String
+
+        var key: String { "\(ticketId) \(target) \(kind)" }
 
         enum CodingKeys: String, CodingKey { case ticketId = "ticket_id", target, kind }
     }
