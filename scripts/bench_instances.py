@@ -15,9 +15,10 @@ Fair phases: every layout starts with the event consumers at the last event (as 
 has no backlog) and after a checkpoint (the seed is vacuumed and analyzed first), so no layout works off another's
 creations or pays for their writes; and the layouts run in one order, then in the
 reverse order (ROUNDS), so that a database growing by each phase's creations favours none of them.
+Each web instance gets its share of the host's cores as event loops (TANDEM_EVENT_LOOPS: 1 each for two on 2 cores).
 Targets: rick's page p99 < 10 ms at 1M tickets with two instances; creation with two at least that of one.
 """
-import argparse, re, subprocess
+import argparse, os, re, subprocess
 
 from checklib import ROOT, Check, Client, free_port, to_ms
 
@@ -28,6 +29,7 @@ parser.add_argument("--tickets", type=int, default=1000000)
 parser.add_argument("--seconds", type=int, default=15)
 parser.add_argument("--connections", type=int, default=16)
 parser.add_argument("--rounds", type=int, default=2)
+parser.add_argument("--template", help="copy this already seeded database instead of seeding (repeated experiments)")
 parser.add_argument("--layouts", help="only these layouts, comma-separated numbers in LAYOUTS' order (1: 1 serve, 2: 2 serve, 3: split)")
 args = parser.parse_args()
 
@@ -81,7 +83,9 @@ def phase(name, number):
     check.psql("UPDATE event_consumers SET position = (SELECT coalesce(max(position), 0) FROM events)")
     check.psql("CHECKPOINT")
     ports = [free_port() for _ in web]
-    processes = [check.serve(f"phase-{number}-web-{n + 1}", port, *options) for n, (port, options) in enumerate(zip(ports, web))]
+    # Web instances share the host's cores, as an operator would set them (README "Running several instances").
+    loops = {"TANDEM_EVENT_LOOPS": str(max(1, os.cpu_count() // len(web)))}
+    processes = [check.serve(f"phase-{number}-web-{n + 1}", port, *options, **loops) for n, (port, options) in enumerate(zip(ports, web))]
     if worker:
         processes.append(check.start(f"phase-{number}-worker", "worker", "--env", "production"))
     for port, process in zip(ports, processes):
@@ -93,8 +97,12 @@ def phase(name, number):
 
 
 def main():
-    check.fresh_database()
-    check.run("seed", "seed-bench", "--tickets", str(args.tickets), "--notes-per-ticket", "0")
+    if args.template:
+        check.psql(f"DROP DATABASE IF EXISTS {check.database}", check.admin_url)
+        check.psql(f"CREATE DATABASE {check.database} TEMPLATE {args.template}", check.admin_url)
+    else:
+        check.fresh_database()
+        check.run("seed", "seed-bench", "--tickets", str(args.tickets), "--notes-per-ticket", "0")
     check.psql("VACUUM ANALYZE")  # what autovacuum would do to the seeded tables, done before measuring
     order = [name for number, name in enumerate(LAYOUTS, 1) if not args.layouts or str(number) in args.layouts.split(",")]
     phases = [name for round in range(args.rounds) for name in (order if round % 2 == 0 else order[::-1])]

@@ -46,8 +46,8 @@ class Check:
         if self.start(name, *command).wait() != 0:
             self.fail(f"tandem {command[0]} failed")
 
-    def serve(self, name, port, *options):
-        return self.start(name, "serve", *options, "--env", "production", "--hostname", "127.0.0.1", "--port", str(port))
+    def serve(self, name, port, *options, **extra):
+        return self.start(name, "serve", *options, "--env", "production", "--hostname", "127.0.0.1", "--port", str(port), **extra)
 
     def sink(self, script, directory):
         """A test receiver from scripts/ (smtp-sink.py, webhook-sink.py); answers its port."""

@@ -62,6 +62,12 @@ public struct AppOptions: Sendable {
     public var vaultKeyText: String?
 
     /// Where the SMTP intake listens, and for which recipient domains (empty: any).
+    /// `TANDEM_EVENT_LOOPS` read: a whole number from 1 to 256, else nil (refused).
+    public static func eventLoops(_ text: String) -> Int? {
+        guard let loops = Int(text.trimmingCharacters(in: .whitespaces)), (1...256).contains(loops) else { return nil }
+        return loops
+    }
+
     public struct SMTPListen: Sendable, Equatable {
         public var host: String
         /// -1 when what was given is not a number (`configure` refuses it).
