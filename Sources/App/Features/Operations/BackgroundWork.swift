@@ -46,7 +46,7 @@ struct BackgroundWorker: Service {
                 let started = ContinuousClock.now
                 done += try await step(app)
                 let took = ContinuousClock.now - started
-                // A step this slow shares the event loops with requests in `serve`: an operator should see it.
+                // An operator should see a step this slow: the steps after it in the round wait for it.
                 if took > .milliseconds(500) {
                     app.logger.warning("background step slow", metadata: ["step": .string(name), "took": .string("\(took)")])
                 }
