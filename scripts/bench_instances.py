@@ -97,11 +97,8 @@ def phase(name, number):
 
 
 def main():
-    if args.template:
-        check.psql(f"DROP DATABASE IF EXISTS {check.database}", check.admin_url)
-        check.psql(f"CREATE DATABASE {check.database} TEMPLATE {args.template}", check.admin_url)
-    else:
-        check.fresh_database()
+    check.fresh_database(args.template)
+    if not args.template:
         check.run("seed", "seed-bench", "--tickets", str(args.tickets), "--notes-per-ticket", "0")
     check.psql("VACUUM ANALYZE")  # what autovacuum would do to the seeded tables, done before measuring
     order = [name for number, name in enumerate(LAYOUTS, 1) if not args.layouts or str(number) in args.layouts.split(",")]

@@ -31,9 +31,10 @@ class Check:
             self.fail(f"psql: {done.stderr.strip()}")
         return done.stdout.strip()
 
-    def fresh_database(self):
+    def fresh_database(self, template=None):
+        """An empty database, or a copy of `template` (an already seeded one)."""
         self.psql(f"DROP DATABASE IF EXISTS {self.database}", self.admin_url)
-        self.psql(f"CREATE DATABASE {self.database}", self.admin_url)
+        self.psql(f"CREATE DATABASE {self.database}" + (f" TEMPLATE {template}" if template else ""), self.admin_url)
 
     def start(self, name, *command, program=None, **extra):
         log = open(os.path.join(self.work, f"{name}.log"), "w")

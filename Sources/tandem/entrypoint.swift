@@ -14,7 +14,7 @@ enum Entrypoint {
         // Only for the server: a batch command (an import) is one long chain of work that would then
         // stay on one event loop, where Swift's own pool lets its writes and its reading use both cores.
         // TANDEM_EVENT_LOOPS: the threads that answer requests, one per core by default. Instances sharing a host
-        // should share its cores: two on 2 cores with one each served 15-20 % more pages/s with a lower p99 than
+        // should share its cores: two on 2 cores with one each served about 16 % more pages/s with a lower p99 than
         // with two each (bench-instances). Set before anything uses NIO's event loops.
         if let given = ProcessInfo.processInfo.environment["TANDEM_EVENT_LOOPS"] {
             guard let loops = AppOptions.eventLoops(given) else {

@@ -36,7 +36,7 @@ enum SLAWatch {
         var at: Date?
 
         /// The alert's row key in `sla_alerts`, as text.
-        var key: String { "\(ticketId) \(target.rawValue) \(kind.rawValue)" }
+        var key: String { SLAWatch.key(ticketId, target.rawValue, kind.rawValue) }
     }
 
     /// One pass; answers how many events it recorded, nil when another instance holds the watch or a pass
@@ -89,6 +89,9 @@ enum SLAWatch {
         }
         return recorded
     }
+
+    /// An `sla_alerts` row's key (ticket, target, kind) as one text, for sets of alerts.
+    private static func key(_ ticketId: UUID, _ target: String, _ kind: String) -> String { "\(ticketId) \(target) \(kind)" }
 
     /// A claimed pass: it goes on after this ticket (nil: from the first).
     private struct Pass { let after: UUID? }
@@ -157,7 +160,7 @@ enum SLAWatch {
         let target: String
         let kind: String
 
-        var key: String { "\(ticketId) \(target) \(kind)" }
+        var key: String { SLAWatch.key(ticketId, target, kind) }
 
         enum CodingKeys: String, CodingKey { case ticketId = "ticket_id", target, kind }
     }
