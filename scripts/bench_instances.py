@@ -73,7 +73,9 @@ def measure(ports):
     rps, p50, p99, _ = wrk(urls, args.connections, *page)
     _, alone50, alone99, _ = wrk(urls[:1], 1, *page)
     create_rps, _, create99, created = wrk(urls, args.connections, "-s", f"{ROOT}/scripts/bench-create.lua", "{URL}", "--", tara, *organizations)
-    return f"{p50:.2f} / {p99:.2f} | {rps:,.0f} | {alone50:.2f} / {alone99:.2f} | {created / args.seconds:,.0f} | {create99:.1f} |"
+    # The background work the creations left undone: a layout whose workers fell behind did less of the work.
+    backlog = check.psql("SELECT coalesce(max(e.position), 0) - coalesce((SELECT min(position) FROM event_consumers), 0) FROM events e")
+    return f"{p50:.2f} / {p99:.2f} | {rps:,.0f} | {alone50:.2f} / {alone99:.2f} | {created / args.seconds:,.0f} | {create99:.1f} | {int(backlog):,} |"
 
 
 def phase(name, number):
@@ -105,8 +107,8 @@ def main():
     phases = [name for round in range(args.rounds) for name in (order if round % 2 == 0 else order[::-1])]
     rows = [phase(name, number + 1) for number, name in enumerate(phases)]
     print(f"bench-instances: {args.tickets} tickets on PostgreSQL, {args.seconds} s per run, {args.connections} connections\n")
-    print("| phase | layout | rick page p50 / p99 (ms) | rick page req/s | rick page alone p50 / p99 (ms) | created/s | create p99 (ms) |")
-    print("|---:|---|---|---:|---|---:|---:|")
+    print("| phase | layout | rick page p50 / p99 (ms) | rick page req/s | rick page alone p50 / p99 (ms) | created/s | create p99 (ms) | events unconsumed after |")
+    print("|---:|---|---|---:|---|---:|---:|---:|")
     print("\n".join(rows))
 
 

@@ -148,6 +148,9 @@ enum CRUD {
     ) async throws {
         @Sendable func write() async throws {
             try await db.write { db in
+                if !creating, let versioned = row as? any VersionedRow {
+                    try await RowVersion.advance(C.Row.schema, id: row.requireID(), from: versioned.version - 1, what: C.what, on: db)
+                }
                 try await row.save(on: db)
                 let later = try await after?(db) ?? []
                 let entry = Audit.entry(

@@ -4,7 +4,7 @@ import TandemCore
 
 /// A block-hour contract (Autotask): hours an organization bought for a period (`starts_on` to `ends_on`,
 /// inclusive UTC days; no end: open-ended), and the percentage of them at which it warns.
-final class BlockHourContract: Model, @unchecked Sendable {
+final class BlockHourContract: Model, VersionedRow, @unchecked Sendable {
     static let schema = "block_hour_contracts"
     static let scopeTable = ScopeTable(name: schema, columns: [.id: "id", .organization: "organization_id"])
 

@@ -125,6 +125,7 @@ enum BlockHours {
         try await apply(input, to: row, creating: false, on: db)
         row.version += 1
         return try await db.write { db in
+            try await RowVersion.advance(BlockHourContract.schema, id: id, from: row.version - 1, what: "contract", on: db)
             try await row.save(on: db)
             let after = try await dto(row, on: db)
             let reached = try await claimThreshold(row, by: principal, on: db)

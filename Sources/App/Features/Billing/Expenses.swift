@@ -6,7 +6,7 @@ import Vapor
 
 /// An expense item of a person (Autotask): a day's mileage, travel, meals, lodging, materials or other cost, on an
 /// organization (and optionally one of its tickets), in exact cents.
-final class Expense: Model, @unchecked Sendable {
+final class Expense: Model, VersionedRow, @unchecked Sendable {
     static let schema = "expenses"
     /// `AccessPolicy.expenseScope`'s facts.
     static let scopeTable = ScopeTable(name: schema, columns: [.id: "id", .organization: "organization_id", .owner: "person_id"])

@@ -5,7 +5,7 @@ import TandemCore
 import Vapor
 
 /// A reference (SPEC §9): a Markdown document of a site, or global when it has no site.
-final class Reference: Model, @unchecked Sendable {
+final class Reference: Model, VersionedRow, @unchecked Sendable {
     static let schema = "reference_documents"
     /// `AccessPolicy.referenceScope`'s facts: a global reference has no organization.
     static let scopeTable = ScopeTable(name: schema, columns: [.id: "id", .organization: "organization_id", .site: "site_id"])

@@ -121,7 +121,10 @@ enum SLAWatch {
                 try await db.sql.select().columns("ticket_id", "target", "kind").from(SLAAlert.schema).where("ticket_id", .in, SQLBind.group(chunk))
                     .all(decoding: AlertRow.self).map(\.key))
             let tickets = try await Ticket.query(on: db).filter(\.$id ~~ chunk).all()
-            let inputs = try await TicketSLA.inputs(for: tickets, on: db)
+            // Each calendar's days worked out once for the chunk: walking them per ticket was most of a pass.
+            let unprepared = try await TicketSLA.inputs(for: tickets, on: db)
+            let earliest = unprepared.timelines.values.map(\.createdAt).min() ?? now
+            let inputs = unprepared.prepared(from: min(earliest, now), to: now)
             for ticket in tickets {
                 guard let clock = inputs.clock(ticket, now: now) else { continue }
                 for target in clock.clocks {

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 import TandemCore
 import Vapor
 
@@ -82,6 +83,14 @@ enum SiteSecurityAPI {
         stored: KeyPath<StoredSiteSecurity, Value> & Sendable, action: String, by principal: Principal, on db: any Database
     ) async throws {
         try await db.write { db in
+            // The row made or touched first, which takes its lock until the commit: of two saves at once the second waits, then
+            // reads what the first wrote (its audit's "before"), where both used to find no row and the second failed to insert one.
+            try await db.sql.raw(
+                """
+                INSERT INTO \(ident: StoredSiteSecurity.schema) (site_id, updated_at) VALUES (\(bind: site.requireID()), \(bind: db.now))
+                ON CONFLICT (site_id) DO UPDATE SET updated_at = excluded.updated_at
+                """
+            ).run()
             let row = try await StoredSiteSecurity.find(site.id, on: db) ?? StoredSiteSecurity()
             let before = row[keyPath: column] == nil ? nil : row[keyPath: stored]
             row.id = site.id
