@@ -313,6 +313,25 @@ import VaporTesting
         }
     }
 
+    /// `seed-bench` records the alerts already due without their events, as a running install would have: the watch then
+    /// finds nothing to record for them, and still records what falls due later.
+    @Test func theBenchSeedLeavesTheWatchNoBacklog() async throws {
+        let clock = SetClock(Self.monday)
+        try await withApp(clock: clock) { t in
+            let office = try await Self.office(t)
+            for number in 0..<3 {
+                try await t.ticket(office.organization, "Ticket \(number)", extra: ["siteId": .string(office.site), "priority": "high"])
+            }
+            clock.advance(by: 2 * 3600)  // first response breached on every ticket
+            #expect(try await BenchSeedCommand.recordDueSLAAlerts(on: t.db) == 3)
+            #expect(try await BenchSeedCommand.recordDueSLAAlerts(on: t.db) == 0, "recorded once")
+            #expect(try await Self.watch(t) == 0)
+            #expect(try await Self.events(t, "ticket.slaBreached").isEmpty)
+            clock.advance(by: 30 * 24 * 3600)  // the resolution target too, later
+            #expect(try await Self.watch(t) == 3)
+        }
+    }
+
     /// Another instance holding the watch's row (PostgreSQL: `FOR UPDATE SKIP LOCKED`): a pass skips at once
     /// rather than wait or record twice, and the next pass records what is due. (SQLite has one writer.)
     @Test(.enabled(if: TestDatabase.postgresURL != nil)) func aPassSkipsWhileAnotherInstanceHoldsTheWatch() async throws {
