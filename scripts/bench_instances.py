@@ -12,9 +12,11 @@ organizations) at CONNECTIONS connections and at 1, and POST /api/v1/tickets as 
 between them, each half its own wrk at the same time; the p99 given is the larger of the two.
 
 Fair phases: every layout starts with the event consumers at the last event and no SLA alert due unrecorded
-(`seed-bench` records those: a real install has no backlog of either) and after a checkpoint (the seed is vacuumed and analyzed first), so no layout works off another's
-creations or pays for their writes; and the layouts run in one order, then in the
-reverse order (ROUNDS), so that a database growing by each phase's creations favours none of them.
+(`seed-bench` records those: a real install has no backlog of either) and after a checkpoint (the seed is vacuumed
+and analyzed first), so no layout works off another's creations or pays for their writes; and the layouts run in
+one order, then in the reverse order (ROUNDS), so that a database growing by each phase's creations favours none
+of them. The last column, events left unconsumed when the create run ends, shows which layouts' background work
+fell behind while creating.
 Each web instance gets its share of the host's cores as event loops (TANDEM_EVENT_LOOPS: 1 each for two on 2 cores).
 Targets: rick's page p99 < 10 ms at 1M tickets with two instances; creation with two at least that of one.
 """
