@@ -76,15 +76,8 @@ struct BenchSeedCommand: AsyncCommand {
         repeat {
             let (alerts, last) = try await SLAWatch.due(now: now, after: after, batch: 5_000, on: db)
             for chunk in alerts.chunked(rowsPerStatement).map(Array.init) {
-                try await db.write { db in
-                    var insert = db.sql.insert(into: SLAAlert.schema).columns("ticket_id", "target", "kind", "at")
-                    for alert in chunk {
-                        insert = insert.values(SQLBind(alert.ticketId), SQLBind(alert.target.rawValue), SQLBind(alert.kind.rawValue), SQLBind(now))
-                    }
-                    try await insert.ignoringConflicts(with: ["ticket_id", "target", "kind"]).run()
-                }
+                recorded += try await db.write { db in try await SLAWatch.claim(chunk, at: now, on: db).count }
             }
-            recorded += alerts.count
             after = last
         } while after != nil
         return recorded
