@@ -66,6 +66,29 @@ import VaporTesting
         }
     }
 
+    /// `serve`'s background work runs on a thread of its own at a lower priority than the requests, with database
+    /// connections of its own on that thread (a step's rows are decoded there, not on a loop answering requests); its
+    /// writes still take the application's path (group commit on SQLite).
+    @Test func serveRunsTheBackgroundWorkOnItsOwnThreadBelowTheRequests() async throws {
+        try await withApp { t in
+            _ = try await t.ticket(try await t.organization("Northwind"))
+            let app = t.app
+            let thread = BackgroundThread(app)
+            let (nice, onItsThread) = await Task(executorPreference: thread) {
+                _ = await BackgroundWorker.round(app, db: thread.db)
+                return (getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0), thread.db.eventLoop.inEventLoop)
+            }.value
+            await thread.shutdown()
+            #expect(nice == 10, "the background thread runs at nice 10")
+            #expect(onItsThread, "the background database's connections live on the background thread")
+            // The round's writes landed: the consumers moved to the ticket's event.
+            let positions = try await t.db.sql.raw(
+                "SELECT c.position AS position, (SELECT MAX(position) FROM events) AS last FROM event_consumers c"
+            ).all().map { (try $0.decode(column: "position", as: Int.self), try $0.decode(column: "last", as: Int.self)) }
+            #expect(!positions.isEmpty && positions.allSatisfy { $0.0 == $0.1 && $0.1 > 0 }, "\(positions)")
+        }
+    }
+
     /// A graceful shutdown ends the worker after its round, without waiting out its idle pause.
     @Test func theWorkerEndsGracefully() async throws {
         try await withApp { t in

@@ -13,38 +13,48 @@ import Vapor
 /// A swift-service-lifecycle service: on graceful shutdown it finishes the round it is in (what a step claimed
 /// is delivered or recorded, not abandoned to its lease) and returns.
 struct BackgroundWorker: Service {
-    typealias Step = (String, @Sendable (Application) async throws -> Int)
+    /// A step's name, and the step on the database it is given.
+    typealias Step = (String, @Sendable (Application, any Database) async throws -> Int)
 
     let app: Application
+    /// The database the steps run on: `app.db`, or in `serve` one whose connections live on the background thread.
+    var db: any Database
     var steps: [Step] = Self.steps
+
+    init(app: Application, db: (any Database)? = nil, steps: [Step] = Self.steps) {
+        self.app = app
+        self.db = db ?? app.db
+        self.steps = steps
+    }
 
     /// In order: what the events cause is written to the outbox before the outbox is delivered.
     static let steps: [Step] = [
-        ("due dates", { app in try await DueDateWatch.run(on: app.db, within: app.settings.options.dueSoonHours * 3600) }),
-        ("SLA clocks", { app in try await SLAWatch.run(on: app.db) ?? 0 }),
-        ("automation", { app in try await Automation.run(on: app.db, settings: app.settings, logger: app.logger) ?? 0 }),
-        ("webhooks", { app in try await WebhookFanOut.run(on: app.db) ?? 0 }),
-        ("outbox", { app in try await OutboxDelivery.run(on: app.db, settings: app.settings, group: app.eventLoopGroup) }),
+        ("due dates", { app, db in try await DueDateWatch.run(on: db, within: app.settings.options.dueSoonHours * 3600) }),
+        ("SLA clocks", { _, db in try await SLAWatch.run(on: db) ?? 0 }),
+        ("automation", { app, db in try await Automation.run(on: db, settings: app.settings, logger: app.logger) ?? 0 }),
+        ("webhooks", { _, db in try await WebhookFanOut.run(on: db) ?? 0 }),
+        ("outbox", { app, db in try await OutboxDelivery.run(on: db, settings: app.settings, group: app.eventLoopGroup) }),
     ]
 
     /// Import jobs loop on their own, beside the steps above: one job runs to its end (a graceful shutdown waits
     /// for it), and a long import must not hold up SLA timers and mail meanwhile.
     static let importSteps: [Step] = [
-        ("imports", { app in try await ImportJobs.run(on: app.db, settings: app.settings, logger: app.logger) })
+        ("imports", { app, db in try await ImportJobs.run(on: db, settings: app.settings, logger: app.logger) })
     ]
 
     /// The services a worker process runs: the steps and the import jobs, each its own loop.
-    static func services(_ app: Application) -> [ServiceGroupConfiguration.ServiceConfiguration] {
-        [.init(service: BackgroundWorker(app: app)), .init(service: BackgroundWorker(app: app, steps: importSteps))]
+    static func services(_ app: Application, db: (any Database)? = nil) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        [.init(service: BackgroundWorker(app: app, db: db)), .init(service: BackgroundWorker(app: app, db: db, steps: importSteps))]
     }
 
     /// One round of every step (all of them, import jobs too, by default: what tests call); answers how much work it found.
-    static func round(_ app: Application, steps: [Step] = steps + importSteps) async -> Int {
+    static func round(_ app: Application, db: (any Database)? = nil, steps: [Step] = steps + importSteps) async -> Int {
+        let db = db ?? app.db
         var done = 0
         for (name, step) in steps {
             do {
                 let started = ContinuousClock.now
-                done += try await step(app)
+                done += try await step(app, db)
                 let took = ContinuousClock.now - started
                 // An operator should see a step this slow: the steps after it in the round wait for it.
                 if took > .milliseconds(500) {
@@ -60,7 +70,7 @@ struct BackgroundWorker: Service {
     func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             // The round itself is never cancelled by a graceful shutdown: it ends by finishing its steps.
-            if await Self.round(app, steps: steps) == 0 {
+            if await Self.round(app, db: db, steps: steps) == 0 {
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             }
         }
@@ -76,9 +86,9 @@ final class BackgroundWork: LifecycleHandler, Sendable {
 
     func didBootAsync(_ application: Application) async throws {
         let app = application
+        let thread = BackgroundThread(app)
         let group = ServiceGroup(
-            configuration: .init(services: BackgroundWorker.services(app), logger: app.logger))
-        let thread = BackgroundThread()
+            configuration: .init(services: BackgroundWorker.services(app, db: thread.db), logger: app.logger))
         let task = Task(executorPreference: thread) {
             do { try await group.run() } catch { app.logger.error("background work stopped", metadata: ["error": .string("\(error)")]) }
         }
@@ -102,10 +112,27 @@ final class BackgroundWork: LifecycleHandler, Sendable {
 /// Concurrency runs on those loops in `serve` (entrypoint), and a step's stretch of computing between two awaits (the
 /// SLA watch working out 500 tickets' clocks, the rules planning a batch) held a loop for over a second: every
 /// request on it waited (bench-instances: a 1.3–1.6 s create p99). On a thread of its own the kernel shares the
-/// cores between it and the loops instead. Database answers still arrive on the connections' loops; only the
-/// continuation hops here.
+/// cores between it and the loops instead.
+///
+/// The work's database connections live on this thread too (`db`, the application's database configuration on
+/// a pool of its own): Fluent decodes its models on the loop of the connection that answered, so with the
+/// application's pool a step's reads still held the request loops (the SLA watch's 500 tickets showed in the
+/// restricted page's p99 with two `serve`).
 final class BackgroundThread: TaskExecutor, Sendable {
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let databases: Databases
+    let db: any Database
+
+    init(_ app: Application) {
+        // Requests first: on Linux the nice value is the thread's own, so only this thread yields.
+        group.next().execute { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10) }
+        databases = Databases(threadPool: app.threadPool, on: group)
+        // The application's own configuration, with its companions (group commit, clock, vault): only the pool differs.
+        if let configuration = app.databases.configuration() {
+            databases.use(configuration, as: DatabaseID(string: "background"), isDefault: true)
+        }
+        db = databases.database(logger: app.logger, on: group.next()) ?? app.db
+    }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
@@ -114,6 +141,7 @@ final class BackgroundThread: TaskExecutor, Sendable {
     }
 
     func shutdown() async {
+        await databases.shutdownAsync()
         try? await group.shutdownGracefully()
     }
 }
