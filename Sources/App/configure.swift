@@ -283,6 +283,7 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
     app.leaf.configuration.rootDirectory = app.directory.resourcesDirectory + "Views/"
 
     let inFlight = InFlightRequests()
+    app.inFlightRequests = inFlight
     app.middleware = .init()
     app.middleware.use(inFlight)
     app.middleware.use(HeaderGuardMiddleware())

@@ -89,6 +89,31 @@ import VaporTesting
         }
     }
 
+    /// A body streamed after its response (exports, a page import's progress) is a request in flight until it has
+    /// been written to its end, so a graceful shutdown waits for it; one dropped unwritten is not waited for.
+    @Test func aStreamedBodyIsInFlightUntilItsEnd() async throws {
+        let inFlight = InFlightRequests()
+        let body = inFlight.streamed { writer in
+            try await writer.writeBuffer(ByteBuffer(string: "first,"))
+            try await Task.sleep(for: .milliseconds(20))
+            try await writer.writeBuffer(ByteBuffer(string: "last"))
+        }
+        #expect(inFlight.count == 1, "counted from the handler on")
+        let written = try await body.collect(on: MultiThreadedEventLoopGroup.singleton.next()).get()
+        #expect(written.map { String(buffer: $0) } == "first,last")
+        #expect(inFlight.count == 0, "done once written to its end")
+
+        var dropped: Response.Body? = inFlight.streamed { _ in }
+        #expect(inFlight.count == 1 && dropped != nil)
+        dropped = nil
+        #expect(inFlight.count == 0 && dropped == nil, "a body dropped unwritten is not waited for")
+
+        let hold = inFlight.hold()
+        hold.release()
+        hold.release()
+        #expect(inFlight.count == 0, "a hold is released once")
+    }
+
     /// A graceful shutdown ends the worker after its round, without waiting out its idle pause.
     @Test func theWorkerEndsGracefully() async throws {
         try await withApp { t in

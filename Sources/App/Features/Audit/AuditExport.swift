@@ -58,7 +58,7 @@ enum AuditExport {
         let filter = AuditFilter(organizationId: organizationId, period: period)
         let response = Response(
             status: .ok,
-            body: .init(managedAsyncStream: { writer in
+            body: req.application.inFlightRequests.streamed { writer in
                 if format == .csv {
                     try await writer.writeBuffer(ByteBuffer(bytes: CSVTableWriter.byteOrderMark + CSVTableWriter.line(AuditExport.columns)))
                 }
@@ -71,7 +71,7 @@ enum AuditExport {
                     if !bytes.isEmpty { try await writer.writeBuffer(ByteBuffer(bytes: bytes)) }
                     page.after = next.flatMap { _ in events.last?.id?.uuidString }
                 } while page.after != nil
-            }))
+            })
         response.headers.contentType = format.mediaType
         response.headers.setAttachment(filename: fileName(organization.name, format))
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")

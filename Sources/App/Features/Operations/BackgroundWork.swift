@@ -183,7 +183,9 @@ struct StopServingFirst: LifecycleHandler {
 
 /// Counts the requests being answered. A synchronous middleware, the outermost: it counts a request in the same
 /// event loop turn that reads it, so no request starts unseen between the server's stop and the wait.
-/// (A streamed response body is written after its response is counted done; the exports stream theirs.)
+/// A body streamed after its response (an audit export, a profile file, a page import's progress) is written
+/// after the middleware counted its request done, so it is counted on its own (`streamed`, `hold`) from the
+/// handler until it is written to its end.
 final class InFlightRequests: Middleware, Sendable {
     private let running = NIOLockedValueBox(0)
 
@@ -194,6 +196,40 @@ final class InFlightRequests: Middleware, Sendable {
         return next.respond(to: request).always { _ in self.running.withLockedValue { $0 -= 1 } }
     }
 
+    /// A response body written by `stream`, counted from now until the stream has ended.
+    func streamed(_ stream: @escaping @Sendable (any AsyncBodyStreamWriter) async throws -> Void) -> Response.Body {
+        let hold = hold()
+        return .init(managedAsyncStream: { writer in
+            defer { hold.release() }
+            try await stream(writer)
+        })
+    }
+
+    /// One streamed body counted in flight until `release`, or until the hold is dropped (a body never written,
+    /// because its client went away first, is not waited for).
+    func hold() -> Hold { Hold(self) }
+
+    final class Hold: Sendable {
+        private let requests: InFlightRequests
+        private let held = NIOLockedValueBox(true)
+
+        fileprivate init(_ requests: InFlightRequests) {
+            self.requests = requests
+            requests.running.withLockedValue { $0 += 1 }
+        }
+
+        func release() {
+            let wasHeld = held.withLockedValue { held in
+                defer { held = false }
+                return held
+            }
+            guard wasHeld else { return }
+            requests.running.withLockedValue { $0 -= 1 }
+        }
+
+        deinit { release() }
+    }
+
     /// Whether none is running, waiting up to `limit` for that.
     func drained(within limit: Duration) async -> Bool {
         let deadline = ContinuousClock.now + limit
@@ -202,5 +238,16 @@ final class InFlightRequests: Middleware, Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
         return true
+    }
+}
+
+extension Application {
+    private struct InFlightRequestsKey: StorageKey { typealias Value = InFlightRequests }
+
+    /// The requests being answered, for bodies streamed after their response (`InFlightRequests.streamed`).
+    /// Set by `configure`; an application without it counts nothing.
+    var inFlightRequests: InFlightRequests {
+        get { storage[InFlightRequestsKey.self] ?? InFlightRequests() }
+        set { storage[InFlightRequestsKey.self] = newValue }
     }
 }

@@ -157,8 +157,10 @@ enum ClientProfilesAPI {
             try? FileManager.default.removeItem(at: url)
             throw error
         }
+        let hold = req.application.inFlightRequests.hold()
         let response = try await req.fileio.asyncStreamFile(at: url.path, mediaType: format.mediaType) { _ in
             try? FileManager.default.removeItem(at: url)
+            hold.release()
         }
         response.headers.setAttachment(filename: ProfileTransferService.fileName(site: site, format: format))
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")

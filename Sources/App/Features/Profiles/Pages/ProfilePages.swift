@@ -287,7 +287,7 @@ enum ProfilePages {
 
         let response = Response(
             status: .ok,
-            body: .init(managedAsyncStream: { writer in
+            body: req.application.inFlightRequests.streamed { writer in
                 defer { try? FileManager.default.removeItem(at: url) }
                 try await writer.writeBuffer(ByteBuffer(string: head))
                 var model = ReportModel(report: nil, refused: nil, failures: [], moreFailures: 0, backURL: back)
@@ -309,7 +309,7 @@ enum ProfilePages {
                 }
                 try await writer.writeBuffer(try await req.view.render("profiles/import-report", model).data)
                 try await writer.writeBuffer(ByteBuffer(string: tail))
-            }))
+            })
         response.headers.contentType = .html
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response
