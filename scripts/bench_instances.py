@@ -104,6 +104,7 @@ def phase(name, number):
     # No backlog from the seed or from an earlier phase's creations, and no checkpoint of their writes inside a
     # phase (one stalled the first measured phase's reads for over a second).
     check.psql("UPDATE event_consumers SET position = (SELECT coalesce(max(position), 0) FROM events)")
+    check.psql("UPDATE sla_watch SET after_position = (SELECT coalesce(max(position), 0) FROM events)")
     check.psql("CHECKPOINT")
     ports = [free_port() for _ in web]
     # Web instances share the host's cores, as an operator would set them (README "Running several instances").

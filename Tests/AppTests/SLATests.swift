@@ -293,8 +293,7 @@ import VaporTesting
         }
     }
 
-    /// A backlog is worked a batch per pass, each pass going on after the last ticket the previous one read and
-    /// starting over at the end, so every due event is recorded once, a few passes later at most.
+    /// A backlog is worked a batch per pass, so every due event is recorded once, a few passes later at most.
     @Test func aBacklogIsWorkedABatchPerPass() async throws {
         let clock = SetClock(Self.monday)
         try await withApp(clock: clock) { t in
@@ -311,6 +310,80 @@ import VaporTesting
             let breached = try await Self.events(t, "ticket.slaBreached")
             #expect(breached.count == tickets.count && Set(breached.compactMap { $0["ticketId"].string }) == Set(tickets))
         }
+    }
+
+    /// The watch reads only the tickets whose clocks can alert next (`sla_schedule`): tickets waiting on their customers
+    /// leave the schedule, so however many there are, an alert comes on the first pass after its moment; a ticket
+    /// that starts counting again is back in it at once.
+    @Test func anAlertComesOnTimeWhateverWaitsOnTheCustomer() async throws {
+        let clock = SetClock(Self.monday)
+        try await withApp(clock: clock) { t in
+            let office = try await Self.office(t)
+            var waiting: [String] = []
+            for number in 0..<6 {
+                let ticket = try await t.ticket(office.organization, "Waiting \(number)", extra: ["siteId": .string(office.site), "priority": "high"]).id
+                try await t.must(.ok, .PATCH, "/api/v1/tickets/\(ticket)", ["status": "waitingCustomer"])
+                waiting.append(ticket)
+            }
+            let running = try await t.ticket(office.organization, "Running", extra: ["siteId": .string(office.site), "priority": "high"]).id
+            // Seven tickets, two a pass: a full pass lets the next run at once (the interval is 60 s here).
+            var passes = 0
+            while try await SLAWatch.run(on: t.db, interval: 60, batch: 2) != nil { passes += 1 }
+            #expect(passes == 4)
+            let scheduled = try await t.db.sql.raw("SELECT ticket_id, due_at FROM sla_schedule").all()
+            #expect(try scheduled.map { try $0.decode(column: "ticket_id", as: UUID.self).uuidString.lowercased() } == [running.lowercased()])
+            // Its next moment: 80 % of an hour of New York business time from 09:00.
+            #expect(try scheduled.first?.decode(column: "due_at", as: Date.self) == Self.date("2026-12-07T14:48:00Z"))
+
+            clock.advance(by: 2 * 3600)
+            #expect(try await SLAWatch.run(on: t.db, interval: 60, batch: 2) == 1, "the breach, on the first pass")
+            #expect(try await Self.events(t, "ticket.slaBreached").compactMap { $0["ticketId"].string } == [running])
+
+            try await t.must(.ok, .PATCH, "/api/v1/tickets/\(waiting[3])", ["status": "inProgress"])
+            clock.advance(by: 61)
+            #expect(try await SLAWatch.run(on: t.db, interval: 60, batch: 2) == 0, "counting again, nothing due yet")
+            #expect(try await t.count("sla_schedule") == 2)
+            clock.advance(by: 3600)
+            #expect(try await SLAWatch.run(on: t.db, interval: 60, batch: 2) == 1)
+            #expect(Set(try await Self.events(t, "ticket.slaBreached").compactMap { $0["ticketId"].string }) == [running, waiting[3]])
+        }
+    }
+
+    /// A policy, a location's calendar or a site's location saved: the tickets under it are worked out again on the next
+    /// pass, not at the moment the old one scheduled.
+    @Test func savingAPolicyACalendarOrASiteRecomputesItsTickets() async throws {
+        let clock = SetClock(Self.monday)
+        try await withApp(clock: clock) { t in
+            let office = try await Self.office(t)
+            let ticket = try await t.ticket(office.organization, "Printer", extra: ["siteId": .string(office.site), "priority": "high"]).id
+            #expect(try await Self.watch(t) == 0)
+            clock.advance(by: 20 * 60)  // 09:20; next moment 09:48
+            #expect(try await Self.watch(t) == 0)
+
+            // A first response within 15 minutes: breached at 09:15, recorded now.
+            try await t.must(.ok, .PATCH, "/api/v1/sla-policies/\(office.policy)", ["firstResponseMinutes": 15])
+            #expect(try await Self.watch(t) == 1)
+            #expect(try await Self.events(t, "ticket.slaBreached").map { $0["data"]["target"].string } == ["firstResponse"])
+
+            // Resolution in 600 minutes: 80 % at 17:00 New York time. A location closing at 16:00 moves it to Tuesday 09:00.
+            let location = try await t.get("/api/v1/sites/\(office.site)").json["internalLocationId"].string ?? ""
+            try await t.must(
+                .ok, .PATCH, "/api/v1/internal-locations/\(location)",
+                ["businessHours": .array((1...5).map { ["weekday": .number(Double($0)), "start": "08:00", "end": "16:00"] })])
+            #expect(try await Self.watch(t) == 0)
+            #expect(try await Self.scheduled(t, ticket) == Self.date("2026-12-08T14:00:00Z"))
+
+            // The site off any location: all hours, in UTC, counted from 09:00 New York (14:00 UTC): 480 minutes later.
+            try await t.must(.ok, .PATCH, "/api/v1/sites/\(office.site)", ["internalLocationId": .null])
+            #expect(try await Self.watch(t) == 0)
+            #expect(try await Self.scheduled(t, ticket) == Self.date("2026-12-07T22:00:00Z"))
+        }
+    }
+
+    /// The moment the SLA watch next works the ticket out.
+    static func scheduled(_ t: TestApp, _ ticket: String) async throws -> Date? {
+        try await t.db.sql.select().column("due_at").from("sla_schedule").where("ticket_id", .equal, UUID(uuidString: ticket)!).first()?
+            .decode(column: "due_at", as: Date.self)
     }
 
     /// `seed-bench` records the alerts already due without their events, as a running install would have: the watch then

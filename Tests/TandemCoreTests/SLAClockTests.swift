@@ -41,6 +41,27 @@ import Testing
         #expect(breached.resolution.state == .running)
     }
 
+    /// What the SLA watch schedules: the next moment a clock can raise an alert it has not raised, in business time.
+    @Test func theNextAlertIsTheApproachingShareThenTheTarget() {
+        // Friday 17:30, first response in an hour: 30 minutes count today, the share (48) is reached Monday 08:18.
+        let friday = clock([], created: Self.local("2026-12-04", "17:30"), now: Self.local("2026-12-04", "17:45"))
+        #expect(friday.firstResponse.approachesAt == Self.local("2026-12-07", "08:18"))
+        #expect(friday.firstResponse.nextAlert(approachingRaised: false, breachedRaised: false) == Self.local("2026-12-07", "08:18"))
+        // Raised already (a policy edit can move the share later): the target is next.
+        #expect(friday.firstResponse.nextAlert(approachingRaised: true, breachedRaised: false) == Self.local("2026-12-07", "08:30"))
+        #expect(friday.firstResponse.nextAlert(approachingRaised: true, breachedRaised: true) == nil)
+
+        // Past the share: the target; paused (waiting on the customer) or stopped: nothing until the ticket changes.
+        let approaching = clock([], now: Self.monday("09:50"))
+        #expect(approaching.firstResponse.approachesAt == nil)
+        #expect(approaching.firstResponse.nextAlert(approachingRaised: true, breachedRaised: false) == Self.monday("10:00"))
+        let paused = clock([.init(at: Self.monday("09:20"), .status(.waitingCustomer))], now: Self.monday("13:00"))
+        #expect(paused.clocks.allSatisfy { $0.nextAlert(approachingRaised: false, breachedRaised: false) == nil })
+        let met = clock([.init(at: Self.monday("09:40"), .responded)], now: Self.monday("12:00"))
+        #expect(met.firstResponse.nextAlert(approachingRaised: false, breachedRaised: false) == nil)
+        #expect(met.resolution.nextAlert(approachingRaised: false, breachedRaised: false) == Self.monday("17:00"))
+    }
+
     @Test func theResponseStopsTheFirstResponseClock() {
         let met = clock([.init(at: Self.monday("09:40"), .responded)], now: Self.monday("12:00"))
         #expect(met.firstResponse.state == .met)

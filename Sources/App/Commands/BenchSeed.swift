@@ -67,19 +67,27 @@ struct BenchSeedCommand: AsyncCommand {
     }
 
     /// What a running install recorded as its tickets' clocks passed: the SLA alerts already due, without their events
-    /// (seeded tickets have no history either). The SLA watch then starts with no backlog, as the event consumers do
-    /// when a benchmark moves them to the last event; otherwise every measurement at 1M tickets ran beside a watch
-    /// recording about 800 alerts a pass, and their rules. Answers how many it recorded.
+    /// (seeded tickets have no history either), and the watch's schedule of what falls due next. The SLA watch then
+    /// starts with no backlog, as the event consumers do when a benchmark moves them to the last event; otherwise every
+    /// measurement at 1M tickets ran beside a watch recording about 800 alerts a pass, and their rules. Answers how
+    /// many it recorded.
     static func recordDueSLAAlerts(on db: any Database) async throws -> Int {
         let now = db.now
-        var after: UUID?, recorded = 0
-        repeat {
-            let (alerts, last) = try await SLAWatch.due(now: now, after: after, batch: 5_000, on: db)
+        try await db.write { db in
+            try await SLASchedule.recheck("1 = 1", now: now, on: db)
+            try await SLAWatch.startAfterLatestEvent(on: db)
+        }
+        var recorded = 0
+        // Each batch's tickets move to their next moment (after `now`) or leave the schedule, so this ends.
+        while true {
+            let scheduled = try await SLASchedule.due(now: now, limit: 5_000, on: db)
+            if scheduled.isEmpty { break }
+            let (alerts, next) = try await SLAWatch.evaluate(scheduled, now: now, on: db)
             for chunk in alerts.chunked(rowsPerStatement).map(Array.init) {
                 recorded += try await db.write { db in try await SLAWatch.claim(chunk, at: now, on: db).count }
             }
-            after = last
-        } while after != nil
+            try await SLASchedule.reschedule(next, now: now, on: db)
+        }
         return recorded
     }
 

@@ -72,5 +72,6 @@ enum Migrations {
         AddOutboxClaimedBy(),
         CreateImportJobs(),
         AddEventConsumerLease(),
+        CreateSLASchedule(),
     ]
 }

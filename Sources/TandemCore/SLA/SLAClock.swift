@@ -55,6 +55,8 @@ public struct SLATargetClock: Sendable, Equatable {
     public var state: State
     /// When the target is reached if the clock keeps counting from now (nil while paused or stopped).
     public var dueAt: Date?
+    /// When the clock passes the approaching share if it keeps counting from now (nil while paused, stopped or past it).
+    public var approachesAt: Date?
     /// When the clock passed the approaching share and the target (nil until it did).
     public var approachedAt: Date?
     public var breachedAt: Date?
@@ -72,6 +74,13 @@ public struct SLATargetClock: Sendable, Equatable {
     public func withinTarget(_ side: ResponsibleSide) -> Bool { (elapsedBySide[side] ?? 0) <= targetSeconds }
     /// The side that held the ticket when it breached.
     public var breachedBy: ResponsibleSide?
+
+    /// The next moment this clock can raise an alert not yet raised: its approaching share, then its target, while it
+    /// counts; nil while it is paused or stopped (only a change to the ticket can start it again) and once both were raised.
+    public func nextAlert(approachingRaised: Bool, breachedRaised: Bool) -> Date? {
+        guard !breachedRaised else { return nil }
+        return approachingRaised ? dueAt : approachesAt ?? dueAt
+    }
 }
 
 /// A ticket's SLA clocks at `now`: each target counted in business time while the ticket is open and not
@@ -174,8 +183,9 @@ public struct SLAClock: Sendable, Equatable {
                 state = counting ? .running : .paused
             }
             let dueAt = counting && elapsed < limit ? calendar.date(addingBusinessSeconds: limit - elapsed, to: now) : nil
+            let approachesAt = counting && elapsed < approaching ? calendar.date(addingBusinessSeconds: approaching - elapsed, to: now) : nil
             var clock = SLATargetClock(
-                target: target, targetSeconds: limit, elapsedSeconds: elapsed, state: state, dueAt: dueAt,
+                target: target, targetSeconds: limit, elapsedSeconds: elapsed, state: state, dueAt: dueAt, approachesAt: approachesAt,
                 approachedAt: approachedAt, breachedAt: state == .breached ? breachedAt : nil, stoppedAt: stopped ? stoppedAt : nil,
                 elapsedBySide: bySide)
             clock.breachedBy = state == .breached ? breachedBy : nil

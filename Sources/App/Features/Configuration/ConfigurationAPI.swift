@@ -219,10 +219,22 @@ enum InternalLocationsCollection: ConfigurationCollection {
             row.holidays = holidays
         }
         try validator.check()
-        return nil
+        guard !creating, let id = row.id else { return nil }
+        return { db in
+            try await recheckTickets(at: id, on: db)
+            return []
+        }
     }
 
-    static func prepareDelete(_ row: InternalLocation, on db: any Database) async throws {}
+    /// The SLA clocks of the tickets at the location's sites run on its calendar: they are worked out again.
+    static func recheckTickets(at location: UUID, on db: any Database) async throws {
+        try await SLASchedule.recheck("t.site_id IN (SELECT id FROM sites WHERE internal_location_id = \(bind: location))", now: db.now, on: db)
+    }
+
+    /// Its sites fall back to all hours.
+    static func prepareDelete(_ row: InternalLocation, on db: any Database) async throws {
+        try await recheckTickets(at: row.requireID(), on: db)
+    }
 
     static func name(_ row: InternalLocation) -> String { row.name }
 }

@@ -145,7 +145,12 @@ enum SitesCollection: OrganizationCollection {
         {
             throw TandemError.invalid("helpDeskContactId", "must be a contact of the site's organization")
         }
-        return nil
+        // The site's tickets count SLA time on its location's calendar: they are worked out again.
+        guard !creating, !input.internalLocationId.isAbsent, let id = site.id else { return nil }
+        return { db in
+            try await SLASchedule.recheck("t.site_id = \(bind: id)", now: db.now, on: db)
+            return []
+        }
     }
 
     /// The help desk profile as it will be (the stored one with the body's changes), checked whole by the

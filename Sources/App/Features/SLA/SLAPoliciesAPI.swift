@@ -65,7 +65,13 @@ enum SLAPoliciesCollection: CRUDCollection {
         try validator.check()
         for problem in row.targets.problems { validator.fail(problem.field, problem.message) }
         try validator.check()
-        return nil
+        // The tickets under the policy as saved have their clocks worked out again (those it no longer covers find
+        // none when their moment comes).
+        let organizationId = row.organizationId, priority = row.priority
+        return { db in
+            try await SLASchedule.recheck("t.organization_id = \(bind: organizationId) AND t.priority = \(bind: priority)", now: db.now, on: db)
+            return []
+        }
     }
 
     static func prepareDelete(_ row: SLAPolicy, on db: any Database) async throws {}

@@ -14,10 +14,10 @@ import TandemCore
 /// instances one runs at a time and the others skip; and it runs at most once per `interval`. The events
 /// are then written 50 to a transaction.
 ///
-/// A pass reads at most `batch` candidate tickets, going on after the last one the previous pass read (kept in
-/// the watch's row) and starting over at the end: a backlog (a policy added over thousands of open tickets)
-/// is worked through a batch per pass rather than in one long write, at the cost of an alert coming up to
-/// (candidates ÷ batch) passes late.
+/// A pass reads only the tickets its schedule says are due (`SLASchedule`): it first marks the tickets of the ticket
+/// events since its last pass (its position in the event log is kept in its row), then works out the clocks of at
+/// most `batch` due tickets and sets each one's next moment. A full batch lets the next round run a pass at once, so a
+/// backlog (a policy added over thousands of open tickets) is worked through a batch at a time, never in one long write.
 enum SLAWatch {
     static let batch = 500
 
@@ -47,26 +47,30 @@ enum SLAWatch {
         if let last = try await lastRun(on: db), now < last.addingTimeInterval(interval) { return nil }
         // The pass is claimed before it works anything out, so that of several instances one reads and computes the
         // clocks (they all used to, and all but one threw the result away).
-        let claimed = try await db.write { db -> Pass? in
-            try await db.sql.raw("INSERT INTO sla_watch (name, last_run_at) VALUES (\(bind: name), NULL) ON CONFLICT (name) DO NOTHING").run()
-            let row = try await db.sql.select().columns("last_run_at", "after_ticket_id").from("sla_watch").where("name", .equal, name)
+        let claimed = try await db.write { db -> Bool in
+            try await db.sql.raw("INSERT INTO sla_watch (name, last_run_at, after_position) VALUES (\(bind: name), NULL, 0) ON CONFLICT (name) DO NOTHING")
+                .run()
+            let row = try await db.sql.select().columns("last_run_at", "after_position").from("sla_watch").where("name", .equal, name)
                 .lockingClause(SQLRaw(db.stores.claimLocking)).first()
-            guard let row else { return nil }
-            if let last = try row.decode(column: "last_run_at", as: Date?.self), now < last.addingTimeInterval(interval) { return nil }
-            try await db.sql.update("sla_watch").set("last_run_at", to: SQLBind(now)).where("name", .equal, name).run()
-            return Pass(after: try row.decode(column: "after_ticket_id", as: UUID?.self))
-        }
-        guard let claimed else { return nil }
-        let (alerts, last) = try await due(now: now, after: claimed.after, batch: batch, on: db)
-        // Where the next pass goes on. A crash before this only makes the next pass read the same tickets again.
-        try await db.write { db in
-            try await db.sql.update("sla_watch").set("after_ticket_id", to: last.map { SQLBind($0) } ?? SQLBind(UUID?.none))
+            guard let row else { return false }
+            if let last = try row.decode(column: "last_run_at", as: Date?.self), now < last.addingTimeInterval(interval) { return false }
+            // The tickets the events since the last pass changed are due now, in the claim's transaction: a crash
+            // before it commits leaves the watch's position where it was.
+            let after = try row.decode(column: "after_position", as: Int?.self) ?? 0
+            let latest = try await latestEvent(on: db)
+            try await SLASchedule.mark(eventsAfter: after, upTo: latest, now: now, on: db)
+            try await db.sql.update("sla_watch").set("last_run_at", to: SQLBind(now)).set("after_position", to: SQLBind(max(after, latest)))
                 .where("name", .equal, name).run()
+            return true
         }
+        guard claimed else { return nil }
+        let scheduled = try await SLASchedule.due(now: now, limit: batch, on: db)
+        let (alerts, next) = try await evaluate(scheduled, now: now, on: db)
         // The events in short transactions (the alerts' rows, inserted 50 at once, are their claims), so a backlog
-        // never holds the writer long; one cut off by a crash is due again when the watch next comes round. Each
-        // transaction records its audit entries and events last and at once: the events take the event position lock,
-        // which ticket creation waits on, only for the commit (recorded one by one, a chunk held it for a second).
+        // never holds the writer long; one cut off by a crash is due again when the watch next comes round (its
+        // ticket stays due until `reschedule`). Each transaction records its audit entries and events last and at
+        // once: the events take the event position lock, which ticket creation waits on, only for the commit
+        // (recorded one by one, a chunk held it for a second).
         var recorded = 0
         for chunk in alerts.chunked(50).map(Array.init) {
             recorded += try await db.write { db -> Int in
@@ -87,14 +91,33 @@ enum SLAWatch {
                 return entries.count
             }
         }
+        try await SLASchedule.reschedule(next, now: now, on: db)
+        if scheduled.count == batch {
+            // More may be due: the next round runs a pass at once.
+            try await db.write { db in try await db.sql.update("sla_watch").set("last_run_at", to: SQLLiteral.null).where("name", .equal, name).run() }
+        }
         return recorded
+    }
+
+    /// The position of the latest event (0: none).
+    private static func latestEvent(on db: any Database) async throws -> Int {
+        try await db.sql.raw("SELECT coalesce(max(position), 0) AS position FROM events").first()?.decode(column: "position", as: Int.self) ?? 0
+    }
+
+    /// Starts the watch after the latest event, for when every open ticket was marked or scheduled by other means
+    /// (the migration that made the schedule, `seed-bench`).
+    static func startAfterLatestEvent(on db: any Database) async throws {
+        let latest = try await latestEvent(on: db)
+        try await db.sql.raw(
+            """
+            INSERT INTO sla_watch (name, last_run_at, after_position) VALUES (\(bind: name), NULL, \(bind: latest))
+            ON CONFLICT (name) DO UPDATE SET after_position = excluded.after_position
+            """
+        ).run()
     }
 
     /// An `sla_alerts` row's key (ticket, target, kind) as one text, for sets of alerts.
     private static func key(_ ticketId: UUID, _ target: String, _ kind: String) -> String { "\(ticketId) \(target) \(kind)" }
-
-    /// A claimed pass: it goes on after this ticket (nil: from the first).
-    private struct Pass { let after: UUID? }
 
     /// When a pass last ran (nil: never), read without claiming.
     private static func lastRun(on db: any Database) async throws -> Date? {
@@ -102,48 +125,56 @@ enum SLAWatch {
             .decode(column: "last_run_at", as: Date?.self)
     }
 
-    /// The events due now and not yet recorded, for up to `batch` open tickets after `after` with a policy that
-    /// have a target not yet breached; and the last ticket read (nil when the batch reached the end). A clock
-    /// found already breached is told as breached only (it will never be "approaching" again).
-    static func due(now: Date, after: UUID? = nil, batch: Int = batch, on db: any Database) async throws -> (alerts: [Alert], last: UUID?) {
-        let ids = try await db.sql.raw(
-            """
-            SELECT t.id FROM tickets t JOIN sla_policies p ON p.organization_id = t.organization_id AND p.priority = t.priority
-            WHERE t.status NOT IN (\(bind: TicketStatus.resolved.rawValue), \(bind: TicketStatus.closed.rawValue))
-            AND (SELECT COUNT(*) FROM sla_alerts a WHERE a.ticket_id = t.id AND a.kind = \(bind: SLAAlert.Kind.breached.rawValue)) < \(bind: SLATarget.allCases.count)
-            \(after.map { SQLQueryString("AND t.id > \(bind: $0)") } ?? "")
-            ORDER BY t.id LIMIT \(literal: batch)
-            """
-        ).all(decoding: IdRow.self).map(\.id)
+    /// What the clocks of `scheduled` tickets say at `now`: the events due and not yet recorded, and each ticket's
+    /// next moment (nil: none until the ticket changes, as for a closed ticket, one without a policy, or paused clocks).
+    /// A clock found already breached is told as breached only (it will never be "approaching" again).
+    static func evaluate(_ scheduled: [SLASchedule.Entry], now: Date, on db: any Database) async throws -> (
+        alerts: [Alert], next: [(entry: SLASchedule.Entry, at: Date?)]
+    ) {
         var alerts: [Alert] = []
-        for chunk in ids.chunked(500).map(Array.init) {
+        var next: [(entry: SLASchedule.Entry, at: Date?)] = []
+        for chunk in scheduled.chunked(500).map(Array.init) {
+            let ids = chunk.map(\.ticketId)
             let recorded = Set(
-                try await db.sql.select().columns("ticket_id", "target", "kind").from(SLAAlert.schema).where("ticket_id", .in, SQLBind.group(chunk))
+                try await db.sql.select().columns("ticket_id", "target", "kind").from(SLAAlert.schema).where("ticket_id", .in, SQLBind.group(ids))
                     .all(decoding: AlertRow.self).map(\.key))
             // Read with SQLKit, not as `Ticket` models: Fluent decodes its models on the event loop, which in `serve` also
             // answers requests (500 of them held it long enough to show in the restricted page's p99).
             let tickets = try await db.sql.select().columns(TicketSLA.Subject.columns + Candidate.columns).from(Ticket.schema)
-                .where("id", .in, SQLBind.group(chunk)).all().map(Candidate.init(row:))
+                .where("id", .in, SQLBind.group(ids)).all().map(Candidate.init(row:))
+            let open = tickets.filter { TicketStatus(rawValue: $0.subject.status)?.isOpen == true }
             // Each calendar's days worked out once for the chunk: walking them per ticket was most of a pass.
-            let unprepared = try await TicketSLA.inputs(for: tickets.map(\.subject), on: db)
+            let unprepared = try await TicketSLA.inputs(for: open.map(\.subject), on: db)
             let earliest = unprepared.timelines.values.map(\.createdAt).min() ?? now
             let inputs = unprepared.prepared(from: min(earliest, now), to: now)
-            for ticket in tickets {
-                guard let clock = inputs.clock(ticket.subject, now: now) else { continue }
-                for target in clock.clocks {
-                    let alert: Alert
-                    switch target.state {
-                    case .breached: alert = Alert(ticketId: ticket.facts.id, facts: ticket.facts, target: target.target, kind: .breached, at: target.breachedAt)
-                    case .approaching:
-                        alert = Alert(ticketId: ticket.facts.id, facts: ticket.facts, target: target.target, kind: .approaching, at: target.approachedAt)
-                    default: continue
-                    }
-                    guard !recorded.contains(alert.key) else { continue }
-                    alerts.append(alert)
+            let byId = Dictionary(open.map { ($0.subject.id, $0) }, uniquingKeysWith: { first, _ in first })
+            for entry in chunk {
+                guard let ticket = byId[entry.ticketId], let clock = inputs.clock(ticket.subject, now: now) else {
+                    next.append((entry, nil))
+                    continue
                 }
+                var moment: Date?
+                for target in clock.clocks {
+                    var alert: Alert?
+                    switch target.state {
+                    case .breached: alert = Alert(ticketId: entry.ticketId, facts: ticket.facts, target: target.target, kind: .breached, at: target.breachedAt)
+                    case .approaching:
+                        alert = Alert(ticketId: entry.ticketId, facts: ticket.facts, target: target.target, kind: .approaching, at: target.approachedAt)
+                    default: alert = nil
+                    }
+                    if let due = alert, !recorded.contains(due.key) { alerts.append(due) }
+                    func raised(_ kind: SLAAlert.Kind) -> Bool {
+                        let raised = key(entry.ticketId, target.target.rawValue, kind.rawValue)
+                        return raised == alert?.key || recorded.contains(raised)
+                    }
+                    if let at = target.nextAlert(approachingRaised: raised(.approaching), breachedRaised: raised(.breached)) {
+                        moment = min(moment ?? at, at)
+                    }
+                }
+                next.append((entry, moment))
             }
         }
-        return (alerts, ids.count == batch ? ids.last : nil)
+        return (alerts, next)
     }
 
     /// Inserts the alerts' rows in one statement; answers the keys of those this write inserted (a concurrent
@@ -158,8 +189,6 @@ enum SLAWatch {
             .all(decoding: AlertRow.self)
         return Set(inserted.map(\.key))
     }
-
-    private struct IdRow: Decodable { let id: UUID }
 
     /// A candidate ticket: what its clocks read, and what its events name.
     private struct Candidate {
