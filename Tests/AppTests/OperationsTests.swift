@@ -10,6 +10,39 @@ import VaporTesting
 
 /// Liveness and readiness, the options that split web and worker processes, and the worker's graceful end.
 @Suite struct OperationsTests {
+    /// The hourly blob sweep removes stored bytes nothing points at once they are an hour old, and keeps what an
+    /// attachment or an import job points at: the directory store on SQLite, the `blobs` table on PostgreSQL.
+    @Test func theBlobSweepRemovesBytesNothingPointsAt() async throws {
+        let clock = SetClock(Date(timeIntervalSince1970: 1_796_000_000))
+        try await withApp(clock: clock) { t in
+            let blobs = t.app.settings.blobs
+            let organization = try await t.organization("Acme")
+            let ticket = try await t.ticket(organization, "Printer").id
+            let attachment = try await t.create("/api/v1/tickets/\(ticket)/attachments", AttackSuiteInputTests.attachmentBody("spooler.log")).id
+            let job = try await t.submitImport(try await t.site(organization, "HQ"), csv: ImportJobTests.csv).json["id"].string ?? ""
+            // What an attachment write that failed after its bytes, and an upload killed before its job, leave behind.
+            let orphan = UUID().uuidString.lowercased(), piece = ImportUpload.key("import-\(UUID().uuidString.lowercased())", 0)
+            try await t.db.write { db in
+                try await blobs.put(Data("orphan".utf8), key: orphan, on: db)
+                try await blobs.put(Data("piece".utf8), key: piece, on: db)
+            }
+            #expect(try await BlobSweep.run(on: t.db, blobs: blobs, interval: 0) == 0, "under an hour old: their rows may be on their way")
+
+            clock.advance(by: 2 * 3600)
+            let young = UUID().uuidString.lowercased()
+            try await t.db.write { db in try await blobs.put(Data("young".utf8), key: young, on: db) }
+            #expect(try await BlobSweep.run(on: t.db, blobs: blobs, interval: 0) == 2)
+            #expect(try await BlobSweep.run(on: t.db, blobs: blobs) == nil, "once an hour")
+            #expect(try await blobs.get(orphan, on: t.db) == nil)
+            #expect(try await blobs.get(piece, on: t.db) == nil)
+            #expect(try await blobs.get(young, on: t.db) != nil)
+            let download = try await t.get("/api/v1/tickets/\(ticket)/attachments/\(attachment)/content")
+            expectStatus(download, .ok)
+            let upload = try #require(try await ImportJob.find(UUID(uuidString: job), on: t.db)).uploadKey
+            #expect(try await blobs.get(ImportUpload.key(upload, 0), on: t.db) != nil, "the queued job's upload")
+        }
+    }
+
     @Test func livenessAndReadiness() async throws {
         try await withApp { t in
             let live = try await t.get("/healthz/live", as: "")

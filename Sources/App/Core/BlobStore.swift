@@ -8,6 +8,8 @@ protocol BlobStore: Sendable {
     func put(_ data: Data, key: String, on db: any Database) async throws
     func get(_ key: String, on db: any Database) async throws -> Data?
     func delete(_ key: String, on db: any Database) async throws
+    /// The keys of the bytes stored before `cutoff`: what `BlobSweep` asks about.
+    func keys(storedBefore cutoff: Date, on db: any Database) async throws -> [String]
 }
 
 /// Files in a directory: the default for one instance.
@@ -26,6 +28,8 @@ struct DirectoryBlobStore: BlobStore {
         try handle.close()
         // rename(2) replaces atomically; FileManager.replaceItemAt fails on Linux when the target does not exist yet.
         guard rename(temporary.path, target.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        // When it was stored, on the application's clock (the sweep's question).
+        try FileManager.default.setAttributes([.modificationDate: db.now], ofItemAtPath: target.path)
         // The rename is a change of the directory: flushed too, or a power cut could keep the row and lose the name.
         let folder = open(directory.path, O_RDONLY | O_DIRECTORY)
         guard folder >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
@@ -40,12 +44,29 @@ struct DirectoryBlobStore: BlobStore {
     func delete(_ key: String, on db: any Database) async throws {
         try? FileManager.default.removeItem(at: directory.appendingPathComponent(key))
     }
+
+    /// Also removes the temporary files of writes that never finished (a process killed between write and rename).
+    func keys(storedBefore cutoff: Date, on db: any Database) async throws -> [String] {
+        guard let files = try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: [.contentModificationDateKey])
+        else { return [] }
+        var keys: [String] = []
+        for file in files {
+            guard let stored = try file.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate, stored < cutoff else { continue }
+            let name = file.lastPathComponent
+            if name.hasPrefix(".") {
+                if name.hasSuffix(".tmp") { try? FileManager.default.removeItem(at: file) }
+            } else {
+                keys.append(name)
+            }
+        }
+        return keys
+    }
 }
 
 /// Rows in the `blobs` table: for several instances sharing PostgreSQL, and atomic with the row.
 struct DatabaseBlobStore: BlobStore {
     func put(_ data: Data, key: String, on db: any Database) async throws {
-        try await db.sql.insert(into: "blobs").columns("key", "data").values(SQLBind(key), SQLBind(data)).run()
+        try await db.sql.insert(into: "blobs").columns("key", "data", "stored_at").values(SQLBind(key), SQLBind(data), SQLBind(db.now)).run()
     }
 
     func get(_ key: String, on db: any Database) async throws -> Data? {
@@ -55,4 +76,12 @@ struct DatabaseBlobStore: BlobStore {
     func delete(_ key: String, on db: any Database) async throws {
         try await db.sql.delete(from: "blobs").where("key", .equal, key).run()
     }
+
+    /// Rows stored before the sweep's column was added have no time, and count as old.
+    func keys(storedBefore cutoff: Date, on db: any Database) async throws -> [String] {
+        try await db.sql.select().column("key").from("blobs").where("stored_at", .lessThan, SQLBind(cutoff)).orWhere("stored_at", .is, SQLLiteral.null)
+            .all(decoding: KeyRow.self).map(\.key)
+    }
+
+    private struct KeyRow: Decodable { let key: String }
 }

@@ -73,5 +73,6 @@ enum Migrations {
         CreateImportJobs(),
         AddEventConsumerLease(),
         CreateSLASchedule(),
+        AddBlobSweep(),
     ]
 }

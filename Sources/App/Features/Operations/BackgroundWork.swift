@@ -6,7 +6,7 @@ import ServiceLifecycle
 import Vapor
 
 /// The background work, one loop per process: the due date watch, the SLA watch, the event consumers, import jobs,
-/// then outbox delivery, again and again; a second's pause when a round found nothing to do. Every step claims what it
+/// then outbox delivery and (hourly) the blob sweep, again and again; a second's pause when a round found nothing to do. Every step claims what it
 /// works on in the database (a row lock held by its transaction, or a lease for outbox messages and import jobs), so any number
 /// of processes can run it on one PostgreSQL, and work a dead process held is taken by another.
 ///
@@ -34,6 +34,7 @@ struct BackgroundWorker: Service {
         ("automation", { app, db in try await Automation.run(on: db, settings: app.settings, logger: app.logger) ?? 0 }),
         ("webhooks", { _, db in try await WebhookFanOut.run(on: db) ?? 0 }),
         ("outbox", { app, db in try await OutboxDelivery.run(on: db, settings: app.settings, group: app.eventLoopGroup) }),
+        ("blob sweep", { app, db in try await BlobSweep.run(on: db, blobs: app.settings.blobs) ?? 0 }),
     ]
 
     /// Import jobs loop on their own, beside the steps above: one job runs to its end (a graceful shutdown waits

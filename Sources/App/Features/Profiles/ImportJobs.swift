@@ -352,6 +352,12 @@ enum ImportUpload {
 
     static func key(_ base: String, _ piece: Int) -> String { "\(base)-\(piece)" }
 
+    /// The upload a piece's key belongs to (nil: not a piece's key).
+    static func upload(of key: String) -> String? {
+        guard key.hasPrefix("import-"), let dash = key.lastIndex(of: "-"), Int(key[key.index(after: dash)...]) != nil else { return nil }
+        return String(key[..<dash])
+    }
+
     /// Stores the body; refuses more than `limit` bytes (413) and then leaves nothing behind. Answers its size and pieces.
     static func store(_ body: Request.Body, key base: String, limit: Int, blobs: any BlobStore, on db: any Database) async throws -> (
         bytes: Int, pieces: Int
