@@ -32,6 +32,7 @@ enum SLASchedule {
             INSERT INTO sla_schedule (ticket_id, due_at, stamp)
             SELECT t.id, \(bind: now), 0 FROM tickets t JOIN sla_policies p ON p.organization_id = t.organization_id AND p.priority = t.priority
             WHERE t.status NOT IN (\(bind: TicketStatus.resolved.rawValue), \(bind: TicketStatus.closed.rawValue)) AND \(condition)
+            ORDER BY t.id
             ON CONFLICT (ticket_id) DO UPDATE SET due_at = excluded.due_at, stamp = sla_schedule.stamp + 1
             """
         ).run()
@@ -56,8 +57,15 @@ enum SLASchedule {
     /// at least a second after `now`, so a pass never finds what it just set due again.
     static func reschedule(_ next: [(entry: Entry, at: Date?)], now: Date, on db: any Database) async throws {
         let floor = now.addingTimeInterval(1)
+        // Rows are locked in ticket order, as `recheck` locks them, so a policy saved during a pass cannot deadlock with it.
+        let next = next.sorted { $0.entry.ticketId.uuidString < $1.entry.ticketId.uuidString }
         try await db.write { db in
             for chunk in next.chunked(500) {
+                if !db.isSQLite {
+                    try await db.sql.raw(
+                        "SELECT ticket_id FROM sla_schedule WHERE ticket_id IN \(SQLBind.group(chunk.map(\.entry.ticketId))) ORDER BY ticket_id FOR UPDATE"
+                    ).run()
+                }
                 let moved = chunk.compactMap { item in
                     item.at.map { SQLGroupExpression([SQLBind(item.entry.ticketId), SQLBind(max($0, floor)), SQLBind(item.entry.stamp)]) }
                 }
