@@ -15,7 +15,9 @@ func routes(_ app: Application) throws {
     }
     app.get("metrics") { req async throws -> Response in
         try MetricsAccess.authorize(req, req.settings.options)
-        return Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: .init(string: AppMetrics.registry.emitToString()))
+        // Without the database the process's own metrics still answer (`/healthz` tells why the backlog is missing).
+        let text = AppMetrics.registry.emitToString() + ((try? await BacklogMetrics.text(on: req.db)) ?? "")
+        return Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: .init(string: text))
     }
 
     let api = app.grouped("api", "v1").grouped(JSONBodyMiddleware())

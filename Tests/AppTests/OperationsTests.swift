@@ -43,6 +43,33 @@ import VaporTesting
         }
     }
 
+    /// `/metrics` tells how far the background work is behind, from the database: events the consumers have not
+    /// handled (also before any worker ran), SLA tickets due, import jobs queued; a worker round brings them down.
+    @Test func theMetricsTellHowFarTheBackgroundWorkIsBehind() async throws {
+        try await withApp { t in
+            func gauge(_ line: String) async throws -> Int? {
+                let text = try await t.get("/metrics", as: "").text
+                return text.split(separator: "\n").first { $0.hasPrefix(line + " ") }.flatMap { Int($0.split(separator: " ").last ?? "") }
+            }
+            let office = try await SLATests.office(t)
+            try await t.ticket(office.organization, "Printer", extra: ["siteId": .string(office.site), "priority": "high"])
+            expectStatus(try await t.submitImport(try await t.site(office.organization, "Branch"), csv: ImportJobTests.csv), .accepted)
+            let behind = try #require(try await gauge("tandem_events_unconsumed{consumer=\"automation\"}"))
+            #expect(behind > 0)
+            #expect(try await gauge("tandem_events_unconsumed{consumer=\"webhooks\"}") == nil, "no webhook: the consumer reads nothing")
+            #expect(try await gauge("tandem_import_jobs_queued") == 1)
+            #expect(try await gauge("tandem_sla_tickets_due") == 0, "not marked before the watch reads the events")
+
+            try await SLAWatch.run(on: t.db, interval: 0, batch: 0)
+            #expect(try await gauge("tandem_sla_tickets_due") == 1, "marked by the watch's pass, not yet worked out")
+            while await BackgroundWorker.round(t.app) > 0 {}
+            #expect(try await gauge("tandem_events_unconsumed{consumer=\"automation\"}") == 0)
+            #expect(try await gauge("tandem_import_jobs_queued") == 0)
+            #expect(try await gauge("tandem_sla_tickets_due") == 0)
+            #expect(try await gauge("tandem_outbox_due") == 0)
+        }
+    }
+
     @Test func livenessAndReadiness() async throws {
         try await withApp { t in
             let live = try await t.get("/healthz/live", as: "")
