@@ -349,6 +349,23 @@ import VaporTesting
         }
     }
 
+    /// After a long stop the events are marked a bounded number a pass, and the next pass runs at once until they are
+    /// all read.
+    @Test func eventsAreMarkedABoundedNumberAPass() async throws {
+        let clock = SetClock(Self.monday)
+        try await withApp(clock: clock) { t in
+            let office = try await Self.office(t)
+            for number in 0..<3 {
+                try await t.ticket(office.organization, "Ticket \(number)", extra: ["siteId": .string(office.site), "priority": "high"])
+            }
+            let events = try await t.count("events")
+            var passes = 0
+            while try await SLAWatch.run(on: t.db, interval: 60, events: 1) != nil { passes += 1 }
+            #expect(passes == events, "a pass an event, none held back by the interval")
+            #expect(try await t.count("sla_schedule") == 3)
+        }
+    }
+
     /// A policy, a location's calendar or a site's location saved: the tickets under it are worked out again on the next
     /// pass, not at the moment the old one scheduled.
     @Test func savingAPolicyACalendarOrASiteRecomputesItsTickets() async throws {

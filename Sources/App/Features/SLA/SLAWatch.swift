@@ -42,28 +42,29 @@ enum SLAWatch {
     /// One pass; answers how many events it recorded, nil when another instance holds the watch or a pass
     /// ran less than `interval` ago. Claims the pass, then reads outside any transaction.
     @discardableResult
-    static func run(on db: any Database, interval: TimeInterval = 30, batch: Int = batch) async throws -> Int? {
+    static func run(on db: any Database, interval: TimeInterval = 30, batch: Int = batch, events: Int = eventsPerPass) async throws -> Int? {
         let now = db.now
         if let last = try await lastRun(on: db), now < last.addingTimeInterval(interval) { return nil }
         // The pass is claimed before it works anything out, so that of several instances one reads and computes the
         // clocks (they all used to, and all but one threw the result away).
-        let claimed = try await db.write { db -> Bool in
+        let claimed = try await db.write { db -> Claim? in
             try await db.sql.raw("INSERT INTO sla_watch (name, last_run_at, after_position) VALUES (\(bind: name), NULL, 0) ON CONFLICT (name) DO NOTHING")
                 .run()
             let row = try await db.sql.select().columns("last_run_at", "after_position").from("sla_watch").where("name", .equal, name)
                 .lockingClause(SQLRaw(db.stores.claimLocking)).first()
-            guard let row else { return false }
-            if let last = try row.decode(column: "last_run_at", as: Date?.self), now < last.addingTimeInterval(interval) { return false }
+            guard let row else { return nil }
+            if let last = try row.decode(column: "last_run_at", as: Date?.self), now < last.addingTimeInterval(interval) { return nil }
             // The tickets the events since the last pass changed are due now, in the claim's transaction: a crash
             // before it commits leaves the watch's position where it was.
+            // At most `events` (after a long stop, the marks of a million events would hold SQLite's one writer).
             let after = try row.decode(column: "after_position", as: Int?.self) ?? 0
-            let latest = try await latestEvent(on: db)
-            try await SLASchedule.mark(eventsAfter: after, upTo: latest, now: now, on: db)
-            try await db.sql.update("sla_watch").set("last_run_at", to: SQLBind(now)).set("after_position", to: SQLBind(max(after, latest)))
+            let latest = try await latestEvent(on: db), upTo = min(latest, after + events)
+            try await SLASchedule.mark(eventsAfter: after, upTo: upTo, now: now, on: db)
+            try await db.sql.update("sla_watch").set("last_run_at", to: SQLBind(now)).set("after_position", to: SQLBind(max(after, upTo)))
                 .where("name", .equal, name).run()
-            return true
+            return latest > upTo ? .eventsLeft : .claimed
         }
-        guard claimed else { return nil }
+        guard let claimed else { return nil }
         let scheduled = try await SLASchedule.due(now: now, limit: batch, on: db)
         let (alerts, next) = try await evaluate(scheduled, now: now, on: db)
         // The events in short transactions (the alerts' rows, inserted 50 at once, are their claims), so a backlog
@@ -92,12 +93,18 @@ enum SLAWatch {
             }
         }
         try await SLASchedule.reschedule(next, now: now, on: db)
-        if scheduled.count == batch {
+        if scheduled.count == batch || claimed == .eventsLeft {
             // More may be due: the next round runs a pass at once.
             try await db.write { db in try await db.sql.update("sla_watch").set("last_run_at", to: SQLLiteral.null).where("name", .equal, name).run() }
         }
         return recorded
     }
+
+    /// The most events a pass marks the tickets of.
+    static let eventsPerPass = 20_000
+
+    /// A claimed pass: whether events were left for the next one.
+    private enum Claim { case claimed, eventsLeft }
 
     /// The position of the latest event (0: none).
     private static func latestEvent(on db: any Database) async throws -> Int {
