@@ -5,11 +5,11 @@ import SQLKit
 /// Removes stored bytes nothing points at: an attachment whose transaction failed after its file was written (the
 /// directory store writes the file first, so the row never points at nothing), or the pieces of an import upload
 /// whose job was never recorded (a process killed between them). Once an hour, on one instance; bytes younger than
-/// `grace` are left alone, since their row may still be on its way.
+/// `grace` are left alone, since their row may still be on its way (a slow client's upload can take an hour).
 enum BlobSweep {
     static let name = "blob-sweep"
     static let interval: TimeInterval = 3600
-    static let grace: TimeInterval = 3600
+    static let grace: TimeInterval = 24 * 3600
 
     /// One run; answers how many keys it removed, nil when it is not yet time or another instance runs it.
     @discardableResult
