@@ -1,7 +1,7 @@
 import Fluent
 
 /// What differs per database, behind one store each, chosen here and nowhere else: feature code asks
-/// `db.ticketStore`, `db.profileRows`, `db.tokenLookup`, `db.stores.claimLocking` or `db.stores.textSearch`, never which
+/// `db.ticketStore`, `db.profileRows`, `db.tokenLookup`, `db.stores.claimLocking`, `db.stores.updateLocking` or `db.stores.textSearch`, never which
 /// database it runs on.
 struct DatabaseStores: Sendable {
     let tickets: any TicketStore
@@ -11,13 +11,17 @@ struct DatabaseStores: Sendable {
     /// messages): PostgreSQL skips rows another instance holds; SQLite's write transaction already
     /// holds the whole database.
     let claimLocking: String
+    /// The locking clause of a `SELECT` that locks rows it will change, waiting for their holders (rows locked in one
+    /// order, so two writers cannot deadlock); SQLite's write transaction already holds the whole database.
+    let updateLocking: String
     let textSearch: any TextSearch
 
     static let sqlite = DatabaseStores(
-        tickets: SQLiteTicketStore(), profileRows: SQLiteProfileRows(), tokens: SQLiteTokenLookup(), claimLocking: "", textSearch: SQLiteTextSearch())
+        tickets: SQLiteTicketStore(), profileRows: SQLiteProfileRows(), tokens: SQLiteTokenLookup(), claimLocking: "", updateLocking: "",
+        textSearch: SQLiteTextSearch())
     static let postgres = DatabaseStores(
         tickets: PostgresTicketStore(), profileRows: PostgresProfileRows(), tokens: PostgresTokenLookup(), claimLocking: "FOR UPDATE SKIP LOCKED",
-        textSearch: PostgresTextSearch())
+        updateLocking: "FOR UPDATE", textSearch: PostgresTextSearch())
 }
 
 extension Database {

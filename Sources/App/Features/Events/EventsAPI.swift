@@ -53,6 +53,11 @@ enum Events {
         return EventPage(items: events, nextCursor: String(last))
     }
 
+    /// The position of the latest event (0: none).
+    static func latestPosition(on db: any Database) async throws -> Int {
+        try await db.sql.raw("SELECT coalesce(max(position), 0) AS position FROM events").first()?.decode(column: "position", as: Int.self) ?? 0
+    }
+
     /// The events after `position` (at most `limit`) that `scope` lets through, in position order.
     static func after(_ position: Int, through: Int? = nil, limit: Int, scope: Scope = .all, on db: any Database) async throws -> [EventDTO] {
         var select = db.sql.select().column("*").from(EventLog.schema).where("position", .greaterThan, SQLBind(position))

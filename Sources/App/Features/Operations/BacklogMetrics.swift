@@ -12,7 +12,7 @@ enum BacklogMetrics {
         func count(_ query: SQLQueryString) async throws -> Int {
             try await db.sql.raw("SELECT count(*) AS n FROM (\(query)) counted").first()?.decode(column: "n", as: Int.self) ?? 0
         }
-        let latest = try await db.sql.raw("SELECT coalesce(max(position), 0) AS position FROM events").first()?.decode(column: "position", as: Int.self) ?? 0
+        let latest = try await Events.latestPosition(on: db)
         var positions: [String: Int] = [:]
         for row in try await db.sql.raw("SELECT name, position FROM event_consumers").all() {
             positions[try row.decode(column: "name", as: String.self)] = try row.decode(column: "position", as: Int.self)

@@ -61,11 +61,8 @@ enum SLASchedule {
         let next = next.sorted { $0.entry.ticketId.uuidString < $1.entry.ticketId.uuidString }
         try await db.write { db in
             for chunk in next.chunked(500) {
-                if !db.isSQLite {
-                    try await db.sql.raw(
-                        "SELECT ticket_id FROM sla_schedule WHERE ticket_id IN \(SQLBind.group(chunk.map(\.entry.ticketId))) ORDER BY ticket_id FOR UPDATE"
-                    ).run()
-                }
+                try await db.sql.select().column("ticket_id").from(schema).where("ticket_id", .in, SQLBind.group(chunk.map(\.entry.ticketId)))
+                    .orderBy("ticket_id").lockingClause(SQLRaw(db.stores.updateLocking)).run()
                 let moved = chunk.compactMap { item in
                     item.at.map { SQLGroupExpression([SQLBind(item.entry.ticketId), SQLBind(max($0, floor)), SQLBind(item.entry.stamp)]) }
                 }

@@ -58,7 +58,7 @@ enum SLAWatch {
             // before it commits leaves the watch's position where it was.
             // At most `events` (after a long stop, the marks of a million events would hold SQLite's one writer).
             let after = try row.decode(column: "after_position", as: Int?.self) ?? 0
-            let latest = try await latestEvent(on: db), upTo = min(latest, after + events)
+            let latest = try await Events.latestPosition(on: db), upTo = min(latest, after + events)
             try await SLASchedule.mark(eventsAfter: after, upTo: upTo, now: now, on: db)
             try await db.sql.update("sla_watch").set("last_run_at", to: SQLBind(now)).set("after_position", to: SQLBind(max(after, upTo)))
                 .where("name", .equal, name).run()
@@ -106,15 +106,10 @@ enum SLAWatch {
     /// A claimed pass: whether events were left for the next one.
     private enum Claim { case claimed, eventsLeft }
 
-    /// The position of the latest event (0: none).
-    private static func latestEvent(on db: any Database) async throws -> Int {
-        try await db.sql.raw("SELECT coalesce(max(position), 0) AS position FROM events").first()?.decode(column: "position", as: Int.self) ?? 0
-    }
-
     /// Starts the watch after the latest event, for when every open ticket was marked or scheduled by other means
     /// (the migration that made the schedule, `seed-bench`).
     static func startAfterLatestEvent(on db: any Database) async throws {
-        let latest = try await latestEvent(on: db)
+        let latest = try await Events.latestPosition(on: db)
         try await db.sql.raw(
             """
             INSERT INTO sla_watch (name, last_run_at, after_position) VALUES (\(bind: name), NULL, \(bind: latest))
