@@ -44,6 +44,9 @@ public struct AppOptions: Sendable {
     /// Whether this process runs the background work (event consumers, outbox delivery): `serve`
     /// and `demo` do; tests run each step themselves.
     public var runsWorkers = false
+    /// `TANDEM_TOKEN_CACHE=off` turns off `TokenCache` (PostgreSQL): for a connection that cannot `LISTEN`, such as
+    /// PgBouncer in transaction mode.
+    public var tokenCache = true
     /// `TANDEM_OUTBOX_LEASE_SECONDS` (300, from 5 to 86,400): how long a delivery run's claim on outbox messages
     /// holds before another instance takes them (a process killed mid-run).
     public var outboxLease: TimeInterval = 300
@@ -163,6 +166,7 @@ public struct AppOptions: Sendable {
             if let seconds = Environment.get("TANDEM_OUTBOX_LEASE_SECONDS").flatMap(Double.init), seconds >= 5, seconds <= 86_400 {
                 $0.outboxLease = seconds
             }
+            $0.tokenCache = Environment.get("TANDEM_TOKEN_CACHE") != "off"
             if let hours = Environment.get("TANDEM_DUE_SOON_HOURS").flatMap(Double.init), hours > 0, hours <= 24 * 365 { $0.dueSoonHours = hours }
             // The server runs the background work unless `--no-workers` or TANDEM_WORKERS=0; `tandem worker` runs
             // it alone (`WorkerCommand`); other commands never do.
@@ -235,6 +239,7 @@ public func configure(_ app: Application, options: AppOptions = .fromEnvironment
         configuration.searchPath = ["public"]
         app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 4, sqlLogLevel: .debug), as: .psql)
         PostgresBatcher.install(on: app)
+        if options.tokenCache { TokenCache.install(on: app, configuration: configuration) }
         ClockCompanion.install(options.clock, on: app, databases: [.psql])
         VaultCompanion.install(vault, on: app, databases: [.psql])
     }

@@ -25,7 +25,10 @@ extension Database {
     /// body's transaction: a service that writes can be called from a consumer's transaction.
     func write<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         if WriteScope.active { return try await body(self) }
-        guard isSQLite else { return try await transaction { db in try await WriteScope.$active.withValue(true) { try await body(db) } } }
+        guard isSQLite else {
+            defer { TokenCache.installed(on: self)?.forget() }  // whatever the transaction wrote, before its caller goes on
+            return try await transaction { db in try await WriteScope.$active.withValue(true) { try await body(db) } }
+        }
         guard let groupCommit = SQLiteGroupCommit.installed(on: self) else { throw GroupCommitMissing() }
         return try await groupCommit.run(body)
     }

@@ -20,7 +20,8 @@ struct DatabaseStores: Sendable {
         tickets: SQLiteTicketStore(), profileRows: SQLiteProfileRows(), tokens: SQLiteTokenLookup(), claimLocking: "", updateLocking: "",
         textSearch: SQLiteTextSearch())
     static let postgres = DatabaseStores(
-        tickets: PostgresTicketStore(), profileRows: PostgresProfileRows(), tokens: PostgresTokenLookup(), claimLocking: "FOR UPDATE SKIP LOCKED",
+        tickets: PostgresTicketStore(), profileRows: PostgresProfileRows(), tokens: TokenCache.Lookup(reading: PostgresTokenLookup()),
+        claimLocking: "FOR UPDATE SKIP LOCKED",
         updateLocking: "FOR UPDATE", textSearch: PostgresTextSearch())
 }
 

@@ -10,7 +10,7 @@ import TandemCore
 extension Tokens {
     /// The token query on SQLite; binds: the token's hash, now, the resource kind, true (`ResolveTokenStatement` on PostgreSQL).
     static let resolveSQL = """
-        SELECT api_tokens.id, api_tokens.principal_id, api_tokens.principal_kind, api_tokens.kind,
+        SELECT api_tokens.id, api_tokens.principal_id, api_tokens.principal_kind, api_tokens.kind, api_tokens.expires_at,
                resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id, security_levels.permissions,
                (SELECT group_concat(organization_id) FROM resource_client_restrictions WHERE resource_id = resources.id) AS restricted_to,
                (SELECT group_concat(queue_id) FROM queue_members WHERE principal_id = resources.id) AS queue_ids,
@@ -27,7 +27,7 @@ extension Tokens {
         /// Fixed: the default (`String(reflecting:)`) is computed on every execution.
         static let name = "tandem-resolve-token"
         static let sql = """
-            SELECT api_tokens.id, api_tokens.principal_id, api_tokens.principal_kind, api_tokens.kind,
+            SELECT api_tokens.id, api_tokens.principal_id, api_tokens.principal_kind, api_tokens.kind, api_tokens.expires_at,
                    resources.first_name, resources.last_name, resources.client_restricted, security_levels.id AS level_id, security_levels.permissions,
                    (SELECT string_agg(organization_id::text, ',') FROM resource_client_restrictions WHERE resource_id = resources.id) AS restricted_to,
                    (SELECT string_agg(queue_id::text, ',') FROM queue_members WHERE principal_id = resources.id) AS queue_ids,
@@ -55,7 +55,7 @@ extension Tokens {
 
     /// A row of the token query, from either database.
     struct TokenRow {
-        var tokenId: UUID, principalId: UUID, principalKind: String, tokenKind: String
+        var tokenId: UUID, principalId: UUID, principalKind: String, tokenKind: String, expiresAt: Date?
         var firstName: String?, lastName: String?, clientRestricted: Bool?, levelId: UUID?, permissions: String?
         var restrictedTo: String?, queueIds: String?, teamAccesses: String?
 
@@ -64,6 +64,7 @@ extension Tokens {
             principalId = try SQLiteDirect.uuid(row, "principal_id")
             principalKind = try SQLiteDirect.text(row, "principal_kind")
             tokenKind = try SQLiteDirect.text(row, "kind")
+            expiresAt = row.column("expires_at").flatMap(Date.init(sqliteData:))
             firstName = try SQLiteDirect.optionalText(row, "first_name")
             lastName = try SQLiteDirect.optionalText(row, "last_name")
             clientRestricted = row.column("client_restricted")?.bool
@@ -80,14 +81,15 @@ extension Tokens {
             principalId = try cells[1].decode(UUID.self)
             principalKind = try cells[2].decode(String.self)
             tokenKind = try cells[3].decode(String.self)
-            firstName = try cells[4].decode(String?.self)
-            lastName = try cells[5].decode(String?.self)
-            clientRestricted = try cells[6].decode(Bool?.self)
-            levelId = try cells[7].decode(UUID?.self)
-            permissions = try cells[8].decode(String?.self)
-            restrictedTo = try cells[9].decode(String?.self)
-            queueIds = try cells[10].decode(String?.self)
-            teamAccesses = try cells[11].decode(String?.self)
+            expiresAt = try cells[4].decode(Date.self)
+            firstName = try cells[5].decode(String?.self)
+            lastName = try cells[6].decode(String?.self)
+            clientRestricted = try cells[7].decode(Bool?.self)
+            levelId = try cells[8].decode(UUID?.self)
+            permissions = try cells[9].decode(String?.self)
+            restrictedTo = try cells[10].decode(String?.self)
+            queueIds = try cells[11].decode(String?.self)
+            teamAccesses = try cells[12].decode(String?.self)
         }
     }
 }
@@ -113,7 +115,7 @@ struct SQLiteTokenLookup: TokenLookup {
     }
 }
 
-/// PostgreSQL: `ResolveTokenStatement`, prepared once per connection.
+/// PostgreSQL: `ResolveTokenStatement`, prepared once per connection (its rows kept by `TokenCache.Lookup`).
 struct PostgresTokenLookup: TokenLookup {
     func row(hash: String, now: Date, on db: any Database) async throws -> Tokens.TokenRow? {
         guard let postgres = PostgresDirect.database(db) else { throw TandemError.conflict("the PostgreSQL token lookup runs on PostgreSQL only") }

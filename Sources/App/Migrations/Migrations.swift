@@ -74,5 +74,6 @@ enum Migrations {
         AddEventConsumerLease(),
         CreateSLASchedule(),
         AddBlobSweep(),
+        NotifyAccessChanges(),
     ]
 }

@@ -148,7 +148,7 @@ enum AuthAPI {
         }
         api.post("auth", "logout") { req async throws -> HTTPStatus in
             guard let authenticated = req.authenticated else { throw TandemError.unauthorized("Not logged in.") }
-            try await APIToken.query(on: req.db).filter(\.$id == authenticated.tokenId).delete()
+            try await req.db.write { db in try await APIToken.query(on: db).filter(\.$id == authenticated.tokenId).delete() }
             return .noContent
         }
         api.get("me") { req async throws -> PrincipalDTO in
@@ -188,8 +188,10 @@ enum AuthAPI {
                 let token = try await APIToken.query(on: req.db).filter(\.$id == id).filter(\.$principalId == principal.id)
                     .filter(\.$kind == APIToken.Kind.personal.rawValue).first()
             else { throw TandemError.notFound("API token") }
-            try await token.delete(on: req.db)
-            try await Audit.record("deleted", "api_token", id: id, by: principal, on: req.db)
+            try await req.db.write { db in
+                try await token.delete(on: db)
+                try await Audit.record("deleted", "api_token", id: id, by: principal, on: db)
+            }
             return .noContent
         }
     }

@@ -64,7 +64,7 @@ enum LoginPage {
                 on: req.db, passwords: req.password.async)
             // A new session id at every login: a session the browser already held (perhaps one planted in it) ends.
             if let presented = req.cookies[Tokens.sessionCookie]?.string, !presented.isEmpty {
-                try await APIToken.query(on: req.db).filter(\.$tokenHash == Tokens.hash(presented)).delete()
+                try await req.db.write { db in try await APIToken.query(on: db).filter(\.$tokenHash == Tokens.hash(presented)).delete() }
             }
             let (secret, token) = try await Tokens.issue(for: found, kind: .session, lifetime: Login.lifetime, on: req.db)
             let response = req.seeOther(safeNext(form.next))
@@ -96,7 +96,7 @@ enum LoginPage {
 
     @Sendable static func logout(_ req: Request) async throws -> Response {
         if let authenticated = req.authenticated {
-            try await APIToken.query(on: req.db).filter(\.$id == authenticated.tokenId).delete()
+            try await req.db.write { db in try await APIToken.query(on: db).filter(\.$id == authenticated.tokenId).delete() }
         }
         let response = req.seeOther(PageURL.with(PageURL.login.path, query: [("loggedOut", "1")]))
         response.cookies[Tokens.sessionCookie] = expired()
