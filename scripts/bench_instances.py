@@ -19,7 +19,8 @@ and analyzed first), so no layout works off another's creations or pays for thei
 one order, then in the reverse order (ROUNDS), so that a database growing by each phase's creations favours none
 of them. The last column, events left unconsumed when the create run ends, shows which layouts' background work
 fell behind while creating.
-Each web instance gets its share of the host's cores as event loops (TANDEM_EVENT_LOOPS: 1 each for two on 2 cores).
+Each web instance runs its default event loops, one per core (with the token cache, one loop each for two instances on
+2 cores saturated the loops: RESULTS, seventeenth session); --event-loops N sets TANDEM_EVENT_LOOPS instead.
 Targets: rick's page p99 < 10 ms at 1M tickets with two instances; creation with two at least that of one.
 """
 import argparse, os, re, subprocess
@@ -34,6 +35,7 @@ parser.add_argument("--seconds", type=int, default=15)
 parser.add_argument("--connections", type=int, default=16)
 parser.add_argument("--rounds", type=int, default=2)
 parser.add_argument("--template", help="copy this already seeded database instead of seeding (repeated experiments)")
+parser.add_argument("--event-loops", type=int, help="TANDEM_EVENT_LOOPS of each web instance (default: unset, one loop per core)")
 parser.add_argument("--layouts", help="only these layouts, comma-separated numbers in LAYOUTS' order (1: 1 serve, 2: 2 serve, 3: split)")
 args = parser.parse_args()
 
@@ -101,14 +103,16 @@ def measure(ports):
 
 def phase(name, number):
     web, worker = LAYOUTS[name]
-    # No backlog from the seed or from an earlier phase's creations, and no checkpoint of their writes inside a
-    # phase (one stalled the first measured phase's reads for over a second).
+    # No backlog from the seed or from an earlier phase's creations, and no checkpoint or autovacuum of their writes
+    # inside a phase (a checkpoint stalled the first measured phase's reads for over a second; autovacuum's ANALYZE
+    # of tickets, audit_events, events and search_documents, due after two phases' creations, ran for about 8 s
+    # beside a page run).
     check.psql("UPDATE event_consumers SET position = (SELECT coalesce(max(position), 0) FROM events)")
     check.psql("UPDATE sla_watch SET after_position = (SELECT coalesce(max(position), 0) FROM events)")
+    check.psql("VACUUM ANALYZE")
     check.psql("CHECKPOINT")
     ports = [free_port() for _ in web]
-    # Web instances share the host's cores, as an operator would set them (README "Running several instances").
-    loops = {"TANDEM_EVENT_LOOPS": str(max(1, os.cpu_count() // len(web)))}
+    loops = {"TANDEM_EVENT_LOOPS": str(args.event_loops)} if args.event_loops else {}
     processes = [check.serve(f"phase-{number}-web-{n + 1}", port, *options, **loops) for n, (port, options) in enumerate(zip(ports, web))]
     if worker:
         processes.append(check.start(f"phase-{number}-worker", "worker", "--env", "production"))

@@ -76,7 +76,6 @@ def hang_up(port, token, count):
 
 
 def main():
-    check.env["TANDEM_EVENT_LOOPS"] = "1"  # as deploy/tandem@.service sets it for two instances on one host
     check.fresh_database()
     migrations = [check.start(f"migrate-{n}", "migrate") for n in (1, 2)]
     if any(process.wait() != 0 for process in migrations):
