@@ -191,11 +191,15 @@ final class TokenCache: DatabaseCompanion, @unchecked Sendable {
                                 cache.heard(true)
                             }
                         }
-                        // A heartbeat that never answers (a connection dead without closing) ends the connection.
+                        // A heartbeat that never answers (a connection dead without closing) ends the connection, which
+                        // fails the query it waits on.
                         group.addTask {
                             while true {
                                 try await Task.sleep(for: .nanoseconds(TokenCache.heartbeat.nanoseconds))
-                                if cache.generation == nil { throw ListenerEnded(reason: "the heartbeat went unanswered") }
+                                if cache.generation == nil {
+                                    try? await connection.close()
+                                    throw ListenerEnded(reason: "the heartbeat went unanswered")
+                                }
                             }
                         }
                         defer { group.cancelAll() }
