@@ -45,7 +45,7 @@ public struct AppOptions: Sendable {
     /// and `demo` do; tests run each step themselves.
     public var runsWorkers = false
     /// `TANDEM_TOKEN_CACHE=off` turns off `TokenCache` (PostgreSQL): for a connection that cannot `LISTEN`, such as
-    /// PgBouncer in transaction mode.
+    /// PgBouncer in transaction mode. Only `serve` and `demo` run it.
     public var tokenCache = true
     /// `TANDEM_OUTBOX_LEASE_SECONDS` (300, from 5 to 86,400): how long a delivery run's claim on outbox messages
     /// holds before another instance takes them (a process killed mid-run).
@@ -166,7 +166,6 @@ public struct AppOptions: Sendable {
             if let seconds = Environment.get("TANDEM_OUTBOX_LEASE_SECONDS").flatMap(Double.init), seconds >= 5, seconds <= 86_400 {
                 $0.outboxLease = seconds
             }
-            $0.tokenCache = Environment.get("TANDEM_TOKEN_CACHE") != "off"
             if let hours = Environment.get("TANDEM_DUE_SOON_HOURS").flatMap(Double.init), hours > 0, hours <= 24 * 365 { $0.dueSoonHours = hours }
             // The server runs the background work unless `--no-workers` or TANDEM_WORKERS=0; `tandem worker` runs
             // it alone (`WorkerCommand`); other commands never do.
@@ -174,6 +173,8 @@ public struct AppOptions: Sendable {
             let arguments = SMTPListen.removingOption(from: given)
             let serving = arguments.isEmpty || arguments.contains("serve") || arguments.contains("demo")
             $0.runsWorkers = serving && !given.contains("--no-workers") && Environment.get("TANDEM_WORKERS") != "0"
+            // Only a process that answers requests reads tokens: a worker or a command would hold a listening connection for nothing.
+            $0.tokenCache = serving && Environment.get("TANDEM_TOKEN_CACHE") != "off"
             if serving, let port = SMTPListen.port(arguments: given, environment: Environment.get("TANDEM_SMTP_PORT")) {
                 $0.smtpListen = SMTPListen(
                     host: Environment.get("TANDEM_SMTP_HOST").flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1",
