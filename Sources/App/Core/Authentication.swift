@@ -66,6 +66,11 @@ enum Tokens {
         return (secret, token)
     }
 
+    /// Ends a token (logout): through `write`, so the token cache forgets it before the caller answers.
+    static func end(_ tokenId: UUID, on db: any Database) async throws {
+        try await db.write { db in try await APIToken.query(on: db).filter(\.$id == tokenId).delete() }
+    }
+
     /// Resolves a secret to its principal, or nil when unknown or expired.
     /// Runs on every authenticated request: one statement (the token, its resource with its
     /// security level and memberships), read straight from the driver's rows.

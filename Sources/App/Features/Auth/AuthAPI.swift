@@ -148,7 +148,7 @@ enum AuthAPI {
         }
         api.post("auth", "logout") { req async throws -> HTTPStatus in
             guard let authenticated = req.authenticated else { throw TandemError.unauthorized("Not logged in.") }
-            try await req.db.write { db in try await APIToken.query(on: db).filter(\.$id == authenticated.tokenId).delete() }
+            try await Tokens.end(authenticated.tokenId, on: req.db)
             return .noContent
         }
         api.get("me") { req async throws -> PrincipalDTO in

@@ -96,7 +96,7 @@ enum LoginPage {
 
     @Sendable static func logout(_ req: Request) async throws -> Response {
         if let authenticated = req.authenticated {
-            try await req.db.write { db in try await APIToken.query(on: db).filter(\.$id == authenticated.tokenId).delete() }
+            try await Tokens.end(authenticated.tokenId, on: req.db)
         }
         let response = req.seeOther(PageURL.with(PageURL.login.path, query: [("loggedOut", "1")]))
         response.cookies[Tokens.sessionCookie] = expired()
