@@ -19,11 +19,13 @@ and analyzed first), so no layout works off another's creations or pays for thei
 one order, then in the reverse order (ROUNDS), so that a database growing by each phase's creations favours none
 of them. The last column, events left unconsumed when the create run ends, shows which layouts' background work
 fell behind while creating.
+The header also gives the machine's speed, for comparing runs on different days: pgbench (8 clients, 10 s) running
+rick's page statement alone, without any instance (sessions have found the same kind of machine 2x apart).
 Each web instance runs its default event loops, one per core (with the token cache, one loop each for two instances on
 2 cores saturated the loops: RESULTS, seventeenth session); --event-loops N sets TANDEM_EVENT_LOOPS instead.
 Targets: rick's page p99 < 10 ms at 1M tickets with two instances; creation with two at least that of one.
 """
-import argparse, os, re, subprocess
+import argparse, glob, os, re, shutil, subprocess
 
 from checklib import ROOT, Check, Client, free_port, to_ms
 
@@ -124,15 +126,32 @@ def phase(name, number):
     return row
 
 
+def machine_speed():
+    """rick's page statement alone, as PostgreSQL runs it for the page, statements a second with 8 pgbench clients."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench")) or [shutil.which("pgbench")]
+    if not found[-1]:
+        return "pgbench not found"
+    organizations = check.psql(
+        "SELECT string_agg(quote_literal(r.organization_id::text), ', ') FROM resource_client_restrictions r "
+        "JOIN resources p ON p.id = r.resource_id WHERE p.username = 'rick'")
+    statement = (f"SELECT ROW(tickets.*) FROM tickets WHERE organization_id IN ({organizations}) ORDER BY number DESC LIMIT 51;\n")
+    with open(os.path.join(check.work, "page.sql"), "w") as script:
+        script.write(statement)
+    done = subprocess.run([found[-1], "-n", "-M", "extended", "-c8", "-j2", "-T10", "-f", script.name, check.url], capture_output=True, text=True)
+    tps = re.search(r"tps = ([0-9.]+)", done.stdout)
+    return f"the page statement alone {float(tps.group(1)):,.0f}/s (pgbench, 8 clients)" if tps else f"pgbench failed: {done.stderr.strip()}"
+
+
 def main():
     check.fresh_database(args.template)
     if not args.template:
         check.run("seed", "seed-bench", "--tickets", str(args.tickets), "--notes-per-ticket", "0")
     check.psql("VACUUM ANALYZE")  # what autovacuum would do to the seeded tables, done before measuring
+    speed = machine_speed()
     order = [name for number, name in enumerate(LAYOUTS, 1) if not args.layouts or str(number) in args.layouts.split(",")]
     phases = [name for round in range(args.rounds) for name in (order if round % 2 == 0 else order[::-1])]
     rows = [phase(name, number + 1) for number, name in enumerate(phases)]
-    print(f"bench-instances: {args.tickets} tickets on PostgreSQL, {args.seconds} s per run, {args.connections} connections\n")
+    print(f"bench-instances: {args.tickets} tickets on PostgreSQL, {args.seconds} s per run, {args.connections} connections; machine: {speed}\n")
     print("| phase | layout | rick page p50 / p99 (ms) | p99 of all (ms) | rick page req/s | rick page alone p50 / p99 (ms) | created/s | create p99 (ms) | events unconsumed after |")
     print("|---:|---|---|---:|---:|---|---:|---:|---:|")
     print("\n".join(rows))

@@ -209,6 +209,8 @@ struct ImportJobTests {
             let job = try await t.get("/api/v1/import-jobs/\(id)").json
             #expect(ReportCounts(job["report"]) == ReportCounts(added: 1, unchanged: 1, failed: 1), "\(job)")
             #expect(try await t.get("/api/v1/client-profiles?siteId=\(site)").json.ids.count == 2)
+            // One summary in the audit log, written with the job's outcome by the run that finished it.
+            #expect(try await t.auditEvents(entityId: site).filter { $0["action"].string == "imported" }.count == 1)
         }
     }
 
@@ -238,9 +240,12 @@ struct ImportJobTests {
 
             try await Self.held(id, by: "elsewhere:2:alive", until: t.db.now.addingTimeInterval(60), attempts: 2, t)
             #expect(try await ImportJobs.renew(job.id!, lease: 60, on: t.db) == false)
-            #expect(try await ImportJobs.finish(job, .succeeded(ProfileImportReport(dryRun: false)), on: t.db) == nil)
+            let report = ProfileImportReport(dryRun: false)
+            let summary = ProfileTransferService.ImportAudit(site: try #require(try await Site.find(job.siteId, on: t.db)), actor: nil, report: report)
+            #expect(try await ImportJobs.finish(job, .succeeded(report, summary), on: t.db) == nil)
             let row = try #require(try await ImportJob.find(job.id, on: t.db))
             #expect(row.state == .running && row.claimedBy == "elsewhere:2:alive" && row.report == nil)
+            #expect(try await t.auditEvents(entityId: site).contains { $0["action"].string == "imported" } == false, "the summary is the other run's")
             #expect(try await Self.upload(of: id, t) != nil, "the other run still needs the upload")
         }
     }

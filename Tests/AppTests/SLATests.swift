@@ -487,6 +487,25 @@ import VaporTesting
             let handed = try await t.must(.ok, .POST, "/api/v1/tickets/\(ticket)/handoff", ["to": "clientIT", "reason": "Their firewall"])
             #expect(handed["responsibleSide"] == "clientIT")
             #expect(try await t.get("/api/v1/tickets/\(ticket)").json["version"] == 2)
+            // The ticket itself says which side holds it, to whoever sees it, and the list and count filter by it,
+            // under each caller's scope.
+            for token in [nil, coManaging, portal] {
+                #expect(try await t.get("/api/v1/tickets/\(ticket)", as: token).json["responsibleSide"] == "clientIT")
+                let held = try await t.get("/api/v1/tickets?responsibleSide=clientIT", as: token).json["items"].array
+                #expect(held.map { $0["id"].string } == [ticket] && held.first?["responsibleSide"] == "clientIT")
+            }
+            #expect(try await t.get("/api/v1/tickets?responsibleSide=clientIT", as: restricted).json["items"].array.isEmpty)
+            #expect(try await t.get("/api/v1/tickets/count?responsibleSide=clientIT").json["count"] == 1)
+            let byMSP = try await t.get("/api/v1/tickets?responsibleSide=msp").json["items"].array
+            #expect(byMSP.contains { $0["id"].string == plain } && !byMSP.contains { $0["id"].string == ticket })
+            #expect(byMSP.allSatisfy { $0["responsibleSide"] == "msp" })
+            let unknownSide = try await t.get("/api/v1/tickets?responsibleSide=them")
+            #expect(
+                unknownSide.status == .unprocessableEntity && unknownSide.json["errors"].array.contains { $0["field"].string == "responsibleSide" },
+                "\(unknownSide)")
+            // Only a handoff changes the side: an edit that sends one leaves it.
+            let edited = try await t.must(.ok, .PATCH, "/api/v1/tickets/\(ticket)", ["title": "Renamed", "responsibleSide": "msp"])
+            #expect(edited["responsibleSide"] == "clientIT" && edited["version"] == 3)
             clock.advance(by: 2 * 3600)  // 12:00, two hours on the client's side
             let back = try await t.must(.ok, .POST, "/api/v1/tickets/\(ticket)/handoff", ["to": "msp"], as: coManaging)
             #expect(back["responsibleSide"] == "msp")

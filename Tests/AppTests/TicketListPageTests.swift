@@ -160,6 +160,15 @@ import VaporTesting
             #expect(mine.text.contains("id=\"mine\" name=\"mine\" type=\"checkbox\" value=\"1\" checked"))
             #expect(statusCounts(mine.text)["All"] == 2)
 
+            // Held by: the client's IT's tickets (a handoff sets the side, SLATests; here the column, for a small fixture).
+            try await t.db.sql.update(Ticket.schema).set("responsible_side", to: "clientIT").where("id", .equal, UUID(uuidString: low)!).run()
+            let held = try await t.page("/tickets?responsibleSide=clientIT", session: session)
+            #expect(ids(in: held.text) == [low.lowercased()] && statusCounts(held.text)["All"] == 1)
+            #expect(held.text.contains("<option value=\"clientIT\" selected>Client IT</option>"))
+            #expect(!ids(in: try await t.page("/tickets?responsibleSide=msp", session: session).text).contains(low.lowercased()))
+            let unknownSide = try await t.page("/tickets?responsibleSide=them", session: session)
+            #expect(unknownSide.text.contains("That side is not known") && ids(in: unknownSide.text).count == 3)
+
             try await t.create(
                 "/api/v1/saved-filters", ["name": "Urgent of mine", "query": .string("assigneeId=\(tara)&sort=-priority&status=new")], as: taraToken)
             let withSaved = try await t.page("/tickets", session: session)

@@ -30,7 +30,7 @@ import VaporTesting
     }
 
     @Test func ticketJSONMatchesEncoder() throws {
-        let ticket = Ticket()
+        let ticket = Ticket.new()
         ticket.id = .v7()
         ticket.number = 42
         ticket.title = "Quotes \" backslash \\ slash / tab \t newline \n control \u{1} \u{1f} unicode é 漢 😀 \u{2028} \u{7f}"
@@ -184,7 +184,7 @@ import VaporTesting
     /// A created ticket's audit JSON, written around its number before the number is drawn, is what
     /// `JSONColumn.encode` writes for the ticket (the form of every other audit event).
     @Test func ticketAuditJSONMatchesColumnEncoder() throws {
-        let ticket = Ticket()
+        let ticket = Ticket.new()
         ticket.id = .v7()
         ticket.title = "Slash / and \\/ quotes \" tab \t control \u{1} unicode é 漢 😀 \u{2028}"
         ticket.description = "a/b"

@@ -187,7 +187,7 @@ enum DemoTenant {
             let priorities = TicketPriority.allCases
             for index in 0..<300 {
                 let organizationId = organizationIds[index % organizationIds.count]
-                let ticket = Ticket()
+                let ticket = Ticket.new()
                 ticket.id = .v7()
                 ticket.number = try await TicketService.nextNumber(on: db)
                 ticket.title = problems[index % problems.count]
@@ -352,7 +352,7 @@ enum DemoTenant {
             // Two Northwind tickets that tell the story: one shared with Northwind IT, one the MSP keeps to itself.
             let contact = try await Contact.query(on: db).filter(\.$email == "alice@northwind.example").first()
             for (title, shared) in [("Laptop rollout for new starters", true), ("Renew firewall support contract", false)] {
-                let ticket = Ticket()
+                let ticket = Ticket.new()
                 ticket.id = .v7()
                 ticket.number = try await TicketService.nextNumber(on: db)
                 ticket.title = title

@@ -75,5 +75,6 @@ enum Migrations {
         CreateSLASchedule(),
         AddBlobSweep(),
         NotifyAccessChanges(),
+        IndexClientITTickets(),
     ]
 }

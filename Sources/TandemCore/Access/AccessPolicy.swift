@@ -917,6 +917,8 @@ extension ConfigurationKind {
 public enum TicketField: String, Sendable, CaseIterable {
     case id, number, title, description, organizationId, siteId, contactId, queueId, teamId, status, priority, source,
         assigneeIds, coManagedVisible, dueAt, version, createdAt, updatedAt
+    /// Which side holds the ticket, the MSP or the client's IT (`ResponsibleSide`); changed only by a handoff.
+    case responsibleSide
     /// `[#T-000042]`: the number as outgoing mail's subjects carry it and replies are matched on (`TicketReference`).
     case reference
 }

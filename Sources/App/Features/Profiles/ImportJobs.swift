@@ -219,7 +219,9 @@ enum ImportJobs {
 
     /// How a run ended.
     enum Outcome: Sendable {
-        case succeeded(ProfileImportReport)
+        /// With the audit's summary, nil for a dry run: written with the outcome, so a run that loses its claim
+        /// before recording leaves none and its takeover writes one.
+        case succeeded(ProfileImportReport, ProfileTransferService.ImportAudit?)
         /// The file, the site or the person's rights refused it: running it again cannot help.
         case failed(String)
         /// Stopped on something unexpected (the database went away): queued again while attempts remain.
@@ -250,10 +252,10 @@ enum ImportJobs {
         defer { heartbeat.cancel() }
         let outcome: Outcome
         do {
-            outcome = .succeeded(
-                try await perform(job, blobs: blobs, on: db) {
-                    if lost.withLockedValue({ $0 }) { throw ClaimLost() }
-                })
+            let (report, audit) = try await perform(job, blobs: blobs, on: db) {
+                if lost.withLockedValue({ $0 }) { throw ClaimLost() }
+            }
+            outcome = .succeeded(report, audit)
         } catch is ClaimLost {
             logger.warning("import job taken over by another process; this run stops", metadata: ["job": .string(id.text)])
             return
@@ -277,7 +279,7 @@ enum ImportJobs {
     /// in changes nothing (README, "Client profiles"): an added row then matches its profile by id or email, or as
     /// the identical profile, and a deleted one fails as unknown, which the report says.
     static func perform(_ job: ImportJob, blobs: any BlobStore, on db: any Database, checkClaim: @escaping @Sendable () throws -> Void) async throws
-        -> ProfileImportReport
+        -> (ProfileImportReport, ProfileTransferService.ImportAudit?)
     {
         guard let principal = try await PrincipalLoader.load(id: job.requestedBy, kind: job.requestedByKind, on: db) else {
             throw TandemError.forbidden("the person who submitted this import is no longer active, so it cannot run as them; submit the file again")
@@ -288,9 +290,10 @@ enum ImportJobs {
         defer { try? FileManager.default.removeItem(at: url) }
         try await ImportUpload.copy(job, to: url, blobs: blobs, on: db)
         try checkClaim()
-        return try await ProfileTransferService.importFile(
-            at: url, format: format, site: site, rights: transfer.importRights, by: principal, dryRun: job.dryRun, on: db
+        let report = try await ProfileTransferService.importFile(
+            at: url, format: format, site: site, rights: transfer.importRights, by: principal, dryRun: job.dryRun, recordsAudit: false, on: db
         ) { _, _ in try checkClaim() }
+        return (report, job.dryRun ? nil : ProfileTransferService.ImportAudit(site: site, actor: principal, report: report))
     }
 
     /// Extends the lease, only while this process still holds the job; false when another process has taken it.
@@ -301,15 +304,17 @@ enum ImportJobs {
     }
 
     /// Records how a run ended, only while this process still holds the job: a run that outlived its lease leaves the
-    /// job to the process that took it over. Answers the state recorded, or nil.
+    /// job to the process that took it over. A success's audit summary is written in the same transaction, so the
+    /// log holds one per job however often it ran. Answers the state recorded, or nil.
     static func finish(_ job: ImportJob, _ outcome: Outcome, on db: any Database) async throws -> ImportJob.State? {
         try await db.write { db in
             var state = ImportJob.State.failed
-            var report: String?, error: String?
+            var report: String?, error: String?, audit: ProfileTransferService.ImportAudit?
             switch outcome {
-            case .succeeded(let result):
+            case .succeeded(let result, let summary):
                 state = .succeeded
                 report = JSONColumn.encode(result)
+                audit = summary
             case .failed(let message):
                 error = message
             case .stopped(let message) where job.attempts >= maxAttempts:
@@ -323,7 +328,9 @@ enum ImportJobs {
                 .set("state", to: state.rawValue).set("claimed_by", to: SQLLiteral.null).set("lease_until", to: SQLLiteral.null)
                 .set("finished_at", to: value(state == .queued ? nil : db.now)).set("report", to: value(report)).set("error", to: value(error))
                 .returning("id").all()
-            return recorded.isEmpty ? nil : state
+            guard !recorded.isEmpty else { return nil }
+            try await audit?.record(on: db)
+            return state
         }
     }
 

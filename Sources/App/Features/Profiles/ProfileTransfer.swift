@@ -29,10 +29,11 @@ enum ProfileTransferService {
     /// Imports a file already on disk. The file is read twice: once to refuse it whole (encoding, delimiter,
     /// quoting, header) before anything is written, then to import it in batches of rows, each row all-or-nothing.
     /// `progress` gets the fraction done (0...1) after each batch; an error it throws stops the import there (an
-    /// import job that lost its claim), with every row written so far whole.
+    /// import job that lost its claim), with every row written so far whole. The audit's "imported" summary is
+    /// written at the end unless `recordsAudit` is false: an import job writes it with the job's outcome instead.
     static func importFile(
         at url: URL, format: TableFormat, site: Site, rights: ProfileImportRights, by actor: Principal?, dryRun: Bool,
-        on db: any Database, progress: @Sendable (Double, ProfileImportReport) async throws -> Void = { _, _ in }
+        recordsAudit: Bool = true, on db: any Database, progress: @Sendable (Double, ProfileImportReport) async throws -> Void = { _, _ in }
     ) async throws -> ProfileImportReport {
         let store = SQLProfileStore(db: db, siteId: site.id!, organizationId: site.organizationId, actor: actor)
         var importer = ProfileImporter(store: store, rights: rights, dryRun: dryRun)
@@ -76,14 +77,31 @@ enum ProfileTransferService {
         }
         let report = importer.report
         try await progress(1, report)
-        if !dryRun {
-            try await db.write { tx in
-                try await Audit.record(
-                    "imported", "client_profiles", id: site.id, by: actor, organizationId: site.organizationId,
-                    after: ImportSummary(report), on: tx)
-            }
+        if !dryRun && recordsAudit {
+            try await db.write { tx in try await ImportAudit(site: site, actor: actor, report: report).record(on: tx) }
         }
         return report
+    }
+
+    /// The audit log's "imported" record of an import that ran (not of a dry run): counts only, the rows have
+    /// their own events.
+    struct ImportAudit: Sendable {
+        let siteId: UUID
+        let organizationId: UUID
+        let actor: Principal?
+        let report: ProfileImportReport
+
+        init(site: Site, actor: Principal?, report: ProfileImportReport) {
+            siteId = site.id!
+            organizationId = site.organizationId
+            self.actor = actor
+            self.report = report
+        }
+
+        func record(on db: any Database) async throws {
+            try await Audit.record(
+                "imported", "client_profiles", id: siteId, by: actor, organizationId: organizationId, after: ImportSummary(report), on: db)
+        }
     }
 
     /// Overlaps the import's two halves: while the store applies one batch (on SQLite, SQLite's own

@@ -42,7 +42,7 @@ extension TicketService {
                 assigneeIds: assignees, coManagedVisible: coManagedVisible, by: principal, on: db)
         }
 
-        let ticket = Ticket()
+        let ticket = Ticket.new()
         ticket.id = .v7()
         ticket.title = title
         ticket.description = description

@@ -150,6 +150,7 @@ extension Ticket {
         .unshownId("created_by_id", \.createdById),
         .date("created_at", "createdAt", \.createdAt, { $0.createdAt }, { $0.createdAt = $1 }),
         .date("updated_at", "updatedAt", \.updatedAt, { $0.updatedAt }, { $0.updatedAt = $1 }),
+        .text("responsible_side", "responsibleSide", \.responsibleSide, { $0.responsibleSide }, { $0.responsibleSide = $1 }),
     ]
 
     /// The column names, for statements.

@@ -22,6 +22,7 @@ struct TicketDTO: Content, Equatable {
     var version: Int
     var createdAt: Date?
     var updatedAt: Date?
+    var responsibleSide: String
 
     /// An empty ticket, for readers that fill it column by column (`init(row:)`).
     init() {
@@ -36,6 +37,7 @@ struct TicketDTO: Content, Equatable {
         assigneeIds = []
         coManagedVisible = false
         version = 0
+        responsibleSide = ResponsibleSide.msp.rawValue
     }
 
     init(_ ticket: Ticket, assignees: [UUID]) {
@@ -57,6 +59,7 @@ struct TicketDTO: Content, Equatable {
         version = ticket.version
         createdAt = ticket.createdAt
         updatedAt = ticket.updatedAt
+        responsibleSide = ticket.responsibleSide
     }
 
     private struct Key: CodingKey {
@@ -177,6 +180,8 @@ struct TicketFilter: Sendable {
     var organizationId: UUID?
     var queueId: UUID?
     var assigneeId: UUID?
+    /// Which side holds the ticket (`?responsibleSide=msp|clientIT`).
+    var responsibleSide: ResponsibleSide?
     /// Pages only (a site's ticket list).
     var siteId: UUID?
     /// Pages only (what deleting a team would touch).
@@ -195,6 +200,9 @@ struct TicketFilter: Sendable {
         if let text = request.queryText("organizationId") { organizationId = validator.id(text, "organizationId") }
         if let text = request.queryText("queueId") { queueId = validator.id(text, "queueId") }
         if let text = request.queryText("assigneeId") { assigneeId = validator.id(text, "assigneeId") }
+        if let text = request.queryText("responsibleSide"), !text.isEmpty {
+            responsibleSide = validator.choice(text, "responsibleSide", as: ResponsibleSide.self)
+        }
         if let text = request.queryText("q") {
             self.text = validator.text(text, "q", max: 200, required: false).flatMap { $0.isEmpty ? nil : $0 }
         }

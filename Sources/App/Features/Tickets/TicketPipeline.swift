@@ -88,7 +88,7 @@ enum TicketPipeline {
     static func handOff(_ id: UUID, to side: ResponsibleSide, reason: String?, ifMatch: String?, by principal: Principal, on db: any Database) async throws {
         try await db.write { db in
             let (ticket, _) = try await lockedTicket(id, ifMatch: ifMatch, for: .edit, by: principal, on: db)
-            let from = try await TicketSLA.sides(of: [id], on: db)[id] ?? .msp
+            let from = ResponsibleSide(rawValue: ticket.responsibleSide) ?? .msp
             let coManagement = try await TicketSLA.coManagementFacts(ticket, on: db)
             if let refusal = AccessPolicy.handoffRefusal(
                 principal, coManagement: coManagement.system, organizationCoManaged: coManagement.organization,
@@ -96,7 +96,7 @@ enum TicketPipeline {
             {
                 throw refusal
             }
-            try await db.sql.update(Ticket.schema).set("responsible_side", to: side.rawValue).where("id", .equal, id).run()
+            ticket.responsibleSide = side.rawValue
             ticket.version += 1
             try await ticket.save(on: db)
             try await Audit.record(

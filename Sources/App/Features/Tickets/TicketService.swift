@@ -113,6 +113,9 @@ enum TicketService {
                 SQLBinaryExpression(
                     SQLColumn("status", table: Ticket.schema), .in, SQLGroupExpression(filter.statuses.map { SQLBind($0.rawValue) })))
         }
+        if let side = filter.responsibleSide {
+            predicates.append(SQLBinaryExpression(SQLColumn("responsible_side", table: Ticket.schema), .equal, SQLBind(side.rawValue)))
+        }
         if let text = filter.text {
             // Full text: the words of the title, the description and the notes the principal may read. Text
             // without a word (punctuation only) finds nothing.

@@ -29,8 +29,17 @@ final class Ticket: Model, @unchecked Sendable {
     @OptionalField(key: "created_by_id") var createdById: UUID?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
+    /// Which side holds the ticket (`ResponsibleSide`): the MSP until a handoff (`TicketPipeline.handOff`).
+    @Field(key: "responsible_side") var responsibleSide: String
 
     init() {}
+
+    /// A new ticket: held by the MSP, as the column's default says.
+    static func new() -> Ticket {
+        let ticket = Ticket()
+        ticket.responsibleSide = ResponsibleSide.msp.rawValue
+        return ticket
+    }
 
     var etag: String { "\"\(version)\"" }
 }

@@ -17,6 +17,8 @@ enum TicketListPage {
         var statusOptions: [SelectOption]
         var organizationOptions: [SelectOption]
         var queueOptions: [SelectOption]
+        /// Which side holds the ticket: the MSP or the client's IT (SPEC §13's handoff).
+        var sideOptions: [SelectOption]
         var q: String
         var isFiltered: Bool
         /// Whether "assigned to me" is offered (those who can be assigned tickets), and on.
@@ -71,6 +73,7 @@ enum TicketListPage {
         var organizationId = ""
         var queueId = ""
         var assigneeId = ""
+        var responsibleSide = ""
         var mine = false
         var q = ""
         var sort = ""
@@ -86,6 +89,7 @@ enum TicketListPage {
             organizationId = text("organizationId")
             queueId = text("queueId")
             assigneeId = text("assigneeId")
+            responsibleSide = text("responsibleSide")
             mine = !text("mine").isEmpty
             q = text("q")
             sort = text("sort")
@@ -98,7 +102,7 @@ enum TicketListPage {
                 PageURL.tickets.path,
                 query: [
                     ("status", status ?? self.status), ("organizationId", organizationId), ("queueId", queueId), ("assigneeId", assigneeId),
-                    ("mine", mine ? "1" : nil), ("q", q), ("sort", sort ?? self.sort), ("cursor", cursor),
+                    ("responsibleSide", responsibleSide), ("mine", mine ? "1" : nil), ("q", q), ("sort", sort ?? self.sort), ("cursor", cursor),
                 ])
         }
     }
@@ -147,6 +151,13 @@ enum TicketListPage {
                 problems.append("That assignee filter is not valid; showing every assignee.")
             }
         }
+        if !input.responsibleSide.isEmpty {
+            if let side = ResponsibleSide(rawValue: input.responsibleSide) {
+                filter.responsibleSide = side
+            } else {
+                problems.append("That side is not known; showing the tickets either side holds.")
+            }
+        }
         if !input.q.isEmpty { filter.text = String(input.q.prefix(200)) }
         if !input.sort.isEmpty {
             if let sort = TicketSort(input.sort) { filter.sort = sort } else { problems.append("That order is not known; showing the newest first.") }
@@ -175,8 +186,10 @@ enum TicketListPage {
             statusOptions: statusOptions(selected: input.status),
             organizationOptions: try await PageOptions.organizations(for: principal, area: .organizations, selected: input.organizationId, on: db),
             queueOptions: try await PageOptions.queues(for: principal, selected: input.queueId, on: db),
+            sideOptions: [SelectOption(value: "", label: "Either side", selected: filter.responsibleSide == nil)]
+                + ResponsibleSide.allCases.map { SelectOption(value: $0.rawValue, label: $0.label, selected: filter.responsibleSide == $0) },
             q: input.q,
-            isFiltered: filter.organizationId != nil || filter.queueId != nil || filter.assigneeId != nil || filter.text != nil || !filter.statuses.isEmpty,
+            isFiltered: filter.organizationId != nil || filter.queueId != nil || filter.assigneeId != nil || filter.responsibleSide != nil || filter.text != nil || !filter.statuses.isEmpty,
             offersMine: offersMine, mine: input.mine && offersMine, showAssignees: showAssignees,
             columns: columns(input, sort: filter.sort, showAssignees: showAssignees), sort: filter.sort == .default ? "" : filter.sort.text,
             statusCounts: statusCounts(counts, input),
