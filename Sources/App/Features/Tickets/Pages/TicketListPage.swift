@@ -189,7 +189,8 @@ enum TicketListPage {
             sideOptions: [SelectOption(value: "", label: "Either side", selected: filter.responsibleSide == nil)]
                 + ResponsibleSide.allCases.map { SelectOption(value: $0.rawValue, label: $0.label, selected: filter.responsibleSide == $0) },
             q: input.q,
-            isFiltered: filter.organizationId != nil || filter.queueId != nil || filter.assigneeId != nil || filter.responsibleSide != nil || filter.text != nil || !filter.statuses.isEmpty,
+            isFiltered: filter.organizationId != nil || filter.queueId != nil || filter.assigneeId != nil || filter.responsibleSide != nil || filter.text != nil
+                || !filter.statuses.isEmpty,
             offersMine: offersMine, mine: input.mine && offersMine, showAssignees: showAssignees,
             columns: columns(input, sort: filter.sort, showAssignees: showAssignees), sort: filter.sort == .default ? "" : filter.sort.text,
             statusCounts: statusCounts(counts, input),
