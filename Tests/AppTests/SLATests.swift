@@ -469,6 +469,14 @@ import VaporTesting
                 ]
             ).id
             let plain = try await t.ticket(contoso, "Not co-managed").id
+            // A workflow rule on handoffs to the client's IT (read at the end: its note would count as a response).
+            try await t.must(
+                .created, .POST, "/api/v1/workflow-rules",
+                [
+                    "name": "Over to their IT", "triggers": ["handedOff"],
+                    "conditions": [["field": "responsibleSide", "op": "changedTo", "values": ["clientIT"]]],
+                    "actions": ["addNote": ["text": "Now with your IT team.", "publishTo": "internalAndCoManaged"]],
+                ])
 
             clock.advance(by: 3600)  // 10:00, an hour on the MSP's side
             let counts = try await t.rowCounts()
@@ -538,6 +546,11 @@ import VaporTesting
             #expect(resolved.handedOff.map(\.withinTarget) == [1, 1] && resolved.handedOff.map(\.minutes) == [90, 120])
             let nobody = try await SLAReports.compliance(organizationId: UUID(uuidString: northwind)!, period: period, scope: .none, on: t.db)
             #expect(nobody.tickets == 0)
+
+            // The rule fired on the handoff to the client's IT, not on the one back.
+            try await AutomationTests.automate(t)
+            let notes = try await t.get("/api/v1/tickets/\(ticket)/notes", as: coManaging).json["items"].array
+            #expect(notes.map { $0["body"].string } == ["Now with your IT team."])
         }
     }
 

@@ -154,7 +154,8 @@ import Testing
             throws: TandemError.validation([
                 FieldError(
                     "triggers",
-                    "choose at least one of created, edited, noteAdded, timeEntryAdded, statusChanged, dueDateApproaching, slaApproaching, slaBreached"),
+                    "choose at least one of created, edited, noteAdded, timeEntryAdded, statusChanged, dueDateApproaching, slaApproaching, slaBreached, handedOff"
+                ),
                 FieldError("conditions[0].values[0]", "'urgent' is not one of low, medium, high, critical"),
                 FieldError("conditions[1].values[0]", "'not-an-id' is not a valid id"),
                 FieldError("conditions[2].values", "'in' needs at least one value"),

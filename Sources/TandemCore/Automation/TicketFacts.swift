@@ -18,6 +18,8 @@ public struct TicketFacts: Codable, Sendable, Equatable {
     public var assigneeIds: [UUID]
     public var coManagedVisible: Bool
     public var dueAt: Date?
+    /// Which side holds the ticket (a handoff changes it).
+    public var responsibleSide: ResponsibleSide
     /// Business hours or after hours at the ticket's site when the facts were read (nil: the site has no
     /// internal location, or the ticket no site).
     public var siteHours: SiteNotificationRule.Hours?
@@ -25,7 +27,8 @@ public struct TicketFacts: Codable, Sendable, Equatable {
     public init(
         id: UUID, number: Int = 0, title: String, description: String = "", organizationId: UUID, siteId: UUID? = nil, contactId: UUID? = nil,
         queueId: UUID? = nil, teamId: UUID? = nil, status: TicketStatus = .new, priority: TicketPriority = .medium, source: SourceChannel = .portal,
-        assigneeIds: [UUID] = [], coManagedVisible: Bool = false, dueAt: Date? = nil, siteHours: SiteNotificationRule.Hours? = nil
+        assigneeIds: [UUID] = [], coManagedVisible: Bool = false, dueAt: Date? = nil, responsibleSide: ResponsibleSide = .msp,
+        siteHours: SiteNotificationRule.Hours? = nil
     ) {
         self.id = id
         self.number = number
@@ -42,6 +45,7 @@ public struct TicketFacts: Codable, Sendable, Equatable {
         self.assigneeIds = assigneeIds
         self.coManagedVisible = coManagedVisible
         self.dueAt = dueAt
+        self.responsibleSide = responsibleSide
         self.siteHours = siteHours
     }
 
@@ -184,6 +188,8 @@ public struct NotifiedItem: Codable, Sendable, Equatable {
 /// What happens to a ticket, as workflow rules are triggered by it (Autotask's "events").
 public enum WorkflowTrigger: String, Codable, Sendable, CaseIterable {
     case created, edited, noteAdded, timeEntryAdded, statusChanged, dueDateApproaching, slaApproaching, slaBreached
+    /// Handed to the other side (SPEC §13): `responsibleSide` says to which.
+    case handedOff
 }
 
 /// One thing that happened to a ticket, as the engine reads it: from a domain event
@@ -221,6 +227,9 @@ public struct AutomationEvent: Codable, Sendable, Equatable {
             causedByRule: causedByRule)
     }
 
+    /// A handoff: the side changed (for `changed` and `changedTo` conditions on `responsibleSide`).
+    public static let handedOff = AutomationEvent(triggers: [.handedOff], changedFields: [.responsibleSide])
+
     /// The event of a domain event the server recorded, nil for those rules do not react to. `item` is the
     /// note, time entry or attachment of an item event (the domain event holds only its id and publish-to).
     public init?(_ event: DomainEvent, item: NotifiedItem? = nil) {
@@ -239,6 +248,8 @@ public struct AutomationEvent: Codable, Sendable, Equatable {
             self.init(triggers: [.slaApproaching])
         case .ticketSLABreached:
             self.init(triggers: [.slaBreached])
+        case .ticketHandedOff:
+            self = .handedOff
         case .noteAdded, .timeEntryAdded:
             let area: Area = event.type == .noteAdded ? .notes : .timeEntries
             let given = item ?? NotifiedItem(area: area, id: event.entityId, publishTo: event.publishTo ?? .internal)

@@ -89,6 +89,8 @@ public struct WorkflowActions: Codable, Sendable, Equatable {
 /// The fields a condition can test: the ticket's fields, and the publish-to of the event's item.
 public enum ConditionField: String, Codable, Sendable, CaseIterable {
     case organizationId, siteId, contactId, queueId, teamId, status, priority, source, assigneeIds, coManagedVisible, title, description
+    /// Which side holds the ticket: `msp` or `clientIT`.
+    case responsibleSide
     /// The publish-to of the note or time entry the event is about (no item: no value).
     case itemPublishTo
     /// `businessHours` or `afterHours` at the ticket's site now (its internal location's calendar); no
@@ -107,6 +109,7 @@ public enum ConditionField: String, Codable, Sendable, CaseIterable {
         case .priority: TicketPriority.allCases.map(\.rawValue)
         case .source: SourceChannel.allCases.map(\.rawValue)
         case .coManagedVisible: ["true", "false"]
+        case .responsibleSide: ResponsibleSide.allCases.map(\.rawValue)
         case .itemPublishTo: PublishTo.allCases.map(\.rawValue)
         case .siteHours: [SiteNotificationRule.Hours.businessHours.rawValue, SiteNotificationRule.Hours.afterHours.rawValue]
         default: nil
@@ -127,6 +130,7 @@ public enum ConditionField: String, Codable, Sendable, CaseIterable {
         case .source: return [facts.source.rawValue]
         case .assigneeIds: return facts.assigneeIds.map { $0.uuidString.lowercased() }
         case .coManagedVisible: return [String(facts.coManagedVisible)]
+        case .responsibleSide: return [facts.responsibleSide.rawValue]
         case .title: return [facts.title]
         case .description: return facts.description.isEmpty ? [] : [facts.description]
         case .itemPublishTo: return event.item.map { [$0.publishTo.rawValue] } ?? []

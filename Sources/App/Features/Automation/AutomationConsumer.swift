@@ -116,6 +116,7 @@ enum Automation {
         case .ticketDueDateApproaching: return AutomationEvent(triggers: [.dueDateApproaching])
         case .ticketSLAApproaching: return AutomationEvent(triggers: [.slaApproaching])
         case .ticketSLABreached: return AutomationEvent(triggers: [.slaBreached])
+        case .ticketHandedOff: return .handedOff
         case .noteAdded, .timeEntryAdded:
             guard let item = context.item else { return nil }
             return AutomationEvent(triggers: [type == .noteAdded ? .noteAdded : .timeEntryAdded], item: item)

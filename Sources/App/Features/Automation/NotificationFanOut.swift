@@ -36,6 +36,9 @@ enum NotificationFanOut {
             let contact = try await lookups.contact(ticket.contactId, on: db)
             var facts = ticket.automationFacts(assignees: assignees)
             facts.siteHours = try await lookups.calendar(of: site, on: db)?.hours(at: db.now)
+            if event.type == DomainEventType.ticketHandedOff.rawValue, let side = event.data?.to.flatMap(ResponsibleSide.init(rawValue:)) {
+                facts.responsibleSide = side  // the side this handoff went to, though a later one may have moved it on
+            }
             return Context(
                 ticket: ticket, facts: facts, item: item, organizationName: organization?.name ?? "", siteName: site?.name ?? "",
                 greetingCompany: site?.greetingCompanyName, contact: contact)
@@ -246,6 +249,7 @@ extension Ticket {
         TicketFacts(
             id: id!, number: number, title: title, description: description, organizationId: organizationId, siteId: siteId, contactId: contactId,
             queueId: queueId, teamId: teamId, status: TicketStatus(rawValue: status) ?? .new, priority: TicketPriority(rawValue: priority) ?? .medium,
-            source: SourceChannel(rawValue: source) ?? .portal, assigneeIds: assignees, coManagedVisible: coManagedVisible, dueAt: dueAt)
+            source: SourceChannel(rawValue: source) ?? .portal, assigneeIds: assignees, coManagedVisible: coManagedVisible, dueAt: dueAt,
+            responsibleSide: ResponsibleSide(rawValue: responsibleSide) ?? .msp)
     }
 }
