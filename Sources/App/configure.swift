@@ -64,13 +64,21 @@ public struct AppOptions: Sendable {
     public var vaultKeyFile: String?
     public var vaultKeyText: String?
 
-    /// Where the SMTP intake listens, and for which recipient domains (empty: any).
     /// `TANDEM_EVENT_LOOPS` read: a whole number from 1 to 256, else nil (refused).
     public static func eventLoops(_ text: String) -> Int? {
         guard let loops = Int(text.trimmingCharacters(in: .whitespaces)), (1...256).contains(loops) else { return nil }
         return loops
     }
 
+    /// Whether a process with these arguments (the program's name left out) answers requests: `serve`, `demo`, or
+    /// none (Vapor's default command is `serve`). Only such a process runs NIO's executor, the background work, the
+    /// token cache and the SMTP intake.
+    public static func serves(_ given: [String]) -> Bool {
+        let arguments = SMTPListen.removingOption(from: given)
+        return arguments.isEmpty || arguments.contains("serve") || arguments.contains("demo")
+    }
+
+    /// Where the SMTP intake listens, and for which recipient domains (empty: any).
     public struct SMTPListen: Sendable, Equatable {
         public var host: String
         /// -1 when what was given is not a number (`configure` refuses it).
@@ -170,8 +178,7 @@ public struct AppOptions: Sendable {
             // The server runs the background work unless `--no-workers` or TANDEM_WORKERS=0; `tandem worker` runs
             // it alone (`WorkerCommand`); other commands never do.
             let given = Array(CommandLine.arguments.dropFirst())
-            let arguments = SMTPListen.removingOption(from: given)
-            let serving = arguments.isEmpty || arguments.contains("serve") || arguments.contains("demo")
+            let serving = serves(given)
             $0.runsWorkers = serving && !given.contains("--no-workers") && Environment.get("TANDEM_WORKERS") != "0"
             // Only a process that answers requests reads tokens: a worker or a command would hold a listening connection for nothing.
             $0.tokenCache = serving && Environment.get("TANDEM_TOKEN_CACHE") != "off"

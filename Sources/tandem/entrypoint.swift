@@ -23,9 +23,7 @@ enum Entrypoint {
             }
             NIOSingletons.groupLoopCountSuggestion = loops
         }
-        let arguments = AppOptions.SMTPListen.removingOption(from: Array(CommandLine.arguments.dropFirst()))
-        let serving = arguments.isEmpty || arguments.contains("serve") || arguments.contains("demo")
-        if serving, ProcessInfo.processInfo.environment["TANDEM_NIO_EXECUTOR"] != "0" {
+        if AppOptions.serves(Array(CommandLine.arguments.dropFirst())), ProcessInfo.processInfo.environment["TANDEM_NIO_EXECUTOR"] != "0" {
             NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         }
         var env = try Environment.detect()

@@ -23,8 +23,6 @@ enum TicketSLA {
         var status: String
         var priority: String
         var createdAt: Date?
-        /// Nil when not read with the rest: `inputs` reads it.
-        var responsibleSide: ResponsibleSide?
 
         init(_ ticket: Ticket) {
             self.init(
@@ -33,7 +31,7 @@ enum TicketSLA {
         }
 
         init(
-            id: UUID, organizationId: UUID, siteId: UUID?, status: String, priority: String, createdAt: Date?, responsibleSide: ResponsibleSide? = nil
+            id: UUID, organizationId: UUID, siteId: UUID?, status: String, priority: String, createdAt: Date?
         ) {
             self.id = id
             self.organizationId = organizationId
@@ -41,11 +39,10 @@ enum TicketSLA {
             self.status = status
             self.priority = priority
             self.createdAt = createdAt
-            self.responsibleSide = responsibleSide
         }
 
         /// The columns `init(row:)` reads, from `tickets`.
-        static let columns = ["id", "organization_id", "site_id", "status", "priority", "created_at", "responsible_side"].map {
+        static let columns = ["id", "organization_id", "site_id", "status", "priority", "created_at"].map {
             SQLColumn($0, table: Ticket.schema)
         }
 
@@ -53,8 +50,7 @@ enum TicketSLA {
             self.init(
                 id: try row.decode(column: "id", as: UUID.self), organizationId: try row.decode(column: "organization_id", as: UUID.self),
                 siteId: try row.decode(column: "site_id", as: UUID?.self), status: try row.decode(column: "status", as: String.self),
-                priority: try row.decode(column: "priority", as: String.self), createdAt: try row.decode(column: "created_at", as: Date?.self),
-                responsibleSide: ResponsibleSide(rawValue: try row.decode(column: "responsible_side", as: String?.self) ?? "") ?? .msp)
+                priority: try row.decode(column: "priority", as: String.self), createdAt: try row.decode(column: "created_at", as: Date?.self))
         }
     }
 
@@ -63,7 +59,6 @@ enum TicketSLA {
         var timelines: [UUID: SLATimeline]
         var policies: [PolicyKey: SLAPolicy]
         var calendars: [UUID: BusinessCalendar]
-        var sides: [UUID: ResponsibleSide]
         /// The calendar of a ticket whose site has none.
         var allHours = BusinessCalendar.allHours
 
@@ -106,7 +101,7 @@ enum TicketSLA {
     }
 
     static func inputs(for tickets: [Subject], on db: any Database) async throws -> Inputs {
-        guard !tickets.isEmpty else { return Inputs(timelines: [:], policies: [:], calendars: [:], sides: [:]) }
+        guard !tickets.isEmpty else { return Inputs(timelines: [:], policies: [:], calendars: [:]) }
         let organizations = Array(Set(tickets.map(\.organizationId)))
         var policies: [PolicyKey: SLAPolicy] = [:]
         for chunk in organizations.chunked(500).map(Array.init) {
@@ -114,13 +109,8 @@ enum TicketSLA {
                 policies[PolicyKey(organizationId: policy.organizationId, priority: policy.priority)] = policy
             }
         }
-        var sides: [UUID: ResponsibleSide] = [:]
-        for ticket in tickets { sides[ticket.id] = ticket.responsibleSide }
-        let unknown = tickets.filter { $0.responsibleSide == nil }.map(\.id)
-        if !unknown.isEmpty { sides.merge(try await Self.sides(of: unknown, on: db)) { $1 } }
         return Inputs(
-            timelines: try await timelines(of: tickets, on: db), policies: policies, calendars: try await calendars(of: tickets, on: db),
-            sides: sides)
+            timelines: try await timelines(of: tickets, on: db), policies: policies, calendars: try await calendars(of: tickets, on: db))
     }
 
     /// Each site's calendar (its internal location's), for the sites of `tickets` that have one.
@@ -136,17 +126,6 @@ enum TicketSLA {
         let locations = try await InternalLocation.query(on: db).filter(\.$id ~~ Array(Set(locationOfSite.values))).all()
         let calendars = Dictionary(uniqueKeysWithValues: locations.compactMap { location in location.calendar.map { (location.id!, $0) } })
         return locationOfSite.compactMapValues { calendars[$0] }
-    }
-
-    /// The responsible side of each ticket (`tickets.responsible_side`).
-    static func sides(of ids: [UUID], on db: any Database) async throws -> [UUID: ResponsibleSide] {
-        var sides: [UUID: ResponsibleSide] = [:]
-        for chunk in ids.chunked(500).map(Array.init) {
-            let rows = try await db.sql.select().column("id").column("responsible_side").from(Ticket.schema).where("id", .in, SQLBind.group(chunk)).all(
-                decoding: SideRow.self)
-            for row in rows { sides[row.id] = ResponsibleSide(rawValue: row.responsibleSide) ?? .msp }
-        }
-        return sides
     }
 
     /// Each ticket's timeline from its events, in position order.
@@ -203,13 +182,6 @@ enum TicketSLA {
         }
     }
 
-    private struct SideRow: Decodable {
-        let id: UUID
-        let responsibleSide: String
-
-        enum CodingKeys: String, CodingKey { case id, responsibleSide = "responsible_side" }
-    }
-
     // MARK: The API
 
     /// `GET /api/v1/tickets/{id}/sla`: for whoever sees the ticket (404 otherwise).
@@ -219,7 +191,7 @@ enum TicketSLA {
         let inputs = try await inputs(for: [ticket], on: db)
         let calendar = try await ticket.siteId.asyncMap { try await Site.find($0, on: db)?.internalLocationId } ?? nil
         return TicketSLADTO(
-            ticketId: id.uuidString, responsibleSide: inputs.sides[id] ?? .msp, coManaged: try await coManaged(ticket, on: db),
+            ticketId: id.uuidString, responsibleSide: ResponsibleSide(rawValue: ticket.responsibleSide) ?? .msp, coManaged: try await coManaged(ticket, on: db),
             policyId: inputs.policy(ticket)?.id?.uuidString, internalLocationId: calendar?.uuidString,
             timeZone: (ticket.siteId.flatMap { inputs.calendars[$0] } ?? .allHours).timeZone.identifier,
             targets: inputs.clock(ticket, now: db.now).map { $0.clocks.map(SLATargetDTO.init) } ?? [])
