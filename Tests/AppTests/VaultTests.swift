@@ -186,10 +186,19 @@ import VaporTesting
             try await t.db.write { db in try await user.save(on: db) }
             let oldTOTP = try #require(user.totpSecretSealed)
             let before = [try await Self.sealed(t, first), try await Self.sealed(t, second)]
+            // A webhook, whose signing secret is sealed too.
+            t.app.settings.webhookGuard = SSRFGuard(allowedRanges: [CIDRRange("127.0.0.0/8")!])
+            let hookReply = try await t.post("/api/v1/webhooks", ["url": "http://127.0.0.1:9/hook", "eventTypes": ["ticket.created"]])
+            expectStatus(hookReply, .created)
+            let hookSecret = try #require(hookReply.json["secret"].string)
+            let hook = try #require(try await Webhook.find(UUID(uuidString: try #require(hookReply.json["id"].string)), on: t.db))
 
             let newVault = Vault(masterKey: .generate())
             let result = try await RotateVaultKeyCommand.rotate(to: newVault, on: t.db)
-            #expect(result.credentials == 2 && result.totpSecrets == 1)
+            #expect(result.credentials == 2 && result.totpSecrets == 1 && result.webhookSecrets == 1)
+            let newHookSealed = try #require(try await Webhook.find(hook.id, on: t.db)?.secretSealed)
+            #expect(newHookSealed != hook.secretSealed)
+            #expect(try newVault.open(stored: newHookSealed, for: WebhookSecrets.binding(hook.id!)) == hookSecret)
             let after = [try await Self.sealed(t, first), try await Self.sealed(t, second)]
             for (old, new) in zip(before, after) {
                 let oldSealed = try SealedSecret(stored: old), newSealed = try SealedSecret(stored: new)

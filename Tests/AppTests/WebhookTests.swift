@@ -49,6 +49,12 @@ import VaporTesting
             let secret = try #require(created.json["secret"].string)
             let hookId = try #require(created.json["id"].string)
             #expect(try await t.get("/api/v1/webhooks/\(hookId)").json["secret"] == .null)
+            // At rest it is sealed under the vault, bound to its webhook; the plain column is empty.
+            let row = try #require(try await t.db.sql.raw("SELECT secret, secret_sealed FROM webhooks WHERE id = \(bind: UUID(uuidString: hookId)!)").first())
+            #expect(try row.decode(column: "secret", as: String.self) == "")
+            let sealed = try row.decode(column: "secret_sealed", as: String.self)
+            #expect(sealed.hasPrefix("tv1.") && !sealed.contains(secret))
+            #expect(try t.db.vault().open(stored: sealed, for: WebhookSecrets.binding(UUID(uuidString: hookId)!)) == secret)
 
             let organization = try await t.organization("Contoso")
             let ticket = try await t.ticket(organization).id
@@ -125,6 +131,49 @@ import VaporTesting
             #expect(redirected.state == .failed && redirected.lastError?.contains("redirects are not followed") == true)
             let failing = try #require(messages.first { $0.recipient.hasSuffix("/fail") })
             #expect(failing.state == .pending && failing.attempts == 1 && failing.lastError?.hasPrefix("500") == true)
+        }
+    }
+
+    /// An upgrade: a secret an older version stored in plain text still signs, migration 076's step seals it (the
+    /// receiver's secret unchanged), and a sealed secret this server's vault key does not open sends nothing.
+    @Test func plainSecretsOfAnOlderVersionAreSealedAndAWrongKeySendsNothing() async throws {
+        let sink = try WebhookSink()
+        defer { sink.stop() }
+        try await withApp { t in
+            Self.allowLoopback(t)
+            let created = try await t.post("/api/v1/webhooks", ["url": .string("http://127.0.0.1:\(sink.port)/old"), "eventTypes": ["ticket.created"]])
+            expectStatus(created, .created)
+            let hookId = try #require(UUID(uuidString: try #require(created.json["id"].string)))
+            let plain = "whsec-of-an-older-version"
+            try await t.db.sql.raw("UPDATE webhooks SET secret = \(bind: plain), secret_sealed = NULL WHERE id = \(bind: hookId)").run()
+            let organization = try await t.organization("Contoso")
+            func deliveredAndVerified(_ count: Int) async throws {
+                _ = try await t.ticket(organization)
+                try await Self.deliver(t)
+                let calls = try await sink.waitFor(count)
+                #expect(calls.count == count)
+                let header = try #require(calls.last?.header(WebhookSignature.headerName))
+                try WebhookSignature.verify(header: header, body: Data(calls.last!.body.utf8), secret: plain, now: Int(Date().timeIntervalSince1970))
+            }
+            try await deliveredAndVerified(1)
+
+            #expect(try await SealWebhookSecrets.sealPlainSecrets(on: t.db) == 1)
+            let hook = try #require(try await Webhook.find(hookId, on: t.db))
+            #expect(hook.plainSecret == "" && hook.secretSealed?.contains(plain) == false)
+            try await deliveredAndVerified(2)
+            #expect(try await SealWebhookSecrets.sealPlainSecrets(on: t.db) == 0, "nothing plain is left")
+
+            // Sealed under another key (a server given the wrong key file): nothing is sent, and the delivery log
+            // says why without naming either key.
+            let other = Vault(masterKey: .generate())
+            let foreign = try other.seal(stored: plain, for: WebhookSecrets.binding(hookId))
+            try await t.db.sql.raw("UPDATE webhooks SET secret_sealed = \(bind: foreign) WHERE id = \(bind: hookId)").run()
+            _ = try await t.ticket(organization)
+            try await Self.deliver(t)
+            #expect(try sink.calls().count == 2)
+            let waiting = try #require(try await OutboxMessage.query(on: t.db).filter(\.$state == .pending).first())
+            #expect(waiting.lastError?.contains("the webhook's secret did not open: the vault key does not match") == true)
+            #expect(waiting.lastError?.contains(other.masterKey.id) == false)
         }
     }
 }

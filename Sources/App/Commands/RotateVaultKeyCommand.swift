@@ -5,7 +5,7 @@ import TandemCore
 import Vapor
 
 /// `tandem rotate-vault-key --new-key-file PATH`: re-wraps every data key of the credential vault (site
-/// credentials and co-managing users' TOTP secrets) from the configured key to the key in PATH, in one
+/// credentials, co-managing users' TOTP secrets and webhooks' signing secrets) from the configured key to the key in PATH, in one
 /// transaction: afterwards every secret opens with the new key only. PATH is created with a fresh random
 /// key (mode 0600) when it does not exist. The secrets themselves are not decrypted into the database or
 /// the output; each one is checked to open before its key is re-wrapped, and one that does not stops it all.
@@ -37,7 +37,7 @@ struct RotateVaultKeyCommand: AsyncCommand {
         }
         let result = try await Self.rotate(to: Vault(masterKey: newKey), on: app.db)
         context.console.print(
-            "Re-wrapped \(result.credentials) credential and \(result.totpSecrets) two-factor data keys from key \(result.from) to key \(newKey.id). "
+            "Re-wrapped \(result.credentials) credential, \(result.totpSecrets) two-factor and \(result.webhookSecrets) webhook data keys from key \(result.from) to key \(newKey.id). "
                 + "Now point TANDEM_VAULT_KEY_FILE at \(path) on every server and restart them; keep the old key until backups made with it have expired.")
     }
 
@@ -45,6 +45,7 @@ struct RotateVaultKeyCommand: AsyncCommand {
         var from: String
         var credentials: Int
         var totpSecrets: Int
+        var webhookSecrets: Int
     }
 
     /// Re-wraps every sealed secret from the database's vault key to `newVault`'s, in one transaction.
@@ -55,25 +56,26 @@ struct RotateVaultKeyCommand: AsyncCommand {
         }
         return try await db.write { db in
             let sql = db as! any SQLDatabase
-            var result = Result(from: current.masterKey.id, credentials: 0, totpSecrets: 0)
-            for row in try await sql.raw("SELECT id, secret_sealed FROM site_credentials").all() {
-                let id = try row.decode(column: "id", as: UUID.self)
-                let sealed = try SealedSecret(stored: row.decode(column: "secret_sealed", as: String.self))
-                let next = try current.rewrap(sealed, for: SiteCredential.binding(id), to: newVault)
-                try await sql.raw("UPDATE site_credentials SET secret_sealed = \(bind: next.stored) WHERE id = \(bind: id)").run()
-                result.credentials += 1
+            /// Re-wraps each sealed value of `column` in `table`; how many.
+            func rewrap(_ table: String, _ column: String, _ binding: (UUID) -> VaultBinding) async throws -> Int {
+                let rows = try await sql.raw("SELECT id, \(ident: column) FROM \(ident: table) WHERE \(ident: column) IS NOT NULL").all()
+                for row in rows {
+                    let id = try row.decode(column: "id", as: UUID.self)
+                    let next = try current.rewrap(SealedSecret(stored: row.decode(column: column, as: String.self)), for: binding(id), to: newVault)
+                    try await sql.raw("UPDATE \(ident: table) SET \(ident: column) = \(bind: next.stored) WHERE id = \(bind: id)").run()
+                }
+                return rows.count
             }
-            for row in try await sql.raw("SELECT id, totp_secret_sealed FROM co_managing_users WHERE totp_secret_sealed IS NOT NULL").all() {
-                let id = try row.decode(column: "id", as: UUID.self)
-                let sealed = try SealedSecret(stored: row.decode(column: "totp_secret_sealed", as: String.self))
-                let next = try current.rewrap(sealed, for: TOTPSecrets.binding(id), to: newVault)
-                try await sql.raw("UPDATE co_managing_users SET totp_secret_sealed = \(bind: next.stored) WHERE id = \(bind: id)").run()
-                result.totpSecrets += 1
-            }
+            let result = Result(
+                from: current.masterKey.id,
+                credentials: try await rewrap(SiteCredential.schema, "secret_sealed", SiteCredential.binding),
+                totpSecrets: try await rewrap(CoManagingUser.schema, "totp_secret_sealed", TOTPSecrets.binding),
+                webhookSecrets: try await rewrap(Webhook.schema, "secret_sealed", WebhookSecrets.binding))
             try await Audit.record(
                 "vaultKeyRotated", "vault", id: nil, by: nil,
                 after: [
                     "from": current.masterKey.id, "to": newVault.masterKey.id, "credentials": "\(result.credentials)", "totpSecrets": "\(result.totpSecrets)",
+                    "webhookSecrets": "\(result.webhookSecrets)",
                 ],
                 on: db)
             return result

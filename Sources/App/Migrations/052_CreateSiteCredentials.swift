@@ -34,16 +34,8 @@ struct CreateSiteCredentials: AsyncMigration {
     /// the number sealed.
     @discardableResult
     static func sealPlainTOTPSecrets(on database: any Database) async throws -> Int {
-        let sql = database as! any SQLDatabase
-        let vault = try database.vault()
-        let rows = try await sql.raw("SELECT id, totp_secret FROM co_managing_users WHERE totp_secret IS NOT NULL").all()
-        for row in rows {
-            let id = try row.decode(column: "id", as: UUID.self)
-            let plain = try row.decode(column: "totp_secret", as: String.self)
-            let sealed = try vault.seal(stored: plain, for: TOTPSecrets.binding(id))
-            try await sql.raw("UPDATE co_managing_users SET totp_secret_sealed = \(bind: sealed), totp_secret = NULL WHERE id = \(bind: id)").run()
-        }
-        return rows.count
+        try await PlainSecrets.seal(
+            CoManagingUser.schema, plain: "totp_secret", sealed: "totp_secret_sealed", emptied: nil, binding: TOTPSecrets.binding, on: database)
     }
 
     func revert(on database: any Database) async throws {

@@ -76,5 +76,6 @@ enum Migrations {
         AddBlobSweep(),
         NotifyAccessChanges(),
         IndexClientITTickets(),
+        SealWebhookSecrets(),
     ]
 }

@@ -66,7 +66,10 @@ enum OutboxDelivery {
         _ messages: [OutboxMessage], settings: AppSettings, now: Date, on db: any Database, group: any EventLoopGroup
     ) async throws -> [(UUID, Outbox.Result)] {
         let ids = Set(messages.compactMap(\.webhookId))
-        let secrets = Dictionary(uniqueKeysWithValues: try await Webhook.query(on: db).filter(\.$id ~~ ids).all().map { ($0.id!, $0.secret) })
+        let secrets = Dictionary(
+            uniqueKeysWithValues: try await Webhook.query(on: db).filter(\.$id ~~ ids).all().map { hook in
+                (hook.id!, Result { try WebhookSecrets.read(hook, on: db) })
+            })
         let ssrf = settings.webhookGuard
         return await withTaskGroup(of: (UUID, Outbox.Result).self) { tasks in
             var results: [(UUID, Outbox.Result)] = []

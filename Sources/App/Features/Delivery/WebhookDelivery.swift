@@ -12,9 +12,18 @@ import TandemCore
 enum WebhookDelivery {
     static let timeout: TimeAmount = .seconds(10)
 
-    /// One call; `secret` nil when the subscription is gone (the message fails for good).
-    static func send(_ message: OutboxMessage, secret: String?, guard ssrf: SSRFGuard, now: Date, group: any EventLoopGroup) async -> Outbox.Result {
-        guard let secret else { return .failed("the webhook was deleted", permanent: true) }
+    /// One call; `secret` nil when the subscription is gone (the message fails for good), a failure when its
+    /// secret did not open (a server with another vault key: tried again, as another server may hold the right one).
+    static func send(
+        _ message: OutboxMessage, secret: Result<String, any Error>?, guard ssrf: SSRFGuard, now: Date, group: any EventLoopGroup
+    ) async -> Outbox.Result {
+        let secret: String
+        switch secret {
+        case nil: return .failed("the webhook was deleted", permanent: true)
+        case .failure(let error as VaultError): return .failed("the webhook's secret did not open: \(error.publicDescription)", permanent: false)
+        case .failure(let error): return .failed("the webhook's secret did not open: \(error)", permanent: false)
+        case .success(let opened): secret = opened
+        }
         guard let components = URLComponents(string: message.recipient), let host = components.host else {
             return .failed("not a URL: \(message.recipient)", permanent: true)
         }

@@ -14,8 +14,11 @@ final class Webhook: Model, @unchecked Sendable {
     @Field(key: "url") var url: String
     /// JSON array of event types (`DomainEventType` raw values).
     @Field(key: "event_types") var eventTypesJSON: String
-    /// The HMAC-SHA256 key of `Tandem-Signature`; answered once, at creation.
-    @Field(key: "secret") var secret: String
+    /// Empty: the signing secret in plain text, as versions before migration 076 kept it (an older instance
+    /// of a rolling upgrade may still write one; `WebhookSecrets.read` takes it then).
+    @Field(key: "secret") var plainSecret: String
+    /// The HMAC-SHA256 key of `Tandem-Signature` under the vault (`WebhookSecrets`); answered once, at creation.
+    @OptionalField(key: "secret_sealed") var secretSealed: String?
     @Field(key: "active") var active: Bool
     @Field(key: "created_at") var createdAt: Date
     @OptionalField(key: "updated_at") var updatedAt: Date?
@@ -25,6 +28,24 @@ final class Webhook: Model, @unchecked Sendable {
     var eventTypes: [String] {
         get { JSONColumn.decode(eventTypesJSON, default: []) }
         set { eventTypesJSON = JSONColumn.encode(newValue) }
+    }
+}
+
+/// The webhooks' signing secrets under the vault's envelope encryption (SPEC §9), each bound to its
+/// webhook: the database alone (a backup, a read-only role) does not let anyone sign as Tandem.
+enum WebhookSecrets {
+    static func binding(_ id: UUID) -> VaultBinding { VaultBinding("webhook.secret", rowId: id) }
+
+    /// The secret `hook`'s deliveries are signed with.
+    static func read(_ hook: Webhook, on db: any Database) throws -> String {
+        if let sealed = hook.secretSealed { return try db.vault().open(stored: sealed, for: binding(try hook.requireID())) }
+        guard !hook.plainSecret.isEmpty else { throw TandemError.conflict("the webhook has no signing secret") }
+        return hook.plainSecret
+    }
+
+    static func store(_ secret: String, in hook: Webhook, on db: any Database) throws {
+        hook.secretSealed = try db.vault().seal(stored: secret, for: binding(try hook.requireID()))
+        hook.plainSecret = ""
     }
 }
 

@@ -26,7 +26,8 @@ enum WebhooksAPI {
             hook.id = .v7()
             hook.ownerId = principal.id
             hook.ownerKind = principal.kind
-            hook.secret = WebhookSignature.makeSecret()
+            let secret = WebhookSignature.makeSecret()
+            try WebhookSecrets.store(secret, in: hook, on: req.db)
             hook.active = true
             hook.createdAt = req.db.now
             try apply(input, to: hook, creating: true, guard: req.settings.webhookGuard)
@@ -34,7 +35,7 @@ enum WebhooksAPI {
                 try await hook.create(on: db)
                 try await Audit.record("created", Webhook.schema, id: hook.id, by: principal, after: WebhookDTO(hook), on: db)
             }
-            return try await WebhookDTO(hook, secret: hook.secret).encodeResponse(status: .created, for: req)
+            return try await WebhookDTO(hook, secret: secret).encodeResponse(status: .created, for: req)
         }
         hooks.get(":id") { req async throws -> WebhookDTO in
             WebhookDTO(try await visible(req))
