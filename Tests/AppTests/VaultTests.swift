@@ -191,7 +191,8 @@ import VaporTesting
             let hookReply = try await t.post("/api/v1/webhooks", ["url": "http://127.0.0.1:9/hook", "eventTypes": ["ticket.created"]])
             expectStatus(hookReply, .created)
             let hookSecret = try #require(hookReply.json["secret"].string)
-            let hook = try #require(try await Webhook.find(UUID(uuidString: try #require(hookReply.json["id"].string)), on: t.db))
+            let hookId = try #require(hookReply.json["id"].string.flatMap(UUID.init(uuidString:)))
+            let hook = try #require(try await Webhook.find(hookId, on: t.db))
 
             let newVault = Vault(masterKey: .generate())
             let result = try await RotateVaultKeyCommand.rotate(to: newVault, on: t.db)

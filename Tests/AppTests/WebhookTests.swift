@@ -143,7 +143,7 @@ import VaporTesting
             Self.allowLoopback(t)
             let created = try await t.post("/api/v1/webhooks", ["url": .string("http://127.0.0.1:\(sink.port)/old"), "eventTypes": ["ticket.created"]])
             expectStatus(created, .created)
-            let hookId = try #require(UUID(uuidString: try #require(created.json["id"].string)))
+            let hookId = try #require(created.json["id"].string.flatMap(UUID.init(uuidString:)))
             let plain = "whsec-of-an-older-version"
             try await t.db.sql.raw("UPDATE webhooks SET secret = \(bind: plain), secret_sealed = NULL WHERE id = \(bind: hookId)").run()
             let organization = try await t.organization("Contoso")

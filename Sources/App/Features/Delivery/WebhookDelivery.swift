@@ -17,12 +17,12 @@ enum WebhookDelivery {
     static func send(
         _ message: OutboxMessage, secret: Result<String, any Error>?, guard ssrf: SSRFGuard, now: Date, group: any EventLoopGroup
     ) async -> Outbox.Result {
-        let secret: String
+        let key: String
         switch secret {
         case nil: return .failed("the webhook was deleted", permanent: true)
         case .failure(let error as VaultError): return .failed("the webhook's secret did not open: \(error.publicDescription)", permanent: false)
         case .failure(let error): return .failed("the webhook's secret did not open: \(error)", permanent: false)
-        case .success(let opened): secret = opened
+        case .success(let opened): key = opened
         }
         guard let components = URLComponents(string: message.recipient), let host = components.host else {
             return .failed("not a URL: \(message.recipient)", permanent: true)
@@ -46,7 +46,7 @@ enum WebhookDelivery {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "Tandem-Webhook/1")
         request.headers.add(
-            name: WebhookSignature.headerName, value: WebhookSignature.header(body: body, secret: secret, timestamp: Int(now.timeIntervalSince1970)))
+            name: WebhookSignature.headerName, value: WebhookSignature.header(body: body, secret: key, timestamp: Int(now.timeIntervalSince1970)))
         request.headers.add(name: "Tandem-Event", value: message.subject ?? "")
         request.headers.add(name: "Tandem-Delivery", value: message.messageId ?? message.id!.uuidString)
         request.body = .bytes(ByteBuffer(data: body))
