@@ -30,6 +30,53 @@ import VaporTesting
         return fields
     }
 
+    /// A person with a time zone sees the pages' times in it and types them in it (due date, time entries); the API
+    /// stays in UTC, and someone without one sees UTC.
+    @Test func timesAreShownAndReadInThePersonsTimeZone() async throws {
+        try await withApp { t in
+            let organization = try await t.organization("Northwind")
+            let role = try await t.role("Engineer")
+            let nina = try await t.resource("nina")
+            expectStatus(try await t.patch("/api/v1/resources/\(nina.id)", ["timeZone": "America/New_York"]), .ok)
+            _ = try await t.resource("rick")
+            let ticket = try await t.ticket(organization, "Printer offline")
+            let session = try await t.pageSession("nina", TestApp.password)
+
+            let page = try await t.page("/tickets/\(ticket.id)", session: session)
+            #expect(page.text.contains("Due (America/New_York)") && page.text.contains("Started (America/New_York)"))
+            let saved = try await t.submitForm(
+                "/tickets/\(ticket.id)/edit", Self.editFields(ticket, version: Self.editVersion(page), [("dueAt", "2026-12-31T17:00")]),
+                session: session)
+            expectStatus(saved, .seeOther)
+            #expect(try await t.get("/api/v1/tickets/\(ticket.id)").json["dueAt"] == "2026-12-31T22:00:00Z", "17:00 in New York is 22:00 UTC")
+            let shown = try await t.page("/tickets/\(ticket.id)", session: session).text
+            #expect(shown.contains("31 Dec 2026, 17:00 EST"), "the due date and the change that set it, in her zone")
+            #expect(shown.contains("id=\"edit-due\" name=\"dueAt\" type=\"datetime-local\" value=\"2026-12-31T17:00\""))
+            // The form sent back untouched is no change: its value reads back to the same moment.
+            let untouched = try await t.submitForm(
+                "/tickets/\(ticket.id)/edit",
+                Self.editFields(try await t.get("/api/v1/tickets/\(ticket.id)").json, version: "2", [("dueAt", "2026-12-31T17:00")]), session: session)
+            #expect(untouched.headers.first(name: .location)?.contains("notice=unchanged") == true)
+
+            // Time entries too, in summer time.
+            let logged = try await t.submitForm(
+                "/tickets/\(ticket.id)/time-entries",
+                [("startedAt", "2026-07-01T09:00"), ("endedAt", "2026-07-01T10:30"), ("summary", "Switch"), ("roleId", role), ("billable", "")],
+                session: session)
+            #expect(logged.status == .seeOther, "\(logged)")
+            let entry = try await t.get("/api/v1/tickets/\(ticket.id)/time-entries").json["items"][0]
+            #expect(entry["startedAt"] == "2026-07-01T13:00:00Z" && entry["minutes"] == 90)
+            let refused = try await t.submitForm(
+                "/tickets/\(ticket.id)/time-entries", [("startedAt", "yesterday"), ("minutes", "5"), ("roleId", role)], session: session)
+            #expect(refused.text.contains("is not a date and time (YYYY-MM-DDTHH:MM, America/New_York)"))
+
+            // Someone without a zone sees UTC.
+            let rick = try await t.pageSession("rick", TestApp.password)
+            let utc = try await t.page("/tickets/\(ticket.id)", session: rick).text
+            #expect(utc.contains("31 Dec 2026, 22:00 UTC") && !utc.contains("EST"))
+        }
+    }
+
     @Test func aTechnicianEditsAndAssignsThroughThePage() async throws {
         try await withApp { t in
             let northwind = try await t.organization("Northwind")

@@ -120,6 +120,7 @@ struct PageSessionMiddleware: AsyncMiddleware {
         guard let authenticated = request.authenticated, authenticated.tokenKind == .session else {
             return Self.toLogin(request)
         }
+        request.pageZone = try await PageZone.of(authenticated.principal, on: request.db)
         return try await next.respond(to: request)
     }
 

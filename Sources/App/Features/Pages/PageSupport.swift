@@ -181,6 +181,8 @@ struct PageLayout: Encodable, Sendable {
     var reportsURL: String? = nil
     /// While an administrator views as someone: who, for the read-only banner.
     var viewingAs: String? = nil
+    /// The zone the page shows times in and reads typed times in (`Request.pageZone`).
+    var zone: PageZone = .utc
 }
 
 /// The form fields' problems, as a summary and per field, with the user's words kept elsewhere.
@@ -254,7 +256,7 @@ enum CSRF {
 extension Request {
     /// The layout for a page; the user part is empty on the login page.
     func pageLayout(_ title: String, section: String = "") -> PageLayout {
-        guard let authenticated else { return PageLayout(title: title, section: section, user: nil, csrf: nil, canOpenTickets: false) }
+        guard let authenticated else { return PageLayout(title: title, section: section, user: nil, csrf: nil, canOpenTickets: false, zone: pageZone) }
         let principal = authenticated.principal
         // While viewing as someone, only the pages a view shows are linked (`ViewAs.readOnlyRoutes`).
         let viewing = viewAs != nil
@@ -267,7 +269,7 @@ extension Request {
             referencesURL: !viewing && AccessPolicy.referenceScope(for: principal, .view) != .none ? PageRoutes.references.url() : nil,
             timesheetURL: !viewing && AccessPolicy.worksTickets(principal) ? PageRoutes.timesheets.url() : nil,
             reportsURL: !viewing && AccessPolicy.reportRights(for: principal).any ? PageRoutes.reports.url() : nil,
-            viewingAs: viewAs.map { "\($0.viewed.displayName) (\(PeopleDirectory.kindName($0.viewed.kind)))" })
+            viewingAs: viewAs.map { "\($0.viewed.displayName) (\(PeopleDirectory.kindName($0.viewed.kind)))" }, zone: pageZone)
     }
 
     func renderPage(_ view: String, _ model: some Encodable & Sendable, status: HTTPStatus = .ok) async throws -> Response {
@@ -287,13 +289,9 @@ extension Request {
 
 /// Display helpers shared by the page models.
 enum PageFormat {
-    static func date(_ date: Date?) -> String {
-        guard let date else { return "" }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "d MMM yyyy, HH:mm 'UTC'"
-        return formatter.string(from: date)
+    /// "6 Dec 2026, 09:30 EST": the time in the reader's zone (`Request.pageZone`).
+    static func date(_ date: Date?, in zone: PageZone) -> String {
+        date.map(zone.format) ?? ""
     }
 
     static func isoDate(_ date: Date?) -> String {
@@ -364,7 +362,7 @@ struct TicketRow: Encodable, Sendable {
     var updated: String
     var updatedISO: String
 
-    static func rows(_ tickets: [TicketDTO], on db: any Database) async throws -> [TicketRow] {
+    static func rows(_ tickets: [TicketDTO], zone: PageZone, on db: any Database) async throws -> [TicketRow] {
         let ids = Set(tickets.compactMap { UUID(uuidString: $0.organizationId) })
         let names =
             ids.isEmpty
@@ -378,7 +376,7 @@ struct TicketRow: Encodable, Sendable {
                 url: PageRoutes.ticket.url(ticket.id), number: "#\(ticket.number)", title: ticket.title,
                 organization: names[ticket.organizationId] ?? "", status: PageFormat.status(ticket.status), statusKey: ticket.status,
                 priority: PageFormat.priority(ticket.priority), priorityKey: ticket.priority,
-                updated: PageFormat.date(when), updatedISO: PageFormat.isoDate(when))
+                updated: PageFormat.date(when, in: zone), updatedISO: PageFormat.isoDate(when))
         }
     }
 }

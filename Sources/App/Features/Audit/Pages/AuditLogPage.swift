@@ -129,14 +129,14 @@ enum AuditLogPage {
             organizationOptions: try await PageOptions.organizations(for: principal, area: .reports, selected: input.organizationId, on: db),
             kindOptions: [SelectOption(value: "", label: "Any kind", selected: input.kind.isEmpty)]
                 + AuditFilter.kinds.map { SelectOption(value: $0.entityType, label: $0.label, selected: $0.entityType == input.kind) },
-            actions: AuditFilter.commonActions, events: try await rows(events, on: db),
+            actions: AuditFilter.commonActions, events: try await rows(events, zone: layout.zone, on: db),
             isFiltered: [input.organizationId, input.actor, input.kind, input.action, input.from, input.to].contains { !$0.isEmpty },
             feedback: feedback, nextURL: next.map { input.url(cursor: $0) }, firstURL: page.after == nil ? nil : input.url(cursor: nil))
     }
 
     /// The table's rows: organization names and ticket numbers looked up once per page. The log already
     /// passed the principal's audit scope, which is report access to these organizations.
-    static func rows(_ events: [AuditEvent], on db: any Database) async throws -> [Row] {
+    static func rows(_ events: [AuditEvent], zone: PageZone, on db: any Database) async throws -> [Row] {
         let organizations = try await AdminNames.organizations(events.compactMap(\.organizationId), on: db)
         let ticketIds = Array(Set(events.compactMap(\.ticketId)))
         let numbers =
@@ -148,7 +148,7 @@ enum AuditLogPage {
         return events.map { event in
             let ticketNumber = event.ticketId.flatMap { numbers[$0] }
             return Row(
-                id: event.id!.uuidString, when: PageFormat.date(event.at), whenISO: PageFormat.isoDate(event.at), actor: event.actorName,
+                id: event.id!.uuidString, when: PageFormat.date(event.at, in: zone), whenISO: PageFormat.isoDate(event.at), actor: event.actorName,
                 actorKind: actorKind(event.actorKind), action: event.action, kind: labels[event.entityType] ?? event.entityType,
                 entityId: event.entityId?.uuidString ?? "",
                 organization: event.organizationId.flatMap { organizations[$0] } ?? (event.organizationId == nil ? "" : "(deleted)"),

@@ -206,12 +206,14 @@ enum TimesheetPage {
             PageURL.with(PageRoutes.timesheets.url(), query: [("personId", sheet.personId), ("week", other.description)])
         }
         let billing = sheet.amount != nil
+        // Times as the person whose sheet it is lives them: their days are in that zone.
+        let zone = PageZone(named: sheet.timeZone)
         let model = Model(
             layout: req.pageLayout("Timesheet \(sheet.week) · \(sheet.personName)", section: "timesheets"), sheet: sheet,
             statusLabel: label(sheet.status), days: sheet.days.map { Day(date: $0.date, time: duration($0.minutes)) },
             entries: sheet.entries.map { entry in
                 Entry(
-                    workedAt: PageFormat.date(entry.workedAt),
+                    workedAt: PageFormat.date(entry.workedAt, in: zone),
                     ticketURL: PageURL.ticket(UUID(uuidString: entry.ticketId)!).path + "#time-\(entry.id.lowercased())",
                     time: duration(entry.minutes), billable: entry.billable ? "Billable" : "Not billable",
                     amount: billing ? entry.amount.map { Money.from($0).description } ?? "" : nil, summary: entry.summary)

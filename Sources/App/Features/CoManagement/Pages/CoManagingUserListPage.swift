@@ -54,7 +54,7 @@ enum CoManagingUserListPage {
                 return Row(
                     name: names[user.id!]?.name ?? user.username, username: user.username, url: PageURL.coManagingUser(user.id!, tab: nil).path,
                     organization: organizations[user.organizationId] ?? "", level: levels[user.securityLevelId] ?? "",
-                    twoFactor: CoManagingUserPage.twoFactorState(user), status: status, statusKey: key)
+                    twoFactor: CoManagingUserPage.twoFactorState(user, zone: layout.zone), status: status, statusKey: key)
             },
             nextURL: rows.count > pageSize ? users.last.map { PageURL.with(PageURL.coManagingUsers.path, query: [("after", $0.username)]) } : nil,
             firstURL: after == nil ? nil : PageURL.coManagingUsers.path, notice: nil)

@@ -45,7 +45,7 @@ extension CoManagingUserPage {
             teams: teams.values.sorted().joined(separator: ", ").nonEmpty ?? "None",
             departmentNames: departments.filter { inDepartments.contains($0.id!) }.map(\.name).joined(separator: ", ").nonEmpty ?? "None",
             status: status, statusKey: statusKey, active: user.active, erased: user.erased,
-            twoFactor: twoFactorState(user), twoFactorEnrolled: user.totpConfirmed,
+            twoFactor: twoFactorState(user, zone: layout.zone), twoFactorEnrolled: user.totpConfirmed,
             customerGroupOverride: user.customerGroupOverride, groupName: group?.name,
             groupOrganizations: peerNames.joined(separator: ", ").nonEmpty ?? "no other organization", general: general, locationOptions: locationOptions,
             levelOptions: levels.map { SelectOption(value: $0.id!.uuidString, label: $0.name, selected: $0.id == user.securityLevelId) },

@@ -70,10 +70,10 @@ enum CoManagingUserPage {
         user.erased ? ("Erased", "erased") : user.active ? ("Active", "active") : ("Inactive", "inactive")
     }
 
-    static func twoFactorState(_ user: CoManagingUser, now: Date = Date()) -> String {
+    static func twoFactorState(_ user: CoManagingUser, zone: PageZone, now: Date = Date()) -> String {
         if user.erased { return "—" }
         if user.totpPauseNextLogin { return "Paused for the next login" }
-        if let until = user.totpPausedUntil, until > now { return "Paused until \(PageFormat.date(until))" }
+        if let until = user.totpPausedUntil, until > now { return "Paused until \(PageFormat.date(until, in: zone))" }
         return user.totpConfirmed ? "Set up" : "Not set up yet (asked at the first login)"
     }
 }

@@ -68,19 +68,19 @@ enum OutboxPages {
         let model = Model(
             layout: layout, tabs: tabs,
             filters: states.map { AdminPages.Tab(name: $0.1, url: PageURL.outbox(state: $0.0).path, current: $0.0 == filter) },
-            state: filter, messages: page.items.map(row), mailBlocked: page.mailBlocked, notice: notice, feedback: feedback,
+            state: filter, messages: page.items.map { row($0, zone: req.pageZone) }, mailBlocked: page.mailBlocked, notice: notice, feedback: feedback,
             nextURL: page.nextCursor.map { PageURL.with(PageURL.outbox(state: filter).path, query: [("cursor", $0)]) })
         return try await req.renderPage(view, model, status: status)
     }
 
     // MARK: Query
 
-    static func row(_ message: OutboxMessageDTO) -> Row {
+    static func row(_ message: OutboxMessageDTO, zone: PageZone) -> Row {
         Row(
             id: message.id.uuidString, channel: message.channel == .sms ? "SMS" : message.channel.rawValue.capitalized, recipient: message.recipient,
             subject: message.subject ?? "", state: message.state.rawValue, attempts: message.attempts,
-            nextAttempt: message.state == .pending ? PageFormat.date(message.nextAttemptAt) : "", lastError: message.lastError,
-            created: PageFormat.date(message.createdAt),
+            nextAttempt: message.state == .pending ? PageFormat.date(message.nextAttemptAt, in: zone) : "", lastError: message.lastError,
+            created: PageFormat.date(message.createdAt, in: zone),
             retryURL: message.state == .sent ? nil : PageRoutes.outboxRetry.url(message.id))
     }
 }

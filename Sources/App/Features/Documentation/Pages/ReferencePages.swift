@@ -154,16 +154,16 @@ enum ReferencePages {
             subtitle: site.map { "Documents of \($0.name), and the global ones every site shares." }
                 ?? "Documents for every site (global) and of each site you can see. Tag them to find them again: the security request panel shows those tagged “\(ReferenceContent.Tag.securityRelatedRequests)”.",
             backURL: site.map { PageURL.site($0.id!).path }, backName: site?.name, tag: tag, allURL: listURL,
-            rows: rows.map { row(of: $0, siteName: $0.siteId.flatMap { siteNames[$0] }, listURL: listURL) },
+            rows: rows.map { row(of: $0, siteName: $0.siteId.flatMap { siteNames[$0] }, listURL: listURL, zone: req.pageZone) },
             canAdd: (try? ReferencesCollection.require(.create, organizationId: site?.organizationId, by: principal)) != nil,
             action: listURL, form: form, notice: notice, feedback: feedback)
         return try await req.renderPage(listView, model, status: status)
     }
 
-    static func row(of reference: Reference, siteName: String?, listURL: String) -> Row {
+    static func row(of reference: Reference, siteName: String?, listURL: String, zone: PageZone) -> Row {
         Row(
             title: reference.title, url: PageRoutes.reference.url(reference.id!), site: siteName ?? "Global", tags: tagLinks(reference.tags, listURL: listURL),
-            updated: PageFormat.date(reference.updatedAt ?? reference.createdAt))
+            updated: PageFormat.date(reference.updatedAt ?? reference.createdAt, in: zone))
     }
 
     static func tagLinks(_ tags: [String], listURL: String) -> [TagLink] {
@@ -211,7 +211,7 @@ enum ReferencePages {
         let model = ShowModel(
             layout: layout, title: row.title, site: site?.name ?? "Global", backURL: backURL,
             backName: site.map { "References of \($0.name)" } ?? "References", html: Markdown.html(row.body), tags: tagLinks(row.tags, listURL: backURL),
-            updated: PageFormat.date(row.updatedAt ?? row.createdAt),
+            updated: PageFormat.date(row.updatedAt ?? row.createdAt, in: layout.zone),
             canEdit: (try? ReferencesCollection.require(.edit, organizationId: row.organizationId, by: principal)) != nil,
             canDelete: (try? ReferencesCollection.require(.delete, organizationId: row.organizationId, by: principal)) != nil,
             action: PageRoutes.reference.url(row.id!), deleteURL: PageRoutes.referenceDelete.url(row.id!), form: form, notice: notice, feedback: feedback)

@@ -153,7 +153,7 @@ enum OrganizationPage {
             sites: sites.map { SiteRow(name: $0.name, url: PageURL.site($0.id!).path, country: PageFormat.country($0.country), address: $0.address) },
             contacts: contacts.map { $0.map { ContactRow($0, siteNames: siteNames) } },
             contactsTruncated: (contacts?.count ?? 0) >= maxRows,
-            tickets: try await TicketRow.rows(open.items, on: db),
+            tickets: try await TicketRow.rows(open.items, zone: layout.zone, on: db),
             openTotal: openTotal == 1 ? "1 open ticket" : "\(openTotal) open tickets",
             allOpenURL: PageURL.with(PageURL.tickets.path, query: [("organizationId", id.uuidString), ("status", "open")]),
             newTicketURL: (try? AccessPolicy.authorizeTicketCreation(principal, organizationId: id)) != nil
@@ -261,7 +261,7 @@ enum SitePage {
             organization: PageLink(name: organization?.name ?? "", url: organizationVisible ? PageURL.organization(organizationId).path : nil),
             country: PageFormat.country(site.country), address: site.address, internalLocation: location.values.first,
             contacts: contacts.map { $0.map { OrganizationPage.ContactRow($0, siteNames: [:]) } },
-            tickets: try await TicketRow.rows(open.items, on: db),
+            tickets: try await TicketRow.rows(open.items, zone: layout.zone, on: db),
             openTotal: openTotal == 1 ? "1 open ticket" : "\(openTotal) open tickets",
             newTicketURL: (try? AccessPolicy.authorizeTicketCreation(principal, organizationId: organizationId)) != nil
                 ? PageURL.with(PageRoutes.newTicket.url(), query: [("organizationId", organizationId.uuidString), ("siteId", id.uuidString)]) : nil,

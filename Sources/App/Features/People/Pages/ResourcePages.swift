@@ -272,7 +272,8 @@ enum ResourcePages {
                 error: problems["username"], maxLength: 32),
             Field(name: "email", label: "Email", kind: "email", value: form.email ?? "", hint: "optional", error: problems["email"], maxLength: 254),
             Field(
-                name: "timeZone", label: "Time zone", value: form.timeZone ?? "", hint: "IANA, such as America/New_York: their timesheet days; empty: UTC",
+                name: "timeZone", label: "Time zone", value: form.timeZone ?? "",
+                hint: "IANA, such as America/New_York: their timesheet days, and the times their pages show and read; empty: UTC",
                 error: problems["timeZone"], maxLength: 64, suggestions: TimeZone.knownTimeZoneIdentifiers.sorted()),
         ]
         if creating || (try? AccessPolicy.authorizeCredentialChange(principal, .password)) != nil {

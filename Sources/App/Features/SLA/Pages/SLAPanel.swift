@@ -42,7 +42,9 @@ enum SLAPanel {
         var version: String?
     }
 
-    static func model(_ ticket: TicketDTO, principal: Principal, csrf: String?, feedback: FormFeedback?, on db: any Database) async throws -> Model {
+    static func model(_ ticket: TicketDTO, principal: Principal, csrf: String?, feedback: FormFeedback?, zone: PageZone, on db: any Database) async throws
+        -> Model
+    {
         let id = UUID(uuidString: ticket.id)!
         let sla = try await TicketSLA.get(id, by: principal, on: db)
         let other: ResponsibleSide = sla.responsibleSide == .msp ? .clientIT : .msp
@@ -64,7 +66,7 @@ enum SLAPanel {
                 Target(
                     label: target.target.label, state: label(target.state), stateKey: target.state.rawValue,
                     target: PageFormat.minutes(target.targetMinutes), elapsed: PageFormat.minutes(target.elapsedMinutes),
-                    when: when(target),
+                    when: when(target, zone: zone),
                     sides: handedOff ? target.sides.map { "\($0.side.label) \(PageFormat.minutes($0.elapsedMinutes))" }.joined(separator: " · ") : nil)
             },
             handoff: handoff, feedback: feedback)
@@ -80,10 +82,10 @@ enum SLAPanel {
         }
     }
 
-    static func when(_ target: SLATargetDTO) -> String? {
-        if let breached = target.breachedAt { return "breached \(PageFormat.date(breached))" }
-        if let due = target.dueAt { return "due \(PageFormat.date(due))" }
-        if let stopped = target.stoppedAt { return "stopped \(PageFormat.date(stopped))" }
+    static func when(_ target: SLATargetDTO, zone: PageZone) -> String? {
+        if let breached = target.breachedAt { return "breached \(PageFormat.date(breached, in: zone))" }
+        if let due = target.dueAt { return "due \(PageFormat.date(due, in: zone))" }
+        if let stopped = target.stoppedAt { return "stopped \(PageFormat.date(stopped, in: zone))" }
         return nil
     }
 

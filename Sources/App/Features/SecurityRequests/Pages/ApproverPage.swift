@@ -44,7 +44,9 @@ enum ApproverPage {
             let request = try await SecurityRequests.verify(
                 id, code: form.code ?? "", approve: decision == "approve", by: nil, settings: req.settings, on: req.db)
             let done = "You \(decision == "approve" ? "approved" : "denied") the request: \(request.categoryTitle). The help desk has been told."
-            let evidence = request.evidence.map { "Recorded \(PageFormat.date($0.at)) as \($0.approver.name ?? "the approver"), with your one-time code." }
+            let evidence = request.evidence.map {
+                "Recorded \(PageFormat.date($0.at, in: req.pageZone)) as \($0.approver.name ?? "the approver"), with your one-time code."
+            }
             return try await render(req, id: id, feedback: nil, done: done, evidence: evidence, status: .ok)
         } catch let error as TandemError where error.isFormProblem {
             return try await render(req, id: id, feedback: FormFeedback(error), status: error.pageStatus)

@@ -69,7 +69,7 @@ enum SecurityRequestPanel {
 
     // MARK: Query
 
-    static func model(for ticket: TicketDTO, principal: Principal, csrf: String?, draft: Draft?, on db: any Database) async throws -> Model? {
+    static func model(for ticket: TicketDTO, principal: Principal, csrf: String?, draft: Draft?, zone: PageZone, on db: any Database) async throws -> Model? {
         guard (try? AccessPolicy.authorizeSecurityRequests(principal, .view)) != nil, let id = UUID(uuidString: ticket.id) else { return nil }
         let requests = try await SecurityRequests.list(ticketId: id, by: principal, on: db)
         let mayWork = (try? AccessPolicy.authorizeSecurityRequests(principal, .create)) != nil
@@ -77,7 +77,7 @@ enum SecurityRequestPanel {
         let items = requests.map { request in
             item(
                 request, names: names, steps: mayWork ? steps(request, principal: principal) : nil,
-                feedback: draft?.requestId == request.id ? draft?.feedback : nil)
+                feedback: draft?.requestId == request.id ? draft?.feedback : nil, zone: zone)
         }
         var open: OpenForm?
         if mayWork && ticket.siteId != nil {
@@ -93,20 +93,20 @@ enum SecurityRequestPanel {
         return Model(ticketId: ticket.id, csrf: csrf, requests: items, open: open, guides: guides)
     }
 
-    static func item(_ request: SecurityRequestDTO, names: [UUID: String], steps: Steps?, feedback: FormFeedback?) -> Item {
+    static func item(_ request: SecurityRequestDTO, names: [UUID: String], steps: Steps?, feedback: FormFeedback?, zone: PageZone) -> Item {
         func who(_ person: SecurityRequestDTO.Person) -> String { person.name ?? "someone who no longer exists" }
         var caller: String?
         if request.authenticateCaller {
             let name = request.callerContactId.flatMap { names[$0] } ?? "the caller"
             if let at = request.callerAuthenticatedAt {
-                caller = "\(name) was authenticated with the code sent to their mobile, \(PageFormat.date(at))."
+                caller = "\(name) was authenticated with the code sent to their mobile, \(PageFormat.date(at, in: zone))."
             } else {
                 caller = "Waiting for \(name)'s code, sent to \(request.callerCodeSentTo ?? "their mobile")."
             }
         }
         let attempts = request.attempts.map { attempt in
             let sent = attempt.sentTo.map { "code sent to \($0)" } ?? "no code could be sent (no mobile with SMS gateway, no email): call them"
-            return "\(who(attempt.approver)): \(sent), \(PageFormat.date(attempt.at))\(attempt.unanswered ? "; no answer" : "")"
+            return "\(who(attempt.approver)): \(sent), \(PageFormat.date(attempt.at, in: zone))\(attempt.unanswered ? "; no answer" : "")"
         }
         let evidence = request.evidence.map { evidence in
             let how =
@@ -115,7 +115,7 @@ enum SecurityRequestPanel {
                 case .signedIn: "signed in"
                 case .none: "not authenticated (answer recorded by the technician)"
                 }
-            return "\(evidence.approved ? "Approved" : "Denied") by \(who(evidence.approver)), \(how), \(PageFormat.date(evidence.at))."
+            return "\(evidence.approved ? "Approved" : "Denied") by \(who(evidence.approver)), \(how), \(PageFormat.date(evidence.at, in: zone))."
         }
         let approvers =
             request.approvers.isEmpty
@@ -124,7 +124,7 @@ enum SecurityRequestPanel {
             id: request.id.uuidString, anchor: "security-request-\(request.id.uuidString.lowercased())", category: request.categoryTitle,
             status: request.statusTitle, statusKey: request.status.rawValue, reason: request.reason.prefix(1).uppercased() + request.reason.dropFirst(),
             details: request.details,
-            requestedBy: request.requestedByName, when: PageFormat.date(request.createdAt), whenISO: PageFormat.isoDate(request.createdAt),
+            requestedBy: request.requestedByName, when: PageFormat.date(request.createdAt, in: zone), whenISO: PageFormat.isoDate(request.createdAt),
             approvers: approvers, caller: caller, attempts: attempts, evidence: evidence, steps: steps, feedback: feedback)
     }
 
@@ -248,7 +248,7 @@ enum SecurityRequestPanel {
 extension SecurityRequestPanel {
     /// Every step of the ticket's security requests, for its conversation: what the audit log recorded, in
     /// words, with actors the principal may not see named by kind only (as the ticket's history does).
-    static func timelineEntries(_ ticketId: UUID, by principal: Principal, on db: any Database) async throws -> [TicketTimeline.Entry] {
+    static func timelineEntries(_ ticketId: UUID, by principal: Principal, zone: PageZone, on db: any Database) async throws -> [TicketTimeline.Entry] {
         guard (try? AccessPolicy.authorizeSecurityRequests(principal, .view)) != nil else { return [] }
         let events = try await AuditEvent.query(on: db).filter(\.$ticketId == ticketId).filter(\.$entityType == SecurityRequest.schema)
             .sort(\.$at).sort(\.$id).limit(TicketTimeline.maxEvents).all()
@@ -277,7 +277,7 @@ extension SecurityRequestPanel {
                 ?? (event.action == "codeRefused" ? "The approver's page" : event.actorName)
             var entry = TicketTimeline.entry(
                 "security-\(event.id!.uuidString.lowercased())", kind: "security", label: "Security request", author: author, at: event.at,
-                publishTo: PublishTo.internalAndCoManaged.rawValue, body: "")
+                publishTo: PublishTo.internalAndCoManaged.rawValue, body: "", zone: zone)
             entry.changes = [sentence]
             return entry
         }

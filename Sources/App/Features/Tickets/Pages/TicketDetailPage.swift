@@ -79,7 +79,7 @@ enum TicketDetailPage {
         var roles: [SelectOption]
         var minutes: String
         var summary: String
-        /// Time entries: the start and end (UTC), and whether the time is billable.
+        /// Time entries: the start and end (in the person's zone), and whether the time is billable.
         var startedAt = ""
         var endedAt = ""
         var billableOptions: [SelectOption] = []
@@ -125,7 +125,7 @@ enum TicketDetailPage {
         var summary: String?
         var roleId: String?
         var publishTo: String?
-        /// `datetime-local` values, read as UTC like the due date.
+        /// `datetime-local` values, read in the person's zone like the due date (`PageZone`).
         var startedAt: String?
         var endedAt: String?
         /// `true`, `false`, or empty: billable when a role is chosen.
@@ -139,7 +139,7 @@ enum TicketDetailPage {
         }
 
         /// The API's body; a field that cannot be read is a problem named by its field.
-        func input() throws -> TimeEntryInput {
+        func input(in zone: PageZone) throws -> TimeEntryInput {
             var validator = FieldValidator()
             var input = TimeEntryInput()
             if let text = minutes.map(Whitespace.trim), !text.isEmpty {
@@ -147,8 +147,8 @@ enum TicketDetailPage {
             }
             for (field, text) in [("startedAt", startedAt), ("endedAt", endedAt)] {
                 guard let text = text.map(Whitespace.trim), !text.isEmpty else { continue }
-                guard let date = TicketEditForm.parseLocalDate(text) else {
-                    validator.fail(field, "'\(text)' is not a date and time (YYYY-MM-DDTHH:MM, UTC)")
+                guard let date = zone.parseField(text) else {
+                    validator.fail(field, "'\(text)' is not a date and time (YYYY-MM-DDTHH:MM, \(zone.name))")
                     continue
                 }
                 if field == "startedAt" { input.startedAt = .value(date) } else { input.endedAt = .value(date) }
@@ -221,7 +221,7 @@ enum TicketDetailPage {
         let id = try req.id("id", TicketService.what)
         let form = try req.content.decode(TimeEntryForm.self)
         do {
-            let entry = try await TicketItemWrites.createTimeEntry(ticketId: id, try form.input(), by: req.principal, on: req.db)
+            let entry = try await TicketItemWrites.createTimeEntry(ticketId: id, try form.input(in: req.pageZone), by: req.principal, on: req.db)
             return req.seeOther(PageURL.with(PageURL.ticket(id).path, query: [("notice", "time")]) + "#time-\(entry.id.lowercased())")
         } catch let error as TandemError where error.isFormProblem {
             return try await render(req, id: id, draft: form.draft(FormFeedback(error)), status: error.pageStatus)
@@ -250,7 +250,7 @@ enum TicketDetailPage {
     @Sendable static func edit(_ req: Request) async throws -> Response {
         let id = try req.id("id", TicketService.what)
         let form = try req.content.decode(TicketEditForm.Form.self)
-        switch try await TicketEditForm.submit(id, form, by: req.principal, on: req.db) {
+        switch try await TicketEditForm.submit(id, form, by: req.principal, zone: req.pageZone, on: req.db) {
         case .saved:
             return req.seeOther(PageURL.with(PageURL.ticket(id).path, query: [("notice", "saved")]))
         case .unchanged:
@@ -294,6 +294,7 @@ enum TicketDetailPage {
         let ticket = try await TicketService.get(id, by: principal, on: db)
         let refs = try await Names.load(for: ticket, principal: principal, on: db)
         let fields = AccessPolicy.visibleTicketFields(for: principal.kind)
+        let zone = layout.zone
         return Model(
             layout: layout, id: ticket.id, number: "#\(ticket.number)", title: ticket.title, description: ticket.description,
             status: PageFormat.status(ticket.status), statusKey: ticket.status,
@@ -301,20 +302,21 @@ enum TicketDetailPage {
             organization: refs.organization, site: refs.site, contact: refs.contact, queue: refs.queue, team: refs.team,
             assignees: refs.assignees.map { $0.isEmpty ? "Unassigned" : $0.joined(separator: ", ") },
             coManagedVisible: fields.contains(.coManagedVisible) ? (ticket.coManagedVisible ? "Yes" : "No") : nil,
-            due: fields.contains(.dueAt) ? ticket.dueAt.map { PageFormat.date($0) } : nil,
-            created: PageFormat.date(ticket.createdAt), updated: PageFormat.date(ticket.updatedAt ?? ticket.createdAt),
-            timeline: try await TicketTimeline.load(ticket, by: principal, on: db),
+            due: fields.contains(.dueAt) ? ticket.dueAt.map { PageFormat.date($0, in: zone) } : nil,
+            created: PageFormat.date(ticket.createdAt, in: zone), updated: PageFormat.date(ticket.updatedAt ?? ticket.createdAt, in: zone),
+            timeline: try await TicketTimeline.load(ticket, by: principal, zone: zone, on: db),
             notice: nil,
             composer: try await composer(for: principal, ticketId: id, draft: draft, on: db),
             logTime: try await itemForm(.timeEntries, for: principal, draft: draft, on: db),
             attach: try await itemForm(.attachments, for: principal, draft: draft, on: db),
             edit: try await TicketEditForm.model(
-                for: ticket, values: draft.editValues, feedback: draft.editFeedback, stale: draft.editStale, principal: principal, on: db),
+                for: ticket, values: draft.editValues, feedback: draft.editFeedback, stale: draft.editStale, principal: principal, zone: zone, on: db),
             actions: try await actions(for: principal, ticket: ticket, draft: draft, on: db),
             explain: try await TicketAccessPanels.explain(ticket: ticket, subject: explain, viewer: principal, on: db),
             whomToCall: try await WhomToCall.load(siteId: ticket.siteId.flatMap(UUID.init(uuidString:)), for: principal, on: db),
-            securityRequests: try await SecurityRequestPanel.model(for: ticket, principal: principal, csrf: layout.csrf, draft: draft.securityRequest, on: db),
-            sla: try await SLAPanel.model(ticket, principal: principal, csrf: layout.csrf, feedback: draft.handoffFeedback, on: db))
+            securityRequests: try await SecurityRequestPanel.model(
+                for: ticket, principal: principal, csrf: layout.csrf, draft: draft.securityRequest, zone: zone, on: db),
+            sla: try await SLAPanel.model(ticket, principal: principal, csrf: layout.csrf, feedback: draft.handoffFeedback, zone: zone, on: db))
     }
 
     /// The publish-to values the policy lets the principal give an item.

@@ -77,25 +77,25 @@ enum TicketEditForm {
 
         init() {}
 
-        init(ticket: TicketDTO, visibleAssignees: Set<UUID>) {
+        init(ticket: TicketDTO, visibleAssignees: Set<UUID>, zone: PageZone) {
             scalars[.title] = ticket.title
             scalars[.description] = ticket.description
             scalars[.status] = ticket.status
             scalars[.priority] = ticket.priority
             scalars[.queueId] = ticket.queueId ?? ""
             scalars[.teamId] = ticket.teamId ?? ""
-            scalars[.dueAt] = ticket.dueAt.map(TicketEditForm.localDate) ?? ""
+            scalars[.dueAt] = ticket.dueAt.map(zone.fieldValue) ?? ""
             scalars[.coManagedVisible] = ticket.coManagedVisible ? "true" : "false"
             assignees = ticket.assigneeIds.filter { UUID(uuidString: $0).map(visibleAssignees.contains) ?? false }
         }
 
         /// A history snapshot (the JSON of an event's `after`, as the principal is shown it).
-        init?(snapshot json: String?) {
+        init?(snapshot json: String?, zone: PageZone) {
             guard let object = ChangeDescriber.object(json) else { return nil }
             for field in [TicketField.title, .description, .status, .priority] { scalars[field] = object[field.rawValue] as? String }
             scalars[.queueId] = object[TicketField.queueId.rawValue] as? String ?? ""
             scalars[.teamId] = object[TicketField.teamId.rawValue] as? String ?? ""
-            scalars[.dueAt] = ChangeDescriber.date(object[TicketField.dueAt.rawValue]).map(TicketEditForm.localDate) ?? ""
+            scalars[.dueAt] = ChangeDescriber.date(object[TicketField.dueAt.rawValue]).map(zone.fieldValue) ?? ""
             let visible = object[TicketField.coManagedVisible.rawValue]
             scalars[.coManagedVisible] = ((visible as? Bool) ?? (visible as? NSNumber)?.boolValue) == true ? "true" : "false"
             assignees = object[TicketField.assigneeIds.rawValue] as? [String]
@@ -152,7 +152,7 @@ enum TicketEditForm {
         }
 
         /// The PATCH body.
-        func input(currentAssignees: [String]) throws -> TicketInput {
+        func input(currentAssignees: [String], zone: PageZone) throws -> TicketInput {
             var input = TicketInput()
             var validator = FieldValidator()
             if let value = scalars[.title] { input.title = .value(value) }
@@ -165,7 +165,7 @@ enum TicketEditForm {
             if let value = scalars[.dueAt] {
                 if value.isEmpty {
                     input.dueAt = .null
-                } else if let date = TicketEditForm.parseLocalDate(value) {
+                } else if let date = zone.parseField(value) {
                     input.dueAt = .value(date)
                 } else {
                     validator.fail("dueAt", "must be a date and time, such as 2026-12-31T17:00")
@@ -177,27 +177,6 @@ enum TicketEditForm {
         }
     }
 
-    // MARK: Dates (the pages show UTC)
-
-    static func localDate(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm"
-        return formatter.string(from: date)
-    }
-
-    static func parseLocalDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        for format in ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd"] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: text) { return date }
-        }
-        return nil
-    }
-
     // MARK: Submit
 
     enum Outcome {
@@ -207,11 +186,11 @@ enum TicketEditForm {
         case refused(Values, FormFeedback, stale: Stale?, status: HTTPStatus)
     }
 
-    static func submit(_ id: UUID, _ form: Form, by principal: Principal, on db: any Database) async throws -> Outcome {
+    static func submit(_ id: UUID, _ form: Form, by principal: Principal, zone: PageZone, on db: any Database) async throws -> Outcome {
         let current = try await TicketService.get(id, by: principal, on: db)
         let editable = AccessPolicy.editableTicketFields(for: principal)
         let visible = try await PeopleDirectory.visible(current.assigneeIds.compactMap(UUID.init(uuidString:)), to: principal, on: db)
-        let currentValues = Values(ticket: current, visibleAssignees: visible)
+        let currentValues = Values(ticket: current, visibleAssignees: visible, zone: zone)
         let posted = Values(form: form)
         guard let version = form.version.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) else {
             throw TandemError.invalid("version", "the form has no version; reload the page")
@@ -222,7 +201,7 @@ enum TicketEditForm {
         if version != current.version {
             events = try await TicketTimeline.history(id, by: principal, on: db)
             let atVersion = events.last { event in (ChangeDescriber.object(event.after)?["version"] as? NSNumber).map { $0.intValue <= version } ?? false }
-            if let snapshot = atVersion.flatMap({ Values(snapshot: $0.after) }) { base = snapshot }
+            if let snapshot = atVersion.flatMap({ Values(snapshot: $0.after, zone: zone) }) { base = snapshot }
         }
         let intent = Intent(posted: posted, base: base, editable: editable)
         /// Refuses a stale form: who changed what since, and the user's changes over the latest ticket.
@@ -230,13 +209,13 @@ enum TicketEditForm {
             let latest = try await TicketService.get(id, by: principal, on: db)
             let latestVisible = try await PeopleDirectory.visible(latest.assigneeIds.compactMap(UUID.init(uuidString:)), to: principal, on: db)
             let history = events.isEmpty || latest.version != current.version ? try await TicketTimeline.history(id, by: principal, on: db) : events
-            let stale = try await staleReport(since: version, events: history, intent: intent, principal: principal, on: db)
+            let stale = try await staleReport(since: version, events: history, intent: intent, principal: principal, zone: zone, on: db)
             let feedback = FormFeedback(
                 message: "This ticket changed since you opened the form (version \(version), now \(latest.version)). Nothing was saved.")
-            return .refused(intent.over(Values(ticket: latest, visibleAssignees: latestVisible)), feedback, stale: stale, status: .conflict)
+            return .refused(intent.over(Values(ticket: latest, visibleAssignees: latestVisible, zone: zone)), feedback, stale: stale, status: .conflict)
         }
         do {
-            let input = try intent.input(currentAssignees: current.assigneeIds)
+            let input = try intent.input(currentAssignees: current.assigneeIds, zone: zone)
             if intent.isEmpty { return .unchanged }
             // The pipeline checks the version under the ticket's lock (412), after the policy (404, 403).
             _ = try await TicketService.update(id, input, ifMatch: "\"\(version)\"", by: principal, on: db)
@@ -256,15 +235,18 @@ enum TicketEditForm {
     }
 
     /// Who changed what after `version`, from the history the principal may read, and which of its own changes they touch.
-    static func staleReport(since version: Int, events: [AuditEventDTO], intent: Intent, principal: Principal, on db: any Database) async throws -> Stale {
-        let describer = try await ChangeDescriber.load(for: events, principal: principal, on: db)
+    static func staleReport(
+        since version: Int, events: [AuditEventDTO], intent: Intent, principal: Principal, zone: PageZone, on db: any Database
+    ) async throws -> Stale {
+        let describer = try await ChangeDescriber.load(for: events, principal: principal, zone: zone, on: db)
         var changes: [StaleChange] = []
         var touched: Set<TicketField> = []
         for event in events {
             guard let description = describer.describe(event), let at = description.version, at > version else { continue }
             touched.formUnion(description.fields)
             changes.append(
-                StaleChange(who: event.actorName, when: PageFormat.date(event.at), whenISO: PageFormat.isoDate(event.at), sentences: description.sentences))
+                StaleChange(
+                    who: event.actorName, when: PageFormat.date(event.at, in: zone), whenISO: PageFormat.isoDate(event.at), sentences: description.sentences))
         }
         var mine = Set(intent.scalars.keys)
         if !intent.added.isEmpty || !intent.removed.isEmpty { mine.insert(.assigneeIds) }
@@ -302,7 +284,7 @@ enum TicketEditForm {
 
     /// The form for `ticket` with `values`, or nil when the principal may not edit this ticket.
     static func model(
-        for ticket: TicketDTO, values: Values?, feedback: FormFeedback?, stale: Stale?, principal: Principal, on db: any Database
+        for ticket: TicketDTO, values: Values?, feedback: FormFeedback?, stale: Stale?, principal: Principal, zone: PageZone, on db: any Database
     ) async throws -> Model? {
         guard let id = UUID(uuidString: ticket.id), let currentStatus = TicketStatus(rawValue: ticket.status) else { return nil }
         let row = try await TicketService.visible(id, by: principal, on: db)
@@ -310,7 +292,7 @@ enum TicketEditForm {
         guard mayEdit(row, assignees: rows, by: principal) else { return nil }
         let editable = AccessPolicy.editableTicketFields(for: principal)
         let visible = try await PeopleDirectory.visible(rows.map(\.principalId), to: principal, on: db)
-        let shown = values ?? Values(ticket: ticket, visibleAssignees: visible)
+        let shown = values ?? Values(ticket: ticket, visibleAssignees: visible, zone: zone)
         func value(_ field: TicketField) -> String? { editable.contains(field) ? shown.scalars[field] ?? "" : nil }
 
         var model = Model(version: ticket.version, open: feedback != nil)

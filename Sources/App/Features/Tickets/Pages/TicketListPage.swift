@@ -181,7 +181,7 @@ enum TicketListPage {
 
         return Model(
             layout: layout,
-            tickets: try await rows(result.items, showAssignees: showAssignees, principal: principal, on: db),
+            tickets: try await rows(result.items, showAssignees: showAssignees, principal: principal, zone: layout.zone, on: db),
             total: total == 1 ? "1 ticket" : "\(total) tickets",
             statusOptions: statusOptions(selected: input.status),
             organizationOptions: try await PageOptions.organizations(for: principal, area: .organizations, selected: input.organizationId, on: db),
@@ -247,8 +247,8 @@ enum TicketListPage {
         }
     }
 
-    static func rows(_ tickets: [TicketDTO], showAssignees: Bool, principal: Principal, on db: any Database) async throws -> [TicketListRow] {
-        let base = try await TicketRow.rows(tickets, on: db)
+    static func rows(_ tickets: [TicketDTO], showAssignees: Bool, principal: Principal, zone: PageZone, on db: any Database) async throws -> [TicketListRow] {
+        let base = try await TicketRow.rows(tickets, zone: zone, on: db)
         let names =
             showAssignees
             ? try await PeopleNames.names(tickets.flatMap { $0.assigneeIds.compactMap(UUID.init(uuidString:)) }, to: principal, on: db) : [:]
@@ -262,7 +262,8 @@ enum TicketListPage {
             }
             let open = TicketStatus(rawValue: ticket.status)?.isOpen ?? false
             return TicketListRow(
-                row: row, assignees: ids.isEmpty ? "Unassigned" : assignees, due: PageFormat.date(ticket.dueAt), dueISO: PageFormat.isoDate(ticket.dueAt),
+                row: row, assignees: ids.isEmpty ? "Unassigned" : assignees, due: PageFormat.date(ticket.dueAt, in: zone),
+                dueISO: PageFormat.isoDate(ticket.dueAt),
                 overdue: open && (ticket.dueAt.map { $0 < now } ?? false))
         }
     }

@@ -47,7 +47,7 @@ enum TicketTimeline {
         }
     }
 
-    static func load(_ ticket: TicketDTO, by principal: Principal, on db: any Database) async throws -> Timeline {
+    static func load(_ ticket: TicketDTO, by principal: Principal, zone: PageZone, on db: any Database) async throws -> Timeline {
         let id = UUID(uuidString: ticket.id)!
         let notes = try await TicketItems.list(Note.self, ticketId: id, page: PageRequest(limit: maxItems), by: principal, on: db)
         let times = try await TicketItems.list(TimeEntry.self, ticketId: id, page: PageRequest(limit: maxItems), by: principal, on: db)
@@ -67,13 +67,13 @@ enum TicketTimeline {
                 entry(
                     "note-\(note.id!.uuidString.lowercased())", kind: mail ? "mail" : "note", label: mail ? "Mail" : "Note", author: note.authorName,
                     at: note.createdAt,
-                    publishTo: note.publishTo, body: note.body))
+                    publishTo: note.publishTo, body: note.body, zone: zone))
         }
         for time in times.items {
             var item = entry(
                 "time-\(time.id!.uuidString.lowercased())", kind: "time", label: "Time entry", author: time.authorName, at: time.createdAt,
                 publishTo: time.publishTo,
-                body: time.summary)
+                body: time.summary, zone: zone)
             // The amount only for those who see the organization's billing, as the API shows it.
             let amount =
                 AccessPolicy.seesAmount(principal, organizationId: UUID(uuidString: ticket.organizationId) ?? UUID()) && time.billable
@@ -87,47 +87,49 @@ enum TicketTimeline {
             var item = entry(
                 "attachment-\(attachment.id!.uuidString.lowercased())", kind: "attachment", label: "Attachment", author: attachment.authorName,
                 at: attachment.createdAt,
-                publishTo: attachment.publishTo, body: attachment.filename)
+                publishTo: attachment.publishTo, body: attachment.filename, zone: zone)
             item.detail = PageFormat.bytes(attachment.size)
             item.url = "/api/v1/tickets/\(ticket.id)/attachments/\(attachment.id!.uuidString)/content"
             entries.append(item)
         }
-        entries += try await sentMail(id, by: principal, on: db)
+        entries += try await sentMail(id, by: principal, zone: zone, on: db)
 
         let events = try await history(id, by: principal, on: db)
-        let describer = try await ChangeDescriber.load(for: events, principal: principal, on: db)
+        let describer = try await ChangeDescriber.load(for: events, principal: principal, zone: zone, on: db)
         for event in events {
             guard let change = describer.describe(event) else { continue }
             var item = entry(
                 "change-\(event.id.lowercased())", kind: "change", label: event.action == "created" ? "Opened" : "Change", author: event.actorName,
-                at: event.at, publishTo: change.audience.rawValue, body: "")
+                at: event.at, publishTo: change.audience.rawValue, body: "", zone: zone)
             item.changes = change.sentences
             entries.append(item)
         }
-        entries += try await SecurityRequestPanel.timelineEntries(id, by: principal, on: db)
+        entries += try await SecurityRequestPanel.timelineEntries(id, by: principal, zone: zone, on: db)
         entries.sort { ($0.at, $0.order) < ($1.at, $1.order) }
         return Timeline(
             entries: entries, totalTime: PageFormat.minutes(times.items.reduce(0) { $0 + $1.minutes }),
             truncated: notes.nextCursor != nil || times.nextCursor != nil || attachments.nextCursor != nil)
     }
 
-    static func entry(_ anchor: String, kind: String, label: String, author: String, at: Date?, publishTo: String, body: String) -> Entry {
+    static func entry(
+        _ anchor: String, kind: String, label: String, author: String, at: Date?, publishTo: String, body: String, zone: PageZone
+    ) -> Entry {
         let at = at ?? Date(timeIntervalSince1970: 0)
         return Entry(
-            anchor: anchor, kind: kind, kindLabel: label, author: author, when: PageFormat.date(at), whenISO: PageFormat.isoDate(at),
+            anchor: anchor, kind: kind, kindLabel: label, author: author, when: PageFormat.date(at, in: zone), whenISO: PageFormat.isoDate(at),
             publishTo: PageFormat.publishTo(publishTo), publishKey: publishTo, body: body, changes: [], detail: nil, url: nil, at: at,
             order: String(anchor.drop { $0 != "-" }))
     }
 
     /// Mail the help desk sent about the ticket, for those who read the outbox (as its API allows).
-    static func sentMail(_ ticketId: UUID, by principal: Principal, on db: any Database) async throws -> [Entry] {
+    static func sentMail(_ ticketId: UUID, by principal: Principal, zone: PageZone, on db: any Database) async throws -> [Entry] {
         guard (try? AccessPolicy.authorizeAdmin(principal, .manageSettings)) != nil else { return [] }
         let messages = try await OutboxMessage.query(on: db).filter(\.$ticketId == ticketId).filter(\.$channel == .email)
             .sort(\.$createdAt).limit(maxItems).all()
         return messages.map { message in
             var item = entry(
                 "mail-\(message.id!.uuidString.lowercased())", kind: "sent-mail", label: "Mail sent", author: "Tandem", at: message.createdAt,
-                publishTo: PublishTo.internal.rawValue, body: message.subject ?? "(no subject)")
+                publishTo: PublishTo.internal.rawValue, body: message.subject ?? "(no subject)", zone: zone)
             item.detail = "to \(message.recipient) · \(message.state.rawValue)"
             return item
         }
@@ -160,6 +162,8 @@ struct ChangeDescriber: Sendable {
     var teams: [UUID: String] = [:]
     var sites: [UUID: String] = [:]
     var people: [UUID: String] = [:]
+    /// The reader's zone, for the due dates told.
+    var zone = PageZone.utc
 
     /// The order a change's parts are told in.
     static let order: [TicketField] = [
@@ -168,7 +172,7 @@ struct ChangeDescriber: Sendable {
 
     /// Names of what `events` point at, each kind only where the policy lets the principal read it. History
     /// already leaves out the people the principal may not see.
-    static func load(for events: [AuditEventDTO], principal: Principal, on db: any Database) async throws -> ChangeDescriber {
+    static func load(for events: [AuditEventDTO], principal: Principal, zone: PageZone, on db: any Database) async throws -> ChangeDescriber {
         var ids: [TicketField: Set<UUID>] = [:]
         for event in events {
             for json in [event.before, event.after] {
@@ -181,7 +185,7 @@ struct ChangeDescriber: Sendable {
                 }
             }
         }
-        var names = ChangeDescriber()
+        var names = ChangeDescriber(zone: zone)
         names.queues = try await PageNames.of(
             Queue.self, ids: Array(ids[.queueId] ?? []), allowed: AccessPolicy.configurationScope(for: principal, .queues, .view) != .none, on: db
         ) { $0.name }
@@ -242,7 +246,7 @@ struct ChangeDescriber: Sendable {
         case .source: return ["changed the source to \(PageFormat.source(now ?? ""))"]
         case .coManagedVisible:
             return [((new as? Bool) ?? (new as? NSNumber)?.boolValue) == true ? "made it visible to co-managing users" : "hid it from co-managing users"]
-        case .dueAt: return [Self.date(new).map { "set the due date to \(PageFormat.date($0))" } ?? "removed the due date"]
+        case .dueAt: return [Self.date(new).map { "set the due date to \(PageFormat.date($0, in: zone))" } ?? "removed the due date"]
         case .assigneeIds:
             let before = old as? [String] ?? [], after = new as? [String] ?? []
             let added = after.filter { !before.contains($0) }, removed = before.filter { !after.contains($0) }
