@@ -24,9 +24,8 @@ struct PageZone: Sendable, Equatable, Encodable {
         self.name = name
     }
 
-    /// The signed-in person's zone: one query for a resource, two for a co-managing user, none for a contact.
+    /// The signed-in person's zone, as their timesheet has it (a contact is neither kind of person: UTC).
     static func of(_ principal: Principal, on db: any Database) async throws -> PageZone {
-        guard principal.kind != .contact else { return .utc }
         let calendar = try await Timesheets.calendar(of: principal.id, on: db)
         return PageZone(zone: calendar.zone, name: calendar.name)
     }
