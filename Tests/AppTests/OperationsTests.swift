@@ -32,7 +32,8 @@ import VaporTesting
             clock.advance(by: 2 * 3600)
             let young = UUID().uuidString.lowercased()
             try await t.db.write { db in try await blobs.put(Data("young".utf8), key: young, on: db) }
-            #expect(try await BlobSweep.run(on: t.db, blobs: blobs, interval: 0) == 2)
+            // One key at a time: every page after a deleted key goes on from where the last one ended.
+            #expect(try await BlobSweep.run(on: t.db, blobs: blobs, interval: 0, chunk: 1) == 2)
             #expect(try await BlobSweep.run(on: t.db, blobs: blobs) == nil, "once an hour")
             #expect(try await blobs.get(orphan, on: t.db) == nil)
             #expect(try await blobs.get(piece, on: t.db) == nil)

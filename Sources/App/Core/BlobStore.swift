@@ -8,8 +8,10 @@ protocol BlobStore: Sendable {
     func put(_ data: Data, key: String, on db: any Database) async throws
     func get(_ key: String, on db: any Database) async throws -> Data?
     func delete(_ key: String, on db: any Database) async throws
-    /// The keys of the bytes stored before `cutoff`: what `BlobSweep` asks about.
-    func keys(storedBefore cutoff: Date, on db: any Database) async throws -> [String]
+    /// Calls `body` with the keys of the bytes stored before `cutoff` (what `BlobSweep` asks about), at most `chunk`
+    /// at a time, never holding them all: a store of a million attachments is read a page at a time. `body` may
+    /// delete the keys it is given.
+    func forEachKeyChunk(storedBefore cutoff: Date, chunk: Int, on db: any Database, _ body: ([String]) async throws -> Void) async throws
 }
 
 /// Files in a directory: the default for one instance.
@@ -45,21 +47,28 @@ struct DirectoryBlobStore: BlobStore {
         try? FileManager.default.removeItem(at: directory.appendingPathComponent(key))
     }
 
-    /// Also removes the temporary files of writes that never finished (a process killed between write and rename).
-    func keys(storedBefore cutoff: Date, on db: any Database) async throws -> [String] {
-        guard let files = try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: [.contentModificationDateKey])
-        else { return [] }
+    /// Reads the directory as it goes (`readdir`); also removes the temporary files of writes that never finished (a
+    /// process killed between write and rename).
+    func forEachKeyChunk(storedBefore cutoff: Date, chunk: Int, on db: any Database, _ body: ([String]) async throws -> Void) async throws {
+        guard
+            let files = FileManager.default.enumerator(
+                at: directory, includingPropertiesForKeys: [.contentModificationDateKey], options: [.skipsSubdirectoryDescendants])
+        else { return }
         var keys: [String] = []
-        for file in files {
-            guard let stored = try file.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate, stored < cutoff else { continue }
+        while let file = files.nextObject() as? URL {
+            guard let stored = try? file.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate, stored < cutoff else { continue }
             let name = file.lastPathComponent
             if name.hasPrefix(".") {
                 if name.hasSuffix(".tmp") { try? FileManager.default.removeItem(at: file) }
-            } else {
-                keys.append(name)
+                continue
+            }
+            keys.append(name)
+            if keys.count == chunk {
+                try await body(keys)
+                keys.removeAll(keepingCapacity: true)
             }
         }
-        return keys
+        if !keys.isEmpty { try await body(keys) }
     }
 }
 
@@ -77,10 +86,19 @@ struct DatabaseBlobStore: BlobStore {
         try await db.sql.delete(from: "blobs").where("key", .equal, key).run()
     }
 
-    /// Rows stored before the sweep's column was added have no time, and count as old.
-    func keys(storedBefore cutoff: Date, on db: any Database) async throws -> [String] {
-        try await db.sql.select().column("key").from("blobs").where("stored_at", .lessThan, SQLBind(cutoff)).orWhere("stored_at", .is, SQLLiteral.null)
-            .all(decoding: KeyRow.self).map(\.key)
+    /// In key order after the last key seen (the primary key's index), so keys `body` deletes move nothing. Rows
+    /// stored before the sweep's column was added have no time, and count as old.
+    func forEachKeyChunk(storedBefore cutoff: Date, chunk: Int, on db: any Database, _ body: ([String]) async throws -> Void) async throws {
+        var after = ""
+        while true {
+            let keys = try await db.sql.select().column("key").from("blobs").where("key", .greaterThan, SQLBind(after))
+                .where(group: { $0.where("stored_at", .lessThan, SQLBind(cutoff)).orWhere("stored_at", .is, SQLLiteral.null) })
+                .orderBy("key").limit(chunk).all(decoding: KeyRow.self).map(\.key)
+            guard let last = keys.last else { return }
+            try await body(keys)
+            guard keys.count == chunk else { return }
+            after = last
+        }
     }
 
     private struct KeyRow: Decodable { let key: String }

@@ -13,14 +13,14 @@ enum BlobSweep {
 
     /// One run; answers how many keys it removed, nil when it is not yet time or another instance runs it.
     @discardableResult
-    static func run(on db: any Database, blobs: any BlobStore, interval: TimeInterval = interval) async throws -> Int? {
+    static func run(on db: any Database, blobs: any BlobStore, interval: TimeInterval = interval, chunk: Int = 500) async throws -> Int? {
         let now = db.now
         guard try await PeriodicTask.claim(name, interval: interval, now: now, on: db) else { return nil }
         var removed = 0
-        for chunk in try await blobs.keys(storedBefore: now.addingTimeInterval(-grace), on: db).chunked(500).map(Array.init) {
-            let kept = try await referenced(chunk, on: db)
-            let orphans = chunk.filter { !kept.contains($0) }
-            guard !orphans.isEmpty else { continue }
+        try await blobs.forEachKeyChunk(storedBefore: now.addingTimeInterval(-grace), chunk: chunk, on: db) { keys in
+            let kept = try await referenced(keys, on: db)
+            let orphans = keys.filter { !kept.contains($0) }
+            guard !orphans.isEmpty else { return }
             try await db.write { db in
                 for key in orphans { try await blobs.delete(key, on: db) }
             }
