@@ -10,20 +10,29 @@ enum PeriodicTask {
     /// Claims the task for a run at `now` if none ran within `interval`; false when one did, or another instance
     /// holds the row.
     static func claim(_ name: String, interval: TimeInterval, now: Date, on db: any Database) async throws -> Bool {
-        // Read first: a round with nothing due writes nothing.
-        if let last = try await db.sql.select().column("last_run_at").from(schema).where("name", .equal, name).first()?
-            .decode(column: "last_run_at", as: Date?.self), now < last.addingTimeInterval(interval)
-        {
-            return false
+        try await claim(name, in: schema, interval: interval, now: now, on: db) { _, _ in true } ?? false
+    }
+
+    /// The claim of a row `name` of `table` (`name`, `last_run_at` and any `columns`), made when none ran within
+    /// `interval`: `body` runs with the locked row in the claim's transaction, which also sets `last_run_at` to
+    /// `now`; nil when a run was due later, or another instance holds the row. A round with nothing due writes
+    /// nothing (the row is read before any transaction).
+    static func claim<Result: Sendable>(
+        _ name: String, in table: String, columns: [String] = [], interval: TimeInterval, now: Date, on db: any Database,
+        _ body: @Sendable @escaping (any SQLRow, any Database) async throws -> Result
+    ) async throws -> Result? {
+        @Sendable func due(_ row: (any SQLRow)?) throws -> Bool {
+            guard let last = try row?.decode(column: "last_run_at", as: Date?.self) else { return true }
+            return now >= last.addingTimeInterval(interval)
         }
-        return try await db.write { db in
-            try await db.sql.raw("INSERT INTO periodic_tasks (name, last_run_at) VALUES (\(bind: name), NULL) ON CONFLICT (name) DO NOTHING").run()
-            let row = try await db.sql.select().column("last_run_at").from(schema).where("name", .equal, name)
+        guard try due(try await db.sql.select().column("last_run_at").from(table).where("name", .equal, name).first()) else { return nil }
+        return try await db.write { db -> Result? in
+            try await db.sql.raw("INSERT INTO \(ident: table) (name, last_run_at) VALUES (\(bind: name), NULL) ON CONFLICT (name) DO NOTHING").run()
+            let row = try await db.sql.select().columns(["last_run_at"] + columns).from(table).where("name", .equal, name)
                 .lockingClause(SQLRaw(db.stores.claimLocking)).first()
-            guard let row else { return false }
-            if let last = try row.decode(column: "last_run_at", as: Date?.self), now < last.addingTimeInterval(interval) { return false }
-            try await db.sql.update(schema).set("last_run_at", to: SQLBind(now)).where("name", .equal, name).run()
-            return true
+            guard let row, try due(row) else { return nil }
+            try await db.sql.update(table).set("last_run_at", to: SQLBind(now)).where("name", .equal, name).run()
+            return try await body(row, db)
         }
     }
 }

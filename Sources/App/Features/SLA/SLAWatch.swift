@@ -44,24 +44,17 @@ enum SLAWatch {
     @discardableResult
     static func run(on db: any Database, interval: TimeInterval = 30, batch: Int = batch, events: Int = eventsPerPass) async throws -> Int? {
         let now = db.now
-        if let last = try await lastRun(on: db), now < last.addingTimeInterval(interval) { return nil }
         // The pass is claimed before it works anything out, so that of several instances one reads and computes the
         // clocks (they all used to, and all but one threw the result away).
-        let claimed = try await db.write { db -> Claim? in
-            try await db.sql.raw("INSERT INTO sla_watch (name, last_run_at, after_position) VALUES (\(bind: name), NULL, 0) ON CONFLICT (name) DO NOTHING")
-                .run()
-            let row = try await db.sql.select().columns("last_run_at", "after_position").from("sla_watch").where("name", .equal, name)
-                .lockingClause(SQLRaw(db.stores.claimLocking)).first()
-            guard let row else { return nil }
-            if let last = try row.decode(column: "last_run_at", as: Date?.self), now < last.addingTimeInterval(interval) { return nil }
+        let claimed = try await PeriodicTask.claim(name, in: "sla_watch", columns: ["after_position"], interval: interval, now: now, on: db) {
+            row, db -> Claim in
             // The tickets the events since the last pass changed are due now, in the claim's transaction: a crash
             // before it commits leaves the watch's position where it was.
             // At most `events` (after a long stop, the marks of a million events would hold SQLite's one writer).
             let after = try row.decode(column: "after_position", as: Int?.self) ?? 0
             let latest = try await Events.latestPosition(on: db), upTo = min(latest, after + events)
             try await SLASchedule.mark(eventsAfter: after, upTo: upTo, now: now, on: db)
-            try await db.sql.update("sla_watch").set("last_run_at", to: SQLBind(now)).set("after_position", to: SQLBind(max(after, upTo)))
-                .where("name", .equal, name).run()
+            try await db.sql.update("sla_watch").set("after_position", to: SQLBind(max(after, upTo))).where("name", .equal, name).run()
             return latest > upTo ? .eventsLeft : .claimed
         }
         guard let claimed else { return nil }
@@ -120,12 +113,6 @@ enum SLAWatch {
 
     /// An `sla_alerts` row's key (ticket, target, kind) as one text, for sets of alerts.
     private static func key(_ ticketId: UUID, _ target: String, _ kind: String) -> String { "\(ticketId) \(target) \(kind)" }
-
-    /// When a pass last ran (nil: never), read without claiming.
-    private static func lastRun(on db: any Database) async throws -> Date? {
-        try await db.sql.select().column("last_run_at").from("sla_watch").where("name", .equal, name).first()?
-            .decode(column: "last_run_at", as: Date?.self)
-    }
 
     /// What the clocks of `scheduled` tickets say at `now`: the events due and not yet recorded, and each ticket's
     /// next moment (nil: none until the ticket changes, as for a closed ticket, one without a policy, or paused clocks).
