@@ -303,6 +303,20 @@ import VaporTesting
         }
     }
 
+    /// A ticket created on the fast path (no assignees: one statement for the row, its audit and its event) dates its
+    /// audit and domain events as the ticket, by the application's clock, not the machine's.
+    @Test func aNewTicketsEventsAreDatedByTheApplicationsClock() async throws {
+        let clock = SetClock(Date(timeIntervalSince1970: 1_790_000_000))
+        try await withApp(clock: clock) { t in
+            let ticket = try await t.ticket(try await t.organization("Contoso"), "Printer")
+            #expect(ticket["createdAt"] == "2026-09-21T14:13:20Z")
+            let event = try #require(try await t.get("/api/v1/events?limit=200").json["items"].array.first { $0["type"] == "ticket.created" })
+            #expect(event["at"] == ticket["createdAt"])
+            let audit = try await t.get("/api/v1/audit-events?ticketId=\(ticket.id)").json["items"].array
+            #expect(audit.map { $0["at"] } == [ticket["createdAt"]])
+        }
+    }
+
     /// Of two instances, the one holding a consumer's lease plans its events; the other skips without reading them
     /// (it used to plan the same batch and throw it away). A lease its holder never released (a dead instance) is
     /// taken over once it ends; a run that failed releases it at once.

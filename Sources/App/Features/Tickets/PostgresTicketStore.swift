@@ -74,13 +74,12 @@ struct PostgresTicketStore: TicketStore {
             let auditId = input("audit_id", "uuid"), actor = input("actor_id", "uuid"), actorKind = input("actor_kind", "text")
             let actorName = input("actor_name", "text"), head = input("head", "text"), tail = input("tail", "text")
             let audit = [
-                auditId, "$\(arrays.count + 1)::timestamptz", actor, actorKind, actorName, "'created'", "'\(Ticket.schema)'",
+                auditId, "created.created_at", actor, actorKind, actorName, "'created'", "'\(Ticket.schema)'",
                 "created.id", "created.organization_id", "created.id", "NULL", "\(head) || created.number || \(tail)",
             ]
-            // `EventLog.columns` of a `ticket.created` event (the trigger draws its position).
-            let at = "$\(arrays.count + 1)::timestamptz"
+            // `EventLog.columns` of a `ticket.created` event (the trigger draws its position), at the ticket's creation.
             let event = [
-                "'\(DomainEventType.ticketCreated.rawValue)'", "'\(DomainEventType.ticketCreated.area.rawValue)'", at, "created.id", "created.organization_id",
+                "'\(DomainEventType.ticketCreated.rawValue)'", "'\(DomainEventType.ticketCreated.area.rawValue)'", "created.created_at", "created.id", "created.organization_id",
                 "created.id", "created.site_id", "created.queue_id", "created.team_id", "created.contact_id", "created.co_managed_visible", "NULL", actor,
                 actorKind, "NULL",
             ]
@@ -90,7 +89,7 @@ struct PostgresTicketStore: TicketStore {
                 ), created AS (
                     INSERT INTO tickets (\(Ticket.sqlColumns.joined(separator: ", ")))
                     SELECT \(ticket.joined(separator: ", ")) FROM input WHERE \(Ticket.referencesHold(ticket))
-                    RETURNING id, number, organization_id, site_id, queue_id, team_id, contact_id, co_managed_visible
+                    RETURNING id, number, organization_id, site_id, queue_id, team_id, contact_id, co_managed_visible, created_at
                 ), audited AS (
                     INSERT INTO audit_events (\(Audit.columns.joined(separator: ", ")))
                     SELECT \(audit.joined(separator: ", ")) FROM created JOIN input ON input.c0 = created.id
@@ -110,7 +109,7 @@ struct PostgresTicketStore: TicketStore {
 
         func makeBindings() -> PostgresBindings {
             let rows = items.map(\.ticket.sqlValues)
-            var binds = PostgresBindings(capacity: Ticket.postgresTypes.count + 7)
+            var binds = PostgresBindings(capacity: Ticket.postgresTypes.count + 6)
             for (column, type) in Ticket.postgresTypes.enumerated() where column != 1 {
                 let values = rows.map { $0[column] }
                 assert(values.allSatisfy { $0.postgresType == type }, "Ticket.postgresTypes is out of step with sqlValues")
@@ -122,7 +121,6 @@ struct PostgresTicketStore: TicketStore {
             binds.append(items.map { $0.principal.displayName }, context: .default)
             binds.append(items.map(\.audit.head), context: .default)
             binds.append(items.map(\.audit.tail), context: .default)
-            binds.append(Date(), context: .default)
             return binds
         }
 

@@ -89,9 +89,10 @@ struct SQLiteTicketStore: TicketStore {
         guard case .integer(let last) = try connection.execute(Self.allocateNumbers, [.integer(items.count)]).first else {
             throw TandemError.conflict("could not allocate a ticket number")
         }
-        let at = Date()
         return try items.enumerated().map { offset, item in
             let number = last - items.count + 1 + offset
+            // The audit and domain events are dated as the ticket is (`db.now`, the application's clock).
+            let at = item.ticket.createdAt ?? Date()
             item.ticket.number = number
             // A refused ticket leaves a gap in the numbers, as a failed insert does on PostgreSQL's sequence.
             guard try !connection.execute(Ticket.insertIfReferencesHold, item.ticket.sqlValues.map(\.sqlite)).isEmpty else { return nil }
