@@ -79,7 +79,8 @@ struct PostgresTicketStore: TicketStore {
             ]
             // `EventLog.columns` of a `ticket.created` event (the trigger draws its position), at the ticket's creation.
             let event = [
-                "'\(DomainEventType.ticketCreated.rawValue)'", "'\(DomainEventType.ticketCreated.area.rawValue)'", "created.created_at", "created.id", "created.organization_id",
+                "'\(DomainEventType.ticketCreated.rawValue)'", "'\(DomainEventType.ticketCreated.area.rawValue)'", "created.created_at", "created.id",
+                "created.organization_id",
                 "created.id", "created.site_id", "created.queue_id", "created.team_id", "created.contact_id", "created.co_managed_visible", "NULL", actor,
                 actorKind, "NULL",
             ]
