@@ -108,6 +108,22 @@ import Testing
         #expect(Self.problems(in: html).isEmpty, "\(html)")
     }
 
+    /// Web addresses written as text become links (as in GitHub's Markdown); not inside code or a link, not the
+    /// sentence's punctuation, and never anything but http and https.
+    @Test func bareWebAddressesAreLinked() {
+        func link(_ url: String, _ text: String? = nil) -> String {
+            "<a href=\"\(url)\" rel=\"noopener noreferrer nofollow\">\(text ?? url)</a>"
+        }
+        #expect(Markdown.html("The portal is https://portal.example.com/login.") == "<p>The portal is \(link("https://portal.example.com/login")).</p>")
+        #expect(Markdown.html("See http://10.0.0.5:8080/admin?a=1&b=2, then call.") == "<p>See \(link("http://10.0.0.5:8080/admin?a=1&amp;b=2")), then call.</p>")
+        #expect(Markdown.html("(docs at https://example.com/wiki/Printer_(HP))") == "<p>(docs at \(link("https://example.com/wiki/Printer_(HP)")))</p>")
+        #expect(Markdown.html("`https://example.com/in-code`") == "<p><code>https://example.com/in-code</code></p>")
+        #expect(Markdown.html("[the guide](https://example.com/guide)") == "<p>\(link("https://example.com/guide", "the guide"))</p>")
+        #expect(Markdown.html("xhttps://example.com and https:// alone") == "<p>xhttps://example.com and https:// alone</p>")
+        #expect(SafeHTML.sanitize("HTTPS://EXAMPLE.COM/X\"onmouseover=alert(1)") == link("HTTPS://EXAMPLE.COM/X") + "&quot;onmouseover=alert(1)")
+        #expect(SafeHTML.sanitize("javascript://example.com/%0Aalert(1)") == "javascript://example.com/%0Aalert(1)")
+    }
+
     @Test func aLeadingRuleIsNotMetadata() {
         let html = Markdown.html("---\ntitle: x\n---\nBody")
         #expect(html.contains("title: x"))

@@ -58,6 +58,13 @@ public enum SafeHTML {
                 output += "&quot;"
             } else if character == "\u{0}" {
                 output += "\u{FFFD}"
+            } else if let (end, url) = bareURL(characters, at: index, after: output.unicodeScalars.last),
+                !open.contains(where: { ["a", "code", "pre"].contains($0) })
+            {
+                let text = escapeAttribute(url)
+                output += "<a href=\"\(text)\" rel=\"noopener noreferrer nofollow\">\(text)</a>"
+                index = end
+                continue
             } else {
                 output.unicodeScalars.append(character)
             }
@@ -65,6 +72,34 @@ public enum SafeHTML {
         }
         for name in open.reversed() { output += "</\(name)>" }
         return output
+    }
+
+    /// A web address written as text (`https://…` at the start of a word, as GitHub and most Markdown tools link
+    /// it): where it ends and the address, entities decoded. It ends at a space or markup, without the punctuation
+    /// that ends a sentence after it, or a closing parenthesis it did not open.
+    static func bareURL(_ characters: [Unicode.Scalar], at index: Int, after previous: Unicode.Scalar?) -> (end: Int, url: String)? {
+        guard characters[index] == "h" || characters[index] == "H", previous.map({ !$0.properties.isAlphabetic && !("0"..."9").contains($0) }) ?? true
+        else { return nil }
+        let scheme = characters[index..<min(index + 8, characters.count)].map { Character($0).lowercased() }.joined()
+        let prefix = scheme.hasPrefix("https://") ? 8 : scheme.hasPrefix("http://") ? 7 : 0
+        guard prefix > 0 else { return nil }
+        var end = index + prefix
+        while end < characters.count, !characters[end].properties.isWhitespace, !["<", ">", "\"", "'", "`"].contains(characters[end]) {
+            end += 1
+        }
+        // Trailing punctuation belongs to the sentence; `)` to the address only when it opened one.
+        while end > index + prefix {
+            let last = characters[end - 1]
+            let opened = characters[index..<end].filter { $0 == "(" }.count, closed = characters[index..<end].filter { $0 == ")" }.count
+            if [".", ",", ":", ";", "!", "?"].contains(last) || (last == ")" && closed > opened) {
+                end -= 1
+            } else {
+                break
+            }
+        }
+        guard end > index + prefix else { return nil }
+        let url = decodeEntities(String(String.UnicodeScalarView(characters[index..<end])))
+        return isSafeURL(url, schemes: linkSchemes) ? (end, url) : nil
     }
 
     /// Closes `name` when it is open, closing what was opened inside it first; a stray end tag is dropped.
