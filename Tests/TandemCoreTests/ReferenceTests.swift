@@ -115,7 +115,8 @@ import Testing
             "<a href=\"\(url)\" rel=\"noopener noreferrer nofollow\">\(text ?? url)</a>"
         }
         #expect(Markdown.html("The portal is https://portal.example.com/login.") == "<p>The portal is \(link("https://portal.example.com/login")).</p>")
-        #expect(Markdown.html("See http://10.0.0.5:8080/admin?a=1&b=2, then call.") == "<p>See \(link("http://10.0.0.5:8080/admin?a=1&amp;b=2")), then call.</p>")
+        #expect(
+            Markdown.html("See http://10.0.0.5:8080/admin?a=1&b=2, then call.") == "<p>See \(link("http://10.0.0.5:8080/admin?a=1&amp;b=2")), then call.</p>")
         #expect(Markdown.html("(docs at https://example.com/wiki/Printer_(HP))") == "<p>(docs at \(link("https://example.com/wiki/Printer_(HP)")))</p>")
         #expect(Markdown.html("`https://example.com/in-code`") == "<p><code>https://example.com/in-code</code></p>")
         #expect(Markdown.html("[the guide](https://example.com/guide)") == "<p>\(link("https://example.com/guide", "the guide"))</p>")
