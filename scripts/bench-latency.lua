@@ -2,6 +2,16 @@
 -- request count and the latency at percentiles from 50 to 100 (finer towards the top), so that runs against
 -- several instances at once can be merged into one distribution and its p99 read from all their requests.
 -- Prints "requests: N" and lines "pP: MICROSECONDS".
+-- With WRK_MEAN_DELAY_MS set, each connection waits a random time after each answer (exponential, that mean: the
+-- gaps of independent users), so the load offered is about connections / (mean delay + latency) requests a second,
+-- below what the server could do; wrk's latency never counts the wait.
+
+local mean_delay = tonumber(os.getenv("WRK_MEAN_DELAY_MS") or "")
+
+if mean_delay then
+  function init(args) math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16)) end
+  function delay() return math.floor(-math.log(1 - math.random()) * mean_delay + 0.5) end
+end
 
 function done(summary, latency, requests)
   io.write(string.format("requests: %d\n", summary.requests))

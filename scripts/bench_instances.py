@@ -23,6 +23,10 @@ The header also gives the machine's speed, for comparing runs on different days:
 rick's page statement alone, without any instance (sessions have found the same kind of machine 2x apart).
 Each web instance runs its default event loops, one per core (with the token cache, one loop each for two instances on
 2 cores saturated the loops: RESULTS, seventeenth session); --event-loops N sets TANDEM_EVENT_LOOPS instead.
+Below saturation (--offered, default 0.5): the page again with each connection pausing a random time between requests
+(scripts/bench-latency.lua, WRK_MEAN_DELAY_MS), so the load offered is that fraction of the rate just measured: the
+latency people see when the instances are not the bottleneck, for comparison (at 16 connections held busy on 2 cores
+the latency is mostly the queue, and moves with the machine's speed).
 Targets: rick's page p99 < 10 ms at 1M tickets with two instances; creation with two at least that of one.
 """
 import argparse, glob, os, re, shutil, subprocess
@@ -38,6 +42,8 @@ parser.add_argument("--connections", type=int, default=16)
 parser.add_argument("--rounds", type=int, default=2)
 parser.add_argument("--template", help="copy this already seeded database instead of seeding (repeated experiments)")
 parser.add_argument("--event-loops", type=int, help="TANDEM_EVENT_LOOPS of each web instance (default: unset, one loop per core)")
+parser.add_argument("--offered", type=float, default=0.5,
+                    help="also measure the page with each connection pausing between requests, offering this fraction of the saturated rate (0: not)")
 parser.add_argument("--layouts", help="only these layouts, comma-separated numbers in LAYOUTS' order (1: 1 serve, 2: 2 serve, 3: split)")
 args = parser.parse_args()
 
@@ -61,12 +67,12 @@ def merged_p99(outputs):
     return min(latency for _, points in runs for _, latency in points if answered(latency) >= 0.99 * total)
 
 
-def wrk(urls, connections, *extra):
+def wrk(urls, connections, *extra, env=None):
     """wrk against each URL at once, connections split evenly; answers (requests/s summed, p50 and p99 the largest,
     created, and with scripts/bench-latency.lua the p99 of all the requests)."""
     share = max(connections // len(urls), 1)
     runs = [subprocess.Popen(["wrk", "-t1", f"-c{share}", f"-d{args.seconds}s", "--latency", *[e.replace("{URL}", url) for e in extra]],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for url in urls]
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, **(env or {}))) for url in urls]
     outputs = [run.communicate()[0] for run in runs]
     rps = p50 = p99 = created = 0.0
     for out in outputs:
@@ -97,10 +103,17 @@ def measure(ports):
         subprocess.run(["wrk", "-t1", "-c4", "-d3s", "-H", f"Authorization: Bearer {rick}", f"{url}/api/v1/tickets?limit=50"], capture_output=True)
     rps, p50, p99, _, all99 = wrk(urls, args.connections, *page)
     _, alone50, alone99, _, _ = wrk(urls[:1], 1, *page)
+    offered = ""
+    if args.offered:
+        # Each connection's mean cycle is connections / (fraction × saturated rate); the answer takes about alone50 of it.
+        pause = max(args.connections / (args.offered * rps) * 1000 - alone50, 0)
+        paced, _, _, _, paced99 = wrk(urls, args.connections, *page, env={"WRK_MEAN_DELAY_MS": f"{pause:.3f}"})
+        offered = f" {paced:,.0f} | {paced99:.2f} |"
     create_rps, _, create99, created, _ = wrk(urls, args.connections, "-s", f"{ROOT}/scripts/bench-create.lua", "{URL}", "--", tara, *organizations)
     # The background work the creations left undone: a layout whose workers fell behind did less of the work.
     backlog = check.psql("SELECT coalesce(max(e.position), 0) - coalesce((SELECT min(position) FROM event_consumers), 0) FROM events e")
-    return f"{p50:.2f} / {p99:.2f} | {all99:.2f} | {rps:,.0f} | {alone50:.2f} / {alone99:.2f} | {created / args.seconds:,.0f} | {create99:.1f} | {int(backlog):,} |"
+    return (f"{p50:.2f} / {p99:.2f} | {all99:.2f} | {rps:,.0f} | {alone50:.2f} / {alone99:.2f} |{offered} {created / args.seconds:,.0f} | "
+            f"{create99:.1f} | {int(backlog):,} |")
 
 
 def phase(name, number):
@@ -152,8 +165,10 @@ def main():
     phases = [name for round in range(args.rounds) for name in (order if round % 2 == 0 else order[::-1])]
     rows = [phase(name, number + 1) for number, name in enumerate(phases)]
     print(f"bench-instances: {args.tickets} tickets on PostgreSQL, {args.seconds} s per run, {args.connections} connections; machine: {speed}\n")
-    print("| phase | layout | rick page p50 / p99 (ms) | p99 of all (ms) | rick page req/s | rick page alone p50 / p99 (ms) | created/s | create p99 (ms) | events unconsumed after |")
-    print("|---:|---|---|---:|---:|---|---:|---:|---:|")
+    paced = f" rick page at {args.offered:.0%} offered: req/s | its p99 of all (ms) |" if args.offered else ""
+    print("| phase | layout | rick page p50 / p99 (ms) | p99 of all (ms) | rick page req/s | rick page alone p50 / p99 (ms) |"
+          f"{paced} created/s | create p99 (ms) | events unconsumed after |")
+    print("|---:|---|---|---:|---:|---|" + ("---:|---:|" if args.offered else "") + "---:|---:|---:|")
     print("\n".join(rows))
 
 
