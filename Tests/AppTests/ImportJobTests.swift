@@ -214,6 +214,31 @@ struct ImportJobTests {
         }
     }
 
+    /// A takeover runs the file again from its first row: a delete the dead run had applied is reported as deleted,
+    /// not as an unknown profile; a delete row of a profile gone before the job was submitted still fails.
+    @Test func aTakeoverReportsTheDeadRunsDeletesAsDeleted() async throws {
+        let clock = SetClock(Date(timeIntervalSince1970: 1_796_000_000))
+        try await withApp(clock: clock) { t in
+            let site = try await t.site(try await t.organization("Acme"), "HQ")
+            let dan = try await t.profile(site, "Dan", "Dole", email: "dan@client.example", phone: "5550103").id
+            let eve = try await t.profile(site, "Eve", "East", email: "eve@client.example", phone: "5550104").id
+            let header = "Id,First Name,Last Name,Email,Office Phone,Office Phone Country,Delete\n"
+            func delete(_ id: String) -> String { "\(id),,,,,,Y\n" }
+            #expect(ReportCounts(try await t.importReport(site, csv: header + delete(eve))) == ReportCounts(deleted: 1))
+            clock.advance(by: 1)
+            let id = try await t.submitImport(site, csv: header + delete(dan) + ",Ann,Able,ann@client.example,5550100,US,\n" + delete(eve)).json["id"]
+                .string ?? ""
+            clock.advance(by: 1)
+            // What the dead run did before it died: Dan's row, as the job's submitter.
+            #expect(ReportCounts(try await t.importReport(site, csv: header + delete(dan))) == ReportCounts(deleted: 1))
+            try await Self.held(id, by: "elsewhere:1:dead", until: t.db.now.addingTimeInterval(-1), attempts: 1, t)
+            #expect(try await ImportJobs.run(on: t.db, settings: t.app.settings, logger: t.app.logger) == 1)
+            let job = try await t.get("/api/v1/import-jobs/\(id)").json
+            #expect(ReportCounts(job["report"]) == ReportCounts(added: 1, deleted: 1, failed: 1), "\(job)")
+            #expect(job["report"]["failures"][0]["row"] == 4, "Eve's row: she was gone before the job was submitted")
+        }
+    }
+
     @Test func aJobThatKeepsDyingFailsAfterItsAttempts() async throws {
         try await withApp { t in
             let site = try await t.site(try await t.organization("Acme"), "HQ")

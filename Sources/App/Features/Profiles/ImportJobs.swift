@@ -290,10 +290,29 @@ enum ImportJobs {
         defer { try? FileManager.default.removeItem(at: url) }
         try await ImportUpload.copy(job, to: url, blobs: blobs, on: db)
         try checkClaim()
+        // A takeover runs the file again from its first row: what the dead run deleted is reported as deleted.
+        let deletedEarlier = job.attempts > 1 && !job.dryRun ? try await deletedSince(job, site: site, on: db) : .init()
         let report = try await ProfileTransferService.importFile(
-            at: url, format: format, site: site, rights: transfer.importRights, by: principal, dryRun: job.dryRun, recordsAudit: false, on: db
+            at: url, format: format, site: site, rights: transfer.importRights, by: principal, dryRun: job.dryRun, recordsAudit: false,
+            deletedEarlier: deletedEarlier, on: db
         ) { _, _ in try checkClaim() }
         return (report, job.dryRun ? nil : ProfileTransferService.ImportAudit(site: site, actor: principal, report: report))
+    }
+
+    /// The profiles of `site` its submitter deleted since the job was submitted (the audit log's `deleted` events of
+    /// contacts): those an earlier run of it deleted, and any they deleted by hand meanwhile, which a delete row of
+    /// the file then also counts as done.
+    static func deletedSince(_ job: ImportJob, site: Site, on db: any Database) async throws -> ProfileImporter.DeletedEarlier {
+        let events = try await AuditEvent.query(on: db).filter(\.$entityType == Contact.schema).filter(\.$action == "deleted")
+            .filter(\.$actorId == job.requestedBy).filter(\.$organizationId == site.organizationId).filter(\.$at >= job.createdAt).all()
+        var deleted = ProfileImporter.DeletedEarlier()
+        for event in events {
+            let before = ChangeDescriber.object(event.before) ?? [:]
+            guard let id = event.entityId, (before["siteId"] as? String).flatMap(UUID.init(uuidString:)) == site.id else { continue }
+            deleted.ids.insert(id)
+            if let email = before["email"] as? String, !email.isEmpty { deleted.emails.insert(email.lowercased()) }
+        }
+        return deleted
     }
 
     /// Extends the lease, only while this process still holds the job; false when another process has taken it.
