@@ -226,7 +226,8 @@ struct ImportJobTests {
             func delete(_ id: String) -> String { "\(id),,,,,,Y\n" }
             #expect(ReportCounts(try await t.importReport(site, csv: header + delete(eve))) == ReportCounts(deleted: 1))
             clock.advance(by: 1)
-            let id = try await t.submitImport(site, csv: header + delete(dan) + ",Ann,Able,ann@client.example,5550100,US,\n" + delete(eve)).json["id"]
+            let id =
+                try await t.submitImport(site, csv: header + delete(dan) + ",Ann,Able,ann@client.example,5550100,US,\n" + delete(eve)).json["id"]
                 .string ?? ""
             clock.advance(by: 1)
             // What the dead run did before it died: Dan's row, as the job's submitter.
