@@ -135,4 +135,31 @@ import Testing
         #expect(oneByOne.failures.map(\.row) == [6, 9], "\(oneByOne.failures)")
         #expect(togetherSite == ["Ann Able -", "Olive Old old@client.example", "Pat Profile new@client.example", "Tess Renamed tess@client.example"])
     }
+
+    /// A run again from the first row after the first run died (an import job taken over): the delete rows the first
+    /// run applied count as deleted, by id or by email, as an uninterrupted run counts them; an unknown id still fails.
+    @Test func deletesAnEarlierRunAppliedCountAsDeleted() async throws {
+        let yan = UUID(), zed = UUID()
+        let store = MemoryStore([yan: Self.profile("Yan", "Gone", "yan@client.example"), zed: Self.profile("Zed", "Gone", "zed@client.example")])
+        let rows: [(number: Int, cells: [String])] = [
+            (2, [zed.uuidString, "", "", "", "", "", "Y"]), (3, ["", "", "", "YAN@client.example", "", "", "Y"]),
+            (4, [UUID().uuidString, "", "", "", "", "", "Y"]),
+        ]
+        var first = ProfileImporter(store: store, rights: .all, dryRun: false)
+        try first.begin(header: Self.header)
+        try await first.process(Array(rows.prefix(2)))
+        let left = await store.profiles
+        #expect(first.report.deleted == 2 && left.isEmpty)
+
+        func again(_ deletedEarlier: ProfileImporter.DeletedEarlier) async throws -> ProfileImportReport {
+            var importer = ProfileImporter(store: store, rights: .all, dryRun: false)
+            importer.deletedEarlier = deletedEarlier
+            try importer.begin(header: Self.header)
+            try await importer.process(rows)
+            return importer.report
+        }
+        let takeover = try await again(.init(ids: [yan, zed], emails: ["yan@client.example"]))
+        #expect(takeover.deleted == 2 && takeover.failed == 1 && takeover.failures.map(\.row) == [4], "\(takeover)")
+        #expect(try await again(.init()).failed == 3, "without them, every row names a profile that is gone")
+    }
 }
