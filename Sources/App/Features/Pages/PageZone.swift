@@ -15,7 +15,11 @@ struct PageZone: Sendable, Equatable, Encodable {
 
     /// The zone of an IANA name as stored (a timesheet's), UTC when it names none.
     init(named name: String?) {
-        let calendar = Timesheets.Calendar(name: name, startsOn: nil)
+        self.init(Timesheets.Calendar(name: name, startsOn: nil))
+    }
+
+    /// The zone a timesheet calendar resolved.
+    init(_ calendar: Timesheets.Calendar) {
         self.init(zone: calendar.zone, name: calendar.name)
     }
 
@@ -26,8 +30,7 @@ struct PageZone: Sendable, Equatable, Encodable {
 
     /// The signed-in person's zone, as their timesheet has it (a contact is neither kind of person: UTC).
     static func of(_ principal: Principal, on db: any Database) async throws -> PageZone {
-        let calendar = try await Timesheets.calendar(of: principal.id, on: db)
-        return PageZone(zone: calendar.zone, name: calendar.name)
+        PageZone(try await Timesheets.calendar(of: principal.id, on: db))
     }
 
     /// In a template, the zone's IANA name.
