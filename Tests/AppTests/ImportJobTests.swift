@@ -197,20 +197,28 @@ struct ImportJobTests {
         }
     }
 
-    /// Rows a dead run wrote before it died are imported again as unchanged: the takeover starts from the first row.
+    /// Rows a dead run wrote before it died change nothing twice: the takeover runs the file again from its first row,
+    /// and what the dead run added or edited is reported as added or edited (the audit log says so), not as unchanged.
     @Test func aTakeoverAfterAPartialRunChangesNothingTwice() async throws {
-        try await withApp { t in
+        let clock = SetClock(Date(timeIntervalSince1970: 1_796_000_000))
+        try await withApp(clock: clock) { t in
             let site = try await t.site(try await t.organization("Acme"), "HQ")
-            // The dead run had written the first row.
-            try await t.profile(site, "Ann", "Able", email: "ann@client.example", phone: "5550100")
+            // Before the job: the file changes Ben's phone and adds Ann and Cat (whose phone is refused).
+            try await t.profile(site, "Ben", "Baker", email: "ben@client.example", phone: "5550199")
+            clock.advance(by: 1)
             let id = try await t.submitImport(site, csv: Self.csv).json["id"].string ?? ""
+            clock.advance(by: 1)
+            // What the dead run wrote before it died, as the job's submitter: Ann's row and Ben's.
+            let written = Self.csv.split(separator: "\n").prefix(3).joined(separator: "\n") + "\n"
+            #expect(ReportCounts(try await t.importReport(site, csv: written)) == ReportCounts(added: 1, edited: 1))
             try await Self.held(id, by: "elsewhere:1:dead", until: t.db.now.addingTimeInterval(-1), attempts: 1, t)
             #expect(try await ImportJobs.run(on: t.db, settings: t.app.settings, logger: t.app.logger) == 1)
             let job = try await t.get("/api/v1/import-jobs/\(id)").json
-            #expect(ReportCounts(job["report"]) == ReportCounts(added: 1, unchanged: 1, failed: 1), "\(job)")
+            #expect(ReportCounts(job["report"]) == ReportCounts(added: 1, edited: 1, failed: 1), "\(job)")
             #expect(try await t.get("/api/v1/client-profiles?siteId=\(site)").json.ids.count == 2)
-            // One summary in the audit log, written with the job's outcome by the run that finished it.
-            #expect(try await t.auditEvents(entityId: site).filter { $0["action"].string == "imported" }.count == 1)
+            // One summary for the job, written with its outcome by the run that finished it (the other is the
+            // stand-in's for the dead run).
+            #expect(try await t.auditEvents(entityId: site).filter { $0["action"].string == "imported" }.count == 2)
         }
     }
 

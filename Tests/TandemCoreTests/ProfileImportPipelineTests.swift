@@ -151,15 +151,43 @@ import Testing
         let left = await store.profiles
         #expect(first.report.deleted == 2 && left.isEmpty)
 
-        func again(_ deletedEarlier: ProfileImporter.DeletedEarlier) async throws -> ProfileImportReport {
+        func again(_ appliedEarlier: ProfileImporter.AppliedEarlier) async throws -> ProfileImportReport {
             var importer = ProfileImporter(store: store, rights: .all, dryRun: false)
-            importer.deletedEarlier = deletedEarlier
+            importer.appliedEarlier = appliedEarlier
             try importer.begin(header: Self.header)
             try await importer.process(rows)
             return importer.report
         }
-        let takeover = try await again(.init(ids: [yan, zed], emails: ["yan@client.example"]))
+        let takeover = try await again(.init(deleted: [yan, zed], deletedEmails: ["yan@client.example"]))
         #expect(takeover.deleted == 2 && takeover.failed == 1 && takeover.failures.map(\.row) == [4], "\(takeover)")
         #expect(try await again(.init()).failed == 3, "without them, every row names a profile that is gone")
+    }
+
+    /// The same for the rows the first run added or edited: counted as added or edited, not as unchanged, each profile
+    /// once (a second identical row without an id or email is unchanged, as in an uninterrupted run).
+    @Test func addsAndEditsAnEarlierRunAppliedCountAsMade() async throws {
+        let ben = UUID(), old = UUID()
+        let store = MemoryStore([ben: Self.profile("Ben", "Baker", "ben@client.example"), old: Self.profile("Old", "Timer", "old@client.example")])
+        let rows: [(number: Int, cells: [String])] = [
+            (2, ["", "Ann", "Able", "", "5550100", "US", ""]), (3, [ben.uuidString, "Ben", "Baker", "ben@client.example", "5550111", "US", ""]),
+            (4, ["", "Cid", "Cole", "cid@client.example", "5550100", "US", ""]), (5, ["", "Ann", "Able", "", "5550100", "US", ""]),
+            (6, [old.uuidString, "Old", "Timer", "old@client.example", "5550100", "US", ""]),
+        ]
+        var first = ProfileImporter(store: store, rights: .all, dryRun: false)
+        try first.begin(header: Self.header)
+        try await first.process(rows)
+        #expect(first.report.added == 2 && first.report.edited == 1 && first.report.unchanged == 2, "\(first.report)")
+
+        func again(_ appliedEarlier: ProfileImporter.AppliedEarlier) async throws -> ProfileImportReport {
+            var importer = ProfileImporter(store: store, rights: .all, dryRun: false)
+            importer.appliedEarlier = appliedEarlier
+            try importer.begin(header: Self.header)
+            try await importer.process(rows)
+            return importer.report
+        }
+        let added = Set(await store.profiles.keys).subtracting([ben, old])
+        #expect(try await again(.init(added: added, edited: [ben])) == first.report)
+        let without = try await again(.init())
+        #expect(without.added == 0 && without.edited == 0 && without.unchanged == 5, "without them, every row is unchanged: \(without)")
     }
 }

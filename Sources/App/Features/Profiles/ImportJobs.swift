@@ -277,7 +277,7 @@ enum ImportJobs {
     /// The import itself: the synchronous import's path (`ProfileTransferService`), as the principal who submitted
     /// the job is now. Running it again from the first row after a takeover is safe: importing rows that are already
     /// in changes nothing (README, "Client profiles"): an added row then matches its profile by id or email, or as
-    /// the identical profile, and a deleted one fails as unknown, which the report says.
+    /// the identical profile, and the audit log says which of those changes the dead run made (`appliedSince`).
     static func perform(_ job: ImportJob, blobs: any BlobStore, on db: any Database, checkClaim: @escaping @Sendable () throws -> Void) async throws
         -> (ProfileImportReport, ProfileTransferService.ImportAudit?)
     {
@@ -290,29 +290,40 @@ enum ImportJobs {
         defer { try? FileManager.default.removeItem(at: url) }
         try await ImportUpload.copy(job, to: url, blobs: blobs, on: db)
         try checkClaim()
-        // A takeover runs the file again from its first row: what the dead run deleted is reported as deleted.
-        let deletedEarlier = job.attempts > 1 && !job.dryRun ? try await deletedSince(job, site: site, on: db) : .init()
+        // A takeover runs the file again from its first row: what the dead run applied is reported as applied.
+        let appliedEarlier = job.attempts > 1 && !job.dryRun ? try await appliedSince(job, site: site, on: db) : .init()
         let report = try await ProfileTransferService.importFile(
             at: url, format: format, site: site, rights: transfer.importRights, by: principal, dryRun: job.dryRun, recordsAudit: false,
-            deletedEarlier: deletedEarlier, on: db
+            appliedEarlier: appliedEarlier, on: db
         ) { _, _ in try checkClaim() }
         return (report, job.dryRun ? nil : ProfileTransferService.ImportAudit(site: site, actor: principal, report: report))
     }
 
-    /// The profiles of `site` its submitter deleted since the job was submitted (the audit log's `deleted` events of
-    /// contacts): those an earlier run of it deleted, and any they deleted by hand meanwhile, which a delete row of
-    /// the file then also counts as done.
-    static func deletedSince(_ job: ImportJob, site: Site, on db: any Database) async throws -> ProfileImporter.DeletedEarlier {
-        let events = try await AuditEvent.query(on: db).filter(\.$entityType == Contact.schema).filter(\.$action == "deleted")
+    /// The changes its submitter made to the profiles of `site` since the job was submitted (the audit log's events of
+    /// contacts): those an earlier run of it applied, and any they made by hand meanwhile, which a row of the file
+    /// asking for the same then also counts as done.
+    static func appliedSince(_ job: ImportJob, site: Site, on db: any Database) async throws -> ProfileImporter.AppliedEarlier {
+        let events = try await AuditEvent.query(on: db).filter(\.$entityType == Contact.schema).filter(\.$action ~~ ["created", "updated", "deleted"])
             .filter(\.$actorId == job.requestedBy).filter(\.$organizationId == site.organizationId).filter(\.$at >= job.createdAt).all()
-        var deleted = ProfileImporter.DeletedEarlier()
-        for event in events {
-            let before = ChangeDescriber.object(event.before) ?? [:]
-            guard let id = event.entityId, (before["siteId"] as? String).flatMap(UUID.init(uuidString:)) == site.id else { continue }
-            deleted.ids.insert(id)
-            if let email = before["email"] as? String, !email.isEmpty { deleted.emails.insert(email.lowercased()) }
+        /// What the takeover needs of a profile as the event recorded it.
+        struct Recorded: Decodable {
+            let siteId: UUID?
+            let email: String?
         }
-        return deleted
+        var applied = ProfileImporter.AppliedEarlier()
+        for event in events {
+            guard let id = event.entityId, let json = event.action == "deleted" ? event.before : event.after,
+                let profile = try? JSONDecoder().decode(Recorded.self, from: Data(json.utf8)), profile.siteId == site.id
+            else { continue }
+            switch event.action {
+            case "created": applied.added.insert(id)
+            case "updated": applied.edited.insert(id)
+            default:
+                applied.deleted.insert(id)
+                if let email = profile.email, !email.isEmpty { applied.deletedEmails.insert(email.lowercased()) }
+            }
+        }
+        return applied
     }
 
     /// Extends the lease, only while this process still holds the job; false when another process has taken it.

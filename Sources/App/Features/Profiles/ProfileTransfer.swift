@@ -33,12 +33,12 @@ enum ProfileTransferService {
     /// written at the end unless `recordsAudit` is false: an import job writes it with the job's outcome instead.
     static func importFile(
         at url: URL, format: TableFormat, site: Site, rights: ProfileImportRights, by actor: Principal?, dryRun: Bool,
-        recordsAudit: Bool = true, deletedEarlier: ProfileImporter.DeletedEarlier = .init(), on db: any Database,
+        recordsAudit: Bool = true, appliedEarlier: ProfileImporter.AppliedEarlier = .init(), on db: any Database,
         progress: @Sendable (Double, ProfileImportReport) async throws -> Void = { _, _ in }
     ) async throws -> ProfileImportReport {
         let store = SQLProfileStore(db: db, siteId: site.id!, organizationId: site.organizationId, actor: actor)
         var importer = ProfileImporter(store: store, rights: rights, dryRun: dryRun)
-        importer.deletedEarlier = deletedEarlier
+        importer.appliedEarlier = appliedEarlier
         do {
             // Pass 1: the whole file must read cleanly, so a bad byte on row 90,000 writes nothing.
             let check = try openTable(at: url, format: format)
