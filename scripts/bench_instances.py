@@ -27,7 +27,9 @@ Below saturation (--offered, default 0.5): the page again with each connection p
 (scripts/bench-latency.lua, WRK_MEAN_DELAY_MS), so the load offered is that fraction of the rate just measured: the
 latency people see when the instances are not the bottleneck, for comparison (at 16 connections held busy on 2 cores
 the latency is mostly the queue, and moves with the machine's speed).
-Targets: rick's page p99 < 10 ms at 1M tickets with two instances; creation with two at least that of one.
+Targets (docs/performance.md, "Issue 22's targets, as decided"): rick's page p99 < 10 ms at 1M tickets with two
+instances, read at one connection and below saturation (the "alone" and "offered" columns); creation with two at
+least that of one, the mean over alternating phases.
 """
 import argparse, glob, os, re, shutil, subprocess
 
