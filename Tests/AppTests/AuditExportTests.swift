@@ -192,6 +192,12 @@ import VaporTesting
             try await t.note(shared, "Internal only", publishTo: "internal")
             let hidden = try await t.ticket(northwind, "MSP only", extra: ["coManagedVisible": false]).id
             _ = try await t.ticket(contoso, "Elsewhere", extra: ["coManagedVisible": true])
+            // The MSP's own records of the organization: billing and its SLA policy.
+            _ = try await t.create(
+                "/api/v1/expenses", ["date": "2026-12-01", "category": "travel", "description": "Train", "amount": 30, "organizationId": .string(northwind)])
+            _ = try await t.create(
+                "/api/v1/sla-policies",
+                ["organizationId": .string(northwind), "priority": "high", "firstResponseMinutes": 60, "resolutionMinutes": 480])
             let leadToken = try await t.loginCoManaging(lead, "lena")
             let basicToken = try await t.loginCoManaging(basic, "bert")
 
@@ -203,6 +209,10 @@ import VaporTesting
             #expect(!lines.contains { $0["ticketId"] == .string(hidden) }, "no event of a ticket whose co-managed visibility is off")
             #expect(!lines.contains { $0["entityType"] == "notes" }, "no event of ticket items, whose publish-to the log does not keep")
             #expect(lines.allSatisfy { $0["before"].isNull && $0["after"].isNull }, "no before or after")
+            let kinds = Set(lines.compactMap { $0["entityType"].string })
+            #expect(kinds.isSubset(of: AuditExport.clientFacingRecords) && kinds.contains("tickets"), "only client-facing records: \(kinds)")
+            let staff = Set(Self.lines(try await Self.export(t, northwind, "?format=jsonl", as: t.adminToken)).compactMap { $0["entityType"].string })
+            #expect(staff.isSuperset(of: ["expenses", "sla_policies"]), "MSP staff export every record: \(staff)")
             #expect(lines.last?["action"] == "exported" && lines.last?["actorId"] == .string(lead))
             let own = try #require(try await AuditEvent.query(on: t.db).filter(\.$action == "exported").first())
             #expect(own.organizationId?.uuidString == northwind && own.actorId?.uuidString == lead)

@@ -208,7 +208,7 @@ import VaporTesting
     }
 
     /// A site's notification rule: its contacts in order, from the site's organization only; read by
-    /// whoever sees the site, changed by whoever may change it.
+    /// whoever sees the site and works tickets, changed by whoever may change it.
     @Test func siteNotificationRules() async throws {
         try await withApp { t in
             let contoso = try await t.organization("Contoso")
@@ -238,6 +238,14 @@ import VaporTesting
             expectStatus(try await t.get(path, as: techToken), .ok)
             expectStatus(try await t.put(path, body, as: techToken), .forbidden)
             expectStatus(try await t.get("/api/v1/sites/\(UUID())/notification-rule"), .notFound)
+            // A portal contact sees the site, but not whom the help desk escalates to (other contacts), nor the
+            // go-live checklist built from it.
+            let cora = try await t.portalLogin(first, email: "cora@contoso.example", organizationWide: true)
+            expectStatus(try await t.get("/api/v1/sites/\(site)", as: cora), .ok)
+            expectStatus(try await t.get(path, as: cora), .notFound)
+            expectStatus(try await t.get("/api/v1/sites/\(site)/checklist", as: techToken), .ok)
+            expectStatus(try await t.get("/api/v1/sites/\(site)/checklist", as: cora), .notFound)
+            #expect(try await t.get(path, as: cora).text.contains(first) == false)
         }
     }
 

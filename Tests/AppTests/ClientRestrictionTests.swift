@@ -194,6 +194,45 @@ import VaporTesting
         }
     }
 
+    /// What belongs to no one organization (rules and templates act on every organization's tickets, the outbox holds
+    /// every organization's mail, co-management's switch and its dry run cover every organization) is refused to a
+    /// restricted administrator; of the webhooks, a restricted administrator keeps only their own.
+    @Test func tenantWideAdministrationNeedsAnUnrestrictedResource() async throws {
+        try await withApp { t in
+            let inside = try await t.organization("Northwind Traders")
+            let (_, rita) = try await t.resource("rita", .administrator, restrictions: [inside])
+            WebhookTests.allowLoopback(t)
+            let hook = try await t.create("/api/v1/webhooks", ["url": "http://127.0.0.1:9/admin", "eventTypes": ["note.added"]])["id"].string ?? ""
+            let rule: JSON = ["name": "Copy every note", "triggers": ["noteAdded"], "actions": [:]]
+            let paths: [(String, HTTPMethod, String, JSON?)] = [
+                ("workflow rules", .GET, "/api/v1/workflow-rules", nil), ("a new workflow rule", .POST, "/api/v1/workflow-rules", rule),
+                ("ticket rules", .GET, "/api/v1/ticket-rules", nil), ("notification templates", .GET, "/api/v1/notification-templates", nil),
+                ("the outbox", .GET, "/api/v1/outbox", nil), ("an outbox retry", .POST, "/api/v1/outbox/\(UUID())/retry", nil),
+                ("the deactivation dry run", .GET, "/api/v1/co-management/deactivation-impact", nil),
+                ("the co-management switch", .PUT, "/api/v1/co-management", ["enabled": false]),
+            ]
+            for (what, method, path, body) in paths {
+                let reply = try await t.send(method, path, as: rita, json: body)
+                #expect(reply.status == .forbidden, "\(what): \(reply)")
+                if method == .GET { expectStatus(try await t.get(path), .ok) }
+            }
+            // The admin's webhook is not rita's to see or change; her own is.
+            expectStatus(try await t.get("/api/v1/webhooks/\(hook)", as: rita), .notFound)
+            expectStatus(try await t.patch("/api/v1/webhooks/\(hook)", ["url": "http://127.0.0.1:9/rita"], as: rita), .notFound)
+            expectStatus(try await t.get("/api/v1/webhooks/\(hook)/deliveries", as: rita), .notFound)
+            let own = try await t.create("/api/v1/webhooks", ["url": "http://127.0.0.1:9/rita", "eventTypes": ["note.added"]], as: rita)["id"].string
+            #expect(try await t.get("/api/v1/webhooks", as: rita).json.ids == [own].compactMap { $0 })
+            #expect(Set(try await t.get("/api/v1/webhooks").json.ids) == Set([hook, own].compactMap { $0 }))
+            // The admin pages' tabs follow: no Rules, Templates, Outbox or Co-management tab for her.
+            let session = try await t.pageSession("rita", TestApp.password)
+            let tabs = try await t.page("/admin/sla-policies", session: session).text
+            for tab in ["/admin/rules", "/admin/templates", "/admin/outbox", "/admin/co-management\""] {
+                #expect(!tabs.contains("href=\"\(tab)"), "no \(tab) tab")
+            }
+            expectStatus(try await t.page("/admin/outbox", session: session), .forbidden)
+        }
+    }
+
     @Test func restrictionsCanBeChangedAndLifted() async throws {
         try await withApp { t in
             let northwind = try await t.organization("Northwind")

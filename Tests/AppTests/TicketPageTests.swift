@@ -30,6 +30,27 @@ import VaporTesting
         return fields
     }
 
+    /// A typed time is read only in the form browsers send: a year of more than four digits (which would overflow
+    /// PostgreSQL's timestamps) or a day its month lacks is refused; a time the clocks skip reads as the moment after.
+    @Test func typedTimesAreReadStrictly() throws {
+        let newYork = PageZone(named: "America/New_York")
+        func utc(_ text: String) -> String? { newYork.parseField(text).map { ISO8601DateFormatter().string(from: $0) } }
+        #expect(utc("2026-12-31T17:00") == "2026-12-31T22:00:00Z")
+        #expect(utc("2026-07-01T17:00:30") == "2026-07-01T21:00:30Z")
+        #expect(utc("2026-12-31") == "2026-12-31T05:00:00Z")
+        #expect(utc("2028-02-29") != nil)
+        for refused in [
+            "300000-01-01T00:00", "10000-01-01", "2026-02-30", "2026-13-01T00:00", "2026-12-31T24:00", "2026-12-31T17:60", "0000-01-01", "2026-12-31T17:00Z",
+            "26-12-31", " 2026-12-31",
+        ] {
+            #expect(newYork.parseField(refused) == nil, "\(refused)")
+        }
+        // 02:30 on 8 March 2026 does not exist in New York (the clocks go from 02:00 to 03:00).
+        let skipped = try #require(newYork.parseField("2026-03-08T02:30"))
+        let (three, halfPast) = (try #require(newYork.parseField("2026-03-08T03:00")), try #require(newYork.parseField("2026-03-08T03:30")))
+        #expect(skipped >= three && skipped <= halfPast)
+    }
+
     /// A person with a time zone sees the pages' times in it and types them in it (due date, time entries); the API
     /// stays in UTC, and someone without one sees UTC.
     @Test func timesAreShownAndReadInThePersonsTimeZone() async throws {

@@ -38,6 +38,17 @@ import VaporTesting
         }
     }
 
+    /// A name that does not resolve is tried again later (the resolver may be down for a moment), never failed for
+    /// good after one attempt; `.invalid` never resolves (RFC 2606).
+    @Test func aNameThatDoesNotResolveIsTriedAgain() async throws {
+        await #expect(throws: WebhookDelivery.Unresolved.self) { try await WebhookDelivery.checkedAddress(host: "hooks.tandem-test.invalid", SSRFGuard()) }
+        do {
+            _ = try await WebhookDelivery.checkedAddress(host: "hooks.tandem-test.invalid", SSRFGuard())
+        } catch {
+            #expect("\(error)".contains("did not resolve") && "\(error)".contains("tried again"), "\(error)")
+        }
+    }
+
     @Test func deliveriesAreSignedAndTheSecretIsShownOnce() async throws {
         let sink = try WebhookSink()
         defer { sink.stop() }

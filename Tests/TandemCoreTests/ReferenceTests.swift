@@ -125,6 +125,16 @@ import Testing
         #expect(SafeHTML.sanitize("javascript://example.com/%0Aalert(1)") == "javascript://example.com/%0Aalert(1)")
     }
 
+    /// A reference body of one address and a long run of closing parentheses (its largest allowed size) renders in
+    /// linear time: each stripped `)` once recounted them all. The bound is for debug builds; quadratic took minutes.
+    @Test func aLongRunAfterAnAddressRendersInLinearTime() {
+        let clock = ContinuousClock()
+        var html = ""
+        let took = clock.measure { html = Markdown.html("http://x" + String(repeating: ")", count: ReferenceContent.maxBody - 10)) }
+        #expect(html.hasPrefix("<p><a href=\"http://x\"") && html.hasSuffix("))</p>"))
+        #expect(took < .seconds(10), "\(took)")
+    }
+
     @Test func aLeadingRuleIsNotMetadata() {
         let html = Markdown.html("---\ntitle: x\n---\nBody")
         #expect(html.contains("title: x"))

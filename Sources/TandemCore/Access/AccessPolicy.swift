@@ -194,6 +194,12 @@ public enum AccessPolicy {
         principal.kind != .contact
     }
 
+    /// A site's help desk runbook (its notification rule: whom to escalate to and call first, and its go-live
+    /// checklist): for whoever works tickets and sees the site. Contacts never read it: it names other contacts.
+    public static func readsSiteRunbook(_ principal: Principal) -> Bool {
+        worksTickets(principal)
+    }
+
     /// Where a new ticket comes from when its creator does not say: the portal for contacts.
     public static func defaultSource(for principal: Principal) -> SourceChannel {
         principal.kind == .contact ? .portal : .api
@@ -503,8 +509,8 @@ public enum AccessPolicy {
     /// An organization's audit export (SPEC §13, for a client's IT lead). MSP staff export what the audit log
     /// shows them. A co-managing user whose level views reports exports their co-managed organizations' events,
     /// but only as §3 lets them see the rest: events of tickets they see now (not of their items, whose
-    /// publish-to the log does not keep), without `before`/`after` (which hold fields and items they are not
-    /// shown). Contacts export nothing.
+    /// publish-to the log does not keep) and of the organization's client-facing records, without `before`/`after`
+    /// (which hold fields and items they are not shown). Contacts export nothing.
     public static func auditExport(for principal: Principal) -> AuditExportRights {
         switch principal.kind {
         case .resource:
@@ -515,7 +521,7 @@ public enum AccessPolicy {
             guard principal.permissions.allows(.view, on: .reports) else { return .nothing }
             return AuditExportRights(
                 scope: .isIn(.organization, principal.effectiveCoManagedOrganizations), tickets: ticketScope(for: principal), ticketItems: false,
-                details: false, billing: false)
+                details: false, billing: false, everyRecord: false)
         case .contact:
             return .nothing
         }
@@ -634,11 +640,13 @@ public enum AccessPolicy {
     }
 
     /// The webhooks a principal may see and change: MSP staff with `manageRules` keep the help
-    /// desk's (all of them); a co-managing user keeps their own, which hear only what their policy
-    /// lets them see (the owner's policy filters every delivery); contacts have none. Facts: `.owner`.
+    /// desk's (all of them), or only their own when client restrictions limit them; a co-managing user
+    /// keeps their own. Each hears only what its owner's policy lets the owner see (the owner's policy
+    /// filters every delivery); contacts have none. Facts: `.owner`.
     public static func webhookScope(for principal: Principal) -> Scope {
         switch principal.kind {
-        case .resource: principal.permissions.has(.manageRules) ? .all : .none
+        case .resource where !principal.permissions.has(.manageRules): .none
+        case .resource: principal.clientRestrictions == nil ? .all : .equals(.owner, principal.id)
         case .coManagingUser: .equals(.owner, principal.id)
         case .contact: .none
         }
@@ -872,10 +880,27 @@ public enum AccessPolicy {
         return nil
     }
 
-    /// Whether an admin-only view (explanations, access previews) is open to the principal.
+    /// Throws the refusal for administrative work the permission covers, or nothing when it is allowed. A permission
+    /// whose objects all belong to no one organization (`AdminPermission.isTenantWide`) also needs a resource without
+    /// client restrictions.
     public static func authorizeAdmin(_ principal: Principal, _ permission: AdminPermission) throws(TandemError) {
         guard principal.kind == .resource, principal.permissions.has(permission) else {
             throw .forbidden("this needs the \(permission.rawValue) permission")
+        }
+        if permission.isTenantWide { try authorizeTenantWide(principal, permission) }
+    }
+
+    /// Throws the refusal for administrative work on what belongs to no one organization, or nothing when it is
+    /// allowed: rules and notification templates act on every organization's tickets, the outbox holds every
+    /// organization's mail, and co-management's switch (with its dry run) covers every organization. Client
+    /// restrictions apply to every entity related to the organizations (SPEC §2), so only a resource without them
+    /// does this work.
+    public static func authorizeTenantWide(_ principal: Principal, _ permission: AdminPermission) throws(TandemError) {
+        guard principal.kind == .resource, principal.permissions.has(permission) else {
+            throw .forbidden("this needs the \(permission.rawValue) permission")
+        }
+        guard principal.clientRestrictions == nil else {
+            throw .forbidden("this covers every organization, and your client restrictions limit you to some")
         }
     }
 }
@@ -963,13 +988,19 @@ public struct AuditExportRights: Sendable, Equatable {
     /// Whether events of billing (block-hour contracts) are exported: only to those who see the organization's
     /// billing (`billingScope`), as the contracts themselves.
     public var billing: Bool
+    /// Whether events of every kind of record are exported. Without it only those of the records a co-managing user
+    /// works with (its tickets, sites, profiles and co-managing users, and the organization itself: the server's
+    /// `AuditExport.clientFacingRecords`), never the MSP's configuration, billing, SLA policies, documentation,
+    /// vault or escalation plans, whose events carry the organization too.
+    public var everyRecord: Bool
 
-    public init(scope: Scope, tickets: Scope, ticketItems: Bool, details: Bool, billing: Bool? = nil) {
+    public init(scope: Scope, tickets: Scope, ticketItems: Bool, details: Bool, billing: Bool? = nil, everyRecord: Bool? = nil) {
         self.scope = scope
         self.tickets = tickets
         self.ticketItems = ticketItems
         self.details = details
         self.billing = billing ?? details
+        self.everyRecord = everyRecord ?? details
     }
 
     public static let nothing = AuditExportRights(scope: .none, tickets: .none, ticketItems: false, details: false)

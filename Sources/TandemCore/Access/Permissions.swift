@@ -27,6 +27,11 @@ public enum AdminPermission: String, Codable, Sendable, CaseIterable, Comparable
     case receiveMail
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// Whether everything the permission covers belongs to no one organization: rules and notification templates act
+    /// on every organization's tickets, so client restrictions rule `manageRules` out whole
+    /// (`AccessPolicy.authorizeTenantWide`). Its webhooks are the exception: a restricted resource keeps its own.
+    public var isTenantWide: Bool { self == .manageRules }
 }
 
 /// The permission set of a security level.

@@ -87,11 +87,18 @@ public enum SafeHTML {
         while end < characters.count, !characters[end].properties.isWhitespace, !["<", ">", "\"", "'", "`"].contains(characters[end]) {
             end += 1
         }
-        // Trailing punctuation belongs to the sentence; `)` to the address only when it opened one.
+        // Trailing punctuation belongs to the sentence; `)` to the address only when it opened one. The parentheses
+        // are counted once: a long run of them is then linear, not quadratic.
+        var opened = 0, closed = 0
+        for character in characters[index..<end] {
+            if character == "(" { opened += 1 } else if character == ")" { closed += 1 }
+        }
         while end > index + prefix {
             let last = characters[end - 1]
-            let opened = characters[index..<end].filter { $0 == "(" }.count, closed = characters[index..<end].filter { $0 == ")" }.count
-            if [".", ",", ":", ";", "!", "?"].contains(last) || (last == ")" && closed > opened) {
+            if [".", ",", ":", ";", "!", "?"].contains(last) {
+                end -= 1
+            } else if last == ")", closed > opened {
+                closed -= 1
                 end -= 1
             } else {
                 break

@@ -92,8 +92,15 @@ enum AuditExport {
         if !rights.billing {
             query = query.filter(\.$entityType != BlockHourContract.schema)
         }
+        if !rights.everyRecord {
+            query = query.filter(\.$entityType ~~ clientFacingRecords)
+        }
         return query
     }
+
+    /// The records whose events an export without `everyRecord` holds (`AuditExportRights.everyRecord`): a list of
+    /// what may be shown, so that a record added later stays out until it is named here.
+    static let clientFacingRecords = [Ticket.schema, Contact.schema, Site.schema, Organization.schema, CoManagingUser.schema]
 
     /// The events as the exporter may read them: without `before`/`after` unless the rights give details, and
     /// actors it may not see named by kind only (as in a ticket's history).

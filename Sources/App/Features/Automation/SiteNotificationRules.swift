@@ -17,14 +17,17 @@ final class StoredSiteNotificationRule: Model, @unchecked Sendable {
 }
 
 /// `GET|PUT /api/v1/sites/{id}/notification-rule`: whom the help desk escalates to at a site, in
-/// order and when, and whom to call first for a simple inquiry. Read by whoever sees the site,
-/// changed by whoever may change it; the contacts must be the site organization's.
+/// order and when, and whom to call first for a simple inquiry. Read by whoever sees the site and works
+/// tickets (`AccessPolicy.readsSiteRunbook`), changed by whoever may change it; the contacts must be the
+/// site organization's.
 enum SiteNotificationRulesAPI {
     static func register(_ api: any RoutesBuilder) {
         let rule = api.grouped("sites", ":id", "notification-rule")
         rule.get { req async throws -> SiteNotificationRuleDTO in
             let site = try await SitesCollection.visible(req)
-            guard let stored = try await StoredSiteNotificationRule.find(site.id, on: req.db)?.rule else {
+            guard AccessPolicy.readsSiteRunbook(try req.principal),
+                let stored = try await StoredSiteNotificationRule.find(site.id, on: req.db)?.rule
+            else {
                 throw TandemError.notFound("notification rule")
             }
             return SiteNotificationRuleDTO(siteId: site.id!, rule: stored)

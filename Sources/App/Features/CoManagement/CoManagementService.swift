@@ -32,7 +32,7 @@ enum CoManagementService {
     }
 
     static func update(_ input: CoManagementInput, by principal: Principal, on db: any Database) async throws -> CoManagementDTO {
-        try AccessPolicy.authorizeAdmin(principal, .activateCoManagement)
+        try AccessPolicy.authorizeTenantWide(principal, .activateCoManagement)
         let current = try await settings(on: db)
         if case .null = input.enabled { throw TandemError.invalid("enabled", "must be true or false") }
         if let cannotReassign = input.coManagingUsersCannotReassign.value, cannotReassign != current.coManagingUsersCannotReassign {

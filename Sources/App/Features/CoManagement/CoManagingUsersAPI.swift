@@ -17,7 +17,7 @@ enum CoManagementAPI {
             try await CoManagementService.update(req.content.decode(CoManagementInput.self), by: req.principal, on: req.db)
         }
         coManagement.get("deactivation-impact") { req async throws -> DeactivationImpact in
-            try AccessPolicy.authorizeAdmin(req.principal, .activateCoManagement)
+            try AccessPolicy.authorizeTenantWide(req.principal, .activateCoManagement)
             return try await CoManagementService.impact(on: req.db)
         }
         api.get("organizations", ":id", "co-management") { req async throws -> OrganizationCoManagementDTO in

@@ -9,12 +9,12 @@ enum OutboxAPI {
     static func register(_ api: any RoutesBuilder) {
         let outbox = api.grouped("outbox")
         outbox.get { req async throws -> OutboxPage in
-            try AccessPolicy.authorizeAdmin(try req.principal, .manageSettings)
+            try AccessPolicy.authorizeTenantWide(try req.principal, .manageSettings)
             return try await list(state: req.queryText("state"), page: PageRequest(req), by: req.principal, settings: req.settings, on: req.db)
         }
         outbox.post(":id", "retry") { req async throws -> OutboxMessageDTO in
             let principal = try req.principal
-            try AccessPolicy.authorizeAdmin(principal, .manageSettings)
+            try AccessPolicy.authorizeTenantWide(principal, .manageSettings)
             return try await retry(req.id("id", "outbox message"), by: principal, on: req.db)
         }
     }
@@ -23,7 +23,7 @@ enum OutboxAPI {
     static func list(state text: String?, page: PageRequest, by principal: Principal, settings: AppSettings, on db: any Database) async throws
         -> OutboxPage
     {
-        try AccessPolicy.authorizeAdmin(principal, .manageSettings)
+        try AccessPolicy.authorizeTenantWide(principal, .manageSettings)
         var query = OutboxMessage.query(on: db)
         if let text {
             guard let state = OutboxMessage.State(rawValue: text) else {
@@ -37,7 +37,7 @@ enum OutboxAPI {
 
     /// Sends a failed or pending message again now, from its first attempt; a sent one is a conflict.
     static func retry(_ id: UUID, by principal: Principal, on db: any Database) async throws -> OutboxMessageDTO {
-        try AccessPolicy.authorizeAdmin(principal, .manageSettings)
+        try AccessPolicy.authorizeTenantWide(principal, .manageSettings)
         return try await db.write { db in
             guard let message = try await OutboxMessage.find(id, on: db) else { throw TandemError.notFound("outbox message") }
             guard message.state != .sent else { throw TandemError.conflict("the message was sent; there is nothing to retry") }

@@ -65,13 +65,21 @@ enum WebhookDelivery {
     }
 
     /// A literal host checked as is; a name resolved and every address checked (one refused address
-    /// refuses the host: the resolver could hand that one out next time).
+    /// refuses the host: the resolver could hand that one out next time). A name that does not resolve is
+    /// `Unresolved`, which the outbox retries: the resolver may be down for a moment, or the name not yet
+    /// published.
     static func checkedAddress(host: String, _ ssrf: SSRFGuard) async throws -> String {
         if let literal = try ssrf.check(host: host) { return literal.description }
         let addresses = try await resolve(host)
-        guard let first = addresses.first else { throw TandemError.invalid("url", "'\(host)' does not resolve") }
+        guard let first = addresses.first else { throw Unresolved(host: host, reason: "no address") }
         for address in addresses { try ssrf.check(address) }
         return first.description
+    }
+
+    struct Unresolved: Error, CustomStringConvertible {
+        let host: String
+        let reason: String
+        var description: String { "'\(host)' did not resolve (\(reason)); it is tried again" }
     }
 
     /// The host's addresses (getaddrinfo, on NIO's thread pool: it blocks).
@@ -80,7 +88,8 @@ enum WebhookDelivery {
             var hints = addrinfo()
             hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
             var list: UnsafeMutablePointer<addrinfo>?
-            guard getaddrinfo(host, nil, &hints, &list) == 0 else { return [] }
+            let code = getaddrinfo(host, nil, &hints, &list)
+            guard code == 0 else { throw Unresolved(host: host, reason: String(cString: gai_strerror(code))) }
             defer { freeaddrinfo(list) }
             var addresses: [IPAddress] = []
             var entry = list

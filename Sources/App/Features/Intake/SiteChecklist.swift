@@ -5,11 +5,12 @@ import Vapor
 
 /// `GET /api/v1/sites/{id}/checklist`: what the site still lacks before its help desk can go live,
 /// computed from the data each time (`ActivationChecklist` in the core), never typed in. Read by
-/// whoever sees the site.
+/// whoever sees the site and works tickets (`AccessPolicy.readsSiteRunbook`).
 enum SiteChecklistAPI {
     static func register(_ api: any RoutesBuilder) {
         api.get("sites", ":id", "checklist") { req async throws -> ActivationChecklist in
             let site = try await SitesCollection.visible(req)
+            guard AccessPolicy.readsSiteRunbook(try req.principal) else { throw TandemError.notFound("checklist") }
             return ActivationChecklist.evaluate(try await facts(of: site, on: req.db))
         }
     }

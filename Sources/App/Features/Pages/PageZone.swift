@@ -49,12 +49,26 @@ struct PageZone: Sendable, Equatable, Encodable {
         formatter("yyyy-MM-dd'T'HH:mm").string(from: date)
     }
 
-    /// A `datetime-local` value (or a bare date, at midnight) read as wall-clock time here.
+    /// A `datetime-local` value (or a bare date, at midnight) read as wall-clock time here: exactly
+    /// `yyyy-MM-ddTHH:mm[:ss]` or `yyyy-MM-dd`, as browsers send them (a year of more digits is refused, not
+    /// read: one past 294,000 overflows PostgreSQL's timestamps). A time the clocks skip (the hour a daylight-saving
+    /// change leaves out) reads as the moment after it, as calendars take it; a date its month lacks is refused.
     func parseField(_ text: String) -> Date? {
-        for format in ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd"] {
-            if let date = formatter(format).date(from: text) { return date }
-        }
-        return nil
+        guard let match = text.wholeMatch(of: /([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?/) else { return nil }
+        let parts = DateComponents(
+            year: Int(match.1), month: Int(match.2), day: Int(match.3), hour: match.4.flatMap { Int($0) } ?? 0,
+            minute: match.5.flatMap { Int($0) } ?? 0, second: match.6.flatMap { Int($0) } ?? 0)
+        guard let year = parts.year, year >= 1, let month = parts.month, (1...12).contains(month), let day = parts.day, day >= 1,
+            let hour = parts.hour, hour < 24, let minute = parts.minute, minute < 60, let second = parts.second, second < 60
+        else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        // February 30 would roll over to March; refused instead.
+        guard let noon = calendar.date(from: DateComponents(year: year, month: month, day: day, hour: 12)),
+            calendar.component(.day, from: noon) == day
+        else { return nil }
+        calendar.timeZone = zone
+        return calendar.date(from: parts)
     }
 
     private func formatter(_ format: String) -> DateFormatter {

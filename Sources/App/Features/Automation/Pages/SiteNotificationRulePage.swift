@@ -36,6 +36,7 @@ enum SiteNotificationRulePage {
 
     @Sendable static func show(_ req: Request) async throws -> Response {
         let site = try await SitesCollection.visible(req)
+        guard AccessPolicy.readsSiteRunbook(try req.principal) else { throw TandemError.notFound("notification rule") }
         let stored = try await StoredSiteNotificationRule.find(site.id, on: req.db)?.rule
         let notice = req.queryText("notice") == "saved" ? "The notification rule was saved." : nil
         return try await render(req, site, definition: try pretty(stored ?? SiteNotificationRule()), notice: notice)

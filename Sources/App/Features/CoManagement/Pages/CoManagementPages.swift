@@ -85,7 +85,7 @@ enum CoManagementAdminPage {
 
     @Sendable static func deactivate(_ req: Request) async throws -> Response {
         let form = try req.content.decode(Form.self)
-        try AccessPolicy.authorizeAdmin(req.principal, .activateCoManagement)
+        try AccessPolicy.authorizeTenantWide(req.principal, .activateCoManagement)
         guard form.confirm == "yes" else {
             return try await render(
                 req, feedback: FormFeedback(message: "Tick the box to confirm that you have read what switching off changes."), status: .unprocessableEntity)
@@ -104,7 +104,7 @@ enum CoManagementAdminPage {
     }
 
     static func render(_ req: Request, notice: String? = nil, feedback: FormFeedback?, status: HTTPStatus = .ok) async throws -> Response {
-        let (_, layout, tabs) = try AdminPages.begin(req, "Co-management", tab: "co-management", needs: .activateCoManagement)
+        let (_, layout, tabs) = try AdminPages.begin(req, "Co-management", tab: "co-management", needs: .activateCoManagement, tenantWide: true)
         var model = try await query(layout: layout, tabs: tabs, on: req.db)
         model.notice = notice
         model.feedback = feedback

@@ -15,6 +15,8 @@ enum AdminPages {
     /// show read-only to those who may only read it, but the tab is for those who change it).
     enum Need: Sendable {
         case admin(AdminPermission)
+        /// The permission's work on what belongs to no one organization (`AccessPolicy.authorizeTenantWide`).
+        case tenantWide(AdminPermission)
         case configuration(ConfigurationKind)
         /// The audit log follows report access rather than an administrative permission.
         case auditLog
@@ -24,6 +26,7 @@ enum AdminPages {
         func allows(_ principal: Principal) -> Bool {
             switch self {
             case .admin(let permission): (try? AccessPolicy.authorizeAdmin(principal, permission)) != nil
+            case .tenantWide(let permission): (try? AccessPolicy.authorizeTenantWide(principal, permission)) != nil
             case .configuration(let kind): (try? AccessPolicy.authorizeConfiguration(principal, kind, .edit)) != nil
             case .auditLog: AccessPolicy.readsAuditLog(principal)
             case .viewAs: AccessPolicy.mayViewAs(principal)
@@ -33,7 +36,7 @@ enum AdminPages {
 
     /// The admin areas and what each needs, in the order the tabs show them.
     static let areas: [(key: String, name: String, path: String, need: Need)] = [
-        ("co-management", "Co-management", PageURL.coManagement.path, .admin(.activateCoManagement)),
+        ("co-management", "Co-management", PageURL.coManagement.path, .tenantWide(.activateCoManagement)),
         ("setup", "Co-managed setup", PageURL.coManagedSetup.path, .admin(.activateCoManagement)),
         ("users", "Co-managing users", PageURL.coManagingUsers.path, .admin(.manageUsers)),
         (
@@ -57,7 +60,7 @@ enum AdminPages {
         (SLAPolicyPages.path, SLAPolicyPages.title, PageRoutes.configurations(SLAPolicyPages.path).url(), .admin(.manageSettings)),
         ("rules", "Rules", PageURL.rules.path, .admin(.manageRules)),
         ("templates", "Templates", PageRoutes.templates.url(), .admin(.manageRules)),
-        ("outbox", "Outbox", PageURL.outbox(state: nil).path, .admin(.manageSettings)),
+        ("outbox", "Outbox", PageURL.outbox(state: nil).path, .tenantWide(.manageSettings)),
         ("audit", "Audit log", PageURL.auditLog.path, .auditLog),
         ("view-as", "View as", PageRoutes.viewAs.url(), .viewAs),
     ]
@@ -67,9 +70,11 @@ enum AdminPages {
     }
 
     /// The layout and tabs of an admin page, after the permission check (a 403 page otherwise, as the API answers).
-    static func begin(_ req: Request, _ title: String, tab: String, needs permission: AdminPermission) throws -> (Principal, PageLayout, [Tab]) {
+    static func begin(_ req: Request, _ title: String, tab: String, needs permission: AdminPermission, tenantWide: Bool = false) throws -> (
+        Principal, PageLayout, [Tab]
+    ) {
         let principal = try req.principal
-        try AccessPolicy.authorizeAdmin(principal, permission)
+        if tenantWide { try AccessPolicy.authorizeTenantWide(principal, permission) } else { try AccessPolicy.authorizeAdmin(principal, permission) }
         return (principal, req.pageLayout(title, section: "admin"), tabs(for: principal, current: tab))
     }
 

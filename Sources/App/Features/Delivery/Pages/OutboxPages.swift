@@ -49,7 +49,7 @@ enum OutboxPages {
 
     @Sendable static func retry(_ req: Request) async throws -> Response {
         let principal = try req.principal
-        try AccessPolicy.authorizeAdmin(principal, .manageSettings)
+        try AccessPolicy.authorizeTenantWide(principal, .manageSettings)
         let id = try req.id("id", "outbox message")
         let state = try req.content.decode(RetryForm.self).state ?? ""
         do {
@@ -61,7 +61,7 @@ enum OutboxPages {
     }
 
     static func render(_ req: Request, state: String, notice: String?, feedback: FormFeedback?, status: HTTPStatus = .ok) async throws -> Response {
-        let (principal, layout, tabs) = try AdminPages.begin(req, "Outbox", tab: "outbox", needs: .manageSettings)
+        let (principal, layout, tabs) = try AdminPages.begin(req, "Outbox", tab: "outbox", needs: .manageSettings, tenantWide: true)
         let filter = states.contains { $0.0 == state } ? state : ""
         let page = try await OutboxAPI.list(
             state: filter.nonEmpty, page: PageRequest(req), by: principal, settings: req.settings, on: req.db)

@@ -203,7 +203,7 @@ enum SitePage {
         var profilesURL: String?
         /// The help desk profile and what is still missing before the help desk can go live.
         var helpDesk: HelpDesk
-        var notificationRuleURL: String
+        var notificationRuleURL: String?
         /// The site's security-request settings and unlicensed software list.
         var securityRequestsURL: String
         var softwareApprovalsURL: String
@@ -222,7 +222,8 @@ enum SitePage {
         var greeting: String
         var siteMessage: String?
         var agentInstall: String
-        var checklist: ActivationChecklist
+        /// Nil for those who do not read the site's runbook (`AccessPolicy.readsSiteRunbook`).
+        var checklist: ActivationChecklist?
     }
 
     @Sendable static func show(_ req: Request) async throws -> Response {
@@ -256,6 +257,7 @@ enum SitePage {
         let open = try await TicketService.list(filter, page: PageRequest(limit: 25), by: principal, on: db)
         let openTotal = try await TicketService.count(filter, by: principal, on: db)
 
+        let runbook = AccessPolicy.readsSiteRunbook(principal)
         var model = Model(
             layout: layout, name: site.name,
             organization: PageLink(name: organization?.name ?? "", url: organizationVisible ? PageURL.organization(organizationId).path : nil),
@@ -274,8 +276,8 @@ enum SitePage {
                 siteMessage: site.siteMessage,
                 agentInstall: site.agentInstallOptIn
                     ? "Opted in, \(site.agentInstallFeeCents.map { MoneyAmount(cents: Int($0)).description } ?? "0.00") per installation" : "Not opted in",
-                checklist: ActivationChecklist.evaluate(try await SiteChecklistAPI.facts(of: site, on: db))),
-            notificationRuleURL: PageRoutes.siteNotificationRule.url(id), securityRequestsURL: PageRoutes.siteSecurityRequests.url(id),
+                checklist: runbook ? ActivationChecklist.evaluate(try await SiteChecklistAPI.facts(of: site, on: db)) : nil),
+            notificationRuleURL: runbook ? PageRoutes.siteNotificationRule.url(id) : nil, securityRequestsURL: PageRoutes.siteSecurityRequests.url(id),
             softwareApprovalsURL: PageRoutes.siteSoftwareApprovals.url(id))
         if SiteDocumentation.allows(.view, site, by: principal) {
             model.networkURL = PageRoutes.siteNetwork.url(id)
