@@ -70,6 +70,17 @@ import VaporTesting
             #expect(try await allIds(t, "/api/v1/resources", as: token) == [])
             #expect(try await allIds(t, "/api/v1/audit-events", as: token) == [])
             #expect(try await allIds(t, "/api/v1/queues", as: token) == [])
+
+            // Nor do they filter their tickets by a field they are not shown: that would tell which are in a queue,
+            // or assigned to someone whose id they hold.
+            for filter in ["queueId", "assigneeId"] {
+                for path in ["/api/v1/tickets", "/api/v1/tickets/count"] {
+                    let refused = try await t.get("\(path)?\(filter)=\(UUID())", as: token)
+                    expectProblem(refused, .unprocessableEntity)
+                    #expect(refused.json["errors"][0]["field"] == .string(filter), "\(refused)")
+                }
+                expectStatus(try await t.get("/api/v1/tickets?\(filter)=\(UUID())"), .ok)
+            }
         }
     }
 

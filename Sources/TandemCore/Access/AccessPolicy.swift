@@ -73,6 +73,12 @@ public enum AccessPolicy {
         }
     }
 
+    /// Of the fields a ticket list is filtered by, those the principal is not shown (`visibleTicketFields`): a filter
+    /// on one would tell which tickets hold what it may not learn (a contact's tickets by queue or by assignee).
+    public static func hiddenTicketFilters(_ principal: Principal, fields: Set<TicketField>) -> Set<TicketField> {
+        fields.subtracting(visibleTicketFields(for: principal.kind))
+    }
+
     /// Refuses a change of ticket fields the principal is not shown (`visibleTicketFields`): a contact
     /// does not route or staff a ticket, a co-managing user does not set an MSP team. The page offers
     /// only `editableTicketFields`; this holds the API to the same line for what a principal cannot see.
