@@ -169,6 +169,9 @@ import VaporTesting
                 "hidden from client IT": try await t.ticket(northwind, extra: ["queueId": .string(queue), "contactId": .string(sam)]).id,
                 "Contoso": try await t.ticket(contoso).id,
             ]
+            let policy = try await t.create(
+                "/api/v1/sla-policies", ["organizationId": .string(northwind), "priority": "high", "firstResponseMinutes": 60, "resolutionMinutes": 480]
+            ).id
             let principals: [(String, String?)] = [
                 ("admin", nil), ("technician", try await t.resource("tess").token),
                 ("restricted", try await t.resource("rick", .technician, restrictions: [contoso]).token),
@@ -183,6 +186,12 @@ import VaporTesting
                     let sla = try await t.get("/api/v1/tickets/\(id)/sla", as: token)
                     #expect(sla.status == ticket, "\(name) reads \(label)'s SLA as the ticket: \(sla)")
                     if ticket == .ok { seen += 1 }
+                    if label == "co-managed", ticket == .ok {
+                        // The targets show to all who read the ticket; the policy's id only to those who may open it.
+                        #expect(!sla.json["targets"].array.isEmpty, "\(name): \(sla)")
+                        let staff = name == "admin" || name == "technician"
+                        #expect(sla.json["policyId"] == (staff ? .string(policy) : .null), "\(name): \(sla)")
+                    }
                     if ticket == .notFound {
                         expectStatus(try await t.post("/api/v1/tickets/\(id)/handoff", ["to": "clientIT"], as: token), .notFound)
                     }

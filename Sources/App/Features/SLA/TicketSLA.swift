@@ -190,9 +190,12 @@ enum TicketSLA {
             Ticket.self, id, scope: AccessPolicy.ticketSLAScope(for: principal), table: Ticket.scopeTable, what: TicketService.what, on: db)
         let inputs = try await inputs(for: [ticket], on: db)
         let calendar = try await ticket.siteId.asyncMap { try await Site.find($0, on: db)?.internalLocationId } ?? nil
+        // The ids of what the reader may open: the policy and the internal location are MSP configuration.
+        let readsPolicy = AccessPolicy.slaPolicyScope(for: principal, .view).evaluate(ScopeFacts(values: [.organization: ticket.organizationId, .id: nil]))
+        let readsLocation = AccessPolicy.configurationScope(for: principal, .internalLocations, .view) != .none
         return TicketSLADTO(
             ticketId: id.uuidString, responsibleSide: ResponsibleSide(rawValue: ticket.responsibleSide) ?? .msp, coManaged: try await coManaged(ticket, on: db),
-            policyId: inputs.policy(ticket)?.id?.uuidString, internalLocationId: calendar?.uuidString,
+            policyId: readsPolicy ? inputs.policy(ticket)?.id?.uuidString : nil, internalLocationId: readsLocation ? calendar?.uuidString : nil,
             timeZone: (ticket.siteId.flatMap { inputs.calendars[$0] } ?? .allHours).timeZone.identifier,
             targets: inputs.clock(ticket, now: db.now).map { $0.clocks.map(SLATargetDTO.init) } ?? [])
     }
@@ -250,8 +253,10 @@ struct TicketSLADTO: Content {
     var responsibleSide: ResponsibleSide
     /// Whether the ticket can be handed to the client's IT now.
     var coManaged: Bool
-    /// Nil: the organization has no SLA policy for the ticket's priority (`targets` is then empty).
+    /// Nil: the organization has no SLA policy for the ticket's priority (`targets` is then empty), or the reader does
+    /// not read SLA policies (co-managing users, contacts: the targets still show).
     var policyId: String?
+    /// Nil also for a reader who does not read internal locations.
     var internalLocationId: String?
     var timeZone: String
     var targets: [SLATargetDTO]
