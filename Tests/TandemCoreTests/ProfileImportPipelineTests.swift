@@ -136,6 +136,17 @@ import Testing
         #expect(togetherSite == ["Ann Able -", "Olive Old old@client.example", "Pat Profile new@client.example", "Tess Renamed tess@client.example"])
     }
 
+    /// The whole file run again, as a takeover runs it, knowing what an earlier run applied.
+    static func rerun(_ rows: [(number: Int, cells: [String])], on store: MemoryStore, _ appliedEarlier: ProfileImporter.AppliedEarlier) async throws
+        -> ProfileImportReport
+    {
+        var importer = ProfileImporter(store: store, rights: .all, dryRun: false)
+        importer.appliedEarlier = appliedEarlier
+        try importer.begin(header: Self.header)
+        try await importer.process(rows)
+        return importer.report
+    }
+
     /// A run again from the first row after the first run died (an import job taken over): the delete rows the first
     /// run applied count as deleted, by id or by email, as an uninterrupted run counts them; an unknown id still fails.
     @Test func deletesAnEarlierRunAppliedCountAsDeleted() async throws {
@@ -151,16 +162,9 @@ import Testing
         let left = await store.profiles
         #expect(first.report.deleted == 2 && left.isEmpty)
 
-        func again(_ appliedEarlier: ProfileImporter.AppliedEarlier) async throws -> ProfileImportReport {
-            var importer = ProfileImporter(store: store, rights: .all, dryRun: false)
-            importer.appliedEarlier = appliedEarlier
-            try importer.begin(header: Self.header)
-            try await importer.process(rows)
-            return importer.report
-        }
-        let takeover = try await again(.init(deleted: [yan, zed], deletedEmails: ["yan@client.example"]))
+        let takeover = try await Self.rerun(rows, on: store, .init(deleted: [yan, zed], deletedEmails: ["yan@client.example"]))
         #expect(takeover.deleted == 2 && takeover.failed == 1 && takeover.failures.map(\.row) == [4], "\(takeover)")
-        #expect(try await again(.init()).failed == 3, "without them, every row names a profile that is gone")
+        #expect(try await Self.rerun(rows, on: store, .init()).failed == 3, "without them, every row names a profile that is gone")
     }
 
     /// The same for the rows the first run added or edited: counted as added or edited, not as unchanged, each profile
@@ -178,16 +182,9 @@ import Testing
         try await first.process(rows)
         #expect(first.report.added == 2 && first.report.edited == 1 && first.report.unchanged == 2, "\(first.report)")
 
-        func again(_ appliedEarlier: ProfileImporter.AppliedEarlier) async throws -> ProfileImportReport {
-            var importer = ProfileImporter(store: store, rights: .all, dryRun: false)
-            importer.appliedEarlier = appliedEarlier
-            try importer.begin(header: Self.header)
-            try await importer.process(rows)
-            return importer.report
-        }
         let added = Set(await store.profiles.keys).subtracting([ben, old])
-        #expect(try await again(.init(added: added, edited: [ben])) == first.report)
-        let without = try await again(.init())
+        #expect(try await Self.rerun(rows, on: store, .init(added: added, edited: [ben])) == first.report)
+        let without = try await Self.rerun(rows, on: store, .init())
         #expect(without.added == 0 && without.edited == 0 && without.unchanged == 5, "without them, every row is unchanged: \(without)")
     }
 }
