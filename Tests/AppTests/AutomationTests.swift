@@ -246,6 +246,11 @@ import VaporTesting
             expectStatus(try await t.get("/api/v1/sites/\(site)/checklist", as: techToken), .ok)
             expectStatus(try await t.get("/api/v1/sites/\(site)/checklist", as: cora), .notFound)
             #expect(try await t.get(path, as: cora).text.contains(first) == false)
+            // Nor the site's managed devices.
+            let device = try await t.create("/api/v1/devices", ["siteId": .string(site), "name": "FS01", "type": "server"]).id
+            #expect(try await t.get("/api/v1/devices?siteId=\(site)", as: techToken).json.ids == [device])
+            #expect(try await t.get("/api/v1/devices?siteId=\(site)", as: cora).json.ids.isEmpty)
+            expectStatus(try await t.get("/api/v1/devices/\(device)", as: cora), .notFound)
         }
     }
 

@@ -62,9 +62,9 @@ import Testing
                 referencedTicket: fabrikamTicket),
             outcome: .note(ticketId: fabrikamTicket.ticketId, asContact: bob), reason: "a reply by it@shared.example"),
         Row(
-            name: "a reference to another organization's ticket never threads: a ticket for the sender instead",
+            name: "a reference to another organization's ticket never threads, nor opens a ticket of the sender's (it would copy the quoted ticket): triage",
             facts: .init(senderAddress: "ann@contoso.example", senderMatches: [annAtSeattle], referencedTicket: fabrikamTicket),
-            outcome: .ticket(organizationId: contoso, siteId: seattle, contactId: ann),
+            outcome: .triage(reason: "ann@contoso.example is a known contact; refers to a ticket outside the sender's organization, not threaded"),
             reason: "ann@contoso.example is a known contact; refers to a ticket outside the sender's organization, not threaded"),
         Row(
             name: "a reference from an unknown sender never threads: triage",

@@ -178,9 +178,11 @@ public enum AccessPolicy {
     /// Whether `principal` works tickets as the help desk (MSP staff and co-managing users): sets their
     /// queue, team, assignees, contact, source and co-managed visibility, and writes items other than
     /// replies. Contacts open tickets for themselves and reply.
-    /// Posting raw mail for intake (an MTA's or a mail service's token): the `receiveMail` permission.
+    /// Posting raw mail for intake (an MTA's or a mail service's token): the `receiveMail` permission, without client
+    /// restrictions, since mail opens and answers tickets of every organization.
     public static func authorizeMailIntake(_ principal: Principal) throws(TandemError) {
         guard principal.permissions.has(.receiveMail) else { throw .forbidden("your security level does not allow posting mail for intake") }
+        try authorizeTenantWide(principal, .receiveMail)
     }
 
     /// The triage list holds mail no organization could be told from, so only MSP staff who may open
@@ -200,10 +202,17 @@ public enum AccessPolicy {
         principal.kind != .contact
     }
 
-    /// A site's help desk runbook (its notification rule: whom to escalate to and call first, and its go-live
-    /// checklist): for whoever works tickets and sees the site. Contacts never read it: it names other contacts.
+    /// A site's help desk runbook (its notification rule: whom to escalate to and call first, its managed devices and
+    /// its go-live checklist): for whoever works tickets and sees the site. Contacts never read it: it names other
+    /// contacts and the site's equipment.
     public static func readsSiteRunbook(_ principal: Principal) -> Bool {
         worksTickets(principal)
+    }
+
+    /// A site's managed devices: the sites permission of their organization, for those who read the site's runbook.
+    /// Facts: `.organization`.
+    public static func siteDeviceScope(for principal: Principal, _ operation: AccessOperation) -> Scope {
+        readsSiteRunbook(principal) ? organizationScope(for: principal, area: .sites, operation) : .none
     }
 
     /// Where a new ticket comes from when its creator does not say: the portal for contacts.

@@ -165,10 +165,13 @@ public struct IntakeDecision: Codable, Sendable, Equatable {
             notThreaded = "refers to a ticket outside the sender's organization, not threaded"
         }
 
-        // A ticket with its reason, or triage (nil) for the reason; a refused reference is part of either.
+        // A ticket with its reason, or triage (nil) for the reason; a refused reference is part of either. A mail that
+        // refers to another organization's ticket goes to triage, never into a ticket of the sender's organization:
+        // a reply quotes the ticket it answers (a co-managing user answering a notification of a client's ticket
+        // would copy it into their own organization, where others read it).
         func decision(_ ticket: IntakeOutcome?, _ reason: String) -> IntakeDecision {
             let full = [reason, notThreaded].compactMap(\.self).joined(separator: "; ")
-            return IntakeDecision(ticket ?? .triage(reason: full), full)
+            return IntakeDecision(notThreaded == nil ? ticket ?? .triage(reason: full) : .triage(reason: full), full)
         }
 
         // 7. One known contact: a ticket for that contact.

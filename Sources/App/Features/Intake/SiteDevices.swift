@@ -50,12 +50,17 @@ struct SiteDeviceInput: Decodable, Sendable {
     var agentInstalled: Patch<Bool> = .absent
 }
 
-/// `/api/v1/devices` (`?siteId=` narrows): under the sites permission of the device's organization.
+/// `/api/v1/devices` (`?siteId=` narrows): under the sites permission of the device's organization, for those who
+/// read the site's runbook (`AccessPolicy.siteDeviceScope`: not contacts).
 enum SiteDevicesCollection: OrganizationCollection {
     static let area = Area.sites
     static let path: PathComponent = "devices"
     static let what = "device"
     static let table = SiteDevice.scopeTable
+
+    static func scope(for principal: Principal, _ operation: AccessOperation) -> Scope {
+        AccessPolicy.siteDeviceScope(for: principal, operation)
+    }
 
     /// The site decides, once the body names it (`apply`).
     static func authorizeCreate(_ principal: Principal) {}
