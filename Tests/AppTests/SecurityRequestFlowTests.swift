@@ -314,6 +314,15 @@ import Testing
             expectProblem(
                 try await t.post("/api/v1/tickets/\(f.ticket)/security-requests", ["category": "newUserAccount", "details": "x"], as: dispatcher), .forbidden)
             expectProblem(try await t.post("/api/v1/security-requests/\(id)/escalate", [:], as: dispatcher), .forbidden)
+            // A read-only member of the ticket's team reads the ticket and its requests, but starts or moves none (a
+            // step changes the ticket's status and sends codes).
+            let (hana, hanaToken) = try await t.resource("hana", .helpDesk)
+            let team = try await t.create("/api/v1/teams", ["name": "Onsite", "members": [["principalId": .string(hana), "access": "readOnly"]]]).id
+            try await t.must(.ok, .PATCH, "/api/v1/tickets/\(f.ticket)", ["teamId": .string(team)])
+            expectStatus(try await t.get("/api/v1/tickets/\(f.ticket)/security-requests", as: hanaToken), .ok)
+            expectProblem(
+                try await t.post("/api/v1/tickets/\(f.ticket)/security-requests", ["category": "newUserAccount", "details": "x"], as: hanaToken), .forbidden)
+            expectProblem(try await t.post("/api/v1/security-requests/\(id)/escalate", [:], as: hanaToken), .forbidden)
             // Bad bodies name their field and write nothing.
             let before = try await t.count(SecurityRequest.schema)
             for (body, field) in [
