@@ -902,7 +902,7 @@ public enum AccessPolicy {
         guard principal.kind == .resource, principal.permissions.has(permission) else {
             throw .forbidden("this needs the \(permission.rawValue) permission")
         }
-        if permission.isTenantWide { try authorizeTenantWide(principal, permission) }
+        if permission.isTenantWide { try refuseClientRestrictions(principal) }
     }
 
     /// Throws the refusal for administrative work on what belongs to no one organization, or nothing when it is
@@ -911,9 +911,11 @@ public enum AccessPolicy {
     /// restrictions apply to every entity related to the organizations (SPEC §2), so only a resource without them
     /// does this work.
     public static func authorizeTenantWide(_ principal: Principal, _ permission: AdminPermission) throws(TandemError) {
-        guard principal.kind == .resource, principal.permissions.has(permission) else {
-            throw .forbidden("this needs the \(permission.rawValue) permission")
-        }
+        try authorizeAdmin(principal, permission)
+        try refuseClientRestrictions(principal)
+    }
+
+    private static func refuseClientRestrictions(_ principal: Principal) throws(TandemError) {
         guard principal.clientRestrictions == nil else {
             throw .forbidden("this covers every organization, and your client restrictions limit you to some")
         }

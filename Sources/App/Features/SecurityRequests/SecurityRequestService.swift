@@ -25,9 +25,9 @@ enum SecurityRequests {
     /// also needs leave to work the ticket (its steps move the ticket's status and send codes): 403.
     static func visible(_ id: UUID, by principal: Principal, _ operation: AccessOperation = .view, on db: any Database) async throws -> SecurityRequest {
         let request = try await existing(id, on: db)
-        _ = try await TicketService.visible(request.ticketId, by: principal, on: db)
+        let ticket = try await TicketService.visible(request.ticketId, by: principal, on: db)
         try AccessPolicy.authorizeSecurityRequests(principal, operation)
-        if operation != .view { _ = try await TicketService.workable(request.ticketId, by: principal, on: db) }
+        if operation != .view { try await TicketService.requireWorkable(ticket, by: principal, on: db) }
         return request
     }
 
@@ -43,9 +43,9 @@ enum SecurityRequests {
     static func open(_ ticketId: UUID, _ input: OpenInput, by principal: Principal, settings: AppSettings, on db: any Database) async throws
         -> SecurityRequestDTO
     {
-        _ = try await TicketService.visible(ticketId, by: principal, on: db)
+        let ticket = try await TicketService.visible(ticketId, by: principal, on: db)
         try AccessPolicy.authorizeSecurityRequests(principal, .create)
-        let ticket = try await TicketService.workable(ticketId, by: principal, on: db)
+        try await TicketService.requireWorkable(ticket, by: principal, on: db)
         var validator = FieldValidator()
         let category = validator.choice(input.category, "category", as: SecurityCategory.self)
         let details = validator.text(input.details, "details", max: 4000, multiline: true)

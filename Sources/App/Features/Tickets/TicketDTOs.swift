@@ -209,8 +209,8 @@ struct TicketFilter: Sendable {
         if let text = request.queryText("sort"), !text.isEmpty {
             if let sort = TicketSort(text) { self.sort = sort } else { validator.fail("sort", TicketSort.problem) }
         }
-        let given: [(TicketField, String, Bool)] = [(.queueId, "queueId", queueId != nil), (.assigneeIds, "assigneeId", assigneeId != nil)]
-        let hidden = AccessPolicy.hiddenTicketFilters(try request.principal, fields: Set(given.filter(\.2).map(\.0)))
+        let given = [(TicketField.queueId, "queueId", queueId), (.assigneeIds, "assigneeId", assigneeId)].filter { $0.2 != nil }
+        let hidden = AccessPolicy.hiddenTicketFilters(try request.principal, fields: Set(given.map(\.0)))
         for (field, name, _) in given where hidden.contains(field) {
             validator.fail(name, "your access does not show this field of a ticket, so tickets cannot be filtered by it")
         }

@@ -127,7 +127,7 @@ enum TicketPipeline {
             throw TandemError.forbidden(
                 operation == .delete
                     ? "your security level does not allow deleting this ticket"
-                    : "you can see this ticket but your security level or team access does not let you change it")
+                    : TicketService.readOnlyRefusal)
         }
         if let ifMatch, !TicketService.etagMatches(ifMatch, ticket) {
             throw TandemError.preconditionFailed("The ticket changed since you read it (now version \(ticket.version)); reload it and apply your change again.")

@@ -130,16 +130,15 @@ enum TicketService {
         try await Lookup.visible(Ticket.self, id, scope: AccessPolicy.ticketScope(for: principal), table: Ticket.scopeTable, what: what, on: db)
     }
 
-    /// The ticket if the principal may work it (change it, or start what changes it): 404 if it cannot see it, 403 if
-    /// it only reads it (a read-only team member, a level that views tickets only).
-    static func workable(_ id: UUID, by principal: Principal, on db: any Database) async throws -> Ticket {
-        let ticket = try await visible(id, by: principal, on: db)
+    /// Refuses work on a ticket the principal sees (`visible`) but may not change (a read-only team member, a level
+    /// that views tickets only): 403.
+    static func requireWorkable(_ ticket: Ticket, by principal: Principal, on db: any Database) async throws {
+        let id = try ticket.requireID()
         let facts = Self.facts(ticket, assignees: try await assigneeIds(of: [id], on: db)[id] ?? [])
-        guard AccessPolicy.ticketScope(for: principal, .edit).evaluate(facts) else {
-            throw TandemError.forbidden("you can see this ticket but your security level or team access does not let you change it")
-        }
-        return ticket
+        guard AccessPolicy.ticketScope(for: principal, .edit).evaluate(facts) else { throw TandemError.forbidden(readOnlyRefusal) }
     }
+
+    static let readOnlyRefusal = "you can see this ticket but your security level or team access does not let you change it"
 
     static func get(_ id: UUID, by principal: Principal, on db: any Database) async throws -> TicketDTO {
         let ticket = try await visible(id, by: principal, on: db)
